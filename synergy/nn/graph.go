@@ -1,0 +1,186 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Graph wraps one gorgonia expression graph together with the nodes it has
+// bound to parameters, its input nodes and its dropout masks. Build one Graph
+// per batch shape for training and one forward-only Graph (Train == false)
+// for evaluation; all of them bind the same parameter tensors.
+type Graph struct {
+	G     *G.ExprGraph
+	Dtype tensor.Dtype
+	// Train is true for a training graph: Dropout inserts a mask input.
+	// In an evaluation graph Dropout is the identity.
+	Train bool
+
+	params  map[*Param]*G.Node
+	order   []*Param
+	inputs  map[string]*G.Node
+	masks   []*mask
+	counter int
+}
+
+type mask struct {
+	node *G.Node
+	p    float64
+}
+
+// NewGraph returns an empty graph for tensors of dtype dt.
+func NewGraph(dt tensor.Dtype, train bool) *Graph {
+	return &Graph{
+		G: G.NewGraph(), Dtype: dt, Train: train,
+		params: map[*Param]*G.Node{}, inputs: map[string]*G.Node{},
+	}
+}
+
+// Param returns the node bound to p in this graph, creating it on first use.
+// The node's value is p.Value itself (shared, not copied).
+func (g *Graph) Param(p *Param) *G.Node {
+	if n, ok := g.params[p]; ok {
+		return n
+	}
+	if p.Value.Dtype() != g.Dtype {
+		panic(fmt.Sprintf("nn: param %q has dtype %v, graph has %v", p.Name, p.Value.Dtype(), g.Dtype))
+	}
+	var n *G.Node
+	switch len(p.Shape) {
+	case 1:
+		n = G.NewVector(g.G, g.Dtype, G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
+	case 2:
+		n = G.NewMatrix(g.G, g.Dtype, G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
+	default:
+		n = G.NewTensor(g.G, g.Dtype, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
+	}
+	g.params[p] = n
+	g.order = append(g.order, p)
+	return n
+}
+
+// Params returns the parameters used by this graph, in first-use order.
+func (g *Graph) Params() []*Param { return g.order }
+
+// ParamNodes returns the nodes of the given parameters (binding them if
+// needed), in the same order.
+func (g *Graph) ParamNodes(ps []*Param) G.Nodes {
+	out := make(G.Nodes, len(ps))
+	for i, p := range ps {
+		out[i] = g.Param(p)
+	}
+	return out
+}
+
+// HasParam reports whether p is bound in this graph.
+func (g *Graph) HasParam(p *Param) bool { _, ok := g.params[p]; return ok }
+
+// Input creates (or returns, if the name exists) an input node of the given
+// shape. Feed it with G.Let before each run.
+func (g *Graph) Input(name string, shape ...int) *G.Node {
+	if n, ok := g.inputs[name]; ok {
+		return n
+	}
+	var n *G.Node
+	switch len(shape) {
+	case 0:
+		n = G.NewScalar(g.G, g.Dtype, G.WithName(name))
+	case 1:
+		n = G.NewVector(g.G, g.Dtype, G.WithShape(shape...), G.WithName(name))
+	case 2:
+		n = G.NewMatrix(g.G, g.Dtype, G.WithShape(shape...), G.WithName(name))
+	default:
+		n = G.NewTensor(g.G, g.Dtype, len(shape), G.WithShape(shape...), G.WithName(name))
+	}
+	g.inputs[name] = n
+	return n
+}
+
+// Inputs returns the input nodes by name.
+func (g *Graph) Inputs() map[string]*G.Node { return g.inputs }
+
+// Constant returns a constant node holding the given values with the given
+// shape, in the graph's dtype.
+func (g *Graph) Constant(values []float64, shape ...int) *G.Node {
+	return G.NewConstant(g.newDense(values, shape))
+}
+
+// Scalar returns a scalar constant in the graph's dtype.
+func (g *Graph) Scalar(v float64) *G.Node {
+	if g.Dtype == tensor.Float32 {
+		return G.NewConstant(float32(v))
+	}
+	return G.NewConstant(v)
+}
+
+func (g *Graph) newDense(values []float64, shape []int) *tensor.Dense {
+	if g.Dtype == tensor.Float64 {
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), values...)))
+	}
+	f := make([]float32, len(values))
+	for i, v := range values {
+		f[i] = float32(v)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+}
+
+// uniqueName returns prefix followed by a counter unique in this graph.
+func (g *Graph) uniqueName(prefix string) string {
+	g.counter++
+	return fmt.Sprintf("%s#%d", prefix, g.counter)
+}
+
+// Dropout applies inverted dropout with drop probability p through a mask
+// input: y = x ⊙ M with M_ij ∈ {0, 1/(1−p)}, M sampled by SampleMasks before
+// each training step. In an evaluation graph, or when p == 0, it returns x.
+// (gorgonia's own Dropout has a wrong backward pass in v0.9.18.)
+func (g *Graph) Dropout(x *G.Node, p float64) (*G.Node, error) {
+	if !g.Train || p == 0 {
+		return x, nil
+	}
+	if p < 0 || p >= 1 {
+		return nil, fmt.Errorf("nn: dropout probability %v outside [0, 1)", p)
+	}
+	m := g.Input(g.uniqueName("dropout_mask"), x.Shape()...)
+	g.masks = append(g.masks, &mask{node: m, p: p})
+	return G.HadamardProd(x, m)
+}
+
+// SampleMasks draws fresh dropout masks for every Dropout of the graph.
+func (g *Graph) SampleMasks(rng *rand.Rand) error {
+	for _, m := range g.masks {
+		n := m.node.Shape().TotalSize()
+		keep := 1 / (1 - m.p)
+		vals := make([]float64, n)
+		for i := range vals {
+			if rng.Float64() >= m.p {
+				vals[i] = keep
+			}
+		}
+		if err := G.Let(m.node, g.newDense(vals, m.node.Shape())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetMasksToOne sets every dropout mask to 1 (no dropout) — used by gradient
+// checks that need a deterministic training graph.
+func (g *Graph) SetMasksToOne() error {
+	for _, m := range g.masks {
+		vals := make([]float64, m.node.Shape().TotalSize())
+		for i := range vals {
+			vals[i] = 1
+		}
+		if err := G.Let(m.node, g.newDense(vals, m.node.Shape())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NumMasks returns the number of dropout masks in the graph.
+func (g *Graph) NumMasks() int { return len(g.masks) }
