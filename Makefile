@@ -1,7 +1,6 @@
 # synergo — see README.md. Every target installs what it needs.
 SHELL := /bin/bash
 GO ?= go
-export GOFLAGS ?= -mod=mod
 
 .PHONY: all build test vet fmt-check fixtures
 
