@@ -24,3 +24,6 @@ fmt-check:
 fixtures:
 	bash scripts/install-python-deps.sh
 	set -e; for s in $$(git ls-files '*/testdata/*.py'); do echo "== $$s"; (cd $$(dirname $$s) && /usr/bin/python3 $$(basename $$s)); done
+
+# Kernel, notebooks, browser check: see notebooks/notebooks.mk.
+-include notebooks/notebooks.mk
