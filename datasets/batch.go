@@ -1,0 +1,141 @@
+package datasets
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Batches cuts the split into minibatches of size samples each; the last
+// batch holds the remaining Len() mod size samples when that is not zero.
+//
+// The order is deterministic. For seed ≥ 0 the samples are visited in the
+// order of a permutation drawn by rand.Perm from a math/rand/v2 PCG source
+// seeded with (uint64(seed), uint64(seed)), so one seed per epoch gives a
+// reproducible shuffle. For seed < 0 the split's own order is kept, which is
+// what evaluation wants.
+//
+// Every batch owns its data: features (B×T×D per modality, with lengths),
+// labels and token ids are copied, so a caller may modify a batch (for
+// example with DropModalitiesRandom) without touching the split.
+// Batches returns an error when size < 1 or the split is empty.
+func (s *Split) Batches(size int, seed int64) ([]*Batch, error) {
+	if size < 1 {
+		return nil, fmt.Errorf("datasets: split %s: batch size %d, want at least 1", s.Name, size)
+	}
+	n := s.Len()
+	if n == 0 {
+		return nil, fmt.Errorf("datasets: split %s: no samples to batch", s.Name)
+	}
+	order := make([]int, n)
+	if seed >= 0 {
+		rng := rand.New(rand.NewPCG(uint64(seed), uint64(seed)))
+		order = rng.Perm(n)
+	} else {
+		for i := range order {
+			order[i] = i
+		}
+	}
+	batches := make([]*Batch, 0, (n+size-1)/size)
+	for start := 0; start < n; start += size {
+		end := min(start+size, n)
+		idx := append([]int(nil), order[start:end]...)
+		b := &Batch{
+			Indices:  idx,
+			Labels:   gatherLabels(s.Labels, idx),
+			TokenIDs: gatherTokenIDs(s.TokenIDs, idx),
+		}
+		for m, f := range s.Features {
+			if f != nil {
+				b.Features[m] = f.gather(idx)
+			}
+		}
+		batches = append(batches, b)
+	}
+	return batches, nil
+}
+
+// Subset returns a new split holding the samples at positions idx, in that
+// order (repetitions allowed). Everything the split carries (ids, features,
+// lengths, labels, raw text, token ids) is copied. An index outside
+// [0, Len()) is a programmer error and panics.
+func (s *Split) Subset(idx []int) *Split {
+	n := s.Len()
+	for _, i := range idx {
+		if i < 0 || i >= n {
+			panic(fmt.Sprintf("datasets: Subset: index %d out of range [0, %d)", i, n))
+		}
+	}
+	out := &Split{
+		Name:     s.Name,
+		Labels:   gatherLabels(s.Labels, idx),
+		TokenIDs: gatherTokenIDs(s.TokenIDs, idx),
+	}
+	if s.IDs != nil {
+		out.IDs = make([]string, len(idx))
+		for k, i := range idx {
+			out.IDs[k] = s.IDs[i]
+		}
+	}
+	if s.RawText != nil {
+		out.RawText = make([]string, len(idx))
+		for k, i := range idx {
+			out.RawText[k] = s.RawText[i]
+		}
+	}
+	for m, f := range s.Features {
+		if f != nil {
+			out.Features[m] = f.gather(idx)
+		}
+	}
+	return out
+}
+
+// gather copies sequences idx into a new len(idx)×T×D set.
+func (s *Sequences) gather(idx []int) *Sequences {
+	out := &Sequences{
+		N:       len(idx),
+		T:       s.T,
+		D:       s.D,
+		Data:    make([]float32, len(idx)*s.T*s.D),
+		Lengths: make([]int, len(idx)),
+	}
+	step := s.T * s.D
+	for k, i := range idx {
+		copy(out.Data[k*step:(k+1)*step], s.Data[i*step:(i+1)*step])
+		out.Lengths[k] = s.Lengths[i]
+	}
+	return out
+}
+
+// clone returns a deep copy of s (nil for nil).
+func (s *Sequences) clone() *Sequences {
+	if s == nil {
+		return nil
+	}
+	return &Sequences{
+		N:       s.N,
+		T:       s.T,
+		D:       s.D,
+		Data:    append([]float32(nil), s.Data...),
+		Lengths: append([]int(nil), s.Lengths...),
+	}
+}
+
+func gatherLabels(labels []float32, idx []int) []float32 {
+	out := make([]float32, len(idx))
+	for k, i := range idx {
+		out[k] = labels[i]
+	}
+	return out
+}
+
+func gatherTokenIDs(ids [][]int32, idx []int) [][]int32 {
+	if ids == nil {
+		return nil
+	}
+	out := make([][]int32, len(idx))
+	for k, i := range idx {
+		out[k] = append([]int32(nil), ids[i]...)
+	}
+	return out
+}

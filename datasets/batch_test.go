@@ -1,0 +1,158 @@
+package datasets
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// smallSplit returns a split of n samples whose features encode their
+// position: text (T=3, D=2) value 100·i + 10·t + d on valid steps, audio
+// (T=2, D=1), no vision, labels i/10, ids "s<i>", token ids [101, i, 102].
+func smallSplit(n int) *Split {
+	s := &Split{Name: "train"}
+	text := &Sequences{N: n, T: 3, D: 2, Data: make([]float32, n*6), Lengths: make([]int, n)}
+	audio := &Sequences{N: n, T: 2, D: 1, Data: make([]float32, n*2), Lengths: make([]int, n)}
+	for i := 0; i < n; i++ {
+		text.Lengths[i] = 1 + i%3
+		for t := 0; t < text.Lengths[i]; t++ {
+			for d := 0; d < 2; d++ {
+				text.Data[(i*3+t)*2+d] = float32(100*i + 10*t + d)
+			}
+		}
+		audio.Lengths[i] = 2
+		audio.Data[i*2], audio.Data[i*2+1] = float32(-i), float32(i)
+		s.Labels = append(s.Labels, float32(i)/10)
+		s.IDs = append(s.IDs, fmt.Sprintf("s%d", i))
+		s.RawText = append(s.RawText, fmt.Sprintf("word%d", i))
+		s.TokenIDs = append(s.TokenIDs, []int32{101, int32(i), 102})
+	}
+	s.Features[Text] = text
+	s.Features[Audio] = audio
+	return s
+}
+
+func TestBatchesSizesAndContent(t *testing.T) {
+	s := smallSplit(10)
+	for _, tc := range []struct {
+		size  int
+		sizes []int
+	}{
+		{1, []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+		{3, []int{3, 3, 3, 1}},
+		{5, []int{5, 5}},
+		{64, []int{10}},
+	} {
+		for _, seed := range []int64{-1, 0, 7} {
+			bs, err := s.Batches(tc.size, seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			var seen []int
+			for _, b := range bs {
+				got = append(got, b.Size())
+				seen = append(seen, b.Indices...)
+				for k, i := range b.Indices {
+					if b.Labels[k] != s.Labels[i] || b.TokenIDs[k][1] != int32(i) {
+						t.Fatalf("size %d seed %d: sample %d carries label/token of another sample", tc.size, seed, i)
+					}
+					if b.Features[Text].Lengths[k] != s.Features[Text].Lengths[i] {
+						t.Fatalf("length of sample %d not copied", i)
+					}
+					if !slices.Equal(b.Features[Text].Row(k), s.Features[Text].Row(i)) || !slices.Equal(b.Features[Audio].Row(k), s.Features[Audio].Row(i)) {
+						t.Fatalf("features of sample %d not copied", i)
+					}
+				}
+				if b.Features[Vision] != nil {
+					t.Fatal("absent modality became present")
+				}
+			}
+			if !slices.Equal(got, tc.sizes) {
+				t.Errorf("size %d seed %d: batch sizes %v, want %v", tc.size, seed, got, tc.sizes)
+			}
+			if seed < 0 && !slices.Equal(seen, identity(10)) {
+				t.Errorf("seed %d: order %v, want the original order", seed, seen)
+			}
+			slices.Sort(seen)
+			if !slices.Equal(seen, identity(10)) {
+				t.Errorf("size %d seed %d: samples visited %v, want each once", tc.size, seed, seen)
+			}
+		}
+	}
+}
+
+func TestBatchesDeterministicAndShuffled(t *testing.T) {
+	s := smallSplit(50)
+	order := func(seed int64) []int {
+		bs, err := s.Batches(7, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o []int
+		for _, b := range bs {
+			o = append(o, b.Indices...)
+		}
+		return o
+	}
+	if !slices.Equal(order(3), order(3)) {
+		t.Error("same seed gave different orders")
+	}
+	if slices.Equal(order(3), order(4)) {
+		t.Error("seeds 3 and 4 gave the same order")
+	}
+	if slices.Equal(order(3), identity(50)) {
+		t.Error("seed 3 did not shuffle")
+	}
+}
+
+func TestBatchesCopy(t *testing.T) {
+	s := smallSplit(4)
+	bs, err := s.Batches(4, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bs[0]
+	b.Features[Text].Data[0] = -999
+	b.Labels[0] = -999
+	b.TokenIDs[0][0] = -999
+	if s.Features[Text].Data[0] == -999 || s.Labels[0] == -999 || s.TokenIDs[0][0] == -999 {
+		t.Error("a batch shares memory with its split")
+	}
+}
+
+func TestBatchesErrors(t *testing.T) {
+	s := smallSplit(4)
+	for _, size := range []int{0, -3} {
+		if _, err := s.Batches(size, 1); err == nil {
+			t.Errorf("size %d: no error", size)
+		}
+	}
+	if _, err := (&Split{Name: "test"}).Batches(8, 1); err == nil {
+		t.Error("empty split: no error")
+	}
+}
+
+func TestSubset(t *testing.T) {
+	s := smallSplit(6)
+	sub := s.Subset([]int{4, 1, 4})
+	if sub.Len() != 3 || sub.Features[Text].N != 3 || sub.Features[Audio].N != 3 {
+		t.Fatalf("subset has %d labels, %d/%d sequences; want 3", sub.Len(), sub.Features[Text].N, sub.Features[Audio].N)
+	}
+	if !slices.Equal(sub.IDs, []string{"s4", "s1", "s4"}) || !slices.Equal(sub.RawText, []string{"word4", "word1", "word4"}) {
+		t.Errorf("ids %v raw %v", sub.IDs, sub.RawText)
+	}
+	if sub.Labels[1] != s.Labels[1] || sub.TokenIDs[0][1] != 4 || !slices.Equal(sub.Features[Text].Row(1), s.Features[Text].Row(1)) {
+		t.Error("subset content differs from the split")
+	}
+	sub.IDs[0] = "changed"
+	if s.IDs[4] == "changed" {
+		t.Error("subset shares ids with the split")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("out-of-range index did not panic")
+		}
+	}()
+	s.Subset([]int{6})
+}

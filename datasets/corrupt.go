@@ -1,0 +1,102 @@
+package datasets
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// DropModalities returns a deep copy of s in which the features of every
+// modality in drop are set to zero; lengths, labels, ids, raw text and token
+// ids are unchanged. "Dropping" a modality therefore means zeroing its
+// features at test time, the protocol of Colombo et al. (2021) that the
+// paper follows for its modality-corruption experiment (§5.5, Table 4: drop
+// T, T+V or T+A; see CorruptionSets). Token ids are kept even when Text is
+// dropped; models that read token ids instead of text features must mask
+// them themselves. A modality outside Text, Audio, Vision is a programmer
+// error and panics.
+func DropModalities(s *Split, drop []Modality) *Split {
+	out := &Split{
+		Name:     s.Name,
+		IDs:      append([]string(nil), s.IDs...),
+		Labels:   append([]float32(nil), s.Labels...),
+		RawText:  append([]string(nil), s.RawText...),
+		TokenIDs: gatherTokenIDs(s.TokenIDs, identity(s.Len())),
+	}
+	if s.IDs == nil {
+		out.IDs = nil
+	}
+	if s.RawText == nil {
+		out.RawText = nil
+	}
+	for m, f := range s.Features {
+		out.Features[m] = f.clone()
+	}
+	for _, m := range drop {
+		if m < 0 || int(m) >= NumModalities {
+			panic(fmt.Sprintf("datasets: DropModalities: invalid modality %d", int(m)))
+		}
+		if f := out.Features[m]; f != nil {
+			clear(f.Data)
+		}
+	}
+	return out
+}
+
+// CorruptionSets returns the modality-corruption settings of Table 4 of the
+// paper (§5.5), named by the modalities they drop: "T" drops text, "T+V"
+// text and vision, "T+A" text and audio. The map is new on every call.
+func CorruptionSets() map[string][]Modality {
+	return map[string][]Modality{
+		"T":   {Text},
+		"T+V": {Text, Vision},
+		"T+A": {Text, Audio},
+	}
+}
+
+// DropModalitiesRandom is modality dropout for training: every sample of b
+// independently loses each of its present modalities with probability p
+// (its features in the batch are set to zero, lengths are kept). A sample
+// never loses all of them: when a draw would drop every present modality,
+// one of them, chosen uniformly with rng, is kept. The batch is modified in
+// place; draws come from rng only, so a seeded rng gives reproducible masks.
+// It returns an error when p is not in [0, 1].
+func (b *Batch) DropModalitiesRandom(p float64, rng *rand.Rand) error {
+	if math.IsNaN(p) || p < 0 || p > 1 {
+		return fmt.Errorf("datasets: modality dropout probability %v, want a value in [0, 1]", p)
+	}
+	var present []int
+	for m, f := range b.Features {
+		if f != nil {
+			present = append(present, m)
+		}
+	}
+	if len(present) == 0 || p == 0 {
+		return nil
+	}
+	dropped := make([]bool, len(present))
+	for i := 0; i < b.Size(); i++ {
+		all := true
+		for k := range present {
+			dropped[k] = rng.Float64() < p
+			all = all && dropped[k]
+		}
+		if all {
+			dropped[rng.IntN(len(present))] = false
+		}
+		for k, m := range present {
+			if dropped[k] {
+				clear(b.Features[m].Row(i))
+			}
+		}
+	}
+	return nil
+}
+
+func identity(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}
