@@ -1,0 +1,218 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Activation names an elementwise nonlinearity.
+type Activation int
+
+const (
+	// Identity is f(x) = x.
+	Identity Activation = iota
+	// ReLU is f(x) = max(x, 0).
+	ReLU
+	// LeakyReLU is f(x) = x for x ≥ 0 and 0.01·x otherwise (PyTorch's
+	// default negative slope); the paper's Q_i and g_i networks use it
+	// (appendix, hyper-parameters).
+	LeakyReLU
+	// Tanh is f(x) = tanh(x).
+	Tanh
+	// Sigmoid is f(x) = 1 / (1 + exp(−x)).
+	Sigmoid
+	// GELU is the exact Gaussian error linear unit f(x) = x·Φ(x) =
+	// ½x(1 + erf(x/√2)), as PyTorch's nn.GELU() and BERT.
+	GELU
+)
+
+// LeakyReLUSlope is the negative slope of LeakyReLU.
+const LeakyReLUSlope = 0.01
+
+var activationNames = map[Activation]string{
+	Identity: "identity", ReLU: "relu", LeakyReLU: "leaky_relu",
+	Tanh: "tanh", Sigmoid: "sigmoid", GELU: "gelu",
+}
+
+// String returns the lower-case name of a ("relu", "leaky_relu", ...).
+func (a Activation) String() string {
+	if s, ok := activationNames[a]; ok {
+		return s
+	}
+	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+// ParseActivation returns the Activation named s (as printed by String).
+func ParseActivation(s string) (Activation, error) {
+	for a, name := range activationNames {
+		if name == s {
+			return a, nil
+		}
+	}
+	return Identity, fmt.Errorf("nn: unknown activation %q (want identity, relu, leaky_relu, tanh, sigmoid or gelu)", s)
+}
+
+// Activate applies the activation a elementwise to x.
+func Activate(x *G.Node, a Activation) (*G.Node, error) {
+	if x == nil {
+		return nil, fmt.Errorf("nn: Activate(%v): nil input", a)
+	}
+	switch a {
+	case Identity:
+		return x, nil
+	case ReLU:
+		return G.Rectify(x)
+	case LeakyReLU:
+		return G.LeakyRelu(x, LeakyReLUSlope)
+	case Tanh:
+		return G.Tanh(x)
+	case Sigmoid:
+		return G.Sigmoid(x)
+	case GELU:
+		return Gelu(x)
+	}
+	return nil, fmt.Errorf("nn: Activate: unknown activation %v", a)
+}
+
+// Gelu returns the exact GELU x·Φ(x) = ½x(1 + erf(x/√2)) elementwise; its
+// derivative is Φ(x) + x·φ(x) with φ the standard normal density. gorgonia
+// has no erf, so this is a small custom op (float32 and float64).
+func Gelu(x *G.Node) (*G.Node, error) {
+	if x == nil {
+		return nil, fmt.Errorf("nn: Gelu: nil input")
+	}
+	if x.IsScalar() {
+		return nil, fmt.Errorf("nn: Gelu: scalar input not supported, need a tensor")
+	}
+	return G.ApplyOp(geluOp{derivative: false}, x)
+}
+
+// geluOp computes x·Φ(x) (derivative == false) or its derivative
+// Φ(x) + x·φ(x) (derivative == true) elementwise.
+type geluOp struct{ derivative bool }
+
+func (op geluOp) Arity() int { return 1 }
+
+func (op geluOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+
+func (op geluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("nn: %v: input shape is %T", op, in[0])
+	}
+	return s.Clone(), nil
+}
+
+func (op geluOp) Do(in ...G.Value) (G.Value, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("nn: %v: got %d inputs, want 1", op, len(in))
+	}
+	t, ok := in[0].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("nn: %v: input is %T, want *tensor.Dense", op, in[0])
+	}
+	if t.IsView() {
+		t = t.Materialize().(*tensor.Dense)
+	}
+	f := geluValue
+	if op.derivative {
+		f = geluDerivative
+	}
+	switch d := t.Data().(type) {
+	case []float64:
+		out := make([]float64, len(d))
+		for i, v := range d {
+			out[i] = f(v)
+		}
+		return tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.WithBacking(out)), nil
+	case []float32:
+		out := make([]float32, len(d))
+		for i, v := range d {
+			out[i] = float32(f(float64(v)))
+		}
+		return tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.WithBacking(out)), nil
+	}
+	return nil, fmt.Errorf("nn: %v: unsupported dtype %v", op, t.Dtype())
+}
+
+func (op geluOp) ReturnsPtr() bool      { return false }
+func (op geluOp) CallsExtern() bool     { return false }
+func (op geluOp) OverwritesInput() int  { return -1 }
+func (op geluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+
+func (op geluOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+func (op geluOp) String() string {
+	if op.derivative {
+		return "nn.GeluDerivative"
+	}
+	return "nn.Gelu"
+}
+
+// DiffWRT: the value op is differentiable; its derivative op is only used
+// for first derivatives and is not differentiated further.
+func (op geluOp) DiffWRT(n int) []bool { return []bool{!op.derivative} }
+
+// SymDiff returns grad ⊙ (Φ(x) + x·φ(x)).
+func (op geluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.derivative {
+		return nil, fmt.Errorf("nn: second derivative of GELU is not implemented")
+	}
+	d, err := G.ApplyOp(geluOp{derivative: true}, inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	dx, err := G.HadamardProd(grad, d)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx}, nil
+}
+
+// geluValue is x·Φ(x).
+func geluValue(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
+
+// geluDerivative is Φ(x) + x·φ(x).
+func geluDerivative(x float64) float64 {
+	cdf := 0.5 * (1 + math.Erf(x/math.Sqrt2))
+	pdf := math.Exp(-0.5*x*x) / math.Sqrt(2*math.Pi)
+	return cdf + x*pdf
+}
+
+// activationFunc returns the scalar function of a, for computations
+// outside a graph.
+func activationFunc(a Activation) (func(float64) float64, error) {
+	switch a {
+	case Identity:
+		return func(x float64) float64 { return x }, nil
+	case ReLU:
+		return func(x float64) float64 { return math.Max(x, 0) }, nil
+	case LeakyReLU:
+		return func(x float64) float64 {
+			if x >= 0 {
+				return x
+			}
+			return LeakyReLUSlope * x
+		}, nil
+	case Tanh:
+		return math.Tanh, nil
+	case Sigmoid:
+		return func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, nil
+	case GELU:
+		return geluValue, nil
+	}
+	return nil, fmt.Errorf("nn: unknown activation %v", a)
+}
