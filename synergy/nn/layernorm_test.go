@@ -1,0 +1,108 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"gorgonia.org/tensor"
+)
+
+// directLayerNorm normalizes each row of x (rows × d) in plain Go.
+func directLayerNorm(x, gamma, beta []float64, d int, eps float64) []float64 {
+	out := make([]float64, len(x))
+	for r := 0; r < len(x)/d; r++ {
+		row := x[r*d : (r+1)*d]
+		mu, v := 0.0, 0.0
+		for _, a := range row {
+			mu += a
+		}
+		mu /= float64(d)
+		for _, a := range row {
+			v += (a - mu) * (a - mu)
+		}
+		v /= float64(d)
+		for j, a := range row {
+			out[r*d+j] = (a-mu)/math.Sqrt(v+eps)*gamma[j] + beta[j]
+		}
+	}
+	return out
+}
+
+func TestLayerNormValues(t *testing.T) {
+	rng := newTestRNG(40)
+	for _, shape := range [][]int{{4, 5}, {2, 3, 5}, {2, 2, 2, 5}} {
+		for _, eps := range []float64{1e-5, 1e-12} {
+			ps := NewParamSet(tensor.Float64)
+			ln := NewLayerNorm(ps, "ln", 5, rng)
+			ln.Eps = eps
+			// Non-trivial γ and β, so that broadcasting mistakes show.
+			if err := ln.Gamma.SetFloat64s(randomValues(rng, 5)); err != nil {
+				t.Fatal(err)
+			}
+			if err := ln.Beta.SetFloat64s(randomValues(rng, 5)); err != nil {
+				t.Fatal(err)
+			}
+			n := tensor.Shape(shape).TotalSize()
+			x := randomValues(rng, n)
+			g := NewGraph(tensor.Float64, false)
+			y, err := ln.Forward(g, inputWith(t, g, "x", x, shape...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !y.Shape().Eq(tensor.Shape(shape)) {
+				t.Fatalf("shape %v, want %v", y.Shape(), shape)
+			}
+			want := directLayerNorm(x, ln.Gamma.Float64s(), ln.Beta.Float64s(), 5, eps)
+			if d := maxAbsDiff(evalNodes(t, g, y)[0], want); d > 1e-13 {
+				t.Errorf("shape %v eps %g: differs from direct computation by %g", shape, eps, d)
+			}
+		}
+	}
+}
+
+func TestLayerNormInit(t *testing.T) {
+	ps := NewParamSet(tensor.Float32)
+	ln := NewLayerNorm(ps, "enc.ln", 3, newTestRNG(41))
+	if ln.Eps != 1e-5 || ln.Gamma.Name != "enc.ln.w" || ln.Beta.Name != "enc.ln.b" {
+		t.Errorf("eps %g, names %q %q", ln.Eps, ln.Gamma.Name, ln.Beta.Name)
+	}
+	for i, v := range ln.Gamma.Float64s() {
+		if v != 1 || ln.Beta.Float64s()[i] != 0 {
+			t.Errorf("γ, β not initialized to 1, 0")
+		}
+	}
+}
+
+func TestLayerNormGradient(t *testing.T) {
+	for _, shape := range [][]int{{3, 4}, {2, 3, 4}} {
+		rng := newTestRNG(42)
+		ps := NewParamSet(tensor.Float64)
+		ln := NewLayerNorm(ps, "ln", 4, rng)
+		if err := ln.Gamma.SetFloat64s(randomValues(rng, 4)); err != nil {
+			t.Fatal(err)
+		}
+		if err := ln.Beta.SetFloat64s(randomValues(rng, 4)); err != nil {
+			t.Fatal(err)
+		}
+		x := paramInput(ps, "x", rng, shape...)
+		g := NewGraph(tensor.Float64, true)
+		y, err := ln.Forward(g, g.Param(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGrad(t, fmt.Sprintf("LayerNorm%v", shape), g, weightedSum(t, g, y, rng), ps.Params())
+	}
+}
+
+func TestLayerNormShapeErrors(t *testing.T) {
+	ps := NewParamSet(tensor.Float64)
+	ln := NewLayerNorm(ps, "ln", 4, newTestRNG(43))
+	g := NewGraph(tensor.Float64, false)
+	_, err := ln.Forward(g, g.Input("x", 3, 5))
+	wantErr(t, "last axis 5", err, "ending in 4")
+	_, err = ln.Forward(g, g.Input("v", 4))
+	wantErr(t, "vector", err, "ending in 4")
+	_, err = ln.Forward(g, nil)
+	wantErr(t, "nil", err, "nil")
+}
