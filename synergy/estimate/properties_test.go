@@ -1,0 +1,253 @@
+package estimate
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// gaussianSample returns an n×p matrix of independent N(shift, 1) entries.
+func gaussianSample(rng *rand.Rand, n, p int, shift float64) *mat.Dense {
+	x := mat.NewDense(n, p, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < p; j++ {
+			x.Set(i, j, rng.NormFloat64()+shift)
+		}
+	}
+	return x
+}
+
+// TestMardiaKurtosisGaussianLimit checks κ → p(p+2) for Gaussian data. For
+// n = 20000 and p = 3 the estimator has mean p(p+2)(n−1)/(n+1) ≈ 14.9985 and
+// asymptotic standard deviation √(8p(p+2)/n) ≈ 0.077 (Mardia 1970), so the
+// tolerance 0.4 is about five standard deviations.
+func TestMardiaKurtosisGaussianLimit(t *testing.T) {
+	const n, p = 20000, 3
+	rng := rand.New(rand.NewPCG(1, 2))
+	gauss := gaussianSample(rng, n, p, 0)
+	// Correlate and shift the columns: κ is affine invariant.
+	a := mat.NewDense(p, p, []float64{2, 0, 0, 0.5, 1, 0, -1, 0.3, 0.2})
+	var mixed mat.Dense
+	mixed.Mul(gauss, a.T())
+	for _, c := range []struct {
+		name string
+		x    mat.Matrix
+	}{{"independent", gauss}, {"affine mixed", &mixed}} {
+		got, err := MardiaKurtosis(c.x)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if want := float64(p * (p + 2)); math.Abs(got-want) > 0.4 {
+			t.Errorf("%s: MardiaKurtosis of %d Gaussian rows = %v, want %v ± 0.4", c.name, n, got, want)
+		}
+	}
+
+	// Heavy tails: independent Student t (df 5) coordinates have population
+	// kurtosis p(p+2) + Σ_j 6/(ν−4) = 15 + 18 = 33; the sample value
+	// converges slowly (the 8th moment is infinite), so require only that it
+	// exceeds the Gaussian value by a wide margin.
+	tdist := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: 5, Src: rand.NewPCG(3, 4)}
+	heavy := mat.NewDense(n, p, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < p; j++ {
+			heavy.Set(i, j, tdist.Rand())
+		}
+	}
+	gotT, err := MardiaKurtosis(heavy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotG, _ := MardiaKurtosis(gauss)
+	if gotT < gotG+5 {
+		t.Errorf("MardiaKurtosis of Student-t(5) rows = %v, want well above the Gaussian %v", gotT, gotG)
+	}
+	t.Logf("n=%d p=%d: Gaussian %.4f (limit 15), Student-t(5) %.4f (population 33)", n, p, gotG, gotT)
+}
+
+// TestMMD2GaussianShift compares the unbiased MMD² of N(0, I) and N(δ, I)
+// samples (d = 2, one bandwidth s = 1) with its closed form
+//
+//	MMD² = 2 (s²/(s²+2))^{d/2} (1 − exp(−‖δ‖²/(2(s²+2)))),
+//
+// which follows from x − x' ~ N(0, 2I) and x − y ~ N(−δ, 2I). Under a shift
+// the estimate's standard deviation decays only like 1/√n (measured over 100
+// replicates at n = m = 200: ≈ 0.03 for δ = (1, 1), ≈ 0.035 for δ = (2, 2)),
+// so the test averages 50 independent replicates (standard error ≤ 0.005)
+// and allows 0.025, five standard errors. Without a shift the replicate standard deviation is ≈ 0.003, so the
+// mean must lie within 0.005 of 0. The mean must increase with the shift.
+func TestMMD2GaussianShift(t *testing.T) {
+	const n, d, s, replicates = 200, 2, 1.0, 50
+	prev := math.Inf(-1)
+	for _, shift := range []float64{0, 0.5, 1, 2} {
+		delta2 := float64(d) * shift * shift
+		want := 2 * math.Pow(s*s/(s*s+2), d/2.0) * (1 - math.Exp(-delta2/(2*(s*s+2))))
+		var mean float64
+		for r := 0; r < replicates; r++ {
+			rng := rand.New(rand.NewPCG(5, uint64(r)))
+			got, err := MMD2(gaussianSample(rng, n, d, 0), gaussianSample(rng, n, d, shift), []float64{s}, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mean += got / replicates
+		}
+		tol := 0.025
+		if shift == 0 {
+			tol = 0.005
+		}
+		if math.Abs(mean-want) > tol {
+			t.Errorf("shift %v: mean unbiased MMD2 over %d replicates = %v, closed form %v (tolerance %v)", shift, replicates, mean, want, tol)
+		}
+		if mean <= prev {
+			t.Errorf("shift %v: mean unbiased MMD2 = %v, not above %v at the smaller shift", shift, mean, prev)
+		}
+		prev = mean
+		t.Logf("shift %v: mean MMD2 %.5f, closed form %.5f", shift, mean, want)
+	}
+}
+
+// TestMMD2BiasedMinusUnbiased checks the algebraic link between the two
+// estimates, independent of the data: with kernel sums Kxx, Kyy (diagonals
+// included), each diagonal entry equal to the number of kernels K,
+//
+//	biased − unbiased = Kxx/n² − (Kxx − nK)/(n(n−1)) + (same for y).
+func TestMMD2BiasedMinusUnbiased(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := gaussianSample(rng, 5, 3, 0)
+	y := gaussianSample(rng, 7, 3, 1)
+	bws := []float64{0.5, 2}
+	b, err := MMD2(x, y, bws, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := MMD2(x, y, bws, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xd, _, _, _ := rowsOf("x", x)
+	yd, _, _, _ := rowsOf("y", y)
+	coef := []float64{-1 / (2 * 0.25), -1 / (2 * 4.0)}
+	kxx := kernelSumWithin(xd, 5, 3, coef, true)
+	kyy := kernelSumWithin(yd, 7, 3, coef, true)
+	want := kxx/25 - (kxx-10)/20 + kyy/49 - (kyy-14)/42
+	if math.Abs((b-u)-want) > 1e-12 {
+		t.Errorf("biased − unbiased = %v, want %v", b-u, want)
+	}
+	if b < 0 {
+		t.Errorf("biased MMD2 = %v, want ≥ 0", b)
+	}
+}
+
+// TestDonskerVaradhanGaussians uses P = N(μ, 1), Q = N(0, 1), whose KL(P‖Q)
+// is μ²/2. The optimal critic T(x) = log p(x)/q(x) = μx − μ²/2 (plus any
+// constant) evaluated on 10⁵ samples of each gives the bound within sampling
+// error (standard deviation ≈ 0.005 for μ = 1; tolerance 0.03); the
+// suboptimal critic T/2 has the population value μ²/4 + μ²/8 = 0.375 < 0.5.
+func TestDonskerVaradhanGaussians(t *testing.T) {
+	const n, mu = 100000, 1.0
+	kl := mu * mu / 2
+	critic := func(scale, shift float64) (joint, marginal []float64) {
+		joint, marginal = make([]float64, n), make([]float64, n)
+		r := rand.New(rand.NewPCG(11, 12)) // same draws for every critic
+		for i := range joint {
+			p, q := r.NormFloat64()+mu, r.NormFloat64()
+			joint[i] = scale*(mu*p-mu*mu/2) + shift
+			marginal[i] = scale*(mu*q-mu*mu/2) + shift
+		}
+		return joint, marginal
+	}
+	optimal := DonskerVaradhan(critic(1, 0))
+	if math.Abs(optimal-kl) > 0.03 {
+		t.Errorf("DV with the optimal critic = %v, want KL = %v ± 0.03", optimal, kl)
+	}
+	shifted := DonskerVaradhan(critic(1, 700))
+	if math.Abs(shifted-optimal) > 1e-9 {
+		t.Errorf("DV is not invariant to a constant shift of the critic: %v vs %v", shifted, optimal)
+	}
+	half := DonskerVaradhan(critic(0.5, 0))
+	if !(half < optimal-0.05) || math.Abs(half-0.375) > 0.03 {
+		t.Errorf("DV with the halved critic = %v, want ≈ 0.375 and below the optimal %v", half, optimal)
+	}
+	t.Logf("KL %.4f: optimal critic %.5f, halved critic %.5f (population 0.375)", kl, optimal, half)
+}
+
+func TestDonskerVaradhanEdgeCases(t *testing.T) {
+	if got := DonskerVaradhan([]float64{1000}, []float64{1000, 1000}); got != 0 {
+		t.Errorf("DV([1000], [1000, 1000]) = %v, want 0 without overflow", got)
+	}
+	if got := DonskerVaradhan([]float64{0}, []float64{math.Inf(-1), 0}); math.Abs(got-math.Ln2) > 1e-15 {
+		t.Errorf("DV([0], [−Inf, 0]) = %v, want log 2", got)
+	}
+	for _, c := range []struct {
+		name            string
+		joint, marginal []float64
+	}{
+		{"empty joint", nil, []float64{1}},
+		{"empty marginal", []float64{1}, nil},
+		{"NaN marginal", []float64{1}, []float64{math.NaN(), 1}},
+		{"NaN joint", []float64{math.NaN()}, []float64{1}},
+	} {
+		if got := DonskerVaradhan(c.joint, c.marginal); !math.IsNaN(got) {
+			t.Errorf("%s: DV = %v, want NaN", c.name, got)
+		}
+	}
+}
+
+// TestRobustKurtosisReducesToMardia: with the batch's own S⁻¹ as precision
+// and no clipping, RobustKurtosis is Mardia's kurtosis.
+func TestRobustKurtosisReducesToMardia(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	x := gaussianSample(rng, 50, 4, 2)
+	e, err := NewEMACovariance(4, 0.9, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Update(x); err != nil {
+		t.Fatal(err)
+	}
+	prec, err := e.Precision()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := RobustKurtosis(x, prec, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := MardiaKurtosis(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got-want) > 1e-10*want {
+		t.Errorf("RobustKurtosis with P = S⁻¹ = %v, MardiaKurtosis = %v", got, want)
+	}
+}
+
+// TestEMACovarianceClipping: every clipped difference has norm ≤ clipNorm, so
+// tr Ŝ = (1/B) Σ ‖d‖² ≤ clipNorm², and so is the trace of any average of Ŝ.
+// Outliers must therefore not blow up S.
+func TestEMACovarianceClipping(t *testing.T) {
+	const clip = 1.5
+	rng := rand.New(rand.NewPCG(15, 16))
+	e, err := NewEMACovariance(3, 0.8, clip, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < 4; k++ {
+		x := gaussianSample(rng, 16, 3, 0)
+		x.Set(0, 0, 1e6) // an outlier
+		if err := e.Update(x); err != nil {
+			t.Fatal(err)
+		}
+		if tr := mat.Trace(e.Covariance()); tr > clip*clip*(1+1e-12) {
+			t.Errorf("update %d: trace of S = %v, want ≤ clipNorm² = %v", k, tr, clip*clip)
+		}
+	}
+	// Covariance returns a copy.
+	c := e.Covariance()
+	c.SetSym(0, 0, 1e9)
+	if e.Covariance().At(0, 0) == 1e9 {
+		t.Error("Covariance returned the internal matrix, want a copy")
+	}
+}
