@@ -1,0 +1,139 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+)
+
+// PyTorch's BatchNorm1d defaults.
+const (
+	batchNormMomentum = 0.1
+	batchNormEps      = 1e-5
+)
+
+// inputBatchNorm is PyTorch's BatchNorm1d applied directly to model inputs
+// (TFN/LMF's audio and vision sub-networks normalize the time-averaged
+// features; MMSA's EF-LSTM normalizes each time step). Because its input is
+// data, not a function of parameters, the normalization
+//
+//	x̂[i,c,k] = (x[i,c,k] − μ_c) / √(σ²_c + ε),  ε = 1e-5,
+//
+// is computed in Feed (μ_c, σ²_c: the biased batch mean and variance over i
+// and k in a training graph, the running estimates in an evaluation graph)
+// and only the affine part y = γ_c·x̂ + β_c is in the graph. This has the
+// same value and parameter gradients as PyTorch's layer. In a training graph
+// the running estimates are updated as PyTorch does:
+//
+//	μ_run ← (1−m)·μ_run + m·μ_c,  σ²_run ← (1−m)·σ²_run + m·σ²_c·n/(n−1),
+//
+// with momentum m = 0.1 and n the number of values per channel. With a single
+// value per channel (a training batch of one sample) PyTorch refuses to run;
+// here the running estimates are used instead and not updated.
+type inputBatchNorm struct {
+	channels    int
+	gamma, beta *nn.Param // trainable, shape (channels); init 1 and 0
+	mean, vari  *nn.Param // running estimates (buffers), shape (channels); init 0 and 1
+}
+
+func newInputBatchNorm(ps, buffers *nn.ParamSet, name string, channels int, rng *rand.Rand) *inputBatchNorm {
+	return &inputBatchNorm{
+		channels: channels,
+		gamma:    ps.Add(name+".gamma", []int{channels}, nn.Constant(1), rng),
+		beta:     ps.Add(name+".beta", []int{channels}, nn.Zeros, rng),
+		mean:     buffers.Add(name+".running_mean", []int{channels}, nn.Zeros, rng),
+		vari:     buffers.Add(name+".running_var", []int{channels}, nn.Constant(1), rng),
+	}
+}
+
+// normalize returns x̂ for the values x laid out as (n, channels, k) and, if
+// train, updates the running estimates.
+func (bn *inputBatchNorm) normalize(x []float64, n, k int, train bool) []float64 {
+	c := bn.channels
+	mean := make([]float64, c)
+	vari := make([]float64, c)
+	count := n * k
+	useBatch := train && count >= 2
+	if useBatch {
+		for i := 0; i < n; i++ {
+			for ch := 0; ch < c; ch++ {
+				for _, v := range x[(i*c+ch)*k : (i*c+ch+1)*k] {
+					mean[ch] += v
+				}
+			}
+		}
+		for ch := range mean {
+			mean[ch] /= float64(count)
+		}
+		for i := 0; i < n; i++ {
+			for ch := 0; ch < c; ch++ {
+				for _, v := range x[(i*c+ch)*k : (i*c+ch+1)*k] {
+					d := v - mean[ch]
+					vari[ch] += d * d
+				}
+			}
+		}
+		for ch := range vari {
+			vari[ch] /= float64(count)
+		}
+		runMean, runVar := bn.mean.Float64s(), bn.vari.Float64s()
+		unbias := float64(count) / float64(count-1)
+		for ch := 0; ch < c; ch++ {
+			runMean[ch] = (1-batchNormMomentum)*runMean[ch] + batchNormMomentum*mean[ch]
+			runVar[ch] = (1-batchNormMomentum)*runVar[ch] + batchNormMomentum*vari[ch]*unbias
+		}
+		// Lengths match by construction.
+		_ = bn.mean.SetFloat64s(runMean)
+		_ = bn.vari.SetFloat64s(runVar)
+	} else {
+		mean, vari = bn.mean.Float64s(), bn.vari.Float64s()
+	}
+	out := make([]float64, len(x))
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			inv := 1 / math.Sqrt(vari[ch]+batchNormEps)
+			lo := (i*c + ch) * k
+			for j := lo; j < lo+k; j++ {
+				out[j] = (x[j] - mean[ch]) * inv
+			}
+		}
+	}
+	return out
+}
+
+// affine returns γ_c·x̂ + β_c for x̂ of shape (B, channels·k) laid out as
+// (channels, k) per row.
+func (bn *inputBatchNorm) affine(g *nn.Graph, xhat *G.Node, k int) (*G.Node, error) {
+	gamma, err := expandChannels(g, g.Param(bn.gamma), bn.channels, k)
+	if err != nil {
+		return nil, err
+	}
+	beta, err := expandChannels(g, g.Param(bn.beta), bn.channels, k)
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.BroadcastHadamardProd(xhat, gamma, nil, []byte{0})
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastAdd(y, beta, nil, []byte{0})
+}
+
+// expandChannels turns a (c) vector v into the (1, c·k) row with v[ch]
+// repeated k times: reshape(v (c,1) · 1 (1,k)).
+func expandChannels(g *nn.Graph, v *G.Node, c, k int) (*G.Node, error) {
+	if k == 1 {
+		return G.Reshape(v, []int{1, c})
+	}
+	col, err := G.Reshape(v, []int{c, 1})
+	if err != nil {
+		return nil, err
+	}
+	rep, err := G.Mul(col, g.Constant(ones(k), 1, k))
+	if err != nil {
+		return nil, err
+	}
+	return G.Reshape(rep, []int{1, c * k})
+}

@@ -1,0 +1,149 @@
+package models
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// inputName returns the name of a model's input node in a graph.
+func inputName(model, what string) string { return "models." + model + "." + what }
+
+// inputNode returns the input node called name that Build created in g, or
+// an error naming the model if g was not built by it.
+func inputNode(g *nn.Graph, model, name string) (*G.Node, error) {
+	n, ok := g.Inputs()[name]
+	if !ok {
+		return nil, fmt.Errorf("models: %s: graph has no input %q (was it built by this model's Build?)", model, name)
+	}
+	return n, nil
+}
+
+// checkBatch returns an error unless b holds batch samples whose features
+// have the dims the model was built for.
+func checkBatch(model string, b *datasets.Batch, batch int, dims Dims) error {
+	if b == nil {
+		return fmt.Errorf("models: %s: nil batch", model)
+	}
+	if b.Size() != batch {
+		return fmt.Errorf("models: %s: batch has %d samples, the graph was built for %d", model, b.Size(), batch)
+	}
+	for m := 0; m < datasets.NumModalities; m++ {
+		s := b.Features[m]
+		mod := datasets.Modality(m)
+		if s == nil {
+			return fmt.Errorf("models: %s: batch has no %v features", model, mod)
+		}
+		if s.N != batch || s.T != dims.T[m] || s.D != dims.D[m] {
+			return fmt.Errorf("models: %s: %v features have N=%d, T=%d, D=%d; want N=%d, T=%d, D=%d",
+				model, mod, s.N, s.T, s.D, batch, dims.T[m], dims.D[m])
+		}
+		if len(s.Data) != s.N*s.T*s.D {
+			return fmt.Errorf("models: %s: %v features hold %d values, want N·T·D = %d", model, mod, len(s.Data), s.N*s.T*s.D)
+		}
+		if len(s.Lengths) != s.N {
+			return fmt.Errorf("models: %s: %v features have %d lengths, want %d", model, mod, len(s.Lengths), s.N)
+		}
+		for i, l := range s.Lengths {
+			if l < 1 || l > s.T {
+				return fmt.Errorf("models: %s: %v sample %d has length %d, want 1..%d", model, mod, i, l, s.T)
+			}
+		}
+	}
+	return nil
+}
+
+// sequenceValues returns the features of s as float64 in (i, t, d) order, or
+// an error naming the first NaN or infinite value.
+func sequenceValues(model string, m datasets.Modality, s *datasets.Sequences) ([]float64, error) {
+	out := make([]float64, len(s.Data))
+	for k, v := range s.Data {
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			i, rest := k/(s.T*s.D), k%(s.T*s.D)
+			return nil, fmt.Errorf("models: %s: %v feature (sample %d, step %d, dim %d) is %v; clean the data first",
+				model, m, i, rest/s.D, rest%s.D, f)
+		}
+		out[k] = f
+	}
+	return out, nil
+}
+
+// timeMean returns the (N, D) mean over the padded time axis of the (N, T, D)
+// values x: mean_t x[i,t,:] = (1/T) Σ_{t<T} x[i,t,:]. Padding steps count as
+// zeros, as in MMSA's data_loader (need_normalized) and the original TFN.
+func timeMean(x []float64, n, t, d int) []float64 {
+	out := make([]float64, n*d)
+	for i := 0; i < n; i++ {
+		o := out[i*d : (i+1)*d]
+		for s := 0; s < t; s++ {
+			row := x[(i*t+s)*d : (i*t+s+1)*d]
+			for k, v := range row {
+				o[k] += v
+			}
+		}
+		for k := range o {
+			o[k] /= float64(t)
+		}
+	}
+	return out
+}
+
+// maskedMeanWeights returns the (N, T) weights w[i,t] = 1/len_i for t <
+// len_i and 0 after, so that Σ_t w[i,t] x[i,t,:] is the mean over the valid
+// steps of sequence i.
+func maskedMeanWeights(lengths []int, t int) []float64 {
+	w := make([]float64, len(lengths)*t)
+	for i, l := range lengths {
+		for s := 0; s < l; s++ {
+			w[i*t+s] = 1 / float64(l)
+		}
+	}
+	return w
+}
+
+// unionLengths returns, per sample, the largest length over the modalities.
+func unionLengths(b *datasets.Batch) []int {
+	out := make([]int, b.Size())
+	for m := 0; m < datasets.NumModalities; m++ {
+		for i, l := range b.Features[m].Lengths {
+			if l > out[i] {
+				out[i] = l
+			}
+		}
+	}
+	return out
+}
+
+// newDense returns a tensor of dtype dt holding a copy of values.
+func newDense(dt tensor.Dtype, values []float64, shape ...int) *tensor.Dense {
+	if dt == tensor.Float64 {
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), values...)))
+	}
+	f := make([]float32, len(values))
+	for i, v := range values {
+		f[i] = float32(v)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+}
+
+// let sets the input node n to values (converted to the graph's dtype).
+func let(g *nn.Graph, n *G.Node, values []float64) error {
+	if len(values) != n.Shape().TotalSize() {
+		return fmt.Errorf("models: input %q: %d values for shape %v", n.Name(), len(values), n.Shape())
+	}
+	return G.Let(n, newDense(g.Dtype, values, n.Shape()...))
+}
+
+// ones returns a slice of n ones.
+func ones(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}

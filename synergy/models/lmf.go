@@ -1,0 +1,225 @@
+package models
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// LMFConfig configures Low-rank Multimodal Fusion. Field names follow MMSA's
+// config_regression.json ("lmf").
+type LMFConfig struct {
+	TextHidden   int `json:"text_hidden"`
+	AudioHidden  int `json:"audio_hidden"`  // = d_a
+	VisionHidden int `json:"vision_hidden"` // = d_v
+	// TextOut is the output of the text sub-network (= d_t); the original
+	// and MMSA fix it to TextHidden/2.
+	TextOut int `json:"text_out"`
+	// Rank is the rank r of the low-rank weight tensor.
+	Rank int `json:"rank"`
+	// FusedDim is the output width of the low-rank fusion (= d). The
+	// original fuses straight to the prediction (FusedDim 1); see LMF.
+	FusedDim      int     `json:"fused_dim"`
+	AudioDropout  float64 `json:"audio_dropout"`
+	VisionDropout float64 `json:"vision_dropout"`
+	TextDropout   float64 `json:"text_dropout"`
+	// Training holds MMSA's optimizer defaults; FactorLR is the learning
+	// rate of the modality factors (LMF.FactorParams).
+	Training TrainingDefaults `json:"training"`
+}
+
+// DefaultLMFConfig returns MMSA's LMF defaults for dataset ("mosi",
+// "mosei", "urfunny" = MOSI's; "" = "mosi"), with FusedDim 32 (our
+// extension, see LMF).
+func DefaultLMFConfig(dataset string) (LMFConfig, error) {
+	key, err := datasetKey(dataset)
+	if err != nil {
+		return LMFConfig{}, err
+	}
+	if key == "mosei" {
+		return LMFConfig{
+			TextHidden: 128, AudioHidden: 16, VisionHidden: 128, TextOut: 64, Rank: 4, FusedDim: 32,
+			AudioDropout: 0.2, VisionDropout: 0.2, TextDropout: 0.2,
+			Training: TrainingDefaults{BatchSize: 32, LearningRate: 1e-3, FactorLR: 1e-3, WeightDecay: 1e-3},
+		}, nil
+	}
+	return LMFConfig{
+		TextHidden: 128, AudioHidden: 16, VisionHidden: 128, TextOut: 64, Rank: 3, FusedDim: 32,
+		AudioDropout: 0.3, VisionDropout: 0.3, TextDropout: 0.3,
+		Training: TrainingDefaults{BatchSize: 64, LearningRate: 1e-3, FactorLR: 1e-3, WeightDecay: 5e-3},
+	}, nil
+}
+
+func (c LMFConfig) validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"TextHidden", c.TextHidden}, {"AudioHidden", c.AudioHidden}, {"VisionHidden", c.VisionHidden},
+		{"TextOut", c.TextOut}, {"Rank", c.Rank}, {"FusedDim", c.FusedDim}} {
+		if err := checkPositive("LMFConfig."+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		name string
+		p    float64
+	}{{"AudioDropout", c.AudioDropout}, {"VisionDropout", c.VisionDropout}, {"TextDropout", c.TextDropout}} {
+		if err := checkDropout("LMFConfig."+f.name, f.p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LMF is Low-rank Multimodal Fusion (Liu et al., ACL 2018; "LFN" in the
+// paper), as in Justin1904/Low-rank-Multimodal-Fusion and MMSA's LMF.py. The
+// unimodal sub-networks are TFN's (see TFN): Z_t (B, TextOut), Z_a
+// (B, AudioHidden), Z_v (B, VisionHidden). With modality-specific factors
+// W_m^(k) ((d_m+1) × d, k = 1..r, stored as one (d_m+1, r·d) matrix) the
+// fusion is
+//
+//	f_m^(k) = [1; Z_m] W_m^(k),   Z = Σ_k w_k · (f_a^(k) ⊙ f_v^(k) ⊙ f_t^(k)) + b,
+//
+// the rank-r factorization of TFN's weight tensor applied to
+// [1; Z_a] ⊗ [1; Z_v] ⊗ [1; Z_t]. Factors and the fusion weights w (r) are
+// xavier-normal initialized as in the original, b is zero. The fusion
+// weights and bias are TRAINED: MMSA's optimizer groups leave them out (the
+// bug the original repository fixed in commit fac3358); here they are
+// ordinary parameters.
+//
+// Deviation: the original fuses straight to the output (d = 1), leaving no
+// fused vector for the regularizer. Here the fusion has FusedDim outputs,
+// Fused = Z (B, FusedDim), and a linear head gives Pred = W_o Z + b_o
+// (unbounded, as in the original). With FusedDim 1 and the head fixed to the
+// identity this is exactly the original.
+type LMF struct {
+	cfg      LMFConfig
+	dims     Dims
+	params   *nn.ParamSet
+	buffers  *nn.ParamSet
+	unimodal *unimodalNets
+	factors  [3]*nn.Param // (d_m+1, r·FusedDim), indexed by modality
+	weights  *nn.Param    // (r)
+	bias     *nn.Param    // (FusedDim)
+	head     *nn.Linear
+}
+
+// NewLMF returns an LMF for dims with parameters of dtype dt initialized from
+// seed.
+func NewLMF(cfg LMFConfig, dims Dims, dt tensor.Dtype, seed uint64) (*LMF, error) {
+	if err := checkDtype(dt); err != nil {
+		return nil, err
+	}
+	if err := dims.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	rng := newRNG(seed)
+	ps, buf := nn.NewParamSet(dt), nn.NewParamSet(dt)
+	m := &LMF{cfg: cfg, dims: dims, params: ps, buffers: buf}
+	m.unimodal = newUnimodalNets("lmf", ps, buf, dims, cfg.TextHidden, cfg.TextOut, cfg.AudioHidden, cfg.VisionHidden,
+		cfg.TextDropout, cfg.AudioDropout, cfg.VisionDropout, rng)
+	r, d := cfg.Rank, cfg.FusedDim
+	width := [3]int{datasets.Text: cfg.TextOut, datasets.Audio: cfg.AudioHidden, datasets.Vision: cfg.VisionHidden}
+	// Original order of creation: audio, video, text factors.
+	for _, mod := range []datasets.Modality{datasets.Audio, datasets.Vision, datasets.Text} {
+		in := width[mod] + 1
+		// PyTorch's xavier_normal_ on a (r, in, d) tensor: fan_in = in·d,
+		// fan_out = r·d.
+		std := math.Sqrt(2 / float64(in*d+r*d))
+		m.factors[mod] = ps.Add(fmt.Sprintf("lmf.%v_factor", mod), []int{in, r * d}, nn.Normal(std), rng)
+	}
+	// xavier_normal_ on (1, r): fan_in = r, fan_out = 1.
+	m.weights = ps.Add("lmf.fusion_weights", []int{r}, nn.Normal(math.Sqrt(2/float64(r+1))), rng)
+	m.bias = ps.Add("lmf.fusion_bias", []int{d}, nn.Zeros, rng)
+	m.head = nn.NewLinear(ps, "lmf.head", d, 1, true, rng)
+	return m, nil
+}
+
+// Name returns "lmf".
+func (m *LMF) Name() string { return "lmf" }
+
+// Params returns the trainable parameters.
+func (m *LMF) Params() *nn.ParamSet { return m.params }
+
+// Buffers returns the batch-normalization running estimates.
+func (m *LMF) Buffers() *nn.ParamSet { return m.buffers }
+
+// Config returns the LMFConfig.
+func (m *LMF) Config() any { return m.cfg }
+
+// FactorParams returns the three modality factors (text, audio, vision), the
+// parameter group MMSA trains at factor_lr.
+func (m *LMF) FactorParams() []*nn.Param { return m.factors[:] }
+
+// Build adds the LMF forward pass for batches of size batch to g.
+func (m *LMF) Build(g *nn.Graph, batch int) (*Output, error) {
+	z, err := m.unimodal.build(g, batch)
+	if err != nil {
+		return nil, err
+	}
+	fused, err := m.fuse(g, z)
+	if err != nil {
+		return nil, fmt.Errorf("models: lmf: low-rank fusion: %w", err)
+	}
+	y, err := m.head.Forward(g, fused)
+	if err != nil {
+		return nil, err
+	}
+	pred, err := toVector(y)
+	if err != nil {
+		return nil, err
+	}
+	return &Output{Unimodal: z, Fused: fused, Pred: pred}, nil
+}
+
+// fuse returns Z = Σ_k w_k (f_a^(k) ⊙ f_v^(k) ⊙ f_t^(k)) + b (B, FusedDim).
+func (m *LMF) fuse(g *nn.Graph, z []*G.Node) (*G.Node, error) {
+	r, d := m.cfg.Rank, m.cfg.FusedDim
+	var prod *G.Node
+	for mod, zm := range z {
+		ext, err := prependOne(g, zm)
+		if err != nil {
+			return nil, err
+		}
+		f, err := G.Mul(ext, g.Param(m.factors[mod])) // (B, r·d), column k·d+o
+		if err != nil {
+			return nil, err
+		}
+		if prod == nil {
+			prod = f
+		} else if prod, err = G.HadamardProd(prod, f); err != nil {
+			return nil, err
+		}
+	}
+	// Σ_k w_k P[:, k·d+o] = P · (w ⊗ I_d), with (w ⊗ I_d)[k·d+o, o'] = w_k δ_oo'.
+	wcol, err := G.Reshape(g.Param(m.weights), []int{r, 1})
+	if err != nil {
+		return nil, err
+	}
+	eye := make([]float64, d*d)
+	for i := 0; i < d; i++ {
+		eye[i*d+i] = 1
+	}
+	kron, err := G.Mul(wcol, g.Constant(eye, 1, d*d))
+	if err != nil {
+		return nil, err
+	}
+	if kron, err = G.Reshape(kron, []int{r * d, d}); err != nil {
+		return nil, err
+	}
+	out, err := G.Mul(prod, kron)
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastAdd(out, g.Param(m.bias), nil, []byte{0})
+}
+
+// Feed sets the inputs of a graph built by Build from b.
+func (m *LMF) Feed(g *nn.Graph, b *datasets.Batch) error { return m.unimodal.feed(g, b) }

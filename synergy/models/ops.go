@@ -1,0 +1,64 @@
+package models
+
+import (
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+)
+
+// prependOne returns [1; x] row-wise: (B, d) → (B, d+1), the "1-appended"
+// vector of TFN and LMF that keeps the lower-order interactions in the
+// product.
+func prependOne(g *nn.Graph, x *G.Node) (*G.Node, error) {
+	b := x.Shape()[0]
+	return G.Concat(1, g.Constant(ones(b), b, 1), x)
+}
+
+// batchOuter returns the flattened batched outer product
+// z[i, p·n+q] = x[i,p]·y[i,q] of x (B, m) and y (B, n): (B, m·n).
+func batchOuter(x, y *G.Node) (*G.Node, error) {
+	b, m, n := x.Shape()[0], x.Shape()[1], y.Shape()[1]
+	xc, err := G.Reshape(x, []int{b, m, 1})
+	if err != nil {
+		return nil, err
+	}
+	yr, err := G.Reshape(y, []int{b, 1, n})
+	if err != nil {
+		return nil, err
+	}
+	p, err := G.BatchedMatMul(xc, yr)
+	if err != nil {
+		return nil, err
+	}
+	return G.Reshape(p, []int{b, m * n})
+}
+
+// toVector reshapes a (B, 1) node to (B).
+func toVector(x *G.Node) (*G.Node, error) { return G.Reshape(x, []int{x.Shape()[0]}) }
+
+// weightedTimeSum returns Σ_t w[i,t]·x[i,t,:] for x (B, T, d) and w (B, T):
+// (B, d). With w from maskedMeanWeights it is the mean over valid steps.
+func weightedTimeSum(x, w *G.Node) (*G.Node, error) {
+	b, t, d := x.Shape()[0], x.Shape()[1], x.Shape()[2]
+	wr, err := G.Reshape(w, []int{b, 1, t})
+	if err != nil {
+		return nil, err
+	}
+	s, err := G.BatchedMatMul(wr, x)
+	if err != nil {
+		return nil, err
+	}
+	return G.Reshape(s, []int{b, d})
+}
+
+// squash maps y to lo + (hi−lo)·σ(y) (TFN's bounded regression output).
+func squash(g *nn.Graph, y *G.Node, lo, hi float64) (*G.Node, error) {
+	s, err := G.Sigmoid(y)
+	if err != nil {
+		return nil, err
+	}
+	s, err = G.Mul(s, g.Scalar(hi-lo))
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(s, g.Scalar(lo))
+}

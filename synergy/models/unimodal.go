@@ -1,0 +1,107 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+)
+
+// unimodalNets are the three pre-fusion sub-networks shared by TFN and LMF:
+// an LSTM text sub-network on the word sequence and MLP sub-networks on the
+// time-averaged audio and vision features. Their outputs are Z_t, Z_a, Z_v.
+type unimodalNets struct {
+	model         string
+	dims          Dims
+	text          *textSubNet
+	audio, vision *featureSubNet
+}
+
+func newUnimodalNets(model string, ps, buffers *nn.ParamSet, dims Dims,
+	textHidden, textOut, audioHidden, visionHidden int,
+	textDrop, audioDrop, visionDrop float64, rng *rand.Rand) *unimodalNets {
+	return &unimodalNets{
+		model:  model,
+		dims:   dims,
+		text:   newTextSubNet(ps, model+".text", dims.D[datasets.Text], textHidden, textOut, textDrop, rng),
+		audio:  newFeatureSubNet(ps, buffers, model+".audio", dims.D[datasets.Audio], audioHidden, audioDrop, rng),
+		vision: newFeatureSubNet(ps, buffers, model+".vision", dims.D[datasets.Vision], visionHidden, visionDrop, rng),
+	}
+}
+
+// build creates the input nodes (text (B, T, D), its mask (B, T), audio and
+// vision time means (B, D)) and returns Z_t, Z_a, Z_v.
+func (u *unimodalNets) build(g *nn.Graph, batch int) ([]*G.Node, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("models: %s: batch size %d, want > 0", u.model, batch)
+	}
+	tT, tD := u.dims.T[datasets.Text], u.dims.D[datasets.Text]
+	text := g.Input(inputName(u.model, "text"), batch, tT, tD)
+	mask := g.Input(inputName(u.model, "text_mask"), batch, tT)
+	audio := g.Input(inputName(u.model, "audio_mean"), batch, u.dims.D[datasets.Audio])
+	vision := g.Input(inputName(u.model, "vision_mean"), batch, u.dims.D[datasets.Vision])
+	zt, err := u.text.forward(g, text, mask)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: text sub-network: %w", u.model, err)
+	}
+	za, err := u.audio.forward(g, audio)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: audio sub-network: %w", u.model, err)
+	}
+	zv, err := u.vision.forward(g, vision)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: vision sub-network: %w", u.model, err)
+	}
+	return []*G.Node{zt, za, zv}, nil
+}
+
+// feed sets the inputs of build from b: the text sequence and its length
+// mask, and the batch-normalized time means of audio and vision (batch
+// statistics in a training graph, running estimates otherwise).
+func (u *unimodalNets) feed(g *nn.Graph, b *datasets.Batch) error {
+	text, err := inputNode(g, u.model, inputName(u.model, "text"))
+	if err != nil {
+		return err
+	}
+	batch := text.Shape()[0]
+	if err := checkBatch(u.model, b, batch, u.dims); err != nil {
+		return err
+	}
+	ts := b.Features[datasets.Text]
+	tv, err := sequenceValues(u.model, datasets.Text, ts)
+	if err != nil {
+		return err
+	}
+	if err := let(g, text, tv); err != nil {
+		return err
+	}
+	mask, err := inputNode(g, u.model, inputName(u.model, "text_mask"))
+	if err != nil {
+		return err
+	}
+	if err := let(g, mask, nn.LengthMask(ts.Lengths, ts.T)); err != nil {
+		return err
+	}
+	for _, m := range []struct {
+		mod  datasets.Modality
+		name string
+		net  *featureSubNet
+	}{{datasets.Audio, "audio_mean", u.audio}, {datasets.Vision, "vision_mean", u.vision}} {
+		s := b.Features[m.mod]
+		v, err := sequenceValues(u.model, m.mod, s)
+		if err != nil {
+			return err
+		}
+		xhat := m.net.norm.normalize(timeMean(v, s.N, s.T, s.D), s.N, 1, g.Train)
+		n, err := inputNode(g, u.model, inputName(u.model, m.name))
+		if err != nil {
+			return err
+		}
+		if err := let(g, n, xhat); err != nil {
+			return err
+		}
+	}
+	return nil
+}
