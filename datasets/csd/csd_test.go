@@ -1,0 +1,162 @@
+package csd
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type expectedEntry struct {
+	Rows          int        `json:"rows"`
+	Dim           int        `json:"dim"`
+	IntervalSum   float64    `json:"interval_sum"`
+	FirstInterval [2]float64 `json:"first_interval"`
+	Words         []string   `json:"words"`
+	FeatureSum    *float64   `json:"feature_sum"`
+	FirstRow      []float64  `json:"first_row"`
+}
+
+type expectedSequence struct {
+	Name     string                   `json:"name"`
+	Entries  map[string]expectedEntry `json:"entries"`
+	Metadata map[string]string        `json:"metadata"`
+}
+
+func TestOpenFixtures(t *testing.T) {
+	b, err := os.ReadFile("testdata/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]expectedSequence
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	for file, ws := range want {
+		t.Run(file, func(t *testing.T) {
+			seq, err := Open(filepath.Join("testdata", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seq.Name != ws.Name {
+				t.Errorf("name %q, want %q", seq.Name, ws.Name)
+			}
+			if len(seq.Entries) != len(ws.Entries) {
+				t.Errorf("%d entries (%v), want %d", len(seq.Entries), seq.IDs(), len(ws.Entries))
+			}
+			for k, v := range ws.Metadata {
+				if seq.Metadata[k] != v {
+					t.Errorf("metadata %q = %q, want %q", k, seq.Metadata[k], v)
+				}
+			}
+			for id, we := range ws.Entries {
+				e, ok := seq.Entries[id]
+				if !ok {
+					t.Errorf("entry %q missing", id)
+					continue
+				}
+				if e.ID != id || e.Rows != we.Rows || e.Dim != we.Dim || len(e.Intervals) != we.Rows {
+					t.Errorf("%s: id %q rows %d dim %d intervals %d; want rows %d dim %d", id, e.ID, e.Rows, e.Dim, len(e.Intervals), we.Rows, we.Dim)
+				}
+				sum := 0.0
+				for _, iv := range e.Intervals {
+					sum += iv[0] + iv[1]
+				}
+				if math.Abs(sum-we.IntervalSum) > 1e-9 || e.Intervals[0] != we.FirstInterval {
+					t.Errorf("%s: interval sum %v first %v, want %v %v", id, sum, e.Intervals[0], we.IntervalSum, we.FirstInterval)
+				}
+				if we.Words != nil {
+					if strings.Join(e.Words, " ") != strings.Join(we.Words, " ") || e.Features != nil {
+						t.Errorf("%s: words %q, want %q", id, e.Words, we.Words)
+					}
+					continue
+				}
+				if len(e.Features) != e.Rows*e.Dim || e.Words != nil {
+					t.Fatalf("%s: %d features for %d×%d", id, len(e.Features), e.Rows, e.Dim)
+				}
+				fs := 0.0
+				for _, v := range e.Features {
+					fs += v
+				}
+				if math.Abs(fs-*we.FeatureSum) > 1e-9*(1+math.Abs(fs)) {
+					t.Errorf("%s: feature sum %v, want %v", id, fs, *we.FeatureSum)
+				}
+				for d, v := range we.FirstRow {
+					if e.Features[d] != v {
+						t.Errorf("%s: feature[0][%d] = %v, want %v", id, d, e.Features[d], v)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	_, err := Open("testdata/bad_rows.csd")
+	if err == nil || !strings.Contains(err.Error(), `entry "vidA"`) || !strings.Contains(err.Error(), "3 rows but intervals has 4") ||
+		!strings.Contains(err.Error(), "bad_rows.csd") {
+		t.Errorf("bad_rows.csd: error %v, want one naming the file, the entry and both row counts", err)
+	}
+	if _, err := Open("testdata/expected.json"); err == nil || !strings.Contains(err.Error(), "expected.json") {
+		t.Errorf("non-HDF5 file: error %v", err)
+	}
+	if _, err := Open("testdata/does-not-exist.csd"); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+// The real MOSI word transcripts (see /work/shared/data/PROVENANCE.md);
+// golden values from h5py.
+const realWords = "/work/shared/data/mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd"
+
+func TestOpenRealMOSIWords(t *testing.T) {
+	if _, err := os.Stat(realWords); err != nil {
+		t.Skip("real MOSI words file absent:", err)
+	}
+	seq, err := Open(realWords)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words, sp := 0, 0
+	sum := 0.0
+	for _, e := range seq.Entries {
+		if e.Words == nil || e.Dim != 1 {
+			t.Fatalf("entry %s is not a word sequence", e.ID)
+		}
+		words += len(e.Words)
+		for i, w := range e.Words {
+			if w == "sp" {
+				sp++
+			}
+			sum += e.Intervals[i][0] + e.Intervals[i][1]
+		}
+	}
+	if len(seq.Entries) != 93 || words != 51056 || sp != 8287 {
+		t.Errorf("%d videos, %d words, %d sp; want 93, 51056, 8287", len(seq.Entries), words, sp)
+	}
+	if math.Abs(sum-8486680.157611) > 1e-5 {
+		t.Errorf("interval sum %.6f, want 8486680.157611", sum)
+	}
+	if seq.Name != "CMU_MOSI_ModifiedTimestampedWords" || len(seq.Metadata) != 12 {
+		t.Errorf("name %q with %d metadata keys", seq.Name, len(seq.Metadata))
+	}
+}
+
+func FuzzOpen(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.csd")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p := filepath.Join(dir, "fuzz.csd")
+		if err := os.WriteFile(p, in, 0o600); err != nil {
+			t.Skip(err)
+		}
+		_, _ = Open(p)
+	})
+}
