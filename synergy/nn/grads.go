@@ -1,0 +1,112 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// Grads returns, for each parameter, the gradient tensor of its node in g
+// after a run: the dual value of a node bound with G.BindDualValues, or the
+// value of its gradient node from G.Grad. The tensors are views: they change
+// with the next run, and in-place edits (clipping, scaling) are seen by
+// whoever reads them next. Gradients of bound dual values accumulate across
+// runs, so call ZeroGrads after using them.
+func (g *Graph) Grads(ps []*Param) ([]*tensor.Dense, error) {
+	out := make([]*tensor.Dense, len(ps))
+	for i, p := range ps {
+		n, ok := g.params[p]
+		if !ok {
+			return nil, fmt.Errorf("nn: Grads: parameter %q is not used by this graph", p.Name)
+		}
+		v, err := n.Grad()
+		if err != nil {
+			return nil, fmt.Errorf("nn: Grads: parameter %q has no gradient (bind it with G.BindDualValues or differentiate with G.Grad, then run): %w", p.Name, err)
+		}
+		d, ok := v.(*tensor.Dense)
+		if !ok || d == nil {
+			return nil, fmt.Errorf("nn: Grads: gradient of %q is %T, want *tensor.Dense (has the graph been run?)", p.Name, v)
+		}
+		if !d.Shape().Eq(tensor.Shape(p.Shape)) {
+			return nil, fmt.Errorf("nn: Grads: gradient of %q has shape %v, want %v", p.Name, d.Shape(), p.Shape)
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// ZeroGrads sets the gradient tensors of the given parameters to zero, so the
+// next run of a machine with bound dual values starts from a clean slate.
+func (g *Graph) ZeroGrads(ps []*Param) error {
+	grads, err := g.Grads(ps)
+	if err != nil {
+		return err
+	}
+	for _, d := range grads {
+		d.Zero()
+	}
+	return nil
+}
+
+// ClipGradValue clamps every gradient entry to [−v, v] in place (PyTorch's
+// clip_grad_value_; the paper clips with value 5, appendix). v must be ≥ 0;
+// NaN entries are left as they are.
+func ClipGradValue(grads []*tensor.Dense, v float64) {
+	apply(grads, func(x float64) float64 {
+		switch {
+		case x > v:
+			return v
+		case x < -v:
+			return -v
+		}
+		return x
+	})
+}
+
+// ClipGradNorm rescales all gradients together, in place, so that their
+// global L2 norm is at most maxNorm, with PyTorch's clip_grad_norm_
+// semantics: total = √(Σ g²) over all entries of all tensors,
+// coef = maxNorm / (total + 1e−6), and every entry is multiplied by coef
+// only if coef < 1. It returns total (the norm before clipping).
+func ClipGradNorm(grads []*tensor.Dense, maxNorm float64) (totalNorm float64) {
+	var sum float64
+	for _, d := range grads {
+		switch x := d.Data().(type) {
+		case []float64:
+			for _, v := range x {
+				sum += v * v
+			}
+		case []float32:
+			for _, v := range x {
+				sum += float64(v) * float64(v)
+			}
+		}
+	}
+	totalNorm = math.Sqrt(sum)
+	if coef := maxNorm / (totalNorm + 1e-6); coef < 1 {
+		ScaleGrads(grads, coef)
+	}
+	return totalNorm
+}
+
+// ScaleGrads multiplies every gradient entry by c in place.
+func ScaleGrads(grads []*tensor.Dense, c float64) {
+	apply(grads, func(x float64) float64 { return x * c })
+}
+
+// apply replaces every entry x of every tensor by f(x).
+func apply(grads []*tensor.Dense, f func(float64) float64) {
+	for _, d := range grads {
+		switch x := d.Data().(type) {
+		case []float64:
+			for i, v := range x {
+				x[i] = f(v)
+			}
+		case []float32:
+			for i, v := range x {
+				x[i] = float32(f(float64(v)))
+			}
+		}
+	}
+}
