@@ -1,0 +1,134 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// LSTM is a single-layer, unidirectional LSTM over padded batches, the
+// sequence encoder of the LSTM-based fusion models the paper evaluates
+// (FLSTM, MFN, MISA, MIM; paper §5.2). With gates in PyTorch's
+// order i, f, g, o and a_t = x_t·Wx + h_{t−1}·Wh + b:
+//
+//	i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o)
+//	c_t = f⊙c_{t−1} + i⊙g,  h_t = o⊙tanh(c_t)
+//
+// from h_{−1} = c_{−1} = 0. Padded steps (mask 0) hold the state:
+// h_t = h_{t−1}, c_t = c_{t−1}.
+//
+// Wx is (in, 4H), Wh is (H, 4H) and b is (4H): PyTorch's weight_ih is Wxᵀ,
+// weight_hh is Whᵀ and b = bias_ih + bias_hh.
+type LSTM struct {
+	Wx, Wh, B  *Param
+	In, Hidden int
+}
+
+// NewLSTM adds the parameters "<name>.wx" (in, 4·hidden), "<name>.wh"
+// (hidden, 4·hidden) and "<name>.b" (4·hidden) to ps, each initialized from
+// U(−1/√hidden, 1/√hidden) as PyTorch's nn.LSTM does. It panics on a
+// non-positive size (a model-definition error).
+func NewLSTM(ps *ParamSet, name string, in, hidden int, rng *rand.Rand) *LSTM {
+	if in <= 0 || hidden <= 0 {
+		panic(fmt.Sprintf("nn: NewLSTM %q: sizes must be positive, got in=%d hidden=%d", name, in, hidden))
+	}
+	a := 1 / math.Sqrt(float64(hidden))
+	return &LSTM{
+		Wx:     ps.Add(name+".wx", []int{in, 4 * hidden}, Uniform(a), rng),
+		Wh:     ps.Add(name+".wh", []int{hidden, 4 * hidden}, Uniform(a), rng),
+		B:      ps.Add(name+".b", []int{4 * hidden}, Uniform(a), rng),
+		In:     in,
+		Hidden: hidden,
+	}
+}
+
+// Params returns Wx, Wh and b.
+func (l *LSTM) Params() []*Param { return []*Param{l.Wx, l.Wh, l.B} }
+
+// LSTMOutput holds the three results of LSTM.Forward.
+type LSTMOutput struct {
+	// Hidden is h_t for every step, (B, T, H); after a sequence ends it
+	// repeats the last valid h.
+	Hidden *G.Node
+	// Cells is c_t for every step, (B, T, H), held likewise.
+	Cells *G.Node
+	// Last is the hidden state at the last valid step of each sequence,
+	// (B, H) (zero for a sequence of length 0).
+	Last *G.Node
+}
+
+// Forward runs the LSTM over x (B, T, in) with mask (B, T): 1 for a valid
+// step, 0 for padding, valid steps first (see LengthMask). A nil mask means
+// every step is valid. Values strictly between 0 and 1 blend the states:
+// h_t = m·h̃_t + (1−m)·h_{t−1}. Gradients flow to x, Wx, Wh and b through
+// all three outputs; the mask gets none.
+//
+// The whole sequence is one gorgonia op with hand-written BPTT (see
+// lstm_op.go), specialized to the shapes of x: call Forward once per graph.
+func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
+	if x == nil {
+		return nil, fmt.Errorf("nn: LSTM %q: input x is nil", l.Wx.Name)
+	}
+	xs := x.Shape()
+	if len(xs) != 3 || xs[2] != l.In {
+		return nil, fmt.Errorf("nn: LSTM %q: input x has shape %v, want (batch, steps, %d)", l.Wx.Name, xs, l.In)
+	}
+	if x.Dtype() != g.Dtype {
+		return nil, fmt.Errorf("nn: LSTM %q: input x has dtype %v, graph has %v", l.Wx.Name, x.Dtype(), g.Dtype)
+	}
+	batch, steps := xs[0], xs[1]
+	if mask == nil {
+		ones := make([]float64, batch*steps)
+		for i := range ones {
+			ones[i] = 1
+		}
+		mask = g.Constant(ones, batch, steps)
+	}
+	if ms := mask.Shape(); len(ms) != 2 || ms[0] != batch || ms[1] != steps {
+		return nil, fmt.Errorf("nn: LSTM %q: mask has shape %v, want (%d, %d) like x's (batch, steps)", l.Wx.Name, ms, batch, steps)
+	}
+	if mask.Dtype() != g.Dtype {
+		return nil, fmt.Errorf("nn: LSTM %q: mask has dtype %v, graph has %v", l.Wx.Name, mask.Dtype(), g.Dtype)
+	}
+	st := newLSTMOpState(g.Dtype, batch, steps, l.In, l.Hidden)
+	packed, err := G.ApplyOp(&lstmForwardOp{st}, x, mask, g.Param(l.Wx), g.Param(l.Wh), g.Param(l.B))
+	if err != nil {
+		return nil, fmt.Errorf("nn: LSTM %q: %w", l.Wx.Name, err)
+	}
+	bth := batch * steps * l.Hidden
+	picks := []struct {
+		what   string
+		offset int
+		shape  tensor.Shape
+	}{
+		{"Hidden", 0, tensor.Shape{batch, steps, l.Hidden}},
+		{"Cells", bth, tensor.Shape{batch, steps, l.Hidden}},
+		{"Last", 2 * bth, tensor.Shape{batch, l.Hidden}},
+	}
+	nodes := make([]*G.Node, 3)
+	for i, p := range picks {
+		op := &lstmPickOp{st: st, what: p.what, offset: p.offset, shape: p.shape, total: st.outLen()}
+		if nodes[i], err = G.ApplyOp(op, packed); err != nil {
+			return nil, fmt.Errorf("nn: LSTM %q: %s: %w", l.Wx.Name, p.what, err)
+		}
+	}
+	return &LSTMOutput{Hidden: nodes[0], Cells: nodes[1], Last: nodes[2]}, nil
+}
+
+// LengthMask returns the (B, T) mask, row-major as B·T values, for
+// sequences of the given lengths: 1 at steps t < length, 0 after. A length
+// above T is treated as T (the sequence was truncated) and a negative one
+// as 0.
+func LengthMask(lengths []int, T int) []float64 {
+	out := make([]float64, len(lengths)*T)
+	for b, n := range lengths {
+		n = min(max(n, 0), T)
+		for t := 0; t < n; t++ {
+			out[b*T+t] = 1
+		}
+	}
+	return out
+}

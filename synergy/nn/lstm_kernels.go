@@ -1,0 +1,207 @@
+package nn
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// lstmFloat is the element type of the LSTM kernels.
+type lstmFloat interface{ float32 | float64 }
+
+// lstmGemm computes C = alpha·op(A)·op(B) + beta·C with gonum's BLAS
+// (Dgemm for float64, Sgemm for float32). A, B and C are row-major with
+// leading dimensions lda, ldb and ldc, so strided views (one time step of a
+// (B,T,·) batch-major tensor) are passed as a slice starting at the view's
+// first element plus the row stride.
+func lstmGemm[T lstmFloat](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	switch av := any(a).(type) {
+	case []float64:
+		blas64.Implementation().Dgemm(tA, tB, m, n, k, float64(alpha), av, lda,
+			any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	case []float32:
+		blas32.Implementation().Sgemm(tA, tB, m, n, k, float32(alpha), av, lda,
+			any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	}
+}
+
+func lstmSigmoid[T lstmFloat](x T) T { return T(1 / (1 + math.Exp(-float64(x)))) }
+
+func lstmTanh[T lstmFloat](x T) T { return T(math.Tanh(float64(x))) }
+
+// lstmKernel holds every buffer of one LSTM op instance (one graph, one
+// batch shape): the forward activations needed by BPTT and the packed
+// output and gradient vectors. All buffers are allocated once, so a run
+// allocates nothing in the time loop. Layouts are batch-major: row b·T+t of
+// a (B·T, n) matrix belongs to sequence b at step t.
+type lstmKernel[T lstmFloat] struct {
+	batch, steps, in, hidden int
+
+	gates  []T // (B·T, 4H): pre-activations, then i, f, g, o after the nonlinearities
+	hPrev  []T // (B·T, H): h_{t−1} (zero at t = 0)
+	cPrev  []T // (B·T, H): c_{t−1} (zero at t = 0)
+	tanhC  []T // (B·T, H): tanh of the candidate cell state c̃_t
+	mask   []T // (B·T): copy of the mask
+	out    []T // packed output: Hidden (B·T·H) | Cells (B·T·H) | Last (B·H)
+	dPre   []T // (B·T, 4H): gradient w.r.t. the gate pre-activations
+	dh, dc []T // (B, H): gradient carried to h_{t−1}, c_{t−1}
+	grad   []T // packed gradients: dx (B·T·in) | dWx (in·4H) | dWh (H·4H) | db (4H)
+}
+
+func newLSTMKernel[T lstmFloat](batch, steps, in, hidden int) *lstmKernel[T] {
+	bt := batch * steps
+	return &lstmKernel[T]{
+		batch: batch, steps: steps, in: in, hidden: hidden,
+		gates: make([]T, bt*4*hidden),
+		hPrev: make([]T, bt*hidden),
+		cPrev: make([]T, bt*hidden),
+		tanhC: make([]T, bt*hidden),
+		mask:  make([]T, bt),
+		out:   make([]T, 2*bt*hidden+batch*hidden),
+		dPre:  make([]T, bt*4*hidden),
+		dh:    make([]T, batch*hidden),
+		dc:    make([]T, batch*hidden),
+		grad:  make([]T, bt*in+in*4*hidden+hidden*4*hidden+4*hidden),
+	}
+}
+
+// forward runs the recurrence over the whole sequence (gate order i, f, g, o
+// as in PyTorch):
+//
+//	a_t = x_t·Wx + h_{t−1}·Wh + b
+//	i, f, o = σ(a_i), σ(a_f), σ(a_o);  g = tanh(a_g)
+//	c̃_t = f⊙c_{t−1} + i⊙g;  h̃_t = o⊙tanh(c̃_t)
+//	c_t = m_t c̃_t + (1−m_t) c_{t−1};  h_t = m_t h̃_t + (1−m_t) h_{t−1}
+//
+// with h_{−1} = c_{−1} = 0 and m_t the mask (1 valid, 0 padding: the state
+// is held after a sequence ends). x·Wx for all steps is one GEMM; only
+// h_{t−1}·Wh stays in the time loop. It fills k.out.
+func (k *lstmKernel[T]) forward(x, mask, wx, wh, bias []T) {
+	B, S, H := k.batch, k.steps, k.hidden
+	G4 := 4 * H
+	bt := B * S
+	copy(k.mask, mask)
+	hidden := k.out[:bt*H]
+	cells := k.out[bt*H : 2*bt*H]
+	last := k.out[2*bt*H:]
+
+	lstmGemm(blas.NoTrans, blas.NoTrans, bt, G4, k.in, 1, x, k.in, wx, G4, 0, k.gates, G4)
+	for r := 0; r < bt; r++ {
+		row := k.gates[r*G4 : (r+1)*G4]
+		for j, bj := range bias {
+			row[j] += bj
+		}
+	}
+	for t := 0; t < S; t++ {
+		if t > 0 {
+			for b := 0; b < B; b++ {
+				cur, prev := (b*S+t)*H, (b*S+t-1)*H
+				copy(k.hPrev[cur:cur+H], hidden[prev:prev+H])
+				copy(k.cPrev[cur:cur+H], cells[prev:prev+H])
+			}
+			// gates_t (B×4H, row stride S·4H) += h_{t−1} (B×H, row stride S·H) · Wh
+			lstmGemm(blas.NoTrans, blas.NoTrans, B, G4, H, 1, k.hPrev[t*H:], S*H, wh, G4, 1, k.gates[t*G4:], S*G4)
+		}
+		for b := 0; b < B; b++ {
+			r := b*S + t
+			m := k.mask[r]
+			a := k.gates[r*G4 : (r+1)*G4]
+			hp, cp := k.hPrev[r*H:(r+1)*H], k.cPrev[r*H:(r+1)*H]
+			tc := k.tanhC[r*H : (r+1)*H]
+			hOut, cOut := hidden[r*H:(r+1)*H], cells[r*H:(r+1)*H]
+			for j := 0; j < H; j++ {
+				i := lstmSigmoid(a[j])
+				f := lstmSigmoid(a[H+j])
+				g := lstmTanh(a[2*H+j])
+				o := lstmSigmoid(a[3*H+j])
+				a[j], a[H+j], a[2*H+j], a[3*H+j] = i, f, g, o
+				c := f*cp[j] + i*g
+				th := lstmTanh(c)
+				tc[j] = th
+				h := o * th
+				if m == 1 {
+					cOut[j], hOut[j] = c, h
+				} else {
+					cOut[j] = m*c + (1-m)*cp[j]
+					hOut[j] = m*h + (1-m)*hp[j]
+				}
+			}
+		}
+	}
+	for b := 0; b < B; b++ {
+		copy(last[b*H:(b+1)*H], hidden[(b*S+S-1)*H:(b*S+S)*H])
+	}
+}
+
+// backward is back-propagation through time for the recurrence of forward.
+// dOut is the packed gradient (dHidden | dCells | dLast) w.r.t. k.out; it
+// must follow the forward pass on the same inputs. Per step, going back:
+//
+//	δh_t = ∂L/∂h_t (incl. the carry from t+1), δc_t likewise
+//	δh̃ = m δh_t;  δc̃ = m δc_t + δh̃⊙o⊙(1−tanh²c̃)
+//	δa_o = δh̃⊙tanh c̃⊙o(1−o);  δa_i = δc̃⊙g⊙i(1−i)
+//	δa_g = δc̃⊙i⊙(1−g²);        δa_f = δc̃⊙c_{t−1}⊙f(1−f)
+//	δc_{t−1} += (1−m)δc_t + δc̃⊙f;  δh_{t−1} += (1−m)δh_t + δa·Whᵀ
+//
+// and after the loop dx = δA·Wxᵀ, dWx = Xᵀ·δA, dWh = H_{prev}ᵀ·δA,
+// db = Σ_rows δA, each one GEMM over all steps. It fills k.grad.
+func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T) {
+	B, S, H, In := k.batch, k.steps, k.hidden, k.in
+	G4 := 4 * H
+	bt := B * S
+	dHidden := dOut[:bt*H]
+	dCells := dOut[bt*H : 2*bt*H]
+	dLast := dOut[2*bt*H:]
+	copy(k.dh, dLast)
+	for i := range k.dc {
+		k.dc[i] = 0
+	}
+	for t := S - 1; t >= 0; t-- {
+		for b := 0; b < B; b++ {
+			r := b*S + t
+			m := k.mask[r]
+			a := k.gates[r*G4 : (r+1)*G4]
+			da := k.dPre[r*G4 : (r+1)*G4]
+			cp := k.cPrev[r*H : (r+1)*H]
+			tc := k.tanhC[r*H : (r+1)*H]
+			dhIn, dcIn := dHidden[r*H:(r+1)*H], dCells[r*H:(r+1)*H]
+			dh, dc := k.dh[b*H:(b+1)*H], k.dc[b*H:(b+1)*H]
+			for j := 0; j < H; j++ {
+				i, f, g, o := a[j], a[H+j], a[2*H+j], a[3*H+j]
+				dht := dh[j] + dhIn[j]
+				dct := dc[j] + dcIn[j]
+				dhn := m * dht
+				th := tc[j]
+				dcn := m*dct + dhn*o*(1-th*th)
+				da[j] = dcn * g * i * (1 - i)
+				da[H+j] = dcn * cp[j] * f * (1 - f)
+				da[2*H+j] = dcn * i * (1 - g*g)
+				da[3*H+j] = dhn * th * o * (1 - o)
+				dc[j] = (1-m)*dct + dcn*f
+				dh[j] = (1 - m) * dht
+			}
+		}
+		if t > 0 {
+			// δh_{t−1} (B×H) += δA_t (B×4H, row stride S·4H) · Whᵀ
+			lstmGemm(blas.NoTrans, blas.Trans, B, H, G4, 1, k.dPre[t*G4:], S*G4, wh, G4, 1, k.dh, H)
+		}
+	}
+	dx := k.grad[:bt*In]
+	dWx := k.grad[bt*In : bt*In+In*G4]
+	dWh := k.grad[bt*In+In*G4 : bt*In+In*G4+H*G4]
+	db := k.grad[bt*In+In*G4+H*G4:]
+	lstmGemm(blas.NoTrans, blas.Trans, bt, In, G4, 1, k.dPre, G4, wx, G4, 0, dx, In)
+	lstmGemm(blas.Trans, blas.NoTrans, In, G4, bt, 1, x, In, k.dPre, G4, 0, dWx, G4)
+	lstmGemm(blas.Trans, blas.NoTrans, H, G4, bt, 1, k.hPrev, H, k.dPre, G4, 0, dWh, G4)
+	for j := range db {
+		db[j] = 0
+	}
+	for r := 0; r < bt; r++ {
+		row := k.dPre[r*G4 : (r+1)*G4]
+		for j, v := range row {
+			db[j] += v
+		}
+	}
+}
