@@ -274,3 +274,20 @@ func FuzzDecode(f *testing.F) {
 		_, _ = Decode(bytes.NewReader(in))
 	})
 }
+
+func TestScanStrings(t *testing.T) {
+	for _, p := range []int{2, 4, 5} {
+		var got []string
+		err := ScanStrings(fmt.Sprintf("testdata/arrays_p%d.pkl", p), 32, func(s string) bool {
+			got = append(got, s)
+			return s != "obj_str"
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := strings.Join(got, ",")
+		if !strings.HasPrefix(joined, "arrays,") || !strings.Contains(joined, ",f32,") || !strings.HasSuffix(joined, ",obj_str") || !strings.Contains(joined, ",u5,") {
+			t.Errorf("protocol %d: strings %q", p, joined)
+		}
+	}
+}
