@@ -1,0 +1,222 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// AdamW is Adam with decoupled weight decay (Loshchilov & Hutter, "Fixing
+// weight decay regularization in Adam"), the optimizer of the paper's
+// training runs (appendix C), with PyTorch's torch.optim.AdamW semantics.
+// For each parameter p with gradient g at its step t (counted per
+// parameter, from 1):
+//
+//	p ← p − lr·λ·p                       (decoupled weight decay)
+//	m ← β₁·m + (1−β₁)·g
+//	v ← β₂·v + (1−β₂)·g²
+//	p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)
+//
+// The moments are kept in float64 whatever the parameter dtype; a float32
+// parameter is updated in float64 and rounded once.
+type AdamW struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float64
+
+	steps   int
+	moments map[string]*AdamWMoments
+}
+
+// AdamWMoments is the state of one parameter: its step count and first and
+// second moment estimates m and v (one value per parameter entry).
+type AdamWMoments struct {
+	Step int
+	M, V []float64
+}
+
+// AdamWState is everything needed to resume an AdamW optimizer exactly:
+// its hyper-parameters, the number of Step calls and the moments of every
+// parameter, keyed by parameter name.
+type AdamWState struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float64
+	Steps                              int
+	Moments                            map[string]AdamWMoments
+}
+
+// NewAdamW returns an AdamW optimizer with learning rate lr and PyTorch's
+// defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8, weight decay λ = 0.01.
+func NewAdamW(lr float64) *AdamW {
+	return &AdamW{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01,
+		moments: map[string]*AdamWMoments{}}
+}
+
+// Steps returns the number of successful Step calls.
+func (o *AdamW) Steps() int { return o.steps }
+
+// Step updates params in place from grads (grads[i] is the gradient of
+// params[i], of the same shape, float32 or float64). It checks everything
+// first and changes nothing when it returns an error: a missing gradient,
+// a count or shape mismatch, a NaN or ±Inf gradient entry, a parameter
+// listed twice, invalid hyper-parameters, or moments (e.g. from SetState)
+// whose size does not match the parameter.
+func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
+	if err := o.checkHyper(); err != nil {
+		return err
+	}
+	if len(params) != len(grads) {
+		return fmt.Errorf("nn: AdamW.Step: %d parameters but %d gradients", len(params), len(grads))
+	}
+	seen := make(map[string]bool, len(params))
+	gs := make([][]float64, len(params))
+	for i, p := range params {
+		if p == nil {
+			return fmt.Errorf("nn: AdamW.Step: parameter %d is nil", i)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("nn: AdamW.Step: parameter %q listed twice", p.Name)
+		}
+		seen[p.Name] = true
+		g := grads[i]
+		if g == nil {
+			return fmt.Errorf("nn: AdamW.Step: missing gradient for parameter %q", p.Name)
+		}
+		if !g.Shape().Eq(tensor.Shape(p.Shape)) {
+			return fmt.Errorf("nn: AdamW.Step: gradient of %q has shape %v, want %v", p.Name, g.Shape(), tensor.Shape(p.Shape))
+		}
+		v, err := adamwFloat64s(g)
+		if err != nil {
+			return fmt.Errorf("nn: AdamW.Step: gradient of %q: %w", p.Name, err)
+		}
+		for j, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("nn: AdamW.Step: gradient of %q has non-finite value %v at index %d", p.Name, x, j)
+			}
+		}
+		if m, ok := o.moments[p.Name]; ok && (len(m.M) != p.Size() || len(m.V) != p.Size()) {
+			return fmt.Errorf("nn: AdamW.Step: optimizer state of %q has %d/%d moments, parameter has %d entries", p.Name, len(m.M), len(m.V), p.Size())
+		}
+		switch p.Value.Data().(type) {
+		case []float64, []float32:
+		default:
+			return fmt.Errorf("nn: AdamW.Step: parameter %q has unsupported dtype %v", p.Name, p.Value.Dtype())
+		}
+		gs[i] = v
+	}
+	if o.moments == nil {
+		o.moments = map[string]*AdamWMoments{}
+	}
+	for i, p := range params {
+		m, ok := o.moments[p.Name]
+		if !ok {
+			m = &AdamWMoments{M: make([]float64, p.Size()), V: make([]float64, p.Size())}
+			o.moments[p.Name] = m
+		}
+		m.Step++
+		o.update(p, gs[i], m)
+	}
+	o.steps++
+	return nil
+}
+
+// update applies one AdamW step to p, in the order of PyTorch's
+// _single_tensor_adamw so that float64 results agree to rounding.
+func (o *AdamW) update(p *Param, g []float64, m *AdamWMoments) {
+	t := float64(m.Step)
+	bc1 := 1 - math.Pow(o.Beta1, t)
+	bc2 := 1 - math.Pow(o.Beta2, t)
+	stepSize := o.LR / bc1
+	bc2Sqrt := math.Sqrt(bc2)
+	decay := 1 - o.LR*o.WeightDecay
+	step := func(w float64, j int) float64 {
+		w *= decay
+		m.M[j] = m.M[j]*o.Beta1 + g[j]*(1-o.Beta1)
+		m.V[j] = m.V[j]*o.Beta2 + (1-o.Beta2)*g[j]*g[j]
+		denom := math.Sqrt(m.V[j])/bc2Sqrt + o.Eps
+		return w + (-stepSize)*m.M[j]/denom
+	}
+	switch w := p.Value.Data().(type) {
+	case []float64:
+		for j := range w {
+			w[j] = step(w[j], j)
+		}
+	case []float32:
+		for j := range w {
+			w[j] = float32(step(float64(w[j]), j))
+		}
+	}
+}
+
+func (o *AdamW) checkHyper() error {
+	switch {
+	case !(o.LR >= 0) || math.IsInf(o.LR, 0):
+		return fmt.Errorf("nn: AdamW: learning rate %v, want a finite value ≥ 0", o.LR)
+	case !(o.Beta1 >= 0 && o.Beta1 < 1):
+		return fmt.Errorf("nn: AdamW: Beta1 %v, want [0, 1)", o.Beta1)
+	case !(o.Beta2 >= 0 && o.Beta2 < 1):
+		return fmt.Errorf("nn: AdamW: Beta2 %v, want [0, 1)", o.Beta2)
+	case !(o.Eps >= 0) || math.IsInf(o.Eps, 0):
+		return fmt.Errorf("nn: AdamW: Eps %v, want a finite value ≥ 0", o.Eps)
+	case !(o.WeightDecay >= 0) || math.IsInf(o.WeightDecay, 0):
+		return fmt.Errorf("nn: AdamW: WeightDecay %v, want a finite value ≥ 0", o.WeightDecay)
+	}
+	return nil
+}
+
+func adamwFloat64s(d *tensor.Dense) ([]float64, error) {
+	if d.IsView() {
+		m, ok := d.Materialize().(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("cannot materialize view")
+		}
+		d = m
+	}
+	switch x := d.Data().(type) {
+	case []float64:
+		return x, nil
+	case []float32:
+		out := make([]float64, len(x))
+		for i, v := range x {
+			out[i] = float64(v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unsupported dtype %v", d.Dtype())
+}
+
+// State returns a deep copy of the optimizer state (for checkpoints).
+func (o *AdamW) State() AdamWState {
+	s := AdamWState{LR: o.LR, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, WeightDecay: o.WeightDecay,
+		Steps: o.steps, Moments: make(map[string]AdamWMoments, len(o.moments))}
+	for name, m := range o.moments {
+		s.Moments[name] = AdamWMoments{Step: m.Step,
+			M: append([]float64(nil), m.M...), V: append([]float64(nil), m.V...)}
+	}
+	return s
+}
+
+// SetState replaces the optimizer's hyper-parameters, step count and
+// moments by a deep copy of s (as torch's load_state_dict does). It
+// returns an error, and changes nothing, if s is inconsistent: a negative
+// step count, M and V of different lengths, or non-finite moments.
+// Sizes against the parameters are checked by the next Step.
+func (o *AdamW) SetState(s AdamWState) error {
+	if s.Steps < 0 {
+		return fmt.Errorf("nn: AdamW.SetState: negative step count %d", s.Steps)
+	}
+	moments := make(map[string]*AdamWMoments, len(s.Moments))
+	for name, m := range s.Moments {
+		if m.Step < 0 || len(m.M) != len(m.V) {
+			return fmt.Errorf("nn: AdamW.SetState: moments of %q: step %d, %d first and %d second moments", name, m.Step, len(m.M), len(m.V))
+		}
+		for j := range m.M {
+			if math.IsNaN(m.M[j]) || math.IsInf(m.M[j], 0) || !(m.V[j] >= 0) || math.IsInf(m.V[j], 0) {
+				return fmt.Errorf("nn: AdamW.SetState: moments of %q at index %d are invalid (m=%v, v=%v)", name, j, m.M[j], m.V[j])
+			}
+		}
+		moments[name] = &AdamWMoments{Step: m.Step, M: append([]float64(nil), m.M...), V: append([]float64(nil), m.V...)}
+	}
+	o.LR, o.Beta1, o.Beta2, o.Eps, o.WeightDecay = s.LR, s.Beta1, s.Beta2, s.Eps, s.WeightDecay
+	o.steps = s.Steps
+	o.moments = moments
+	return nil
+}
