@@ -62,7 +62,7 @@ func TestErrors(t *testing.T) {
 		{"Mardia NaN", mardia(withNaN), "x[0,1] = NaN"},
 		{"Mardia Inf", mardia(withInf), "x[1,0] = -Inf"},
 		{"Mardia collinear", mardia(collinear), "singular"},
-		{"Mardia constant column", mardia(constant), "singular"},
+		{"Mardia constant column", mardia(constant), "column 1 of x is constant"},
 
 		{"MMD2 nil y", mmd(good, nil, bws, false), "y is nil"},
 		{"MMD2 empty x", mmd(empty, good, bws, false), "x is empty"},

@@ -2,6 +2,7 @@ package estimate
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -20,10 +21,14 @@ const maxCondition = 1e13
 // with the divisor n (not n−1) in S. For a Gaussian sample κ → p(p+2) as
 // n → ∞; heavier tails give larger values.
 //
-// S is inverted through a Cholesky factorization. An error is returned when
-// n < 2, when n ≤ p (S is then singular), when the factorization fails or its
-// condition number exceeds 1e13 (S singular in floating point, e.g. a
-// constant or collinear column), and when x holds NaN or ±Inf.
+// κ is invariant under x_i → A x_i + b for invertible A, so the centered
+// columns are first divided by their root mean square (S becomes the
+// correlation matrix, whose conditioning reflects collinearity and not the
+// units of the columns), then S is inverted through a Cholesky
+// factorization. An error is returned when n < 2, when n ≤ p (S is then
+// singular), when a column is constant, when the factorization fails or the
+// condition number of the correlation matrix exceeds 1e13 (S singular in
+// floating point, e.g. collinear columns), and when x holds NaN or ±Inf.
 func MardiaKurtosis(x mat.Matrix) (float64, error) {
 	data, n, p, err := rowsOf("x", x)
 	if err != nil {
@@ -36,11 +41,33 @@ func MardiaKurtosis(x mat.Matrix) (float64, error) {
 		return 0, fmt.Errorf("estimate: MardiaKurtosis of x (%d×%d): the covariance of n ≤ p samples is singular, want more rows than columns", n, p)
 	}
 	centerRows(data, n, p)
+	if err := scaleColumns(data, n, p); err != nil {
+		return 0, err
+	}
 	var chol mat.Cholesky
 	if ok := chol.Factorize(scatter(data, n, p)); !ok || chol.Cond() > maxCondition {
 		return 0, fmt.Errorf("estimate: MardiaKurtosis: covariance of x (%d×%d) is singular (Cholesky failed or condition number > %g)", n, p, maxCondition)
 	}
 	return meanSquaredMahalanobis(data, n, p, &chol), nil
+}
+
+// scaleColumns divides each column of the centered n×p row-major data by its
+// root mean square, reporting a constant column.
+func scaleColumns(data []float64, n, p int) error {
+	for j := 0; j < p; j++ {
+		var ss float64
+		for i := 0; i < n; i++ {
+			ss += data[i*p+j] * data[i*p+j]
+		}
+		if ss == 0 {
+			return fmt.Errorf("estimate: MardiaKurtosis: column %d of x is constant, so its covariance is singular", j)
+		}
+		rms := math.Sqrt(ss / float64(n))
+		for i := 0; i < n; i++ {
+			data[i*p+j] /= rms
+		}
+	}
+	return nil
 }
 
 // meanSquaredMahalanobis returns (1/n) Σ_i (d_iᵀ S⁻¹ d_i)² for the rows d_i

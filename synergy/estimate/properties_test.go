@@ -251,3 +251,24 @@ func TestEMACovarianceClipping(t *testing.T) {
 		t.Error("Covariance returned the internal matrix, want a copy")
 	}
 }
+
+// TestMardiaKurtosisScaleInvariance: κ does not change when the columns are
+// rescaled by wildly different factors (1e−6 and 1e6), which would make the
+// unscaled covariance look singular to a condition-number test.
+func TestMardiaKurtosisScaleInvariance(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	x := gaussianSample(rng, 30, 3, 0)
+	want, err := MardiaKurtosis(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scaled mat.Dense
+	scaled.Mul(x, mat.NewDiagDense(3, []float64{1e-6, 1, 1e6}))
+	got, err := MardiaKurtosis(&scaled)
+	if err != nil {
+		t.Fatalf("rescaled columns: %v", err)
+	}
+	if math.Abs(got-want) > 1e-10*want {
+		t.Errorf("MardiaKurtosis after rescaling the columns = %v, before %v", got, want)
+	}
+}
