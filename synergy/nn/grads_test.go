@@ -179,3 +179,103 @@ func TestScaleGrads(t *testing.T) {
 		t.Errorf("scaled %v %v", gs[0].Data(), gs[1].Data())
 	}
 }
+
+// chainModel builds, in a graph of dtype dt, the chain
+// LogMeanExp(Σ_cols GELU(attention(g(R·LayerNorm(MLP(x)))))) and returns
+// the graph, the cost and the parameters.
+func chainModel(t *testing.T, dt tensor.Dtype) (*Graph, *G.Node, []*Param) {
+	t.Helper()
+	rng := newTestRNG(80)
+	ps := NewParamSet(dt)
+	m := NewMLP(ps, "m", []int{3, 6, 4}, LeakyReLU, rng)
+	ln := NewLayerNorm(ps, "ln", 4, rng)
+	inv := NewInvertibleNet(ps, "g", 4, 2, 5, rng)
+	proj := NewProjection(4, 4, rng)
+	xv := randomValues(rng, 5*3)
+	g := NewGraph(dt, true)
+	h, err := m.Forward(g, inputWith(t, g, "x", xv, 5, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err = ln.Forward(g, h); err != nil {
+		t.Fatal(err)
+	}
+	if h, err = proj.Forward(g, h); err != nil {
+		t.Fatal(err)
+	}
+	if h, err = inv.Forward(g, h); err != nil {
+		t.Fatal(err)
+	}
+	h3, err := G.Reshape(h, tensor.Shape{1, 5, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h3, err = ScaledDotAttention(g, h3, h3, h3, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	if h, err = G.Reshape(h3, tensor.Shape{5, 4}); err != nil {
+		t.Fatal(err)
+	}
+	if h, err = Activate(h, GELU); err != nil {
+		t.Fatal(err)
+	}
+	s, err := G.Sum(h, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := LogMeanExp(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, cost, ps.Params()
+}
+
+// chainGradients returns the gradients of chainModel's parameters as float64.
+func chainGradients(t *testing.T, dt tensor.Dtype) [][]float64 {
+	t.Helper()
+	g, cost, params := chainModel(t, dt)
+	nodes := g.ParamNodes(params)
+	if _, err := G.Grad(cost, nodes...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	grads, err := g.Grads(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]float64, len(grads))
+	for i, d := range grads {
+		switch v := d.Data().(type) {
+		case []float64:
+			out[i] = append([]float64(nil), v...)
+		case []float32:
+			for _, x := range v {
+				out[i] = append(out[i], float64(x))
+			}
+		}
+	}
+	return out
+}
+
+func TestFloat32GradientsMatchFloat64(t *testing.T) {
+	g64, g32 := chainGradients(t, tensor.Float64), chainGradients(t, tensor.Float32)
+	worst := 0.0
+	for i := range g64 {
+		for j := range g64[i] {
+			worst = math.Max(worst, math.Abs(g64[i][j]-g32[i][j])/math.Max(math.Abs(g64[i][j]), 1e-2))
+		}
+	}
+	t.Logf("float32 vs float64 gradients of MLP→LayerNorm→Projection→InvertibleNet→attention→GELU→LogMeanExp: worst rel diff %.3g", worst)
+	if worst > 1e-4 {
+		t.Errorf("float32 gradients differ from float64 by %g (relative)", worst)
+	}
+}
+
+func TestChainGradient(t *testing.T) {
+	g, cost, params := chainModel(t, tensor.Float64)
+	checkGrad(t, "MLP→LayerNorm→Projection→InvertibleNet→attention→GELU→LogMeanExp", g, cost, params)
+}

@@ -42,7 +42,9 @@ func (p *Projection) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	rt := mat.DenseCopyOf(p.r.T()) // (In, K), row-major
-	y, err := G.Mul(x, g.Constant(rt.RawMatrix().Data, p.In, p.K))
+	// A named constant: an unnamed one is named by printing its tensor.
+	r := G.NewConstant(g.newDense(rt.RawMatrix().Data, []int{p.In, p.K}), G.WithName(g.uniqueName("projection")))
+	y, err := G.Mul(x, r)
 	if err != nil {
 		return nil, fmt.Errorf("nn: Projection: %w", err)
 	}
