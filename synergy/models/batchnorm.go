@@ -131,7 +131,7 @@ func expandChannels(g *nn.Graph, v *G.Node, c, k int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep, err := G.Mul(col, g.Constant(ones(k), 1, k))
+	rep, err := G.Mul(col, constant(g, "ones", ones(k), 1, k))
 	if err != nil {
 		return nil, err
 	}

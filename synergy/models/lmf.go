@@ -207,7 +207,7 @@ func (m *LMF) fuse(g *nn.Graph, z []*G.Node) (*G.Node, error) {
 	for i := 0; i < d; i++ {
 		eye[i*d+i] = 1
 	}
-	kron, err := G.Mul(wcol, g.Constant(eye, 1, d*d))
+	kron, err := G.Mul(wcol, constant(g, "identity", eye, 1, d*d))
 	if err != nil {
 		return nil, err
 	}

@@ -186,8 +186,8 @@ func (m *MFN) Build(g *nn.Graph, batch int) (*Output, error) {
 	}
 	memMask := g.Input(inputName("mfn", "memory_mask"), batch, T)
 	total := m.cfg.TextHidden + m.cfg.AudioHidden + m.cfg.VisionHidden
-	prev := g.Constant(make([]float64, batch*total), batch, total)
-	mem := g.Constant(make([]float64, batch*m.cfg.MemSize), batch, m.cfg.MemSize)
+	prev := constant(g, "zeros", make([]float64, batch*total), batch, total)
+	mem := constant(g, "zeros", make([]float64, batch*m.cfg.MemSize), batch, m.cfg.MemSize)
 	for t := 0; t < T; t++ {
 		cur, err := m.cellsAt(cells, t)
 		if err != nil {

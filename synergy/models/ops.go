@@ -1,16 +1,27 @@
 package models
 
 import (
+	"fmt"
+
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 )
+
+// constant returns a constant node named after its content (what, e.g.
+// "zeros", and the shape). gorgonia merges constants by name, and a nameless
+// constant is named after its printed value, which is truncated for large
+// tensors: two different zero matrices can then become one node of the wrong
+// shape. Content names merge only identical constants.
+func constant(g *nn.Graph, what string, values []float64, shape ...int) *G.Node {
+	return G.NewConstant(newDense(g.Dtype, values, shape...), G.WithName(fmt.Sprintf("models.%s%v", what, shape)))
+}
 
 // prependOne returns [1; x] row-wise: (B, d) → (B, d+1), the "1-appended"
 // vector of TFN and LMF that keeps the lower-order interactions in the
 // product.
 func prependOne(g *nn.Graph, x *G.Node) (*G.Node, error) {
 	b := x.Shape()[0]
-	return G.Concat(1, g.Constant(ones(b), b, 1), x)
+	return G.Concat(1, constant(g, "ones", ones(b), b, 1), x)
 }
 
 // batchOuter returns the flattened batched outer product
