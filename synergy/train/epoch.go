@@ -1,0 +1,252 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/nn"
+)
+
+// errStopped signals that the context was cancelled between two batches.
+var errStopped = errors.New("train: stopped")
+
+// improvementMargin is how much the validation score must improve to count
+// (MMSA: 1e-6).
+const improvementMargin = 1e-6
+
+// runState is everything about a run's progress that a resume needs, apart
+// from parameters and optimizer states.
+type runState struct {
+	// Epoch is the current epoch (from 0); Batch the next batch in it.
+	Epoch, Batch int
+	// Sums accumulate the current epoch's training numbers.
+	Sums epochSums
+	// HaveBest, BestScore and BestEpoch (from 0) describe the best epoch;
+	// SinceBest counts epochs without improvement since.
+	HaveBest  bool
+	BestScore float64
+	BestEpoch int
+	SinceBest int
+	// Diagnostics of the finished epochs.
+	Diagnostics []EpochDiagnostics
+	// Done is set when training has stopped; StopReason says why.
+	Done       bool
+	StopReason string
+	// DroppedBatch is set once a 1-sample last batch was skipped.
+	DroppedBatch bool
+	// WallSeconds is the training time spent so far (all sessions).
+	WallSeconds float64
+}
+
+// epochSums are sample-weighted sums over the training batches of an epoch.
+type epochSums struct {
+	Samples                 int
+	Task, L2, D, Kappa, Reg float64
+}
+
+func (s epochSums) mean(v float64) Number {
+	if s.Samples == 0 {
+		return NaN()
+	}
+	return Number(v / float64(s.Samples))
+}
+
+// graphFor returns the training graph for batches of size n.
+func (t *Trainer) graphFor(n int) (*trainGraph, error) {
+	if tg, ok := t.graphs[n]; ok {
+		return tg, nil
+	}
+	tg, err := buildTrainGraph(t.model, t.reg, t.loss, n)
+	if err != nil {
+		return nil, err
+	}
+	t.graphs[n] = tg
+	return tg, nil
+}
+
+// trainEpoch runs the remaining batches of the current epoch, validates,
+// updates the best model and early-stopping state and advances the epoch.
+func (t *Trainer) trainEpoch(ctx context.Context) error {
+	st := &t.st
+	batches, err := t.ds.Train.Batches(t.opts.BatchSize, epochOrderSeed(t.opts.Seed, st.Epoch))
+	if err != nil {
+		return err
+	}
+	if last := batches[len(batches)-1]; last.Size() < 2 && t.reg != nil {
+		// The C-network's batch statistics need two samples.
+		batches = batches[:len(batches)-1]
+		if !st.DroppedBatch {
+			t.log.Warn("skipping the 1-sample last batch of every epoch: the regularizer needs ≥ 2 samples")
+			st.DroppedBatch = true
+		}
+		if len(batches) == 0 {
+			return fmt.Errorf("train: the training split has %d sample(s); the regularizer needs batches of ≥ 2", t.ds.Train.Len())
+		}
+	}
+	bar := NewProgress(t.progressOut(), fmt.Sprintf("epoch %d", st.Epoch+1), len(batches), t.opts.Progress)
+	bar.Add(st.Batch)
+	for st.Batch < len(batches) {
+		if ctx.Err() != nil {
+			bar.Done()
+			return errStopped
+		}
+		loss, err := t.step(batches[st.Batch], st.Epoch, st.Batch)
+		if err != nil {
+			bar.Done()
+			return err
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			bar.Done()
+			return t.stopDiverged()
+		}
+		st.Batch++
+		bar.SetSuffix(fmt.Sprintf("loss %.4f", float64(st.Sums.mean(st.Sums.Task))))
+		bar.Add(1)
+		if t.opts.AfterBatch != nil {
+			t.opts.AfterBatch(st.Epoch, st.Batch-1)
+		}
+	}
+	bar.Done()
+	return t.endEpoch()
+}
+
+// stopDiverged ends training at a non-finite loss, keeping the best epoch.
+func (t *Trainer) stopDiverged() error {
+	st := &t.st
+	st.Done = true
+	st.StopReason = fmt.Sprintf("diverged (non-finite loss) at epoch %d, batch %d", st.Epoch+1, st.Batch+1)
+	t.log.Warn("training diverged", "epoch", st.Epoch+1, "batch", st.Batch+1)
+	return nil
+}
+
+// step is one optimization step on batch b: forward and backward pass, the
+// C-network's update, the model's clipped AdamW update, the regularizer's
+// moving averages. It returns the task loss.
+func (t *Trainer) step(b *datasets.Batch, epoch, index int) (float64, error) {
+	tg, err := t.graphFor(b.Size())
+	if err != nil {
+		return 0, err
+	}
+	defer tg.vm.Reset()
+	if err := t.model.Feed(tg.g, b); err != nil {
+		return 0, fmt.Errorf("train: feeding training batch %d of epoch %d: %w", index+1, epoch+1, err)
+	}
+	if err := tg.g.SampleMasks(dropoutRNG(t.opts.Seed, epoch, index)); err != nil {
+		return 0, err
+	}
+	if err := setLabels(tg.label, b.Labels); err != nil {
+		return 0, err
+	}
+	if tg.att != nil {
+		if err := tg.att.Feed(); err != nil {
+			return 0, err
+		}
+	}
+	if err := tg.vm.RunAll(); err != nil {
+		return 0, fmt.Errorf("train: training step (epoch %d, batch %d): %w", epoch+1, index+1, err)
+	}
+	task := scalarValue(tg.taskRead)
+	if math.IsNaN(task) || math.IsInf(task, 0) {
+		return task, nil
+	}
+	if tg.att != nil {
+		if err := tg.att.Step(); err != nil {
+			return 0, err
+		}
+	}
+	grads, err := tg.g.Grads(tg.modelParams)
+	if err != nil {
+		return 0, err
+	}
+	if t.opts.ClipValue > 0 {
+		nn.ClipGradValue(grads, t.opts.ClipValue)
+	}
+	if t.opts.ClipNorm > 0 {
+		nn.ClipGradNorm(grads, t.opts.ClipNorm)
+	}
+	if err := t.opt.Step(tg.modelParams, grads); err != nil {
+		return 0, err
+	}
+	if err := tg.g.ZeroGrads(tg.modelParams); err != nil {
+		return 0, err
+	}
+	n := float64(b.Size())
+	s := &t.st.Sums
+	s.Samples += b.Size()
+	s.Task += n * task
+	if tg.att != nil {
+		if err := tg.att.AfterStep(); err != nil {
+			return 0, err
+		}
+		s.L2 += n * scalarValue(tg.regRead[0])
+		s.D += n * scalarValue(tg.regRead[1])
+		s.Kappa += n * scalarValue(tg.regRead[2])
+		s.Reg += n * scalarValue(tg.regRead[3])
+	}
+	return task, nil
+}
+
+// endEpoch validates the epoch's model, records its diagnostics, keeps it if
+// it is the best so far and decides whether to stop.
+func (t *Trainer) endEpoch() error {
+	st := &t.st
+	d := EpochDiagnostics{
+		Epoch: st.Epoch + 1, TrainLoss: st.Sums.mean(st.Sums.Task),
+		RegL2: NaN(), RegD: NaN(), RegKappa: NaN(), RegTotal: NaN(), ValidAcc: NaN(),
+	}
+	if t.reg != nil {
+		d.RegL2, d.RegD = st.Sums.mean(st.Sums.L2), st.Sums.mean(st.Sums.D)
+		d.RegKappa, d.RegTotal = st.Sums.mean(st.Sums.Kappa), st.Sums.mean(st.Sums.Reg)
+	}
+	pred, reps, err := t.predict(t.ds.Valid, true)
+	if err != nil {
+		return err
+	}
+	truth := labelsOf(t.ds.Valid)
+	if !allFinite(pred) {
+		return t.stopDiverged()
+	}
+	d.ValidLoss = Number(lossValue(t.loss, pred, truth))
+	var score float64
+	better := false
+	if t.ds.Task == datasets.Binary {
+		acc := binaryAccuracy(pred, truth)
+		d.ValidAcc = Number(acc)
+		d.ValidMAE = Number(meanAbsError(sigmoid(pred), truth))
+		score = acc
+		better = !st.HaveBest || acc > st.BestScore+improvementMargin
+	} else {
+		mae := meanAbsError(pred, truth)
+		d.ValidMAE = Number(mae)
+		score = mae
+		better = !st.HaveBest || mae < st.BestScore-improvementMargin
+	}
+	t.diag.fill(&d, reps, t.opts.DiagnosticRows)
+	st.Diagnostics = append(st.Diagnostics, d)
+	if better {
+		st.HaveBest, st.BestScore, st.BestEpoch, st.SinceBest = true, score, st.Epoch, 0
+		t.best = takeSnapshot(t.model.Params(), t.buffers)
+		if t.opts.Dir != "" {
+			if err := t.best.save(t.path(bestFile)); err != nil {
+				return err
+			}
+		}
+	} else {
+		st.SinceBest++
+	}
+	t.log.Info("epoch done", "epoch", d.Epoch, "train_loss", float64(d.TrainLoss), "reg_total", float64(d.RegTotal),
+		"valid_mae", float64(d.ValidMAE), "valid_loss", float64(d.ValidLoss), "best_epoch", st.BestEpoch+1)
+	st.Epoch++
+	st.Batch = 0
+	st.Sums = epochSums{}
+	switch {
+	case st.SinceBest >= t.opts.Patience:
+		st.Done, st.StopReason = true, fmt.Sprintf("early stop: no validation improvement for %d epochs", st.SinceBest)
+	case st.Epoch >= t.opts.MaxEpochs:
+		st.Done, st.StopReason = true, fmt.Sprintf("reached max epochs (%d)", t.opts.MaxEpochs)
+	}
+	return nil
+}

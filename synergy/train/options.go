@@ -1,0 +1,142 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy"
+	"github.com/synergo/synergo/synergy/models"
+)
+
+// ModelFactory builds the model of a run for the dataset, with parameters
+// initialized from seed. Options.NewModel defaults to models.New with
+// Options.Model, the dataset's name and tensor.Float32.
+type ModelFactory func(ds *datasets.Dataset, seed uint64) (models.Model, error)
+
+// Options configure one training run. The zero value of every field but
+// Model (or NewModel), BatchSize and LearningRate takes the default written
+// beside it.
+type Options struct {
+	// Model is the registry name of the model (models.Names()).
+	Model string
+	// NewModel, if not nil, builds the model instead of models.New.
+	NewModel ModelFactory `json:"-"`
+	// Regularizer configures the synergy regularizer; nil trains without it.
+	Regularizer *synergy.Config
+	// Seed drives model and regularizer initialization, batch order and
+	// dropout masks (DefaultSeeds are MMSA's 1111–1115).
+	Seed uint64
+	// BatchSize and LearningRate are the model's batch size and AdamW
+	// learning rate η_task; both required.
+	BatchSize    int
+	LearningRate float64
+	// WeightDecay is the model's AdamW weight decay; nil takes the model
+	// configuration's training default (MMSA), or 0 if it has none.
+	WeightDecay *float64
+	// MaxEpochs caps the number of epochs (default 50). MMSA has no cap and
+	// relies on early stopping alone.
+	MaxEpochs int
+	// Patience stops training after that many epochs without a validation
+	// improvement (default 8, MMSA's early_stop).
+	Patience int
+	// ClipValue clips the model's gradients elementwise to [−v, v] (default
+	// 5, appendix C); a negative value switches it off.
+	ClipValue float64
+	// ClipNorm, if > 0, also rescales the model's gradients to a global L2
+	// norm ≤ ClipNorm (PyTorch clip_grad_norm_). Default off.
+	ClipNorm float64
+	// Loss is the regression loss, LossL1 (default) or LossMSE; Binary
+	// tasks always use LossBCE.
+	Loss Loss
+	// EvalBatchSize is the batch size of the forward-only evaluation graphs
+	// (default 256).
+	EvalBatchSize int
+	// DiagnosticDim is k of the fixed diagnostic projections of the MMD²
+	// diagnostic (default 16); DiagnosticRows caps the validation samples
+	// the MMD² diagnostic uses (first rows in split order, default 512).
+	DiagnosticDim, DiagnosticRows int
+	// Dir is the run's folder for the resume and best-model checkpoints;
+	// "" keeps everything in memory (no resume).
+	Dir string
+	// Progress draws progress bars on ProgressOut (default os.Stderr) when
+	// it is a terminal.
+	Progress    bool
+	ProgressOut io.Writer `json:"-"`
+	// Logger receives the run's logs (default slog.Default()).
+	Logger *slog.Logger `json:"-"`
+	// AfterBatch, if not nil, is called after every training step with the
+	// epoch and the index of the batch just done (both from 0). Tests use
+	// it to cancel a run mid-way.
+	AfterBatch func(epoch, batch int) `json:"-"`
+}
+
+// withDefaults fills the zero fields.
+func (o Options) withDefaults() Options {
+	if o.MaxEpochs == 0 {
+		o.MaxEpochs = 50
+	}
+	if o.Patience == 0 {
+		o.Patience = 8
+	}
+	if o.ClipValue == 0 {
+		o.ClipValue = 5
+	}
+	if o.EvalBatchSize == 0 {
+		o.EvalBatchSize = 256
+	}
+	if o.DiagnosticDim == 0 {
+		o.DiagnosticDim = 16
+	}
+	if o.DiagnosticRows == 0 {
+		o.DiagnosticRows = 512
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// validate returns an error for settings a user can get wrong.
+func (o Options) validate() error {
+	var errs []error
+	if o.Model == "" && o.NewModel == nil {
+		errs = append(errs, errors.New("train: no model (set Options.Model)"))
+	}
+	if o.BatchSize < 1 {
+		errs = append(errs, fmt.Errorf("train: batch size %d, want ≥ 1", o.BatchSize))
+	}
+	if !(o.LearningRate > 0) || math.IsInf(o.LearningRate, 0) {
+		errs = append(errs, fmt.Errorf("train: learning rate %v, want a positive number", o.LearningRate))
+	}
+	if o.WeightDecay != nil && !(*o.WeightDecay >= 0) {
+		errs = append(errs, fmt.Errorf("train: weight decay %v, want ≥ 0", *o.WeightDecay))
+	}
+	if o.MaxEpochs < 1 {
+		errs = append(errs, fmt.Errorf("train: max epochs %d, want ≥ 1", o.MaxEpochs))
+	}
+	if o.Patience < 1 {
+		errs = append(errs, fmt.Errorf("train: patience %d, want ≥ 1", o.Patience))
+	}
+	if o.ClipNorm < 0 || math.IsNaN(o.ClipNorm) {
+		errs = append(errs, fmt.Errorf("train: clip norm %v, want ≥ 0", o.ClipNorm))
+	}
+	if o.EvalBatchSize < 1 || o.DiagnosticDim < 1 || o.DiagnosticRows < 2 {
+		errs = append(errs, fmt.Errorf("train: eval batch %d, diagnostic dim %d, diagnostic rows %d: want ≥ 1, ≥ 1, ≥ 2",
+			o.EvalBatchSize, o.DiagnosticDim, o.DiagnosticRows))
+	}
+	if o.Regularizer != nil {
+		if err := o.Regularizer.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch o.Loss {
+	case "", LossL1, LossMSE, LossBCE:
+	default:
+		errs = append(errs, fmt.Errorf("train: unknown loss %q (want l1, mse or bce)", o.Loss))
+	}
+	return errors.Join(errs...)
+}

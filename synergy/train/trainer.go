@@ -1,0 +1,227 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy"
+	"github.com/synergo/synergo/synergy/models"
+	"github.com/synergo/synergo/synergy/nn"
+)
+
+// ErrDiverged is returned by Run when the training loss became NaN or
+// infinite before any epoch produced a usable model.
+var ErrDiverged = errors.New("train: training diverged (non-finite loss) before the first validation")
+
+// Trainer trains one model on one dataset with one setting (Options).
+// Build it with New, run it with Run. A Trainer is not safe for concurrent
+// use.
+type Trainer struct {
+	opts    Options
+	ds      *datasets.Dataset
+	loss    Loss
+	model   models.Model
+	buffers *nn.ParamSet // StatefulModel buffers, or nil
+	reg     *synergy.Regularizer
+	opt     *nn.AdamW
+	wd      float64
+
+	graphs map[int]*trainGraph
+	evals  map[int]*evalGraph
+	diag   *diagnosticProjections
+	log    *slog.Logger
+
+	st   runState
+	best *snapshot // parameters and buffers of the best epoch so far
+}
+
+// New prepares a run: it validates the options and the data, builds the
+// model (seeded from Options.Seed) and, if configured, the regularizer, and
+// resumes from Options.Dir/resume.ckpt when that file exists and was
+// written for the same options.
+func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if ds == nil || ds.Train == nil || ds.Valid == nil || ds.Test == nil {
+		return nil, errors.New("train: dataset needs train, valid and test splits")
+	}
+	for _, s := range ds.Splits() {
+		if s.Len() == 0 {
+			return nil, fmt.Errorf("train: dataset %s: split %s is empty", ds.Name, s.Name)
+		}
+	}
+	loss, err := lossFor(ds.Task, opts.Loss)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{
+		opts: opts, ds: ds, loss: loss,
+		graphs: map[int]*trainGraph{}, evals: map[int]*evalGraph{},
+		log: opts.Logger.With("model", opts.Model, "seed", opts.Seed, "batch", opts.BatchSize, "lr", opts.LearningRate),
+	}
+	factory := opts.NewModel
+	if factory == nil {
+		factory = func(ds *datasets.Dataset, seed uint64) (models.Model, error) {
+			return models.New(opts.Model, ds.Name, models.DimsOf(ds), tensor.Float32, seed)
+		}
+	}
+	if t.model, err = factory(ds, derivedSeed(opts.Seed, streamModel)); err != nil {
+		return nil, err
+	}
+	if t.opts.Model == "" {
+		t.opts.Model = t.model.Name()
+	}
+	if sm, ok := t.model.(models.StatefulModel); ok {
+		t.buffers = sm.Buffers()
+	}
+	t.wd = modelWeightDecay(t.model)
+	if opts.WeightDecay != nil {
+		t.wd = *opts.WeightDecay
+	}
+	t.opt = nn.NewAdamW(opts.LearningRate)
+	t.opt.WeightDecay = t.wd
+
+	// Representation sizes: build a throwaway evaluation graph of batch 2.
+	probe, err := t.evalGraphFor(min(2, ds.Valid.Len()))
+	if err != nil {
+		return nil, err
+	}
+	var uniDims []int
+	for _, z := range probe.out.Unimodal {
+		uniDims = append(uniDims, z.Shape()[1])
+	}
+	fusedDim := probe.out.Fused.Shape()[1]
+	if opts.Regularizer != nil {
+		cfg := *opts.Regularizer
+		cfg.Seed = derivedSeed(opts.Seed, streamRegularizer)
+		if t.reg, err = synergy.New(cfg, uniDims, fusedDim, tensor.Float32); err != nil {
+			return nil, err
+		}
+	}
+	t.diag = newDiagnosticProjections(opts.Seed, opts.DiagnosticDim, uniDims, fusedDim)
+	if err := t.resume(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// modelWeightDecay reads the weight decay of the model's MMSA training
+// defaults (the "training" object of its JSON configuration), or 0.
+func modelWeightDecay(m models.Model) float64 {
+	b, err := json.Marshal(m.Config())
+	if err != nil {
+		return 0
+	}
+	var cfg struct {
+		Training *models.TrainingDefaults `json:"training"`
+	}
+	if json.Unmarshal(b, &cfg) != nil || cfg.Training == nil {
+		return 0
+	}
+	return cfg.Training.WeightDecay
+}
+
+// Model returns the model being trained.
+func (t *Trainer) Model() models.Model { return t.model }
+
+// Regularizer returns the regularizer, or nil.
+func (t *Trainer) Regularizer() *synergy.Regularizer { return t.reg }
+
+// Diagnostics returns the per-epoch diagnostics so far.
+func (t *Trainer) Diagnostics() []EpochDiagnostics {
+	return append([]EpochDiagnostics(nil), t.st.Diagnostics...)
+}
+
+// Run trains until early stopping or MaxEpochs, then evaluates the best
+// epoch's model on valid, test and the corrupted test sets. When ctx is
+// cancelled it stops after the current batch, writes the resume checkpoint
+// (if Options.Dir is set) and returns an error wrapping ctx.Err(); calling
+// New and Run again with the same options continues where it stopped.
+func (t *Trainer) Run(ctx context.Context) (*RunResult, error) {
+	start := time.Now()
+	// lap moves the time since the last lap into the run state.
+	lap := func() {
+		now := time.Now()
+		t.st.WallSeconds += now.Sub(start).Seconds()
+		start = now
+	}
+	for !t.st.Done {
+		err := t.trainEpoch(ctx)
+		lap()
+		if errors.Is(err, errStopped) {
+			if serr := t.saveResume(); serr != nil {
+				return nil, errors.Join(ctx.Err(), serr)
+			}
+			t.log.Info("interrupted; resume checkpoint saved", "epoch", t.st.Epoch+1, "batch", t.st.Batch)
+			return nil, fmt.Errorf("train: interrupted at epoch %d, batch %d: %w", t.st.Epoch+1, t.st.Batch, ctx.Err())
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := t.saveResume(); err != nil {
+			return nil, err
+		}
+	}
+	if t.best == nil {
+		return nil, ErrDiverged
+	}
+	if err := t.best.restore(t.model.Params(), t.buffers); err != nil {
+		return nil, err
+	}
+	res, err := t.finalEvaluation()
+	if err != nil {
+		return nil, err
+	}
+	lap()
+	res.WallSeconds = t.st.WallSeconds
+	return res, nil
+}
+
+// progressOut is where progress bars go.
+func (t *Trainer) progressOut() io.Writer {
+	if t.opts.ProgressOut != nil {
+		return t.opts.ProgressOut
+	}
+	return os.Stderr
+}
+
+// path returns a file of the run folder.
+func (t *Trainer) path(name string) string { return filepath.Join(t.opts.Dir, name) }
+
+// writeFileAtomic writes data to path through a temporary file and a rename.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,224 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// tinyMOSI is the synthetic MOSI preset at a small scale.
+func tinyMOSI(t testing.TB, scale float64) *datasets.Dataset {
+	t.Helper()
+	ds, err := datasets.Synthetic(datasets.SyntheticConfig{Preset: "mosi", Scale: scale, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func tinyOptions(reg *synergy.Config) Options {
+	return Options{
+		Model: "pool", NewModel: newPoolModel, Regularizer: reg, Seed: 1111,
+		BatchSize: 16, LearningRate: 5e-3, MaxEpochs: 3, Logger: quietLogger(),
+	}
+}
+
+func smallRegularizer() *synergy.Config {
+	cfg := synergy.DefaultConfig(synergy.DivergenceMMD)
+	cfg.QHidden, cfg.CouplingHidden, cfg.ProjectionDim = 8, 8, 4
+	return &cfg
+}
+
+// resultJSON is the result without its wall time, as JSON.
+func resultJSON(t *testing.T, r *RunResult) string {
+	t.Helper()
+	c := *r
+	c.WallSeconds = 0
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func run(t *testing.T, ds *datasets.Dataset, opts Options) *RunResult {
+	t.Helper()
+	tr, err := New(ds, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestDeterministic(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	for _, reg := range []*synergy.Config{nil, smallRegularizer()} {
+		a := resultJSON(t, run(t, ds, tinyOptions(reg)))
+		b := resultJSON(t, run(t, ds, tinyOptions(reg)))
+		if a != b {
+			t.Errorf("reg %s: two runs with the same seed differ:\n%s\n%s", RegName(reg), a, b)
+		}
+		opts := tinyOptions(reg)
+		opts.Seed++
+		if c := resultJSON(t, run(t, ds, opts)); c == a {
+			t.Errorf("reg %s: seeds 1111 and 1112 give identical results", RegName(reg))
+		}
+	}
+}
+
+func TestResumeAfterInterruptIsExact(t *testing.T) {
+	ds := tinyMOSI(t, 0.05) // 64 training samples: 4 batches of 16 per epoch
+	for _, reg := range []*synergy.Config{nil, smallRegularizer()} {
+		for _, stopAfter := range []int{2, 4, 6} { // mid-epoch, at an epoch boundary, mid-epoch 2
+			want := resultJSON(t, run(t, ds, withDir(tinyOptions(reg), t.TempDir())))
+
+			dir := t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			opts := withDir(tinyOptions(reg), dir)
+			done := 0
+			opts.AfterBatch = func(epoch, batch int) {
+				if done++; done == stopAfter {
+					cancel()
+				}
+			}
+			tr, err := New(ds, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tr.Run(ctx); !errors.Is(err, context.Canceled) {
+				t.Fatalf("interrupted run returned %v, want context.Canceled", err)
+			}
+			cancel()
+			if done != stopAfter {
+				t.Fatalf("the run went on for %d batches after cancellation at %d", done-stopAfter, stopAfter)
+			}
+			got := resultJSON(t, run(t, ds, withDir(tinyOptions(reg), dir)))
+			if got != want {
+				t.Errorf("reg %s, stopped after %d batches: resumed result differs:\n got %s\nwant %s", RegName(reg), stopAfter, got, want)
+			}
+		}
+	}
+}
+
+func withDir(o Options, dir string) Options { o.Dir = dir; return o }
+
+func TestResumeRejectsOtherOptions(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	dir := t.TempDir()
+	opts := withDir(tinyOptions(nil), dir)
+	opts.MaxEpochs = 1
+	run(t, ds, opts)
+	opts.LearningRate = 1e-3
+	if _, err := New(ds, opts); err == nil || !strings.Contains(err.Error(), "resume.ckpt") {
+		t.Fatalf("resuming with another learning rate: err = %v, want an error naming resume.ckpt", err)
+	}
+}
+
+func TestEvalGraphHasNoCNetwork(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	opts := tinyOptions(smallRegularizer())
+	opts.MaxEpochs = 1
+	tr, err := New(ds, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	regParams := map[string]bool{}
+	for _, p := range tr.Regularizer().Params().Params() {
+		regParams[p.Name] = true
+	}
+	if len(regParams) == 0 {
+		t.Fatal("the regularizer has no parameters")
+	}
+	countCNet := func(nodesNames []string) (n int) {
+		for _, name := range nodesNames {
+			if strings.HasPrefix(name, "creg.") {
+				n++
+			}
+		}
+		return n
+	}
+	// The training graphs do hold the C-network (so the check below can fail).
+	for size, tg := range tr.graphs {
+		if countCNet(nodeNames(tg.g.G.AllNodes())) == 0 {
+			t.Errorf("training graph of batch %d has no creg. node", size)
+		}
+	}
+	if len(tr.evals) == 0 {
+		t.Fatal("no evaluation graph was built")
+	}
+	for size, eg := range tr.evals {
+		for _, p := range eg.g.Params() {
+			if regParams[p.Name] {
+				t.Errorf("evaluation graph of batch %d binds C-network parameter %s", size, p.Name)
+			}
+		}
+		if n := countCNet(nodeNames(eg.g.G.AllNodes())); n > 0 {
+			t.Errorf("evaluation graph of batch %d has %d creg. nodes", size, n)
+		}
+		if len(eg.g.Params()) != len(tr.Model().Params().Params()) {
+			t.Errorf("evaluation graph of batch %d binds %d parameters, the model has %d", size, len(eg.g.Params()), len(tr.Model().Params().Params()))
+		}
+	}
+}
+
+func TestBeatsMeanBaseline(t *testing.T) {
+	ds := tinyMOSI(t, 0.2)
+	var mean float64
+	for _, y := range ds.Train.Labels {
+		mean += float64(y)
+	}
+	mean /= float64(ds.Train.Len())
+	var baseline float64
+	for _, y := range ds.Test.Labels {
+		baseline += math.Abs(float64(y) - mean)
+	}
+	baseline /= float64(ds.Test.Len())
+	for _, reg := range []*synergy.Config{nil, smallRegularizer()} {
+		opts := tinyOptions(reg)
+		opts.MaxEpochs, opts.BatchSize, opts.LearningRate = 12, 32, 1e-2
+		res := run(t, ds, opts)
+		mae := float64(res.Test["MAE"])
+		t.Logf("reg %s: test MAE %.4f (best epoch %d of %d), train-mean baseline %.4f", RegName(reg), mae, res.BestEpoch, res.EpochsRun, baseline)
+		if !(mae < baseline) {
+			t.Errorf("reg %s: test MAE %.4f does not beat the train-mean baseline %.4f", RegName(reg), mae, baseline)
+		}
+	}
+}
+
+func TestOptionErrors(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	for name, mutate := range map[string]func(*Options){
+		"no model":     func(o *Options) { o.Model, o.NewModel = "", nil },
+		"zero batch":   func(o *Options) { o.BatchSize = 0 },
+		"NaN lr":       func(o *Options) { o.LearningRate = math.NaN() },
+		"bce on MOSI":  func(o *Options) { o.Loss = LossBCE },
+		"unknown loss": func(o *Options) { o.Loss = "hinge" },
+		"unknown model": func(o *Options) {
+			o.NewModel = nil
+			o.Model = "nosuchmodel"
+		},
+	} {
+		opts := tinyOptions(nil)
+		mutate(&opts)
+		if _, err := New(ds, opts); err == nil {
+			t.Errorf("%s: New returned no error", name)
+		}
+	}
+}
