@@ -18,6 +18,7 @@ package csd
 import (
 	"fmt"
 	"math"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -73,6 +74,14 @@ func Open(path string) (seq *Sequence, err error) {
 			seq, err = nil, fmt.Errorf("csd: %s: malformed HDF5 file (%v)", path, p)
 		}
 	}()
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("csd: %w", err)
+	}
+	fileSize := st.Size()
+	if err := checkHeapSizes(path); err != nil {
+		return nil, fmt.Errorf("csd: %s: %w", path, err)
+	}
 	f, err := hdf5.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("csd: %s: %w", path, err)
@@ -98,7 +107,7 @@ func Open(path string) (seq *Sequence, err error) {
 		if !ok {
 			return nil, fmt.Errorf("csd: %s: /%s/data/%s is not a group (want features and intervals inside)", path, seq.Name, c.Name())
 		}
-		e, err := readEntry(g)
+		e, err := readEntry(g, fileSize)
 		if err != nil {
 			return nil, fmt.Errorf("csd: %s: entry %q: %w", path, g.Name(), err)
 		}
@@ -109,6 +118,9 @@ func Open(path string) (seq *Sequence, err error) {
 			ds, ok := c.(*hdf5.Dataset)
 			if !ok {
 				continue
+			}
+			if err := checkReadSize(ds, fileSize); err != nil {
+				return nil, fmt.Errorf("csd: %s: metadata %q: %w", path, ds.Name(), err)
 			}
 			vals, err := ds.ReadVLenBytes()
 			if err != nil {
@@ -146,7 +158,7 @@ func childDataset(g *hdf5.Group, name string) *hdf5.Dataset {
 
 // readEntry reads features and intervals of one entry group and checks
 // that their row counts agree.
-func readEntry(g *hdf5.Group) (*Entry, error) {
+func readEntry(g *hdf5.Group, fileSize int64) (*Entry, error) {
 	e := &Entry{ID: g.Name()}
 	fds, ids := childDataset(g, "features"), childDataset(g, "intervals")
 	if fds == nil || ids == nil {
@@ -158,6 +170,9 @@ func readEntry(g *hdf5.Group) (*Entry, error) {
 	}
 	if istr || len(ishape) != 2 || ishape[1] != 2 {
 		return nil, fmt.Errorf("intervals has shape %v, want (rows, 2) of float", ishape)
+	}
+	if err := checkReadSize(ids, fileSize); err != nil {
+		return nil, err
 	}
 	iv, err := ids.Read()
 	if err != nil {
@@ -189,6 +204,9 @@ func readEntry(g *hdf5.Group) (*Entry, error) {
 	for _, s := range fshape[1:] {
 		e.Dim *= s
 	}
+	if err := checkReadSize(fds, fileSize); err != nil {
+		return nil, err
+	}
 	if fstr {
 		words, err := fds.ReadStrings()
 		if err != nil {
@@ -214,7 +232,50 @@ func readEntry(g *hdf5.Group) (*Entry, error) {
 	return e, nil
 }
 
-var arrayDims = regexp.MustCompile(`(\d+)D array \[([0-9 x]+)\]`)
+var (
+	arrayDims = regexp.MustCompile(`(\d+)D array \[([0-9 x]+)\]`)
+	itemSize  = regexp.MustCompile(`\(size=(\d+) bytes\)`)
+)
+
+// maxExpansion bounds how much larger than the file a dataset may be once
+// decompressed (gzip cannot exceed about 1032:1).
+const maxExpansion = 1100
+
+// checkReadSize refuses to read a dataset whose declared size could not
+// come from a file of fileSize bytes: scigolib/hdf5 allocates the declared
+// size before reading, so a corrupt dimension would otherwise abort the
+// program with an out-of-memory error.
+func checkReadSize(ds *hdf5.Dataset, fileSize int64) error {
+	info, err := ds.Info()
+	if err != nil {
+		return err
+	}
+	m := itemSize.FindStringSubmatch(info)
+	if m == nil {
+		return fmt.Errorf("cannot read the item size from %q", info)
+	}
+	size, err := strconv.ParseUint(m[1], 10, 63)
+	if err != nil {
+		return fmt.Errorf("cannot read the item size from %q", info)
+	}
+	total := size
+	if d := arrayDims.FindStringSubmatch(info); d != nil {
+		for _, p := range strings.Split(d[2], " x ") {
+			n, err := strconv.ParseUint(strings.TrimSpace(p), 10, 63)
+			if err != nil {
+				return fmt.Errorf("cannot read the shape from %q", info)
+			}
+			if n != 0 && total > math.MaxInt64/n {
+				return fmt.Errorf("dataset %q declares an impossible size (%s)", ds.Name(), info)
+			}
+			total *= n
+		}
+	}
+	if total > uint64(fileSize)*maxExpansion+1<<20 {
+		return fmt.Errorf("dataset %q declares %d bytes, impossible in a %d-byte file", ds.Name(), total, fileSize)
+	}
+	return nil
+}
 
 // shapeOf returns a dataset's dimensions and whether it holds fixed-length
 // strings. scigolib/hdf5 has no dims accessor, so the shape is parsed from
