@@ -22,6 +22,16 @@ var (
 // dropout everywhere, so gradient checks run through the dropout masks.
 func tinyModel(t testing.TB, name string, dt tensor.Dtype, seed uint64) Model {
 	t.Helper()
+	dims := tinyDims
+	if name == "mfn" || name == "eflstm" {
+		dims = tinyAlignedDims
+	}
+	return tinyModelFor(t, name, dims, dt, seed)
+}
+
+// tinyModelFor is tinyModel for the given dims.
+func tinyModelFor(t testing.TB, name string, dims Dims, dt tensor.Dtype, seed uint64) Model {
+	t.Helper()
 	var (
 		m   Model
 		err error
@@ -30,17 +40,17 @@ func tinyModel(t testing.TB, name string, dt tensor.Dtype, seed uint64) Model {
 	case "tfn":
 		m, err = NewTFN(TFNConfig{TextHidden: 4, AudioHidden: 2, VisionHidden: 3, TextOut: 3, PostFusionDim: 5,
 			AudioDropout: 0.1, VisionDropout: 0.2, TextDropout: 0.3, PostFusionDropout: 0.4,
-			OutputRange: [2]float64{-3, 3}}, tinyDims, dt, seed)
+			OutputRange: [2]float64{-3, 3}}, dims, dt, seed)
 	case "lmf":
 		m, err = NewLMF(LMFConfig{TextHidden: 4, AudioHidden: 2, VisionHidden: 3, TextOut: 2, Rank: 3, FusedDim: 4,
-			AudioDropout: 0.1, VisionDropout: 0.2, TextDropout: 0.3}, tinyDims, dt, seed)
+			AudioDropout: 0.1, VisionDropout: 0.2, TextDropout: 0.3}, dims, dt, seed)
 	case "mfn":
 		m, err = NewMFN(MFNConfig{TextHidden: 4, AudioHidden: 2, VisionHidden: 3, MemSize: 5, WindowSize: 2,
 			NN1: MFNNetConfig{4, 0.2}, NN2: MFNNetConfig{3, 0.1}, Gamma1: MFNNetConfig{4, 0.3},
-			Gamma2: MFNNetConfig{3, 0.2}, Out: MFNNetConfig{4, 0.1}}, tinyAlignedDims, dt, seed)
+			Gamma2: MFNNetConfig{3, 0.2}, Out: MFNNetConfig{4, 0.1}}, dims, dt, seed)
 	case "eflstm":
 		m, err = NewEFLSTM(EFLSTMConfig{Hidden: 4, Layers: 2, Dropout: 0.2, EmbedDims: [3]int{3, 0, 2},
-			TimeStepBatchNorm: true}, tinyAlignedDims, dt, seed)
+			TimeStepBatchNorm: true}, dims, dt, seed)
 	default:
 		t.Fatalf("no tiny config for %q", name)
 	}
