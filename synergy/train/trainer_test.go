@@ -83,8 +83,8 @@ func TestDeterministic(t *testing.T) {
 func TestResumeAfterInterruptIsExact(t *testing.T) {
 	ds := tinyMOSI(t, 0.05) // 64 training samples: 4 batches of 16 per epoch
 	for _, reg := range []*synergy.Config{nil, smallRegularizer()} {
+		want := resultJSON(t, run(t, ds, withDir(tinyOptions(reg), t.TempDir())))
 		for _, stopAfter := range []int{2, 4, 6} { // mid-epoch, at an epoch boundary, mid-epoch 2
-			want := resultJSON(t, run(t, ds, withDir(tinyOptions(reg), t.TempDir())))
 
 			dir := t.TempDir()
 			ctx, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,168 @@
+package train
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/models"
+)
+
+// countingFactory builds pool models and counts how many it built.
+func countingFactory(n *atomic.Int64) ModelFactory {
+	return func(ds *datasets.Dataset, seed uint64) (models.Model, error) {
+		n.Add(1)
+		return newPoolModel(ds, seed)
+	}
+}
+
+func tinyGrid(out string, built *atomic.Int64) GridOptions {
+	base := tinyOptions(nil)
+	base.MaxEpochs = 2
+	base.NewModel = countingFactory(built)
+	return GridOptions{
+		Models: []string{"pool"}, Regs: []string{"none", "mmd"}, RegBase: smallRegularizer(),
+		Seeds: []uint64{1111, 1112}, BatchSizes: []int{16, 32}, LearningRates: []float64{5e-3, 1e-3},
+		Out: out, Base: base,
+	}
+}
+
+func TestGridSelectsOnValidationAndSkipsOnRestart(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	out := t.TempDir()
+	var built atomic.Int64
+	recs, err := Grid(context.Background(), ds, tinyGrid(out, &built))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 {
+		t.Fatalf("wrote %d records, want 4 (2 regs × 2 seeds)", len(recs))
+	}
+	if built.Load() != 16 {
+		t.Errorf("built %d models, want 16 (4 cells × 4 settings)", built.Load())
+	}
+	for _, r := range recs {
+		if len(r.Candidates) != 4 {
+			t.Fatalf("%s: %d candidates, want 4", r.Key(), len(r.Candidates))
+		}
+		for _, c := range r.Candidates {
+			if float64(c.ValidScore) < r.SelectionScore {
+				t.Errorf("%s: candidate b%d/lr%g has validation MAE %v < selected %v", r.Key(), c.BatchSize, c.LearningRate, c.ValidScore, r.SelectionScore)
+			}
+		}
+		if float64(r.Valid["MAE"]) != r.SelectionScore {
+			t.Errorf("%s: selected valid MAE %v, record's valid MAE %v", r.Key(), r.SelectionScore, r.Valid["MAE"])
+		}
+	}
+	first, err := os.ReadFile(filepath.Join(out, ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A restart trains nothing and writes nothing.
+	built.Store(0)
+	again, err := Grid(context.Background(), ds, tinyGrid(out, &built))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 0 || built.Load() != 0 {
+		t.Errorf("restart wrote %d records and built %d models, want 0 and 0", len(again), built.Load())
+	}
+
+	// Without results.jsonl the finished settings are read back, not
+	// retrained, and give the same lines.
+	if err := os.Remove(filepath.Join(out, ResultsFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Grid(context.Background(), ds, tinyGrid(out, &built)); err != nil {
+		t.Fatal(err)
+	}
+	if built.Load() != 0 {
+		t.Errorf("rebuilding results.jsonl trained %d models, want 0", built.Load())
+	}
+	second, err := os.ReadFile(filepath.Join(out, ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stripWall(string(first)) != stripWall(string(second)) {
+		t.Errorf("results rebuilt from finished settings differ:\n%s\n%s", first, second)
+	}
+}
+
+// TestGridSameSeedSameLine checks that two grids in different folders write
+// the same results line for the same seed, except wall_seconds.
+func TestGridSameSeedSameLine(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	var built atomic.Int64
+	lines := make([]string, 2)
+	for i := range lines {
+		o := tinyGrid(t.TempDir(), &built)
+		o.Regs, o.Seeds, o.BatchSizes = []string{"mmd"}, []uint64{1111}, []int{16}
+		if _, err := Grid(context.Background(), ds, o); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(o.Out, ResultsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines[i] = stripWall(string(b))
+	}
+	if lines[0] != lines[1] {
+		t.Errorf("same seed, different results lines:\n%s\n%s", lines[0], lines[1])
+	}
+	if strings.Count(lines[0], "\n") != 1 {
+		t.Errorf("want exactly one line, got %q", lines[0])
+	}
+}
+
+// stripWall blanks the "wall_seconds" values of JSON lines.
+func stripWall(s string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if i := strings.Index(line, `"wall_seconds":`); i >= 0 {
+			j := i + len(`"wall_seconds":`)
+			k := strings.IndexAny(line[j:], ",}")
+			line = line[:j] + "0" + line[j+k:]
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+func TestRegularizerFor(t *testing.T) {
+	cfg, err := RegularizerFor("mmd", []string{"l2", "kappa"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if TermsName(cfg) != "l2,kappa" || RegName(cfg) != "mmd" {
+		t.Errorf("got reg %s terms %s, want mmd l2,kappa", RegName(cfg), TermsName(cfg))
+	}
+	if cfg, err := RegularizerFor("none", nil, nil); err != nil || cfg != nil {
+		t.Errorf("none: %v, %v; want nil, nil", cfg, err)
+	}
+	for _, bad := range [][2]string{{"mmd", "entropy"}, {"wasserstein", ""}} {
+		var terms []string
+		if bad[1] != "" {
+			terms = []string{bad[1]}
+		}
+		if _, err := RegularizerFor(bad[0], terms, nil); err == nil {
+			t.Errorf("RegularizerFor(%q, %v) returned no error", bad[0], terms)
+		}
+	}
+}
+
+func TestReadRecordsErrors(t *testing.T) {
+	dir := t.TempDir()
+	if recs, err := ReadRecords(filepath.Join(dir, "missing.jsonl")); err != nil || recs != nil {
+		t.Errorf("missing file: %v, %v; want nil, nil", recs, err)
+	}
+	path := filepath.Join(dir, ResultsFile)
+	os.WriteFile(path, []byte("{\"model\":\"tfn\"}\n{not json\n"), 0o644)
+	if _, err := ReadRecords(path); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("malformed line 2: err = %v, want one naming line 2", err)
+	}
+}
