@@ -61,7 +61,7 @@ func TestSyntheticShapes(t *testing.T) {
 		steps  int
 		task   Task
 	}{
-		{"mosi", 1, [3]int{1284, 229, 686}, [3]int{300, 5, 20}, 50, Regression},
+		{"mosi", 0.5, [3]int{642, 115, 343}, [3]int{300, 5, 20}, 50, Regression},
 		{"mosi", 0.001, [3]int{8, 8, 8}, [3]int{300, 5, 20}, 50, Regression},
 		{"mosei", 0.02, [3]int{327, 37, 93}, [3]int{300, 74, 35}, 50, Regression},
 		{"urfunny", 0.02, [3]int{212, 53, 66}, [3]int{300, 81, 371}, 20, Binary},
@@ -122,6 +122,9 @@ func TestSyntheticMOSIStatistics(t *testing.T) {
 	}
 	elapsed := time.Since(start)
 	t.Logf("MOSI scale 1 generated in %v", elapsed)
+	if got := [3]int{d.Train.Len(), d.Valid.Len(), d.Test.Len()}; got != [3]int{1284, 229, 686} {
+		t.Errorf("split sizes %v, want the real 1284/229/686", got)
+	}
 	if elapsed > 2*time.Second {
 		t.Errorf("MOSI at scale 1 took %v, want < 2 s", elapsed)
 	}
@@ -174,7 +177,7 @@ func TestSyntheticMOSIStatistics(t *testing.T) {
 }
 
 func TestSyntheticMOSEIAndURFUNNYLabels(t *testing.T) {
-	d, err := Synthetic(SyntheticConfig{Preset: "mosei", Scale: 0.5, Seed: 5})
+	d, err := Synthetic(SyntheticConfig{Preset: "mosei", Scale: 0.25, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,458 @@
+package datasets
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"codeberg.org/sbinet/npyio/npy"
+)
+
+// NPZFormat names the npz layout in the meta key; NPZVersion is the layout
+// version SaveNPZ writes and the newest LoadNPZ reads.
+const (
+	NPZFormat  = "synergo-npz"
+	NPZVersion = 1
+)
+
+// npzMeta is the JSON document stored under the key "meta".
+type npzMeta struct {
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	Name    string `json:"name"`
+	Source  string `json:"source"`
+	Task    string `json:"task"`
+}
+
+func init() {
+	RegisterFormat(Format{Name: "npz", Sniff: sniffNPZ, Load: LoadNPZ})
+}
+
+// sniffNPZ accepts a zip archive holding a "meta.npy" entry.
+func sniffNPZ(path string, head []byte) bool {
+	if !bytes.HasPrefix(head, []byte("PK\x03\x04")) {
+		return false
+	}
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return false
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if f.Name == "meta.npy" {
+			return true
+		}
+	}
+	return false
+}
+
+// SaveNPZ writes d to path as a NumPy .npz archive (a zip of .npy arrays,
+// deflate-compressed, readable with numpy.load) in the layout of
+// datasets/FORMAT.md:
+//
+//	meta                       0-d unicode: JSON {"format": "synergo-npz", "version": 1, "name", "source", "task"}
+//	<split>/<modality>         (N, T, D) float32, for split in train, valid, test and modality in text, audio, vision
+//	<split>/<modality>_lengths (N,) int64
+//	<split>/labels             (N,) float32
+//	<split>/ids                (N,) unicode       (when present)
+//	<split>/raw_text           (N,) unicode       (when present)
+//	<split>/token_ids          (N, L) int32       (when present)
+//
+// d must pass Validate, and token ids must have one length L. The file is
+// written to a temporary file in the same directory and renamed, so path
+// never holds a partial archive.
+func SaveNPZ(path string, d *Dataset) (err error) {
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+	}
+	for _, s := range d.Splits() {
+		for i, row := range s.TokenIDs {
+			if len(row) != len(s.TokenIDs[0]) {
+				return fmt.Errorf("datasets: SaveNPZ %s: split %s: key token_ids: row %d has %d ids, row 0 has %d; npz needs one length", path, s.Name, i, len(row), len(s.TokenIDs[0]))
+			}
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("datasets: SaveNPZ: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	zw := zip.NewWriter(bw)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
+	if err := writeNPZEntries(zw, d); err != nil {
+		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("datasets: SaveNPZ: %w", err)
+	}
+	return nil
+}
+
+func writeNPZEntries(zw *zip.Writer, d *Dataset) error {
+	entry := func(key string, write func(io.Writer) error) error {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: key + ".npy", Method: zip.Deflate})
+		if err != nil {
+			return err
+		}
+		if err := write(w); err != nil {
+			return fmt.Errorf("key %s: %w", key, err)
+		}
+		return nil
+	}
+	meta, err := json.Marshal(npzMeta{Format: NPZFormat, Version: NPZVersion, Name: d.Name, Source: d.Source, Task: d.Task.String()})
+	if err != nil {
+		return err
+	}
+	if err := entry("meta", func(w io.Writer) error { return writeNPYStrings(w, nil, []string{string(meta)}) }); err != nil {
+		return err
+	}
+	for _, s := range d.Splits() {
+		n := s.Len()
+		var writes []func() error
+		add := func(key string, write func(io.Writer) error) {
+			writes = append(writes, func() error { return entry(s.Name+"/"+key, write) })
+		}
+		if s.IDs != nil {
+			add("ids", func(w io.Writer) error { return writeNPYStrings(w, []int{n}, s.IDs) })
+		}
+		add("labels", func(w io.Writer) error { return writeNPYFloat32(w, []int{n}, s.Labels) })
+		for m, f := range s.Features {
+			if f == nil {
+				continue
+			}
+			key := Modality(m).String()
+			add(key, func(w io.Writer) error { return writeNPYFloat32(w, []int{f.N, f.T, f.D}, f.Data) })
+			add(key+"_lengths", func(w io.Writer) error { return writeNPYInt64(w, f.Lengths) })
+		}
+		if s.RawText != nil {
+			add("raw_text", func(w io.Writer) error { return writeNPYStrings(w, []int{n}, s.RawText) })
+		}
+		if s.TokenIDs != nil {
+			width := len(s.TokenIDs[0])
+			flat := make([]int32, 0, n*width)
+			for _, row := range s.TokenIDs {
+				flat = append(flat, row...)
+			}
+			add("token_ids", func(w io.Writer) error { return writeNPYInt32(w, []int{n, width}, flat) })
+		}
+		for _, write := range writes {
+			if err := write(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// LoadNPZ reads a dataset written by SaveNPZ (or by numpy in the same
+// layout; features and labels may also be float64, lengths and token ids
+// int32 or int64). The result is validated. Errors name the file and key.
+func LoadNPZ(path string) (*Dataset, error) {
+	a, err := openNPZ(path)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	metaJSON, err := a.scalarString("meta")
+	if err != nil {
+		return nil, err
+	}
+	var meta npzMeta
+	if err := json.Unmarshal([]byte(metaJSON), &meta); err != nil {
+		return nil, fmt.Errorf("datasets: %s: key meta: not JSON: %w", path, err)
+	}
+	if meta.Format != NPZFormat {
+		return nil, fmt.Errorf("datasets: %s: key meta: format %q, want %q", path, meta.Format, NPZFormat)
+	}
+	if meta.Version < 1 || meta.Version > NPZVersion {
+		return nil, fmt.Errorf("datasets: %s: key meta: version %d, this synergo reads versions 1 to %d", path, meta.Version, NPZVersion)
+	}
+	d := &Dataset{Name: meta.Name, Source: meta.Source}
+	switch meta.Task {
+	case "regression":
+		d.Task = Regression
+	case "binary":
+		d.Task = Binary
+	default:
+		return nil, fmt.Errorf("datasets: %s: key meta: task %q, want regression or binary", path, meta.Task)
+	}
+	var splits [3]*Split
+	for k, name := range []string{"train", "valid", "test"} {
+		if splits[k], err = a.split(name); err != nil {
+			return nil, err
+		}
+	}
+	d.Train, d.Valid, d.Test = splits[0], splits[1], splits[2]
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("datasets: %s: %w", path, err)
+	}
+	return d, nil
+}
+
+func (a *npzArchive) split(name string) (*Split, error) {
+	s := &Split{Name: name}
+	shape, labels, err := a.float32s(name+"/labels", 1)
+	if err != nil {
+		return nil, err
+	}
+	n := shape[0]
+	s.Labels = labels
+	if a.has(name + "/ids") {
+		if s.IDs, err = a.strings(name+"/ids", n); err != nil {
+			return nil, err
+		}
+	}
+	if a.has(name + "/raw_text") {
+		if s.RawText, err = a.strings(name+"/raw_text", n); err != nil {
+			return nil, err
+		}
+	}
+	for m := range s.Features {
+		key := name + "/" + Modality(m).String()
+		if !a.has(key) {
+			continue
+		}
+		shape, data, err := a.float32s(key, 3)
+		if err != nil {
+			return nil, err
+		}
+		if shape[0] != n {
+			return nil, a.errorf(key, "%d sequences for %d labels", shape[0], n)
+		}
+		lshape, lengths, err := a.ints(key+"_lengths", 1)
+		if err != nil {
+			return nil, err
+		}
+		if lshape[0] != n {
+			return nil, a.errorf(key+"_lengths", "%d lengths for %d labels", lshape[0], n)
+		}
+		f := &Sequences{N: n, T: shape[1], D: shape[2], Data: data, Lengths: make([]int, n)}
+		for i, l := range lengths {
+			f.Lengths[i] = int(l)
+		}
+		s.Features[m] = f
+	}
+	if a.has(name + "/token_ids") {
+		shape, ids, err := a.ints(name+"/token_ids", 2)
+		if err != nil {
+			return nil, err
+		}
+		if shape[0] != n {
+			return nil, a.errorf(name+"/token_ids", "%d rows for %d labels", shape[0], n)
+		}
+		s.TokenIDs = make([][]int32, n)
+		for i := range s.TokenIDs {
+			row := make([]int32, shape[1])
+			for k := range row {
+				row[k] = int32(ids[i*shape[1]+k])
+			}
+			s.TokenIDs[i] = row
+		}
+	}
+	return s, nil
+}
+
+// npzArchive reads the .npy entries of one .npz file through npyio.
+type npzArchive struct {
+	path  string
+	size  int64
+	zr    *zip.ReadCloser
+	files map[string]*zip.File
+}
+
+func openNPZ(path string) (*npzArchive, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("datasets: %w", err)
+	}
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, fmt.Errorf("datasets: %s: not an npz (zip) archive: %w", path, err)
+	}
+	a := &npzArchive{path: path, size: st.Size(), zr: zr, files: map[string]*zip.File{}}
+	for _, f := range zr.File {
+		if key, ok := strings.CutSuffix(f.Name, ".npy"); ok {
+			a.files[key] = f
+		}
+	}
+	return a, nil
+}
+
+func (a *npzArchive) close() { a.zr.Close() }
+
+func (a *npzArchive) has(key string) bool { return a.files[key] != nil }
+
+func (a *npzArchive) errorf(key, format string, args ...any) error {
+	return fmt.Errorf("datasets: %s: key %s: %s", a.path, key, fmt.Sprintf(format, args...))
+}
+
+// array opens key, checks its header and reads it with npyio into ptr, a
+// pointer to a slice of the type matching one of the accepted dtypes
+// (chosen by read from the descriptor). npyio panics on some malformed
+// input; that becomes an error here.
+func (a *npzArchive) array(key string, ndim int, read func(descr string, r *npy.Reader) error) (shape []int, err error) {
+	f := a.files[key]
+	if f == nil {
+		return nil, a.errorf(key, "missing")
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, a.errorf(key, "%v", err)
+	}
+	defer rc.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			err = a.errorf(key, "malformed npy data (%v)", r)
+		}
+	}()
+	br := bufio.NewReaderSize(rc, 1<<16)
+	r, err := npy.NewReader(br)
+	if err != nil {
+		return nil, a.errorf(key, "not an npy array: %v", err)
+	}
+	h := r.Header.Descr
+	descr := strings.Trim(h.Type, `'"`)
+	if h.Fortran {
+		return nil, a.errorf(key, "Fortran-ordered array, want C order")
+	}
+	if ndim >= 0 && len(h.Shape) != ndim {
+		return nil, a.errorf(key, "shape %v, want %d dimensions", h.Shape, ndim)
+	}
+	// Refuse headers that promise more data than the entry holds before
+	// anything is allocated; deflate expands at most about 1032×.
+	if f.UncompressedSize64 > 2048*f.CompressedSize64+4096 || f.CompressedSize64 > uint64(a.size) {
+		return nil, a.errorf(key, "implausible zip entry sizes (%d bytes from %d)", f.UncompressedSize64, f.CompressedSize64)
+	}
+	elems := uint64(1)
+	for _, n := range h.Shape {
+		if n < 0 || (n > 0 && elems > f.UncompressedSize64/uint64(n)) {
+			return nil, a.errorf(key, "shape %v does not fit the %d-byte entry", h.Shape, f.UncompressedSize64)
+		}
+		elems *= uint64(n)
+	}
+	if err := read(descr, r); err != nil {
+		return nil, a.errorf(key, "%v", err)
+	}
+	// Reading to the end makes archive/zip verify the entry's CRC-32.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return nil, a.errorf(key, "%v", err)
+	}
+	return h.Shape, nil
+}
+
+// float32s reads a '<f4' or '<f8' array of ndim dimensions.
+func (a *npzArchive) float32s(key string, ndim int) ([]int, []float32, error) {
+	var out []float32
+	shape, err := a.array(key, ndim, func(descr string, r *npy.Reader) error {
+		switch descr {
+		case "<f4":
+			return r.Read(&out)
+		case "<f8":
+			var x []float64
+			if err := r.Read(&x); err != nil {
+				return err
+			}
+			out = make([]float32, len(x))
+			for i, v := range x {
+				out[i] = float32(v)
+			}
+			return nil
+		}
+		return fmt.Errorf("dtype %s, want float32 (<f4) or float64 (<f8)", descr)
+	})
+	if err == nil && len(out) != numElements(shape) {
+		err = a.errorf(key, "%d values for shape %v", len(out), shape)
+	}
+	return shape, out, err
+}
+
+// ints reads a '<i8' or '<i4' array of ndim dimensions.
+func (a *npzArchive) ints(key string, ndim int) ([]int, []int64, error) {
+	var out []int64
+	shape, err := a.array(key, ndim, func(descr string, r *npy.Reader) error {
+		switch descr {
+		case "<i8":
+			return r.Read(&out)
+		case "<i4":
+			var x []int32
+			if err := r.Read(&x); err != nil {
+				return err
+			}
+			out = make([]int64, len(x))
+			for i, v := range x {
+				out[i] = int64(v)
+			}
+			return nil
+		}
+		return fmt.Errorf("dtype %s, want int64 (<i8) or int32 (<i4)", descr)
+	})
+	if err == nil && len(out) != numElements(shape) {
+		err = a.errorf(key, "%d values for shape %v", len(out), shape)
+	}
+	return shape, out, err
+}
+
+// strings reads a 1-d unicode array of n entries.
+func (a *npzArchive) strings(key string, n int) ([]string, error) {
+	var out []string
+	shape, err := a.array(key, 1, func(descr string, r *npy.Reader) error {
+		if !strings.HasPrefix(descr, "<U") || descr == "<U0" {
+			return fmt.Errorf("dtype %s, want unicode (<U)", descr)
+		}
+		return r.Read(&out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if shape[0] != n || len(out) != n {
+		return nil, a.errorf(key, "%d strings for %d labels", len(out), n)
+	}
+	return out, nil
+}
+
+// scalarString reads a 0-d unicode array.
+func (a *npzArchive) scalarString(key string) (string, error) {
+	var out string
+	_, err := a.array(key, 0, func(descr string, r *npy.Reader) error {
+		if !strings.HasPrefix(descr, "<U") || descr == "<U0" {
+			return fmt.Errorf("dtype %s, want a unicode string (<U)", descr)
+		}
+		return r.Read(&out)
+	})
+	return out, err
+}
+
+func numElements(shape []int) int {
+	n := 1
+	for _, k := range shape {
+		n *= k
+	}
+	return n
+}
