@@ -1,0 +1,459 @@
+package synergy
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn"
+)
+
+// Regularizer is the C-network of §4.1: reconstruction MLPs Q_i, fixed
+// projections R_i and R̃_i, invertible networks g_i, Donsker–Varadhan critics
+// T_i (KL only), the moving-average covariances of the kurtosis targets and
+// the kernel bandwidth state, together with its own AdamW optimizer (η_MI).
+//
+// Use: build the model's training graph, then Attach the regularizer to its
+// unimodal and fused nodes; minimize Objective(task) for the model's
+// parameters; before each run call Feed; after each run call Step (the
+// C-network's update) and AfterStep (the moving averages). Never attach it to
+// an evaluation graph.
+type Regularizer struct {
+	cfg      Config
+	dims     []int
+	fusedDim int
+	dtype    tensor.Dtype
+
+	params  *nn.ParamSet
+	q       []*nn.MLP
+	proj    []*nn.Projection // R_i: d_i → k
+	projF   []*nn.Projection // R̃_i: d → k
+	flows   []*nn.InvertibleNet
+	critics []*nn.MLP
+	isCrit  map[*nn.Param]bool
+
+	targets   []int // kurtosis targets: -1 = fused, i = unimodal i
+	cov       []*movingCovariance
+	bandwidth []float64 // median-heuristic state per modality (pooled distance scale)
+
+	opt   *nn.AdamW
+	steps int
+}
+
+// New builds the C-network for len(unimodalDims) ≥ 2 modalities with the
+// given representation sizes and fused size, with parameters of dtype dt
+// (tensor.Float32 for training, tensor.Float64 for checks).
+func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regularizer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(unimodalDims) < 2 {
+		return nil, fmt.Errorf("synergy: need at least 2 modalities, got %d", len(unimodalDims))
+	}
+	for i, d := range unimodalDims {
+		if d < 1 {
+			return nil, fmt.Errorf("synergy: unimodal representation %d has size %d, want ≥ 1", i, d)
+		}
+	}
+	if fusedDim < 1 {
+		return nil, fmt.Errorf("synergy: fused representation has size %d, want ≥ 1", fusedDim)
+	}
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("synergy: dtype %v, want Float32 or Float64", dt)
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5ee7e2))
+	r := &Regularizer{
+		cfg: cfg, dims: append([]int(nil), unimodalDims...), fusedDim: fusedDim, dtype: dt,
+		params: nn.NewParamSet(dt), isCrit: map[*nn.Param]bool{},
+	}
+	n := len(unimodalDims)
+	total := 0
+	for _, d := range unimodalDims {
+		total += d
+	}
+	if cfg.UseL2 {
+		for i, d := range unimodalDims {
+			h := cfg.QHidden
+			r.q = append(r.q, nn.NewMLP(r.params, fmt.Sprintf("creg.q%d", i), []int{total - d, h, h, h, d}, nn.LeakyReLU, rng))
+		}
+	}
+	if cfg.useD() {
+		k := cfg.ProjectionDim
+		for i, d := range unimodalDims {
+			r.proj = append(r.proj, nn.NewProjection(d, k, rng))
+			r.projF = append(r.projF, nn.NewProjection(fusedDim, k, rng))
+			r.flows = append(r.flows, nn.NewInvertibleNet(r.params, fmt.Sprintf("creg.g%d", i), k, cfg.CouplingBlocks, cfg.CouplingHidden, rng))
+			r.bandwidth = append(r.bandwidth, 0)
+		}
+		if cfg.Divergence == DivergenceKL {
+			for i := 0; i < n; i++ {
+				h := cfg.CriticHidden
+				before := len(r.params.Params())
+				r.critics = append(r.critics, nn.NewMLP(r.params, fmt.Sprintf("creg.critic%d", i), []int{k, h, h, h, 1}, nn.LeakyReLU, rng))
+				for _, p := range r.params.Params()[before:] {
+					r.isCrit[p] = true
+				}
+			}
+		}
+	}
+	if cfg.UseKappa {
+		if cfg.KurtosisFused {
+			r.targets = append(r.targets, -1)
+			r.cov = append(r.cov, newMovingCovariance(fusedDim, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
+		}
+		if cfg.KurtosisUnimodal {
+			for i, d := range unimodalDims {
+				r.targets = append(r.targets, i)
+				r.cov = append(r.cov, newMovingCovariance(d, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
+			}
+		}
+	}
+	if !cfg.Active() {
+		return nil, fmt.Errorf("synergy: every term is switched off; use no regularizer instead")
+	}
+	r.opt = nn.NewAdamW(cfg.LearningRateMI)
+	r.opt.WeightDecay = cfg.WeightDecayMI
+	return r, nil
+}
+
+// Config returns the configuration.
+func (r *Regularizer) Config() Config { return r.cfg }
+
+// Params returns the C-network's trainable parameters (Q_i, g_i, critics).
+// The projections R_i, R̃_i are fixed and not parameters.
+func (r *Regularizer) Params() *nn.ParamSet { return r.params }
+
+// Optimizer returns the C-network's AdamW optimizer (η_MI).
+func (r *Regularizer) Optimizer() *nn.AdamW { return r.opt }
+
+// Steps returns the number of completed Step calls.
+func (r *Regularizer) Steps() int { return r.steps }
+
+// IsCritic reports whether p belongs to a Donsker–Varadhan critic (those
+// ascend their bound).
+func (r *Regularizer) IsCritic(p *nn.Param) bool { return r.isCrit[p] }
+
+// Attachment is the regularizer attached to one training graph (one batch
+// size): its loss nodes and the input nodes it feeds.
+type Attachment struct {
+	reg   *Regularizer
+	graph *nn.Graph
+	batch int
+
+	// L2, D and Kappa are the unweighted terms (nil when switched off);
+	// Total is L_reg = γ_L2·L2 + γ_d·D + γ_κ·Kappa.
+	L2, D, Kappa, Total *G.Node
+	// Per-modality (L2, D) and per-target (Kappa) parts, for diagnostics.
+	L2Parts, DParts, KappaParts []*G.Node
+
+	unimodal []*G.Node
+	fused    *G.Node
+
+	precision []*G.Node   // per kurtosis target, (p×p) input
+	kernelInv [][]*G.Node // per modality, per bandwidth: scalar input 1/(2σ²)
+	flowOut   [][2]*G.Node
+}
+
+// Attach adds the C-network and the three terms to the graph g, on top of
+// the unimodal representations (each B×d_i, in the order given to New) and
+// the fused representation (B×d).
+func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a *Attachment, err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			a, err = nil, fmt.Errorf("synergy: building the C-network: %v", e)
+		}
+	}()
+	if g.Dtype != r.dtype {
+		return nil, fmt.Errorf("synergy: graph dtype %v, regularizer dtype %v", g.Dtype, r.dtype)
+	}
+	if len(unimodal) != len(r.dims) {
+		return nil, fmt.Errorf("synergy: %d unimodal nodes, regularizer built for %d", len(unimodal), len(r.dims))
+	}
+	if fused == nil {
+		return nil, fmt.Errorf("synergy: fused node is nil")
+	}
+	fs := fused.Shape()
+	if len(fs) != 2 || fs[1] != r.fusedDim {
+		return nil, fmt.Errorf("synergy: fused node has shape %v, want (B, %d)", fs, r.fusedDim)
+	}
+	B := fs[0]
+	if B < 2 {
+		return nil, fmt.Errorf("synergy: batch size %d, the C-network needs ≥ 2 samples", B)
+	}
+	for i, u := range unimodal {
+		if u == nil {
+			return nil, fmt.Errorf("synergy: unimodal node %d is nil", i)
+		}
+		s := u.Shape()
+		if len(s) != 2 || s[0] != B || s[1] != r.dims[i] {
+			return nil, fmt.Errorf("synergy: unimodal node %d has shape %v, want (%d, %d)", i, s, B, r.dims[i])
+		}
+	}
+	a = &Attachment{reg: r, graph: g, batch: B, unimodal: unimodal, fused: fused}
+	var weighted []*G.Node
+	if r.cfg.UseL2 {
+		if err := r.attachL2(g, a); err != nil {
+			return nil, err
+		}
+		weighted = append(weighted, G.Must(G.Mul(a.L2, g.Scalar(r.cfg.GammaL2))))
+	}
+	if r.cfg.useD() {
+		if err := r.attachDivergence(g, a); err != nil {
+			return nil, err
+		}
+		weighted = append(weighted, G.Must(G.Mul(a.D, g.Scalar(r.cfg.GammaD))))
+	}
+	if len(r.targets) > 0 {
+		if err := r.attachKurtosis(g, a); err != nil {
+			return nil, err
+		}
+		weighted = append(weighted, G.Must(G.Mul(a.Kappa, g.Scalar(r.cfg.GammaKappa))))
+	}
+	a.Total = sumNodes(weighted)
+	return a, nil
+}
+
+func sumNodes(ns []*G.Node) *G.Node {
+	s := ns[0]
+	for _, n := range ns[1:] {
+		s = G.Must(G.Add(s, n))
+	}
+	return s
+}
+
+// attachL2 builds L_L2 = Σ_i mean_j ‖Q_i(concat_{m≠i} Z_m^j) − Z_i^j‖².
+func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
+	for i, zi := range a.unimodal {
+		var others []*G.Node
+		for m, zm := range a.unimodal {
+			if m != i {
+				others = append(others, zm)
+			}
+		}
+		in := others[0]
+		if len(others) > 1 {
+			in = G.Must(G.Concat(1, others...))
+		}
+		rec, err := r.q[i].Forward(g, in)
+		if err != nil {
+			return fmt.Errorf("synergy: Q_%d: %w", i, err)
+		}
+		diff := G.Must(G.Sub(rec, zi))
+		part := G.Must(G.Mean(G.Must(G.Sum(G.Must(G.Square(diff)), 1))))
+		a.L2Parts = append(a.L2Parts, part)
+	}
+	a.L2 = sumNodes(a.L2Parts)
+	return nil
+}
+
+// attachDivergence builds L_d = Σ_i d(g_i(Z_i R_iᵀ), g_i(Z R̃_iᵀ)).
+func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
+	B := a.batch
+	for i, zi := range a.unimodal {
+		pu, err := r.proj[i].Forward(g, zi)
+		if err != nil {
+			return fmt.Errorf("synergy: R_%d: %w", i, err)
+		}
+		pf, err := r.projF[i].Forward(g, a.fused)
+		if err != nil {
+			return fmt.Errorf("synergy: R̃_%d: %w", i, err)
+		}
+		u, err := r.flows[i].Forward(g, pu)
+		if err != nil {
+			return fmt.Errorf("synergy: g_%d: %w", i, err)
+		}
+		v, err := r.flows[i].Forward(g, pf)
+		if err != nil {
+			return fmt.Errorf("synergy: g_%d: %w", i, err)
+		}
+		a.flowOut = append(a.flowOut, [2]*G.Node{u, v})
+		var part *G.Node
+		switch r.cfg.Divergence {
+		case DivergenceMMD:
+			inv := make([]*G.Node, len(r.cfg.BandwidthMultipliers))
+			for s := range inv {
+				inv[s] = g.Input(fmt.Sprintf("creg.mmd%d.inv2s2_%d", i, s))
+			}
+			a.kernelInv = append(a.kernelInv, inv)
+			part, err = mmd2Node(g, u, v, inv, r.cfg.UnbiasedMMD)
+		case DivergenceKL:
+			part, err = donskerVaradhanNode(g, r.critics[i], u, v, B)
+		}
+		if err != nil {
+			return fmt.Errorf("synergy: divergence %d: %w", i, err)
+		}
+		a.DParts = append(a.DParts, part)
+	}
+	a.D = sumNodes(a.DParts)
+	return nil
+}
+
+// mmd2Node is the squared MMD between the rows of x and y (both B×k) with
+// k(a,b) = Σ_s exp(−‖a−b‖²·inv_s), inv_s = 1/(2σ_s²): biased
+// mean Kxx + mean Kyy − 2 mean Kxy, or unbiased without the diagonals of Kxx
+// and Kyy. It is computed on the pooled 2B×2B kernel matrix weighted by a
+// constant matrix, so one graph serves both estimators.
+func mmd2Node(g *nn.Graph, x, y *G.Node, inv []*G.Node, unbiased bool) (*G.Node, error) {
+	B := x.Shape()[0]
+	w := G.Must(G.Concat(0, x, y))
+	sq := G.Must(G.Sum(G.Must(G.Square(w)), 1))
+	col := G.Must(G.Reshape(sq, tensor.Shape{2 * B, 1}))
+	row := G.Must(G.Reshape(sq, tensor.Shape{1, 2 * B}))
+	gram := G.Must(G.Mul(w, G.Must(G.Transpose(w))))
+	dist := G.Must(G.Sub(G.Must(G.BroadcastAdd(col, row, []byte{1}, []byte{0})), G.Must(G.Mul(gram, g.Scalar(2)))))
+	var kern *G.Node
+	for _, c := range inv {
+		k := G.Must(G.Exp(G.Must(G.Neg(G.Must(G.Mul(dist, c))))))
+		if kern == nil {
+			kern = k
+		} else {
+			kern = G.Must(G.Add(kern, k))
+		}
+	}
+	weights := make([]float64, 4*B*B)
+	same := 1 / float64(B*B)
+	if unbiased {
+		same = 1 / float64(B*(B-1))
+	}
+	cross := -1 / float64(B*B)
+	for i := 0; i < 2*B; i++ {
+		for j := 0; j < 2*B; j++ {
+			switch {
+			case (i < B) != (j < B):
+				weights[i*2*B+j] = cross
+			case unbiased && i == j:
+				weights[i*2*B+j] = 0
+			default:
+				weights[i*2*B+j] = same
+			}
+		}
+	}
+	return G.Sum(G.Must(G.HadamardProd(kern, g.Constant(weights, 2*B, 2*B))))
+}
+
+// donskerVaradhanNode is the Donsker–Varadhan lower bound on KL(P‖Q) with
+// the critic T: mean_j T(x_j) − log mean_j exp T(y_j), x ~ P (unimodal),
+// y ~ Q (fused).
+func donskerVaradhanNode(g *nn.Graph, critic *nn.MLP, x, y *G.Node, B int) (*G.Node, error) {
+	tx, err := critic.Forward(g, x)
+	if err != nil {
+		return nil, err
+	}
+	ty, err := critic.Forward(g, y)
+	if err != nil {
+		return nil, err
+	}
+	tx = G.Must(G.Reshape(tx, tensor.Shape{B}))
+	ty = G.Must(G.Reshape(ty, tensor.Shape{B}))
+	lme, err := nn.LogMeanExp(ty)
+	if err != nil {
+		return nil, err
+	}
+	return G.Sub(G.Must(G.Mean(tx)), lme)
+}
+
+// attachKurtosis builds L_κ = Σ_targets (1/B) Σ_j (d_jᵀ P d_j)² [/ p(p+2)],
+// with d_j = y_j − ȳ (clipped when ClipInKurtosis) and P the precision input
+// fed from the moving covariance.
+func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
+	for ti, t := range r.targets {
+		z := a.fused
+		if t >= 0 {
+			z = a.unimodal[t]
+		}
+		p := z.Shape()[1]
+		prec := g.Input(fmt.Sprintf("creg.precision%d", ti), p, p)
+		a.precision = append(a.precision, prec)
+		k, err := kurtosisNode(g, z, prec, r.cfg.ClipInKurtosis, r.cfg.ClipFactor)
+		if err != nil {
+			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
+		}
+		if r.cfg.NormalizeKurtosis {
+			k = G.Must(G.Mul(k, g.Scalar(1/float64(p*(p+2)))))
+		}
+		a.KappaParts = append(a.KappaParts, k)
+	}
+	a.Kappa = sumNodes(a.KappaParts)
+	return nil
+}
+
+// kurtosisNode is (1/B) Σ_j (d_jᵀ P d_j)² with d_j the batch-centered rows
+// of z, optionally clipped to norm ≤ clipFactor·rms (rms the root-mean-square
+// norm of the centered rows). The clip scale is min(1, thr/‖d‖) written as
+// 2/(1 + r + |1 − r|), r = ‖d‖/thr, which gorgonia can differentiate.
+func kurtosisNode(g *nn.Graph, z, prec *G.Node, clip bool, clipFactor float64) (*G.Node, error) {
+	B, p := z.Shape()[0], z.Shape()[1]
+	mean := G.Must(G.Reshape(G.Must(G.Mean(z, 0)), tensor.Shape{1, p}))
+	d := G.Must(G.BroadcastSub(z, mean, nil, []byte{0}))
+	if clip && clipFactor > 0 {
+		sq := G.Must(G.Sum(G.Must(G.Square(d)), 1))
+		norms := G.Must(G.Sqrt(G.Must(G.Add(sq, g.Scalar(1e-12)))))
+		rms := G.Must(G.Sqrt(G.Must(G.Add(G.Must(G.Mean(sq)), g.Scalar(1e-12)))))
+		thr := G.Must(G.Mul(rms, g.Scalar(clipFactor)))
+		ratio := G.Must(G.Div(norms, thr))
+		one := g.Scalar(1)
+		den := G.Must(G.Add(G.Must(G.Add(one, ratio)), G.Must(G.Abs(G.Must(G.Sub(one, ratio))))))
+		scale := G.Must(G.Div(g.Scalar(2), den))
+		d = G.Must(G.BroadcastHadamardProd(d, G.Must(G.Reshape(scale, tensor.Shape{B, 1})), nil, []byte{1}))
+	}
+	m := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Mul(d, prec)), d)), 1))
+	return G.Mean(G.Must(G.Square(m)))
+}
+
+// Objective returns L_task + β·L_reg, the loss the model's parameters
+// descend (appendix D). Differentiate it with respect to the model's and the
+// regularizer's parameters together; Step rescales the C-network's share.
+func (a *Attachment) Objective(task *G.Node) (*G.Node, error) {
+	return G.Add(task, G.Must(G.Mul(a.Total, a.graph.Scalar(a.reg.cfg.Beta))))
+}
+
+// Feed sets the regularizer's inputs (precisions of the moving covariances
+// and kernel bandwidths) before a run of the graph.
+func (a *Attachment) Feed() error {
+	r := a.reg
+	for ti, node := range a.precision {
+		p, err := r.cov[ti].precision()
+		if err != nil {
+			return err
+		}
+		if err := G.Let(node, denseOf(r.dtype, p.RawMatrix().Data, node.Shape())); err != nil {
+			return fmt.Errorf("synergy: feeding precision %d: %w", ti, err)
+		}
+	}
+	for i, inv := range a.kernelInv {
+		scale := r.bandwidth[i]
+		if scale == 0 {
+			// Before the first step: the distance between two independent
+			// standard normal k-vectors is about √(2k).
+			scale = math.Sqrt(2 * float64(r.cfg.ProjectionDim))
+		}
+		for s, node := range inv {
+			sigma := r.cfg.BandwidthMultipliers[s] * scale
+			if err := G.Let(node, scalarOf(r.dtype, 1/(2*sigma*sigma))); err != nil {
+				return fmt.Errorf("synergy: feeding bandwidth: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func denseOf(dt tensor.Dtype, v []float64, shape tensor.Shape) *tensor.Dense {
+	if dt == tensor.Float64 {
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), v...)))
+	}
+	f := make([]float32, len(v))
+	for i, x := range v {
+		f[i] = float32(x)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+}
+
+func scalarOf(dt tensor.Dtype, v float64) any {
+	if dt == tensor.Float32 {
+		return float32(v)
+	}
+	return v
+}

@@ -1,0 +1,473 @@
+package synergy
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/estimate"
+	"github.com/synergo/synergo/synergy/nn"
+)
+
+// fixture holds random "representations" as parameters, so that gradient
+// checks cover the derivative with respect to the model's side too.
+type fixture struct {
+	inputs   *nn.ParamSet
+	unimodal []*nn.Param
+	fused    *nn.Param
+}
+
+func newFixture(seed uint64, batch int, dims []int, fusedDim int) *fixture {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	f := &fixture{inputs: nn.NewParamSet(tensor.Float64)}
+	for i, d := range dims {
+		f.unimodal = append(f.unimodal, f.inputs.Add("z"+string(rune('0'+i)), []int{batch, d}, nn.Normal(1), rng))
+	}
+	f.fused = f.inputs.Add("zf", []int{batch, fusedDim}, nn.Normal(1), rng)
+	return f
+}
+
+func (f *fixture) attach(t *testing.T, r *Regularizer, g *nn.Graph) *Attachment {
+	t.Helper()
+	var uni []*G.Node
+	for _, p := range f.unimodal {
+		uni = append(uni, g.Param(p))
+	}
+	a, err := r.Attach(g, uni, g.Param(f.fused))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func onlyTerm(div Divergence, term string) Config {
+	c := DefaultConfig(div)
+	c.UseL2, c.UseD, c.UseKappa = term == "l2", term == "d", term == "kappa"
+	c.QHidden, c.CouplingHidden, c.CriticHidden, c.ProjectionDim = 5, 4, 5, 3
+	c.CouplingBlocks = 1 // two blocks are checked in "all-mmd"
+	return c
+}
+
+// warm gives the regularizer non-trivial moving covariances and bandwidths
+// by folding in a few random batches.
+func warm(t *testing.T, r *Regularizer, f *fixture, batch int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(99, 1))
+	for step := 0; step < 3; step++ {
+		for ti, tg := range r.targets {
+			p := r.fusedDim
+			if tg >= 0 {
+				p = r.dims[tg]
+			}
+			x := mat.NewDense(batch, p, nil)
+			for i := 0; i < batch; i++ {
+				for j := 0; j < p; j++ {
+					x.Set(i, j, rng.NormFloat64()*(1+float64(j)))
+				}
+			}
+			if err := r.cov[ti].update(x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range r.bandwidth {
+			r.bandwidth[i] = 1.5 + float64(i)
+		}
+	}
+}
+
+func TestTermGradients(t *testing.T) {
+	const batch = 5
+	dims := []int{3, 2, 4}
+	cases := []struct {
+		name string
+		cfg  Config
+	}{
+		{"l2", onlyTerm(DivergenceMMD, "l2")},
+		{"mmd-biased", onlyTerm(DivergenceMMD, "d")},
+		{"mmd-unbiased", func() Config { c := onlyTerm(DivergenceMMD, "d"); c.UnbiasedMMD = true; return c }()},
+		{"kl", onlyTerm(DivergenceKL, "d")},
+		{"kappa", onlyTerm(DivergenceNone, "kappa")},
+		{"kappa-clipped", func() Config { c := onlyTerm(DivergenceNone, "kappa"); c.ClipInKurtosis = true; c.ClipFactor = 1.1; return c }()},
+		{"all-mmd", func() Config { c := DefaultConfig(DivergenceMMD); c.QHidden, c.CouplingHidden, c.ProjectionDim = 4, 4, 3; return c }()},
+		{"all-kl", func() Config {
+			c := DefaultConfig(DivergenceKL)
+			c.QHidden, c.CouplingHidden, c.CriticHidden, c.ProjectionDim, c.CouplingBlocks = 4, 3, 4, 2, 1
+			return c
+		}()},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(3, batch, dims, 4)
+			r, err := New(tc.cfg, dims, 4, tensor.Float64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			warm(t, r, f, batch)
+			g := nn.NewGraph(tensor.Float64, true)
+			a := f.attach(t, r, g)
+			params := append([]*nn.Param{}, f.unimodal...)
+			if !(tc.cfg.UseL2 && !tc.cfg.UseD && !tc.cfg.UseKappa) {
+				params = append(params, f.fused) // L2 alone does not involve Z
+			}
+			params = append(params, r.Params().Params()...)
+			res, err := nn.GradCheck(g, a.Total, params, nn.GradCheckOptions{Feed: a.Feed, MaxPerParam: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: max rel err %.3g over %d entries (worst %s[%d])", tc.name, res.MaxRelErr, res.Checked, res.Param, res.Index)
+			if res.MaxRelErr > 1e-6 {
+				t.Fatalf("gradient check failed: %+v", res)
+			}
+		})
+	}
+}
+
+// runForward builds and runs a forward graph and returns it.
+func runForward(t *testing.T, g *nn.Graph, a *Attachment) {
+	t.Helper()
+	if err := a.Feed(); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func paramMatrix(p *nn.Param) *mat.Dense {
+	return mat.NewDense(p.Shape[0], p.Shape[1], p.Float64s())
+}
+
+func relErr(a, b float64) float64 {
+	return math.Abs(a-b) / math.Max(math.Max(math.Abs(a), math.Abs(b)), 1e-300)
+}
+
+func TestKurtosisTermEqualsEstimator(t *testing.T) {
+	const batch = 9
+	dims := []int{3, 4}
+	for _, clip := range []bool{false, true} {
+		cfg := onlyTerm(DivergenceNone, "kappa")
+		cfg.NormalizeKurtosis = false
+		cfg.ClipInKurtosis = clip
+		cfg.ClipFactor = 1.2
+		f := newFixture(5, batch, dims, 5)
+		r, err := New(cfg, dims, 5, tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warm(t, r, f, batch)
+		g := nn.NewGraph(tensor.Float64, false)
+		a := f.attach(t, r, g)
+		runForward(t, g, a)
+		want := 0.0
+		for ti, tg := range r.targets {
+			z := paramMatrix(f.fused)
+			if tg >= 0 {
+				z = paramMatrix(f.unimodal[tg])
+			}
+			prec, err := r.Precision(ti)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clipNorm := 0.0
+			if clip {
+				c := clipCentered(z, 0)
+				ms := 0.0
+				for i := 0; i < batch; i++ {
+					row := c.RawRowView(i)
+					for _, v := range row {
+						ms += v * v
+					}
+				}
+				clipNorm = cfg.ClipFactor * math.Sqrt(ms/batch)
+			}
+			k, err := estimate.RobustKurtosis(z, prec, clipNorm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want += k
+		}
+		got := a.Values().Kappa
+		if e := relErr(got, want); e > 1e-9 {
+			t.Fatalf("clip=%v: graph L_κ %v, estimator %v (rel err %g)", clip, got, want, e)
+		}
+	}
+}
+
+func TestMMDTermEqualsEstimator(t *testing.T) {
+	const batch = 7
+	dims := []int{3, 4, 2}
+	for _, unbiased := range []bool{false, true} {
+		cfg := onlyTerm(DivergenceMMD, "d")
+		cfg.UnbiasedMMD = unbiased
+		f := newFixture(8, batch, dims, 6)
+		r, err := New(cfg, dims, 6, tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warm(t, r, f, batch)
+		g := nn.NewGraph(tensor.Float64, false)
+		a := f.attach(t, r, g)
+		runForward(t, g, a)
+		want := 0.0
+		for i := range dims {
+			var pu, pf mat.Dense
+			pu.Mul(paramMatrix(f.unimodal[i]), r.proj[i].Matrix().T())
+			pf.Mul(paramMatrix(f.fused), r.projF[i].Matrix().T())
+			u, err := r.flows[i].ForwardValues(&pu)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := r.flows[i].ForwardValues(&pf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var bw []float64
+			for _, m := range cfg.BandwidthMultipliers {
+				bw = append(bw, m*r.Bandwidth(i))
+			}
+			d, err := estimate.MMD2(u, v, bw, unbiased)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want += d
+		}
+		got := a.Values().D
+		if e := relErr(got, want); e > 1e-9 {
+			t.Fatalf("unbiased=%v: graph L_d %v, estimator %v (rel err %g)", unbiased, got, want, e)
+		}
+	}
+}
+
+func TestDVTermEqualsEstimator(t *testing.T) {
+	const batch = 6
+	dims := []int{3, 2}
+	cfg := onlyTerm(DivergenceKL, "d")
+	f := newFixture(11, batch, dims, 4)
+	r, err := New(cfg, dims, 4, tensor.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(tensor.Float64, false)
+	a := f.attach(t, r, g)
+	runForward(t, g, a)
+	want := 0.0
+	for i := range dims {
+		u, v, err := a.FlowOutputs(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Evaluate the critic on the flow outputs in a separate graph.
+		g2 := nn.NewGraph(tensor.Float64, false)
+		tu, err := r.critics[i].Forward(g2, g2.Constant(u.RawMatrix().Data, batch, cfg.ProjectionDim))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tv, err := r.critics[i].Forward(g2, g2.Constant(v.RawMatrix().Data, batch, cfg.ProjectionDim))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g2.G)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		vm.Close()
+		want += estimate.DonskerVaradhan(tu.Value().Data().([]float64), tv.Value().Data().([]float64))
+	}
+	got := a.Values().D
+	if e := relErr(got, want); e > 1e-9 {
+		t.Fatalf("graph DV %v, estimator %v (rel err %g)", got, want, e)
+	}
+}
+
+func TestAttachErrors(t *testing.T) {
+	cfg := DefaultConfig(DivergenceMMD)
+	r, err := New(cfg, []int{3, 2, 4}, 5, tensor.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(tensor.Float64, true)
+	count := 0
+	z := func(b, d int) *G.Node { count++; return g.Input(fmt.Sprintf("z%d", count), b, d) }
+	cases := []struct {
+		name  string
+		uni   []*G.Node
+		fused *G.Node
+		want  string
+	}{
+		{"too few", []*G.Node{z(4, 3)}, z(4, 5), "unimodal nodes"},
+		{"bad unimodal dim", []*G.Node{z(4, 3), z(4, 3), z(4, 4)}, z(4, 5), "unimodal node 1"},
+		{"bad fused dim", []*G.Node{z(4, 3), z(4, 2), z(4, 4)}, z(4, 6), "fused node"},
+		{"batch mismatch", []*G.Node{z(4, 3), z(3, 2), z(4, 4)}, z(4, 5), "unimodal node 1"},
+		{"batch of one", []*G.Node{z(1, 3), z(1, 2), z(1, 4)}, z(1, 5), "batch size"},
+		{"nil fused", []*G.Node{z(4, 3), z(4, 2), z(4, 4)}, nil, "nil"},
+	}
+	for _, tc := range cases {
+		_, err := r.Attach(g, tc.uni, tc.fused)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := New(cfg, []int{3}, 5, tensor.Float64); err == nil {
+		t.Error("one modality: want error")
+	}
+	if _, err := New(cfg, []int{3, 0}, 5, tensor.Float64); err == nil {
+		t.Error("zero dim: want error")
+	}
+	bad := cfg
+	bad.Beta = 0
+	if _, err := New(bad, []int{3, 2}, 5, tensor.Float64); err == nil || !strings.Contains(err.Error(), "Beta") {
+		t.Errorf("beta 0: got %v", err)
+	}
+	bad = cfg
+	bad.EMADecay = 1
+	if _, err := New(bad, []int{3, 2}, 5, tensor.Float64); err == nil || !strings.Contains(err.Error(), "EMADecay") {
+		t.Errorf("decay 1: got %v", err)
+	}
+	off := cfg
+	off.UseL2, off.UseD, off.UseKappa = false, false, false
+	if _, err := New(off, []int{3, 2}, 5, tensor.Float64); err == nil {
+		t.Error("all terms off: want error")
+	}
+}
+
+func TestManyModalitiesAndSizes(t *testing.T) {
+	for _, dims := range [][]int{{1, 1}, {2, 7}, {3, 1, 4, 2, 5}} {
+		for _, div := range []Divergence{DivergenceMMD, DivergenceKL} {
+			cfg := DefaultConfig(div)
+			cfg.QHidden, cfg.CouplingHidden, cfg.CriticHidden, cfg.ProjectionDim = 4, 4, 4, 5
+			f := newFixture(2, 6, dims, 3)
+			r, err := New(cfg, dims, 3, tensor.Float64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := nn.NewGraph(tensor.Float64, true)
+			a := f.attach(t, r, g)
+			runForward(t, g, a)
+			v := a.Values()
+			for name, x := range map[string]float64{"L2": v.L2, "D": v.D, "Kappa": v.Kappa, "Total": v.Total} {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					t.Fatalf("dims %v %v: %s = %v", dims, div, name, x)
+				}
+			}
+			if err := a.AfterStep(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	dims := []int{3, 2}
+	cfg := DefaultConfig(DivergenceMMD)
+	f := newFixture(4, 6, dims, 4)
+	r, _ := New(cfg, dims, 4, tensor.Float64)
+	warm(t, r, f, 6)
+	b, err := r.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _ := New(cfg, dims, 4, tensor.Float64)
+	if err := r2.UnmarshalState(b); err != nil {
+		t.Fatal(err)
+	}
+	for ti := range r.cov {
+		p1, _ := r.Precision(ti)
+		p2, _ := r2.Precision(ti)
+		if !mat.Equal(p1, p2) {
+			t.Fatalf("precision %d differs after restore", ti)
+		}
+	}
+	other, _ := New(DefaultConfig(DivergenceKL), []int{3, 2, 2}, 4, tensor.Float64)
+	if err := other.UnmarshalState(b); err == nil {
+		t.Fatal("restoring into a different configuration: want error")
+	}
+}
+
+// TestStepDirections checks the two update rules on AdamW's first step,
+// which moves every parameter by −η·sign(gradient) (up to ε): Q_i and g_i
+// descend L_reg, the Donsker–Varadhan critics ascend it, and the β scaling
+// of the objective's gradient is undone.
+func TestStepDirections(t *testing.T) {
+	const batch = 6
+	dims := []int{3, 2}
+	cfg := DefaultConfig(DivergenceKL)
+	cfg.QHidden, cfg.CouplingHidden, cfg.CriticHidden, cfg.ProjectionDim = 4, 3, 4, 2
+	cfg.Beta = 0.25
+	cfg.GradClipValueMI = 0
+	f := newFixture(21, batch, dims, 3)
+	r, err := New(cfg, dims, 3, tensor.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm(t, r, f, batch)
+	g := nn.NewGraph(tensor.Float64, true)
+	a := f.attach(t, r, g)
+	cost, err := a.Objective(g.Scalar(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := r.Params().Params()
+	if _, err := G.Grad(cost, g.ParamNodes(ps)...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g.G, G.BindDualValues(g.ParamNodes(ps)...))
+	defer vm.Close()
+	if err := a.Feed(); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	grads, err := g.Grads(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := make([][]float64, len(ps))
+	gradCopy := make([][]float64, len(ps))
+	for i, p := range ps {
+		before[i] = p.Float64s()
+		gradCopy[i] = append([]float64(nil), grads[i].Data().([]float64)...)
+	}
+	if err := a.Step(); err != nil {
+		t.Fatal(err)
+	}
+	lr := cfg.LearningRateMI
+	checked := map[bool]int{}
+	for i, p := range ps {
+		after := p.Float64s()
+		for j := range after {
+			gj := gradCopy[i][j] / cfg.Beta // ∂L_reg/∂θ
+			if math.Abs(gj) < 1e-4 { // AdamW moves by η·g/(|g|+ε): compare where ε is negligible
+				continue
+			}
+			want := -lr * math.Copysign(1, gj)
+			if r.IsCritic(p) {
+				want = -want
+			}
+			if d := after[j] - before[i][j]; math.Abs(d-want) > 1e-3*lr {
+				t.Fatalf("%s[%d]: moved %g, want %g (critic %v)", p.Name, j, d, want, r.IsCritic(p))
+			}
+			checked[r.IsCritic(p)]++
+		}
+	}
+	if checked[true] == 0 || checked[false] == 0 {
+		t.Fatalf("checked %v entries (critic: true)", checked)
+	}
+	// Gradients are zeroed after the step.
+	grads, _ = g.Grads(ps)
+	for i := range grads {
+		for _, v := range grads[i].Data().([]float64) {
+			if v != 0 {
+				t.Fatalf("%s: gradient not zeroed", ps[i].Name)
+			}
+		}
+	}
+}

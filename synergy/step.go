@@ -1,0 +1,230 @@
+package synergy
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+	G "gorgonia.org/gorgonia"
+
+	"github.com/synergo/synergo/synergy/estimate"
+	"github.com/synergo/synergo/synergy/nn"
+)
+
+// boundParams returns the C-network parameters bound in the attachment's
+// graph, in creation order.
+func (a *Attachment) boundParams() []*nn.Param {
+	var ps []*nn.Param
+	for _, p := range a.reg.params.Params() {
+		if a.graph.HasParam(p) {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// Step updates the C-network after a run of the graph whose cost was
+// Objective(task) = L_task + β·L_reg (appendix D: θ_C ← θ_C − η_MI ∇θ_C L_reg).
+// The gradient the graph holds for a C-network parameter is β·∇L_reg (the
+// task loss does not depend on it); Step divides by β, negates it for the
+// Donsker–Varadhan critics (they ascend the bound), clips by value
+// (GradClipValueMI), applies AdamW with η_MI and zeroes the gradients.
+func (a *Attachment) Step() error {
+	ps := a.boundParams()
+	if len(ps) == 0 {
+		return nil
+	}
+	grads, err := a.graph.Grads(ps)
+	if err != nil {
+		return fmt.Errorf("synergy: C-network gradients: %w", err)
+	}
+	r := a.reg
+	for i, p := range ps {
+		c := 1 / r.cfg.Beta
+		if r.isCrit[p] {
+			c = -c
+		}
+		nn.ScaleGrads(grads[i:i+1], c)
+	}
+	if r.cfg.GradClipValueMI > 0 {
+		nn.ClipGradValue(grads, r.cfg.GradClipValueMI)
+	}
+	if err := r.opt.Step(ps, grads); err != nil {
+		return fmt.Errorf("synergy: C-network step: %w", err)
+	}
+	if err := a.graph.ZeroGrads(ps); err != nil {
+		return err
+	}
+	r.steps++
+	return nil
+}
+
+// AfterStep folds the batch's representations into the moving covariances
+// of the kurtosis targets and the batch's projected features into the
+// median-heuristic bandwidth state. Call it after each training run.
+func (a *Attachment) AfterStep() error {
+	r := a.reg
+	for ti, t := range r.targets {
+		z := a.fused
+		if t >= 0 {
+			z = a.unimodal[t]
+		}
+		m, err := nodeMatrix(z)
+		if err != nil {
+			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
+		}
+		if err := r.cov[ti].update(m); err != nil {
+			return err
+		}
+	}
+	for i, uv := range a.flowOut {
+		if r.cfg.Divergence != DivergenceMMD {
+			break
+		}
+		u, err := nodeMatrix(uv[0])
+		if err != nil {
+			return err
+		}
+		v, err := nodeMatrix(uv[1])
+		if err != nil {
+			return err
+		}
+		med, err := estimate.MedianHeuristic(u, v)
+		if err != nil {
+			return fmt.Errorf("synergy: bandwidth of modality %d: %w", i, err)
+		}
+		if med <= 0 || math.IsNaN(med) || math.IsInf(med, 0) {
+			continue // degenerate batch: keep the previous bandwidth
+		}
+		if r.bandwidth[i] == 0 {
+			r.bandwidth[i] = med
+		} else {
+			r.bandwidth[i] = r.cfg.EMADecay*r.bandwidth[i] + (1-r.cfg.EMADecay)*med
+		}
+	}
+	return nil
+}
+
+// nodeMatrix copies a 2-D node value into a float64 matrix.
+func nodeMatrix(n *G.Node) (*mat.Dense, error) {
+	v := n.Value()
+	if v == nil {
+		return nil, fmt.Errorf("node %s has no value (run the graph first)", n.Name())
+	}
+	s := n.Shape()
+	if len(s) != 2 {
+		return nil, fmt.Errorf("node %s has shape %v, want 2-D", n.Name(), s)
+	}
+	out := mat.NewDense(s[0], s[1], nil)
+	raw := out.RawMatrix().Data
+	switch d := v.Data().(type) {
+	case []float64:
+		copy(raw, d)
+	case []float32:
+		for i, x := range d {
+			raw[i] = float64(x)
+		}
+	default:
+		return nil, fmt.Errorf("node %s has data %T", n.Name(), d)
+	}
+	return out, nil
+}
+
+// TermValues are the values of the terms after a run (NaN when off).
+type TermValues struct {
+	L2, D, Kappa, Total float64
+}
+
+// Values reads the term values after a run.
+func (a *Attachment) Values() TermValues {
+	read := func(n *G.Node) float64 {
+		if n == nil || n.Value() == nil {
+			return math.NaN()
+		}
+		switch d := n.Value().Data().(type) {
+		case float64:
+			return d
+		case float32:
+			return float64(d)
+		}
+		return math.NaN()
+	}
+	return TermValues{L2: read(a.L2), D: read(a.D), Kappa: read(a.Kappa), Total: read(a.Total)}
+}
+
+// FlowOutputs returns, for modality i, the values of g_i(Z_i R_iᵀ) and
+// g_i(Z R̃_iᵀ) after a run (for diagnostics and plots), or an error when L_d
+// is off.
+func (a *Attachment) FlowOutputs(i int) (unimodal, fused *mat.Dense, err error) {
+	if i < 0 || i >= len(a.flowOut) {
+		return nil, nil, fmt.Errorf("synergy: no projected features for modality %d", i)
+	}
+	if unimodal, err = nodeMatrix(a.flowOut[i][0]); err != nil {
+		return nil, nil, err
+	}
+	fused, err = nodeMatrix(a.flowOut[i][1])
+	return unimodal, fused, err
+}
+
+// Precision returns the precision matrix (S + cI)⁻¹ currently fed for
+// kurtosis target ti (targets: the fused representation first when
+// KurtosisFused, then each unimodal one when KurtosisUnimodal).
+func (r *Regularizer) Precision(ti int) (*mat.Dense, error) {
+	if ti < 0 || ti >= len(r.cov) {
+		return nil, fmt.Errorf("synergy: no kurtosis target %d", ti)
+	}
+	return r.cov[ti].precision()
+}
+
+// Bandwidth returns the median-heuristic distance scale of modality i
+// (0 before the first step).
+func (r *Regularizer) Bandwidth(i int) float64 {
+	if i < 0 || i >= len(r.bandwidth) {
+		return 0
+	}
+	return r.bandwidth[i]
+}
+
+// state is the serialized non-parameter state of a Regularizer.
+type state struct {
+	Steps      int         `json:"steps"`
+	Bandwidth  []float64   `json:"bandwidth"`
+	Covariance [][]float64 `json:"covariance"`
+	CovUpdates []int       `json:"cov_updates"`
+}
+
+// MarshalState serializes the moving covariances, bandwidths and step count
+// (parameters and optimizer state are checkpointed through nn).
+func (r *Regularizer) MarshalState() ([]byte, error) {
+	st := state{Steps: r.steps, Bandwidth: r.bandwidth}
+	for _, c := range r.cov {
+		st.Covariance = append(st.Covariance, append([]float64(nil), c.s.RawSymmetric().Data...))
+		st.CovUpdates = append(st.CovUpdates, c.updates)
+	}
+	return json.Marshal(st)
+}
+
+// UnmarshalState restores what MarshalState saved.
+func (r *Regularizer) UnmarshalState(b []byte) error {
+	var st state
+	if err := json.Unmarshal(b, &st); err != nil {
+		return fmt.Errorf("synergy: regularizer state: %w", err)
+	}
+	if len(st.Bandwidth) != len(r.bandwidth) || len(st.Covariance) != len(r.cov) || len(st.CovUpdates) != len(r.cov) {
+		return fmt.Errorf("synergy: regularizer state does not match this configuration")
+	}
+	for i, c := range r.cov {
+		if len(st.Covariance[i]) != len(c.s.RawSymmetric().Data) {
+			return fmt.Errorf("synergy: regularizer state: covariance %d has %d values, want %d", i, len(st.Covariance[i]), len(c.s.RawSymmetric().Data))
+		}
+	}
+	r.steps = st.Steps
+	copy(r.bandwidth, st.Bandwidth)
+	for i, c := range r.cov {
+		copy(c.s.RawSymmetric().Data, st.Covariance[i])
+		c.updates = st.CovUpdates[i]
+	}
+	return nil
+}
+
