@@ -93,8 +93,17 @@ func TestTermGradients(t *testing.T) {
 		{"mmd-unbiased", func() Config { c := onlyTerm(DivergenceMMD, "d"); c.UnbiasedMMD = true; return c }()},
 		{"kl", onlyTerm(DivergenceKL, "d")},
 		{"kappa", onlyTerm(DivergenceNone, "kappa")},
-		{"kappa-clipped", func() Config { c := onlyTerm(DivergenceNone, "kappa"); c.ClipInKurtosis = true; c.ClipFactor = 1.1; return c }()},
-		{"all-mmd", func() Config { c := DefaultConfig(DivergenceMMD); c.QHidden, c.CouplingHidden, c.ProjectionDim = 4, 4, 3; return c }()},
+		{"kappa-clipped", func() Config {
+			c := onlyTerm(DivergenceNone, "kappa")
+			c.ClipInKurtosis = true
+			c.ClipFactor = 1.1
+			return c
+		}()},
+		{"all-mmd", func() Config {
+			c := DefaultConfig(DivergenceMMD)
+			c.QHidden, c.CouplingHidden, c.ProjectionDim = 4, 4, 3
+			return c
+		}()},
 		{"all-kl", func() Config {
 			c := DefaultConfig(DivergenceKL)
 			c.QHidden, c.CouplingHidden, c.CriticHidden, c.ProjectionDim, c.CouplingBlocks = 4, 3, 4, 2, 1
@@ -445,7 +454,7 @@ func TestStepDirections(t *testing.T) {
 		after := p.Float64s()
 		for j := range after {
 			gj := gradCopy[i][j] / cfg.Beta // ∂L_reg/∂θ
-			if math.Abs(gj) < 1e-4 { // AdamW moves by η·g/(|g|+ε): compare where ε is negligible
+			if math.Abs(gj) < 1e-4 {        // AdamW moves by η·g/(|g|+ε): compare where ε is negligible
 				continue
 			}
 			want := -lr * math.Copysign(1, gj)

@@ -227,4 +227,3 @@ func (r *Regularizer) UnmarshalState(b []byte) error {
 	}
 	return nil
 }
-
