@@ -168,6 +168,12 @@ func (m *MFN) Config() any { return m.cfg }
 var mfnInputs = [3]string{"text", "audio", "vision"}
 
 // Build adds the MFN forward pass for batches of size batch to g.
+//
+// Everything that does not depend on the memory is computed for all steps at
+// once, as (B·T)-row matrices: c* for every step, the attention and the
+// proposed memory û_t, and the ĉ part of both gates' first layers (their
+// weights split as W₁[ĉ; u] = W₁ᶜ ĉ + W₁ᵘ u). Only the u-dependent part of
+// the gates and the memory update run step by step.
 func (m *MFN) Build(g *nn.Graph, batch int) (*Output, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("models: mfn: batch size %d, want > 0", batch)
@@ -185,18 +191,21 @@ func (m *MFN) Build(g *nn.Graph, batch int) (*Output, error) {
 		cells[mod], last[mod] = o.Cells, o.Last
 	}
 	memMask := g.Input(inputName("mfn", "memory_mask"), batch, T)
-	total := m.cfg.TextHidden + m.cfg.AudioHidden + m.cfg.VisionHidden
-	prev := constant(g, "zeros", make([]float64, batch*total), batch, total)
-	mem := constant(g, "zeros", make([]float64, batch*m.cfg.MemSize), batch, m.cfg.MemSize)
-	for t := 0; t < T; t++ {
-		cur, err := m.cellsAt(cells, t)
-		if err != nil {
-			return nil, err
+	attended, proposal, err := m.attention(g, cells, batch, T)
+	if err != nil {
+		return nil, fmt.Errorf("models: mfn: delta-memory attention: %w", err)
+	}
+	gates := [2]*mfnGate{}
+	for k, net := range []*nn.MLP{m.gamma1, m.gamma2} {
+		if gates[k], err = newMFNGate(g, net, attended, batch, T); err != nil {
+			return nil, fmt.Errorf("models: mfn: gate %d: %w", k+1, err)
 		}
-		if mem, err = m.step(g, prev, cur, mem, memMask, t); err != nil {
+	}
+	var mem *G.Node // u_{t−1}; nil stands for u_{−1} = 0
+	for t := 0; t < T; t++ {
+		if mem, err = m.updateMemory(g, gates, proposal, mem, memMask, t); err != nil {
 			return nil, fmt.Errorf("models: mfn: step %d: %w", t, err)
 		}
-		prev = cur
 	}
 	final, err := G.Concat(1, last[0], last[1], last[2], mem)
 	if err != nil {
@@ -224,78 +233,152 @@ func (m *MFN) Build(g *nn.Graph, batch int) (*Output, error) {
 	return &Output{Unimodal: last, Fused: fused, Pred: pred}, nil
 }
 
-// cellsAt returns [c_l,t; c_a,t; c_v,t] (B, d_l+d_a+d_v).
-func (m *MFN) cellsAt(cells [3]*G.Node, t int) (*G.Node, error) {
-	var parts [3]*G.Node
-	for mod, c := range cells {
-		var err error
-		if parts[mod], err = G.Slice(c, nil, G.S(t)); err != nil {
-			return nil, err
+// attention returns, for all steps at once, ĉ = softmax(NN1(c*)) ⊙ c*
+// (B·T, 2Σd) and û = tanh(NN2(ĉ)) reshaped to (B, T, MemSize), with
+// c*_t = [c_{t−1}; c_t], c_t = [c_l,t; c_a,t; c_v,t] and c_{−1} = 0.
+func (m *MFN) attention(g *nn.Graph, cells [3]*G.Node, batch, T int) (*G.Node, *G.Node, error) {
+	cur, err := G.Concat(2, cells[0], cells[1], cells[2]) // (B, T, Σd)
+	if err != nil {
+		return nil, nil, err
+	}
+	total := cur.Shape()[2]
+	prev := constant(g, "zeros", make([]float64, batch*total), batch, 1, total)
+	if T > 1 {
+		shifted, err := G.Slice(cur, nil, G.S(0, T-1))
+		if err != nil {
+			return nil, nil, err
+		}
+		if prev, err = G.Concat(1, prev, shifted); err != nil {
+			return nil, nil, err
 		}
 	}
-	return G.Concat(1, parts[0], parts[1], parts[2])
-}
-
-// step returns u_t from u_{t−1} = mem and the memories of steps t−1 and t.
-func (m *MFN) step(g *nn.Graph, prev, cur, mem, memMask *G.Node, t int) (*G.Node, error) {
-	cStar, err := G.Concat(1, prev, cur)
+	cStar, err := G.Concat(2, prev, cur)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if cStar, err = G.Reshape(cStar, []int{batch * T, 2 * total}); err != nil {
+		return nil, nil, err
 	}
 	logits, err := m.nn1.Forward(g, cStar)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	att, err := nn.Softmax(logits, 1)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	attended, err := G.HadamardProd(att, cStar)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	proposal, err := m.nn2.Forward(g, attended)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if proposal, err = G.Tanh(proposal); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	both, err := G.Concat(1, attended, mem)
+	if proposal, err = G.Reshape(proposal, []int{batch, T, m.cfg.MemSize}); err != nil {
+		return nil, nil, err
+	}
+	return attended, proposal, nil
+}
+
+// mfnGate is a gate network σ(W₂ Dropout(ReLU(W₁[ĉ; u] + b₁)) + b₂) with
+// the ĉ part of its first layer precomputed for all steps.
+type mfnGate struct {
+	net    *nn.MLP
+	fromC  *G.Node // W₁ᶜ ĉ_t + b₁ for all steps, (B, T, hidden)
+	memW   *G.Node // W₁ᵘ, (MemSize, hidden)
+	hidden int
+}
+
+func newMFNGate(g *nn.Graph, net *nn.MLP, attended *G.Node, batch, T int) (*mfnGate, error) {
+	first := net.Layers[0]
+	att := attended.Shape()[1]
+	w := g.Param(first.W) // rows: [ĉ (att); u (MemSize)]
+	wc, err := G.Slice(w, G.S(0, att))
 	if err != nil {
 		return nil, err
 	}
-	gate := func(net *nn.MLP) (*G.Node, error) {
-		v, err := net.Forward(g, both)
+	wu, err := G.Slice(w, G.S(att, first.In))
+	if err != nil {
+		return nil, err
+	}
+	pre, err := G.Mul(attended, wc)
+	if err != nil {
+		return nil, err
+	}
+	if pre, err = G.BroadcastAdd(pre, g.Param(first.B), nil, []byte{0}); err != nil {
+		return nil, err
+	}
+	if pre, err = G.Reshape(pre, []int{batch, T, first.Out}); err != nil {
+		return nil, err
+	}
+	return &mfnGate{net: net, fromC: pre, memW: wu, hidden: first.Out}, nil
+}
+
+// at returns the gate at step t given u_{t−1} (nil for 0).
+func (gt *mfnGate) at(g *nn.Graph, mem *G.Node, t int) (*G.Node, error) {
+	pre, err := G.Slice(gt.fromC, nil, G.S(t))
+	if err != nil {
+		return nil, err
+	}
+	if mem != nil {
+		fromMem, err := G.Mul(mem, gt.memW)
 		if err != nil {
 			return nil, err
 		}
-		return G.Sigmoid(v)
+		if pre, err = G.Add(pre, fromMem); err != nil {
+			return nil, err
+		}
 	}
-	g1, err := gate(m.gamma1)
+	h, err := nn.Activate(pre, gt.net.Hidden)
 	if err != nil {
 		return nil, err
 	}
-	g2, err := gate(m.gamma2)
+	if h, err = g.Dropout(h, gt.net.Dropout); err != nil {
+		return nil, err
+	}
+	out, err := gt.net.Layers[1].Forward(g, h)
 	if err != nil {
 		return nil, err
 	}
-	kept, err := G.HadamardProd(g1, mem)
+	return G.Sigmoid(out)
+}
+
+// updateMemory returns u_t = u_{t−1} + m_t (γ₁ ⊙ u_{t−1} + γ₂ ⊙ û_t − u_{t−1})
+// with m_t the memory mask of step t (the memory holds after every modality
+// has ended); mem == nil stands for u_{−1} = 0.
+func (m *MFN) updateMemory(g *nn.Graph, gates [2]*mfnGate, proposal, mem, memMask *G.Node, t int) (*G.Node, error) {
+	g2, err := gates[1].at(g, mem, t)
 	if err != nil {
 		return nil, err
 	}
-	added, err := G.HadamardProd(g2, proposal)
+	u, err := G.Slice(proposal, nil, G.S(t))
 	if err != nil {
 		return nil, err
 	}
-	next, err := G.Add(kept, added)
+	next, err := G.HadamardProd(g2, u)
 	if err != nil {
 		return nil, err
 	}
-	// u_t = u_{t−1} + m_t (u_new − u_{t−1}): hold the memory after the end.
-	diff, err := G.Sub(next, mem)
-	if err != nil {
-		return nil, err
+	diff := next
+	if mem != nil {
+		g1, err := gates[0].at(g, mem, t)
+		if err != nil {
+			return nil, err
+		}
+		kept, err := G.HadamardProd(g1, mem)
+		if err != nil {
+			return nil, err
+		}
+		if next, err = G.Add(kept, next); err != nil {
+			return nil, err
+		}
+		if diff, err = G.Sub(next, mem); err != nil {
+			return nil, err
+		}
 	}
 	col, err := G.Slice(memMask, nil, G.S(t))
 	if err != nil {
@@ -306,6 +389,9 @@ func (m *MFN) step(g *nn.Graph, prev, cur, mem, memMask *G.Node, t int) (*G.Node
 	}
 	if diff, err = G.BroadcastHadamardProd(diff, col, nil, []byte{1}); err != nil {
 		return nil, err
+	}
+	if mem == nil {
+		return diff, nil
 	}
 	return G.Add(mem, diff)
 }
