@@ -116,9 +116,25 @@ func evalLoss(t testing.TB, m Model, b *datasets.Batch) float64 {
 	return s / float64(len(p))
 }
 
-// TestTrainingSmoke runs 20 steps of gradient descent on the L1 loss of a
-// fixed random batch (float32, dropout on) and checks that the evaluation
-// loss decreases.
+// stepAdamW does one nn.AdamW step.
+func (tr *trainer) stepAdamW(t testing.TB, b *datasets.Batch, opt *nn.AdamW) float64 {
+	t.Helper()
+	loss, grads, err := tr.forwardBackward(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Step(tr.params, grads); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.g.ZeroGrads(tr.params); err != nil {
+		t.Fatal(err)
+	}
+	return loss
+}
+
+// TestTrainingSmoke runs 20 AdamW steps (lr 1e-2, PyTorch defaults
+// otherwise) on the L1 loss of a fixed random batch (float32, dropout on)
+// and checks that the evaluation loss decreases.
 func TestTrainingSmoke(t *testing.T) {
 	const batch, steps = 8, 20
 	for _, name := range Names() {
@@ -128,8 +144,9 @@ func TestTrainingSmoke(t *testing.T) {
 			tr := newTrainer(t, m, batch)
 			defer tr.vm.Close()
 			before := evalLoss(t, m, b)
+			opt := nn.NewAdamW(1e-2)
 			for i := 0; i < steps; i++ {
-				tr.step(t, b, 0.1)
+				tr.stepAdamW(t, b, opt)
 			}
 			after := evalLoss(t, m, b)
 			t.Logf("%s: eval L1 %.4f → %.4f after %d steps", name, before, after, steps)
