@@ -126,9 +126,11 @@ func datasetKey(dataset string) (string, error) {
 	return "", fmt.Errorf("models: unknown dataset %q for default hyper-parameters; want \"mosi\", \"mosei\" or \"urfunny\"", dataset)
 }
 
-// New returns the model called name with the defaults for dataset ("mosi",
-// "mosei", "urfunny"; "" means "mosi"), built for dims, with parameters of
-// dtype dt initialized from seed.
+// New returns the model called name (one of Names(); the paper's names
+// "flstm" and "lfn" are accepted for eflstm and lmf) with MMSA's defaults for
+// dataset ("mosi", "mosei", "urfunny"; "" means "mosi"), built for dims, with
+// parameters of dtype dt initialized from seed. An unknown name is an error
+// listing the known ones.
 func New(name, dataset string, dims Dims, dt tensor.Dtype, seed uint64) (Model, error) {
 	switch strings.ToLower(name) {
 	case "eflstm", "ef_lstm", "flstm":
