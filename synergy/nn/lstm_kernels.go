@@ -27,6 +27,35 @@ func lstmGemm[T lstmFloat](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, l
 	}
 }
 
+// gonum's BLAS runs a GEMM on goroutines (allocating) when C spans at least
+// gonumMinParBlocks blocks of gonumBlockSize² (gonum/blas/gonum/gonum.go).
+const (
+	gonumBlockSize    = 64
+	gonumMinParBlocks = 4
+)
+
+// lstmGemmSerial is lstmGemm for the per-step GEMMs inside the time loop:
+// it splits C into column chunks small enough that gonum computes each one
+// serially, so the loop starts no goroutines and allocates nothing. (For
+// m ≥ 4·64 rows no split helps and it falls back to one call.)
+func lstmGemmSerial[T lstmFloat](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	rowBlocks := (m + gonumBlockSize - 1) / gonumBlockSize
+	if rowBlocks >= gonumMinParBlocks {
+		lstmGemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	chunk := (gonumMinParBlocks - 1) / rowBlocks * gonumBlockSize
+	for j := 0; j < n; j += chunk {
+		w := min(chunk, n-j)
+		// Columns j..j+w of op(B): rows j.. of B when B is transposed.
+		bj := b[j:]
+		if tB == blas.Trans {
+			bj = b[j*ldb:]
+		}
+		lstmGemm(tA, tB, m, w, k, alpha, a, lda, bj, ldb, beta, c[j:], ldc)
+	}
+}
+
 func lstmSigmoid[T lstmFloat](x T) T { return T(1 / (1 + math.Exp(-float64(x)))) }
 
 func lstmTanh[T lstmFloat](x T) T { return T(math.Tanh(float64(x))) }
@@ -102,7 +131,7 @@ func (k *lstmKernel[T]) forward(x, mask, wx, wh, bias []T) {
 				copy(k.cPrev[cur:cur+H], cells[prev:prev+H])
 			}
 			// gates_t (B×4H, row stride S·4H) += h_{t−1} (B×H, row stride S·H) · Wh
-			lstmGemm(blas.NoTrans, blas.NoTrans, B, G4, H, 1, k.hPrev[t*H:], S*H, wh, G4, 1, k.gates[t*G4:], S*G4)
+			lstmGemmSerial(blas.NoTrans, blas.NoTrans, B, G4, H, 1, k.hPrev[t*H:], S*H, wh, G4, 1, k.gates[t*G4:], S*G4)
 		}
 		for b := 0; b < B; b++ {
 			r := b*S + t
@@ -185,7 +214,7 @@ func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T) {
 		}
 		if t > 0 {
 			// δh_{t−1} (B×H) += δA_t (B×4H, row stride S·4H) · Whᵀ
-			lstmGemm(blas.NoTrans, blas.Trans, B, H, G4, 1, k.dPre[t*G4:], S*G4, wh, G4, 1, k.dh, H)
+			lstmGemmSerial(blas.NoTrans, blas.Trans, B, H, G4, 1, k.dPre[t*G4:], S*G4, wh, G4, 1, k.dh, H)
 		}
 	}
 	dx := k.grad[:bt*In]

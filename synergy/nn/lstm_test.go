@@ -2,6 +2,7 @@ package nn
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -187,6 +189,13 @@ func TestLSTMForwardMatchesReference(t *testing.T) {
 // selected by use) with fixed random weights R, in a Float64 graph where x
 // is a parameter, and returns the graph, the cost and the parameters.
 func lstmGradCost(t *testing.T, rng *rand.Rand, B, T, In, H int, lengths []int, use [3]bool) (*Graph, *G.Node, []*Param) {
+	return lstmGradCostWith(t, rng, B, T, In, H, lengths, use, false)
+}
+
+// lstmGradCostWith is lstmGradCost; with nonlinear set, each output n enters
+// the cost as Σ R⊙tanh(n)² instead of Σ R⊙n (consumers that may reuse the
+// output's memory in place, and a curved cost).
+func lstmGradCostWith(t *testing.T, rng *rand.Rand, B, T, In, H int, lengths []int, use [3]bool, nonlinear bool) (*Graph, *G.Node, []*Param) {
 	t.Helper()
 	ps := NewParamSet(tensor.Float64)
 	l := NewLSTM(ps, "enc", In, H, rng)
@@ -203,6 +212,9 @@ func lstmGradCost(t *testing.T, rng *rand.Rand, B, T, In, H int, lengths []int, 
 			continue
 		}
 		w := g.Constant(lstmTestRandom(rng, n.Shape().TotalSize(), 1), n.Shape()...)
+		if nonlinear {
+			n = G.Must(G.Square(G.Must(G.Tanh(n))))
+		}
 		terms = append(terms, G.Must(G.Sum(G.Must(G.HadamardProd(n, w)))))
 	}
 	cost := terms[0]
@@ -214,17 +226,19 @@ func lstmGradCost(t *testing.T, rng *rand.Rand, B, T, In, H int, lengths []int, 
 
 func TestLSTMGradCheck(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		use  [3]bool
+		name      string
+		use       [3]bool
+		nonlinear bool
 	}{
-		{"Hidden", [3]bool{true, false, false}},
-		{"Cells", [3]bool{false, true, false}},
-		{"Last", [3]bool{false, false, true}},
-		{"all three", [3]bool{true, true, true}},
+		{"Hidden", [3]bool{true, false, false}, false},
+		{"Cells", [3]bool{false, true, false}, false},
+		{"Last", [3]bool{false, false, true}, false},
+		{"all three", [3]bool{true, true, true}, false},
+		{"all three through tanh²", [3]bool{true, true, true}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(11, uint64(len(tc.name))))
-			g, cost, params := lstmGradCost(t, rng, 3, 4, 3, 2, []int{4, 2, 0}, tc.use)
+			g, cost, params := lstmGradCostWith(t, rng, 3, 4, 3, 2, []int{4, 2, 0}, tc.use, tc.nonlinear)
 			res, err := GradCheck(g, cost, params, GradCheckOptions{})
 			if err != nil {
 				t.Fatal(err)
@@ -613,6 +627,110 @@ func TestLSTMMatchesPyTorch(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The per-step GEMMs are split so that gonum runs them serially; the split
+// must give the same product as one call.
+func TestLSTMGemmSerialMatchesGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(91, 92))
+	for _, s := range []struct {
+		tB      blas.Transpose
+		m, n, k int
+	}{
+		{blas.NoTrans, 32, 256, 64}, {blas.Trans, 32, 64, 256}, {blas.NoTrans, 100, 300, 7},
+		{blas.Trans, 130, 200, 9}, {blas.NoTrans, 300, 70, 5}, {blas.NoTrans, 1, 1, 1},
+	} {
+		a := lstmTestRandom(rng, s.m*s.k, 1)
+		b := lstmTestRandom(rng, s.k*s.n, 1)
+		c0 := lstmTestRandom(rng, s.m*s.n, 1)
+		ldb := s.n
+		if s.tB == blas.Trans {
+			ldb = s.k
+		}
+		want := append([]float64(nil), c0...)
+		got := append([]float64(nil), c0...)
+		lstmGemm(blas.NoTrans, s.tB, s.m, s.n, s.k, 0.5, a, s.k, b, ldb, 1, want, s.n)
+		lstmGemmSerial(blas.NoTrans, s.tB, s.m, s.n, s.k, 0.5, a, s.k, b, ldb, 1, got, s.n)
+		if d := lstmTestMaxDiff(got, want); d > 1e-12 {
+			t.Fatalf("%+v: split GEMM differs by %g", s, d)
+		}
+	}
+}
+
+// Forward and backward allocate nothing once the kernel exists (at a size
+// where gonum also runs the whole-sequence GEMMs serially).
+func TestLSTMKernelDoesNotAllocate(t *testing.T) {
+	const B, T, In, H = 4, 6, 5, 8
+	rng := rand.New(rand.NewPCG(93, 94))
+	for _, dt := range []string{"float64", "float32"} {
+		var allocs float64
+		if dt == "float64" {
+			k := newLSTMKernel[float64](B, T, In, H)
+			x, wx, wh, b := lstmTestRandom(rng, B*T*In, 1), lstmTestRandom(rng, In*4*H, 1), lstmTestRandom(rng, H*4*H, 1), lstmTestRandom(rng, 4*H, 1)
+			mask, dOut := LengthMask([]int{6, 3, 1, 0}, T), lstmTestRandom(rng, len(k.out), 1)
+			allocs = testing.AllocsPerRun(20, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut) })
+		} else {
+			k := newLSTMKernel[float32](B, T, In, H)
+			f := func(n int) []float32 { return make([]float32, n) }
+			x, wx, wh, b, mask, dOut := f(B*T*In), f(In*4*H), f(H*4*H), f(4*H), f(B*T), f(len(k.out))
+			allocs = testing.AllocsPerRun(20, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut) })
+		}
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per forward+backward, want 0", dt, allocs)
+		}
+	}
+	// At H = 64 gonum would run each per-step GEMM (C is 2×256) on
+	// goroutines; the time loop must still not allocate: the count does not
+	// grow with T (the whole-sequence GEMMs may allocate a constant amount).
+	perRun := func(steps int) float64 {
+		k := newLSTMKernel[float32](2, steps, 5, 64)
+		f := func(n int) []float32 { return make([]float32, n) }
+		x, wx, wh, b, mask, dOut := f(2*steps*5), f(5*256), f(64*256), f(256), f(2*steps), f(len(k.out))
+		return testing.AllocsPerRun(10, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut) })
+	}
+	short, long := perRun(4), perRun(30) // B·T ≤ 64: the same GEMM blocking for both
+	if long > short+3 {
+		t.Errorf("allocations grow with T: %v per run at T=4, %v at T=30", short, long)
+	}
+}
+
+// ExampleLSTM encodes a padded batch of two sequences and reads the hidden
+// state at each sequence's last valid step.
+func ExampleLSTM() {
+	const batch, steps, in, hidden = 2, 4, 3, 5
+	ps := NewParamSet(tensor.Float64)
+	lstm := NewLSTM(ps, "audio.lstm", in, hidden, rand.New(rand.NewPCG(1, 2)))
+
+	g := NewGraph(tensor.Float64, false)
+	x := g.Input("audio", batch, steps, in)
+	mask := g.Constant(LengthMask([]int{4, 2}, steps), batch, steps)
+	out, err := lstm.Forward(g, x, mask)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	vm := G.NewTapeMachine(g.G)
+	defer vm.Close()
+	features := make([]float64, batch*steps*in)
+	for i := range features {
+		features[i] = float64(i%7) / 7
+	}
+	if err := G.Let(x, tensor.New(tensor.WithShape(batch, steps, in), tensor.WithBacking(features))); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := vm.RunAll(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := out.Hidden.Value().Data().([]float64)
+	last := out.Last.Value().Data().([]float64)
+	fmt.Println("Hidden", out.Hidden.Shape(), "Last", out.Last.Shape())
+	// The second sequence has 2 valid steps: Last is h at step 1, held after.
+	fmt.Println(last[hidden] == h[(1*steps+1)*hidden], h[(1*steps+3)*hidden] == h[(1*steps+1)*hidden])
+	// Output:
+	// Hidden (2, 4, 5) Last (2, 5)
+	// true true
 }
 
 // BenchmarkLSTMStep times forward + backward of the LSTM op in a gorgonia
