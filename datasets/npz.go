@@ -103,6 +103,10 @@ func SaveNPZ(path string, d *Dataset) (err error) {
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
 	}
+	// os.CreateTemp makes the file 0600; give it a data file's usual mode.
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
 	}
