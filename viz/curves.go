@@ -57,6 +57,13 @@ func TrainingCurves(caption string, train, valid Series) (*plot.Plot, error) {
 	return lineChart("TrainingCurves", caption, "epoch", "loss", []Series{train, valid})
 }
 
+// Lines plots general curves y(x), one Series each, with the given axis labels: parameter
+// sweeps such as kurtosis against the clipping norm or MMD² against the kernel bandwidth.
+// The caption must name the data that produced the curves.
+func Lines(caption, xLabel, yLabel string, series []Series) (*plot.Plot, error) {
+	return lineChart("Lines", caption, xLabel, yLabel, series)
+}
+
 // lineChart draws each series as a line with point markers, in plotutil's palette.
 func lineChart(fig, caption, xLabel, yLabel string, series []Series) (*plot.Plot, error) {
 	if err := checkCaption(fig, caption); err != nil {

@@ -45,6 +45,7 @@ func figures(t *testing.T) map[string]*plot.Plot {
 	return map[string]*plot.Plot{
 		"KurtosisCurves": must(KurtosisCurves("test data: kurtosis", []Series{line("fused", 10, 30, -1), line("text", 10, 20, -0.5)}, 24)),
 		"MMDCurves":      must(MMDCurves("test data: mmd", []Series{line("text", 8, 1, -0.1), line("audio", 8, 0.8, -0.05)})),
+		"Lines":          must(Lines("test data: sweep", "bandwidth", "MMD²", []Series{line("shift 1", 5, 0, 0.1)})),
 		"TrainingCurves": must(TrainingCurves("test data: loss", line("", 12, 2, -0.1), line("", 12, 2.1, -0.08))),
 		"GroupedBars": must(GroupedBars("test data: bars", "MAE", []string{"TFN", "LMF", "MISA"}, []BarSeries{
 			{Name: "baseline", Mean: []float64{0.9, 0.92, 0.8}, Std: []float64{0.02, 0.03, 0.01}},

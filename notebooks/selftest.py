@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Proves that run_notebooks.py fails when it must and passes when it should.
+
+Builds three tiny notebooks for the synergo kernel in a temporary directory and runs the runner on
+each one separately:
+
+  go-error.ipynb   a cell with a Go compile error (undefined identifier) after a good cell
+                   -> the runner must exit 1 AND still write the executed notebook, with the
+                      first cell's output and an "error" output in the second;
+  no-plot.ipynb    valid Go that prints but draws nothing -> exit 1 (no image/png output);
+  good.ipynb       imports the linked viz and gonum/plot packages and displays a figure
+                   -> exit 0 with one image/png output.
+
+Exit status 0 when all three behave, 1 otherwise. Needs the kernel (make kernel) and JUPYTER_PATH.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNNER = os.path.join(HERE, "run_notebooks.py")
+
+KERNELSPEC = {"name": "synergo", "display_name": "Go (synergo)", "language": "go"}
+
+CASES = {
+    "go-error": (
+        [
+            'import "fmt"\n_, _ = fmt.Println("selftest: before the error")',
+            "y := undefinedIdentifier + 1",
+        ],
+        1,
+    ),
+    "no-plot": (['import "fmt"\n_, _ = fmt.Println("selftest: text only")'], 1),
+    "good": (
+        [
+            'import "github.com/synergo/synergo/viz"',
+            'p, err := viz.MMDCurves("selftest: made-up numbers", []viz.Series{{Name: "text", '
+            "X: []float64{1, 2, 3}, Y: []float64{0.3, 0.2, 0.1}}})\n"
+            "if err != nil {\n\tpanic(err)\n}\n"
+            "img, err := viz.Render(p, viz.DefaultWidth, viz.DefaultHeight)\n"
+            "if err != nil {\n\tpanic(err)\n}\n"
+            "display.Image(img)",
+        ],
+        0,
+    ),
+}
+
+
+def main():
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="synergo-nb-selftest-") as tmp:
+        for name, (cells, want) in CASES.items():
+            nb = new_notebook(cells=[new_code_cell(src) for src in cells])
+            nb.metadata["kernelspec"] = KERNELSPEC
+            path = os.path.join(tmp, name + ".ipynb")
+            nbformat.write(nb, path)
+            out = os.path.join(tmp, "out")
+            r = subprocess.run(
+                [sys.executable, RUNNER, "--no-html", "--timeout", "120", "--out", out, path],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            got = r.returncode
+            print("selftest %-9s runner exit %d (want %d)" % (name, got, want))
+            if got != want:
+                failures.append("%s: runner exited %d, want %d\n%s" % (name, got, want, r.stdout))
+                continue
+            executed = os.path.join(out, name + ".ipynb")
+            if not os.path.isfile(executed):
+                failures.append("%s: runner wrote no executed notebook %s" % (name, executed))
+                continue
+            done = nbformat.read(executed, as_version=4)
+            outs = [o for c in done.cells for o in c.get("outputs", [])]
+            types = [o.get("output_type") for o in outs]
+            if name == "go-error":
+                first = "".join(o.get("text", "") for o in done.cells[0].get("outputs", []))
+                if "before the error" not in first:
+                    failures.append("go-error: first cell's output missing from %s" % executed)
+                if "error" not in [o.get("output_type") for o in done.cells[1].get("outputs", [])]:
+                    failures.append("go-error: no error output in cell 1 of %s: %s" % (executed, types))
+            if name == "good":
+                pngs = [o for o in outs if "image/png" in o.get("data", {})]
+                if len(pngs) != 1:
+                    failures.append("good: %d image/png outputs, want 1: %s" % (len(pngs), types))
+    for f in failures:
+        print("FAIL " + f)
+    print("notebooks-selftest: %s" % ("FAIL" if failures else "ok"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
