@@ -35,6 +35,10 @@ type Regularizer struct {
 	critics []*nn.MLP
 	isCrit  map[*nn.Param]bool
 
+	wasCritic  *nn.MLP    // I_Was critic (MethodWasserstein)
+	permRNG    *rand.Rand // I_Was batch permutations
+	permSource *rand.PCG
+
 	targets   []int // kurtosis targets: -1 = fused, i = unimodal i
 	cov       []*movingCovariance
 	bandwidth []float64 // median-heuristic state per modality (pooled distance scale)
@@ -68,6 +72,12 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 	r := &Regularizer{
 		cfg: cfg, dims: append([]int(nil), unimodalDims...), fusedDim: fusedDim, dtype: dt,
 		params: nn.NewParamSet(dt), isCrit: map[*nn.Param]bool{},
+	}
+	if cfg.Method == MethodWasserstein {
+		r.newWasserstein(rng)
+		r.opt = nn.NewAdamW(cfg.LearningRateMI)
+		r.opt.WeightDecay = cfg.WeightDecayMI
+		return r, nil
 	}
 	n := len(unimodalDims)
 	total := 0
@@ -148,6 +158,8 @@ type Attachment struct {
 	L2, D, Kappa, Total *G.Node
 	// Per-modality (L2, D) and per-target (Kappa) parts, for diagnostics.
 	L2Parts, DParts, KappaParts []*G.Node
+	// Was is the Wasserstein dependency estimate Î_W (MethodWasserstein).
+	Was *G.Node
 
 	unimodal []*G.Node
 	fused    *G.Node
@@ -155,6 +167,7 @@ type Attachment struct {
 	precision []*G.Node   // per kurtosis target, (p×p) input
 	kernelInv [][]*G.Node // per modality, per bandwidth: scalar input 1/(2σ²)
 	flowOut   [][2]*G.Node
+	perms     []*G.Node // I_Was permutation matrices
 }
 
 // Attach adds the C-network and the three terms to the graph g, on top of
@@ -193,6 +206,12 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 		}
 	}
 	a = &Attachment{reg: r, graph: g, batch: B, unimodal: unimodal, fused: fused}
+	if r.cfg.Method == MethodWasserstein {
+		if err := r.attachWasserstein(g, a); err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
 	var weighted []*G.Node
 	if r.cfg.UseL2 {
 		if err := r.attachL2(g, a); err != nil {
@@ -414,6 +433,9 @@ func (a *Attachment) Objective(task *G.Node) (*G.Node, error) {
 // and kernel bandwidths) before a run of the graph.
 func (a *Attachment) Feed() error {
 	r := a.reg
+	if err := a.feedPermutations(); err != nil {
+		return err
+	}
 	for ti, node := range a.precision {
 		p, err := r.cov[ti].precision()
 		if err != nil {

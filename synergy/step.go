@@ -56,6 +56,9 @@ func (a *Attachment) Step() error {
 	if err := a.graph.ZeroGrads(ps); err != nil {
 		return err
 	}
+	if r.wasCritic != nil {
+		r.clipCriticWeights()
+	}
 	r.steps++
 	return nil
 }
@@ -134,6 +137,8 @@ func nodeMatrix(n *G.Node) (*mat.Dense, error) {
 // TermValues are the values of the terms after a run (NaN when off).
 type TermValues struct {
 	L2, D, Kappa, Total float64
+	// Was is Î_W of the I_Was baseline (NaN for the synergy regularizer).
+	Was float64
 }
 
 // Values reads the term values after a run.
@@ -150,7 +155,7 @@ func (a *Attachment) Values() TermValues {
 		}
 		return math.NaN()
 	}
-	return TermValues{L2: read(a.L2), D: read(a.D), Kappa: read(a.Kappa), Total: read(a.Total)}
+	return TermValues{L2: read(a.L2), D: read(a.D), Kappa: read(a.Kappa), Total: read(a.Total), Was: read(a.Was)}
 }
 
 // FlowOutputs returns, for modality i, the values of g_i(Z_i R_iᵀ) and
@@ -189,6 +194,7 @@ func (r *Regularizer) Bandwidth(i int) float64 {
 // state is the serialized non-parameter state of a Regularizer.
 type state struct {
 	Steps      int         `json:"steps"`
+	PermRNG    []byte      `json:"perm_rng,omitempty"`
 	Bandwidth  []float64   `json:"bandwidth"`
 	Covariance [][]float64 `json:"covariance"`
 	CovUpdates []int       `json:"cov_updates"`
@@ -198,6 +204,13 @@ type state struct {
 // (parameters and optimizer state are checkpointed through nn).
 func (r *Regularizer) MarshalState() ([]byte, error) {
 	st := state{Steps: r.steps, Bandwidth: r.bandwidth}
+	if r.permRNG != nil {
+		b, err := r.permSource.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		st.PermRNG = b
+	}
 	for _, c := range r.cov {
 		st.Covariance = append(st.Covariance, append([]float64(nil), c.s.RawSymmetric().Data...))
 		st.CovUpdates = append(st.CovUpdates, c.updates)
@@ -217,6 +230,11 @@ func (r *Regularizer) UnmarshalState(b []byte) error {
 	for i, c := range r.cov {
 		if len(st.Covariance[i]) != len(c.s.RawSymmetric().Data) {
 			return fmt.Errorf("synergy: regularizer state: covariance %d has %d values, want %d", i, len(st.Covariance[i]), len(c.s.RawSymmetric().Data))
+		}
+	}
+	if r.permRNG != nil && st.PermRNG != nil {
+		if err := r.permSource.UnmarshalBinary(st.PermRNG); err != nil {
+			return fmt.Errorf("synergy: regularizer state: permutation generator: %w", err)
 		}
 	}
 	r.steps = st.Steps
