@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/synergo/synergo/synergy/train"
+)
+
+func init() {
+	register(command{
+		name:    "grid",
+		summary: "run the hyper-parameter grid of appendix C over models × regularizers × seeds",
+		run:     runGrid,
+	})
+}
+
+const gridSynopsis = "grid --models tfn,lmf --regs none,mmd,kl --data SPEC --out DIR [--seeds ...] [--batches 32,64] [--lrs 1e-2,5e-3,1e-3,5e-4,1e-4] [--terms l2,d,kappa] [--epochs N]"
+
+func runGrid(args []string, stdout io.Writer) error {
+	fs := newFlagSet("grid")
+	var rf runFlags
+	rf.register(fs)
+	modelList := fs.String("models", "", "comma-separated models (eflstm, tfn, lmf, mfn)")
+	regList := fs.String("regs", "none,mmd,kl", "comma-separated regularizers (none, mmd, kl)")
+	batches := fs.String("batches", joinInts(train.PaperBatchSizes()), "comma-separated batch sizes")
+	lrs := fs.String("lrs", joinFloats(train.PaperLearningRates()), "comma-separated learning rates")
+	if err := parseFlags(fs, gridSynopsis, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q\nusage: synergo %s", fs.Args(), gridSynopsis)
+	}
+	o := train.GridOptions{Models: splitList(*modelList), Regs: splitList(*regList)}
+	if len(o.Models) == 0 || len(o.Regs) == 0 {
+		return fmt.Errorf("--models and --regs need at least one value\nusage: synergo %s", gridSynopsis)
+	}
+	var err error
+	if o.BatchSizes, err = parseInts(*batches, "--batches"); err != nil {
+		return err
+	}
+	if o.LearningRates, err = parseFloats(*lrs, "--lrs"); err != nil {
+		return err
+	}
+	return runGridWith(o, &rf, stdout)
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func joinFloats(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return strings.Join(s, ",")
+}

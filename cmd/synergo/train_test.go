@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestTrainGridTableArgumentErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"train", "--data", "synth:mosi:0.02", "--out", "x"}, "--model is required"},
+		{[]string{"train", "--model", "tfn", "--out", "x"}, "--data and --out are required"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--seeds", "a"}, `--seeds: "a"`},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--loss", "hinge"}, `unknown loss "hinge"`},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "-3", "--lr", "1e-3"}, "batch size -3"},
+		{[]string{"grid", "--data", "synth:mosi:0.02", "--out", "x"}, "--models and --regs"},
+		{[]string{"grid", "--models", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--lrs", "0"}, `--lrs: "0"`},
+		{[]string{"table"}, "--in is required"},
+		{[]string{"table", "--in", "/does/not/exist"}, "/does/not/exist"},
+		{[]string{"table", "--in", ".", "--format", "xlsx"}, `--format "xlsx"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(tc.args, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), tc.stderr) {
+			t.Errorf("synergo %v: exit %d, stderr %q; want exit 1 and %q", tc.args, code, stderr.String(), tc.stderr)
+		}
+	}
+}
+
+func TestTableCommandFormats(t *testing.T) {
+	in := filepath.Join("..", "..", "synergy", "train", "testdata", "results_small.jsonl")
+	for format, want := range map[string]string{
+		"md":   "| tfn | mmd | 3 | 35.00 ± 1.73 (Δ +3.00 [+0.52, +5.48]) |",
+		"csv":  "source,model,reg,seeds,Acc7 mean",
+		"json": `"source": "mmsa-pickle:/data/aligned_50.pkl"`,
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"table", "--in", in, "--format", format}, &stdout, &stderr); code != 0 {
+			t.Fatalf("table --format %s: exit %d: %s", format, code, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("table --format %s lacks %q:\n%s", format, want, stdout.String())
+		}
+	}
+}
+
+func TestTrainCommandEndToEndAndRestart(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"train", "--model", "tfn", "--data", "synth:mosi:0.03", "--reg", "mmd", "--seeds", "1111",
+		"--epochs", "1", "--batch", "16", "--lr", "1e-3", "--out", out, "--no-progress"}
+	var first, stderr bytes.Buffer
+	if code := run(args, &first, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(first.String(), "### Data: synthetic(preset=mosi, scale=0.03, seed=0)") || !strings.Contains(first.String(), "| tfn | mmd | 1 |") {
+		t.Errorf("train printed:\n%s", first.String())
+	}
+	lines, err := os.ReadFile(filepath.Join(out, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(lines, []byte("\n")); n != 1 {
+		t.Errorf("results.jsonl has %d lines, want 1", n)
+	}
+	// A rerun trains nothing, appends nothing and prints the same table.
+	var second bytes.Buffer
+	stderr.Reset()
+	if code := run(args, &second, &stderr); code != 0 {
+		t.Fatalf("rerun: exit %d: %s", code, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "epoch done") {
+		t.Errorf("rerun trained again:\n%s", stderr.String())
+	}
+	if second.String() != first.String() {
+		t.Errorf("rerun printed a different table:\n%s\nvs\n%s", second.String(), first.String())
+	}
+	again, _ := os.ReadFile(filepath.Join(out, "results.jsonl"))
+	if !bytes.Equal(again, lines) {
+		t.Error("rerun changed results.jsonl")
+	}
+}

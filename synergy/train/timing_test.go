@@ -1,0 +1,43 @@
+package train
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/synergo/synergo/synergy/models"
+)
+
+// TestEpochWallTime measures one training epoch (plus validation) of every
+// registered model on synth:mosi at scale 1, without and with the MMD
+// regularizer. It is slow, so it runs only with SYNERGO_TIMING=1.
+func TestEpochWallTime(t *testing.T) {
+	if os.Getenv("SYNERGO_TIMING") == "" {
+		t.Skip("set SYNERGO_TIMING=1 to measure epoch times")
+	}
+	ds, err := LoadData("synth:mosi:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range models.Names() {
+		for _, reg := range []string{"none", "mmd"} {
+			cfg, err := RegularizerFor(reg, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := Options{Model: name, Regularizer: cfg, Seed: 1111, BatchSize: 32, LearningRate: 1e-3, MaxEpochs: 1, Logger: quietLogger()}
+			start := time.Now()
+			tr, err := New(ds, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			built := time.Since(start)
+			if _, err := tr.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%-7s reg=%-4s build %6.2fs, 1 epoch + final evaluation %7.2fs (valid MAE %.4f)",
+				name, reg, built.Seconds(), time.Since(start).Seconds()-built.Seconds(), float64(tr.Diagnostics()[0].ValidMAE))
+		}
+	}
+}
