@@ -1,0 +1,397 @@
+package datasets
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/synergo/synergo/datasets/csd"
+)
+
+// Fixtures written by testdata/formats/make_fixtures.py, with the values
+// the loaders must produce computed there by numpy.
+const formatsDir = "testdata/formats"
+
+type fmtExpectedSeq struct {
+	T, D    int
+	Lengths []int     `json:"lengths"`
+	Sum     float64   `json:"sum"`
+	AbsSum  float64   `json:"abs_sum"`
+	First   []float64 `json:"first"`
+}
+
+type fmtExpectedSplit struct {
+	N             int                       `json:"n"`
+	IDs           []string                  `json:"ids"`
+	Labels        []float64                 `json:"labels"`
+	RawText       []string                  `json:"raw_text"`
+	TokenIDsFirst []int32                   `json:"token_ids_first"`
+	TokenIDsSum   *int64                    `json:"token_ids_sum"`
+	Modalities    map[string]fmtExpectedSeq `json:"modalities"`
+}
+
+type fmtExpectedSegment struct {
+	ID    string  `json:"id"`
+	Video string  `json:"video"`
+	Clip  int     `json:"clip"`
+	Start float64 `json:"start"`
+	End   float64 `json:"end"`
+	Label float64 `json:"label"`
+	Split string  `json:"split"`
+	Text  string  `json:"text"`
+}
+
+type fmtExpectedDataset struct {
+	Format    string                      `json:"format"`
+	Task      string                      `json:"task"`
+	NaNZeroed int                         `json:"nan_zeroed"`
+	Splits    map[string]fmtExpectedSplit `json:"splits"`
+	Segments  []fmtExpectedSegment        `json:"segments"`
+}
+
+type fmtExpectedError struct {
+	Format string `json:"format"`
+	Split  string `json:"split"`
+	Key    string `json:"key"`
+}
+
+type fmtExpected struct {
+	Datasets map[string]fmtExpectedDataset `json:"datasets"`
+	Errors   map[string]fmtExpectedError   `json:"errors"`
+}
+
+func loadFormatsExpected(t *testing.T) fmtExpected {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(formatsDir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e fmtExpected
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func closeTo(a, b, rel float64) bool { return math.Abs(a-b) <= rel*(1+math.Abs(b)) }
+
+func checkSequences(t *testing.T, where string, s *Sequences, want fmtExpectedSeq) {
+	t.Helper()
+	if s == nil {
+		t.Errorf("%s: missing", where)
+		return
+	}
+	if s.T != want.T || s.D != want.D {
+		t.Errorf("%s: T=%d D=%d, want T=%d D=%d", where, s.T, s.D, want.T, want.D)
+		return
+	}
+	if fmt.Sprint(s.Lengths) != fmt.Sprint(want.Lengths) {
+		t.Errorf("%s: lengths %v, want %v", where, s.Lengths, want.Lengths)
+	}
+	sum, abs := 0.0, 0.0
+	for _, v := range s.Data {
+		sum += float64(v)
+		abs += math.Abs(float64(v))
+	}
+	if !closeTo(sum, want.Sum, 1e-9) || !closeTo(abs, want.AbsSum, 1e-9) {
+		t.Errorf("%s: sum %.12g abs sum %.12g, want %.12g and %.12g", where, sum, abs, want.Sum, want.AbsSum)
+	}
+	for k, v := range want.First {
+		if float64(s.Data[k]) != v {
+			t.Errorf("%s: value (0,0,%d) = %v, want %v", where, k, s.Data[k], v)
+		}
+	}
+	// The Sequences contract: zeros at and beyond every length.
+	for i, l := range s.Lengths {
+		for st := l; st < s.T; st++ {
+			for d := range s.D {
+				if s.At(i, st, d) != 0 {
+					t.Fatalf("%s: sample %d step %d (length %d) is %v, want 0", where, i, st, l, s.At(i, st, d))
+				}
+			}
+		}
+	}
+}
+
+func checkSplit(t *testing.T, where string, s *Split, want fmtExpectedSplit) {
+	t.Helper()
+	if s.Len() != want.N {
+		t.Fatalf("%s: %d samples, want %d", where, s.Len(), want.N)
+	}
+	if want.IDs != nil && strings.Join(s.IDs, "|") != strings.Join(want.IDs, "|") {
+		t.Errorf("%s: ids %q, want %q", where, s.IDs, want.IDs)
+	}
+	for i, y := range want.Labels {
+		if s.Labels[i] != float32(y) {
+			t.Errorf("%s: label %d = %v, want %v", where, i, s.Labels[i], y)
+		}
+	}
+	if want.RawText != nil && strings.Join(s.RawText, "|") != strings.Join(want.RawText, "|") {
+		t.Errorf("%s: raw text %q, want %q", where, s.RawText, want.RawText)
+	}
+	if want.TokenIDsSum != nil {
+		var sum int64
+		for _, row := range s.TokenIDs {
+			for _, id := range row {
+				sum += int64(id)
+			}
+		}
+		if sum != *want.TokenIDsSum || fmt.Sprint(s.TokenIDs[0]) != fmt.Sprint(want.TokenIDsFirst) {
+			t.Errorf("%s: token ids sum %d first %v, want %d %v", where, sum, s.TokenIDs[0], *want.TokenIDsSum, want.TokenIDsFirst)
+		}
+	}
+	for m := range NumModalities {
+		w, ok := want.Modalities[Modality(m).String()]
+		if !ok {
+			if s.Features[m] != nil {
+				t.Errorf("%s: %v present, want absent", where, Modality(m))
+			}
+			continue
+		}
+		checkSequences(t, where+": "+Modality(m).String(), s.Features[m], w)
+	}
+}
+
+func TestFormatsAgainstNumpy(t *testing.T) {
+	exp := loadFormatsExpected(t)
+	if len(exp.Datasets) < 11 {
+		t.Fatalf("expected.json lists %d datasets", len(exp.Datasets))
+	}
+	for name, want := range exp.Datasets {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(formatsDir, name)
+			got, err := DetectFormat(path)
+			if err != nil || got != want.Format {
+				t.Fatalf("DetectFormat = %q, %v; want %q", got, err, want.Format)
+			}
+			d, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Task.String() != want.Task {
+				t.Errorf("task %v, want %s", d.Task, want.Task)
+			}
+			if !strings.HasPrefix(d.Source, want.Format+":") {
+				t.Errorf("source %q", d.Source)
+			}
+			for _, s := range d.Splits() {
+				w, ok := want.Splits[s.Name]
+				if !ok {
+					t.Fatalf("unexpected split %q", s.Name)
+				}
+				checkSplit(t, s.Name, s, w)
+			}
+		})
+	}
+}
+
+func TestMulTReportsZeroedNaN(t *testing.T) {
+	exp := loadFormatsExpected(t)
+	want := exp.Datasets["mult_p4.pkl"].NaNZeroed
+	if want == 0 {
+		t.Fatal("fixture has no NaN")
+	}
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	_, err := LoadMulT(filepath.Join(formatsDir, "mult_p4.pkl"))
+	slog.SetDefault(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if i := strings.Index(line, "count="); i >= 0 && strings.Contains(line, "NaN") {
+			n, _ := strconv.Atoi(strings.Fields(line[i+len("count="):])[0])
+			total += n
+		}
+	}
+	if total != want {
+		t.Errorf("warnings report %d NaN values, the file has %d:\n%s", total, want, buf.String())
+	}
+}
+
+func TestFormatErrorsNameFileSplitKey(t *testing.T) {
+	exp := loadFormatsExpected(t)
+	if len(exp.Errors) < 9 {
+		t.Fatalf("expected.json lists %d error fixtures", len(exp.Errors))
+	}
+	for name, want := range exp.Errors {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(formatsDir, name)
+			_, err := LoadFormat(path, want.Format)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			for _, part := range []string{name, "split " + want.Split, "key " + want.Key} {
+				if !strings.Contains(msg, part) {
+					t.Errorf("error %q does not contain %q", msg, part)
+				}
+			}
+		})
+	}
+}
+
+func TestSDKSegmentsAgainstPython(t *testing.T) {
+	exp := loadFormatsExpected(t)
+	want := exp.Datasets["cmu_sdk"].Segments
+	dir := filepath.Join(formatsDir, "cmu_sdk")
+	words, err := csd.Open(filepath.Join(dir, "TOY_TimestampedWords.csd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs, err := AssembleMOSISegments(words, filepath.Join(dir, "OpinionLevelSentiment.csv"), filepath.Join(dir, "toy_standard_folds.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) != len(want) {
+		t.Fatalf("%d segments, want %d", len(segs), len(want))
+	}
+	byID := map[string]Segment{}
+	for _, s := range segs {
+		byID[s.ID] = s
+	}
+	for _, w := range want {
+		s, ok := byID[w.ID]
+		if !ok {
+			t.Errorf("segment %s missing", w.ID)
+			continue
+		}
+		if s.VideoID != w.Video || s.Clip != w.Clip || s.Start != w.Start || s.End != w.End || s.Label != w.Label || s.Split != w.Split || s.Text != w.Text {
+			t.Errorf("segment %s = %+v, want %+v", w.ID, s, w)
+		}
+	}
+	if last := segs[len(segs)-1]; last.Split != "" {
+		t.Errorf("last segment is in split %q; segments of videos in no fold sort last", last.Split)
+	}
+}
+
+func TestSDKErrors(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(formatsDir, "cmu_sdk")
+	copyFile := func(name string) {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile("TOY_TimestampedWords.csd")
+	copyFile("TOY_COVAREP.csd")
+	copyFile("toy_standard_folds.json")
+	if _, err := LoadCMUSDK(dir); err == nil || !strings.Contains(err.Error(), "no labels") {
+		t.Errorf("without labels: %v", err)
+	}
+	copyFile("OpinionLevelSentiment.csv")
+	if _, err := LoadCMUSDK(dir); err == nil || !strings.Contains(err.Error(), "1 feature sequences") {
+		t.Errorf("with one feature sequence: %v", err)
+	}
+	bad := filepath.Join(dir, "OpinionLevelSentiment.csv")
+	if err := os.WriteFile(bad, []byte("1.0,2.0,vidA,1,NaN\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readOpinionCSV(bad); err == nil || !strings.Contains(err.Error(), "line 1: label") || !strings.Contains(err.Error(), bad) {
+		t.Errorf("NaN label: %v", err)
+	}
+}
+
+// The real files under /work/shared/data (see PROVENANCE.md there).
+const sharedData = "/work/shared/data/"
+
+func TestRealURFunnyV1FoldsAndLabels(t *testing.T) {
+	dir := sharedData + "urfunny_labels_folds/"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("real UR-FUNNY files absent:", err)
+	}
+	folds, err := URFunnyFolds(dir + "data_folds.pkl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(folds["train"]) != 10598 || len(folds["dev"]) != 2626 || len(folds["test"]) != 3290 {
+		t.Errorf("folds %d/%d/%d, want 10598/2626/3290", len(folds["train"]), len(folds["dev"]), len(folds["test"]))
+	}
+	labels, err := URFunnyLabels(dir + "humor_label_sdk.pkl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := 0
+	for _, y := range labels {
+		pos += int(y)
+	}
+	if len(labels) != 16606 || pos != 8257 {
+		t.Errorf("%d labels, %d humorous; want 16606 and 8257", len(labels), pos)
+	}
+	for split, ids := range folds {
+		for _, id := range ids {
+			if _, ok := labels[id]; !ok {
+				t.Fatalf("%s id %d has no label", split, id)
+			}
+		}
+	}
+}
+
+func TestRealMOSISegments(t *testing.T) {
+	wordsPath := sharedData + "mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd"
+	if _, err := os.Stat(wordsPath); err != nil {
+		t.Skip("real MOSI files absent:", err)
+	}
+	words, err := csd.Open(wordsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs, err := AssembleMOSISegments(words, sharedData+"mosi_opinion_labels/OpinionLevelSentiment.csv",
+		sharedData+"cmu_sdk_standard_folds/mosi_standard_folds.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, s := range segs {
+		counts[s.Split]++
+	}
+	if len(segs) != 2199 || counts["train"] != 1284 || counts["valid"] != 229 || counts["test"] != 686 {
+		t.Errorf("%d segments split %v, want 2199 split 1284/229/686", len(segs), counts)
+	}
+	// Compare every segment with the derived CSV (same rule, made in Python).
+	f, err := os.Open(sharedData + "derived/mosi_segments.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows)-1 != len(segs) {
+		t.Fatalf("derived CSV has %d rows, we have %d segments", len(rows)-1, len(segs))
+	}
+	mismatches := 0
+	for i, r := range rows[1:] {
+		s := segs[i]
+		label, _ := strconv.ParseFloat(r[5], 64)
+		if s.ID != r[0] || s.Split != r[6] || s.Label != label || s.Text != r[8] {
+			if mismatches < 5 {
+				t.Errorf("row %d: got %s %s %v %q, want %s %s %v %q", i+1, s.ID, s.Split, s.Label, s.Text, r[0], r[6], label, r[8])
+			}
+			mismatches++
+		}
+	}
+	if mismatches > 0 {
+		t.Errorf("%d of %d segments differ from the derived CSV", mismatches, len(segs))
+	}
+	for _, s := range segs {
+		if s.ID == "03bSnISJMiM$_$11" && (s.Label != -0.5 || s.Text != "a lot of sad parts" || s.Split != "train") {
+			t.Errorf("03bSnISJMiM$_$11 = %+v", s)
+		}
+	}
+}
