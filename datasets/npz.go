@@ -5,9 +5,11 @@ import (
 	"bufio"
 	"bytes"
 	"compress/flate"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -317,11 +319,11 @@ func (a *npzArchive) errorf(key, format string, args ...any) error {
 	return fmt.Errorf("datasets: %s: key %s: %s", a.path, key, fmt.Sprintf(format, args...))
 }
 
-// array opens key, checks its header and reads it with npyio into ptr, a
-// pointer to a slice of the type matching one of the accepted dtypes
-// (chosen by read from the descriptor). npyio panics on some malformed
-// input; that becomes an error here.
-func (a *npzArchive) array(key string, ndim int, read func(descr string, r *npy.Reader) error) (shape []int, err error) {
+// array opens key, parses and checks its .npy header with npyio and calls
+// read with the descriptor, the npyio reader and the underlying stream
+// positioned at the data. npyio panics on some malformed input; that
+// becomes an error here.
+func (a *npzArchive) array(key string, ndim int, read func(descr string, r *npy.Reader, data io.Reader) error) (shape []int, err error) {
 	f := a.files[key]
 	if f == nil {
 		return nil, a.errorf(key, "missing")
@@ -361,7 +363,7 @@ func (a *npzArchive) array(key string, ndim int, read func(descr string, r *npy.
 		}
 		elems *= uint64(n)
 	}
-	if err := read(descr, r); err != nil {
+	if err := read(descr, r, br); err != nil {
 		return nil, a.errorf(key, "%v", err)
 	}
 	// Reading to the end makes archive/zip verify the entry's CRC-32.
@@ -374,10 +376,13 @@ func (a *npzArchive) array(key string, ndim int, read func(descr string, r *npy.
 // float32s reads a '<f4' or '<f8' array of ndim dimensions.
 func (a *npzArchive) float32s(key string, ndim int) ([]int, []float32, error) {
 	var out []float32
-	shape, err := a.array(key, ndim, func(descr string, r *npy.Reader) error {
+	shape, err := a.array(key, ndim, func(descr string, r *npy.Reader, data io.Reader) error {
 		switch descr {
 		case "<f4":
-			return r.Read(&out)
+			// The bulk of every file: decode it in chunks rather than
+			// through npyio's per-element reads (about 10× faster).
+			out = make([]float32, numElements(r.Header.Descr.Shape))
+			return readFloat32LE(data, out)
 		case "<f8":
 			var x []float64
 			if err := r.Read(&x); err != nil {
@@ -400,7 +405,7 @@ func (a *npzArchive) float32s(key string, ndim int) ([]int, []float32, error) {
 // ints reads a '<i8' or '<i4' array of ndim dimensions.
 func (a *npzArchive) ints(key string, ndim int) ([]int, []int64, error) {
 	var out []int64
-	shape, err := a.array(key, ndim, func(descr string, r *npy.Reader) error {
+	shape, err := a.array(key, ndim, func(descr string, r *npy.Reader, _ io.Reader) error {
 		switch descr {
 		case "<i8":
 			return r.Read(&out)
@@ -426,7 +431,7 @@ func (a *npzArchive) ints(key string, ndim int) ([]int, []int64, error) {
 // strings reads a 1-d unicode array of n entries.
 func (a *npzArchive) strings(key string, n int) ([]string, error) {
 	var out []string
-	shape, err := a.array(key, 1, func(descr string, r *npy.Reader) error {
+	shape, err := a.array(key, 1, func(descr string, r *npy.Reader, _ io.Reader) error {
 		if !strings.HasPrefix(descr, "<U") || descr == "<U0" {
 			return fmt.Errorf("dtype %s, want unicode (<U)", descr)
 		}
@@ -444,7 +449,7 @@ func (a *npzArchive) strings(key string, n int) ([]string, error) {
 // scalarString reads a 0-d unicode array.
 func (a *npzArchive) scalarString(key string) (string, error) {
 	var out string
-	_, err := a.array(key, 0, func(descr string, r *npy.Reader) error {
+	_, err := a.array(key, 0, func(descr string, r *npy.Reader, _ io.Reader) error {
 		if !strings.HasPrefix(descr, "<U") || descr == "<U0" {
 			return fmt.Errorf("dtype %s, want a unicode string (<U)", descr)
 		}
@@ -459,4 +464,20 @@ func numElements(shape []int) int {
 		n *= k
 	}
 	return n
+}
+
+// readFloat32LE fills out with little-endian float32 values from r.
+func readFloat32LE(r io.Reader, out []float32) error {
+	buf := make([]byte, 4*min(len(out), npyChunk))
+	for start := 0; start < len(out); start += npyChunk {
+		part := out[start:min(start+npyChunk, len(out))]
+		b := buf[:4*len(part)]
+		if _, err := io.ReadFull(r, b); err != nil {
+			return fmt.Errorf("reading float32 data: %w", err)
+		}
+		for k := range part {
+			part[k] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*k:]))
+		}
+	}
+	return nil
 }
