@@ -10,9 +10,9 @@ import (
 // stand-in imitates (sizes, shapes, label distribution); every other field
 // is a knob of the generative process described at Synthetic and in
 // datasets/SYNTHETIC.md. A zero field takes the default written beside it,
-// so SyntheticConfig{Preset: "mosi"} is the default MOSI stand-in; the
-// three rates (NegationRate, SarcasmRate, PolarShare) accept a negative
-// value meaning "none".
+// so SyntheticConfig{Preset: "mosi"} is the default MOSI stand-in; a
+// negative value of a float64 knob (not Scale) switches it off, i.e. it is
+// used as 0 (e.g. SarcasmRate: -1 for no sarcasm).
 type SyntheticConfig struct {
 	// Preset is "mosi", "mosei" or "urfunny".
 	Preset string
@@ -170,8 +170,12 @@ func (c SyntheticConfig) withDefaults() SyntheticConfig {
 	setF(&c.ChannelGain, 0.2)
 	setF(&c.ChannelOffset, 0.3)
 	setF(&c.AnnotatorNoise, 0.3)
-	for _, r := range []*float64{&c.PolarShare, &c.NegationRate, &c.SarcasmRate} {
-		*r = max(*r, 0)
+	for _, k := range []*float64{
+		&c.PolarShare, &c.WordScale, &c.PolarityStrength, &c.PolarTokenRate, &c.NegationRate, &c.SarcasmRate,
+		&c.AudioSignal, &c.VisionSignal, &c.AudioNoise, &c.VisionNoise, &c.FrameNoise, &c.ToneStrength,
+		&c.SpeakerOffset, &c.ChannelGain, &c.ChannelOffset, &c.AnnotatorNoise,
+	} {
+		*k = max(*k, 0)
 	}
 	return c
 }

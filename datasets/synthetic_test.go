@@ -231,10 +231,22 @@ func TestSyntheticConfigErrors(t *testing.T) {
 		{Preset: "mosi", SarcasmRate: 1.5},
 		{Preset: "mosi", NoiseDF: 2},
 		{Preset: "mosi", AudioNoise: math.Inf(1)},
-		{Preset: "mosi", FrameNoise: -1},
+		{Preset: "mosi", ToneStrength: math.NaN()},
 	} {
 		if _, err := Synthetic(cfg); err == nil {
 			t.Errorf("%+v: no error", cfg)
+		}
+	}
+	// A negative knob is switched off: no sarcasm, no negations.
+	d, err := Synthetic(SyntheticConfig{Preset: "mosi", Scale: 0.05, SarcasmRate: -1, NegationRate: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range d.Train.RawText {
+		for _, w := range strings.Fields(text) {
+			if slices.Contains(syntheticNegations, w) {
+				t.Fatalf("NegationRate -1: negation %q in %q", w, text)
+			}
 		}
 	}
 	if _, err := SyntheticPreset("nope"); err == nil {
