@@ -24,7 +24,7 @@ func runGrid(args []string, stdout io.Writer) error {
 	var rf runFlags
 	rf.register(fs)
 	modelList := fs.String("models", "", "comma-separated models (eflstm, tfn, lmf, mfn)")
-	regList := fs.String("regs", "none,mmd,kl", "comma-separated regularizers (none, mmd, kl)")
+	regList := fs.String("regs", "none,mmd,kl", "comma-separated regularizers (none, mmd, kl, was = the I_Was baseline)")
 	batches := fs.String("batches", joinInts(train.PaperBatchSizes()), "comma-separated batch sizes")
 	lrs := fs.String("lrs", joinFloats(train.PaperLearningRates()), "comma-separated learning rates")
 	if err := parseFlags(fs, gridSynopsis, args, stdout); err != nil {

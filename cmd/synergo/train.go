@@ -88,7 +88,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	var rf runFlags
 	rf.register(fs)
 	model := fs.String("model", "", "model: eflstm, tfn, lmf or mfn")
-	reg := fs.String("reg", "none", "regularizer: none, mmd or kl")
+	reg := fs.String("reg", "none", "regularizer: none, mmd, kl or was (the I_Was baseline)")
 	batch := fs.Int("batch", 0, "batch size (default: the grid {32, 64})")
 	lr := fs.Float64("lr", 0, "learning rate (default: the grid {1e-2, 5e-3, 1e-3, 5e-4, 1e-4})")
 	if err := parseFlags(fs, trainSynopsis, args, stdout); err != nil {

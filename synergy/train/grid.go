@@ -26,7 +26,7 @@ func PaperLearningRates() []float64 { return []float64{1e-2, 5e-3, 1e-3, 5e-4, 1
 type GridOptions struct {
 	// Models are registry names (models.Names()).
 	Models []string
-	// Regs are "none", "mmd" or "kl".
+	// Regs are "none", "mmd", "kl" or "was" (the I_Was baseline).
 	Regs []string
 	// Terms lists the regularizer terms to switch on, a subset of
 	// {"l2", "d", "kappa"}; empty means all three.
@@ -48,9 +48,15 @@ type GridOptions struct {
 }
 
 // RegularizerFor returns the regularizer configuration of reg ("none" →
-// nil, "mmd", "kl") with the listed terms on (empty = all), starting from
-// base (nil = synergy.DefaultConfig).
+// nil, "mmd", "kl", or "was" for the I_Was baseline of Colombo et al.,
+// synergy.DefaultWassersteinConfig) with the listed synergy terms on
+// (empty = all), starting from base (nil = synergy.DefaultConfig; not used
+// for "was").
 func RegularizerFor(reg string, terms []string, base *synergy.Config) (*synergy.Config, error) {
+	if strings.EqualFold(strings.TrimSpace(reg), "was") {
+		cfg := synergy.DefaultWassersteinConfig()
+		return &cfg, cfg.Validate()
+	}
 	div, err := synergy.ParseDivergence(reg)
 	if err != nil {
 		return nil, err

@@ -141,6 +141,9 @@ func TestRegularizerFor(t *testing.T) {
 	if TermsName(cfg) != "l2,kappa" || RegName(cfg) != "mmd" {
 		t.Errorf("got reg %s terms %s, want mmd l2,kappa", RegName(cfg), TermsName(cfg))
 	}
+	if cfg, err := RegularizerFor("was", nil, nil); err != nil || RegName(cfg) != "was" || TermsName(cfg) != "" {
+		t.Errorf("was: reg %s terms %q err %v; want was, \"\", nil", RegName(cfg), TermsName(cfg), err)
+	}
 	if cfg, err := RegularizerFor("none", nil, nil); err != nil || cfg != nil {
 		t.Errorf("none: %v, %v; want nil, nil", cfg, err)
 	}

@@ -55,18 +55,22 @@ type RunResult struct {
 	WallSeconds float64         `json:"wall_seconds"`
 }
 
-// RegName returns "none" or the divergence of cfg ("mmd", "kl").
+// RegName returns "none", the divergence of a synergy configuration
+// ("mmd", "kl") or "was" for the I_Was baseline.
 func RegName(cfg *synergy.Config) string {
-	if cfg == nil {
+	switch {
+	case cfg == nil:
 		return "none"
+	case cfg.Method == synergy.MethodWasserstein:
+		return "was"
 	}
 	return cfg.Divergence.String()
 }
 
 // TermsName returns the switched-on terms of cfg as "l2,d,kappa" (a subset,
-// in that order), or "" without regularizer.
+// in that order), or "" without regularizer and for I_Was.
 func TermsName(cfg *synergy.Config) string {
-	if cfg == nil {
+	if cfg == nil || cfg.Method == synergy.MethodWasserstein {
 		return ""
 	}
 	var t []string

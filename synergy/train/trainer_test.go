@@ -222,3 +222,17 @@ func TestOptionErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestWassersteinBaselineTrains(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	cfg, err := RegularizerFor("was", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := tinyOptions(cfg)
+	opts.MaxEpochs = 1
+	res := run(t, ds, opts)
+	if res.Reg != "was" || math.IsNaN(float64(res.Diagnostics[0].RegTotal)) {
+		t.Errorf("reg %q, epoch-1 L_reg %v; want was and a number", res.Reg, res.Diagnostics[0].RegTotal)
+	}
+}
