@@ -629,6 +629,99 @@ func TestLSTMMatchesPyTorch(t *testing.T) {
 	}
 }
 
+// Hidden sliced at one time step and reshaped (how a model may read the
+// states it needs) passes the gradient check too: the gradients gorgonia
+// hands to the op then come from slicing ops.
+func TestLSTMGradCheckThroughSlice(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 15))
+	const B, T, In, H = 2, 4, 3, 2
+	ps := NewParamSet(tensor.Float64)
+	l := NewLSTM(ps, "enc", In, H, rng)
+	xp := ps.Add("x", []int{B, T, In}, Normal(1), rng)
+	g := NewGraph(tensor.Float64, true)
+	out, err := l.Forward(g, g.Param(xp), g.Constant(LengthMask([]int{4, 3}, T), B, T))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step1 := G.Must(G.Slice(out.Hidden, nil, G.S(1)))   // (B, H)
+	cell2 := G.Must(G.Slice(out.Cells, G.S(1), G.S(2))) // (H)
+	w := g.Constant(lstmTestRandom(rng, B*H, 1), B, H)
+	cost := G.Must(G.Add(G.Must(G.Sum(G.Must(G.HadamardProd(step1, w)))), G.Must(G.Sum(G.Must(G.Square(cell2))))))
+	res, err := GradCheck(g, cost, append(l.Params(), xp), GradCheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MaxRelErr > 1e-6 {
+		t.Fatalf("gradient check through Slice failed: %+v", res)
+	}
+}
+
+// Forward-only graphs of different batch sizes sharing the weights run
+// concurrently on separate goroutines (run with -race). The machines are
+// created one after the other: gorgonia's NewTapeMachine writes to the
+// shared weight tensors (it sets their engine), so creating machines
+// concurrently is a data race inside gorgonia.
+func TestLSTMConcurrentGraphs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 17))
+	const T, In, H = 5, 3, 4
+	ps := NewParamSet(tensor.Float32)
+	l := NewLSTM(ps, "enc", In, H, rng)
+	cases := []lstmTestCase{
+		newLSTMTestCase(rng, 4, T, In, H, []int{5, 4, 3, 2}),
+		newLSTMTestCase(rng, 3, T, In, H, []int{1, 5, 2}),
+		newLSTMTestCase(rng, 1, T, In, H, []int{3}),
+	}
+	type run struct {
+		x, hidden *G.Node
+		vm        G.VM
+	}
+	runs := make([]run, len(cases))
+	for i, c := range cases {
+		g := NewGraph(tensor.Float32, false)
+		x := g.Input("x", c.B, T, In)
+		out, err := l.Forward(g, x, g.Constant(c.mask, c.B, T))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs[i] = run{x: x, hidden: out.Hidden, vm: G.NewTapeMachine(g.G)}
+		defer runs[i].vm.Close()
+	}
+	errs := make(chan error, len(cases))
+	results := make([][]float64, len(cases))
+	for i, c := range cases {
+		go func() {
+			r := runs[i]
+			for rep := 0; rep < 3; rep++ {
+				if err := G.Let(r.x, lstmTestDense(tensor.Float32, c.x, c.B, T, In)); err != nil {
+					errs <- err
+					return
+				}
+				if err := r.vm.RunAll(); err != nil {
+					errs <- err
+					return
+				}
+				if rep < 2 {
+					r.vm.Reset()
+				}
+			}
+			p := &Param{Value: r.hidden.Value().(*tensor.Dense)}
+			results[i] = p.Float64s()
+			errs <- nil
+		}()
+	}
+	for range cases {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cases {
+		rh, _, _ := lstmReference(c.x, c.mask, l.Wx.Float64s(), l.Wh.Float64s(), l.B.Float64s(), c.B, T, In, H)
+		if d := lstmTestMaxDiff(results[i], rh); d > 2e-6 {
+			t.Fatalf("graph %d (batch %d): Hidden differs from the reference by %g", i, c.B, d)
+		}
+	}
+}
+
 // The per-step GEMMs are split so that gonum runs them serially; the split
 // must give the same product as one call.
 func TestLSTMGemmSerialMatchesGemm(t *testing.T) {
