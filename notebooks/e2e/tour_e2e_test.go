@@ -161,7 +161,7 @@ func TestTourRunsInBrowser(t *testing.T) {
 
 	// Select the first cell with a click, then press the toolbar's Run button once per cell up
 	// to the last checked one, as a user would.
-	first, err := wd.findCSS("#notebook-container .cell .input_area, #notebook-container .cell .text_cell_render")
+	first, err := wd.findCSS("#notebook-container .cell")
 	if err != nil {
 		t.Fatal(err)
 	}
