@@ -82,13 +82,18 @@ func TestDeterministic(t *testing.T) {
 
 func TestResumeAfterInterruptIsExact(t *testing.T) {
 	ds := tinyMOSI(t, 0.05) // 64 training samples: 4 batches of 16 per epoch
+	resumeOptions := func(reg *synergy.Config, dir string) Options {
+		o := withDir(tinyOptions(reg), dir)
+		o.MaxEpochs = 2
+		return o
+	}
 	for _, reg := range []*synergy.Config{nil, smallRegularizer()} {
-		want := resultJSON(t, run(t, ds, withDir(tinyOptions(reg), t.TempDir())))
-		for _, stopAfter := range []int{2, 4, 6} { // mid-epoch, at an epoch boundary, mid-epoch 2
+		want := resultJSON(t, run(t, ds, resumeOptions(reg, t.TempDir())))
+		for _, stopAfter := range []int{2, 4, 6} { // mid-epoch 1, at the epoch boundary, mid-epoch 2
 
 			dir := t.TempDir()
 			ctx, cancel := context.WithCancel(context.Background())
-			opts := withDir(tinyOptions(reg), dir)
+			opts := resumeOptions(reg, dir)
 			done := 0
 			opts.AfterBatch = func(epoch, batch int) {
 				if done++; done == stopAfter {
@@ -106,7 +111,7 @@ func TestResumeAfterInterruptIsExact(t *testing.T) {
 			if done != stopAfter {
 				t.Fatalf("the run went on for %d batches after cancellation at %d", done-stopAfter, stopAfter)
 			}
-			got := resultJSON(t, run(t, ds, withDir(tinyOptions(reg), dir)))
+			got := resultJSON(t, run(t, ds, resumeOptions(reg, dir)))
 			if got != want {
 				t.Errorf("reg %s, stopped after %d batches: resumed result differs:\n got %s\nwant %s", RegName(reg), stopAfter, got, want)
 			}
