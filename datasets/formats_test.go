@@ -395,3 +395,42 @@ func TestRealMOSISegments(t *testing.T) {
 		}
 	}
 }
+
+func ExampleLoadFormat() {
+	// An MMSA unaligned pickle: data at the start, lengths from
+	// audio_lengths / vision_lengths, the padded tail zeroed.
+	d, err := LoadFormat("testdata/formats/mmsa_unaligned_p4.pkl", "")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(d.Source, d.Task, d.Train.Len(), d.Valid.Len(), d.Test.Len())
+	a := d.Train.Features[Audio]
+	fmt.Println("audio T, D, lengths:", a.T, a.D, a.Lengths)
+	fmt.Println(d.Train.IDs[0], "|", d.Train.RawText[0], "|", d.Train.TokenIDs[0])
+	// Output:
+	// mmsa-pickle:testdata/formats/mmsa_unaligned_p4.pkl regression 4 3 3
+	// audio T, D, lengths: 7 5 [2 3 1 1]
+	// vid596$_$1 | A LOT OF SAD PARTS | [101 3431 23420 11565 26490 102]
+}
+
+func ExampleAssembleMOSISegments() {
+	dir := "testdata/formats/cmu_sdk/"
+	words, err := csd.Open(dir + "TOY_TimestampedWords.csd")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	segs, err := AssembleMOSISegments(words, dir+"OpinionLevelSentiment.csv", dir+"toy_standard_folds.json")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range segs[:3] {
+		fmt.Printf("%s %s %.1f %q\n", s.Split, s.ID, s.Label, s.Text)
+	}
+	// Output:
+	// train vidA$_$1 0.9 "not not great movie"
+	// train vidA$_$2 -1.2 "much i much it movie"
+	// train vidA$_$3 1.2 "great great not"
+}

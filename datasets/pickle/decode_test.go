@@ -291,3 +291,20 @@ func TestScanStrings(t *testing.T) {
 		}
 	}
 }
+
+func ExampleDecodeFile() {
+	v, err := DecodeFile("testdata/arrays_p5.pkl")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	arrays, _ := v.(*Dict).Get("arrays")
+	f32, _ := arrays.(*Dict).Get("f32")
+	a := f32.(*NDArray)
+	fmt.Println(a.Shape, a.Dtype, len(a.Float64))
+	s4, _ := arrays.(*Dict).Get("s4")
+	fmt.Printf("%q\n", s4.(*NDArray).Strings)
+	// Output:
+	// [2 3 4] <f4 24
+	// ["id1" "id22" "i" "a" "bb" "ccc"]
+}
