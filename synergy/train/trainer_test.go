@@ -241,3 +241,23 @@ func TestWassersteinBaselineTrains(t *testing.T) {
 		t.Errorf("reg %q, epoch-1 L_reg %v; want was and a number", res.Reg, res.Diagnostics[0].RegTotal)
 	}
 }
+
+func TestBinaryTaskSelectsOnAccuracy(t *testing.T) {
+	ds, err := LoadData("synth:urfunny:0.006")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := tinyOptions(smallRegularizer())
+	opts.MaxEpochs = 2
+	res := run(t, ds, opts)
+	if res.Task != "binary" || res.Loss != LossBCE || res.Selection != "valid accuracy" {
+		t.Errorf("task %s, loss %s, selection %q; want binary, bce, valid accuracy", res.Task, res.Loss, res.Selection)
+	}
+	acc, ok := res.Valid["Acc"]
+	if !ok || float64(acc) != res.SelectionScore {
+		t.Errorf("valid Acc %v (present %v), selection score %v; want equal", acc, ok, res.SelectionScore)
+	}
+	if _, ok := res.TestCorrupted["T+A"]["F1"]; !ok {
+		t.Errorf("no binary F1 on the T+A corrupted test set: %v", res.TestCorrupted)
+	}
+}
