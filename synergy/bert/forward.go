@@ -1,0 +1,271 @@
+package bert
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// maskedScore is added to the attention scores of padding keys, as
+// (1 − mask)·(−10000) in Hugging Face's original BERT: exp of it underflows
+// to exactly 0 next to any unmasked score.
+const maskedScore = -10000
+
+// Forward runs the encoder on token ids (B, L), token type ids (B, L) and
+// the attention mask (B, L) (1 = token, 0 = padding), all holding integer
+// values in the graph's dtype. typeIDs nil means all 0, mask nil means no
+// padding. It returns the sequence output (B, L, H) of the last layer and
+// the pooled output tanh(W_p h_[CLS] + b_p) (B, H).
+func (m *Model) Forward(g *nn.Graph, ids, typeIDs, mask *G.Node) (seq, pooled *G.Node, err error) {
+	emb, err := m.Embed(g, ids, typeIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m.ForwardFromEmbeddings(g, emb, mask)
+}
+
+// Embed returns the embedding layer's output (B, L, H):
+// Dropout(LayerNorm(W_word[ids] + W_pos[0..L−1] + W_type[typeIDs])).
+// MAG-BERT transforms it before ForwardFromEmbeddings.
+func (m *Model) Embed(g *nn.Graph, ids, typeIDs *G.Node) (*G.Node, error) {
+	if g == nil || ids == nil {
+		return nil, fmt.Errorf("bert: Embed: nil graph or ids")
+	}
+	if ids.Dims() != 2 {
+		return nil, fmt.Errorf("bert: Embed: ids have shape %v, want (batch, length)", ids.Shape())
+	}
+	if ids.Dtype() != g.Dtype {
+		return nil, fmt.Errorf("bert: Embed: ids dtype %v, graph dtype %v", ids.Dtype(), g.Dtype)
+	}
+	B, L := ids.Shape()[0], ids.Shape()[1]
+	if L > m.Config.MaxPositionEmbeddings {
+		return nil, fmt.Errorf("bert: Embed: sequence length %d exceeds max_position_embeddings %d", L, m.Config.MaxPositionEmbeddings)
+	}
+	if typeIDs == nil {
+		typeIDs = g.Constant(make([]float64, B*L), B, L)
+	} else if !sameShape(typeIDs.Shape(), ids.Shape()) || typeIDs.Dtype() != g.Dtype {
+		return nil, fmt.Errorf("bert: Embed: token type ids %v (%v), want the shape of ids %v (%v)", typeIDs.Shape(), typeIDs.Dtype(), ids.Shape(), g.Dtype)
+	}
+	positions := make([]float64, B*L)
+	for i := range positions {
+		positions[i] = float64(i % L)
+	}
+	e := m.Embeddings
+	word, err := lookupRows(g.Param(e.Word), ids, e.Word.Name)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := lookupRows(g.Param(e.Position), g.Constant(positions, B, L), e.Position.Name)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := lookupRows(g.Param(e.TokenType), typeIDs, e.TokenType.Name)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := G.Add(word, pos)
+	if err != nil {
+		return nil, err
+	}
+	if sum, err = G.Add(sum, typ); err != nil {
+		return nil, err
+	}
+	out, err := e.LayerNorm.Forward(g, sum)
+	if err != nil {
+		return nil, err
+	}
+	return g.Dropout(out, m.Config.HiddenDropoutProb)
+}
+
+// ForwardFromEmbeddings runs the encoder layers and the pooler on the
+// embedding output emb (B, L, H); see Forward.
+func (m *Model) ForwardFromEmbeddings(g *nn.Graph, emb, mask *G.Node) (seq, pooled *G.Node, err error) {
+	if g == nil || emb == nil {
+		return nil, nil, fmt.Errorf("bert: ForwardFromEmbeddings: nil graph or embeddings")
+	}
+	H := m.Config.HiddenSize
+	if emb.Dims() != 3 || emb.Shape()[2] != H || emb.Dtype() != g.Dtype {
+		return nil, nil, fmt.Errorf("bert: ForwardFromEmbeddings: embeddings %v (%v), want (batch, length, %d) (%v)", emb.Shape(), emb.Dtype(), H, g.Dtype)
+	}
+	B, L := emb.Shape()[0], emb.Shape()[1]
+	var scoreMask *G.Node
+	if mask != nil {
+		if !sameShape(mask.Shape(), tensor.Shape{B, L}) || mask.Dtype() != g.Dtype {
+			return nil, nil, fmt.Errorf("bert: attention mask %v (%v), want (%d, %d) (%v)", mask.Shape(), mask.Dtype(), B, L, g.Dtype)
+		}
+		if scoreMask, err = additiveMask(g, mask); err != nil {
+			return nil, nil, err
+		}
+	}
+	x, err := G.Reshape(emb, tensor.Shape{B * L, H})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, l := range m.Layers {
+		if x, err = l.forward(g, m.Config, x, scoreMask, B, L); err != nil {
+			return nil, nil, fmt.Errorf("bert: layer %d: %w", i, err)
+		}
+	}
+	if seq, err = G.Reshape(x, tensor.Shape{B, L, H}); err != nil {
+		return nil, nil, err
+	}
+	pooled, err = m.pool(g, seq)
+	return seq, pooled, err
+}
+
+// pool returns tanh(W_p seq[:, 0, :] + b_p).
+func (m *Model) pool(g *nn.Graph, seq *G.Node) (*G.Node, error) {
+	B, H := seq.Shape()[0], seq.Shape()[2]
+	cls, err := G.Slice(seq, nil, G.S(0))
+	if err != nil {
+		return nil, fmt.Errorf("bert: pooler: %w", err)
+	}
+	if cls.Dims() != 2 || cls.Shape()[0] != B || cls.Shape()[1] != H {
+		if cls, err = G.Reshape(cls, tensor.Shape{B, H}); err != nil {
+			return nil, fmt.Errorf("bert: pooler: %w", err)
+		}
+	}
+	y, err := m.Pooler.Forward(g, cls)
+	if err != nil {
+		return nil, err
+	}
+	return G.Tanh(y)
+}
+
+// additiveMask returns (mask − 1)·10000: 0 for tokens, −10000 for padding.
+func additiveMask(g *nn.Graph, mask *G.Node) (*G.Node, error) {
+	shifted, err := G.Sub(mask, g.Scalar(1))
+	if err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(shifted, g.Scalar(-maskedScore))
+}
+
+// forward maps x (B·L, H) through the layer:
+//
+//	A = LayerNorm(x + Dropout(MultiHead(x) W_o + b_o))
+//	y = LayerNorm(A + Dropout(GELU(A W_1 + b_1) W_2 + b_2))
+func (l *Layer) forward(g *nn.Graph, cfg Config, x, scoreMask *G.Node, B, L int) (*G.Node, error) {
+	ctx, err := l.selfAttention(g, cfg, x, scoreMask, B, L)
+	if err != nil {
+		return nil, err
+	}
+	a, err := l.AttentionOutput.Forward(g, ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a, err = residualNorm(g, l.AttentionNorm, a, x, cfg.HiddenDropoutProb); err != nil {
+		return nil, err
+	}
+	f, err := l.Intermediate.Forward(g, a)
+	if err != nil {
+		return nil, err
+	}
+	if f, err = nn.Gelu(f); err != nil {
+		return nil, err
+	}
+	if f, err = l.Output.Forward(g, f); err != nil {
+		return nil, err
+	}
+	return residualNorm(g, l.OutputNorm, f, a, cfg.HiddenDropoutProb)
+}
+
+// residualNorm returns LayerNorm(Dropout(y) + x).
+func residualNorm(g *nn.Graph, ln *nn.LayerNorm, y, x *G.Node, p float64) (*G.Node, error) {
+	y, err := g.Dropout(y, p)
+	if err != nil {
+		return nil, err
+	}
+	if y, err = G.Add(y, x); err != nil {
+		return nil, err
+	}
+	return ln.Forward(g, y)
+}
+
+// selfAttention returns the concatenated heads (B·L, H) of
+//
+//	head_h = Dropout(softmax(Q_h K_hᵀ/√d_h + m)) V_h
+//
+// with Q = xW_q + b_q etc. split into heads of d_h columns, and m the
+// additive padding mask broadcast over queries.
+func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask *G.Node, B, L int) (*G.Node, error) {
+	H, nh, dh := cfg.HiddenSize, cfg.NumAttentionHeads, cfg.HeadSize()
+	proj := make([]*G.Node, 3)
+	for i, lin := range []*nn.Linear{l.Query, l.Key, l.Value} {
+		y, err := lin.Forward(g, x)
+		if err != nil {
+			return nil, err
+		}
+		if proj[i], err = G.Reshape(y, tensor.Shape{B, L, H}); err != nil {
+			return nil, err
+		}
+	}
+	scale := g.Scalar(1 / math.Sqrt(float64(dh)))
+	heads := make([]*G.Node, nh)
+	for h := 0; h < nh; h++ {
+		var qkv [3]*G.Node
+		for i, p := range proj {
+			if nh == 1 {
+				qkv[i] = p
+				continue
+			}
+			s, err := G.Slice(p, nil, nil, G.S(h*dh, (h+1)*dh))
+			if err != nil {
+				return nil, err
+			}
+			if !sameShape(s.Shape(), tensor.Shape{B, L, dh}) {
+				if s, err = G.Reshape(s, tensor.Shape{B, L, dh}); err != nil {
+					return nil, err
+				}
+			}
+			qkv[i] = s
+		}
+		scores, err := G.BatchedMatMul(qkv[0], qkv[1], false, true) // (B, L, L)
+		if err != nil {
+			return nil, err
+		}
+		if scores, err = G.HadamardProd(scores, scale); err != nil {
+			return nil, err
+		}
+		if scoreMask != nil {
+			if scores, err = G.BroadcastAdd(scores, scoreMask, nil, []byte{1}); err != nil {
+				return nil, err
+			}
+		}
+		probs, err := nn.Softmax(scores, 2)
+		if err != nil {
+			return nil, err
+		}
+		if probs, err = g.Dropout(probs, cfg.AttentionProbsDropoutProb); err != nil {
+			return nil, err
+		}
+		if heads[h], err = G.BatchedMatMul(probs, qkv[2]); err != nil {
+			return nil, err
+		}
+	}
+	ctx := heads[0]
+	if nh > 1 {
+		var err error
+		if ctx, err = G.Concat(2, heads...); err != nil {
+			return nil, err
+		}
+	}
+	return G.Reshape(ctx, tensor.Shape{B * L, H})
+}
+
+// sameShape compares shapes axis by axis (tensor.Shape.Eq treats (n) and
+// (n, 1) as equal).
+func sameShape(a, b tensor.Shape) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
