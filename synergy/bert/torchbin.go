@@ -147,4 +147,3 @@ func convert[T any](in []T, f func(T) float64) []float64 {
 	}
 	return out
 }
-
