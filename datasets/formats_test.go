@@ -275,6 +275,29 @@ func TestSDKSegmentsAgainstPython(t *testing.T) {
 	}
 }
 
+func TestSDKLabelsFromCSD(t *testing.T) {
+	exp := loadFormatsExpected(t)
+	dir := t.TempDir()
+	copyDir(t, filepath.Join(formatsDir, "cmu_sdk"), dir)
+	if err := os.Remove(filepath.Join(dir, "OpinionLevelSentiment.csv")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(formatsDir, "cmu_sdk_Opinion_Labels.csd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "TOY_Opinion_Labels.csd"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := LoadFormat(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range d.Splits() {
+		checkSplit(t, s.Name, s, exp.Datasets["cmu_sdk"].Splits[s.Name])
+	}
+}
+
 func TestSDKErrors(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(formatsDir, "cmu_sdk")

@@ -367,6 +367,13 @@ def write_cmu_sdk():
             f.write(f"{s[0]!r},{s[1]!r},{s[2]},{s[3]},{s[4]}\n")
     with open(os.path.join(folder, "toy_standard_folds.json"), "w") as f:
         json.dump({sp: [v for v, s in videos.items() if s == sp] for sp in SPLITS}, f)
+    # The same labels as an SDK labels sequence (one row per segment, as in
+    # CMU_MOSI_Opinion_Labels.csd); the Go test swaps it for the CSV.
+    lab = {}
+    for vid in videos:
+        rows = sorted((s for s in segments if s[2] == vid), key=lambda s: s[3])
+        lab[vid] = (np.array([[s[4]] for s in rows]), np.array([[s[0], s[1]] for s in rows]))
+    write_csd(os.path.join(HERE, "cmu_sdk_Opinion_Labels.csd"), "TOY_Opinion_Labels", lab, compression="gzip")
 
     # Reference assembly.
     def kept_words(vid, start, end):
