@@ -412,10 +412,30 @@ func TestRealMOSISegments(t *testing.T) {
 	if mismatches > 0 {
 		t.Errorf("%d of %d segments differ from the derived CSV", mismatches, len(segs))
 	}
+	found := false
 	for _, s := range segs {
-		if s.ID == "03bSnISJMiM$_$11" && (s.Label != -0.5 || s.Text != "a lot of sad parts" || s.Split != "train") {
-			t.Errorf("03bSnISJMiM$_$11 = %+v", s)
+		if s.ID == "03bSnISJMiM$_$11" {
+			found = true
+			if s.Label != -0.5 || s.Text != "a lot of sad parts" || s.Split != "train" {
+				t.Errorf("03bSnISJMiM$_$11 = %+v", s)
+			}
 		}
+	}
+	if !found {
+		t.Error("segment 03bSnISJMiM$_$11 missing")
+	}
+
+	// As a folder the real files hold transcripts but no features: the
+	// cmu-sdk format says so and points to AssembleMOSISegments.
+	dir := t.TempDir()
+	for _, p := range []string{wordsPath, sharedData + "mosi_opinion_labels/OpinionLevelSentiment.csv",
+		sharedData + "cmu_sdk_standard_folds/mosi_standard_folds.json"} {
+		if err := os.Symlink(p, filepath.Join(dir, filepath.Base(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "AssembleMOSISegments") {
+		t.Errorf("Load(real words folder) = %v, want an error pointing to AssembleMOSISegments", err)
 	}
 }
 
