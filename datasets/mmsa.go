@@ -66,7 +66,7 @@ func LoadMMSA(path string) (*Dataset, error) {
 			return nil, err
 		}
 		*splits[i] = s
-		root.Values[indexOfKey(root, name)] = nil // let the decoded arrays go
+		dropValue(root, name)
 	}
 	return d, nil
 }
@@ -250,13 +250,21 @@ func pyType(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func indexOfKey(d *pickle.Dict, key string) int {
+// dropValue releases d[key] once it has been converted, so the decoded
+// arrays of a multi-gigabyte pickle can be collected split by split.
+func dropValue(d *pickle.Dict, key string) {
 	for i, k := range d.Keys {
-		if s, ok := k.(string); ok && s == key {
-			return i
+		switch s := k.(type) {
+		case string:
+			if s == key {
+				d.Values[i] = nil
+			}
+		case []byte:
+			if string(s) == key {
+				d.Values[i] = nil
+			}
 		}
 	}
-	return -1
 }
 
 // splitDict returns root[key] as a dict; name is the split it becomes.

@@ -66,7 +66,7 @@ func LoadMulT(path string) (*Dataset, error) {
 			return nil, err
 		}
 		*splits[i] = s
-		root.Values[indexOfKey(root, name)] = nil
+		dropValue(root, name)
 	}
 	return d, nil
 }
@@ -105,7 +105,7 @@ func multSplit(c pklCtx, sd *pickle.Dict) (*Split, error) {
 			slog.Warn("mult-pickle: NaN features replaced by 0 as MMIM does", "file", c.file, "split", c.split, "key", key, "count", nans)
 		}
 		s.Features[m] = seq
-		sd.Values[indexOfKey(sd, key)] = nil
+		dropValue(sd, key)
 	}
 	if iv, ok := sd.Get("id"); ok {
 		ids, err := c.multIDs(iv, n)

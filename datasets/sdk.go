@@ -407,6 +407,9 @@ func LoadCMUSDK(dir string) (*Dataset, error) {
 func alignToWords(words, seq *csd.Sequence, segs []assembledSegment, t int) (*Sequences, error) {
 	dim := -1
 	for _, e := range seq.Entries {
+		if e.Features == nil {
+			return nil, fmt.Errorf("entry %q holds words, not numbers", e.ID)
+		}
 		if dim >= 0 && e.Dim != dim {
 			return nil, fmt.Errorf("entries have %d and %d features", dim, e.Dim)
 		}

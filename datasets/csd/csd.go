@@ -204,6 +204,9 @@ func readEntry(g *hdf5.Group, fileSize int64) (*Entry, error) {
 	for _, s := range fshape[1:] {
 		e.Dim *= s
 	}
+	if e.Dim < 1 {
+		return nil, fmt.Errorf("features has shape %v, want at least one value per row", fshape)
+	}
 	if err := checkReadSize(fds, fileSize); err != nil {
 		return nil, err
 	}
