@@ -2,6 +2,8 @@ package nn
 
 import (
 	"math"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -67,6 +69,7 @@ func lstmTanh[T lstmFloat](x T) T { return T(math.Tanh(float64(x))) }
 // a (B·T, n) matrix belongs to sequence b at step t.
 type lstmKernel[T lstmFloat] struct {
 	batch, steps, in, hidden int
+	shards                   int // goroutines for the time loop
 
 	gates  []T // (B·T, 4H): pre-activations, then i, f, g, o after the nonlinearities
 	hPrev  []T // (B·T, H): h_{t−1} (zero at t = 0)
@@ -79,20 +82,60 @@ type lstmKernel[T lstmFloat] struct {
 	grad   []T // packed gradients: dx (B·T·in) | dWx (in·4H) | dWh (H·4H) | db (4H)
 }
 
+// lstmMinShardRows is the fewest sequences worth a goroutine of their own.
+const lstmMinShardRows = 8
+
+// lstmShards returns how many goroutines share the time loop of a batch:
+// at most procs, each with at least lstmMinShardRows sequences.
+func lstmShards(batch, procs int) int {
+	return max(1, min(procs, batch/lstmMinShardRows))
+}
+
+// shard runs the time loop of the forward (backward false) or backward
+// pass on k.shards contiguous ranges of sequences, concurrently, and waits
+// for all. Each sequence is computed by the same arithmetic whatever the
+// sharding, so results do not depend on GOMAXPROCS. With one shard it
+// allocates nothing.
+func (k *lstmKernel[T]) shard(backward bool, wh, dOut []T) {
+	if k.shards <= 1 {
+		if backward {
+			k.backwardSteps(0, k.batch, wh, dOut)
+		} else {
+			k.forwardSteps(0, k.batch, wh)
+		}
+		return
+	}
+	steps := func(b0, b1 int) {
+		if backward {
+			k.backwardSteps(b0, b1, wh, dOut)
+		} else {
+			k.forwardSteps(b0, b1, wh)
+		}
+	}
+	var wg sync.WaitGroup
+	for s := 1; s < k.shards; s++ {
+		b0, b1 := s*k.batch/k.shards, (s+1)*k.batch/k.shards
+		wg.Go(func() { steps(b0, b1) })
+	}
+	steps(0, k.batch/k.shards)
+	wg.Wait()
+}
+
 func newLSTMKernel[T lstmFloat](batch, steps, in, hidden int) *lstmKernel[T] {
 	bt := batch * steps
 	return &lstmKernel[T]{
 		batch: batch, steps: steps, in: in, hidden: hidden,
-		gates: make([]T, bt*4*hidden),
-		hPrev: make([]T, bt*hidden),
-		cPrev: make([]T, bt*hidden),
-		tanhC: make([]T, bt*hidden),
-		mask:  make([]T, bt),
-		out:   make([]T, 2*bt*hidden+batch*hidden),
-		dPre:  make([]T, bt*4*hidden),
-		dh:    make([]T, batch*hidden),
-		dc:    make([]T, batch*hidden),
-		grad:  make([]T, bt*in+in*4*hidden+hidden*4*hidden+4*hidden),
+		shards: lstmShards(batch, runtime.GOMAXPROCS(0)),
+		gates:  make([]T, bt*4*hidden),
+		hPrev:  make([]T, bt*hidden),
+		cPrev:  make([]T, bt*hidden),
+		tanhC:  make([]T, bt*hidden),
+		mask:   make([]T, bt),
+		out:    make([]T, 2*bt*hidden+batch*hidden),
+		dPre:   make([]T, bt*4*hidden),
+		dh:     make([]T, batch*hidden),
+		dc:     make([]T, batch*hidden),
+		grad:   make([]T, bt*in+in*4*hidden+hidden*4*hidden+4*hidden),
 	}
 }
 
@@ -113,7 +156,6 @@ func (k *lstmKernel[T]) forward(x, mask, wx, wh, bias []T) {
 	bt := B * S
 	copy(k.mask, mask)
 	hidden := k.out[:bt*H]
-	cells := k.out[bt*H : 2*bt*H]
 	last := k.out[2*bt*H:]
 
 	lstmGemm(blas.NoTrans, blas.NoTrans, bt, G4, k.in, 1, x, k.in, wx, G4, 0, k.gates, G4)
@@ -123,17 +165,31 @@ func (k *lstmKernel[T]) forward(x, mask, wx, wh, bias []T) {
 			row[j] += bj
 		}
 	}
+	k.shard(false, wh, nil)
+	for b := 0; b < B; b++ {
+		copy(last[b*H:(b+1)*H], hidden[(b*S+S-1)*H:(b*S+S)*H])
+	}
+}
+
+// forwardSteps runs the time loop of forward for sequences b0..b1−1 (the
+// sequences are independent, so shards run concurrently).
+func (k *lstmKernel[T]) forwardSteps(b0, b1 int, wh []T) {
+	S, H := k.steps, k.hidden
+	G4 := 4 * H
+	bt := k.batch * S
+	hidden := k.out[:bt*H]
+	cells := k.out[bt*H : 2*bt*H]
 	for t := 0; t < S; t++ {
 		if t > 0 {
-			for b := 0; b < B; b++ {
+			for b := b0; b < b1; b++ {
 				cur, prev := (b*S+t)*H, (b*S+t-1)*H
 				copy(k.hPrev[cur:cur+H], hidden[prev:prev+H])
 				copy(k.cPrev[cur:cur+H], cells[prev:prev+H])
 			}
-			// gates_t (B×4H, row stride S·4H) += h_{t−1} (B×H, row stride S·H) · Wh
-			lstmGemmSerial(blas.NoTrans, blas.NoTrans, B, G4, H, 1, k.hPrev[t*H:], S*H, wh, G4, 1, k.gates[t*G4:], S*G4)
+			// gates_t (rows b0..b1, row stride S·4H) += h_{t−1} (row stride S·H) · Wh
+			lstmGemmSerial(blas.NoTrans, blas.NoTrans, b1-b0, G4, H, 1, k.hPrev[(b0*S+t)*H:], S*H, wh, G4, 1, k.gates[(b0*S+t)*G4:], S*G4)
 		}
-		for b := 0; b < B; b++ {
+		for b := b0; b < b1; b++ {
 			r := b*S + t
 			m := k.mask[r]
 			a := k.gates[r*G4 : (r+1)*G4]
@@ -159,9 +215,6 @@ func (k *lstmKernel[T]) forward(x, mask, wx, wh, bias []T) {
 			}
 		}
 	}
-	for b := 0; b < B; b++ {
-		copy(last[b*H:(b+1)*H], hidden[(b*S+S-1)*H:(b*S+S)*H])
-	}
 }
 
 // backward is back-propagation through time for the recurrence of forward.
@@ -180,15 +233,37 @@ func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T) {
 	B, S, H, In := k.batch, k.steps, k.hidden, k.in
 	G4 := 4 * H
 	bt := B * S
+	k.shard(true, wh, dOut)
+	dx := k.grad[:bt*In]
+	dWx := k.grad[bt*In : bt*In+In*G4]
+	dWh := k.grad[bt*In+In*G4 : bt*In+In*G4+H*G4]
+	db := k.grad[bt*In+In*G4+H*G4:]
+	lstmGemm(blas.NoTrans, blas.Trans, bt, In, G4, 1, k.dPre, G4, wx, G4, 0, dx, In)
+	lstmGemm(blas.Trans, blas.NoTrans, In, G4, bt, 1, x, In, k.dPre, G4, 0, dWx, G4)
+	lstmGemm(blas.Trans, blas.NoTrans, H, G4, bt, 1, k.hPrev, H, k.dPre, G4, 0, dWh, G4)
+	for j := range db {
+		db[j] = 0
+	}
+	for r := 0; r < bt; r++ {
+		row := k.dPre[r*G4 : (r+1)*G4]
+		for j, v := range row {
+			db[j] += v
+		}
+	}
+}
+
+// backwardSteps runs the time loop of backward for sequences b0..b1−1.
+func (k *lstmKernel[T]) backwardSteps(b0, b1 int, wh, dOut []T) {
+	S, H := k.steps, k.hidden
+	G4 := 4 * H
+	bt := k.batch * S
 	dHidden := dOut[:bt*H]
 	dCells := dOut[bt*H : 2*bt*H]
 	dLast := dOut[2*bt*H:]
-	copy(k.dh, dLast)
-	for i := range k.dc {
-		k.dc[i] = 0
-	}
+	copy(k.dh[b0*H:b1*H], dLast[b0*H:b1*H])
+	clear(k.dc[b0*H : b1*H])
 	for t := S - 1; t >= 0; t-- {
-		for b := 0; b < B; b++ {
+		for b := b0; b < b1; b++ {
 			r := b*S + t
 			m := k.mask[r]
 			a := k.gates[r*G4 : (r+1)*G4]
@@ -213,24 +288,8 @@ func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T) {
 			}
 		}
 		if t > 0 {
-			// δh_{t−1} (B×H) += δA_t (B×4H, row stride S·4H) · Whᵀ
-			lstmGemmSerial(blas.NoTrans, blas.Trans, B, H, G4, 1, k.dPre[t*G4:], S*G4, wh, G4, 1, k.dh, H)
-		}
-	}
-	dx := k.grad[:bt*In]
-	dWx := k.grad[bt*In : bt*In+In*G4]
-	dWh := k.grad[bt*In+In*G4 : bt*In+In*G4+H*G4]
-	db := k.grad[bt*In+In*G4+H*G4:]
-	lstmGemm(blas.NoTrans, blas.Trans, bt, In, G4, 1, k.dPre, G4, wx, G4, 0, dx, In)
-	lstmGemm(blas.Trans, blas.NoTrans, In, G4, bt, 1, x, In, k.dPre, G4, 0, dWx, G4)
-	lstmGemm(blas.Trans, blas.NoTrans, H, G4, bt, 1, k.hPrev, H, k.dPre, G4, 0, dWh, G4)
-	for j := range db {
-		db[j] = 0
-	}
-	for r := 0; r < bt; r++ {
-		row := k.dPre[r*G4 : (r+1)*G4]
-		for j, v := range row {
-			db[j] += v
+			// δh_{t−1} (rows b0..b1) += δA_t (row stride S·4H) · Whᵀ
+			lstmGemmSerial(blas.NoTrans, blas.Trans, b1-b0, H, G4, 1, k.dPre[(b0*S+t)*G4:], S*G4, wh, G4, 1, k.dh[b0*H:], H)
 		}
 	}
 }

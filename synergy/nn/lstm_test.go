@@ -787,6 +787,40 @@ func TestLSTMKernelDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// Splitting the batch over goroutines gives bit-identical outputs and
+// gradients (results must not depend on GOMAXPROCS).
+func TestLSTMShardingIsExact(t *testing.T) {
+	const B, T, In, H = 26, 7, 5, 70
+	rng := rand.New(rand.NewPCG(95, 96))
+	x, wx, wh, b := lstmTestRandom(rng, B*T*In, 1), lstmTestRandom(rng, In*4*H, 0.2), lstmTestRandom(rng, H*4*H, 0.2), lstmTestRandom(rng, 4*H, 0.2)
+	lengths := make([]int, B)
+	for i := range lengths {
+		lengths[i] = i % (T + 1)
+	}
+	mask := LengthMask(lengths, T)
+	var outs, grads [][]float64
+	for _, shards := range []int{1, 2, 3} {
+		k := newLSTMKernel[float64](B, T, In, H)
+		k.shards = shards
+		dOut := lstmTestRandom(rand.New(rand.NewPCG(97, 98)), len(k.out), 1)
+		k.forward(x, mask, wx, wh, b)
+		k.backward(x, wx, wh, dOut)
+		outs = append(outs, append([]float64(nil), k.out...))
+		grads = append(grads, append([]float64(nil), k.grad...))
+	}
+	for s := 1; s < len(outs); s++ {
+		if !checkpointSameBits(outs[0], outs[s]) || !checkpointSameBits(grads[0], grads[s]) {
+			t.Fatalf("%d shards: results differ from one shard (outputs by %g, gradients by %g)", s+1, lstmTestMaxDiff(outs[0], outs[s]), lstmTestMaxDiff(grads[0], grads[s]))
+		}
+	}
+	if got := lstmShards(32, 2); got != 2 {
+		t.Fatalf("lstmShards(32, 2) = %d, want 2", got)
+	}
+	if got := lstmShards(7, 8); got != 1 {
+		t.Fatalf("lstmShards(7, 8) = %d, want 1", got)
+	}
+}
+
 // ExampleLSTM encodes a padded batch of two sequences and reads the hidden
 // state at each sequence's last valid step.
 func ExampleLSTM() {
