@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 
+	"gorgonia.org/tensor"
+
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/nn"
 )
@@ -152,6 +154,16 @@ func (t *Trainer) step(b *datasets.Batch, epoch, index int) (float64, error) {
 	if math.IsNaN(task) || math.IsInf(task, 0) {
 		return task, nil
 	}
+	// A non-finite gradient is divergence too (AdamW refuses it).
+	for _, ps := range [][]*nn.Param{tg.modelParams, tg.regParams} {
+		grads, err := tg.g.Grads(ps)
+		if err != nil {
+			return 0, err
+		}
+		if !finiteTensors(grads) {
+			return math.Inf(1), nil
+		}
+	}
 	if tg.att != nil {
 		if err := tg.att.Step(); err != nil {
 			return 0, err
@@ -249,4 +261,23 @@ func (t *Trainer) endEpoch() error {
 		st.Done, st.StopReason = true, fmt.Sprintf("reached max epochs (%d)", t.opts.MaxEpochs)
 	}
 	return nil
+}
+
+// finiteTensors reports whether every entry of every tensor is finite.
+func finiteTensors(ts []*tensor.Dense) bool {
+	for _, d := range ts {
+		switch x := d.Data().(type) {
+		case []float32:
+			for _, v := range x {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					return false
+				}
+			}
+		case []float64:
+			if !allFinite(x) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -31,7 +31,9 @@ type trainGraph struct {
 	// modelParams are the model's parameters bound in g, in the model's
 	// creation order (the order the model's AdamW sees them in).
 	modelParams []*nn.Param
-	vm          G.VM
+	// regParams are the C-network's parameters bound in g.
+	regParams []*nn.Param
+	vm        G.VM
 	// Values copied during the run by G.Read: the backward pass may reuse
 	// the memory of forward nodes, so their values are not read afterwards.
 	taskRead G.Value
@@ -80,14 +82,14 @@ func buildTrainGraph(model models.Model, reg *synergy.Regularizer, loss Loss, ba
 			tg.modelParams = append(tg.modelParams, p)
 		}
 	}
-	all := append([]*nn.Param(nil), tg.modelParams...)
 	if reg != nil {
 		for _, p := range reg.Params().Params() {
 			if g.HasParam(p) {
-				all = append(all, p)
+				tg.regParams = append(tg.regParams, p)
 			}
 		}
 	}
+	all := append(append([]*nn.Param(nil), tg.modelParams...), tg.regParams...)
 	nodes := g.ParamNodes(all)
 	if _, err := G.Grad(tg.cost, nodes...); err != nil {
 		return nil, fmt.Errorf("train: differentiating the objective of %s: %w", model.Name(), err)

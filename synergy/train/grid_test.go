@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,5 +183,23 @@ func TestLoadData(t *testing.T) {
 		if _, err := LoadData(bad); err == nil {
 			t.Errorf("LoadData(%q): no error", bad)
 		}
+	}
+}
+
+func TestGridSurvivesADivergingSetting(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	var built atomic.Int64
+	o := tinyGrid(t.TempDir(), &built)
+	o.Regs, o.BatchSizes, o.LearningRates = []string{"none"}, []int{16}, []float64{1e38, 5e-3}
+	recs, err := Grid(context.Background(), ds, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := recs[0].Candidates
+	if c[0].Error == "" || !math.IsNaN(float64(c[0].ValidScore)) {
+		t.Errorf("lr 1e38: candidate %+v, want an error and no score", c[0])
+	}
+	if recs[0].LearningRate != 5e-3 || c[1].Error != "" {
+		t.Errorf("selected lr %v (candidates %+v), want 5e-3", recs[0].LearningRate, c)
 	}
 }
