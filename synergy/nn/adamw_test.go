@@ -2,6 +2,7 @@ package nn
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -304,4 +305,23 @@ func TestAdamWStateResume(t *testing.T) {
 	if resumed.Steps() != 12 {
 		t.Fatalf("Steps() = %d after resuming at 5 and 7 more steps", resumed.Steps())
 	}
+}
+
+// ExampleAdamW minimizes (w − 3)² with AdamW; the gradient 2(w − 3) is
+// written by hand here (in a model it comes from Graph.Grads).
+func ExampleAdamW() {
+	ps := NewParamSet(tensor.Float64)
+	w := ps.Add("w", []int{1}, Zeros, nil)
+	opt := NewAdamW(0.1)
+	opt.WeightDecay = 0
+	for step := 0; step < 200; step++ {
+		g := 2 * (w.Float64s()[0] - 3)
+		if err := opt.Step([]*Param{w}, []*tensor.Dense{tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{g}))}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	fmt.Printf("w = %.2f after %d steps\n", w.Float64s()[0], opt.Steps())
+	// Output:
+	// w = 3.00 after 200 steps
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -402,4 +403,53 @@ func FuzzLoadCheckpoint(f *testing.F) {
 			t.Fatalf("re-encoded checkpoint does not decode: %v", err)
 		}
 	})
+}
+
+// ExampleSaveCheckpoint saves a model's parameters, its optimizer state and
+// the trainer's own state, then restores them into a freshly built model.
+func ExampleSaveCheckpoint() {
+	dir, err := os.MkdirTemp("", "synergo-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "epoch-3.ckpt")
+
+	ps := NewParamSet(tensor.Float32)
+	NewLSTM(ps, "text.lstm", 4, 8, rand.New(rand.NewPCG(1, 2)))
+	opt := NewAdamW(1e-3)
+	c := NewCheckpoint()
+	if err := c.CaptureParams(ps); err != nil {
+		fmt.Println(err)
+		return
+	}
+	c.Optimizers["model"] = opt.State()
+	c.Extra["trainer"] = []byte(`{"epoch":3}`)
+	if err := SaveCheckpoint(path, c); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	loaded, err := LoadCheckpoint(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fresh := NewParamSet(tensor.Float32)
+	NewLSTM(fresh, "text.lstm", 4, 8, rand.New(rand.NewPCG(9, 9)))
+	if err := loaded.RestoreParams(fresh); err != nil {
+		fmt.Println(err)
+		return
+	}
+	resumed := NewAdamW(0)
+	if err := resumed.SetState(loaded.Optimizers["model"]); err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, _ := fresh.Get("text.lstm.wh")
+	q, _ := ps.Get("text.lstm.wh")
+	fmt.Println(fresh.Names(), p.Float64s()[5] == q.Float64s()[5], resumed.LR, string(loaded.Extra["trainer"]))
+	// Output:
+	// [text.lstm.b text.lstm.wh text.lstm.wx] true 0.001 {"epoch":3}
 }
