@@ -11,8 +11,8 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// The LSTM is one gorgonia op over the whole sequence (see
-// /work/shared/notes/performance.md, "A custom gorgonia op"):
+// The LSTM is one gorgonia op over the whole sequence, following the
+// pattern of gorgonia's own BatchNormOp (op_nn.go in gorgonia v0.9.18):
 //
 //	packed  = lstmForwardOp(x, mask, wx, wh, b)       Hidden | Cells | Last
 //	Hidden, Cells, Last = lstmPickOp(packed)           views of packed
@@ -27,6 +27,13 @@ import (
 // the activations of the last forward run. Each call of LSTM.Forward makes a
 // new instance, whose hash includes a process-unique id, so gorgonia never
 // merges two LSTM ops (two layers, or one layer used twice, or two graphs).
+//
+// Buffers: the activations BPTT needs live in the kernel and are never
+// handed to gorgonia. The packed output and gradient vectors (and the
+// scatter buffers) are preallocated and returned on every run; gorgonia
+// may later overwrite them in place, which is harmless because they are
+// rewritten in full on the next run. One forward pass must be followed by
+// its backward pass before the next forward (the TapeMachine does this).
 
 var lstmInstanceCounter atomic.Uint64
 
