@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"sort"
 )
 
 // maxSafetensorsHeader bounds the JSON header (the format's reference
@@ -162,14 +161,4 @@ func WriteSafetensors(w io.Writer, ts Tensors) error {
 	}
 	_, err = w.Write(buf)
 	return err
-}
-
-// sortedKeys returns the keys of m, sorted.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
