@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -23,8 +24,8 @@ import (
 // Wx is (in, 4H), Wh is (H, 4H) and b is (4H): PyTorch's weight_ih is Wxᵀ,
 // weight_hh is Whᵀ and b = bias_ih + bias_hh.
 type LSTM struct {
-	Wx, Wh, B  *Param
-	In, Hidden int
+	Wx, Wh, Bias *Param
+	In, Hidden   int
 }
 
 // NewLSTM adds the parameters "<name>.wx" (in, 4·hidden), "<name>.wh"
@@ -39,14 +40,17 @@ func NewLSTM(ps *ParamSet, name string, in, hidden int, rng *rand.Rand) *LSTM {
 	return &LSTM{
 		Wx:     ps.Add(name+".wx", []int{in, 4 * hidden}, Uniform(a), rng),
 		Wh:     ps.Add(name+".wh", []int{hidden, 4 * hidden}, Uniform(a), rng),
-		B:      ps.Add(name+".b", []int{4 * hidden}, Uniform(a), rng),
+		Bias:   ps.Add(name+".b", []int{4 * hidden}, Uniform(a), rng),
 		In:     in,
 		Hidden: hidden,
 	}
 }
 
-// Params returns Wx, Wh and b.
-func (l *LSTM) Params() []*Param { return []*Param{l.Wx, l.Wh, l.B} }
+// Params returns Wx, Wh and Bias.
+func (l *LSTM) Params() []*Param { return []*Param{l.Wx, l.Wh, l.Bias} }
+
+// layerName is the name given to NewLSTM, for error messages.
+func (l *LSTM) layerName() string { return strings.TrimSuffix(l.Wx.Name, ".wx") }
 
 // LSTMOutput holds the three results of LSTM.Forward.
 type LSTMOutput struct {
@@ -70,14 +74,14 @@ type LSTMOutput struct {
 // lstm_op.go), specialized to the shapes of x: call Forward once per graph.
 func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
 	if x == nil {
-		return nil, fmt.Errorf("nn: LSTM %q: input x is nil", l.Wx.Name)
+		return nil, fmt.Errorf("nn: LSTM %q: input x is nil", l.layerName())
 	}
 	xs := x.Shape()
 	if len(xs) != 3 || xs[2] != l.In {
-		return nil, fmt.Errorf("nn: LSTM %q: input x has shape %v, want (batch, steps, %d)", l.Wx.Name, xs, l.In)
+		return nil, fmt.Errorf("nn: LSTM %q: input x has shape %v, want (batch, steps, %d)", l.layerName(), xs, l.In)
 	}
 	if x.Dtype() != g.Dtype {
-		return nil, fmt.Errorf("nn: LSTM %q: input x has dtype %v, graph has %v", l.Wx.Name, x.Dtype(), g.Dtype)
+		return nil, fmt.Errorf("nn: LSTM %q: input x has dtype %v, graph has %v", l.layerName(), x.Dtype(), g.Dtype)
 	}
 	batch, steps := xs[0], xs[1]
 	if mask == nil {
@@ -88,15 +92,15 @@ func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
 		mask = g.Constant(ones, batch, steps)
 	}
 	if ms := mask.Shape(); len(ms) != 2 || ms[0] != batch || ms[1] != steps {
-		return nil, fmt.Errorf("nn: LSTM %q: mask has shape %v, want (%d, %d) like x's (batch, steps)", l.Wx.Name, ms, batch, steps)
+		return nil, fmt.Errorf("nn: LSTM %q: mask has shape %v, want (%d, %d) like x's (batch, steps)", l.layerName(), ms, batch, steps)
 	}
 	if mask.Dtype() != g.Dtype {
-		return nil, fmt.Errorf("nn: LSTM %q: mask has dtype %v, graph has %v", l.Wx.Name, mask.Dtype(), g.Dtype)
+		return nil, fmt.Errorf("nn: LSTM %q: mask has dtype %v, graph has %v", l.layerName(), mask.Dtype(), g.Dtype)
 	}
 	st := newLSTMOpState(g.Dtype, batch, steps, l.In, l.Hidden)
-	packed, err := G.ApplyOp(&lstmForwardOp{st}, x, mask, g.Param(l.Wx), g.Param(l.Wh), g.Param(l.B))
+	packed, err := G.ApplyOp(&lstmForwardOp{st}, x, mask, g.Param(l.Wx), g.Param(l.Wh), g.Param(l.Bias))
 	if err != nil {
-		return nil, fmt.Errorf("nn: LSTM %q: %w", l.Wx.Name, err)
+		return nil, fmt.Errorf("nn: LSTM %q: %w", l.layerName(), err)
 	}
 	bth := batch * steps * l.Hidden
 	picks := []struct {
@@ -112,7 +116,7 @@ func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
 	for i, p := range picks {
 		op := &lstmPickOp{st: st, what: p.what, offset: p.offset, shape: p.shape, total: st.outLen()}
 		if nodes[i], err = G.ApplyOp(op, packed); err != nil {
-			return nil, fmt.Errorf("nn: LSTM %q: %s: %w", l.Wx.Name, p.what, err)
+			return nil, fmt.Errorf("nn: LSTM %q: %s: %w", l.layerName(), p.what, err)
 		}
 	}
 	return &LSTMOutput{Hidden: nodes[0], Cells: nodes[1], Last: nodes[2]}, nil

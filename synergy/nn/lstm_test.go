@@ -159,7 +159,7 @@ func TestLSTMForwardMatchesReference(t *testing.T) {
 			l := NewLSTM(ps, "enc", tc.In, tc.H, rng)
 			c := newLSTMTestCase(rng, tc.B, tc.T, tc.In, tc.H, tc.lengths)
 			hid, cel, last := c.run(t, tc.dt, l)
-			rh, rc, rl := lstmReference(c.x, c.mask, l.Wx.Float64s(), l.Wh.Float64s(), l.B.Float64s(), tc.B, tc.T, tc.In, tc.H)
+			rh, rc, rl := lstmReference(c.x, c.mask, l.Wx.Float64s(), l.Wh.Float64s(), l.Bias.Float64s(), tc.B, tc.T, tc.In, tc.H)
 			if d := lstmTestMaxDiff(hid, rh); d > tc.tol {
 				t.Errorf("Hidden differs from the reference by %g", d)
 			}
@@ -423,7 +423,7 @@ func TestLSTMManyInstancesAndGraphs(t *testing.T) {
 					c = b.c2
 				}
 				l := b.lstms[i]
-				rh, rc, rl := lstmReference(c.x, b.c1.mask, l.Wx.Float64s(), l.Wh.Float64s(), l.B.Float64s(), c.B, T, In, H)
+				rh, rc, rl := lstmReference(c.x, b.c1.mask, l.Wx.Float64s(), l.Wh.Float64s(), l.Bias.Float64s(), c.B, T, In, H)
 				for k, pair := range [][2][]float64{{lstmTestFloats(t, out.Hidden), rh}, {lstmTestFloats(t, out.Cells), rc}, {lstmTestFloats(t, out.Last), rl}} {
 					if d := lstmTestMaxDiff(pair[0], pair[1]); d > 1e-13 {
 						t.Fatalf("round %d graph %d lstm %d output %d differs by %g", round, gi, i, k, d)
@@ -481,11 +481,11 @@ func TestLSTMForwardErrors(t *testing.T) {
 	op := &lstmForwardOp{newLSTMOpState(tensor.Float64, 2, 3, 3, 2)}
 	bad := tensor.New(tensor.WithShape(2, 4, 3), tensor.WithBacking(make([]float64, 24)))
 	ok := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(make([]float64, 6)))
-	if _, err := op.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.B.Value); err == nil || !strings.Contains(err.Error(), "input x has shape (2, 4, 3), want (2, 3, 3)") {
+	if _, err := op.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.Bias.Value); err == nil || !strings.Contains(err.Error(), "input x has shape (2, 4, 3), want (2, 3, 3)") {
 		t.Fatalf("Do with a wrong x: err = %v", err)
 	}
 	back := &lstmBackwardOp{newLSTMOpState(tensor.Float64, 2, 3, 3, 2)}
-	if _, err := back.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.B.Value); err == nil || !strings.Contains(err.Error(), "before its forward") {
+	if _, err := back.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.Bias.Value); err == nil || !strings.Contains(err.Error(), "before its forward") {
 		t.Fatalf("backward before forward: err = %v", err)
 	}
 }
@@ -576,7 +576,7 @@ func TestLSTMMatchesPyTorch(t *testing.T) {
 	}
 	ps := NewParamSet(tensor.Float64)
 	l := NewLSTM(ps, "enc", In, H, rand.New(rand.NewPCG(1, 1)))
-	for p, v := range map[*Param][]float64{l.Wx: f.Wx, l.Wh: f.Wh, l.B: f.B} {
+	for p, v := range map[*Param][]float64{l.Wx: f.Wx, l.Wh: f.Wh, l.Bias: f.B} {
 		if err := p.SetFloat64s(v); err != nil {
 			t.Fatal(err)
 		}
@@ -712,7 +712,7 @@ func TestLSTMConcurrentGraphs(t *testing.T) {
 		}
 	}
 	for i, c := range cases {
-		rh, _, _ := lstmReference(c.x, c.mask, l.Wx.Float64s(), l.Wh.Float64s(), l.B.Float64s(), c.B, T, In, H)
+		rh, _, _ := lstmReference(c.x, c.mask, l.Wx.Float64s(), l.Wh.Float64s(), l.Bias.Float64s(), c.B, T, In, H)
 		if d := lstmTestMaxDiff(results[i], rh); d > 2e-6 {
 			t.Fatalf("graph %d (batch %d): Hidden differs from the reference by %g", i, c.B, d)
 		}
