@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npy"
@@ -356,12 +357,16 @@ func (a *npzArchive) array(key string, ndim int, read func(descr string, r *npy.
 	if f.UncompressedSize64 > 2048*f.CompressedSize64+4096 || f.CompressedSize64 > uint64(a.size) {
 		return nil, a.errorf(key, "implausible zip entry sizes (%d bytes from %d)", f.UncompressedSize64, f.CompressedSize64)
 	}
-	elems := uint64(1)
+	size, ok := npyItemSize(descr)
+	if !ok {
+		return nil, a.errorf(key, "unsupported dtype %s (want <f4, <f8, <i4, <i8 or <U)", descr)
+	}
+	total := size
 	for _, n := range h.Shape {
-		if n < 0 || (n > 0 && elems > f.UncompressedSize64/uint64(n)) {
+		if n < 0 || (n > 0 && total > f.UncompressedSize64/uint64(n)) {
 			return nil, a.errorf(key, "shape %v does not fit the %d-byte entry", h.Shape, f.UncompressedSize64)
 		}
-		elems *= uint64(n)
+		total *= uint64(n)
 	}
 	if err := read(descr, r, br); err != nil {
 		return nil, a.errorf(key, "%v", err)
@@ -480,4 +485,22 @@ func readFloat32LE(r io.Reader, out []float32) error {
 		}
 	}
 	return nil
+}
+
+// npyItemSize returns the bytes per element of the dtypes LoadNPZ reads.
+func npyItemSize(descr string) (uint64, bool) {
+	switch descr {
+	case "<f4", "<i4":
+		return 4, true
+	case "<f8", "<i8":
+		return 8, true
+	}
+	if width, ok := strings.CutPrefix(descr, "<U"); ok {
+		n, err := strconv.Atoi(width)
+		if err != nil || n < 1 || n > 1<<20 {
+			return 0, false
+		}
+		return 4 * uint64(n), true
+	}
+	return 0, false
 }
