@@ -45,7 +45,7 @@ func (m *Model) Embed(g *nn.Graph, ids, typeIDs *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("bert: Embed: sequence length %d exceeds max_position_embeddings %d", L, m.Config.MaxPositionEmbeddings)
 	}
 	if typeIDs == nil {
-		typeIDs = g.Constant(make([]float64, B*L), B, L)
+		typeIDs = namedConstant(g, "bert.zero_token_type_ids", make([]float64, B*L), B, L)
 	} else if !sameShape(typeIDs.Shape(), ids.Shape()) || typeIDs.Dtype() != g.Dtype {
 		return nil, fmt.Errorf("bert: Embed: token type ids %v (%v), want the shape of ids %v (%v)", typeIDs.Shape(), typeIDs.Dtype(), ids.Shape(), g.Dtype)
 	}
@@ -58,7 +58,7 @@ func (m *Model) Embed(g *nn.Graph, ids, typeIDs *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	pos, err := lookupRows(g.Param(e.Position), g.Constant(positions, B, L), e.Position.Name)
+	pos, err := lookupRows(g.Param(e.Position), namedConstant(g, "bert.position_ids", positions, B, L), e.Position.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -254,6 +254,24 @@ func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask *G.Node, B, 
 		}
 	}
 	return G.Reshape(ctx, tensor.Shape{B * L, H})
+}
+
+// namedConstant returns a constant node named after its content (what and
+// the shape). gorgonia merges constants by name, and names a nameless one
+// after its printed value, which is truncated for large tensors; distinct
+// constants could then be merged into one node.
+func namedConstant(g *nn.Graph, what string, values []float64, shape ...int) *G.Node {
+	var t *tensor.Dense
+	if g.Dtype == tensor.Float32 {
+		f := make([]float32, len(values))
+		for i, v := range values {
+			f[i] = float32(v)
+		}
+		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+	} else {
+		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), values...)))
+	}
+	return G.NewConstant(t, G.WithName(fmt.Sprintf("%s%v", what, shape)))
 }
 
 // sameShape compares shapes axis by axis (tensor.Shape.Eq treats (n) and
