@@ -402,8 +402,12 @@ func LoadCMUSDK(dir string) (*Dataset, error) {
 	return d, nil
 }
 
-// alignToWords builds post-padded sequences of T word steps: step k of a
-// segment is the mean of the rows of seq that overlap the k-th kept word.
+// alignToWords builds post-padded sequences of T word steps. Step k of a
+// segment is the mean over the rows overlapping its k-th kept word w:
+//
+//	x_k = (1/|R_w|) Σ_{r ∈ R_w} f_r,  R_w = {r : start_r < end_w and end_r > start_w},
+//
+// with non-finite feature values counted as 0, and x_k = 0 when R_w is empty.
 func alignToWords(words, seq *csd.Sequence, segs []assembledSegment, t int) (*Sequences, error) {
 	dim := -1
 	for _, e := range seq.Entries {
