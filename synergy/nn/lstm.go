@@ -60,7 +60,9 @@ type LSTMOutput struct {
 	// Cells is c_t for every step, (B, T, H), held likewise.
 	Cells *G.Node
 	// Last is the hidden state at the last valid step of each sequence,
-	// (B, H) (zero for a sequence of length 0).
+	// (B, H) (zero for a sequence of length 0). It is h at step T−1, which
+	// the held state makes equal to h at the last valid step when the valid
+	// steps come first.
 	Last *G.Node
 }
 
