@@ -1,0 +1,162 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/bert"
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+)
+
+// BertTextConfig configures the BERT text encoder shared by MAG-BERT, MISA
+// and MMIM (synergy/bert). The originals use a pretrained bert-base-uncased;
+// without a checkpoint the encoder is a small BERT trained from scratch on
+// the token ids of the data (datasets.Split.TokenIDs).
+type BertTextConfig struct {
+	// Size names a from-scratch configuration of package bert ("tiny",
+	// "mini", "small", "medium", "base"). Ignored when Pretrained is set.
+	Size string `json:"size"`
+	// Pretrained, if not empty, is a Hugging Face checkpoint folder
+	// (config.json, vocab.txt, model.safetensors or pytorch_model.bin)
+	// whose weights initialize the encoder.
+	Pretrained string `json:"pretrained,omitempty"`
+	// VocabSize is the number of token ids of a from-scratch encoder; every
+	// id of the data must be smaller (bert-base-uncased: 30522, which also
+	// covers the synthetic data's ids).
+	VocabSize int `json:"vocab_size"`
+	// TokenLen is the width L of the data's token-id rows (MMSA and the
+	// synthetic data: 50).
+	TokenLen int `json:"token_len"`
+}
+
+// DefaultBertTextConfig returns the "tiny" from-scratch encoder
+// (2 layers × 128) with BERT's vocabulary size and 50 tokens.
+func DefaultBertTextConfig() BertTextConfig {
+	return BertTextConfig{Size: "tiny", VocabSize: 30522, TokenLen: 50}
+}
+
+func (c BertTextConfig) validate(model string) error {
+	if err := checkPositive(model+".Bert.TokenLen", c.TokenLen); err != nil {
+		return err
+	}
+	if c.TokenLen < 2 {
+		return fmt.Errorf("models: %s.Bert.TokenLen = %d, want at least 2 for [CLS] and [SEP]", model, c.TokenLen)
+	}
+	if c.Pretrained == "" {
+		if _, err := bert.NamedConfig(c.Size); err != nil {
+			return fmt.Errorf("models: %s.Bert.Size: %w", model, err)
+		}
+		return checkPositive(model+".Bert.VocabSize", c.VocabSize)
+	}
+	return nil
+}
+
+// bertText is a BERT encoder with the inputs it reads from a batch.
+type bertText struct {
+	model string
+	cfg   BertTextConfig
+	enc   *bert.Model
+}
+
+// newBertText adds the encoder's parameters (Hugging Face names, "bert.*")
+// to ps: loaded from cfg.Pretrained, or initialized from rng.
+func newBertText(model string, ps *nn.ParamSet, cfg BertTextConfig, rng *rand.Rand) (*bertText, error) {
+	var enc *bert.Model
+	if cfg.Pretrained != "" {
+		m, _, _, err := bert.LoadPretrained(cfg.Pretrained, ps)
+		if err != nil {
+			return nil, fmt.Errorf("models: %s: %w", model, err)
+		}
+		enc = m
+	} else {
+		bc, err := bert.NamedConfig(cfg.Size)
+		if err != nil {
+			return nil, fmt.Errorf("models: %s: %w", model, err)
+		}
+		bc.VocabSize = cfg.VocabSize
+		if enc, err = bert.New(ps, bc, rng); err != nil {
+			return nil, fmt.Errorf("models: %s: %w", model, err)
+		}
+	}
+	if cfg.TokenLen > enc.Config.MaxPositionEmbeddings {
+		return nil, fmt.Errorf("models: %s: TokenLen %d exceeds the encoder's max_position_embeddings %d", model, cfg.TokenLen, enc.Config.MaxPositionEmbeddings)
+	}
+	return &bertText{model: model, cfg: cfg, enc: enc}, nil
+}
+
+// hidden returns the encoder's width.
+func (b *bertText) hidden() int { return b.enc.Config.HiddenSize }
+
+// inputs creates (or returns) the token id, type id and mask inputs
+// (batch, TokenLen) of g.
+func (b *bertText) inputs(g *nn.Graph, batch int) *bert.Inputs {
+	return bert.NewInputs(g, inputName(b.model, "bert"), batch, b.cfg.TokenLen)
+}
+
+// tokenWeights creates the (batch, TokenLen) input of masked-mean weights
+// 1/n_i over the n_i tokens of row i (padding 0); see feed.
+func (b *bertText) tokenWeights(g *nn.Graph, batch int) *G.Node {
+	return g.Input(inputName(b.model, "bert_token_weights"), batch, b.cfg.TokenLen)
+}
+
+// feed sets the token inputs of g from b.TokenIDs: attention mask 1 where
+// the id is not 0 ([PAD]), token types 0, and the masked-mean weights if
+// the graph has them. It returns the number of tokens per row.
+func (b *bertText) feed(g *nn.Graph, batch *datasets.Batch) ([]int, error) {
+	n := batch.Size()
+	if len(batch.TokenIDs) != n {
+		return nil, fmt.Errorf("models: %s: batch has %d token-id rows for %d samples; BERT models need datasets.Split.TokenIDs", b.model, len(batch.TokenIDs), n)
+	}
+	L := b.cfg.TokenLen
+	ids, mask := make([][]int, n), make([][]int, n)
+	counts := make([]int, n)
+	weights := make([]float64, n*L)
+	for i, row := range batch.TokenIDs {
+		if len(row) != L {
+			return nil, fmt.Errorf("models: %s: token-id row %d has %d ids, the model was built for TokenLen %d", b.model, i, len(row), L)
+		}
+		ids[i], mask[i] = make([]int, L), make([]int, L)
+		for j, id := range row {
+			if id < 0 || int(id) >= b.enc.Config.VocabSize {
+				return nil, fmt.Errorf("models: %s: token id %d (sample %d, position %d) outside the vocabulary [0, %d)", b.model, id, i, j, b.enc.Config.VocabSize)
+			}
+			ids[i][j] = int(id)
+			if id != 0 {
+				mask[i][j] = 1
+				counts[i]++
+			}
+		}
+		if counts[i] == 0 {
+			return nil, fmt.Errorf("models: %s: token-id row %d is all padding", b.model, i)
+		}
+		for j := range row {
+			if mask[i][j] == 1 {
+				weights[i*L+j] = 1 / float64(counts[i])
+			}
+		}
+	}
+	in := g.Inputs()
+	name := inputName(b.model, "bert")
+	nodes := &bert.Inputs{IDs: in[name+".input_ids"], TypeIDs: in[name+".token_type_ids"], Mask: in[name+".attention_mask"], Batch: n, SeqLen: L}
+	if nodes.IDs == nil || nodes.TypeIDs == nil || nodes.Mask == nil {
+		return nil, fmt.Errorf("models: %s: graph has no BERT inputs (was it built by this model's Build?)", b.model)
+	}
+	if nodes.IDs.Shape()[0] != n {
+		return nil, fmt.Errorf("models: %s: batch has %d samples, the graph was built for %d", b.model, n, nodes.IDs.Shape()[0])
+	}
+	if err := nodes.FeedInts(ids, nil, mask); err != nil {
+		return nil, fmt.Errorf("models: %s: %w", b.model, err)
+	}
+	if w, ok := in[inputName(b.model, "bert_token_weights")]; ok {
+		if err := let(g, w, weights); err != nil {
+			return nil, err
+		}
+	}
+	return counts, nil
+}
+
+// maskedTokenMean returns Σ_l w[i,l] x[i,l,:] for x (B, L, d) and the
+// token weights w (B, L): the mean over each row's tokens.
+func maskedTokenMean(x, w *G.Node) (*G.Node, error) { return weightedTimeSum(x, w) }

@@ -1,0 +1,258 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// MAGBERTConfig configures MAG-BERT. Defaults are those of the original
+// driver (WasifurRahman/BERT_multimodal_transformer, multimodal_driver.py).
+type MAGBERTConfig struct {
+	Bert BertTextConfig `json:"bert"`
+	// BetaShift is β_shift of the scaling factor α (driver default 1.0).
+	BetaShift float64 `json:"beta_shift"`
+	// DropoutProb is the dropout after MAG's LayerNorm (driver: 0.5).
+	DropoutProb float64 `json:"dropout_prob"`
+	// Training: batch 48, learning rate 1e−5, AdamW weight decay 0.01 (the
+	// original fine-tunes a pretrained BERT; a from-scratch encoder usually
+	// needs a larger rate).
+	Training TrainingDefaults `json:"training"`
+}
+
+// DefaultMAGBERTConfig returns the original driver's defaults, the same for
+// every dataset ("mosi", "mosei", "urfunny"; "" = "mosi").
+func DefaultMAGBERTConfig(dataset string) (MAGBERTConfig, error) {
+	if _, err := datasetKey(dataset); err != nil {
+		return MAGBERTConfig{}, err
+	}
+	return MAGBERTConfig{
+		Bert: DefaultBertTextConfig(), BetaShift: 1, DropoutProb: 0.5,
+		Training: TrainingDefaults{BatchSize: 48, LearningRate: 1e-5, WeightDecay: 0.01},
+	}, nil
+}
+
+func (c MAGBERTConfig) validate() error {
+	if err := c.Bert.validate("MAGBERTConfig"); err != nil {
+		return err
+	}
+	if !(c.BetaShift > 0) {
+		return fmt.Errorf("models: MAGBERTConfig.BetaShift = %v, want > 0", c.BetaShift)
+	}
+	return checkDropout("MAGBERTConfig.DropoutProb", c.DropoutProb)
+}
+
+// MAGBERT is MAG-BERT (Rahman et al., ACL 2020): a Multimodal Adaptation
+// Gate after BERT's embedding layer. For the text embedding t, the visual
+// v and acoustic a vectors of each token (word-aligned: a word's frame for
+// its tokens, zero rows for [CLS], [SEP] and padding),
+//
+//	g_v = ReLU(W_hv [v; t] + b_hv),   g_a = ReLU(W_ha [a; t] + b_ha)
+//	H = g_v ⊙ (W_v v + b_v) + g_a ⊙ (W_a a + b_a)
+//	α = min(β_shift ‖t‖₂ / (‖H‖₂ + ε), 1)
+//	e = Dropout(LayerNorm(t + α H))
+//
+// then the BERT encoder on e and the head y = W Dropout(pooled) + b.
+//
+// For the regularizer, Z_t, Z_a and Z_v are the token means of t, of the
+// acoustic shift g_a ⊙ (W_a a + b_a) and of the visual shift g_v ⊙ (W_v v +
+// b_v) (each (B, H)), and Z is the pooled output, the input of the head.
+//
+// Alignment: audio and vision step s (s < the sample's length) goes to
+// token position s + 1 (after [CLS]), up to the last token before [SEP].
+// This is exact for the synthetic data (one token per word); with word
+// pieces of real text it is the positional approximation MMSA also makes.
+type MAGBERT struct {
+	cfg    MAGBERTConfig
+	dims   Dims
+	params *nn.ParamSet
+	text   *bertText
+	hv, ha *nn.Linear // gates W_hv (D_v+H → H), W_ha (D_a+H → H)
+	wv, wa *nn.Linear // shifts W_v (D_v → H), W_a (D_a → H)
+	norm   *nn.LayerNorm
+	head   *nn.Linear
+}
+
+// NewMAGBERT returns a MAG-BERT for dims with parameters of dtype dt
+// initialized from seed (PyTorch's defaults for MAG and the head, BERT's
+// N(0, 0.02²) for a from-scratch encoder).
+func NewMAGBERT(cfg MAGBERTConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MAGBERT, error) {
+	if err := checkDtype(dt); err != nil {
+		return nil, err
+	}
+	if err := dims.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	rng := newRNG(seed)
+	ps := nn.NewParamSet(dt)
+	text, err := newBertText("magbert", ps, cfg.Bert, rng)
+	if err != nil {
+		return nil, err
+	}
+	H, da, dv := text.hidden(), dims.D[datasets.Audio], dims.D[datasets.Vision]
+	m := &MAGBERT{cfg: cfg, dims: dims, params: ps, text: text}
+	m.hv = nn.NewLinear(ps, "magbert.mag.W_hv", dv+H, H, true, rng)
+	m.ha = nn.NewLinear(ps, "magbert.mag.W_ha", da+H, H, true, rng)
+	m.wv = nn.NewLinear(ps, "magbert.mag.W_v", dv, H, true, rng)
+	m.wa = nn.NewLinear(ps, "magbert.mag.W_a", da, H, true, rng)
+	m.norm = nn.NewLayerNorm(ps, "magbert.mag.LayerNorm", H, rng)
+	m.head = nn.NewLinear(ps, "magbert.head", H, 1, true, rng)
+	return m, nil
+}
+
+// Name returns "magbert".
+func (m *MAGBERT) Name() string { return "magbert" }
+
+// Params returns the trainable parameters (BERT's under Hugging Face names).
+func (m *MAGBERT) Params() *nn.ParamSet { return m.params }
+
+// Config returns the MAGBERTConfig.
+func (m *MAGBERT) Config() any { return m.cfg }
+
+// Build adds MAG-BERT for batches of size batch to g.
+func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("models: magbert: batch size %d, want > 0", batch)
+	}
+	L, H := m.cfg.Bert.TokenLen, m.text.hidden()
+	da, dv := m.dims.D[datasets.Audio], m.dims.D[datasets.Vision]
+	in := m.text.inputs(g, batch)
+	weights := m.text.tokenWeights(g, batch)
+	audio := g.Input(inputName("magbert", "audio_tokens"), batch*L, da)
+	vision := g.Input(inputName("magbert", "vision_tokens"), batch*L, dv)
+
+	emb, err := m.text.enc.Embed(g, in.IDs, in.TypeIDs)
+	if err != nil {
+		return nil, err
+	}
+	t, err := G.Reshape(emb, tensor.Shape{batch * L, H})
+	if err != nil {
+		return nil, err
+	}
+	shiftV, err := m.gatedShift(g, m.hv, m.wv, vision, t)
+	if err != nil {
+		return nil, fmt.Errorf("models: magbert: visual gate: %w", err)
+	}
+	shiftA, err := m.gatedShift(g, m.ha, m.wa, audio, t)
+	if err != nil {
+		return nil, fmt.Errorf("models: magbert: acoustic gate: %w", err)
+	}
+	shift, err := G.Add(shiftV, shiftA)
+	if err != nil {
+		return nil, err
+	}
+	alpha, err := magAlpha(t, shift, m.cfg.BetaShift)
+	if err != nil {
+		return nil, err
+	}
+	scaled, err := G.BroadcastHadamardProd(shift, alpha, nil, []byte{1})
+	if err != nil {
+		return nil, err
+	}
+	e, err := G.Add(t, scaled)
+	if err != nil {
+		return nil, err
+	}
+	if e, err = m.norm.Forward(g, e); err != nil {
+		return nil, err
+	}
+	if e, err = g.Dropout(e, m.cfg.DropoutProb); err != nil {
+		return nil, err
+	}
+	if e, err = G.Reshape(e, tensor.Shape{batch, L, H}); err != nil {
+		return nil, err
+	}
+	_, pooled, err := m.text.enc.ForwardFromEmbeddings(g, e, in.Mask)
+	if err != nil {
+		return nil, err
+	}
+	d, err := g.Dropout(pooled, m.text.enc.Config.HiddenDropoutProb)
+	if err != nil {
+		return nil, err
+	}
+	y, err := m.head.Forward(g, d)
+	if err != nil {
+		return nil, err
+	}
+	pred, err := toVector(y)
+	if err != nil {
+		return nil, err
+	}
+	z := make([]*G.Node, 3)
+	for i, x := range [3]*G.Node{datasets.Text: t, datasets.Audio: shiftA, datasets.Vision: shiftV} {
+		x3, err := G.Reshape(x, tensor.Shape{batch, L, H})
+		if err != nil {
+			return nil, err
+		}
+		if z[i], err = maskedTokenMean(x3, weights); err != nil {
+			return nil, err
+		}
+	}
+	return &Output{Unimodal: z, Fused: pooled, Pred: pred}, nil
+}
+
+// gatedShift returns ReLU(W_h [x; t] + b_h) ⊙ (W x + b) for token rows x
+// (N, D) and t (N, H).
+func (m *MAGBERT) gatedShift(g *nn.Graph, gate, proj *nn.Linear, x, t *G.Node) (*G.Node, error) {
+	xt, err := G.Concat(1, x, t)
+	if err != nil {
+		return nil, err
+	}
+	gv, err := gate.Forward(g, xt)
+	if err != nil {
+		return nil, err
+	}
+	if gv, err = nn.Activate(gv, nn.ReLU); err != nil {
+		return nil, err
+	}
+	p, err := proj.Forward(g, x)
+	if err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(gv, p)
+}
+
+// Feed sets the token inputs from b.TokenIDs and the word-aligned audio and
+// vision token rows from b's features (see MAGBERT).
+func (m *MAGBERT) Feed(g *nn.Graph, b *datasets.Batch) error {
+	if err := checkBatch("magbert", b, b.Size(), m.dims); err != nil {
+		return err
+	}
+	counts, err := m.text.feed(g, b)
+	if err != nil {
+		return err
+	}
+	L := m.cfg.Bert.TokenLen
+	for _, mod := range []datasets.Modality{datasets.Audio, datasets.Vision} {
+		s := b.Features[mod]
+		vals, err := sequenceValues("magbert", mod, s)
+		if err != nil {
+			return err
+		}
+		rows := make([]float64, b.Size()*L*s.D)
+		for i := 0; i < b.Size(); i++ {
+			// Positions 1 .. counts[i]−2 are the tokens between [CLS] and [SEP].
+			for p := 1; p <= counts[i]-2 && p-1 < s.Lengths[i]; p++ {
+				copy(rows[(i*L+p)*s.D:(i*L+p+1)*s.D], vals[(i*s.T+p-1)*s.D:(i*s.T+p)*s.D])
+			}
+		}
+		name := map[datasets.Modality]string{datasets.Audio: "audio_tokens", datasets.Vision: "vision_tokens"}[mod]
+		n, err := inputNode(g, "magbert", inputName("magbert", name))
+		if err != nil {
+			return err
+		}
+		if n.Shape()[0] != b.Size()*L {
+			return fmt.Errorf("models: magbert: batch has %d samples, the graph was built for %d", b.Size(), n.Shape()[0]/L)
+		}
+		if err := let(g, n, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}

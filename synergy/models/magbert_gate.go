@@ -1,0 +1,219 @@
+package models
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// magEpsilon is the ε of MAG's scaling factor (modeling.py: eps = 1e-6).
+const magEpsilon = 1e-6
+
+// magAlpha returns, per row of t and h (N, H), MAG's scaling factor
+//
+//	α = min(β_shift · ‖t‖₂ / (‖h‖₂ + ε), 1),
+//
+// with ‖h‖ = 0 replaced by 1 as in the original (torch.where(hm_norm == 0,
+// 1, hm_norm)), so that a zero shift gives a finite, zero-gradient α. The
+// result is (N). A custom op because the norm's gradient at 0 and the
+// replacement need explicit handling.
+func magAlpha(t, h *G.Node, beta float64) (*G.Node, error) {
+	if t.Dims() != 2 || !sameDims(t.Shape(), h.Shape()) {
+		return nil, fmt.Errorf("models: MAG α: t %v and h %v must be equal (N, H) matrices", t.Shape(), h.Shape())
+	}
+	return G.ApplyOp(magAlphaOp{beta: beta}, t, h)
+}
+
+func sameDims(a, b tensor.Shape) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// magAlphaRow computes α and the partial derivatives' common factors for
+// one row: alpha, and whether the min is active (α < 1), ‖t‖, ‖h‖ (before
+// the zero replacement) and the denominator ‖h‖' + ε.
+func magAlphaRow(t, h []float64, beta float64) (alpha float64, active bool, nt, nh, den float64) {
+	for _, v := range t {
+		nt += v * v
+	}
+	for _, v := range h {
+		nh += v * v
+	}
+	nt, nh = math.Sqrt(nt), math.Sqrt(nh)
+	hn := nh
+	if hn == 0 {
+		hn = 1
+	}
+	den = hn + magEpsilon
+	thr := nt / den * beta
+	if thr < 1 {
+		return thr, true, nt, nh, den
+	}
+	return 1, false, nt, nh, den
+}
+
+type magAlphaOp struct{ beta float64 }
+
+func magTensorType(dims int) G.TensorType { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
+
+func (op magAlphaOp) Arity() int { return 2 }
+func (op magAlphaOp) Type() hm.Type {
+	return hm.NewFnType(magTensorType(2), magTensorType(2), magTensorType(1))
+}
+func (op magAlphaOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok || len(s) != 2 {
+		return nil, fmt.Errorf("models: %v: input shape %v, want (N, H)", op, in[0])
+	}
+	return tensor.Shape{s[0]}, nil
+}
+
+func (op magAlphaOp) Do(in ...G.Value) (G.Value, error) {
+	rows, err := magRows(op, in[:2])
+	if err != nil {
+		return nil, err
+	}
+	t, h, n, d := rows[0], rows[1], in[0].Shape()[0], in[0].Shape()[1]
+	out := make([]float64, n)
+	for i := range out {
+		out[i], _, _, _, _ = magAlphaRow(t[i*d:(i+1)*d], h[i*d:(i+1)*d], op.beta)
+	}
+	return magDense(in[0].Dtype(), out, n), nil
+}
+
+func (op magAlphaOp) ReturnsPtr() bool      { return false }
+func (op magAlphaOp) CallsExtern() bool     { return false }
+func (op magAlphaOp) OverwritesInput() int  { return -1 }
+func (op magAlphaOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op magAlphaOp) Hashcode() uint32      { return magHash(op) }
+func (op magAlphaOp) String() string        { return fmt.Sprintf("models.MAGAlpha(β=%v)", op.beta) }
+func (op magAlphaOp) DiffWRT(int) []bool    { return []bool{true, true} }
+
+func (op magAlphaOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dt, err := G.ApplyOp(magAlphaGradOp{beta: op.beta, wrt: 0}, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	dh, err := G.ApplyOp(magAlphaGradOp{beta: op.beta, wrt: 1}, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dt, dh}, nil
+}
+
+// magAlphaGradOp(t, h, g) is g_i · ∂α_i/∂t_i (wrt 0) or g_i · ∂α_i/∂h_i
+// (wrt 1): where α < 1,
+//
+//	∂α/∂t = β t / (‖t‖ (‖h‖ + ε)),   ∂α/∂h = −β ‖t‖ h / (‖h‖ (‖h‖ + ε)²),
+//
+// and 0 where α = 1, ‖t‖ = 0 (for t) or ‖h‖ = 0 (for h).
+type magAlphaGradOp struct {
+	beta float64
+	wrt  int
+}
+
+func (op magAlphaGradOp) Arity() int { return 3 }
+func (op magAlphaGradOp) Type() hm.Type {
+	return hm.NewFnType(magTensorType(2), magTensorType(2), magTensorType(1), magTensorType(2))
+}
+func (op magAlphaGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok || len(s) != 2 {
+		return nil, fmt.Errorf("models: %v: input shape %v, want (N, H)", op, in[0])
+	}
+	return s.Clone(), nil
+}
+
+func (op magAlphaGradOp) Do(in ...G.Value) (G.Value, error) {
+	rows, err := magRows(op, in)
+	if err != nil {
+		return nil, err
+	}
+	t, h, g := rows[0], rows[1], rows[2]
+	n, d := in[0].Shape()[0], in[0].Shape()[1]
+	out := make([]float64, n*d)
+	for i := 0; i < n; i++ {
+		ti, hi := t[i*d:(i+1)*d], h[i*d:(i+1)*d]
+		_, active, nt, nh, den := magAlphaRow(ti, hi, op.beta)
+		if !active {
+			continue
+		}
+		o := out[i*d : (i+1)*d]
+		if op.wrt == 0 && nt > 0 {
+			c := g[i] * op.beta / (nt * den)
+			for j, v := range ti {
+				o[j] = c * v
+			}
+		}
+		if op.wrt == 1 && nh > 0 {
+			c := -g[i] * op.beta * nt / (nh * den * den)
+			for j, v := range hi {
+				o[j] = c * v
+			}
+		}
+	}
+	return magDense(in[0].Dtype(), out, n, d), nil
+}
+
+func (op magAlphaGradOp) ReturnsPtr() bool      { return false }
+func (op magAlphaGradOp) CallsExtern() bool     { return false }
+func (op magAlphaGradOp) OverwritesInput() int  { return -1 }
+func (op magAlphaGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op magAlphaGradOp) Hashcode() uint32      { return magHash(op) }
+func (op magAlphaGradOp) String() string {
+	return fmt.Sprintf("models.MAGAlphaGrad(β=%v, wrt=%d)", op.beta, op.wrt)
+}
+func (op magAlphaGradOp) DiffWRT(int) []bool { return []bool{false, false, false} }
+func (op magAlphaGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("models: second derivative of MAG's α is not implemented")
+}
+
+func magHash(s fmt.Stringer) uint32 {
+	h := fnv.New32a()
+	fmt.Fprint(h, s.String())
+	return h.Sum32()
+}
+
+// magRows returns the values of the inputs as float64 slices.
+func magRows(op fmt.Stringer, in []G.Value) ([][]float64, error) {
+	out := make([][]float64, len(in))
+	for k, v := range in {
+		t, ok := v.(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("models: %v: input %d is %T, want *tensor.Dense", op, k, v)
+		}
+		if t.IsView() {
+			t = t.Materialize().(*tensor.Dense)
+		}
+		switch d := t.Data().(type) {
+		case []float64:
+			out[k] = d
+		case []float32:
+			f := make([]float64, len(d))
+			for i, x := range d {
+				f[i] = float64(x)
+			}
+			out[k] = f
+		default:
+			return nil, fmt.Errorf("models: %v: unsupported dtype %v", op, t.Dtype())
+		}
+	}
+	return out, nil
+}
+
+// magDense returns values as a tensor of dtype dt.
+func magDense(dt tensor.Dtype, values []float64, shape ...int) *tensor.Dense {
+	return newDense(dt, values, shape...)
+}

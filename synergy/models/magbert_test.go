@@ -1,0 +1,280 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// tinyBertText is a from-scratch "tiny" encoder over 23 token ids and rows
+// of 6 tokens, for tests.
+func tinyBertText() BertTextConfig {
+	return BertTextConfig{Size: "tiny", VocabSize: 23, TokenLen: 6}
+}
+
+// withTokens adds token-id rows [CLS]=2, word ids, [SEP]=3, 0 padding to b:
+// row i has min(audio length, TokenLen−2) words.
+func withTokens(rng *rand.Rand, b *datasets.Batch, tokenLen, vocab int) *datasets.Batch {
+	b.TokenIDs = make([][]int32, b.Size())
+	for i := range b.TokenIDs {
+		row := make([]int32, tokenLen)
+		n := min(b.Features[datasets.Audio].Lengths[i], tokenLen-2)
+		row[0] = 2
+		for p := 1; p <= n; p++ {
+			row[p] = int32(4 + rng.IntN(vocab-4))
+		}
+		row[n+1] = 3
+		b.TokenIDs[i] = row
+	}
+	return b
+}
+
+func tinyMAGBERT(t testing.TB, dt tensor.Dtype) *MAGBERT {
+	t.Helper()
+	cfg, err := DefaultMAGBERTConfig("mosi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bert = tinyBertText()
+	m, err := NewMAGBERT(cfg, tinyAlignedDims, dt, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestMAGAlphaGradCheck checks the custom α op on rows with α < 1 and with
+// the min at 1.
+func TestMAGAlphaGradCheck(t *testing.T) {
+	ps := nn.NewParamSet(tensor.Float64)
+	rng := rand.New(rand.NewPCG(1, 1))
+	tp := ps.Add("t", []int{4, 3}, nn.Normal(1), rng)
+	hp := ps.Add("h", []int{4, 3}, nn.Normal(1), rng)
+	// Row 2: a long shift, so α = β‖t‖/‖h‖ < 1; row 3: a short one, α = 1.
+	h := hp.Float64s()
+	for j := 0; j < 3; j++ {
+		h[2*3+j] *= 10
+		h[3*3+j] *= 0.01
+	}
+	if err := hp.SetFloat64s(h); err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(tensor.Float64, false)
+	alpha, err := magAlpha(g.Param(tp), g.Param(hp), 0.7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := g.Constant([]float64{0.3, -1.2, 0.8, 2.0}, 4)
+	prod, err := G.HadamardProd(alpha, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := G.Sum(prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := nn.GradCheck(g, cost, []*nn.Param{tp, hp}, nn.GradCheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("MAG α: worst relative error %.2e over %d entries", res.MaxRelErr, res.Checked)
+	if res.MaxRelErr > 1e-7 {
+		t.Errorf("MAG α gradient: %+v", res)
+	}
+	vals := values(alpha)
+	if vals[2] >= 1 || vals[3] != 1 {
+		t.Errorf("α = %v: want row 2 below 1 and row 3 at 1", vals)
+	}
+}
+
+// TestMAGAlphaZeroShift: ‖H‖ = 0 is replaced by 1 (the original's
+// torch.where), giving α = min(β‖t‖/(1+ε), 1) and a zero gradient.
+func TestMAGAlphaZeroShift(t *testing.T) {
+	ps := nn.NewParamSet(tensor.Float64)
+	tp := ps.Add("t", []int{1, 2}, nn.Zeros, nil)
+	hp := ps.Add("h", []int{1, 2}, nn.Zeros, nil)
+	if err := tp.SetFloat64s([]float64{0.3, 0.4}); err != nil { // ‖t‖ = 0.5
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(tensor.Float64, false)
+	alpha, err := magAlpha(g.Param(tp), g.Param(hp), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := G.Sum(alpha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := g.ParamNodes([]*nn.Param{tp, hp})
+	if _, err := G.Grad(cost, nodes...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := values(alpha)[0], 0.5/(1+magEpsilon); math.Abs(got-want) > 1e-15 {
+		t.Errorf("α = %v, want %v", got, want)
+	}
+	grads, err := g.Grads([]*nn.Param{tp, hp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt, dh := grads[0].Data().([]float64), grads[1].Data().([]float64)
+	if dh[0] != 0 || dh[1] != 0 || !allFinite(dt) || math.Abs(dt[0]-0.3/0.5/(1+magEpsilon)) > 1e-12 {
+		t.Errorf("gradients at a zero shift: dt %v, dh %v", dt, dh)
+	}
+}
+
+// TestMAGBERTGradCheck checks every parameter of MAG-BERT (gates, shifts,
+// LayerNorm, BERT, head) with dropout in the graph.
+func TestMAGBERTGradCheck(t *testing.T) {
+	const batch = 2
+	m := tinyMAGBERT(t, tensor.Float64)
+	rng := rand.New(rand.NewPCG(21, 22))
+	b := withTokens(rng, randomBatch(rng, m.dims, batch), m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
+	g := nn.NewGraph(tensor.Float64, true)
+	out, err := m.Build(g, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost := sumAll(t, out)
+	feed := func() error {
+		if err := m.Feed(g, b); err != nil {
+			return err
+		}
+		return g.SampleMasks(rand.New(rand.NewPCG(1, 1)))
+	}
+	res, err := nn.GradCheck(g, cost, m.Params().Params(), nn.GradCheckOptions{MaxPerParam: 3, Feed: feed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("magbert: max rel err %.2e over %d entries (worst %s[%d]: analytic %.6g, numeric %.6g)",
+		res.MaxRelErr, res.Checked, res.Param, res.Index, res.Analytic, res.Numeric)
+	// The 128-wide LayerNorms of the "tiny" encoder make the central
+	// difference noisy at ~1e−9 absolute (relative 1e−6 at the 1e−3 floor);
+	// a wrong gradient is off by O(1).
+	if res.MaxRelErr > 1e-5 {
+		t.Errorf("magbert gradient check: %+v", res)
+	}
+}
+
+// TestMAGBERTFeedAlignsFrames: frame s of audio goes to token s+1 and the
+// [CLS], [SEP] and padding rows are zero.
+func TestMAGBERTFeedAlignsFrames(t *testing.T) {
+	m := tinyMAGBERT(t, tensor.Float64)
+	rng := rand.New(rand.NewPCG(3, 3))
+	b := randomBatch(rng, m.dims, 2)
+	b.Features[datasets.Audio].Lengths = []int{4, 2}
+	b = withTokens(rng, b, m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
+	g := nn.NewGraph(tensor.Float64, false)
+	if _, err := m.Build(g, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Feed(g, b); err != nil {
+		t.Fatal(err)
+	}
+	a := g.Inputs()[inputName("magbert", "audio_tokens")].Value().Data().([]float64)
+	s := b.Features[datasets.Audio]
+	L, D := m.cfg.Bert.TokenLen, s.D
+	// Row 0: 4 words, TokenLen 6 → tokens 1..4 hold frames 0..3.
+	// Row 1: 2 words → tokens 1..2 hold frames 0..1; 0, 3, 4, 5 are zero.
+	for i, words := range []int{4, 2} {
+		for p := 0; p < L; p++ {
+			for d := 0; d < D; d++ {
+				want := 0.0
+				if p >= 1 && p <= words {
+					want = float64(s.At(i, p-1, d))
+				}
+				if got := a[(i*L+p)*D+d]; got != want {
+					t.Fatalf("sample %d token %d dim %d: %v, want %v", i, p, d, got, want)
+				}
+			}
+		}
+	}
+	// Missing token ids and out-of-vocabulary ids are errors.
+	b.TokenIDs = nil
+	if err := m.Feed(g, b); err == nil || !strings.Contains(err.Error(), "TokenIDs") {
+		t.Errorf("no token ids: err = %v", err)
+	}
+	b = withTokens(rng, b, m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
+	b.TokenIDs[1][1] = 23
+	if err := m.Feed(g, b); err == nil || !strings.Contains(err.Error(), "token id 23 (sample 1, position 1)") {
+		t.Errorf("id beyond vocabulary: err = %v", err)
+	}
+}
+
+// TestMAGBERTTrains: a few AdamW steps on one batch lower the L1 loss.
+func TestMAGBERTTrains(t *testing.T) {
+	const batch = 6
+	m := tinyMAGBERT(t, tensor.Float32)
+	rng := rand.New(rand.NewPCG(8, 9))
+	b := withTokens(rng, randomBatch(rng, m.dims, batch), m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
+	losses := trainSteps(t, m, b, 40, 1e-3)
+	t.Logf("magbert L1 loss: %.4f → %.4f", losses[0], losses[len(losses)-1])
+	if !(losses[len(losses)-1] < 0.5*losses[0]) {
+		t.Errorf("loss went from %v to %v", losses[0], losses[len(losses)-1])
+	}
+}
+
+// trainSteps runs steps AdamW steps of the L1 loss (plus Aux if present)
+// on one batch and returns the losses.
+func trainSteps(t *testing.T, m Model, b *datasets.Batch, steps int, lr float64) []float64 {
+	t.Helper()
+	g := nn.NewGraph(m.Params().Dtype(), true)
+	out, err := m.Build(g, b.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, y := l1Loss(t, g, out.Pred)
+	cost := loss
+	if out.Aux != nil {
+		if cost, err = G.Add(loss, out.Aux); err != nil {
+			t.Fatal(err)
+		}
+	}
+	params := m.Params().Params()
+	nodes := g.ParamNodes(params)
+	if _, err := G.Grad(cost, nodes...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	defer vm.Close()
+	opt := nn.NewAdamW(lr)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var losses []float64
+	for s := 0; s < steps; s++ {
+		if err := m.Feed(g, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := letLabels(g, y, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.SampleMasks(rng); err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		losses = append(losses, values(loss)[0])
+		grads, err := g.Grads(params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := opt.Step(params, grads); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.ZeroGrads(params); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+	}
+	return losses
+}
