@@ -73,7 +73,8 @@ func (c EFLSTMConfig) validate() error {
 // Deviation: early fusion has no unimodal representation. The linear
 // embeddings are our minimal extension; they only re-parametrize the first
 // LSTM layer's input weights (W_x of the concatenated input factors through
-// them), and Z_m is their masked time mean,
+// them), and Z_m is their masked time mean (a learned representation the
+// regularizer can shape, unlike the mean of the raw features),
 //
 //	Z_m = (1/len_m) Σ_{t<len_m} e_m,t   (B, E_m).
 //

