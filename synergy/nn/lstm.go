@@ -69,8 +69,11 @@ type LSTMOutput struct {
 // Forward runs the LSTM over x (B, T, in) with mask (B, T): 1 for a valid
 // step, 0 for padding, valid steps first (see LengthMask). A nil mask means
 // every step is valid. Values strictly between 0 and 1 blend the states:
-// h_t = m·h̃_t + (1−m)·h_{t−1}. Gradients flow to x, Wx, Wh and b through
-// all three outputs; the mask gets none.
+// h_t = m·h̃_t + (1−m)·h_{t−1}. Gradients flow to Wx, Wh, Bias and x through
+// all three outputs; the mask gets none. When x is an input node of g (data
+// made by g.Input and fed with G.Let) no gradient is computed for x, which
+// saves one of the five whole-sequence GEMMs of the backward pass; asking
+// G.Grad for the gradient of such an x is then an error.
 //
 // The whole sequence is one gorgonia op with hand-written BPTT (see
 // lstm_op.go), specialized to the shapes of x: call Forward once per graph.
@@ -99,7 +102,7 @@ func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
 	if mask.Dtype() != g.Dtype {
 		return nil, fmt.Errorf("nn: LSTM %q: mask has dtype %v, graph has %v", l.layerName(), mask.Dtype(), g.Dtype)
 	}
-	st := newLSTMOpState(g.Dtype, batch, steps, l.In, l.Hidden)
+	st := newLSTMOpState(g.Dtype, batch, steps, l.In, l.Hidden, !lstmIsGraphInput(g, x))
 	packed, err := G.ApplyOp(&lstmForwardOp{st}, x, mask, g.Param(l.Wx), g.Param(l.Wh), g.Param(l.Bias))
 	if err != nil {
 		return nil, fmt.Errorf("nn: LSTM %q: %w", l.layerName(), err)
@@ -122,6 +125,16 @@ func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
 		}
 	}
 	return &LSTMOutput{Hidden: nodes[0], Cells: nodes[1], Last: nodes[2]}, nil
+}
+
+// lstmIsGraphInput reports whether x is one of g's input nodes (data).
+func lstmIsGraphInput(g *Graph, x *G.Node) bool {
+	for _, n := range g.Inputs() {
+		if n == x {
+			return true
+		}
+	}
+	return false
 }
 
 // LengthMask returns the (B, T) mask, row-major as B·T values, for

@@ -227,9 +227,10 @@ func (k *lstmKernel[T]) forwardSteps(b0, b1 int, wh []T) {
 //	δa_g = δc̃⊙i⊙(1−g²);        δa_f = δc̃⊙c_{t−1}⊙f(1−f)
 //	δc_{t−1} += (1−m)δc_t + δc̃⊙f;  δh_{t−1} += (1−m)δh_t + δa·Whᵀ
 //
-// and after the loop dx = δA·Wxᵀ, dWx = Xᵀ·δA, dWh = H_{prev}ᵀ·δA,
-// db = Σ_rows δA, each one GEMM over all steps. It fills k.grad.
-func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T) {
+// and after the loop dx = δA·Wxᵀ (only if inputGrad; else dx stays 0),
+// dWx = Xᵀ·δA, dWh = H_{prev}ᵀ·δA, db = Σ_rows δA, each one GEMM over all
+// steps. It fills k.grad.
+func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T, inputGrad bool) {
 	B, S, H, In := k.batch, k.steps, k.hidden, k.in
 	G4 := 4 * H
 	bt := B * S
@@ -238,7 +239,9 @@ func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T) {
 	dWx := k.grad[bt*In : bt*In+In*G4]
 	dWh := k.grad[bt*In+In*G4 : bt*In+In*G4+H*G4]
 	db := k.grad[bt*In+In*G4+H*G4:]
-	lstmGemm(blas.NoTrans, blas.Trans, bt, In, G4, 1, k.dPre, G4, wx, G4, 0, dx, In)
+	if inputGrad {
+		lstmGemm(blas.NoTrans, blas.Trans, bt, In, G4, 1, k.dPre, G4, wx, G4, 0, dx, In)
+	}
 	lstmGemm(blas.Trans, blas.NoTrans, In, G4, bt, 1, x, In, k.dPre, G4, 0, dWx, G4)
 	lstmGemm(blas.Trans, blas.NoTrans, H, G4, bt, 1, k.hPrev, H, k.dPre, G4, 0, dWh, G4)
 	for j := range db {

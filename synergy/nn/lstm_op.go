@@ -42,6 +42,7 @@ type lstmOpState struct {
 	id                       uint64
 	dtype                    tensor.Dtype
 	batch, steps, in, hidden int
+	inputGrad                bool // differentiate w.r.t. x
 	k64                      *lstmKernel[float64]
 	k32                      *lstmKernel[float32]
 	outDense                 *tensor.Dense
@@ -49,10 +50,10 @@ type lstmOpState struct {
 	forwarded                bool
 }
 
-func newLSTMOpState(dt tensor.Dtype, batch, steps, in, hidden int) *lstmOpState {
+func newLSTMOpState(dt tensor.Dtype, batch, steps, in, hidden int, inputGrad bool) *lstmOpState {
 	st := &lstmOpState{
 		id: lstmInstanceCounter.Add(1), dtype: dt,
-		batch: batch, steps: steps, in: in, hidden: hidden,
+		batch: batch, steps: steps, in: in, hidden: hidden, inputGrad: inputGrad,
 	}
 	if dt == tensor.Float64 {
 		st.k64 = newLSTMKernel[float64](batch, steps, in, hidden)
@@ -169,8 +170,11 @@ func (op *lstmForwardOp) WriteHash(h hash.Hash) {
 func (op *lstmForwardOp) Hashcode() uint32 { return lstmHashcode(op.WriteHash) }
 func (op *lstmForwardOp) String() string   { return fmt.Sprintf("LSTM#%d", op.st.id) }
 
-// DiffWRT: differentiable w.r.t. x, wx, wh, b; not w.r.t. the mask.
-func (op *lstmForwardOp) DiffWRT(int) []bool { return []bool{true, false, true, true, true} }
+// DiffWRT: differentiable w.r.t. wx, wh, b, and x unless x is data; not
+// w.r.t. the mask.
+func (op *lstmForwardOp) DiffWRT(int) []bool {
+	return []bool{op.st.inputGrad, false, true, true, true}
+}
 
 func (op *lstmForwardOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != 5 {
@@ -184,6 +188,10 @@ func (op *lstmForwardOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes,
 	out := make(G.Nodes, 5)
 	off := 0
 	for _, i := range []int{0, 2, 3, 4} {
+		if i == 0 && !op.st.inputGrad {
+			off += shapes[i].TotalSize()
+			continue
+		}
 		pick := &lstmPickOp{st: op.st, what: "d" + lstmInputNames[i], offset: off, shape: shapes[i], total: op.st.gradLen()}
 		if out[i], err = G.ApplyOp(pick, packed); err != nil {
 			return nil, fmt.Errorf("nn: LSTM#%d gradient of %s: %w", op.st.id, lstmInputNames[i], err)
@@ -233,9 +241,9 @@ func (op *lstmBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	data[4] = d
 	if st.k64 != nil {
-		st.k64.backward(data[0].([]float64), data[2].([]float64), data[3].([]float64), data[4].([]float64))
+		st.k64.backward(data[0].([]float64), data[2].([]float64), data[3].([]float64), data[4].([]float64), st.inputGrad)
 	} else {
-		st.k32.backward(data[0].([]float32), data[2].([]float32), data[3].([]float32), data[4].([]float32))
+		st.k32.backward(data[0].([]float32), data[2].([]float32), data[3].([]float32), data[4].([]float32), st.inputGrad)
 	}
 	return st.gradDense, nil
 }

@@ -297,7 +297,7 @@ func TestLSTMRepeatedRunsAreIdentical(t *testing.T) {
 		t.Fatal("no LSTM op in the graph")
 	}
 	x, wx, wh := params[3].Value.Data().([]float64), params[0].Value.Data().([]float64), params[1].Value.Data().([]float64)
-	st.k64.backward(x, wx, wh, make([]float64, st.outLen()))
+	st.k64.backward(x, wx, wh, make([]float64, st.outLen()), true)
 	for i, v := range st.k64.grad {
 		if v != 0 {
 			t.Fatalf("zero output gradient gave input gradient %g at %d", v, i)
@@ -314,8 +314,12 @@ func TestLSTMFloat32GradientsMatchFloat64(t *testing.T) {
 		ps := NewParamSet(dt)
 		l := NewLSTM(ps, "enc", In, H, rng)
 		c := newLSTMTestCase(rng, B, T, In, H, lengths)
+		xp := ps.Add("x", []int{B, T, In}, Zeros, nil) // x as a parameter: it gets a gradient
+		if err := xp.SetFloat64s(c.x); err != nil {
+			t.Fatal(err)
+		}
 		g := NewGraph(dt, true)
-		x := g.Input("x", B, T, In)
+		x := g.Param(xp)
 		out, err := l.Forward(g, x, g.Constant(c.mask, B, T))
 		if err != nil {
 			t.Fatal(err)
@@ -327,9 +331,6 @@ func TestLSTMFloat32GradientsMatchFloat64(t *testing.T) {
 			t.Fatal(err)
 		}
 		vm := G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
-		if err := G.Let(x, lstmTestDense(dt, c.x, B, T, In)); err != nil {
-			t.Fatal(err)
-		}
 		if err := vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
@@ -346,6 +347,68 @@ func TestLSTMFloat32GradientsMatchFloat64(t *testing.T) {
 	for i := range grads[tensor.Float64] {
 		if d := lstmTestMaxDiff(grads[tensor.Float64][i], grads[tensor.Float32][i]); d > 1e-5 {
 			t.Errorf("gradient %d: float32 differs from float64 by %g", i, d)
+		}
+	}
+}
+
+// For x fed as data (an input node of the graph) the op computes no dx:
+// the parameter gradients are the same as when x is the output of an op
+// (x + 0), and asking for the gradient of the data x is an error.
+func TestLSTMNoGradientForDataInput(t *testing.T) {
+	const B, T, In, H = 3, 4, 3, 2
+	rng := rand.New(rand.NewPCG(23, 24))
+	ps := NewParamSet(tensor.Float64)
+	l := NewLSTM(ps, "enc", In, H, rng)
+	c := newLSTMTestCase(rng, B, T, In, H, []int{4, 2, 1})
+	var grads [2][][]float64
+	for variant := 0; variant < 2; variant++ {
+		g := NewGraph(tensor.Float64, true)
+		data := g.Input("x", B, T, In)
+		x := data
+		if variant == 1 {
+			x = G.Must(G.Add(data, g.Constant(make([]float64, B*T*In), B, T, In)))
+		}
+		out, err := l.Forward(g, x, g.Constant(c.mask, B, T))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost := G.Must(G.Sum(G.Must(G.Square(out.Hidden))))
+		if variant == 0 {
+			if _, err := G.Grad(cost, append(g.ParamNodes(l.Params()), data)...); err == nil {
+				t.Fatal("G.Grad w.r.t. a data input of the LSTM succeeded")
+			}
+			// A fresh graph: the failed G.Grad may have left nodes behind.
+			g = NewGraph(tensor.Float64, true)
+			data = g.Input("x", B, T, In)
+			x = data
+			if out, err = l.Forward(g, x, g.Constant(c.mask, B, T)); err != nil {
+				t.Fatal(err)
+			}
+			cost = G.Must(G.Sum(G.Must(G.Square(out.Hidden))))
+		}
+		nodes := g.ParamNodes(l.Params())
+		if _, err := G.Grad(cost, nodes...); err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+		if err := G.Let(data, lstmTestDense(tensor.Float64, c.x, B, T, In)); err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nodes {
+			gv, err := n.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			grads[variant] = append(grads[variant], append([]float64(nil), gv.Data().([]float64)...))
+		}
+		vm.Close()
+	}
+	for i := range grads[0] {
+		if !checkpointSameBits(grads[0][i], grads[1][i]) {
+			t.Fatalf("parameter %d: gradient differs between data x and computed x by %g", i, lstmTestMaxDiff(grads[0][i], grads[1][i]))
 		}
 	}
 }
@@ -478,13 +541,13 @@ func TestLSTMForwardErrors(t *testing.T) {
 	}
 	// Values of the wrong shape reaching the op at run time are an error,
 	// not a panic; so is a backward pass without its forward pass.
-	op := &lstmForwardOp{newLSTMOpState(tensor.Float64, 2, 3, 3, 2)}
+	op := &lstmForwardOp{newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true)}
 	bad := tensor.New(tensor.WithShape(2, 4, 3), tensor.WithBacking(make([]float64, 24)))
 	ok := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(make([]float64, 6)))
 	if _, err := op.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.Bias.Value); err == nil || !strings.Contains(err.Error(), "input x has shape (2, 4, 3), want (2, 3, 3)") {
 		t.Fatalf("Do with a wrong x: err = %v", err)
 	}
-	back := &lstmBackwardOp{newLSTMOpState(tensor.Float64, 2, 3, 3, 2)}
+	back := &lstmBackwardOp{newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true)}
 	if _, err := back.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.Bias.Value); err == nil || !strings.Contains(err.Error(), "before its forward") {
 		t.Fatalf("backward before forward: err = %v", err)
 	}
@@ -758,12 +821,12 @@ func TestLSTMKernelDoesNotAllocate(t *testing.T) {
 			k := newLSTMKernel[float64](B, T, In, H)
 			x, wx, wh, b := lstmTestRandom(rng, B*T*In, 1), lstmTestRandom(rng, In*4*H, 1), lstmTestRandom(rng, H*4*H, 1), lstmTestRandom(rng, 4*H, 1)
 			mask, dOut := LengthMask([]int{6, 3, 1, 0}, T), lstmTestRandom(rng, len(k.out), 1)
-			allocs = testing.AllocsPerRun(20, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut) })
+			allocs = testing.AllocsPerRun(20, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut, true) })
 		} else {
 			k := newLSTMKernel[float32](B, T, In, H)
 			f := func(n int) []float32 { return make([]float32, n) }
 			x, wx, wh, b, mask, dOut := f(B*T*In), f(In*4*H), f(H*4*H), f(4*H), f(B*T), f(len(k.out))
-			allocs = testing.AllocsPerRun(20, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut) })
+			allocs = testing.AllocsPerRun(20, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut, true) })
 		}
 		if allocs != 0 {
 			t.Errorf("%s: %v allocations per forward+backward, want 0", dt, allocs)
@@ -776,7 +839,7 @@ func TestLSTMKernelDoesNotAllocate(t *testing.T) {
 		k := newLSTMKernel[float32](2, steps, 5, 64)
 		f := func(n int) []float32 { return make([]float32, n) }
 		x, wx, wh, b, mask, dOut := f(2*steps*5), f(5*256), f(64*256), f(256), f(2*steps), f(len(k.out))
-		return testing.AllocsPerRun(10, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut) })
+		return testing.AllocsPerRun(10, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut, true) })
 	}
 	short, long := perRun(4), perRun(30) // B·T ≤ 64: the same GEMM blocking for both
 	if long > short+3 {
@@ -801,7 +864,7 @@ func TestLSTMShardingIsExact(t *testing.T) {
 		k.shards = shards
 		dOut := lstmTestRandom(rand.New(rand.NewPCG(97, 98)), len(k.out), 1)
 		k.forward(x, mask, wx, wh, b)
-		k.backward(x, wx, wh, dOut)
+		k.backward(x, wx, wh, dOut, true)
 		outs = append(outs, append([]float64(nil), k.out...))
 		grads = append(grads, append([]float64(nil), k.grad...))
 	}
@@ -917,6 +980,6 @@ func BenchmarkLSTMKernel(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		k.forward(x, mask, wx, wh, bias)
-		k.backward(x, wx, wh, dOut)
+		k.backward(x, wx, wh, dOut, true)
 	}
 }
