@@ -308,3 +308,30 @@ func ExampleDecodeFile() {
 	// [2 3 4] <f4 24
 	// ["id1" "id22" "i" "a" "bb" "ccc"]
 }
+
+func TestScanEventsGlobalsAndContainers(t *testing.T) {
+	var globals []string
+	dicts := 0
+	err := ScanEvents("testdata/arrays_p2.pkl", 32, func(ev Event) bool {
+		switch ev.Op {
+		case 'c':
+			globals = append(globals, ev.Str)
+		case '}':
+			dicts++
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(globals, ",")
+	for _, g := range []string{"numpy.core.multiarray _reconstruct", "numpy ndarray", "numpy dtype", "_codecs encode", "collections OrderedDict"} {
+		if !strings.Contains(joined, g) {
+			t.Errorf("globals %q lack %q", joined, g)
+		}
+	}
+	// The root dict, containers and int_keys.
+	if dicts != 3 {
+		t.Errorf("%d EMPTY_DICT opcodes, want 3", dicts)
+	}
+}

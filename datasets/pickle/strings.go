@@ -6,7 +6,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
+
+// Event is one opcode of a pickle stream as ScanEvents reports it.
+type Event struct {
+	// Op is the opcode byte, e.g. '}' EMPTY_DICT, ']' EMPTY_LIST, 'c'
+	// GLOBAL, 0x8c SHORT_BINUNICODE.
+	Op byte
+	// Str holds a str or bytes constant of at most maxLen bytes, or
+	// "module name" for GLOBAL; it is empty otherwise.
+	Str string
+	// IsString reports whether Str is a str or bytes constant.
+	IsString bool
+}
 
 // ScanStrings calls fn, in stream order, with every str or bytes constant
 // of at most maxLen bytes in the pickle file at path, without decoding
@@ -15,6 +28,17 @@ import (
 // when fn returns false. Format sniffers use it to find the keys of a
 // multi-gigabyte pickle cheaply.
 func ScanStrings(path string, maxLen int, fn func(s string) bool) error {
+	return ScanEvents(path, maxLen, func(ev Event) bool {
+		if ev.IsString {
+			return fn(ev.Str)
+		}
+		return true
+	})
+}
+
+// ScanEvents is ScanStrings reporting every opcode: fn sees each opcode in
+// stream order, with the short string constants and GLOBAL names filled in.
+func ScanEvents(path string, maxLen int, fn func(ev Event) bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -37,31 +61,44 @@ func ScanStrings(path string, maxLen int, fn func(s string) bool) error {
 		r.Reset(f)
 		return nil
 	}
-	str := func(n uint64) error {
+	str := func(op byte, n uint64) error {
 		if n > uint64(maxLen) {
-			return skip(n)
+			if err := skip(n); err != nil {
+				return err
+			}
+			if !fn(Event{Op: op}) {
+				return errStop
+			}
+			return nil
 		}
 		b := make([]byte, n)
 		if _, err := io.ReadFull(r, b); err != nil {
 			return err
 		}
-		if !fn(string(b)) {
+		if !fn(Event{Op: op, Str: string(b), IsString: true}) {
 			return errStop
 		}
 		return nil
 	}
-	err = scanOps(r, func(op byte, arg []byte) error {
+	err = scanOps(r, func(op byte, arg []byte, line string) error {
 		switch op {
 		case 'U', 'C', 0x8c:
-			return str(uint64(arg[0]))
+			return str(op, uint64(arg[0]))
 		case 'T', 'X', 'B':
-			return str(uint64(binary.LittleEndian.Uint32(arg)))
+			return str(op, uint64(binary.LittleEndian.Uint32(arg)))
 		case 0x8d, 0x8e, 0x96:
-			return str(binary.LittleEndian.Uint64(arg))
+			return str(op, binary.LittleEndian.Uint64(arg))
 		case 0x8a:
-			return skip(uint64(arg[0]))
+			if err := skip(uint64(arg[0])); err != nil {
+				return err
+			}
 		case 0x8b:
-			return skip(uint64(binary.LittleEndian.Uint32(arg)))
+			if err := skip(uint64(binary.LittleEndian.Uint32(arg))); err != nil {
+				return err
+			}
+		}
+		if !fn(Event{Op: op, Str: line}) {
+			return errStop
 		}
 		return nil
 	})
@@ -74,9 +111,10 @@ func ScanStrings(path string, maxLen int, fn func(s string) bool) error {
 var errStop = fmt.Errorf("stop")
 
 // scanOps walks the opcodes of one pickle, reading each opcode's fixed
-// argument (line arguments are consumed) and handing counted arguments'
-// length prefix to visit, which must consume the counted bytes itself.
-func scanOps(r *bufio.Reader, visit func(op byte, arg []byte) error) error {
+// argument and handing counted arguments' length prefix to visit, which
+// must consume the counted bytes itself. Line arguments are consumed; a
+// GLOBAL's two lines reach visit as "module name".
+func scanOps(r *bufio.Reader, visit func(op byte, arg []byte, line string) error) error {
 	for {
 		op, err := r.ReadByte()
 		if err != nil {
@@ -104,16 +142,21 @@ func scanOps(r *bufio.Reader, visit func(op byte, arg []byte) error) error {
 		default:
 			return fmt.Errorf("unknown opcode 0x%02x", op)
 		}
+		var text []string
 		for ; lines > 0; lines-- {
-			if _, err := r.ReadSlice('\n'); err != nil {
+			l, err := r.ReadSlice('\n')
+			if err != nil {
 				return fmt.Errorf("truncated pickle (unterminated line)")
+			}
+			if op == 'c' && len(l) <= 256 {
+				text = append(text, string(l[:len(l)-1]))
 			}
 		}
 		var arg [8]byte
 		if _, err := io.ReadFull(r, arg[:n]); err != nil {
 			return fmt.Errorf("truncated pickle")
 		}
-		if err := visit(op, arg[:n]); err != nil {
+		if err := visit(op, arg[:n], strings.Join(text, " ")); err != nil {
 			return err
 		}
 	}

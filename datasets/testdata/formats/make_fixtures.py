@@ -201,8 +201,12 @@ def write_mult():
 
 # ----------------------------------------------------------------- MAG-BERT
 
-def write_magbert():
+def write_magbert(filename="magbert_p4.pkl", protocol=4, list_words=False):
+    """list_words writes the words as Python lists of str (including the
+    words "labels" and "dev", which must not confuse format sniffing)."""
     lex = ["the", "movie", "was", "great", "not", "bad", "i", "think", "so", "very"]
+    if list_words:
+        lex = ["labels", "dev", "raw_text", "the", "movie", "was", "great", "not", "bad", "i"]
     data, exp = {}, {}
     all_n = []
     items_by_split = {}
@@ -212,7 +216,9 @@ def write_magbert():
             nw = int(rng.integers(2, 8))
             if name == "train" and i == 2:
                 nw = 57  # longer than the 50-step cap
-            words = np.array([lex[j % len(lex)] for j in rng.integers(0, 10, size=nw)], dtype="<U5")
+            words = np.array([lex[j % len(lex)] for j in rng.integers(0, 10, size=nw)], dtype="<U8")
+            if list_words:
+                words = [str(w) for w in words]
             visual = rng.standard_normal((nw, 7))
             acoustic = rng.standard_normal((nw, 9))
             if i == 0:
@@ -236,9 +242,9 @@ def write_magbert():
         exp[name] = {"n": n, "ids": [it[2] for it in items], "labels": [float(it[1][0, 0]) for it in items],
                      "raw_text": [" ".join(it[0][0]) for it in items],
                      "modalities": {"audio": seq_expect(aco, ls), "vision": seq_expect(vis, ls)}}
-    with open(os.path.join(HERE, "magbert_p4.pkl"), "wb") as f:
-        pickle.dump(data, f, protocol=4)
-    return {"magbert_p4.pkl": {"format": "magbert-pickle", "task": "regression", "splits": exp}}
+    with open(os.path.join(HERE, filename), "wb") as f:
+        pickle.dump(data, f, protocol=protocol)
+    return {filename: {"format": "magbert-pickle", "task": "regression", "splits": exp}}
 
 
 # ----------------------------------------------------------------- UR-FUNNY
@@ -493,6 +499,7 @@ def main():
     expected.update(write_urfunny(2))
     expected.update(write_cmu_sdk())
     errors = write_errors()
+    expected.update(write_magbert("magbert_listwords_p2.pkl", 2, list_words=True))
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         json.dump({"datasets": expected, "errors": errors}, f, indent=1, sort_keys=True)
 
