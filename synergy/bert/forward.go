@@ -185,30 +185,61 @@ func residualNorm(g *nn.Graph, ln *nn.LayerNorm, y, x *G.Node, p float64) (*G.No
 	return ln.Forward(g, y)
 }
 
-// selfAttention returns the concatenated heads (B·L, H) of
-//
-//	head_h = Dropout(softmax(Q_h K_hᵀ/√d_h + m)) V_h
-//
-// with Q = xW_q + b_q etc. split into heads of d_h columns, and m the
-// additive padding mask broadcast over queries.
+// selfAttention returns MultiHeadAttention of the layer's query, key and
+// value projections of x (B·L, H).
 func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask *G.Node, B, L int) (*G.Node, error) {
-	H, nh, dh := cfg.HiddenSize, cfg.NumAttentionHeads, cfg.HeadSize()
 	proj := make([]*G.Node, 3)
 	for i, lin := range []*nn.Linear{l.Query, l.Key, l.Value} {
 		y, err := lin.Forward(g, x)
 		if err != nil {
 			return nil, err
 		}
-		if proj[i], err = G.Reshape(y, tensor.Shape{B, L, H}); err != nil {
+		proj[i] = y
+	}
+	return MultiHeadAttention(g, proj[0], proj[1], proj[2], scoreMask, B, L, cfg.NumAttentionHeads, cfg.AttentionProbsDropoutProb)
+}
+
+// MultiHeadAttention returns the concatenated heads (B·L, H) of scaled
+// dot-product self-attention over sequences of length L,
+//
+//	head_h = Dropout(softmax(Q_h K_hᵀ/√d_h + m)) V_h,
+//
+// for projected queries, keys and values q, k, v (B·L, H) split into
+// heads column blocks of d_h = H/heads (head h holds columns
+// [h·d_h, (h+1)·d_h), as Hugging Face's and PyTorch's attention do), and m
+// an optional additive mask (B, L) over keys broadcast over queries (nil:
+// none). The output projection is left to the caller. It returns an error
+// if the shapes disagree or H is not a multiple of heads.
+func MultiHeadAttention(g *nn.Graph, q, k, v, scoreMask *G.Node, B, L, heads int, dropout float64) (*G.Node, error) {
+	if g == nil || q == nil || k == nil || v == nil {
+		return nil, fmt.Errorf("bert: MultiHeadAttention: nil graph or input")
+	}
+	H := q.Shape()[len(q.Shape())-1]
+	for _, n := range []*G.Node{q, k, v} {
+		if !sameShape(n.Shape(), tensor.Shape{B * L, H}) {
+			return nil, fmt.Errorf("bert: MultiHeadAttention: input %v, want (%d, %d)", n.Shape(), B*L, H)
+		}
+	}
+	if heads <= 0 || H%heads != 0 {
+		return nil, fmt.Errorf("bert: MultiHeadAttention: width %d is not a multiple of %d heads", H, heads)
+	}
+	if scoreMask != nil && !sameShape(scoreMask.Shape(), tensor.Shape{B, L}) {
+		return nil, fmt.Errorf("bert: MultiHeadAttention: mask %v, want (%d, %d)", scoreMask.Shape(), B, L)
+	}
+	dh := H / heads
+	proj := make([]*G.Node, 3)
+	for i, x := range []*G.Node{q, k, v} {
+		var err error
+		if proj[i], err = G.Reshape(x, tensor.Shape{B, L, H}); err != nil {
 			return nil, err
 		}
 	}
 	scale := g.Scalar(1 / math.Sqrt(float64(dh)))
-	heads := make([]*G.Node, nh)
-	for h := 0; h < nh; h++ {
+	out := make([]*G.Node, heads)
+	for h := 0; h < heads; h++ {
 		var qkv [3]*G.Node
 		for i, p := range proj {
-			if nh == 1 {
+			if heads == 1 {
 				qkv[i] = p
 				continue
 			}
@@ -239,17 +270,17 @@ func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask *G.Node, B, 
 		if err != nil {
 			return nil, err
 		}
-		if probs, err = g.Dropout(probs, cfg.AttentionProbsDropoutProb); err != nil {
+		if probs, err = g.Dropout(probs, dropout); err != nil {
 			return nil, err
 		}
-		if heads[h], err = G.BatchedMatMul(probs, qkv[2]); err != nil {
+		if out[h], err = G.BatchedMatMul(probs, qkv[2]); err != nil {
 			return nil, err
 		}
 	}
-	ctx := heads[0]
-	if nh > 1 {
+	ctx := out[0]
+	if heads > 1 {
 		var err error
-		if ctx, err = G.Concat(2, heads...); err != nil {
+		if ctx, err = G.Concat(2, out...); err != nil {
 			return nil, err
 		}
 	}
