@@ -1,6 +1,7 @@
 package csd
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
@@ -159,4 +160,31 @@ func FuzzOpen(f *testing.F) {
 		}
 		_, _ = Open(p)
 	})
+}
+
+// A corrupt local-heap size would make scigolib/hdf5 allocate terabytes and
+// abort the program; Open must refuse the file instead.
+func TestOpenRefusesCorruptHeapSize(t *testing.T) {
+	b, err := os.ReadFile("testdata/covarep_f32.csd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("HEAP\x00\x00\x00\x00"))
+	if i < 0 {
+		t.Fatal("fixture has no local heap")
+	}
+	bad := append([]byte(nil), b...)
+	copy(bad[i+8:], []byte{0, 0, 0, 0, 0, 0x4b, 0, 0}) // 82 TB
+	p := filepath.Join(t.TempDir(), "corrupt.csd")
+	if err := os.WriteFile(p, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(p); err == nil || !strings.Contains(err.Error(), "corrupt HDF5 file: local heap") {
+		t.Errorf("Open(corrupt heap size) = %v", err)
+	}
+	// The signature bytes alone (as feature data may contain them) are not
+	// a heap header.
+	if err := checkSignature([]byte("HEAP\x01\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff"), 0, "HEAP", 0, 8, 100, "x"); err != nil {
+		t.Errorf("data bytes taken for a heap header: %v", err)
+	}
 }

@@ -12,9 +12,10 @@ import (
 // allocates a local heap's data segment ("HEAP") and a global heap
 // collection ("GCOL") with the size written in the file, before reading,
 // so one corrupt size field can make the Go runtime abort with an
-// unrecoverable out-of-memory error. Every block that carries one of those
-// signatures is found by a streaming scan, and its size field must not
-// exceed the file size. Superblock versions 0 and 1 (what h5py and the CMU
+// unrecoverable out-of-memory error. Every block header carrying one of
+// those signatures is found by a streaming scan, and its size field must
+// not exceed the file size. (A corrupt file could still point scigolib at
+// bytes that merely start with a signature; that residual risk is accepted.) Superblock versions 0 and 1 (what h5py and the CMU
 // SDK write) give the field widths; other versions use 8-byte fields.
 func checkHeapSizes(path string) error {
 	f, err := os.Open(path)
@@ -41,10 +42,10 @@ func checkHeapSizes(path string) error {
 		if first && len(chunk) >= 15 && string(chunk[:8]) == "\x89HDF\r\n\x1a\n" && chunk[8] <= 1 {
 			offsetSize, lengthSize = int(chunk[13]), int(chunk[14])
 		}
-		if err := checkSignature(chunk, base, "HEAP", lengthSize, size, "local heap data segment"); err != nil {
+		if err := checkSignature(chunk, base, "HEAP", 0, lengthSize, size, "local heap data segment"); err != nil {
 			return err
 		}
-		if err := checkSignature(chunk, base, "GCOL", offsetSize, size, "global heap collection"); err != nil {
+		if err := checkSignature(chunk, base, "GCOL", 1, offsetSize, size, "global heap collection"); err != nil {
 			return err
 		}
 		if m < block {
@@ -58,16 +59,23 @@ func checkHeapSizes(path string) error {
 	}
 }
 
-// checkSignature finds every occurrence of sig in chunk (which starts at
-// file offset base) and checks the size field 8 bytes after it.
-func checkSignature(chunk []byte, base uint64, sig string, width int, fileSize uint64, what string) error {
+// checkSignature finds every block header in chunk (which starts at file
+// offset base): the 4-byte signature, the version byte and three zero
+// reserved bytes, and checks the size field that follows. Requiring the
+// version and reserved bytes keeps feature data that happen to contain the
+// signature bytes (about once per 4 GB of random data) from being mistaken
+// for a block.
+func checkSignature(chunk []byte, base uint64, sig string, version byte, width int, fileSize uint64, what string) error {
 	for i := 0; ; i++ {
 		j := bytes.Index(chunk[i:], []byte(sig))
 		if j < 0 {
 			return nil
 		}
 		i += j
-		b := chunk[min(i+8, len(chunk)):]
+		if i+8 > len(chunk) || chunk[i+4] != version || chunk[i+5] != 0 || chunk[i+6] != 0 || chunk[i+7] != 0 {
+			continue
+		}
+		b := chunk[i+8:]
 		var v uint64
 		switch {
 		case width == 2 && len(b) >= 2:
