@@ -93,8 +93,9 @@ func (m *movingCovariance) update(x mat.Matrix) error {
 	return nil
 }
 
-// precision returns (S + c·I)⁻¹ with c = diagLoad·tr(S)/p + 1e-8, or a zero
-// matrix before the first update (so that L_κ is 0 on the first step).
+// precision returns (S + c·I)⁻¹ with c = diagLoad·tr(S)/p + 1e-8 for the
+// current state (the value L_κ used on the last batch folded in), or a zero
+// matrix before the first update.
 func (m *movingCovariance) precision() (*mat.Dense, error) {
 	p := mat.NewDense(m.dim, m.dim, nil)
 	if m.updates == 0 {
@@ -115,4 +116,12 @@ func (m *movingCovariance) precision() (*mat.Dense, error) {
 	}
 	p.Copy(loaded)
 	return p, nil
+}
+
+// clone returns an independent copy.
+func (m *movingCovariance) clone() *movingCovariance {
+	c := *m
+	c.s = mat.NewSymDense(m.dim, nil)
+	c.s.CopySym(m.s)
+	return &c
 }

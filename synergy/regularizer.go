@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gonum.org/v1/gonum/mat"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -164,7 +166,8 @@ type Attachment struct {
 	unimodal []*G.Node
 	fused    *G.Node
 
-	precision []*G.Node   // per kurtosis target, (p×p) input
+	covPrev   []*G.Node   // per kurtosis target, (p×p) input: S_{t−1}
+	covAlpha  []*G.Node   // per kurtosis target, scalar input: α (0 before the first update)
 	kernelInv [][]*G.Node // per modality, per bandwidth: scalar input 1/(2σ²)
 	flowOut   [][2]*G.Node
 	perms     []*G.Node // I_Was permutation matrices
@@ -374,9 +377,14 @@ func donskerVaradhanNode(g *nn.Graph, critic *nn.MLP, x, y *G.Node, B int) (*G.N
 	return G.Sub(G.Must(G.Mean(tx)), lme)
 }
 
-// attachKurtosis builds L_κ = Σ_targets (1/B) Σ_j (d_jᵀ P d_j)² [/ p(p+2)],
-// with d_j = y_j − ȳ (clipped when ClipInKurtosis) and P the precision input
-// fed from the moving covariance.
+// attachKurtosis builds L_κ = Σ_targets (1/B) Σ_j (d_jᵀ (S_t + cI)⁻¹ d_j)²
+// [/ p(p+2)] following appendix D: the moving covariance is first updated
+// with the current batch, S_t = α·S_{t−1} + (1−α)·Ŝ, Ŝ = (1/B) Σ_j d̃_j d̃_jᵀ
+// with d̃_j the centered rows clipped to norm ≤ ClipFactor·rms, then loaded
+// with c = DiagLoad·tr(S_t)/p + 1e-8 and inverted inside the graph
+// (nn.InverseSPD), so the gradient flows through the current batch's share
+// of S_t as it would in the paper's autograd implementation; S_{t−1} is a
+// constant input. d_j is the centered row (clipped too when ClipInKurtosis).
 func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 	for ti, t := range r.targets {
 		z := a.fused
@@ -384,9 +392,11 @@ func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 			z = a.unimodal[t]
 		}
 		p := z.Shape()[1]
-		prec := g.Input(fmt.Sprintf("creg.precision%d", ti), p, p)
-		a.precision = append(a.precision, prec)
-		k, err := kurtosisNode(g, z, prec, r.cfg.ClipInKurtosis, r.cfg.ClipFactor)
+		prev := g.Input(fmt.Sprintf("creg.cov%d.prev", ti), p, p)
+		alpha := g.Input(fmt.Sprintf("creg.cov%d.alpha", ti))
+		a.covPrev = append(a.covPrev, prev)
+		a.covAlpha = append(a.covAlpha, alpha)
+		k, err := kurtosisNode(g, z, prev, alpha, r.cfg)
 		if err != nil {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
@@ -399,26 +409,51 @@ func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 	return nil
 }
 
-// kurtosisNode is (1/B) Σ_j (d_jᵀ P d_j)² with d_j the batch-centered rows
-// of z, optionally clipped to norm ≤ clipFactor·rms (rms the root-mean-square
-// norm of the centered rows). The clip scale is min(1, thr/‖d‖) written as
-// 2/(1 + r + |1 − r|), r = ‖d‖/thr, which gorgonia can differentiate.
-func kurtosisNode(g *nn.Graph, z, prec *G.Node, clip bool, clipFactor float64) (*G.Node, error) {
+// clipRows scales each row of the centered matrix d to norm at most
+// factor·rms (rms the root-mean-square row norm). The scale is
+// min(1, thr/‖d_j‖) written as 2/(1 + r + |1 − r|), r = ‖d_j‖/thr, which
+// gorgonia can differentiate.
+func clipRows(g *nn.Graph, d *G.Node, factor float64) *G.Node {
+	B := d.Shape()[0]
+	sq := G.Must(G.Sum(G.Must(G.Square(d)), 1))
+	norms := G.Must(G.Sqrt(G.Must(G.Add(sq, g.Scalar(1e-12)))))
+	rms := G.Must(G.Sqrt(G.Must(G.Add(G.Must(G.Mean(sq)), g.Scalar(1e-12)))))
+	thr := G.Must(G.Mul(rms, g.Scalar(factor)))
+	ratio := G.Must(G.Div(norms, thr))
+	one := g.Scalar(1)
+	den := G.Must(G.Add(G.Must(G.Add(one, ratio)), G.Must(G.Abs(G.Must(G.Sub(one, ratio))))))
+	scale := G.Must(G.Div(g.Scalar(2), den))
+	return G.Must(G.BroadcastHadamardProd(d, G.Must(G.Reshape(scale, tensor.Shape{B, 1})), nil, []byte{1}))
+}
+
+// kurtosisNode is (1/B) Σ_j (d_jᵀ (S_t + cI)⁻¹ d_j)², see attachKurtosis.
+func kurtosisNode(g *nn.Graph, z, prev, alpha *G.Node, cfg Config) (*G.Node, error) {
 	B, p := z.Shape()[0], z.Shape()[1]
 	mean := G.Must(G.Reshape(G.Must(G.Mean(z, 0)), tensor.Shape{1, p}))
 	d := G.Must(G.BroadcastSub(z, mean, nil, []byte{0}))
-	if clip && clipFactor > 0 {
-		sq := G.Must(G.Sum(G.Must(G.Square(d)), 1))
-		norms := G.Must(G.Sqrt(G.Must(G.Add(sq, g.Scalar(1e-12)))))
-		rms := G.Must(G.Sqrt(G.Must(G.Add(G.Must(G.Mean(sq)), g.Scalar(1e-12)))))
-		thr := G.Must(G.Mul(rms, g.Scalar(clipFactor)))
-		ratio := G.Must(G.Div(norms, thr))
-		one := g.Scalar(1)
-		den := G.Must(G.Add(G.Must(G.Add(one, ratio)), G.Must(G.Abs(G.Must(G.Sub(one, ratio))))))
-		scale := G.Must(G.Div(g.Scalar(2), den))
-		d = G.Must(G.BroadcastHadamardProd(d, G.Must(G.Reshape(scale, tensor.Shape{B, 1})), nil, []byte{1}))
+	dc := d
+	if cfg.ClipFactor > 0 {
+		dc = clipRows(g, d, cfg.ClipFactor)
 	}
-	m := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Mul(d, prec)), d)), 1))
+	batchCov := G.Must(G.Mul(G.Must(G.Mul(G.Must(G.Transpose(dc)), dc)), g.Scalar(1/float64(B))))
+	oneMinus := G.Must(G.Sub(g.Scalar(1), alpha))
+	cov := G.Must(G.Add(G.Must(G.Mul(prev, alpha)), G.Must(G.Mul(batchCov, oneMinus))))
+	eye := make([]float64, p*p)
+	for i := 0; i < p; i++ {
+		eye[i*p+i] = 1
+	}
+	identity := g.Constant(eye, p, p)
+	trace := G.Must(G.Sum(G.Must(G.HadamardProd(cov, identity))))
+	load := G.Must(G.Add(G.Must(G.Mul(trace, g.Scalar(cfg.DiagLoad/float64(p)))), g.Scalar(1e-8)))
+	prec, err := nn.InverseSPD(G.Must(G.Add(cov, G.Must(G.Mul(identity, load)))))
+	if err != nil {
+		return nil, err
+	}
+	dk := d
+	if cfg.ClipInKurtosis {
+		dk = dc
+	}
+	m := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Mul(dk, prec)), dk)), 1))
 	return G.Mean(G.Must(G.Square(m)))
 }
 
@@ -429,20 +464,26 @@ func (a *Attachment) Objective(task *G.Node) (*G.Node, error) {
 	return G.Add(task, G.Must(G.Mul(a.Total, a.graph.Scalar(a.reg.cfg.Beta))))
 }
 
-// Feed sets the regularizer's inputs (precisions of the moving covariances
-// and kernel bandwidths) before a run of the graph.
+// Feed sets the regularizer's inputs (the previous moving covariances,
+// kernel bandwidths, I_Was permutations) before a run of the graph.
 func (a *Attachment) Feed() error {
 	r := a.reg
 	if err := a.feedPermutations(); err != nil {
 		return err
 	}
-	for ti, node := range a.precision {
-		p, err := r.cov[ti].precision()
-		if err != nil {
-			return err
+	for ti, node := range a.covPrev {
+		c := r.cov[ti]
+		full := mat.NewDense(c.dim, c.dim, nil)
+		full.Copy(c.s)
+		if err := G.Let(node, denseOf(r.dtype, full.RawMatrix().Data, node.Shape())); err != nil {
+			return fmt.Errorf("synergy: feeding covariance %d: %w", ti, err)
 		}
-		if err := G.Let(node, denseOf(r.dtype, p.RawMatrix().Data, node.Shape())); err != nil {
-			return fmt.Errorf("synergy: feeding precision %d: %w", ti, err)
+		alpha := 0.0
+		if c.updates > 0 {
+			alpha = c.decay
+		}
+		if err := G.Let(a.covAlpha[ti], scalarOf(r.dtype, alpha)); err != nil {
+			return fmt.Errorf("synergy: feeding covariance decay %d: %w", ti, err)
 		}
 	}
 	for i, inv := range a.kernelInv {

@@ -99,6 +99,7 @@ func TestTermGradients(t *testing.T) {
 			c.ClipFactor = 1.1
 			return c
 		}()},
+		{"kappa-first-step", onlyTerm(DivergenceNone, "kappa")},
 		{"all-mmd", func() Config {
 			c := DefaultConfig(DivergenceMMD)
 			c.QHidden, c.CouplingHidden, c.ProjectionDim = 4, 4, 3
@@ -117,7 +118,9 @@ func TestTermGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			warm(t, r, f, batch)
+			if tc.name != "kappa-first-step" {
+				warm(t, r, f, batch)
+			}
 			g := nn.NewGraph(tensor.Float64, true)
 			a := f.attach(t, r, g)
 			params := append([]*nn.Param{}, f.unimodal...)
@@ -181,17 +184,21 @@ func TestKurtosisTermEqualsEstimator(t *testing.T) {
 			if tg >= 0 {
 				z = paramMatrix(f.unimodal[tg])
 			}
-			prec, err := r.Precision(ti)
+			// Appendix D: fold the current batch into S first, then use it.
+			c := r.cov[ti].clone()
+			if err := c.update(z); err != nil {
+				t.Fatal(err)
+			}
+			prec, err := c.precision()
 			if err != nil {
 				t.Fatal(err)
 			}
 			clipNorm := 0.0
 			if clip {
-				c := clipCentered(z, 0)
+				cc := clipCentered(z, 0)
 				ms := 0.0
 				for i := 0; i < batch; i++ {
-					row := c.RawRowView(i)
-					for _, v := range row {
+					for _, v := range cc.RawRowView(i) {
 						ms += v * v
 					}
 				}

@@ -54,8 +54,11 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	if ds == nil || ds.Train == nil || ds.Valid == nil || ds.Test == nil {
-		return nil, errors.New("train: dataset needs train, valid and test splits")
+	if ds == nil {
+		return nil, errors.New("train: no dataset")
+	}
+	if err := ds.Validate(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	for _, s := range ds.Splits() {
 		if s.Len() == 0 {
@@ -93,8 +96,9 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	t.opt = nn.NewAdamW(opts.LearningRate)
 	t.opt.WeightDecay = t.wd
 
-	// Representation sizes: build a throwaway evaluation graph of batch 2.
-	probe, err := t.evalGraphFor(min(2, ds.Valid.Len()))
+	// Representation sizes, from the evaluation graph the first validation
+	// batch will use.
+	probe, err := t.evalGraphFor(min(opts.EvalBatchSize, ds.Valid.Len()))
 	if err != nil {
 		return nil, err
 	}

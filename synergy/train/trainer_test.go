@@ -12,6 +12,7 @@ import (
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy"
+	"github.com/synergo/synergo/synergy/models"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -201,21 +202,36 @@ func TestBeatsMeanBaseline(t *testing.T) {
 
 func TestOptionErrors(t *testing.T) {
 	ds := tinyMOSI(t, 0.05)
+	var dsOverride *datasets.Dataset
 	for name, mutate := range map[string]func(*Options){
 		"no model":     func(o *Options) { o.Model, o.NewModel = "", nil },
 		"zero batch":   func(o *Options) { o.BatchSize = 0 },
 		"NaN lr":       func(o *Options) { o.LearningRate = math.NaN() },
 		"bce on MOSI":  func(o *Options) { o.Loss = LossBCE },
 		"unknown loss": func(o *Options) { o.Loss = "hinge" },
+		"NaN feature": func(o *Options) {
+			bad := *ds
+			bad.Valid = ds.Valid.Subset([]int{0, 1, 2})
+			bad.Valid.Features[datasets.Audio].Data[1] = float32(math.NaN())
+			o.NewModel = func(*datasets.Dataset, uint64) (models.Model, error) { return nil, errors.New("unreachable") }
+			dsOverride = &bad
+		},
 		"unknown model": func(o *Options) {
 			o.NewModel = nil
 			o.Model = "nosuchmodel"
 		},
 	} {
 		opts := tinyOptions(nil)
+		dsOverride = nil
 		mutate(&opts)
-		if _, err := New(ds, opts); err == nil {
+		use := ds
+		if dsOverride != nil {
+			use = dsOverride
+		}
+		if _, err := New(use, opts); err == nil {
 			t.Errorf("%s: New returned no error", name)
+		} else if name == "NaN feature" && !strings.Contains(err.Error(), "valid") {
+			t.Errorf("NaN feature: error %q does not name the split", err)
 		}
 	}
 }
