@@ -103,9 +103,12 @@ func (g *Graph) Input(name string, shape ...int) *G.Node {
 func (g *Graph) Inputs() map[string]*G.Node { return g.inputs }
 
 // Constant returns a constant node holding the given values with the given
-// shape, in the graph's dtype.
+// shape, in the graph's dtype. Each constant gets a name unique in the
+// graph: gorgonia names an unnamed constant after its printed (truncated)
+// value and merges nodes of equal name, so two different large constants
+// could otherwise become one node.
 func (g *Graph) Constant(values []float64, shape ...int) *G.Node {
-	return G.NewConstant(g.newDense(values, shape))
+	return G.NewConstant(g.newDense(values, shape), G.WithName(g.uniqueName("const")), G.In(g.G))
 }
 
 // Scalar returns a scalar constant in the graph's dtype.
