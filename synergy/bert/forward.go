@@ -18,7 +18,7 @@ const maskedScore = -10000
 // the attention mask (B, L) (1 = token, 0 = padding), all holding integer
 // values in the graph's dtype. typeIDs nil means all 0, mask nil means no
 // padding. It returns the sequence output (B, L, H) of the last layer and
-// the pooled output tanh(W_p h_[CLS] + b_p) (B, H).
+// the pooled output tanh(W_p h_[CLS] + b_p) (B, H) (nil without a pooler).
 func (m *Model) Forward(g *nn.Graph, ids, typeIDs, mask *G.Node) (seq, pooled *G.Node, err error) {
 	emb, err := m.Embed(g, ids, typeIDs)
 	if err != nil {
@@ -111,6 +111,9 @@ func (m *Model) ForwardFromEmbeddings(g *nn.Graph, emb, mask *G.Node) (seq, pool
 	}
 	if seq, err = G.Reshape(x, tensor.Shape{B, L, H}); err != nil {
 		return nil, nil, err
+	}
+	if m.Pooler == nil {
+		return seq, nil, nil
 	}
 	pooled, err = m.pool(g, seq)
 	return seq, pooled, err

@@ -42,6 +42,17 @@ func ReadCheckpointTensors(dir string) (Tensors, string, error) {
 // (config.json, vocab.txt, model.safetensors or pytorch_model.bin) into ps,
 // and returns it with its tokenizer. See LoadTensors for the matching.
 func LoadPretrained(dir string, ps *nn.ParamSet) (*Model, *Tokenizer, LoadReport, error) {
+	return loadPretrained(dir, ps, true)
+}
+
+// LoadPretrainedWithoutPooler is LoadPretrained for a model without the
+// pooler (see NewWithoutPooler); the checkpoint's pooler tensors are listed
+// as ignored.
+func LoadPretrainedWithoutPooler(dir string, ps *nn.ParamSet) (*Model, *Tokenizer, LoadReport, error) {
+	return loadPretrained(dir, ps, false)
+}
+
+func loadPretrained(dir string, ps *nn.ParamSet, pooler bool) (*Model, *Tokenizer, LoadReport, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return nil, nil, LoadReport{}, err
@@ -53,7 +64,7 @@ func LoadPretrained(dir string, ps *nn.ParamSet) (*Model, *Tokenizer, LoadReport
 	if tok.Vocab.Size() != cfg.VocabSize {
 		return nil, nil, LoadReport{}, fmt.Errorf("bert: %s: vocab.txt has %d tokens, config.json vocab_size is %d", dir, tok.Vocab.Size(), cfg.VocabSize)
 	}
-	m, err := New(ps, cfg, nil) // every value is overwritten below
+	m, err := newModel(ps, cfg, nil, pooler) // every value is overwritten below
 	if err != nil {
 		return nil, nil, LoadReport{}, err
 	}

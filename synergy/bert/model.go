@@ -17,7 +17,7 @@ type Model struct {
 	Config     Config
 	Embeddings Embeddings
 	Layers     []*Layer
-	Pooler     *nn.Linear // bert.pooler.dense
+	Pooler     *nn.Linear // bert.pooler.dense; nil for NewWithoutPooler
 
 	// linearWeights are the weights stored transposed relative to
 	// Hugging Face's (out, in) layout.
@@ -51,6 +51,18 @@ type Layer struct {
 // parameter of the same name (one BERT per ParamSet). A nil rng means a
 // PCG source seeded with (0, 0) (for weights about to be loaded).
 func New(ps *nn.ParamSet, cfg Config, rng *rand.Rand) (*Model, error) {
+	return newModel(ps, cfg, rng, true)
+}
+
+// NewWithoutPooler is New without the pooler (Hugging Face's
+// add_pooling_layer=False), for models that read the sequence output only
+// (MISA's token mean, MMIM's [CLS] vector): an unused pooler would have no
+// gradient. Forward then returns a nil pooled output.
+func NewWithoutPooler(ps *nn.ParamSet, cfg Config, rng *rand.Rand) (*Model, error) {
+	return newModel(ps, cfg, rng, false)
+}
+
+func newModel(ps *nn.ParamSet, cfg Config, rng *rand.Rand, pooler bool) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bert: New: %w", err)
 	}
@@ -80,7 +92,9 @@ func New(ps *nn.ParamSet, cfg Config, rng *rand.Rand) (*Model, error) {
 			OutputNorm:      m.layerNorm(ps, p+"output.LayerNorm", rng),
 		})
 	}
-	m.Pooler = m.linear(ps, ParamPrefix+"pooler.dense", H, H, rng)
+	if pooler {
+		m.Pooler = m.linear(ps, ParamPrefix+"pooler.dense", H, H, rng)
+	}
 	return m, nil
 }
 
@@ -112,7 +126,7 @@ func (m *Model) Params() []*nn.Param { return m.TrainableParams(false, 0) }
 // TrainableParams returns the parameters to optimize when the embeddings
 // are frozen (freezeEmbeddings) and so are the encoder layers with index
 // below freezeLayersBelow (MISA freezes layers 0–8 on MOSEI:
-// freezeLayersBelow = 9). The pooler is always included.
+// freezeLayersBelow = 9). The pooler, if any, is always included.
 func (m *Model) TrainableParams(freezeEmbeddings bool, freezeLayersBelow int) []*nn.Param {
 	var out []*nn.Param
 	if !freezeEmbeddings {
@@ -126,7 +140,10 @@ func (m *Model) TrainableParams(freezeEmbeddings bool, freezeLayersBelow int) []
 		}
 		out = append(out, l.Params()...)
 	}
-	return append(out, m.Pooler.Params()...)
+	if m.Pooler != nil {
+		out = append(out, m.Pooler.Params()...)
+	}
+	return out
 }
 
 // Params returns the parameters of the layer.

@@ -263,3 +263,29 @@ func TestDropoutMasks(t *testing.T) {
 		t.Errorf("evaluation graph has %d dropout masks", ev.NumMasks())
 	}
 }
+
+// TestWithoutPooler: no pooler parameters, a nil pooled output, and a
+// checkpoint's pooler tensors reported as ignored.
+func TestWithoutPooler(t *testing.T) {
+	ps := nn.NewParamSet(tensor.Float64)
+	m, err := NewWithoutPooler(ps, gradCheckConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(ps.Params()), 5+16*2; got != want || m.Pooler != nil {
+		t.Errorf("%d parameters, want %d", got, want)
+	}
+	g := nn.NewGraph(tensor.Float64, false)
+	in := NewInputs(g, "bert", 1, 3)
+	seq, pooled, err := m.Forward(g, in.IDs, nil, nil)
+	if err != nil || seq == nil || pooled != nil {
+		t.Fatalf("Forward: seq %v pooled %v err %v", seq, pooled, err)
+	}
+	_, _, rep, err := LoadPretrainedWithoutPooler(tinyCheckpoint, nn.NewParamSet(tensor.Float32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(rep.Ignored, " "), "bert.pooler.dense.weight") || len(rep.Ignored) != 5 {
+		t.Errorf("ignored %q, want the pooler and the 3 extras", rep.Ignored)
+	}
+}
