@@ -9,3 +9,11 @@ func nodeNames(ns G.Nodes) []string {
 	}
 	return out
 }
+
+func keys[V any](m map[int]V) []int {
+	var out []int
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

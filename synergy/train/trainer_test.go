@@ -30,7 +30,7 @@ func tinyMOSI(t testing.TB, scale float64) *datasets.Dataset {
 func tinyOptions(reg *synergy.Config) Options {
 	return Options{
 		Model: "pool", NewModel: newPoolModel, Regularizer: reg, Seed: 1111,
-		BatchSize: 16, LearningRate: 5e-3, MaxEpochs: 3, Logger: quietLogger(),
+		BatchSize: 20, LearningRate: 5e-3, MaxEpochs: 3, Logger: quietLogger(),
 	}
 }
 
@@ -83,7 +83,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestResumeAfterInterruptIsExact(t *testing.T) {
-	ds := tinyMOSI(t, 0.05) // 64 training samples: 4 batches of 16 per epoch
+	ds := tinyMOSI(t, 0.05) // 64 training samples: batches of 20, 20, 20 and 4 per epoch
 	resumeOptions := func(reg *synergy.Config, dir string) Options {
 		o := withDir(tinyOptions(reg), dir)
 		o.MaxEpochs = 2
@@ -91,7 +91,7 @@ func TestResumeAfterInterruptIsExact(t *testing.T) {
 	}
 	for _, reg := range []*synergy.Config{nil, smallRegularizer()} {
 		want := resultJSON(t, run(t, ds, resumeOptions(reg, t.TempDir())))
-		for _, stopAfter := range []int{2, 4, 6} { // mid-epoch 1, at the epoch boundary, mid-epoch 2
+		for _, stopAfter := range []int{2, 4, 7} { // mid-epoch 1, at the epoch boundary, mid-epoch 2
 
 			dir := t.TempDir()
 			ctx, cancel := context.WithCancel(context.Background())
@@ -161,7 +161,11 @@ func TestEvalGraphHasNoCNetwork(t *testing.T) {
 		}
 		return n
 	}
-	// The training graphs do hold the C-network (so the check below can fail).
+	// The training graphs (full batch 20 and the remaining 4) do hold the
+	// C-network (so the check below can fail).
+	if len(tr.graphs) != 2 || tr.graphs[20] == nil || tr.graphs[4] == nil {
+		t.Errorf("training graphs for batch sizes %v, want 20 and 4", keys(tr.graphs))
+	}
 	for size, tg := range tr.graphs {
 		if countCNet(nodeNames(tg.g.G.AllNodes())) == 0 {
 			t.Errorf("training graph of batch %d has no creg. node", size)
