@@ -102,13 +102,23 @@ func (g *Graph) Input(name string, shape ...int) *G.Node {
 // Inputs returns the input nodes by name.
 func (g *Graph) Inputs() map[string]*G.Node { return g.inputs }
 
-// Constant returns a constant node holding the given values with the given
-// shape, in the graph's dtype. Each constant gets a name unique in the
-// graph: gorgonia names an unnamed constant after its printed (truncated)
-// value and merges nodes of equal name, so two different large constants
-// could otherwise become one node.
+// Constant returns a node holding the given values with the given shape, in
+// the graph's dtype. It is a uniquely named value node, not a gorgonia
+// constant: gorgonia hashes constants by their printed (truncated) value and
+// merges nodes of equal hash, so two different large constants could
+// silently become one node.
 func (g *Graph) Constant(values []float64, shape ...int) *G.Node {
-	return G.NewConstant(g.newDense(values, shape), G.WithName(g.uniqueName("const")), G.In(g.G))
+	v := g.newDense(values, shape)
+	opts := []G.NodeConsOpt{G.WithShape(shape...), G.WithName(g.uniqueName("const")), G.WithValue(v)}
+	switch len(shape) {
+	case 0:
+		panic("nn: Graph.Constant needs a shape; use Scalar for scalars")
+	case 1:
+		return G.NewVector(g.G, g.Dtype, opts...)
+	case 2:
+		return G.NewMatrix(g.G, g.Dtype, opts...)
+	}
+	return G.NewTensor(g.G, g.Dtype, len(shape), opts...)
 }
 
 // Scalar returns a scalar constant in the graph's dtype.

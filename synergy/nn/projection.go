@@ -42,8 +42,8 @@ func (p *Projection) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	rt := mat.DenseCopyOf(p.r.T()) // (In, K), row-major
-	// A named constant: an unnamed one is named by printing its tensor.
-	r := G.NewConstant(g.newDense(rt.RawMatrix().Data, []int{p.In, p.K}), G.WithName(g.uniqueName("projection")))
+	// A value node, not a gorgonia constant (see Graph.Constant).
+	r := g.Constant(rt.RawMatrix().Data, p.In, p.K)
 	y, err := G.Mul(x, r)
 	if err != nil {
 		return nil, fmt.Errorf("nn: Projection: %w", err)
