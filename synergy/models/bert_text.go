@@ -61,11 +61,17 @@ type bertText struct {
 }
 
 // newBertText adds the encoder's parameters (Hugging Face names, "bert.*")
-// to ps: loaded from cfg.Pretrained, or initialized from rng.
-func newBertText(model string, ps *nn.ParamSet, cfg BertTextConfig, rng *rand.Rand) (*bertText, error) {
+// to ps: loaded from cfg.Pretrained, or initialized from rng. Without
+// pooler the encoder has no pooling layer (its gradient would be zero in a
+// model that reads the sequence output only).
+func newBertText(model string, ps *nn.ParamSet, cfg BertTextConfig, pooler bool, rng *rand.Rand) (*bertText, error) {
 	var enc *bert.Model
 	if cfg.Pretrained != "" {
-		m, _, _, err := bert.LoadPretrained(cfg.Pretrained, ps)
+		load := bert.LoadPretrained
+		if !pooler {
+			load = bert.LoadPretrainedWithoutPooler
+		}
+		m, _, _, err := load(cfg.Pretrained, ps)
 		if err != nil {
 			return nil, fmt.Errorf("models: %s: %w", model, err)
 		}
@@ -76,7 +82,11 @@ func newBertText(model string, ps *nn.ParamSet, cfg BertTextConfig, rng *rand.Ra
 			return nil, fmt.Errorf("models: %s: %w", model, err)
 		}
 		bc.VocabSize = cfg.VocabSize
-		if enc, err = bert.New(ps, bc, rng); err != nil {
+		newEncoder := bert.New
+		if !pooler {
+			newEncoder = bert.NewWithoutPooler
+		}
+		if enc, err = newEncoder(ps, bc, rng); err != nil {
 			return nil, fmt.Errorf("models: %s: %w", model, err)
 		}
 	}

@@ -91,7 +91,7 @@ func NewMAGBERT(cfg MAGBERTConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MA
 	}
 	rng := newRNG(seed)
 	ps := nn.NewParamSet(dt)
-	text, err := newBertText("magbert", ps, cfg.Bert, rng)
+	text, err := newBertText("magbert", ps, cfg.Bert, true, rng)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/synergo/synergo/synergy/bert"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // misaSequenceEncoder is MISA's extract_features for audio or vision: two
@@ -171,5 +170,3 @@ func (l *transformerEncoderLayer) residualNorm(g *nn.Graph, ln *nn.LayerNorm, x,
 	}
 	return ln.Forward(g, s)
 }
-
-var _ = tensor.Float64
