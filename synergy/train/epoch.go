@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"gorgonia.org/tensor"
 
@@ -88,6 +89,7 @@ func (t *Trainer) trainEpoch(ctx context.Context) error {
 			return fmt.Errorf("train: the training split has %d sample(s); the regularizer needs batches of ≥ 2", t.ds.Train.Len())
 		}
 	}
+	t.epochStart = time.Now()
 	bar := NewProgress(t.progressOut(), fmt.Sprintf("epoch %d", st.Epoch+1), len(batches), t.opts.Progress)
 	bar.Add(st.Batch)
 	for st.Batch < len(batches) {
@@ -249,7 +251,7 @@ func (t *Trainer) endEpoch() error {
 	} else {
 		st.SinceBest++
 	}
-	t.log.Info("epoch done", "epoch", d.Epoch, "train_loss", float64(d.TrainLoss), "reg_total", float64(d.RegTotal),
+	t.log.Info("epoch done", "epoch", d.Epoch, "seconds", time.Since(t.epochStart).Round(time.Millisecond).Seconds(), "train_loss", float64(d.TrainLoss), "reg_total", float64(d.RegTotal),
 		"valid_mae", float64(d.ValidMAE), "valid_loss", float64(d.ValidLoss), "best_epoch", st.BestEpoch+1)
 	st.Epoch++
 	st.Batch = 0

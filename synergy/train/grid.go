@@ -192,8 +192,12 @@ func gridCell(ctx context.Context, ds *datasets.Dataset, o GridOptions, model st
 	rec := &Record{}
 	var best *RunResult
 	binary := ds.Task == datasets.Binary
-	for _, batch := range o.BatchSizes {
-		for _, lr := range o.LearningRates {
+	log := o.Base.withDefaults().Logger
+	total := len(o.BatchSizes) * len(o.LearningRates)
+	for bi, batch := range o.BatchSizes {
+		for li, lr := range o.LearningRates {
+			log.Info("grid setting", "model", model, "reg", RegName(cfg), "terms", TermsName(cfg), "seed", seed,
+				"batch", batch, "lr", lr, "setting", fmt.Sprintf("%d/%d", bi*len(o.LearningRates)+li+1, total))
 			dir := filepath.Join(o.Out, "runs", runKey(model, ds, RegName(cfg), TermsName(cfg), seed, batch, lr))
 			out, err := runSetting(ctx, ds, o.Base, dir, model, cfg, seed, batch, lr)
 			if err != nil {

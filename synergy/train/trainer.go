@@ -41,8 +41,9 @@ type Trainer struct {
 	diag   *diagnosticProjections
 	log    *slog.Logger
 
-	st   runState
-	best *snapshot // parameters and buffers of the best epoch so far
+	st         runState
+	best       *snapshot // parameters and buffers of the best epoch so far
+	epochStart time.Time // for the log (a resumed epoch counts from the resume)
 }
 
 // New prepares a run: it validates the options and the data, builds the
