@@ -10,7 +10,8 @@ DIR/<name>.html made with `jupyter nbconvert --to html`.
 
 A notebook fails when a cell raises an error (compile error, panic, dead kernel, timeout), when an
 output of type "error" is present, or when no cell produced an image/png output (every synergo
-notebook plots). The exit status is 1 when any notebook failed, 2 for bad usage, 0 otherwise.
+notebook plots). gomacro's "skipping import of <generic symbol>" warnings are removed from the
+saved stream outputs. The exit status is 1 when any notebook failed, 2 for bad usage, 0 otherwise.
 The environment (e.g. SYNERGO_SCALE=quick|full) is passed through to the kernels.
 
 Runs with Debian's /usr/bin/python3 and python3-nbclient (0.7) / jupyter-nbconvert (6.5).
@@ -18,6 +19,7 @@ Runs with Debian's /usr/bin/python3 and python3-nbclient (0.7) / jupyter-nbconve
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,6 +32,29 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 def short(text, n=300):
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 3] + "..."
+
+
+# gomacro prints one line per generic symbol it cannot import into the cell's stdout
+# (notes/notebook-kernel.md §2); the runner drops exactly those lines from saved outputs.
+GOMACRO_GENERIC_WARNING = re.compile(
+    r"^// warning: skipping import of .*(importing generic functions or types is not supported yet"
+    r"|unsupported types\.Type: \*types\.Union)\n?",
+    re.M,
+)
+
+
+def drop_generic_warnings(nb):
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                out["text"] = GOMACRO_GENERIC_WARNING.sub("", out.get("text", ""))
+                if not out["text"]:
+                    continue
+            kept.append(out)
+        cell["outputs"] = kept
 
 
 def problems_in(nb):
@@ -92,6 +117,7 @@ def run_one(path, out_dir, kernel, timeout, html):
         t_next = starts[k + 1][1] if k + 1 < len(starts) else end
         print("  cell %2d  %7.2f s" % (index, t_next - t), flush=True)
     reasons.extend(problems_in(nb))
+    drop_generic_warnings(nb)
 
     os.makedirs(out_dir, exist_ok=True)
     out_nb = os.path.join(out_dir, name + ".ipynb")

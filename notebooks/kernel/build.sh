@@ -49,7 +49,8 @@ OPTIONAL="synergy synergy/train synergy/models"
 EXTERNAL="gonum.org/v1/gonum/mat gonum.org/v1/gonum/stat gonum.org/v1/plot gonum.org/v1/plot/plotter
 gonum.org/v1/plot/vg gonum.org/v1/plot/vg/draw gonum.org/v1/plot/vg/vgimg"
 
-log() { echo "kernel: $*" >&2; }
+START=$(date +%s)
+log() { echo "kernel: [$(($(date +%s) - START)) s] $*" >&2; }
 die() { echo "kernel: error: $*" >&2; exit 1; }
 
 # --- tools -------------------------------------------------------------------------------------
