@@ -4,6 +4,7 @@
 #   make notebooks           kernel + runner self-test + execute every notebooks/*.ipynb headless;
 #                            executed notebooks and HTML exports go to results/notebooks/
 #   make notebooks-selftest  prove the runner fails on a Go error and on a notebook without a plot
+#   make notebooks-strip     remove outputs from notebooks/*.ipynb before committing them
 #   make e2e                 a real browser (headless Chromium) runs the tour's first cells in
 #                            Jupyter's notebook UI; screenshots on failure in results/e2e/
 #
@@ -28,7 +29,7 @@ NB_JUPYTER_ENV = JUPYTER_PATH=$(NB_KERNEL_DIR)/share/jupyter \
 NB_APT = bash notebooks/kernel/apt-install.sh
 NB_PY = /usr/bin/python3
 
-.PHONY: kernel notebooks notebooks-deps notebooks-selftest e2e e2e-deps
+.PHONY: kernel notebooks notebooks-deps notebooks-selftest notebooks-strip e2e e2e-deps
 
 notebooks-deps:
 	$(NB_APT) jupyter-nbconvert python3-nbclient jupyter-client gcc libc6-dev
@@ -43,6 +44,9 @@ notebooks: kernel notebooks-selftest
 	@mkdir -p $(NB_OUT)
 	$(NB_JUPYTER_ENV) $(NB_PY) notebooks/run_notebooks.py --timeout $(NB_TIMEOUT) --out $(NB_OUT) \
 		$(sort $(wildcard notebooks/*.ipynb))
+
+notebooks-strip: notebooks-deps
+	$(NB_PY) notebooks/strip_outputs.py $(sort $(wildcard notebooks/*.ipynb))
 
 e2e-deps:
 	$(NB_APT) jupyter-notebook chromium chromium-driver

@@ -8,7 +8,8 @@ with nbclient, prints the wall time of each cell, and ALWAYS writes the executed
 DIR/<name>.ipynb (also when a cell fails, so the failure can be read) plus an HTML export
 DIR/<name>.html made with `jupyter nbconvert --to html`.
 
-A notebook fails when a cell raises an error (compile error, panic, dead kernel, timeout), when an
+A notebook fails when its source file carries outputs (notebooks are committed clean; see
+strip_outputs.py), when a cell raises an error (compile error, panic, dead kernel, timeout), when an
 output of type "error" is present, or when no cell produced an image/png output (every synergo
 notebook plots). gomacro's "skipping import of <generic symbol>" warnings are removed from the
 saved stream outputs. The exit status is 1 when any notebook failed, 2 for bad usage, 0 otherwise.
@@ -79,6 +80,7 @@ def problems_in(nb):
 def run_one(path, out_dir, kernel, timeout, html):
     name = os.path.splitext(os.path.basename(path))[0]
     nb = nbformat.read(path, as_version=4)
+    committed = sum(len(c.get("outputs", [])) for c in nb.cells if c.cell_type == "code")
     kernel_name = kernel or nb.metadata.get("kernelspec", {}).get("name") or "synergo"
     client = NotebookClient(
         nb,
@@ -116,6 +118,10 @@ def run_one(path, out_dir, kernel, timeout, html):
     for k, (index, t) in enumerate(starts):
         t_next = starts[k + 1][1] if k + 1 < len(starts) else end
         print("  cell %2d  %7.2f s" % (index, t_next - t), flush=True)
+    if committed:
+        reasons.append(
+            "%s carries %d outputs; notebooks are committed without outputs (make notebooks-strip)" % (path, committed)
+        )
     reasons.extend(problems_in(nb))
     drop_generic_warnings(nb)
 

@@ -1,17 +1,18 @@
 #!/usr/bin/python3
 """Proves that run_notebooks.py fails when it must and passes when it should.
 
-Builds three tiny notebooks for the synergo kernel in a temporary directory and runs the runner on
+Builds four tiny notebooks for the synergo kernel in a temporary directory and runs the runner on
 each one separately:
 
   go-error.ipynb   a cell with a Go compile error (undefined identifier) after a good cell
                    -> the runner must exit 1 AND still write the executed notebook, with the
                       first cell's output and an "error" output in the second;
   no-plot.ipynb    valid Go that prints but draws nothing -> exit 1 (no image/png output);
+  committed-outputs.ipynb  a source notebook that still carries an output -> exit 1;
   good.ipynb       imports the linked viz and gonum/plot packages and displays a figure
                    -> exit 0 with one image/png output.
 
-Exit status 0 when all three behave, 1 otherwise. Needs the kernel (make kernel) and JUPYTER_PATH.
+Exit status 0 when all four behave, 1 otherwise. Needs the kernel (make kernel) and JUPYTER_PATH.
 """
 
 import os
@@ -36,6 +37,7 @@ CASES = {
         1,
     ),
     "no-plot": (['import "fmt"\n_, _ = fmt.Println("selftest: text only")'], 1),
+    "committed-outputs": (['import "fmt"\n_, _ = fmt.Println("selftest: stale output below")'], 1),
     "good": (
         [
             'import "github.com/synergo/synergo/viz"',
@@ -57,6 +59,8 @@ def main():
         for name, (cells, want) in CASES.items():
             nb = new_notebook(cells=[new_code_cell(src) for src in cells])
             nb.metadata["kernelspec"] = KERNELSPEC
+            if name == "committed-outputs":
+                nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="stale\n")]
             path = os.path.join(tmp, name + ".ipynb")
             nbformat.write(nb, path)
             out = os.path.join(tmp, "out")
@@ -67,10 +71,12 @@ def main():
                 text=True,
             )
             got = r.returncode
-            print("selftest %-9s runner exit %d (want %d)" % (name, got, want))
+            print("selftest %-17s runner exit %d (want %d)" % (name, got, want))
             if got != want:
                 failures.append("%s: runner exited %d, want %d\n%s" % (name, got, want, r.stdout))
                 continue
+            if name == "committed-outputs" and "carries 1 outputs" not in r.stdout:
+                failures.append("committed-outputs: runner did not report the committed output:\n" + r.stdout)
             executed = os.path.join(out, name + ".ipynb")
             if not os.path.isfile(executed):
                 failures.append("%s: runner wrote no executed notebook %s" % (name, executed))
