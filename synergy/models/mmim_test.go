@@ -1,0 +1,241 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func tinyMMIM(t testing.TB, dt tensor.Dtype, bidirectional bool) *MMIM {
+	t.Helper()
+	cfg, err := DefaultMMIMConfig("mosi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bert = tinyBertText()
+	cfg.AudioHidden, cfg.VisionHidden, cfg.AudioOut, cfg.VisionOut, cfg.FusionHidden = 3, 4, 8, 8, 6
+	cfg.Bidirectional = bidirectional
+	m, err := NewMMIM(cfg, tinyDims, dt, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestLogDetSPD compares log det with a 2×2 closed form and checks the
+// gradient A⁻¹ through A = XᵀX + I.
+func TestLogDetSPD(t *testing.T) {
+	ps := nn.NewParamSet(tensor.Float64)
+	rng := rand.New(rand.NewPCG(1, 7))
+	xp := ps.Add("x", []int{4, 2}, nn.Normal(1), rng)
+	g := nn.NewGraph(tensor.Float64, false)
+	x := g.Param(xp)
+	xt, err := G.Transpose(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := G.Mul(xt, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err = G.Add(a, g.Constant([]float64{1, 0, 0, 1}, 2, 2)); err != nil {
+		t.Fatal(err)
+	}
+	ld, err := logDetSPD(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := nn.GradCheck(g, ld, []*nn.Param{xp}, nn.GradCheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("logdet: worst relative error %.2e", res.MaxRelErr)
+	if res.MaxRelErr > 1e-7 {
+		t.Errorf("logdet gradient: %+v", res)
+	}
+	v := xp.Float64s()
+	var s [4]float64 // XᵀX + I
+	for i := 0; i < 4; i++ {
+		s[0] += v[2*i] * v[2*i]
+		s[1] += v[2*i] * v[2*i+1]
+		s[3] += v[2*i+1] * v[2*i+1]
+	}
+	want := math.Log((s[0]+1)*(s[3]+1) - s[1]*s[1])
+	eval := nn.NewGraph(tensor.Float64, false)
+	ex := eval.Param(xp)
+	ext, _ := G.Transpose(ex)
+	ea, _ := G.Mul(ext, ex)
+	ea, _ = G.Add(ea, eval.Constant([]float64{1, 0, 0, 1}, 2, 2))
+	eld, err := logDetSPD(ea)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(eval.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if got := values(eld)[0]; math.Abs(got-want) > 1e-12 {
+		t.Errorf("log det = %v, closed form %v", got, want)
+	}
+}
+
+// TestMMIMBoundsGradCheck checks the BA bound (lld), the CPC NCE and the
+// weighted class entropy on small parameter matrices.
+func TestMMIMBoundsGradCheck(t *testing.T) {
+	ps := nn.NewParamSet(tensor.Float64)
+	rng := rand.New(rand.NewPCG(2, 9))
+	xp := ps.Add("x", []int{6, 3}, nn.Normal(1), rng)
+	yp := ps.Add("y", []int{6, 8}, nn.Normal(1), rng)
+	zp := ps.Add("z", []int{6, 5}, nn.Normal(1), rng)
+	mi := newMMILB(ps, "mi", 3, 8, rng)
+	c := newCPC(ps, "cpc", 8, 5, rng)
+	g := nn.NewGraph(tensor.Float64, false)
+	lld, err := mi.logLikelihood(g, g.Param(xp), g.Param(yp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nce, err := c.nce(g, g.Param(yp), g.Param(zp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj, err := mi.project(g, g.Param(yp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rows 0, 2, 3 and 5 form the class (weights 1/4).
+	w := []float64{0.25, 0, 0.25, 0.25, 0, 0.25}
+	sw := make([]float64, len(w))
+	for i, v := range w {
+		sw[i] = math.Sqrt(v)
+	}
+	h, err := classEntropy(proj, g.Constant(w, 6), g.Constant(sw, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := G.Add(lld, nce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cost, err = G.Add(cost, h); err != nil {
+		t.Fatal(err)
+	}
+	res, err := nn.GradCheck(g, cost, ps.Params(), nn.GradCheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("lld + NCE + H: worst relative error %.2e over %d entries", res.MaxRelErr, res.Checked)
+	if res.MaxRelErr > 1e-6 {
+		t.Errorf("MI bounds gradient: %+v", res)
+	}
+}
+
+// TestMMIMGradCheck checks MMIM's parameters (see gradCheckSubset) through
+// Σ outputs + Aux, with the entropy term on (memory from a previous run),
+// with bidirectional encoders (the forward direction is the unidirectional
+// encoder).
+func TestMMIMGradCheck(t *testing.T) {
+	const batch = 4
+	for _, bidirectional := range []bool{true} {
+		m := tinyMMIM(t, tensor.Float64, bidirectional)
+		rng := rand.New(rand.NewPCG(41, 42))
+		b := withTokens(rng, randomBatch(rng, m.dims, batch), m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
+		b.Labels = []float32{1.5, -0.4, 2.2, -1.8}
+		// A first training graph fills the memory from another batch.
+		prev := withTokens(rng, randomBatch(rng, m.dims, batch), m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
+		prev.Labels = []float32{-0.7, 0.9, -2.5, 0.3}
+		g0 := nn.NewGraph(tensor.Float64, true)
+		if _, err := m.Build(g0, batch); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Feed(g0, prev); err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g0.G)
+		if err := g0.SetMasksToOne(); err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		vm.Close()
+		if err := m.UpdateMemory(g0); err != nil {
+			t.Fatal(err)
+		}
+		g := nn.NewGraph(tensor.Float64, true)
+		out, err := m.Build(g, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost, err := G.Add(sumAll(t, out), out.Aux)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed := func() error {
+			if err := m.Feed(g, b); err != nil {
+				return err
+			}
+			return g.SampleMasks(rand.New(rand.NewPCG(3, 3)))
+		}
+		if err := feed(); err != nil {
+			t.Fatal(err)
+		}
+		if on := g.Inputs()[inputName("mmim", "entropy_on")].Value().Data().(float64); on != 1 {
+			t.Fatalf("entropy term is off with a full memory and 4 samples per class")
+		}
+		res, err := nn.GradCheck(g, cost, gradCheckSubset(m.Params()), nn.GradCheckOptions{MaxPerParam: 2, Feed: feed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("mmim (bidirectional %v): max rel err %.2e over %d entries (worst %s[%d])", bidirectional, res.MaxRelErr, res.Checked, res.Param, res.Index)
+		if res.MaxRelErr > 1e-5 {
+			t.Errorf("mmim gradient check: %+v", res)
+		}
+	}
+}
+
+// TestMMIMParameterGroups: BERT, MMILB and main groups partition the
+// parameters; Stage0Loss is −lld and depends on the MMILB parameters.
+func TestMMIMParameterGroups(t *testing.T) {
+	m := tinyMMIM(t, tensor.Float32, false)
+	total := len(m.BertParams()) + len(m.MMILBParams()) + len(m.MainParams())
+	if total != len(m.Params().Params()) {
+		t.Errorf("groups hold %d parameters, the model %d", total, len(m.Params().Params()))
+	}
+	for _, p := range m.MMILBParams() {
+		if !strings.HasPrefix(p.Name, "mmim.mi_") {
+			t.Errorf("MMILB group holds %s", p.Name)
+		}
+	}
+	g := nn.NewGraph(tensor.Float32, false)
+	if _, err := m.Stage0Loss(g); err == nil {
+		t.Error("Stage0Loss of a foreign graph: no error")
+	}
+	if _, err := m.Build(g, 2); err != nil {
+		t.Fatal(err)
+	}
+	s0, err := m.Stage0Loss(g)
+	if err != nil || !s0.IsScalar() {
+		t.Fatalf("Stage0Loss: %v %v", s0, err)
+	}
+	if _, ok := g.Inputs()[inputName("mmim", "entropy_on")]; ok {
+		t.Error("an evaluation graph has the entropy inputs")
+	}
+}
+
+// TestMMIMTrains: AdamW steps on one batch lower the L1 loss (Aux added).
+func TestMMIMTrains(t *testing.T) {
+	m := tinyMMIM(t, tensor.Float32, false)
+	rng := rand.New(rand.NewPCG(8, 9))
+	b := withTokens(rng, randomBatch(rng, m.dims, 6), m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
+	losses := trainSteps(t, m, b, 40, 1e-3)
+	t.Logf("mmim L1 loss: %.4f → %.4f", losses[0], losses[len(losses)-1])
+	if !(losses[len(losses)-1] < 0.7*losses[0]) {
+		t.Errorf("loss went from %v to %v", losses[0], losses[len(losses)-1])
+	}
+}
