@@ -27,3 +27,4 @@ fixtures:
 
 # Kernel, notebooks, browser check: see notebooks/notebooks.mk.
 -include notebooks/notebooks.mk
+-include bench/bench.mk

@@ -1,0 +1,110 @@
+package gobench
+
+import (
+	"fmt"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/models"
+)
+
+// Trainer runs whole epochs: a Stepper for the full batch size and one for
+// the remainder (the last, smaller batch), sharing the model, the
+// regularizer and the AdamW state, as synergy/train does.
+type Trainer struct {
+	Setup    Setup
+	Data     *datasets.Dataset
+	Model    models.Model
+	batch    int
+	steppers map[int]*Stepper
+	epoch    int
+}
+
+// NewTrainer generates the setup's synthetic data and builds its model.
+// Graphs are built lazily per batch size by the first epoch.
+func NewTrainer(s Setup) (*Trainer, error) {
+	ds, err := SyntheticData(s)
+	if err != nil {
+		return nil, err
+	}
+	m, err := NewModel(s, models.DimsOf(ds))
+	if err != nil {
+		return nil, err
+	}
+	batch := s.Batch
+	if batch == 0 {
+		d, err := Defaults(m)
+		if err != nil {
+			return nil, err
+		}
+		batch = d.BatchSize
+	}
+	return &Trainer{Setup: s, Data: ds, Model: m, batch: batch, steppers: map[int]*Stepper{}}, nil
+}
+
+// BatchSize returns the training batch size.
+func (t *Trainer) BatchSize() int { return t.batch }
+
+// stepperFor returns the Stepper of batch size n, building it on first use.
+func (t *Trainer) stepperFor(n int) (*Stepper, error) {
+	if s, ok := t.steppers[n]; ok {
+		return s, nil
+	}
+	cfg, err := RegularizerConfig(t.Setup.Regularizer, t.Setup.Seed)
+	if err != nil {
+		return nil, err
+	}
+	// Later graphs share the first one's regularizer and optimizer.
+	var first *Stepper
+	for _, s := range t.steppers {
+		first = s
+		break
+	}
+	if first == nil {
+		s, err := NewStepper(t.Model, cfg, nil, n, t.Setup.Seed+uint64(n))
+		if err != nil {
+			return nil, err
+		}
+		t.steppers[n] = s
+		return s, nil
+	}
+	s, err := NewStepper(t.Model, cfg, first.Regularizer(), n, t.Setup.Seed+uint64(n))
+	if err != nil {
+		return nil, err
+	}
+	s.SetOptimizer(first.Optimizer())
+	t.steppers[n] = s
+	return s, nil
+}
+
+// Epoch trains one epoch over the shuffled training split and returns the
+// number of steps. A remainder batch of a single sample is skipped (the
+// C-network needs two samples).
+func (t *Trainer) Epoch() (int, error) {
+	batches, err := t.Data.Train.Batches(t.batch, int64(t.Setup.Seed)+int64(t.epoch))
+	if err != nil {
+		return 0, err
+	}
+	t.epoch++
+	steps := 0
+	for i, b := range batches {
+		if b.Size() < 2 {
+			continue
+		}
+		s, err := t.stepperFor(b.Size())
+		if err != nil {
+			return steps, err
+		}
+		if err := s.Step(b); err != nil {
+			return steps, fmt.Errorf("gobench: %v: epoch %d, batch %d: %w", t.Setup, t.epoch, i+1, err)
+		}
+		steps++
+	}
+	return steps, nil
+}
+
+// Close releases every machine.
+func (t *Trainer) Close() {
+	for _, s := range t.steppers {
+		s.Close()
+	}
+}

@@ -1,0 +1,87 @@
+// Command goepoch times synergo training epochs for bench/compare.py: it
+// generates the synthetic data set of a preset, builds the model (and the
+// regularizer), trains the given number of epochs with bench/gobench's
+// Trainer and prints one JSON line with per-epoch wall and CPU seconds, the
+// peak RSS and the Go heap in use after each epoch (to show it does not
+// grow).
+//
+//	goepoch -model tfn -preset mosi -reg mmd -epochs 2
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/synergo/synergo/bench/gobench"
+	"github.com/synergo/synergo/synergy/nn"
+)
+
+type epochTime struct {
+	WallS     float64 `json:"wall_s"`
+	CPUS      float64 `json:"cpu_s"`
+	Steps     int     `json:"steps"`
+	HeapInUse float64 `json:"heap_inuse_mib"`
+}
+
+type report struct {
+	Impl      string      `json:"impl"`
+	Model     string      `json:"model"`
+	Preset    string      `json:"preset"`
+	Reg       string      `json:"reg"`
+	Threads   int         `json:"threads"`
+	Scale     float64     `json:"scale"`
+	Batch     int         `json:"batch"`
+	BLAS      string      `json:"blas"`
+	Epochs    []epochTime `json:"epochs"`
+	PeakRSS   float64     `json:"peak_rss_mib"`
+	SetupWall float64     `json:"setup_wall_s"`
+}
+
+func main() {
+	var s gobench.Setup
+	flag.StringVar(&s.Model, "model", "tfn", "model: eflstm, tfn, lmf, mfn")
+	flag.StringVar(&s.Preset, "preset", "mosi", "synthetic data preset: mosi, mosei")
+	flag.StringVar(&s.Regularizer, "reg", "none", "regularizer: none, mmd, kl")
+	flag.Float64Var(&s.Scale, "scale", 1, "scale of the preset's split sizes")
+	flag.IntVar(&s.Batch, "batch", 0, "batch size (0: the model's MMSA default)")
+	flag.Uint64Var(&s.Seed, "seed", 1, "seed")
+	epochs := flag.Int("epochs", 2, "epochs to train (the first builds the graphs)")
+	flag.Parse()
+	if err := run(s, *epochs); err != nil {
+		fmt.Fprintln(os.Stderr, "goepoch:", err)
+		os.Exit(1)
+	}
+}
+
+func run(s gobench.Setup, epochs int) error {
+	if epochs < 1 {
+		return fmt.Errorf("-epochs %d, want ≥ 1", epochs)
+	}
+	t0 := time.Now()
+	tr, err := gobench.NewTrainer(s)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	r := report{Impl: "go", Model: s.Model, Preset: s.Preset, Reg: s.Regularizer, Threads: runtime.GOMAXPROCS(0),
+		Scale: s.Scale, Batch: tr.BatchSize(), BLAS: nn.BLASBackend(), SetupWall: time.Since(t0).Seconds()}
+	for e := 0; e < epochs; e++ {
+		w0, c0 := time.Now(), gobench.ProcessCPUTime()
+		steps, err := tr.Epoch()
+		if err != nil {
+			return err
+		}
+		et := epochTime{WallS: time.Since(w0).Seconds(), CPUS: (gobench.ProcessCPUTime() - c0).Seconds(), Steps: steps}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		et.HeapInUse = float64(ms.HeapInuse) / (1 << 20)
+		r.Epochs = append(r.Epochs, et)
+	}
+	r.PeakRSS = float64(gobench.PeakRSSBytes()) / (1 << 20)
+	return json.NewEncoder(os.Stdout).Encode(r)
+}
