@@ -8,6 +8,7 @@ import (
 	"github.com/synergo/synergo/synergy/bert"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // BertTextConfig configures the BERT text encoder shared by MAG-BERT, MISA
@@ -170,3 +171,35 @@ func (b *bertText) feed(g *nn.Graph, batch *datasets.Batch) ([]int, error) {
 // maskedTokenMean returns Σ_l w[i,l] x[i,l,:] for x (B, L, d) and the
 // token weights w (B, L): the mean over each row's tokens.
 func maskedTokenMean(x, w *G.Node) (*G.Node, error) { return weightedTimeSum(x, w) }
+
+// BertNames returns the names of the BERT-based models New accepts
+// ("magbert", "misa", "mmim"), sorted. They need token ids in the data
+// (datasets.Split.TokenIDs) and default to a from-scratch "tiny" encoder
+// (DefaultBertTextConfig); Names() lists the other models.
+func BertNames() []string { return []string{"magbert", "misa", "mmim"} }
+
+// newBertModel returns the BERT-based model called name with its defaults
+// for dataset.
+func newBertModel(name, dataset string, dims Dims, dt tensor.Dtype, seed uint64) (Model, error) {
+	switch name {
+	case "magbert", "mag-bert", "mag_bert":
+		cfg, err := DefaultMAGBERTConfig(dataset)
+		if err != nil {
+			return nil, err
+		}
+		return NewMAGBERT(cfg, dims, dt, seed)
+	case "misa":
+		cfg, err := DefaultMISAConfig(dataset)
+		if err != nil {
+			return nil, err
+		}
+		return NewMISA(cfg, dims, dt, seed)
+	case "mmim":
+		cfg, err := DefaultMMIMConfig(dataset)
+		if err != nil {
+			return nil, err
+		}
+		return NewMMIM(cfg, dims, dt, seed)
+	}
+	return nil, fmt.Errorf("models: %q is not a BERT-based model (want one of %v)", name, BertNames())
+}

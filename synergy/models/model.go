@@ -126,7 +126,7 @@ func datasetKey(dataset string) (string, error) {
 	return "", fmt.Errorf("models: unknown dataset %q for default hyper-parameters; want \"mosi\", \"mosei\" or \"urfunny\"", dataset)
 }
 
-// New returns the model called name (one of Names(); the paper's names
+// New returns the model called name (one of Names() or BertNames(); the paper's names
 // "flstm" and "lfn" are accepted for eflstm and lmf) with MMSA's defaults for
 // dataset ("mosi", "mosei", "urfunny"; "" means "mosi"), built for dims, with
 // parameters of dtype dt initialized from seed. An unknown name is an error
@@ -157,6 +157,8 @@ func New(name, dataset string, dims Dims, dt tensor.Dtype, seed uint64) (Model, 
 			return nil, err
 		}
 		return NewMFN(cfg, dims, dt, seed)
+	case "magbert", "mag-bert", "mag_bert", "misa", "mmim":
+		return newBertModel(strings.ToLower(name), dataset, dims, dt, seed)
 	}
 	return nil, fmt.Errorf("models: unknown model %q; known models: %s", name, strings.Join(Names(), ", "))
 }
