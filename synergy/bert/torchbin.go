@@ -1,54 +1,88 @@
 package bert
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
-	"os"
+	"io"
+	"path"
+	"strings"
 
+	"github.com/nlpodyssey/gopickle/pickle"
 	"github.com/nlpodyssey/gopickle/pytorch"
 	"github.com/nlpodyssey/gopickle/types"
 )
 
+// maxPickleBytes bounds data.pkl (a state dict's pickle is a few hundred
+// kilobytes even for BERT-large).
+const maxPickleBytes = 256 << 20
+
 // ReadTorchStateDict reads a PyTorch state dict saved with torch.save in
-// the zip format (PyTorch ≥ 1.6; archive/data.pkl plus one file per
-// storage under archive/data/), as Hugging Face's pytorch_model.bin, with
-// gopickle's unpickler. Float, double, half, bfloat16 and integer storages
-// are converted to float64; strided (non-contiguous) tensors are gathered.
-// The legacy (pre-1.6) format is refused with an error.
-func ReadTorchStateDict(path string) (ts Tensors, err error) {
-	head := make([]byte, 4)
-	f, err := os.Open(path)
+// the zip format (PyTorch ≥ 1.6; <archive>/data.pkl plus one file per
+// storage under <archive>/data/), as Hugging Face's pytorch_model.bin.
+// data.pkl is decoded by gopickle's unpickler with only torch's tensor
+// rebuild and storage classes resolved; before that its length fields are
+// checked, and every storage's element count is checked against its zip
+// entry before anything is allocated, so corrupt input gives an error.
+// Float, double, half, bfloat16 and integer storages are converted to
+// float64; strided tensors are gathered. The legacy (pre-1.6) format is
+// refused.
+func ReadTorchStateDict(file string) (ts Tensors, err error) {
+	zr, err := zip.OpenReader(file)
 	if err != nil {
-		return nil, fmt.Errorf("bert: %w", err)
+		return nil, fmt.Errorf("bert: %s: not a zip archive (%v); only torch.save's zip format (PyTorch ≥ 1.6) is supported", file, err)
 	}
-	_, rerr := f.Read(head)
-	f.Close()
-	if rerr != nil || !bytes.Equal(head, []byte("PK\x03\x04")) {
-		return nil, fmt.Errorf("bert: %s: not a zip archive; only torch.save's zip format (PyTorch ≥ 1.6) is supported", path)
-	}
-	// gopickle panics on some malformed inputs; report them as errors.
-	defer func() {
+	defer zr.Close()
+	defer func() { // gopickle may still panic on input that passes the checks
 		if r := recover(); r != nil {
-			ts, err = nil, fmt.Errorf("bert: %s: malformed PyTorch file: %v", path, r)
+			ts, err = nil, fmt.Errorf("bert: %s: malformed PyTorch file: %v", file, r)
 		}
 	}()
-	obj, err := pytorch.Load(path)
+	var pkl *zip.File
+	for _, f := range zr.File {
+		if path.Base(f.Name) == "data.pkl" {
+			pkl = f
+			break
+		}
+	}
+	if pkl == nil {
+		return nil, fmt.Errorf("bert: %s: no data.pkl in the archive", file)
+	}
+	prefix := strings.TrimSuffix(pkl.Name, "data.pkl") + "data/"
+	records := map[string]*zip.File{}
+	for _, f := range zr.File {
+		if strings.HasPrefix(f.Name, prefix) {
+			records[strings.TrimPrefix(f.Name, prefix)] = f
+		}
+	}
+	raw, err := readZipEntry(pkl, maxPickleBytes)
 	if err != nil {
-		return nil, fmt.Errorf("bert: %s: %w", path, err)
+		return nil, fmt.Errorf("bert: %s: data.pkl: %w", file, err)
+	}
+	if err := checkPickleLengths(raw); err != nil {
+		return nil, fmt.Errorf("bert: %s: data.pkl: %w", file, err)
+	}
+	u := pickle.NewUnpickler(bytes.NewReader(raw))
+	u.FindClass = torchClass
+	storages := map[string]pytorch.StorageInterface{}
+	u.PersistentLoad = func(id any) (any, error) { return loadStorage(id, records, storages) }
+	obj, err := u.Load()
+	if err != nil {
+		return nil, fmt.Errorf("bert: %s: data.pkl: %w", file, err)
 	}
 	ts = Tensors{}
 	add := func(k, v any) error {
 		name, ok := k.(string)
 		if !ok {
-			return fmt.Errorf("bert: %s: state dict key %v is %T, want a string", path, k, k)
+			return fmt.Errorf("bert: %s: state dict key %v is %T, want a string", file, k, k)
 		}
 		pt, ok := v.(*pytorch.Tensor)
 		if !ok {
-			return nil // not a tensor (for example _metadata); ignored
+			return nil // not a tensor; ignored
 		}
 		t, err := torchTensor(name, pt)
 		if err != nil {
-			return fmt.Errorf("bert: %s: tensor %q: %w", path, name, err)
+			return fmt.Errorf("bert: %s: tensor %q: %w", file, name, err)
 		}
 		ts[name] = t
 		return nil
@@ -56,7 +90,10 @@ func ReadTorchStateDict(path string) (ts Tensors, err error) {
 	switch d := obj.(type) {
 	case *types.OrderedDict:
 		for e := d.List.Front(); e != nil; e = e.Next() {
-			entry := e.Value.(*types.OrderedDictEntry)
+			entry, ok := e.Value.(*types.OrderedDictEntry)
+			if !ok {
+				return nil, fmt.Errorf("bert: %s: malformed state dict entry", file)
+			}
 			if err := add(entry.Key, entry.Value); err != nil {
 				return nil, err
 			}
@@ -68,9 +105,111 @@ func ReadTorchStateDict(path string) (ts Tensors, err error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("bert: %s: top-level object is %T, want a state dict", path, obj)
+		return nil, fmt.Errorf("bert: %s: top-level object is %T, want a state dict", file, obj)
 	}
 	return ts, nil
+}
+
+// readZipEntry reads f whole if it declares at most limit bytes.
+func readZipEntry(f *zip.File, limit uint64) ([]byte, error) {
+	if f.UncompressedSize64 > limit {
+		return nil, fmt.Errorf("entry %s declares %d bytes, more than the %d allowed", f.Name, f.UncompressedSize64, limit)
+	}
+	r, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, int64(f.UncompressedSize64)+1))
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(b)) != f.UncompressedSize64 {
+		return nil, fmt.Errorf("entry %s holds %d bytes, declares %d", f.Name, len(b), f.UncompressedSize64)
+	}
+	return b, nil
+}
+
+// torchClass resolves the globals a state dict pickle names: the tensor
+// rebuild function, the storage types and collections.OrderedDict (which
+// gopickle resolves before asking). Anything else is refused.
+func torchClass(module, name string) (any, error) {
+	switch module + "." + name {
+	case "torch._utils._rebuild_tensor_v2":
+		return &pytorch.RebuildTensorV2{}, nil
+	case "torch.FloatStorage":
+		return &pytorch.FloatStorageClass{}, nil
+	case "torch.DoubleStorage":
+		return &pytorch.DoubleStorageClass{}, nil
+	case "torch.HalfStorage":
+		return &pytorch.HalfStorageClass{}, nil
+	case "torch.BFloat16Storage":
+		return &pytorch.BFloat16StorageClass{}, nil
+	case "torch.LongStorage":
+		return &pytorch.LongStorageClass{}, nil
+	case "torch.IntStorage":
+		return &pytorch.IntStorageClass{}, nil
+	case "torch.ShortStorage":
+		return &pytorch.ShortStorageClass{}, nil
+	case "torch.CharStorage":
+		return &pytorch.CharStorageClass{}, nil
+	case "torch.ByteStorage":
+		return &pytorch.ByteStorageClass{}, nil
+	case "torch.BoolStorage":
+		return &pytorch.BoolStorageClass{}, nil
+	}
+	return nil, fmt.Errorf("global %s.%s is not allowed in a state dict", module, name)
+}
+
+// storageElementSize gives the bytes per element of each storage class.
+func storageElementSize(c pytorch.StorageClassInterface) int {
+	switch c.(type) {
+	case *pytorch.DoubleStorageClass, *pytorch.LongStorageClass:
+		return 8
+	case *pytorch.FloatStorageClass, *pytorch.IntStorageClass:
+		return 4
+	case *pytorch.HalfStorageClass, *pytorch.BFloat16StorageClass, *pytorch.ShortStorageClass:
+		return 2
+	}
+	return 1
+}
+
+// loadStorage resolves a persistent id ('storage', class, key, location,
+// size): the storage's zip entry must hold exactly size elements.
+func loadStorage(id any, records map[string]*zip.File, loaded map[string]pytorch.StorageInterface) (any, error) {
+	t, ok := id.(*types.Tuple)
+	if !ok || t.Len() < 5 {
+		return nil, fmt.Errorf("persistent id %v is not a ('storage', class, key, location, size) tuple", id)
+	}
+	kind, _ := t.Get(0).(string)
+	class, okClass := t.Get(1).(pytorch.StorageClassInterface)
+	key, okKey := t.Get(2).(string)
+	location, okLoc := t.Get(3).(string)
+	size, okSize := t.Get(4).(int)
+	if kind != "storage" || !okClass || !okKey || !okLoc || !okSize || size < 0 {
+		return nil, fmt.Errorf("persistent id %v is not a ('storage', class, key, location, size) tuple", id)
+	}
+	if s, ok := loaded[key]; ok {
+		return s, nil
+	}
+	rec, ok := records[key]
+	if !ok {
+		return nil, fmt.Errorf("storage %q has no entry in the archive", key)
+	}
+	elem := storageElementSize(class)
+	if rec.UncompressedSize64 != uint64(size)*uint64(elem) || uint64(size) > rec.UncompressedSize64 {
+		return nil, fmt.Errorf("storage %q: %d elements of %d bytes, the archive entry holds %d bytes", key, size, elem, rec.UncompressedSize64)
+	}
+	raw, err := readZipEntry(rec, rec.UncompressedSize64)
+	if err != nil {
+		return nil, err
+	}
+	s := class.New(size, location)
+	if err := s.SetFromFileWithSize(bytes.NewReader(raw), size); err != nil {
+		return nil, fmt.Errorf("storage %q: %w", key, err)
+	}
+	loaded[key] = s
+	return s, nil
 }
 
 // torchTensor copies a (possibly strided) tensor view out of its storage.
