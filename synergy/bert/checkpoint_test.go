@@ -1,12 +1,14 @@
 package bert
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -258,4 +260,66 @@ func FuzzParseSafetensors(f *testing.F) {
 			}
 		}
 	})
+}
+
+// writeZip writes one file per name → content into a zip archive (stored,
+// as torch.save does) and returns its path.
+func writeZip(t *testing.T, files map[string][]byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "pytorch_model.bin")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for _, name := range sortedNames(files) {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(files[name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func sortedNames(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestReadTorchStateDictRejectsHostilePickles: a length field beyond the
+// input, a global outside the allow-list and a storage larger than its
+// zip entry are errors, not allocations or object construction.
+func TestReadTorchStateDictRejectsHostilePickles(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string][]byte
+		want  string
+	}{
+		{"huge string", map[string][]byte{"archive/data.pkl": []byte("\x80\x02X\xff\xff\xff\x7fabc.")}, "claims 2147483647 bytes"},
+		{"foreign global", map[string][]byte{"archive/data.pkl": []byte("\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.")}, "os.system is not allowed"},
+		{"storage larger than its entry", map[string][]byte{
+			// {'w': _rebuild_tensor_v2(('storage', FloatStorage, '0', 'cpu', 1000000), 0, (2,), (1,), False, OrderedDict())}
+			"archive/data.pkl": []byte("\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuJ@B\x0f\x00tQK\x00K\x02\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtRs."),
+			"archive/data/0":   make([]byte, 8),
+		}, "1000000 elements of 4 bytes, the archive entry holds 8 bytes"},
+		{"no data.pkl", map[string][]byte{"archive/other": {1}}, "no data.pkl"},
+	} {
+		_, err := ReadTorchStateDict(writeZip(t, tc.files))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
 }
