@@ -83,7 +83,7 @@ func loadPretrained(dir string, ps *nn.ParamSet, pooler bool) (*Model, *Tokenize
 // LoadTensors sets every parameter of m from the tensor of the same name
 // (the "bert." prefix optional; LayerNorm gamma/beta accepted for
 // weight/bias), transposing Linear weights from Hugging Face's (out, in).
-// A missing tensor, a wrong shape, an unsupported dtype or a non-finite
+// A missing tensor, a wrong shape or a non-finite
 // value is an error naming the tensor; nothing is changed then. Tensors that
 // match no parameter are listed in the report.
 func (m *Model) LoadTensors(ts Tensors) (LoadReport, error) {
