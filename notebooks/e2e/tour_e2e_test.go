@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,15 +24,44 @@ var chromiumFlags = []string{
 	"--disable-dev-shm-usage", "--window-size=1280,2000",
 }
 
-// tourCells are the first cells of 00-tour.ipynb that the browser runs, by cell index, with
-// the text each one's output must contain ("<img>" means an image output).
-var tourCells = []struct {
-	index int
-	want  string
+// tourChecks name the first cells of 00-tour.ipynb that the browser must run, by a fragment of
+// their source, with the text each one's output must contain ("<img>" means an image output).
+// The cells are located in the notebook file, so edits that move them do not break the test.
+var tourChecks = []struct {
+	source, want string
 }{
-	{2, "tour: scale="},
-	{5, "Mardia kurtosis, Gaussian:"},
-	{6, "<img>"},
+	{`"tour: scale=`, "tour: scale="},
+	{`"Mardia kurtosis, Gaussian:`, "Mardia kurtosis, Gaussian:"},
+	{"display.Image(", "<img>"},
+}
+
+// cellIndex returns the index of the first code cell whose source contains fragment.
+func cellIndex(t *testing.T, notebook []byte, fragment string) int {
+	t.Helper()
+	var nb struct {
+		Cells []struct {
+			CellType string          `json:"cell_type"`
+			Source   json.RawMessage `json:"source"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(notebook, &nb); err != nil {
+		t.Fatalf("00-tour.ipynb: %v", err)
+	}
+	for i, c := range nb.Cells {
+		var lines []string
+		if err := json.Unmarshal(c.Source, &lines); err != nil {
+			var one string
+			if err := json.Unmarshal(c.Source, &one); err != nil {
+				t.Fatalf("00-tour.ipynb: cell %d: source is neither a string nor a list of strings", i)
+			}
+			lines = []string{one}
+		}
+		if c.CellType == "code" && strings.Contains(strings.Join(lines, ""), fragment) {
+			return i
+		}
+	}
+	t.Fatalf("00-tour.ipynb: no code cell contains %q", fragment)
+	return -1
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -172,23 +202,31 @@ func TestTourRunsInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := tourCells[len(tourCells)-1].index
+	indices := make([]int, len(tourChecks))
+	last := 0
+	for k, c := range tourChecks {
+		indices[k] = cellIndex(t, src, c.source)
+		if indices[k] > last {
+			last = indices[k]
+		}
+	}
 	for i := 0; i <= last; i++ {
 		if err := wd.click(run); err != nil {
 			t.Fatalf("click Run for cell %d: %v", i, err)
 		}
 		time.Sleep(150 * time.Millisecond)
 	}
-	for _, c := range tourCells {
+	for k, c := range tourChecks {
+		index := indices[k]
 		script := fmt.Sprintf(`var cell = document.querySelectorAll('#notebook-container .cell')[%d];
 			if (!cell) { return ''; }
 			var err = cell.querySelector('.output_error');
 			if (err) { return 'ERROR: ' + err.innerText; }
 			var out = cell.querySelector('.output_area');
 			if (!out) { return ''; }
-			return out.innerText + (out.querySelector('img') ? '<img>' : '');`, c.index)
-		got := waitJSText(t, wd, 180*time.Second, fmt.Sprintf("output of cell %d", c.index), script, c.want)
-		t.Logf("cell %d output after %.1f s: %.80q", c.index, time.Since(t0).Seconds(), got)
+			return out.innerText + (out.querySelector('img') ? '<img>' : '');`, index)
+		got := waitJSText(t, wd, 180*time.Second, fmt.Sprintf("output of cell %d", index), script, c.want)
+		t.Logf("cell %d output after %.1f s: %.80q", index, time.Since(t0).Seconds(), got)
 	}
 	if err := wd.screenshot(filepath.Join(outDir, "tour.png")); err != nil {
 		t.Logf("screenshot: %v", err)
