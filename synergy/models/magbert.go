@@ -135,31 +135,8 @@ func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	shiftV, err := m.gatedShift(g, m.hv, m.wv, vision, t)
+	e, shiftA, shiftV, err := m.gate(g, t, audio, vision)
 	if err != nil {
-		return nil, fmt.Errorf("models: magbert: visual gate: %w", err)
-	}
-	shiftA, err := m.gatedShift(g, m.ha, m.wa, audio, t)
-	if err != nil {
-		return nil, fmt.Errorf("models: magbert: acoustic gate: %w", err)
-	}
-	shift, err := G.Add(shiftV, shiftA)
-	if err != nil {
-		return nil, err
-	}
-	alpha, err := magAlpha(t, shift, m.cfg.BetaShift)
-	if err != nil {
-		return nil, err
-	}
-	scaled, err := G.BroadcastHadamardProd(shift, alpha, nil, []byte{1})
-	if err != nil {
-		return nil, err
-	}
-	e, err := G.Add(t, scaled)
-	if err != nil {
-		return nil, err
-	}
-	if e, err = m.norm.Forward(g, e); err != nil {
 		return nil, err
 	}
 	if e, err = g.Dropout(e, m.cfg.DropoutProb); err != nil {
@@ -195,6 +172,38 @@ func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
 		}
 	}
 	return &Output{Unimodal: z, Fused: pooled, Pred: pred}, nil
+}
+
+// gate returns MAG's LayerNorm(t + αH) (before its dropout) for token rows
+// t (N, H), audio (N, D_a) and vision (N, D_v), with the acoustic and visual
+// shifts g_a ⊙ (W_a a + b_a) and g_v ⊙ (W_v v + b_v).
+func (m *MAGBERT) gate(g *nn.Graph, t, audio, vision *G.Node) (out, shiftA, shiftV *G.Node, err error) {
+	if shiftV, err = m.gatedShift(g, m.hv, m.wv, vision, t); err != nil {
+		return nil, nil, nil, fmt.Errorf("models: magbert: visual gate: %w", err)
+	}
+	if shiftA, err = m.gatedShift(g, m.ha, m.wa, audio, t); err != nil {
+		return nil, nil, nil, fmt.Errorf("models: magbert: acoustic gate: %w", err)
+	}
+	shift, err := G.Add(shiftV, shiftA)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	alpha, err := magAlpha(t, shift, m.cfg.BetaShift)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	scaled, err := G.BroadcastHadamardProd(shift, alpha, nil, []byte{1})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e, err := G.Add(t, scaled)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if out, err = m.norm.Forward(g, e); err != nil {
+		return nil, nil, nil, err
+	}
+	return out, shiftA, shiftV, nil
 }
 
 // gatedShift returns ReLU(W_h [x; t] + b_h) ⊙ (W x + b) for token rows x

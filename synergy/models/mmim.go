@@ -482,24 +482,11 @@ func (m *MMIM) feedEntropy(g *nn.Graph, batch int, labels []float32) error {
 		for len(classLabels) < batch+rows {
 			classLabels = append(classLabels, 0) // empty memory rows belong to no class
 		}
-		weights := map[string][]float64{}
-		for _, class := range []string{"pos", "neg"} {
-			w := make([]float64, batch+rows)
-			n := 0
-			for j, l := range classLabels {
-				if (class == "pos" && l > 0) || (class == "neg" && l < 0) {
-					w[j] = 1
-					n++
-				}
-			}
-			if n <= k {
-				usable = false
-			}
-			for j := range w {
-				w[j] /= float64(max(n, 1))
-			}
-			weights[class] = w
+		pos, neg, enough := classWeights(classLabels, k)
+		if !enough {
+			usable = false
 		}
+		weights := map[string][]float64{"pos": pos, "neg": neg}
 		if !usable {
 			// Fixed simplex points in the memory rows, batch rows weightless.
 			memVals = make([]float64, rows*k)
@@ -543,6 +530,30 @@ func (m *MMIM) feedEntropy(g *nn.Graph, batch int, labels []float32) error {
 		return G.Let(n, float32(on))
 	}
 	return G.Let(n, on)
+}
+
+// classWeights returns the weights 1/n_c of the members of the positive
+// (label > 0) and negative (label < 0) classes among labels (0 for the
+// others, as MMIM leaves zero labels out), and whether both classes have
+// more than k members (else their k×k covariance is singular).
+func classWeights(labels []float32, k int) (pos, neg []float64, enough bool) {
+	pos, neg = make([]float64, len(labels)), make([]float64, len(labels))
+	var nPos, nNeg int
+	for j, l := range labels {
+		switch {
+		case l > 0:
+			pos[j] = 1
+			nPos++
+		case l < 0:
+			neg[j] = 1
+			nNeg++
+		}
+	}
+	for j := range labels {
+		pos[j] /= float64(max(nPos, 1))
+		neg[j] /= float64(max(nNeg, 1))
+	}
+	return pos, neg, nPos > k && nNeg > k
 }
 
 func (m *MMIM) letInput(g *nn.Graph, name string, v []float64) error {

@@ -1,0 +1,239 @@
+package models
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// bertModelsFixture is testdata/bert_models_fixture.json, written by
+// testdata/bert_models_fixture.py from transcriptions of the original
+// MAG, MISA and MMIM code.
+type bertModelsFixture struct {
+	MAG struct {
+		N, H, Dv, Da int
+		Beta         float64
+		T, V, A      []float64
+		Params       map[string][]float64
+		Alpha, Out   []float64
+	} `json:"mag"`
+	MISA struct {
+		Rows, Cols int
+		X, Y       []float64
+		CMD, Diff  float64
+		DiffGradX  []float64 `json:"diff_grad_x"`
+		DiffGradY  []float64 `json:"diff_grad_y"`
+	} `json:"misa"`
+	MMIM struct {
+		Batch, Dx, Dy, Dz int
+		X, Y, Z           []float64
+		Labels            []float64
+		Memory            []float64
+		MemoryLabels      []float64 `json:"memory_labels"`
+		Params            map[string][]float64
+		LLD, Entropy, NCE float64
+	} `json:"mmim"`
+}
+
+func loadBertModelsFixture(t *testing.T) bertModelsFixture {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "bert_models_fixture.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fx bertModelsFixture
+	if err := json.Unmarshal(raw, &fx); err != nil {
+		t.Fatal(err)
+	}
+	return fx
+}
+
+// torchLinear returns an nn.Linear holding a torch (out, in) weight and a
+// bias, transposed into our (in, out) layout.
+func torchLinear(t *testing.T, ps *nn.ParamSet, name string, w, b []float64, in, out int) *nn.Linear {
+	t.Helper()
+	l := nn.NewLinear(ps, name, in, out, true, rand.New(rand.NewPCG(1, 1)))
+	wt := make([]float64, in*out)
+	for o := 0; o < out; o++ {
+		for i := 0; i < in; i++ {
+			wt[i*out+o] = w[o*in+i]
+		}
+	}
+	if err := l.W.SetFloat64s(wt); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.B.SetFloat64s(b); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func runEval(t *testing.T, g *nn.Graph) {
+	t.Helper()
+	vm := G.NewTapeMachine(g.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func closeTo(t *testing.T, what string, got, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	d := maxDiff(got, want)
+	t.Logf("%s: max |Go − PyTorch| = %.3g", what, d)
+	if d > tol || math.IsNaN(d) {
+		t.Errorf("%s: max |Go − PyTorch| = %.3g, want ≤ %g\n got %v\nwant %v", what, d, tol, got, want)
+	}
+}
+
+// TestMAGGateAgainstPyTorch: MAG's LayerNorm(t + αH) and α match the
+// original's modeling.py, including a token with a zero shift.
+func TestMAGGateAgainstPyTorch(t *testing.T) {
+	f := loadBertModelsFixture(t).MAG
+	ps := nn.NewParamSet(tensor.Float64)
+	p := f.Params
+	m := &MAGBERT{cfg: MAGBERTConfig{BetaShift: f.Beta}}
+	m.hv = torchLinear(t, ps, "hv", p["W_hv"], p["b_hv"], f.Dv+f.H, f.H)
+	m.ha = torchLinear(t, ps, "ha", p["W_ha"], p["b_ha"], f.Da+f.H, f.H)
+	m.wv = torchLinear(t, ps, "wv", p["W_v"], p["b_v"], f.Dv, f.H)
+	m.wa = torchLinear(t, ps, "wa", p["W_a"], p["b_a"], f.Da, f.H)
+	m.norm = nn.NewLayerNorm(ps, "ln", f.H, nil)
+	if err := m.norm.Gamma.SetFloat64s(p["ln_w"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.norm.Beta.SetFloat64s(p["ln_b"]); err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(tensor.Float64, false)
+	tn := g.Constant(f.T, f.N, f.H)
+	out, shiftA, shiftV, err := m.gate(g, tn, g.Constant(f.A, f.N, f.Da), g.Constant(f.V, f.N, f.Dv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shift, err := G.Add(shiftA, shiftV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alpha, err := magAlpha(tn, shift, f.Beta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runEval(t, g)
+	closeTo(t, "MAG α", values(alpha), f.Alpha, 1e-13)
+	closeTo(t, "MAG output", values(out), f.Out, 1e-12)
+}
+
+// TestMISALossesAgainstPyTorch: CMD, the soft-orthogonality loss and its
+// gradient (detached norms) match the original's functions.
+func TestMISALossesAgainstPyTorch(t *testing.T) {
+	f := loadBertModelsFixture(t).MISA
+	ps := nn.NewParamSet(tensor.Float64)
+	xp := ps.Add("x", []int{f.Rows, f.Cols}, nn.Zeros, nil)
+	yp := ps.Add("y", []int{f.Rows, f.Cols}, nn.Zeros, nil)
+	if err := xp.SetFloat64s(f.X); err != nil {
+		t.Fatal(err)
+	}
+	if err := yp.SetFloat64s(f.Y); err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(tensor.Float64, false)
+	cmd, err := centralMomentDiscrepancy(g.Param(xp), g.Param(yp), cmdMoments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff, err := softOrthogonality(g, g.Param(xp), g.Param(yp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := g.ParamNodes([]*nn.Param{xp, yp})
+	if _, err := G.Grad(diff, nodes...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	closeTo(t, "CMD", values(cmd), []float64{f.CMD}, 1e-13)
+	closeTo(t, "L_diff", values(diff), []float64{f.Diff}, 1e-13)
+	grads, err := g.Grads([]*nn.Param{xp, yp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeTo(t, "∂L_diff/∂x", grads[0].Data().([]float64), f.DiffGradX, 1e-12)
+	closeTo(t, "∂L_diff/∂y", grads[1].Data().([]float64), f.DiffGradY, 1e-12)
+}
+
+// TestMMIMBoundsAgainstPyTorch: the BA bound lld, the CPC NCE and the
+// entropy over the batch and a one-batch memory match the original's MMILB
+// and CPC.
+func TestMMIMBoundsAgainstPyTorch(t *testing.T) {
+	f := loadBertModelsFixture(t).MMIM
+	p := f.Params
+	ps := nn.NewParamSet(tensor.Float64)
+	mi := newMMILB(ps, "mi", f.Dx, f.Dy, rand.New(rand.NewPCG(1, 1)))
+	mi.mu.Layers[0] = torchLinear(t, ps, "mu0", p["mu0_w"], p["mu0_b"], f.Dx, f.Dy)
+	mi.mu.Layers[1] = torchLinear(t, ps, "mu1", p["mu1_w"], p["mu1_b"], f.Dy, f.Dy)
+	mi.logvar.Layers[0] = torchLinear(t, ps, "lv0", p["lv0_w"], p["lv0_b"], f.Dx, f.Dy)
+	mi.logvar.Layers[1] = torchLinear(t, ps, "lv1", p["lv1_w"], p["lv1_b"], f.Dy, f.Dy)
+	mi.entropy = torchLinear(t, ps, "ent", p["ent_w"], p["ent_b"], f.Dy, f.Dy/4)
+	c := &cpc{net: torchLinear(t, ps, "cpc", p["cpc_w"], p["cpc_b"], f.Dz, f.Dx)}
+
+	g := nn.NewGraph(tensor.Float64, false)
+	x, y, z := g.Constant(f.X, f.Batch, f.Dx), g.Constant(f.Y, f.Batch, f.Dy), g.Constant(f.Z, f.Batch, f.Dz)
+	lld, err := mi.logLikelihood(g, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nce, err := c.nce(g, x, z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj, err := mi.project(g, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := f.Dy / 4
+	all, err := G.Concat(0, proj, g.Constant(f.Memory, f.Batch, k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []float32
+	for _, l := range append(append([]float64{}, f.Labels...), f.MemoryLabels...) {
+		labels = append(labels, float32(l))
+	}
+	pos, neg, enough := classWeights(labels, k)
+	if !enough {
+		t.Fatal("fixture classes too small")
+	}
+	var h *G.Node
+	for _, w := range [][]float64{pos, neg} {
+		sw := make([]float64, len(w))
+		for i, v := range w {
+			sw[i] = math.Sqrt(v)
+		}
+		e, err := classEntropy(all, g.Constant(w, len(w)), g.Constant(sw, len(sw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h == nil {
+			h = e
+		} else if h, err = G.Add(h, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runEval(t, g)
+	closeTo(t, "lld", values(lld), []float64{f.LLD}, 1e-10)
+	closeTo(t, "NCE", values(nce), []float64{f.NCE}, 1e-13)
+	closeTo(t, "entropy H", values(h), []float64{f.Entropy}, 1e-12)
+}

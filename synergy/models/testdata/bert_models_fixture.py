@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""Reference values for the sub-modules of synergy/models' BERT-based models (MAG-BERT, MISA, MMIM).
+
+Run with Debian's python3-torch from this folder:
+    /usr/bin/python3 bert_models_fixture.py
+Writes bert_models_fixture.json (float64 throughout). The code below transcribes the originals:
+  mag    WasifurRahman/BERT_multimodal_transformer modeling.py MAG.forward (without its final dropout),
+         with a token whose shift is exactly zero (the torch.where(hm_norm == 0, 1, hm_norm) rule)
+  cmd    declare-lab/MISA utils/functions.py CMD(x, y, 5)
+  diff   declare-lab/MISA utils/functions.py DiffLoss(x, y) and its gradient (detached norms)
+  mmilb  declare-lab/Multimodal-Infomax encoders.py MMILB lld and the entropy H of two classes
+  cpc    declare-lab/Multimodal-Infomax encoders.py CPC (one layer)
+Matrices are row-major; Linear weights are given in torch's (out, in) layout.
+"""
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(11)
+D = torch.float64
+
+
+def flat(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def mag():
+    N, H, Dv, Da, beta = 5, 6, 3, 4, 0.8
+    t = torch.randn(N, H, dtype=D)
+    v = torch.randn(N, Dv, dtype=D)
+    a = torch.randn(N, Da, dtype=D)
+    v[0].zero_()
+    a[0].zero_()
+    t[0] = t[0] / t[0].norm() * 0.5  # zero shift: α = β·0.5/(1 + ε) < 1 through the replaced norm
+    p = {
+        "W_hv": torch.randn(H, Dv + H, dtype=D) * 0.5, "b_hv": torch.randn(H, dtype=D) * 0.1,
+        "W_ha": torch.randn(H, Da + H, dtype=D) * 0.5, "b_ha": torch.randn(H, dtype=D) * 0.1,
+        "W_v": torch.randn(H, Dv, dtype=D) * 0.5, "b_v": torch.zeros(H, dtype=D),
+        "W_a": torch.randn(H, Da, dtype=D) * 0.5, "b_a": torch.zeros(H, dtype=D),
+        "ln_w": 1 + 0.2 * torch.randn(H, dtype=D), "ln_b": 0.2 * torch.randn(H, dtype=D),
+    }
+    eps = 1e-6
+    weight_v = F.relu(torch.cat((v, t), dim=-1) @ p["W_hv"].T + p["b_hv"])
+    weight_a = F.relu(torch.cat((a, t), dim=-1) @ p["W_ha"].T + p["b_ha"])
+    h_m = weight_v * (v @ p["W_v"].T + p["b_v"]) + weight_a * (a @ p["W_a"].T + p["b_a"])
+    em_norm = t.norm(p=2, dim=-1)
+    hm_norm = h_m.norm(p=2, dim=-1)
+    hm_norm = torch.where(hm_norm == 0, torch.ones_like(hm_norm), hm_norm)
+    alpha = torch.min(em_norm / (hm_norm + eps) * beta, torch.ones_like(em_norm)).unsqueeze(-1)
+    out = F.layer_norm(alpha * h_m + t, (H,), p["ln_w"], p["ln_b"], 1e-5)
+    assert float(h_m[0].norm()) == 0.0
+    return {"n": N, "h": H, "dv": Dv, "da": Da, "beta": beta, "t": flat(t), "v": flat(v), "a": flat(a),
+            "params": {k: flat(x) for k, x in p.items()}, "alpha": flat(alpha), "out": flat(out)}
+
+
+def cmd_loss(x1, x2, n_moments):
+    def matchnorm(a, b):
+        return torch.sum((a - b) ** 2) ** 0.5
+
+    mx1, mx2 = torch.mean(x1, 0), torch.mean(x2, 0)
+    sx1, sx2 = x1 - mx1, x2 - mx2
+    scms = matchnorm(mx1, mx2)
+    for i in range(n_moments - 1):
+        k = i + 2
+        scms = scms + matchnorm(torch.mean(sx1 ** k, 0), torch.mean(sx2 ** k, 0))
+    return scms
+
+
+def diff_loss(input1, input2):
+    batch_size = input1.size(0)
+    input1 = input1.view(batch_size, -1)
+    input2 = input2.view(batch_size, -1)
+    input1 = input1 - torch.mean(input1, dim=0, keepdims=True)
+    input2 = input2 - torch.mean(input2, dim=0, keepdims=True)
+    n1 = torch.norm(input1, p=2, dim=1, keepdim=True).detach()
+    input1_l2 = input1.div(n1.expand_as(input1) + 1e-6)
+    n2 = torch.norm(input2, p=2, dim=1, keepdim=True).detach()
+    input2_l2 = input2.div(n2.expand_as(input2) + 1e-6)
+    return torch.mean((input1_l2.t().mm(input2_l2)).pow(2))
+
+
+def misa():
+    x = torch.sigmoid(torch.randn(6, 4, dtype=D))
+    y = torch.sigmoid(torch.randn(6, 4, dtype=D) * 1.5)
+    xg = x.clone().requires_grad_(True)
+    yg = y.clone().requires_grad_(True)
+    d = diff_loss(xg, yg)
+    d.backward()
+    return {"rows": 6, "cols": 4, "x": flat(x), "y": flat(y), "cmd": float(cmd_loss(x, y, 5)),
+            "diff": float(d), "diff_grad_x": flat(xg.grad), "diff_grad_y": flat(yg.grad)}
+
+
+def mmim():
+    B, dx, dy, dz = 8, 5, 8, 6
+    x = torch.randn(B, dx, dtype=D)
+    y = torch.randn(B, dy, dtype=D)
+    z = torch.tanh(torch.randn(B, dz, dtype=D))
+    labels = torch.tensor([1.2, -0.4, 0.0, 2.0, -1.5, 0.6, -2.2, 0.8], dtype=D)
+    p = {
+        "mu0_w": torch.randn(dy, dx, dtype=D) * 0.4, "mu0_b": torch.randn(dy, dtype=D) * 0.1,
+        "mu1_w": torch.randn(dy, dy, dtype=D) * 0.4, "mu1_b": torch.randn(dy, dtype=D) * 0.1,
+        "lv0_w": torch.randn(dy, dx, dtype=D) * 0.4, "lv0_b": torch.randn(dy, dtype=D) * 0.1,
+        "lv1_w": torch.randn(dy, dy, dtype=D) * 0.4, "lv1_b": torch.randn(dy, dtype=D) * 0.1,
+        "ent_w": torch.randn(dy // 4, dy, dtype=D) * 0.6, "ent_b": torch.randn(dy // 4, dtype=D) * 0.1,
+        "cpc_w": torch.randn(dx, dz, dtype=D) * 0.5, "cpc_b": torch.randn(dx, dtype=D) * 0.1,
+    }
+    mu = F.relu(x @ p["mu0_w"].T + p["mu0_b"]) @ p["mu1_w"].T + p["mu1_b"]
+    logvar = F.relu(x @ p["lv0_w"].T + p["lv0_b"]) @ p["lv1_w"].T + p["lv1_b"]
+    positive = -(mu - y) ** 2 / 2. / torch.exp(logvar)
+    lld = torch.mean(torch.sum(positive, -1))
+    # Entropy over the current batch and a memory of one earlier batch (MMILB.forward with mem).
+    ye = torch.tanh(y @ p["ent_w"].T + p["ent_b"])
+    mem_y = torch.tanh(torch.randn(B, dy // 4, dtype=D))
+    mem_labels = torch.tensor([0.5, 1.1, -0.3, -2.0, 0.2, -0.9, 1.7, -0.1], dtype=D)
+    pos_all = torch.cat([mem_y[mem_labels > 0], ye[labels > 0]], dim=0)
+    neg_all = torch.cat([mem_y[mem_labels < 0], ye[labels < 0]], dim=0)
+    mu_pos, mu_neg = pos_all.mean(dim=0), neg_all.mean(dim=0)
+    sigma_pos = torch.mean(torch.bmm((pos_all - mu_pos).unsqueeze(-1), (pos_all - mu_pos).unsqueeze(1)), dim=0)
+    sigma_neg = torch.mean(torch.bmm((neg_all - mu_neg).unsqueeze(-1), (neg_all - mu_neg).unsqueeze(1)), dim=0)
+    H = 0.25 * (torch.logdet(sigma_pos) + torch.logdet(sigma_neg))
+    # CPC(x_size=dx, y_size=dz): x_pred = net(z), NCE against x.
+    x_pred = z @ p["cpc_w"].T + p["cpc_b"]
+    x_pred = x_pred / x_pred.norm(dim=1, keepdim=True)
+    xn = x / x.norm(dim=1, keepdim=True)
+    pos = torch.sum(xn * x_pred, dim=-1)
+    neg = torch.logsumexp(torch.matmul(xn, x_pred.t()), dim=-1)
+    nce = -(pos - neg).mean()
+    return {"batch": B, "dx": dx, "dy": dy, "dz": dz, "x": flat(x), "y": flat(y), "z": flat(z),
+            "labels": flat(labels), "memory": flat(mem_y), "memory_labels": flat(mem_labels),
+            "params": {k: flat(v) for k, v in p.items()}, "lld": float(lld), "entropy": float(H), "nce": float(nce)}
+
+
+def main():
+    out = {"torch_version": torch.__version__, "mag": mag(), "misa": misa(), "mmim": mmim()}
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bert_models_fixture.json"), "w") as f:
+        json.dump(out, f)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
