@@ -15,7 +15,8 @@
 # go.mod, go.sum, the toolchain, the pinned versions, this script or the package list change; the
 # module resolution (go mod tidy + download into the pinned cache) also when the set of modules
 # the linked packages import changes; table generation and `go build` also when a Go source file
-# of a linked synergo package (or of its in-module dependencies) changes. --force rebuilds everything; --user also installs the kernelspec user-wide.
+# of a linked synergo package (or of its in-module dependencies) changes.
+# --force rebuilds everything; --user also installs the kernelspec user-wide.
 set -euo pipefail
 trap 'echo "kernel: error: build.sh failed at line $LINENO" >&2' ERR
 
@@ -110,10 +111,10 @@ setup_key=$( {
   cat "$HERE/build.sh" "$HERE/genimports.go.tmpl" "$ROOT/go.mod" "$ROOT/go.sum"
 } | sha256sum | cut -d' ' -f1)
 # One `go list -deps` (read-only on the project's go.mod) gives the modules the linked packages
-# need (a new one triggers a new module resolution) and the non-test Go files of the in-module
-# packages among them (any change triggers new tables and a new binary).
+# need (a new one triggers a new module resolution) and the non-test Go and embedded files of the
+# in-module packages among them (any change triggers new tables and a new binary).
 deps=$(cd "$ROOT" && GOFLAGS=-mod=readonly "$GOEXE" list -e -deps \
-  -f '{{if .Module}}{{if eq .Module.Path "'$MODULE'"}}{{$d := .Dir}}{{range .GoFiles}}F {{$d}}/{{.}}{{"\n"}}{{end}}{{range .CgoFiles}}F {{$d}}/{{.}}{{"\n"}}{{end}}{{else}}M {{.Module.Path}}{{"\n"}}{{end}}{{end}}' \
+  -f '{{if .Module}}{{if eq .Module.Path "'$MODULE'"}}{{$d := .Dir}}{{range .GoFiles}}F {{$d}}/{{.}}{{"\n"}}{{end}}{{range .CgoFiles}}F {{$d}}/{{.}}{{"\n"}}{{end}}{{range .EmbedFiles}}F {{$d}}/{{.}}{{"\n"}}{{end}}{{else}}M {{.Module.Path}}{{"\n"}}{{end}}{{end}}' \
   $PKGS) || die "go list of the linked packages failed"
 resolve_key=$( { echo "$setup_key"; echo "$deps" | sed -n 's/^M //p' | sort -u; } | sha256sum | cut -d' ' -f1)
 src_key=$( { echo "$resolve_key"; for f in $(echo "$deps" | sed -n 's/^F //p'); do echo "$f"; cat "$f"; done; } |
