@@ -10,7 +10,7 @@ import (
 )
 
 // KurtosisCurves plots the Mardia kurtosis of each representation over epochs, one Series per
-// representation (X = epoch, Y = κ). Mardia's kurtosis (paper §3, L_κ) is
+// representation (X = epoch, Y = κ). Mardia's kurtosis (paper §2.3; the L_κ term of §4.1) is
 //
 //	κ = (1/B) Σ_j ((z_j − z̄)ᵀ S⁻¹ (z_j − z̄))²,
 //
@@ -36,7 +36,7 @@ func KurtosisCurves(caption string, series []Series, gaussianLevel float64) (*pl
 }
 
 // MMDCurves plots, over epochs, the squared maximum mean discrepancy between the projected
-// unimodal and fused features of each modality (paper §3, L_d):
+// unimodal and fused features of each modality (paper §2.2; the L_d term of §4.1):
 //
 //	MMD²(P, Q) = E k(x,x') + E k(y,y') − 2 E k(x,y),  x ~ g_i(R_i Z_i), y ~ g_i(R̃_i Z),
 //

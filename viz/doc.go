@@ -1,5 +1,5 @@
 // Package viz draws synergo's diagnostics and result tables with gonum/plot: the Mardia kurtosis
-// of each representation over epochs (the L_κ term, paper §3), the MMD² between projected
+// of each representation over epochs (the L_κ term, paper §2.3 and §4.1), the MMD² between projected
 // unimodal and fused features over epochs (the L_d term), training curves, grouped result bars
 // with mean ± std error bars, 2-D views of g_i(R_i Z_i) against g_i(R̃_i Z), histogram overlays,
 // and Markdown/HTML tables.

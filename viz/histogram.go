@@ -13,7 +13,7 @@ import (
 // (unfilled) histograms: bin b of sample s has height count_{s,b} / (n_s · width), so every
 // histogram integrates to 1 and samples of different sizes compare directly. The bins split
 // [min, max] of all values into `bins` equal intervals. Used to contrast Gaussian and
-// heavy-tailed samples (the L_κ term, paper §3). The caption must name the data.
+// heavy-tailed samples (the L_κ term, paper §2.3). The caption must name the data.
 func HistogramOverlay(caption, xLabel string, samples []Sample, bins int) (*plot.Plot, error) {
 	const fig = "HistogramOverlay"
 	if err := checkCaption(fig, caption); err != nil {

@@ -11,7 +11,7 @@ import (
 
 // Scatter2D draws point clouds in a plane, one Series per cloud: typically a 2-D view (two
 // coordinates, or a 2-D projection) of g_i(R_i Z_i) and of g_i(R̃_i Z) for one modality i, whose
-// distributions L_d pulls together (paper §3). The caption must name the data, the modality and
+// distributions L_d pulls together (paper §4.1). The caption must name the data, the modality and
 // how the 2-D view was made.
 func Scatter2D(caption string, clouds []Series) (*plot.Plot, error) {
 	const fig = "Scatter2D"
