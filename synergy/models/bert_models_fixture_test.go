@@ -237,3 +237,129 @@ func TestMMIMBoundsAgainstPyTorch(t *testing.T) {
 	closeTo(t, "NCE", values(nce), []float64{f.NCE}, 1e-13)
 	closeTo(t, "entropy H", values(h), []float64{f.Entropy}, 1e-12)
 }
+
+type lstmFixture struct{ Wx, Wh, B []float64 }
+
+type misaModulesFixture struct {
+	Encoder struct {
+		Batch, Steps, Dim int
+		Lengths           []int
+		X                 []float64
+		Rnn1Fwd           lstmFixture `json:"rnn1_fwd"`
+		Rnn1Bwd           lstmFixture `json:"rnn1_bwd"`
+		Rnn2Fwd           lstmFixture `json:"rnn2_fwd"`
+		Rnn2Bwd           lstmFixture `json:"rnn2_bwd"`
+		LnW               []float64   `json:"ln_w"`
+		LnB               []float64   `json:"ln_b"`
+		Utterance         []float64
+	}
+	Transformer struct {
+		Width, Tokens, FF int
+		X, Out            []float64
+	}
+}
+
+func setLSTM(t *testing.T, l *nn.LSTM, f lstmFixture) {
+	t.Helper()
+	for _, s := range []struct {
+		p *nn.Param
+		v []float64
+	}{{l.Wx, f.Wx}, {l.Wh, f.Wh}, {l.Bias, f.B}} {
+		if err := s.p.SetFloat64s(s.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMISAModulesAgainstPyTorch: the bidirectional two-layer encoder
+// matches MISA's extract_features on packed sequences, and the fusion layer
+// matches torch.nn.TransformerEncoderLayer (eval mode).
+func TestMISAModulesAgainstPyTorch(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "bert_models_fixture.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all struct {
+		Modules misaModulesFixture         `json:"misa_modules"`
+		Raw     map[string]json.RawMessage `json:"-"`
+	}
+	if err := json.Unmarshal(raw, &all); err != nil {
+		t.Fatal(err)
+	}
+	// The transformer's weights, by name.
+	var trParams struct {
+		M struct {
+			T map[string]json.RawMessage `json:"transformer"`
+		} `json:"misa_modules"`
+	}
+	if err := json.Unmarshal(raw, &trParams); err != nil {
+		t.Fatal(err)
+	}
+	f := all.Modules
+	rng := rand.New(rand.NewPCG(1, 1))
+
+	e := f.Encoder
+	ps := nn.NewParamSet(tensor.Float64)
+	enc := newMISASequenceEncoder(ps, "enc", e.Dim, rng)
+	setLSTM(t, enc.fwd1, e.Rnn1Fwd)
+	setLSTM(t, enc.bwd1, e.Rnn1Bwd)
+	setLSTM(t, enc.fwd2, e.Rnn2Fwd)
+	setLSTM(t, enc.bwd2, e.Rnn2Bwd)
+	if err := enc.norm.Gamma.SetFloat64s(e.LnW); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.norm.Beta.SetFloat64s(e.LnB); err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(tensor.Float64, false)
+	x := g.Input("x", e.Batch, e.Steps, e.Dim)
+	mask := g.Input("mask", e.Batch, e.Steps)
+	rev := g.Input("rev", e.Batch, e.Steps, e.Steps)
+	utt, err := enc.forward(g, x, mask, rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []struct {
+		n *G.Node
+		v []float64
+	}{{x, e.X}, {mask, nn.LengthMask(e.Lengths, e.Steps)}, {rev, reversalMatrices(e.Lengths, e.Steps)}} {
+		if err := let(g, in.n, in.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runEval(t, g)
+	closeTo(t, "MISA utterance [h1→; h2→; h1←; h2←]", values(utt), e.Utterance, 1e-12)
+
+	tr := f.Transformer
+	get := func(k string) []float64 {
+		var v []float64
+		if err := json.Unmarshal(trParams.M.T[k], &v); err != nil {
+			t.Fatalf("transformer %s: %v", k, err)
+		}
+		return v
+	}
+	ps = nn.NewParamSet(tensor.Float64)
+	layer := newTransformerEncoderLayer(ps, "tr", tr.Width, 2, tr.FF, 0.1, rng)
+	layer.q = torchLinear(t, ps, "q", get("q_w"), get("q_b"), tr.Width, tr.Width)
+	layer.k = torchLinear(t, ps, "k", get("k_w"), get("k_b"), tr.Width, tr.Width)
+	layer.v = torchLinear(t, ps, "v", get("v_w"), get("v_b"), tr.Width, tr.Width)
+	layer.out = torchLinear(t, ps, "o", get("out_w"), get("out_b"), tr.Width, tr.Width)
+	layer.ff1 = torchLinear(t, ps, "ff1", get("ff1_w"), get("ff1_b"), tr.Width, tr.FF)
+	layer.ff2 = torchLinear(t, ps, "ff2", get("ff2_w"), get("ff2_b"), tr.FF, tr.Width)
+	for _, s := range []struct {
+		p *nn.Param
+		k string
+	}{{layer.norm1.Gamma, "norm1_w"}, {layer.norm1.Beta, "norm1_b"}, {layer.norm2.Gamma, "norm2_w"}, {layer.norm2.Beta, "norm2_b"}} {
+		if err := s.p.SetFloat64s(get(s.k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	B := len(tr.X) / (tr.Tokens * tr.Width)
+	g = nn.NewGraph(tensor.Float64, false)
+	out, err := layer.forward(g, g.Constant(tr.X, B*tr.Tokens, tr.Width), B, tr.Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runEval(t, g)
+	closeTo(t, "TransformerEncoderLayer", values(out), tr.Out, 1e-12)
+}

@@ -10,6 +10,8 @@ Writes bert_models_fixture.json (float64 throughout). The code below transcribes
   diff   declare-lab/MISA utils/functions.py DiffLoss(x, y) and its gradient (detached norms)
   mmilb  declare-lab/Multimodal-Infomax encoders.py MMILB lld and the entropy H of two classes
   cpc    declare-lab/Multimodal-Infomax encoders.py CPC (one layer)
+  misa_modules  MISA's extract_features (packed bidirectional LSTMs, LayerNorm between) and the fusion
+         nn.TransformerEncoderLayer(d_model, nhead=2) in eval mode
 Matrices are row-major; Linear weights are given in torch's (out, in) layout.
 """
 import json
@@ -132,8 +134,62 @@ def mmim():
             "params": {k: flat(v) for k, v in p.items()}, "lld": float(lld), "entropy": float(H), "nce": float(nce)}
 
 
+def lstm_params(lstm, suffix):
+    """Our layout: wx (in, 4H) = weight_ih^T, wh (H, 4H) = weight_hh^T, b = bias_ih + bias_hh."""
+    return {"wx": flat(getattr(lstm, "weight_ih_l0" + suffix).T), "wh": flat(getattr(lstm, "weight_hh_l0" + suffix).T),
+            "b": flat(getattr(lstm, "bias_ih_l0" + suffix) + getattr(lstm, "bias_hh_l0" + suffix))}
+
+
+def misa_encoders():
+    """MISA's extract_features (two packed bidirectional LSTMs with a LayerNorm between) and the fusion
+    TransformerEncoderLayer(d_model=H, nhead=2) in eval mode."""
+    B, T, d = 3, 5, 3
+    lengths = torch.tensor([5, 2, 4])
+    x = torch.randn(T, B, d, dtype=D)  # MISA's sequences are (T, B, d)
+    for b, n in enumerate(lengths.tolist()):
+        x[n:, b] = 0
+    rnn1 = torch.nn.LSTM(d, d, bidirectional=True).double()
+    rnn2 = torch.nn.LSTM(2 * d, d, bidirectional=True).double()
+    ln = torch.nn.LayerNorm(2 * d).double()
+    with torch.no_grad():
+        ln.weight.copy_(1 + 0.2 * torch.randn(2 * d, dtype=D))
+        ln.bias.copy_(0.2 * torch.randn(2 * d, dtype=D))
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+        packed_h1, (final_h1, _) = rnn1(packed)
+        padded_h1, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_h1)
+        normed_h1 = ln(padded_h1)
+        packed_normed_h1 = torch.nn.utils.rnn.pack_padded_sequence(normed_h1, lengths, enforce_sorted=False)
+        _, (final_h2, _) = rnn2(packed_normed_h1)
+        utt = torch.cat((final_h1, final_h2), dim=2).permute(1, 0, 2).contiguous().view(B, -1)
+    enc = {"batch": B, "steps": T, "dim": d, "lengths": lengths.tolist(),
+           "x": flat(x.permute(1, 0, 2)),  # stored (B, T, d)
+           "rnn1_fwd": lstm_params(rnn1, ""), "rnn1_bwd": lstm_params(rnn1, "_reverse"),
+           "rnn2_fwd": lstm_params(rnn2, ""), "rnn2_bwd": lstm_params(rnn2, "_reverse"),
+           "ln_w": flat(ln.weight), "ln_b": flat(ln.bias), "utterance": flat(utt)}
+
+    H, S, ff = 6, 6, 10
+    layer = torch.nn.TransformerEncoderLayer(d_model=H, nhead=2, dim_feedforward=ff).double().eval()
+    with torch.no_grad():
+        for prm in (layer.self_attn.in_proj_bias, layer.self_attn.out_proj.bias, layer.norm1.weight,
+                    layer.norm1.bias, layer.norm2.weight, layer.norm2.bias):
+            prm.add_(0.1 * torch.randn(prm.shape, dtype=D))
+        h = torch.randn(S, B, H, dtype=D)  # MISA stacks the six vectors as (6, B, H)
+        out = layer(h)
+    w_in, b_in = layer.self_attn.in_proj_weight, layer.self_attn.in_proj_bias
+    tr = {"width": H, "tokens": S, "ff": ff, "x": flat(h.permute(1, 0, 2)), "out": flat(out.permute(1, 0, 2)),
+          "q_w": flat(w_in[:H]), "q_b": flat(b_in[:H]), "k_w": flat(w_in[H:2 * H]), "k_b": flat(b_in[H:2 * H]),
+          "v_w": flat(w_in[2 * H:]), "v_b": flat(b_in[2 * H:]),
+          "out_w": flat(layer.self_attn.out_proj.weight), "out_b": flat(layer.self_attn.out_proj.bias),
+          "ff1_w": flat(layer.linear1.weight), "ff1_b": flat(layer.linear1.bias),
+          "ff2_w": flat(layer.linear2.weight), "ff2_b": flat(layer.linear2.bias),
+          "norm1_w": flat(layer.norm1.weight), "norm1_b": flat(layer.norm1.bias),
+          "norm2_w": flat(layer.norm2.weight), "norm2_b": flat(layer.norm2.bias)}
+    return {"encoder": enc, "transformer": tr}
+
+
 def main():
-    out = {"torch_version": torch.__version__, "mag": mag(), "misa": misa(), "mmim": mmim()}
+    out = {"torch_version": torch.__version__, "mag": mag(), "misa": misa(), "mmim": mmim(),
+           "misa_modules": misa_encoders()}
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bert_models_fixture.json"), "w") as f:
         json.dump(out, f)
         f.write("\n")
