@@ -1,10 +1,13 @@
 package models
 
 import (
+	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/bert"
 	"gorgonia.org/tensor"
 )
 
@@ -51,5 +54,63 @@ func TestBertModelsOnSyntheticData(t *testing.T) {
 		if _, err := New(alias, "mosi", tinyDims, tensor.Float32, 1); err != nil && strings.Contains(err.Error(), "unknown model") {
 			t.Errorf("alias %q: %v", alias, err)
 		}
+	}
+}
+
+// TestBertModelsFromPretrained builds each BERT-based model on the tiny
+// Hugging Face checkpoint of package bert's tests (with the pooler for
+// MAG-BERT, without it for MISA and MMIM) and runs it on a batch.
+func TestBertModelsFromPretrained(t *testing.T) {
+	dir := filepath.Join("..", "bert", "testdata", "tiny_checkpoint")
+	ckpt, err := bert.ReadSafetensors(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := BertTextConfig{Pretrained: dir, TokenLen: 8}
+	mag, err := DefaultMAGBERTConfig("mosi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mag.Bert = text
+	misa, err := DefaultMISAConfig("mosi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	misa.Bert, misa.Hidden, misa.TransformerFF = text, 8, 16
+	mmim, err := DefaultMMIMConfig("mosi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mmim.Bert = text
+	build := map[string]func() (Model, error){
+		"magbert": func() (Model, error) { return NewMAGBERT(mag, tinyDims, tensor.Float64, 1) },
+		"misa":    func() (Model, error) { return NewMISA(misa, tinyDims, tensor.Float64, 1) },
+		"mmim":    func() (Model, error) { return NewMMIM(mmim, tinyDims, tensor.Float64, 1) },
+	}
+	for _, name := range BertNames() {
+		m, err := build[name]()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		p, ok := m.Params().Get("bert.embeddings.word_embeddings.weight")
+		if !ok || maxDiff(p.Float64s(), ckpt["bert.embeddings.word_embeddings.weight"].Data) != 0 {
+			t.Errorf("%s: word embeddings not loaded from the checkpoint", name)
+		}
+		_, hasPooler := m.Params().Get("bert.pooler.dense.weight")
+		if hasPooler != (name == "magbert") {
+			t.Errorf("%s: pooler present = %v", name, hasPooler)
+		}
+		rng := rand.New(rand.NewPCG(4, 4))
+		b := withTokens(rng, randomBatch(rng, tinyDims, 3), 8, 86)
+		_, out := forward(t, m, b)
+		if !allFinite(values(out.Pred)) {
+			t.Errorf("%s: Pred %v", name, values(out.Pred))
+		}
+	}
+	bad := text
+	bad.TokenLen = 17
+	mag.Bert = bad
+	if _, err := NewMAGBERT(mag, tinyDims, tensor.Float32, 1); err == nil || !strings.Contains(err.Error(), "max_position_embeddings 16") {
+		t.Errorf("TokenLen beyond the checkpoint's positions: err = %v", err)
 	}
 }
