@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/bert"
@@ -114,3 +115,35 @@ func TestBertModelsFromPretrained(t *testing.T) {
 		t.Errorf("TokenLen beyond the checkpoint's positions: err = %v", err)
 	}
 }
+
+// benchmarkBertTrainStep times one AdamW step (forward, backward with Aux,
+// update; float32) of a BERT-based model with its defaults ("tiny" encoder,
+// 50 tokens, vocabulary 30522) on a synthetic MOSI batch of 32, reporting
+// CPU time per step like benchmarkTrainStep.
+func benchmarkBertTrainStep(b *testing.B, name string) {
+	d, err := datasets.Synthetic(datasets.SyntheticConfig{Preset: "mosi", Scale: 0.05, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	batches, err := d.Train.Batches(32, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := New(name, "mosi", DimsOf(d), tensor.Float32, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	step, closeVM := newAuxTrainer(b, m, batches[0], 1e-4)
+	defer closeVM()
+	cpu0 := processCPUTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(processCPUTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+func BenchmarkTrainStepMAGBERT(b *testing.B) { benchmarkBertTrainStep(b, "magbert") }
+func BenchmarkTrainStepMISA(b *testing.B)    { benchmarkBertTrainStep(b, "misa") }
+func BenchmarkTrainStepMMIM(b *testing.B)    { benchmarkBertTrainStep(b, "mmim") }

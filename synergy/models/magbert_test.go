@@ -242,7 +242,21 @@ func gradCheckSubset(ps *nn.ParamSet) []*nn.Param {
 
 // trainSteps runs steps AdamW steps of the L1 loss (plus Aux if present)
 // on one batch and returns the losses.
-func trainSteps(t *testing.T, m Model, b *datasets.Batch, steps int, lr float64) []float64 {
+func trainSteps(t testing.TB, m Model, b *datasets.Batch, steps int, lr float64) []float64 {
+	t.Helper()
+	step, closeVM := newAuxTrainer(t, m, b, lr)
+	defer closeVM()
+	var losses []float64
+	for s := 0; s < steps; s++ {
+		losses = append(losses, step())
+	}
+	return losses
+}
+
+// newAuxTrainer builds a training graph of m for batches like b with the
+// cost L1(Pred, y) + Aux and returns a function doing one AdamW step on b
+// (returning the L1 loss) and one releasing the machine.
+func newAuxTrainer(t testing.TB, m Model, b *datasets.Batch, lr float64) (step func() float64, closeVM func()) {
 	t.Helper()
 	g := nn.NewGraph(m.Params().Dtype(), true)
 	out, err := m.Build(g, b.Size())
@@ -262,11 +276,9 @@ func trainSteps(t *testing.T, m Model, b *datasets.Batch, steps int, lr float64)
 		t.Fatal(err)
 	}
 	vm := G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
-	defer vm.Close()
 	opt := nn.NewAdamW(lr)
 	rng := rand.New(rand.NewPCG(1, 2))
-	var losses []float64
-	for s := 0; s < steps; s++ {
+	step = func() float64 {
 		if err := m.Feed(g, b); err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +291,7 @@ func trainSteps(t *testing.T, m Model, b *datasets.Batch, steps int, lr float64)
 		if err := vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		losses = append(losses, values(loss)[0])
+		l := values(loss)[0]
 		grads, err := g.Grads(params)
 		if err != nil {
 			t.Fatal(err)
@@ -291,6 +303,7 @@ func trainSteps(t *testing.T, m Model, b *datasets.Batch, steps int, lr float64)
 			t.Fatal(err)
 		}
 		vm.Reset()
+		return l
 	}
-	return losses
+	return step, func() { vm.Close() }
 }
