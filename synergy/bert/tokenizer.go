@@ -51,7 +51,7 @@ type Encoding struct {
 	Mask    []int // 1 for [CLS], the tokens and [SEP]; 0 for padding
 	// WordIndex gives, per position, the index of the input word the token
 	// came from (EncodeWords), or −1 for [CLS], [SEP] and padding. Encode
-	// sets it from the whitespace-separated basic tokens of the text.
+	// counts the basic tokens of the text (words and punctuation marks).
 	WordIndex []int
 	// Truncated is the number of word pieces dropped to fit the length.
 	Truncated int
