@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Proves that run_notebooks.py fails when it must and passes when it should.
 
-Builds four tiny notebooks for the synergo kernel in a temporary directory and runs the runner on
+Builds five tiny notebooks for the synergo kernel in a temporary directory and runs the runner on
 each one separately:
 
   go-error.ipynb   a cell with a Go compile error (undefined identifier) after a good cell
@@ -9,10 +9,13 @@ each one separately:
                       first cell's output and an "error" output in the second;
   no-plot.ipynb    valid Go that prints but draws nothing -> exit 1 (no image/png output);
   committed-outputs.ipynb  a source notebook that still carries an output -> exit 1;
-  good.ipynb       imports the linked viz and gonum/plot packages and displays a figure
-                   -> exit 0 with one image/png output.
+  good.ipynb       imports the linked viz package and displays a figure, with CGO_ENABLED=0 so
+                   that building any package as a run-time plugin would fail
+                   -> exit 0 with one image/png output: viz is linked into the kernel;
+  plugin-control.ipynb  imports gonum/floats, which is not linked, with CGO_ENABLED=0
+                   -> exit 1 with a "-buildmode=plugin" error: the good case above is meaningful.
 
-Exit status 0 when all four behave, 1 otherwise. Needs the kernel (make kernel) and JUPYTER_PATH.
+Exit status 0 when all five behave, 1 otherwise. Needs the kernel (make kernel) and JUPYTER_PATH.
 """
 
 import os
@@ -50,7 +53,12 @@ CASES = {
         ],
         0,
     ),
+    "plugin-control": (['import "gonum.org/v1/gonum/floats"'], 1),
 }
+
+# Environment per case on top of the caller's: no cgo means no run-time plugins.
+NO_PLUGINS = {"CGO_ENABLED": "0"}
+CASE_ENV = {"good": NO_PLUGINS, "plugin-control": NO_PLUGINS}
 
 
 def main():
@@ -69,6 +77,7 @@ def main():
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
+                env=dict(os.environ, **CASE_ENV.get(name, {})),
             )
             got = r.returncode
             print("selftest %-17s runner exit %d (want %d)" % (name, got, want))
@@ -90,6 +99,10 @@ def main():
                     failures.append("go-error: first cell's output missing from %s" % executed)
                 if "error" not in [o.get("output_type") for o in done.cells[1].get("outputs", [])]:
                     failures.append("go-error: no error output in cell 1 of %s: %s" % (executed, types))
+            if name == "plugin-control":
+                errs = [o.get("evalue", "") for o in outs if o.get("output_type") == "error"]
+                if not any("buildmode=plugin" in e for e in errs):
+                    failures.append("plugin-control: no plugin build error in %s: %s" % (executed, errs))
             if name == "good":
                 pngs = [o for o in outs if "image/png" in o.get("data", {})]
                 if len(pngs) != 1:

@@ -231,6 +231,9 @@ trap ':' INT TERM HUP
 "$OUT/bin/gophernotes" "\$@"
 EOF
 chmod +x "$OUT/bin/kernel"
+# The kernelspec pins run-time plugin imports to the kernel's module cache. CGO_ENABLED is left to
+# the environment (plugins need cgo; notebooks/selftest.py turns it off to prove that the linked
+# packages need no plugin).
 SPEC=$OUT/share/jupyter/kernels/$NAME
 mkdir -p "$SPEC"
 cp "$OUT/src/kernel/logo-32x32.png" "$OUT/src/kernel/logo-64x64.png" "$SPEC/"
@@ -243,8 +246,7 @@ cat > "$SPEC/kernel.json" <<EOF
     "GOPROXY": "file://$OUT/modcache/cache/download",
     "GOSUMDB": "off",
     "GOTOOLCHAIN": "local",
-    "GOFLAGS": "-mod=mod",
-    "CGO_ENABLED": "1"
+    "GOFLAGS": "-mod=mod"
   }
 }
 EOF
