@@ -49,7 +49,7 @@ def main():
             for key, cmd, env in [
                 ("go", gocmd, goenv),
                 ("torch2", [sys.executable, os.path.join(HERE, "torch_epoch.py"), *common, "--threads", "2"],
-                 dict(base, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2")),
+                 dict(base, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2", OMP_WAIT_POLICY="PASSIVE")),
                 ("torch1", [sys.executable, os.path.join(HERE, "torch_epoch.py"), *common, "--threads", "1"], base),
             ]:
                 r = run(cmd, env)
