@@ -1,0 +1,178 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/synergo/synergo/datasets"
+)
+
+// PlannedOutcome is the result file DIR/runs/<id>.json of a finished run:
+// the run as planned and its result, or, for a run that diverged, the
+// error instead (Grid keeps such a setting as a failed candidate too).
+type PlannedOutcome struct {
+	Run    PlannedRun `json:"run"`
+	Result *RunResult `json:"result,omitempty"`
+	Error  string     `json:"error,omitempty"`
+}
+
+// PlannedFailure is the report DIR/failed/<id>.json of a run that stopped
+// with an error other than divergence (bad data, a model that cannot be
+// built, a full disk). The run is not finished: RunShard tries it again
+// and removes the report once it succeeds.
+type PlannedFailure struct {
+	Run   PlannedRun `json:"run"`
+	Error string     `json:"error"`
+}
+
+// ParseShard parses "I/N" (0 ≤ I < N) as shard I of N.
+func ParseShard(s string) (shard, shards int, err error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if ok {
+		shard, err = strconv.Atoi(a)
+		if err == nil {
+			shards, err = strconv.Atoi(b)
+		}
+	}
+	if !ok || err != nil || shards < 1 || shard < 0 || shard >= shards {
+		return 0, 0, fmt.Errorf("train: shard %q: want I/N with 0 ≤ I < N, e.g. 0/4", s)
+	}
+	return shard, shards, nil
+}
+
+// ShardRuns returns the runs of shard I of N: those whose plan index is
+// I mod N (round robin). Round robin spreads the candidates of one cell and
+// the slow and fast models evenly over the shards; every run belongs to
+// exactly one shard, and the assignment depends only on the plan.
+func ShardRuns(runs []PlannedRun, shard, shards int) ([]PlannedRun, error) {
+	if shards < 1 || shard < 0 || shard >= shards {
+		return nil, fmt.Errorf("train: shard %d of %d: want 0 ≤ shard < shards", shard, shards)
+	}
+	var out []PlannedRun
+	for _, r := range runs {
+		if r.Index%shards == shard {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// ShardSummary counts what RunShard did.
+type ShardSummary struct {
+	// Runs is the number of runs in the shard; Trained were trained now,
+	// Skipped were already finished, Failed stopped with an error (see
+	// DIR/failed/<id>.json).
+	Runs, Trained, Skipped, Failed int
+}
+
+// RunShard trains the runs of shard I of N of the plan in dir (ShardRuns),
+// skipping those whose result file DIR/runs/<id>.json exists. Each result
+// is written to a temporary file and renamed into place, so shards never
+// conflict on a shared file system and a killed shard leaves no half
+// file; a killed run resumes from its checkpoint in DIR/work/<id>/ when
+// the shard runs again. base supplies the run-time options (Logger,
+// Progress, ProgressOut, NewModel, AfterBatch); everything else comes from
+// the plan.
+//
+// A run that fails with an error other than divergence is reported in
+// DIR/failed/<id>.json and the shard goes on with the next run; RunShard
+// then returns an error listing the failures. Cancelling ctx stops at once
+// and returns its error.
+func RunShard(ctx context.Context, dir string, shard, shards int, base Options) (ShardSummary, error) {
+	var sum ShardSummary
+	plan, err := ReadPlan(dir)
+	if err != nil {
+		return sum, err
+	}
+	mine, err := ShardRuns(plan, shard, shards)
+	if err != nil {
+		return sum, err
+	}
+	sum.Runs = len(mine)
+	log := base.withDefaults().Logger
+	data := map[string]*datasets.Dataset{}
+	var failures []error
+	for k, r := range mine {
+		resultPath := filepath.Join(dir, PlanRunsDir, r.ID+".json")
+		if _, err := os.Stat(resultPath); err == nil {
+			sum.Skipped++
+			log.Info("grid run already finished, skipping", "id", r.ID, "run", fmt.Sprintf("%d/%d", k+1, len(mine)))
+			continue
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return sum, err
+		}
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		log.Info("grid run starting", "id", r.ID, "run", fmt.Sprintf("%d/%d", k+1, len(mine)), "shard", fmt.Sprintf("%d/%d", shard, shards),
+			"model", r.Model, "reg", RegName(r.Regularizer), "terms", TermsName(r.Regularizer), "seed", r.Seed, "batch", r.BatchSize, "lr", r.LearningRate)
+		out, err := trainPlannedRun(ctx, dir, r, base, data)
+		if ctx.Err() != nil {
+			return sum, fmt.Errorf("train: run %s interrupted: %w", r.ID, ctx.Err())
+		}
+		if err != nil {
+			sum.Failed++
+			failures = append(failures, fmt.Errorf("run %s: %w", r.String(), err))
+			log.Error("grid run failed", "id", r.ID, "err", err)
+			if werr := writeJSONAtomic(filepath.Join(dir, PlanFailedDir, r.ID+".json"), PlannedFailure{Run: r, Error: err.Error()}); werr != nil {
+				return sum, werr
+			}
+			continue
+		}
+		if err := writeJSONAtomic(resultPath, out); err != nil {
+			return sum, err
+		}
+		if err := os.Remove(filepath.Join(dir, PlanFailedDir, r.ID+".json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return sum, err
+		}
+		sum.Trained++
+		log.Info("grid run finished", "id", r.ID, "error", out.Error)
+	}
+	if len(failures) > 0 {
+		return sum, fmt.Errorf("train: %d of %d runs of shard %d/%d failed:\n%w", len(failures), len(mine), shard, shards, errors.Join(failures...))
+	}
+	return sum, nil
+}
+
+// trainPlannedRun trains r with its checkpoints in DIR/work/<id>/,
+// loading its data once per spec into data.
+func trainPlannedRun(ctx context.Context, dir string, r PlannedRun, base Options, data map[string]*datasets.Dataset) (*PlannedOutcome, error) {
+	ds := data[r.Data]
+	if ds == nil {
+		var err error
+		if ds, err = LoadData(r.Data); err != nil {
+			return nil, err
+		}
+		data[r.Data] = ds
+	}
+	tr, err := New(ds, r.options(base, filepath.Join(dir, PlanWorkDir, r.ID)))
+	if err != nil {
+		return nil, err
+	}
+	res, err := tr.Run(ctx)
+	out := &PlannedOutcome{Run: r, Result: res}
+	switch {
+	case errors.Is(err, ErrDiverged):
+		out.Error = err.Error()
+	case err != nil:
+		return nil, err
+	}
+	return out, nil
+}
+
+// writeJSONAtomic writes v as JSON to path through a temporary file and a
+// rename.
+func writeJSONAtomic(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("train: encoding %s: %w", path, err)
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
