@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"gorgonia.org/tensor"
 )
@@ -67,7 +69,7 @@ func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
 		return fmt.Errorf("nn: AdamW.Step: %d parameters but %d gradients", len(params), len(grads))
 	}
 	seen := make(map[string]bool, len(params))
-	gs := make([][]float64, len(params))
+	gs := make([]any, len(params)) // []float32 or []float64, not copied
 	for i, p := range params {
 		if p == nil {
 			return fmt.Errorf("nn: AdamW.Step: parameter %d is nil", i)
@@ -83,14 +85,12 @@ func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
 		if !g.Shape().Eq(tensor.Shape(p.Shape)) {
 			return fmt.Errorf("nn: AdamW.Step: gradient of %q has shape %v, want %v", p.Name, g.Shape(), tensor.Shape(p.Shape))
 		}
-		v, err := adamwFloat64s(g)
+		v, err := adamwGradData(g)
 		if err != nil {
 			return fmt.Errorf("nn: AdamW.Step: gradient of %q: %w", p.Name, err)
 		}
-		for j, x := range v {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return fmt.Errorf("nn: AdamW.Step: gradient of %q has non-finite value %v at index %d", p.Name, x, j)
-			}
+		if j, x, ok := firstNonFinite(v); !ok {
+			return fmt.Errorf("nn: AdamW.Step: gradient of %q has non-finite value %v at index %d", p.Name, x, j)
 		}
 		if m, ok := o.moments[p.Name]; ok && (len(m.M) != p.Size() || len(m.V) != p.Size()) {
 			return fmt.Errorf("nn: AdamW.Step: optimizer state of %q has %d/%d moments, parameter has %d entries", p.Name, len(m.M), len(m.V), p.Size())
@@ -119,30 +119,83 @@ func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
 }
 
 // update applies one AdamW step to p, in the order of PyTorch's
-// _single_tensor_adamw so that float64 results agree to rounding.
-func (o *AdamW) update(p *Param, g []float64, m *AdamWMoments) {
+// _single_tensor_adamw so that float64 results agree to rounding. The
+// arithmetic is float64 for every dtype; float32 parameters and gradients
+// are read and written in place (no converted copies), and parameters of
+// at least adamwSplitMin entries are updated on GOMAXPROCS goroutines
+// (entries are independent, so the result does not depend on the split).
+func (o *AdamW) update(p *Param, g any, m *AdamWMoments) {
 	t := float64(m.Step)
 	bc1 := 1 - math.Pow(o.Beta1, t)
 	bc2 := 1 - math.Pow(o.Beta2, t)
-	stepSize := o.LR / bc1
-	bc2Sqrt := math.Sqrt(bc2)
-	decay := 1 - o.LR*o.WeightDecay
-	step := func(w float64, j int) float64 {
-		w *= decay
-		m.M[j] = m.M[j]*o.Beta1 + g[j]*(1-o.Beta1)
-		m.V[j] = m.V[j]*o.Beta2 + (1-o.Beta2)*g[j]*g[j]
-		denom := math.Sqrt(m.V[j])/bc2Sqrt + o.Eps
-		return w + (-stepSize)*m.M[j]/denom
+	k := adamwStep{
+		beta1: o.Beta1, oneMinusBeta1: 1 - o.Beta1, beta2: o.Beta2, oneMinusBeta2: 1 - o.Beta2,
+		negStepSize: -(o.LR / bc1), bc2Sqrt: math.Sqrt(bc2), eps: o.Eps, decay: 1 - o.LR*o.WeightDecay,
+		m: m.M, v: m.V,
 	}
-	switch w := p.Value.Data().(type) {
+	n := p.Size()
+	shards := runtime.GOMAXPROCS(0)
+	if n < adamwSplitMin || shards < 2 {
+		k.apply(p.Value.Data(), g, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for s := 0; s < shards; s++ {
+		lo, hi := s*n/shards, (s+1)*n/shards
+		wg.Go(func() { k.apply(p.Value.Data(), g, lo, hi) })
+	}
+	wg.Wait()
+}
+
+// adamwSplitMin is the smallest parameter worth updating on several
+// goroutines.
+const adamwSplitMin = 1 << 16
+
+// adamwStep holds the constants of one parameter's update.
+type adamwStep struct {
+	beta1, oneMinusBeta1, beta2, oneMinusBeta2 float64
+	negStepSize, bc2Sqrt, eps, decay           float64
+	m, v                                       []float64
+}
+
+// apply updates entries [lo, hi) of the weights w from the gradient g
+// ([]float32 or []float64 each).
+func (k *adamwStep) apply(w, g any, lo, hi int) {
+	switch w := w.(type) {
 	case []float64:
-		for j := range w {
-			w[j] = step(w[j], j)
+		switch g := g.(type) {
+		case []float64:
+			adamwLoop(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
+		case []float32:
+			adamwLoop(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
 		}
 	case []float32:
-		for j := range w {
-			w[j] = float32(step(float64(w[j]), j))
+		switch g := g.(type) {
+		case []float64:
+			adamwLoop(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
+		case []float32:
+			adamwLoop(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
 		}
+	}
+}
+
+// adamwLoop is the update of each entry, in float64:
+//
+//	w ← w·(1 − lr·λ);  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
+//	w ← w − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε)
+func adamwLoop[W, G float32 | float64](k *adamwStep, w []W, g []G, m, v []float64) {
+	if len(w) == 0 {
+		return
+	}
+	_, _, _ = g[len(w)-1], m[len(w)-1], v[len(w)-1]
+	for j := range w {
+		gj := float64(g[j])
+		wj := float64(w[j]) * k.decay
+		mj := m[j]*k.beta1 + gj*k.oneMinusBeta1
+		vj := v[j]*k.beta2 + k.oneMinusBeta2*gj*gj
+		m[j], v[j] = mj, vj
+		denom := math.Sqrt(vj)/k.bc2Sqrt + k.eps
+		w[j] = W(wj + k.negStepSize*mj/denom)
 	}
 }
 
@@ -162,7 +215,9 @@ func (o *AdamW) checkHyper() error {
 	return nil
 }
 
-func adamwFloat64s(d *tensor.Dense) ([]float64, error) {
+// adamwGradData returns the backing slice ([]float32 or []float64) of a
+// gradient, materializing a view.
+func adamwGradData(d *tensor.Dense) (any, error) {
 	if d.IsView() {
 		m, ok := d.Materialize().(*tensor.Dense)
 		if !ok {
@@ -171,16 +226,30 @@ func adamwFloat64s(d *tensor.Dense) ([]float64, error) {
 		d = m
 	}
 	switch x := d.Data().(type) {
-	case []float64:
+	case []float64, []float32:
 		return x, nil
-	case []float32:
-		out := make([]float64, len(x))
-		for i, v := range x {
-			out[i] = float64(v)
-		}
-		return out, nil
 	}
 	return nil, fmt.Errorf("unsupported dtype %v", d.Dtype())
+}
+
+// firstNonFinite returns the index and value of the first NaN or ±Inf
+// entry of v ([]float32 or []float64), and ok = false if there is one.
+func firstNonFinite(v any) (int, float64, bool) {
+	switch v := v.(type) {
+	case []float64:
+		for j, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return j, x, false
+			}
+		}
+	case []float32:
+		for j, x := range v {
+			if x != x || x > math.MaxFloat32 || x < -math.MaxFloat32 {
+				return j, float64(x), false
+			}
+		}
+	}
+	return 0, 0, true
 }
 
 // State returns a deep copy of the optimizer state (for checkpoints).
