@@ -28,3 +28,4 @@ fixtures:
 # Kernel, notebooks, browser check: see notebooks/notebooks.mk.
 -include notebooks/notebooks.mk
 -include bench/bench.mk
+-include scripts/slurm/slurm.mk
