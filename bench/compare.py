@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Side-by-side epoch timing of synergo (Go) and the PyTorch ports in
 torch_models.py: for each configuration, runs the Go epoch command and the
-PyTorch script alternately (--pairs rounds; PyTorch with 2 threads and with 1
+PyTorch script alternately (the order reversed every other round) (--pairs rounds; PyTorch with 2 threads and with 1
 thread in every round), each process training --epochs epochs of which the
 last is timed, and prints per-epoch medians (wall and CPU seconds), the
 ratios Go/PyTorch and the peak RSS of each side as a Markdown table.
@@ -27,7 +27,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--goepoch", required=True, help="the built bench/goepoch binary")
     ap.add_argument("--pairs", type=int, default=5)
-    ap.add_argument("--epochs", type=int, default=2, help="per process; the last is timed")
+    ap.add_argument("--epochs", type=int, default=1, help="per process; the last is timed")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--preset", default="mosi")
     ap.add_argument("--configs", default="eflstm:mmd,tfn:mmd,eflstm:none,tfn:none",
@@ -46,12 +46,13 @@ def main():
             goenv = dict(base, GOMAXPROCS="2")
             gocmd = [a.goepoch, "-model", model, "-preset", a.preset, "-reg", reg, "-epochs", str(a.epochs),
                      "-scale", str(a.scale)]
-            for key, cmd, env in [
+            runs = [
                 ("go", gocmd, goenv),
                 ("torch2", [sys.executable, os.path.join(HERE, "torch_epoch.py"), *common, "--threads", "2"],
                  dict(base, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2", OMP_WAIT_POLICY="PASSIVE")),
                 ("torch1", [sys.executable, os.path.join(HERE, "torch_epoch.py"), *common, "--threads", "1"], base),
-            ]:
+            ]
+            for key, cmd, env in (runs if i % 2 == 0 else runs[::-1]):  # alternate who goes first
                 r = run(cmd, env)
                 res[key].append(r)
                 if raw:

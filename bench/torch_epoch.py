@@ -44,7 +44,7 @@ def main():
     ap.add_argument("--preset", choices=["mosi", "mosei"], default="mosi")
     ap.add_argument("--reg", choices=["none", "mmd", "kl"], default="none")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--epochs", type=int, default=2, help="the first is a warm-up")
+    ap.add_argument("--epochs", type=int, default=1, help="the last is reported")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()

@@ -76,6 +76,21 @@ func (t *Trainer) stepperFor(n int) (*Stepper, error) {
 	return s, nil
 }
 
+// Prepare builds the training graphs an epoch needs (the full batch size
+// and the remainder's), so that timing an epoch leaves out graph building.
+func (t *Trainer) Prepare() error {
+	n := t.Data.Train.Len()
+	for _, size := range []int{min(t.batch, n), n % t.batch} {
+		if size < 2 {
+			continue
+		}
+		if _, err := t.stepperFor(size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Epoch trains one epoch over the shuffled training split and returns the
 // number of steps. A remainder batch of a single sample is skipped (the
 // C-network needs two samples).
