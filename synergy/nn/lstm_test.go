@@ -868,9 +868,14 @@ func TestLSTMShardingIsExact(t *testing.T) {
 		outs = append(outs, append([]float64(nil), k.out...))
 		grads = append(grads, append([]float64(nil), k.grad...))
 	}
+	// gonum's BLAS computes a row of a product the same way whatever the
+	// number of rows; OpenBLAS (build tag openblas) picks kernels by size,
+	// so sharded results there agree to rounding only.
+	exact := !strings.HasPrefix(BLASBackend(), "OpenBLAS")
 	for s := 1; s < len(outs); s++ {
-		if !checkpointSameBits(outs[0], outs[s]) || !checkpointSameBits(grads[0], grads[s]) {
-			t.Fatalf("%d shards: results differ from one shard (outputs by %g, gradients by %g)", s+1, lstmTestMaxDiff(outs[0], outs[s]), lstmTestMaxDiff(grads[0], grads[s]))
+		do, dg := lstmTestMaxDiff(outs[0], outs[s]), lstmTestMaxDiff(grads[0], grads[s])
+		if exact && (!checkpointSameBits(outs[0], outs[s]) || !checkpointSameBits(grads[0], grads[s])) || do > 1e-12 || dg > 1e-12 {
+			t.Fatalf("%d shards: results differ from one shard (outputs by %g, gradients by %g; %s)", s+1, do, dg, BLASBackend())
 		}
 	}
 	if got := lstmShards(32, 2); got != 2 {
