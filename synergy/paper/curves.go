@@ -1,0 +1,207 @@
+package paper
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/synergo/synergo/synergy/train"
+	"github.com/synergo/synergo/viz"
+)
+
+// Quantities are the per-epoch diagnostics Curves plots, as named in
+// train.EpochDiagnostics:
+//
+//	kurtosis_fused                     Mardia kurtosis of the validation Z
+//	kurtosis_text/_audio/_vision       … of Z_t, Z_a, Z_v
+//	mmd2_text/_audio/_vision           MMD² between D_i Z_i and D̃_i Z (fixed random projections)
+//	mmd2_mean                          the mean of the three MMD²
+//	valid_mae, valid_acc, train_loss   validation MAE and accuracy, training task loss
+//	reg_total                          L_reg = γ_L2·L2 + γ_d·L_d + γ_κ·L_κ (NaN without regularizer)
+func Quantities() []string {
+	return []string{"kurtosis_fused", "kurtosis_text", "kurtosis_audio", "kurtosis_vision",
+		"mmd2_text", "mmd2_audio", "mmd2_vision", "mmd2_mean", "valid_mae", "valid_acc", "train_loss", "reg_total"}
+}
+
+// modalityIndex is the position of a modality in EpochDiagnostics' arrays
+// (text, audio, vision).
+func modalityIndex(name string) int {
+	switch name {
+	case "text":
+		return 0
+	case "audio":
+		return 1
+	case "vision":
+		return 2
+	}
+	return -1
+}
+
+// quantity returns the selected number of one epoch.
+func quantity(d train.EpochDiagnostics, q string) (float64, error) {
+	switch q {
+	case "kurtosis_fused":
+		return float64(d.KurtosisFused), nil
+	case "valid_mae":
+		return float64(d.ValidMAE), nil
+	case "valid_acc":
+		return float64(d.ValidAcc), nil
+	case "train_loss":
+		return float64(d.TrainLoss), nil
+	case "reg_total":
+		return float64(d.RegTotal), nil
+	case "mmd2_mean":
+		return (float64(d.MMD2[0]) + float64(d.MMD2[1]) + float64(d.MMD2[2])) / 3, nil
+	}
+	if m, ok := strings.CutPrefix(q, "kurtosis_"); ok && modalityIndex(m) >= 0 {
+		return float64(d.KurtosisUnimodal[modalityIndex(m)]), nil
+	}
+	if m, ok := strings.CutPrefix(q, "mmd2_"); ok && modalityIndex(m) >= 0 {
+		return float64(d.MMD2[modalityIndex(m)]), nil
+	}
+	return 0, fmt.Errorf("paper: unknown diagnostic %q (want one of %s)", q, strings.Join(Quantities(), ", "))
+}
+
+// recordLabel is the row label train.Tables gives a record.
+func recordLabel(r *train.Record) string {
+	s := Setting{Reg: r.Reg}
+	if r.Terms != "" {
+		s.Terms = strings.Split(r.Terms, ",")
+	}
+	return s.Label()
+}
+
+// Curves returns one viz.Series per training setting of model (in order of
+// first appearance, "none" first) with the diagnostic q at epoch e
+// averaged over the seeds:
+//
+//	Y(e) = (1/n_e) Σ_seeds q_seed(e),
+//
+// n_e counting the seeds that ran epoch e with a finite value (early
+// stopping and undefined estimates drop seeds from an epoch). Series names
+// carry the setting and the seed count, e.g. "mmd (2 seeds)". It is an
+// error when q is unknown or no record of model has a finite value of q.
+func Curves(recs []train.Record, model, q string) ([]viz.Series, error) {
+	var labels []string
+	sums := map[string]map[int][2]float64{} // label → epoch → (sum, n)
+	seeds := map[string]map[uint64]bool{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Model != model {
+			continue
+		}
+		l := recordLabel(r)
+		if sums[l] == nil {
+			sums[l], seeds[l] = map[int][2]float64{}, map[uint64]bool{}
+			labels = append(labels, l)
+		}
+		for _, d := range r.Diagnostics {
+			v, err := quantity(d, q)
+			if err != nil {
+				return nil, err
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			s := sums[l][d.Epoch]
+			sums[l][d.Epoch] = [2]float64{s[0] + v, s[1] + 1}
+			seeds[l][r.Seed] = true
+		}
+	}
+	if _, err := quantity(train.EpochDiagnostics{}, q); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(labels, func(i, j int) bool { return labels[i] == "none" && labels[j] != "none" })
+	var out []viz.Series
+	for _, l := range labels {
+		if len(sums[l]) == 0 {
+			continue
+		}
+		epochs := make([]int, 0, len(sums[l]))
+		for e := range sums[l] {
+			epochs = append(epochs, e)
+		}
+		sort.Ints(epochs)
+		s := viz.Series{Name: fmt.Sprintf("%s (%d seeds)", l, len(seeds[l]))}
+		for _, e := range epochs {
+			v := sums[l][e]
+			s.X = append(s.X, float64(e))
+			s.Y = append(s.Y, v[0]/v[1])
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("paper: no run of model %q has a finite %s", model, q)
+	}
+	return out, nil
+}
+
+// Bars returns our results of one column as grouped bars: one group per
+// model (order of first appearance), one viz.BarSeries per training
+// setting ("none" first) with Mean[g] ± Std[g] over seeds (NaN → 0 with
+// std 0 for a model that lacks the setting, so every series has a bar per
+// group).
+func Bars(recs []train.Record, c train.Column) (groups []string, series []viz.BarSeries, err error) {
+	tabs := train.Tables(recs, []train.Column{c})
+	if len(tabs) != 1 {
+		return nil, nil, fmt.Errorf("paper: Bars wants the records of one data source, got %d", len(tabs))
+	}
+	idx := map[string]int{}
+	byReg := map[string]int{}
+	for _, r := range tabs[0].Rows {
+		if _, ok := idx[r.Model]; !ok {
+			idx[r.Model] = len(groups)
+			groups = append(groups, r.Model)
+		}
+		if _, ok := byReg[r.Reg]; !ok {
+			byReg[r.Reg] = len(series)
+			series = append(series, viz.BarSeries{Name: r.Reg})
+		}
+	}
+	for i := range series {
+		series[i].Mean = make([]float64, len(groups))
+		series[i].Std = make([]float64, len(groups))
+	}
+	for _, r := range tabs[0].Rows {
+		m, s := float64(r.Cells[0].Mean), float64(r.Cells[0].Std)
+		if math.IsNaN(m) {
+			m = 0
+		}
+		if math.IsNaN(s) {
+			s = 0
+		}
+		series[byReg[r.Reg]].Mean[idx[r.Model]] = m
+		series[byReg[r.Reg]].Std[idx[r.Model]] = s
+	}
+	return groups, series, nil
+}
+
+// PaperBars returns column j of the paper's table p as grouped bars: one
+// group per model, one series per setting (the paper's names), no error
+// bars (the paper reports none).
+func PaperBars(p *Table, column string) (groups []string, series []viz.BarSeries, err error) {
+	col := -1
+	for j, h := range p.Header {
+		if h == column {
+			col = j
+		}
+	}
+	if col < 0 {
+		return nil, nil, fmt.Errorf("paper: Table %d has no column %q (columns %v)", p.Number, column, p.Header)
+	}
+	groups = p.Models()
+	gi := map[string]int{}
+	for i, g := range groups {
+		gi[g] = i
+	}
+	si := map[string]int{}
+	for _, r := range p.Rows {
+		if _, ok := si[r.Setting]; !ok {
+			si[r.Setting] = len(series)
+			series = append(series, viz.BarSeries{Name: "paper: " + r.Setting, Mean: make([]float64, len(groups))})
+		}
+		series[si[r.Setting]].Mean[gi[r.Model]] = r.Values[col]
+	}
+	return groups, series, nil
+}
