@@ -130,8 +130,8 @@ func runGridShard(args []string, stdout io.Writer) error {
 	defer stop()
 	base := train.Options{Progress: !*noProgress, ProgressOut: os.Stderr, Logger: slog.Default()}
 	sum, err := train.RunShard(ctx, *dir, shard, shards, base)
-	fmt.Fprintf(stdout, "shard %d/%d: %d runs, %d trained, %d already finished, %d failed\n",
-		shard, shards, sum.Runs, sum.Trained, sum.Skipped, sum.Failed)
+	fmt.Fprintf(stdout, "shard %d/%d: %d runs, %d trained, %d already finished, %d being trained by another process, %d failed\n",
+		shard, shards, sum.Runs, sum.Trained, sum.Skipped, sum.Busy, sum.Failed)
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; finished runs and a resume checkpoint are in %s, rerun the same command to continue", *dir)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,9 +68,10 @@ func ShardRuns(runs []PlannedRun, shard, shards int) ([]PlannedRun, error) {
 // ShardSummary counts what RunShard did.
 type ShardSummary struct {
 	// Runs is the number of runs in the shard; Trained were trained now,
-	// Skipped were already finished, Failed stopped with an error (see
+	// Skipped were already finished, Busy were being trained by another
+	// process (left to it), Failed stopped with an error (see
 	// DIR/failed/<id>.json).
-	Runs, Trained, Skipped, Failed int
+	Runs, Trained, Skipped, Busy, Failed int
 }
 
 // RunShard trains the runs of shard I of N of the plan in dir (ShardRuns),
@@ -77,7 +79,8 @@ type ShardSummary struct {
 // is written to a temporary file and renamed into place, so shards never
 // conflict on a shared file system and a killed shard leaves no half
 // file; a killed run resumes from its checkpoint in DIR/work/<id>/ when
-// the shard runs again. base supplies the run-time options (Logger,
+// the shard runs again. A run another process is training (it holds the
+// lock DIR/work/<id>.lock) is left to it. base supplies the run-time options (Logger,
 // Progress, ProgressOut, NewModel, AfterBatch); everything else comes from
 // the plan.
 //
@@ -100,45 +103,103 @@ func RunShard(ctx context.Context, dir string, shard, shards int, base Options) 
 	data := map[string]*datasets.Dataset{}
 	var failures []error
 	for k, r := range mine {
-		resultPath := filepath.Join(dir, PlanRunsDir, r.ID+".json")
-		if _, err := os.Stat(resultPath); err == nil {
-			sum.Skipped++
-			log.Info("grid run already finished, skipping", "id", r.ID, "run", fmt.Sprintf("%d/%d", k+1, len(mine)))
-			continue
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return sum, err
-		}
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		log.Info("grid run starting", "id", r.ID, "run", fmt.Sprintf("%d/%d", k+1, len(mine)), "shard", fmt.Sprintf("%d/%d", shard, shards),
-			"model", r.Model, "reg", RegName(r.Regularizer), "terms", TermsName(r.Regularizer), "seed", r.Seed, "batch", r.BatchSize, "lr", r.LearningRate)
-		out, err := trainPlannedRun(ctx, dir, r, base, data)
-		if ctx.Err() != nil {
+		progress := fmt.Sprintf("%d/%d", k+1, len(mine))
+		st, err := runPlanned(ctx, dir, r, base, data, log, progress)
+		switch {
+		case ctx.Err() != nil:
 			return sum, fmt.Errorf("train: run %s interrupted: %w", r.ID, ctx.Err())
+		case st == runAborted:
+			return sum, err
 		}
-		if err != nil {
+		switch st {
+		case runFailed:
 			sum.Failed++
 			failures = append(failures, fmt.Errorf("run %s: %w", r.String(), err))
-			log.Error("grid run failed", "id", r.ID, "err", err)
-			if werr := writeJSONAtomic(filepath.Join(dir, PlanFailedDir, r.ID+".json"), PlannedFailure{Run: r, Error: err.Error()}); werr != nil {
-				return sum, werr
-			}
-			continue
+		case runTrained:
+			sum.Trained++
+		case runSkipped:
+			sum.Skipped++
+		case runBusy:
+			sum.Busy++
 		}
-		if err := writeJSONAtomic(resultPath, out); err != nil {
-			return sum, err
-		}
-		if err := os.Remove(filepath.Join(dir, PlanFailedDir, r.ID+".json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return sum, err
-		}
-		sum.Trained++
-		log.Info("grid run finished", "id", r.ID, "error", out.Error)
 	}
 	if len(failures) > 0 {
 		return sum, fmt.Errorf("train: %d of %d runs of shard %d/%d failed:\n%w", len(failures), len(mine), shard, shards, errors.Join(failures...))
 	}
 	return sum, nil
+}
+
+// runStatus is what runPlanned did with one run.
+type runStatus int
+
+const (
+	runTrained runStatus = iota
+	runSkipped           // already finished
+	runBusy              // another process holds its lock
+	runFailed            // stopped with an error, reported in failed/
+	runAborted           // the plan folder could not be read or written
+)
+
+// runPlanned trains r unless its result file exists or another process
+// holds its lock, and writes its result (or failure report) under the
+// lock. An error with runFailed is the run's own failure, any other error
+// a problem of the plan folder.
+func runPlanned(ctx context.Context, dir string, r PlannedRun, base Options, data map[string]*datasets.Dataset, log *slog.Logger, progress string) (runStatus, error) {
+	resultPath := filepath.Join(dir, PlanRunsDir, r.ID+".json")
+	finished := func() (bool, error) {
+		_, err := os.Stat(resultPath)
+		if err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return err == nil, err
+		}
+		return false, nil
+	}
+	if done, err := finished(); err != nil {
+		return runAborted, err
+	} else if done {
+		log.Info("grid run already finished, skipping", "id", r.ID, "run", progress)
+		return runSkipped, nil
+	}
+	unlock, busy, err := lockRun(dir, r.ID)
+	if err != nil {
+		return runAborted, err
+	}
+	if busy {
+		log.Warn("grid run is being trained by another process, skipping", "id", r.ID, "run", progress)
+		return runBusy, nil
+	}
+	defer unlock()
+	// Another process may have finished it between the check and the lock.
+	if done, err := finished(); err != nil {
+		return runAborted, err
+	} else if done {
+		log.Info("grid run already finished, skipping", "id", r.ID, "run", progress)
+		return runSkipped, nil
+	}
+	log.Info("grid run starting", "id", r.ID, "run", progress,
+		"model", r.Model, "reg", RegName(r.Regularizer), "terms", TermsName(r.Regularizer), "seed", r.Seed, "batch", r.BatchSize, "lr", r.LearningRate)
+	out, err := trainPlannedRun(ctx, dir, r, base, data)
+	if ctx.Err() != nil {
+		return runFailed, ctx.Err()
+	}
+	failedPath := filepath.Join(dir, PlanFailedDir, r.ID+".json")
+	if err != nil {
+		log.Error("grid run failed", "id", r.ID, "err", err)
+		if werr := writeJSONAtomic(failedPath, PlannedFailure{Run: r, Error: err.Error()}); werr != nil {
+			return runAborted, werr
+		}
+		return runFailed, err
+	}
+	if err := writeJSONAtomic(resultPath, out); err != nil {
+		return runAborted, err
+	}
+	if err := os.Remove(failedPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return runAborted, err
+	}
+	log.Info("grid run finished", "id", r.ID, "error", out.Error)
+	return runTrained, nil
 }
 
 // trainPlannedRun trains r with its checkpoints in DIR/work/<id>/,

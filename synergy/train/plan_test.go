@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -320,5 +321,47 @@ func TestRunShardReportsFailedRuns(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, ResultsFile))
 	if err != nil || len(b) != 0 {
 		t.Errorf("results.jsonl of an incomplete plan: %q, %v; want empty", b, err)
+	}
+}
+
+// TestRunShardLeavesLockedRunsAlone holds the lock of run 0 as a second
+// shard process training it would: the shard leaves it and trains the
+// other, and trains it once the lock is free.
+func TestRunShardLeavesLockedRunsAlone(t *testing.T) {
+	var built atomic.Int64
+	o := tinyGrid("", &built)
+	o.Regs, o.BatchSizes = []string{"none"}, []int{16}
+	runs, err := PlanGrid(tinyPlanData, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := WritePlan(dir, runs); err != nil {
+		t.Fatal(err)
+	}
+	unlock, busy, err := lockRun(dir, runs[0].ID)
+	if err != nil || busy {
+		t.Fatalf("lockRun: busy %v, err %v", busy, err)
+	}
+	sum, err := RunShard(context.Background(), dir, 0, 1, o.Base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ShardSummary{Runs: 2, Trained: 1, Busy: 1}
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		want = ShardSummary{Runs: 2, Trained: 2}
+	}
+	if sum != want {
+		t.Errorf("with run 0 locked: %+v, want %+v", sum, want)
+	}
+	unlock()
+	if sum, err = RunShard(context.Background(), dir, 0, 1, o.Base); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Trained+sum.Skipped != 2 || sum.Busy != 0 {
+		t.Errorf("after unlocking: %+v, want every run trained or skipped", sum)
+	}
+	if rep, err := Collect(dir); err != nil || !rep.Complete() {
+		t.Errorf("collect: %v, %v", rep, err)
 	}
 }
