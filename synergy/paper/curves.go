@@ -164,15 +164,8 @@ func Bars(recs []train.Record, c train.Column) (groups []string, series []viz.Ba
 		series[i].Std = make([]float64, len(groups))
 	}
 	for _, r := range tabs[0].Rows {
-		m, s := float64(r.Cells[0].Mean), float64(r.Cells[0].Std)
-		if math.IsNaN(m) {
-			m = 0
-		}
-		if math.IsNaN(s) {
-			s = 0
-		}
-		series[byReg[r.Reg]].Mean[idx[r.Model]] = m
-		series[byReg[r.Reg]].Std[idx[r.Model]] = s
+		series[byReg[r.Reg]].Mean[idx[r.Model]] = zeroIfNaN(float64(r.Cells[0].Mean))
+		series[byReg[r.Reg]].Std[idx[r.Model]] = zeroIfNaN(float64(r.Cells[0].Std))
 	}
 	return groups, series, nil
 }
