@@ -27,7 +27,7 @@ func TestProtocolFromEnv(t *testing.T) {
 		t.Errorf("full protocol %+v is not appendix C's", full)
 	}
 	d := QuickProtocol().Describe()
-	for _, want := range []string{"SYNERGO_SCALE=quick", "seeds 1111,1112", "batch {32} × lr {0.001}", "at most 3 epochs"} {
+	for _, want := range []string{"SYNERGO_SCALE=quick", "seeds 1111,1112", "batch {16} × lr {0.005}", "at most 3 epochs"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("Describe() = %q, lacks %q", d, want)
 		}
