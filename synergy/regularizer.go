@@ -171,6 +171,8 @@ type Attachment struct {
 	kernelInv [][]*G.Node // per modality, per bandwidth: scalar input 1/(2σ²)
 	flowOut   [][2]*G.Node
 	perms     []*G.Node // I_Was permutation matrices
+
+	reads map[*G.Node]*G.Value // values copied during the forward pass
 }
 
 // Attach adds the C-network and the three terms to the graph g, on top of
@@ -213,6 +215,7 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 		if err := r.attachWasserstein(g, a); err != nil {
 			return nil, err
 		}
+		a.keepValues()
 		return a, nil
 	}
 	var weighted []*G.Node
@@ -235,7 +238,27 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 		weighted = append(weighted, G.Must(G.Mul(a.Kappa, g.Scalar(r.cfg.GammaKappa))))
 	}
 	a.Total = sumNodes(weighted)
+	a.keepValues()
 	return a, nil
+}
+
+// keepValues reads, during the forward pass, every value AfterStep, Values
+// and FlowOutputs need after the run.
+func (a *Attachment) keepValues() {
+	for _, n := range []*G.Node{a.L2, a.D, a.Kappa, a.Total, a.Was} {
+		a.keep(n)
+	}
+	for _, t := range a.reg.targets {
+		if t < 0 {
+			a.keep(a.fused)
+		} else {
+			a.keep(a.unimodal[t])
+		}
+	}
+	for _, uv := range a.flowOut {
+		a.keep(uv[0])
+		a.keep(uv[1])
+	}
 }
 
 func sumNodes(ns []*G.Node) *G.Node {

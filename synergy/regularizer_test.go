@@ -487,3 +487,54 @@ func TestStepDirections(t *testing.T) {
 		}
 	}
 }
+
+// TestAfterStepSeesForwardValues guards against reading node values after
+// the backward pass, which reuses memory: the moving covariance after one
+// training run must equal the covariance of the forward values.
+func TestAfterStepSeesForwardValues(t *testing.T) {
+	const batch = 8
+	dims := []int{3, 4}
+	cfg := onlyTerm(DivergenceMMD, "kappa")
+	cfg.KurtosisUnimodal = false
+	f := newFixture(41, batch, dims, 5)
+	r, err := New(cfg, dims, 5, tensor.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(tensor.Float64, true)
+	var uni []*G.Node
+	for _, p := range f.unimodal {
+		uni = append(uni, G.Must(G.Tanh(g.Param(p))))
+	}
+	fused := G.Must(G.Tanh(g.Param(f.fused)))
+	a, err := r.Attach(g, uni, fused)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, _ := a.Objective(g.Scalar(0))
+	ps := []*nn.Param{f.fused} // only the fused representation enters L_κ here
+	if _, err := G.Grad(cost, g.ParamNodes(ps)...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g.G, G.BindDualValues(g.ParamNodes(ps)...))
+	defer vm.Close()
+	if err := a.Feed(); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AfterStep(); err != nil {
+		t.Fatal(err)
+	}
+	// The covariance the regularizer folded in versus the one of tanh(Z).
+	z := paramMatrix(f.fused)
+	z.Apply(func(_, _ int, v float64) float64 { return math.Tanh(v) }, z)
+	want := newMovingCovariance(5, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad)
+	if err := want.update(z); err != nil {
+		t.Fatal(err)
+	}
+	if !mat.EqualApprox(r.cov[0].s, want.s, 1e-12) {
+		t.Fatalf("moving covariance after a training run:\n%v\nwant\n%v", mat.Formatted(r.cov[0].s), mat.Formatted(want.s))
+	}
+}

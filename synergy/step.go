@@ -73,7 +73,7 @@ func (a *Attachment) AfterStep() error {
 		if t >= 0 {
 			z = a.unimodal[t]
 		}
-		m, err := nodeMatrix(z)
+		m, err := a.matrix(z)
 		if err != nil {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
@@ -85,11 +85,11 @@ func (a *Attachment) AfterStep() error {
 		if r.cfg.Divergence != DivergenceMMD {
 			break
 		}
-		u, err := nodeMatrix(uv[0])
+		u, err := a.matrix(uv[0])
 		if err != nil {
 			return err
 		}
-		v, err := nodeMatrix(uv[1])
+		v, err := a.matrix(uv[1])
 		if err != nil {
 			return err
 		}
@@ -109,9 +109,39 @@ func (a *Attachment) AfterStep() error {
 	return nil
 }
 
-// nodeMatrix copies a 2-D node value into a float64 matrix.
-func nodeMatrix(n *G.Node) (*mat.Dense, error) {
-	v := n.Value()
+// keep adds a read of n to the graph: the tape machine copies n's value
+// during the forward pass. Reading n.Value() after a run is not safe: the
+// backward pass may reuse a node's memory.
+func (a *Attachment) keep(n *G.Node) {
+	if n == nil {
+		return
+	}
+	if a.reads == nil {
+		a.reads = map[*G.Node]*G.Value{}
+	}
+	if _, ok := a.reads[n]; ok {
+		return
+	}
+	slot := new(G.Value)
+	G.Read(n, slot)
+	a.reads[n] = slot
+}
+
+// value returns the copy of n's value taken during the last run.
+func (a *Attachment) value(n *G.Node) G.Value {
+	if slot, ok := a.reads[n]; ok && *slot != nil {
+		return *slot
+	}
+	return nil
+}
+
+// matrix returns the copy of a 2-D node's value taken during the last run.
+func (a *Attachment) matrix(n *G.Node) (*mat.Dense, error) {
+	return valueMatrix(n, a.value(n))
+}
+
+// valueMatrix copies a 2-D value of node n into a float64 matrix.
+func valueMatrix(n *G.Node, v G.Value) (*mat.Dense, error) {
 	if v == nil {
 		return nil, fmt.Errorf("node %s has no value (run the graph first)", n.Name())
 	}
@@ -144,10 +174,11 @@ type TermValues struct {
 // Values reads the term values after a run.
 func (a *Attachment) Values() TermValues {
 	read := func(n *G.Node) float64 {
-		if n == nil || n.Value() == nil {
+		v := a.value(n)
+		if n == nil || v == nil {
 			return math.NaN()
 		}
-		switch d := n.Value().Data().(type) {
+		switch d := v.Data().(type) {
 		case float64:
 			return d
 		case float32:
@@ -165,10 +196,10 @@ func (a *Attachment) FlowOutputs(i int) (unimodal, fused *mat.Dense, err error) 
 	if i < 0 || i >= len(a.flowOut) {
 		return nil, nil, fmt.Errorf("synergy: no projected features for modality %d", i)
 	}
-	if unimodal, err = nodeMatrix(a.flowOut[i][0]); err != nil {
+	if unimodal, err = a.matrix(a.flowOut[i][0]); err != nil {
 		return nil, nil, err
 	}
-	fused, err = nodeMatrix(a.flowOut[i][1])
+	fused, err = a.matrix(a.flowOut[i][1])
 	return unimodal, fused, err
 }
 
