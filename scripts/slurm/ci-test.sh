@@ -13,13 +13,16 @@
 #    run exactly once (one result file per run, one "grid run finished" log line per run over all
 #    task logs) and the same results as in 1.
 #
-#   SYNERGO_SLURM_WORK  work folder (default: a new /tmp/synergo-slurm-test.XXXXXX, kept on failure)
+#   SYNERGO_SLURM_WORK  work folder, kept (default: a new /tmp/synergo-slurm-test.XXXXXX, deleted
+#                       after a pass, kept on failure)
+#   GO                  the go command (default go)
 #   SYNERGO_SLURM_BASE  cluster folder of up.sh/down.sh (default /tmp/synergo-slurm)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/scripts/slurm
 BASE=${SYNERGO_SLURM_BASE:-/tmp/synergo-slurm}
 export SLURM_CONF=$BASE/etc/slurm.conf SYNERGO_SLURM_BASE=$BASE
+KEEP_WORK=${SYNERGO_SLURM_WORK:+1}
 WORK=${SYNERGO_SLURM_WORK:-$(mktemp -d /tmp/synergo-slurm-test.XXXXXX)}
 mkdir -p "$WORK"
 T0=$(date +%s)
@@ -38,7 +41,7 @@ cleanup() {
 trap cleanup EXIT
 
 say "building synergo"
-(cd "$ROOT" && go build -o "$WORK/synergo" ./cmd/synergo)
+(cd "$ROOT" && "${GO:-go}" build -o "$WORK/synergo" ./cmd/synergo)
 SYN=$WORK/synergo
 GRID=(--models tfn,lmf --regs none,mmd --seeds 1111 --batches 32 --lrs 1e-3,5e-4 --epochs 2
       --data synth:mosi:0.1 --no-progress)
@@ -131,4 +134,5 @@ diff <(strip_wall "$WORK/cluster/results.jsonl") <(strip_wall "$WORK/kill/result
   || fail "results after kill and resubmission differ from the uninterrupted ones"
 "$SYN" table --in "$WORK/kill" | diff "$WORK/cluster.md" - >/dev/null || fail "table after kill and resubmission differs"
 say "OK: after the kill and the resubmission each of the $NRUNS runs finished exactly once ($skipped skipped on resubmission), same results"
-say "PASS in $(( $(date +%s) - T0 )) s (work folder $WORK)"
+say "PASS in $(( $(date +%s) - T0 )) s"
+if [ -z "$KEEP_WORK" ]; then rm -rf "$WORK"; fi

@@ -5,7 +5,7 @@
 .PHONY: slurm-test slurm-up slurm-down
 
 slurm-test:
-	bash scripts/slurm/ci-test.sh
+	GO=$(GO) bash scripts/slurm/ci-test.sh
 
 slurm-up:
 	bash scripts/slurm/up.sh
