@@ -3,6 +3,7 @@ package paper
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -122,7 +123,11 @@ func SideBySide(p *Table, o Ours) (viz.Table, error) {
 	}
 	var cols []string
 	for j, c := range p.Columns {
-		cols = append(cols, p.Header[j]+" = "+c.Name+" on "+c.Split)
+		if c.Split == "test" {
+			cols = append(cols, p.Header[j]+" = "+c.Key+" on the test split")
+		} else {
+			cols = append(cols, p.Header[j]+" = "+c.Key+" on the test split with "+c.Split+" dropped")
+		}
 	}
 	t.Note = fmt.Sprintf("Paper rows: as printed in the paper (%s). Ours: %s; %s. Ours is mean ± std over seeds (std with n−1); "+
 		"Δ is the mean paired difference to our unregularized run of the same seed, [95%% Student-t interval]. "+
@@ -145,4 +150,32 @@ func DataLabel(source string) string {
 		return name + " " + source
 	}
 	return "real data: " + source
+}
+
+// ShortDataLabel is a figure-caption length DataLabel: "synthetic MOSI,
+// scale 0.1" for the synthetic stand-in, "real data FILE" (the file's base
+// name) otherwise.
+func ShortDataLabel(source string) string {
+	if strings.HasPrefix(source, "synthetic(") {
+		name := "synthetic data"
+		for _, p := range []string{"mosei", "mosi", "urfunny"} {
+			if strings.Contains(source, "preset="+p) || strings.Contains(source, "("+p) {
+				name = "synthetic " + strings.ToUpper(p)
+				break
+			}
+		}
+		if i := strings.Index(source, "scale="); i >= 0 {
+			scale := source[i+len("scale="):]
+			if j := strings.IndexAny(scale, ",)"); j >= 0 {
+				scale = scale[:j]
+			}
+			name += ", scale " + scale
+		}
+		return name
+	}
+	path := source
+	if i := strings.Index(path, ":"); i >= 0 {
+		path = path[i+1:]
+	}
+	return "real data " + filepath.Base(path)
 }

@@ -138,6 +138,18 @@ func TestDataLabel(t *testing.T) {
 	}
 }
 
+func TestShortDataLabel(t *testing.T) {
+	for src, want := range map[string]string{
+		"synthetic(preset=mosei, scale=0.008, seed=0)":   "synthetic MOSEI, scale 0.008",
+		"synthetic(preset=mosi, scale=1, seed=3)":        "synthetic MOSI, scale 1",
+		"mmsa-pickle:/data/MOSI/Processed/unaligned.pkl": "real data unaligned.pkl",
+	} {
+		if got := ShortDataLabel(src); got != want {
+			t.Errorf("ShortDataLabel(%q) = %q, want %q", src, got, want)
+		}
+	}
+}
+
 func TestCellTextUndefined(t *testing.T) {
 	c := train.Cell{Mean: train.Number(math.NaN()), Std: train.Number(math.NaN()), N: 0}
 	if got := cellText(c, 2); got != "—" {
