@@ -210,6 +210,13 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 			return nil, fmt.Errorf("synergy: unimodal node %d has shape %v, want (%d, %d)", i, s, B, r.dims[i])
 		}
 	}
+	if r.cfg.Standardize {
+		std := make([]*G.Node, len(unimodal))
+		for i, u := range unimodal {
+			std[i] = standardizeNode(g, u)
+		}
+		unimodal, fused = std, standardizeNode(g, fused)
+	}
 	a = &Attachment{reg: r, graph: g, batch: B, unimodal: unimodal, fused: fused}
 	if r.cfg.Method == MethodWasserstein {
 		if err := r.attachWasserstein(g, a); err != nil {
@@ -259,6 +266,17 @@ func (a *Attachment) keepValues() {
 		a.keep(uv[0])
 		a.keep(uv[1])
 	}
+}
+
+// standardizeNode returns (z − mean)/√(var + 1e-5) per column of the
+// (B, d) node z, with the batch mean and the biased batch variance.
+func standardizeNode(g *nn.Graph, z *G.Node) *G.Node {
+	d := z.Shape()[1]
+	mean := G.Must(G.Reshape(G.Must(G.Mean(z, 0)), tensor.Shape{1, d}))
+	c := G.Must(G.BroadcastSub(z, mean, nil, []byte{0}))
+	v := G.Must(G.Mean(G.Must(G.Square(c)), 0))
+	sd := G.Must(G.Reshape(G.Must(G.Sqrt(G.Must(G.Add(v, g.Scalar(1e-5))))), tensor.Shape{1, d}))
+	return G.Must(G.BroadcastHadamardDiv(c, sd, nil, []byte{0}))
 }
 
 func sumNodes(ns []*G.Node) *G.Node {

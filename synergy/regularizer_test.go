@@ -51,6 +51,7 @@ func onlyTerm(div Divergence, term string) Config {
 	c.UseL2, c.UseD, c.UseKappa = term == "l2", term == "d", term == "kappa"
 	c.QHidden, c.CouplingHidden, c.CriticHidden, c.ProjectionDim = 5, 4, 5, 3
 	c.CouplingBlocks = 1 // two blocks are checked in "all-mmd"
+	c.Standardize = false // the literal formulas; "all-*" cases check standardization
 	return c
 }
 
@@ -101,7 +102,7 @@ func TestTermGradients(t *testing.T) {
 		}()},
 		{"kappa-first-step", onlyTerm(DivergenceNone, "kappa")},
 		{"all-mmd", func() Config {
-			c := DefaultConfig(DivergenceMMD)
+			c := DefaultConfig(DivergenceMMD) // Standardize on
 			c.QHidden, c.CouplingHidden, c.ProjectionDim = 4, 4, 3
 			return c
 		}()},
@@ -496,6 +497,7 @@ func TestAfterStepSeesForwardValues(t *testing.T) {
 	dims := []int{3, 4}
 	cfg := onlyTerm(DivergenceMMD, "kappa")
 	cfg.KurtosisUnimodal = false
+	cfg.Standardize = false
 	f := newFixture(41, batch, dims, 5)
 	r, err := New(cfg, dims, 5, tensor.Float64)
 	if err != nil {
@@ -536,5 +538,41 @@ func TestAfterStepSeesForwardValues(t *testing.T) {
 	}
 	if !mat.EqualApprox(r.cov[0].s, want.s, 1e-12) {
 		t.Fatalf("moving covariance after a training run:\n%v\nwant\n%v", mat.Formatted(r.cov[0].s), mat.Formatted(want.s))
+	}
+}
+
+// TestStandardizedTermsIgnoreScale: with Standardize (the default) the
+// terms do not change when every representation is rescaled, so shrinking
+// the representations cannot lower L_reg.
+func TestStandardizedTermsIgnoreScale(t *testing.T) {
+	const batch = 9
+	dims := []int{3, 4, 2}
+	for _, div := range []Divergence{DivergenceMMD, DivergenceKL} {
+		var totals []float64
+		for _, scale := range []float64{1, 0.2, 5} {
+			cfg := DefaultConfig(div)
+			cfg.QHidden, cfg.CouplingHidden, cfg.CriticHidden, cfg.ProjectionDim = 4, 4, 4, 3
+			f := newFixture(12, batch, dims, 5)
+			for _, p := range f.inputs.Params() {
+				v := p.Float64s()
+				for i := range v {
+					v[i] *= scale
+				}
+				_ = p.SetFloat64s(v)
+			}
+			r, err := New(cfg, dims, 5, tensor.Float64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := nn.NewGraph(tensor.Float64, true)
+			a := f.attach(t, r, g)
+			runForward(t, g, a)
+			totals = append(totals, a.Values().Total)
+		}
+		for _, v := range totals[1:] {
+			if relErr(v, totals[0]) > 1e-3 {
+				t.Fatalf("%v: L_reg at scales 1, 0.2, 5: %v", div, totals)
+			}
+		}
 	}
 }

@@ -72,6 +72,9 @@ func runGridPlan(args []string, stdout io.Writer) error {
 	if o.Base, o.Seeds, err = rf.options(); err != nil {
 		return err
 	}
+	if o.RegBase, err = rf.regBase(); err != nil {
+		return err
+	}
 	if rf.terms != "" {
 		o.Terms = splitList(rf.terms)
 	}

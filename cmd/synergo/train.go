@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/train"
 )
 
@@ -30,6 +31,7 @@ const trainSynopsis = "train --model eflstm|tfn|lmf|mfn --data synth:mosi[:SCALE
 // runFlags are the run options shared by train and grid.
 type runFlags struct {
 	data, out, terms, seeds, loss string
+	regSet                        string
 	epochs, patience              int
 	clipValue, clipNorm           float64
 	weightDecay                   string
@@ -48,6 +50,20 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "also clip the gradients' global L2 norm (0 = off)")
 	fs.StringVar(&f.weightDecay, "weight-decay", "", "AdamW weight decay of the model (default: the model's MMSA setting)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bars on stderr")
+	fs.StringVar(&f.regSet, "reg-set", "", "regularizer settings as key=value pairs by their JSON names, e.g. beta=0.01,gamma_kappa=0.5 (see synergy.Config)")
+}
+
+// regBase returns the regularizer configuration --reg-set describes on top
+// of the defaults, or nil when the flag is empty.
+func (f *runFlags) regBase() (*synergy.Config, error) {
+	if f.regSet == "" {
+		return nil, nil
+	}
+	c := synergy.DefaultConfig(synergy.DivergenceMMD)
+	if err := c.Override(f.regSet); err != nil {
+		return nil, fmt.Errorf("--reg-set: %w", err)
+	}
+	return &c, nil
 }
 
 // options turns the flags into the base run options and the seeds.
@@ -119,6 +135,9 @@ func runGridWith(o train.GridOptions, rf *runFlags, stdout io.Writer) error {
 		return err
 	}
 	o.Base, o.Seeds, o.Out = base, seeds, rf.out
+	if o.RegBase, err = rf.regBase(); err != nil {
+		return err
+	}
 	if rf.terms != "" {
 		o.Terms = splitList(rf.terms)
 	}
