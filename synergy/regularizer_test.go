@@ -50,7 +50,7 @@ func onlyTerm(div Divergence, term string) Config {
 	c := DefaultConfig(div)
 	c.UseL2, c.UseD, c.UseKappa = term == "l2", term == "d", term == "kappa"
 	c.QHidden, c.CouplingHidden, c.CriticHidden, c.ProjectionDim = 5, 4, 5, 3
-	c.CouplingBlocks = 1 // two blocks are checked in "all-mmd"
+	c.CouplingBlocks = 1  // two blocks are checked in "all-mmd"
 	c.Standardize = false // the literal formulas; "all-*" cases check standardization
 	return c
 }
