@@ -190,10 +190,20 @@ func (m *TFN) Build(g *nn.Graph, batch int) (*Output, error) {
 	return &Output{Unimodal: z, Fused: fused, Pred: pred}, nil
 }
 
-// fuse returns the flattened [1; Z_a] ⊗ [1; Z_v] ⊗ [1; Z_t] (MMSA's order),
-// one fused op with a hand-written backward pass (nn.TensorFusion).
+// fuse returns the flattened [1; Z_a] ⊗ [1; Z_v] ⊗ [1; Z_t] (MMSA's order).
 func (m *TFN) fuse(g *nn.Graph, z []*G.Node) (*G.Node, error) {
-	return nn.TensorFusion(g, z[datasets.Audio], z[datasets.Vision], z[datasets.Text])
+	var ext [3]*G.Node
+	for i, zi := range z {
+		var err error
+		if ext[i], err = prependOne(g, zi); err != nil {
+			return nil, err
+		}
+	}
+	av, err := batchOuter(ext[datasets.Audio], ext[datasets.Vision])
+	if err != nil {
+		return nil, err
+	}
+	return batchOuter(av, ext[datasets.Text])
 }
 
 // Feed sets the inputs of a graph built by Build from b.
