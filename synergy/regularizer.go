@@ -304,7 +304,11 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 		if err != nil {
 			return fmt.Errorf("synergy: Q_%d: %w", i, err)
 		}
-		diff := G.Must(G.Sub(rec, zi))
+		target := zi
+		if r.cfg.DetachTargets {
+			target = G.Must(nn.StopGradient(zi))
+		}
+		diff := G.Must(G.Sub(rec, target))
 		part := G.Must(G.Mean(G.Must(G.Sum(G.Must(G.Square(diff)), 1))))
 		a.L2Parts = append(a.L2Parts, part)
 	}
@@ -320,7 +324,11 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 		if err != nil {
 			return fmt.Errorf("synergy: R_%d: %w", i, err)
 		}
-		pf, err := r.projF[i].Forward(g, a.fused)
+		fusedIn := a.fused
+		if r.cfg.DetachTargets {
+			fusedIn = G.Must(nn.StopGradient(a.fused))
+		}
+		pf, err := r.projF[i].Forward(g, fusedIn)
 		if err != nil {
 			return fmt.Errorf("synergy: R̃_%d: %w", i, err)
 		}
@@ -478,12 +486,20 @@ func kurtosisNode(g *nn.Graph, z, prev, alpha *G.Node, cfg Config) (*G.Node, err
 	}
 	batchCov := G.Must(G.Mul(G.Must(G.Mul(G.Must(G.Transpose(dc)), dc)), g.Scalar(1/float64(B))))
 	oneMinus := G.Must(G.Sub(g.Scalar(1), alpha))
-	cov := G.Must(G.Add(G.Must(G.Mul(prev, alpha)), G.Must(G.Mul(batchCov, oneMinus))))
 	eye := make([]float64, p*p)
 	for i := 0; i < p; i++ {
 		eye[i*p+i] = 1
 	}
 	identity := g.Constant(eye, p, p)
+	prevWeight := alpha
+	if cfg.ScaleMatchedEMA {
+		// α·tr(Ŝ)/tr(S_{t−1}); S_{t−1} = 0 before the first update, where
+		// α = 0 and the product vanishes.
+		trBatch := G.Must(G.Sum(G.Must(G.HadamardProd(batchCov, identity))))
+		trPrev := G.Must(G.Add(G.Must(G.Sum(G.Must(G.HadamardProd(prev, identity)))), g.Scalar(1e-12)))
+		prevWeight = G.Must(G.Mul(alpha, G.Must(G.Div(trBatch, trPrev))))
+	}
+	cov := G.Must(G.Add(G.Must(G.Mul(prev, prevWeight)), G.Must(G.Mul(batchCov, oneMinus))))
 	trace := G.Must(G.Sum(G.Must(G.HadamardProd(cov, identity))))
 	load := G.Must(G.Add(G.Must(G.Mul(trace, g.Scalar(cfg.DiagLoad/float64(p)))), g.Scalar(1e-8)))
 	prec, err := nn.InverseSPD(G.Must(G.Add(cov, G.Must(G.Mul(identity, load)))))

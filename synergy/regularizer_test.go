@@ -50,8 +50,10 @@ func onlyTerm(div Divergence, term string) Config {
 	c := DefaultConfig(div)
 	c.UseL2, c.UseD, c.UseKappa = term == "l2", term == "d", term == "kappa"
 	c.QHidden, c.CouplingHidden, c.CriticHidden, c.ProjectionDim = 5, 4, 5, 3
-	c.CouplingBlocks = 1  // two blocks are checked in "all-mmd"
-	c.Standardize = false // the literal formulas; "all-*" cases check standardization
+	c.CouplingBlocks = 1    // two blocks are checked in "all-mmd"
+	c.Standardize = false   // the literal formulas; "all-*" cases check standardization
+	c.DetachTargets = false // and detached targets
+	c.ScaleMatchedEMA = false
 	return c
 }
 
@@ -102,13 +104,15 @@ func TestTermGradients(t *testing.T) {
 		}()},
 		{"kappa-first-step", onlyTerm(DivergenceNone, "kappa")},
 		{"all-mmd", func() Config {
-			c := DefaultConfig(DivergenceMMD) // Standardize on
+			c := DefaultConfig(DivergenceMMD) // Standardize and ScaleMatchedEMA on
 			c.QHidden, c.CouplingHidden, c.ProjectionDim = 4, 4, 3
+			c.DetachTargets = false // a stopped gradient is not a derivative: finite differences cannot check it
 			return c
 		}()},
 		{"all-kl", func() Config {
 			c := DefaultConfig(DivergenceKL)
 			c.QHidden, c.CouplingHidden, c.CriticHidden, c.ProjectionDim, c.CouplingBlocks = 4, 3, 4, 2, 1
+			c.DetachTargets = false
 			return c
 		}()},
 	}
@@ -498,6 +502,8 @@ func TestAfterStepSeesForwardValues(t *testing.T) {
 	cfg := onlyTerm(DivergenceMMD, "kappa")
 	cfg.KurtosisUnimodal = false
 	cfg.Standardize = false
+	cfg.DetachTargets = false
+	cfg.ScaleMatchedEMA = false
 	f := newFixture(41, batch, dims, 5)
 	r, err := New(cfg, dims, 5, tensor.Float64)
 	if err != nil {
@@ -573,6 +579,53 @@ func TestStandardizedTermsIgnoreScale(t *testing.T) {
 			if relErr(v, totals[0]) > 1e-3 {
 				t.Fatalf("%v: L_reg at scales 1, 0.2, 5: %v", div, totals)
 			}
+		}
+	}
+}
+
+// TestDetachTargets: with DetachTargets, L_d sends no gradient into the
+// fused representation (gorgonia refuses to differentiate with respect to
+// it), while the unimodal representations still get one.
+func TestDetachTargets(t *testing.T) {
+	const batch = 6
+	dims := []int{3, 2}
+	cfg := onlyTerm(DivergenceMMD, "d")
+	cfg.DetachTargets = true
+	f := newFixture(13, batch, dims, 4)
+	r, err := New(cfg, dims, 4, tensor.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(tensor.Float64, true)
+	a := f.attach(t, r, g)
+	if _, err := G.Grad(a.Total, g.Param(f.fused)); err == nil || !strings.Contains(err.Error(), "Non Differentiable") {
+		t.Fatalf("gradient with respect to the detached fused representation: got %v", err)
+	}
+	g2 := nn.NewGraph(tensor.Float64, true)
+	a2 := f.attach(t, r, g2)
+	ps := f.unimodal
+	if _, err := G.Grad(a2.Total, g2.ParamNodes(ps)...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g2.G, G.BindDualValues(g2.ParamNodes(ps)...))
+	defer vm.Close()
+	if err := a2.Feed(); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	grads, err := g2.Grads(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, gr := range grads {
+		s := 0.0
+		for _, v := range gr.Data().([]float64) {
+			s += v * v
+		}
+		if s == 0 {
+			t.Fatalf("unimodal representation %d got no gradient from L_d", i)
 		}
 	}
 }
