@@ -25,31 +25,11 @@ func runGrid(args []string, stdout io.Writer) error {
 			return sub(args[1:], stdout)
 		}
 	}
-	fs := newFlagSet("grid")
-	var rf runFlags
-	rf.register(fs)
-	modelList := fs.String("models", "", "comma-separated models (eflstm, tfn, lmf, mfn)")
-	regList := fs.String("regs", "none,mmd,kl", "comma-separated regularizers (none, mmd, kl, was = the I_Was baseline)")
-	batches := fs.String("batches", joinInts(train.PaperBatchSizes()), "comma-separated batch sizes")
-	lrs := fs.String("lrs", joinFloats(train.PaperLearningRates()), "comma-separated learning rates")
-	if err := parseFlags(fs, gridSynopsis, args, stdout); err != nil {
+	o, rf, err := parseGridFlags("grid", gridSynopsis, args, stdout)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q\nusage: synergo %s", fs.Args(), gridSynopsis)
-	}
-	o := train.GridOptions{Models: splitList(*modelList), Regs: splitList(*regList)}
-	if len(o.Models) == 0 || len(o.Regs) == 0 {
-		return fmt.Errorf("--models and --regs need at least one value\nusage: synergo %s", gridSynopsis)
-	}
-	var err error
-	if o.BatchSizes, err = parseInts(*batches, "--batches"); err != nil {
-		return err
-	}
-	if o.LearningRates, err = parseFloats(*lrs, "--lrs"); err != nil {
-		return err
-	}
-	return runGridWith(o, &rf, stdout)
+	return runGridWith(o, rf, stdout)
 }
 
 func joinInts(v []int) string {
@@ -66,4 +46,35 @@ func joinFloats(v []float64) string {
 		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
 	}
 	return strings.Join(s, ",")
+}
+
+// parseGridFlags parses the flags shared by "synergo grid" and
+// "synergo grid plan": the run flags plus the lists of models, regularizers,
+// batch sizes and learning rates.
+func parseGridFlags(name, synopsis string, args []string, stdout io.Writer) (train.GridOptions, *runFlags, error) {
+	fs := newFlagSet(name)
+	rf := &runFlags{}
+	rf.register(fs)
+	modelList := fs.String("models", "", "comma-separated models (eflstm, tfn, lmf, mfn)")
+	regList := fs.String("regs", "none,mmd,kl", "comma-separated regularizers (none, mmd, kl, was = the I_Was baseline)")
+	batches := fs.String("batches", joinInts(train.PaperBatchSizes()), "comma-separated batch sizes")
+	lrs := fs.String("lrs", joinFloats(train.PaperLearningRates()), "comma-separated learning rates")
+	if err := parseFlags(fs, synopsis, args, stdout); err != nil {
+		return train.GridOptions{}, nil, err
+	}
+	if fs.NArg() > 0 {
+		return train.GridOptions{}, nil, fmt.Errorf("unexpected arguments %q\nusage: synergo %s", fs.Args(), synopsis)
+	}
+	o := train.GridOptions{Models: splitList(*modelList), Regs: splitList(*regList)}
+	if len(o.Models) == 0 || len(o.Regs) == 0 {
+		return train.GridOptions{}, nil, fmt.Errorf("--models and --regs need at least one value\nusage: synergo %s", synopsis)
+	}
+	var err error
+	if o.BatchSizes, err = parseInts(*batches, "--batches"); err != nil {
+		return train.GridOptions{}, nil, err
+	}
+	if o.LearningRates, err = parseFloats(*lrs, "--lrs"); err != nil {
+		return train.GridOptions{}, nil, err
+	}
+	return o, rf, nil
 }

@@ -45,28 +45,8 @@ const (
 // runGridPlan writes DIR/plan.jsonl for the grid given by the flags of
 // "synergo grid".
 func runGridPlan(args []string, stdout io.Writer) error {
-	fs := newFlagSet("grid plan")
-	var rf runFlags
-	rf.register(fs)
-	modelList := fs.String("models", "", "comma-separated models (eflstm, tfn, lmf, mfn)")
-	regList := fs.String("regs", "none,mmd,kl", "comma-separated regularizers (none, mmd, kl, was = the I_Was baseline)")
-	batches := fs.String("batches", joinInts(train.PaperBatchSizes()), "comma-separated batch sizes")
-	lrs := fs.String("lrs", joinFloats(train.PaperLearningRates()), "comma-separated learning rates")
-	if err := parseFlags(fs, gridPlanSynopsis, args, stdout); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q\nusage: synergo %s", fs.Args(), gridPlanSynopsis)
-	}
-	o := train.GridOptions{Models: splitList(*modelList), Regs: splitList(*regList)}
-	if len(o.Models) == 0 || len(o.Regs) == 0 {
-		return fmt.Errorf("--models and --regs need at least one value\nusage: synergo %s", gridPlanSynopsis)
-	}
-	var err error
-	if o.BatchSizes, err = parseInts(*batches, "--batches"); err != nil {
-		return err
-	}
-	if o.LearningRates, err = parseFloats(*lrs, "--lrs"); err != nil {
+	o, rf, err := parseGridFlags("grid plan", gridPlanSynopsis, args, stdout)
+	if err != nil {
 		return err
 	}
 	if o.Base, o.Seeds, err = rf.options(); err != nil {
