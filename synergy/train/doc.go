@@ -18,6 +18,17 @@
 //     from the model's MMSA defaults unless overridden), gradients clipped by
 //     value 5 as in appendix C (a global norm clip is optional); the
 //     C-network follows ∇L_reg with its own AdamW (η_MI) (appendix D).
+//   - MMIM (any TwoStageModel) gets the original's two-stage epoch
+//     (anchors.md §4.7): stage 0 minimizes −lld over the epoch's batches
+//     (the first half for MOSEI) with its own AdamW (lr_mmilb) on the MMILB
+//     parameters; stage 1 descends the objective with two AdamW groups
+//     (BERT at lr_bert, the rest except MMILB at η_task), a global-norm
+//     clip of 1 unless ClipNorm is set, and refreshes the entropy memory
+//     after each step from an extra forward pass. Simplifications: stage 0
+//     reuses stage 1's batch order; the memory is not cleared at the start
+//     of an epoch (the original clears it) nor saved in the resume
+//     checkpoint, so an MMIM run resumed mid-epoch is not bit-identical;
+//     AdamW's decoupled weight decay replaces Adam's L2 penalty.
 //   - Model selection by the best validation MAE (appendix C, following
 //     Zadeh et al. 2017), an improvement having to exceed 1e-6 as in MMSA;
 //     for Binary tasks by the best validation accuracy. Never by test.

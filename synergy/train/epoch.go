@@ -25,6 +25,8 @@ const improvementMargin = 1e-6
 type runState struct {
 	// Epoch is the current epoch (from 0); Batch the next batch in it.
 	Epoch, Batch int
+	// Stage0Batch is the next stage-0 batch of the epoch (TwoStageModel).
+	Stage0Batch int
 	// Sums accumulate the current epoch's training numbers.
 	Sums epochSums
 	// HaveBest, BestScore and BestEpoch (from 0) describe the best epoch;
@@ -90,6 +92,15 @@ func (t *Trainer) trainEpoch(ctx context.Context) error {
 		}
 	}
 	t.epochStart = time.Now()
+	if t.two != nil {
+		diverged, err := t.runStage0(ctx, batches)
+		if err != nil {
+			return err
+		}
+		if diverged {
+			return t.stopDiverged()
+		}
+	}
 	bar := NewProgress(t.progressOut(), fmt.Sprintf("epoch %d", st.Epoch+1), len(batches), t.opts.Progress)
 	bar.Add(st.Batch)
 	for st.Batch < len(batches) {
@@ -175,17 +186,33 @@ func (t *Trainer) step(b *datasets.Batch, epoch, index int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if t.opts.ClipValue > 0 {
-		nn.ClipGradValue(grads, t.opts.ClipValue)
-	}
-	if t.opts.ClipNorm > 0 {
-		nn.ClipGradNorm(grads, t.opts.ClipNorm)
-	}
-	if err := t.opt.Step(tg.modelParams, grads); err != nil {
-		return 0, err
+	var mem *memoryGraph
+	if t.two != nil {
+		// Before the update, so the memory holds this step's projections.
+		if mem, err = t.runMemoryPass(b, epoch, index); err != nil {
+			return 0, err
+		}
+		if err := t.stage1Update(tg.modelParams, grads); err != nil {
+			return 0, err
+		}
+	} else {
+		if t.opts.ClipValue > 0 {
+			nn.ClipGradValue(grads, t.opts.ClipValue)
+		}
+		if t.opts.ClipNorm > 0 {
+			nn.ClipGradNorm(grads, t.opts.ClipNorm)
+		}
+		if err := t.opt.Step(tg.modelParams, grads); err != nil {
+			return 0, err
+		}
 	}
 	if err := tg.g.ZeroGrads(tg.modelParams); err != nil {
 		return 0, err
+	}
+	if t.two != nil {
+		if err := t.two.model.UpdateMemory(mem.g); err != nil {
+			return 0, err
+		}
 	}
 	n := float64(b.Size())
 	s := &t.st.Sums
@@ -254,7 +281,7 @@ func (t *Trainer) endEpoch() error {
 	t.log.Info("epoch done", "epoch", d.Epoch, "seconds", time.Since(t.epochStart).Round(time.Millisecond).Seconds(), "train_loss", float64(d.TrainLoss), "reg_total", float64(d.RegTotal),
 		"valid_mae", float64(d.ValidMAE), "valid_loss", float64(d.ValidLoss), "best_epoch", st.BestEpoch+1)
 	st.Epoch++
-	st.Batch = 0
+	st.Batch, st.Stage0Batch = 0, 0
 	st.Sums = epochSums{}
 	switch {
 	case st.SinceBest >= t.opts.Patience:

@@ -102,8 +102,10 @@ type resumeCheckpoint struct {
 	Regularizer map[string][]float64
 	ModelOpt    nn.AdamWState
 	RegOpt      nn.AdamWState
-	RegState    []byte
-	State       runState
+	// Stage0Opt and BertOpt are a TwoStageModel's other optimizers.
+	Stage0Opt, BertOpt nn.AdamWState
+	RegState           []byte
+	State              runState
 }
 
 // fingerprint identifies the options a checkpoint belongs to.
@@ -132,6 +134,9 @@ func (t *Trainer) saveResume() error {
 	c := resumeCheckpoint{
 		Version: checkpointVersion, Fingerprint: t.fingerprint(),
 		Model: *takeSnapshot(t.model.Params(), t.buffers), ModelOpt: t.opt.State(), State: t.st,
+	}
+	if t.two != nil {
+		c.Stage0Opt, c.BertOpt = t.two.stage0Opt.State(), t.two.bertOpt.State()
 	}
 	if t.reg != nil {
 		c.Regularizer = valuesOf(t.reg.Params())
@@ -178,6 +183,14 @@ func (t *Trainer) resume() error {
 	}
 	if err := t.opt.SetState(c.ModelOpt); err != nil {
 		return fmt.Errorf("train: %s: %w", path, err)
+	}
+	if t.two != nil {
+		if err := t.two.stage0Opt.SetState(c.Stage0Opt); err != nil {
+			return fmt.Errorf("train: %s: stage-0 optimizer: %w", path, err)
+		}
+		if err := t.two.bertOpt.SetState(c.BertOpt); err != nil {
+			return fmt.Errorf("train: %s: BERT optimizer: %w", path, err)
+		}
 	}
 	if t.reg != nil {
 		if err := setValues(t.reg.Params(), c.Regularizer, "C-network parameter"); err != nil {

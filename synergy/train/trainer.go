@@ -33,7 +33,8 @@ type Trainer struct {
 	model   models.Model
 	buffers *nn.ParamSet // StatefulModel buffers, or nil
 	reg     *synergy.Regularizer
-	opt     *nn.AdamW
+	opt     *nn.AdamW // the model's optimizer (for a TwoStageModel: the stage-1 non-BERT group)
+	two     *twoStage // non-nil when the model is a TwoStageModel (MMIM)
 	wd      float64
 
 	graphs map[int]*trainGraph
@@ -96,6 +97,9 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	}
 	t.opt = nn.NewAdamW(opts.LearningRate)
 	t.opt.WeightDecay = t.wd
+	if t.two = newTwoStage(t.model, t.model.Config(), opts.LearningRate, t.wd); t.two != nil && t.opts.ClipNorm == 0 {
+		t.opts.ClipNorm = defaultTwoStageClipNorm
+	}
 
 	// Representation sizes, from the evaluation graph the first validation
 	// batch will use.

@@ -1,0 +1,88 @@
+package train
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/synergo/synergo/synergy/models"
+	"github.com/synergo/synergo/synergy/nn"
+)
+
+// paramValues copies the values of ps.
+func paramValues(ps []*nn.Param) [][]float64 {
+	out := make([][]float64, len(ps))
+	for i, p := range ps {
+		out[i] = append([]float64(nil), p.Float64s()...)
+	}
+	return out
+}
+
+func equalValues(a, b [][]float64) bool {
+	return slices.EqualFunc(a, b, func(x, y []float64) bool { return slices.Equal(x, y) })
+}
+
+// TestMMIMTwoStageEpoch trains MMIM (registry defaults, from-scratch tiny
+// BERT) for two epochs and checks the two-stage schedule: stage 0 updates
+// the MMILB parameters once per batch before stage 1; stage 1 leaves them
+// alone and updates BERT and the rest with their own optimizers; the
+// grad-norm clip defaults to 1.
+func TestMMIMTwoStageEpoch(t *testing.T) {
+	ds := tinyMOSI(t, 0.02)
+	opts := Options{Model: "mmim", Seed: 1111, BatchSize: 8, LearningRate: 1e-3, MaxEpochs: 2, Patience: 5, Logger: quietLogger()}
+	tr, err := New(ds, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.two == nil {
+		t.Fatal("MMIM is not trained as a TwoStageModel")
+	}
+	if tr.opts.ClipNorm != defaultTwoStageClipNorm {
+		t.Errorf("clip norm %v, want %v", tr.opts.ClipNorm, defaultTwoStageClipNorm)
+	}
+	m := tr.model.(*models.MMIM)
+	if got := tr.two.bertOpt.LR; got != 5e-5 {
+		t.Errorf("BERT learning rate %v, want 5e-5 (lr_bert)", got)
+	}
+	mi := m.MMILBParams()
+	bert := m.BertParams()
+	var miBefore, bertBefore [][]float64
+	stage1Steps := 0
+	tr.opts.AfterBatch = func(epoch, batch int) {
+		stage1Steps++
+		miNow, bertNow := paramValues(mi), paramValues(bert)
+		if batch == 0 {
+			if equalValues(miNow, miBefore) {
+				t.Errorf("epoch %d: MMILB parameters did not change in stage 0", epoch+1)
+			}
+		} else if !equalValues(miNow, miBefore) {
+			t.Errorf("epoch %d, batch %d: stage 1 changed the MMILB parameters", epoch+1, batch+1)
+		}
+		if equalValues(bertNow, bertBefore) {
+			t.Errorf("epoch %d, batch %d: stage 1 did not change BERT", epoch+1, batch+1)
+		}
+		miBefore, bertBefore = miNow, bertNow
+	}
+	miBefore, bertBefore = paramValues(mi), paramValues(bert)
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches := (ds.Train.Len() + opts.BatchSize - 1) / opts.BatchSize
+	if got, want := tr.two.stage0Opt.Steps(), 2*batches; got != want {
+		t.Errorf("%d stage-0 steps, want %d (every batch of 2 epochs)", got, want)
+	}
+	if got := tr.two.bertOpt.Steps(); got != stage1Steps || tr.opt.Steps() != stage1Steps {
+		t.Errorf("BERT/main optimizer steps %d/%d, want %d", got, tr.opt.Steps(), stage1Steps)
+	}
+	t.Logf("mmim on %s: %d train samples, test MAE %.4f, stage-0 steps %d, stage-1 steps %d",
+		ds.Source, ds.Train.Len(), float64(res.Test["MAE"]), tr.two.stage0Opt.Steps(), stage1Steps)
+}
+
+func TestStage0Fraction(t *testing.T) {
+	for name, want := range map[string]float64{"mosi": 1, "mosei": 0.5, "MOSEI.pkl": 0.5, "urfunny": 1} {
+		if got := stage0Fraction(name); got != want {
+			t.Errorf("stage0Fraction(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
