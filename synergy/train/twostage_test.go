@@ -2,6 +2,8 @@ package train
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -84,5 +86,48 @@ func TestStage0Fraction(t *testing.T) {
 		if got := stage0Fraction(name); got != want {
 			t.Errorf("stage0Fraction(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestMMIMResumeRestoresOptimizers interrupts an MMIM run in stage 1 and
+// checks that the resumed trainer continues with the stage-0 and BERT
+// optimizers' states (step counts and moments) of the interrupted one.
+func TestMMIMResumeRestoresOptimizers(t *testing.T) {
+	ds := tinyMOSI(t, 0.02)
+	opts := Options{Model: "mmim", Seed: 1111, BatchSize: 8, LearningRate: 1e-3, MaxEpochs: 1, Logger: quietLogger(), Dir: t.TempDir()}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	interrupted := opts
+	interrupted.AfterBatch = func(epoch, batch int) {
+		if batch == 1 {
+			cancel()
+		}
+	}
+	tr, err := New(ds, interrupted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v, want context.Canceled", err)
+	}
+	resumed, err := New(ds, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, pair := range map[string][2]*nn.AdamW{
+		"stage-0": {tr.two.stage0Opt, resumed.two.stage0Opt},
+		"BERT":    {tr.two.bertOpt, resumed.two.bertOpt},
+		"main":    {tr.opt, resumed.opt},
+	} {
+		a, b := pair[0].State(), pair[1].State()
+		if a.Steps == 0 || !reflect.DeepEqual(a, b) {
+			t.Errorf("%s optimizer: %d steps before the interruption, resumed state differs or is empty (%d steps)", name, a.Steps, b.Steps)
+		}
+	}
+	if resumed.st.Stage0Batch == 0 || resumed.st.Batch != 2 {
+		t.Errorf("resumed at stage-0 batch %d, stage-1 batch %d; want stage 0 done and stage-1 batch 2", resumed.st.Stage0Batch, resumed.st.Batch)
+	}
+	if _, err := resumed.Run(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
