@@ -115,7 +115,11 @@ type MMIM struct {
 type mmimGraph struct {
 	stage0 *G.Node    // −lld
 	proj   [2]*G.Node // entropy projections of v (tv) and a (ta), training graphs
-	labels []float32  // labels of the last Feed
+	// projRead holds copies of proj taken during the forward pass: the
+	// backward pass may reuse a node's memory, so proj.Value() is not safe
+	// to read after a training run.
+	projRead [2]*G.Value
+	labels   []float32 // labels of the last Feed
 }
 
 // mmimMemory holds the previous batch's entropy projections and labels.
@@ -344,6 +348,8 @@ func (m *MMIM) entropy(g *nn.Graph, st *mmimGraph, batch int, ys [2]*G.Node) (*G
 			return nil, err
 		}
 		st.proj[pair] = proj
+		st.projRead[pair] = new(G.Value)
+		G.Read(proj, st.projRead[pair])
 		k, rows := m.entropyWidth(pair), m.memoryRows(batch, pair)
 		mem := g.Input(m.entropyInput(pair, "memory"), rows, k)
 		all, err := G.Concat(0, proj, mem)
@@ -575,19 +581,22 @@ func (m *MMIM) UpdateMemory(g *nn.Graph) error {
 		return fmt.Errorf("models: mmim: UpdateMemory: g is not a training graph built by this model")
 	}
 	mem := &mmimMemory{labels: append([]float32(nil), st.labels...)}
-	for pair, p := range st.proj {
-		if p.Value() == nil {
+	for pair := range st.proj {
+		if st.projRead[pair] == nil || *st.projRead[pair] == nil {
 			return fmt.Errorf("models: mmim: UpdateMemory: the graph has not been run")
 		}
-		mem.proj[pair] = nodeFloat64s(p)
+		mem.proj[pair] = valueFloat64s(*st.projRead[pair])
 	}
 	m.memory = mem
 	return nil
 }
 
 // nodeFloat64s returns a copy of the value of n as float64.
-func nodeFloat64s(n *G.Node) []float64 {
-	switch d := n.Value().Data().(type) {
+func nodeFloat64s(n *G.Node) []float64 { return valueFloat64s(n.Value()) }
+
+// valueFloat64s returns a copy of v as float64.
+func valueFloat64s(v G.Value) []float64 {
+	switch d := v.Data().(type) {
 	case []float64:
 		return append([]float64(nil), d...)
 	case []float32:
