@@ -591,9 +591,6 @@ func (m *MMIM) UpdateMemory(g *nn.Graph) error {
 	return nil
 }
 
-// nodeFloat64s returns a copy of the value of n as float64.
-func nodeFloat64s(n *G.Node) []float64 { return valueFloat64s(n.Value()) }
-
 // valueFloat64s returns a copy of v as float64.
 func valueFloat64s(v G.Value) []float64 {
 	switch d := v.Data().(type) {
