@@ -12,25 +12,7 @@ import (
 // starts from the tensor's first element instead of the row's (so rows far
 // from x[0] overflow), and its backward pass needs the axis spelled out.
 func Softmax(x *G.Node, axis int) (*G.Node, error) {
-	if x == nil {
-		return nil, fmt.Errorf("nn: Softmax: nil input")
-	}
-	d := x.Dims()
-	if d == 0 {
-		return nil, fmt.Errorf("nn: Softmax: input is a scalar, need at least a vector")
-	}
-	if axis < 0 || axis >= d {
-		return nil, fmt.Errorf("nn: Softmax: axis %d out of range for shape %v", axis, x.Shape())
-	}
-	m, err := G.Max(x, axis)
-	if err != nil {
-		return nil, fmt.Errorf("nn: Softmax: max: %w", err)
-	}
-	shifted, err := subAlong(x, m, axis)
-	if err != nil {
-		return nil, fmt.Errorf("nn: Softmax: %w", err)
-	}
-	e, err := G.Exp(shifted)
+	e, _, err := expShifted("Softmax", x, axis)
 	if err != nil {
 		return nil, err
 	}

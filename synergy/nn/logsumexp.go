@@ -16,25 +16,7 @@ import (
 // softmax(x) along axis; the gradient paths through m cancel exactly.
 // (gorgonia's own G.LogSumExp is wrong in v0.9.18 and must not be used.)
 func LogSumExp(x *G.Node, axis int) (*G.Node, error) {
-	if x == nil {
-		return nil, fmt.Errorf("nn: LogSumExp: nil input")
-	}
-	d := x.Dims()
-	if d == 0 {
-		return nil, fmt.Errorf("nn: LogSumExp: input is a scalar, need at least a vector")
-	}
-	if axis < 0 || axis >= d {
-		return nil, fmt.Errorf("nn: LogSumExp: axis %d out of range for shape %v", axis, x.Shape())
-	}
-	m, err := G.Max(x, axis)
-	if err != nil {
-		return nil, fmt.Errorf("nn: LogSumExp: max: %w", err)
-	}
-	shifted, err := subAlong(x, m, axis)
-	if err != nil {
-		return nil, fmt.Errorf("nn: LogSumExp: %w", err)
-	}
-	e, err := G.Exp(shifted)
+	e, m, err := expShifted("LogSumExp", x, axis)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +29,32 @@ func LogSumExp(x *G.Node, axis int) (*G.Node, error) {
 		return nil, err
 	}
 	return G.Add(l, m)
+}
+
+// expShifted checks x and axis and returns exp(x − m) and m, the maximum of
+// x along axis: the overflow-free exponentials Softmax and LogSumExp share.
+func expShifted(op string, x *G.Node, axis int) (e, m *G.Node, err error) {
+	if x == nil {
+		return nil, nil, fmt.Errorf("nn: %s: nil input", op)
+	}
+	d := x.Dims()
+	if d == 0 {
+		return nil, nil, fmt.Errorf("nn: %s: input is a scalar, need at least a vector", op)
+	}
+	if axis < 0 || axis >= d {
+		return nil, nil, fmt.Errorf("nn: %s: axis %d out of range for shape %v", op, axis, x.Shape())
+	}
+	if m, err = G.Max(x, axis); err != nil {
+		return nil, nil, fmt.Errorf("nn: %s: max: %w", op, err)
+	}
+	shifted, err := subAlong(x, m, axis)
+	if err != nil {
+		return nil, nil, fmt.Errorf("nn: %s: %w", op, err)
+	}
+	if e, err = G.Exp(shifted); err != nil {
+		return nil, nil, err
+	}
+	return e, m, nil
 }
 
 // LogMeanExp returns log((1/n) Σ_j exp(x_j)) = LogSumExp(x) − log n for a
