@@ -24,7 +24,8 @@
 //     parameters; stage 1 descends the objective with two AdamW groups
 //     (BERT at lr_bert, the rest except MMILB at η_task), a global-norm
 //     clip of 1 unless ClipNorm is set, and refreshes the entropy memory
-//     after each step from an extra forward pass. Simplifications: stage 0
+//     after each step from the projections the model copied during the
+//     step's forward pass. Simplifications: stage 0
 //     reuses stage 1's batch order; the memory is not cleared at the start
 //     of an epoch (the original clears it) nor saved in the resume
 //     checkpoint, so an MMIM run resumed mid-epoch is not bit-identical;

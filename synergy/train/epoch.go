@@ -186,12 +186,7 @@ func (t *Trainer) step(b *datasets.Batch, epoch, index int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var mem *memoryGraph
 	if t.two != nil {
-		// Before the update, so the memory holds this step's projections.
-		if mem, err = t.runMemoryPass(b, epoch, index); err != nil {
-			return 0, err
-		}
 		if err := t.stage1Update(tg.modelParams, grads); err != nil {
 			return 0, err
 		}
@@ -210,7 +205,9 @@ func (t *Trainer) step(b *datasets.Batch, epoch, index int) (float64, error) {
 		return 0, err
 	}
 	if t.two != nil {
-		if err := t.two.model.UpdateMemory(mem.g); err != nil {
+		// The model copied its entropy projections during this step's
+		// forward pass (G.Read), so the training graph serves directly.
+		if err := t.two.model.UpdateMemory(tg.g); err != nil {
 			return 0, err
 		}
 	}

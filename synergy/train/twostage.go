@@ -62,7 +62,6 @@ type twoStage struct {
 	// BERT group in stage 1 (lr_bert). The trainer's opt takes the rest.
 	stage0Opt, bertOpt *nn.AdamW
 	graphs             map[int]*stage0Graph
-	memGraphs          map[int]*memoryGraph
 }
 
 // stage0Graph is the stage-0 training graph of one batch size: the model,
@@ -91,7 +90,7 @@ func newTwoStage(m any, cfg any, mainLR, wd float64) *twoStage {
 	if b, err := json.Marshal(cfg); err == nil {
 		_ = json.Unmarshal(b, &lrs) // absent fields keep mainLR
 	}
-	ts := &twoStage{model: tm, mmilb: map[string]bool{}, bert: map[string]bool{}, graphs: map[int]*stage0Graph{}, memGraphs: map[int]*memoryGraph{}}
+	ts := &twoStage{model: tm, mmilb: map[string]bool{}, bert: map[string]bool{}, graphs: map[int]*stage0Graph{}}
 	for _, p := range tm.MMILBParams() {
 		ts.mmilb[p.Name] = true
 	}
@@ -252,52 +251,4 @@ func (t *Trainer) stage1Update(params []*nn.Param, grads []*tensor.Dense) error 
 		}
 	}
 	return t.opt.Step(mainP, mainG)
-}
-
-// memoryGraph is a forward-only training-mode graph (dropout on, no
-// gradients) of one batch size, run on the batch of each stage-1 step with
-// the step's dropout masks before the update: UpdateMemory reads the
-// entropy projections from it. Reading them from the training graph
-// instead gives wrong values, because gorgonia's backward pass reuses the
-// memory of forward nodes (measured: MMIM's projections after a backward
-// pass differ from the forward values), which makes the entropy term's
-// covariances singular. It costs one extra forward pass per stage-1 step.
-type memoryGraph struct {
-	g  *nn.Graph
-	vm G.VM
-}
-
-// memoryGraphFor returns the memory graph for batches of size n.
-func (t *Trainer) memoryGraphFor(n int) (*memoryGraph, error) {
-	if mg, ok := t.two.memGraphs[n]; ok {
-		return mg, nil
-	}
-	g := nn.NewGraph(tensor.Float32, true)
-	if _, err := t.model.Build(g, n); err != nil {
-		return nil, fmt.Errorf("train: building the memory graph of %s for batch %d: %w", t.model.Name(), n, err)
-	}
-	mg := &memoryGraph{g: g, vm: G.NewTapeMachine(g.G)}
-	t.two.memGraphs[n] = mg
-	return mg, nil
-}
-
-// runMemoryPass runs the memory graph on b with the dropout masks of
-// stage-1 batch index of epoch (the model's masks come first in both
-// graphs, so the same generator gives the same masks).
-func (t *Trainer) runMemoryPass(b *datasets.Batch, epoch, index int) (*memoryGraph, error) {
-	mg, err := t.memoryGraphFor(b.Size())
-	if err != nil {
-		return nil, err
-	}
-	mg.vm.Reset() // here, not deferred: UpdateMemory reads the run's values
-	if err := t.model.Feed(mg.g, b); err != nil {
-		return nil, fmt.Errorf("train: feeding the memory pass of batch %d of epoch %d: %w", index+1, epoch+1, err)
-	}
-	if err := mg.g.SampleMasks(dropoutRNG(t.opts.Seed, epoch, index)); err != nil {
-		return nil, err
-	}
-	if err := mg.vm.RunAll(); err != nil {
-		return nil, fmt.Errorf("train: memory pass (epoch %d, batch %d): %w", epoch+1, index+1, err)
-	}
-	return mg, nil
 }
