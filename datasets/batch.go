@@ -92,13 +92,7 @@ func (s *Split) Subset(idx []int) *Split {
 
 // gather copies sequences idx into a new len(idx)×T×D set.
 func (s *Sequences) gather(idx []int) *Sequences {
-	out := &Sequences{
-		N:       len(idx),
-		T:       s.T,
-		D:       s.D,
-		Data:    make([]float32, len(idx)*s.T*s.D),
-		Lengths: make([]int, len(idx)),
-	}
+	out := zeroSequences(len(idx), s.T, s.D)
 	step := s.T * s.D
 	for k, i := range idx {
 		copy(out.Data[k*step:(k+1)*step], s.Data[i*step:(i+1)*step])

@@ -57,6 +57,12 @@ type Sequences struct {
 	Lengths []int
 }
 
+// zeroSequences returns n sequences of t steps of d features, all zero, with
+// every length 0 (the caller sets them).
+func zeroSequences(n, t, d int) *Sequences {
+	return &Sequences{N: n, T: t, D: d, Data: make([]float32, n*t*d), Lengths: make([]int, n)}
+}
+
 // At returns element (i, t, d).
 func (s *Sequences) At(i, t, d int) float32 { return s.Data[(i*s.T+t)*s.D+d] }
 

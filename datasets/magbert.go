@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"fmt"
 	"math"
 	"strings"
 
@@ -52,13 +51,9 @@ type magbertSample struct {
 
 // LoadMAGBERT reads a MAG-BERT pickle (see the format rules above).
 func LoadMAGBERT(path string) (*Dataset, error) {
-	v, err := pickle.DecodeFile(path)
+	root, err := decodeDict(path, "a dict of train/dev/test")
 	if err != nil {
 		return nil, err
-	}
-	root, ok := v.(*pickle.Dict)
-	if !ok {
-		return nil, fmt.Errorf("%s: top level is %s, want a dict of train/dev/test", path, pyType(v))
 	}
 	names := []string{"train", "valid", "test"}
 	keys := []string{"train", "dev", "test"}
@@ -142,12 +137,7 @@ func (c pklCtx) magbertSample(item any, j int) (magbertSample, error) {
 		return s, c.errf("label", "sample %d is %v, want a finite label", j, y)
 	}
 	s.label = float32(y)
-	switch seg := tup[2].(type) {
-	case string:
-		s.segment = seg
-	case []byte:
-		s.segment = string(seg)
-	default:
+	if s.segment, ok = pyString(tup[2]); !ok {
 		return s, c.errf("segment", "sample %d is %s, want a str", j, pyType(tup[2]))
 	}
 	return s, nil
@@ -161,16 +151,9 @@ func (c pklCtx) wordList(v any, j int) ([]string, error) {
 			return x.Strings, nil
 		}
 	case []any:
-		out := make([]string, len(x))
-		for i, e := range x {
-			switch w := e.(type) {
-			case string:
-				out[i] = w
-			case []byte:
-				out[i] = string(w)
-			default:
-				return nil, c.errf("words", "sample %d word %d is %s, want a str", j, i, pyType(e))
-			}
+		out, bad := pyStrings(x)
+		if bad >= 0 {
+			return nil, c.errf("words", "sample %d word %d is %s, want a str", j, bad, pyType(x[bad]))
 		}
 		return out, nil
 	}
@@ -180,8 +163,8 @@ func (c pklCtx) wordList(v any, j int) ([]string, error) {
 func (c pklCtx) magbertSplit(samples []magbertSample, t, dv, da int) (*Split, error) {
 	n := len(samples)
 	s := &Split{Name: c.split, Labels: make([]float32, n), IDs: make([]string, n), RawText: make([]string, n)}
-	vis := &Sequences{N: n, T: t, D: dv, Data: make([]float32, n*t*dv), Lengths: make([]int, n)}
-	aco := &Sequences{N: n, T: t, D: da, Data: make([]float32, n*t*da), Lengths: make([]int, n)}
+	vis := zeroSequences(n, t, dv)
+	aco := zeroSequences(n, t, da)
 	for i, smp := range samples {
 		s.Labels[i], s.IDs[i], s.RawText[i] = smp.label, smp.segment, strings.Join(smp.words, " ")
 		l := min(len(smp.words), t)

@@ -46,29 +46,7 @@ func sniffMulT(path string, head []byte) bool {
 
 // LoadMulT reads a MulT processed_data pickle (see the format rules above).
 func LoadMulT(path string) (*Dataset, error) {
-	v, err := pickle.DecodeFile(path)
-	if err != nil {
-		return nil, err
-	}
-	root, ok := v.(*pickle.Dict)
-	if !ok {
-		return nil, fmt.Errorf("%s: top level is %s, want a dict of train/valid/test", path, pyType(v))
-	}
-	d := &Dataset{Name: datasetNameFromPath(path), Source: "mult-pickle:" + path, Task: Regression}
-	splits := []**Split{&d.Train, &d.Valid, &d.Test}
-	for i, name := range []string{"train", "valid", "test"} {
-		sd, err := splitDict(path, root, name, name)
-		if err != nil {
-			return nil, err
-		}
-		s, err := multSplit(pklCtx{file: path, split: name}, sd)
-		if err != nil {
-			return nil, err
-		}
-		*splits[i] = s
-		dropValue(root, name)
-	}
-	return d, nil
+	return loadSplitDicts(path, "mult-pickle", multSplit)
 }
 
 func multSplit(c pklCtx, sd *pickle.Dict) (*Split, error) {
@@ -122,7 +100,7 @@ func multSplit(c pklCtx, sd *pickle.Dict) (*Split, error) {
 // replaced by 0.
 func (c pklCtx) frontPadded(key string, a *pickle.NDArray) (*Sequences, int, error) {
 	n, t, dim := a.Shape[0], a.Shape[1], a.Shape[2]
-	s := &Sequences{N: n, T: t, D: dim, Data: make([]float32, n*t*dim), Lengths: make([]int, n)}
+	s := zeroSequences(n, t, dim)
 	nans := 0
 	frame := make([]float32, dim)
 	for i := range n {

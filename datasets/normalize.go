@@ -17,7 +17,7 @@ import "math"
 //
 // Sums are accumulated in float64.
 func TimeAverage(s *Sequences, overPadding bool) *Sequences {
-	out := &Sequences{N: s.N, T: 1, D: s.D, Data: make([]float32, s.N*s.D), Lengths: make([]int, s.N)}
+	out := zeroSequences(s.N, 1, s.D)
 	acc := make([]float64, s.D)
 	for i := 0; i < s.N; i++ {
 		steps := s.T

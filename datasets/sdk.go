@@ -423,7 +423,7 @@ func alignToWords(words, seq *csd.Sequence, segs []assembledSegment, t int) (*Se
 		return nil, fmt.Errorf("no features")
 	}
 	n := len(segs)
-	out := &Sequences{N: n, T: t, D: dim, Data: make([]float32, n*t*dim), Lengths: make([]int, n)}
+	out := zeroSequences(n, t, dim)
 	index := map[string]*rowIndex{}
 	sum := make([]float64, dim)
 	for i, s := range segs {

@@ -116,7 +116,7 @@ func (w *syntheticWorld) split(name string, n, videos int, labels labelDistribut
 	p, cfg := w.preset, w.cfg
 	s := &Split{Name: name, Labels: labels(n, rng), IDs: make([]string, n), RawText: make([]string, n), TokenIDs: make([][]int32, n)}
 	for m := range s.Features {
-		s.Features[m] = &Sequences{N: n, T: p.steps, D: p.dims[m], Data: make([]float32, n*p.steps*p.dims[m]), Lengths: make([]int, n)}
+		s.Features[m] = zeroSequences(n, p.steps, p.dims[m])
 	}
 	type video struct {
 		id      string

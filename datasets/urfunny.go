@@ -64,13 +64,9 @@ func sniffURFunny(language string) func(string, []byte) bool {
 // URFunnyFolds reads a UR-FUNNY data_folds.pkl: split name ("train", "dev",
 // "test") → sample ids.
 func URFunnyFolds(path string) (map[string][]int, error) {
-	v, err := pickle.DecodeFile(path)
+	d, err := decodeDict(path, "{train, dev, test → [id]}")
 	if err != nil {
 		return nil, err
-	}
-	d, ok := v.(*pickle.Dict)
-	if !ok {
-		return nil, fmt.Errorf("%s: top level is %s, want {train, dev, test → [id]}", path, pyType(v))
 	}
 	out := map[string][]int{}
 	for _, split := range []string{"train", "dev", "test"} {
@@ -97,13 +93,9 @@ func URFunnyFolds(path string) (map[string][]int, error) {
 
 // URFunnyLabels reads a UR-FUNNY humor_label_sdk.pkl: id → 0 or 1.
 func URFunnyLabels(path string) (map[int]float64, error) {
-	v, err := pickle.DecodeFile(path)
+	d, err := decodeDict(path, "{id → label}")
 	if err != nil {
 		return nil, err
-	}
-	d, ok := v.(*pickle.Dict)
-	if !ok {
-		return nil, fmt.Errorf("%s: top level is %s, want {id → label}", path, pyType(v))
 	}
 	out := make(map[int]float64, d.Len())
 	for i, k := range d.Keys {
@@ -150,13 +142,9 @@ func LoadURFunny(dir string, version int) (*Dataset, error) {
 		name string
 		dst  **pickle.Dict
 	}{{u.languageFile, &u.language}, {"covarep_features_sdk.pkl", &u.acoustic}, {"openface_features_sdk.pkl", &u.vis}} {
-		v, err := pickle.DecodeFile(filepath.Join(dir, f.name))
+		d, err := decodeDict(filepath.Join(dir, f.name), "{id → dict}")
 		if err != nil {
 			return nil, err
-		}
-		d, ok := v.(*pickle.Dict)
-		if !ok {
-			return nil, fmt.Errorf("%s: top level is %s, want {id → dict}", filepath.Join(dir, f.name), pyType(v))
 		}
 		*f.dst = d
 	}
@@ -355,7 +343,7 @@ func (u *urfunnyDir) split(name string, ids []int, labels map[int]float64, versi
 				return nil, fmt.Errorf("%s: split %s: every %s punchline is empty", u.dir, name, in.key)
 			}
 		}
-		seq := &Sequences{N: n, T: t, D: dim, Data: make([]float32, n*t*dim), Lengths: make([]int, n)}
+		seq := zeroSequences(n, t, dim)
 		replaced := 0
 		for i := range n {
 			for j, v := range in.rows[i] {
