@@ -97,16 +97,7 @@ type EFLSTM struct {
 // NewEFLSTM returns an EF-LSTM for dims (equal sequence lengths required)
 // with parameters of dtype dt initialized from seed.
 func NewEFLSTM(cfg EFLSTMConfig, dims Dims, dt tensor.Dtype, seed uint64) (*EFLSTM, error) {
-	if err := checkDtype(dt); err != nil {
-		return nil, err
-	}
-	if err := dims.validate(); err != nil {
-		return nil, err
-	}
-	if err := dims.aligned("eflstm"); err != nil {
-		return nil, err
-	}
-	if err := cfg.validate(); err != nil {
+	if err := firstError(checkDtype(dt), dims.validate(), dims.aligned("eflstm"), cfg.validate()); err != nil {
 		return nil, err
 	}
 	rng := newRNG(seed)
@@ -217,22 +208,15 @@ func (m *EFLSTM) Build(g *nn.Graph, batch int) (*Output, error) {
 	if last, err = g.Dropout(last, m.cfg.Dropout); err != nil {
 		return nil, err
 	}
-	fused, err := m.hidden.Forward(g, last)
+	fused, err := linearReLU(g, m.hidden, last)
 	if err != nil {
-		return nil, err
-	}
-	if fused, err = nn.Activate(fused, nn.ReLU); err != nil {
 		return nil, err
 	}
 	d, err := g.Dropout(fused, m.cfg.Dropout)
 	if err != nil {
 		return nil, err
 	}
-	y, err := m.out.Forward(g, d)
-	if err != nil {
-		return nil, err
-	}
-	pred, err := toVector(y)
+	pred, err := predict(g, m.out, d)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,54 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// firstError returns the first non-nil error of errs, in order: the
+// argument checks of a model constructor (dtype, dims, configuration) in
+// the order their errors are reported.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// intField and probField name a configuration field and hold its value,
+// for checkPositiveFields and checkDropoutFields.
+type (
+	intField struct {
+		name string
+		v    int
+	}
+	probField struct {
+		name string
+		p    float64
+	}
+)
+
+// checkPositiveFields returns the error of the first field whose value is
+// not > 0 (see checkPositive), naming it config + "." + field.
+func checkPositiveFields(config string, fields ...intField) error {
+	for _, f := range fields {
+		if err := checkPositive(config+"."+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkDropoutFields returns the error of the first field whose value is
+// not a probability in [0, 1) (see checkDropout), naming it config + "." +
+// field.
+func checkDropoutFields(config string, fields ...probField) error {
+	for _, f := range fields {
+		if err := checkDropout(config+"."+f.name, f.p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // inputName returns the name of a model's input node in a graph.
 func inputName(model, what string) string { return "models." + model + "." + what }
 

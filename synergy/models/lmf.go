@@ -54,25 +54,18 @@ func DefaultLMFConfig(dataset string) (LMFConfig, error) {
 	}, nil
 }
 
+// unimodal returns the settings of the unimodal sub-networks (TFN's).
+func (c LMFConfig) unimodal() unimodalSizes {
+	return unimodalSizes{textHidden: c.TextHidden, textOut: c.TextOut, audioHidden: c.AudioHidden, visionHidden: c.VisionHidden,
+		textDropout: c.TextDropout, audioDropout: c.AudioDropout, visionDropout: c.VisionDropout}
+}
+
 func (c LMFConfig) validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"TextHidden", c.TextHidden}, {"AudioHidden", c.AudioHidden}, {"VisionHidden", c.VisionHidden},
-		{"TextOut", c.TextOut}, {"Rank", c.Rank}, {"FusedDim", c.FusedDim}} {
-		if err := checkPositive("LMFConfig."+f.name, f.v); err != nil {
-			return err
-		}
+	u := c.unimodal()
+	if err := checkPositiveFields("LMFConfig", append(u.sizeFields(), intField{"Rank", c.Rank}, intField{"FusedDim", c.FusedDim})...); err != nil {
+		return err
 	}
-	for _, f := range []struct {
-		name string
-		p    float64
-	}{{"AudioDropout", c.AudioDropout}, {"VisionDropout", c.VisionDropout}, {"TextDropout", c.TextDropout}} {
-		if err := checkDropout("LMFConfig."+f.name, f.p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return checkDropoutFields("LMFConfig", u.dropoutFields()...)
 }
 
 // LMF is Low-rank Multimodal Fusion (Liu et al., ACL 2018; "LFN" in the
@@ -111,20 +104,13 @@ type LMF struct {
 // NewLMF returns an LMF for dims with parameters of dtype dt initialized from
 // seed.
 func NewLMF(cfg LMFConfig, dims Dims, dt tensor.Dtype, seed uint64) (*LMF, error) {
-	if err := checkDtype(dt); err != nil {
-		return nil, err
-	}
-	if err := dims.validate(); err != nil {
-		return nil, err
-	}
-	if err := cfg.validate(); err != nil {
+	if err := firstError(checkDtype(dt), dims.validate(), cfg.validate()); err != nil {
 		return nil, err
 	}
 	rng := newRNG(seed)
 	ps, buf := nn.NewParamSet(dt), nn.NewParamSet(dt)
 	m := &LMF{cfg: cfg, dims: dims, params: ps, buffers: buf}
-	m.unimodal = newUnimodalNets("lmf", ps, buf, dims, cfg.TextHidden, cfg.TextOut, cfg.AudioHidden, cfg.VisionHidden,
-		cfg.TextDropout, cfg.AudioDropout, cfg.VisionDropout, rng)
+	m.unimodal = newUnimodalNets("lmf", ps, buf, dims, cfg.unimodal(), rng)
 	r, d := cfg.Rank, cfg.FusedDim
 	width := [3]int{datasets.Text: cfg.TextOut, datasets.Audio: cfg.AudioHidden, datasets.Vision: cfg.VisionHidden}
 	// Original order of creation: audio, video, text factors.
@@ -168,11 +154,7 @@ func (m *LMF) Build(g *nn.Graph, batch int) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("models: lmf: low-rank fusion: %w", err)
 	}
-	y, err := m.head.Forward(g, fused)
-	if err != nil {
-		return nil, err
-	}
-	pred, err := toVector(y)
+	pred, err := predict(g, m.head, fused)
 	if err != nil {
 		return nil, err
 	}

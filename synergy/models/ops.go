@@ -46,6 +46,25 @@ func batchOuter(x, y *G.Node) (*G.Node, error) {
 // toVector reshapes a (B, 1) node to (B).
 func toVector(x *G.Node) (*G.Node, error) { return G.Reshape(x, []int{x.Shape()[0]}) }
 
+// linearReLU returns ReLU(W x + b) for the layer l = (W, b).
+func linearReLU(g *nn.Graph, l *nn.Linear, x *G.Node) (*G.Node, error) {
+	y, err := l.Forward(g, x)
+	if err != nil {
+		return nil, err
+	}
+	return nn.Activate(y, nn.ReLU)
+}
+
+// predict returns a model's prediction Pred = W x + b (B) from its output
+// layer l = (W, b) with one output: (B, 1) reshaped to (B).
+func predict(g *nn.Graph, l *nn.Linear, x *G.Node) (*G.Node, error) {
+	y, err := l.Forward(g, x)
+	if err != nil {
+		return nil, err
+	}
+	return toVector(y)
+}
+
 // weightedTimeSum returns Σ_t w[i,t]·x[i,t,:] for x (B, T, d) and w (B, T):
 // (B, d). With w from maskedMeanWeights it is the mean over valid steps.
 func weightedTimeSum(x, w *G.Node) (*G.Node, error) {

@@ -53,24 +53,19 @@ func DefaultTFNConfig(dataset string) (TFNConfig, error) {
 	}, nil
 }
 
+// unimodal returns the settings of the unimodal sub-networks.
+func (c TFNConfig) unimodal() unimodalSizes {
+	return unimodalSizes{textHidden: c.TextHidden, textOut: c.TextOut, audioHidden: c.AudioHidden, visionHidden: c.VisionHidden,
+		textDropout: c.TextDropout, audioDropout: c.AudioDropout, visionDropout: c.VisionDropout}
+}
+
 func (c TFNConfig) validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"TextHidden", c.TextHidden}, {"AudioHidden", c.AudioHidden}, {"VisionHidden", c.VisionHidden},
-		{"TextOut", c.TextOut}, {"PostFusionDim", c.PostFusionDim}} {
-		if err := checkPositive("TFNConfig."+f.name, f.v); err != nil {
-			return err
-		}
+	u := c.unimodal()
+	if err := checkPositiveFields("TFNConfig", append(u.sizeFields(), intField{"PostFusionDim", c.PostFusionDim})...); err != nil {
+		return err
 	}
-	for _, f := range []struct {
-		name string
-		p    float64
-	}{{"AudioDropout", c.AudioDropout}, {"VisionDropout", c.VisionDropout}, {"TextDropout", c.TextDropout},
-		{"PostFusionDropout", c.PostFusionDropout}} {
-		if err := checkDropout("TFNConfig."+f.name, f.p); err != nil {
-			return err
-		}
+	if err := checkDropoutFields("TFNConfig", append(u.dropoutFields(), probField{"PostFusionDropout", c.PostFusionDropout})...); err != nil {
+		return err
 	}
 	if c.OutputRange[0] > c.OutputRange[1] {
 		return fmt.Errorf("models: TFNConfig.OutputRange = %v, want lo ≤ hi", c.OutputRange)
@@ -113,20 +108,13 @@ type TFN struct {
 // NewTFN returns a TFN for dims with parameters of dtype dt initialized from
 // seed (PyTorch's default initializations).
 func NewTFN(cfg TFNConfig, dims Dims, dt tensor.Dtype, seed uint64) (*TFN, error) {
-	if err := checkDtype(dt); err != nil {
-		return nil, err
-	}
-	if err := dims.validate(); err != nil {
-		return nil, err
-	}
-	if err := cfg.validate(); err != nil {
+	if err := firstError(checkDtype(dt), dims.validate(), cfg.validate()); err != nil {
 		return nil, err
 	}
 	rng := newRNG(seed)
 	ps, buf := nn.NewParamSet(dt), nn.NewParamSet(dt)
 	m := &TFN{cfg: cfg, dims: dims, params: ps, buffers: buf}
-	m.unimodal = newUnimodalNets("tfn", ps, buf, dims, cfg.TextHidden, cfg.TextOut, cfg.AudioHidden, cfg.VisionHidden,
-		cfg.TextDropout, cfg.AudioDropout, cfg.VisionDropout, rng)
+	m.unimodal = newUnimodalNets("tfn", ps, buf, dims, cfg.unimodal(), rng)
 	fusedIn := (cfg.AudioHidden + 1) * (cfg.VisionHidden + 1) * (cfg.TextOut + 1)
 	m.post1 = nn.NewLinear(ps, "tfn.post1", fusedIn, cfg.PostFusionDim, true, rng)
 	m.post2 = nn.NewLinear(ps, "tfn.post2", cfg.PostFusionDim, cfg.PostFusionDim, true, rng)
@@ -159,25 +147,15 @@ func (m *TFN) Build(g *nn.Graph, batch int) (*Output, error) {
 	if f, err = g.Dropout(f, m.cfg.PostFusionDropout); err != nil {
 		return nil, err
 	}
-	y1, err := m.post1.Forward(g, f)
+	y1, err := linearReLU(g, m.post1, f)
 	if err != nil {
 		return nil, err
 	}
-	if y1, err = nn.Activate(y1, nn.ReLU); err != nil {
-		return nil, err
-	}
-	fused, err := m.post2.Forward(g, y1)
+	fused, err := linearReLU(g, m.post2, y1)
 	if err != nil {
 		return nil, err
 	}
-	if fused, err = nn.Activate(fused, nn.ReLU); err != nil {
-		return nil, err
-	}
-	y, err := m.post3.Forward(g, fused)
-	if err != nil {
-		return nil, err
-	}
-	pred, err := toVector(y)
+	pred, err := predict(g, m.post3, fused)
 	if err != nil {
 		return nil, err
 	}

@@ -19,15 +19,34 @@ type unimodalNets struct {
 	audio, vision *featureSubNet
 }
 
-func newUnimodalNets(model string, ps, buffers *nn.ParamSet, dims Dims,
-	textHidden, textOut, audioHidden, visionHidden int,
-	textDrop, audioDrop, visionDrop float64, rng *rand.Rand) *unimodalNets {
+// unimodalSizes are the widths and dropout probabilities of unimodalNets:
+// the fields of the same names in TFNConfig and LMFConfig.
+type unimodalSizes struct {
+	textHidden, textOut, audioHidden, visionHidden int
+	textDropout, audioDropout, visionDropout       float64
+}
+
+// sizeFields returns TextHidden, AudioHidden, VisionHidden and TextOut, in
+// the order the configurations check them.
+func (u unimodalSizes) sizeFields() []intField {
+	return []intField{{"TextHidden", u.textHidden}, {"AudioHidden", u.audioHidden},
+		{"VisionHidden", u.visionHidden}, {"TextOut", u.textOut}}
+}
+
+// dropoutFields returns AudioDropout, VisionDropout and TextDropout, in the
+// order the configurations check them.
+func (u unimodalSizes) dropoutFields() []probField {
+	return []probField{{"AudioDropout", u.audioDropout}, {"VisionDropout", u.visionDropout},
+		{"TextDropout", u.textDropout}}
+}
+
+func newUnimodalNets(model string, ps, buffers *nn.ParamSet, dims Dims, u unimodalSizes, rng *rand.Rand) *unimodalNets {
 	return &unimodalNets{
 		model:  model,
 		dims:   dims,
-		text:   newTextSubNet(ps, model+".text", dims.D[datasets.Text], textHidden, textOut, textDrop, rng),
-		audio:  newFeatureSubNet(ps, buffers, model+".audio", dims.D[datasets.Audio], audioHidden, audioDrop, rng),
-		vision: newFeatureSubNet(ps, buffers, model+".vision", dims.D[datasets.Vision], visionHidden, visionDrop, rng),
+		text:   newTextSubNet(ps, model+".text", dims.D[datasets.Text], u.textHidden, u.textOut, u.textDropout, rng),
+		audio:  newFeatureSubNet(ps, buffers, model+".audio", dims.D[datasets.Audio], u.audioHidden, u.audioDropout, rng),
+		vision: newFeatureSubNet(ps, buffers, model+".vision", dims.D[datasets.Vision], u.visionHidden, u.visionDropout, rng),
 	}
 }
 
