@@ -167,46 +167,93 @@ func (m *MFN) Config() any { return m.cfg }
 
 var mfnInputs = [3]string{"text", "audio", "vision"}
 
-// Build adds the MFN forward pass for batches of size batch to g.
-//
-// Everything that does not depend on the memory is computed for all steps at
-// once, as (B·T)-row matrices: c* for every step, the attention and the
-// proposed memory û_t, and the ĉ part of both gates' first layers (their
-// weights split as W₁[ĉ; u] = W₁ᶜ ĉ + W₁ᵘ u). Only the u-dependent part of
-// the gates and the memory update run step by step.
+// Build adds the MFN forward pass for batches of size batch to g. The
+// recurrence — the three LSTMs, the DMAN and the gated memory over all
+// steps — is one op with a hand-written backward pass (mfn_op.go) that
+// computes only the valid steps; the output layers are ordinary graph ops.
 func (m *MFN) Build(g *nn.Graph, batch int) (*Output, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("models: mfn: batch size %d, want > 0", batch)
 	}
-	T := m.dims.T[0]
-	var cells [3]*G.Node
-	last := make([]*G.Node, 3)
-	for mod := 0; mod < datasets.NumModalities; mod++ {
-		x := g.Input(inputName("mfn", mfnInputs[mod]), batch, T, m.dims.D[mod])
-		mask := g.Input(inputName("mfn", mfnInputs[mod]+"_mask"), batch, T)
-		o, err := m.lstms[mod].Forward(g, x, mask)
-		if err != nil {
-			return nil, fmt.Errorf("models: mfn: %v LSTM: %w", datasets.Modality(mod), err)
-		}
-		cells[mod], last[mod] = o.Cells, o.Last
-	}
-	memMask := g.Input(inputName("mfn", "memory_mask"), batch, T)
-	attended, proposal, err := m.attention(g, cells, batch, T)
+	x, masks, memMask := m.inputs(g, batch)
+	last, mem, err := m.recurrence(g, x, masks, memMask, batch)
 	if err != nil {
-		return nil, fmt.Errorf("models: mfn: delta-memory attention: %w", err)
+		return nil, err
 	}
-	gates := [2]*mfnGate{}
-	for k, net := range []*nn.MLP{m.gamma1, m.gamma2} {
-		if gates[k], err = newMFNGate(g, net, attended, batch, T); err != nil {
-			return nil, fmt.Errorf("models: mfn: gate %d: %w", k+1, err)
+	return m.head(g, last, mem)
+}
+
+// inputs creates the input nodes Feed sets: the three sequences
+// (batch, T, D_m), their length masks and the memory mask (batch, T).
+func (m *MFN) inputs(g *nn.Graph, batch int) (x, masks [3]*G.Node, memMask *G.Node) {
+	T := m.dims.T[0]
+	for mod := 0; mod < datasets.NumModalities; mod++ {
+		x[mod] = g.Input(inputName("mfn", mfnInputs[mod]), batch, T, m.dims.D[mod])
+		masks[mod] = g.Input(inputName("mfn", mfnInputs[mod]+"_mask"), batch, T)
+	}
+	return x, masks, g.Input(inputName("mfn", "memory_mask"), batch, T)
+}
+
+// recurrence adds the fused recurrence op and returns h_m,T of the three
+// LSTMs (batch, d_m) and the memory u_T (batch, MemSize). In a training
+// graph each of the four networks with dropout gets a (batch, T, hidden)
+// mask, Dropout applied to ones (so the graph samples it like any other).
+func (m *MFN) recurrence(g *nn.Graph, x, masks [3]*G.Node, memMask *G.Node, batch int) ([]*G.Node, *G.Node, error) {
+	T := m.dims.T[0]
+	var in, hidden [3]int
+	args := G.Nodes{x[0], x[1], x[2], masks[0], masks[1], masks[2], memMask}
+	for mod, l := range m.lstms {
+		in[mod], hidden[mod] = l.In, l.Hidden
+		args = append(args, g.Param(l.Wx), g.Param(l.Wh), g.Param(l.Bias))
+	}
+	nets := [4]*nn.MLP{m.nn1, m.nn2, m.gamma1, m.gamma2}
+	var netHidden [4]int
+	var dropout [4]bool
+	for k, net := range nets {
+		if len(net.Layers) != 2 || net.Layers[0].B == nil || net.Layers[1].B == nil || net.Hidden != nn.ReLU {
+			panic(fmt.Sprintf("models: mfn: network %s is not W₂ ReLU(W₁x + b₁) + b₂", mfnNetNames[k]))
+		}
+		netHidden[k] = net.Layers[0].Out
+		for _, l := range net.Layers {
+			args = append(args, g.Param(l.W), g.Param(l.B))
 		}
 	}
-	var mem *G.Node // u_{t−1}; nil stands for u_{−1} = 0
-	for t := 0; t < T; t++ {
-		if mem, err = m.updateMemory(g, gates, proposal, mem, memMask, t); err != nil {
-			return nil, fmt.Errorf("models: mfn: step %d: %w", t, err)
+	for k, net := range nets {
+		if !g.Train || net.Dropout == 0 {
+			continue
 		}
+		dropout[k] = true
+		n := batch * T * netHidden[k]
+		mask, err := g.Dropout(constant(g, "ones", ones(n), batch, T, netHidden[k]), net.Dropout)
+		if err != nil {
+			return nil, nil, fmt.Errorf("models: mfn: %s dropout: %w", mfnNetNames[k], err)
+		}
+		args = append(args, mask)
 	}
+	st := newMFNOpState(g.Dtype, batch, T, in, hidden, m.cfg.MemSize, netHidden, dropout)
+	packed, err := G.ApplyOp(&mfnRecurrenceOp{st}, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("models: mfn: recurrence: %w", err)
+	}
+	outs := make([]*G.Node, 4)
+	off := 0
+	for i, w := range []int{hidden[0], hidden[1], hidden[2], m.cfg.MemSize} {
+		what := "u"
+		if i < 3 {
+			what = "h_" + mfnInputs[i]
+		}
+		pick := &mfnPickOp{st: st, what: what, offset: off, shape: tensor.Shape{batch, w}, total: st.outLen()}
+		if outs[i], err = G.ApplyOp(pick, packed); err != nil {
+			return nil, nil, fmt.Errorf("models: mfn: %s: %w", what, err)
+		}
+		off += batch * w
+	}
+	return outs[:3], outs[3], nil
+}
+
+// head returns the outputs from the last LSTM states and the memory:
+// Z = ReLU(W₁[h_l; h_a; h_v; u_T] + b₁), Pred = W₂ Dropout(Z) + b₂.
+func (m *MFN) head(g *nn.Graph, last []*G.Node, mem *G.Node) (*Output, error) {
 	final, err := G.Concat(1, last[0], last[1], last[2], mem)
 	if err != nil {
 		return nil, err
