@@ -228,6 +228,12 @@ func TestDecodeMalformed(t *testing.T) {
 		"self-containing":  []byte("\x80\x02]q\x00h\x00a."),
 		"unknown opcode":   []byte("\x80\x02\xff."),
 		"short array data": []byte("\x80\x02cnumpy\ndtype\nU\x02f8K\x00K\x01\x87R."),
+		// An array of 2⁴⁰ elements of dtype S0 and no data, written by
+		// numpy 1.24 with pickle.dumps({"x": Fake()}, protocol=2) where
+		// Fake.__reduce__ returns (np.core.multiarray._reconstruct,
+		// (np.ndarray, (0,), b"b"), (1, (2**40,), np.dtype("S0"), False, b"")).
+		// It used to abort the process with an out-of-memory error.
+		"zero-size elements": []byte("\x80\x02}q\x00X\x01\x00\x00\x00xq\x01cnumpy.core.multiarray\n_reconstruct\nq\x02cnumpy\nndarray\nq\x03K\x00\x85q\x04c_codecs\nencode\nq\x05X\x01\x00\x00\x00bq\x06X\x06\x00\x00\x00latin1q\x07\x86q\x08Rq\x09\x87q\nRq\x0b(K\x01\x8a\x06\x00\x00\x00\x00\x00\x01\x85q\x0ccnumpy\ndtype\nq\x0dX\x02\x00\x00\x00S0q\x0e\x89\x88\x87q\x0fRq\x10(K\x03X\x01\x00\x00\x00|q\x11NNNK\x00K\x01K\x00tq\x12b\x89c__builtin__\nbytes\nq\x13)Rq\x14tq\x15bs."),
 	}
 	for name, in := range cases {
 		v, err := Decode(bytes.NewReader(in))

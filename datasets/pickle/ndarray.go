@@ -224,8 +224,11 @@ func (b *arrayBuilder) fill(shape []int, dt *dtype, buf []byte) error {
 	if err != nil {
 		return err
 	}
-	if dt.size == 0 && n > 0 && len(buf) > 0 {
-		return fmt.Errorf("pickle: numpy array of dtype %s has zero item size", dt)
+	// numpy never stores elements of zero size (it widens S0 and U0 to one
+	// character), and allowing them would let a few bytes declare an array
+	// of any length.
+	if dt.size == 0 && n > 0 {
+		return fmt.Errorf("pickle: numpy array of shape %v and dtype %s has elements of zero size", shape, dt)
 	}
 	if dt.size > 0 && n > math.MaxInt/dt.size {
 		return fmt.Errorf("pickle: numpy array shape %v is too large", shape)
