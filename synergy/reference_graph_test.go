@@ -78,4 +78,3 @@ func kurtosisNode(g *nn.Graph, z, prev, alpha *G.Node, cfg Config) (*G.Node, err
 	m := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Mul(dk, prec)), dk)), 1))
 	return G.Mean(G.Must(G.Square(m)))
 }
-
