@@ -224,7 +224,7 @@ func (m *MFN) recurrence(g *nn.Graph, x, masks [3]*G.Node, memMask *G.Node, batc
 		}
 		dropout[k] = true
 		n := batch * T * netHidden[k]
-		mask, err := g.Dropout(constant(g, "ones", ones(n), batch, T, netHidden[k]), net.Dropout)
+		mask, err := g.Dropout(g.Constant(ones(n), batch, T, netHidden[k]), net.Dropout)
 		if err != nil {
 			return nil, nil, fmt.Errorf("models: mfn: %s dropout: %w", mfnNetNames[k], err)
 		}
