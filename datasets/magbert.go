@@ -34,11 +34,7 @@ import (
 const MaxMAGBERTSteps = 50
 
 func init() {
-	RegisterFormat(Format{Name: "magbert-pickle", Sniff: sniffMAGBERT, Load: LoadMAGBERT})
-}
-
-func sniffMAGBERT(path string, head []byte) bool {
-	return looksLikePickle(head) && pickleFlavour(path) == "magbert"
+	RegisterFormat(Format{Name: "magbert-pickle", Sniff: sniffPickleFlavour("magbert"), Load: LoadMAGBERT})
 }
 
 // magbertSample is one decoded item before padding.

@@ -33,11 +33,7 @@ import (
 //     (so [CLS] … [SEP] then 0 padding, length T).
 
 func init() {
-	RegisterFormat(Format{Name: "mmsa-pickle", Sniff: sniffMMSA, Load: LoadMMSA})
-}
-
-func sniffMMSA(path string, head []byte) bool {
-	return looksLikePickle(head) && pickleFlavour(path) == "mmsa"
+	RegisterFormat(Format{Name: "mmsa-pickle", Sniff: sniffPickleFlavour("mmsa"), Load: LoadMMSA})
 }
 
 // LoadMMSA reads an MMSA aligned or unaligned pickle (see the format rules

@@ -37,11 +37,7 @@ import (
 //     "-3g5yACwYnA[82.753,100.555]".
 
 func init() {
-	RegisterFormat(Format{Name: "mult-pickle", Sniff: sniffMulT, Load: LoadMulT})
-}
-
-func sniffMulT(path string, head []byte) bool {
-	return looksLikePickle(head) && pickleFlavour(path) == "mult"
+	RegisterFormat(Format{Name: "mult-pickle", Sniff: sniffPickleFlavour("mult"), Load: LoadMulT})
 }
 
 // LoadMulT reads a MulT processed_data pickle (see the format rules above).

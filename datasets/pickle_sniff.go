@@ -7,6 +7,14 @@ import (
 // Sniffing shared by the pickle formats (mmsa-pickle, mult-pickle,
 // magbert-pickle).
 
+// sniffPickleFlavour returns the Sniff function of the pickle format whose
+// layout pickleFlavour names flavour ("mmsa", "mult" or "magbert").
+func sniffPickleFlavour(flavour string) func(path string, head []byte) bool {
+	return func(path string, head []byte) bool {
+		return looksLikePickle(head) && pickleFlavour(path) == flavour
+	}
+}
+
 // looksLikePickle reports whether head starts like a pickle: a PROTO opcode
 // (protocol 2 and later) or a protocol 0/1 dict.
 func looksLikePickle(head []byte) bool {
