@@ -51,36 +51,36 @@ func (g *Graph) ZeroGrads(ps []*Param) error {
 
 // ClipGradValue clamps every gradient entry to [−v, v] in place (PyTorch's
 // clip_grad_value_; the paper clips with value 5, appendix). v must be ≥ 0;
-// NaN entries are left as they are.
+// NaN entries are left as they are. Tensors of at least gradParallelMin
+// entries are split over two goroutines.
 func ClipGradValue(grads []*tensor.Dense, v float64) {
-	apply(grads, func(x float64) float64 {
-		switch {
-		case x > v:
-			return v
-		case x < -v:
-			return -v
+	for _, d := range grads {
+		switch x := d.Data().(type) {
+		case []float64:
+			splitWork(len(x), func(lo, hi int) { clipValue(x[lo:hi], v) })
+		case []float32:
+			// Comparing in float32 is exact: no float32 lies strictly
+			// between v and float32(v).
+			v32 := float32(v)
+			splitWork(len(x), func(lo, hi int) { clipValue(x[lo:hi], v32) })
 		}
-		return x
-	})
+	}
 }
 
 // ClipGradNorm rescales all gradients together, in place, so that their
 // global L2 norm is at most maxNorm, with PyTorch's clip_grad_norm_
 // semantics: total = √(Σ g²) over all entries of all tensors,
 // coef = maxNorm / (total + 1e−6), and every entry is multiplied by coef
-// only if coef < 1. It returns total (the norm before clipping).
+// only if coef < 1. It returns total (the norm before clipping). The sum is
+// accumulated in float64 in a fixed order (independent of GOMAXPROCS).
 func ClipGradNorm(grads []*tensor.Dense, maxNorm float64) (totalNorm float64) {
 	var sum float64
 	for _, d := range grads {
 		switch x := d.Data().(type) {
 		case []float64:
-			for _, v := range x {
-				sum += v * v
-			}
+			sum += sumSquaresSplit(x)
 		case []float32:
-			for _, v := range x {
-				sum += float64(v) * float64(v)
-			}
+			sum += sumSquaresSplit(x)
 		}
 	}
 	totalNorm = math.Sqrt(sum)
@@ -90,23 +90,15 @@ func ClipGradNorm(grads []*tensor.Dense, maxNorm float64) (totalNorm float64) {
 	return totalNorm
 }
 
-// ScaleGrads multiplies every gradient entry by c in place.
+// ScaleGrads multiplies every gradient entry by c in place (float32 entries
+// are multiplied in float64 and rounded once).
 func ScaleGrads(grads []*tensor.Dense, c float64) {
-	apply(grads, func(x float64) float64 { return x * c })
-}
-
-// apply replaces every entry x of every tensor by f(x).
-func apply(grads []*tensor.Dense, f func(float64) float64) {
 	for _, d := range grads {
 		switch x := d.Data().(type) {
 		case []float64:
-			for i, v := range x {
-				x[i] = f(v)
-			}
+			splitWork(len(x), func(lo, hi int) { scale(x[lo:hi], c) })
 		case []float32:
-			for i, v := range x {
-				x[i] = float32(f(float64(v)))
-			}
+			splitWork(len(x), func(lo, hi int) { scale(x[lo:hi], c) })
 		}
 	}
 }
