@@ -26,14 +26,9 @@ func (s *Split) Batches(size int, seed int64) ([]*Batch, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("datasets: split %s: no samples to batch", s.Name)
 	}
-	order := make([]int, n)
+	order := identity(n) // seed < 0: the split's order
 	if seed >= 0 {
-		rng := rand.New(rand.NewPCG(uint64(seed), uint64(seed)))
-		order = rng.Perm(n)
-	} else {
-		for i := range order {
-			order[i] = i
-		}
+		order = rand.New(rand.NewPCG(uint64(seed), uint64(seed))).Perm(n)
 	}
 	batches := make([]*Batch, 0, (n+size-1)/size)
 	for start := 0; start < n; start += size {

@@ -1,6 +1,9 @@
 package datasets
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // TimeAverage returns the N×1×D sequence set of per-sample means over time,
 // with every length set to 1. With overPadding = true sequence i is averaged
@@ -44,16 +47,12 @@ func TimeAverage(s *Sequences, overPadding bool) *Sequences {
 // everything else are shared with d, not copied. MMSA's preprocessing for
 // TFN, LMF and MFN is d.TimeAveraged(true, Audio, Vision).
 func (d *Dataset) TimeAveraged(overPadding bool, mods ...Modality) *Dataset {
-	out := *d
-	out.Train, out.Valid, out.Test = d.Train.withFeatures(), d.Valid.withFeatures(), d.Test.withFeatures()
-	for _, s := range out.Splits() {
-		for _, m := range mods {
-			if f := s.Features[m]; f != nil {
-				s.Features[m] = TimeAverage(f, overPadding)
-			}
+	return d.mapFeatures(func(m Modality, f *Sequences) *Sequences {
+		if slices.Contains(mods, m) {
+			return TimeAverage(f, overPadding)
 		}
-	}
-	return &out
+		return f
+	})
 }
 
 // FeatureStats holds per-feature means and standard deviations of one
@@ -107,36 +106,39 @@ func (d *Dataset) TrainStats() [NumModalities]*FeatureStats {
 // token ids are shared with d.
 func (d *Dataset) Standardize() *Dataset {
 	stats := d.TrainStats()
-	out := *d
-	out.Train, out.Valid, out.Test = d.Train.withFeatures(), d.Valid.withFeatures(), d.Test.withFeatures()
-	for _, s := range out.Splits() {
-		for m, f := range s.Features {
-			if f == nil {
-				continue
-			}
-			z := f.clone()
-			st := stats[m]
-			for i := 0; i < z.N; i++ {
-				row := z.Row(i)
-				for t := 0; t < z.Lengths[i]; t++ {
-					for k := range z.D {
-						sd := st.Std[k]
-						if sd == 0 {
-							sd = 1
-						}
-						row[t*z.D+k] = float32((float64(row[t*z.D+k]) - st.Mean[k]) / sd)
+	return d.mapFeatures(func(m Modality, f *Sequences) *Sequences {
+		z := f.clone()
+		st := stats[m]
+		for i := 0; i < z.N; i++ {
+			row := z.Row(i)
+			for t := 0; t < z.Lengths[i]; t++ {
+				for k := range z.D {
+					sd := st.Std[k]
+					if sd == 0 {
+						sd = 1
 					}
+					row[t*z.D+k] = float32((float64(row[t*z.D+k]) - st.Mean[k]) / sd)
 				}
 			}
-			s.Features[m] = z
 		}
-	}
-	return &out
+		return z
+	})
 }
 
-// withFeatures returns a shallow copy of s whose Features array can be
-// reassigned without affecting s.
-func (s *Split) withFeatures() *Split {
-	c := *s
-	return &c
+// mapFeatures returns a copy of d in which every present feature set f of
+// modality m, in every split, is replaced by convert(m, f); everything else
+// (labels, ids, raw text, token ids, and f itself where convert returns it)
+// is shared with d.
+func (d *Dataset) mapFeatures(convert func(m Modality, f *Sequences) *Sequences) *Dataset {
+	out := *d
+	for _, s := range []**Split{&out.Train, &out.Valid, &out.Test} {
+		c := **s // a shallow copy whose Features array can be reassigned
+		for m, f := range c.Features {
+			if f != nil {
+				c.Features[m] = convert(Modality(m), f)
+			}
+		}
+		*s = &c
+	}
+	return &out
 }
