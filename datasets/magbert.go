@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"math"
 	"strings"
 
 	"github.com/synergo/synergo/datasets/pickle"
@@ -129,10 +128,9 @@ func (c pklCtx) magbertSample(item any, j int) (magbertSample, error) {
 	if !ok {
 		return s, c.errf("label", "sample %d is %s, want a number or a (1, 1) array", j, pyType(tup[1]))
 	}
-	if math.IsNaN(y) || math.IsInf(y, 0) {
-		return s, c.errf("label", "sample %d is %v, want a finite label", j, y)
+	if s.label, err = c.finiteLabel("label", j, y); err != nil {
+		return s, err
 	}
-	s.label = float32(y)
 	if s.segment, ok = pyString(tup[2]); !ok {
 		return s, c.errf("segment", "sample %d is %s, want a str", j, pyType(tup[2]))
 	}
@@ -169,15 +167,8 @@ func (c pklCtx) magbertSplit(samples []magbertSample, t, dv, da int) (*Split, er
 			src *pickle.NDArray
 			dst *Sequences
 		}{{"visual", smp.visual, vis}, {"acoustic", smp.acoustic, aco}} {
-			dim := m.dst.D
-			for st := range l {
-				for k := range dim {
-					f, err := c.cleanValue(m.key, m.src.Float64[st*dim+k], false, i, st, k)
-					if err != nil {
-						return nil, err
-					}
-					m.dst.Data[(i*t+st)*dim+k] = f
-				}
+			if err := c.copyValidSteps(m.key, m.dst, i, m.src.Float64, l); err != nil {
+				return nil, err
 			}
 			m.dst.Lengths[i] = max(l, 1)
 		}

@@ -97,7 +97,7 @@ func mmsaSplit(c pklCtx, sd *pickle.Dict) (*Split, error) {
 		a       *pickle.NDArray
 		lengths []int
 	}{{"text", text, textLen}, {"audio", audio, audioLen}, {"vision", vision, visionLen}} {
-		seq, _, err := c.postPadded(in.key, in.a, in.lengths, false)
+		seq, err := c.postPadded(in.key, in.a, in.lengths)
 		if err != nil {
 			return nil, err
 		}
@@ -147,31 +147,17 @@ func constantLengths(n, t int) []int {
 }
 
 // postPadded converts an (N, T, D) array whose valid steps sit at the start
-// into Sequences: steps at or beyond lengths[i] become 0, -inf becomes 0,
-// and a length of 0 is recorded as 1 (one all-zero step).
-// With zeroNaN, NaN also becomes 0 and the number of such values is
-// returned; otherwise NaN or +inf in a valid step is an error naming the
-// sample, step and feature.
-func (c pklCtx) postPadded(key string, a *pickle.NDArray, lengths []int, zeroNaN bool) (*Sequences, int, error) {
+// into Sequences: steps at or beyond lengths[i] become 0, the valid steps
+// are cleaned as copyValidSteps does, and a length of 0 is recorded as 1
+// (one all-zero step).
+func (c pklCtx) postPadded(key string, a *pickle.NDArray, lengths []int) (*Sequences, error) {
 	n, t, dim := a.Shape[0], a.Shape[1], a.Shape[2]
 	s := zeroSequences(n, t, dim)
-	nans := 0
 	for i := range n {
 		s.Lengths[i] = max(lengths[i], 1)
-		for st := range lengths[i] {
-			src := a.Float64[(i*t+st)*dim : (i*t+st+1)*dim]
-			dst := s.Data[(i*t+st)*dim : (i*t+st+1)*dim]
-			for k, v := range src {
-				if math.IsNaN(v) {
-					nans++
-				}
-				f, err := c.cleanValue(key, v, zeroNaN, i, st, k)
-				if err != nil {
-					return nil, 0, err
-				}
-				dst[k] = f
-			}
+		if err := c.copyValidSteps(key, s, i, a.Float64[i*t*dim:(i+1)*t*dim], lengths[i]); err != nil {
+			return nil, err
 		}
 	}
-	return s, nans, nil
+	return s, nil
 }

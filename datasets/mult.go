@@ -60,11 +60,9 @@ func multSplit(c pklCtx, sd *pickle.Dict) (*Split, error) {
 	n := la.Shape[0]
 	s := &Split{Name: c.split, Labels: make([]float32, n)}
 	for i := range n {
-		y := la.Float64[i*la.Shape[2]]
-		if math.IsNaN(y) || math.IsInf(y, 0) {
-			return nil, c.errf("labels", "sample %d is %v, want a finite label", i, y)
+		if s.Labels[i], err = c.finiteLabel("labels", i, la.Float64[i*la.Shape[2]]); err != nil {
+			return nil, err
 		}
-		s.Labels[i] = float32(y)
 	}
 	for m, key := range []string{"text", "audio", "vision"} {
 		a, err := c.array3(sd, key, n)

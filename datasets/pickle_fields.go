@@ -210,12 +210,20 @@ func (c pklCtx) labels(d *pickle.Dict, key string) ([]float32, error) {
 	}
 	out := make([]float32, len(vals))
 	for i, y := range vals {
-		if math.IsNaN(y) || math.IsInf(y, 0) {
-			return nil, c.errf(key, "sample %d is %v, want a finite label", i, y)
+		if out[i], err = c.finiteLabel(key, i, y); err != nil {
+			return nil, err
 		}
-		out[i] = float32(y)
 	}
 	return out, nil
+}
+
+// finiteLabel returns the label y of sample i as a float32, or an error
+// naming key and the sample when y is NaN or infinite.
+func (c pklCtx) finiteLabel(key string, i int, y float64) (float32, error) {
+	if math.IsNaN(y) || math.IsInf(y, 0) {
+		return 0, c.errf(key, "sample %d is %v, want a finite label", i, y)
+	}
+	return float32(y), nil
 }
 
 // numbers flattens a numeric numpy array or a list of Python numbers.
@@ -306,6 +314,25 @@ func (c pklCtx) optionalStrings(d *pickle.Dict, key string, n int) ([]string, er
 		return nil, c.errf(key, "%d entries, want %d", len(out), n)
 	}
 	return out, nil
+}
+
+// copyValidSteps writes the first steps rows of src (row-major, dst.D
+// values a row) into sample i of dst, each value cleaned by cleanValue
+// without zeroNaN: -inf becomes 0, NaN or +inf is an error naming key,
+// sample, step and feature.
+func (c pklCtx) copyValidSteps(key string, dst *Sequences, i int, src []float64, steps int) error {
+	dim := dst.D
+	for st := range steps {
+		row := dst.Data[(i*dst.T+st)*dim : (i*dst.T+st+1)*dim]
+		for k := range row {
+			f, err := c.cleanValue(key, src[st*dim+k], false, i, st, k)
+			if err != nil {
+				return err
+			}
+			row[k] = f
+		}
+	}
+	return nil
 }
 
 // cleanValue applies the feature cleaning rule: -inf → 0; NaN → 0 when
