@@ -29,6 +29,37 @@ type Graph struct {
 type mask struct {
 	node *G.Node
 	p    float64
+	// buf is the mask's value, allocated on first use and rewritten in full
+	// by every SampleMasks or SetMasksToOne; f32 or f64 is its backing.
+	buf *tensor.Dense
+	f32 []float32
+	f64 []float64
+}
+
+// allocate creates the mask's reused value tensor on first use.
+func (m *mask) allocate(dt tensor.Dtype) {
+	if m.buf != nil {
+		return
+	}
+	shape := m.node.Shape().Clone()
+	if dt == tensor.Float32 {
+		m.f32 = make([]float32, shape.TotalSize())
+		m.buf = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(m.f32))
+	} else {
+		m.f64 = make([]float64, shape.TotalSize())
+		m.buf = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(m.f64))
+	}
+}
+
+// bind makes the buffer the mask node's value (G.Let), unless it already is.
+func (m *mask) bind() error {
+	if v, ok := m.node.Value().(*tensor.Dense); ok && v == m.buf {
+		return nil
+	}
+	if err := G.Let(m.node, m.buf); err != nil {
+		return fmt.Errorf("nn: dropout mask %s: %w", m.node.Name(), err)
+	}
+	return nil
 }
 
 // NewGraph returns an empty graph for tensors of dtype dt.
@@ -162,18 +193,21 @@ func (g *Graph) Dropout(x *G.Node, p float64) (*G.Node, error) {
 	return G.HadamardProd(x, m)
 }
 
-// SampleMasks draws fresh dropout masks for every Dropout of the graph.
+// SampleMasks draws fresh dropout masks for every Dropout of the graph:
+// each entry of a mask with drop probability p is 0 with probability p and
+// 1/(1−p) otherwise (inverted dropout). The masks are drawn into one buffer
+// per mask that is reused at every call (no allocation after the first), two
+// entries per rng.Uint64 (see fillDropoutMask), so the masks are a
+// deterministic function of rng's state.
 func (g *Graph) SampleMasks(rng *rand.Rand) error {
 	for _, m := range g.masks {
-		n := m.node.Shape().TotalSize()
-		keep := 1 / (1 - m.p)
-		vals := make([]float64, n)
-		for i := range vals {
-			if rng.Float64() >= m.p {
-				vals[i] = keep
-			}
+		m.allocate(g.Dtype)
+		if m.f32 != nil {
+			fillDropoutMask(m.f32, m.p, rng)
+		} else {
+			fillDropoutMask(m.f64, m.p, rng)
 		}
-		if err := G.Let(m.node, g.newDense(vals, m.node.Shape())); err != nil {
+		if err := m.bind(); err != nil {
 			return err
 		}
 	}
@@ -184,11 +218,13 @@ func (g *Graph) SampleMasks(rng *rand.Rand) error {
 // checks that need a deterministic training graph.
 func (g *Graph) SetMasksToOne() error {
 	for _, m := range g.masks {
-		vals := make([]float64, m.node.Shape().TotalSize())
-		for i := range vals {
-			vals[i] = 1
+		m.allocate(g.Dtype)
+		if m.f32 != nil {
+			fillOnes(m.f32)
+		} else {
+			fillOnes(m.f64)
 		}
-		if err := G.Let(m.node, g.newDense(vals, m.node.Shape())); err != nil {
+		if err := m.bind(); err != nil {
 			return err
 		}
 	}

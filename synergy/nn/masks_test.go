@@ -1,0 +1,193 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// dropoutGraph returns a training graph of dtype dt with one Dropout of
+// probability p on a (rows, cols) input, and the mask's node.
+func dropoutGraph(t *testing.T, dt tensor.Dtype, p float64, rows, cols int) (*Graph, *G.Node) {
+	t.Helper()
+	g := NewGraph(dt, true)
+	if _, err := g.Dropout(g.Input("x", rows, cols), p); err != nil {
+		t.Fatal(err)
+	}
+	if g.NumMasks() != 1 {
+		t.Fatalf("%d masks, want 1", g.NumMasks())
+	}
+	return g, g.masks[0].node
+}
+
+// maskValues returns the mask's current value as float64s.
+func maskValues(t *testing.T, n *G.Node) []float64 {
+	t.Helper()
+	switch d := n.Value().Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+		return out
+	case []float64:
+		return append([]float64(nil), d...)
+	}
+	t.Fatalf("mask holds %T", n.Value().Data())
+	return nil
+}
+
+// TestSampleMasksDistribution: every entry is exactly 0 or 1/(1−p) in the
+// graph's dtype, and the kept fraction is 1−p within 5 standard errors, for
+// both dtypes and several p.
+func TestSampleMasksDistribution(t *testing.T) {
+	const rows, cols = 999, 1001
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, p := range []float64{0.05, 0.3, 0.5, 0.9} {
+			t.Run(fmt.Sprintf("%v/p=%g", dt, p), func(t *testing.T) {
+				g, node := dropoutGraph(t, dt, p, rows, cols)
+				if err := g.SampleMasks(newTestRNG(61)); err != nil {
+					t.Fatal(err)
+				}
+				keep := 1 / (1 - p)
+				if dt == tensor.Float32 {
+					keep = float64(float32(keep))
+				}
+				kept := 0
+				for i, v := range maskValues(t, node) {
+					switch v {
+					case 0:
+					case keep:
+						kept++
+					default:
+						t.Fatalf("entry %d is %v, want 0 or %v", i, v, keep)
+					}
+				}
+				n := float64(rows * cols)
+				frac := float64(kept) / n
+				se := math.Sqrt(p * (1 - p) / n)
+				if math.Abs(frac-(1-p)) > 5*se {
+					t.Errorf("kept fraction %.5f, want %.5f ± %.5f", frac, 1-p, 5*se)
+				}
+			})
+		}
+	}
+}
+
+// TestSampleMasksDeterministic: the same rng state gives the same masks,
+// another seed different ones, and SetMasksToOne gives all ones.
+func TestSampleMasksDeterministic(t *testing.T) {
+	g, node := dropoutGraph(t, tensor.Float32, 0.4, 37, 11)
+	draw := func(seed uint64) []float64 {
+		if err := g.SampleMasks(newTestRNG(seed)); err != nil {
+			t.Fatal(err)
+		}
+		return maskValues(t, node)
+	}
+	a, b, c := draw(5), draw(5), draw(6)
+	if d := maxAbsDiff(a, b); d != 0 {
+		t.Errorf("same seed: masks differ by %g", d)
+	}
+	if maxAbsDiff(a, c) == 0 {
+		t.Errorf("seeds 5 and 6 gave the same mask")
+	}
+	// Two masks in one graph draw from the rng in turn: they differ.
+	g2 := NewGraph(tensor.Float64, true)
+	for _, name := range []string{"x1", "x2"} {
+		if _, err := g2.Dropout(g2.Input(name, 8, 16), 0.5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g2.SampleMasks(newTestRNG(7)); err != nil {
+		t.Fatal(err)
+	}
+	if maxAbsDiff(maskValues(t, g2.masks[0].node), maskValues(t, g2.masks[1].node)) == 0 {
+		t.Errorf("two masks of one graph are equal")
+	}
+	if err := g.SetMasksToOne(); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range maskValues(t, node) {
+		if v != 1 {
+			t.Fatalf("SetMasksToOne: entry %d is %v", i, v)
+		}
+	}
+}
+
+// TestSampleMasksNoAllocation: after the first call the masks are drawn
+// into their buffers without allocating.
+func TestSampleMasksNoAllocation(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		g, _ := dropoutGraph(t, dt, 0.2, 64, 300)
+		rng := newTestRNG(8)
+		if err := g.SampleMasks(rng); err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(20, func() {
+			if err := g.SampleMasks(rng); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%v: %g allocations per SampleMasks, want 0", dt, allocs)
+		}
+		allocs = testing.AllocsPerRun(20, func() {
+			if err := g.SetMasksToOne(); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%v: %g allocations per SetMasksToOne, want 0", dt, allocs)
+		}
+	}
+}
+
+// TestMasksMatchFloat64Sampler: the masks equal, entry for entry, those of
+// the test rng.Float64() < p (the sampler before masks were drawn in place,
+// which recorded runs were trained with), for both dtypes and several p.
+func TestMasksMatchFloat64Sampler(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, p := range []float64{0.1, 0.3, 0.5, 0.75} {
+			g, node := dropoutGraph(t, dt, p, 50, 41)
+			if err := g.SampleMasks(newTestRNG(62)); err != nil {
+				t.Fatal(err)
+			}
+			got := maskValues(t, node)
+			rng := newTestRNG(62)
+			keep := 1 / (1 - p)
+			if dt == tensor.Float32 {
+				keep = float64(float32(keep))
+			}
+			for i, v := range got {
+				want := keep
+				if rng.Float64() < p {
+					want = 0
+				}
+				if v != want {
+					t.Fatalf("%v p=%g: entry %d is %v, the float64 sampler gives %v", dt, p, i, v, want)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkSampleMasks draws one mask of TFN's fused tensor at MOSI size
+// (32 × 140,481 float32 entries).
+func BenchmarkSampleMasks(b *testing.B) {
+	g := NewGraph(tensor.Float32, true)
+	if _, err := g.Dropout(g.Input("x", 32, 140481), 0.3); err != nil {
+		b.Fatal(err)
+	}
+	rng := newTestRNG(9)
+	cpu0 := processCPU()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := g.SampleMasks(rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPUPerOp(b, cpu0)
+}
