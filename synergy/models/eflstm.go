@@ -244,27 +244,15 @@ func (m *EFLSTM) Feed(g *nn.Graph, b *datasets.Batch) error {
 		vals = m.normalize(vals, b.Size(), g.Train)
 	}
 	for mod := 0; mod < datasets.NumModalities; mod++ {
-		x, err := inputNode(g, "eflstm", inputName("eflstm", efInputs[mod]))
-		if err != nil {
-			return err
-		}
-		if err := let(g, x, vals[mod]); err != nil {
-			return err
-		}
-		w, err := inputNode(g, "eflstm", inputName("eflstm", efInputs[mod]+"_mean_weights"))
-		if err != nil {
+		if err := feedInput(g, "eflstm", efInputs[mod], vals[mod]); err != nil {
 			return err
 		}
 		s := b.Features[mod]
-		if err := let(g, w, maskedMeanWeights(s.Lengths, s.T)); err != nil {
+		if err := feedInput(g, "eflstm", efInputs[mod]+"_mean_weights", maskedMeanWeights(s.Lengths, s.T)); err != nil {
 			return err
 		}
 	}
-	mask, err := inputNode(g, "eflstm", inputName("eflstm", "mask"))
-	if err != nil {
-		return err
-	}
-	return let(g, mask, nn.LengthMask(unionLengths(b), m.dims.T[0]))
+	return feedInput(g, "eflstm", "mask", nn.LengthMask(unionLengths(b), m.dims.T[0]))
 }
 
 // normalize applies the per-time-step batch normalization to the

@@ -71,6 +71,16 @@ func inputNode(g *nn.Graph, model, name string) (*G.Node, error) {
 	return n, nil
 }
 
+// feedInput sets the input node what that model's Build created in g to
+// values (see let).
+func feedInput(g *nn.Graph, model, what string, values []float64) error {
+	n, err := inputNode(g, model, inputName(model, what))
+	if err != nil {
+		return err
+	}
+	return let(g, n, values)
+}
+
 // checkBatch returns an error unless b holds batch samples whose features
 // have the dims the model was built for.
 func checkBatch(model string, b *datasets.Batch, batch int, dims Dims) error {

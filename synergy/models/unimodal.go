@@ -96,11 +96,7 @@ func (u *unimodalNets) feed(g *nn.Graph, b *datasets.Batch) error {
 	if err := let(g, text, tv); err != nil {
 		return err
 	}
-	mask, err := inputNode(g, u.model, inputName(u.model, "text_mask"))
-	if err != nil {
-		return err
-	}
-	if err := let(g, mask, nn.LengthMask(ts.Lengths, ts.T)); err != nil {
+	if err := feedInput(g, u.model, "text_mask", nn.LengthMask(ts.Lengths, ts.T)); err != nil {
 		return err
 	}
 	for _, m := range []struct {
@@ -114,11 +110,7 @@ func (u *unimodalNets) feed(g *nn.Graph, b *datasets.Batch) error {
 			return err
 		}
 		xhat := m.net.norm.normalize(timeMean(v, s.N, s.T, s.D), s.N, 1, g.Train)
-		n, err := inputNode(g, u.model, inputName(u.model, m.name))
-		if err != nil {
-			return err
-		}
-		if err := let(g, n, xhat); err != nil {
+		if err := feedInput(g, u.model, m.name, xhat); err != nil {
 			return err
 		}
 	}
