@@ -58,6 +58,20 @@ func lstmGemmSerial[T lstmFloat](tA, tB blas.Transpose, m, n, k int, alpha T, a 
 	}
 }
 
+// lstmCellKernels32 computes the float32 cell math of one time step for a
+// range of sequences, the inner loops of forwardSteps and backwardSteps
+// (same formulas, same buffers, given as slices starting at the first row
+// plus row strides).
+type lstmCellKernels32 interface {
+	forward(rows, hidden int, gates []float32, gstride int, hPrev, cPrev []float32, hstride int, tanhC, hOut, cOut, mask []float32, mstride int)
+	backward(rows, hidden int, gates, dPre []float32, gstride int, cPrev, tanhC, dhIn, dcIn []float32, hstride int, dh, dc []float32, dstride int, mask []float32, mstride int)
+}
+
+// lstmCells32 is the vectorized C cell kernel of the openblas build
+// (lstm_cells_openblas.go) when the CPU supports it, else nil: the Go loops
+// run.
+var lstmCells32 lstmCellKernels32
+
 func lstmSigmoid[T lstmFloat](x T) T { return T(1 / (1 + math.Exp(-float64(x)))) }
 
 func lstmTanh[T lstmFloat](x T) T { return T(math.Tanh(float64(x))) }
@@ -189,6 +203,9 @@ func (k *lstmKernel[T]) forwardSteps(b0, b1 int, wh []T) {
 			// gates_t (rows b0..b1, row stride S·4H) += h_{t−1} (row stride S·H) · Wh
 			lstmGemmSerial(blas.NoTrans, blas.NoTrans, b1-b0, G4, H, 1, k.hPrev[(b0*S+t)*H:], S*H, wh, G4, 1, k.gates[(b0*S+t)*G4:], S*G4)
 		}
+		if k.cellsC(b0, b1, t, false, nil) {
+			continue
+		}
 		for b := b0; b < b1; b++ {
 			r := b*S + t
 			m := k.mask[r]
@@ -260,39 +277,79 @@ func (k *lstmKernel[T]) backwardSteps(b0, b1 int, wh, dOut []T) {
 	S, H := k.steps, k.hidden
 	G4 := 4 * H
 	bt := k.batch * S
-	dHidden := dOut[:bt*H]
-	dCells := dOut[bt*H : 2*bt*H]
 	dLast := dOut[2*bt*H:]
 	copy(k.dh[b0*H:b1*H], dLast[b0*H:b1*H])
 	clear(k.dc[b0*H : b1*H])
 	for t := S - 1; t >= 0; t-- {
-		for b := b0; b < b1; b++ {
-			r := b*S + t
-			m := k.mask[r]
-			a := k.gates[r*G4 : (r+1)*G4]
-			da := k.dPre[r*G4 : (r+1)*G4]
-			cp := k.cPrev[r*H : (r+1)*H]
-			tc := k.tanhC[r*H : (r+1)*H]
-			dhIn, dcIn := dHidden[r*H:(r+1)*H], dCells[r*H:(r+1)*H]
-			dh, dc := k.dh[b*H:(b+1)*H], k.dc[b*H:(b+1)*H]
-			for j := 0; j < H; j++ {
-				i, f, g, o := a[j], a[H+j], a[2*H+j], a[3*H+j]
-				dht := dh[j] + dhIn[j]
-				dct := dc[j] + dcIn[j]
-				dhn := m * dht
-				th := tc[j]
-				dcn := m*dct + dhn*o*(1-th*th)
-				da[j] = dcn * g * i * (1 - i)
-				da[H+j] = dcn * cp[j] * f * (1 - f)
-				da[2*H+j] = dcn * i * (1 - g*g)
-				da[3*H+j] = dhn * th * o * (1 - o)
-				dc[j] = (1-m)*dct + dcn*f
-				dh[j] = (1 - m) * dht
-			}
+		if !k.cellsC(b0, b1, t, true, dOut) {
+			k.backwardCells(b0, b1, t, dOut)
 		}
 		if t > 0 {
 			// δh_{t−1} (rows b0..b1) += δA_t (row stride S·4H) · Whᵀ
 			lstmGemmSerial(blas.NoTrans, blas.Trans, b1-b0, H, G4, 1, k.dPre[(b0*S+t)*G4:], S*G4, wh, G4, 1, k.dh[b0*H:], H)
 		}
 	}
+}
+
+// backwardCells is the cell math of backwardSteps at step t for sequences
+// b0..b1−1.
+func (k *lstmKernel[T]) backwardCells(b0, b1, t int, dOut []T) {
+	S, H := k.steps, k.hidden
+	G4 := 4 * H
+	bt := k.batch * S
+	dHidden := dOut[:bt*H]
+	dCells := dOut[bt*H : 2*bt*H]
+	for b := b0; b < b1; b++ {
+		r := b*S + t
+		m := k.mask[r]
+		a := k.gates[r*G4 : (r+1)*G4]
+		da := k.dPre[r*G4 : (r+1)*G4]
+		cp := k.cPrev[r*H : (r+1)*H]
+		tc := k.tanhC[r*H : (r+1)*H]
+		dhIn, dcIn := dHidden[r*H:(r+1)*H], dCells[r*H:(r+1)*H]
+		dh, dc := k.dh[b*H:(b+1)*H], k.dc[b*H:(b+1)*H]
+		for j := 0; j < H; j++ {
+			i, f, g, o := a[j], a[H+j], a[2*H+j], a[3*H+j]
+			dht := dh[j] + dhIn[j]
+			dct := dc[j] + dcIn[j]
+			dhn := m * dht
+			th := tc[j]
+			dcn := m*dct + dhn*o*(1-th*th)
+			da[j] = dcn * g * i * (1 - i)
+			da[H+j] = dcn * cp[j] * f * (1 - f)
+			da[2*H+j] = dcn * i * (1 - g*g)
+			da[3*H+j] = dhn * th * o * (1 - o)
+			dc[j] = (1-m)*dct + dcn*f
+			dh[j] = (1 - m) * dht
+		}
+	}
+}
+
+// cellsC runs the cell math of step t for sequences b0..b1−1 with the C
+// kernel (forward, or backward with dOut) and reports whether it did: only
+// for float32 and when lstmCells32 is set.
+func (k *lstmKernel[T]) cellsC(b0, b1, t int, backward bool, dOut []T) bool {
+	if lstmCells32 == nil || b1 <= b0 {
+		return false
+	}
+	k32, ok := any(k).(*lstmKernel[float32])
+	if !ok {
+		return false
+	}
+	S, H := k.steps, k.hidden
+	G4 := 4 * H
+	bt := k.batch * S
+	r := b0*S + t
+	rows := b1 - b0
+	if !backward {
+		hidden := k32.out[:bt*H]
+		cells := k32.out[bt*H : 2*bt*H]
+		lstmCells32.forward(rows, H, k32.gates[r*G4:], S*G4, k32.hPrev[r*H:], k32.cPrev[r*H:], S*H,
+			k32.tanhC[r*H:], hidden[r*H:], cells[r*H:], k32.mask[r:], S)
+		return true
+	}
+	d32 := any(dOut).([]float32)
+	lstmCells32.backward(rows, H, k32.gates[r*G4:], k32.dPre[r*G4:], S*G4, k32.cPrev[r*H:], k32.tanhC[r*H:],
+		d32[r*H:bt*H], d32[bt*H+r*H:2*bt*H], S*H, k32.dh[b0*H:], k32.dc[b0*H:], H, k32.mask[r:], S)
+	return true
 }
