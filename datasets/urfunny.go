@@ -282,7 +282,8 @@ func (u *urfunnyDir) split(name string, ids []int, labels map[int]float64, versi
 		dim := len(u.embeddings[0])
 		flat := make([]float64, 0, len(idx)*dim)
 		for _, w := range idx {
-			if w != math.Trunc(w) || w < 0 || int(w) >= len(u.embeddings) {
+			// Compared as floats: int(w) of a huge or infinite w is undefined.
+			if w != math.Trunc(w) || w < 0 || w >= float64(len(u.embeddings)) {
 				return nil, fmt.Errorf("%s: id %d: word index %v outside the %d word vectors", filepath.Join(u.dir, u.languageFile), id, w, len(u.embeddings))
 			}
 			flat = append(flat, u.embeddings[int(w)]...)
