@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+	"gorgonia.org/tensor"
 )
 
 // movingCovariance is the EMA covariance S of one kurtosis target (appendix
@@ -20,6 +21,12 @@ type movingCovariance struct {
 	diagLoad   float64
 	s          *mat.SymDense
 	updates    int
+
+	// Scratch reused by update: the centered, clipped batch and its
+	// covariance.
+	centered *mat.Dense
+	batch    *mat.SymDense
+	norms    []float64
 }
 
 func newMovingCovariance(dim int, decay, clipFactor, diagLoad float64) *movingCovariance {
@@ -32,21 +39,29 @@ func newMovingCovariance(dim int, decay, clipFactor, diagLoad float64) *movingCo
 func clipCentered(x mat.Matrix, clipFactor float64) *mat.Dense {
 	r, c := x.Dims()
 	d := mat.NewDense(r, c, nil)
+	clipCenteredInto(d, make([]float64, r), x, clipFactor)
+	return d
+}
+
+// clipCenteredInto is clipCentered writing into d (same shape as x), with
+// norms (length ≥ rows) as scratch.
+func clipCenteredInto(d *mat.Dense, norms []float64, x mat.Matrix, clipFactor float64) {
+	r, c := x.Dims()
 	d.Copy(x)
+	raw := d.RawMatrix()
 	for j := 0; j < c; j++ {
 		m := 0.0
 		for i := 0; i < r; i++ {
-			m += d.At(i, j)
+			m += raw.Data[i*raw.Stride+j]
 		}
 		m /= float64(r)
 		for i := 0; i < r; i++ {
-			d.Set(i, j, d.At(i, j)-m)
+			raw.Data[i*raw.Stride+j] -= m
 		}
 	}
 	if clipFactor <= 0 {
-		return d
+		return
 	}
-	norms := make([]float64, r)
 	ms := 0.0
 	for i := 0; i < r; i++ {
 		norms[i] = floats.Norm(d.RawRowView(i), 2)
@@ -62,10 +77,10 @@ func clipCentered(x mat.Matrix, clipFactor float64) *mat.Dense {
 			}
 		}
 	}
-	return d
 }
 
-// update folds a batch (rows are samples) into S.
+// update folds a batch (rows are samples) into S. It allocates only on the
+// first call for a batch size.
 func (m *movingCovariance) update(x mat.Matrix) error {
 	r, c := x.Dims()
 	if c != m.dim {
@@ -74,23 +89,70 @@ func (m *movingCovariance) update(x mat.Matrix) error {
 	if r < 2 {
 		return fmt.Errorf("synergy: covariance update needs ≥ 2 rows, got %d", r)
 	}
-	d := clipCentered(x, m.clipFactor)
-	batch := mat.NewSymDense(c, nil)
-	batch.SymRankK(batch, 1/float64(r), d.T())
+	if m.centered == nil || m.centered.RawMatrix().Rows != r {
+		m.centered = mat.NewDense(r, c, nil)
+		m.norms = make([]float64, r)
+	}
+	if m.batch == nil {
+		m.batch = mat.NewSymDense(c, nil)
+	}
+	clipCenteredInto(m.centered, m.norms, x, m.clipFactor)
+	return m.fold(r)
+}
+
+// fold computes Ŝ = (1/r) dᵀd from m.centered into m.batch and mixes it
+// into S (upper triangles, the storage of SymDense). S is left unchanged
+// when Ŝ has a non-finite entry.
+func (m *movingCovariance) fold(r int) error {
+	c := m.dim
+	batch := m.batch.RawSymmetric()
+	for i := range batch.Data {
+		batch.Data[i] = 0
+	}
+	m.batch.SymRankK(m.batch, 1/float64(r), m.centered.T())
+	s := m.s.RawSymmetric()
 	for i := 0; i < c; i++ {
 		for j := i; j < c; j++ {
-			v := batch.At(i, j)
+			v := batch.Data[i*batch.Stride+j]
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("synergy: covariance update: non-finite value in the batch")
 			}
+		}
+	}
+	for i := 0; i < c; i++ {
+		for j := i; j < c; j++ {
+			v := batch.Data[i*batch.Stride+j]
 			if m.updates > 0 {
-				v = m.decay*m.s.At(i, j) + (1-m.decay)*v
+				v = m.decay*s.Data[i*s.Stride+j] + (1-m.decay)*v
 			}
-			m.s.SetSym(i, j, v)
+			s.Data[i*s.Stride+j] = v
 		}
 	}
 	m.updates++
 	return nil
+}
+
+// fullInto writes S, both triangles, into the p×p tensor t (float32 or
+// float64).
+func (m *movingCovariance) fullInto(t *tensor.Dense) {
+	s := m.s.RawSymmetric()
+	p := m.dim
+	switch x := t.Data().(type) {
+	case []float64:
+		for i := 0; i < p; i++ {
+			for j := i; j < p; j++ {
+				v := s.Data[i*s.Stride+j]
+				x[i*p+j], x[j*p+i] = v, v
+			}
+		}
+	case []float32:
+		for i := 0; i < p; i++ {
+			for j := i; j < p; j++ {
+				v := float32(s.Data[i*s.Stride+j])
+				x[i*p+j], x[j*p+i] = v, v
+			}
+		}
+	}
 }
 
 // precision returns (S + c·I)⁻¹ with c = diagLoad·tr(S)/p + 1e-8 for the

@@ -30,9 +30,15 @@ func randomParam(ps *nn.ParamSet, name string, rows, cols int, rng *rand.Rand) *
 // returns the cost and its gradient with respect to x.
 func valueAndGrad(t *testing.T, x *nn.Param, feed func(g *nn.Graph) error, cost func(g *nn.Graph, x *G.Node) *G.Node) (float64, []float64) {
 	t.Helper()
+	return valueAndGrads(t, []*nn.Param{x}, feed, func(g *nn.Graph, xs []*G.Node) *G.Node { return cost(g, xs[0]) })
+}
+
+// valueAndGrads is valueAndGrad for several parameters; the gradients are
+// concatenated.
+func valueAndGrads(t *testing.T, xs []*nn.Param, feed func(g *nn.Graph) error, cost func(g *nn.Graph, xs []*G.Node) *G.Node) (float64, []float64) {
+	t.Helper()
 	g := nn.NewGraph(tensor.Float64, true)
-	c := cost(g, g.Param(x))
-	xs := []*nn.Param{x}
+	c := cost(g, g.ParamNodes(xs))
 	if _, err := G.Grad(c, g.ParamNodes(xs)...); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +56,11 @@ func valueAndGrad(t *testing.T, x *nn.Param, feed func(g *nn.Graph) error, cost 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.Value().Data().(float64), append([]float64(nil), grads[0].Data().([]float64)...)
+	var all []float64
+	for _, gr := range grads {
+		all = append(all, gr.Data().([]float64)...)
+	}
+	return c.Value().Data().(float64), all
 }
 
 // maxRelDiff returns max_i |a_i − b_i| / max(|a_i|, |b_i|, floor).
@@ -294,4 +304,154 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// mmdInputs returns the bandwidth input nodes and a feed for them.
+func mmdInputs(g *nn.Graph, inv []float64) ([]*G.Node, func() error) {
+	nodes := make([]*G.Node, len(inv))
+	for s := range inv {
+		nodes[s] = g.Input(fmt.Sprintf("inv%d", s))
+	}
+	return nodes, func() error {
+		for s, n := range nodes {
+			if err := G.Let(n, inv[s]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func TestPooledMMD2MatchesGraph(t *testing.T) {
+	inv := []float64{2, 0.5, 0.125}
+	for _, unbiased := range []bool{false, true} {
+		for _, shape := range [][2]int{{2, 1}, {5, 3}, {32, 16}} {
+			B, k := shape[0], shape[1]
+			rng := rand.New(rand.NewPCG(uint64(B*k), 11))
+			ps := nn.NewParamSet(tensor.Float64)
+			x := ps.Add("x", []int{B, k}, nn.Normal(1), rng)
+			y := ps.Add("y", []int{B, k}, nn.Normal(1.5), rng)
+			var feedInv func() error
+			feed := func(*nn.Graph) error { return feedInv() }
+			v1, g1 := valueAndGrads(t, []*nn.Param{x, y}, feed, func(g *nn.Graph, xs []*G.Node) *G.Node {
+				nodes, f := mmdInputs(g, inv)
+				feedInv = f
+				m, err := pooledMMD2(G.Must(G.Concat(0, xs[0], xs[1])), nodes, unbiased)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return m
+			})
+			v2, g2 := valueAndGrads(t, []*nn.Param{x, y}, feed, func(g *nn.Graph, xs []*G.Node) *G.Node {
+				nodes, f := mmdInputs(g, inv)
+				feedInv = f
+				m, err := mmd2Node(g, xs[0], xs[1], nodes, unbiased)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return m
+			})
+			if e := relErr(v1, v2); e > 1e-10 {
+				t.Errorf("unbiased=%v %v: value %v, graph %v (rel %g)", unbiased, shape, v1, v2, e)
+			}
+			if e := maxRelDiff(g1, g2, 1e-6*maxAbs(g2)); e > 1e-8 {
+				t.Errorf("unbiased=%v %v: gradient differs from the graph's by %g", unbiased, shape, e)
+			}
+		}
+	}
+}
+
+func TestPooledMMD2Gradient(t *testing.T) {
+	for _, unbiased := range []bool{false, true} {
+		const B, k = 5, 3
+		rng := rand.New(rand.NewPCG(21, 11))
+		ps := nn.NewParamSet(tensor.Float64)
+		w := ps.Add("w", []int{2 * B, k}, nn.Normal(1), rng)
+		g := nn.NewGraph(tensor.Float64, true)
+		nodes, feed := mmdInputs(g, []float64{1, 0.25})
+		m, err := pooledMMD2(g.Param(w), nodes, unbiased)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := nn.GradCheck(g, m, []*nn.Param{w}, nn.GradCheckOptions{Feed: feed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("unbiased=%v: max rel err %.3g over %d entries", unbiased, res.MaxRelErr, res.Checked)
+		if res.MaxRelErr > 1e-6 {
+			t.Fatalf("gradient check failed: %+v", res)
+		}
+	}
+}
+
+func TestPooledMMD2RejectsBadInput(t *testing.T) {
+	g := nn.NewGraph(tensor.Float64, false)
+	if _, err := pooledMMD2(g.Input("odd", 5, 2), []*G.Node{g.Input("c")}, false); err == nil {
+		t.Error("odd number of pooled rows: want an error")
+	}
+	g = nn.NewGraph(tensor.Float64, false)
+	nodes, _ := mmdInputs(g, []float64{1})
+	m, err := pooledMMD2(g.Constant(make([]float64, 8), 4, 2), nodes, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = m
+	if err := G.Let(nodes[0], 0.0); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err == nil || !contains(err.Error(), "bandwidth") {
+		t.Fatalf("zero 1/(2σ²): got %v, want a bandwidth error", err)
+	}
+}
+
+func TestPooledDonskerVaradhanMatchesGraph(t *testing.T) {
+	for _, B := range []int{2, 6, 32} {
+		rng := rand.New(rand.NewPCG(uint64(B), 13))
+		ps := nn.NewParamSet(tensor.Float64)
+		tv := randomParam(ps, "t", 2*B, 1, rng)
+		v1, g1 := valueAndGrad(t, tv, nil, func(g *nn.Graph, x *G.Node) *G.Node {
+			d, err := pooledDonskerVaradhan(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		})
+		v2, g2 := valueAndGrad(t, tv, nil, func(g *nn.Graph, x *G.Node) *G.Node {
+			flat := G.Must(G.Reshape(x, tensor.Shape{2 * B}))
+			tx := G.Must(G.Slice(flat, G.S(0, B)))
+			ty := G.Must(G.Slice(flat, G.S(B, 2*B)))
+			lme, err := nn.LogMeanExp(ty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return G.Must(G.Sub(G.Must(G.Mean(tx)), lme))
+		})
+		if e := relErr(v1, v2); e > 1e-12 {
+			t.Errorf("B=%d: value %v, graph %v", B, v1, v2)
+		}
+		if e := maxRelDiff(g1, g2, 1e-9); e > 1e-10 {
+			t.Errorf("B=%d: gradient differs from the graph's by %g", B, e)
+		}
+	}
+}
+
+func TestPooledDonskerVaradhanGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 13))
+	ps := nn.NewParamSet(tensor.Float64)
+	tv := ps.Add("t", []int{8, 1}, nn.Normal(2), rng)
+	g := nn.NewGraph(tensor.Float64, true)
+	d, err := pooledDonskerVaradhan(g.Param(tv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := nn.GradCheck(g, d, []*nn.Param{tv}, nn.GradCheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("DV: max rel err %.3g over %d entries", res.MaxRelErr, res.Checked)
+	if res.MaxRelErr > 1e-7 {
+		t.Fatalf("gradient check failed: %+v", res)
+	}
 }

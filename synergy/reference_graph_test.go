@@ -78,3 +78,67 @@ func kurtosisNode(g *nn.Graph, z, prev, alpha *G.Node, cfg Config) (*G.Node, err
 	m := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Mul(dk, prec)), dk)), 1))
 	return G.Mean(G.Must(G.Square(m)))
 }
+
+// mmd2Node is the squared MMD between the rows of x and y (both B×k) with
+// k(a,b) = Σ_s exp(−‖a−b‖²·inv_s), inv_s = 1/(2σ_s²): biased
+// mean Kxx + mean Kyy − 2 mean Kxy, or unbiased without the diagonals of Kxx
+// and Kyy. It is computed on the pooled 2B×2B kernel matrix weighted by a
+// constant matrix, so one graph serves both estimators.
+func mmd2Node(g *nn.Graph, x, y *G.Node, inv []*G.Node, unbiased bool) (*G.Node, error) {
+	B := x.Shape()[0]
+	w := G.Must(G.Concat(0, x, y))
+	sq := G.Must(G.Sum(G.Must(G.Square(w)), 1))
+	col := G.Must(G.Reshape(sq, tensor.Shape{2 * B, 1}))
+	row := G.Must(G.Reshape(sq, tensor.Shape{1, 2 * B}))
+	gram := G.Must(G.Mul(w, G.Must(G.Transpose(w))))
+	dist := G.Must(G.Sub(G.Must(G.BroadcastAdd(col, row, []byte{1}, []byte{0})), G.Must(G.Mul(gram, g.Scalar(2)))))
+	var kern *G.Node
+	for _, c := range inv {
+		k := G.Must(G.Exp(G.Must(G.Neg(G.Must(G.Mul(dist, c))))))
+		if kern == nil {
+			kern = k
+		} else {
+			kern = G.Must(G.Add(kern, k))
+		}
+	}
+	weights := make([]float64, 4*B*B)
+	same := 1 / float64(B*B)
+	if unbiased {
+		same = 1 / float64(B*(B-1))
+	}
+	cross := -1 / float64(B*B)
+	for i := 0; i < 2*B; i++ {
+		for j := 0; j < 2*B; j++ {
+			switch {
+			case (i < B) != (j < B):
+				weights[i*2*B+j] = cross
+			case unbiased && i == j:
+				weights[i*2*B+j] = 0
+			default:
+				weights[i*2*B+j] = same
+			}
+		}
+	}
+	return G.Sum(G.Must(G.HadamardProd(kern, g.Constant(weights, 2*B, 2*B))))
+}
+
+// donskerVaradhanNode is the Donsker–Varadhan lower bound on KL(P‖Q) with
+// the critic T: mean_j T(x_j) − log mean_j exp T(y_j), x ~ P (unimodal),
+// y ~ Q (fused).
+func donskerVaradhanNode(g *nn.Graph, critic *nn.MLP, x, y *G.Node, B int) (*G.Node, error) {
+	tx, err := critic.Forward(g, x)
+	if err != nil {
+		return nil, err
+	}
+	ty, err := critic.Forward(g, y)
+	if err != nil {
+		return nil, err
+	}
+	tx = G.Must(G.Reshape(tx, tensor.Shape{B}))
+	ty = G.Must(G.Reshape(ty, tensor.Shape{B}))
+	lme, err := nn.LogMeanExp(ty)
+	if err != nil {
+		return nil, err
+	}
+	return G.Sub(G.Must(G.Mean(tx)), lme)
+}

@@ -169,10 +169,19 @@ type Attachment struct {
 	covPrev   []*G.Node   // per kurtosis target, (p×p) input: S_{t−1}
 	covAlpha  []*G.Node   // per kurtosis target, scalar input: α (0 before the first update)
 	kernelInv [][]*G.Node // per modality, per bandwidth: scalar input 1/(2σ²)
-	flowOut   [][2]*G.Node
-	perms     []*G.Node // I_Was permutation matrices
+	flowOut   []*G.Node   // per modality, g_i on the pooled [Z_i R_iᵀ; Z R̃_iᵀ] (2B×k)
+	perms     []*G.Node   // I_Was permutation matrices
 
 	reads map[*G.Node]*G.Value // values copied during the forward pass
+
+	// Reused across steps: the parameters Step updates and their gradient
+	// factors, AfterStep's float64 copies of kept values and median
+	// scratch, Feed's covariance tensors.
+	stepPs     []*nn.Param
+	stepScale  []float64
+	afterBufs  map[*G.Node]*mat.Dense
+	medianWork []float64
+	covFeed    []*tensor.Dense
 }
 
 // Attach adds the C-network and the three terms to the graph g, on top of
@@ -267,9 +276,8 @@ func (a *Attachment) keepValues() {
 			a.keep(a.unimodal[t])
 		}
 	}
-	for _, uv := range a.flowOut {
-		a.keep(uv[0])
-		a.keep(uv[1])
+	for _, w := range a.flowOut {
+		a.keep(w)
 	}
 }
 
@@ -310,9 +318,11 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 	return nil
 }
 
-// attachDivergence builds L_d = Σ_i d(g_i(Z_i R_iᵀ), g_i(Z R̃_iᵀ)).
+// attachDivergence builds L_d = Σ_i d(g_i(Z_i R_iᵀ), g_i(Z R̃_iᵀ)). Both
+// samples go through g_i (and the critic T_i) as one pooled batch
+// [Z_i R_iᵀ; Z R̃_iᵀ] of 2B rows: g_i and T_i act on each row alone, so this
+// is the same map with half the graph nodes.
 func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
-	B := a.batch
 	for i, zi := range a.unimodal {
 		pu, err := r.proj[i].Forward(g, zi)
 		if err != nil {
@@ -326,15 +336,11 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 		if err != nil {
 			return fmt.Errorf("synergy: R̃_%d: %w", i, err)
 		}
-		u, err := r.flows[i].Forward(g, pu)
+		pooled, err := r.flows[i].Forward(g, G.Must(G.Concat(0, pu, pf)))
 		if err != nil {
 			return fmt.Errorf("synergy: g_%d: %w", i, err)
 		}
-		v, err := r.flows[i].Forward(g, pf)
-		if err != nil {
-			return fmt.Errorf("synergy: g_%d: %w", i, err)
-		}
-		a.flowOut = append(a.flowOut, [2]*G.Node{u, v})
+		a.flowOut = append(a.flowOut, pooled)
 		var part *G.Node
 		switch r.cfg.Divergence {
 		case DivergenceMMD:
@@ -343,9 +349,12 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 				inv[s] = g.Input(fmt.Sprintf("creg.mmd%d.inv2s2_%d", i, s))
 			}
 			a.kernelInv = append(a.kernelInv, inv)
-			part, err = mmd2Node(g, u, v, inv, r.cfg.UnbiasedMMD)
+			part, err = pooledMMD2(pooled, inv, r.cfg.UnbiasedMMD)
 		case DivergenceKL:
-			part, err = donskerVaradhanNode(g, r.critics[i], u, v, B)
+			var t *G.Node
+			if t, err = r.critics[i].Forward(g, pooled); err == nil {
+				part, err = pooledDonskerVaradhan(t)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("synergy: divergence %d: %w", i, err)
@@ -354,70 +363,6 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 	}
 	a.D = sumNodes(a.DParts)
 	return nil
-}
-
-// mmd2Node is the squared MMD between the rows of x and y (both B×k) with
-// k(a,b) = Σ_s exp(−‖a−b‖²·inv_s), inv_s = 1/(2σ_s²): biased
-// mean Kxx + mean Kyy − 2 mean Kxy, or unbiased without the diagonals of Kxx
-// and Kyy. It is computed on the pooled 2B×2B kernel matrix weighted by a
-// constant matrix, so one graph serves both estimators.
-func mmd2Node(g *nn.Graph, x, y *G.Node, inv []*G.Node, unbiased bool) (*G.Node, error) {
-	B := x.Shape()[0]
-	w := G.Must(G.Concat(0, x, y))
-	sq := G.Must(G.Sum(G.Must(G.Square(w)), 1))
-	col := G.Must(G.Reshape(sq, tensor.Shape{2 * B, 1}))
-	row := G.Must(G.Reshape(sq, tensor.Shape{1, 2 * B}))
-	gram := G.Must(G.Mul(w, G.Must(G.Transpose(w))))
-	dist := G.Must(G.Sub(G.Must(G.BroadcastAdd(col, row, []byte{1}, []byte{0})), G.Must(G.Mul(gram, g.Scalar(2)))))
-	var kern *G.Node
-	for _, c := range inv {
-		k := G.Must(G.Exp(G.Must(G.Neg(G.Must(G.Mul(dist, c))))))
-		if kern == nil {
-			kern = k
-		} else {
-			kern = G.Must(G.Add(kern, k))
-		}
-	}
-	weights := make([]float64, 4*B*B)
-	same := 1 / float64(B*B)
-	if unbiased {
-		same = 1 / float64(B*(B-1))
-	}
-	cross := -1 / float64(B*B)
-	for i := 0; i < 2*B; i++ {
-		for j := 0; j < 2*B; j++ {
-			switch {
-			case (i < B) != (j < B):
-				weights[i*2*B+j] = cross
-			case unbiased && i == j:
-				weights[i*2*B+j] = 0
-			default:
-				weights[i*2*B+j] = same
-			}
-		}
-	}
-	return G.Sum(G.Must(G.HadamardProd(kern, g.Constant(weights, 2*B, 2*B))))
-}
-
-// donskerVaradhanNode is the Donsker–Varadhan lower bound on KL(P‖Q) with
-// the critic T: mean_j T(x_j) − log mean_j exp T(y_j), x ~ P (unimodal),
-// y ~ Q (fused).
-func donskerVaradhanNode(g *nn.Graph, critic *nn.MLP, x, y *G.Node, B int) (*G.Node, error) {
-	tx, err := critic.Forward(g, x)
-	if err != nil {
-		return nil, err
-	}
-	ty, err := critic.Forward(g, y)
-	if err != nil {
-		return nil, err
-	}
-	tx = G.Must(G.Reshape(tx, tensor.Shape{B}))
-	ty = G.Must(G.Reshape(ty, tensor.Shape{B}))
-	lme, err := nn.LogMeanExp(ty)
-	if err != nil {
-		return nil, err
-	}
-	return G.Sub(G.Must(G.Mean(tx)), lme)
 }
 
 // attachKurtosis builds L_κ = Σ_targets (1/B) Σ_j (d_jᵀ (S_t + cI)⁻¹ d_j)²
@@ -467,11 +412,16 @@ func (a *Attachment) Feed() error {
 	if err := a.feedPermutations(); err != nil {
 		return err
 	}
+	if a.covFeed == nil {
+		a.covFeed = make([]*tensor.Dense, len(a.covPrev))
+	}
 	for ti, node := range a.covPrev {
 		c := r.cov[ti]
-		full := mat.NewDense(c.dim, c.dim, nil)
-		full.Copy(c.s)
-		if err := G.Let(node, denseOf(r.dtype, full.RawMatrix().Data, node.Shape())); err != nil {
+		if a.covFeed[ti] == nil {
+			a.covFeed[ti] = tensor.New(tensor.Of(r.dtype), tensor.WithShape(c.dim, c.dim))
+		}
+		c.fullInto(a.covFeed[ti])
+		if err := G.Let(node, a.covFeed[ti]); err != nil {
 			return fmt.Errorf("synergy: feeding covariance %d: %w", ti, err)
 		}
 		alpha := 0.0

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/nn"
@@ -24,6 +25,22 @@ func (a *Attachment) boundParams() []*nn.Param {
 	return ps
 }
 
+// stepParams returns the bound C-network parameters and the factor Step
+// applies to each one's gradient (1/β, −1/β for critics), computed once.
+func (a *Attachment) stepParams() ([]*nn.Param, []float64) {
+	if a.stepPs == nil {
+		a.stepPs = a.boundParams()
+		a.stepScale = make([]float64, len(a.stepPs))
+		for i, p := range a.stepPs {
+			a.stepScale[i] = 1 / a.reg.cfg.Beta
+			if a.reg.isCrit[p] {
+				a.stepScale[i] = -a.stepScale[i]
+			}
+		}
+	}
+	return a.stepPs, a.stepScale
+}
+
 // Step updates the C-network after a run of the graph whose cost was
 // Objective(task) = L_task + β·L_reg (appendix D: θ_C ← θ_C − η_MI ∇θ_C L_reg).
 // The gradient the graph holds for a C-network parameter is β·∇L_reg (the
@@ -31,7 +48,7 @@ func (a *Attachment) boundParams() []*nn.Param {
 // Donsker–Varadhan critics (they ascend the bound), clips by value
 // (GradClipValueMI), applies AdamW with η_MI and zeroes the gradients.
 func (a *Attachment) Step() error {
-	ps := a.boundParams()
+	ps, scales := a.stepParams()
 	if len(ps) == 0 {
 		return nil
 	}
@@ -40,21 +57,14 @@ func (a *Attachment) Step() error {
 		return fmt.Errorf("synergy: C-network gradients: %w", err)
 	}
 	r := a.reg
-	for i, p := range ps {
-		c := 1 / r.cfg.Beta
-		if r.isCrit[p] {
-			c = -c
-		}
-		nn.ScaleGrads(grads[i:i+1], c)
-	}
-	if r.cfg.GradClipValueMI > 0 {
-		nn.ClipGradValue(grads, r.cfg.GradClipValueMI)
+	for i, d := range grads {
+		scaleAndClip(d, scales[i], r.cfg.GradClipValueMI)
 	}
 	if err := r.opt.Step(ps, grads); err != nil {
 		return fmt.Errorf("synergy: C-network step: %w", err)
 	}
-	if err := a.graph.ZeroGrads(ps); err != nil {
-		return err
+	for _, d := range grads {
+		d.Zero()
 	}
 	if r.wasCritic != nil {
 		r.clipCriticWeights()
@@ -63,17 +73,50 @@ func (a *Attachment) Step() error {
 	return nil
 }
 
+// scaleAndClip replaces every entry x of the gradient d by c·x clamped to
+// [−clip, clip] (no clamping when clip ≤ 0; NaN stays NaN), in float64 and
+// rounded once: the same values as nn.ScaleGrads followed by
+// nn.ClipGradValue, in one pass.
+func scaleAndClip(d *tensor.Dense, c, clip float64) {
+	switch x := d.Data().(type) {
+	case []float64:
+		for i, v := range x {
+			x[i] = clamp(v*c, clip)
+		}
+	case []float32:
+		for i, v := range x {
+			x[i] = float32(clamp(float64(v)*c, clip))
+		}
+	}
+}
+
+func clamp(v, clip float64) float64 {
+	if clip <= 0 {
+		return v
+	}
+	switch {
+	case v > clip:
+		return clip
+	case v < -clip:
+		return -clip
+	}
+	return v
+}
+
 // AfterStep folds the batch's representations into the moving covariances
 // of the kurtosis targets and the batch's projected features into the
 // median-heuristic bandwidth state. Call it after each training run.
 func (a *Attachment) AfterStep() error {
 	r := a.reg
+	if a.afterBufs == nil {
+		a.afterBufs = map[*G.Node]*mat.Dense{}
+	}
 	for ti, t := range r.targets {
 		z := a.fused
 		if t >= 0 {
 			z = a.unimodal[t]
 		}
-		m, err := a.matrix(z)
+		m, err := a.matrixInto(z)
 		if err != nil {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
@@ -81,19 +124,20 @@ func (a *Attachment) AfterStep() error {
 			return err
 		}
 	}
-	for i, uv := range a.flowOut {
-		if r.cfg.Divergence != DivergenceMMD {
-			break
-		}
-		u, err := a.matrix(uv[0])
+	if r.cfg.Divergence != DivergenceMMD {
+		return nil
+	}
+	for i, w := range a.flowOut {
+		pooled, err := a.matrixInto(w)
 		if err != nil {
 			return err
 		}
-		v, err := a.matrix(uv[1])
-		if err != nil {
-			return err
+		n, k := pooled.Dims()
+		need := n * (n - 1) / 2
+		if cap(a.medianWork) < need {
+			a.medianWork = make([]float64, need)
 		}
-		med, err := estimate.MedianHeuristic(u, v)
+		med, err := estimate.MedianHeuristicRows(pooled.RawMatrix().Data, n, k, a.medianWork)
 		if err != nil {
 			return fmt.Errorf("synergy: bandwidth of modality %d: %w", i, err)
 		}
@@ -107,6 +151,28 @@ func (a *Attachment) AfterStep() error {
 		}
 	}
 	return nil
+}
+
+// matrixInto is matrix with one float64 buffer per node, reused across
+// steps (AfterStep allocates nothing after the first call).
+func (a *Attachment) matrixInto(n *G.Node) (*mat.Dense, error) {
+	v := a.value(n)
+	if v == nil {
+		return nil, fmt.Errorf("node %s has no value (run the graph first)", n.Name())
+	}
+	s := n.Shape()
+	if len(s) != 2 {
+		return nil, fmt.Errorf("node %s has shape %v, want 2-D", n.Name(), s)
+	}
+	m, ok := a.afterBufs[n]
+	if !ok {
+		m = mat.NewDense(s[0], s[1], nil)
+		a.afterBufs[n] = m
+	}
+	if err := readFloat64s(m.RawMatrix().Data, v, "kept value"); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // keep adds a read of n to the graph: the tape machine copies n's value
@@ -196,11 +262,12 @@ func (a *Attachment) FlowOutputs(i int) (unimodal, fused *mat.Dense, err error) 
 	if i < 0 || i >= len(a.flowOut) {
 		return nil, nil, fmt.Errorf("synergy: no projected features for modality %d", i)
 	}
-	if unimodal, err = a.matrix(a.flowOut[i][0]); err != nil {
+	pooled, err := a.matrix(a.flowOut[i])
+	if err != nil {
 		return nil, nil, err
 	}
-	fused, err = a.matrix(a.flowOut[i][1])
-	return unimodal, fused, err
+	B, k := a.batch, pooled.RawMatrix().Cols
+	return mat.DenseCopyOf(pooled.Slice(0, B, 0, k)), mat.DenseCopyOf(pooled.Slice(B, 2*B, 0, k)), nil
 }
 
 // Precision returns the precision matrix (S + cI)⁻¹ currently fed for

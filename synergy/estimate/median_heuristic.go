@@ -3,7 +3,6 @@ package estimate
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -40,10 +39,41 @@ func MedianHeuristic(x, y mat.Matrix) (float64, error) {
 		pooled = append(pooled, yd...)
 		n += m
 	}
+	return medianPairwiseDistance(pooled, n, d, make([]float64, n*(n-1)/2))
+}
+
+// MedianHeuristicRows is MedianHeuristic for n pooled samples of dimension
+// d stored row-major in data (len n·d). work is scratch of length at least
+// n(n−1)/2; with it the call allocates nothing (nil allocates). The result
+// equals MedianHeuristic's bit for bit. An error is returned for n < 2,
+// d < 1, a short data or work slice, and NaN or ±Inf entries.
+func MedianHeuristicRows(data []float64, n, d int, work []float64) (float64, error) {
+	if d < 1 || len(data) < n*d {
+		return 0, fmt.Errorf("estimate: MedianHeuristicRows: %d values for %d rows of dimension %d", len(data), n, d)
+	}
+	for i, v := range data[:n*d] {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("estimate: MedianHeuristicRows: data[%d,%d] = %v, want a finite value", i/d, i%d, v)
+		}
+	}
+	if n >= 2 && work != nil && len(work) < n*(n-1)/2 {
+		return 0, fmt.Errorf("estimate: MedianHeuristicRows: work has %d entries, want at least %d", len(work), n*(n-1)/2)
+	}
+	if n >= 2 && work == nil {
+		work = make([]float64, n*(n-1)/2)
+	}
+	return medianPairwiseDistance(data, n, d, work)
+}
+
+// medianPairwiseDistance returns the median of ‖a − b‖ over the distinct
+// pairs of the n rows of pooled (n·d values), using work (≥ n(n−1)/2) for
+// the distances. It selects the middle order statistics in linear expected
+// time instead of sorting; the result is the same.
+func medianPairwiseDistance(pooled []float64, n, d int, work []float64) (float64, error) {
 	if n < 2 {
 		return 0, fmt.Errorf("estimate: MedianHeuristic needs at least 2 pooled rows, got %d", n)
 	}
-	dist := make([]float64, 0, n*(n-1)/2)
+	dist := work[:0]
 	for i := 0; i < n; i++ {
 		a := pooled[i*d : (i+1)*d]
 		for j := i + 1; j < n; j++ {
@@ -56,12 +86,63 @@ func MedianHeuristic(x, y mat.Matrix) (float64, error) {
 			dist = append(dist, math.Sqrt(sq))
 		}
 	}
-	sort.Float64s(dist)
 	k := len(dist)
+	hi := selectKth(dist, k/2)
 	if k%2 == 1 {
-		return dist[k/2], nil
+		return hi, nil
 	}
-	return (dist[k/2-1] + dist[k/2]) / 2, nil
+	// The lower middle value is the largest of the k/2 values before hi.
+	lo := dist[0]
+	for _, v := range dist[1 : k/2] {
+		if v > lo {
+			lo = v
+		}
+	}
+	return (lo + hi) / 2, nil
+}
+
+// selectKth reorders x so that x[k] is its k-th smallest value (0-based),
+// with x[:k] ≤ x[k] ≤ x[k+1:], and returns x[k] (Hoare's quickselect with a
+// median-of-three pivot; x holds no NaN).
+func selectKth(x []float64, k int) float64 {
+	lo, hi := 0, len(x)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// Median of three to x[mid].
+		if x[mid] < x[lo] {
+			x[mid], x[lo] = x[lo], x[mid]
+		}
+		if x[hi] < x[lo] {
+			x[hi], x[lo] = x[lo], x[hi]
+		}
+		if x[hi] < x[mid] {
+			x[hi], x[mid] = x[mid], x[hi]
+		}
+		pivot := x[mid]
+		i, j := lo, hi
+		for i <= j {
+			for x[i] < pivot {
+				i++
+			}
+			for x[j] > pivot {
+				j--
+			}
+			if i <= j {
+				x[i], x[j] = x[j], x[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return x[k]
+		}
+	}
+	return x[k]
 }
 
 // BandwidthsFromMedian returns the kernel bandwidths s_k = median·multipliers[k]
