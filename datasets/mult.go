@@ -132,7 +132,7 @@ func (c pklCtx) frontPadded(key string, a *pickle.NDArray) (*Sequences, int, err
 // rules.
 func (c pklCtx) multIDs(v any, n int) ([]string, error) {
 	a, ok := v.(*pickle.NDArray)
-	if !ok || a.Strings == nil || len(a.Shape) < 1 || len(a.Shape) > 2 || a.Shape[0] != n {
+	if !ok || a.Strings == nil || len(a.Shape) < 1 || len(a.Shape) > 2 || a.Shape[0] != n || (len(a.Shape) == 2 && a.Shape[1] < 1) {
 		shape := "?"
 		if ok {
 			shape = fmt.Sprint(a.Shape)
