@@ -18,6 +18,23 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def detect_coretype():
+    """The OpenBLAS kernel set for this CPU: SkylakeX with AVX-512, Haswell
+    with AVX2, else None (let OpenBLAS choose). Debian's OpenBLAS 0.3.21 falls
+    back to its SSE3 "Prescott" kernels on CPUs it does not know (the build
+    machine's virtualized Xeon), several times slower, for Go and PyTorch
+    alike; both sides get the same OPENBLAS_CORETYPE."""
+    try:
+        flags = set(next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split(":", 1)[1].split())
+    except (OSError, StopIteration):
+        return None
+    if "avx512f" in flags:
+        return "SkylakeX"
+    if "avx2" in flags and "fma" in flags:
+        return "Haswell"
+    return None
+
+
 def run(cmd, env):
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -33,8 +50,18 @@ def main():
     ap.add_argument("--configs", default="eflstm:mmd,tfn:mmd,eflstm:none,tfn:none",
                     help="comma-separated model:regularizer pairs")
     ap.add_argument("--json", help="also write every raw record to this JSON-lines file")
+    ap.add_argument("--openblas-coretype", default="auto",
+                    help="OPENBLAS_CORETYPE for both sides: auto (from /proc/cpuinfo unless already set), "
+                         "none (OpenBLAS's own choice) or a kernel name such as SkylakeX")
     a = ap.parse_args()
     base = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    core = a.openblas_coretype
+    if core == "auto":
+        core = os.environ.get("OPENBLAS_CORETYPE") or detect_coretype()
+    if core and core != "none":
+        base["OPENBLAS_CORETYPE"] = core
+    else:
+        base.pop("OPENBLAS_CORETYPE", None)
     raw = open(a.json, "w") if a.json else None
     rows = []
     for cfg in a.configs.split(","):
@@ -73,7 +100,7 @@ def main():
         print(f"| {model} | {reg} | {steps} | {g['wall_s']:.2f} / {g['cpu_s']:.2f} | {t2['wall_s']:.2f} / {t2['cpu_s']:.2f} "
               f"| {t1['wall_s']:.2f} / {t1['cpu_s']:.2f} | {g['wall_s'] / t2['wall_s']:.2f} | {g['wall_s'] / t1['wall_s']:.2f} "
               f"| {g['cpu_s'] / t2['cpu_s']:.2f} | {rss['go']:.0f} / {rss['torch2']:.0f} / {rss['torch1']:.0f} |")
-    print(f"\nGo BLAS: {rows[0][5]}; preset {a.preset}, scale {a.scale}, {a.pairs} rounds, medians of the last of "
+    print(f"\nGo BLAS: {rows[0][5]}; OPENBLAS_CORETYPE={base.get('OPENBLAS_CORETYPE', '(unset)')} for both sides; preset {a.preset}, scale {a.scale}, {a.pairs} rounds, medians of the last of "
           f"{a.epochs} epochs per process.")
 
 

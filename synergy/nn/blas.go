@@ -7,5 +7,6 @@ package nn
 var blasBackend = "gonum (pure Go)"
 
 // BLASBackend returns the name of the BLAS in use: "gonum (pure Go)" in the
-// default build, "OpenBLAS (n threads)" with the build tag openblas.
+// default build, "OpenBLAS (n threads, <core> kernels)" with the build tag
+// openblas.
 func BLASBackend() string { return blasBackend }
