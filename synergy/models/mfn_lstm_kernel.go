@@ -86,9 +86,17 @@ func newMFNLSTM[T mfnFloat](batch, steps, in, hidden, col int) *mfnLSTM[T] {
 		gates: make([]T, rows*g4),
 		hPrev: make([]T, rows*hidden), cPrev: make([]T, rows*hidden), tanhC: make([]T, rows*hidden),
 		h: make([]T, batch*hidden), c: make([]T, batch*hidden),
-		dGates: make([]T, rows*g4),
-		dh:     make([]T, batch*hidden), dc: make([]T, batch*hidden), dhPrev: make([]T, batch*hidden),
 	}
+}
+
+// allocateBackward allocates the buffers of the backward pass on its first
+// run (an evaluation graph never needs them).
+func (l *mfnLSTM[T]) allocateBackward() {
+	if l.dGates != nil {
+		return
+	}
+	l.dGates = make([]T, l.batch*l.steps*4*l.hidden)
+	l.dh, l.dc, l.dhPrev = make([]T, l.batch*l.hidden), make([]T, l.batch*l.hidden), make([]T, l.batch*l.hidden)
 }
 
 // forward runs the LSTM over x (batch, steps, in) with mask (batch, steps)
@@ -170,6 +178,7 @@ func (l *mfnLSTM[T]) backward(wh, dLast []T, mem *mfnSteps[T], dCStar []T, width
 	S, H, In := l.steps, l.hidden, l.in
 	g4 := 4 * H
 	cur := width / 2
+	l.allocateBackward()
 	copy(l.dh, dLast)
 	clear(l.dc)
 	for t := S - 1; t >= 0; t-- {

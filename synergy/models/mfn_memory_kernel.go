@@ -53,27 +53,38 @@ type mfnMemory[T mfnFloat] struct {
 
 func newMFNMemory[T mfnFloat](batch, steps, width, size int, hidden [4]int) *mfnMemory[T] {
 	n := batch * steps
-	outs := [4]int{width, size, size, size}
 	m := &mfnMemory[T]{
 		batch: batch, steps: steps, width: width, size: size,
 		rows:  newMFNSteps[T](batch, steps),
 		cStar: make([]T, n*width), att: make([]T, n*width), cHat: make([]T, n*width),
-		uHat: make([]T, n*size), uPrev: make([]T, n*size),
-		u: make([]T, batch*size), uDelta: make([]T, batch*size), dU: make([]T, batch*size),
-		dCHat: make([]T, n*width), dCStar: make([]T, n*width),
+		uHat: make([]T, n*size), uPrev: make([]T, n*size), u: make([]T, batch*size),
 	}
 	for k := range m.nets {
 		m.nets[k].hidden = hidden[k]
 		m.pre[k] = make([]T, n*hidden[k])
 		m.act[k] = make([]T, n*hidden[k])
-		m.dPre[k] = make([]T, n*hidden[k])
-		m.dOut[k] = make([]T, n*outs[k])
 		m.drop[k] = make([]T, n*hidden[k])
 	}
 	for k := range m.gate {
 		m.gate[k] = make([]T, n*size)
 	}
 	return m
+}
+
+// allocateBackward allocates the buffers of the backward pass on its first
+// run (an evaluation graph never needs them).
+func (m *mfnMemory[T]) allocateBackward() {
+	if m.dCStar != nil {
+		return
+	}
+	n := m.batch * m.steps
+	outs := [4]int{m.width, m.size, m.size, m.size}
+	for k := range m.nets {
+		m.dPre[k] = make([]T, n*m.nets[k].hidden)
+		m.dOut[k] = make([]T, n*outs[k])
+	}
+	m.uDelta, m.dU = make([]T, m.batch*m.size), make([]T, m.batch*m.size)
+	m.dCHat, m.dCStar = make([]T, n*m.width), make([]T, n*m.width)
 }
 
 // gatherDropout copies the dropout mask (batch, steps, hidden) of net k at
@@ -219,6 +230,7 @@ type mfnNetGrads[T mfnFloat] struct{ w1, b1, w2, b2 []T }
 // δc* = δĉ⊙a + NN1's input gradient.
 func (m *mfnMemory[T]) backward(dU []T, grads [4]mfnNetGrads[T]) {
 	rows, W, M := m.rows.rows(), m.width, m.size
+	m.allocateBackward()
 	copy(m.dU, dU)
 	dUHat := m.dOut[1]
 	for t := m.steps - 1; t >= 0; t-- {
