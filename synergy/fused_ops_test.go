@@ -455,3 +455,55 @@ func TestPooledDonskerVaradhanGradient(t *testing.T) {
 		t.Fatalf("gradient check failed: %+v", res)
 	}
 }
+
+func TestCouplingFlowMatchesGraph(t *testing.T) {
+	for _, tc := range []struct{ dim, blocks, hidden, rows int }{{2, 1, 3, 4}, {3, 2, 4, 6}, {16, 2, 32, 64}, {5, 3, 4, 3}} {
+		t.Run(fmt.Sprintf("dim%d-blocks%d", tc.dim, tc.blocks), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(tc.dim), 17))
+			ps := nn.NewParamSet(tensor.Float64)
+			net := nn.NewInvertibleNet(ps, "g", tc.dim, tc.blocks, tc.hidden, rng)
+			x := randomParam(ps, "x", tc.rows, tc.dim, rng)
+			all := append([]*nn.Param{x}, net.Params()...)
+			v1, g1 := valueAndGrads(t, all, nil, func(g *nn.Graph, xs []*G.Node) *G.Node {
+				y, err := couplingFlow(g, net, xs[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				return scaledSum(g, y, 4)
+			})
+			v2, g2 := valueAndGrads(t, all, nil, func(g *nn.Graph, xs []*G.Node) *G.Node {
+				y, err := net.Forward(g, xs[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				return scaledSum(g, y, 4)
+			})
+			if e := relErr(v1, v2); e > 1e-12 {
+				t.Errorf("value %v, graph %v (rel %g)", v1, v2, e)
+			}
+			if e := maxRelDiff(g1, g2, 1e-9*maxAbs(g2)); e > 1e-9 {
+				t.Errorf("gradient differs from the graph's by %g", e)
+			}
+		})
+	}
+}
+
+func TestCouplingFlowGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 17))
+	ps := nn.NewParamSet(tensor.Float64)
+	net := nn.NewInvertibleNet(ps, "g", 3, 2, 4, rng)
+	x := ps.Add("x", []int{5, 3}, nn.Normal(1), rng)
+	g := nn.NewGraph(tensor.Float64, true)
+	y, err := couplingFlow(g, net, g.Param(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := nn.GradCheck(g, scaledSum(g, y, 5), append([]*nn.Param{x}, net.Params()...), nn.GradCheckOptions{MaxPerParam: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("coupling flow: max rel err %.3g over %d entries", res.MaxRelErr, res.Checked)
+	if res.MaxRelErr > 1e-6 {
+		t.Fatalf("gradient check failed: %+v", res)
+	}
+}

@@ -321,7 +321,8 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 // attachDivergence builds L_d = Σ_i d(g_i(Z_i R_iᵀ), g_i(Z R̃_iᵀ)). Both
 // samples go through g_i (and the critic T_i) as one pooled batch
 // [Z_i R_iᵀ; Z R̃_iᵀ] of 2B rows: g_i and T_i act on each row alone, so this
-// is the same map with half the graph nodes.
+// is the same map with half the graph nodes. g_i is one fused op
+// (couplingFlow), d one fused op (pooledMMD2, pooledDonskerVaradhan).
 func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		pu, err := r.proj[i].Forward(g, zi)
@@ -336,7 +337,7 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 		if err != nil {
 			return fmt.Errorf("synergy: R̃_%d: %w", i, err)
 		}
-		pooled, err := r.flows[i].Forward(g, G.Must(G.Concat(0, pu, pf)))
+		pooled, err := couplingFlow(g, r.flows[i], G.Must(G.Concat(0, pu, pf)))
 		if err != nil {
 			return fmt.Errorf("synergy: g_%d: %w", i, err)
 		}
