@@ -4,8 +4,10 @@
 // Trainer and prints one JSON line with per-epoch wall and CPU seconds, the
 // peak RSS and the Go heap in use after each epoch (to show it does not
 // grow). Graph building (Trainer.Prepare) is timed separately (setup_wall_s).
+// -memprofile writes a pprof heap profile after the last epoch.
 //
 //	goepoch -model tfn -preset mosi -reg mmd -epochs 2
+//	goepoch -model tfn -preset mosei -scale 0.1 -reg mmd -memprofile heap.pprof
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/synergo/synergo/bench/gobench"
@@ -50,14 +53,15 @@ func main() {
 	flag.IntVar(&s.Batch, "batch", 0, "batch size (0: the model's MMSA default)")
 	flag.Uint64Var(&s.Seed, "seed", 1, "seed")
 	epochs := flag.Int("epochs", 1, "epochs to train (graphs are built before the first)")
+	memProfile := flag.String("memprofile", "", "write a heap profile (pprof, in-use and allocated bytes by call site) to this file after the last epoch")
 	flag.Parse()
-	if err := run(s, *epochs); err != nil {
+	if err := run(s, *epochs, *memProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "goepoch:", err)
 		os.Exit(1)
 	}
 }
 
-func run(s gobench.Setup, epochs int) error {
+func run(s gobench.Setup, epochs int, memProfile string) error {
 	if epochs < 1 {
 		return fmt.Errorf("-epochs %d, want ≥ 1", epochs)
 	}
@@ -86,5 +90,24 @@ func run(s gobench.Setup, epochs int) error {
 		r.Epochs = append(r.Epochs, et)
 	}
 	r.PeakRSS = float64(gobench.PeakRSSBytes()) / (1 << 20)
+	if memProfile != "" {
+		if err := writeHeapProfile(memProfile); err != nil {
+			return err
+		}
+	}
 	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// writeHeapProfile writes the heap profile to path (while the trainer's
+// graphs are still alive).
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("-memprofile: %w", err)
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("-memprofile %s: %w", path, err)
+	}
+	return f.Close()
 }
