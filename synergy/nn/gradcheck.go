@@ -60,7 +60,7 @@ func GradCheck(g *Graph, cost *G.Node, params []*Param, opt GradCheckOptions) (G
 	if _, err := G.Grad(cost, nodes...); err != nil {
 		return res, fmt.Errorf("nn: GradCheck: symbolic gradient: %w", err)
 	}
-	vm := G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	vm := NewTapeMachine(g.G, G.BindDualValues(nodes...))
 	defer vm.Close()
 	run := func() (float64, error) {
 		if opt.Feed != nil {
