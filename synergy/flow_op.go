@@ -40,7 +40,7 @@ func couplingFlow(g *nn.Graph, net *nn.InvertibleNet, x *G.Node) (*G.Node, error
 	if len(s) != 2 || s[1] != net.Dim {
 		return nil, fmt.Errorf("synergy: coupling flow: input shape %v, want (N, %d)", s, net.Dim)
 	}
-	st := &flowState{id: fusedOpCounter.Add(1), dtype: x.Dtype(), rows: s[0], dim: net.Dim, first: net.Dim / 2}
+	st := &flowState{id: fusedOpCounter.Add(1), dtype: x.Dtype(), rows: s[0], dim: net.Dim, first: net.Dim / 2, mlpKernel: mlpKernel{n: s[0]}}
 	inputs := G.Nodes{x}
 	for _, b := range net.Blocks {
 		fb := flowBlock{transformFirst: b.TransformFirst}
@@ -102,8 +102,15 @@ type flowState struct {
 	ran               bool
 	out, packed       outputBuffer
 	grad              []float64 // packed gradient in float64
-	dh, dhNext, da    []float64 // backward scratch
-	dCond, dz, dzPrev []float64
+	dh, dhNext, dCond []float64 // backward scratch
+	mlpKernel
+}
+
+// mlpKernel runs the dropout-free LeakyReLU MLPs of the fused ops in
+// float64 on n rows, with its own backward scratch.
+type mlpKernel struct {
+	n          int
+	dz, dzPrev []float64
 }
 
 // columns returns the conditioning [c0, c1) and transformed [t0, t1)
@@ -131,8 +138,8 @@ func leakyGrad(v float64) float64 {
 
 // mlpForward runs the layers on the input already in layers[0].a and
 // returns the last pre-activation.
-func (st *flowState) mlpForward(net *flowNet) []float64 {
-	N := st.rows
+func (k *mlpKernel) mlpForward(net *flowNet) []float64 {
+	N := k.n
 	for li, l := range net.layers {
 		l.z = grow(l.z, N*l.out)
 		for i := 0; i < N; i++ {
@@ -153,14 +160,15 @@ func (st *flowState) mlpForward(net *flowNet) []float64 {
 	return net.layers[len(net.layers)-1].z
 }
 
-// mlpBackward takes ∂L/∂(last pre-activation) in st.dz, writes the
-// parameter gradients into st.grad and adds ∂L/∂input into dIn (N×in).
-func (st *flowState) mlpBackward(net *flowNet, dIn []float64) {
-	N := st.rows
+// mlpBackward takes ∂L/∂(last pre-activation) in k.dz, writes the
+// parameter gradients into grad (at each layer's gradOff) and adds
+// ∂L/∂input into dIn (N×in).
+func (k *mlpKernel) mlpBackward(net *flowNet, grad, dIn []float64) {
+	N, st := k.n, k
 	for li := len(net.layers) - 1; li >= 0; li-- {
 		l := net.layers[li]
-		dw := st.grad[l.gradOff : l.gradOff+l.in*l.out]
-		db := st.grad[l.gradOff+l.in*l.out : l.gradOff+l.in*l.out+l.out]
+		dw := grad[l.gradOff : l.gradOff+l.in*l.out]
+		db := grad[l.gradOff+l.in*l.out : l.gradOff+l.in*l.out+l.out]
 		blas64.Gemm(blas.Trans, blas.NoTrans, 1,
 			blas64.General{Rows: N, Cols: l.in, Stride: l.in, Data: l.a},
 			blas64.General{Rows: N, Cols: l.out, Stride: l.out, Data: st.dz},
@@ -247,13 +255,13 @@ func (st *flowState) backward() {
 				st.dhNext[i*D+t0+j] = dy * b.e[k]
 			}
 		}
-		st.mlpBackward(&b.nets[0], st.dCond)
+		st.mlpBackward(&b.nets[0], st.grad, st.dCond)
 		// Shift net: ∂L/∂t = ∂L/∂y_b.
 		st.dz = grow(st.dz, N*nt)
 		for i := 0; i < N; i++ {
 			copy(st.dz[i*nt:(i+1)*nt], st.dh[i*D+t0:i*D+t1])
 		}
-		st.mlpBackward(&b.nets[1], st.dCond)
+		st.mlpBackward(&b.nets[1], st.grad, st.dCond)
 		for i := 0; i < N; i++ {
 			copy(st.dhNext[i*D+c0:i*D+c1], st.dCond[i*nc:(i+1)*nc])
 		}
@@ -334,7 +342,7 @@ func (op *flowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	}
 	out := make(G.Nodes, len(inputs))
 	pick := func(i, off int, shape tensor.Shape) error {
-		n, err := G.ApplyOp(&flowPickOp{st: st, input: i, offset: off, shape: shape}, packed)
+		n, err := G.ApplyOp(&packedPickOp{id: st.id, total: st.gradLen, input: i, offset: off, shape: shape}, packed)
 		out[i] = n
 		return err
 	}
@@ -395,9 +403,11 @@ func (op *flowGradOp) WriteHash(h hash.Hash) {
 func (op *flowGradOp) Hashcode() uint32 { return fusedHash(op.WriteHash) }
 func (op *flowGradOp) String() string   { return fmt.Sprintf("CouplingFlowGrad#%d", op.st.id) }
 
-// flowPickOp returns one gradient of the packed vector as a shaped view.
-type flowPickOp struct {
-	st     *flowState
+// packedPickOp returns the gradient of input `input` of fused op `id` as a
+// shaped view of the op's packed gradient vector (total entries).
+type packedPickOp struct {
+	id     uint64
+	total  int
 	input  int
 	offset int
 	shape  tensor.Shape
@@ -405,19 +415,19 @@ type flowPickOp struct {
 	from   *tensor.Dense
 }
 
-func (op *flowPickOp) Arity() int { return 1 }
-func (op *flowPickOp) Type() hm.Type {
+func (op *packedPickOp) Arity() int { return 1 }
+func (op *packedPickOp) Type() hm.Type {
 	return hm.NewFnType(vectorType(), G.TensorType{Dims: len(op.shape), Of: hm.TypeVariable('a')})
 }
-func (op *flowPickOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
+func (op *packedPickOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 
-func (op *flowPickOp) Do(vals ...G.Value) (G.Value, error) {
+func (op *packedPickOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 1 {
 		return nil, fmt.Errorf("synergy: %v: got %d inputs, want 1", op, len(vals))
 	}
 	d, ok := vals[0].(*tensor.Dense)
-	if !ok || d.IsView() || d.Shape().TotalSize() != op.st.gradLen {
-		return nil, fmt.Errorf("synergy: %v: input is %T, want the packed gradient of %d entries", op, vals[0], op.st.gradLen)
+	if !ok || d.IsView() || d.Shape().TotalSize() != op.total {
+		return nil, fmt.Errorf("synergy: %v: input is %T, want the packed gradient of %d entries", op, vals[0], op.total)
 	}
 	if op.view != nil && op.from == d {
 		return op.view, nil
@@ -437,13 +447,11 @@ func (op *flowPickOp) Do(vals ...G.Value) (G.Value, error) {
 	return op.view, nil
 }
 
-func (op *flowPickOp) ReturnsPtr() bool     { return true }
-func (op *flowPickOp) CallsExtern() bool    { return false }
-func (op *flowPickOp) OverwritesInput() int { return -1 }
-func (op *flowPickOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "synergo.flow.pick#%d(%d@%d:%v)", op.st.id, op.input, op.offset, op.shape)
+func (op *packedPickOp) ReturnsPtr() bool     { return true }
+func (op *packedPickOp) CallsExtern() bool    { return false }
+func (op *packedPickOp) OverwritesInput() int { return -1 }
+func (op *packedPickOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "synergo.pick#%d(%d@%d:%v)", op.id, op.input, op.offset, op.shape)
 }
-func (op *flowPickOp) Hashcode() uint32 { return fusedHash(op.WriteHash) }
-func (op *flowPickOp) String() string {
-	return fmt.Sprintf("CouplingFlow#%d.grad%d", op.st.id, op.input)
-}
+func (op *packedPickOp) Hashcode() uint32 { return fusedHash(op.WriteHash) }
+func (op *packedPickOp) String() string   { return fmt.Sprintf("Fused#%d.grad%d", op.id, op.input) }

@@ -507,3 +507,55 @@ func TestCouplingFlowGradient(t *testing.T) {
 		t.Fatalf("gradient check failed: %+v", res)
 	}
 }
+
+func TestFusedMLPMatchesGraph(t *testing.T) {
+	for _, sizes := range [][]int{{3, 1}, {4, 5, 2}, {208, 64, 64, 64, 64}} {
+		t.Run(fmt.Sprint(sizes), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(len(sizes)), 19))
+			ps := nn.NewParamSet(tensor.Float64)
+			m := nn.NewMLP(ps, "q", sizes, nn.LeakyReLU, rng)
+			x := randomParam(ps, "x", 32, sizes[0], rng)
+			all := append([]*nn.Param{x}, m.Params()...)
+			v1, g1 := valueAndGrads(t, all, nil, func(g *nn.Graph, xs []*G.Node) *G.Node {
+				y, err := fusedMLP(g, m, xs[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				return scaledSum(g, y, 6)
+			})
+			v2, g2 := valueAndGrads(t, all, nil, func(g *nn.Graph, xs []*G.Node) *G.Node {
+				y, err := m.Forward(g, xs[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				return scaledSum(g, y, 6)
+			})
+			if e := relErr(v1, v2); e > 1e-12 {
+				t.Errorf("value %v, graph %v (rel %g)", v1, v2, e)
+			}
+			if e := maxRelDiff(g1, g2, 1e-9*maxAbs(g2)); e > 1e-9 {
+				t.Errorf("gradient differs from the graph's by %g", e)
+			}
+		})
+	}
+}
+
+func TestFusedMLPGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 19))
+	ps := nn.NewParamSet(tensor.Float64)
+	m := nn.NewMLP(ps, "q", []int{4, 5, 5, 3}, nn.LeakyReLU, rng)
+	x := ps.Add("x", []int{6, 4}, nn.Normal(1), rng)
+	g := nn.NewGraph(tensor.Float64, true)
+	y, err := fusedMLP(g, m, g.Param(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := nn.GradCheck(g, scaledSum(g, y, 7), append([]*nn.Param{x}, m.Params()...), nn.GradCheckOptions{MaxPerParam: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("MLP: max rel err %.3g over %d entries", res.MaxRelErr, res.Checked)
+	if res.MaxRelErr > 1e-6 {
+		t.Fatalf("gradient check failed: %+v", res)
+	}
+}

@@ -289,7 +289,8 @@ func sumNodes(ns []*G.Node) *G.Node {
 	return s
 }
 
-// attachL2 builds L_L2 = Σ_i mean_j ‖Q_i(concat_{m≠i} Z_m^j) − Z_i^j‖².
+// attachL2 builds L_L2 = Σ_i mean_j ‖Q_i(concat_{m≠i} Z_m^j) − Z_i^j‖²,
+// each Q_i one fused op (fusedMLP).
 func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		var others []*G.Node
@@ -302,7 +303,7 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 		if len(others) > 1 {
 			in = G.Must(G.Concat(1, others...))
 		}
-		rec, err := r.q[i].Forward(g, in)
+		rec, err := fusedMLP(g, r.q[i], in)
 		if err != nil {
 			return fmt.Errorf("synergy: Q_%d: %w", i, err)
 		}
@@ -353,7 +354,7 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 			part, err = pooledMMD2(pooled, inv, r.cfg.UnbiasedMMD)
 		case DivergenceKL:
 			var t *G.Node
-			if t, err = r.critics[i].Forward(g, pooled); err == nil {
+			if t, err = fusedMLP(g, r.critics[i], pooled); err == nil {
 				part, err = pooledDonskerVaradhan(t)
 			}
 		}
