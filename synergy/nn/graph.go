@@ -180,7 +180,8 @@ func (g *Graph) uniqueName(prefix string) string {
 // Dropout applies inverted dropout with drop probability p through a mask
 // input: y = x ⊙ M with M_ij ∈ {0, 1/(1−p)}, M sampled by SampleMasks before
 // each training step. In an evaluation graph, or when p == 0, it returns x.
-// (gorgonia's own Dropout has a wrong backward pass in v0.9.18.)
+// (gorgonia's own Dropout has a wrong backward pass in v0.9.18.) The
+// product is one op with reused output buffers (masks_op.go).
 func (g *Graph) Dropout(x *G.Node, p float64) (*G.Node, error) {
 	if !g.Train || p == 0 {
 		return x, nil
@@ -190,7 +191,7 @@ func (g *Graph) Dropout(x *G.Node, p float64) (*G.Node, error) {
 	}
 	m := g.Input(g.uniqueName("dropout_mask"), x.Shape()...)
 	g.masks = append(g.masks, &mask{node: m, p: p})
-	return G.HadamardProd(x, m)
+	return maskProduct(x, m)
 }
 
 // SampleMasks draws fresh dropout masks for every Dropout of the graph:

@@ -191,3 +191,72 @@ func BenchmarkSampleMasks(b *testing.B) {
 	}
 	reportCPUPerOp(b, cpu0)
 }
+
+// TestDropoutProductMatchesHadamard: Dropout's mask product gives, bit for
+// bit, the value and the input gradient of G.HadamardProd with the same
+// mask (the graph it replaced), also on a second run that reuses its
+// buffers, and passes a finite-difference gradient check.
+func TestDropoutProductMatchesHadamard(t *testing.T) {
+	rng := newTestRNG(63)
+	ps := NewParamSet(tensor.Float64)
+	x := paramInput(ps, "x", rng, 7, 5)
+	c := randomValues(rng, 7*5)
+	build := func(useOp bool) (*Graph, *G.Node, *G.Node) {
+		g := NewGraph(tensor.Float64, true)
+		xn := g.Param(x)
+		var out *G.Node
+		var err error
+		if useOp {
+			out, err = g.Dropout(xn, 0.4)
+		} else {
+			m := g.Input("m", 7, 5)
+			g.masks = append(g.masks, &mask{node: m, p: 0.4})
+			out, err = G.HadamardProd(xn, m)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, out, G.Must(G.Sum(G.Must(G.HadamardProd(out, g.Constant(c, 7, 5)))))
+	}
+	run := func(useOp bool) (y, dx []float64) {
+		g, out, cost := build(useOp)
+		xn := g.Param(x)
+		if _, err := G.Grad(cost, xn); err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g.G, G.BindDualValues(xn))
+		defer vm.Close()
+		for run := 0; run < 2; run++ {
+			if err := g.SampleMasks(newTestRNG(64 + uint64(run))); err != nil {
+				t.Fatal(err)
+			}
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			vm.Reset()
+			grads, err := g.Grads([]*Param{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			y = append(y[:0], out.Value().Data().([]float64)...)
+			dx = append(dx[:0], grads[0].Data().([]float64)...)
+			if err := g.ZeroGrads([]*Param{x}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return y, dx
+	}
+	y1, d1 := run(true)
+	y2, d2 := run(false)
+	if d := maxAbsDiff(y1, y2); d != 0 {
+		t.Errorf("values differ from HadamardProd by %g", d)
+	}
+	if d := maxAbsDiff(d1, d2); d != 0 {
+		t.Errorf("input gradients differ from HadamardProd's by %g", d)
+	}
+	g, _, cost := build(true)
+	if err := g.SampleMasks(newTestRNG(66)); err != nil {
+		t.Fatal(err)
+	}
+	checkGrad(t, "Dropout(0.4)", g, cost, []*Param{x})
+}
