@@ -9,6 +9,7 @@ import (
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/bert"
+	"github.com/synergo/synergo/synergy/nn"
 	"gorgonia.org/tensor"
 )
 
@@ -147,3 +148,90 @@ func benchmarkBertTrainStep(b *testing.B, name string) {
 func BenchmarkTrainStepMAGBERT(b *testing.B) { benchmarkBertTrainStep(b, "magbert") }
 func BenchmarkTrainStepMISA(b *testing.B)    { benchmarkBertTrainStep(b, "misa") }
 func BenchmarkTrainStepMMIM(b *testing.B)    { benchmarkBertTrainStep(b, "mmim") }
+
+// TestBertFreezeDefaultsAndParams checks the originals' freezing defaults
+// (MISA: layers 0–8 on MOSEI, all of BERT on UR-FUNNY; MAG-BERT and MMIM:
+// nothing), which parameters each setting freezes in a 2-layer encoder,
+// TrainableParams, and ParseBertFreeze.
+func TestBertFreezeDefaultsAndParams(t *testing.T) {
+	for _, tc := range []struct {
+		model, dataset string
+		want           BertFreeze
+	}{
+		{"misa", "mosi", BertFreeze{}}, {"misa", "mosei", BertFreeze{Layers: 9}}, {"misa", "urfunny", BertFreeze{All: true}},
+		{"magbert", "mosei", BertFreeze{}}, {"magbert", "urfunny", BertFreeze{}},
+		{"mmim", "mosei", BertFreeze{}}, {"mmim", "urfunny", BertFreeze{}},
+	} {
+		m, err := New(tc.model, tc.dataset, tinyDims, tensor.Float32, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.(BertModel).BertFreeze(); got != tc.want {
+			t.Errorf("%s on %s: default freezing %v, want %v", tc.model, tc.dataset, got, tc.want)
+		}
+	}
+	m, err := New("magbert", "mosi", tinyDims, tensor.Float32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bm := m.(BertModel)
+	count := func(prefix string, ps []*nn.Param) (n int) {
+		for _, p := range ps {
+			if strings.HasPrefix(p.Name, prefix) {
+				n++
+			}
+		}
+		return n
+	}
+	all := m.Params().Params()
+	for _, tc := range []struct {
+		freeze                                     BertFreeze
+		embeddings, layer0, layer1, pooler, others int // frozen counts
+	}{
+		{BertFreeze{}, 0, 0, 0, 0, 0},
+		{BertFreeze{Layers: 1}, 0, 16, 0, 0, 0},
+		{BertFreeze{Layers: 9}, 0, 16, 16, 0, 0},
+		{BertFreeze{All: true}, 5, 16, 16, 2, 0},
+	} {
+		if err := bm.SetBertFreeze(tc.freeze); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Config().(MAGBERTConfig).Bert.Freeze; got != tc.freeze {
+			t.Errorf("Config().Bert.Freeze = %v after SetBertFreeze(%v)", got, tc.freeze)
+		}
+		fp := bm.FrozenParams()
+		got := [5]int{count("bert.embeddings.", fp), count("bert.encoder.layer.0.", fp), count("bert.encoder.layer.1.", fp),
+			count("bert.pooler.", fp), len(fp) - count("bert.", fp)}
+		if want := [5]int{tc.embeddings, tc.layer0, tc.layer1, tc.pooler, tc.others}; got != want {
+			t.Errorf("freeze %v: frozen (embeddings, layer 0, layer 1, pooler, others) = %v, want %v", tc.freeze, got, want)
+		}
+		if n := len(TrainableParams(m)); n != len(all)-len(fp) {
+			t.Errorf("freeze %v: %d trainable of %d with %d frozen", tc.freeze, n, len(all), len(fp))
+		}
+	}
+	if err := bm.SetBertFreeze(BertFreeze{Layers: -1}); err == nil {
+		t.Error("SetBertFreeze with −1 layers: no error")
+	}
+	if n := len(TrainableParams(mustTFN(t))); n == 0 {
+		t.Error("TrainableParams of a model without frozen parameters is empty")
+	}
+	for in, want := range map[string]BertFreeze{"none": {}, "0": {}, "ALL": {All: true}, " 9 ": {Layers: 9}} {
+		if got, err := ParseBertFreeze(in); err != nil || got != want {
+			t.Errorf("ParseBertFreeze(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "some", "1.5"} {
+		if _, err := ParseBertFreeze(in); err == nil {
+			t.Errorf("ParseBertFreeze(%q): no error", in)
+		}
+	}
+}
+
+func mustTFN(t *testing.T) Model {
+	t.Helper()
+	m, err := New("tfn", "mosi", tinyDims, tensor.Float32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -3,6 +3,8 @@ package models
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/bert"
@@ -30,6 +32,107 @@ type BertTextConfig struct {
 	// TokenLen is the width L of the data's token-id rows (MMSA and the
 	// synthetic data: 50).
 	TokenLen int `json:"token_len"`
+	// Freeze is the part of the encoder training leaves unchanged (the
+	// originals' requires_grad = False); the zero value trains everything.
+	Freeze BertFreeze `json:"freeze"`
+}
+
+// BertFreeze says which part of a BERT text encoder is frozen: its
+// parameters are in the graph but no optimizer updates them (PyTorch's
+// requires_grad = False). The originals' defaults: MAG-BERT and MMIM
+// fine-tune everything; MISA (declare-lab/MISA src/solver.py build) freezes
+// encoder layers 0–8 on MOSEI (Layers = 9) and all of BERT on UR-FUNNY
+// (All). With a from-scratch encoder a frozen part keeps its random
+// initialization.
+type BertFreeze struct {
+	// Layers freezes the encoder layers with index < Layers (more than the
+	// encoder has freezes them all, as the original's "layer_num <= 8" does
+	// on a shallower BERT). Embeddings and pooler stay trainable.
+	Layers int `json:"layers"`
+	// All freezes the whole encoder: embeddings, every layer and the
+	// pooler.
+	All bool `json:"all"`
+}
+
+// String returns "none", "all" or the number of frozen layers, the form
+// ParseBertFreeze reads.
+func (f BertFreeze) String() string {
+	switch {
+	case f.All:
+		return "all"
+	case f.Layers == 0:
+		return "none"
+	}
+	return strconv.Itoa(f.Layers)
+}
+
+// ParseBertFreeze reads "none" (or "0"), "all", or a number N of encoder
+// layers to freeze from the bottom (layers 0…N−1).
+func ParseBertFreeze(s string) (BertFreeze, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case "none":
+		return BertFreeze{}, nil
+	case "all":
+		return BertFreeze{All: true}, nil
+	default:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return BertFreeze{}, fmt.Errorf("models: BERT freezing %q: want \"none\", \"all\" or a number of layers ≥ 0", s)
+		}
+		return BertFreeze{Layers: n}, nil
+	}
+}
+
+func (f BertFreeze) validate(model string) error {
+	if f.Layers < 0 {
+		return fmt.Errorf("models: %s.Bert.Freeze.Layers = %d, want ≥ 0", model, f.Layers)
+	}
+	return nil
+}
+
+// BertModel is a Model with a BERT text encoder (MAG-BERT, MISA, MMIM)
+// whose freezing can be chosen before training.
+type BertModel interface {
+	FrozenParamsModel
+	// BertFreeze returns the frozen part of the encoder.
+	BertFreeze() BertFreeze
+	// SetBertFreeze changes the frozen part of the encoder (and the
+	// model's Config accordingly). It must be called before training: an
+	// optimizer that already stepped keeps moments of the parameters it
+	// saw.
+	SetBertFreeze(f BertFreeze) error
+}
+
+// FrozenParamsModel is a Model with parameters training must leave
+// unchanged. The trainer computes no gradient for them and gives them to
+// no optimizer (weight decay included).
+type FrozenParamsModel interface {
+	Model
+	// FrozenParams returns the frozen parameters, a subset of
+	// Params().Params().
+	FrozenParams() []*nn.Param
+}
+
+// TrainableParams returns the parameters of m an optimizer updates: all of
+// m.Params() but the FrozenParams of a FrozenParamsModel, in creation
+// order.
+func TrainableParams(m Model) []*nn.Param {
+	all := m.Params().Params()
+	fm, ok := m.(FrozenParamsModel)
+	if !ok {
+		return all
+	}
+	frozen := map[*nn.Param]bool{}
+	for _, p := range fm.FrozenParams() {
+		frozen[p] = true
+	}
+	out := make([]*nn.Param, 0, len(all))
+	for _, p := range all {
+		if !frozen[p] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // DefaultBertTextConfig returns the "tiny" from-scratch encoder
@@ -49,9 +152,11 @@ func (c BertTextConfig) validate(model string) error {
 		if _, err := bert.NamedConfig(c.Size); err != nil {
 			return fmt.Errorf("models: %s.Bert.Size: %w", model, err)
 		}
-		return checkPositive(model+".Bert.VocabSize", c.VocabSize)
+		if err := checkPositive(model+".Bert.VocabSize", c.VocabSize); err != nil {
+			return err
+		}
 	}
-	return nil
+	return c.Freeze.validate(model)
 }
 
 // bertText is a BERT encoder with the inputs it reads from a batch.
@@ -95,6 +200,35 @@ func newBertText(model string, ps *nn.ParamSet, cfg BertTextConfig, pooler bool,
 		return nil, fmt.Errorf("models: %s: TokenLen %d exceeds the encoder's max_position_embeddings %d", model, cfg.TokenLen, enc.Config.MaxPositionEmbeddings)
 	}
 	return &bertText{model: model, cfg: cfg, enc: enc}, nil
+}
+
+// frozenParams returns the encoder's parameters that cfg.Freeze freezes,
+// in creation order.
+func (b *bertText) frozenParams() []*nn.Param {
+	all := b.enc.Params()
+	if b.cfg.Freeze.All {
+		return all
+	}
+	trainable := map[*nn.Param]bool{}
+	for _, p := range b.enc.TrainableParams(false, b.cfg.Freeze.Layers) {
+		trainable[p] = true
+	}
+	var out []*nn.Param
+	for _, p := range all {
+		if !trainable[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// setFreeze validates f and makes it the encoder's freezing.
+func (b *bertText) setFreeze(f BertFreeze) error {
+	if err := f.validate(b.model); err != nil {
+		return err
+	}
+	b.cfg.Freeze = f
+	return nil
 }
 
 // hidden returns the encoder's width.

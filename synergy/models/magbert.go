@@ -115,6 +115,21 @@ func (m *MAGBERT) Params() *nn.ParamSet { return m.params }
 // Config returns the MAGBERTConfig.
 func (m *MAGBERT) Config() any { return m.cfg }
 
+// FrozenParams returns the encoder parameters Bert.Freeze freezes.
+func (m *MAGBERT) FrozenParams() []*nn.Param { return m.text.frozenParams() }
+
+// BertFreeze returns Bert.Freeze, the frozen part of the encoder.
+func (m *MAGBERT) BertFreeze() BertFreeze { return m.cfg.Bert.Freeze }
+
+// SetBertFreeze sets Bert.Freeze (before training; see BertModel).
+func (m *MAGBERT) SetBertFreeze(f BertFreeze) error {
+	if err := m.text.setFreeze(f); err != nil {
+		return err
+	}
+	m.cfg.Bert.Freeze = f
+	return nil
+}
+
 // Build adds MAG-BERT for batches of size batch to g.
 func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
 	if batch <= 0 {

@@ -35,15 +35,20 @@ type MISAConfig struct {
 }
 
 // DefaultMISAConfig returns the original's defaults for dataset ("mosi",
-// "mosei", "urfunny"; "" = "mosi").
+// "mosei", "urfunny"; "" = "mosi"), including its BERT freezing
+// (Bert.Freeze: layers 0–8 on MOSEI, everything on UR-FUNNY).
 func DefaultMISAConfig(dataset string) (MISAConfig, error) {
 	key, err := datasetKey(dataset)
 	if err != nil {
 		return MISAConfig{}, err
 	}
 	batch := map[string]int{"mosi": 64, "mosei": 16, "urfunny": 32}[key]
+	text := DefaultBertTextConfig()
+	// The original's BERT freezing (src/solver.py build): encoder layers
+	// 0–8 on MOSEI, all of BERT on UR-FUNNY, nothing on MOSI.
+	text.Freeze = map[string]BertFreeze{"mosei": {Layers: 9}, "urfunny": {All: true}}[key]
 	return MISAConfig{
-		Bert: DefaultBertTextConfig(), Hidden: 128, Dropout: 0.5,
+		Bert: text, Hidden: 128, Dropout: 0.5,
 		DiffWeight: 0.3, SimWeight: 1, ReconWeight: 1,
 		TransformerHeads: 2, TransformerFF: 2048, TransformerDropout: 0.1,
 		Training: TrainingDefaults{BatchSize: batch, LearningRate: 1e-4},
@@ -164,6 +169,21 @@ func (m *MISA) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MISAConfig.
 func (m *MISA) Config() any { return m.cfg }
+
+// FrozenParams returns the encoder parameters Bert.Freeze freezes.
+func (m *MISA) FrozenParams() []*nn.Param { return m.text.frozenParams() }
+
+// BertFreeze returns Bert.Freeze, the frozen part of the encoder.
+func (m *MISA) BertFreeze() BertFreeze { return m.cfg.Bert.Freeze }
+
+// SetBertFreeze sets Bert.Freeze (before training; see BertModel).
+func (m *MISA) SetBertFreeze(f BertFreeze) error {
+	if err := m.text.setFreeze(f); err != nil {
+		return err
+	}
+	m.cfg.Bert.Freeze = f
+	return nil
+}
 
 // Build adds MISA for batches of size batch to g.
 func (m *MISA) Build(g *nn.Graph, batch int) (*Output, error) {

@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/synergo/synergo/synergy/nn"
@@ -285,14 +286,52 @@ func maxDiff(a, b []float64) float64 {
 	return w
 }
 
-// TestMISATrains: AdamW steps on one batch lower the L1 loss (Aux added).
+// TestMISATrains: AdamW steps on one batch make MISA fit the batch's six
+// labels, to an L1 loss below half that of the best constant prediction
+// (the median label; measured 0.026, with OpenBLAS 0.101, vs 0.694). The
+// auxiliary losses and dropout are off: on six samples L_sim (CMD),
+// L_diff and L_recon are all minimized by representations that do not
+// depend on the sample, and with the defaults' weights AdamW finds that
+// collapse (L1 ends at the best constant's 0.694); with dropout 0.5 on the
+// 6-wide head the loss is dominated by mask noise, and whether one noisy
+// step lands below a threshold depends on the BLAS's rounding (the former
+// criterion, final < 0.7 × first loss, failed with OpenBLAS). The
+// auxiliary losses' gradients are checked in TestMISAGradCheck and against
+// PyTorch in TestMISALossesAgainstPyTorch.
 func TestMISATrains(t *testing.T) {
-	m := tinyMISA(t, tensor.Float32, 0.3)
+	cfg := tinyMISA(t, tensor.Float32, 0).cfg
+	cfg.SimWeight, cfg.ReconWeight = 0, 0
+	cfg.Dropout, cfg.TransformerDropout = 0, 0
+	m, err := NewMISA(cfg, tinyDims, tensor.Float32, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rng := rand.New(rand.NewPCG(8, 9))
 	b := withTokens(rng, randomBatch(rng, m.dims, 6), m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
 	losses := trainSteps(t, m, b, 60, 3e-3)
-	t.Logf("misa L1 loss: %.4f → %.4f", losses[0], losses[len(losses)-1])
-	if !(losses[len(losses)-1] < 0.7*losses[0]) {
-		t.Errorf("loss went from %v to %v", losses[0], losses[len(losses)-1])
+	constant := bestConstantL1(b.Labels)
+	last := losses[len(losses)-1]
+	t.Logf("misa L1 loss: %.4f → %.4f (best constant prediction: %.4f)", losses[0], last, constant)
+	if !(last < 0.5*constant) {
+		t.Errorf("L1 loss went from %.4f to %.4f; want below half the best constant's %.4f", losses[0], last, constant)
 	}
+}
+
+// bestConstantL1 is the L1 loss of the best constant prediction, the
+// median of labels: mean |y − median|.
+func bestConstantL1(labels []float32) float64 {
+	s := make([]float64, len(labels))
+	for i, y := range labels {
+		s[i] = float64(y)
+	}
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	var l float64
+	for _, y := range s {
+		l += math.Abs(y - med)
+	}
+	return l / float64(len(s))
 }

@@ -1,6 +1,8 @@
 package models
 
 import (
+	"bytes"
+	"encoding/gob"
 	"fmt"
 	"math"
 	"strings"
@@ -89,12 +91,15 @@ func (c MMIMConfig) validate() error {
 // entropy projections of the current batch and the memory (the previous
 // batch, see UpdateMemory) split by label sign.
 //
-// Output.Aux is the stage-1 auxiliary loss α·CPC − β·lld − β·H (H only once
-// the memory holds a batch and both classes have more samples than the
-// projection's width; the original computes it from the third batch on and
-// gets NaN for a singular covariance). Stage 0 of the original's two-stage
-// epoch (maximize lld with the MMILB parameters only) uses Stage0Loss and
-// MMILBParams. For the regularizer, Unimodal = (t, a, v) and Fused = Z.
+// Output.Aux is the stage-1 auxiliary loss α·CPC − β·lld − β·H. As in the
+// original, H counts from the third stage-1 batch of an epoch on (i_batch >
+// mem_size; the trainer calls ResetMemory before every epoch's stage 1);
+// unlike it, H is also left out while a class has no more samples than the
+// projection's width (the original gets NaN from the singular covariance).
+// The memory is part of the training state (MarshalMemory,
+// UnmarshalMemory). Stage 0 of the original's two-stage epoch (maximize
+// lld with the MMILB parameters only) uses Stage0Loss and MMILBParams. For
+// the regularizer, Unimodal = (t, a, v) and Fused = Z.
 type MMIM struct {
 	cfg    MMIMConfig
 	dims   Dims
@@ -126,6 +131,9 @@ type mmimGraph struct {
 type mmimMemory struct {
 	proj   [2][]float64
 	labels []float32
+	// batches counts the UpdateMemory calls since the last ResetMemory
+	// (the original's i_batch + 1 of the stage-1 loop).
+	batches int
 }
 
 // NewMMIM returns an MMIM for dims with parameters of dtype dt initialized
@@ -178,6 +186,21 @@ func (m *MMIM) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MMIMConfig.
 func (m *MMIM) Config() any { return m.cfg }
+
+// FrozenParams returns the encoder parameters Bert.Freeze freezes.
+func (m *MMIM) FrozenParams() []*nn.Param { return m.text.frozenParams() }
+
+// BertFreeze returns Bert.Freeze, the frozen part of the encoder.
+func (m *MMIM) BertFreeze() BertFreeze { return m.cfg.Bert.Freeze }
+
+// SetBertFreeze sets Bert.Freeze (before training; see BertModel).
+func (m *MMIM) SetBertFreeze(f BertFreeze) error {
+	if err := m.text.setFreeze(f); err != nil {
+		return err
+	}
+	m.cfg.Bert.Freeze = f
+	return nil
+}
 
 // MMILBParams returns the parameters of the two MMILB networks (the
 // original's "mi" group, optimized in stage 0 with MMILBLR; in stage 1 they
@@ -475,7 +498,9 @@ func (m *MMIM) Feed(g *nn.Graph, b *datasets.Batch) error {
 // weight 1/(k+1)) so that its covariance stays invertible.
 func (m *MMIM) feedEntropy(g *nn.Graph, batch int, labels []float32) error {
 	mem := m.memory
-	usable := mem != nil && len(mem.labels) > 0
+	// The original subtracts β·H only when i_batch > mem_size = 1, from
+	// the third stage-1 batch of an epoch on.
+	usable := mem != nil && len(mem.labels) > 0 && mem.batches >= 2
 	for pair := 0; pair < 2; pair++ {
 		k, rows := m.entropyWidth(pair), m.memoryRows(batch, pair)
 		memVals := make([]float64, rows*k)
@@ -574,13 +599,18 @@ func (m *MMIM) letInput(g *nn.Graph, name string, v []float64) error {
 // of the training graph g as the memory of the next batches (the
 // original's mem_size = 1 memory, updated after each stage-1 forward).
 // Call it after running a training step; without it the entropy term stays
-// off.
+// off. The entropy term is on from the third batch after ResetMemory on
+// (the original's i_batch > mem_size), when both classes have enough
+// samples.
 func (m *MMIM) UpdateMemory(g *nn.Graph) error {
 	st, ok := m.graphs[g]
 	if !ok || st.proj[0] == nil {
 		return fmt.Errorf("models: mmim: UpdateMemory: g is not a training graph built by this model")
 	}
-	mem := &mmimMemory{labels: append([]float32(nil), st.labels...)}
+	mem := &mmimMemory{labels: append([]float32(nil), st.labels...), batches: 1}
+	if m.memory != nil {
+		mem.batches = m.memory.batches + 1
+	}
 	for pair := range st.proj {
 		if st.projRead[pair] == nil || *st.projRead[pair] == nil {
 			return fmt.Errorf("models: mmim: UpdateMemory: the graph has not been run")
@@ -588,6 +618,67 @@ func (m *MMIM) UpdateMemory(g *nn.Graph) error {
 		mem.proj[pair] = valueFloat64s(*st.projRead[pair])
 	}
 	m.memory = mem
+	return nil
+}
+
+// ResetMemory empties the entropy memory. The original keeps it in local
+// lists of its per-epoch training function (src/solver.py train), so every
+// epoch's stage 1 starts without memory; the trainer calls ResetMemory
+// before each epoch's stage 1.
+func (m *MMIM) ResetMemory() { m.memory = nil }
+
+// MemoryBatches returns the number of UpdateMemory calls since the last
+// ResetMemory (0 for an empty memory).
+func (m *MMIM) MemoryBatches() int {
+	if m.memory == nil {
+		return 0
+	}
+	return m.memory.batches
+}
+
+// mmimMemoryState is the serialized form of the memory (gob).
+type mmimMemoryState struct {
+	Present bool
+	Proj    [2][]float64 // float64 holds float32 projections exactly
+	Labels  []float32
+	Batches int
+}
+
+// MarshalMemory returns the entropy memory as bytes for a checkpoint, so
+// that a resumed run continues with the memory of the interrupted one.
+func (m *MMIM) MarshalMemory() ([]byte, error) {
+	var st mmimMemoryState
+	if mem := m.memory; mem != nil {
+		st = mmimMemoryState{Present: true, Proj: mem.proj, Labels: mem.labels, Batches: mem.batches}
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(st); err != nil {
+		return nil, fmt.Errorf("models: mmim: encoding the entropy memory: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// UnmarshalMemory restores a memory written by MarshalMemory. It returns
+// an error if b is not such a memory or its sizes do not fit the model.
+func (m *MMIM) UnmarshalMemory(b []byte) error {
+	var st mmimMemoryState
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
+		return fmt.Errorf("models: mmim: decoding the entropy memory: %w", err)
+	}
+	if !st.Present {
+		m.memory = nil
+		return nil
+	}
+	if st.Batches < 1 {
+		return fmt.Errorf("models: mmim: entropy memory counts %d batches, want ≥ 1", st.Batches)
+	}
+	for pair, p := range st.Proj {
+		if k := m.entropyWidth(pair); len(p) != len(st.Labels)*k {
+			return fmt.Errorf("models: mmim: entropy memory %s has %d values for %d labels, want %d × %d",
+				[2]string{"tv", "ta"}[pair], len(p), len(st.Labels), len(st.Labels), k)
+		}
+	}
+	m.memory = &mmimMemory{proj: st.Proj, labels: st.Labels, batches: st.Batches}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -164,8 +165,11 @@ func TestMMIMGradCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 		vm.Close()
-		if err := m.UpdateMemory(g0); err != nil {
-			t.Fatal(err)
+		// H counts from the third batch after a reset: store twice.
+		for range 2 {
+			if err := m.UpdateMemory(g0); err != nil {
+				t.Fatal(err)
+			}
 		}
 		g := nn.NewGraph(tensor.Float64, true)
 		out, err := m.Build(g, batch)
@@ -237,5 +241,100 @@ func TestMMIMTrains(t *testing.T) {
 	t.Logf("mmim L1 loss: %.4f → %.4f", losses[0], losses[len(losses)-1])
 	if !(losses[len(losses)-1] < 0.7*losses[0]) {
 		t.Errorf("loss went from %v to %v", losses[0], losses[len(losses)-1])
+	}
+}
+
+// TestMMIMMemoryLifecycle follows the entropy memory through the
+// original's per-epoch schedule: empty after ResetMemory, H off for the
+// first two stage-1 batches and on from the third, and a MarshalMemory →
+// UnmarshalMemory round trip that gives a fresh model the same entropy
+// inputs. Malformed memory bytes are errors.
+func TestMMIMMemoryLifecycle(t *testing.T) {
+	const batch = 4
+	m := tinyMMIM(t, tensor.Float64, false)
+	rng := rand.New(rand.NewPCG(5, 6))
+	newBatch := func() *datasets.Batch {
+		b := withTokens(rng, randomBatch(rng, m.dims, batch), m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
+		b.Labels = []float32{1.5, -0.4, 2.2, -1.8}
+		return b
+	}
+	g := nn.NewGraph(tensor.Float64, true)
+	if _, err := m.Build(g, batch); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g.G)
+	defer vm.Close()
+	// step feeds a new batch, runs the graph, stores the memory and
+	// returns whether the entropy term was on for this batch.
+	step := func(model *MMIM, graph *nn.Graph, machine G.VM) bool {
+		t.Helper()
+		b := newBatch()
+		if err := model.Feed(graph, b); err != nil {
+			t.Fatal(err)
+		}
+		on := graph.Inputs()[inputName("mmim", "entropy_on")].Value().Data().(float64) == 1
+		if err := graph.SetMasksToOne(); err != nil {
+			t.Fatal(err)
+		}
+		if err := machine.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		machine.Reset()
+		if err := model.UpdateMemory(graph); err != nil {
+			t.Fatal(err)
+		}
+		return on
+	}
+	var ons []bool
+	for range 3 {
+		ons = append(ons, step(m, g, vm))
+	}
+	if ons[0] || ons[1] || !ons[2] || m.MemoryBatches() != 3 {
+		t.Errorf("entropy on per batch %v, memory batches %d; want off, off, on and 3", ons, m.MemoryBatches())
+	}
+	saved, err := m.MarshalMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBatch()
+	memoryInput := func(model *MMIM, graph *nn.Graph) []float64 {
+		if err := model.Feed(graph, b); err != nil {
+			t.Fatal(err)
+		}
+		return values(graph.Inputs()[model.entropyInput(0, "memory")])
+	}
+	want := memoryInput(m, g)
+	fresh := tinyMMIM(t, tensor.Float64, false)
+	fg := nn.NewGraph(tensor.Float64, true)
+	if _, err := fresh.Build(fg, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.UnmarshalMemory(saved); err != nil {
+		t.Fatal(err)
+	}
+	if got := memoryInput(fresh, fg); fresh.MemoryBatches() != 3 || maxDiff(got, want) != 0 {
+		t.Errorf("restored memory: %d batches, memory input differs by %g", fresh.MemoryBatches(), maxDiff(got, want))
+	}
+	m.ResetMemory()
+	if m.MemoryBatches() != 0 || step(m, g, vm) {
+		t.Error("the entropy term is on right after ResetMemory")
+	}
+	empty := tinyMMIM(t, tensor.Float64, false)
+	if e, err := empty.MarshalMemory(); err != nil {
+		t.Fatal(err)
+	} else if err := fresh.UnmarshalMemory(e); err != nil || fresh.MemoryBatches() != 0 {
+		t.Errorf("restoring an empty memory: err %v, %d batches", err, fresh.MemoryBatches())
+	}
+	if err := fresh.UnmarshalMemory([]byte("not a memory")); err == nil {
+		t.Error("garbage memory bytes: no error")
+	}
+	cfg := m.cfg
+	cfg.VisionOut = 12 // entropy width 3 instead of 2
+	other, err := NewMMIM(cfg, tinyDims, tensor.Float64, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.UnmarshalMemory(saved); err == nil || !strings.Contains(err.Error(), "entropy memory tv") {
+		t.Errorf("memory of another width: err = %v", err)
 	}
 }
