@@ -25,11 +25,16 @@
 //     (BERT at lr_bert, the rest except MMILB at η_task), a global-norm
 //     clip of 1 unless ClipNorm is set, and refreshes the entropy memory
 //     after each step from the projections the model copied during the
-//     step's forward pass. Simplifications: stage 0
-//     reuses stage 1's batch order; the memory is not cleared at the start
-//     of an epoch (the original clears it) nor saved in the resume
-//     checkpoint, so an MMIM run resumed mid-epoch is not bit-identical;
-//     AdamW's decoupled weight decay replaces Adam's L2 penalty.
+//     step's forward pass. As in the original, the memory is emptied
+//     before every epoch's stage 1 (so the entropy term counts from the
+//     third batch of an epoch on); it is saved in the resume checkpoint, so
+//     an MMIM run resumed mid-epoch is bit-identical. Simplifications:
+//     stage 0 reuses stage 1's batch order; AdamW's decoupled weight decay
+//     replaces Adam's L2 penalty.
+//   - A model's frozen parameters (models.FrozenParamsModel: the frozen
+//     part of a BERT encoder, Options.FreezeBert or the model's default,
+//     MISA's original freezing on MOSEI and UR-FUNNY) are bound in the
+//     graphs but get no gradient and no optimizer update.
 //   - Model selection by the best validation MAE (appendix C, following
 //     Zadeh et al. 2017), an improvement having to exceed 1e-6 as in MMSA;
 //     for Binary tasks by the best validation accuracy. Never by test.
@@ -47,6 +52,10 @@
 //     epoch and on cancellation; the best model is finally evaluated on the
 //     validation and test splits and on the corrupted test sets of Table 4
 //     (T, T+V, T+A; datasets.CorruptionSets).
+//
+// Binary tasks (UR-FUNNY, Table 6) train any model with BCE and report
+// accuracy and F1; their tables also come in Table 6's layout, one column
+// per regularizer (ByRegularizer).
 //
 // Grid runs the hyper-parameter grid of appendix C (batch {32, 64} ×
 // learning rate {1e-2, 5e-3, 1e-3, 5e-4, 1e-4}) per model × regularizer ×

@@ -100,6 +100,10 @@ func (t *Trainer) trainEpoch(ctx context.Context) error {
 		if diverged {
 			return t.stopDiverged()
 		}
+		if st.Batch == 0 {
+			// A resumed epoch keeps the memory restored from the checkpoint.
+			t.two.model.ResetMemory()
+		}
 	}
 	bar := NewProgress(t.progressOut(), fmt.Sprintf("epoch %d", st.Epoch+1), len(batches), t.opts.Progress)
 	bar.Add(st.Batch)

@@ -28,8 +28,9 @@ type trainGraph struct {
 	// objective the model descends: task, or task + β·L_reg.
 	task, cost *G.Node
 	att        *synergy.Attachment
-	// modelParams are the model's parameters bound in g, in the model's
-	// creation order (the order the model's AdamW sees them in).
+	// modelParams are the model's trainable (not frozen) parameters bound
+	// in g, in the model's creation order (the order the model's AdamW sees
+	// them in).
 	modelParams []*nn.Param
 	// regParams are the C-network's parameters bound in g.
 	regParams []*nn.Param
@@ -77,7 +78,9 @@ func buildTrainGraph(model models.Model, reg *synergy.Regularizer, loss Loss, ba
 			return nil, err
 		}
 	}
-	for _, p := range model.Params().Params() {
+	// Frozen parameters (models.FrozenParamsModel) are bound but get no
+	// gradient and no update.
+	for _, p := range models.TrainableParams(model) {
 		if g.HasParam(p) {
 			tg.modelParams = append(tg.modelParams, p)
 		}

@@ -198,7 +198,11 @@ func gridCell(ctx context.Context, ds *datasets.Dataset, o GridOptions, model st
 		for li, lr := range o.LearningRates {
 			log.Info("grid setting", "model", model, "reg", RegName(cfg), "terms", TermsName(cfg), "seed", seed,
 				"batch", batch, "lr", lr, "setting", fmt.Sprintf("%d/%d", bi*len(o.LearningRates)+li+1, total))
-			dir := filepath.Join(o.Out, "runs", runKey(model, ds, RegName(cfg), TermsName(cfg), seed, batch, lr))
+			key := runKey(model, ds, RegName(cfg), TermsName(cfg), seed, batch, lr)
+			if f := o.Base.FreezeBert; f != nil {
+				key += "_freeze-" + f.String() // older run folders keep their names
+			}
+			dir := filepath.Join(o.Out, "runs", key)
 			out, err := runSetting(ctx, ds, o.Base, dir, model, cfg, seed, batch, lr)
 			if err != nil {
 				return nil, err

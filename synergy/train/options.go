@@ -37,6 +37,12 @@ type Options struct {
 	// WeightDecay is the model's AdamW weight decay; nil takes the model
 	// configuration's training default (MMSA), or 0 if it has none.
 	WeightDecay *float64
+	// FreezeBert, if not nil, sets the frozen part of a BERT-based model's
+	// text encoder (models.BertModel); nil keeps the model's default (the
+	// original's: MISA freezes layers 0–8 on MOSEI and all of BERT on
+	// UR-FUNNY, the others nothing). Frozen parameters get no gradient and
+	// no update. Setting it for a model without BERT is an error.
+	FreezeBert *models.BertFreeze
 	// MaxEpochs caps the number of epochs (default 50). MMSA has no cap and
 	// relies on early stopping alone.
 	MaxEpochs int
@@ -111,6 +117,9 @@ func (o Options) validate() error {
 	}
 	if !(o.LearningRate > 0) || math.IsInf(o.LearningRate, 0) {
 		errs = append(errs, fmt.Errorf("train: learning rate %v, want a positive number", o.LearningRate))
+	}
+	if o.FreezeBert != nil && o.FreezeBert.Layers < 0 {
+		errs = append(errs, fmt.Errorf("train: BERT freezing of %d layers, want ≥ 0", o.FreezeBert.Layers))
 	}
 	if o.WeightDecay != nil && !(*o.WeightDecay >= 0) {
 		errs = append(errs, fmt.Errorf("train: weight decay %v, want ≥ 0", *o.WeightDecay))

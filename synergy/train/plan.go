@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/synergo/synergo/synergy"
+	"github.com/synergo/synergo/synergy/models"
 )
 
 // A grid can be run as a plan instead of in one process (Grid): PlanGrid
@@ -72,6 +73,8 @@ type PlannedRun struct {
 	EvalBatchSize  int      `json:"eval_batch_size"`
 	DiagnosticDim  int      `json:"diagnostic_dim"`
 	DiagnosticRows int      `json:"diagnostic_rows"`
+	// FreezeBert is absent unless set, so plans without it keep their IDs.
+	FreezeBert *models.BertFreeze `json:"freeze_bert,omitempty"`
 }
 
 // CellKey names the (model, data, reg, terms, seed) cell the run is a
@@ -111,7 +114,7 @@ func (r *PlannedRun) options(base Options, dir string) Options {
 		BatchSize: r.BatchSize, LearningRate: r.LearningRate, WeightDecay: r.WeightDecay,
 		MaxEpochs: r.MaxEpochs, Patience: r.Patience, ClipValue: r.ClipValue, ClipNorm: r.ClipNorm,
 		Loss: r.Loss, EvalBatchSize: r.EvalBatchSize,
-		DiagnosticDim: r.DiagnosticDim, DiagnosticRows: r.DiagnosticRows,
+		DiagnosticDim: r.DiagnosticDim, DiagnosticRows: r.DiagnosticRows, FreezeBert: r.FreezeBert,
 		Dir: dir, Progress: base.Progress, ProgressOut: base.ProgressOut, Logger: base.Logger,
 		AfterBatch: base.AfterBatch,
 	}
@@ -154,7 +157,7 @@ func PlanGrid(data string, o GridOptions) ([]PlannedRun, error) {
 							BatchSize: batch, LearningRate: lr,
 							MaxEpochs: b.MaxEpochs, Patience: b.Patience, ClipValue: b.ClipValue, ClipNorm: b.ClipNorm,
 							Loss: b.Loss, WeightDecay: b.WeightDecay, EvalBatchSize: b.EvalBatchSize,
-							DiagnosticDim: b.DiagnosticDim, DiagnosticRows: b.DiagnosticRows,
+							DiagnosticDim: b.DiagnosticDim, DiagnosticRows: b.DiagnosticRows, FreezeBert: b.FreezeBert,
 						}
 						if err := r.options(Options{}, "").withDefaults().validate(); err != nil {
 							return nil, fmt.Errorf("train: planned run %s/%s seed %d batch %d lr %g: %w", model, reg, seed, batch, lr, err)

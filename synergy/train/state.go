@@ -102,8 +102,11 @@ type resumeCheckpoint struct {
 	Regularizer map[string][]float64
 	ModelOpt    nn.AdamWState
 	RegOpt      nn.AdamWState
-	// Stage0Opt and BertOpt are a TwoStageModel's other optimizers.
+	// Stage0Opt and BertOpt are a TwoStageModel's other optimizers, Memory
+	// its entropy memory (MarshalMemory; nil in checkpoints written before
+	// it was saved).
 	Stage0Opt, BertOpt nn.AdamWState
+	Memory             []byte
 	RegState           []byte
 	State              runState
 }
@@ -119,9 +122,13 @@ func (t *Trainer) fingerprint() string {
 		Loss                    Loss
 		MaxEpochs, Patience     int
 		EvalBatch, DiagK, DiagN int
+		FreezeBert              string `json:",omitempty"` // absent unless set: older fingerprints stay valid
 	}{t.opts.Model, t.ds.Source, t.opts.Regularizer, t.opts.Seed, t.opts.BatchSize,
 		t.opts.LearningRate, t.wd, t.opts.ClipValue, t.opts.ClipNorm, t.loss,
-		t.opts.MaxEpochs, t.opts.Patience, t.opts.EvalBatchSize, t.opts.DiagnosticDim, t.opts.DiagnosticRows}
+		t.opts.MaxEpochs, t.opts.Patience, t.opts.EvalBatchSize, t.opts.DiagnosticDim, t.opts.DiagnosticRows, ""}
+	if t.opts.FreezeBert != nil {
+		id.FreezeBert = t.opts.FreezeBert.String()
+	}
 	b, _ := json.Marshal(id)
 	return string(b)
 }
@@ -137,6 +144,11 @@ func (t *Trainer) saveResume() error {
 	}
 	if t.two != nil {
 		c.Stage0Opt, c.BertOpt = t.two.stage0Opt.State(), t.two.bertOpt.State()
+		mem, err := t.two.model.MarshalMemory()
+		if err != nil {
+			return err
+		}
+		c.Memory = mem
 	}
 	if t.reg != nil {
 		c.Regularizer = valuesOf(t.reg.Params())
@@ -190,6 +202,12 @@ func (t *Trainer) resume() error {
 		}
 		if err := t.two.bertOpt.SetState(c.BertOpt); err != nil {
 			return fmt.Errorf("train: %s: BERT optimizer: %w", path, err)
+		}
+		if c.Memory == nil {
+			return fmt.Errorf("train: %s was written before %s's entropy memory was checkpointed and cannot resume exactly; delete it to start the run again", path, t.model.Name())
+		}
+		if err := t.two.model.UnmarshalMemory(c.Memory); err != nil {
+			return fmt.Errorf("train: %s: %w", path, err)
 		}
 	}
 	if t.reg != nil {

@@ -327,7 +327,9 @@ func (t *ResultTable) writeCSV(w io.Writer, header bool) error {
 }
 
 // WriteTables writes the tables in format "md", "csv" or "json" (one JSON
-// array of tables).
+// array of tables). In Markdown, a table of binary results (BinaryColumns)
+// is followed by its accuracy in the layout of the paper's Table 6
+// (ByRegularizer).
 func WriteTables(w io.Writer, tables []*ResultTable, format string) error {
 	switch strings.ToLower(format) {
 	case "md", "markdown", "":
@@ -339,6 +341,20 @@ func WriteTables(w io.Writer, tables []*ResultTable, format string) error {
 			}
 			if err := t.WriteMarkdown(w); err != nil {
 				return err
+			}
+			if isBinaryTable(t) {
+				// Binary results (UR-FUNNY) also in the paper's Table 6
+				// layout: accuracy, one column per regularizer.
+				t6, err := ByRegularizer(t, 0)
+				if err != nil {
+					return err
+				}
+				if _, err := io.WriteString(w, "\n"); err != nil {
+					return err
+				}
+				if err := t6.WriteMarkdown(w); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -88,6 +88,16 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	if t.opts.Model == "" {
 		t.opts.Model = t.model.Name()
 	}
+	if opts.FreezeBert != nil {
+		bm, ok := t.model.(models.BertModel)
+		if !ok {
+			return nil, fmt.Errorf("train: BERT freezing (%s) given for %s, which has no BERT encoder (BERT-based models: %v)",
+				opts.FreezeBert, t.model.Name(), models.BertNames())
+		}
+		if err := bm.SetBertFreeze(*opts.FreezeBert); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
 	if sm, ok := t.model.(models.StatefulModel); ok {
 		t.buffers = sm.Buffers()
 	}

@@ -273,3 +273,29 @@ func TestBinaryTaskSelectsOnAccuracy(t *testing.T) {
 		t.Errorf("no binary F1 on the T+A corrupted test set: %v", res.TestCorrupted)
 	}
 }
+
+// TestBinaryTrainingMISAAndMFN trains MISA and MFN (registry defaults for
+// UR-FUNNY; MISA's BERT frozen as in the original) for one epoch on a tiny
+// synth:urfunny: binary cross-entropy, selection on validation accuracy,
+// and accuracy and F1 (not MAE) on the test split, as Table 6 reports.
+// TestBinaryTaskSelectsOnAccuracy does the same for a pooling model and
+// cmd/synergo's tests for TFN through the CLI.
+func TestBinaryTrainingMISAAndMFN(t *testing.T) {
+	ds, err := LoadData("synth:urfunny:0.003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"misa", "mfn"} {
+		res := run(t, ds, Options{Model: name, Seed: 1111, BatchSize: 16, LearningRate: 1e-3, MaxEpochs: 1, Logger: quietLogger()})
+		if res.Task != "binary" || res.Loss != LossBCE || res.Selection != "valid accuracy" {
+			t.Errorf("%s: task %s, loss %s, selection %q; want binary, bce, valid accuracy", name, res.Task, res.Loss, res.Selection)
+		}
+		acc, hasAcc := res.Test["Acc"]
+		_, hasF1 := res.Test["F1"]
+		_, hasMAE := res.Test["MAE"]
+		if !hasAcc || !hasF1 || hasMAE || !(acc >= 0 && acc <= 1) {
+			t.Errorf("%s: test scores %v; want Acc in [0, 1] and F1, no MAE", name, res.Test)
+		}
+		t.Logf("%s on %s (%d train): test accuracy %.3f", name, ds.Source, ds.Train.Len(), float64(acc))
+	}
+}

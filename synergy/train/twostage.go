@@ -21,7 +21,8 @@ import (
 // task loss plus the model's auxiliary loss with two parameter groups (the
 // BERT encoder at its own learning rate, the rest except the MMILB
 // parameters at Options.LearningRate) and calls UpdateMemory after every
-// step. *models.MMIM implements it.
+// step, starting each epoch's stage 1 with ResetMemory. *models.MMIM
+// implements it.
 type TwoStageModel interface {
 	// Stage0Loss returns the stage-0 loss node of a graph built by Build.
 	Stage0Loss(g *nn.Graph) (*G.Node, error)
@@ -33,6 +34,13 @@ type TwoStageModel interface {
 	// UpdateMemory is called with the training graph after each stage-1
 	// step.
 	UpdateMemory(g *nn.Graph) error
+	// ResetMemory is called before each epoch's stage 1 (the original's
+	// memory lists are local to its per-epoch training function).
+	ResetMemory()
+	// MarshalMemory and UnmarshalMemory save and restore the memory with
+	// the resume checkpoint.
+	MarshalMemory() ([]byte, error)
+	UnmarshalMemory(b []byte) error
 }
 
 // streamStage0 separates the dropout masks of stage-0 steps from those of

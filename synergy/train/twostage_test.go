@@ -131,3 +131,71 @@ func TestMMIMResumeRestoresOptimizers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMMIMResumeAfterInterruptIsExact interrupts MMIM runs (two epochs of
+// 4 batches) in stage 1 of the first and of the second epoch, after the
+// second batch, so that the next step is the first with the entropy term
+// (H from the memory), resumes them
+// from the checkpoint and requires results byte-equal to the uninterrupted
+// run's: the optimizers and the entropy memory (reset per epoch, carried
+// within one) are part of the resume state. (The epoch boundary is covered
+// by TestResumeAfterInterruptIsExact.)
+func TestMMIMResumeAfterInterruptIsExact(t *testing.T) {
+	ds := tinyMOSI(t, 0.02)
+	options := func(dir string) Options {
+		return Options{Model: "mmim", Seed: 1111, BatchSize: 8, LearningRate: 1e-3, MaxEpochs: 2, Logger: quietLogger(), Dir: dir}
+	}
+	var memoryAtEpochStart []int
+	uninterrupted := options(t.TempDir())
+	var tr *Trainer
+	uninterrupted.AfterBatch = func(epoch, batch int) {
+		if batch == 0 {
+			memoryAtEpochStart = append(memoryAtEpochStart, tr.model.(*models.MMIM).MemoryBatches())
+		}
+	}
+	tr, err := New(ds, uninterrupted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := resultJSON(t, res)
+	if !slices.Equal(memoryAtEpochStart, []int{1, 1}) {
+		t.Errorf("memory batches after the first stage-1 batch of each epoch %v, want [1 1] (reset per epoch)", memoryAtEpochStart)
+	}
+	for _, stopAfter := range []int{2, 6} { // batch 2 of epoch 1, batch 2 of epoch 2
+		dir := t.TempDir()
+		ctx, cancel := context.WithCancel(context.Background())
+		interrupted := options(dir)
+		done := 0
+		interrupted.AfterBatch = func(epoch, batch int) {
+			if done++; done == stopAfter {
+				cancel()
+			}
+		}
+		tr, err := New(ds, interrupted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Run(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted run returned %v, want context.Canceled", err)
+		}
+		cancel()
+		resumed, err := New(ds, options(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resumed.model.(*models.MMIM).MemoryBatches(); got != tr.model.(*models.MMIM).MemoryBatches() {
+			t.Errorf("stopped after %d batches: resumed memory holds %d batches, the interrupted run's %d", stopAfter, got, tr.model.(*models.MMIM).MemoryBatches())
+		}
+		res, err := resumed.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resultJSON(t, res); got != want {
+			t.Errorf("stopped after %d batches: resumed result differs:\n got %s\nwant %s", stopAfter, got, want)
+		}
+	}
+}
