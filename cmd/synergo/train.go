@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/synergo/synergo/synergy"
+	"github.com/synergo/synergo/synergy/models"
 	"github.com/synergo/synergo/synergy/train"
 )
 
@@ -25,8 +26,8 @@ func init() {
 	})
 }
 
-const trainSynopsis = "train --model eflstm|tfn|lmf|mfn --data synth:mosi[:SCALE]|synth:mosei[:SCALE]|synth:urfunny[:SCALE]|PATH " +
-	"--reg none|mmd|kl [--terms l2,d,kappa] [--seeds 1111,1112] [--epochs N] [--batch B] [--lr R] --out DIR"
+const trainSynopsis = "train --model eflstm|tfn|lmf|mfn|magbert|misa|mmim --data synth:mosi[:SCALE]|synth:mosei[:SCALE]|synth:urfunny[:SCALE]|PATH " +
+	"--reg none|mmd|kl|was [--terms l2,d,kappa] [--seeds 1111,1112] [--epochs N] [--batch B] [--lr R] [--freeze-bert none|all|N] --out DIR"
 
 // runFlags are the run options shared by train and grid.
 type runFlags struct {
@@ -35,6 +36,7 @@ type runFlags struct {
 	epochs, patience              int
 	clipValue, clipNorm           float64
 	weightDecay                   string
+	freezeBert                    string
 	noProgress                    bool
 }
 
@@ -49,6 +51,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.clipValue, "clip", 5, "clip gradients by value (appendix C: 5); negative disables")
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "also clip the gradients' global L2 norm (0 = off)")
 	fs.StringVar(&f.weightDecay, "weight-decay", "", "AdamW weight decay of the model (default: the model's MMSA setting)")
+	fs.StringVar(&f.freezeBert, "freeze-bert", "", "BERT-based models (magbert, misa, mmim): freeze the text encoder: none, all (embeddings, layers, pooler) or N (layers 0…N−1); "+
+		"default: the original's (MISA: 9 layers on MOSEI, all of BERT on UR-FUNNY; MAG-BERT, MMIM: none); results.jsonl does not key on it, so use another --out per setting")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bars on stderr")
 	fs.StringVar(&f.regSet, "reg-set", "", "regularizer settings as key=value pairs by their JSON names, e.g. beta=0.01,gamma_kappa=0.5 (see synergy.Config)")
 }
@@ -96,6 +100,13 @@ func (f *runFlags) options() (train.Options, []uint64, error) {
 		}
 		o.WeightDecay = &wd
 	}
+	if f.freezeBert != "" {
+		fb, err := models.ParseBertFreeze(f.freezeBert)
+		if err != nil {
+			return train.Options{}, nil, fmt.Errorf("--freeze-bert: %w", err)
+		}
+		o.FreezeBert = &fb
+	}
 	return o, seeds, nil
 }
 
@@ -103,7 +114,8 @@ func runTrain(args []string, stdout io.Writer) error {
 	fs := newFlagSet("train")
 	var rf runFlags
 	rf.register(fs)
-	model := fs.String("model", "", "model: eflstm, tfn, lmf or mfn")
+	model := fs.String("model", "", "model: eflstm, tfn, lmf, mfn, or the BERT-based magbert, misa, mmim (synthetic data or data with token ids); "+
+		"binary data (synth:urfunny) trains with BCE and reports accuracy")
 	reg := fs.String("reg", "none", "regularizer: none, mmd, kl or was (the I_Was baseline)")
 	batch := fs.Int("batch", 0, "batch size (default: the grid {32, 64})")
 	lr := fs.Float64("lr", 0, "learning rate (default: the grid {1e-2, 5e-3, 1e-3, 5e-4, 1e-4})")

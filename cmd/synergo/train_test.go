@@ -18,6 +18,8 @@ func TestTrainGridTableArgumentErrors(t *testing.T) {
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--seeds", "a"}, `--seeds: "a"`},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--loss", "hinge"}, `unknown loss "hinge"`},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "-3", "--lr", "1e-3"}, "batch size -3"},
+		{[]string{"train", "--model", "misa", "--data", "synth:mosi:0.02", "--out", "x", "--freeze-bert", "half"}, `--freeze-bert: models: BERT freezing "half"`},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "8", "--lr", "1e-3", "--freeze-bert", "1"}, "tfn, which has no BERT encoder"},
 		{[]string{"grid", "--data", "synth:mosi:0.02", "--out", "x"}, "--models and --regs"},
 		{[]string{"grid", "--models", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--lrs", "0"}, `--lrs: "0"`},
 		{[]string{"table"}, "--in is required"},
@@ -81,5 +83,40 @@ func TestTrainCommandEndToEndAndRestart(t *testing.T) {
 	again, _ := os.ReadFile(filepath.Join(out, "results.jsonl"))
 	if !bytes.Equal(again, lines) {
 		t.Error("rerun changed results.jsonl")
+	}
+}
+
+// TestTrainBinaryMISAPrintsTable6 trains MISA on a tiny synth:urfunny
+// through the CLI with --freeze-bert: BCE, accuracy in results.jsonl, the
+// freezing in the recorded model configuration, and the table with the
+// Table 6 layout (one column per regularizer).
+func TestTrainBinaryMISAPrintsTable6(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"train", "--model", "misa", "--data", "synth:urfunny:0.003", "--seeds", "1111",
+		"--epochs", "1", "--batch", "16", "--lr", "1e-3", "--freeze-bert", "1", "--out", out, "--no-progress"}
+	var stdout, stderr bytes.Buffer
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{
+		"| model | reg | seeds | Acc | F1 |", "| misa | none | 1 |",
+		"#### Table 6 layout: Acc (in %, test split) by regularizer", "| model | NLL |",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("train printed no %q:\n%s", want, stdout.String())
+		}
+	}
+	lines, err := os.ReadFile(filepath.Join(out, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"task":"binary"`, `"loss":"bce"`, `"Acc":`, `"freeze":{"layers":1,"all":false}`} {
+		if !bytes.Contains(lines, []byte(want)) {
+			t.Errorf("results.jsonl lacks %s:\n%s", want, lines)
+		}
+	}
+	var table bytes.Buffer
+	if code := run([]string{"table", "--in", out}, &table, &stderr); code != 0 || !strings.Contains(table.String(), "| model | NLL |") {
+		t.Errorf("synergo table: exit %d, output:\n%s", code, table.String())
 	}
 }
