@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -131,7 +132,13 @@ func expandChannels(g *nn.Graph, v *G.Node, c, k int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep, err := G.Mul(col, constant(g, "ones", ones(k), 1, k))
+	// The ones row has an aligned backing: with k ≤ 6 float32 entries an
+	// ordinary allocation is 16-byte aligned in some processes and not in
+	// others, and gonum's Sgemm computes ∂col = ∂rep·onesᵀ with dot kernels
+	// whose summation order follows that alignment (nn.BackingAlignment), so
+	// γ's and β's gradients differed between processes with the same seed.
+	onesRow := G.NewConstant(nn.NewAlignedDense(g.Dtype, ones(k), 1, k), G.WithName(fmt.Sprintf("models.ones[1 %d]", k)))
+	rep, err := G.Mul(col, onesRow)
 	if err != nil {
 		return nil, err
 	}

@@ -133,17 +133,9 @@ func (ps *ParamSet) Add(name string, shape []int, init Initializer, rng *rand.Ra
 			panic(fmt.Sprintf("nn: parameter %q has non-positive shape %v", name, shape))
 		}
 	}
-	vals := init(rng, shape)
-	var t *tensor.Dense
-	if ps.dtype == tensor.Float64 {
-		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(vals))
-	} else {
-		f := make([]float32, len(vals))
-		for i, v := range vals {
-			f[i] = float32(v)
-		}
-		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
-	}
+	// Aligned backing: gonum's float32 kernels sum in an order that depends
+	// on the operand's address modulo 16 (see BackingAlignment).
+	t := NewAlignedDense(ps.dtype, init(rng, shape), shape...)
 	p := &Param{Name: name, Shape: append([]int(nil), shape...), Value: t}
 	ps.list = append(ps.list, p)
 	ps.byName[name] = p
