@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gorgonia.org/tensor"
@@ -109,7 +111,8 @@ func (m *movingCovariance) fold(r int) error {
 	for i := range batch.Data {
 		batch.Data[i] = 0
 	}
-	m.batch.SymRankK(m.batch, 1/float64(r), m.centered.T())
+	// Ŝ += (1/r)·dᵀd, the Syrk call mat.SymDense.SymRankK makes.
+	blas64.Syrk(blas.Trans, 1/float64(r), m.centered.RawMatrix(), 1, batch)
 	s := m.s.RawSymmetric()
 	for i := 0; i < c; i++ {
 		for j := i; j < c; j++ {

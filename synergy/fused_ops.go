@@ -46,9 +46,6 @@ func readFloat64s(dst []float64, v G.Value, what string) error {
 	if !ok {
 		return fmt.Errorf("synergy: %s is %T, want *tensor.Dense", what, v)
 	}
-	if d.Shape().TotalSize() != len(dst) {
-		return fmt.Errorf("synergy: %s has shape %v (%d entries), want %d entries", what, d.Shape(), d.Shape().TotalSize(), len(dst))
-	}
 	if d.IsView() {
 		m, ok := d.Materialize().(*tensor.Dense)
 		if !ok {
@@ -56,11 +53,16 @@ func readFloat64s(dst []float64, v G.Value, what string) error {
 		}
 		d = m
 	}
-	switch x := d.Data().(type) {
-	case []float64:
-		copy(dst, x)
-	case []float32:
-		for i, f := range x {
+	if d.DataSize() != len(dst) {
+		return fmt.Errorf("synergy: %s has shape %v (%d entries), want %d entries", what, d.Shape(), d.DataSize(), len(dst))
+	}
+	// Float64s and Float32s return the typed backing slice; Data() would
+	// box it (one allocation per call).
+	switch d.Dtype() {
+	case tensor.Float64:
+		copy(dst, d.Float64s())
+	case tensor.Float32:
+		for i, f := range d.Float32s() {
 			dst[i] = float64(f)
 		}
 	default:
@@ -113,13 +115,13 @@ func (b *outputBuffer) write(dt tensor.Dtype, shape tensor.Shape, src []float64)
 	if b.t == nil {
 		b.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 	}
-	switch x := b.t.Data().(type) {
-	case []float64:
-		copy(x, src)
-	case []float32:
-		for i, v := range src {
-			x[i] = float32(v)
-		}
+	if dt == tensor.Float64 {
+		copy(b.t.Float64s(), src)
+		return b.t
+	}
+	x := b.t.Float32s()
+	for i, v := range src {
+		x[i] = float32(v)
 	}
 	return b.t
 }

@@ -160,12 +160,12 @@ func (a *Attachment) matrixInto(n *G.Node) (*mat.Dense, error) {
 	if v == nil {
 		return nil, fmt.Errorf("node %s has no value (run the graph first)", n.Name())
 	}
-	s := n.Shape()
-	if len(s) != 2 {
-		return nil, fmt.Errorf("node %s has shape %v, want 2-D", n.Name(), s)
-	}
 	m, ok := a.afterBufs[n]
 	if !ok {
+		s := n.Shape()
+		if len(s) != 2 {
+			return nil, fmt.Errorf("node %s has shape %v, want 2-D", n.Name(), s)
+		}
 		m = mat.NewDense(s[0], s[1], nil)
 		a.afterBufs[n] = m
 	}
