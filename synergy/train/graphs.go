@@ -97,7 +97,7 @@ func buildTrainGraph(model models.Model, reg *synergy.Regularizer, loss Loss, ba
 	if _, err := G.Grad(tg.cost, nodes...); err != nil {
 		return nil, fmt.Errorf("train: differentiating the objective of %s: %w", model.Name(), err)
 	}
-	tg.vm = G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	tg.vm = nn.NewTapeMachine(g.G, G.BindDualValues(nodes...))
 	return tg, nil
 }
 
@@ -130,7 +130,7 @@ func buildEvalGraph(model models.Model, batch int) (*evalGraph, error) {
 	for i, z := range out.Unimodal {
 		G.Read(z, &eg.uniRead[i])
 	}
-	eg.vm = G.NewTapeMachine(g.G)
+	eg.vm = nn.NewTapeMachine(g.G)
 	return eg, nil
 }
 

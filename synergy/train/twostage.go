@@ -146,7 +146,7 @@ func (t *Trainer) stage0GraphFor(n int) (*stage0Graph, error) {
 	if _, err := G.Grad(cost, nodes...); err != nil {
 		return nil, fmt.Errorf("train: differentiating the stage-0 loss of %s: %w", t.model.Name(), err)
 	}
-	sg.vm = G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	sg.vm = nn.NewTapeMachine(g.G, G.BindDualValues(nodes...))
 	t.two.graphs[n] = sg
 	return sg, nil
 }
