@@ -177,16 +177,11 @@ func unionLengths(b *datasets.Batch) []int {
 	return out
 }
 
-// newDense returns a tensor of dtype dt holding a copy of values.
+// newDense returns a tensor of dtype dt holding a copy of values, its
+// backing 64-byte aligned (nn.NewAlignedDense: gonum's float32 dot sums in
+// an order set by the address, so alignment keeps results bit-reproducible).
 func newDense(dt tensor.Dtype, values []float64, shape ...int) *tensor.Dense {
-	if dt == tensor.Float64 {
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), values...)))
-	}
-	f := make([]float32, len(values))
-	for i, v := range values {
-		f[i] = float32(v)
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+	return nn.NewAlignedDense(dt, values, shape...)
 }
 
 // let sets the input node n to values (converted to the graph's dtype).

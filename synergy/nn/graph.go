@@ -160,15 +160,10 @@ func (g *Graph) Scalar(v float64) *G.Node {
 	return G.NewConstant(v)
 }
 
+// newDense returns a tensor of the graph's dtype holding a copy of values,
+// 64-byte aligned like parameters (NewAlignedDense).
 func (g *Graph) newDense(values []float64, shape []int) *tensor.Dense {
-	if g.Dtype == tensor.Float64 {
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), values...)))
-	}
-	f := make([]float32, len(values))
-	for i, v := range values {
-		f[i] = float32(v)
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+	return NewAlignedDense(g.Dtype, values, shape...)
 }
 
 // uniqueName returns prefix followed by a counter unique in this graph.
