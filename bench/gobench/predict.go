@@ -22,7 +22,7 @@ func NewPredictor(m models.Model, batch int) (*Predictor, error) {
 	if _, err := m.Build(g, batch); err != nil {
 		return nil, err
 	}
-	return &Predictor{model: m, g: g, vm: G.NewTapeMachine(g.G)}, nil
+	return &Predictor{model: m, g: g, vm: nn.NewTapeMachine(g.G)}, nil
 }
 
 // Predict runs the graph on b.

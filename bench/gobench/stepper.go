@@ -94,7 +94,7 @@ func NewStepper(model models.Model, regCfg *synergy.Config, reg *synergy.Regular
 	if _, err := G.Grad(cost, nodes...); err != nil {
 		return nil, fmt.Errorf("gobench: differentiating %s: %w", model.Name(), err)
 	}
-	s.vm = G.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	s.vm = nn.NewTapeMachine(g.G, G.BindDualValues(nodes...))
 	d, err := Defaults(model)
 	if err != nil {
 		return nil, err
