@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/synergo/synergo/synergy/train"
 )
@@ -101,16 +100,14 @@ func TestRunAndReuse(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "grid.log")); err != nil {
 		t.Errorf("no grid.log: %v", err)
 	}
-	start := time.Now()
+	// The second call must reuse the finished run (same record, same wall
+	// seconds) instead of training it again.
 	only, err := p.Run(ds, out, []string{"lmf"}, settings[1:])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(only) != 1 || only[0].Reg != "mmd" || only[0].WallSeconds != recs[1].WallSeconds {
 		t.Errorf("second run: %+v", only)
-	}
-	if el := time.Since(start); el > 2*time.Second {
-		t.Errorf("second run took %v: finished runs were trained again", el)
 	}
 	tab, err := SideBySide(Table2(), Ours{Records: recs, Protocol: p.Describe()})
 	if err != nil {
