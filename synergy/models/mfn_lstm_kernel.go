@@ -6,6 +6,7 @@ package models
 import (
 	"math"
 
+	"github.com/synergo/synergo/internal/gemm"
 	"gonum.org/v1/gonum/blas"
 )
 
@@ -114,7 +115,7 @@ func (l *mfnLSTM[T]) forward(x, mask, wx, wh, bias []T, mem *mfnSteps[T], cStar 
 			copy(l.x[r*In:(r+1)*In], x[(b*S+t)*In:(b*S+t+1)*In])
 		}
 	}
-	mfnGemm(blas.NoTrans, blas.NoTrans, rows, g4, In, 1, l.x, In, wx, g4, 0, l.gates, g4)
+	gemm.Split(blas.NoTrans, blas.NoTrans, rows, g4, In, 1, l.x, In, wx, g4, 0, l.gates, g4)
 	mfnAddRows(l.gates, rows, bias)
 	clear(l.h)
 	clear(l.c)
@@ -131,7 +132,7 @@ func (l *mfnLSTM[T]) forward(x, mask, wx, wh, bias []T, mem *mfnSteps[T], cStar 
 			copy(l.cPrev[k*H:(k+1)*H], l.c[b*H:(b+1)*H])
 		}
 		if t > 0 { // h_{−1} = 0
-			mfnGemmSerial(blas.NoTrans, blas.NoTrans, k1-k0, g4, H, 1, l.hPrev[k0*H:], H, wh, g4, 1, l.gates[k0*g4:], g4)
+			gemm.Serial(blas.NoTrans, blas.NoTrans, k1-k0, g4, H, 1, l.hPrev[k0*H:], H, wh, g4, 1, l.gates[k0*g4:], g4)
 		}
 		for k := k0; k < k1; k++ {
 			b, m := l.act.seq[k], l.act.weight[k]
@@ -218,7 +219,7 @@ func (l *mfnLSTM[T]) backward(wh, dLast []T, mem *mfnSteps[T], dCStar []T, width
 		}
 		if t > 0 && k1 > k0 {
 			n := k1 - k0
-			mfnGemmSerial(blas.NoTrans, blas.Trans, n, H, g4, 1, l.dGates[k0*g4:], g4, wh, g4, 0, l.dhPrev, H)
+			gemm.Serial(blas.NoTrans, blas.Trans, n, H, g4, 1, l.dGates[k0*g4:], g4, wh, g4, 0, l.dhPrev, H)
 			for k := k0; k < k1; k++ {
 				b := l.act.seq[k]
 				mfnAxpy(l.dh[b*H:(b+1)*H], l.dhPrev[(k-k0)*H:(k-k0+1)*H])
@@ -226,8 +227,8 @@ func (l *mfnLSTM[T]) backward(wh, dLast []T, mem *mfnSteps[T], dCStar []T, width
 		}
 	}
 	rows := l.act.rows()
-	mfnGemm(blas.Trans, blas.NoTrans, In, g4, rows, 1, l.x, In, l.dGates, g4, 0, dwx, g4)
-	mfnGemm(blas.Trans, blas.NoTrans, H, g4, rows, 1, l.hPrev, H, l.dGates, g4, 0, dwh, g4)
+	gemm.Split(blas.Trans, blas.NoTrans, In, g4, rows, 1, l.x, In, l.dGates, g4, 0, dwx, g4)
+	gemm.Split(blas.Trans, blas.NoTrans, H, g4, rows, 1, l.hPrev, H, l.dGates, g4, 0, dwh, g4)
 	mfnColumnSums(db, l.dGates, rows)
 }
 

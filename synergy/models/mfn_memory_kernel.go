@@ -6,6 +6,7 @@ package models
 import (
 	"math"
 
+	"github.com/synergo/synergo/internal/gemm"
 	"gonum.org/v1/gonum/blas"
 )
 
@@ -109,7 +110,7 @@ func (m *mfnMemory[T]) gatherDropout(k int, mask []T) {
 func (m *mfnMemory[T]) firstLayer(k int, x []T, in int, stepwise bool) {
 	net := &m.nets[k]
 	rows, h := m.rows.rows(), net.hidden
-	mfnGemm(blas.NoTrans, blas.NoTrans, rows, h, in, 1, x, in, net.w1, h, 0, m.pre[k], h)
+	gemm.Split(blas.NoTrans, blas.NoTrans, rows, h, in, 1, x, in, net.w1, h, 0, m.pre[k], h)
 	mfnAddRows(m.pre[k], rows, net.b1)
 	if !stepwise {
 		m.activate(k, 0, rows)
@@ -138,7 +139,7 @@ func (m *mfnMemory[T]) forward() {
 	// DMAN: a = softmax(NN1(c*)), ĉ = a ⊙ c*, û = tanh(NN2(ĉ)).
 	m.firstLayer(0, m.cStar, W, false)
 	nn1 := &m.nets[0]
-	mfnGemm(blas.NoTrans, blas.NoTrans, rows, W, nn1.hidden, 1, m.act[0], nn1.hidden, nn1.w2, W, 0, m.att, W)
+	gemm.Split(blas.NoTrans, blas.NoTrans, rows, W, nn1.hidden, 1, m.act[0], nn1.hidden, nn1.w2, W, 0, m.att, W)
 	mfnAddRows(m.att, rows, nn1.b2)
 	for r := 0; r < rows; r++ {
 		a := m.att[r*W : (r+1)*W]
@@ -150,7 +151,7 @@ func (m *mfnMemory[T]) forward() {
 	}
 	m.firstLayer(1, m.cHat, W, false)
 	nn2 := &m.nets[1]
-	mfnGemm(blas.NoTrans, blas.NoTrans, rows, M, nn2.hidden, 1, m.act[1], nn2.hidden, nn2.w2, M, 0, m.uHat, M)
+	gemm.Split(blas.NoTrans, blas.NoTrans, rows, M, nn2.hidden, 1, m.act[1], nn2.hidden, nn2.w2, M, 0, m.uHat, M)
 	mfnAddRows(m.uHat, rows, nn2.b2)
 	for j, v := range m.uHat[:rows*M] {
 		m.uHat[j] = mfnTanh(v)
@@ -172,11 +173,11 @@ func (m *mfnMemory[T]) forward() {
 			net := &m.nets[2+g]
 			h := net.hidden
 			if t > 0 { // u_{−1} = 0
-				mfnGemmSerial(blas.NoTrans, blas.NoTrans, k1-k0, h, M, 1, m.uPrev[k0*M:], M, net.w1[W*h:], h, 1, m.pre[2+g][k0*h:], h)
+				gemm.Serial(blas.NoTrans, blas.NoTrans, k1-k0, h, M, 1, m.uPrev[k0*M:], M, net.w1[W*h:], h, 1, m.pre[2+g][k0*h:], h)
 			}
 			m.activate(2+g, k0, k1)
 			out := m.gate[g][k0*M : k1*M]
-			mfnGemmSerial(blas.NoTrans, blas.NoTrans, k1-k0, M, h, 1, m.act[2+g][k0*h:], h, net.w2, M, 0, out, M)
+			gemm.Serial(blas.NoTrans, blas.NoTrans, k1-k0, M, h, 1, m.act[2+g][k0*h:], h, net.w2, M, 0, out, M)
 			mfnAddRows(out, k1-k0, net.b2)
 			for j, v := range out {
 				out[j] = mfnSigmoid(v)
@@ -256,7 +257,7 @@ func (m *mfnMemory[T]) backward(dU []T, grads [4]mfnNetGrads[T]) {
 		for g := 0; g < 2; g++ {
 			net := &m.nets[2+g]
 			h := net.hidden
-			mfnGemmSerial(blas.NoTrans, blas.Trans, k1-k0, h, M, 1, m.dOut[2+g][k0*M:], M, net.w2, M, 0, m.dPre[2+g][k0*h:], h)
+			gemm.Serial(blas.NoTrans, blas.Trans, k1-k0, h, M, 1, m.dOut[2+g][k0*M:], M, net.w2, M, 0, m.dPre[2+g][k0*h:], h)
 			m.reluDropoutGrad(2+g, k0, k1)
 		}
 		if t == 0 {
@@ -269,7 +270,7 @@ func (m *mfnMemory[T]) backward(dU []T, grads [4]mfnNetGrads[T]) {
 			if g == 1 {
 				beta = 1
 			}
-			mfnGemmSerial(blas.NoTrans, blas.Trans, k1-k0, M, h, 1, m.dPre[2+g][k0*h:], h, net.w1[W*h:], h, beta, m.uDelta, M)
+			gemm.Serial(blas.NoTrans, blas.Trans, k1-k0, M, h, 1, m.dPre[2+g][k0*h:], h, net.w1[W*h:], h, beta, m.uDelta, M)
 		}
 		for k := k0; k < k1; k++ {
 			b := m.rows.seq[k]
@@ -283,17 +284,17 @@ func (m *mfnMemory[T]) backward(dU []T, grads [4]mfnNetGrads[T]) {
 		net, gr := &m.nets[k], grads[k]
 		h := net.hidden
 		m.secondLayerGrads(k, M, gr)
-		mfnGemm(blas.Trans, blas.NoTrans, W, h, rows, 1, m.cHat, W, m.dPre[k], h, 0, gr.w1[:W*h], h)
-		mfnGemm(blas.Trans, blas.NoTrans, M, h, rows, 1, m.uPrev, M, m.dPre[k], h, 0, gr.w1[W*h:], h)
+		gemm.Split(blas.Trans, blas.NoTrans, W, h, rows, 1, m.cHat, W, m.dPre[k], h, 0, gr.w1[:W*h], h)
+		gemm.Split(blas.Trans, blas.NoTrans, M, h, rows, 1, m.uPrev, M, m.dPre[k], h, 0, gr.w1[W*h:], h)
 		mfnColumnSums(gr.b1, m.dPre[k], rows)
-		mfnGemm(blas.NoTrans, blas.Trans, rows, W, h, 1, m.dPre[k], h, net.w1, h, 1, m.dCHat, W)
+		gemm.Split(blas.NoTrans, blas.Trans, rows, W, h, 1, m.dPre[k], h, net.w1, h, 1, m.dCHat, W)
 	}
 	// NN2: û = tanh(z).
 	for j, v := range m.uHat[:rows*M] {
 		dUHat[j] *= 1 - v*v
 	}
 	m.backwardNet(1, m.cHat, M, grads[1])
-	mfnGemm(blas.NoTrans, blas.Trans, rows, W, m.nets[1].hidden, 1, m.dPre[1], m.nets[1].hidden, m.nets[1].w1, m.nets[1].hidden, 1, m.dCHat, W)
+	gemm.Split(blas.NoTrans, blas.Trans, rows, W, m.nets[1].hidden, 1, m.dPre[1], m.nets[1].hidden, m.nets[1].w1, m.nets[1].hidden, 1, m.dCHat, W)
 	// Attention: ĉ = a ⊙ c*, a = softmax(logits).
 	dLogit := m.dOut[0]
 	for r := 0; r < rows; r++ {
@@ -312,14 +313,14 @@ func (m *mfnMemory[T]) backward(dU []T, grads [4]mfnNetGrads[T]) {
 	}
 	m.backwardNet(0, m.cStar, W, grads[0])
 	nn1 := &m.nets[0]
-	mfnGemm(blas.NoTrans, blas.Trans, rows, W, nn1.hidden, 1, m.dPre[0], nn1.hidden, nn1.w1, nn1.hidden, 1, m.dCStar, W)
+	gemm.Split(blas.NoTrans, blas.Trans, rows, W, nn1.hidden, 1, m.dPre[0], nn1.hidden, nn1.w1, nn1.hidden, 1, m.dCStar, W)
 }
 
 // secondLayerGrads sets W₂'s and b₂'s gradients of net k from dOut[k] and
 // the hidden layer act[k].
 func (m *mfnMemory[T]) secondLayerGrads(k, out int, gr mfnNetGrads[T]) {
 	rows, h := m.rows.rows(), m.nets[k].hidden
-	mfnGemm(blas.Trans, blas.NoTrans, h, out, rows, 1, m.act[k], h, m.dOut[k], out, 0, gr.w2, out)
+	gemm.Split(blas.Trans, blas.NoTrans, h, out, rows, 1, m.act[k], h, m.dOut[k], out, 0, gr.w2, out)
 	mfnColumnSums(gr.b2, m.dOut[k], rows)
 }
 
@@ -331,9 +332,9 @@ func (m *mfnMemory[T]) backwardNet(k int, x []T, out int, gr mfnNetGrads[T]) {
 	rows, h := m.rows.rows(), net.hidden
 	in := len(net.w1) / h
 	m.secondLayerGrads(k, out, gr)
-	mfnGemm(blas.NoTrans, blas.Trans, rows, h, out, 1, m.dOut[k], out, net.w2, out, 0, m.dPre[k], h)
+	gemm.Split(blas.NoTrans, blas.Trans, rows, h, out, 1, m.dOut[k], out, net.w2, out, 0, m.dPre[k], h)
 	m.reluDropoutGrad(k, 0, rows)
-	mfnGemm(blas.Trans, blas.NoTrans, in, h, rows, 1, x, in, m.dPre[k], h, 0, gr.w1, h)
+	gemm.Split(blas.Trans, blas.NoTrans, in, h, rows, 1, x, in, m.dPre[k], h, 0, gr.w1, h)
 	mfnColumnSums(gr.b1, m.dPre[k], rows)
 }
 

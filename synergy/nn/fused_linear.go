@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
+	matmul "github.com/synergo/synergo/internal/gemm"
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -80,66 +77,15 @@ func denseData(v G.Value, dt tensor.Dtype, want tensor.Shape, what string) (any,
 }
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C (row-major) in the dtype of
-// the slices, through gonum's BLAS front ends (see gemmSplit).
+// the slices, through gonum's BLAS front ends (see internal/gemm.Split).
 func gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a any, lda int, b any, ldb int, beta float64, c any, ldc int) {
 	switch c := c.(type) {
 	case []float64:
-		gemmSplit(tA, tB, m, n, k, alpha, a.([]float64), lda, b.([]float64), ldb, beta, c, ldc)
+		matmul.Split(tA, tB, m, n, k, alpha, a.([]float64), lda, b.([]float64), ldb, beta, c, ldc)
 	case []float32:
-		gemmSplit(tA, tB, m, n, k, float32(alpha), a.([]float32), lda, b.([]float32), ldb, float32(beta), c, ldc)
+		matmul.Split(tA, tB, m, n, k, float32(alpha), a.([]float32), lda, b.([]float32), ldb, float32(beta), c, ldc)
 	default:
 		panic(fmt.Sprintf("nn: gemm on %T", c))
-	}
-}
-
-// gemmSplitMin is the smallest m·n·k worth splitting over goroutines.
-const gemmSplitMin = 1 << 22
-
-// gemmSplit runs a large GEMM as GOMAXPROCS independent GEMMs on blocks of
-// C: rows of C (rows of op(A)) when m ≥ n, else columns of C (columns of
-// op(B)). Each block is one single-threaded BLAS call, the way the LSTM
-// shards its batch (OpenBLAS runs with one thread, see blas_openblas.go);
-// gonum's own BLAS leaves thin products such as TFN's (32 × 140,481)·
-// (140,481 × 64) on one core. Every entry of C is the same dot product
-// whatever the split; a BLAS may still block (and so round) a smaller call
-// differently, so results agree to rounding, not bit for bit.
-func gemmSplit[T float32 | float64](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	shards := runtime.GOMAXPROCS(0)
-	if shards < 2 || m*n*k < gemmSplitMin || max(m, n) < 2*shards {
-		gemmCall(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	var wg sync.WaitGroup
-	for s := 0; s < shards; s++ {
-		if m >= n {
-			r0, r1 := s*m/shards, (s+1)*m/shards
-			aOff := r0 * lda // rows r0.. of A
-			if tA == blas.Trans {
-				aOff = r0 // columns r0.. of A
-			}
-			wg.Go(func() {
-				gemmCall(tA, tB, r1-r0, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[r0*ldc:], ldc)
-			})
-			continue
-		}
-		c0, c1 := s*n/shards, (s+1)*n/shards
-		bOff := c0 // columns c0.. of B
-		if tB == blas.Trans {
-			bOff = c0 * ldb // rows c0.. of B
-		}
-		wg.Go(func() {
-			gemmCall(tA, tB, m, c1-c0, k, alpha, a, lda, b[bOff:], ldb, beta, c[c0:], ldc)
-		})
-	}
-	wg.Wait()
-}
-
-func gemmCall[T float32 | float64](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	switch c := any(c).(type) {
-	case []float64:
-		blas64.Implementation().Dgemm(tA, tB, m, n, k, float64(alpha), any(a).([]float64), lda, any(b).([]float64), ldb, float64(beta), c, ldc)
-	case []float32:
-		blas32.Implementation().Sgemm(tA, tB, m, n, k, float32(alpha), any(a).([]float32), lda, any(b).([]float32), ldb, float32(beta), c, ldc)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"testing"
 
+	matmul "github.com/synergo/synergo/internal/gemm"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -43,9 +44,9 @@ func TestGemmSplitMatchesNaive(t *testing.T) {
 	rng := newTestRNG(11)
 	for _, procs := range []int{2, 3} {
 		runtime.GOMAXPROCS(procs)
-		for _, sz := range [][3]int{{2049, 7, 300}, {5, 1613, 600}} { // m·n·k ≥ gemmSplitMin
+		for _, sz := range [][3]int{{2049, 7, 300}, {5, 1613, 600}} { // m·n·k ≥ matmul.SplitMin
 			m, n, k := sz[0], sz[1], sz[2]
-			if m*n*k < gemmSplitMin {
+			if m*n*k < matmul.SplitMin {
 				t.Fatalf("size %v does not reach the split threshold", sz)
 			}
 			for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {

@@ -1,0 +1,113 @@
+// Package gemm holds the row-major matrix products C = α·op(A)·op(B) + β·C
+// that synergy/nn's fused layers and synergy/models' fused MFN recurrence
+// share, on gonum's BLAS front ends blas32/blas64 (so the openblas build tag
+// of synergy/nn, which installs OpenBLAS behind them, applies to all).
+package gemm
+
+import (
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// Float is the element type of the products.
+type Float interface{ float32 | float64 }
+
+// Call computes C = alpha·op(A)·op(B) + beta·C (row-major, leading
+// dimensions lda, ldb, ldc) with one Dgemm or Sgemm. An empty product (m or
+// n zero) does nothing; k zero only scales C by beta.
+func Call[T Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+		return
+	}
+	switch cv := any(c).(type) {
+	case []float64:
+		blas64.Implementation().Dgemm(tA, tB, m, n, k, float64(alpha), any(a).([]float64), lda,
+			any(b).([]float64), ldb, float64(beta), cv, ldc)
+	case []float32:
+		blas32.Implementation().Sgemm(tA, tB, m, n, k, float32(alpha), any(a).([]float32), lda,
+			any(b).([]float32), ldb, float32(beta), cv, ldc)
+	}
+}
+
+// SplitMin is the smallest m·n·k that Split spreads over goroutines.
+const SplitMin = 1 << 22
+
+// Split is Call for large products: one of m·n·k ≥ SplitMin runs as
+// GOMAXPROCS independent products on blocks of C — rows of C (rows of
+// op(A)) when m ≥ n, else columns of C (columns of op(B)) — each one
+// single-threaded BLAS call (OpenBLAS runs with one thread, see
+// synergy/nn/blas_openblas.go); gonum's own BLAS leaves thin products such as
+// TFN's (32 × 140,481)·(140,481 × 64) on one core. Every entry of C is the
+// same dot product whatever the split (the summed dimension is never cut);
+// a BLAS may still block a smaller call differently, so results agree with
+// Call to rounding.
+func Split[T Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	shards := runtime.GOMAXPROCS(0)
+	if shards < 2 || m*n*k < SplitMin || max(m, n) < 2*shards {
+		Call(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	var wg sync.WaitGroup
+	for s := 0; s < shards; s++ {
+		if m >= n {
+			r0, r1 := s*m/shards, (s+1)*m/shards
+			aOff := r0 * lda // rows r0.. of A
+			if tA == blas.Trans {
+				aOff = r0 // columns r0.. of A
+			}
+			wg.Go(func() {
+				Call(tA, tB, r1-r0, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[r0*ldc:], ldc)
+			})
+			continue
+		}
+		c0, c1 := s*n/shards, (s+1)*n/shards
+		bOff := c0 // columns c0.. of B
+		if tB == blas.Trans {
+			bOff = c0 * ldb // rows c0.. of B
+		}
+		wg.Go(func() {
+			Call(tA, tB, m, c1-c0, k, alpha, a, lda, b[bOff:], ldb, beta, c[c0:], ldc)
+		})
+	}
+	wg.Wait()
+}
+
+// gonum's pure-Go BLAS runs a product on goroutines (allocating) once C
+// spans gonumParBlocks blocks of gonumBlock² (gonum/blas/gonum).
+const (
+	gonumBlock     = 64
+	gonumParBlocks = 4
+)
+
+// Serial is Call for small products inside a time loop: C is cut into
+// column chunks small enough that gonum computes each serially, so the loop
+// starts no goroutines and allocates nothing.
+func Serial[T Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	rowBlocks := (m + gonumBlock - 1) / gonumBlock
+	if rowBlocks >= gonumParBlocks || rowBlocks == 0 {
+		Call(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	chunk := (gonumParBlocks - 1) / rowBlocks * gonumBlock
+	for j := 0; j < n; j += chunk {
+		w := min(chunk, n-j)
+		bj := b[j:] // columns j.. of B
+		if tB == blas.Trans {
+			bj = b[j*ldb:] // rows j.. of B
+		}
+		Call(tA, tB, m, w, k, alpha, a, lda, bj, ldb, beta, c[j:], ldc)
+	}
+}

@@ -1,0 +1,99 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// naive computes alpha·op(A)·op(B) + beta·C in float64.
+func naive(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) []float64 {
+	out := append([]float64(nil), c...)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				var av, bv float64
+				if tA == blas.Trans {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if tB == blas.Trans {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += av * bv
+			}
+			out[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+		}
+	}
+	return out
+}
+
+func random(rng *rand.Rand, n int) []float64 {
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	return x
+}
+
+func TestProductsMatchNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	type fn func(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int)
+	type fn32 func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	impls := map[string]struct {
+		f64 fn
+		f32 fn32
+	}{
+		"Call":   {Call[float64], Call[float32]},
+		"Split":  {Split[float64], Split[float32]},
+		"Serial": {Serial[float64], Serial[float32]},
+	}
+	// {m, n, k}: small, Serial's chunked path, both split directions
+	// (m·n·k ≥ SplitMin), and an empty inner dimension.
+	sizes := [][3]int{{3, 5, 4}, {70, 300, 20}, {2049, 7, 300}, {5, 1613, 600}, {4, 6, 0}}
+	for name, impl := range impls {
+		for _, sz := range sizes {
+			m, n, k := sz[0], sz[1], sz[2]
+			for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+				for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+					lda, ldb := k, n
+					if tA == blas.Trans {
+						lda = m
+					}
+					if tB == blas.Trans {
+						ldb = k
+					}
+					a, b, c := random(rng, m*k), random(rng, k*n), random(rng, m*n)
+					want := naive(tA, tB, m, n, k, 0.7, a, max(lda, 1), b, max(ldb, 1), -0.3, c, n)
+					got := append([]float64(nil), c...)
+					impl.f64(tA, tB, m, n, k, 0.7, a, max(lda, 1), b, max(ldb, 1), -0.3, got, n)
+					a32, b32, got32 := to32(a), to32(b), to32(c)
+					impl.f32(tA, tB, m, n, k, 0.7, a32, max(lda, 1), b32, max(ldb, 1), -0.3, got32, n)
+					for i := range want {
+						scale := math.Sqrt(float64(k)) + 1
+						if d := math.Abs(got[i] - want[i]); d > 1e-12*scale {
+							t.Fatalf("%s float64 %v tA=%v tB=%v: C[%d] = %v, want %v", name, sz, tA, tB, i, got[i], want[i])
+						}
+						if d := math.Abs(float64(got32[i]) - want[i]); d > 1e-4*scale {
+							t.Fatalf("%s float32 %v tA=%v tB=%v: C[%d] = %v, want %v", name, sz, tA, tB, i, got32[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func to32(x []float64) []float32 {
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = float32(v)
+	}
+	return y
+}
