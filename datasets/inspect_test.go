@@ -101,7 +101,7 @@ func TestInspectCSD(t *testing.T) {
 }
 
 // TestInspectRealMOSIWords checks the real CMU-MOSI words sequence
-// (datasets.md §3 golden values) when /work/shared is present.
+// (golden values: 93 videos, 51,056 timestamped words) when the optional real data is present.
 func TestInspectRealMOSIWords(t *testing.T) {
 	path := "/work/shared/data/mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd"
 	if _, err := os.Stat(path); err != nil {

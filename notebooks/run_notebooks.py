@@ -36,7 +36,7 @@ def short(text, n=300):
 
 
 # gomacro prints one line per generic symbol it cannot import into the cell's stdout
-# (notes/notebook-kernel.md §2); the runner drops exactly those lines from saved outputs.
+# (gomacro cannot import generic symbols); the runner drops exactly those lines from saved outputs.
 GOMACRO_GENERIC_WARNING = re.compile(
     r"^// warning: skipping import of .*(importing generic functions or types is not supported yet"
     r"|unsupported types\.Type: \*types\.Union)\n?",

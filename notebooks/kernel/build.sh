@@ -2,7 +2,7 @@
 # build.sh [--user] [--force] — builds the "synergo" Jupyter kernel: gophernotes v0.7.5 (patched)
 # on gomacro 2024-05-06 with synergo's notebook packages, gonum and gonum/plot linked in, so that
 # a notebook cell `import "github.com/synergo/synergo/synergy/estimate"` compiles nothing at run time.
-# Recipe and reasons: /work/shared/notes/notebook-kernel.md §1 and §4.
+# Why each step is needed is said in the comments of the stage that does it.
 #
 # Output (default $ROOT/.kernel, override with SYNERGO_KERNEL_DIR):
 #   src/                        gophernotes sources, patched, with generated import tables

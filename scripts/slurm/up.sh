@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start a single-node Slurm cluster on this machine (Debian 12, root, no systemd, no cgroups),
-# following /work/shared/notes/slurm.md: munge as the munge user, slurmctld and slurmd in the
-# foreground under nohup, proctrack/linuxproc + task/none, select/cons_tres with CR_Core so that
+# as this script sets it up: munge as the munge user, slurmctld and slurmd in the
+# foreground under nohup (there is no systemd), proctrack/linuxproc + task/none, select/cons_tres with CR_Core so that
 # array tasks share the node. Waits until the node is idle.
 #
 #   SYNERGO_SLURM_BASE  folder of config, state, spool and logs (default /tmp/synergo-slurm)

@@ -6,7 +6,7 @@ numpy by the documented rules.
 Run with Debian's python3 (python3-numpy 1.24, python3-h5py 3.7):
     cd datasets/testdata/formats && /usr/bin/python3 make_fixtures.py
 
-Formats (layouts from /work/shared/notes/datasets.md):
+Formats (layouts as datasets/FORMAT.md and the loaders' doc comments describe them):
   mmsa_{aligned,unaligned}_p{2,4,5}.pkl  MMSA aligned_50 / unaligned_50 pickles
   mult_p4.pkl                            MulT processed_data pickle (front padding)
   magbert_p4.pkl                         MAG-BERT pickle (train/dev/test lists)
