@@ -6,8 +6,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 )
 
-// HistogramOverlay draws the empirical densities of several samples on common bins, as outlined
-// (unfilled) histograms: bin b of sample s has height count_{s,b} / (n_s · width), so every
+// HistogramOverlay draws the empirical densities of several samples on common bins, as step
+// outlines (unfilled, without inner bin edges, so that overlaid samples stay readable): bin b of sample s has height count_{s,b} / (n_s · width), so every
 // histogram integrates to 1 and samples of different sizes compare directly. The bins split
 // [min, max] of all values into `bins` equal intervals. Used to contrast Gaussian and
 // heavy-tailed samples (the L_κ term, paper §2.3). The caption's first line is the title, the rest
@@ -52,10 +52,13 @@ func HistogramOverlay(caption, xLabel string, samples []Sample, bins int) (*Figu
 	}
 	addGrid(f.Plot)
 	for i, st := range seriesStyles(names) {
-		h := densityHistogram(samples[i].Values, lo, width, bins)
-		h.LineStyle = lineStyle(st)
-		f.Plot.Add(h)
-		f.addLegend(samples[i].Name, h)
+		outline, err := stepOutline(densityHistogram(samples[i].Values, lo, width, bins).Bins)
+		if err != nil {
+			return nil, fmt.Errorf("viz: %s: sample %q: %w", fig, samples[i].Name, err)
+		}
+		outline.LineStyle = lineStyle(st)
+		f.Plot.Add(outline)
+		f.addLegend(samples[i].Name, outline)
 	}
 	padAxes(f.Plot, false)
 	return f, nil
@@ -84,4 +87,21 @@ func densityHistogram(values []float64, lo, width float64, bins int) *plotter.Hi
 		}
 	}
 	return h
+}
+
+// stepOutline is the outline of a histogram: a step line over the bins' tops, down to 0 at both
+// ends.
+func stepOutline(bins []plotter.HistogramBin) (*plotter.Line, error) {
+	pts := plotter.XYs{{X: bins[0].Min, Y: 0}}
+	for _, b := range bins {
+		pts = append(pts, plotter.XY{X: b.Min, Y: b.Weight})
+	}
+	last := bins[len(bins)-1]
+	pts = append(pts, plotter.XY{X: last.Max, Y: last.Weight}, plotter.XY{X: last.Max, Y: 0})
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return nil, err
+	}
+	l.StepStyle = plotter.PostStep
+	return l, nil
 }
