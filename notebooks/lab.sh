@@ -3,7 +3,8 @@
 # Debian's jupyter-notebook when missing (Debian 12 packages no JupyterLab application, only the
 # classic notebook server), builds the "synergo" kernel (build.sh, incremental), and starts the
 # notebook server on ADDR:N (default 127.0.0.1:8888) with that kernel and the notebooks/ folder.
-# It prints the URL to open (with a fresh access token) and runs until the server stops (Ctrl-C).
+# It prints the URL to open (with a fresh access token) and runs until the server stops (Ctrl-C
+# twice, or once and y).
 # `make lab` (LAB_PORT, LAB_IP) and `synergo notebook [--port N] [--ip ADDR]` run this script.
 #
 # Jupyter's state stays under the kernel directory (SYNERGO_KERNEL_DIR, default .kernel/), as for
@@ -48,7 +49,9 @@ HOST=$IP
 case "$IP" in 0.0.0.0 | "::" | "*") HOST=127.0.0.1 ;; esac
 echo "synergo notebooks (kernel \"Go (synergo)\", folder $ROOT/notebooks):"
 echo "  open http://$HOST:$PORT/tree?token=$JUPYTER_TOKEN"
-echo "  stop with Ctrl-C"
-args=(--no-browser "--ip=$IP" "--port=$PORT" --NotebookApp.port_retries=0 "--notebook-dir=$ROOT/notebooks")
+echo "  stop with Ctrl-C twice"
+# New notebooks get the synergo kernel by default.
+args=(--no-browser "--ip=$IP" "--port=$PORT" --NotebookApp.port_retries=0 "--notebook-dir=$ROOT/notebooks"
+  --MappingKernelManager.default_kernel_name=synergo)
 [ "$(id -u)" != 0 ] || args+=(--allow-root)
 exec jupyter-notebook "${args[@]}"

@@ -20,7 +20,7 @@ var labURL = regexp.MustCompile(`open (http://127\.0\.0\.1:(\d+))/tree\?token=([
 
 // TestMakeLabServesTheSynergoKernel runs `make lab` on a free port as a user would and checks,
 // through the running server's REST API, that it prints a working URL, serves the notebooks
-// folder, requires the token, lists the synergo kernel, and starts it.
+// folder, requires the token, lists the synergo kernel as the default, and starts it.
 func TestMakeLabServesTheSynergoKernel(t *testing.T) {
 	root, outDir := e2eDirs(t)
 	port := freePort(t)
@@ -73,6 +73,7 @@ func TestMakeLabServesTheSynergoKernel(t *testing.T) {
 		t.Errorf("GET /api/kernelspecs without the token: status %d, want 403", code)
 	}
 	var specs struct {
+		Default     string `json:"default"`
 		Kernelspecs map[string]struct {
 			Spec struct {
 				Language    string `json:"language"`
@@ -86,6 +87,9 @@ func TestMakeLabServesTheSynergoKernel(t *testing.T) {
 	ks, ok := specs.Kernelspecs["synergo"]
 	if !ok || ks.Spec.Language != "go" {
 		t.Fatalf("kernelspecs %+v: want synergo with language go", specs.Kernelspecs)
+	}
+	if specs.Default != "synergo" {
+		t.Errorf("default kernel %q, want synergo (new notebooks)", specs.Default)
 	}
 	t.Logf("kernelspec synergo: %q", ks.Spec.DisplayName)
 
