@@ -73,7 +73,6 @@ type legendSlot struct {
 
 // layout is where every part of a figure goes on a w × h page (origin at the bottom left).
 type layout struct {
-	W, H     vg.Length
 	Title    []textLine
 	Subtitle []textLine
 	// Axes is the rectangle given to Plot.Draw; Data, inside it, the area the data are drawn in.
@@ -96,7 +95,7 @@ func (f *Figure) layout(w, h vg.Length) (layout, error) {
 	}
 	m := vg.Points(marginPt)
 	width := w - 2*m
-	l := layout{W: w, H: h}
+	var l layout
 
 	// Header, from the top down.
 	top := h - m

@@ -385,12 +385,12 @@ func (p *notebookPage) dismissDialogs() []string {
 }
 
 // ensureKernel waits for an idle kernel after an interrupt or a crash: it answers the dialogs
-// Jupyter shows when the kernel died, and restarts the kernel itself if none is idle after 20 s.
+// Jupyter shows when the kernel died, and restarts the kernel itself if none is idle after 10 s.
 // It returns the titles of the dialogs seen (none when the kernel survived).
 func (p *notebookPage) ensureKernel() []string {
 	p.t.Helper()
 	var seen []string
-	for _, wait := range []time.Duration{20 * time.Second, 90 * time.Second} {
+	for _, wait := range []time.Duration{10 * time.Second, 90 * time.Second} {
 		deadline := time.Now().Add(wait)
 		for time.Now().Before(deadline) {
 			seen = append(seen, p.dismissDialogs()...)
