@@ -5,8 +5,6 @@ import (
 	"image/color"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -15,12 +13,16 @@ import (
 const groupFill = 0.8
 
 // GroupedBars draws a result table as grouped bars: one group per entry of groups (e.g. models
-// or datasets), one bar per BarSeries inside each group (e.g. baseline, +I_Was, +synergy), of
+// or datasets), one bar per BarSeries inside each group (e.g. NLL, NLL+I_Was, NLL+S_MMD), of
 // height Mean[g] with an error bar Mean[g] ± Std[g] (the spread over seeds; nil Std draws none).
-// The caption must name the data and the number of seeds; yLabel names the metric.
-func GroupedBars(caption, yLabel string, groups []string, series []BarSeries) (*plot.Plot, error) {
+// A training setting has its colour of every figure (SettingKey); a second series of the same
+// setting (the paper's number beside ours) is drawn hatched. The caption's first line is the
+// title, the rest names the data and the number of seeds; xLabel names what the groups are
+// (e.g. "model") and yLabel the metric.
+func GroupedBars(caption, xLabel, yLabel string, groups []string, series []BarSeries) (*Figure, error) {
 	const fig = "GroupedBars"
-	if err := checkCaption(fig, caption); err != nil {
+	f, err := newFigure(fig, caption, xLabel, yLabel)
+	if err != nil {
 		return nil, err
 	}
 	if len(groups) == 0 {
@@ -48,38 +50,75 @@ func GroupedBars(caption, yLabel string, groups []string, series []BarSeries) (*
 			}
 		}
 	}
-	p := plot.New()
-	p.Title.Text = caption
-	p.Y.Label.Text = yLabel
-	p.Add(plotter.NewGrid())
-	barWidth := groupFill / float64(len(series))
+	p := f.Plot
+	addGrid(p)
+	names := make([]string, len(series))
 	for j, s := range series {
+		names[j] = s.Name
+	}
+	barWidth := groupFill / float64(len(series))
+	for j, st := range seriesStyles(names) {
+		s := series[j]
 		b := &barSet{
 			mean:   s.Mean,
 			std:    s.Std,
 			left:   -groupFill/2 + float64(j)*barWidth,
 			width:  barWidth,
-			fill:   plotutil.Color(j),
-			line:   plotter.DefaultLineStyle,
+			fill:   st.color,
+			hatch:  st.repeat > 0,
+			line:   draw.LineStyle{Color: textColor, Width: vg.Points(0.75)},
 			capLen: vg.Points(4),
 		}
 		p.Add(b)
-		p.Legend.Add(s.Name, b)
+		f.addLegend(s.Name, b)
 	}
 	p.NominalX(groups...)
+	p.X.Label.Text = xLabel
 	p.X.Min, p.X.Max = -0.5, float64(len(groups))-0.5
-	p.Legend.Top = true
-	return p, nil
+	if d := dataPad * (p.Y.Max - p.Y.Min); d > 0 {
+		if p.Y.Max > 0 {
+			p.Y.Max += d
+		}
+		if p.Y.Min < 0 {
+			p.Y.Min -= d
+		}
+	}
+	return f, nil
 }
 
 // barSet is one BarSeries: the bar of group g spans [g+left, g+left+width] in data units, with an
-// error bar at its centre.
+// error bar at its centre. A hatched bar is white with diagonal lines of the fill colour.
 type barSet struct {
 	mean, std   []float64
 	left, width float64
 	fill        color.Color
+	hatch       bool
 	line        draw.LineStyle
 	capLen      vg.Length
+}
+
+// fillBox fills the polygon pts (a bar or a legend sample spanning x0..x1, y0..y1) in the
+// bar's fill: solid, or hatched with lines of slope 1 every hatchStep.
+func (b *barSet) fillBox(c draw.Canvas, pts []vg.Point) {
+	if !b.hatch {
+		c.FillPolygon(b.fill, pts)
+		return
+	}
+	c.FillPolygon(color.White, pts)
+	if len(pts) == 0 {
+		return
+	}
+	lo, hi := pts[0], pts[0]
+	for _, q := range pts {
+		lo.X, lo.Y = min(lo.X, q.X), min(lo.Y, q.Y)
+		hi.X, hi.Y = max(hi.X, q.X), max(hi.Y, q.Y)
+	}
+	box := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{Min: lo, Max: hi}}
+	sty := draw.LineStyle{Color: b.fill, Width: vg.Points(1.25)}
+	step := vg.Points(hatchStepPt)
+	for x := lo.X - (hi.Y - lo.Y); x < hi.X; x += step {
+		c.StrokeLines(sty, box.ClipLinesXY([]vg.Point{{X: x, Y: lo.Y}, {X: x + (hi.Y - lo.Y), Y: hi.Y}})...)
+	}
 }
 
 // Plot implements plot.Plotter.
@@ -89,7 +128,7 @@ func (b *barSet) Plot(c draw.Canvas, p *plot.Plot) {
 		x0, x1 := trX(float64(g)+b.left), trX(float64(g)+b.left+b.width)
 		y0, y1 := trY(0), trY(m)
 		pts := []vg.Point{{X: x0, Y: y0}, {X: x0, Y: y1}, {X: x1, Y: y1}, {X: x1, Y: y0}}
-		c.FillPolygon(b.fill, c.ClipPolygonY(pts))
+		b.fillBox(c, c.ClipPolygonY(pts))
 		c.StrokeLines(b.line, c.ClipLinesY(append(pts, pts[0]))...)
 		if b.std == nil {
 			continue
@@ -123,6 +162,6 @@ func (b *barSet) DataRange() (xmin, xmax, ymin, ymax float64) {
 // Thumbnail implements plot.Thumbnailer for the legend.
 func (b *barSet) Thumbnail(c *draw.Canvas) {
 	pts := []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Min.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Min.Y}}
-	c.FillPolygon(b.fill, c.ClipPolygonY(pts))
+	b.fillBox(*c, pts)
 	c.StrokeLines(b.line, c.ClipLinesY(append(pts, pts[0]))...)
 }

@@ -3,10 +3,9 @@ package viz
 import (
 	"fmt"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // KurtosisCurves plots the Mardia kurtosis of each representation over epochs, one Series per
@@ -16,9 +15,9 @@ import (
 //
 // which is d(d+2) for a d-dimensional Gaussian. When gaussianLevel > 0 a dashed horizontal line
 // marks it (pass d(d+2) for the dimension of the plotted representations, or 0 for no line).
-// The caption must name the data that produced the curves.
-func KurtosisCurves(caption string, series []Series, gaussianLevel float64) (*plot.Plot, error) {
-	p, err := lineChart("KurtosisCurves", caption, "epoch", "Mardia kurtosis", series)
+// The caption's first line is the title, the rest names the data (see Figure).
+func KurtosisCurves(caption string, series []Series, gaussianLevel float64) (*Figure, error) {
+	f, err := lineChart("KurtosisCurves", caption, "epoch", "Mardia kurtosis", series)
 	if err != nil {
 		return nil, err
 	}
@@ -28,11 +27,12 @@ func KurtosisCurves(caption string, series []Series, gaussianLevel float64) (*pl
 		if err != nil {
 			return nil, fmt.Errorf("viz: KurtosisCurves: %w", err)
 		}
-		ref.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(ref)
-		p.Legend.Add(fmt.Sprintf("Gaussian d(d+2) = %.4g", gaussianLevel), ref)
+		ref.LineStyle = draw.LineStyle{Color: referenceColor, Width: vg.Points(1.25), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+		f.Plot.Add(ref)
+		f.addLegend(fmt.Sprintf("Gaussian d(d+2) = %.4g", gaussianLevel), ref)
 	}
-	return p, nil
+	padAxes(f.Plot, true)
+	return f, nil
 }
 
 // MMDCurves plots, over epochs, the squared maximum mean discrepancy between the projected
@@ -40,56 +40,74 @@ func KurtosisCurves(caption string, series []Series, gaussianLevel float64) (*pl
 //
 //	MMD²(P, Q) = E k(x,x') + E k(y,y') − 2 E k(x,y),  x ~ g_i(R_i Z_i), y ~ g_i(R̃_i Z),
 //
-// one Series per modality (X = epoch, Y = MMD²). The caption must name the data.
-func MMDCurves(caption string, series []Series) (*plot.Plot, error) {
-	return lineChart("MMDCurves", caption, "epoch", "MMD² (unimodal vs fused, projected)", series)
+// one Series per modality or setting (X = epoch, Y = MMD²). The caption's first line is the
+// title, the rest names the data.
+func MMDCurves(caption string, series []Series) (*Figure, error) {
+	return paddedLineChart("MMDCurves", caption, "epoch", "MMD² (projected unimodal vs fused)", series)
 }
 
 // TrainingCurves plots the training and validation loss over epochs (X = epoch, Y = loss).
 // The caption must name the data, model and regularizer setting.
-func TrainingCurves(caption string, train, valid Series) (*plot.Plot, error) {
+func TrainingCurves(caption string, train, valid Series) (*Figure, error) {
 	if train.Name == "" {
 		train.Name = "train"
 	}
 	if valid.Name == "" {
 		valid.Name = "valid"
 	}
-	return lineChart("TrainingCurves", caption, "epoch", "loss", []Series{train, valid})
+	return paddedLineChart("TrainingCurves", caption, "epoch", "loss", []Series{train, valid})
 }
 
-// Lines plots general curves y(x), one Series each, with the given axis labels: parameter
-// sweeps such as kurtosis against the clipping norm or MMD² against the kernel bandwidth.
-// The caption must name the data that produced the curves.
-func Lines(caption, xLabel, yLabel string, series []Series) (*plot.Plot, error) {
-	return lineChart("Lines", caption, xLabel, yLabel, series)
+// Lines plots general curves y(x), one Series each, with axis labels that name the quantities:
+// parameter sweeps such as kurtosis against the clipping norm or MMD² against the kernel
+// bandwidth. The caption's first line is the title, the rest names the data.
+func Lines(caption, xLabel, yLabel string, series []Series) (*Figure, error) {
+	return paddedLineChart("Lines", caption, xLabel, yLabel, series)
 }
 
-// lineChart draws each series as a line with point markers, in plotutil's palette.
-func lineChart(fig, caption, xLabel, yLabel string, series []Series) (*plot.Plot, error) {
-	if err := checkCaption(fig, caption); err != nil {
+// paddedLineChart is lineChart with padAxes applied.
+func paddedLineChart(fig, caption, xLabel, yLabel string, series []Series) (*Figure, error) {
+	f, err := lineChart(fig, caption, xLabel, yLabel, series)
+	if err != nil {
+		return nil, err
+	}
+	padAxes(f.Plot, true)
+	return f, nil
+}
+
+// lineChart draws each series as a line with point markers in its style (seriesStyles: one
+// colour per training setting), over a light grid; the caller pads the axes (padAxes) once it
+// has added everything.
+func lineChart(fig, caption, xLabel, yLabel string, series []Series) (*Figure, error) {
+	f, err := newFigure(fig, caption, xLabel, yLabel)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkSeries(fig, series); err != nil {
 		return nil, err
 	}
-	p := plot.New()
-	p.Title.Text = caption
-	p.X.Label.Text = xLabel
-	p.Y.Label.Text = yLabel
-	p.Add(plotter.NewGrid())
-	for i, s := range series {
+	addGrid(f.Plot)
+	for i, st := range seriesStyles(seriesNames(series)) {
+		s := series[i]
 		line, points, err := plotter.NewLinePoints(xys(s))
 		if err != nil {
 			return nil, fmt.Errorf("viz: %s: series %q: %w", fig, s.Name, err)
 		}
-		line.Color = plotutil.Color(i)
-		points.Color = plotutil.Color(i)
-		points.Shape = plotutil.Shape(i)
-		p.Add(line, points)
-		p.Legend.Add(s.Name, line, points)
+		line.LineStyle = lineStyle(st)
+		points.GlyphStyle = glyphStyle(st)
+		f.Plot.Add(line, points)
+		f.addLegend(s.Name, line, points)
 	}
-	p.Legend.Top = true
-	return p, nil
+	return f, nil
+}
+
+// seriesNames lists the names of series.
+func seriesNames(series []Series) []string {
+	names := make([]string, len(series))
+	for i, s := range series {
+		names[i] = s.Name
+	}
+	return names
 }
 
 // xys converts a Series to plotter points.

@@ -26,16 +26,16 @@ func ExampleTable_Markdown() {
 
 func ExampleKurtosisCurves() {
 	fused := viz.Series{Name: "fused Z", X: []float64{1, 2, 3}, Y: []float64{41, 30, 25}}
-	p, err := viz.KurtosisCurves("synthetic data, seed 1: Mardia kurtosis of Z (d=4)", []viz.Series{fused}, 4*6)
+	f, err := viz.KurtosisCurves("Mardia kurtosis of the fused Z (d = 4)\nsynthetic data, seed 1", []viz.Series{fused}, 4*6)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	img, err := viz.Render(p, viz.DefaultWidth, viz.DefaultHeight)
+	img, err := viz.Render(f, viz.DefaultWidth, viz.DefaultHeight)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(img.Bounds().Dx(), img.Bounds().Dy())
-	// Output: 576 384
+	// Output: 768 528
 }

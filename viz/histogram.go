@@ -3,20 +3,19 @@ package viz
 import (
 	"fmt"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 )
 
-// HistogramOverlay draws the empirical densities of several samples on common bins, as outlined
-// (unfilled) histograms: bin b of sample s has height count_{s,b} / (n_s · width), so every
+// HistogramOverlay draws the empirical densities of several samples on common bins, as step
+// outlines (unfilled, without inner bin edges, so that overlaid samples stay readable): bin b of sample s has height count_{s,b} / (n_s · width), so every
 // histogram integrates to 1 and samples of different sizes compare directly. The bins split
 // [min, max] of all values into `bins` equal intervals. Used to contrast Gaussian and
-// heavy-tailed samples (the L_κ term, paper §2.3). The caption must name the data.
-func HistogramOverlay(caption, xLabel string, samples []Sample, bins int) (*plot.Plot, error) {
+// heavy-tailed samples (the L_κ term, paper §2.3). The caption's first line is the title, the rest
+// names the data.
+func HistogramOverlay(caption, xLabel string, samples []Sample, bins int) (*Figure, error) {
 	const fig = "HistogramOverlay"
-	if err := checkCaption(fig, caption); err != nil {
+	f, err := newFigure(fig, caption, xLabel, "density")
+	if err != nil {
 		return nil, err
 	}
 	if len(samples) == 0 {
@@ -47,19 +46,22 @@ func HistogramOverlay(caption, xLabel string, samples []Sample, bins int) (*plot
 	}
 	width := (hi - lo) / float64(bins)
 
-	p := plot.New()
-	p.Title.Text = caption
-	p.X.Label.Text = xLabel
-	p.Y.Label.Text = "density"
+	names := make([]string, len(samples))
 	for i, s := range samples {
-		h := densityHistogram(s.Values, lo, width, bins)
-		h.LineStyle.Color = plotutil.Color(i)
-		h.LineStyle.Width = vg.Points(1.5)
-		p.Add(h)
-		p.Legend.Add(s.Name, h)
+		names[i] = s.Name
 	}
-	p.Legend.Top = true
-	return p, nil
+	addGrid(f.Plot)
+	for i, st := range seriesStyles(names) {
+		outline, err := stepOutline(densityHistogram(samples[i].Values, lo, width, bins).Bins)
+		if err != nil {
+			return nil, fmt.Errorf("viz: %s: sample %q: %w", fig, samples[i].Name, err)
+		}
+		outline.LineStyle = lineStyle(st)
+		f.Plot.Add(outline)
+		f.addLegend(samples[i].Name, outline)
+	}
+	padAxes(f.Plot, false)
+	return f, nil
 }
 
 // densityHistogram bins values into `bins` intervals of the given width starting at lo (the
@@ -85,4 +87,21 @@ func densityHistogram(values []float64, lo, width float64, bins int) *plotter.Hi
 		}
 	}
 	return h
+}
+
+// stepOutline is the outline of a histogram: a step line over the bins' tops, down to 0 at both
+// ends.
+func stepOutline(bins []plotter.HistogramBin) (*plotter.Line, error) {
+	pts := plotter.XYs{{X: bins[0].Min, Y: 0}}
+	for _, b := range bins {
+		pts = append(pts, plotter.XY{X: b.Min, Y: b.Weight})
+	}
+	last := bins[len(bins)-1]
+	pts = append(pts, plotter.XY{X: last.Max, Y: last.Weight}, plotter.XY{X: last.Max, Y: 0})
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return nil, err
+	}
+	l.StepStyle = plotter.PostStep
+	return l, nil
 }

@@ -104,16 +104,16 @@ func findCheckout(dir string) (string, error) {
 		return "", err
 	}
 	if fi, err := os.Stat(abs); err != nil {
-		return "", fmt.Errorf("kernel install: %w", err)
+		return "", err
 	} else if !fi.IsDir() {
-		return "", fmt.Errorf("kernel install: %s is not a directory", abs)
+		return "", fmt.Errorf("%s is not a directory", abs)
 	}
 	for d := abs; ; d = filepath.Dir(d) {
 		if declaresModule(filepath.Join(d, "go.mod"), modulePath) {
 			return d, nil
 		}
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("kernel install: no synergo checkout (a go.mod declaring module %s) at or above %s; pass --src", modulePath, abs)
+			return "", fmt.Errorf("no synergo checkout (a go.mod declaring module %s) at or above %s; pass --src", modulePath, abs)
 		}
 	}
 }

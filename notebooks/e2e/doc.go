@@ -1,7 +1,18 @@
-// Package e2e holds the end-to-end check of the notebooks in a real browser: Debian's Jupyter
-// notebook server on 127.0.0.1 and headless Chromium driven through chromedriver's W3C WebDriver
-// HTTP API open notebooks/00-tour.ipynb, run its first cells through the notebook UI and wait
-// for their output to appear. The test sits behind the build tag e2e and needs the kernel and
-// the Debian packages jupyter-notebook, chromium and chromium-driver; run it with `make e2e`,
-// which provides all of them. Screenshots of failures go to results/e2e/ (SYNERGO_E2E_OUT).
+// Package e2e holds the end-to-end checks of the notebooks, behind the build tag e2e; run them
+// with `make e2e`, which builds the kernel and installs the Debian packages they need
+// (jupyter-notebook, chromium, chromium-driver).
+//
+//   - TestTourRunsInBrowser: Debian's Jupyter notebook server on 127.0.0.1 and headless Chromium,
+//     driven through chromedriver's W3C WebDriver HTTP API, open notebooks/00-tour.ipynb, run its
+//     first cells with the toolbar's Run button and wait for their output; save screenshots of
+//     the page and of the tour's first figure; read a cell's output while it runs (streaming)
+//     and stop an endless cell with the toolbar's interrupt button.
+//   - TestMakeLabServesTheSynergoKernel: `make lab` on a free port prints a URL whose server
+//     (REST API, with the printed token) serves the notebooks folder, lists the synergo kernel
+//     and starts it.
+//
+// The helpers (notebookPage: openNotebook, runCell, output, waitText, interrupt, screenshot,
+// screenshotImage, appendCell) are meant for further browser checks. Screenshots and the logs
+// of the server and chromedriver go to results/e2e/ (SYNERGO_E2E_OUT); failure.png shows the
+// page of a failed test.
 package e2e

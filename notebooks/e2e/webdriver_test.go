@@ -113,6 +113,19 @@ func (w *webDriver) findCSS(selector string) (string, error) {
 	return "", fmt.Errorf("webdriver: no element id for %q", selector)
 }
 
+// elementKey is the W3C name of the member that carries an element reference in JSON.
+const elementKey = "element-6066-11e4-a52e-4f735466cecf"
+
+// execElement runs synchronous JavaScript that returns a DOM element (or null) and returns the
+// element's WebDriver id ("" for null).
+func (w *webDriver) execElement(script string, args ...any) (string, error) {
+	var v map[string]string
+	if err := w.exec(script, &v, args...); err != nil {
+		return "", err
+	}
+	return v[elementKey], nil
+}
+
 // click clicks an element as a user would.
 func (w *webDriver) click(elementID string) error {
 	return w.call("POST", w.sessionPath("/element/"+elementID+"/click"), map[string]any{}, nil)
@@ -122,6 +135,19 @@ func (w *webDriver) click(elementID string) error {
 func (w *webDriver) screenshot(path string) error {
 	var b64 string
 	if err := w.call("GET", w.sessionPath("/screenshot"), nil, &b64); err != nil {
+		return err
+	}
+	png, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, png, 0o644)
+}
+
+// elementScreenshot writes a PNG of one element (scrolled into view) to path.
+func (w *webDriver) elementScreenshot(elementID, path string) error {
+	var b64 string
+	if err := w.call("GET", w.sessionPath("/element/"+elementID+"/screenshot"), nil, &b64); err != nil {
 		return err
 	}
 	png, err := base64.StdEncoding.DecodeString(b64)
