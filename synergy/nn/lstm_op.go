@@ -206,4 +206,3 @@ func (op *lstmBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	return st.gradDense, nil
 }
-
