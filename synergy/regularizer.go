@@ -290,7 +290,7 @@ func sumNodes(ns []*G.Node) *G.Node {
 }
 
 // attachL2 builds L_L2 = Σ_i mean_j ‖Q_i(concat_{m≠i} Z_m^j) − Z_i^j‖²,
-// each Q_i one fused op (fusedMLP).
+// each Q_i one fused op (nn.MLP.ForwardFused).
 func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		var others []*G.Node
@@ -303,7 +303,7 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 		if len(others) > 1 {
 			in = G.Must(G.Concat(1, others...))
 		}
-		rec, err := fusedMLP(g, r.q[i], in)
+		rec, err := r.q[i].ForwardFused(g, in)
 		if err != nil {
 			return fmt.Errorf("synergy: Q_%d: %w", i, err)
 		}
@@ -323,7 +323,7 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 // samples go through g_i (and the critic T_i) as one pooled batch
 // [Z_i R_iᵀ; Z R̃_iᵀ] of 2B rows: g_i and T_i act on each row alone, so this
 // is the same map with half the graph nodes. g_i is one fused op
-// (couplingFlow), d one fused op (pooledMMD2, pooledDonskerVaradhan).
+// (nn.InvertibleNet.ForwardFused), d one fused op (pooledMMD2, pooledDonskerVaradhan).
 func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		pu, err := r.proj[i].Forward(g, zi)
@@ -338,7 +338,7 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 		if err != nil {
 			return fmt.Errorf("synergy: R̃_%d: %w", i, err)
 		}
-		pooled, err := couplingFlow(g, r.flows[i], G.Must(G.Concat(0, pu, pf)))
+		pooled, err := r.flows[i].ForwardFused(g, G.Must(G.Concat(0, pu, pf)))
 		if err != nil {
 			return fmt.Errorf("synergy: g_%d: %w", i, err)
 		}
@@ -354,7 +354,7 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 			part, err = pooledMMD2(pooled, inv, r.cfg.UnbiasedMMD)
 		case DivergenceKL:
 			var t *G.Node
-			if t, err = fusedMLP(g, r.critics[i], pooled); err == nil {
+			if t, err = r.critics[i].ForwardFused(g, pooled); err == nil {
 				part, err = pooledDonskerVaradhan(t)
 			}
 		}
