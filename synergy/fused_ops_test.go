@@ -455,4 +455,3 @@ func TestPooledDonskerVaradhanGradient(t *testing.T) {
 		t.Fatalf("gradient check failed: %+v", res)
 	}
 }
-

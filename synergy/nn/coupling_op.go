@@ -72,7 +72,7 @@ func (net *InvertibleNet) ForwardFused(g *Graph, x *G.Node) (*G.Node, error) {
 type flowBlock struct {
 	transformFirst bool
 	nets           [2]fusedNet // scale, shift
-	s, e           []float64  // tanh(MLP_s(x_a)) and e^s (N×|x_b|)
+	s, e           []float64   // tanh(MLP_s(x_a)) and e^s (N×|x_b|)
 }
 
 // flowState holds the shapes, parameter copies and activations of one
