@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/synergo/synergo/synergy/terms"
 )
 
 // Divergence selects the distribution divergence d of L_d (§4.1).
@@ -278,6 +280,11 @@ func (c Config) Active() bool {
 }
 
 func (c Config) useD() bool { return c.UseD && c.Divergence != DivergenceNone }
+
+// kurtosisOptions are the fields of c that terms.MardiaKurtosis takes.
+func (c Config) kurtosisOptions() terms.KurtosisOptions {
+	return terms.KurtosisOptions{ClipFactor: c.ClipFactor, ClipInKurtosis: c.ClipInKurtosis, ScaleMatchedEMA: c.ScaleMatchedEMA, DiagLoad: c.DiagLoad}
+}
 
 // Validate returns an error naming the first invalid field.
 func (c Config) Validate() error {

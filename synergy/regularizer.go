@@ -11,6 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/terms"
 )
 
 // Regularizer is the C-network of §4.1: reconstruction MLPs Q_i, fixed
@@ -42,7 +43,7 @@ type Regularizer struct {
 	permSource *rand.PCG
 
 	targets   []int // kurtosis targets: -1 = fused, i = unimodal i
-	cov       []*movingCovariance
+	cov       []*terms.MovingCovariance
 	bandwidth []float64 // median-heuristic state per modality (pooled distance scale)
 
 	opt   *nn.AdamW
@@ -114,12 +115,12 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 	if cfg.UseKappa {
 		if cfg.KurtosisFused {
 			r.targets = append(r.targets, -1)
-			r.cov = append(r.cov, newMovingCovariance(fusedDim, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
+			r.cov = append(r.cov, terms.NewMovingCovariance(fusedDim, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
 		}
 		if cfg.KurtosisUnimodal {
 			for i, d := range unimodalDims {
 				r.targets = append(r.targets, i)
-				r.cov = append(r.cov, newMovingCovariance(d, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
+				r.cov = append(r.cov, terms.NewMovingCovariance(d, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
 			}
 		}
 	}
@@ -222,11 +223,11 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 	if r.cfg.Standardize {
 		std := make([]*G.Node, len(unimodal))
 		for i, u := range unimodal {
-			if std[i], err = standardize(u); err != nil {
+			if std[i], err = terms.Standardize(u); err != nil {
 				return nil, err
 			}
 		}
-		if fused, err = standardize(fused); err != nil {
+		if fused, err = terms.Standardize(fused); err != nil {
 			return nil, err
 		}
 		unimodal = std
@@ -323,7 +324,8 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 // samples go through g_i (and the critic T_i) as one pooled batch
 // [Z_i R_iᵀ; Z R̃_iᵀ] of 2B rows: g_i and T_i act on each row alone, so this
 // is the same map with half the graph nodes. g_i is one fused op
-// (nn.InvertibleNet.ForwardFused), d one fused op (pooledMMD2, pooledDonskerVaradhan).
+// (nn.InvertibleNet.ForwardFused), d one fused op (terms.PooledMMD2,
+// terms.PooledDonskerVaradhan).
 func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		pu, err := r.proj[i].Forward(g, zi)
@@ -351,11 +353,11 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 				inv[s] = g.Input(fmt.Sprintf("creg.mmd%d.inv2s2_%d", i, s))
 			}
 			a.kernelInv = append(a.kernelInv, inv)
-			part, err = pooledMMD2(pooled, inv, r.cfg.UnbiasedMMD)
+			part, err = terms.PooledMMD2(pooled, inv, r.cfg.UnbiasedMMD)
 		case DivergenceKL:
 			var t *G.Node
 			if t, err = r.critics[i].ForwardFused(g, pooled); err == nil {
-				part, err = pooledDonskerVaradhan(t)
+				part, err = terms.PooledDonskerVaradhan(t)
 			}
 		}
 		if err != nil {
@@ -372,7 +374,7 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 // with the current batch, S_t = α·S_{t−1} + (1−α)·Ŝ, Ŝ = (1/B) Σ_j d̃_j d̃_jᵀ
 // with d̃_j the centered rows clipped to norm ≤ ClipFactor·rms, then loaded
 // with c = DiagLoad·tr(S_t)/p + 1e-8 and factorized inside the graph's
-// kurtosis op (mardiaKurtosis, one op with a hand-written backward pass),
+// kurtosis op (terms.MardiaKurtosis, one op with a hand-written backward pass),
 // so the gradient flows through the current batch's share of S_t as it
 // would in the paper's autograd implementation; S_{t−1} is a constant
 // input. d_j is the centered row (clipped too when ClipInKurtosis).
@@ -387,7 +389,7 @@ func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 		alpha := g.Input(fmt.Sprintf("creg.cov%d.alpha", ti))
 		a.covPrev = append(a.covPrev, prev)
 		a.covAlpha = append(a.covAlpha, alpha)
-		k, err := mardiaKurtosis(z, prev, alpha, r.cfg)
+		k, err := terms.MardiaKurtosis(z, prev, alpha, r.cfg.kurtosisOptions())
 		if err != nil {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
@@ -420,17 +422,13 @@ func (a *Attachment) Feed() error {
 	for ti, node := range a.covPrev {
 		c := r.cov[ti]
 		if a.covFeed[ti] == nil {
-			a.covFeed[ti] = tensor.New(tensor.Of(r.dtype), tensor.WithShape(c.dim, c.dim))
+			a.covFeed[ti] = tensor.New(tensor.Of(r.dtype), tensor.WithShape(c.Dim(), c.Dim()))
 		}
-		c.fullInto(a.covFeed[ti])
+		c.FullInto(a.covFeed[ti])
 		if err := G.Let(node, a.covFeed[ti]); err != nil {
 			return fmt.Errorf("synergy: feeding covariance %d: %w", ti, err)
 		}
-		alpha := 0.0
-		if c.updates > 0 {
-			alpha = c.decay
-		}
-		if err := G.Let(a.covAlpha[ti], scalarOf(r.dtype, alpha)); err != nil {
+		if err := G.Let(a.covAlpha[ti], scalarOf(r.dtype, c.Alpha())); err != nil {
 			return fmt.Errorf("synergy: feeding covariance decay %d: %w", ti, err)
 		}
 	}

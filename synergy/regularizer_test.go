@@ -13,6 +13,7 @@ import (
 
 	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/terms"
 )
 
 // fixture holds random "representations" as parameters, so that gradient
@@ -74,7 +75,7 @@ func warm(t *testing.T, r *Regularizer, f *fixture, batch int) {
 					x.Set(i, j, rng.NormFloat64()*(1+float64(j)))
 				}
 			}
-			if err := r.cov[ti].update(x); err != nil {
+			if err := r.cov[ti].Update(x); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -190,17 +191,17 @@ func TestKurtosisTermEqualsEstimator(t *testing.T) {
 				z = paramMatrix(f.unimodal[tg])
 			}
 			// Appendix D: fold the current batch into S first, then use it.
-			c := r.cov[ti].clone()
-			if err := c.update(z); err != nil {
+			c := r.cov[ti].Clone()
+			if err := c.Update(z); err != nil {
 				t.Fatal(err)
 			}
-			prec, err := c.precision()
+			prec, err := c.Precision()
 			if err != nil {
 				t.Fatal(err)
 			}
 			clipNorm := 0.0
 			if clip {
-				cc := clipCentered(z, 0)
+				cc := terms.ClipCentered(z, 0)
 				ms := 0.0
 				for i := 0; i < batch; i++ {
 					for _, v := range cc.RawRowView(i) {
@@ -538,12 +539,12 @@ func TestAfterStepSeesForwardValues(t *testing.T) {
 	// The covariance the regularizer folded in versus the one of tanh(Z).
 	z := paramMatrix(f.fused)
 	z.Apply(func(_, _ int, v float64) float64 { return math.Tanh(v) }, z)
-	want := newMovingCovariance(5, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad)
-	if err := want.update(z); err != nil {
+	want := terms.NewMovingCovariance(5, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad)
+	if err := want.Update(z); err != nil {
 		t.Fatal(err)
 	}
-	if !mat.EqualApprox(r.cov[0].s, want.s, 1e-12) {
-		t.Fatalf("moving covariance after a training run:\n%v\nwant\n%v", mat.Formatted(r.cov[0].s), mat.Formatted(want.s))
+	if !mat.EqualApprox(r.cov[0].Covariance(), want.Covariance(), 1e-12) {
+		t.Fatalf("moving covariance after a training run:\n%v\nwant\n%v", mat.Formatted(r.cov[0].Covariance()), mat.Formatted(want.Covariance()))
 	}
 }
 

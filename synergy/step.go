@@ -11,6 +11,7 @@ import (
 
 	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // boundParams returns the C-network parameters bound in the attachment's
@@ -120,7 +121,7 @@ func (a *Attachment) AfterStep() error {
 		if err != nil {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
-		if err := r.cov[ti].update(m); err != nil {
+		if err := r.cov[ti].Update(m); err != nil {
 			return err
 		}
 	}
@@ -169,7 +170,7 @@ func (a *Attachment) matrixInto(n *G.Node) (*mat.Dense, error) {
 		m = mat.NewDense(s[0], s[1], nil)
 		a.afterBufs[n] = m
 	}
-	if err := readFloat64s(m.RawMatrix().Data, v, "kept value"); err != nil {
+	if err := opkit.Float64s(m.RawMatrix().Data, v, "kept value"); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -277,7 +278,7 @@ func (r *Regularizer) Precision(ti int) (*mat.Dense, error) {
 	if ti < 0 || ti >= len(r.cov) {
 		return nil, fmt.Errorf("synergy: no kurtosis target %d", ti)
 	}
-	return r.cov[ti].precision()
+	return r.cov[ti].Precision()
 }
 
 // Bandwidth returns the median-heuristic distance scale of modality i
@@ -310,8 +311,9 @@ func (r *Regularizer) MarshalState() ([]byte, error) {
 		st.PermRNG = b
 	}
 	for _, c := range r.cov {
-		st.Covariance = append(st.Covariance, append([]float64(nil), c.s.RawSymmetric().Data...))
-		st.CovUpdates = append(st.CovUpdates, c.updates)
+		s, updates := c.State()
+		st.Covariance = append(st.Covariance, s)
+		st.CovUpdates = append(st.CovUpdates, updates)
 	}
 	return json.Marshal(st)
 }
@@ -326,8 +328,8 @@ func (r *Regularizer) UnmarshalState(b []byte) error {
 		return fmt.Errorf("synergy: regularizer state does not match this configuration")
 	}
 	for i, c := range r.cov {
-		if len(st.Covariance[i]) != len(c.s.RawSymmetric().Data) {
-			return fmt.Errorf("synergy: regularizer state: covariance %d has %d values, want %d", i, len(st.Covariance[i]), len(c.s.RawSymmetric().Data))
+		if p := c.Dim(); len(st.Covariance[i]) != p*p {
+			return fmt.Errorf("synergy: regularizer state: covariance %d has %d values, want %d", i, len(st.Covariance[i]), p*p)
 		}
 	}
 	if r.permRNG != nil && st.PermRNG != nil {
@@ -338,8 +340,9 @@ func (r *Regularizer) UnmarshalState(b []byte) error {
 	r.steps = st.Steps
 	copy(r.bandwidth, st.Bandwidth)
 	for i, c := range r.cov {
-		copy(c.s.RawSymmetric().Data, st.Covariance[i])
-		c.updates = st.CovUpdates[i]
+		if err := c.SetState(st.Covariance[i], st.CovUpdates[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

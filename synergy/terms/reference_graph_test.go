@@ -1,4 +1,4 @@
-package synergy
+package terms
 
 import (
 	G "gorgonia.org/gorgonia"
@@ -41,7 +41,7 @@ func clipRows(g *nn.Graph, d *G.Node, factor float64) *G.Node {
 }
 
 // kurtosisNode is (1/B) Σ_j (d_jᵀ (S_t + cI)⁻¹ d_j)², see attachKurtosis.
-func kurtosisNode(g *nn.Graph, z, prev, alpha *G.Node, cfg Config) (*G.Node, error) {
+func kurtosisNode(g *nn.Graph, z, prev, alpha *G.Node, cfg KurtosisOptions) (*G.Node, error) {
 	B, p := z.Shape()[0], z.Shape()[1]
 	mean := G.Must(G.Reshape(G.Must(G.Mean(z, 0)), tensor.Shape{1, p}))
 	d := G.Must(G.BroadcastSub(z, mean, nil, []byte{0}))
@@ -120,25 +120,4 @@ func mmd2Node(g *nn.Graph, x, y *G.Node, inv []*G.Node, unbiased bool) (*G.Node,
 		}
 	}
 	return G.Sum(G.Must(G.HadamardProd(kern, g.Constant(weights, 2*B, 2*B))))
-}
-
-// donskerVaradhanNode is the Donsker–Varadhan lower bound on KL(P‖Q) with
-// the critic T: mean_j T(x_j) − log mean_j exp T(y_j), x ~ P (unimodal),
-// y ~ Q (fused).
-func donskerVaradhanNode(g *nn.Graph, critic *nn.MLP, x, y *G.Node, B int) (*G.Node, error) {
-	tx, err := critic.Forward(g, x)
-	if err != nil {
-		return nil, err
-	}
-	ty, err := critic.Forward(g, y)
-	if err != nil {
-		return nil, err
-	}
-	tx = G.Must(G.Reshape(tx, tensor.Shape{B}))
-	ty = G.Must(G.Reshape(ty, tensor.Shape{B}))
-	lme, err := nn.LogMeanExp(ty)
-	if err != nil {
-		return nil, err
-	}
-	return G.Sub(G.Must(G.Mean(tx)), lme)
 }

@@ -1,8 +1,7 @@
-package synergy
+package terms
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -11,9 +10,27 @@ import (
 	"gonum.org/v1/gonum/lapack/lapack64"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
-// mardiaKurtosis adds the Mardia kurtosis term of one target (§4.1 and
+// KurtosisOptions are the choices MardiaKurtosis leaves to its caller
+// (the synergy regularizer's Config fields of the same names).
+type KurtosisOptions struct {
+	// ClipFactor caps the norm of each centered row at ClipFactor times the
+	// batch's root-mean-square norm before it enters the covariance; ≤ 0
+	// disables the clipping.
+	ClipFactor float64
+	// ClipInKurtosis uses the clipped rows in the quadratic forms too.
+	ClipInKurtosis bool
+	// ScaleMatchedEMA rescales S_{t−1} to the batch's total variance before
+	// mixing it in (w = α·tr Ŝ / tr S_{t−1} instead of α).
+	ScaleMatchedEMA bool
+	// DiagLoad is the relative diagonal load of A = S_t + c·I.
+	DiagLoad float64
+}
+
+// MardiaKurtosis adds the Mardia kurtosis term of one target (§4.1 and
 // appendix D) to the graph as one op with a hand-written backward pass.
 // For z (B, p), the previous moving covariance S_{t−1} (p, p, an input) and
 // α (a scalar input, 0 before the first update):
@@ -39,20 +56,20 @@ import (
 //
 // then through the clipping scale and the centering. No gradient flows to
 // S_{t−1} or α. It returns an error if A is not positive definite.
-func mardiaKurtosis(z, prev, alpha *G.Node, cfg Config) (*G.Node, error) {
+func MardiaKurtosis(z, prev, alpha *G.Node, o KurtosisOptions) (*G.Node, error) {
 	s := z.Shape()
 	if len(s) != 2 || s[0] < 2 {
-		return nil, fmt.Errorf("synergy: kurtosis: representation shape %v, want (B ≥ 2, p)", s)
+		return nil, fmt.Errorf("terms: kurtosis: representation shape %v, want (B ≥ 2, p)", s)
 	}
 	if ps := prev.Shape(); len(ps) != 2 || ps[0] != s[1] || ps[1] != s[1] {
-		return nil, fmt.Errorf("synergy: kurtosis: previous covariance shape %v, want (%d, %d)", ps, s[1], s[1])
+		return nil, fmt.Errorf("terms: kurtosis: previous covariance shape %v, want (%d, %d)", ps, s[1], s[1])
 	}
 	st := &kurtosisState{
-		id: fusedOpCounter.Add(1), dtype: z.Dtype(), batch: s[0], dim: s[1],
-		clipFactor: cfg.ClipFactor, clipInKurtosis: cfg.ClipInKurtosis,
-		scaleMatched: cfg.ScaleMatchedEMA, diagLoad: cfg.DiagLoad,
+		id: opkit.NextID(), dtype: z.Dtype(), batch: s[0], dim: s[1],
+		clipFactor: o.ClipFactor, clipInKurtosis: o.ClipInKurtosis,
+		scaleMatched: o.ScaleMatchedEMA, diagLoad: o.DiagLoad,
 	}
-	return G.ApplyOp(&kurtosisOp{st: st}, z, prev, alpha)
+	return G.ApplyOp(&kurtosisOp{Base: opkit.Instance(fmt.Sprintf("MardiaKurtosis#%d", st.id)), st: st}, z, prev, alpha)
 }
 
 // kurtosisState holds the configuration and the float64 intermediates of
@@ -88,14 +105,17 @@ type kurtosisState struct {
 	gradK, gradDc   []float64 // ∂L/∂k then ∂L/∂d, ∂L/∂d̃ (B×p)
 	yPrev           []float64 // Y·S_{t−1} (B×p)
 	dcYt            []float64 // d̃·Yᵀ·diag(ω) (B×B)
-	grad            outputBuffer
+	grad            opkit.Buffer
 }
 
-type kurtosisOp struct{ st *kurtosisState }
+type kurtosisOp struct {
+	opkit.Base
+	st *kurtosisState
+}
 
 func (op *kurtosisOp) Arity() int { return 3 }
 func (op *kurtosisOp) Type() hm.Type {
-	return hm.NewFnType(matrixType(), matrixType(), scalarType(), scalarType())
+	return opkit.FnType(2, 2, 0, 0)
 }
 func (op *kurtosisOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.ScalarShape(), nil
@@ -103,28 +123,28 @@ func (op *kurtosisOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *kurtosisOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
-	if len(vals) != 3 {
-		return nil, fmt.Errorf("synergy: %v: got %d inputs, want 3", op, len(vals))
+	if err := op.CheckArity(vals, 3); err != nil {
+		return nil, err
 	}
 	B, p := st.batch, st.dim
-	st.d = grow(st.d, B*p)
-	st.prev = grow(st.prev, p*p)
-	if err := readFloat64s(st.d, vals[0], "kurtosis representation"); err != nil {
+	st.d = opkit.Grow(st.d, B*p)
+	st.prev = opkit.Grow(st.prev, p*p)
+	if err := opkit.Float64s(st.d, vals[0], "kurtosis representation"); err != nil {
 		return nil, err
 	}
-	if err := readFloat64s(st.prev, vals[1], "kurtosis previous covariance"); err != nil {
+	if err := opkit.Float64s(st.prev, vals[1], "kurtosis previous covariance"); err != nil {
 		return nil, err
 	}
-	alpha, err := scalarFloat64(vals[2], "kurtosis moving-average decay")
+	alpha, err := opkit.Float64(vals[2], "kurtosis moving-average decay")
 	if err != nil {
 		return nil, err
 	}
 	st.alpha = alpha
 	kappa, err := st.forward()
 	if err != nil {
-		return nil, fmt.Errorf("synergy: %v: %w", op, err)
+		return nil, op.Errorf("%w", err)
 	}
-	return scalarValue(st.dtype, kappa), nil
+	return opkit.ScalarValue(st.dtype, kappa), nil
 }
 
 // forward computes κ from st.d (the raw rows), st.prev and st.alpha.
@@ -145,11 +165,11 @@ func (st *kurtosisState) forward() (float64, error) {
 	// Clip the rows.
 	st.dc = d
 	if st.clipFactor > 0 {
-		st.clipped = grow(st.clipped, B*p)
+		st.clipped = opkit.Grow(st.clipped, B*p)
 		st.dc = st.clipped
-		st.scale = grow(st.scale, B)
-		st.norm = grow(st.norm, B)
-		st.ratio = grow(st.ratio, B)
+		st.scale = opkit.Grow(st.scale, B)
+		st.norm = opkit.Grow(st.norm, B)
+		st.ratio = opkit.Grow(st.ratio, B)
 		ms := 0.0
 		for i := 0; i < B; i++ {
 			sq := 0.0
@@ -175,7 +195,7 @@ func (st *kurtosisState) forward() (float64, error) {
 		}
 	}
 	// A = w·S_{t−1} + (1−α)·Ŝ + c·I (upper triangle), Ŝ = (1/B)·d̃ᵀd̃.
-	st.chol = grow(st.chol, p*p)
+	st.chol = opkit.Grow(st.chol, p*p)
 	a := blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: st.chol}
 	blas64.Syrk(blas.Trans, 1/float64(B), blas64.General{Rows: B, Cols: p, Stride: p, Data: st.dc}, 0, a)
 	trBatch, trPrev := 0.0, 0.0
@@ -207,15 +227,15 @@ func (st *kurtosisState) forward() (float64, error) {
 	}
 	// Y = K·A⁻¹: solve A·X = Kᵀ (p×B), Y = Xᵀ.
 	k := st.keys()
-	st.work = grow(st.work, p*B)
+	st.work = opkit.Grow(st.work, p*B)
 	for i := 0; i < B; i++ {
 		for j := 0; j < p; j++ {
 			st.work[j*B+i] = k[i*p+j]
 		}
 	}
 	lapack64.Potrs(t, blas64.General{Rows: p, Cols: B, Stride: B, Data: st.work})
-	st.y = grow(st.y, B*p)
-	st.m = grow(st.m, B)
+	st.y = opkit.Grow(st.y, B*p)
+	st.m = opkit.Grow(st.m, B)
 	kappa := 0.0
 	for i := 0; i < B; i++ {
 		mi := 0.0
@@ -239,19 +259,11 @@ func (st *kurtosisState) keys() []float64 {
 	return st.d
 }
 
-func (op *kurtosisOp) ReturnsPtr() bool     { return false }
-func (op *kurtosisOp) CallsExtern() bool    { return false }
-func (op *kurtosisOp) OverwritesInput() int { return -1 }
-func (op *kurtosisOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "synergo.kurtosis#%d(%v,%d,%d)", op.st.id, op.st.dtype, op.st.batch, op.st.dim)
-}
-func (op *kurtosisOp) Hashcode() uint32 { return fusedHash(op.WriteHash) }
-func (op *kurtosisOp) String() string   { return fmt.Sprintf("MardiaKurtosis#%d", op.st.id) }
 func (op *kurtosisOp) DiffWRT(int) []bool {
 	return []bool{true, false, false}
 }
 func (op *kurtosisOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dz, err := G.ApplyOp(&kurtosisGradOp{st: op.st}, grad, output)
+	dz, err := G.ApplyOp(&kurtosisGradOp{Base: opkit.Owned(fmt.Sprintf("MardiaKurtosisGrad#%d", op.st.id)), st: op.st}, grad, output)
 	if err != nil {
 		return nil, err
 	}
@@ -260,11 +272,14 @@ func (op *kurtosisOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 
 // kurtosisGradOp computes ∂L/∂z from (∂L/∂κ, κ); κ is an input only to
 // order it after the forward pass, the values come from the shared state.
-type kurtosisGradOp struct{ st *kurtosisState }
+type kurtosisGradOp struct {
+	opkit.Base
+	st *kurtosisState
+}
 
 func (op *kurtosisGradOp) Arity() int { return 2 }
 func (op *kurtosisGradOp) Type() hm.Type {
-	return hm.NewFnType(scalarType(), scalarType(), matrixType())
+	return opkit.FnType(0, 0, 2)
 }
 func (op *kurtosisGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.st.batch, op.st.dim}, nil
@@ -272,17 +287,17 @@ func (op *kurtosisGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *kurtosisGradOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
-	if len(vals) != 2 {
-		return nil, fmt.Errorf("synergy: %v: got %d inputs, want 2", op, len(vals))
+	if err := op.CheckArity(vals, 2); err != nil {
+		return nil, err
 	}
 	if !st.ran {
-		return nil, fmt.Errorf("synergy: %v: run before its forward pass", op)
+		return nil, op.Errorf("run before its forward pass")
 	}
-	g, err := scalarFloat64(vals[0], "kurtosis output gradient")
+	g, err := opkit.Float64(vals[0], "kurtosis output gradient")
 	if err != nil {
 		return nil, err
 	}
-	return st.grad.write(st.dtype, tensor.Shape{st.batch, st.dim}, st.backward(g)), nil
+	return st.grad.Write(st.dtype, tensor.Shape{st.batch, st.dim}, st.backward(g)), nil
 }
 
 // backward returns ∂L/∂z (B×p) for ∂L/∂κ = g.
@@ -291,8 +306,8 @@ func (st *kurtosisState) backward(g float64) []float64 {
 	fB := float64(B)
 	y := st.y
 	// ω_j = (2/B)·m_j·g; ∂L/∂k_j = 2ω_j y_j; tr Γ = −Σ_j ω_j ‖y_j‖².
-	st.omega = grow(st.omega, B)
-	st.gradK = grow(st.gradK, B*p)
+	st.omega = opkit.Grow(st.omega, B)
+	st.gradK = opkit.Grow(st.gradK, B*p)
 	omega, gk := st.omega, st.gradK
 	trGamma := 0.0
 	for i := 0; i < B; i++ {
@@ -308,7 +323,7 @@ func (st *kurtosisState) backward(g float64) []float64 {
 	cI := (1 - st.alpha) * lambda                  // ∂L/∂Ŝ = (1−α)·Γ + cI·I
 	if st.scaleMatched {
 		// ⟨∂L/∂S_t, S_{t−1}⟩ = −Σ_j ω_j y_jᵀ S_{t−1} y_j + λ·tr S_{t−1}.
-		st.yPrev = grow(st.yPrev, B*p)
+		st.yPrev = opkit.Grow(st.yPrev, B*p)
 		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
 			blas64.General{Rows: B, Cols: p, Stride: p, Data: y},
 			blas64.General{Rows: p, Cols: p, Stride: p, Data: st.prev},
@@ -325,7 +340,7 @@ func (st *kurtosisState) backward(g float64) []float64 {
 		cI += inner * st.alpha / st.trPrev
 	}
 	// ∂L/∂d̃ = (2/B)·[(1−α)·d̃·Γ + cI·d̃] with d̃·Γ = −(d̃·Yᵀ)·diag(ω)·Y.
-	st.dcYt = grow(st.dcYt, B*B)
+	st.dcYt = opkit.Grow(st.dcYt, B*B)
 	blas64.Gemm(blas.NoTrans, blas.Trans, 1,
 		blas64.General{Rows: B, Cols: p, Stride: p, Data: st.dc},
 		blas64.General{Rows: B, Cols: p, Stride: p, Data: y},
@@ -335,7 +350,7 @@ func (st *kurtosisState) backward(g float64) []float64 {
 			st.dcYt[i*B+j] *= omega[j]
 		}
 	}
-	st.gradDc = grow(st.gradDc, B*p)
+	st.gradDc = opkit.Grow(st.gradDc, B*p)
 	gdc := st.gradDc
 	for i, v := range st.dc {
 		gdc[i] = (2 / fB) * cI * v
@@ -363,7 +378,7 @@ func (st *kurtosisState) backward(g float64) []float64 {
 		// d̃_j = s_j·d_j, s_j = 2/(1 + r_j + |1 − r_j|), r_j = n_j/τ,
 		// n_j = √(‖d_j‖² + 1e-12), τ = ClipFactor·√(mean_j ‖d_j‖² + 1e-12).
 		d := st.d
-		st.gradNorm = grow(st.gradNorm, B)
+		st.gradNorm = opkit.Grow(st.gradNorm, B)
 		gn := st.gradNorm
 		gThr := 0.0
 		for i := 0; i < B; i++ {
@@ -412,12 +427,3 @@ func sign(x float64) float64 {
 	}
 	return 0
 }
-
-func (op *kurtosisGradOp) ReturnsPtr() bool     { return true }
-func (op *kurtosisGradOp) CallsExtern() bool    { return false }
-func (op *kurtosisGradOp) OverwritesInput() int { return -1 }
-func (op *kurtosisGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "synergo.kurtosis.grad#%d(%v,%d,%d)", op.st.id, op.st.dtype, op.st.batch, op.st.dim)
-}
-func (op *kurtosisGradOp) Hashcode() uint32 { return fusedHash(op.WriteHash) }
-func (op *kurtosisGradOp) String() string   { return fmt.Sprintf("MardiaKurtosisGrad#%d", op.st.id) }

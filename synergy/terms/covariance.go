@@ -1,4 +1,4 @@
-package synergy
+package terms
 
 import (
 	"fmt"
@@ -11,12 +11,13 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// movingCovariance is the EMA covariance S of one kurtosis target (appendix
-// D): for each batch the rows are centered by the batch mean, each centered
-// vector is clipped to norm ≤ ClipFactor·rms (rms = root-mean-square norm of
-// the centered batch), Ŝ = (1/B) Σ d dᵀ, and S ← α·S + (1−α)·Ŝ (S = Ŝ on the
-// first batch).
-type movingCovariance struct {
+// MovingCovariance is the EMA covariance S of one kurtosis target
+// (appendix D), the S_{t−1} MardiaKurtosis is fed, kept outside the graph:
+// for each batch the rows are centered by the batch mean, each centered
+// vector is clipped to norm ≤ ClipFactor·rms (rms = root-mean-square norm
+// of the centered batch), Ŝ = (1/B) Σ d dᵀ, and S ← α·S + (1−α)·Ŝ (S = Ŝ on
+// the first batch).
+type MovingCovariance struct {
 	dim        int
 	decay      float64
 	clipFactor float64
@@ -24,21 +25,24 @@ type movingCovariance struct {
 	s          *mat.SymDense
 	updates    int
 
-	// Scratch reused by update: the centered, clipped batch and its
+	// Scratch reused by Update: the centered, clipped batch and its
 	// covariance.
 	centered *mat.Dense
 	batch    *mat.SymDense
 	norms    []float64
 }
 
-func newMovingCovariance(dim int, decay, clipFactor, diagLoad float64) *movingCovariance {
-	return &movingCovariance{dim: dim, decay: decay, clipFactor: clipFactor, diagLoad: diagLoad, s: mat.NewSymDense(dim, nil)}
+// NewMovingCovariance returns the moving covariance of dim-dimensional
+// rows with decay α, the clipping of ClipCentered and the diagonal load of
+// Precision, before its first update (S = 0).
+func NewMovingCovariance(dim int, decay, clipFactor, diagLoad float64) *MovingCovariance {
+	return &MovingCovariance{dim: dim, decay: decay, clipFactor: clipFactor, diagLoad: diagLoad, s: mat.NewSymDense(dim, nil)}
 }
 
-// clipCentered returns the centered rows of x, each scaled to norm at most
+// ClipCentered returns the centered rows of x, each scaled to norm at most
 // clipFactor times the batch's root-mean-square norm (no clipping when
 // clipFactor ≤ 0).
-func clipCentered(x mat.Matrix, clipFactor float64) *mat.Dense {
+func ClipCentered(x mat.Matrix, clipFactor float64) *mat.Dense {
 	r, c := x.Dims()
 	d := mat.NewDense(r, c, nil)
 	clipCenteredInto(d, make([]float64, r), x, clipFactor)
@@ -81,15 +85,15 @@ func clipCenteredInto(d *mat.Dense, norms []float64, x mat.Matrix, clipFactor fl
 	}
 }
 
-// update folds a batch (rows are samples) into S. It allocates only on the
+// Update folds a batch (rows are samples) into S. It allocates only on the
 // first call for a batch size.
-func (m *movingCovariance) update(x mat.Matrix) error {
+func (m *MovingCovariance) Update(x mat.Matrix) error {
 	r, c := x.Dims()
 	if c != m.dim {
-		return fmt.Errorf("synergy: covariance update: %d columns, want %d", c, m.dim)
+		return fmt.Errorf("terms: covariance update: %d columns, want %d", c, m.dim)
 	}
 	if r < 2 {
-		return fmt.Errorf("synergy: covariance update needs ≥ 2 rows, got %d", r)
+		return fmt.Errorf("terms: covariance update needs ≥ 2 rows, got %d", r)
 	}
 	if m.centered == nil || m.centered.RawMatrix().Rows != r {
 		m.centered = mat.NewDense(r, c, nil)
@@ -105,7 +109,7 @@ func (m *movingCovariance) update(x mat.Matrix) error {
 // fold computes Ŝ = (1/r) dᵀd from m.centered into m.batch and mixes it
 // into S (upper triangles, the storage of SymDense). S is left unchanged
 // when Ŝ has a non-finite entry.
-func (m *movingCovariance) fold(r int) error {
+func (m *MovingCovariance) fold(r int) error {
 	c := m.dim
 	batch := m.batch.RawSymmetric()
 	for i := range batch.Data {
@@ -118,7 +122,7 @@ func (m *movingCovariance) fold(r int) error {
 		for j := i; j < c; j++ {
 			v := batch.Data[i*batch.Stride+j]
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("synergy: covariance update: non-finite value in the batch")
+				return fmt.Errorf("terms: covariance update: non-finite value in the batch")
 			}
 		}
 	}
@@ -135,9 +139,9 @@ func (m *movingCovariance) fold(r int) error {
 	return nil
 }
 
-// fullInto writes S, both triangles, into the p×p tensor t (float32 or
+// FullInto writes S, both triangles, into the p×p tensor t (float32 or
 // float64).
-func (m *movingCovariance) fullInto(t *tensor.Dense) {
+func (m *MovingCovariance) FullInto(t *tensor.Dense) {
 	s := m.s.RawSymmetric()
 	p := m.dim
 	switch x := t.Data().(type) {
@@ -158,10 +162,10 @@ func (m *movingCovariance) fullInto(t *tensor.Dense) {
 	}
 }
 
-// precision returns (S + c·I)⁻¹ with c = diagLoad·tr(S)/p + 1e-8 for the
+// Precision returns (S + c·I)⁻¹ with c = diagLoad·tr(S)/p + 1e-8 for the
 // current state (the value L_κ used on the last batch folded in), or a zero
 // matrix before the first update.
-func (m *movingCovariance) precision() (*mat.Dense, error) {
+func (m *MovingCovariance) Precision() (*mat.Dense, error) {
 	p := mat.NewDense(m.dim, m.dim, nil)
 	if m.updates == 0 {
 		return p, nil
@@ -174,19 +178,53 @@ func (m *movingCovariance) precision() (*mat.Dense, error) {
 	}
 	var ch mat.Cholesky
 	if ok := ch.Factorize(loaded); !ok {
-		return nil, fmt.Errorf("synergy: loaded covariance is not positive definite (diag load %g)", c)
+		return nil, fmt.Errorf("terms: loaded covariance is not positive definite (diag load %g)", c)
 	}
 	if err := ch.InverseTo(loaded); err != nil {
-		return nil, fmt.Errorf("synergy: inverting the loaded covariance: %w", err)
+		return nil, fmt.Errorf("terms: inverting the loaded covariance: %w", err)
 	}
 	p.Copy(loaded)
 	return p, nil
 }
 
-// clone returns an independent copy.
-func (m *movingCovariance) clone() *movingCovariance {
+// Clone returns an independent copy.
+func (m *MovingCovariance) Clone() *MovingCovariance {
 	c := *m
 	c.s = mat.NewSymDense(m.dim, nil)
 	c.s.CopySym(m.s)
 	return &c
+}
+
+// Dim returns the dimension p of the rows.
+func (m *MovingCovariance) Dim() int { return m.dim }
+
+// Updates returns the number of batches folded in.
+func (m *MovingCovariance) Updates() int { return m.updates }
+
+// Alpha returns the α MardiaKurtosis is fed with S: 0 before the first
+// update (the batch covariance alone), the decay after.
+func (m *MovingCovariance) Alpha() float64 {
+	if m.updates == 0 {
+		return 0
+	}
+	return m.decay
+}
+
+// Covariance returns S (a view: it changes with the next Update).
+func (m *MovingCovariance) Covariance() *mat.SymDense { return m.s }
+
+// State returns the upper triangle of S as stored (row-major p×p, the
+// lower triangle unused) and the number of updates, for checkpoints.
+func (m *MovingCovariance) State() ([]float64, int) {
+	return append([]float64(nil), m.s.RawSymmetric().Data...), m.updates
+}
+
+// SetState restores what State returned.
+func (m *MovingCovariance) SetState(s []float64, updates int) error {
+	if len(s) != len(m.s.RawSymmetric().Data) {
+		return fmt.Errorf("terms: covariance state has %d values, want %d", len(s), len(m.s.RawSymmetric().Data))
+	}
+	copy(m.s.RawSymmetric().Data, s)
+	m.updates = updates
+	return nil
 }

@@ -1,109 +1,37 @@
-package synergy
+package terms
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/nntest"
 )
-
-// randomParam returns a float64 parameter (rows, cols) with heavy-tailed
-// entries (a few large rows make the clipping bite).
-func randomParam(ps *nn.ParamSet, name string, rows, cols int, rng *rand.Rand) *nn.Param {
-	p := ps.Add(name, []int{rows, cols}, nn.Normal(1), rng)
-	v := p.Float64s()
-	for i := range v {
-		v[i] = rng.NormFloat64() * (1 + float64(i%cols)) / math.Max(rng.ExpFloat64(), 0.2)
-	}
-	if err := p.SetFloat64s(v); err != nil {
-		panic(err)
-	}
-	return p
-}
-
-// valueAndGrad builds cost(g, x) on a fresh float64 graph, runs it once and
-// returns the cost and its gradient with respect to x.
-func valueAndGrad(t *testing.T, x *nn.Param, feed func(g *nn.Graph) error, cost func(g *nn.Graph, x *G.Node) *G.Node) (float64, []float64) {
-	t.Helper()
-	return valueAndGrads(t, []*nn.Param{x}, feed, func(g *nn.Graph, xs []*G.Node) *G.Node { return cost(g, xs[0]) })
-}
-
-// valueAndGrads is valueAndGrad for several parameters; the gradients are
-// concatenated.
-func valueAndGrads(t *testing.T, xs []*nn.Param, feed func(g *nn.Graph) error, cost func(g *nn.Graph, xs []*G.Node) *G.Node) (float64, []float64) {
-	t.Helper()
-	g := nn.NewGraph(tensor.Float64, true)
-	c := cost(g, g.ParamNodes(xs))
-	if _, err := G.Grad(c, g.ParamNodes(xs)...); err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g.G, G.BindDualValues(g.ParamNodes(xs)...))
-	defer vm.Close()
-	if feed != nil {
-		if err := feed(g); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	grads, err := g.Grads(xs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []float64
-	for _, gr := range grads {
-		all = append(all, gr.Data().([]float64)...)
-	}
-	return c.Value().Data().(float64), all
-}
-
-// maxRelDiff returns max_i |a_i − b_i| / max(|a_i|, |b_i|, floor).
-func maxRelDiff(a, b []float64, floor float64) float64 {
-	worst := 0.0
-	for i := range a {
-		d := math.Abs(a[i]-b[i]) / math.Max(math.Max(math.Abs(a[i]), math.Abs(b[i])), floor)
-		worst = math.Max(worst, d)
-	}
-	return worst
-}
-
-// scaledSum returns Σ_ij c_ij·y_ij for fixed random c, so that a matrix
-// output gets a non-trivial upstream gradient.
-func scaledSum(g *nn.Graph, y *G.Node, seed uint64) *G.Node {
-	s := y.Shape()
-	rng := rand.New(rand.NewPCG(seed, 3))
-	c := make([]float64, s.TotalSize())
-	for i := range c {
-		c[i] = rng.NormFloat64()
-	}
-	return G.Must(G.Sum(G.Must(G.HadamardProd(y, g.Constant(c, s...)))))
-}
 
 func TestStandardizeMatchesGraph(t *testing.T) {
 	for _, shape := range [][2]int{{2, 1}, {7, 3}, {32, 16}} {
 		rng := rand.New(rand.NewPCG(uint64(shape[0]), 5))
 		ps := nn.NewParamSet(tensor.Float64)
-		x := randomParam(ps, "x", shape[0], shape[1], rng)
-		v1, g1 := valueAndGrad(t, x, nil, func(g *nn.Graph, x *G.Node) *G.Node {
-			y, err := standardize(x)
+		x := nntest.HeavyTailedParam(ps, "x", shape[0], shape[1], rng)
+		v1, g1 := nntest.ValueAndGrad(t, x, nil, func(g *nn.Graph, x *G.Node) *G.Node {
+			y, err := Standardize(x)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return scaledSum(g, y, 1)
+			return nntest.ScaledSum(g, y, 1)
 		})
-		v2, g2 := valueAndGrad(t, x, nil, func(g *nn.Graph, x *G.Node) *G.Node {
-			return scaledSum(g, standardizeNode(g, x), 1)
+		v2, g2 := nntest.ValueAndGrad(t, x, nil, func(g *nn.Graph, x *G.Node) *G.Node {
+			return nntest.ScaledSum(g, standardizeNode(g, x), 1)
 		})
-		if e := relErr(v1, v2); e > 1e-12 {
+		if e := nntest.RelErr(v1, v2); e > 1e-12 {
 			t.Errorf("%v: value %v, graph %v", shape, v1, v2)
 		}
-		if e := maxRelDiff(g1, g2, 1e-9); e > 1e-9 {
+		if e := nntest.MaxRelDiff(g1, g2, 1e-9); e > 1e-9 {
 			t.Errorf("%v: gradient differs from the graph's by %g", shape, e)
 		}
 	}
@@ -112,13 +40,13 @@ func TestStandardizeMatchesGraph(t *testing.T) {
 func TestStandardizeGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
 	ps := nn.NewParamSet(tensor.Float64)
-	x := randomParam(ps, "x", 6, 4, rng)
+	x := nntest.HeavyTailedParam(ps, "x", 6, 4, rng)
 	g := nn.NewGraph(tensor.Float64, true)
-	y, err := standardize(g.Param(x))
+	y, err := Standardize(g.Param(x))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := nn.GradCheck(g, scaledSum(g, y, 2), []*nn.Param{x}, nn.GradCheckOptions{})
+	res, err := nn.GradCheck(g, nntest.ScaledSum(g, y, 2), []*nn.Param{x}, nn.GradCheckOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,10 +73,10 @@ var kurtosisCases = []kurtosisCase{
 	{"first-step", 1.1, false, true, true},
 }
 
-func (c kurtosisCase) config() Config {
-	cfg := DefaultConfig(DivergenceNone)
-	cfg.ClipFactor, cfg.ClipInKurtosis, cfg.ScaleMatchedEMA = c.clip, c.clipIn, c.scaleMatched
-	return cfg
+// options are the case's options with the regularizer's default diagonal
+// load.
+func (c kurtosisCase) options() KurtosisOptions {
+	return KurtosisOptions{ClipFactor: c.clip, ClipInKurtosis: c.clipIn, ScaleMatchedEMA: c.scaleMatched, DiagLoad: 0.1}
 }
 
 // kurtosisInputs returns a random SPD S_{t−1} (p×p) and α for the case.
@@ -180,9 +108,9 @@ func TestMardiaKurtosisMatchesGraph(t *testing.T) {
 				B, p := shape[0], shape[1]
 				rng := rand.New(rand.NewPCG(uint64(B*p), 9))
 				ps := nn.NewParamSet(tensor.Float64)
-				x := randomParam(ps, "z", B, p, rng)
+				x := nntest.HeavyTailedParam(ps, "z", B, p, rng)
 				prevVals, alpha := c.inputs(p, rng)
-				cfg := c.config()
+				cfg := c.options()
 				var prev, al *G.Node
 				feed := func(g *nn.Graph) error {
 					if err := G.Let(prev, tensor.New(tensor.WithShape(p, p), tensor.WithBacking(append([]float64(nil), prevVals...)))); err != nil {
@@ -193,15 +121,15 @@ func TestMardiaKurtosisMatchesGraph(t *testing.T) {
 				inputs := func(g *nn.Graph) {
 					prev, al = g.Input("prev", p, p), g.Input("alpha")
 				}
-				v1, g1 := valueAndGrad(t, x, feed, func(g *nn.Graph, z *G.Node) *G.Node {
+				v1, g1 := nntest.ValueAndGrad(t, x, feed, func(g *nn.Graph, z *G.Node) *G.Node {
 					inputs(g)
-					k, err := mardiaKurtosis(z, prev, al, cfg)
+					k, err := MardiaKurtosis(z, prev, al, cfg)
 					if err != nil {
 						t.Fatal(err)
 					}
 					return k
 				})
-				v2, g2 := valueAndGrad(t, x, feed, func(g *nn.Graph, z *G.Node) *G.Node {
+				v2, g2 := nntest.ValueAndGrad(t, x, feed, func(g *nn.Graph, z *G.Node) *G.Node {
 					inputs(g)
 					k, err := kurtosisNode(g, z, prev, al, cfg)
 					if err != nil {
@@ -209,23 +137,15 @@ func TestMardiaKurtosisMatchesGraph(t *testing.T) {
 					}
 					return k
 				})
-				if e := relErr(v1, v2); e > 1e-10 {
+				if e := nntest.RelErr(v1, v2); e > 1e-10 {
 					t.Errorf("value %v, graph %v (rel %g)", v1, v2, e)
 				}
-				if e := maxRelDiff(g1, g2, 1e-6*maxAbs(g2)); e > 1e-8 {
+				if e := nntest.MaxRelDiff(g1, g2, 1e-6*nntest.MaxAbs(g2)); e > 1e-8 {
 					t.Errorf("gradient differs from the graph's by %g", e)
 				}
 			})
 		}
 	}
-}
-
-func maxAbs(v []float64) float64 {
-	m := 0.0
-	for _, x := range v {
-		m = math.Max(m, math.Abs(x))
-	}
-	return m
 }
 
 func TestMardiaKurtosisGradient(t *testing.T) {
@@ -248,7 +168,7 @@ func TestMardiaKurtosisGradient(t *testing.T) {
 			prevVals, alpha := c.inputs(p, rng)
 			g := nn.NewGraph(tensor.Float64, true)
 			prev, al := g.Input("prev", p, p), g.Input("alpha")
-			k, err := mardiaKurtosis(g.Param(x), prev, al, c.config())
+			k, err := MardiaKurtosis(g.Param(x), prev, al, c.options())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -275,10 +195,7 @@ func TestMardiaKurtosisNotPositiveDefinite(t *testing.T) {
 	g := nn.NewGraph(tensor.Float64, false)
 	z := g.Constant(make([]float64, B*p), B, p) // all rows equal: Ŝ = 0
 	prev, al := g.Input("prev", p, p), g.Input("alpha")
-	cfg := DefaultConfig(DivergenceNone)
-	cfg.DiagLoad = 0
-	cfg.ScaleMatchedEMA = false
-	k, err := mardiaKurtosis(z, prev, al, cfg)
+	k, err := MardiaKurtosis(z, prev, al, KurtosisOptions{ClipFactor: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,18 +209,9 @@ func TestMardiaKurtosisNotPositiveDefinite(t *testing.T) {
 	_ = k
 	vm := G.NewTapeMachine(g.G)
 	defer vm.Close()
-	if err := vm.RunAll(); err == nil || !contains(err.Error(), "positive definite") {
+	if err := vm.RunAll(); err == nil || !strings.Contains(err.Error(), "positive definite") {
 		t.Fatalf("indefinite covariance: got %v, want a positive-definite error", err)
 	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 // mmdInputs returns the bandwidth input nodes and a feed for them.
@@ -333,16 +241,16 @@ func TestPooledMMD2MatchesGraph(t *testing.T) {
 			y := ps.Add("y", []int{B, k}, nn.Normal(1.5), rng)
 			var feedInv func() error
 			feed := func(*nn.Graph) error { return feedInv() }
-			v1, g1 := valueAndGrads(t, []*nn.Param{x, y}, feed, func(g *nn.Graph, xs []*G.Node) *G.Node {
+			v1, g1 := nntest.ValueAndGrads(t, []*nn.Param{x, y}, feed, func(g *nn.Graph, xs []*G.Node) *G.Node {
 				nodes, f := mmdInputs(g, inv)
 				feedInv = f
-				m, err := pooledMMD2(G.Must(G.Concat(0, xs[0], xs[1])), nodes, unbiased)
+				m, err := PooledMMD2(G.Must(G.Concat(0, xs[0], xs[1])), nodes, unbiased)
 				if err != nil {
 					t.Fatal(err)
 				}
 				return m
 			})
-			v2, g2 := valueAndGrads(t, []*nn.Param{x, y}, feed, func(g *nn.Graph, xs []*G.Node) *G.Node {
+			v2, g2 := nntest.ValueAndGrads(t, []*nn.Param{x, y}, feed, func(g *nn.Graph, xs []*G.Node) *G.Node {
 				nodes, f := mmdInputs(g, inv)
 				feedInv = f
 				m, err := mmd2Node(g, xs[0], xs[1], nodes, unbiased)
@@ -351,10 +259,10 @@ func TestPooledMMD2MatchesGraph(t *testing.T) {
 				}
 				return m
 			})
-			if e := relErr(v1, v2); e > 1e-10 {
+			if e := nntest.RelErr(v1, v2); e > 1e-10 {
 				t.Errorf("unbiased=%v %v: value %v, graph %v (rel %g)", unbiased, shape, v1, v2, e)
 			}
-			if e := maxRelDiff(g1, g2, 1e-6*maxAbs(g2)); e > 1e-8 {
+			if e := nntest.MaxRelDiff(g1, g2, 1e-6*nntest.MaxAbs(g2)); e > 1e-8 {
 				t.Errorf("unbiased=%v %v: gradient differs from the graph's by %g", unbiased, shape, e)
 			}
 		}
@@ -369,7 +277,7 @@ func TestPooledMMD2Gradient(t *testing.T) {
 		w := ps.Add("w", []int{2 * B, k}, nn.Normal(1), rng)
 		g := nn.NewGraph(tensor.Float64, true)
 		nodes, feed := mmdInputs(g, []float64{1, 0.25})
-		m, err := pooledMMD2(g.Param(w), nodes, unbiased)
+		m, err := PooledMMD2(g.Param(w), nodes, unbiased)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -386,12 +294,12 @@ func TestPooledMMD2Gradient(t *testing.T) {
 
 func TestPooledMMD2RejectsBadInput(t *testing.T) {
 	g := nn.NewGraph(tensor.Float64, false)
-	if _, err := pooledMMD2(g.Input("odd", 5, 2), []*G.Node{g.Input("c")}, false); err == nil {
+	if _, err := PooledMMD2(g.Input("odd", 5, 2), []*G.Node{g.Input("c")}, false); err == nil {
 		t.Error("odd number of pooled rows: want an error")
 	}
 	g = nn.NewGraph(tensor.Float64, false)
 	nodes, _ := mmdInputs(g, []float64{1})
-	m, err := pooledMMD2(g.Constant(make([]float64, 8), 4, 2), nodes, false)
+	m, err := PooledMMD2(g.Constant(make([]float64, 8), 4, 2), nodes, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +309,7 @@ func TestPooledMMD2RejectsBadInput(t *testing.T) {
 	}
 	vm := G.NewTapeMachine(g.G)
 	defer vm.Close()
-	if err := vm.RunAll(); err == nil || !contains(err.Error(), "bandwidth") {
+	if err := vm.RunAll(); err == nil || !strings.Contains(err.Error(), "bandwidth") {
 		t.Fatalf("zero 1/(2σ²): got %v, want a bandwidth error", err)
 	}
 }
@@ -410,15 +318,15 @@ func TestPooledDonskerVaradhanMatchesGraph(t *testing.T) {
 	for _, B := range []int{2, 6, 32} {
 		rng := rand.New(rand.NewPCG(uint64(B), 13))
 		ps := nn.NewParamSet(tensor.Float64)
-		tv := randomParam(ps, "t", 2*B, 1, rng)
-		v1, g1 := valueAndGrad(t, tv, nil, func(g *nn.Graph, x *G.Node) *G.Node {
-			d, err := pooledDonskerVaradhan(x)
+		tv := nntest.HeavyTailedParam(ps, "t", 2*B, 1, rng)
+		v1, g1 := nntest.ValueAndGrad(t, tv, nil, func(g *nn.Graph, x *G.Node) *G.Node {
+			d, err := PooledDonskerVaradhan(x)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return d
 		})
-		v2, g2 := valueAndGrad(t, tv, nil, func(g *nn.Graph, x *G.Node) *G.Node {
+		v2, g2 := nntest.ValueAndGrad(t, tv, nil, func(g *nn.Graph, x *G.Node) *G.Node {
 			flat := G.Must(G.Reshape(x, tensor.Shape{2 * B}))
 			tx := G.Must(G.Slice(flat, G.S(0, B)))
 			ty := G.Must(G.Slice(flat, G.S(B, 2*B)))
@@ -428,10 +336,10 @@ func TestPooledDonskerVaradhanMatchesGraph(t *testing.T) {
 			}
 			return G.Must(G.Sub(G.Must(G.Mean(tx)), lme))
 		})
-		if e := relErr(v1, v2); e > 1e-12 {
+		if e := nntest.RelErr(v1, v2); e > 1e-12 {
 			t.Errorf("B=%d: value %v, graph %v", B, v1, v2)
 		}
-		if e := maxRelDiff(g1, g2, 1e-9); e > 1e-10 {
+		if e := nntest.MaxRelDiff(g1, g2, 1e-9); e > 1e-10 {
 			t.Errorf("B=%d: gradient differs from the graph's by %g", B, e)
 		}
 	}
@@ -442,7 +350,7 @@ func TestPooledDonskerVaradhanGradient(t *testing.T) {
 	ps := nn.NewParamSet(tensor.Float64)
 	tv := ps.Add("t", []int{8, 1}, nn.Normal(2), rng)
 	g := nn.NewGraph(tensor.Float64, true)
-	d, err := pooledDonskerVaradhan(g.Param(tv))
+	d, err := PooledDonskerVaradhan(g.Param(tv))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,17 @@
-package synergy
+package terms
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
-// pooledDonskerVaradhan adds the Donsker–Varadhan lower bound on KL(P‖Q)
+// PooledDonskerVaradhan adds the Donsker–Varadhan lower bound on KL(P‖Q)
 // (§2.2, L_d of §4.1) to the graph as one op with a hand-written backward
 // pass. t (2B, 1) holds the critic's values on the pooled sample: t_1…t_B
 // on x ~ P (unimodal), t_{B+1}…t_{2B} on y ~ Q (fused). With
@@ -20,13 +21,13 @@ import (
 //
 // and the gradient is ∂DV/∂t_j = 1/B for j ≤ B and −softmax(u)_{j−B}
 // beyond.
-func pooledDonskerVaradhan(t *G.Node) (*G.Node, error) {
+func PooledDonskerVaradhan(t *G.Node) (*G.Node, error) {
 	s := t.Shape()
 	if len(s) != 2 || s[1] != 1 || s[0] < 2 || s[0]%2 != 0 {
-		return nil, fmt.Errorf("synergy: Donsker–Varadhan: critic output shape %v, want (2B, 1)", s)
+		return nil, fmt.Errorf("terms: Donsker–Varadhan: critic output shape %v, want (2B, 1)", s)
 	}
-	st := &dvState{id: fusedOpCounter.Add(1), dtype: t.Dtype(), rows: s[0]}
-	return G.ApplyOp(&dvOp{st: st}, t)
+	st := &dvState{id: opkit.NextID(), dtype: t.Dtype(), rows: s[0]}
+	return G.ApplyOp(&dvOp{Base: opkit.Instance(fmt.Sprintf("DonskerVaradhan#%d", st.id)), st: st}, t)
 }
 
 // dvState holds the critic values and the softmax of one Donsker–Varadhan
@@ -39,22 +40,25 @@ type dvState struct {
 	t       []float64 // critic values, then ∂DV/∂t after the forward pass
 	ran     bool
 	scratch []float64
-	grad    outputBuffer
+	grad    opkit.Buffer
 }
 
-type dvOp struct{ st *dvState }
+type dvOp struct {
+	opkit.Base
+	st *dvState
+}
 
 func (op *dvOp) Arity() int                                     { return 1 }
-func (op *dvOp) Type() hm.Type                                  { return hm.NewFnType(matrixType(), scalarType()) }
+func (op *dvOp) Type() hm.Type                                  { return opkit.FnType(2, 0) }
 func (op *dvOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
 
 func (op *dvOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
-	if len(vals) != 1 {
-		return nil, fmt.Errorf("synergy: %v: got %d inputs, want 1", op, len(vals))
+	if err := op.CheckArity(vals, 1); err != nil {
+		return nil, err
 	}
-	st.t = grow(st.t, st.rows)
-	if err := readFloat64s(st.t, vals[0], "Donsker–Varadhan critic output"); err != nil {
+	st.t = opkit.Grow(st.t, st.rows)
+	if err := opkit.Float64s(st.t, vals[0], "Donsker–Varadhan critic output"); err != nil {
 		return nil, err
 	}
 	B := st.rows / 2
@@ -81,20 +85,12 @@ func (op *dvOp) Do(vals ...G.Value) (G.Value, error) {
 		y[j] = -math.Exp(v-mu) / sum
 	}
 	st.ran = true
-	return scalarValue(st.dtype, dv), nil
+	return opkit.ScalarValue(st.dtype, dv), nil
 }
 
-func (op *dvOp) ReturnsPtr() bool     { return false }
-func (op *dvOp) CallsExtern() bool    { return false }
-func (op *dvOp) OverwritesInput() int { return -1 }
-func (op *dvOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "synergo.dv#%d(%v,%d)", op.st.id, op.st.dtype, op.st.rows)
-}
-func (op *dvOp) Hashcode() uint32   { return fusedHash(op.WriteHash) }
-func (op *dvOp) String() string     { return fmt.Sprintf("DonskerVaradhan#%d", op.st.id) }
 func (op *dvOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *dvOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dt, err := G.ApplyOp(&dvGradOp{st: op.st}, grad, output)
+	dt, err := G.ApplyOp(&dvGradOp{Base: opkit.Owned(fmt.Sprintf("DonskerVaradhanGrad#%d", op.st.id)), st: op.st}, grad, output)
 	if err != nil {
 		return nil, err
 	}
@@ -103,11 +99,14 @@ func (op *dvOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 
 // dvGradOp computes ∂L/∂t from (∂L/∂DV, DV); DV is an input only to order
 // it after the forward pass, the derivative comes from the shared state.
-type dvGradOp struct{ st *dvState }
+type dvGradOp struct {
+	opkit.Base
+	st *dvState
+}
 
 func (op *dvGradOp) Arity() int { return 2 }
 func (op *dvGradOp) Type() hm.Type {
-	return hm.NewFnType(scalarType(), scalarType(), matrixType())
+	return opkit.FnType(0, 0, 2)
 }
 func (op *dvGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.st.rows, 1}, nil
@@ -115,28 +114,19 @@ func (op *dvGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *dvGradOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
-	if len(vals) != 2 {
-		return nil, fmt.Errorf("synergy: %v: got %d inputs, want 2", op, len(vals))
+	if err := op.CheckArity(vals, 2); err != nil {
+		return nil, err
 	}
 	if !st.ran {
-		return nil, fmt.Errorf("synergy: %v: run before its forward pass", op)
+		return nil, op.Errorf("run before its forward pass")
 	}
-	g, err := scalarFloat64(vals[0], "Donsker–Varadhan output gradient")
+	g, err := opkit.Float64(vals[0], "Donsker–Varadhan output gradient")
 	if err != nil {
 		return nil, err
 	}
-	st.scratch = grow(st.scratch, st.rows)
+	st.scratch = opkit.Grow(st.scratch, st.rows)
 	for i, v := range st.t {
 		st.scratch[i] = g * v
 	}
-	return st.grad.write(st.dtype, tensor.Shape{st.rows, 1}, st.scratch), nil
+	return st.grad.Write(st.dtype, tensor.Shape{st.rows, 1}, st.scratch), nil
 }
-
-func (op *dvGradOp) ReturnsPtr() bool     { return true }
-func (op *dvGradOp) CallsExtern() bool    { return false }
-func (op *dvGradOp) OverwritesInput() int { return -1 }
-func (op *dvGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "synergo.dv.grad#%d(%v,%d)", op.st.id, op.st.dtype, op.st.rows)
-}
-func (op *dvGradOp) Hashcode() uint32 { return fusedHash(op.WriteHash) }
-func (op *dvGradOp) String() string   { return fmt.Sprintf("DonskerVaradhanGrad#%d", op.st.id) }

@@ -1,16 +1,17 @@
-package synergy
+package terms
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
-// pooledMMD2 adds the squared MMD between the first and the last B rows of
+// PooledMMD2 adds the squared MMD between the first and the last B rows of
 // the pooled sample w = [x; y] (2B, k) to the graph as one op with a
 // hand-written backward pass. With the Gaussian kernel family
 // k(a, b) = Σ_s exp(−‖a − b‖²·c_s), c_s = 1/(2σ_s²) (inv, one scalar input
@@ -26,16 +27,16 @@ import (
 //	∂L/∂w_i = −4·∂L/∂MMD² · Σ_j ω_ij (Σ_s c_s e^{−D_ij c_s})·(w_i − w_j).
 //
 // No gradient flows to the bandwidths.
-func pooledMMD2(w *G.Node, inv []*G.Node, unbiased bool) (*G.Node, error) {
+func PooledMMD2(w *G.Node, inv []*G.Node, unbiased bool) (*G.Node, error) {
 	s := w.Shape()
 	if len(s) != 2 || s[0] < 4 || s[0]%2 != 0 {
-		return nil, fmt.Errorf("synergy: MMD²: pooled sample shape %v, want (2B, k) with B ≥ 2", s)
+		return nil, fmt.Errorf("terms: MMD²: pooled sample shape %v, want (2B, k) with B ≥ 2", s)
 	}
 	if len(inv) == 0 {
-		return nil, fmt.Errorf("synergy: MMD²: no bandwidths")
+		return nil, fmt.Errorf("terms: MMD²: no bandwidths")
 	}
-	st := &mmdState{id: fusedOpCounter.Add(1), dtype: w.Dtype(), rows: s[0], cols: s[1], bandwidths: len(inv), unbiased: unbiased}
-	return G.ApplyOp(&mmdOp{st: st}, append([]*G.Node{w}, inv...)...)
+	st := &mmdState{id: opkit.NextID(), dtype: w.Dtype(), rows: s[0], cols: s[1], bandwidths: len(inv), unbiased: unbiased}
+	return G.ApplyOp(&mmdOp{Base: opkit.Instance(fmt.Sprintf("MMD2#%d", st.id)), st: st}, append([]*G.Node{w}, inv...)...)
 }
 
 // mmdState holds the float64 intermediates of one MMD² op, shared by its
@@ -52,7 +53,7 @@ type mmdState struct {
 	kern []float64 // ω_ij Σ_s c_s e^{−D_ij c_s} (2B×2B, upper triangle used)
 	ran  bool
 	dw   []float64
-	grad outputBuffer
+	grad opkit.Buffer
 }
 
 // weight returns ω_ij.
@@ -69,37 +70,40 @@ func (st *mmdState) weight(i, j int) float64 {
 	return 1 / float64(B*B)
 }
 
-type mmdOp struct{ st *mmdState }
+type mmdOp struct {
+	opkit.Base
+	st *mmdState
+}
 
 func (op *mmdOp) Arity() int { return 1 + op.st.bandwidths }
 func (op *mmdOp) Type() hm.Type {
-	ts := []hm.Type{matrixType()}
+	ts := []hm.Type{opkit.MatrixType()}
 	for i := 0; i < op.st.bandwidths; i++ {
-		ts = append(ts, scalarType())
+		ts = append(ts, opkit.ScalarType())
 	}
-	return hm.NewFnType(append(ts, scalarType())...)
+	return hm.NewFnType(append(ts, opkit.ScalarType())...)
 }
 func (op *mmdOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
 
 func (op *mmdOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
-	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("synergy: %v: got %d inputs, want %d", op, len(vals), op.Arity())
+	if err := op.CheckArity(vals, op.Arity()); err != nil {
+		return nil, err
 	}
 	n, k := st.rows, st.cols
-	st.w = grow(st.w, n*k)
-	st.inv = grow(st.inv, st.bandwidths)
-	st.kern = grow(st.kern, n*n)
-	if err := readFloat64s(st.w, vals[0], "MMD² pooled sample"); err != nil {
+	st.w = opkit.Grow(st.w, n*k)
+	st.inv = opkit.Grow(st.inv, st.bandwidths)
+	st.kern = opkit.Grow(st.kern, n*n)
+	if err := opkit.Float64s(st.w, vals[0], "MMD² pooled sample"); err != nil {
 		return nil, err
 	}
 	for s := range st.inv {
-		c, err := scalarFloat64(vals[1+s], "MMD² bandwidth")
+		c, err := opkit.Float64(vals[1+s], "MMD² bandwidth")
 		if err != nil {
 			return nil, err
 		}
 		if !(c > 0) || math.IsInf(c, 0) {
-			return nil, fmt.Errorf("synergy: %v: 1/(2σ²) = %v for bandwidth %d, want a finite value > 0", op, c, s)
+			return nil, op.Errorf("1/(2σ²) = %v for bandwidth %d, want a finite value > 0", c, s)
 		}
 		st.inv[s] = c
 	}
@@ -130,24 +134,16 @@ func (op *mmdOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	}
 	st.ran = true
-	return scalarValue(st.dtype, total), nil
+	return opkit.ScalarValue(st.dtype, total), nil
 }
 
-func (op *mmdOp) ReturnsPtr() bool     { return false }
-func (op *mmdOp) CallsExtern() bool    { return false }
-func (op *mmdOp) OverwritesInput() int { return -1 }
-func (op *mmdOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "synergo.mmd2#%d(%v,%d,%d,%d,%v)", op.st.id, op.st.dtype, op.st.rows, op.st.cols, op.st.bandwidths, op.st.unbiased)
-}
-func (op *mmdOp) Hashcode() uint32 { return fusedHash(op.WriteHash) }
-func (op *mmdOp) String() string   { return fmt.Sprintf("MMD2#%d", op.st.id) }
 func (op *mmdOp) DiffWRT(n int) []bool {
 	d := make([]bool, n)
 	d[0] = true
 	return d
 }
 func (op *mmdOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dw, err := G.ApplyOp(&mmdGradOp{st: op.st}, grad, output)
+	dw, err := G.ApplyOp(&mmdGradOp{Base: opkit.Owned(fmt.Sprintf("MMD2Grad#%d", op.st.id)), st: op.st}, grad, output)
 	if err != nil {
 		return nil, err
 	}
@@ -158,11 +154,14 @@ func (op *mmdOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 
 // mmdGradOp computes ∂L/∂w from (∂L/∂MMD², MMD²); MMD² is an input only to
 // order it after the forward pass, the values come from the shared state.
-type mmdGradOp struct{ st *mmdState }
+type mmdGradOp struct {
+	opkit.Base
+	st *mmdState
+}
 
 func (op *mmdGradOp) Arity() int { return 2 }
 func (op *mmdGradOp) Type() hm.Type {
-	return hm.NewFnType(scalarType(), scalarType(), matrixType())
+	return opkit.FnType(0, 0, 2)
 }
 func (op *mmdGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.st.rows, op.st.cols}, nil
@@ -170,18 +169,18 @@ func (op *mmdGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *mmdGradOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
-	if len(vals) != 2 {
-		return nil, fmt.Errorf("synergy: %v: got %d inputs, want 2", op, len(vals))
+	if err := op.CheckArity(vals, 2); err != nil {
+		return nil, err
 	}
 	if !st.ran {
-		return nil, fmt.Errorf("synergy: %v: run before its forward pass", op)
+		return nil, op.Errorf("run before its forward pass")
 	}
-	g, err := scalarFloat64(vals[0], "MMD² output gradient")
+	g, err := opkit.Float64(vals[0], "MMD² output gradient")
 	if err != nil {
 		return nil, err
 	}
 	n, k := st.rows, st.cols
-	st.dw = grow(st.dw, n*k)
+	st.dw = opkit.Grow(st.dw, n*k)
 	dw, w := st.dw, st.w
 	for i := range dw {
 		dw[i] = 0
@@ -202,14 +201,5 @@ func (op *mmdGradOp) Do(vals ...G.Value) (G.Value, error) {
 			}
 		}
 	}
-	return st.grad.write(st.dtype, tensor.Shape{n, k}, dw), nil
+	return st.grad.Write(st.dtype, tensor.Shape{n, k}, dw), nil
 }
-
-func (op *mmdGradOp) ReturnsPtr() bool     { return true }
-func (op *mmdGradOp) CallsExtern() bool    { return false }
-func (op *mmdGradOp) OverwritesInput() int { return -1 }
-func (op *mmdGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "synergo.mmd2.grad#%d(%v,%d,%d)", op.st.id, op.st.dtype, op.st.rows, op.st.cols)
-}
-func (op *mmdGradOp) Hashcode() uint32 { return fusedHash(op.WriteHash) }
-func (op *mmdGradOp) String() string   { return fmt.Sprintf("MMD2Grad#%d", op.st.id) }
