@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -778,34 +777,6 @@ func TestLSTMConcurrentGraphs(t *testing.T) {
 		rh, _, _ := lstmReference(c.x, c.mask, l.Wx.Float64s(), l.Wh.Float64s(), l.Bias.Float64s(), c.B, T, In, H)
 		if d := lstmTestMaxDiff(results[i], rh); d > 2e-6 {
 			t.Fatalf("graph %d (batch %d): Hidden differs from the reference by %g", i, c.B, d)
-		}
-	}
-}
-
-// The per-step GEMMs are split so that gonum runs them serially; the split
-// must give the same product as one call.
-func TestLSTMGemmSerialMatchesGemm(t *testing.T) {
-	rng := rand.New(rand.NewPCG(91, 92))
-	for _, s := range []struct {
-		tB      blas.Transpose
-		m, n, k int
-	}{
-		{blas.NoTrans, 32, 256, 64}, {blas.Trans, 32, 64, 256}, {blas.NoTrans, 100, 300, 7},
-		{blas.Trans, 130, 200, 9}, {blas.NoTrans, 300, 70, 5}, {blas.NoTrans, 1, 1, 1},
-	} {
-		a := lstmTestRandom(rng, s.m*s.k, 1)
-		b := lstmTestRandom(rng, s.k*s.n, 1)
-		c0 := lstmTestRandom(rng, s.m*s.n, 1)
-		ldb := s.n
-		if s.tB == blas.Trans {
-			ldb = s.k
-		}
-		want := append([]float64(nil), c0...)
-		got := append([]float64(nil), c0...)
-		lstmGemm(blas.NoTrans, s.tB, s.m, s.n, s.k, 0.5, a, s.k, b, ldb, 1, want, s.n)
-		lstmGemmSerial(blas.NoTrans, s.tB, s.m, s.n, s.k, 0.5, a, s.k, b, ldb, 1, got, s.n)
-		if d := lstmTestMaxDiff(got, want); d > 1e-12 {
-			t.Fatalf("%+v: split GEMM differs by %g", s, d)
 		}
 	}
 }

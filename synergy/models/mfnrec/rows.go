@@ -1,7 +1,7 @@
-// Row helpers of MFN's fused recurrence (mfn_op.go); its matrix products
-// are internal/gemm's, shared with synergy/nn.
+// Row helpers of MFN's fused recurrence (op.go); its matrix products are
+// internal/gemm's, shared with synergy/nn.
 
-package models
+package mfnrec
 
 // mfnFloat is the element type of MFN's fused kernels.
 type mfnFloat interface{ float32 | float64 }

@@ -1,4 +1,4 @@
-package models
+package mfnrec
 
 import (
 	"math"
@@ -7,32 +7,23 @@ import (
 	"time"
 
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/internal/cputime"
 )
 
 // BenchmarkMFNRecurrence times the fused recurrence kernel alone, forward
-// and backward, at MOSI size (MMSA's MFN defaults, batch 64, T = 50,
-// float32) with MOSI-like lengths (log-normal, median 10 words, p95 27, as
-// datasets' synthetic MOSI), and reports the process CPU time of each phase
-// per run ("<phase>-cpu-ms").
+// and backward, at MOSI size (MMSA's MFN defaults for MOSI: LSTM hidden
+// sizes 256, 32, 256, memory 400, networks of hidden width 32, 64, 256, 32
+// with dropout on all but NN2; GloVe text, batch 64, T = 50, float32) with
+// MOSI-like lengths (log-normal, median 10 words, p95 27, as datasets'
+// synthetic MOSI), and reports the process CPU time of each phase per run
+// ("<phase>-cpu-ms").
 func BenchmarkMFNRecurrence(b *testing.B) {
-	const batch = 64
-	cfg, err := DefaultMFNConfig("mosi")
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := NewMFN(cfg, mosiDims, tensor.Float32, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	T := mosiDims.T[0]
+	const batch, T = 64, 50
+	in, hidden := [3]int{300, 5, 20}, [3]int{256, 32, 256}
+	netHidden, dropout := [4]int{32, 64, 256, 32}, [4]bool{true, false, true, true}
+	st := newMFNOpState(tensor.Float32, batch, T, in, hidden, 400, netHidden, dropout)
 	rng := rand.New(rand.NewPCG(3, 4))
-	var hidden, in [3]int
-	for mod, l := range m.lstms {
-		in[mod], hidden[mod] = l.In, l.Hidden
-	}
-	netHidden := [4]int{cfg.NN1.Hidden, cfg.NN2.Hidden, cfg.Gamma1.Hidden, cfg.Gamma2.Hidden}
-	dropout := [4]bool{cfg.NN1.Dropout > 0, cfg.NN2.Dropout > 0, cfg.Gamma1.Dropout > 0, cfg.Gamma2.Dropout > 0}
-	st := newMFNOpState(tensor.Float32, batch, T, in, hidden, cfg.MemSize, netHidden, dropout)
 	vals := make([][]float32, st.arity())
 	for i, s := range st.shapes {
 		vals[i] = make([]float32, s.TotalSize())
@@ -55,7 +46,11 @@ func BenchmarkMFNRecurrence(b *testing.B) {
 				}
 			}
 		case i < mfnInDropout:
-			copy(vals[i], m.params.Params()[i-mfnInParams].Value.Data().([]float32))
+			// PyTorch's default initialization scale, U(−1/√fan, 1/√fan).
+			a := 1 / math.Sqrt(float64(st.shapes[i][len(st.shapes[i])-1]))
+			for j := range vals[i] {
+				vals[i][j] = float32(a * (2*rng.Float64() - 1))
+			}
 		default:
 			for j := range vals[i] {
 				if rng.Float64() >= 0.5 {
@@ -71,9 +66,9 @@ func BenchmarkMFNRecurrence(b *testing.B) {
 	}
 	phases := map[string]time.Duration{}
 	timed := func(name string, f func()) {
-		c0 := processCPUTime()
+		c0 := cputime.Process()
 		f()
-		phases[name] += processCPUTime() - c0
+		phases[name] += cputime.Process() - c0
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -82,7 +77,7 @@ func BenchmarkMFNRecurrence(b *testing.B) {
 		// The same phases one by one (the kernel runs the LSTMs
 		// concurrently), re-run on the state the full passes left.
 		mem := k.mem
-		for mod, name := range mfnInputs {
+		for mod, name := range modalities {
 			p := vals[mfnInParams+mod*mfnLSTMParams:]
 			timed("lstm-"+name+"-forward", func() {
 				k.lstm[mod].forward(vals[mfnInX+mod], vals[mfnInMask+mod], p[0], p[1], p[2], &mem.rows, mem.cStar, mem.width)

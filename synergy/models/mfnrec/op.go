@@ -1,38 +1,111 @@
-package models
+package mfnrec
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"sync"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
-// MFN's recurrence — the System of LSTMs, the DMAN and the gated memory
-// over all steps — is one gorgonia op with a hand-written backward pass,
-// following synergy/nn's whole-sequence LSTM op (nn/lstm_op.go):
-//
-//	packed = mfnRecurrenceOp(x_l, x_a, x_v, masks, memory mask, parameters, dropout masks)
-//	         = h_l,T | h_a,T | h_v,T | u_T
-//	h_l,T, h_a,T, h_v,T, u_T = mfnPickOp(packed)       views of packed
-//
-// SymDiff emits mfnRecurrenceBackwardOp(inputs…, dPacked), which writes the
-// gradients of all 25 parameters into one packed vector; picks of it give
-// each parameter's gradient, and the gradient of a pick is an
-// mfnScatterOp. The sequences and masks are data (no gradient). The
-// forward and backward op of one instance share an mfnOpState holding the
-// activations of the last forward run; its hash includes a process-unique
-// id, so gorgonia never merges two instances. One forward must be followed
-// by its backward before the next forward (the TapeMachine does this).
-//
-// Cost of a training step at MOSI size (bench/gobench Step/mfn/mosi/none,
-// batch 64, T = 50, medians of 3 interleaved runs at host load 20–38):
-// 5865 → 1416 CPU ms with gonum's BLAS, 3263 → 601 with OpenBLAS (the MFN
-// section of README.md has the details).
+// LSTM holds the parameter nodes of one of the three LSTMs (nn.LSTM's
+// Wx (D_m, 4d_m), Wh (d_m, 4d_m) and b (4d_m)).
+type LSTM struct{ Wx, Wh, B *G.Node }
+
+// Net holds the parameter nodes of one of the four networks
+// NN(x) = W₂ Dropout(ReLU(W₁x + b₁)) + b₂: W₁ (in, hidden), b₁ (hidden),
+// W₂ (hidden, out), b₂ (out).
+type Net struct{ W1, B1, W2, B2 *G.Node }
+
+// Inputs are the nodes one recurrence reads, for batches of B sequences
+// of T steps. Text, audio and vision come in that order; the networks in
+// the order NN1 (attention), NN2 (proposed memory), γ1 (retain gate), γ2
+// (update gate).
+type Inputs struct {
+	// X are the sequences (B, T, D_m) and Mask their masks (B, T): 1 for a
+	// valid step, 0 for padding (valid steps first).
+	X, Mask [3]*G.Node
+	// MemoryMask (B, T) is 1 while any modality is valid: the memory holds
+	// its value afterwards.
+	MemoryMask *G.Node
+	LSTM       [3]LSTM
+	Nets       [4]Net
+	// Dropout holds, for a network with dropout in a training graph, its
+	// (B, T, hidden) inverted-dropout mask; nil for none.
+	Dropout [4]*G.Node
+}
+
+// Apply adds the recurrence to the graph of in's nodes and returns the
+// last hidden states h_m,T (B, d_m) of the three LSTMs and the last memory
+// u_T (B, MemSize). The sequences, masks and dropout masks get no
+// gradient; every parameter does.
+func Apply(in Inputs) (h [3]*G.Node, u *G.Node, err error) {
+	for _, n := range append(append([]*G.Node{in.MemoryMask}, in.X[:]...), in.Mask[:]...) {
+		if n == nil {
+			return h, nil, fmt.Errorf("mfnrec: a sequence, mask or memory mask node is nil")
+		}
+	}
+	xs := in.X[0].Shape()
+	if len(xs) != 3 {
+		return h, nil, fmt.Errorf("mfnrec: text sequence has shape %v, want (B, T, D)", xs)
+	}
+	batch, steps := xs[0], xs[1]
+	var inDims, hidden [3]int
+	args := G.Nodes{in.X[0], in.X[1], in.X[2], in.Mask[0], in.Mask[1], in.Mask[2], in.MemoryMask}
+	for m, l := range in.LSTM {
+		if l.Wx == nil || l.Wh == nil || l.B == nil || len(in.X[m].Shape()) != 3 || len(l.Wh.Shape()) != 2 {
+			return h, nil, fmt.Errorf("mfnrec: LSTM %s: missing parameters or sequence %v not (B, T, D)", modalities[m], in.X[m].Shape())
+		}
+		inDims[m], hidden[m] = in.X[m].Shape()[2], l.Wh.Shape()[0]
+		args = append(args, l.Wx, l.Wh, l.B)
+	}
+	var netHidden [4]int
+	var dropout [4]bool
+	for k, n := range in.Nets {
+		if n.W1 == nil || n.B1 == nil || n.W2 == nil || n.B2 == nil || len(n.W1.Shape()) != 2 || len(n.W2.Shape()) != 2 {
+			return h, nil, fmt.Errorf("mfnrec: network %s: missing or malformed parameters", netNames[k])
+		}
+		netHidden[k] = n.W1.Shape()[1]
+		args = append(args, n.W1, n.B1, n.W2, n.B2)
+	}
+	for k, d := range in.Dropout {
+		if d != nil {
+			dropout[k] = true
+			args = append(args, d)
+		}
+	}
+	mem := in.Nets[1].W2.Shape()[1]
+	st := newMFNOpState(in.X[0].Dtype(), batch, steps, inDims, hidden, mem, netHidden, dropout)
+	for i, n := range args {
+		if !n.Shape().Eq(st.shapes[i]) || n.Dtype() != st.dtype {
+			return h, nil, fmt.Errorf("mfnrec: input %s has shape %v and dtype %v, want %v and %v", st.names[i], n.Shape(), n.Dtype(), st.shapes[i], st.dtype)
+		}
+	}
+	fwd := &mfnRecurrenceOp{Base: opkit.Owned(fmt.Sprintf("MFNRecurrence#%d", st.id)), st: st}
+	packed, err := G.ApplyOp(fwd, args...)
+	if err != nil {
+		return h, nil, fmt.Errorf("mfnrec: %w", err)
+	}
+	outs := make([]*G.Node, 4)
+	off := 0
+	for i, w := range []int{hidden[0], hidden[1], hidden[2], mem} {
+		what := "u"
+		if i < 3 {
+			what = "h_" + modalities[i]
+		}
+		if outs[i], err = opkit.Pick(packed, fmt.Sprintf("%v.%s", fwd, what), off, tensor.Shape{batch, w}); err != nil {
+			return h, nil, fmt.Errorf("mfnrec: %w", err)
+		}
+		off += batch * w
+	}
+	return [3]*G.Node{outs[0], outs[1], outs[2]}, outs[3], nil
+}
+
+// modalities names the three LSTMs.
+var modalities = [3]string{"text", "audio", "vision"}
 
 // Input layout of mfnRecurrenceOp.
 const (
@@ -47,11 +120,9 @@ const (
 	mfnNetsAtParam = 3 * mfnLSTMParams
 )
 
-var mfnOpCounter atomic.Uint64
-
 // mfnOpState is shared by the ops of one instance (one graph).
 type mfnOpState struct {
-	id      uint64
+	id      uint64 // names the instance: MFNRecurrence#id
 	dtype   tensor.Dtype
 	batch   int
 	steps   int
@@ -71,30 +142,30 @@ type mfnOpState struct {
 }
 
 func newMFNOpState(dt tensor.Dtype, batch, steps int, in, hidden [3]int, mem int, netHid [4]int, dropout [4]bool) *mfnOpState {
-	st := &mfnOpState{id: mfnOpCounter.Add(1), dtype: dt, batch: batch, steps: steps,
+	st := &mfnOpState{id: opkit.NextID(), dtype: dt, batch: batch, steps: steps,
 		in: in, hidden: hidden, mem: mem, netHid: netHid, dropout: dropout}
 	width := 2 * (hidden[0] + hidden[1] + hidden[2])
-	for m, mod := range mfnInputs {
+	for m, mod := range modalities {
 		st.add("x_"+mod, batch, steps, in[m])
 	}
-	for _, mod := range mfnInputs {
+	for _, mod := range modalities {
 		st.add("mask_"+mod, batch, steps)
 	}
 	st.add("memory_mask", batch, steps)
-	for m, mod := range mfnInputs {
+	for m, mod := range modalities {
 		st.add("lstm_"+mod+".wx", in[m], 4*hidden[m])
 		st.add("lstm_"+mod+".wh", hidden[m], 4*hidden[m])
 		st.add("lstm_"+mod+".b", 4*hidden[m])
 	}
 	netIn := [4]int{width, width, width + mem, width + mem}
 	netOut := [4]int{width, mem, mem, mem}
-	for k, name := range mfnNetNames {
+	for k, name := range netNames {
 		st.add(name+".w1", netIn[k], netHid[k])
 		st.add(name+".b1", netHid[k])
 		st.add(name+".w2", netHid[k], netOut[k])
 		st.add(name+".b2", netOut[k])
 	}
-	for k, name := range mfnNetNames {
+	for k, name := range netNames {
 		if dropout[k] {
 			st.add(name+".dropout_mask", batch, steps, netHid[k])
 		}
@@ -111,7 +182,8 @@ func newMFNOpState(dt tensor.Dtype, batch, steps int, in, hidden [3]int, mem int
 	return st
 }
 
-var mfnNetNames = [4]string{"nn1", "nn2", "gamma1", "gamma2"}
+// netNames names the four networks in input order.
+var netNames = [4]string{"nn1", "nn2", "gamma1", "gamma2"}
 
 func (st *mfnOpState) add(name string, shape ...int) {
 	st.names = append(st.names, name)
@@ -138,7 +210,7 @@ func (st *mfnOpState) gradLen() int {
 // returns the backing slices.
 func mfnInputData[T mfnFloat](st *mfnOpState, vals []G.Value, what string) ([][]T, error) {
 	if len(vals) != st.arity() {
-		return nil, fmt.Errorf("models: MFN recurrence#%d %s: got %d inputs, want %d", st.id, what, len(vals), st.arity())
+		return nil, fmt.Errorf("mfnrec: MFNRecurrence#%d %s: got %d inputs, want %d", st.id, what, len(vals), st.arity())
 	}
 	out := make([][]T, len(vals))
 	for i, v := range vals {
@@ -148,7 +220,7 @@ func mfnInputData[T mfnFloat](st *mfnOpState, vals []G.Value, what string) ([][]
 		}
 		s, ok := d.([]T)
 		if !ok {
-			return nil, fmt.Errorf("models: MFN recurrence#%d: input %s holds %T", st.id, st.names[i], d)
+			return nil, fmt.Errorf("mfnrec: MFNRecurrence#%d: input %s holds %T", st.id, st.names[i], d)
 		}
 		out[i] = s
 	}
@@ -158,25 +230,7 @@ func mfnInputData[T mfnFloat](st *mfnOpState, vals []G.Value, what string) ([][]
 // mfnDense checks that v is a dense tensor of the instance's dtype with the
 // given shape and returns its backing slice.
 func mfnDense(st *mfnOpState, v G.Value, name string, want tensor.Shape) (any, error) {
-	d, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("models: MFN recurrence#%d: input %s is %T, want *tensor.Dense", st.id, name, v)
-	}
-	if d.Dtype() != st.dtype {
-		return nil, fmt.Errorf("models: MFN recurrence#%d: input %s has dtype %v, want %v", st.id, name, d.Dtype(), st.dtype)
-	}
-	if !d.Shape().Eq(want) {
-		return nil, fmt.Errorf("models: MFN recurrence#%d: input %s has shape %v, want %v", st.id, name, d.Shape(), want)
-	}
-	if d.IsView() {
-		m := d.Materialize()
-		md, ok := m.(*tensor.Dense)
-		if !ok {
-			return nil, fmt.Errorf("models: MFN recurrence#%d: input %s: cannot materialize view %T", st.id, name, m)
-		}
-		d = md
-	}
-	return d.Data(), nil
+	return opkit.Data(v, st.dtype, want, fmt.Sprintf("mfnrec: MFNRecurrence#%d input %s", st.id, name))
 }
 
 // mfnKernel runs the three LSTMs and the memory of one instance.
@@ -272,29 +326,9 @@ func (k *mfnKernel[T]) backward(in [][]T, dOut []T) {
 	wg.Wait()
 }
 
-func mfnWriteHash(h hash.Hash, kind string, st *mfnOpState, extra string) {
-	fmt.Fprintf(h, "synergo.models.mfn.%s#%d(%v,B=%d,T=%d,in=%v,H=%v,M=%d,nets=%v,drop=%v)%s",
-		kind, st.id, st.dtype, st.batch, st.steps, st.in, st.hidden, st.mem, st.netHid, st.dropout, extra)
-}
-
-func mfnHashcode(write func(hash.Hash)) uint32 {
-	h := fnv.New32a()
-	write(h)
-	return h.Sum32()
-}
-
-func mfnTensorType(dims int) G.TensorType { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
-
-// mfnFnType is the type of an op from tensors of the given ranks to a
+// fnType is the type of an op from tensors of the given ranks to a
 // vector.
-func mfnFnType(ranks []int) hm.Type {
-	ts := make([]hm.Type, 0, len(ranks)+1)
-	for _, r := range ranks {
-		ts = append(ts, mfnTensorType(r))
-	}
-	ts = append(ts, mfnTensorType(1))
-	return hm.NewFnType(ts...)
-}
+func fnType(ranks []int) hm.Type { return opkit.FnType(append(ranks, 1)...) }
 
 func (st *mfnOpState) ranks() []int {
 	r := make([]int, len(st.shapes))
@@ -306,10 +340,13 @@ func (st *mfnOpState) ranks() []int {
 
 // ---- forward op ----
 
-type mfnRecurrenceOp struct{ st *mfnOpState }
+type mfnRecurrenceOp struct {
+	opkit.Base
+	st *mfnOpState
+}
 
 func (op *mfnRecurrenceOp) Arity() int    { return op.st.arity() }
-func (op *mfnRecurrenceOp) Type() hm.Type { return mfnFnType(op.st.ranks()) }
+func (op *mfnRecurrenceOp) Type() hm.Type { return fnType(op.st.ranks()) }
 func (op *mfnRecurrenceOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.st.outLen()}, nil
 }
@@ -333,13 +370,6 @@ func (op *mfnRecurrenceOp) Do(vals ...G.Value) (G.Value, error) {
 	return st.outDense, nil
 }
 
-func (op *mfnRecurrenceOp) ReturnsPtr() bool      { return true }
-func (op *mfnRecurrenceOp) CallsExtern() bool     { return false }
-func (op *mfnRecurrenceOp) OverwritesInput() int  { return -1 }
-func (op *mfnRecurrenceOp) WriteHash(h hash.Hash) { mfnWriteHash(h, "forward", op.st, "") }
-func (op *mfnRecurrenceOp) Hashcode() uint32      { return mfnHashcode(op.WriteHash) }
-func (op *mfnRecurrenceOp) String() string        { return fmt.Sprintf("MFNRecurrence#%d", op.st.id) }
-
 // DiffWRT: the parameters only (sequences and masks are data).
 func (op *mfnRecurrenceOp) DiffWRT(int) []bool {
 	d := make([]bool, op.st.arity())
@@ -352,19 +382,19 @@ func (op *mfnRecurrenceOp) DiffWRT(int) []bool {
 func (op *mfnRecurrenceOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	st := op.st
 	if len(inputs) != st.arity() {
-		return nil, fmt.Errorf("models: MFN recurrence#%d SymDiff: got %d inputs, want %d", st.id, len(inputs), st.arity())
+		return nil, op.Errorf("SymDiff: got %d inputs, want %d", len(inputs), st.arity())
 	}
 	args := append(append(G.Nodes(nil), inputs...), grad)
-	packed, err := G.ApplyOp(&mfnRecurrenceBackwardOp{st}, args...)
+	back := &mfnRecurrenceBackwardOp{Base: opkit.Owned(fmt.Sprintf("MFNRecurrenceBackward#%d", st.id)), st: st}
+	packed, err := G.ApplyOp(back, args...)
 	if err != nil {
-		return nil, fmt.Errorf("models: MFN recurrence#%d backward: %w", st.id, err)
+		return nil, op.Errorf("backward: %w", err)
 	}
 	out := make(G.Nodes, st.arity())
 	off := 0
 	for i := mfnInParams; i < mfnInDropout; i++ {
-		pick := &mfnPickOp{st: st, what: "d" + st.names[i], offset: off, shape: st.shapes[i], total: st.gradLen()}
-		if out[i], err = G.ApplyOp(pick, packed); err != nil {
-			return nil, fmt.Errorf("models: MFN recurrence#%d gradient of %s: %w", st.id, st.names[i], err)
+		if out[i], err = opkit.Pick(packed, fmt.Sprintf("%v.d%s", op, st.names[i]), off, st.shapes[i]); err != nil {
+			return nil, err
 		}
 		off += st.shapes[i].TotalSize()
 	}
@@ -376,23 +406,24 @@ func (op *mfnRecurrenceOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Node
 // mfnRecurrenceBackwardOp(inputs…, dPacked) → the packed parameter
 // gradients. Taking every forward input keeps the weights alive and
 // unmodified until the backward pass.
-type mfnRecurrenceBackwardOp struct{ st *mfnOpState }
-
-func (op *mfnRecurrenceBackwardOp) Arity() int { return op.st.arity() + 1 }
-func (op *mfnRecurrenceBackwardOp) Type() hm.Type {
-	return mfnFnType(append(op.st.ranks(), 1))
+type mfnRecurrenceBackwardOp struct {
+	opkit.Base
+	st *mfnOpState
 }
+
+func (op *mfnRecurrenceBackwardOp) Arity() int    { return op.st.arity() + 1 }
+func (op *mfnRecurrenceBackwardOp) Type() hm.Type { return fnType(append(op.st.ranks(), 1)) }
 func (op *mfnRecurrenceBackwardOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.st.gradLen()}, nil
 }
 
 func (op *mfnRecurrenceBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
-	if len(vals) != st.arity()+1 {
-		return nil, fmt.Errorf("models: MFN recurrence#%d backward: got %d inputs, want %d", st.id, len(vals), st.arity()+1)
+	if err := op.CheckArity(vals, st.arity()+1); err != nil {
+		return nil, err
 	}
 	if !st.forwarded {
-		return nil, fmt.Errorf("models: MFN recurrence#%d: backward ran before its forward pass", st.id)
+		return nil, op.Errorf("ran before its forward pass")
 	}
 	n := st.arity()
 	dOut, err := mfnDense(st, vals[n], "gradient of the output", tensor.Shape{st.outLen()})
@@ -413,13 +444,4 @@ func (op *mfnRecurrenceBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 		st.k32.backward(in, dOut.([]float32))
 	}
 	return st.gradDense, nil
-}
-
-func (op *mfnRecurrenceBackwardOp) ReturnsPtr() bool      { return true }
-func (op *mfnRecurrenceBackwardOp) CallsExtern() bool     { return false }
-func (op *mfnRecurrenceBackwardOp) OverwritesInput() int  { return -1 }
-func (op *mfnRecurrenceBackwardOp) WriteHash(h hash.Hash) { mfnWriteHash(h, "backward", op.st, "") }
-func (op *mfnRecurrenceBackwardOp) Hashcode() uint32      { return mfnHashcode(op.WriteHash) }
-func (op *mfnRecurrenceBackwardOp) String() string {
-	return fmt.Sprintf("MFNRecurrenceBackward#%d", op.st.id)
 }

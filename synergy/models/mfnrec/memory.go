@@ -1,13 +1,15 @@
 // The Delta-memory Attention Network and the Multi-view Gated Memory inside
-// MFN's fused recurrence (mfn_op.go).
+// MFN's fused recurrence (op.go).
 
-package models
+package mfnrec
 
 import (
 	"math"
 
-	"github.com/synergo/synergo/internal/gemm"
 	"gonum.org/v1/gonum/blas"
+
+	"github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/internal/lstmcell"
 )
 
 // mfnNet holds the weights of one of MFN's networks
@@ -154,7 +156,7 @@ func (m *mfnMemory[T]) forward() {
 	gemm.Split(blas.NoTrans, blas.NoTrans, rows, M, nn2.hidden, 1, m.act[1], nn2.hidden, nn2.w2, M, 0, m.uHat, M)
 	mfnAddRows(m.uHat, rows, nn2.b2)
 	for j, v := range m.uHat[:rows*M] {
-		m.uHat[j] = mfnTanh(v)
+		m.uHat[j] = lstmcell.Tanh(v)
 	}
 	// The ĉ part of both gates for all steps; the u part step by step.
 	m.firstLayer(2, m.cHat, W, true)
@@ -180,7 +182,7 @@ func (m *mfnMemory[T]) forward() {
 			gemm.Serial(blas.NoTrans, blas.NoTrans, k1-k0, M, h, 1, m.act[2+g][k0*h:], h, net.w2, M, 0, out, M)
 			mfnAddRows(out, k1-k0, net.b2)
 			for j, v := range out {
-				out[j] = mfnSigmoid(v)
+				out[j] = lstmcell.Sigmoid(v)
 			}
 		}
 		// u_t = u_{t−1} + m_t (γ₁ ⊙ u_{t−1} + γ₂ ⊙ û_t − u_{t−1})

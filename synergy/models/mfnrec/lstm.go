@@ -1,13 +1,14 @@
-// One LSTM of MFN's System of LSTMs inside the fused recurrence
-// (mfn_op.go): the recurrence of nn.LSTM computed on the valid steps only.
+// One LSTM of MFN's System of LSTMs inside the fused recurrence (op.go):
+// the recurrence of nn.LSTM, with its cells, computed on the valid steps
+// only.
 
-package models
+package mfnrec
 
 import (
-	"math"
+	"gonum.org/v1/gonum/blas"
 
 	"github.com/synergo/synergo/internal/gemm"
-	"gonum.org/v1/gonum/blas"
+	"github.com/synergo/synergo/internal/lstmcell"
 )
 
 // mfnSteps lists, step by step, the sequences whose mask is non-zero at
@@ -45,12 +46,8 @@ func (s *mfnSteps[T]) set(mask []T, batch, steps int) {
 // rows returns the number of indexed (sequence, step) pairs.
 func (s *mfnSteps[T]) rows() int { return s.off[len(s.off)-1] }
 
-func mfnSigmoid[T mfnFloat](x T) T { return T(1 / (1 + math.Exp(-float64(x)))) }
-
-func mfnTanh[T mfnFloat](x T) T { return T(math.Tanh(float64(x))) }
-
-// mfnLSTM is the kernel of one LSTM (nn.LSTM's equations and parameters,
-// gate order i, f, g, o):
+// mfnLSTM is the kernel of one LSTM (nn.LSTM's equations, parameters and
+// cells, gate order i, f, g, o):
 //
 //	a_t = x_t·Wx + h_{t−1}·Wh + b,  i, f, o = σ(a_i), σ(a_f), σ(a_o),  g = tanh(a_g)
 //	c̃_t = f⊙c_{t−1} + i⊙g,  h̃_t = o⊙tanh(c̃_t)
@@ -135,28 +132,9 @@ func (l *mfnLSTM[T]) forward(x, mask, wx, wh, bias []T, mem *mfnSteps[T], cStar 
 			gemm.Serial(blas.NoTrans, blas.NoTrans, k1-k0, g4, H, 1, l.hPrev[k0*H:], H, wh, g4, 1, l.gates[k0*g4:], g4)
 		}
 		for k := k0; k < k1; k++ {
-			b, m := l.act.seq[k], l.act.weight[k]
-			a := l.gates[k*g4 : (k+1)*g4]
-			hp, cp := l.hPrev[k*H:(k+1)*H], l.cPrev[k*H:(k+1)*H]
-			tc := l.tanhC[k*H : (k+1)*H]
-			hOut, cOut := l.h[b*H:(b+1)*H], l.c[b*H:(b+1)*H]
-			for j := 0; j < H; j++ {
-				i := mfnSigmoid(a[j])
-				f := mfnSigmoid(a[H+j])
-				g := mfnTanh(a[2*H+j])
-				o := mfnSigmoid(a[3*H+j])
-				a[j], a[H+j], a[2*H+j], a[3*H+j] = i, f, g, o
-				c := f*cp[j] + i*g
-				th := mfnTanh(c)
-				tc[j] = th
-				h := o * th
-				if m == 1 {
-					cOut[j], hOut[j] = c, h
-				} else {
-					cOut[j] = m*c + (1-m)*cp[j]
-					hOut[j] = m*h + (1-m)*hp[j]
-				}
-			}
+			b := l.act.seq[k]
+			lstmcell.Forward(l.gates[k*g4:(k+1)*g4], l.hPrev[k*H:(k+1)*H], l.cPrev[k*H:(k+1)*H],
+				l.tanhC[k*H:(k+1)*H], l.h[b*H:(b+1)*H], l.c[b*H:(b+1)*H], l.act.weight[k])
 		}
 		for r := mem.off[t]; r < mem.off[t+1]; r++ {
 			b := mem.seq[r]
@@ -197,25 +175,9 @@ func (l *mfnLSTM[T]) backward(wh, dLast []T, mem *mfnSteps[T], dCStar []T, width
 		}
 		k0, k1 := l.act.off[t], l.act.off[t+1]
 		for k := k0; k < k1; k++ {
-			b, m := l.act.seq[k], l.act.weight[k]
-			a := l.gates[k*g4 : (k+1)*g4]
-			da := l.dGates[k*g4 : (k+1)*g4]
-			cp := l.cPrev[k*H : (k+1)*H]
-			tc := l.tanhC[k*H : (k+1)*H]
-			dh, dc := l.dh[b*H:(b+1)*H], l.dc[b*H:(b+1)*H]
-			for j := 0; j < H; j++ {
-				i, f, g, o := a[j], a[H+j], a[2*H+j], a[3*H+j]
-				dht, dct := dh[j], dc[j]
-				dhn := m * dht
-				th := tc[j]
-				dcn := m*dct + dhn*o*(1-th*th)
-				da[j] = dcn * g * i * (1 - i)
-				da[H+j] = dcn * cp[j] * f * (1 - f)
-				da[2*H+j] = dcn * i * (1 - g*g)
-				da[3*H+j] = dhn * th * o * (1 - o)
-				dc[j] = (1-m)*dct + dcn*f
-				dh[j] = (1 - m) * dht
-			}
+			b := l.act.seq[k]
+			lstmcell.Backward(l.gates[k*g4:(k+1)*g4], l.dGates[k*g4:(k+1)*g4], l.cPrev[k*H:(k+1)*H], l.tanhC[k*H:(k+1)*H],
+				l.dh[b*H:(b+1)*H], l.dc[b*H:(b+1)*H], nil, nil, l.act.weight[k])
 		}
 		if t > 0 && k1 > k0 {
 			n := k1 - k0
