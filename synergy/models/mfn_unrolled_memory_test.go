@@ -1,6 +1,6 @@
 // The Delta-memory Attention Network and the Multi-view Gated Memory of MFN
 // (see MFN for the equations) from ordinary graph ops, for buildUnrolled,
-// the reference implementation of the fused recurrence (mfn_op.go).
+// the reference implementation of the fused recurrence (package mfnrec).
 
 package models
 

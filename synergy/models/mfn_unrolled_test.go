@@ -12,10 +12,10 @@ import (
 // implementation Build had before the fused recurrence op: nn.LSTM per
 // modality, the attention, the proposed memory and the ĉ part of both gates
 // for all steps at once as (B·T)-row matrices, and the u-dependent part of
-// the gates and the memory update unrolled step by step (mfn_memory.go). It
-// is kept as the reference the fused op is tested against. Its graph has
-// one dropout mask per gate and step, (B, hidden), where Build has one
-// (B, T, hidden) mask per network.
+// the gates and the memory update unrolled step by step
+// (mfn_unrolled_memory_test.go). It is kept as the reference the fused op
+// is tested against. Its graph has one dropout mask per gate and step,
+// (B, hidden), where Build has one (B, T, hidden) mask per network.
 func (m *MFN) buildUnrolled(g *nn.Graph, batch int) (*Output, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("models: mfn: batch size %d, want > 0", batch)

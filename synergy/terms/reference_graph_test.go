@@ -8,9 +8,8 @@ import (
 )
 
 // The C-network's terms as chains of plain gorgonia nodes, the way the
-// regularizer built them before the fused ops (standardize_op.go,
-// kurtosis_op.go, mmd_op.go, dv_op.go). Tests compare the fused ops with
-// them, value and gradient.
+// regularizer built them before the fused ops of this package. Tests
+// compare the fused ops with them, value and gradient.
 
 // standardizeNode returns (z − mean)/√(var + 1e-5) per column of the
 // (B, d) node z, with the batch mean and the biased batch variance.
