@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/mat"
-
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -19,11 +17,11 @@ import (
 // T_i (KL only), the moving-average covariances of the kurtosis targets and
 // the kernel bandwidth state, together with its own AdamW optimizer (η_MI).
 //
-// Use: build the model's training graph, then Attach the regularizer to its
-// unimodal and fused nodes; minimize Objective(task) for the model's
-// parameters; before each run call Feed; after each run call Step (the
-// C-network's update) and AfterStep (the moving averages). Never attach it to
-// an evaluation graph.
+// Use (see Penalty): build the model's training graph, then Attach the
+// regularizer to its unimodal and fused nodes; minimize Objective(task)
+// for the model's parameters; before each run call Feed; after each run
+// call Step (the C-network's update and the moving averages). Never attach
+// it to an evaluation graph.
 type Regularizer struct {
 	cfg      Config
 	dims     []int
@@ -37,10 +35,6 @@ type Regularizer struct {
 	flows   []*nn.InvertibleNet
 	critics []*nn.MLP
 	isCrit  map[*nn.Param]bool
-
-	wasCritic  *nn.MLP    // I_Was critic (MethodWasserstein)
-	permRNG    *rand.Rand // I_Was batch permutations
-	permSource *rand.PCG
 
 	targets   []int // kurtosis targets: -1 = fused, i = unimodal i
 	cov       []*terms.MovingCovariance
@@ -57,30 +51,13 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if len(unimodalDims) < 2 {
-		return nil, fmt.Errorf("synergy: need at least 2 modalities, got %d", len(unimodalDims))
-	}
-	for i, d := range unimodalDims {
-		if d < 1 {
-			return nil, fmt.Errorf("synergy: unimodal representation %d has size %d, want ≥ 1", i, d)
-		}
-	}
-	if fusedDim < 1 {
-		return nil, fmt.Errorf("synergy: fused representation has size %d, want ≥ 1", fusedDim)
-	}
-	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return nil, fmt.Errorf("synergy: dtype %v, want Float32 or Float64", dt)
+	if err := checkSizes(unimodalDims, fusedDim, dt); err != nil {
+		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5ee7e2))
 	r := &Regularizer{
 		cfg: cfg, dims: append([]int(nil), unimodalDims...), fusedDim: fusedDim, dtype: dt,
 		params: nn.NewParamSet(dt), isCrit: map[*nn.Param]bool{},
-	}
-	if cfg.Method == MethodWasserstein {
-		r.newWasserstein(rng)
-		r.opt = nn.NewAdamW(cfg.LearningRateMI)
-		r.opt.WeightDecay = cfg.WeightDecayMI
-		return r, nil
 	}
 	n := len(unimodalDims)
 	total := 0
@@ -132,6 +109,26 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 	return r, nil
 }
 
+// checkSizes returns an error unless there are at least 2 modalities, every
+// representation size is ≥ 1 and dt is Float32 or Float64.
+func checkSizes(unimodalDims []int, fusedDim int, dt tensor.Dtype) error {
+	if len(unimodalDims) < 2 {
+		return fmt.Errorf("synergy: need at least 2 modalities, got %d", len(unimodalDims))
+	}
+	for i, d := range unimodalDims {
+		if d < 1 {
+			return fmt.Errorf("synergy: unimodal representation %d has size %d, want ≥ 1", i, d)
+		}
+	}
+	if fusedDim < 1 {
+		return fmt.Errorf("synergy: fused representation has size %d, want ≥ 1", fusedDim)
+	}
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return fmt.Errorf("synergy: dtype %v, want Float32 or Float64", dt)
+	}
+	return nil
+}
+
 // Config returns the configuration.
 func (r *Regularizer) Config() Config { return r.cfg }
 
@@ -149,42 +146,6 @@ func (r *Regularizer) Steps() int { return r.steps }
 // ascend their bound).
 func (r *Regularizer) IsCritic(p *nn.Param) bool { return r.isCrit[p] }
 
-// Attachment is the regularizer attached to one training graph (one batch
-// size): its loss nodes and the input nodes it feeds.
-type Attachment struct {
-	reg   *Regularizer
-	graph *nn.Graph
-	batch int
-
-	// L2, D and Kappa are the unweighted terms (nil when switched off);
-	// Total is L_reg = γ_L2·L2 + γ_d·D + γ_κ·Kappa.
-	L2, D, Kappa, Total *G.Node
-	// Per-modality (L2, D) and per-target (Kappa) parts, for diagnostics.
-	L2Parts, DParts, KappaParts []*G.Node
-	// Was is the Wasserstein dependency estimate Î_W (MethodWasserstein).
-	Was *G.Node
-
-	unimodal []*G.Node
-	fused    *G.Node
-
-	covPrev   []*G.Node   // per kurtosis target, (p×p) input: S_{t−1}
-	covAlpha  []*G.Node   // per kurtosis target, scalar input: α (0 before the first update)
-	kernelInv [][]*G.Node // per modality, per bandwidth: scalar input 1/(2σ²)
-	flowOut   []*G.Node   // per modality, g_i on the pooled [Z_i R_iᵀ; Z R̃_iᵀ] (2B×k)
-	perms     []*G.Node   // I_Was permutation matrices
-
-	reads map[*G.Node]*G.Value // values copied during the forward pass
-
-	// Reused across steps: the parameters Step updates and their gradient
-	// factors, AfterStep's float64 copies of kept values and median
-	// scratch, Feed's covariance tensors.
-	stepPs     []*nn.Param
-	stepScale  []float64
-	afterBufs  map[*G.Node]*mat.Dense
-	medianWork []float64
-	covFeed    []*tensor.Dense
-}
-
 // Attach adds the C-network and the three terms to the graph g, on top of
 // the unimodal representations (each B×d_i, in the order given to New) and
 // the fused representation (B×d).
@@ -194,51 +155,8 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 			a, err = nil, fmt.Errorf("synergy: building the C-network: %v", e)
 		}
 	}()
-	if g.Dtype != r.dtype {
-		return nil, fmt.Errorf("synergy: graph dtype %v, regularizer dtype %v", g.Dtype, r.dtype)
-	}
-	if len(unimodal) != len(r.dims) {
-		return nil, fmt.Errorf("synergy: %d unimodal nodes, regularizer built for %d", len(unimodal), len(r.dims))
-	}
-	if fused == nil {
-		return nil, fmt.Errorf("synergy: fused node is nil")
-	}
-	fs := fused.Shape()
-	if len(fs) != 2 || fs[1] != r.fusedDim {
-		return nil, fmt.Errorf("synergy: fused node has shape %v, want (B, %d)", fs, r.fusedDim)
-	}
-	B := fs[0]
-	if B < 2 {
-		return nil, fmt.Errorf("synergy: batch size %d, the C-network needs ≥ 2 samples", B)
-	}
-	for i, u := range unimodal {
-		if u == nil {
-			return nil, fmt.Errorf("synergy: unimodal node %d is nil", i)
-		}
-		s := u.Shape()
-		if len(s) != 2 || s[0] != B || s[1] != r.dims[i] {
-			return nil, fmt.Errorf("synergy: unimodal node %d has shape %v, want (%d, %d)", i, s, B, r.dims[i])
-		}
-	}
-	if r.cfg.Standardize {
-		std := make([]*G.Node, len(unimodal))
-		for i, u := range unimodal {
-			if std[i], err = terms.Standardize(u); err != nil {
-				return nil, err
-			}
-		}
-		if fused, err = terms.Standardize(fused); err != nil {
-			return nil, err
-		}
-		unimodal = std
-	}
-	a = &Attachment{reg: r, graph: g, batch: B, unimodal: unimodal, fused: fused}
-	if r.cfg.Method == MethodWasserstein {
-		if err := r.attachWasserstein(g, a); err != nil {
-			return nil, err
-		}
-		a.keepValues()
-		return a, nil
+	if a, err = attachment(r, g, r.dtype, r.dims, r.fusedDim, unimodal, fused, r.cfg.Beta, r.cfg.Standardize); err != nil {
+		return nil, err
 	}
 	var weighted []*G.Node
 	if r.cfg.UseL2 {
@@ -260,26 +178,21 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 		weighted = append(weighted, G.Must(G.Mul(a.Kappa, g.Scalar(r.cfg.GammaKappa))))
 	}
 	a.Total = sumNodes(weighted)
-	a.keepValues()
+	var kept []*G.Node
+	for _, t := range r.targets {
+		kept = append(kept, r.target(a, t))
+	}
+	a.keepValues(append(kept, a.flowOut...)...)
 	return a, nil
 }
 
-// keepValues reads, during the forward pass, every value AfterStep, Values
-// and FlowOutputs need after the run.
-func (a *Attachment) keepValues() {
-	for _, n := range []*G.Node{a.L2, a.D, a.Kappa, a.Total, a.Was} {
-		a.keep(n)
+// target returns the representation of kurtosis target t: the fused one
+// (t = −1) or unimodal t.
+func (r *Regularizer) target(a *Attachment, t int) *G.Node {
+	if t < 0 {
+		return a.fused
 	}
-	for _, t := range a.reg.targets {
-		if t < 0 {
-			a.keep(a.fused)
-		} else {
-			a.keep(a.unimodal[t])
-		}
-	}
-	for _, w := range a.flowOut {
-		a.keep(w)
-	}
+	return a.unimodal[t]
 }
 
 func sumNodes(ns []*G.Node) *G.Node {
@@ -380,10 +293,7 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 // input. d_j is the centered row (clipped too when ClipInKurtosis).
 func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 	for ti, t := range r.targets {
-		z := a.fused
-		if t >= 0 {
-			z = a.unimodal[t]
-		}
+		z := r.target(a, t)
 		p := z.Shape()[1]
 		prev := g.Input(fmt.Sprintf("creg.cov%d.prev", ti), p, p)
 		alpha := g.Input(fmt.Sprintf("creg.cov%d.alpha", ti))
@@ -402,20 +312,9 @@ func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 	return nil
 }
 
-// Objective returns L_task + β·L_reg, the loss the model's parameters
-// descend (appendix D). Differentiate it with respect to the model's and the
-// regularizer's parameters together; Step rescales the C-network's share.
-func (a *Attachment) Objective(task *G.Node) (*G.Node, error) {
-	return G.Add(task, G.Must(G.Mul(a.Total, a.graph.Scalar(a.reg.cfg.Beta))))
-}
-
-// Feed sets the regularizer's inputs (the previous moving covariances,
-// kernel bandwidths, I_Was permutations) before a run of the graph.
-func (a *Attachment) Feed() error {
-	r := a.reg
-	if err := a.feedPermutations(); err != nil {
-		return err
-	}
+// feed sets the regularizer's inputs before a run of the graph: the
+// previous moving covariances and the kernel bandwidths.
+func (r *Regularizer) feed(a *Attachment) error {
 	if a.covFeed == nil {
 		a.covFeed = make([]*tensor.Dense, len(a.covPrev))
 	}
@@ -447,17 +346,6 @@ func (a *Attachment) Feed() error {
 		}
 	}
 	return nil
-}
-
-func denseOf(dt tensor.Dtype, v []float64, shape tensor.Shape) *tensor.Dense {
-	if dt == tensor.Float64 {
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), v...)))
-	}
-	f := make([]float32, len(v))
-	for i, x := range v {
-		f[i] = float32(x)
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
 }
 
 func scalarOf(dt tensor.Dtype, v float64) any {

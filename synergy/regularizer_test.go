@@ -34,7 +34,7 @@ func newFixture(seed uint64, batch int, dims []int, fusedDim int) *fixture {
 	return f
 }
 
-func (f *fixture) attach(t *testing.T, r *Regularizer, g *nn.Graph) *Attachment {
+func (f *fixture) attach(t *testing.T, r Penalty, g *nn.Graph) *Attachment {
 	t.Helper()
 	var uni []*G.Node
 	for _, p := range f.unimodal {
@@ -379,7 +379,7 @@ func TestManyModalitiesAndSizes(t *testing.T) {
 					t.Fatalf("dims %v %v: %s = %v", dims, div, name, x)
 				}
 			}
-			if err := a.AfterStep(); err != nil {
+			if err := r.updateAverages(a); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -494,10 +494,10 @@ func TestStepDirections(t *testing.T) {
 	}
 }
 
-// TestAfterStepSeesForwardValues guards against reading node values after
-// the backward pass, which reuses memory: the moving covariance after one
+// TestStepSeesForwardValues guards against reading node values after the
+// backward pass, which reuses memory: the moving covariance after one
 // training run must equal the covariance of the forward values.
-func TestAfterStepSeesForwardValues(t *testing.T) {
+func TestStepSeesForwardValues(t *testing.T) {
 	const batch = 8
 	dims := []int{3, 4}
 	cfg := onlyTerm(DivergenceMMD, "kappa")
@@ -533,7 +533,7 @@ func TestAfterStepSeesForwardValues(t *testing.T) {
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.AfterStep(); err != nil {
+	if err := a.Step(); err != nil {
 		t.Fatal(err)
 	}
 	// The covariance the regularizer folded in versus the one of tanh(Z).

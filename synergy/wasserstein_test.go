@@ -16,9 +16,9 @@ func TestWassersteinGradient(t *testing.T) {
 	const batch = 5
 	dims := []int{3, 2, 2}
 	cfg := DefaultWassersteinConfig()
-	cfg.WasCriticHidden = 4
+	cfg.CriticHidden = 4
 	f := newFixture(31, batch, dims, 3)
-	r, err := New(cfg, dims, 3, tensor.Float64)
+	r, err := NewWasserstein(cfg, dims, 3, tensor.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,8 +43,8 @@ func TestWassersteinGradient(t *testing.T) {
 func trainWasCritic(t *testing.T, z0, z1 []float64, batch, d int) float64 {
 	t.Helper()
 	cfg := DefaultWassersteinConfig()
-	cfg.WasCriticHidden, cfg.LearningRateMI, cfg.Beta = 16, 5e-3, 1
-	r, err := New(cfg, []int{d, d}, d, tensor.Float64)
+	cfg.CriticHidden, cfg.LearningRateMI, cfg.Beta = 16, 5e-3, 1
+	r, err := NewWasserstein(cfg, []int{d, d}, d, tensor.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,11 +82,11 @@ func trainWasCritic(t *testing.T, z0, z1 []float64, batch, d int) float64 {
 		vm.Reset()
 	}
 	// The critic stays 1-Lipschitz: every weight matrix has spectral norm ≤ 1.
-	for _, l := range r.wasCritic.Layers {
+	for _, l := range r.critic.Layers {
 		var svd mat.SVD
 		svd.Factorize(mat.NewDense(l.W.Shape[0], l.W.Shape[1], l.W.Float64s()), mat.SVDNone)
-		if s := svd.Values(nil)[0]; s > cfg.WasSpectralBound*(1+1e-9) {
-			t.Fatalf("%s has spectral norm %v > %v", l.W.Name, s, cfg.WasSpectralBound)
+		if s := svd.Values(nil)[0]; s > cfg.SpectralBound*(1+1e-9) {
+			t.Fatalf("%s has spectral norm %v > %v", l.W.Name, s, cfg.SpectralBound)
 		}
 	}
 	return est
