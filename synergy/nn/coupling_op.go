@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -219,8 +220,7 @@ func (op *flowOp) DiffWRT(n int) []bool { return opkit.AllTrue(n) }
 
 func (op *flowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	st := op.st
-	back := &flowGradOp{Base: opkit.Owned(fmt.Sprintf("CouplingFlowGrad#%d", st.id)), st: st}
-	packed, err := G.ApplyOp(back, grad, output)
+	packed, err := opkit.Backward(fmt.Sprintf("CouplingFlowGrad#%d", st.id), grad, output, tensor.Shape{st.gradLen}, st.gradient)
 	if err != nil {
 		return nil, err
 	}
@@ -238,30 +238,14 @@ func (op *flowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	return out, nil
 }
 
-// flowGradOp computes the packed gradient [∂L/∂x | ∂L/∂W, ∂L/∂b per layer]
-// from (∂L/∂g(x), g(x)); g(x) is an input only to order it after the
-// forward pass, the activations come from the shared state.
-type flowGradOp struct {
-	opkit.Base
-	st *flowState
-}
-
-func (op *flowGradOp) Arity() int    { return 2 }
-func (op *flowGradOp) Type() hm.Type { return opkit.FnType(2, 2, 1) }
-func (op *flowGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.st.gradLen}, nil
-}
-
-func (op *flowGradOp) Do(vals ...G.Value) (G.Value, error) {
-	st := op.st
-	if err := op.CheckArity(vals, 2); err != nil {
-		return nil, err
-	}
+// gradient returns the packed gradient [∂L/∂x | ∂L/∂W, ∂L/∂b per layer]
+// for ∂L/∂g(x) = dOut from the activations of the forward run.
+func (st *flowState) gradient(dOut G.Value) (G.Value, error) {
 	if !st.ran {
-		return nil, op.Errorf("run before its forward pass")
+		return nil, errors.New("run before its forward pass")
 	}
 	st.dh = opkit.Grow(st.dh, st.rows*st.dim)
-	if err := opkit.Float64s(st.dh, vals[0], op.String()+" output gradient"); err != nil {
+	if err := opkit.Float64s(st.dh, dOut, "output gradient"); err != nil {
 		return nil, err
 	}
 	st.grad = opkit.Grow(st.grad, st.gradLen)

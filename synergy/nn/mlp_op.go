@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/chewxy/hm"
@@ -153,8 +154,7 @@ func (op *mlpOp) DiffWRT(n int) []bool { return opkit.AllTrue(n) }
 
 func (op *mlpOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	st := op.st
-	back := &mlpGradOp{Base: opkit.Owned(fmt.Sprintf("MLPGrad#%d", st.id)), st: st}
-	packed, err := G.ApplyOp(back, grad, output)
+	packed, err := opkit.Backward(fmt.Sprintf("MLPGrad#%d", st.id), grad, output, tensor.Shape{st.gradLen}, st.backward)
 	if err != nil {
 		return nil, err
 	}
@@ -168,29 +168,14 @@ func (op *mlpOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	return out, nil
 }
 
-// mlpGradOp computes the packed gradient [∂L/∂x | ∂L/∂W, ∂L/∂b per layer]
-// from (∂L/∂y, y); y is an input only to order it after the forward pass.
-type mlpGradOp struct {
-	opkit.Base
-	st *mlpOpState
-}
-
-func (op *mlpGradOp) Arity() int    { return 2 }
-func (op *mlpGradOp) Type() hm.Type { return opkit.FnType(2, 2, 1) }
-func (op *mlpGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.st.gradLen}, nil
-}
-
-func (op *mlpGradOp) Do(vals ...G.Value) (G.Value, error) {
-	st := op.st
-	if err := op.CheckArity(vals, 2); err != nil {
-		return nil, err
-	}
+// backward returns the packed gradient [∂L/∂x | ∂L/∂W, ∂L/∂b per layer]
+// for ∂L/∂y = dOut from the activations of the forward run.
+func (st *mlpOpState) backward(dOut G.Value) (G.Value, error) {
 	if !st.ran {
-		return nil, op.Errorf("run before its forward pass")
+		return nil, errors.New("run before its forward pass")
 	}
 	st.dz = opkit.Grow(st.dz, st.rows*st.out)
-	if err := opkit.Float64s(st.dz, vals[0], op.String()+" output gradient"); err != nil {
+	if err := opkit.Float64s(st.dz, dOut, "output gradient"); err != nil {
 		return nil, err
 	}
 	st.grad = opkit.Grow(st.grad, st.gradLen)

@@ -1,6 +1,7 @@
 package terms
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -90,37 +91,20 @@ func (op *dvOp) Do(vals ...G.Value) (G.Value, error) {
 
 func (op *dvOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *dvOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dt, err := G.ApplyOp(&dvGradOp{Base: opkit.Owned(fmt.Sprintf("DonskerVaradhanGrad#%d", op.st.id)), st: op.st}, grad, output)
+	dt, err := opkit.Backward(fmt.Sprintf("DonskerVaradhanGrad#%d", op.st.id), grad, output, tensor.Shape{op.st.rows, 1}, op.st.backward)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dt}, nil
 }
 
-// dvGradOp computes ∂L/∂t from (∂L/∂DV, DV); DV is an input only to order
-// it after the forward pass, the derivative comes from the shared state.
-type dvGradOp struct {
-	opkit.Base
-	st *dvState
-}
-
-func (op *dvGradOp) Arity() int { return 2 }
-func (op *dvGradOp) Type() hm.Type {
-	return opkit.FnType(0, 0, 2)
-}
-func (op *dvGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.st.rows, 1}, nil
-}
-
-func (op *dvGradOp) Do(vals ...G.Value) (G.Value, error) {
-	st := op.st
-	if err := op.CheckArity(vals, 2); err != nil {
-		return nil, err
-	}
+// backward returns ∂L/∂t for ∂L/∂DV = dOut: ∂DV/∂t, kept by the
+// forward run, times dOut.
+func (st *dvState) backward(dOut G.Value) (G.Value, error) {
 	if !st.ran {
-		return nil, op.Errorf("run before its forward pass")
+		return nil, errors.New("run before its forward pass")
 	}
-	g, err := opkit.Float64(vals[0], "Donsker–Varadhan output gradient")
+	g, err := opkit.Float64(dOut, "Donsker–Varadhan output gradient")
 	if err != nil {
 		return nil, err
 	}

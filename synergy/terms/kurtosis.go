@@ -1,6 +1,7 @@
 package terms
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -263,37 +264,20 @@ func (op *kurtosisOp) DiffWRT(int) []bool {
 	return []bool{true, false, false}
 }
 func (op *kurtosisOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dz, err := G.ApplyOp(&kurtosisGradOp{Base: opkit.Owned(fmt.Sprintf("MardiaKurtosisGrad#%d", op.st.id)), st: op.st}, grad, output)
+	dz, err := opkit.Backward(fmt.Sprintf("MardiaKurtosisGrad#%d", op.st.id), grad, output, tensor.Shape{op.st.batch, op.st.dim}, op.st.gradient)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dz, nil, nil}, nil
 }
 
-// kurtosisGradOp computes ∂L/∂z from (∂L/∂κ, κ); κ is an input only to
-// order it after the forward pass, the values come from the shared state.
-type kurtosisGradOp struct {
-	opkit.Base
-	st *kurtosisState
-}
-
-func (op *kurtosisGradOp) Arity() int { return 2 }
-func (op *kurtosisGradOp) Type() hm.Type {
-	return opkit.FnType(0, 0, 2)
-}
-func (op *kurtosisGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.st.batch, op.st.dim}, nil
-}
-
-func (op *kurtosisGradOp) Do(vals ...G.Value) (G.Value, error) {
-	st := op.st
-	if err := op.CheckArity(vals, 2); err != nil {
-		return nil, err
-	}
+// gradient returns ∂L/∂z for ∂L/∂κ = dOut from the intermediates of the
+// forward run.
+func (st *kurtosisState) gradient(dOut G.Value) (G.Value, error) {
 	if !st.ran {
-		return nil, op.Errorf("run before its forward pass")
+		return nil, errors.New("run before its forward pass")
 	}
-	g, err := opkit.Float64(vals[0], "kurtosis output gradient")
+	g, err := opkit.Float64(dOut, "kurtosis output gradient")
 	if err != nil {
 		return nil, err
 	}

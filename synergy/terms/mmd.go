@@ -1,6 +1,7 @@
 package terms
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -143,7 +144,7 @@ func (op *mmdOp) DiffWRT(n int) []bool {
 	return d
 }
 func (op *mmdOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dw, err := G.ApplyOp(&mmdGradOp{Base: opkit.Owned(fmt.Sprintf("MMD2Grad#%d", op.st.id)), st: op.st}, grad, output)
+	dw, err := opkit.Backward(fmt.Sprintf("MMD2Grad#%d", op.st.id), grad, output, tensor.Shape{op.st.rows, op.st.cols}, op.st.backward)
 	if err != nil {
 		return nil, err
 	}
@@ -152,30 +153,13 @@ func (op *mmdOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	return out, nil
 }
 
-// mmdGradOp computes ∂L/∂w from (∂L/∂MMD², MMD²); MMD² is an input only to
-// order it after the forward pass, the values come from the shared state.
-type mmdGradOp struct {
-	opkit.Base
-	st *mmdState
-}
-
-func (op *mmdGradOp) Arity() int { return 2 }
-func (op *mmdGradOp) Type() hm.Type {
-	return opkit.FnType(0, 0, 2)
-}
-func (op *mmdGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.st.rows, op.st.cols}, nil
-}
-
-func (op *mmdGradOp) Do(vals ...G.Value) (G.Value, error) {
-	st := op.st
-	if err := op.CheckArity(vals, 2); err != nil {
-		return nil, err
-	}
+// backward returns ∂L/∂w for ∂L/∂MMD² = dOut from the kernel terms the
+// forward run kept.
+func (st *mmdState) backward(dOut G.Value) (G.Value, error) {
 	if !st.ran {
-		return nil, op.Errorf("run before its forward pass")
+		return nil, errors.New("run before its forward pass")
 	}
-	g, err := opkit.Float64(vals[0], "MMD² output gradient")
+	g, err := opkit.Float64(dOut, "MMD² output gradient")
 	if err != nil {
 		return nil, err
 	}

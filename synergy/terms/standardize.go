@@ -1,6 +1,7 @@
 package terms
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -89,40 +90,23 @@ func (op *standardizeOp) Do(vals ...G.Value) (G.Value, error) {
 
 func (op *standardizeOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *standardizeOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dz, err := G.ApplyOp(&standardizeGradOp{Base: opkit.Owned(fmt.Sprintf("StandardizeGrad#%d", op.st.id)), st: op.st}, grad, output)
+	dz, err := opkit.Backward(fmt.Sprintf("StandardizeGrad#%d", op.st.id), grad, output, tensor.Shape{op.st.rows, op.st.cols}, op.st.backward)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dz}, nil
 }
 
-// standardizeGradOp computes ∂L/∂z from (∂L/∂ẑ, ẑ); ẑ is an input only to
-// order it after the forward pass, the values come from the shared state.
-type standardizeGradOp struct {
-	opkit.Base
-	st *standardizeState
-}
-
-func (op *standardizeGradOp) Arity() int { return 2 }
-func (op *standardizeGradOp) Type() hm.Type {
-	return opkit.FnType(2, 2, 2)
-}
-func (op *standardizeGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.st.rows, op.st.cols}, nil
-}
-
-func (op *standardizeGradOp) Do(vals ...G.Value) (G.Value, error) {
-	st := op.st
-	if err := op.CheckArity(vals, 2); err != nil {
-		return nil, err
-	}
+// backward returns ∂L/∂z for ∂L/∂ẑ = dOut from ẑ and 1/σ of the forward
+// run.
+func (st *standardizeState) backward(dOut G.Value) (G.Value, error) {
 	B, d := st.rows, st.cols
 	if len(st.y) != B*d {
-		return nil, op.Errorf("run before its forward pass")
+		return nil, errors.New("run before its forward pass")
 	}
 	st.dz = opkit.Grow(st.dz, B*d)
 	dz := st.dz
-	if err := opkit.Float64s(dz, vals[0], "standardize output gradient"); err != nil {
+	if err := opkit.Float64s(dz, dOut, "standardize output gradient"); err != nil {
 		return nil, err
 	}
 	y := st.y

@@ -20,7 +20,10 @@
 // so that the tape machine orders it after the forward pass and keeps those
 // values alive; the intermediates come from the shared state. One forward
 // run must be followed by its backward run before the next forward run —
-// the tape machine does that.
+// the tape machine does that. Backward adds such a backward op from a
+// function of ∂L/∂out (most fused ops need no backward op type of their
+// own); ops whose backward pass reads more inputs (the LSTM, MFN's
+// recurrence) define one.
 //
 // When a backward pass yields the gradients of several inputs at once (an
 // LSTM over a whole sequence: dx, dWx, dWh, db), the backward op writes them

@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/nntest"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -260,5 +261,76 @@ func TestValueReaders(t *testing.T) {
 	}
 	if got, want := fmt.Sprint(opkit.FnType(2, 0, 1)), "Matrix a → a → Vector a"; got != want {
 		t.Errorf("FnType(2, 0, 1) = %s, want %s", got, want)
+	}
+}
+
+// squareOp is a minimal fused op in the kit's pattern: y = x² elementwise,
+// the forward run keeps x in the state the backward op reads.
+type squareOp struct {
+	opkit.Unary
+	x        []float64
+	out, grd opkit.Buffer
+}
+
+func (op *squareOp) Do(vals ...G.Value) (G.Value, error) {
+	x, err := opkit.Float64View(vals[0], "square input")
+	if err != nil {
+		return nil, err
+	}
+	op.x = append(op.x[:0], x...)
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = v * v
+	}
+	return op.out.Write(vals[0].Dtype(), vals[0].Shape(), y), nil
+}
+
+func (op *squareOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (op *squareOp) SymDiff(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := opkit.Backward("∂"+op.String(), grad, output, output.Shape(), func(dOut G.Value) (G.Value, error) {
+		if op.x == nil {
+			return nil, fmt.Errorf("run before its forward pass")
+		}
+		dy, err := opkit.Float64View(dOut, "square output gradient")
+		if err != nil {
+			return nil, err
+		}
+		d := make([]float64, len(dy))
+		for i, v := range dy {
+			d[i] = 2 * op.x[i] * v
+		}
+		return op.grd.Write(dOut.Dtype(), dOut.Shape(), d), nil
+	})
+	return G.Nodes{dx}, err
+}
+
+// A forward op and the backward op opkit.Backward adds pass the
+// finite-difference check, and the backward op runs only after a forward
+// run.
+func TestBackward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	ps := nn.NewParamSet(tensor.Float64)
+	w := ps.Add("w", []int{2, 3}, nn.Normal(1), rng)
+	g := nn.NewGraph(tensor.Float64, false)
+	y := G.Must(G.ApplyOp(&squareOp{Unary: opkit.Unary{Base: opkit.Owned("square")}}, g.Param(w)))
+	cost := nntest.ScaledSum(g, y, 1)
+	res, err := nn.GradCheck(g, cost, []*nn.Param{w}, nn.GradCheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MaxRelErr > 1e-7 {
+		t.Errorf("max relative error %.3g at %s[%d]", res.MaxRelErr, res.Param, res.Index)
+	}
+	fresh := &squareOp{Unary: opkit.Unary{Base: opkit.Owned("square")}}
+	g2 := G.NewGraph()
+	x := G.NewMatrix(g2, tensor.Float64, G.WithShape(2, 2), G.WithName("x"))
+	out := G.Must(G.ApplyOp(fresh, x))
+	grads, err := fresh.SymDiff(G.Nodes{x}, out, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := grads[0].Op().Do(tensor.New(tensor.WithShape(2, 2), tensor.WithBacking(make([]float64, 4))), nil); err == nil || !strings.Contains(err.Error(), "before its forward pass") {
+		t.Errorf("backward before forward: err = %v", err)
 	}
 }
