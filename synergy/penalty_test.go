@@ -2,6 +2,7 @@ package synergy
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,24 +96,12 @@ func TestWassersteinStateRoundTrip(t *testing.T) {
 	if err := v.UnmarshalState(b); err != nil {
 		t.Fatal(err)
 	}
-	if got := v.permRNG.Perm(10); v.Steps() != 4 || !equalInts(got, next) {
+	if got := v.permRNG.Perm(10); v.Steps() != 4 || !slices.Equal(got, next) {
 		t.Errorf("restored: steps %d, next permutation %v; want 4, %v", v.Steps(), got, next)
 	}
 	if err := v.UnmarshalState([]byte("{")); err == nil {
 		t.Error("a truncated state gave no error")
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestWassersteinConfigValidate(t *testing.T) {

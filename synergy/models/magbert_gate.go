@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -23,22 +24,10 @@ const magEpsilon = 1e-6
 // result is (N). A custom op because the norm's gradient at 0 and the
 // replacement need explicit handling.
 func magAlpha(t, h *G.Node, beta float64) (*G.Node, error) {
-	if t.Dims() != 2 || !sameDims(t.Shape(), h.Shape()) {
+	if t.Dims() != 2 || !slices.Equal(t.Shape(), h.Shape()) {
 		return nil, fmt.Errorf("models: MAG α: t %v and h %v must be equal (N, H) matrices", t.Shape(), h.Shape())
 	}
 	return G.ApplyOp(magAlphaOp{Base: opkit.Pure(fmt.Sprintf("models.MAGAlpha(β=%v)", beta)), beta: beta}, t, h)
-}
-
-func sameDims(a, b tensor.Shape) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // magAlphaRow computes α and the partial derivatives' common factors for

@@ -12,6 +12,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // lstmReference is a straightforward float64 LSTM with plain loops, written
@@ -76,18 +78,11 @@ func lstmTestDense(dt tensor.Dtype, v []float64, shape ...int) *tensor.Dense {
 
 func lstmTestFloats(t *testing.T, n *G.Node) []float64 {
 	t.Helper()
-	switch d := n.Value().Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out
+	v, err := opkit.Float64Copy(n.Value(), n.Name())
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("node %v has data %T", n, n.Value().Data())
-	return nil
+	return v
 }
 
 func lstmTestMaxDiff(a, b []float64) float64 {

@@ -236,6 +236,18 @@ func TestValueReaders(t *testing.T) {
 			t.Errorf("Float64(%v) = %v, %v; want %v", c.v, got, err, c.want)
 		}
 	}
+	d := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{1, 2}))
+	if c, err := opkit.Float64Copy(d, "d"); err != nil || c[1] != 2 {
+		t.Errorf("Float64Copy of a float64 vector: %v, %v", c, err)
+	} else if c[0] = 9; d.Float64s()[0] != 1 {
+		t.Error("Float64Copy of a float64 vector shares its memory")
+	}
+	if c, err := opkit.Float64Copy(G.NewF32(1.5), "s"); err != nil || len(c) != 1 || c[0] != 1.5 {
+		t.Errorf("Float64Copy of an F32 scalar: %v, %v", c, err)
+	}
+	if c, err := opkit.Float64Copy(col, "column"); err != nil || len(c) != 2 || c[1] != 5 {
+		t.Errorf("Float64Copy of a float32 column view: %v, %v", c, err)
+	}
 	if _, err := opkit.Float64(m, "m"); err == nil {
 		t.Error("Float64 of a matrix gave no error")
 	}

@@ -93,6 +93,25 @@ func Float64View(v G.Value, what string) ([]float64, error) {
 	return nil, fmt.Errorf("%s has dtype %v, want Float32 or Float64", what, d.Dtype())
 }
 
+// Float64Copy returns a new slice with the entries of a float32 or float64
+// value (a tensor, in row-major order, or a scalar).
+func Float64Copy(v G.Value, what string) ([]float64, error) {
+	switch x := v.(type) {
+	case *G.F64:
+		return []float64{float64(*x)}, nil
+	case *G.F32:
+		return []float64{float64(*x)}, nil
+	}
+	f, err := Float64View(v, what)
+	if err != nil {
+		return nil, err
+	}
+	if _, view := v.Data().([]float64); view {
+		f = append([]float64(nil), f...)
+	}
+	return f, nil
+}
+
 // Float64 returns the value of a scalar node (F32, F64 or a one-entry
 // tensor).
 func Float64(v G.Value, what string) (float64, error) {
