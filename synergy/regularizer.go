@@ -23,12 +23,9 @@ import (
 // call Step (the C-network's update and the moving averages). Never attach
 // it to an evaluation graph.
 type Regularizer struct {
-	cfg      Config
-	dims     []int
-	fusedDim int
-	dtype    tensor.Dtype
+	cfg Config
+	networks
 
-	params  *nn.ParamSet
 	q       []*nn.MLP
 	proj    []*nn.Projection // R_i: d_i → k
 	projF   []*nn.Projection // R̃_i: d → k
@@ -39,10 +36,42 @@ type Regularizer struct {
 	targets   []int // kurtosis targets: -1 = fused, i = unimodal i
 	cov       []*terms.MovingCovariance
 	bandwidth []float64 // median-heuristic state per modality (pooled distance scale)
-
-	opt   *nn.AdamW
-	steps int
 }
+
+// networks is what both penalties hold beside their own parts: the
+// representation sizes they attach to, their parameters, the AdamW
+// optimizer of those (η_MI) and the number of steps it took.
+type networks struct {
+	dims     []int
+	fusedDim int
+	dtype    tensor.Dtype
+	params   *nn.ParamSet
+	opt      *nn.AdamW
+	steps    int
+}
+
+// newNetworks checks the sizes (checkSizes) and returns the networks'
+// holder with an empty parameter set and an AdamW of learning rate lr and
+// weight decay wd.
+func newNetworks(unimodalDims []int, fusedDim int, dt tensor.Dtype, lr, wd float64) (networks, error) {
+	if err := checkSizes(unimodalDims, fusedDim, dt); err != nil {
+		return networks{}, err
+	}
+	opt := nn.NewAdamW(lr)
+	opt.WeightDecay = wd
+	return networks{dims: append([]int(nil), unimodalDims...), fusedDim: fusedDim, dtype: dt, params: nn.NewParamSet(dt), opt: opt}, nil
+}
+
+// Params returns the trainable parameters (the synergy regularizer's Q_i,
+// g_i and critics; the I_Was critic). The synergy regularizer's
+// projections R_i, R̃_i are fixed and not parameters.
+func (n *networks) Params() *nn.ParamSet { return n.params }
+
+// Optimizer returns the parameters' AdamW optimizer (η_MI).
+func (n *networks) Optimizer() *nn.AdamW { return n.opt }
+
+// Steps returns the number of optimizer steps taken.
+func (n *networks) Steps() int { return n.steps }
 
 // New builds the C-network for len(unimodalDims) ≥ 2 modalities with the
 // given representation sizes and fused size, with parameters of dtype dt
@@ -51,14 +80,12 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := checkSizes(unimodalDims, fusedDim, dt); err != nil {
+	nets, err := newNetworks(unimodalDims, fusedDim, dt, cfg.LearningRateMI, cfg.WeightDecayMI)
+	if err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5ee7e2))
-	r := &Regularizer{
-		cfg: cfg, dims: append([]int(nil), unimodalDims...), fusedDim: fusedDim, dtype: dt,
-		params: nn.NewParamSet(dt), isCrit: map[*nn.Param]bool{},
-	}
+	r := &Regularizer{cfg: cfg, networks: nets, isCrit: map[*nn.Param]bool{}}
 	n := len(unimodalDims)
 	total := 0
 	for _, d := range unimodalDims {
@@ -104,8 +131,6 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 	if !cfg.Active() {
 		return nil, fmt.Errorf("synergy: every term is switched off; use no regularizer instead")
 	}
-	r.opt = nn.NewAdamW(cfg.LearningRateMI)
-	r.opt.WeightDecay = cfg.WeightDecayMI
 	return r, nil
 }
 
@@ -131,16 +156,6 @@ func checkSizes(unimodalDims []int, fusedDim int, dt tensor.Dtype) error {
 
 // Config returns the configuration.
 func (r *Regularizer) Config() Config { return r.cfg }
-
-// Params returns the C-network's trainable parameters (Q_i, g_i, critics).
-// The projections R_i, R̃_i are fixed and not parameters.
-func (r *Regularizer) Params() *nn.ParamSet { return r.params }
-
-// Optimizer returns the C-network's AdamW optimizer (η_MI).
-func (r *Regularizer) Optimizer() *nn.AdamW { return r.opt }
-
-// Steps returns the number of completed Step calls.
-func (r *Regularizer) Steps() int { return r.steps }
 
 // IsCritic reports whether p belongs to a Donsker–Varadhan critic (those
 // ascend their bound).

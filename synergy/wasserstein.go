@@ -105,17 +105,12 @@ func (c WassersteinConfig) Validate() error {
 // optimizer and the generator of the batch permutations. It is used as the
 // synergy regularizer is (see Penalty).
 type Wasserstein struct {
-	cfg      WassersteinConfig
-	dims     []int
-	fusedDim int
-	dtype    tensor.Dtype
+	cfg WassersteinConfig
+	networks
 
-	params     *nn.ParamSet
 	critic     *nn.MLP
 	permRNG    *rand.Rand
 	permSource *rand.PCG
-	opt        *nn.AdamW
-	steps      int
 }
 
 // NewWasserstein builds the I_Was critic for len(unimodalDims) ≥ 2
@@ -126,13 +121,14 @@ func NewWasserstein(cfg WassersteinConfig, unimodalDims []int, fusedDim int, dt 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := checkSizes(unimodalDims, fusedDim, dt); err != nil {
+	nets, err := newNetworks(unimodalDims, fusedDim, dt, cfg.LearningRateMI, cfg.WeightDecayMI)
+	if err != nil {
 		return nil, err
 	}
 	// The streams of the synergy regularizer's generators, so that I_Was
 	// runs keep their initialization.
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5ee7e2))
-	w := &Wasserstein{cfg: cfg, dims: append([]int(nil), unimodalDims...), fusedDim: fusedDim, dtype: dt, params: nn.NewParamSet(dt)}
+	w := &Wasserstein{cfg: cfg, networks: nets}
 	total := 0
 	for _, d := range unimodalDims {
 		total += d
@@ -141,22 +137,11 @@ func NewWasserstein(cfg WassersteinConfig, unimodalDims []int, fusedDim int, dt 
 	w.critic = nn.NewMLP(w.params, "creg.was", []int{total, h, h, h, 1}, nn.LeakyReLU, rng)
 	w.permSource = rand.NewPCG(cfg.Seed, 0x9e3779b9)
 	w.permRNG = rand.New(w.permSource)
-	w.opt = nn.NewAdamW(cfg.LearningRateMI)
-	w.opt.WeightDecay = cfg.WeightDecayMI
 	return w, nil
 }
 
 // Config returns the configuration.
 func (w *Wasserstein) Config() WassersteinConfig { return w.cfg }
-
-// Params returns the critic's parameters.
-func (w *Wasserstein) Params() *nn.ParamSet { return w.params }
-
-// Optimizer returns the critic's AdamW optimizer.
-func (w *Wasserstein) Optimizer() *nn.AdamW { return w.opt }
-
-// Steps returns the number of critic steps taken.
-func (w *Wasserstein) Steps() int { return w.steps }
 
 // Attach builds Î_W (Attachment.Was) and L_reg = −γ·Î_W (Attachment.Total)
 // on the graph g, on top of the unimodal representations (each B×d_i, in
