@@ -66,17 +66,9 @@ func (op lookupOp) Do(in ...G.Value) (G.Value, error) {
 	shape := tensor.Shape{s[0], s[1], op.dim}
 	switch t := table.Data().(type) {
 	case []float64:
-		out := make([]float64, len(ids)*op.dim)
-		for i, r := range ids {
-			copy(out[i*op.dim:(i+1)*op.dim], t[r*op.dim:(r+1)*op.dim])
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gatherRows(t, ids, op.dim))), nil
 	case []float32:
-		out := make([]float32, len(ids)*op.dim)
-		for i, r := range ids {
-			copy(out[i*op.dim:(i+1)*op.dim], t[r*op.dim:(r+1)*op.dim])
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gatherRows(t, ids, op.dim))), nil
 	}
 	return nil, op.Errorf("unsupported dtype %v", table.Dtype())
 }
@@ -122,23 +114,9 @@ func (op scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
 	shape := tensor.Shape{op.lookup.rows, dim}
 	switch g := grad.Data().(type) {
 	case []float64:
-		out := make([]float64, op.lookup.rows*dim)
-		for i, r := range ids {
-			dst, src := out[r*dim:(r+1)*dim], g[i*dim:(i+1)*dim]
-			for j := range dst {
-				dst[j] += src[j]
-			}
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(scatterAddRows(g, ids, op.lookup.rows, dim))), nil
 	case []float32:
-		out := make([]float32, op.lookup.rows*dim)
-		for i, r := range ids {
-			dst, src := out[r*dim:(r+1)*dim], g[i*dim:(i+1)*dim]
-			for j := range dst {
-				dst[j] += src[j]
-			}
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(scatterAddRows(g, ids, op.lookup.rows, dim))), nil
 	}
 	return nil, op.Errorf("unsupported dtype %v", grad.Dtype())
 }
@@ -146,6 +124,29 @@ func (op scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
 func (op scatterRowsOp) DiffWRT(int) []bool { return []bool{false, false} }
 func (op scatterRowsOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("bert: second derivative of an embedding lookup is not implemented")
+}
+
+// gatherRows returns the rows ids of the (·, dim) table t, one after
+// another.
+func gatherRows[T float32 | float64](t []T, ids []int, dim int) []T {
+	out := make([]T, len(ids)*dim)
+	for i, r := range ids {
+		copy(out[i*dim:(i+1)*dim], t[r*dim:(r+1)*dim])
+	}
+	return out
+}
+
+// scatterAddRows returns the (rows, dim) matrix whose row r is the sum of
+// the rows i of g (len(ids), dim) with ids[i] = r.
+func scatterAddRows[T float32 | float64](g []T, ids []int, rows, dim int) []T {
+	out := make([]T, rows*dim)
+	for i, r := range ids {
+		dst, src := out[r*dim:(r+1)*dim], g[i*dim:(i+1)*dim]
+		for j := range dst {
+			dst[j] += src[j]
+		}
+	}
+	return out
 }
 
 // rowIndices converts float-encoded ids to ints, checking that each is an

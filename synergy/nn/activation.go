@@ -108,10 +108,7 @@ func newGeluOp(derivative bool) geluOp {
 }
 
 func (op geluOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.CheckArity(in, 1); err != nil {
-		return nil, err
-	}
-	t, err := opkit.Contiguous(in[0], op.String()+" input")
+	t, err := op.Input(in)
 	if err != nil {
 		return nil, err
 	}

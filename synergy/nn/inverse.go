@@ -30,10 +30,7 @@ func InverseSPD(a *G.Node) (*G.Node, error) {
 type inverseSPDOp struct{ opkit.Unary }
 
 func (op inverseSPDOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.CheckArity(in, 1); err != nil {
-		return nil, err
-	}
-	t, err := opkit.Contiguous(in[0], op.String()+" input")
+	t, err := op.Input(in)
 	if err != nil {
 		return nil, err
 	}

@@ -114,6 +114,15 @@ func (Unary) Type() hm.Type {
 	return hm.NewFnType(a, a)
 }
 
+// Input checks that vals is one value and returns it as a contiguous
+// *tensor.Dense (Contiguous).
+func (u Unary) Input(vals []G.Value) (*tensor.Dense, error) {
+	if err := u.CheckArity(vals, 1); err != nil {
+		return nil, err
+	}
+	return Contiguous(vals[0], u.name+" input")
+}
+
 // InferShape returns the input's shape.
 func (u Unary) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if len(in) != 1 {
