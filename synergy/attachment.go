@@ -55,9 +55,8 @@ type Attachment struct {
 
 // attachment checks the representations given to a penalty's Attach — a
 // graph of dtype dt, one (B, dims[i]) node per modality and a (B,
-// fusedDim) fused node, B ≥ 2 — and returns the attachment with them,
-// batch-standardized when standardize is set (terms.Standardize).
-func attachment(p hooks, g *nn.Graph, dt tensor.Dtype, dims []int, fusedDim int, unimodal []*G.Node, fused *G.Node, beta float64, standardize bool) (*Attachment, error) {
+// fusedDim) fused node, B ≥ 2 — and returns the attachment with them.
+func attachment(p hooks, g *nn.Graph, dt tensor.Dtype, dims []int, fusedDim int, unimodal []*G.Node, fused *G.Node, beta float64) (*Attachment, error) {
 	if g.Dtype != dt {
 		return nil, fmt.Errorf("synergy: graph dtype %v, regularizer dtype %v", g.Dtype, dt)
 	}
@@ -84,20 +83,28 @@ func attachment(p hooks, g *nn.Graph, dt tensor.Dtype, dims []int, fusedDim int,
 			return nil, fmt.Errorf("synergy: unimodal node %d has shape %v, want (%d, %d)", i, s, B, dims[i])
 		}
 	}
-	if standardize {
-		std := make([]*G.Node, len(unimodal))
-		var err error
-		for i, u := range unimodal {
-			if std[i], err = terms.Standardize(u); err != nil {
-				return nil, err
-			}
+	return &Attachment{penalty: p, graph: g, batch: B, beta: beta, unimodal: append([]*G.Node(nil), unimodal...), fused: fused}, nil
+}
+
+// standardize replaces the unimodal representations, and the fused one if
+// fused is set, by their batch standardizations (terms.Standardize).
+func (a *Attachment) standardize(fused bool) error {
+	for i, u := range a.unimodal {
+		s, err := terms.Standardize(u)
+		if err != nil {
+			return err
 		}
-		if fused, err = terms.Standardize(fused); err != nil {
-			return nil, err
-		}
-		unimodal = std
+		a.unimodal[i] = s
 	}
-	return &Attachment{penalty: p, graph: g, batch: B, beta: beta, unimodal: unimodal, fused: fused}, nil
+	if !fused {
+		return nil
+	}
+	s, err := terms.Standardize(a.fused)
+	if err != nil {
+		return err
+	}
+	a.fused = s
+	return nil
 }
 
 // keepValues reads, during the forward pass, the term values and the

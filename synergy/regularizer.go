@@ -170,8 +170,13 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 			a, err = nil, fmt.Errorf("synergy: building the C-network: %v", e)
 		}
 	}()
-	if a, err = attachment(r, g, r.dtype, r.dims, r.fusedDim, unimodal, fused, r.cfg.Beta, r.cfg.Standardize); err != nil {
+	if a, err = attachment(r, g, r.dtype, r.dims, r.fusedDim, unimodal, fused, r.cfg.Beta); err != nil {
 		return nil, err
+	}
+	if r.cfg.Standardize {
+		if err := a.standardize(true); err != nil {
+			return nil, err
+		}
 	}
 	var weighted []*G.Node
 	if r.cfg.UseL2 {

@@ -57,8 +57,9 @@ type WassersteinConfig struct {
 	LearningRateMI  float64 `json:"lr_mi"`
 	WeightDecayMI   float64 `json:"weight_decay_mi"`
 	GradClipValueMI float64 `json:"grad_clip_value_mi"`
-	// Standardize feeds the critic batch-standardized representations, as
-	// Config.Standardize does for the synergy regularizer. Default true.
+	// Standardize feeds the critic batch-standardized unimodal
+	// representations, as Config.Standardize does for the synergy
+	// regularizer. Default true.
 	Standardize bool `json:"standardize"`
 
 	// Seed seeds the critic's initialization and the batch permutations.
@@ -153,8 +154,13 @@ func (w *Wasserstein) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 			a, err = nil, fmt.Errorf("synergy: building the I_Was critic: %v", e)
 		}
 	}()
-	if a, err = attachment(w, g, w.dtype, w.dims, w.fusedDim, unimodal, fused, w.cfg.Beta, w.cfg.Standardize); err != nil {
+	if a, err = attachment(w, g, w.dtype, w.dims, w.fusedDim, unimodal, fused, w.cfg.Beta); err != nil {
 		return nil, err
+	}
+	if w.cfg.Standardize {
+		if err := a.standardize(false); err != nil { // the fused representation is not used
+			return nil, err
+		}
 	}
 	B := a.batch
 	joint := G.Must(G.Concat(1, a.unimodal...))
