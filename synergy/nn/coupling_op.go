@@ -77,7 +77,7 @@ type flowBlock struct {
 }
 
 // flowState holds the shapes, parameter copies and activations of one
-// coupling-flow op, shared by its forward, backward and pick ops.
+// coupling-flow op, shared by its forward and backward op.
 type flowState struct {
 	id                uint64 // names the instance: CouplingFlow#id
 	dtype             tensor.Dtype
