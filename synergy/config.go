@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/synergo/synergo/synergy/terms"
 )
 
 // Divergence selects the distribution divergence d of L_d (§4.1).
@@ -60,51 +62,10 @@ func (d *Divergence) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Method selects which regularizer a Config describes.
-type Method int
-
-const (
-	// MethodSynergy is the paper's synergy regularizer (L2, L_d, L_κ).
-	MethodSynergy Method = iota
-	// MethodWasserstein is the I_Was baseline of Colombo et al. (2021): a
-	// Wasserstein dependency estimate between the unimodal representations,
-	// maximized by the model (see WassersteinDependency).
-	MethodWasserstein
-)
-
-// String returns "synergy" or "was".
-func (m Method) String() string {
-	if m == MethodWasserstein {
-		return "was"
-	}
-	return "synergy"
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (m Method) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (m *Method) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "synergy", "":
-		*m = MethodSynergy
-	case "was":
-		*m = MethodWasserstein
-	default:
-		return fmt.Errorf("synergy: unknown method %q (want synergy or was)", b)
-	}
-	return nil
-}
-
 // Config holds every knob of the regularizer. DefaultConfig gives the
 // documented defaults; the paper fixes only the 4-layer LeakyReLU MLPs, AdamW
 // and the gradient clip value 5 (appendix C), everything else is ours.
 type Config struct {
-	// Method is MethodSynergy (default) or MethodWasserstein (the I_Was
-	// baseline; then only Beta, LearningRateMI, WeightDecayMI,
-	// GradClipValueMI, the Was* fields and Seed apply).
-	Method Method `json:"method"`
-
 	// Divergence is the d of L_d. Default DivergenceMMD.
 	Divergence Divergence `json:"divergence"`
 
@@ -201,19 +162,6 @@ type Config struct {
 	// representation size. Default true.
 	NormalizeKurtosis bool `json:"normalize_kurtosis"`
 
-	// WasGamma weights the Wasserstein dependency: L_reg = −WasGamma·Î_W.
-	// Default 1.
-	WasGamma float64 `json:"was_gamma,omitempty"`
-	// WasCriticHidden is the width of the I_Was critic, a 4-layer
-	// LeakyReLU MLP on concat(Z_i). Default 64.
-	WasCriticHidden int `json:"was_critic_hidden,omitempty"`
-	// WasSpectralBound keeps the critic Lipschitz: after each of its steps
-	// every weight matrix is rescaled to spectral norm ≤ WasSpectralBound
-	// (projection onto the spectral-norm ball, computed exactly by SVD).
-	// With 1 and the 1-Lipschitz LeakyReLU the critic is 1-Lipschitz.
-	// Default 1.
-	WasSpectralBound float64 `json:"was_spectral_bound,omitempty"`
-
 	// Standardize feeds the C-network batch-standardized representations,
 	// ẑ = (z − mean_B z)/√(var_B z + 1e-5) per feature (gradients flow
 	// through the batch statistics, as in batch normalization). Without it,
@@ -236,18 +184,8 @@ type Config struct {
 	// paper's symmetric formulas.
 	DetachTargets bool `json:"detach_targets"`
 
-	// Seed seeds the C-network's initialization, projections and (I_Was)
-	// batch permutations.
+	// Seed seeds the C-network's initialization and projections.
 	Seed uint64 `json:"seed"`
-}
-
-// DefaultWassersteinConfig returns the defaults of the I_Was baseline.
-func DefaultWassersteinConfig() Config {
-	c := DefaultConfig(DivergenceNone)
-	c.Method = MethodWasserstein
-	c.UseL2, c.UseD, c.UseKappa = false, false, false
-	c.WasGamma, c.WasCriticHidden, c.WasSpectralBound = 1, 64, 1
-	return c
 }
 
 // DefaultConfig returns the documented defaults with the given divergence.
@@ -271,13 +209,15 @@ func DefaultConfig(d Divergence) Config {
 
 // Active reports whether any term is switched on.
 func (c Config) Active() bool {
-	if c.Method == MethodWasserstein {
-		return true
-	}
 	return c.UseL2 || c.useD() || c.UseKappa && (c.KurtosisFused || c.KurtosisUnimodal)
 }
 
 func (c Config) useD() bool { return c.UseD && c.Divergence != DivergenceNone }
+
+// kurtosisOptions are the fields of c that terms.MardiaKurtosis takes.
+func (c Config) kurtosisOptions() terms.KurtosisOptions {
+	return terms.KurtosisOptions{ClipFactor: c.ClipFactor, ClipInKurtosis: c.ClipInKurtosis, ScaleMatchedEMA: c.ScaleMatchedEMA, DiagLoad: c.DiagLoad}
+}
 
 // Validate returns an error naming the first invalid field.
 func (c Config) Validate() error {
@@ -303,21 +243,6 @@ func (c Config) Validate() error {
 		if !finite(c.LearningRateMI) || c.LearningRateMI <= 0 {
 			return bad("LearningRateMI", c.LearningRateMI, "> 0")
 		}
-	}
-	if c.Method == MethodWasserstein {
-		if !finite(c.WasGamma) || c.WasGamma <= 0 {
-			return bad("WasGamma", c.WasGamma, "> 0")
-		}
-		if c.WasCriticHidden < 1 {
-			return bad("WasCriticHidden", c.WasCriticHidden, "≥ 1")
-		}
-		if !finite(c.WasSpectralBound) || c.WasSpectralBound <= 0 {
-			return bad("WasSpectralBound", c.WasSpectralBound, "> 0")
-		}
-		return nil
-	}
-	if c.Method != MethodSynergy {
-		return bad("Method", int(c.Method), "synergy or was")
 	}
 	if c.UseL2 && c.QHidden < 1 {
 		return bad("QHidden", c.QHidden, "≥ 1")
@@ -374,12 +299,6 @@ func (c *Config) Override(spec string) error {
 	fields := map[string]any{}
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return err
-	}
-	// Keys left out by omitempty are still settable.
-	for _, k := range []string{"was_gamma", "was_critic_hidden", "was_spectral_bound"} {
-		if _, ok := fields[k]; !ok {
-			fields[k] = 0.0
-		}
 	}
 	for _, kv := range strings.Split(spec, ",") {
 		key, value, ok := strings.Cut(strings.TrimSpace(kv), "=")

@@ -21,4 +21,13 @@
 // never part of an evaluation graph, so inference costs the same with and
 // without it. Every choice the paper leaves open is a field of Config with a
 // documented default.
+//
+// The package holds the regularizer only: Config, the C-network
+// (Regularizer) and its attachment to a training graph (Attachment: Feed
+// before a run, Step after it). The terms are fused gorgonia ops of
+// package synergy/terms, the fused MLPs and coupling flows are
+// nn.MLP.ForwardFused and nn.InvertibleNet.ForwardFused. The I_Was
+// baseline the paper compares against (Colombo et al., 2021) is
+// Wasserstein with its own WassersteinConfig; both implement Penalty, and
+// Choice names one of them for a training run.
 package synergy

@@ -134,7 +134,8 @@ func trainToy(gammaKappa float64) toyRun {
 		if err := vm.RunAll(); err != nil {
 			panic(err)
 		}
-		// The C-network's update (η_MI on ∇L_reg), then the model's.
+		// The C-network's update (η_MI on ∇L_reg, then the moving
+		// averages), then the model's.
 		if err := att.Step(); err != nil {
 			panic(err)
 		}
@@ -144,9 +145,6 @@ func trainToy(gammaKappa float64) toyRun {
 			panic(err)
 		}
 		_ = g.ZeroGrads(ps.Params())
-		if err := att.AfterStep(); err != nil {
-			panic(err)
-		}
 		v := att.Values()
 		switch {
 		case step >= 1 && step <= window: // L_κ needs one covariance update first

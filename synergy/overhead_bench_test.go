@@ -8,13 +8,14 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/cputime"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
 // regStepper runs the regularizer alone, the way a training step drives
 // it: the representations are parameters (so the backward pass reaches
 // them, as it reaches a model), the cost is L_reg, and each step is Feed,
-// RunAll, Step, AfterStep.
+// RunAll, Step.
 type regStepper struct {
 	reg   *Regularizer
 	att   *Attachment
@@ -53,7 +54,12 @@ func newRegStepper(tb testing.TB, cfg Config, batch int, dims []int, fusedDim in
 		tb.Fatal(err)
 	}
 	reps := f.inputs.Params()
-	all := append(append([]*nn.Param(nil), reps...), a.boundParams()...)
+	all := append([]*nn.Param(nil), reps...)
+	for _, p := range r.Params().Params() {
+		if g.HasParam(p) {
+			all = append(all, p)
+		}
+	}
 	if _, err := G.Grad(cost, g.ParamNodes(all)...); err != nil {
 		tb.Fatal(err)
 	}
@@ -72,10 +78,7 @@ func (s *regStepper) step() error {
 	if err := s.att.Step(); err != nil {
 		return err
 	}
-	if err := s.g.ZeroGrads(s.reps); err != nil {
-		return err
-	}
-	return s.att.AfterStep()
+	return s.g.ZeroGrads(s.reps)
 }
 
 // newFixture32 is newFixture with float32 representations.
@@ -101,7 +104,7 @@ func BenchmarkRegularizerStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			cpu0 := processCPUTime()
+			cpu0 := cputime.Process()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if err := s.step(); err != nil {
@@ -109,7 +112,7 @@ func BenchmarkRegularizerStep(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			b.ReportMetric(float64(processCPUTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 		})
 	}
 }

@@ -5,12 +5,11 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/mat"
-
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/terms"
 )
 
 // Regularizer is the C-network of §4.1: reconstruction MLPs Q_i, fixed
@@ -18,18 +17,15 @@ import (
 // T_i (KL only), the moving-average covariances of the kurtosis targets and
 // the kernel bandwidth state, together with its own AdamW optimizer (η_MI).
 //
-// Use: build the model's training graph, then Attach the regularizer to its
-// unimodal and fused nodes; minimize Objective(task) for the model's
-// parameters; before each run call Feed; after each run call Step (the
-// C-network's update) and AfterStep (the moving averages). Never attach it to
-// an evaluation graph.
+// Use (see Penalty): build the model's training graph, then Attach the
+// regularizer to its unimodal and fused nodes; minimize Objective(task)
+// for the model's parameters; before each run call Feed; after each run
+// call Step (the C-network's update and the moving averages). Never attach
+// it to an evaluation graph.
 type Regularizer struct {
-	cfg      Config
-	dims     []int
-	fusedDim int
-	dtype    tensor.Dtype
+	cfg Config
+	networks
 
-	params  *nn.ParamSet
 	q       []*nn.MLP
 	proj    []*nn.Projection // R_i: d_i → k
 	projF   []*nn.Projection // R̃_i: d → k
@@ -37,17 +33,45 @@ type Regularizer struct {
 	critics []*nn.MLP
 	isCrit  map[*nn.Param]bool
 
-	wasCritic  *nn.MLP    // I_Was critic (MethodWasserstein)
-	permRNG    *rand.Rand // I_Was batch permutations
-	permSource *rand.PCG
-
 	targets   []int // kurtosis targets: -1 = fused, i = unimodal i
-	cov       []*movingCovariance
+	cov       []*terms.MovingCovariance
 	bandwidth []float64 // median-heuristic state per modality (pooled distance scale)
-
-	opt   *nn.AdamW
-	steps int
 }
+
+// networks is what both penalties hold beside their own parts: the
+// representation sizes they attach to, their parameters, the AdamW
+// optimizer of those (η_MI) and the number of steps it took.
+type networks struct {
+	dims     []int
+	fusedDim int
+	dtype    tensor.Dtype
+	params   *nn.ParamSet
+	opt      *nn.AdamW
+	steps    int
+}
+
+// newNetworks checks the sizes (checkSizes) and returns the networks'
+// holder with an empty parameter set and an AdamW of learning rate lr and
+// weight decay wd.
+func newNetworks(unimodalDims []int, fusedDim int, dt tensor.Dtype, lr, wd float64) (networks, error) {
+	if err := checkSizes(unimodalDims, fusedDim, dt); err != nil {
+		return networks{}, err
+	}
+	opt := nn.NewAdamW(lr)
+	opt.WeightDecay = wd
+	return networks{dims: append([]int(nil), unimodalDims...), fusedDim: fusedDim, dtype: dt, params: nn.NewParamSet(dt), opt: opt}, nil
+}
+
+// Params returns the trainable parameters (the synergy regularizer's Q_i,
+// g_i and critics; the I_Was critic). The synergy regularizer's
+// projections R_i, R̃_i are fixed and not parameters.
+func (n *networks) Params() *nn.ParamSet { return n.params }
+
+// Optimizer returns the parameters' AdamW optimizer (η_MI).
+func (n *networks) Optimizer() *nn.AdamW { return n.opt }
+
+// Steps returns the number of optimizer steps taken.
+func (n *networks) Steps() int { return n.steps }
 
 // New builds the C-network for len(unimodalDims) ≥ 2 modalities with the
 // given representation sizes and fused size, with parameters of dtype dt
@@ -56,31 +80,12 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if len(unimodalDims) < 2 {
-		return nil, fmt.Errorf("synergy: need at least 2 modalities, got %d", len(unimodalDims))
-	}
-	for i, d := range unimodalDims {
-		if d < 1 {
-			return nil, fmt.Errorf("synergy: unimodal representation %d has size %d, want ≥ 1", i, d)
-		}
-	}
-	if fusedDim < 1 {
-		return nil, fmt.Errorf("synergy: fused representation has size %d, want ≥ 1", fusedDim)
-	}
-	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return nil, fmt.Errorf("synergy: dtype %v, want Float32 or Float64", dt)
+	nets, err := newNetworks(unimodalDims, fusedDim, dt, cfg.LearningRateMI, cfg.WeightDecayMI)
+	if err != nil {
+		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5ee7e2))
-	r := &Regularizer{
-		cfg: cfg, dims: append([]int(nil), unimodalDims...), fusedDim: fusedDim, dtype: dt,
-		params: nn.NewParamSet(dt), isCrit: map[*nn.Param]bool{},
-	}
-	if cfg.Method == MethodWasserstein {
-		r.newWasserstein(rng)
-		r.opt = nn.NewAdamW(cfg.LearningRateMI)
-		r.opt.WeightDecay = cfg.WeightDecayMI
-		return r, nil
-	}
+	r := &Regularizer{cfg: cfg, networks: nets, isCrit: map[*nn.Param]bool{}}
 	n := len(unimodalDims)
 	total := 0
 	for _, d := range unimodalDims {
@@ -114,75 +119,47 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 	if cfg.UseKappa {
 		if cfg.KurtosisFused {
 			r.targets = append(r.targets, -1)
-			r.cov = append(r.cov, newMovingCovariance(fusedDim, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
+			r.cov = append(r.cov, terms.NewMovingCovariance(fusedDim, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
 		}
 		if cfg.KurtosisUnimodal {
 			for i, d := range unimodalDims {
 				r.targets = append(r.targets, i)
-				r.cov = append(r.cov, newMovingCovariance(d, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
+				r.cov = append(r.cov, terms.NewMovingCovariance(d, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
 			}
 		}
 	}
 	if !cfg.Active() {
 		return nil, fmt.Errorf("synergy: every term is switched off; use no regularizer instead")
 	}
-	r.opt = nn.NewAdamW(cfg.LearningRateMI)
-	r.opt.WeightDecay = cfg.WeightDecayMI
 	return r, nil
+}
+
+// checkSizes returns an error unless there are at least 2 modalities, every
+// representation size is ≥ 1 and dt is Float32 or Float64.
+func checkSizes(unimodalDims []int, fusedDim int, dt tensor.Dtype) error {
+	if len(unimodalDims) < 2 {
+		return fmt.Errorf("synergy: need at least 2 modalities, got %d", len(unimodalDims))
+	}
+	for i, d := range unimodalDims {
+		if d < 1 {
+			return fmt.Errorf("synergy: unimodal representation %d has size %d, want ≥ 1", i, d)
+		}
+	}
+	if fusedDim < 1 {
+		return fmt.Errorf("synergy: fused representation has size %d, want ≥ 1", fusedDim)
+	}
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return fmt.Errorf("synergy: dtype %v, want Float32 or Float64", dt)
+	}
+	return nil
 }
 
 // Config returns the configuration.
 func (r *Regularizer) Config() Config { return r.cfg }
 
-// Params returns the C-network's trainable parameters (Q_i, g_i, critics).
-// The projections R_i, R̃_i are fixed and not parameters.
-func (r *Regularizer) Params() *nn.ParamSet { return r.params }
-
-// Optimizer returns the C-network's AdamW optimizer (η_MI).
-func (r *Regularizer) Optimizer() *nn.AdamW { return r.opt }
-
-// Steps returns the number of completed Step calls.
-func (r *Regularizer) Steps() int { return r.steps }
-
 // IsCritic reports whether p belongs to a Donsker–Varadhan critic (those
 // ascend their bound).
 func (r *Regularizer) IsCritic(p *nn.Param) bool { return r.isCrit[p] }
-
-// Attachment is the regularizer attached to one training graph (one batch
-// size): its loss nodes and the input nodes it feeds.
-type Attachment struct {
-	reg   *Regularizer
-	graph *nn.Graph
-	batch int
-
-	// L2, D and Kappa are the unweighted terms (nil when switched off);
-	// Total is L_reg = γ_L2·L2 + γ_d·D + γ_κ·Kappa.
-	L2, D, Kappa, Total *G.Node
-	// Per-modality (L2, D) and per-target (Kappa) parts, for diagnostics.
-	L2Parts, DParts, KappaParts []*G.Node
-	// Was is the Wasserstein dependency estimate Î_W (MethodWasserstein).
-	Was *G.Node
-
-	unimodal []*G.Node
-	fused    *G.Node
-
-	covPrev   []*G.Node   // per kurtosis target, (p×p) input: S_{t−1}
-	covAlpha  []*G.Node   // per kurtosis target, scalar input: α (0 before the first update)
-	kernelInv [][]*G.Node // per modality, per bandwidth: scalar input 1/(2σ²)
-	flowOut   []*G.Node   // per modality, g_i on the pooled [Z_i R_iᵀ; Z R̃_iᵀ] (2B×k)
-	perms     []*G.Node   // I_Was permutation matrices
-
-	reads map[*G.Node]*G.Value // values copied during the forward pass
-
-	// Reused across steps: the parameters Step updates and their gradient
-	// factors, AfterStep's float64 copies of kept values and median
-	// scratch, Feed's covariance tensors.
-	stepPs     []*nn.Param
-	stepScale  []float64
-	afterBufs  map[*G.Node]*mat.Dense
-	medianWork []float64
-	covFeed    []*tensor.Dense
-}
 
 // Attach adds the C-network and the three terms to the graph g, on top of
 // the unimodal representations (each B×d_i, in the order given to New) and
@@ -193,51 +170,13 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 			a, err = nil, fmt.Errorf("synergy: building the C-network: %v", e)
 		}
 	}()
-	if g.Dtype != r.dtype {
-		return nil, fmt.Errorf("synergy: graph dtype %v, regularizer dtype %v", g.Dtype, r.dtype)
-	}
-	if len(unimodal) != len(r.dims) {
-		return nil, fmt.Errorf("synergy: %d unimodal nodes, regularizer built for %d", len(unimodal), len(r.dims))
-	}
-	if fused == nil {
-		return nil, fmt.Errorf("synergy: fused node is nil")
-	}
-	fs := fused.Shape()
-	if len(fs) != 2 || fs[1] != r.fusedDim {
-		return nil, fmt.Errorf("synergy: fused node has shape %v, want (B, %d)", fs, r.fusedDim)
-	}
-	B := fs[0]
-	if B < 2 {
-		return nil, fmt.Errorf("synergy: batch size %d, the C-network needs ≥ 2 samples", B)
-	}
-	for i, u := range unimodal {
-		if u == nil {
-			return nil, fmt.Errorf("synergy: unimodal node %d is nil", i)
-		}
-		s := u.Shape()
-		if len(s) != 2 || s[0] != B || s[1] != r.dims[i] {
-			return nil, fmt.Errorf("synergy: unimodal node %d has shape %v, want (%d, %d)", i, s, B, r.dims[i])
-		}
+	if a, err = attachment(r, g, r.dtype, r.dims, r.fusedDim, unimodal, fused, r.cfg.Beta); err != nil {
+		return nil, err
 	}
 	if r.cfg.Standardize {
-		std := make([]*G.Node, len(unimodal))
-		for i, u := range unimodal {
-			if std[i], err = standardize(u); err != nil {
-				return nil, err
-			}
-		}
-		if fused, err = standardize(fused); err != nil {
+		if err := a.standardize(true); err != nil {
 			return nil, err
 		}
-		unimodal = std
-	}
-	a = &Attachment{reg: r, graph: g, batch: B, unimodal: unimodal, fused: fused}
-	if r.cfg.Method == MethodWasserstein {
-		if err := r.attachWasserstein(g, a); err != nil {
-			return nil, err
-		}
-		a.keepValues()
-		return a, nil
 	}
 	var weighted []*G.Node
 	if r.cfg.UseL2 {
@@ -259,26 +198,21 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 		weighted = append(weighted, G.Must(G.Mul(a.Kappa, g.Scalar(r.cfg.GammaKappa))))
 	}
 	a.Total = sumNodes(weighted)
-	a.keepValues()
+	var kept []*G.Node
+	for _, t := range r.targets {
+		kept = append(kept, r.target(a, t))
+	}
+	a.keepValues(append(kept, a.flowOut...)...)
 	return a, nil
 }
 
-// keepValues reads, during the forward pass, every value AfterStep, Values
-// and FlowOutputs need after the run.
-func (a *Attachment) keepValues() {
-	for _, n := range []*G.Node{a.L2, a.D, a.Kappa, a.Total, a.Was} {
-		a.keep(n)
+// target returns the representation of kurtosis target t: the fused one
+// (t = −1) or unimodal t.
+func (r *Regularizer) target(a *Attachment, t int) *G.Node {
+	if t < 0 {
+		return a.fused
 	}
-	for _, t := range a.reg.targets {
-		if t < 0 {
-			a.keep(a.fused)
-		} else {
-			a.keep(a.unimodal[t])
-		}
-	}
-	for _, w := range a.flowOut {
-		a.keep(w)
-	}
+	return a.unimodal[t]
 }
 
 func sumNodes(ns []*G.Node) *G.Node {
@@ -290,7 +224,7 @@ func sumNodes(ns []*G.Node) *G.Node {
 }
 
 // attachL2 builds L_L2 = Σ_i mean_j ‖Q_i(concat_{m≠i} Z_m^j) − Z_i^j‖²,
-// each Q_i one fused op (fusedMLP).
+// each Q_i one fused op (nn.MLP.ForwardFused).
 func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		var others []*G.Node
@@ -303,7 +237,7 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 		if len(others) > 1 {
 			in = G.Must(G.Concat(1, others...))
 		}
-		rec, err := fusedMLP(g, r.q[i], in)
+		rec, err := r.q[i].ForwardFused(g, in)
 		if err != nil {
 			return fmt.Errorf("synergy: Q_%d: %w", i, err)
 		}
@@ -323,7 +257,8 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 // samples go through g_i (and the critic T_i) as one pooled batch
 // [Z_i R_iᵀ; Z R̃_iᵀ] of 2B rows: g_i and T_i act on each row alone, so this
 // is the same map with half the graph nodes. g_i is one fused op
-// (couplingFlow), d one fused op (pooledMMD2, pooledDonskerVaradhan).
+// (nn.InvertibleNet.ForwardFused), d one fused op (terms.PooledMMD2,
+// terms.PooledDonskerVaradhan).
 func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		pu, err := r.proj[i].Forward(g, zi)
@@ -338,7 +273,7 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 		if err != nil {
 			return fmt.Errorf("synergy: R̃_%d: %w", i, err)
 		}
-		pooled, err := couplingFlow(g, r.flows[i], G.Must(G.Concat(0, pu, pf)))
+		pooled, err := r.flows[i].ForwardFused(g, G.Must(G.Concat(0, pu, pf)))
 		if err != nil {
 			return fmt.Errorf("synergy: g_%d: %w", i, err)
 		}
@@ -351,11 +286,11 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 				inv[s] = g.Input(fmt.Sprintf("creg.mmd%d.inv2s2_%d", i, s))
 			}
 			a.kernelInv = append(a.kernelInv, inv)
-			part, err = pooledMMD2(pooled, inv, r.cfg.UnbiasedMMD)
+			part, err = terms.PooledMMD2(pooled, inv, r.cfg.UnbiasedMMD)
 		case DivergenceKL:
 			var t *G.Node
-			if t, err = fusedMLP(g, r.critics[i], pooled); err == nil {
-				part, err = pooledDonskerVaradhan(t)
+			if t, err = r.critics[i].ForwardFused(g, pooled); err == nil {
+				part, err = terms.PooledDonskerVaradhan(t)
 			}
 		}
 		if err != nil {
@@ -372,22 +307,19 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 // with the current batch, S_t = α·S_{t−1} + (1−α)·Ŝ, Ŝ = (1/B) Σ_j d̃_j d̃_jᵀ
 // with d̃_j the centered rows clipped to norm ≤ ClipFactor·rms, then loaded
 // with c = DiagLoad·tr(S_t)/p + 1e-8 and factorized inside the graph's
-// kurtosis op (mardiaKurtosis, one op with a hand-written backward pass),
+// kurtosis op (terms.MardiaKurtosis, one op with a hand-written backward pass),
 // so the gradient flows through the current batch's share of S_t as it
 // would in the paper's autograd implementation; S_{t−1} is a constant
 // input. d_j is the centered row (clipped too when ClipInKurtosis).
 func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 	for ti, t := range r.targets {
-		z := a.fused
-		if t >= 0 {
-			z = a.unimodal[t]
-		}
+		z := r.target(a, t)
 		p := z.Shape()[1]
 		prev := g.Input(fmt.Sprintf("creg.cov%d.prev", ti), p, p)
 		alpha := g.Input(fmt.Sprintf("creg.cov%d.alpha", ti))
 		a.covPrev = append(a.covPrev, prev)
 		a.covAlpha = append(a.covAlpha, alpha)
-		k, err := mardiaKurtosis(z, prev, alpha, r.cfg)
+		k, err := terms.MardiaKurtosis(z, prev, alpha, r.cfg.kurtosisOptions())
 		if err != nil {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
@@ -400,37 +332,22 @@ func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 	return nil
 }
 
-// Objective returns L_task + β·L_reg, the loss the model's parameters
-// descend (appendix D). Differentiate it with respect to the model's and the
-// regularizer's parameters together; Step rescales the C-network's share.
-func (a *Attachment) Objective(task *G.Node) (*G.Node, error) {
-	return G.Add(task, G.Must(G.Mul(a.Total, a.graph.Scalar(a.reg.cfg.Beta))))
-}
-
-// Feed sets the regularizer's inputs (the previous moving covariances,
-// kernel bandwidths, I_Was permutations) before a run of the graph.
-func (a *Attachment) Feed() error {
-	r := a.reg
-	if err := a.feedPermutations(); err != nil {
-		return err
-	}
+// feed sets the regularizer's inputs before a run of the graph: the
+// previous moving covariances and the kernel bandwidths.
+func (r *Regularizer) feed(a *Attachment) error {
 	if a.covFeed == nil {
 		a.covFeed = make([]*tensor.Dense, len(a.covPrev))
 	}
 	for ti, node := range a.covPrev {
 		c := r.cov[ti]
 		if a.covFeed[ti] == nil {
-			a.covFeed[ti] = tensor.New(tensor.Of(r.dtype), tensor.WithShape(c.dim, c.dim))
+			a.covFeed[ti] = tensor.New(tensor.Of(r.dtype), tensor.WithShape(c.Dim(), c.Dim()))
 		}
-		c.fullInto(a.covFeed[ti])
+		c.FullInto(a.covFeed[ti])
 		if err := G.Let(node, a.covFeed[ti]); err != nil {
 			return fmt.Errorf("synergy: feeding covariance %d: %w", ti, err)
 		}
-		alpha := 0.0
-		if c.updates > 0 {
-			alpha = c.decay
-		}
-		if err := G.Let(a.covAlpha[ti], scalarOf(r.dtype, alpha)); err != nil {
+		if err := G.Let(a.covAlpha[ti], scalarOf(r.dtype, c.Alpha())); err != nil {
 			return fmt.Errorf("synergy: feeding covariance decay %d: %w", ti, err)
 		}
 	}
@@ -449,17 +366,6 @@ func (a *Attachment) Feed() error {
 		}
 	}
 	return nil
-}
-
-func denseOf(dt tensor.Dtype, v []float64, shape tensor.Shape) *tensor.Dense {
-	if dt == tensor.Float64 {
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), v...)))
-	}
-	f := make([]float32, len(v))
-	for i, x := range v {
-		f[i] = float32(x)
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
 }
 
 func scalarOf(dt tensor.Dtype, v float64) any {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/terms"
 )
 
 // fixture holds random "representations" as parameters, so that gradient
@@ -33,7 +34,7 @@ func newFixture(seed uint64, batch int, dims []int, fusedDim int) *fixture {
 	return f
 }
 
-func (f *fixture) attach(t *testing.T, r *Regularizer, g *nn.Graph) *Attachment {
+func (f *fixture) attach(t *testing.T, r Penalty, g *nn.Graph) *Attachment {
 	t.Helper()
 	var uni []*G.Node
 	for _, p := range f.unimodal {
@@ -74,7 +75,7 @@ func warm(t *testing.T, r *Regularizer, f *fixture, batch int) {
 					x.Set(i, j, rng.NormFloat64()*(1+float64(j)))
 				}
 			}
-			if err := r.cov[ti].update(x); err != nil {
+			if err := r.cov[ti].Update(x); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -190,17 +191,17 @@ func TestKurtosisTermEqualsEstimator(t *testing.T) {
 				z = paramMatrix(f.unimodal[tg])
 			}
 			// Appendix D: fold the current batch into S first, then use it.
-			c := r.cov[ti].clone()
-			if err := c.update(z); err != nil {
+			c := r.cov[ti].Clone()
+			if err := c.Update(z); err != nil {
 				t.Fatal(err)
 			}
-			prec, err := c.precision()
+			prec, err := c.Precision()
 			if err != nil {
 				t.Fatal(err)
 			}
 			clipNorm := 0.0
 			if clip {
-				cc := clipCentered(z, 0)
+				cc := terms.ClipCentered(z, 0)
 				ms := 0.0
 				for i := 0; i < batch; i++ {
 					for _, v := range cc.RawRowView(i) {
@@ -378,7 +379,7 @@ func TestManyModalitiesAndSizes(t *testing.T) {
 					t.Fatalf("dims %v %v: %s = %v", dims, div, name, x)
 				}
 			}
-			if err := a.AfterStep(); err != nil {
+			if err := r.updateAverages(a); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -493,10 +494,10 @@ func TestStepDirections(t *testing.T) {
 	}
 }
 
-// TestAfterStepSeesForwardValues guards against reading node values after
-// the backward pass, which reuses memory: the moving covariance after one
+// TestStepSeesForwardValues guards against reading node values after the
+// backward pass, which reuses memory: the moving covariance after one
 // training run must equal the covariance of the forward values.
-func TestAfterStepSeesForwardValues(t *testing.T) {
+func TestStepSeesForwardValues(t *testing.T) {
 	const batch = 8
 	dims := []int{3, 4}
 	cfg := onlyTerm(DivergenceMMD, "kappa")
@@ -532,18 +533,18 @@ func TestAfterStepSeesForwardValues(t *testing.T) {
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.AfterStep(); err != nil {
+	if err := a.Step(); err != nil {
 		t.Fatal(err)
 	}
 	// The covariance the regularizer folded in versus the one of tanh(Z).
 	z := paramMatrix(f.fused)
 	z.Apply(func(_, _ int, v float64) float64 { return math.Tanh(v) }, z)
-	want := newMovingCovariance(5, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad)
-	if err := want.update(z); err != nil {
+	want := terms.NewMovingCovariance(5, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad)
+	if err := want.Update(z); err != nil {
 		t.Fatal(err)
 	}
-	if !mat.EqualApprox(r.cov[0].s, want.s, 1e-12) {
-		t.Fatalf("moving covariance after a training run:\n%v\nwant\n%v", mat.Formatted(r.cov[0].s), mat.Formatted(want.s))
+	if !mat.EqualApprox(r.cov[0].Covariance(), want.Covariance(), 1e-12) {
+		t.Fatalf("moving covariance after a training run:\n%v\nwant\n%v", mat.Formatted(r.cov[0].Covariance()), mat.Formatted(want.Covariance()))
 	}
 }
 

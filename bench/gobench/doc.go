@@ -6,9 +6,9 @@
 //
 // A training step here is the trainer's step (synergy/train): feed the
 // batch, draw the dropout masks, feed the regularizer, run the graph
-// (forward and backward of L_task + β·L_reg), update the C-network
-// (Attachment.Step), clip the model's gradients by value 5, AdamW, and fold
-// the batch into the regularizer's moving averages (Attachment.AfterStep).
+// (forward and backward of L_task + β·L_reg), update the C-network and
+// fold the batch into its moving averages (Attachment.Step), clip the
+// model's gradients by value 5, AdamW.
 // The benchmarks report wall time per op and the process CPU time per op
 // ("cpu-ms/op", user + system of all threads), which a shared machine
 // disturbs less; bench/README.md holds the measured tables.

@@ -156,11 +156,5 @@ func (s *Stepper) Step(b *datasets.Batch) error {
 	if err := s.opt.Step(s.modelParams, grads); err != nil {
 		return err
 	}
-	if err := s.g.ZeroGrads(s.modelParams); err != nil {
-		return err
-	}
-	if s.att != nil {
-		return s.att.AfterStep()
-	}
-	return nil
+	return s.g.ZeroGrads(s.modelParams)
 }

@@ -115,7 +115,7 @@ func TestLoadAcceptsHuggingFaceVariants(t *testing.T) {
 	out := m.ExportTensors()
 	for name, x := range out {
 		orig := ts[name]
-		if orig == nil || !sameInts(orig.Shape, x.Shape) {
+		if orig == nil || !slices.Equal(orig.Shape, x.Shape) {
 			t.Fatalf("export %s: shape %v, checkpoint has %v", name, x.Shape, orig)
 		}
 		for i := range x.Data {
@@ -150,7 +150,7 @@ func TestSafetensorsDtypes(t *testing.T) {
 	}
 	for name, w := range want {
 		x := ts[name]
-		if x == nil || !sameInts(x.Shape, w.Shape) {
+		if x == nil || !slices.Equal(x.Shape, w.Shape) {
 			t.Fatalf("%s: got %+v, want shape %v", name, x, w.Shape)
 		}
 		for i := range w.Values {

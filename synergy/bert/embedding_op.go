@@ -2,13 +2,13 @@ package bert
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // lookupRows returns table[ids]: for a table (V, H) and integer-valued ids
@@ -24,22 +24,23 @@ func lookupRows(table, ids *G.Node, name string) (*G.Node, error) {
 	if table.Dtype() != ids.Dtype() {
 		return nil, fmt.Errorf("bert: %s lookup: ids dtype %v, table dtype %v", name, ids.Dtype(), table.Dtype())
 	}
-	op := lookupOp{name: name, rows: table.Shape()[0], dim: table.Shape()[1]}
-	return G.ApplyOp(op, table, ids)
+	return G.ApplyOp(newLookupOp(name, table.Shape()[0], table.Shape()[1]), table, ids)
 }
 
-// lookupOp(table, ids) → table[ids].
+// lookupOp(table, ids) → table[ids], a pure op: its name spells out the
+// table.
 type lookupOp struct {
+	opkit.Base
 	name      string
 	rows, dim int
 }
 
-func tensorType(dims int) G.TensorType { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
-
-func (op lookupOp) Arity() int { return 2 }
-func (op lookupOp) Type() hm.Type {
-	return hm.NewFnType(tensorType(2), tensorType(2), tensorType(3))
+func newLookupOp(name string, rows, dim int) lookupOp {
+	return lookupOp{Base: opkit.Pure(fmt.Sprintf("bert.Lookup(%s %d×%d)", name, rows, dim)), name: name, rows: rows, dim: dim}
 }
+
+func (op lookupOp) Arity() int    { return 2 }
+func (op lookupOp) Type() hm.Type { return opkit.FnType(2, 2, 3) }
 
 func (op lookupOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, ok := in[1].(tensor.Shape)
@@ -50,10 +51,10 @@ func (op lookupOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op lookupOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, fmt.Errorf("bert: %v: got %d inputs, want 2", op, len(in))
+	if err := op.CheckArity(in, 2); err != nil {
+		return nil, err
 	}
-	table, err := denseOf(in[0], op)
+	table, err := opkit.Contiguous(in[0], op.String()+" table")
 	if err != nil {
 		return nil, err
 	}
@@ -65,34 +66,19 @@ func (op lookupOp) Do(in ...G.Value) (G.Value, error) {
 	shape := tensor.Shape{s[0], s[1], op.dim}
 	switch t := table.Data().(type) {
 	case []float64:
-		out := make([]float64, len(ids)*op.dim)
-		for i, r := range ids {
-			copy(out[i*op.dim:(i+1)*op.dim], t[r*op.dim:(r+1)*op.dim])
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gatherRows(t, ids, op.dim))), nil
 	case []float32:
-		out := make([]float32, len(ids)*op.dim)
-		for i, r := range ids {
-			copy(out[i*op.dim:(i+1)*op.dim], t[r*op.dim:(r+1)*op.dim])
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gatherRows(t, ids, op.dim))), nil
 	}
-	return nil, fmt.Errorf("bert: %v: unsupported dtype %v", op, table.Dtype())
+	return nil, op.Errorf("unsupported dtype %v", table.Dtype())
 }
 
-func (op lookupOp) ReturnsPtr() bool      { return false }
-func (op lookupOp) CallsExtern() bool     { return false }
-func (op lookupOp) OverwritesInput() int  { return -1 }
-func (op lookupOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op lookupOp) Hashcode() uint32      { return hashOf(op) }
-func (op lookupOp) String() string {
-	return fmt.Sprintf("bert.Lookup(%s %d×%d)", op.name, op.rows, op.dim)
-}
 func (op lookupOp) DiffWRT(int) []bool { return []bool{true, false} }
 
 // SymDiff returns the scatter-add of grad into a zero (V, H) table.
 func (op lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(scatterRowsOp{op}, grad, inputs[1])
+	scatter := scatterRowsOp{Base: opkit.Pure(fmt.Sprintf("bert.ScatterRows(%s %d×%d)", op.name, op.rows, op.dim)), lookup: op}
+	d, err := G.ApplyOp(scatter, grad, inputs[1])
 	if err != nil {
 		return nil, err
 	}
@@ -101,21 +87,22 @@ func (op lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 
 // scatterRowsOp(grad (B, L, H), ids (B, L)) → (V, H) with row r the sum of
 // grad[b, l, :] over the positions where ids[b, l] = r.
-type scatterRowsOp struct{ lookup lookupOp }
-
-func (op scatterRowsOp) Arity() int { return 2 }
-func (op scatterRowsOp) Type() hm.Type {
-	return hm.NewFnType(tensorType(3), tensorType(2), tensorType(2))
+type scatterRowsOp struct {
+	opkit.Base
+	lookup lookupOp
 }
+
+func (op scatterRowsOp) Arity() int    { return 2 }
+func (op scatterRowsOp) Type() hm.Type { return opkit.FnType(3, 2, 2) }
 func (op scatterRowsOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.lookup.rows, op.lookup.dim}, nil
 }
 
 func (op scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, fmt.Errorf("bert: %v: got %d inputs, want 2", op, len(in))
+	if err := op.CheckArity(in, 2); err != nil {
+		return nil, err
 	}
-	grad, err := denseOf(in[0], op)
+	grad, err := opkit.Contiguous(in[0], op.String()+" gradient")
 	if err != nil {
 		return nil, err
 	}
@@ -127,62 +114,45 @@ func (op scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
 	shape := tensor.Shape{op.lookup.rows, dim}
 	switch g := grad.Data().(type) {
 	case []float64:
-		out := make([]float64, op.lookup.rows*dim)
-		for i, r := range ids {
-			dst, src := out[r*dim:(r+1)*dim], g[i*dim:(i+1)*dim]
-			for j := range dst {
-				dst[j] += src[j]
-			}
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(scatterAddRows(g, ids, op.lookup.rows, dim))), nil
 	case []float32:
-		out := make([]float32, op.lookup.rows*dim)
-		for i, r := range ids {
-			dst, src := out[r*dim:(r+1)*dim], g[i*dim:(i+1)*dim]
-			for j := range dst {
-				dst[j] += src[j]
-			}
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(scatterAddRows(g, ids, op.lookup.rows, dim))), nil
 	}
-	return nil, fmt.Errorf("bert: %v: unsupported dtype %v", op, grad.Dtype())
+	return nil, op.Errorf("unsupported dtype %v", grad.Dtype())
 }
 
-func (op scatterRowsOp) ReturnsPtr() bool      { return false }
-func (op scatterRowsOp) CallsExtern() bool     { return false }
-func (op scatterRowsOp) OverwritesInput() int  { return -1 }
-func (op scatterRowsOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op scatterRowsOp) Hashcode() uint32      { return hashOf(op) }
-func (op scatterRowsOp) String() string {
-	return fmt.Sprintf("bert.ScatterRows(%s %d×%d)", op.lookup.name, op.lookup.rows, op.lookup.dim)
-}
 func (op scatterRowsOp) DiffWRT(int) []bool { return []bool{false, false} }
 func (op scatterRowsOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("bert: second derivative of an embedding lookup is not implemented")
 }
 
-func hashOf(s fmt.Stringer) uint32 {
-	h := fnv.New32a()
-	fmt.Fprint(h, s.String())
-	return h.Sum32()
+// gatherRows returns the rows ids of the (·, dim) table t, one after
+// another.
+func gatherRows[T float32 | float64](t []T, ids []int, dim int) []T {
+	out := make([]T, len(ids)*dim)
+	for i, r := range ids {
+		copy(out[i*dim:(i+1)*dim], t[r*dim:(r+1)*dim])
+	}
+	return out
 }
 
-// denseOf returns v as a contiguous *tensor.Dense.
-func denseOf(v G.Value, op fmt.Stringer) (*tensor.Dense, error) {
-	t, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("bert: %v: input is %T, want *tensor.Dense", op, v)
+// scatterAddRows returns the (rows, dim) matrix whose row r is the sum of
+// the rows i of g (len(ids), dim) with ids[i] = r.
+func scatterAddRows[T float32 | float64](g []T, ids []int, rows, dim int) []T {
+	out := make([]T, rows*dim)
+	for i, r := range ids {
+		dst, src := out[r*dim:(r+1)*dim], g[i*dim:(i+1)*dim]
+		for j := range dst {
+			dst[j] += src[j]
+		}
 	}
-	if t.IsView() {
-		t = t.Materialize().(*tensor.Dense)
-	}
-	return t, nil
+	return out
 }
 
 // rowIndices converts float-encoded ids to ints, checking that each is an
 // integer in [0, rows).
 func rowIndices(v G.Value, rows int, name string) ([]int, error) {
-	t, err := denseOf(v, lookupOp{name: name})
+	t, err := opkit.Contiguous(v, "bert: "+name+" ids")
 	if err != nil {
 		return nil, err
 	}

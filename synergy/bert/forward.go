@@ -3,6 +3,7 @@ package bert
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
@@ -46,7 +47,7 @@ func (m *Model) Embed(g *nn.Graph, ids, typeIDs *G.Node) (*G.Node, error) {
 	}
 	if typeIDs == nil {
 		typeIDs = namedConstant(g, "bert.zero_token_type_ids", make([]float64, B*L), B, L)
-	} else if !sameShape(typeIDs.Shape(), ids.Shape()) || typeIDs.Dtype() != g.Dtype {
+	} else if !slices.Equal(typeIDs.Shape(), ids.Shape()) || typeIDs.Dtype() != g.Dtype {
 		return nil, fmt.Errorf("bert: Embed: token type ids %v (%v), want the shape of ids %v (%v)", typeIDs.Shape(), typeIDs.Dtype(), ids.Shape(), g.Dtype)
 	}
 	positions := make([]float64, B*L)
@@ -93,7 +94,7 @@ func (m *Model) ForwardFromEmbeddings(g *nn.Graph, emb, mask *G.Node) (seq, pool
 	B, L := emb.Shape()[0], emb.Shape()[1]
 	var scoreMask *G.Node
 	if mask != nil {
-		if !sameShape(mask.Shape(), tensor.Shape{B, L}) || mask.Dtype() != g.Dtype {
+		if !slices.Equal(mask.Shape(), tensor.Shape{B, L}) || mask.Dtype() != g.Dtype {
 			return nil, nil, fmt.Errorf("bert: attention mask %v (%v), want (%d, %d) (%v)", mask.Shape(), mask.Dtype(), B, L, g.Dtype)
 		}
 		if scoreMask, err = additiveMask(g, mask); err != nil {
@@ -219,14 +220,14 @@ func MultiHeadAttention(g *nn.Graph, q, k, v, scoreMask *G.Node, B, L, heads int
 	}
 	H := q.Shape()[len(q.Shape())-1]
 	for _, n := range []*G.Node{q, k, v} {
-		if !sameShape(n.Shape(), tensor.Shape{B * L, H}) {
+		if !slices.Equal(n.Shape(), tensor.Shape{B * L, H}) {
 			return nil, fmt.Errorf("bert: MultiHeadAttention: input %v, want (%d, %d)", n.Shape(), B*L, H)
 		}
 	}
 	if heads <= 0 || H%heads != 0 {
 		return nil, fmt.Errorf("bert: MultiHeadAttention: width %d is not a multiple of %d heads", H, heads)
 	}
-	if scoreMask != nil && !sameShape(scoreMask.Shape(), tensor.Shape{B, L}) {
+	if scoreMask != nil && !slices.Equal(scoreMask.Shape(), tensor.Shape{B, L}) {
 		return nil, fmt.Errorf("bert: MultiHeadAttention: mask %v, want (%d, %d)", scoreMask.Shape(), B, L)
 	}
 	dh := H / heads
@@ -250,7 +251,7 @@ func MultiHeadAttention(g *nn.Graph, q, k, v, scoreMask *G.Node, B, L, heads int
 			if err != nil {
 				return nil, err
 			}
-			if !sameShape(s.Shape(), tensor.Shape{B, L, dh}) {
+			if !slices.Equal(s.Shape(), tensor.Shape{B, L, dh}) {
 				if s, err = G.Reshape(s, tensor.Shape{B, L, dh}); err != nil {
 					return nil, err
 				}
@@ -306,18 +307,4 @@ func namedConstant(g *nn.Graph, what string, values []float64, shape ...int) *G.
 		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), values...)))
 	}
 	return G.NewConstant(t, G.WithName(fmt.Sprintf("%s%v", what, shape)))
-}
-
-// sameShape compares shapes axis by axis (tensor.Shape.Eq treats (n) and
-// (n, 1) as equal).
-func sameShape(a, b tensor.Shape) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/synergo/synergo/synergy/nn"
@@ -115,7 +116,7 @@ func (m *Model) LoadTensors(ts Tensors) (LoadReport, error) {
 		if transpose {
 			want = []int{p.Shape[1], p.Shape[0]}
 		}
-		if !sameInts(t.Shape, want) {
+		if !slices.Equal(t.Shape, want) {
 			layout := ""
 			if transpose {
 				layout = " (Hugging Face's (out, in) layout)"
@@ -171,16 +172,4 @@ func transposed(a []float64, r, c int) []float64 {
 		}
 	}
 	return out
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

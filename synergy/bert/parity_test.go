@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -63,17 +64,11 @@ func runEncoder(t *testing.T, m *Model, dt tensor.Dtype, ids, types, mask [][]in
 }
 
 func float64sOf(v G.Value) []float64 {
-	switch d := v.Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out
+	f, err := opkit.Float64Copy(v, "value")
+	if err != nil {
+		panic(err)
 	}
-	panic("unexpected dtype")
+	return f
 }
 
 func maxAbsDiff(t *testing.T, what string, got, want []float64) float64 {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/synergo/synergo/datasets"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/internal/cputime"
 )
 
 // mosiDims are the shapes of a word-aligned MOSI batch with GloVe text:
@@ -27,7 +29,7 @@ func benchmarkTrainStep(b *testing.B, name string) {
 	data := randomBatch(rand.New(rand.NewPCG(1, 2)), mosiDims, batch)
 	tr := newTrainer(b, m, batch)
 	defer tr.vm.Close()
-	cpu0 := processCPUTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := tr.forwardBackward(data); err != nil {
@@ -38,7 +40,7 @@ func benchmarkTrainStep(b *testing.B, name string) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(processCPUTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(cputime.Process()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
 
 func BenchmarkTrainStepEFLSTM(b *testing.B) { benchmarkTrainStep(b, "eflstm") }

@@ -11,6 +11,8 @@ import (
 	"github.com/synergo/synergo/synergy/bert"
 	"github.com/synergo/synergo/synergy/nn"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/internal/cputime"
 )
 
 // TestBertModelsOnSyntheticData builds each BERT-based model through the
@@ -136,13 +138,13 @@ func benchmarkBertTrainStep(b *testing.B, name string) {
 	}
 	step, closeVM := newAuxTrainer(b, m, batches[0], 1e-4)
 	defer closeVM()
-	cpu0 := processCPUTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		step()
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(processCPUTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(cputime.Process()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
 
 func BenchmarkTrainStepMAGBERT(b *testing.B) { benchmarkBertTrainStep(b, "magbert") }

@@ -159,6 +159,53 @@ func (c BertTextConfig) validate(model string) error {
 	return c.Freeze.validate(model)
 }
 
+// bertEncoded is embedded by the models with a BERT text encoder
+// (MAG-BERT, MISA, MMIM): it holds the encoder and gives them the methods
+// of BertModel. freeze points at the Bert.Freeze of the model's
+// configuration, which SetBertFreeze keeps in step with the encoder.
+type bertEncoded struct {
+	text   *bertText
+	freeze *BertFreeze
+}
+
+// FrozenParams returns the encoder parameters Bert.Freeze freezes.
+func (b bertEncoded) FrozenParams() []*nn.Param { return b.text.frozenParams() }
+
+// BertFreeze returns Bert.Freeze, the frozen part of the encoder.
+func (b bertEncoded) BertFreeze() BertFreeze { return b.text.cfg.Freeze }
+
+// SetBertFreeze sets Bert.Freeze (before training; see BertModel).
+func (b bertEncoded) SetBertFreeze(f BertFreeze) error {
+	if err := b.text.setFreeze(f); err != nil {
+		return err
+	}
+	*b.freeze = f
+	return nil
+}
+
+// newBertParts starts a model with a BERT text encoder: after checking dt,
+// dims and the model's own configuration check valid (in that order) it
+// returns the model's parameter set, its random source and the encoder,
+// whose parameters come first in the set.
+func newBertParts(model string, dt tensor.Dtype, dims Dims, valid error, cfg BertTextConfig, pooler bool, seed uint64) (*nn.ParamSet, *rand.Rand, *bertText, error) {
+	if err := checkDtype(dt); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := dims.validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	if valid != nil {
+		return nil, nil, nil, valid
+	}
+	rng := newRNG(seed)
+	ps := nn.NewParamSet(dt)
+	text, err := newBertText(model, ps, cfg, pooler, rng)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ps, rng, text, nil
+}
+
 // bertText is a BERT encoder with the inputs it reads from a batch.
 type bertText struct {
 	model string

@@ -7,6 +7,7 @@ import (
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -119,21 +120,11 @@ func sumAll(t testing.TB, out *Output) *G.Node {
 
 // values returns the values of n as float64.
 func values(n *G.Node) []float64 {
-	switch d := n.Value().Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out
-	case float64:
-		return []float64{d}
-	case float32:
-		return []float64{float64(d)}
+	v, err := opkit.Float64Copy(n.Value(), n.Name())
+	if err != nil {
+		panic(err)
 	}
-	panic("unexpected value type")
+	return v
 }
 
 // l1Loss returns mean |Pred − y| with y a (B) input node named "labels".

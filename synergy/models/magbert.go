@@ -69,7 +69,7 @@ type MAGBERT struct {
 	cfg    MAGBERTConfig
 	dims   Dims
 	params *nn.ParamSet
-	text   *bertText
+	bertEncoded
 	hv, ha *nn.Linear // gates W_hv (D_v+H → H), W_ha (D_a+H → H)
 	wv, wa *nn.Linear // shifts W_v (D_v → H), W_a (D_a → H)
 	norm   *nn.LayerNorm
@@ -80,23 +80,13 @@ type MAGBERT struct {
 // initialized from seed (PyTorch's defaults for MAG and the head, BERT's
 // N(0, 0.02²) for a from-scratch encoder).
 func NewMAGBERT(cfg MAGBERTConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MAGBERT, error) {
-	if err := checkDtype(dt); err != nil {
-		return nil, err
-	}
-	if err := dims.validate(); err != nil {
-		return nil, err
-	}
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
-	rng := newRNG(seed)
-	ps := nn.NewParamSet(dt)
-	text, err := newBertText("magbert", ps, cfg.Bert, true, rng)
+	ps, rng, text, err := newBertParts("magbert", dt, dims, cfg.validate(), cfg.Bert, true, seed)
 	if err != nil {
 		return nil, err
 	}
 	H, da, dv := text.hidden(), dims.D[datasets.Audio], dims.D[datasets.Vision]
-	m := &MAGBERT{cfg: cfg, dims: dims, params: ps, text: text}
+	m := &MAGBERT{cfg: cfg, dims: dims, params: ps}
+	m.bertEncoded = bertEncoded{text: text, freeze: &m.cfg.Bert.Freeze}
 	m.hv = nn.NewLinear(ps, "magbert.mag.W_hv", dv+H, H, true, rng)
 	m.ha = nn.NewLinear(ps, "magbert.mag.W_ha", da+H, H, true, rng)
 	m.wv = nn.NewLinear(ps, "magbert.mag.W_v", dv, H, true, rng)
@@ -114,21 +104,6 @@ func (m *MAGBERT) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MAGBERTConfig.
 func (m *MAGBERT) Config() any { return m.cfg }
-
-// FrozenParams returns the encoder parameters Bert.Freeze freezes.
-func (m *MAGBERT) FrozenParams() []*nn.Param { return m.text.frozenParams() }
-
-// BertFreeze returns Bert.Freeze, the frozen part of the encoder.
-func (m *MAGBERT) BertFreeze() BertFreeze { return m.cfg.Bert.Freeze }
-
-// SetBertFreeze sets Bert.Freeze (before training; see BertModel).
-func (m *MAGBERT) SetBertFreeze(f BertFreeze) error {
-	if err := m.text.setFreeze(f); err != nil {
-		return err
-	}
-	m.cfg.Bert.Freeze = f
-	return nil
-}
 
 // Build adds MAG-BERT for batches of size batch to g.
 func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {

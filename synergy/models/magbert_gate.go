@@ -2,13 +2,14 @@ package models
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"math"
+	"slices"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // magEpsilon is the ε of MAG's scaling factor (modeling.py: eps = 1e-6).
@@ -23,22 +24,10 @@ const magEpsilon = 1e-6
 // result is (N). A custom op because the norm's gradient at 0 and the
 // replacement need explicit handling.
 func magAlpha(t, h *G.Node, beta float64) (*G.Node, error) {
-	if t.Dims() != 2 || !sameDims(t.Shape(), h.Shape()) {
+	if t.Dims() != 2 || !slices.Equal(t.Shape(), h.Shape()) {
 		return nil, fmt.Errorf("models: MAG α: t %v and h %v must be equal (N, H) matrices", t.Shape(), h.Shape())
 	}
-	return G.ApplyOp(magAlphaOp{beta: beta}, t, h)
-}
-
-func sameDims(a, b tensor.Shape) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return G.ApplyOp(magAlphaOp{Base: opkit.Pure(fmt.Sprintf("models.MAGAlpha(β=%v)", beta)), beta: beta}, t, h)
 }
 
 // magAlphaRow computes α and the partial derivatives' common factors for
@@ -64,14 +53,14 @@ func magAlphaRow(t, h []float64, beta float64) (alpha float64, active bool, nt, 
 	return 1, false, nt, nh, den
 }
 
-type magAlphaOp struct{ beta float64 }
-
-func magTensorType(dims int) G.TensorType { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
-
-func (op magAlphaOp) Arity() int { return 2 }
-func (op magAlphaOp) Type() hm.Type {
-	return hm.NewFnType(magTensorType(2), magTensorType(2), magTensorType(1))
+// magAlphaOp is a pure op: its name spells out β.
+type magAlphaOp struct {
+	opkit.Base
+	beta float64
 }
+
+func (op magAlphaOp) Arity() int    { return 2 }
+func (op magAlphaOp) Type() hm.Type { return opkit.FnType(2, 2, 1) }
 func (op magAlphaOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, ok := in[0].(tensor.Shape)
 	if !ok || len(s) != 2 {
@@ -81,7 +70,10 @@ func (op magAlphaOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op magAlphaOp) Do(in ...G.Value) (G.Value, error) {
-	rows, err := magRows(op, in[:2])
+	if err := op.CheckArity(in, 2); err != nil {
+		return nil, err
+	}
+	rows, err := magRows(op, in)
 	if err != nil {
 		return nil, err
 	}
@@ -93,20 +85,14 @@ func (op magAlphaOp) Do(in ...G.Value) (G.Value, error) {
 	return magDense(in[0].Dtype(), out, n), nil
 }
 
-func (op magAlphaOp) ReturnsPtr() bool      { return false }
-func (op magAlphaOp) CallsExtern() bool     { return false }
-func (op magAlphaOp) OverwritesInput() int  { return -1 }
-func (op magAlphaOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op magAlphaOp) Hashcode() uint32      { return magHash(op) }
-func (op magAlphaOp) String() string        { return fmt.Sprintf("models.MAGAlpha(β=%v)", op.beta) }
-func (op magAlphaOp) DiffWRT(int) []bool    { return []bool{true, true} }
+func (op magAlphaOp) DiffWRT(int) []bool { return []bool{true, true} }
 
 func (op magAlphaOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dt, err := G.ApplyOp(magAlphaGradOp{beta: op.beta, wrt: 0}, inputs[0], inputs[1], grad)
+	dt, err := G.ApplyOp(newMAGAlphaGradOp(op.beta, 0), inputs[0], inputs[1], grad)
 	if err != nil {
 		return nil, err
 	}
-	dh, err := G.ApplyOp(magAlphaGradOp{beta: op.beta, wrt: 1}, inputs[0], inputs[1], grad)
+	dh, err := G.ApplyOp(newMAGAlphaGradOp(op.beta, 1), inputs[0], inputs[1], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -120,14 +106,17 @@ func (op magAlphaOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 //
 // and 0 where α = 1, ‖t‖ = 0 (for t) or ‖h‖ = 0 (for h).
 type magAlphaGradOp struct {
+	opkit.Base
 	beta float64
 	wrt  int
 }
 
-func (op magAlphaGradOp) Arity() int { return 3 }
-func (op magAlphaGradOp) Type() hm.Type {
-	return hm.NewFnType(magTensorType(2), magTensorType(2), magTensorType(1), magTensorType(2))
+func newMAGAlphaGradOp(beta float64, wrt int) magAlphaGradOp {
+	return magAlphaGradOp{Base: opkit.Pure(fmt.Sprintf("models.MAGAlphaGrad(β=%v, wrt=%d)", beta, wrt)), beta: beta, wrt: wrt}
 }
+
+func (op magAlphaGradOp) Arity() int    { return 3 }
+func (op magAlphaGradOp) Type() hm.Type { return opkit.FnType(2, 2, 1, 2) }
 func (op magAlphaGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, ok := in[0].(tensor.Shape)
 	if !ok || len(s) != 2 {
@@ -137,6 +126,9 @@ func (op magAlphaGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op magAlphaGradOp) Do(in ...G.Value) (G.Value, error) {
+	if err := op.CheckArity(in, 3); err != nil {
+		return nil, err
+	}
 	rows, err := magRows(op, in)
 	if err != nil {
 		return nil, err
@@ -167,47 +159,18 @@ func (op magAlphaGradOp) Do(in ...G.Value) (G.Value, error) {
 	return magDense(in[0].Dtype(), out, n, d), nil
 }
 
-func (op magAlphaGradOp) ReturnsPtr() bool      { return false }
-func (op magAlphaGradOp) CallsExtern() bool     { return false }
-func (op magAlphaGradOp) OverwritesInput() int  { return -1 }
-func (op magAlphaGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op magAlphaGradOp) Hashcode() uint32      { return magHash(op) }
-func (op magAlphaGradOp) String() string {
-	return fmt.Sprintf("models.MAGAlphaGrad(β=%v, wrt=%d)", op.beta, op.wrt)
-}
 func (op magAlphaGradOp) DiffWRT(int) []bool { return []bool{false, false, false} }
 func (op magAlphaGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("models: second derivative of MAG's α is not implemented")
-}
-
-func magHash(s fmt.Stringer) uint32 {
-	h := fnv.New32a()
-	fmt.Fprint(h, s.String())
-	return h.Sum32()
 }
 
 // magRows returns the values of the inputs as float64 slices.
 func magRows(op fmt.Stringer, in []G.Value) ([][]float64, error) {
 	out := make([][]float64, len(in))
 	for k, v := range in {
-		t, ok := v.(*tensor.Dense)
-		if !ok {
-			return nil, fmt.Errorf("models: %v: input %d is %T, want *tensor.Dense", op, k, v)
-		}
-		if t.IsView() {
-			t = t.Materialize().(*tensor.Dense)
-		}
-		switch d := t.Data().(type) {
-		case []float64:
-			out[k] = d
-		case []float32:
-			f := make([]float64, len(d))
-			for i, x := range d {
-				f[i] = float64(x)
-			}
-			out[k] = f
-		default:
-			return nil, fmt.Errorf("models: %v: unsupported dtype %v", op, t.Dtype())
+		var err error
+		if out[k], err = opkit.Float64View(v, op.String()+" input"); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/models/mfnrec"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -169,8 +170,9 @@ var mfnInputs = [3]string{"text", "audio", "vision"}
 
 // Build adds the MFN forward pass for batches of size batch to g. The
 // recurrence — the three LSTMs, the DMAN and the gated memory over all
-// steps — is one op with a hand-written backward pass (mfn_op.go) that
-// computes only the valid steps; the output layers are ordinary graph ops.
+// steps — is one op with a hand-written backward pass (package mfnrec)
+// that computes only the valid steps; the output layers are ordinary graph
+// ops.
 func (m *MFN) Build(g *nn.Graph, batch int) (*Output, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("models: mfn: batch size %d, want > 0", batch)
@@ -194,62 +196,45 @@ func (m *MFN) inputs(g *nn.Graph, batch int) (x, masks [3]*G.Node, memMask *G.No
 	return x, masks, g.Input(inputName("mfn", "memory_mask"), batch, T)
 }
 
-// recurrence adds the fused recurrence op and returns h_m,T of the three
-// LSTMs (batch, d_m) and the memory u_T (batch, MemSize). In a training
-// graph each of the four networks with dropout gets a (batch, T, hidden)
-// mask, Dropout applied to ones (so the graph samples it like any other).
+// recurrence adds the fused recurrence op (package mfnrec) and returns
+// h_m,T of the three LSTMs (batch, d_m) and the memory u_T (batch,
+// MemSize). In a training graph each of the four networks with dropout
+// gets a (batch, T, hidden) mask, Dropout applied to ones (so the graph
+// samples it like any other).
 func (m *MFN) recurrence(g *nn.Graph, x, masks [3]*G.Node, memMask *G.Node, batch int) ([]*G.Node, *G.Node, error) {
 	T := m.dims.T[0]
-	var in, hidden [3]int
-	args := G.Nodes{x[0], x[1], x[2], masks[0], masks[1], masks[2], memMask}
+	in := mfnrec.Inputs{X: x, Mask: masks, MemoryMask: memMask}
 	for mod, l := range m.lstms {
-		in[mod], hidden[mod] = l.In, l.Hidden
-		args = append(args, g.Param(l.Wx), g.Param(l.Wh), g.Param(l.Bias))
+		in.LSTM[mod] = mfnrec.LSTM{Wx: g.Param(l.Wx), Wh: g.Param(l.Wh), B: g.Param(l.Bias)}
 	}
 	nets := [4]*nn.MLP{m.nn1, m.nn2, m.gamma1, m.gamma2}
-	var netHidden [4]int
-	var dropout [4]bool
 	for k, net := range nets {
 		if len(net.Layers) != 2 || net.Layers[0].B == nil || net.Layers[1].B == nil || net.Hidden != nn.ReLU {
 			panic(fmt.Sprintf("models: mfn: network %s is not W₂ ReLU(W₁x + b₁) + b₂", mfnNetNames[k]))
 		}
-		netHidden[k] = net.Layers[0].Out
-		for _, l := range net.Layers {
-			args = append(args, g.Param(l.W), g.Param(l.B))
-		}
+		l1, l2 := net.Layers[0], net.Layers[1]
+		in.Nets[k] = mfnrec.Net{W1: g.Param(l1.W), B1: g.Param(l1.B), W2: g.Param(l2.W), B2: g.Param(l2.B)}
 	}
 	for k, net := range nets {
 		if !g.Train || net.Dropout == 0 {
 			continue
 		}
-		dropout[k] = true
-		n := batch * T * netHidden[k]
-		mask, err := g.Dropout(g.Constant(ones(n), batch, T, netHidden[k]), net.Dropout)
+		hidden := net.Layers[0].Out
+		mask, err := g.Dropout(g.Constant(ones(batch*T*hidden), batch, T, hidden), net.Dropout)
 		if err != nil {
 			return nil, nil, fmt.Errorf("models: mfn: %s dropout: %w", mfnNetNames[k], err)
 		}
-		args = append(args, mask)
+		in.Dropout[k] = mask
 	}
-	st := newMFNOpState(g.Dtype, batch, T, in, hidden, m.cfg.MemSize, netHidden, dropout)
-	packed, err := G.ApplyOp(&mfnRecurrenceOp{st}, args...)
+	h, u, err := mfnrec.Apply(in)
 	if err != nil {
-		return nil, nil, fmt.Errorf("models: mfn: recurrence: %w", err)
+		return nil, nil, fmt.Errorf("models: mfn: %w", err)
 	}
-	outs := make([]*G.Node, 4)
-	off := 0
-	for i, w := range []int{hidden[0], hidden[1], hidden[2], m.cfg.MemSize} {
-		what := "u"
-		if i < 3 {
-			what = "h_" + mfnInputs[i]
-		}
-		pick := &mfnPickOp{st: st, what: what, offset: off, shape: tensor.Shape{batch, w}, total: st.outLen()}
-		if outs[i], err = G.ApplyOp(pick, packed); err != nil {
-			return nil, nil, fmt.Errorf("models: mfn: %s: %w", what, err)
-		}
-		off += batch * w
-	}
-	return outs[:3], outs[3], nil
+	return h[:], u, nil
 }
+
+// mfnNetNames names MFN's four networks.
+var mfnNetNames = [4]string{"nn1", "nn2", "gamma1", "gamma2"}
 
 // head returns the outputs from the last LSTM states and the memory:
 // Z = ReLU(W₁[h_l; h_a; h_v; u_T] + b₁), Pred = W₂ Dropout(Z) + b₂.

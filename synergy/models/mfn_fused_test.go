@@ -12,6 +12,7 @@ import (
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -184,18 +185,11 @@ func gradValues(t *testing.T, g *nn.Graph, p *nn.Param) []float64 {
 	if err != nil {
 		t.Fatalf("no gradient for %s: %v", p.Name, err)
 	}
-	switch d := gv.Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out
+	v, err := opkit.Float64Copy(gv, "gradient of "+p.Name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("gradient of %s holds %T", p.Name, gv.Data())
-	return nil
+	return v
 }
 
 // maxScaledDiff returns max_i |a_i − b_i| / max(1, max_j |b_j|).

@@ -112,7 +112,7 @@ type MISA struct {
 	cfg    MISAConfig
 	dims   Dims
 	params *nn.ParamSet
-	text   *bertText
+	bertEncoded
 	audio  *misaSequenceEncoder
 	vision *misaSequenceEncoder
 
@@ -126,22 +126,12 @@ type MISA struct {
 // NewMISA returns a MISA for dims with parameters of dtype dt initialized
 // from seed.
 func NewMISA(cfg MISAConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MISA, error) {
-	if err := checkDtype(dt); err != nil {
-		return nil, err
-	}
-	if err := dims.validate(); err != nil {
-		return nil, err
-	}
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
-	rng := newRNG(seed)
-	ps := nn.NewParamSet(dt)
-	text, err := newBertText("misa", ps, cfg.Bert, false, rng)
+	ps, rng, text, err := newBertParts("misa", dt, dims, cfg.validate(), cfg.Bert, false, seed)
 	if err != nil {
 		return nil, err
 	}
-	m := &MISA{cfg: cfg, dims: dims, params: ps, text: text}
+	m := &MISA{cfg: cfg, dims: dims, params: ps}
+	m.bertEncoded = bertEncoded{text: text, freeze: &m.cfg.Bert.Freeze}
 	da, dv := dims.D[datasets.Audio], dims.D[datasets.Vision]
 	m.audio = newMISASequenceEncoder(ps, "misa.audio", da, rng)
 	m.vision = newMISASequenceEncoder(ps, "misa.vision", dv, rng)
@@ -169,21 +159,6 @@ func (m *MISA) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MISAConfig.
 func (m *MISA) Config() any { return m.cfg }
-
-// FrozenParams returns the encoder parameters Bert.Freeze freezes.
-func (m *MISA) FrozenParams() []*nn.Param { return m.text.frozenParams() }
-
-// BertFreeze returns Bert.Freeze, the frozen part of the encoder.
-func (m *MISA) BertFreeze() BertFreeze { return m.cfg.Bert.Freeze }
-
-// SetBertFreeze sets Bert.Freeze (before training; see BertModel).
-func (m *MISA) SetBertFreeze(f BertFreeze) error {
-	if err := m.text.setFreeze(f); err != nil {
-		return err
-	}
-	m.cfg.Bert.Freeze = f
-	return nil
-}
 
 // Build adds MISA for batches of size batch to g.
 func (m *MISA) Build(g *nn.Graph, batch int) (*Output, error) {

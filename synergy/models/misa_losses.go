@@ -1,13 +1,8 @@
 package models
 
 import (
-	"fmt"
-	"hash"
-
-	"github.com/chewxy/hm"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // cmdMoments is K of MISA's central moment discrepancy (solver.py: 5).
@@ -136,7 +131,7 @@ func centredUnitRows(g *nn.Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if norm, err = stopGradient(norm); err != nil {
+	if norm, err = nn.StopGradient(norm); err != nil {
 		return nil, err
 	}
 	if norm, err = G.Add(norm, g.Scalar(1e-6)); err != nil {
@@ -156,40 +151,4 @@ func meanSquaredError(a, b *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	return G.Mean(sq)
-}
-
-// stopGradient returns x unchanged with no gradient flowing back to x
-// (PyTorch's .detach()).
-func stopGradient(x *G.Node) (*G.Node, error) { return G.ApplyOp(stopGradientOp{}, x) }
-
-type stopGradientOp struct{}
-
-func (op stopGradientOp) Arity() int { return 1 }
-func (op stopGradientOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
-}
-func (op stopGradientOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("models: %v: input shape is %T", op, in[0])
-	}
-	return s.Clone(), nil
-}
-func (op stopGradientOp) Do(in ...G.Value) (G.Value, error) {
-	t, ok := in[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("models: %v: input is %T, want *tensor.Dense", op, in[0])
-	}
-	return t.Clone().(*tensor.Dense), nil
-}
-func (op stopGradientOp) ReturnsPtr() bool      { return false }
-func (op stopGradientOp) CallsExtern() bool     { return false }
-func (op stopGradientOp) OverwritesInput() int  { return -1 }
-func (op stopGradientOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op stopGradientOp) Hashcode() uint32      { return magHash(op) }
-func (op stopGradientOp) String() string        { return "models.StopGradient" }
-func (op stopGradientOp) DiffWRT(int) []bool    { return []bool{false} }
-func (op stopGradientOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("models: StopGradient has no derivative")
 }

@@ -104,7 +104,7 @@ type MMIM struct {
 	cfg    MMIMConfig
 	dims   Dims
 	params *nn.ParamSet
-	text   *bertText
+	bertEncoded
 
 	audioFwd, audioBwd, visionFwd, visionBwd *nn.LSTM
 	audioOut, visionOut                      *nn.Linear
@@ -139,22 +139,12 @@ type mmimMemory struct {
 // NewMMIM returns an MMIM for dims with parameters of dtype dt initialized
 // from seed.
 func NewMMIM(cfg MMIMConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MMIM, error) {
-	if err := checkDtype(dt); err != nil {
-		return nil, err
-	}
-	if err := dims.validate(); err != nil {
-		return nil, err
-	}
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
-	rng := newRNG(seed)
-	ps := nn.NewParamSet(dt)
-	text, err := newBertText("mmim", ps, cfg.Bert, false, rng)
+	ps, rng, text, err := newBertParts("mmim", dt, dims, cfg.validate(), cfg.Bert, false, seed)
 	if err != nil {
 		return nil, err
 	}
-	m := &MMIM{cfg: cfg, dims: dims, params: ps, text: text, graphs: map[*nn.Graph]*mmimGraph{}}
+	m := &MMIM{cfg: cfg, dims: dims, params: ps, graphs: map[*nn.Graph]*mmimGraph{}}
+	m.bertEncoded = bertEncoded{text: text, freeze: &m.cfg.Bert.Freeze}
 	da, dv := dims.D[datasets.Audio], dims.D[datasets.Vision]
 	dirs := 1
 	m.audioFwd = nn.NewLSTM(ps, "mmim.acoustic_enc.rnn.fwd", da, cfg.AudioHidden, rng)
@@ -186,21 +176,6 @@ func (m *MMIM) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MMIMConfig.
 func (m *MMIM) Config() any { return m.cfg }
-
-// FrozenParams returns the encoder parameters Bert.Freeze freezes.
-func (m *MMIM) FrozenParams() []*nn.Param { return m.text.frozenParams() }
-
-// BertFreeze returns Bert.Freeze, the frozen part of the encoder.
-func (m *MMIM) BertFreeze() BertFreeze { return m.cfg.Bert.Freeze }
-
-// SetBertFreeze sets Bert.Freeze (before training; see BertModel).
-func (m *MMIM) SetBertFreeze(f BertFreeze) error {
-	if err := m.text.setFreeze(f); err != nil {
-		return err
-	}
-	m.cfg.Bert.Freeze = f
-	return nil
-}
 
 // MMILBParams returns the parameters of the two MMILB networks (the
 // original's "mi" group, optimized in stage 0 with MMILBLR; in stage 1 they

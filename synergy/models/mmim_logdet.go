@@ -2,13 +2,14 @@ package models
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
-	"github.com/synergo/synergo/synergy/nn"
 	"gonum.org/v1/gonum/mat"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // logDetSPD returns log det A for a symmetric positive definite (p, p)
@@ -20,18 +21,20 @@ func logDetSPD(a *G.Node) (*G.Node, error) {
 	if a.Dims() != 2 || a.Shape()[0] != a.Shape()[1] {
 		return nil, fmt.Errorf("models: logdet: input %v is not a square matrix", a.Shape())
 	}
-	return G.ApplyOp(logDetOp{}, a)
+	return G.ApplyOp(logDetOp{opkit.Pure("models.LogDetSPD")}, a)
 }
 
-type logDetOp struct{}
+// logDetOp is a pure op.
+type logDetOp struct{ opkit.Base }
 
-func (op logDetOp) Arity() int { return 1 }
-func (op logDetOp) Type() hm.Type {
-	return hm.NewFnType(magTensorType(2), hm.TypeVariable('a'))
-}
+func (op logDetOp) Arity() int                                     { return 1 }
+func (op logDetOp) Type() hm.Type                                  { return opkit.FnType(2, 0) }
 func (op logDetOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
 
 func (op logDetOp) Do(in ...G.Value) (G.Value, error) {
+	if err := op.CheckArity(in, 1); err != nil {
+		return nil, err
+	}
 	rows, err := magRows(op, in)
 	if err != nil {
 		return nil, err
@@ -55,13 +58,7 @@ func (op logDetOp) Do(in ...G.Value) (G.Value, error) {
 	return G.NewF64(v), nil
 }
 
-func (op logDetOp) ReturnsPtr() bool      { return false }
-func (op logDetOp) CallsExtern() bool     { return false }
-func (op logDetOp) OverwritesInput() int  { return -1 }
-func (op logDetOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op logDetOp) Hashcode() uint32      { return magHash(op) }
-func (op logDetOp) String() string        { return "models.LogDetSPD" }
-func (op logDetOp) DiffWRT(int) []bool    { return []bool{true} }
+func (op logDetOp) DiffWRT(int) []bool { return []bool{true} }
 
 // SymDiff returns grad · A⁻¹.
 func (op logDetOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {

@@ -2,13 +2,12 @@ package nn
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"math"
 
-	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // Activation names an elementwise nonlinearity.
@@ -90,38 +89,28 @@ func Gelu(x *G.Node) (*G.Node, error) {
 	if x.IsScalar() {
 		return nil, fmt.Errorf("nn: Gelu: scalar input not supported, need a tensor")
 	}
-	return G.ApplyOp(geluOp{derivative: false}, x)
+	return G.ApplyOp(newGeluOp(false), x)
 }
 
 // geluOp computes x·Φ(x) (derivative == false) or its derivative
-// Φ(x) + x·φ(x) (derivative == true) elementwise.
-type geluOp struct{ derivative bool }
-
-func (op geluOp) Arity() int { return 1 }
-
-func (op geluOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
+// Φ(x) + x·φ(x) (derivative == true) elementwise, a pure op.
+type geluOp struct {
+	opkit.Unary
+	derivative bool
 }
 
-func (op geluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("nn: %v: input shape is %T", op, in[0])
+func newGeluOp(derivative bool) geluOp {
+	name := "nn.Gelu"
+	if derivative {
+		name = "nn.GeluDerivative"
 	}
-	return s.Clone(), nil
+	return geluOp{Unary: opkit.Unary{Base: opkit.Pure(name)}, derivative: derivative}
 }
 
 func (op geluOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 1 {
-		return nil, fmt.Errorf("nn: %v: got %d inputs, want 1", op, len(in))
-	}
-	t, ok := in[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("nn: %v: input is %T, want *tensor.Dense", op, in[0])
-	}
-	if t.IsView() {
-		t = t.Materialize().(*tensor.Dense)
+	t, err := op.Input(in)
+	if err != nil {
+		return nil, err
 	}
 	f := geluValue
 	if op.derivative {
@@ -141,25 +130,7 @@ func (op geluOp) Do(in ...G.Value) (G.Value, error) {
 		}
 		return tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.WithBacking(out)), nil
 	}
-	return nil, fmt.Errorf("nn: %v: unsupported dtype %v", op, t.Dtype())
-}
-
-func (op geluOp) ReturnsPtr() bool      { return false }
-func (op geluOp) CallsExtern() bool     { return false }
-func (op geluOp) OverwritesInput() int  { return -1 }
-func (op geluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-
-func (op geluOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-
-func (op geluOp) String() string {
-	if op.derivative {
-		return "nn.GeluDerivative"
-	}
-	return "nn.Gelu"
+	return nil, op.Errorf("unsupported dtype %v", t.Dtype())
 }
 
 // DiffWRT: the value op is differentiable; its derivative op is only used
@@ -171,7 +142,7 @@ func (op geluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	if op.derivative {
 		return nil, fmt.Errorf("nn: second derivative of GELU is not implemented")
 	}
-	d, err := G.ApplyOp(geluOp{derivative: true}, inputs[0])
+	d, err := G.ApplyOp(newGeluOp(true), inputs[0])
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,10 @@
 // graph, a graph builder that binds them, layers (Linear, MLP, LSTM, affine
 // coupling, fixed random projection, attention), dropout through a mask input,
 // a log-sum-exp of our own, AdamW with PyTorch's semantics, gradient clipping
-// and checkpoints.
+// and checkpoints. Linear, LSTM, dropout's mask product and, on request
+// (MLP.ForwardFused, InvertibleNet.ForwardFused), MLPs and coupling flows
+// run as custom ops with hand-written backward passes, built with the kit
+// of package synergy/nn/opkit.
 //
 // Parameters are plain tensors owned by a ParamSet. Every graph (one per batch
 // size for training, one forward-only graph for evaluation) creates its own

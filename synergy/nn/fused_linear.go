@@ -2,12 +2,10 @@ package nn
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	matmul "github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -29,51 +27,15 @@ import (
 // and each op instance owns its output buffer, so a step allocates nothing.
 //
 // Each gradient is its own single-output op (linearGradOp); gorgonia only
-// schedules those whose input needs a gradient. Every application of a
-// Linear gets a process-unique id in its hash, so gorgonia never merges two
-// of them (their buffers are per instance).
-
-var linearOpCounter atomic.Uint64
+// schedules those whose input needs a gradient. All are opkit.Owned ops:
+// every application of a Linear is its own instance with its own buffers.
 
 // linearShape is the geometry of one Linear application.
 type linearShape struct {
-	id             uint64
+	id             uint64 // names the application in errors
 	dtype          tensor.Dtype
 	batch, in, out int
 	bias           bool
-}
-
-func (s *linearShape) writeHash(h hash.Hash, kind string) {
-	fmt.Fprintf(h, "synergo.nn.linear.%s#%d(%v,B=%d,in=%d,out=%d,bias=%v)", kind, s.id, s.dtype, s.batch, s.in, s.out, s.bias)
-}
-
-func linearHashcode(write func(hash.Hash)) uint32 {
-	h := fnv.New32a()
-	write(h)
-	return h.Sum32()
-}
-
-// denseData returns the backing slice of v after checking dtype and shape;
-// views (column slices, transposes) are materialized into a copy.
-func denseData(v G.Value, dt tensor.Dtype, want tensor.Shape, what string) (any, error) {
-	d, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("nn: %s is %T, want *tensor.Dense", what, v)
-	}
-	if d.Dtype() != dt {
-		return nil, fmt.Errorf("nn: %s has dtype %v, want %v", what, d.Dtype(), dt)
-	}
-	if d.Shape().TotalSize() != want.TotalSize() || (len(d.Shape()) == len(want) && !d.Shape().Eq(want)) {
-		return nil, fmt.Errorf("nn: %s has shape %v, want %v", what, d.Shape(), want)
-	}
-	if d.IsView() {
-		m, ok := d.Materialize().(*tensor.Dense)
-		if !ok {
-			return nil, fmt.Errorf("nn: %s: cannot materialize a view", what)
-		}
-		d = m
-	}
-	return d.Data(), nil
 }
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C (row-major) in the dtype of
@@ -91,25 +53,18 @@ func gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a any, lda int, b a
 
 // fusedLinear adds Y = X·W (+ b) to the graph as one op.
 func fusedLinear(x, w, b *G.Node) (*G.Node, error) {
-	s := &linearShape{id: linearOpCounter.Add(1), dtype: x.Dtype(), batch: x.Shape()[0], in: w.Shape()[0], out: w.Shape()[1], bias: b != nil}
-	op := &linearOp{s: s}
+	s := &linearShape{id: opkit.NextID(), dtype: x.Dtype(), batch: x.Shape()[0], in: w.Shape()[0], out: w.Shape()[1], bias: b != nil}
+	op := &linearOp{Base: opkit.Owned(fmt.Sprintf("Linear#%d", s.id)), s: s}
 	if b == nil {
 		return G.ApplyOp(op, x, w)
 	}
 	return G.ApplyOp(op, x, w, b)
 }
 
-func linearType(dims ...int) hm.Type {
-	ts := make([]hm.Type, len(dims))
-	for i, d := range dims {
-		ts[i] = G.TensorType{Dims: d, Of: hm.TypeVariable('a')}
-	}
-	return hm.NewFnType(ts...)
-}
-
 // ---- forward ----
 
 type linearOp struct {
+	opkit.Base
 	s   *linearShape
 	buf *tensor.Dense // (B, Out), rewritten on every run
 }
@@ -123,9 +78,9 @@ func (op *linearOp) Arity() int {
 
 func (op *linearOp) Type() hm.Type {
 	if op.s.bias {
-		return linearType(2, 2, 1, 2)
+		return opkit.FnType(2, 2, 1, 2)
 	}
-	return linearType(2, 2, 2)
+	return opkit.FnType(2, 2, 2)
 }
 
 func (op *linearOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
@@ -134,14 +89,14 @@ func (op *linearOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 	s := op.s
-	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("nn: Linear#%d: got %d inputs, want %d", s.id, len(vals), op.Arity())
+	if err := op.CheckArity(vals, op.Arity()); err != nil {
+		return nil, err
 	}
-	x, err := denseData(vals[0], s.dtype, tensor.Shape{s.batch, s.in}, fmt.Sprintf("Linear#%d input", s.id))
+	x, err := opkit.Data(vals[0], s.dtype, tensor.Shape{s.batch, s.in}, op.String()+" input")
 	if err != nil {
 		return nil, err
 	}
-	w, err := denseData(vals[1], s.dtype, tensor.Shape{s.in, s.out}, fmt.Sprintf("Linear#%d weight", s.id))
+	w, err := opkit.Data(vals[1], s.dtype, tensor.Shape{s.in, s.out}, op.String()+" weight")
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +106,7 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 	y := op.buf.Data()
 	beta := 0.0
 	if s.bias {
-		b, err := denseData(vals[2], s.dtype, tensor.Shape{s.out}, fmt.Sprintf("Linear#%d bias", s.id))
+		b, err := opkit.Data(vals[2], s.dtype, tensor.Shape{s.out}, op.String()+" bias")
 		if err != nil {
 			return nil, err
 		}
@@ -176,35 +131,23 @@ func fillRows(y, b any, rows, n int) {
 	}
 }
 
-func (op *linearOp) ReturnsPtr() bool      { return true }
-func (op *linearOp) CallsExtern() bool     { return false }
-func (op *linearOp) OverwritesInput() int  { return -1 }
-func (op *linearOp) WriteHash(h hash.Hash) { op.s.writeHash(h, "forward") }
-func (op *linearOp) Hashcode() uint32      { return linearHashcode(op.WriteHash) }
-func (op *linearOp) String() string        { return fmt.Sprintf("Linear#%d", op.s.id) }
-func (op *linearOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = true
-	}
-	return d
-}
+func (op *linearOp) DiffWRT(n int) []bool { return opkit.AllTrue(n) }
 
 func (op *linearOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != op.Arity() {
-		return nil, fmt.Errorf("nn: Linear#%d SymDiff: got %d inputs, want %d", op.s.id, len(inputs), op.Arity())
+		return nil, op.Errorf("SymDiff: got %d inputs, want %d", len(inputs), op.Arity())
 	}
-	dx, err := G.ApplyOp(&linearGradOp{s: op.s, wrt: gradInput}, grad, inputs[1])
+	dx, err := G.ApplyOp(newLinearGradOp(op.s, gradInput), grad, inputs[1])
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(&linearGradOp{s: op.s, wrt: gradWeight}, inputs[0], grad)
+	dw, err := G.ApplyOp(newLinearGradOp(op.s, gradWeight), inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
 	out := G.Nodes{dx, dw}
 	if op.s.bias {
-		db, err := G.ApplyOp(&linearGradOp{s: op.s, wrt: gradBias}, grad)
+		db, err := G.ApplyOp(newLinearGradOp(op.s, gradBias), grad)
 		if err != nil {
 			return nil, err
 		}
@@ -226,9 +169,14 @@ const (
 var linearGradNames = [...]string{"dX", "dW", "db"}
 
 type linearGradOp struct {
+	opkit.Base
 	s   *linearShape
 	wrt linearGrad
 	buf *tensor.Dense
+}
+
+func newLinearGradOp(s *linearShape, wrt linearGrad) *linearGradOp {
+	return &linearGradOp{Base: opkit.Owned(fmt.Sprintf("Linear#%d.%s", s.id, linearGradNames[wrt])), s: s, wrt: wrt}
 }
 
 func (op *linearGradOp) Arity() int {
@@ -241,9 +189,9 @@ func (op *linearGradOp) Arity() int {
 func (op *linearGradOp) Type() hm.Type {
 	switch op.wrt {
 	case gradBias:
-		return linearType(2, 1)
+		return opkit.FnType(2, 1)
 	default:
-		return linearType(2, 2, 2)
+		return opkit.FnType(2, 2, 2)
 	}
 }
 
@@ -261,9 +209,9 @@ func (op *linearGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return
 
 func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 	s := op.s
-	what := fmt.Sprintf("Linear#%d %s", s.id, linearGradNames[op.wrt])
-	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("nn: %s: got %d inputs, want %d", what, len(vals), op.Arity())
+	what := op.String()
+	if err := op.CheckArity(vals, op.Arity()); err != nil {
+		return nil, err
 	}
 	if op.buf == nil {
 		op.buf = tensor.New(tensor.Of(s.dtype), tensor.WithShape(op.shape()...))
@@ -272,27 +220,27 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 	dyShape := tensor.Shape{s.batch, s.out}
 	switch op.wrt {
 	case gradInput:
-		dy, err := denseData(vals[0], s.dtype, dyShape, what+": output gradient")
+		dy, err := opkit.Data(vals[0], s.dtype, dyShape, what+": output gradient")
 		if err != nil {
 			return nil, err
 		}
-		w, err := denseData(vals[1], s.dtype, tensor.Shape{s.in, s.out}, what+": weight")
+		w, err := opkit.Data(vals[1], s.dtype, tensor.Shape{s.in, s.out}, what+": weight")
 		if err != nil {
 			return nil, err
 		}
 		gemm(blas.NoTrans, blas.Trans, s.batch, s.in, s.out, 1, dy, s.out, w, s.out, 0, out, s.in)
 	case gradWeight:
-		x, err := denseData(vals[0], s.dtype, tensor.Shape{s.batch, s.in}, what+": input")
+		x, err := opkit.Data(vals[0], s.dtype, tensor.Shape{s.batch, s.in}, what+": input")
 		if err != nil {
 			return nil, err
 		}
-		dy, err := denseData(vals[1], s.dtype, dyShape, what+": output gradient")
+		dy, err := opkit.Data(vals[1], s.dtype, dyShape, what+": output gradient")
 		if err != nil {
 			return nil, err
 		}
 		gemm(blas.Trans, blas.NoTrans, s.in, s.out, s.batch, 1, x, s.in, dy, s.out, 0, out, s.out)
 	case gradBias:
-		dy, err := denseData(vals[0], s.dtype, dyShape, what+": output gradient")
+		dy, err := opkit.Data(vals[0], s.dtype, dyShape, what+": output gradient")
 		if err != nil {
 			return nil, err
 		}
@@ -321,15 +269,4 @@ func columnSums(dst, m any, rows, n int) {
 			}
 		}
 	}
-}
-
-func (op *linearGradOp) ReturnsPtr() bool     { return true }
-func (op *linearGradOp) CallsExtern() bool    { return false }
-func (op *linearGradOp) OverwritesInput() int { return -1 }
-func (op *linearGradOp) WriteHash(h hash.Hash) {
-	op.s.writeHash(h, linearGradNames[op.wrt])
-}
-func (op *linearGradOp) Hashcode() uint32 { return linearHashcode(op.WriteHash) }
-func (op *linearGradOp) String() string {
-	return fmt.Sprintf("Linear#%d.%s", op.s.id, linearGradNames[op.wrt])
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	matmul "github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -151,15 +152,6 @@ func TestFusedLinearFloat32(t *testing.T) {
 }
 
 func valuesOf(v G.Value) []float64 {
-	switch d := v.Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out
-	}
-	return nil
+	f, _ := opkit.Float64Copy(v, "value")
+	return f
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/internal/cputime"
 )
 
 // gradTensors returns float32 and float64 tensors with the same values: a
@@ -165,7 +167,7 @@ func BenchmarkClipGradValue(b *testing.B) {
 		f[i] = float32(rng.NormFloat64() * 4)
 	}
 	gs := []*tensor.Dense{tensor.New(tensor.WithShape(len(f)), tensor.WithBacking(f))}
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ClipGradValue(gs, 5)
@@ -181,7 +183,7 @@ func BenchmarkClipGradNorm(b *testing.B) {
 		f[i] = float32(rng.NormFloat64())
 	}
 	gs := []*tensor.Dense{tensor.New(tensor.WithShape(len(f)), tensor.WithBacking(f))}
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ClipGradNorm(gs, 1)

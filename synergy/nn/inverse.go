@@ -2,13 +2,12 @@ package nn
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 
-	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/mat"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // InverseSPD returns the matrix inverse Y = A⁻¹ of a symmetric positive
@@ -24,36 +23,16 @@ func InverseSPD(a *G.Node) (*G.Node, error) {
 	if len(s) != 2 || s[0] != s[1] {
 		return nil, fmt.Errorf("nn: InverseSPD: shape %v, want a square matrix", s)
 	}
-	return G.ApplyOp(inverseSPDOp{}, a)
+	return G.ApplyOp(inverseSPDOp{opkit.Unary{Base: opkit.Pure("nn.InverseSPD")}}, a)
 }
 
-type inverseSPDOp struct{}
-
-func (inverseSPDOp) Arity() int { return 1 }
-
-func (inverseSPDOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
-}
-
-func (op inverseSPDOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("nn: %v: input shape is %T", op, in[0])
-	}
-	return s.Clone(), nil
-}
+// inverseSPDOp is a pure op.
+type inverseSPDOp struct{ opkit.Unary }
 
 func (op inverseSPDOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 1 {
-		return nil, fmt.Errorf("nn: %v: got %d inputs, want 1", op, len(in))
-	}
-	t, ok := in[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("nn: %v: input is %T, want *tensor.Dense", op, in[0])
-	}
-	if t.IsView() {
-		t = t.Materialize().(*tensor.Dense)
+	t, err := op.Input(in)
+	if err != nil {
+		return nil, err
 	}
 	p := t.Shape()[0]
 	sym := mat.NewSymDense(p, nil)
@@ -71,15 +50,15 @@ func (op inverseSPDOp) Do(in ...G.Value) (G.Value, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("nn: %v: unsupported dtype %v", op, t.Dtype())
+		return nil, op.Errorf("unsupported dtype %v", t.Dtype())
 	}
 	var ch mat.Cholesky
 	if !ch.Factorize(sym) {
-		return nil, fmt.Errorf("nn: %v: matrix is not positive definite", op)
+		return nil, op.Errorf("matrix is not positive definite")
 	}
 	inv := mat.NewSymDense(p, nil)
 	if err := ch.InverseTo(inv); err != nil {
-		return nil, fmt.Errorf("nn: %v: %w", op, err)
+		return nil, op.Errorf("%w", err)
 	}
 	if t.Dtype() == tensor.Float64 {
 		out := make([]float64, p*p)
@@ -98,19 +77,6 @@ func (op inverseSPDOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	return tensor.New(tensor.WithShape(p, p), tensor.WithBacking(out)), nil
 }
-
-func (inverseSPDOp) ReturnsPtr() bool         { return false }
-func (inverseSPDOp) CallsExtern() bool        { return false }
-func (inverseSPDOp) OverwritesInput() int     { return -1 }
-func (op inverseSPDOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-
-func (op inverseSPDOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-
-func (inverseSPDOp) String() string { return "nn.InverseSPD" }
 
 func (inverseSPDOp) DiffWRT(n int) []bool { return []bool{true} }
 

@@ -8,6 +8,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // LSTM is a single-layer, unidirectional LSTM over padded batches, the
@@ -103,7 +105,8 @@ func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
 		return nil, fmt.Errorf("nn: LSTM %q: mask has dtype %v, graph has %v", l.layerName(), mask.Dtype(), g.Dtype)
 	}
 	st := newLSTMOpState(g.Dtype, batch, steps, l.In, l.Hidden, !lstmIsGraphInput(g, x))
-	packed, err := G.ApplyOp(&lstmForwardOp{st}, x, mask, g.Param(l.Wx), g.Param(l.Wh), g.Param(l.Bias))
+	fwd := newLSTMForwardOp(st)
+	packed, err := G.ApplyOp(fwd, x, mask, g.Param(l.Wx), g.Param(l.Wh), g.Param(l.Bias))
 	if err != nil {
 		return nil, fmt.Errorf("nn: LSTM %q: %w", l.layerName(), err)
 	}
@@ -119,8 +122,7 @@ func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
 	}
 	nodes := make([]*G.Node, 3)
 	for i, p := range picks {
-		op := &lstmPickOp{st: st, what: p.what, offset: p.offset, shape: p.shape, total: st.outLen()}
-		if nodes[i], err = G.ApplyOp(op, packed); err != nil {
+		if nodes[i], err = opkit.Pick(packed, fmt.Sprintf("%v.%s", fwd, p.what), p.offset, p.shape); err != nil {
 			return nil, fmt.Errorf("nn: LSTM %q: %s: %w", l.layerName(), p.what, err)
 		}
 	}

@@ -8,7 +8,7 @@ package nn
 // ISA) and call glibc's vector expf/tanhf (libmvec, 8 lanes) instead of one
 // scalar math.Exp per gate entry. The kernels run only when the CPU has AVX2
 // and FMA (checked once at start); otherwise the Go loops run. The formulas
-// are those of lstmKernel.forward and backward (lstm_kernels.go); results
+// are those of internal/lstmcell's Forward and Backward; results
 // differ from the Go loops by float32 rounding (vector exp/tanh, fused
 // multiply-adds), see TestLSTMCellsCMatchGo.
 

@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"testing"
+
+	"github.com/synergo/synergo/internal/cputime"
 )
 
 // runLSTMKernel32 runs forward and backward of a float32 kernel on the
@@ -98,7 +100,7 @@ func BenchmarkLSTMCells(b *testing.B) {
 		}
 		b.Run(c.name, func(b *testing.B) {
 			lstmCells32 = c.cells
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				k.forward(x, mask, wx, wh, bias)

@@ -1,62 +1,17 @@
 package nn
 
 import (
-	"math"
 	"runtime"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
+
+	matmul "github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/internal/lstmcell"
 )
 
 // lstmFloat is the element type of the LSTM kernels.
-type lstmFloat interface{ float32 | float64 }
-
-// lstmGemm computes C = alpha·op(A)·op(B) + beta·C with gonum's BLAS
-// (Dgemm for float64, Sgemm for float32). A, B and C are row-major with
-// leading dimensions lda, ldb and ldc, so strided views (one time step of a
-// (B,T,·) batch-major tensor) are passed as a slice starting at the view's
-// first element plus the row stride.
-func lstmGemm[T lstmFloat](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	switch av := any(a).(type) {
-	case []float64:
-		blas64.Implementation().Dgemm(tA, tB, m, n, k, float64(alpha), av, lda,
-			any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	case []float32:
-		blas32.Implementation().Sgemm(tA, tB, m, n, k, float32(alpha), av, lda,
-			any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	}
-}
-
-// gonum's BLAS runs a GEMM on goroutines (allocating) when C spans at least
-// gonumMinParBlocks blocks of gonumBlockSize² (gonum/blas/gonum/gonum.go).
-const (
-	gonumBlockSize    = 64
-	gonumMinParBlocks = 4
-)
-
-// lstmGemmSerial is lstmGemm for the per-step GEMMs inside the time loop:
-// it splits C into column chunks small enough that gonum computes each one
-// serially, so the loop starts no goroutines and allocates nothing. (For
-// m ≥ 4·64 rows no split helps and it falls back to one call.)
-func lstmGemmSerial[T lstmFloat](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	rowBlocks := (m + gonumBlockSize - 1) / gonumBlockSize
-	if rowBlocks >= gonumMinParBlocks {
-		lstmGemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	chunk := (gonumMinParBlocks - 1) / rowBlocks * gonumBlockSize
-	for j := 0; j < n; j += chunk {
-		w := min(chunk, n-j)
-		// Columns j..j+w of op(B): rows j.. of B when B is transposed.
-		bj := b[j:]
-		if tB == blas.Trans {
-			bj = b[j*ldb:]
-		}
-		lstmGemm(tA, tB, m, w, k, alpha, a, lda, bj, ldb, beta, c[j:], ldc)
-	}
-}
+type lstmFloat = lstmcell.Float
 
 // lstmCellKernels32 computes the float32 cell math of one time step for a
 // range of sequences, the inner loops of forwardSteps and backwardSteps
@@ -68,13 +23,9 @@ type lstmCellKernels32 interface {
 }
 
 // lstmCells32 is the vectorized C cell kernel of the openblas build
-// (lstm_cells_openblas.go) when the CPU supports it, else nil: the Go loops
-// run.
+// (lstm_cells_openblas.go) when the CPU supports it, else nil: the Go cells
+// of internal/lstmcell run.
 var lstmCells32 lstmCellKernels32
-
-func lstmSigmoid[T lstmFloat](x T) T { return T(1 / (1 + math.Exp(-float64(x)))) }
-
-func lstmTanh[T lstmFloat](x T) T { return T(math.Tanh(float64(x))) }
 
 // lstmKernel holds every buffer of one LSTM op instance (one graph, one
 // batch shape): the forward activations needed by BPTT and the packed
@@ -172,7 +123,7 @@ func (k *lstmKernel[T]) forward(x, mask, wx, wh, bias []T) {
 	hidden := k.out[:bt*H]
 	last := k.out[2*bt*H:]
 
-	lstmGemm(blas.NoTrans, blas.NoTrans, bt, G4, k.in, 1, x, k.in, wx, G4, 0, k.gates, G4)
+	matmul.Call(blas.NoTrans, blas.NoTrans, bt, G4, k.in, 1, x, k.in, wx, G4, 0, k.gates, G4)
 	for r := 0; r < bt; r++ {
 		row := k.gates[r*G4 : (r+1)*G4]
 		for j, bj := range bias {
@@ -201,35 +152,15 @@ func (k *lstmKernel[T]) forwardSteps(b0, b1 int, wh []T) {
 				copy(k.cPrev[cur:cur+H], cells[prev:prev+H])
 			}
 			// gates_t (rows b0..b1, row stride S·4H) += h_{t−1} (row stride S·H) · Wh
-			lstmGemmSerial(blas.NoTrans, blas.NoTrans, b1-b0, G4, H, 1, k.hPrev[(b0*S+t)*H:], S*H, wh, G4, 1, k.gates[(b0*S+t)*G4:], S*G4)
+			matmul.Serial(blas.NoTrans, blas.NoTrans, b1-b0, G4, H, 1, k.hPrev[(b0*S+t)*H:], S*H, wh, G4, 1, k.gates[(b0*S+t)*G4:], S*G4)
 		}
 		if k.cellsC(b0, b1, t, false, nil) {
 			continue
 		}
 		for b := b0; b < b1; b++ {
 			r := b*S + t
-			m := k.mask[r]
-			a := k.gates[r*G4 : (r+1)*G4]
-			hp, cp := k.hPrev[r*H:(r+1)*H], k.cPrev[r*H:(r+1)*H]
-			tc := k.tanhC[r*H : (r+1)*H]
-			hOut, cOut := hidden[r*H:(r+1)*H], cells[r*H:(r+1)*H]
-			for j := 0; j < H; j++ {
-				i := lstmSigmoid(a[j])
-				f := lstmSigmoid(a[H+j])
-				g := lstmTanh(a[2*H+j])
-				o := lstmSigmoid(a[3*H+j])
-				a[j], a[H+j], a[2*H+j], a[3*H+j] = i, f, g, o
-				c := f*cp[j] + i*g
-				th := lstmTanh(c)
-				tc[j] = th
-				h := o * th
-				if m == 1 {
-					cOut[j], hOut[j] = c, h
-				} else {
-					cOut[j] = m*c + (1-m)*cp[j]
-					hOut[j] = m*h + (1-m)*hp[j]
-				}
-			}
+			lstmcell.Forward(k.gates[r*G4:(r+1)*G4], k.hPrev[r*H:(r+1)*H], k.cPrev[r*H:(r+1)*H],
+				k.tanhC[r*H:(r+1)*H], hidden[r*H:(r+1)*H], cells[r*H:(r+1)*H], k.mask[r])
 		}
 	}
 }
@@ -257,10 +188,10 @@ func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T, inputGrad bool) {
 	dWh := k.grad[bt*In+In*G4 : bt*In+In*G4+H*G4]
 	db := k.grad[bt*In+In*G4+H*G4:]
 	if inputGrad {
-		lstmGemm(blas.NoTrans, blas.Trans, bt, In, G4, 1, k.dPre, G4, wx, G4, 0, dx, In)
+		matmul.Call(blas.NoTrans, blas.Trans, bt, In, G4, 1, k.dPre, G4, wx, G4, 0, dx, In)
 	}
-	lstmGemm(blas.Trans, blas.NoTrans, In, G4, bt, 1, x, In, k.dPre, G4, 0, dWx, G4)
-	lstmGemm(blas.Trans, blas.NoTrans, H, G4, bt, 1, k.hPrev, H, k.dPre, G4, 0, dWh, G4)
+	matmul.Call(blas.Trans, blas.NoTrans, In, G4, bt, 1, x, In, k.dPre, G4, 0, dWx, G4)
+	matmul.Call(blas.Trans, blas.NoTrans, H, G4, bt, 1, k.hPrev, H, k.dPre, G4, 0, dWh, G4)
 	for j := range db {
 		db[j] = 0
 	}
@@ -286,7 +217,7 @@ func (k *lstmKernel[T]) backwardSteps(b0, b1 int, wh, dOut []T) {
 		}
 		if t > 0 {
 			// δh_{t−1} (rows b0..b1) += δA_t (row stride S·4H) · Whᵀ
-			lstmGemmSerial(blas.NoTrans, blas.Trans, b1-b0, H, G4, 1, k.dPre[(b0*S+t)*G4:], S*G4, wh, G4, 1, k.dh[b0*H:], H)
+			matmul.Serial(blas.NoTrans, blas.Trans, b1-b0, H, G4, 1, k.dPre[(b0*S+t)*G4:], S*G4, wh, G4, 1, k.dh[b0*H:], H)
 		}
 	}
 }
@@ -301,27 +232,8 @@ func (k *lstmKernel[T]) backwardCells(b0, b1, t int, dOut []T) {
 	dCells := dOut[bt*H : 2*bt*H]
 	for b := b0; b < b1; b++ {
 		r := b*S + t
-		m := k.mask[r]
-		a := k.gates[r*G4 : (r+1)*G4]
-		da := k.dPre[r*G4 : (r+1)*G4]
-		cp := k.cPrev[r*H : (r+1)*H]
-		tc := k.tanhC[r*H : (r+1)*H]
-		dhIn, dcIn := dHidden[r*H:(r+1)*H], dCells[r*H:(r+1)*H]
-		dh, dc := k.dh[b*H:(b+1)*H], k.dc[b*H:(b+1)*H]
-		for j := 0; j < H; j++ {
-			i, f, g, o := a[j], a[H+j], a[2*H+j], a[3*H+j]
-			dht := dh[j] + dhIn[j]
-			dct := dc[j] + dcIn[j]
-			dhn := m * dht
-			th := tc[j]
-			dcn := m*dct + dhn*o*(1-th*th)
-			da[j] = dcn * g * i * (1 - i)
-			da[H+j] = dcn * cp[j] * f * (1 - f)
-			da[2*H+j] = dcn * i * (1 - g*g)
-			da[3*H+j] = dhn * th * o * (1 - o)
-			dc[j] = (1-m)*dct + dcn*f
-			dh[j] = (1 - m) * dht
-		}
+		lstmcell.Backward(k.gates[r*G4:(r+1)*G4], k.dPre[r*G4:(r+1)*G4], k.cPrev[r*H:(r+1)*H], k.tanhC[r*H:(r+1)*H],
+			k.dh[b*H:(b+1)*H], k.dc[b*H:(b+1)*H], dHidden[r*H:(r+1)*H], dCells[r*H:(r+1)*H], k.mask[r])
 	}
 }
 

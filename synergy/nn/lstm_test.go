@@ -10,9 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // lstmReference is a straightforward float64 LSTM with plain loops, written
@@ -77,18 +78,11 @@ func lstmTestDense(dt tensor.Dtype, v []float64, shape ...int) *tensor.Dense {
 
 func lstmTestFloats(t *testing.T, n *G.Node) []float64 {
 	t.Helper()
-	switch d := n.Value().Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out
+	v, err := opkit.Float64Copy(n.Value(), n.Name())
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("node %v has data %T", n, n.Value().Data())
-	return nil
+	return v
 }
 
 func lstmTestMaxDiff(a, b []float64) float64 {
@@ -541,13 +535,13 @@ func TestLSTMForwardErrors(t *testing.T) {
 	}
 	// Values of the wrong shape reaching the op at run time are an error,
 	// not a panic; so is a backward pass without its forward pass.
-	op := &lstmForwardOp{newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true)}
+	op := newLSTMForwardOp(newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true))
 	bad := tensor.New(tensor.WithShape(2, 4, 3), tensor.WithBacking(make([]float64, 24)))
 	ok := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(make([]float64, 6)))
 	if _, err := op.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.Bias.Value); err == nil || !strings.Contains(err.Error(), "input x has shape (2, 4, 3), want (2, 3, 3)") {
 		t.Fatalf("Do with a wrong x: err = %v", err)
 	}
-	back := &lstmBackwardOp{newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true)}
+	back := &lstmBackwardOp{st: newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true)}
 	if _, err := back.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.Bias.Value); err == nil || !strings.Contains(err.Error(), "before its forward") {
 		t.Fatalf("backward before forward: err = %v", err)
 	}
@@ -778,34 +772,6 @@ func TestLSTMConcurrentGraphs(t *testing.T) {
 		rh, _, _ := lstmReference(c.x, c.mask, l.Wx.Float64s(), l.Wh.Float64s(), l.Bias.Float64s(), c.B, T, In, H)
 		if d := lstmTestMaxDiff(results[i], rh); d > 2e-6 {
 			t.Fatalf("graph %d (batch %d): Hidden differs from the reference by %g", i, c.B, d)
-		}
-	}
-}
-
-// The per-step GEMMs are split so that gonum runs them serially; the split
-// must give the same product as one call.
-func TestLSTMGemmSerialMatchesGemm(t *testing.T) {
-	rng := rand.New(rand.NewPCG(91, 92))
-	for _, s := range []struct {
-		tB      blas.Transpose
-		m, n, k int
-	}{
-		{blas.NoTrans, 32, 256, 64}, {blas.Trans, 32, 64, 256}, {blas.NoTrans, 100, 300, 7},
-		{blas.Trans, 130, 200, 9}, {blas.NoTrans, 300, 70, 5}, {blas.NoTrans, 1, 1, 1},
-	} {
-		a := lstmTestRandom(rng, s.m*s.k, 1)
-		b := lstmTestRandom(rng, s.k*s.n, 1)
-		c0 := lstmTestRandom(rng, s.m*s.n, 1)
-		ldb := s.n
-		if s.tB == blas.Trans {
-			ldb = s.k
-		}
-		want := append([]float64(nil), c0...)
-		got := append([]float64(nil), c0...)
-		lstmGemm(blas.NoTrans, s.tB, s.m, s.n, s.k, 0.5, a, s.k, b, ldb, 1, want, s.n)
-		lstmGemmSerial(blas.NoTrans, s.tB, s.m, s.n, s.k, 0.5, a, s.k, b, ldb, 1, got, s.n)
-		if d := lstmTestMaxDiff(got, want); d > 1e-12 {
-			t.Fatalf("%+v: split GEMM differs by %g", s, d)
 		}
 	}
 }

@@ -2,13 +2,12 @@ package nn
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // maskProductOp is Dropout's product y = x ⊙ M (entrywise) as one op that
@@ -17,31 +16,30 @@ import (
 // (145 MB for TFN's fused tensor at MOSEI size, twice per step with the
 // backward pass), and that garbage is what made the heap peak. Its
 // gradient is the same product, ∂L/∂x = ∂L/∂y ⊙ M, as another instance
-// (with its own buffer); M gets none (it is data). Every instance has a
-// process-unique id in its hash, so gorgonia never merges two of them.
+// (with its own buffer); M gets none (it is data). An opkit.Owned op:
+// gorgonia never merges two instances.
 type maskProductOp struct {
-	id    uint64
+	opkit.Base
 	dtype tensor.Dtype
 	shape tensor.Shape
 	out   *tensor.Dense
 }
-
-var maskProductCounter atomic.Uint64
 
 // maskProduct returns x ⊙ m for nodes of equal shape and dtype.
 func maskProduct(x, m *G.Node) (*G.Node, error) {
 	if !x.Shape().Eq(m.Shape()) || x.Dtype() != m.Dtype() {
 		return nil, fmt.Errorf("nn: dropout mask %s has shape %v and dtype %v, want %v and %v like its input", m.Name(), m.Shape(), m.Dtype(), x.Shape(), x.Dtype())
 	}
-	op := &maskProductOp{id: maskProductCounter.Add(1), dtype: x.Dtype(), shape: x.Shape().Clone()}
+	op := &maskProductOp{dtype: x.Dtype(), shape: x.Shape().Clone()}
+	op.Base = opkit.Owned(fmt.Sprintf("MaskProduct#%d", opkit.NextID()))
 	return G.ApplyOp(op, x, m)
 }
 
 func (op *maskProductOp) Arity() int { return 2 }
 
 func (op *maskProductOp) Type() hm.Type {
-	a := G.TensorType{Dims: len(op.shape), Of: hm.TypeVariable('a')}
-	return hm.NewFnType(a, a, a)
+	r := len(op.shape)
+	return opkit.FnType(r, r, r)
 }
 
 func (op *maskProductOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
@@ -49,14 +47,14 @@ func (op *maskProductOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *maskProductOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != 2 {
-		return nil, fmt.Errorf("nn: %v: got %d inputs, want 2", op, len(vals))
+	if err := op.CheckArity(vals, 2); err != nil {
+		return nil, err
 	}
-	x, err := denseData(vals[0], op.dtype, op.shape, op.String()+" input")
+	x, err := opkit.Data(vals[0], op.dtype, op.shape, op.String()+" input")
 	if err != nil {
 		return nil, err
 	}
-	m, err := denseData(vals[1], op.dtype, op.shape, op.String()+" mask")
+	m, err := opkit.Data(vals[1], op.dtype, op.shape, op.String()+" mask")
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +69,7 @@ func (op *maskProductOp) Do(vals ...G.Value) (G.Value, error) {
 		xs, ms := x.([]float64), m.([]float64)
 		splitWork(len(y), func(lo, hi int) { hadamard(y[lo:hi], xs[lo:hi], ms[lo:hi]) })
 	default:
-		return nil, fmt.Errorf("nn: %v: unsupported dtype %v", op, op.dtype)
+		return nil, op.Errorf("unsupported dtype %v", op.dtype)
 	}
 	return op.out, nil
 }
@@ -85,26 +83,13 @@ func hadamard[T float32 | float64](y, x, m []T) {
 	}
 }
 
-func (op *maskProductOp) ReturnsPtr() bool     { return true }
-func (op *maskProductOp) CallsExtern() bool    { return false }
-func (op *maskProductOp) OverwritesInput() int { return -1 }
-func (op *maskProductOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "synergo.nn.maskProduct#%d(%v,%v)", op.id, op.dtype, op.shape)
-}
-func (op *maskProductOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-func (op *maskProductOp) String() string { return fmt.Sprintf("MaskProduct#%d", op.id) }
-
 // DiffWRT: differentiable w.r.t. x, not the mask.
 func (op *maskProductOp) DiffWRT(int) []bool { return []bool{true, false} }
 
 // SymDiff returns ∂L/∂x = grad ⊙ M (a new instance) and nothing for M.
 func (op *maskProductOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != 2 {
-		return nil, fmt.Errorf("nn: %v SymDiff: got %d inputs, want 2", op, len(inputs))
+		return nil, op.Errorf("SymDiff: got %d inputs, want 2", len(inputs))
 	}
 	dx, err := maskProduct(grad, inputs[1])
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/internal/cputime"
 )
 
 // dropoutGraph returns a training graph of dtype dt with one Dropout of
@@ -182,7 +184,7 @@ func BenchmarkSampleMasks(b *testing.B) {
 		b.Fatal(err)
 	}
 	rng := newTestRNG(9)
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := g.SampleMasks(rng); err != nil {

@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // Param is a named, trainable tensor that lives outside any graph.
@@ -21,17 +23,11 @@ func (p *Param) Size() int { return tensor.Shape(p.Shape).TotalSize() }
 
 // Float64s returns a copy of the values as float64.
 func (p *Param) Float64s() []float64 {
-	switch d := p.Value.Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out
+	v, err := opkit.Float64Copy(p.Value, "nn: parameter "+p.Name)
+	if err != nil {
+		panic(err)
 	}
-	panic("nn: unsupported dtype " + p.Value.Dtype().String())
+	return v
 }
 
 // SetFloat64s overwrites the values from float64 (converting if needed).

@@ -220,9 +220,6 @@ func (t *Trainer) step(b *datasets.Batch, epoch, index int) (float64, error) {
 	s.Samples += b.Size()
 	s.Task += n * task
 	if tg.att != nil {
-		if err := tg.att.AfterStep(); err != nil {
-			return 0, err
-		}
 		s.L2 += n * scalarValue(tg.regRead[0])
 		s.D += n * scalarValue(tg.regRead[1])
 		s.Kappa += n * scalarValue(tg.regRead[2])

@@ -44,7 +44,7 @@ type trainGraph struct {
 // buildTrainGraph builds the training graph for batches of size batch. All
 // training graphs bind the same parameter tensors (nn.Graph.Param shares
 // p.Value), so an optimizer step through one graph is seen by the others.
-func buildTrainGraph(model models.Model, reg *synergy.Regularizer, loss Loss, batch int) (*trainGraph, error) {
+func buildTrainGraph(model models.Model, reg synergy.Penalty, loss Loss, batch int) (*trainGraph, error) {
 	g := nn.NewGraph(tensor.Float32, true)
 	out, err := model.Build(g, batch)
 	if err != nil {

@@ -47,15 +47,15 @@ type GridOptions struct {
 	Base Options
 }
 
-// RegularizerFor returns the regularizer configuration of reg ("none" →
-// nil, "mmd", "kl", or "was" for the I_Was baseline of Colombo et al.,
+// RegularizerFor returns the regularizer choice of reg ("none" → nil,
+// "mmd", "kl", or "was" for the I_Was baseline of Colombo et al.,
 // synergy.DefaultWassersteinConfig) with the listed synergy terms on
 // (empty = all), starting from base (nil = synergy.DefaultConfig; not used
 // for "was").
-func RegularizerFor(reg string, terms []string, base *synergy.Config) (*synergy.Config, error) {
+func RegularizerFor(reg string, terms []string, base *synergy.Config) (*synergy.Choice, error) {
 	if strings.EqualFold(strings.TrimSpace(reg), "was") {
 		cfg := synergy.DefaultWassersteinConfig()
-		return &cfg, cfg.Validate()
+		return &synergy.Choice{Wasserstein: &cfg}, cfg.Validate()
 	}
 	div, err := synergy.ParseDivergence(reg)
 	if err != nil {
@@ -92,7 +92,7 @@ func RegularizerFor(reg string, terms []string, base *synergy.Config) (*synergy.
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &cfg, nil
+	return &synergy.Choice{Synergy: &cfg}, nil
 }
 
 // runKey names the folder of one setting: model, data, reg, terms, seed,
@@ -188,7 +188,7 @@ func Grid(ctx context.Context, ds *datasets.Dataset, o GridOptions) ([]Record, e
 
 // gridCell runs (or reads back) every setting of one (model, reg, seed) and
 // returns the record of the selected one.
-func gridCell(ctx context.Context, ds *datasets.Dataset, o GridOptions, model string, cfg *synergy.Config, seed uint64) (*Record, error) {
+func gridCell(ctx context.Context, ds *datasets.Dataset, o GridOptions, model string, cfg *synergy.Choice, seed uint64) (*Record, error) {
 	rec := &Record{}
 	var best *RunResult
 	binary := ds.Task == datasets.Binary
@@ -225,7 +225,7 @@ func gridCell(ctx context.Context, ds *datasets.Dataset, o GridOptions, model st
 }
 
 // runSetting trains one setting in dir unless dir/candidate.json exists.
-func runSetting(ctx context.Context, ds *datasets.Dataset, base Options, dir, model string, cfg *synergy.Config, seed uint64, batch int, lr float64) (*candidateOutcome, error) {
+func runSetting(ctx context.Context, ds *datasets.Dataset, base Options, dir, model string, cfg *synergy.Choice, seed uint64, batch int, lr float64) (*candidateOutcome, error) {
 	marker := filepath.Join(dir, candidateFile)
 	if b, err := os.ReadFile(marker); err == nil {
 		var out candidateOutcome

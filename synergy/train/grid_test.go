@@ -26,7 +26,7 @@ func tinyGrid(out string, built *atomic.Int64) GridOptions {
 	base.MaxEpochs = 2
 	base.NewModel = countingFactory(built)
 	return GridOptions{
-		Models: []string{"pool"}, Regs: []string{"none", "mmd"}, RegBase: smallRegularizer(),
+		Models: []string{"pool"}, Regs: []string{"none", "mmd"}, RegBase: smallRegularizer().Synergy,
 		Seeds: []uint64{1111}, BatchSizes: []int{16, 32}, LearningRates: []float64{5e-3, 1e-3},
 		Out: out, Base: base,
 	}

@@ -25,8 +25,9 @@ type Options struct {
 	Model string
 	// NewModel, if not nil, builds the model instead of models.New.
 	NewModel ModelFactory `json:"-"`
-	// Regularizer configures the synergy regularizer; nil trains without it.
-	Regularizer *synergy.Config
+	// Regularizer chooses and configures the penalty (the synergy
+	// regularizer or the I_Was baseline); nil trains without.
+	Regularizer *synergy.Choice
 	// Seed drives model and regularizer initialization, batch order and
 	// dropout masks (DefaultSeeds are MMSA's 1111–1115).
 	Seed uint64
@@ -137,10 +138,8 @@ func (o Options) validate() error {
 		errs = append(errs, fmt.Errorf("train: eval batch %d, diagnostic dim %d, diagnostic rows %d: want ≥ 1, ≥ 1, ≥ 2",
 			o.EvalBatchSize, o.DiagnosticDim, o.DiagnosticRows))
 	}
-	if o.Regularizer != nil {
-		if err := o.Regularizer.Validate(); err != nil {
-			errs = append(errs, err)
-		}
+	if err := o.Regularizer.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	switch o.Loss {
 	case "", LossL1, LossMSE, LossBCE:

@@ -56,7 +56,7 @@ type PlannedRun struct {
 	// Regularizer its full configuration (nil for "none").
 	Reg         string          `json:"reg"`
 	Terms       []string        `json:"terms,omitempty"`
-	Regularizer *synergy.Config `json:"regularizer"`
+	Regularizer *synergy.Choice `json:"regularizer"`
 	Seed        uint64          `json:"seed"`
 
 	BatchSize    int     `json:"batch"`

@@ -261,7 +261,7 @@ func TestWriteAndReadPlanErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(back) != len(runs) || back[5].ID != runs[5].ID || back[5].Regularizer == nil || back[5].Regularizer.QHidden != 8 {
+	if len(back) != len(runs) || back[5].ID != runs[5].ID || back[5].Regularizer.Synergy == nil || back[5].Regularizer.Synergy.QHidden != 8 {
 		t.Errorf("read back %d runs (run 5: %+v), want %d equal to the written ones", len(back), back[5], len(runs))
 	}
 

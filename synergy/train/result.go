@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy"
@@ -47,44 +46,24 @@ type RunResult struct {
 	TestCorrupted map[string]Scores  `json:"test_corrupted"`
 	Diagnostics   []EpochDiagnostics `json:"diagnostics"`
 
-	// RegularizerConfig is the regularizer's effective configuration (its
-	// Seed derived from the run seed), nil without regularizer.
-	RegularizerConfig *synergy.Config `json:"regularizer_config"`
+	// RegularizerConfig is the synergy regularizer's effective
+	// configuration (its Seed derived from the run seed), nil without it;
+	// WassersteinConfig likewise for the I_Was baseline.
+	RegularizerConfig *synergy.Config            `json:"regularizer_config"`
+	WassersteinConfig *synergy.WassersteinConfig `json:"wasserstein_config,omitempty"`
 	// ModelConfig is the model's Config() as JSON.
 	ModelConfig json.RawMessage `json:"model_config"`
 	WallSeconds float64         `json:"wall_seconds"`
 }
 
 // RegName returns "none", the divergence of a synergy configuration
-// ("mmd", "kl") or "was" for the I_Was baseline.
-func RegName(cfg *synergy.Config) string {
-	switch {
-	case cfg == nil:
-		return "none"
-	case cfg.Method == synergy.MethodWasserstein:
-		return "was"
-	}
-	return cfg.Divergence.String()
-}
+// ("mmd", "kl") or "was" for the I_Was baseline (synergy.Choice.Name).
+func RegName(c *synergy.Choice) string { return c.Name() }
 
-// TermsName returns the switched-on terms of cfg as "l2,d,kappa" (a subset,
-// in that order), or "" without regularizer and for I_Was.
-func TermsName(cfg *synergy.Config) string {
-	if cfg == nil || cfg.Method == synergy.MethodWasserstein {
-		return ""
-	}
-	var t []string
-	if cfg.UseL2 {
-		t = append(t, "l2")
-	}
-	if cfg.UseD && cfg.Divergence != synergy.DivergenceNone {
-		t = append(t, "d")
-	}
-	if cfg.UseKappa && (cfg.KurtosisFused || cfg.KurtosisUnimodal) {
-		t = append(t, "kappa")
-	}
-	return strings.Join(t, ",")
-}
+// TermsName returns the switched-on synergy terms of c as "l2,d,kappa" (a
+// subset, in that order), or "" without regularizer and for I_Was
+// (synergy.Choice.Terms).
+func TermsName(c *synergy.Choice) string { return c.Terms() }
 
 // regressionScores converts metrics.Regression to Scores.
 func regressionScores(r metrics.Regression) Scores {
@@ -149,9 +128,13 @@ func (t *Trainer) finalEvaluation() (*RunResult, error) {
 		RegularizerConfig: nil, ModelConfig: modelConfig,
 		TestCorrupted: map[string]Scores{},
 	}
-	if t.reg != nil {
-		cfg := t.reg.Config()
+	switch p := t.reg.(type) {
+	case *synergy.Regularizer:
+		cfg := p.Config()
 		res.RegularizerConfig = &cfg
+	case *synergy.Wasserstein:
+		cfg := p.Config()
+		res.WassersteinConfig = &cfg
 	}
 	if t.ds.Task == datasets.Binary {
 		res.Selection = "valid accuracy"

@@ -31,10 +31,10 @@ type Trainer struct {
 	ds      *datasets.Dataset
 	loss    Loss
 	model   models.Model
-	buffers *nn.ParamSet // StatefulModel buffers, or nil
-	reg     *synergy.Regularizer
-	opt     *nn.AdamW // the model's optimizer (for a TwoStageModel: the stage-1 non-BERT group)
-	two     *twoStage // non-nil when the model is a TwoStageModel (MMIM)
+	buffers *nn.ParamSet    // StatefulModel buffers, or nil
+	reg     synergy.Penalty // nil without
+	opt     *nn.AdamW       // the model's optimizer (for a TwoStageModel: the stage-1 non-BERT group)
+	two     *twoStage       // non-nil when the model is a TwoStageModel (MMIM)
 	wd      float64
 
 	graphs map[int]*trainGraph
@@ -122,12 +122,8 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 		uniDims = append(uniDims, z.Shape()[1])
 	}
 	fusedDim := probe.out.Fused.Shape()[1]
-	if opts.Regularizer != nil {
-		cfg := *opts.Regularizer
-		cfg.Seed = derivedSeed(opts.Seed, streamRegularizer)
-		if t.reg, err = synergy.New(cfg, uniDims, fusedDim, tensor.Float32); err != nil {
-			return nil, err
-		}
+	if t.reg, err = opts.Regularizer.WithSeed(derivedSeed(opts.Seed, streamRegularizer)).New(uniDims, fusedDim, tensor.Float32); err != nil {
+		return nil, err
 	}
 	t.diag = newDiagnosticProjections(opts.Seed, opts.DiagnosticDim, uniDims, fusedDim)
 	if err := t.resume(); err != nil {
@@ -155,8 +151,9 @@ func modelWeightDecay(m models.Model) float64 {
 // Model returns the model being trained.
 func (t *Trainer) Model() models.Model { return t.model }
 
-// Regularizer returns the regularizer, or nil.
-func (t *Trainer) Regularizer() *synergy.Regularizer { return t.reg }
+// Regularizer returns the penalty (*synergy.Regularizer or
+// *synergy.Wasserstein), or nil.
+func (t *Trainer) Regularizer() synergy.Penalty { return t.reg }
 
 // Diagnostics returns the per-epoch diagnostics so far.
 func (t *Trainer) Diagnostics() []EpochDiagnostics {

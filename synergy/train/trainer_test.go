@@ -27,17 +27,17 @@ func tinyMOSI(t testing.TB, scale float64) *datasets.Dataset {
 	return ds
 }
 
-func tinyOptions(reg *synergy.Config) Options {
+func tinyOptions(reg *synergy.Choice) Options {
 	return Options{
 		Model: "pool", NewModel: newPoolModel, Regularizer: reg, Seed: 1111,
 		BatchSize: 20, LearningRate: 5e-3, MaxEpochs: 3, Logger: quietLogger(),
 	}
 }
 
-func smallRegularizer() *synergy.Config {
+func smallRegularizer() *synergy.Choice {
 	cfg := synergy.DefaultConfig(synergy.DivergenceMMD)
 	cfg.QHidden, cfg.CouplingHidden, cfg.ProjectionDim = 8, 8, 4
-	return &cfg
+	return &synergy.Choice{Synergy: &cfg}
 }
 
 // resultJSON is the result without its wall time, as JSON.
@@ -67,7 +67,7 @@ func run(t *testing.T, ds *datasets.Dataset, opts Options) *RunResult {
 
 func TestDeterministic(t *testing.T) {
 	ds := tinyMOSI(t, 0.05)
-	for _, reg := range []*synergy.Config{nil, smallRegularizer()} {
+	for _, reg := range []*synergy.Choice{nil, smallRegularizer()} {
 		opts := tinyOptions(reg)
 		opts.MaxEpochs = 2
 		a := resultJSON(t, run(t, ds, opts))
@@ -84,12 +84,12 @@ func TestDeterministic(t *testing.T) {
 
 func TestResumeAfterInterruptIsExact(t *testing.T) {
 	ds := tinyMOSI(t, 0.05) // 64 training samples: batches of 20, 20, 20 and 4 per epoch
-	resumeOptions := func(reg *synergy.Config, dir string) Options {
+	resumeOptions := func(reg *synergy.Choice, dir string) Options {
 		o := withDir(tinyOptions(reg), dir)
 		o.MaxEpochs = 2
 		return o
 	}
-	for _, reg := range []*synergy.Config{nil, smallRegularizer()} {
+	for _, reg := range []*synergy.Choice{nil, smallRegularizer()} {
 		want := resultJSON(t, run(t, ds, resumeOptions(reg, t.TempDir())))
 		for _, stopAfter := range []int{2, 4, 7} { // mid-epoch 1, at the epoch boundary, mid-epoch 2
 
@@ -192,7 +192,7 @@ func TestEvalGraphHasNoCNetwork(t *testing.T) {
 func TestBeatsMeanBaseline(t *testing.T) {
 	ds := tinyMOSI(t, 0.2)
 	baseline := trainMeanBaseline(ds)
-	for _, reg := range []*synergy.Config{nil, smallRegularizer()} {
+	for _, reg := range []*synergy.Choice{nil, smallRegularizer()} {
 		opts := tinyOptions(reg)
 		opts.MaxEpochs, opts.BatchSize, opts.LearningRate = 12, 32, 1e-2
 		res := run(t, ds, opts)

@@ -1,0 +1,189 @@
+package terms
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
+)
+
+// PooledMMD2 adds the squared MMD between the first and the last B rows of
+// the pooled sample w = [x; y] (2B, k) to the graph as one op with a
+// hand-written backward pass. With the Gaussian kernel family
+// k(a, b) = Σ_s exp(−‖a − b‖²·c_s), c_s = 1/(2σ_s²) (inv, one scalar input
+// per bandwidth) and D_ij = ‖w_i − w_j‖²,
+//
+//	MMD² = Σ_ij ω_ij Σ_s exp(−D_ij c_s)
+//
+// where ω_ij = 1/B² for two rows of the same sample and −1/B² across them:
+// the biased estimator mean Kxx + mean Kyy − 2 mean Kxy (§4.1). The unbiased
+// estimator sets ω_ii = 0 and ω_ij = 1/(B(B−1)) within a sample. The
+// gradient, with ω symmetric, is
+//
+//	∂L/∂w_i = −4·∂L/∂MMD² · Σ_j ω_ij (Σ_s c_s e^{−D_ij c_s})·(w_i − w_j).
+//
+// No gradient flows to the bandwidths.
+func PooledMMD2(w *G.Node, inv []*G.Node, unbiased bool) (*G.Node, error) {
+	s := w.Shape()
+	if len(s) != 2 || s[0] < 4 || s[0]%2 != 0 {
+		return nil, fmt.Errorf("terms: MMD²: pooled sample shape %v, want (2B, k) with B ≥ 2", s)
+	}
+	if len(inv) == 0 {
+		return nil, fmt.Errorf("terms: MMD²: no bandwidths")
+	}
+	st := &mmdState{id: opkit.NextID(), dtype: w.Dtype(), rows: s[0], cols: s[1], bandwidths: len(inv), unbiased: unbiased}
+	return G.ApplyOp(&mmdOp{Base: opkit.Instance(fmt.Sprintf("MMD2#%d", st.id)), st: st}, append([]*G.Node{w}, inv...)...)
+}
+
+// mmdState holds the float64 intermediates of one MMD² op, shared by its
+// forward and backward op.
+type mmdState struct {
+	id         uint64
+	dtype      tensor.Dtype
+	rows, cols int // 2B, k
+	bandwidths int
+	unbiased   bool
+
+	w    []float64 // pooled sample (2B×k)
+	inv  []float64 // c_s
+	kern []float64 // ω_ij Σ_s c_s e^{−D_ij c_s} (2B×2B, upper triangle used)
+	ran  bool
+	dw   []float64
+	grad opkit.Buffer
+}
+
+// weight returns ω_ij.
+func (st *mmdState) weight(i, j int) float64 {
+	B := st.rows / 2
+	switch {
+	case (i < B) != (j < B):
+		return -1 / float64(B*B)
+	case st.unbiased && i == j:
+		return 0
+	case st.unbiased:
+		return 1 / float64(B*(B-1))
+	}
+	return 1 / float64(B*B)
+}
+
+type mmdOp struct {
+	opkit.Base
+	st *mmdState
+}
+
+func (op *mmdOp) Arity() int { return 1 + op.st.bandwidths }
+func (op *mmdOp) Type() hm.Type {
+	ts := []hm.Type{opkit.MatrixType()}
+	for i := 0; i < op.st.bandwidths; i++ {
+		ts = append(ts, opkit.ScalarType())
+	}
+	return hm.NewFnType(append(ts, opkit.ScalarType())...)
+}
+func (op *mmdOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
+
+func (op *mmdOp) Do(vals ...G.Value) (G.Value, error) {
+	st := op.st
+	if err := op.CheckArity(vals, op.Arity()); err != nil {
+		return nil, err
+	}
+	n, k := st.rows, st.cols
+	st.w = opkit.Grow(st.w, n*k)
+	st.inv = opkit.Grow(st.inv, st.bandwidths)
+	st.kern = opkit.Grow(st.kern, n*n)
+	if err := opkit.Float64s(st.w, vals[0], "MMD² pooled sample"); err != nil {
+		return nil, err
+	}
+	for s := range st.inv {
+		c, err := opkit.Float64(vals[1+s], "MMD² bandwidth")
+		if err != nil {
+			return nil, err
+		}
+		if !(c > 0) || math.IsInf(c, 0) {
+			return nil, op.Errorf("1/(2σ²) = %v for bandwidth %d, want a finite value > 0", c, s)
+		}
+		st.inv[s] = c
+	}
+	w := st.w
+	total := 0.0
+	for i := 0; i < n; i++ {
+		wi := w[i*k : (i+1)*k]
+		// Diagonal: D_ii = 0, every kernel is 1.
+		om := st.weight(i, i)
+		total += om * float64(st.bandwidths)
+		st.kern[i*n+i] = 0
+		for j := i + 1; j < n; j++ {
+			wj := w[j*k : (j+1)*k]
+			dist := 0.0
+			for t, a := range wi {
+				diff := a - wj[t]
+				dist += diff * diff
+			}
+			var kv, dk float64
+			for _, c := range st.inv {
+				e := math.Exp(-dist * c)
+				kv += e
+				dk += c * e
+			}
+			om := st.weight(i, j)
+			total += 2 * om * kv
+			st.kern[i*n+j] = om * dk
+		}
+	}
+	st.ran = true
+	return opkit.ScalarValue(st.dtype, total), nil
+}
+
+func (op *mmdOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	d[0] = true
+	return d
+}
+func (op *mmdOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dw, err := opkit.Backward(fmt.Sprintf("MMD2Grad#%d", op.st.id), grad, output, tensor.Shape{op.st.rows, op.st.cols}, op.st.backward)
+	if err != nil {
+		return nil, err
+	}
+	out := make(G.Nodes, len(inputs))
+	out[0] = dw
+	return out, nil
+}
+
+// backward returns ∂L/∂w for ∂L/∂MMD² = dOut from the kernel terms the
+// forward run kept.
+func (st *mmdState) backward(dOut G.Value) (G.Value, error) {
+	if !st.ran {
+		return nil, errors.New("run before its forward pass")
+	}
+	g, err := opkit.Float64(dOut, "MMD² output gradient")
+	if err != nil {
+		return nil, err
+	}
+	n, k := st.rows, st.cols
+	st.dw = opkit.Grow(st.dw, n*k)
+	dw, w := st.dw, st.w
+	for i := range dw {
+		dw[i] = 0
+	}
+	f := -4 * g
+	for i := 0; i < n; i++ {
+		wi, di := w[i*k:(i+1)*k], dw[i*k:(i+1)*k]
+		for j := i + 1; j < n; j++ {
+			c := f * st.kern[i*n+j]
+			if c == 0 {
+				continue
+			}
+			wj, dj := w[j*k:(j+1)*k], dw[j*k:(j+1)*k]
+			for t, a := range wi {
+				v := c * (a - wj[t])
+				di[t] += v
+				dj[t] -= v
+			}
+		}
+	}
+	return st.grad.Write(st.dtype, tensor.Shape{n, k}, dw), nil
+}
