@@ -5,6 +5,7 @@ import (
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/models"
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // Trainer runs whole epochs: a Stepper for the full batch size and one for
@@ -26,7 +27,7 @@ func NewTrainer(s Setup) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := NewModel(s, models.DimsOf(ds))
+	m, err := NewModel(s, train.DimsOf(ds))
 	if err != nil {
 		return nil, err
 	}

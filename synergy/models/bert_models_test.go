@@ -31,7 +31,7 @@ func TestBertModelsOnSyntheticData(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range BertNames() {
-			m, err := New(name, preset.name, DimsOf(d), tensor.Float32, 1)
+			m, err := New(name, preset.name, datasetDims(d), tensor.Float32, 1)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -130,7 +130,7 @@ func benchmarkBertTrainStep(b *testing.B, name string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := New(name, "mosi", DimsOf(d), tensor.Float32, 1)
+	m, err := New(name, "mosi", datasetDims(d), tensor.Float32, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

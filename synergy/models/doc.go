@@ -3,7 +3,7 @@
 // EF-LSTM (the paper's "FLSTM"), TFN, LMF (the paper's "LFN") and MFN.
 //
 // Every model implements Model: it builds its forward pass into an nn.Graph
-// for a fixed batch size, feeds a datasets.Batch into the input nodes it
+// for a fixed batch size, feeds a multimodal.Batch into the input nodes it
 // created, and exposes, besides the prediction, the unimodal representations
 // Z_t, Z_a, Z_v and the fused representation Z that the regularizer's
 // C-network attaches to (DESIGN.md §3). Which node is Z_i and Z for each

@@ -7,7 +7,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -155,7 +155,7 @@ func NewMMIM(cfg MMIMConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MMIM, er
 		return nil, err
 	}
 	m := &MMIM{cfg: cfg, dims: dims, params: ps, text: text, graphs: map[*nn.Graph]*mmimGraph{}}
-	da, dv := dims.D[datasets.Audio], dims.D[datasets.Vision]
+	da, dv := dims.D[multimodal.Audio], dims.D[multimodal.Vision]
 	dirs := 1
 	m.audioFwd = nn.NewLSTM(ps, "mmim.acoustic_enc.rnn.fwd", da, cfg.AudioHidden, rng)
 	m.visionFwd = nn.NewLSTM(ps, "mmim.visual_enc.rnn.fwd", dv, cfg.VisionHidden, rng)
@@ -267,11 +267,11 @@ func (m *MMIM) Build(g *nn.Graph, batch int) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	audio, err := m.encode(g, datasets.Audio, batch, m.audioFwd, m.audioBwd, m.audioOut)
+	audio, err := m.encode(g, multimodal.Audio, batch, m.audioFwd, m.audioBwd, m.audioOut)
 	if err != nil {
 		return nil, err
 	}
-	vision, err := m.encode(g, datasets.Vision, batch, m.visionFwd, m.visionBwd, m.visionOut)
+	vision, err := m.encode(g, multimodal.Vision, batch, m.visionFwd, m.visionBwd, m.visionOut)
 	if err != nil {
 		return nil, err
 	}
@@ -403,7 +403,7 @@ func (m *MMIM) entropyInput(pair int, what string) string {
 
 // encode returns Linear(h) for the last LSTM state h of one modality
 // (forward, or [forward; backward] if bidirectional).
-func (m *MMIM) encode(g *nn.Graph, mod datasets.Modality, batch int, fwd, bwd *nn.LSTM, out *nn.Linear) (*G.Node, error) {
+func (m *MMIM) encode(g *nn.Graph, mod multimodal.Modality, batch int, fwd, bwd *nn.LSTM, out *nn.Linear) (*G.Node, error) {
 	T, D := m.dims.T[mod], m.dims.D[mod]
 	x := g.Input(inputName("mmim", mod.String()), batch, T, D)
 	mask := g.Input(inputName("mmim", mod.String()+"_mask"), batch, T)
@@ -444,7 +444,7 @@ func firstToken(seq *G.Node) (*G.Node, error) {
 
 // Feed sets the token, audio and vision inputs from b and, in training
 // graphs, the entropy inputs from the memory and b's labels.
-func (m *MMIM) Feed(g *nn.Graph, b *datasets.Batch) error {
+func (m *MMIM) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	if err := checkBatch("mmim", b, b.Size(), m.dims); err != nil {
 		return err
 	}
@@ -455,7 +455,7 @@ func (m *MMIM) Feed(g *nn.Graph, b *datasets.Batch) error {
 	if _, err := m.text.feed(g, b); err != nil {
 		return err
 	}
-	for _, mod := range []datasets.Modality{datasets.Audio, datasets.Vision} {
+	for _, mod := range []multimodal.Modality{multimodal.Audio, multimodal.Vision} {
 		s := b.Features[mod]
 		vals, err := sequenceValues("mmim", mod, s)
 		if err != nil {

@@ -6,38 +6,27 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // Dims are the input sizes a model is built for: per modality (indexed by
-// datasets.Text, datasets.Audio, datasets.Vision) the padded sequence length
-// T and the feature size D, and the task.
+// multimodal.Text, multimodal.Audio, multimodal.Vision) the padded sequence
+// length T and the feature size D, and the task. train.DimsOf reads them
+// from a dataset's training split.
 type Dims struct {
 	T, D [3]int
-	Task datasets.Task
-}
-
-// DimsOf returns the dims of the training split of d.
-func DimsOf(d *datasets.Dataset) Dims {
-	var dims Dims
-	dims.Task = d.Task
-	for m := 0; m < datasets.NumModalities; m++ {
-		if s := d.Train.Features[m]; s != nil {
-			dims.T[m], dims.D[m] = s.T, s.D
-		}
-	}
-	return dims
+	Task multimodal.Task
 }
 
 // validate returns an error if a dimension is not positive.
 func (d Dims) validate() error {
-	for m := 0; m < datasets.NumModalities; m++ {
+	for m := 0; m < multimodal.NumModalities; m++ {
 		if d.T[m] <= 0 || d.D[m] <= 0 {
 			return fmt.Errorf("models: %v modality has T=%d, D=%d; both must be positive",
-				datasets.Modality(m), d.T[m], d.D[m])
+				multimodal.Modality(m), d.T[m], d.D[m])
 		}
 	}
 	return nil
@@ -78,7 +67,7 @@ type Model interface {
 	// Feed sets the input nodes Build created in g from b. It returns an
 	// error if b's size or dims differ from what g was built for, or if a
 	// feature is NaN or infinite.
-	Feed(g *nn.Graph, b *datasets.Batch) error
+	Feed(g *nn.Graph, b *multimodal.Batch) error
 	// Config returns the model's configuration struct (JSON-serializable).
 	Config() any
 }

@@ -27,7 +27,7 @@ type poolModel struct {
 
 func newPoolModel(ds *datasets.Dataset, seed uint64) (models.Model, error) {
 	rng := rand.New(rand.NewPCG(seed, 7))
-	m := &poolModel{dt: tensor.Float32, dims: models.DimsOf(ds), ps: nn.NewParamSet(tensor.Float32), dropout: 0.1}
+	m := &poolModel{dt: tensor.Float32, dims: DimsOf(ds), ps: nn.NewParamSet(tensor.Float32), dropout: 0.1}
 	const rep = 4
 	for i := 0; i < datasets.NumModalities; i++ {
 		m.enc = append(m.enc, nn.NewLinear(m.ps, fmt.Sprintf("pool.enc%d", i), m.dims.D[i], rep, true, rng))
