@@ -33,11 +33,7 @@ func NewTrainer(s Setup) (*Trainer, error) {
 	}
 	batch := s.Batch
 	if batch == 0 {
-		d, err := Defaults(m)
-		if err != nil {
-			return nil, err
-		}
-		batch = d.BatchSize
+		batch = m.Hyper().Training.BatchSize
 	}
 	return &Trainer{Setup: s, Data: ds, Model: m, batch: batch, steppers: map[int]*Stepper{}}, nil
 }

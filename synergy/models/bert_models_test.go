@@ -196,7 +196,7 @@ func TestBertFreezeDefaultsAndParams(t *testing.T) {
 		if err := bm.SetBertFreeze(tc.freeze); err != nil {
 			t.Fatal(err)
 		}
-		if got := m.Config().(MAGBERTConfig).Bert.Freeze; got != tc.freeze {
+		if got := m.(*MAGBERT).Config().Bert.Freeze; got != tc.freeze {
 			t.Errorf("Config().Bert.Freeze = %v after SetBertFreeze(%v)", got, tc.freeze)
 		}
 		fp := bm.FrozenParams()

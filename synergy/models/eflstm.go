@@ -137,11 +137,14 @@ func (m *EFLSTM) Params() *nn.ParamSet { return m.params }
 func (m *EFLSTM) Buffers() *nn.ParamSet { return m.buffers }
 
 // Config returns the EFLSTMConfig with EmbedDims resolved.
-func (m *EFLSTM) Config() any {
+func (m *EFLSTM) Config() EFLSTMConfig {
 	c := m.cfg
 	c.EmbedDims = m.embed
 	return c
 }
+
+// Hyper returns the training defaults and the configuration.
+func (m *EFLSTM) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.Config()} }
 
 var efInputs = [3]string{"text", "audio", "vision"}
 

@@ -138,7 +138,10 @@ func (m *LMF) Params() *nn.ParamSet { return m.params }
 func (m *LMF) Buffers() *nn.ParamSet { return m.buffers }
 
 // Config returns the LMFConfig.
-func (m *LMF) Config() any { return m.cfg }
+func (m *LMF) Config() LMFConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *LMF) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 // FactorParams returns the three modality factors (text, audio, vision), the
 // parameter group MMSA trains at factor_lr.

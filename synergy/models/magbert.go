@@ -113,7 +113,10 @@ func (m *MAGBERT) Name() string { return "magbert" }
 func (m *MAGBERT) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MAGBERTConfig.
-func (m *MAGBERT) Config() any { return m.cfg }
+func (m *MAGBERT) Config() MAGBERTConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *MAGBERT) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 // FrozenParams returns the encoder parameters Bert.Freeze freezes.
 func (m *MAGBERT) FrozenParams() []*nn.Param { return m.text.frozenParams() }

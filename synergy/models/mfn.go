@@ -163,7 +163,10 @@ func (m *MFN) Name() string { return "mfn" }
 func (m *MFN) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MFNConfig.
-func (m *MFN) Config() any { return m.cfg }
+func (m *MFN) Config() MFNConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *MFN) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 var mfnInputs = [3]string{"text", "audio", "vision"}
 

@@ -168,7 +168,10 @@ func (m *MISA) Name() string { return "misa" }
 func (m *MISA) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MISAConfig.
-func (m *MISA) Config() any { return m.cfg }
+func (m *MISA) Config() MISAConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *MISA) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 // FrozenParams returns the encoder parameters Bert.Freeze freezes.
 func (m *MISA) FrozenParams() []*nn.Param { return m.text.frozenParams() }

@@ -50,7 +50,7 @@ func DefaultMMIMConfig(dataset string) (MMIMConfig, error) {
 	return MMIMConfig{
 		Bert: DefaultBertTextConfig(), AudioHidden: 16, VisionHidden: 16, AudioOut: 16, VisionOut: 16,
 		FusionHidden: 128, FusionDropout: 0.1, Alpha: 0.1, Beta: 0.1,
-		Training: TrainingDefaults{BatchSize: 32, LearningRate: 1e-3, WeightDecay: 1e-4},
+		Training: TrainingDefaults{BatchSize: 32, LearningRate: 1e-3, WeightDecay: 1e-4, ClipNorm: 1},
 		BertLR:   5e-5, MMILBLR: 1e-3,
 	}, nil
 }
@@ -185,7 +185,10 @@ func (m *MMIM) Name() string { return "mmim" }
 func (m *MMIM) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MMIMConfig.
-func (m *MMIM) Config() any { return m.cfg }
+func (m *MMIM) Config() MMIMConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *MMIM) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 // FrozenParams returns the encoder parameters Bert.Freeze freezes.
 func (m *MMIM) FrozenParams() []*nn.Param { return m.text.frozenParams() }

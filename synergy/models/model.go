@@ -68,8 +68,22 @@ type Model interface {
 	// error if b's size or dims differ from what g was built for, or if a
 	// feature is NaN or infinite.
 	Feed(g *nn.Graph, b *multimodal.Batch) error
-	// Config returns the model's configuration struct (JSON-serializable).
-	Config() any
+	// Hyper returns the model's training defaults and its configuration.
+	Hyper() Hyper
+}
+
+// Hyper is what a trainer, a benchmark and a results record need to know
+// about a model's settings. Every model also has a typed Config method
+// returning its configuration struct.
+type Hyper struct {
+	// Training are the optimization defaults of the model's original setup
+	// (MMSA's per-dataset configuration, or the original code's for the
+	// BERT-based models).
+	Training TrainingDefaults
+	// Settings is the model's configuration struct as built (TFNConfig,
+	// LMFConfig, …, resolved fields filled in); the trainer records its
+	// JSON encoding with every result (model_config).
+	Settings any
 }
 
 // StatefulModel is a Model with non-trainable state that changes during
@@ -84,8 +98,9 @@ type StatefulModel interface {
 }
 
 // TrainingDefaults are MMSA's per-dataset optimization defaults for a model
-// (config_regression.json). They are not used by the models themselves; the
-// trainer reads them from the model's configuration.
+// (config_regression.json), or the original code's for the BERT-based
+// models. The models themselves do not use them; the trainer reads them
+// through Model.Hyper.
 type TrainingDefaults struct {
 	BatchSize    int     `json:"batch_size"`
 	LearningRate float64 `json:"learning_rate"`
@@ -93,6 +108,10 @@ type TrainingDefaults struct {
 	// FactorLR is LMF's learning rate for its modality factors (0 for the
 	// other models).
 	FactorLR float64 `json:"factor_lr,omitempty"`
+	// ClipNorm is the model's default clip of the gradients' global L2
+	// norm, used when the run sets none (MMIM: 1.0, the original's clip;
+	// 0 for the other models: no norm clip).
+	ClipNorm float64 `json:"clip_norm,omitempty"`
 }
 
 // Names returns the names New accepts, sorted.

@@ -132,7 +132,10 @@ func (m *TFN) Params() *nn.ParamSet { return m.params }
 func (m *TFN) Buffers() *nn.ParamSet { return m.buffers }
 
 // Config returns the TFNConfig.
-func (m *TFN) Config() any { return m.cfg }
+func (m *TFN) Config() TFNConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *TFN) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 // Build adds the TFN forward pass for batches of size batch to g.
 func (m *TFN) Build(g *nn.Graph, batch int) (*Output, error) {

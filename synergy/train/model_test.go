@@ -39,8 +39,8 @@ func newPoolModel(ds *datasets.Dataset, seed uint64) (models.Model, error) {
 
 func (m *poolModel) Name() string         { return "pool" }
 func (m *poolModel) Params() *nn.ParamSet { return m.ps }
-func (m *poolModel) Config() any {
-	return map[string]any{"rep": 4, "fused": 6, "dropout": m.dropout}
+func (m *poolModel) Hyper() models.Hyper {
+	return models.Hyper{Settings: map[string]any{"rep": 4, "fused": 6, "dropout": m.dropout}}
 }
 
 func (m *poolModel) Build(g *nn.Graph, batch int) (*models.Output, error) {

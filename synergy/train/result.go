@@ -50,7 +50,8 @@ type RunResult struct {
 	// RegularizerConfig is the regularizer's effective configuration (its
 	// Seed derived from the run seed), nil without regularizer.
 	RegularizerConfig *synergy.Config `json:"regularizer_config"`
-	// ModelConfig is the model's Config() as JSON.
+	// ModelConfig is the model's configuration (models.Hyper.Settings) as
+	// JSON.
 	ModelConfig json.RawMessage `json:"model_config"`
 	WallSeconds float64         `json:"wall_seconds"`
 }
@@ -135,7 +136,7 @@ func (t *Trainer) score(split *datasets.Split) (Scores, error) {
 // corrupted test sets.
 func (t *Trainer) finalEvaluation() (*RunResult, error) {
 	st := &t.st
-	modelConfig, err := json.Marshal(t.model.Config())
+	modelConfig, err := json.Marshal(t.model.Hyper().Settings)
 	if err != nil {
 		return nil, fmt.Errorf("train: encoding the configuration of %s: %w", t.opts.Model, err)
 	}

@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -101,15 +100,17 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	if sm, ok := t.model.(models.StatefulModel); ok {
 		t.buffers = sm.Buffers()
 	}
-	t.wd = modelWeightDecay(t.model)
+	hyper := t.model.Hyper()
+	t.wd = hyper.Training.WeightDecay
 	if opts.WeightDecay != nil {
 		t.wd = *opts.WeightDecay
 	}
 	t.opt = nn.NewAdamW(opts.LearningRate)
 	t.opt.WeightDecay = t.wd
-	if t.two = newTwoStage(t.model, t.model.Config(), opts.LearningRate, t.wd); t.two != nil && t.opts.ClipNorm == 0 {
-		t.opts.ClipNorm = defaultTwoStageClipNorm
+	if t.opts.ClipNorm == 0 {
+		t.opts.ClipNorm = hyper.Training.ClipNorm
 	}
+	t.two = newTwoStage(t.model, hyper.Settings, opts.LearningRate, t.wd)
 
 	// Representation sizes, from the evaluation graph the first validation
 	// batch will use.
@@ -134,22 +135,6 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 		return nil, err
 	}
 	return t, nil
-}
-
-// modelWeightDecay reads the weight decay of the model's MMSA training
-// defaults (the "training" object of its JSON configuration), or 0.
-func modelWeightDecay(m models.Model) float64 {
-	b, err := json.Marshal(m.Config())
-	if err != nil {
-		return 0
-	}
-	var cfg struct {
-		Training *models.TrainingDefaults `json:"training"`
-	}
-	if json.Unmarshal(b, &cfg) != nil || cfg.Training == nil {
-		return 0
-	}
-	return cfg.Training.WeightDecay
 }
 
 // Model returns the model being trained.

@@ -299,3 +299,29 @@ func TestBinaryTrainingMISAAndMFN(t *testing.T) {
 		t.Logf("%s on %s (%d train): test accuracy %.3f", name, ds.Source, ds.Train.Len(), float64(acc))
 	}
 }
+
+// TestHyperDefaults checks that the model's training defaults
+// (models.Hyper) set the weight decay and the gradient-norm clip unless the
+// options set them.
+func TestHyperDefaults(t *testing.T) {
+	ds := tinyMOSI(t, 0.02)
+	for _, tc := range []struct {
+		model          string
+		wd             *float64
+		clipNorm       float64
+		wantWD, wantCN float64
+	}{
+		{"lmf", nil, 0, 5e-3, 0},     // MMSA's LMF on MOSI
+		{"tfn", nil, 0, 0, 0},        // MMSA's TFN has none
+		{"lmf", new(0.5), 2, 0.5, 2}, // options win
+		{"mmim", nil, 0, 1e-4, 1},    // MMIM: weight decay 1e-4, clip 1
+	} {
+		tr, err := New(ds, Options{Model: tc.model, Seed: 1, BatchSize: 8, LearningRate: 1e-3, WeightDecay: tc.wd, ClipNorm: tc.clipNorm, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.wd != tc.wantWD || tr.opts.ClipNorm != tc.wantCN {
+			t.Errorf("%s (options %v, %v): weight decay %v, clip norm %v; want %v, %v", tc.model, tc.wd, tc.clipNorm, tr.wd, tr.opts.ClipNorm, tc.wantWD, tc.wantCN)
+		}
+	}
+}

@@ -47,10 +47,6 @@ type TwoStageModel interface {
 // stage-1 steps of the same batch.
 const streamStage0 = 0x73746730 // "stg0"
 
-// defaultTwoStageClipNorm is MMIM's grad-norm clip (clip 1.0), applied
-// when Options.ClipNorm is 0.
-const defaultTwoStageClipNorm = 1.0
-
 // stage0Fraction is the share of an epoch's batches stage 0 runs on: the
 // original uses the first 50 % of the batches for MOSEI, all of them
 // otherwise.
