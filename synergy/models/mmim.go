@@ -39,19 +39,29 @@ type MMIMConfig struct {
 	Training TrainingDefaults `json:"training"`
 	BertLR   float64          `json:"lr_bert"`
 	MMILBLR  float64          `json:"lr_mmilb"`
+	// Stage0Fraction is the share of an epoch's batches stage 0 runs on
+	// (Stages): the original's MOSEI loop stops stage 0 after half of the
+	// batches, its MOSI and UR-FUNNY loops run all of them, so
+	// DefaultMMIMConfig sets 0.5 for "mosei" and 1 otherwise; 0 means 1.
+	Stage0Fraction float64 `json:"stage0_fraction"`
 }
 
 // DefaultMMIMConfig returns the original's defaults for dataset ("mosi",
 // "mosei", "urfunny"; "" = "mosi").
 func DefaultMMIMConfig(dataset string) (MMIMConfig, error) {
-	if _, err := datasetKey(dataset); err != nil {
+	key, err := datasetKey(dataset)
+	if err != nil {
 		return MMIMConfig{}, err
+	}
+	stage0 := 1.0
+	if key == "mosei" {
+		stage0 = 0.5
 	}
 	return MMIMConfig{
 		Bert: DefaultBertTextConfig(), AudioHidden: 16, VisionHidden: 16, AudioOut: 16, VisionOut: 16,
 		FusionHidden: 128, FusionDropout: 0.1, Alpha: 0.1, Beta: 0.1,
 		Training: TrainingDefaults{BatchSize: 32, LearningRate: 1e-3, WeightDecay: 1e-4, ClipNorm: 1},
-		BertLR:   5e-5, MMILBLR: 1e-3,
+		BertLR:   5e-5, MMILBLR: 1e-3, Stage0Fraction: stage0,
 	}, nil
 }
 
@@ -74,6 +84,9 @@ func (c MMIMConfig) validate() error {
 	if !(c.Alpha >= 0) || !(c.Beta >= 0) {
 		return fmt.Errorf("models: MMIMConfig.Alpha = %v, Beta = %v; want ≥ 0", c.Alpha, c.Beta)
 	}
+	if !(c.Stage0Fraction >= 0 && c.Stage0Fraction <= 1) {
+		return fmt.Errorf("models: MMIMConfig.Stage0Fraction = %v, want a share in [0, 1] (0: all batches)", c.Stage0Fraction)
+	}
 	return nil
 }
 
@@ -93,13 +106,13 @@ func (c MMIMConfig) validate() error {
 //
 // Output.Aux is the stage-1 auxiliary loss α·CPC − β·lld − β·H. As in the
 // original, H counts from the third stage-1 batch of an epoch on (i_batch >
-// mem_size; the trainer calls ResetMemory before every epoch's stage 1);
+// mem_size; stage 1 calls ResetMemory before its first batch of an epoch);
 // unlike it, H is also left out while a class has no more samples than the
 // projection's width (the original gets NaN from the singular covariance).
-// The memory is part of the training state (MarshalMemory,
-// UnmarshalMemory). Stage 0 of the original's two-stage epoch (maximize
-// lld with the MMILB parameters only) uses Stage0Loss and MMILBParams. For
-// the regularizer, Unimodal = (t, a, v) and Fused = Z.
+// MMIM trains with the original's two-stage epoch (Stages, an
+// EpochSchedule), and the memory is its training state
+// (MarshalTrainingState, UnmarshalTrainingState). For the regularizer,
+// Unimodal = (t, a, v) and Fused = Z.
 type MMIM struct {
 	cfg    MMIMConfig
 	dims   Dims
@@ -231,6 +244,30 @@ func (m *MMIM) group(keep func(string) bool) []*nn.Param {
 		}
 	}
 	return out
+}
+
+// Stages returns the original's two-stage epoch (Han et al. 2021,
+// src/solver.py):
+//
+//   - "stage 0" minimizes −lld (Stage0Loss) over the first
+//     Stage0Fraction of the epoch's batches, updating the MMILB parameters
+//     only, with their own AdamW at MMILBLR;
+//   - stage 1, the main stage, descends L_task + Aux (+ β·L_reg) over all
+//     batches with two AdamW groups, the BERT encoder at BertLR and the
+//     rest but the MMILB parameters at the run's learning rate (the MMILB
+//     parameters get no update); it empties the entropy memory before its
+//     first batch (ResetMemory) and refreshes it after every step
+//     (UpdateMemory).
+//
+// Simplifications: stage 0 reuses stage 1's batch order; AdamW's
+// decoupled weight decay replaces Adam's L2 penalty.
+func (m *MMIM) Stages() []Stage {
+	return []Stage{
+		{Name: "stage 0", Fraction: m.cfg.Stage0Fraction, Loss: m.Stage0Loss,
+			Groups: []ParamGroup{{Name: "mmilb", Params: m.MMILBParams(), LearningRate: m.cfg.MMILBLR}}},
+		{Begin: m.ResetMemory, AfterStep: m.UpdateMemory,
+			Groups: []ParamGroup{{Name: "bert", Params: m.BertParams(), LearningRate: m.cfg.BertLR}, {Name: "main", Params: m.MainParams()}}},
+	}
 }
 
 // Stage0Loss returns −lld of a graph built by Build: the loss of the
@@ -626,8 +663,8 @@ func (m *MMIM) UpdateMemory(g *nn.Graph) error {
 
 // ResetMemory empties the entropy memory. The original keeps it in local
 // lists of its per-epoch training function (src/solver.py train), so every
-// epoch's stage 1 starts without memory; the trainer calls ResetMemory
-// before each epoch's stage 1.
+// epoch's stage 1 starts without memory (Stages calls ResetMemory before
+// each epoch's stage 1).
 func (m *MMIM) ResetMemory() { m.memory = nil }
 
 // MemoryBatches returns the number of UpdateMemory calls since the last
@@ -647,9 +684,10 @@ type mmimMemoryState struct {
 	Batches int
 }
 
-// MarshalMemory returns the entropy memory as bytes for a checkpoint, so
-// that a resumed run continues with the memory of the interrupted one.
-func (m *MMIM) MarshalMemory() ([]byte, error) {
+// MarshalTrainingState returns the entropy memory as bytes for a
+// checkpoint, so that a resumed run continues with the memory of the
+// interrupted one.
+func (m *MMIM) MarshalTrainingState() ([]byte, error) {
 	var st mmimMemoryState
 	if mem := m.memory; mem != nil {
 		st = mmimMemoryState{Present: true, Proj: mem.proj, Labels: mem.labels, Batches: mem.batches}
@@ -661,9 +699,10 @@ func (m *MMIM) MarshalMemory() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// UnmarshalMemory restores a memory written by MarshalMemory. It returns
-// an error if b is not such a memory or its sizes do not fit the model.
-func (m *MMIM) UnmarshalMemory(b []byte) error {
+// UnmarshalTrainingState restores a memory written by
+// MarshalTrainingState. It returns an error if b is not such a memory or
+// its sizes do not fit the model.
+func (m *MMIM) UnmarshalTrainingState(b []byte) error {
 	var st mmimMemoryState
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
 		return fmt.Errorf("models: mmim: decoding the entropy memory: %w", err)

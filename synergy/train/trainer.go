@@ -32,9 +32,12 @@ type Trainer struct {
 	model   models.Model
 	buffers *nn.ParamSet // StatefulModel buffers, or nil
 	reg     *synergy.Regularizer
-	opt     *nn.AdamW // the model's optimizer (for a TwoStageModel: the stage-1 non-BERT group)
-	two     *twoStage // non-nil when the model is a TwoStageModel (MMIM)
-	wd      float64
+	// stages is the epoch schedule (models.EpochSchedule, or one main
+	// stage), each stage with the optimizers of its parameter groups.
+	stages []*stage
+	// state is the model's training state, for a models.EpochSchedule.
+	state models.EpochSchedule
+	wd    float64
 
 	graphs map[int]*trainGraph
 	evals  map[int]*evalGraph
@@ -105,12 +108,13 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	if opts.WeightDecay != nil {
 		t.wd = *opts.WeightDecay
 	}
-	t.opt = nn.NewAdamW(opts.LearningRate)
-	t.opt.WeightDecay = t.wd
 	if t.opts.ClipNorm == 0 {
 		t.opts.ClipNorm = hyper.Training.ClipNorm
 	}
-	t.two = newTwoStage(t.model, hyper.Settings, opts.LearningRate, t.wd)
+	if t.stages, err = newStages(t.model, opts.Seed, opts.LearningRate, t.wd); err != nil {
+		return nil, err
+	}
+	t.state, _ = t.model.(models.EpochSchedule)
 
 	// Representation sizes, from the evaluation graph the first validation
 	// batch will use.
