@@ -111,7 +111,7 @@ func runGridShard(args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	base := train.Options{Progress: !*noProgress, ProgressOut: os.Stderr, Logger: slog.Default()}
+	base := train.Options{OnProgress: progressBars(os.Stderr, !*noProgress), Logger: slog.Default()}
 	sum, err := train.RunShard(ctx, *dir, shard, shards, base)
 	fmt.Fprintf(stdout, "shard %d/%d: %d runs, %d trained, %d already finished, %d being trained by another process, %d failed\n",
 		shard, shards, sum.Runs, sum.Trained, sum.Skipped, sum.Busy, sum.Failed)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/models"
 	"github.com/synergo/synergo/synergy/train"
@@ -85,7 +86,7 @@ func (f *runFlags) options() (train.Options, []uint64, error) {
 	}
 	o := train.Options{
 		MaxEpochs: f.epochs, Patience: f.patience, ClipValue: f.clipValue, ClipNorm: f.clipNorm,
-		Loss: loss, Progress: !f.noProgress, ProgressOut: os.Stderr, Logger: slog.Default(),
+		Loss: loss, OnProgress: progressBars(os.Stderr, !f.noProgress), Logger: slog.Default(),
 	}
 	if loss == train.LossL1 {
 		o.Loss = "" // the task decides: l1 for regression, bce for binary
@@ -163,7 +164,7 @@ func runGridWith(o train.GridOptions, rf *runFlags, stdout io.Writer) error {
 			return fmt.Errorf("learning rate %v, want > 0", r)
 		}
 	}
-	ds, err := train.LoadData(rf.data)
+	ds, err := datasets.Open(rf.data)
 	if err != nil {
 		return err
 	}

@@ -90,7 +90,7 @@ func (p Protocol) Describe() string {
 // SYNERGO_DATA_MOSI, SYNERGO_DATA_MOSEI or SYNERGO_DATA_URFUNNY.
 func DataEnv(preset string) string { return "SYNERGO_DATA_" + strings.ToUpper(preset) }
 
-// DataSpec returns the train.LoadData spec of a preset ("mosi", "mosei",
+// DataSpec returns the datasets.Open spec of a preset ("mosi", "mosei",
 // "urfunny"): the path in DataEnv(preset) when set (a file or folder
 // datasets.Load reads), else the synthetic stand-in at p's scale,
 // "synth:PRESET:SCALE".
@@ -112,7 +112,7 @@ func (p Protocol) LoadData(preset string) (*datasets.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds, err := train.LoadData(spec)
+	ds, err := datasets.Open(spec)
 	if err != nil {
 		return nil, fmt.Errorf("paper: loading %s data from %q (%s): %w", preset, spec, DataEnv(preset), err)
 	}

@@ -116,13 +116,17 @@ func (t *Trainer) trainEpoch(ctx context.Context) error {
 func (t *Trainer) runStage(ctx context.Context, index int, batches []*datasets.Batch) (diverged bool, err error) {
 	st := &t.st
 	s := t.stages[index]
-	label := fmt.Sprintf("epoch %d", st.Epoch+1)
+	name := ""
 	if !s.main {
-		label += " " + s.label(index)
+		name = s.label(index)
 	}
-	bar := NewProgress(t.progressOut(), label, len(batches), t.opts.Progress)
-	defer bar.Done()
-	bar.Add(st.Batch)
+	start, resumed := time.Now(), st.Batch
+	event := func(kind EventKind, loss float64) Event {
+		return Event{Kind: kind, Stage: name, Step: st.Batch, Steps: len(batches), Resumed: resumed, Loss: loss, Elapsed: time.Since(start)}
+	}
+	t.report(event(StageStart, math.NaN()))
+	lastLoss := math.NaN()
+	defer func() { t.report(event(StageEnd, lastLoss)) }()
 	for st.Batch < len(batches) {
 		if ctx.Err() != nil {
 			return false, errStopped
@@ -140,15 +144,11 @@ func (t *Trainer) runStage(ctx context.Context, index int, batches []*datasets.B
 			return true, nil
 		}
 		st.Batch++
+		lastLoss = loss
 		if s.main {
-			bar.SetSuffix(fmt.Sprintf("loss %.4f", float64(st.Sums.mean(st.Sums.Task))))
-		} else {
-			bar.SetSuffix(fmt.Sprintf("loss %.4f", loss))
+			lastLoss = float64(st.Sums.mean(st.Sums.Task))
 		}
-		bar.Add(1)
-		if s.main && t.opts.AfterBatch != nil {
-			t.opts.AfterBatch(st.Epoch, st.Batch-1)
-		}
+		t.report(event(StepDone, lastLoss))
 	}
 	return false, nil
 }
@@ -282,6 +282,7 @@ func (t *Trainer) endEpoch() error {
 	}
 	t.diag.fill(&d, reps, t.opts.DiagnosticRows)
 	st.Diagnostics = append(st.Diagnostics, d)
+	t.report(Event{Kind: EpochDone, Diagnostics: &d})
 	if better {
 		st.HaveBest, st.BestScore, st.BestEpoch, st.SinceBest = true, score, st.Epoch, 0
 		t.best = takeSnapshot(t.model.Params(), t.buffers)

@@ -171,21 +171,6 @@ func TestReadRecordsErrors(t *testing.T) {
 	}
 }
 
-func TestLoadData(t *testing.T) {
-	ds, err := LoadData("synth:mosi:0.01:4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ds.Name != "mosi" || !strings.Contains(ds.Source, "scale=0.01") || !strings.Contains(ds.Source, "seed=4") {
-		t.Errorf("synth:mosi:0.01:4 gave %s (%s)", ds.Name, ds.Source)
-	}
-	for _, bad := range []string{"", "synth:", "synth:mosi:-1", "synth:mosi:x", "synth:imdb", "synth:mosi:1:2:3", "/no/such/file.pkl"} {
-		if _, err := LoadData(bad); err == nil {
-			t.Errorf("LoadData(%q): no error", bad)
-		}
-	}
-}
-
 func TestGridSurvivesADivergingSetting(t *testing.T) {
 	ds := tinyMOSI(t, 0.05)
 	var built atomic.Int64

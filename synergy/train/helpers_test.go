@@ -17,3 +17,14 @@ func keys[V any](m map[int]V) []int {
 	}
 	return out
 }
+
+// afterBatch returns an Options.OnProgress that calls f after every step of
+// the main stage with the epoch and the index of the batch just done (both
+// from 0).
+func afterBatch(f func(epoch, batch int)) func(Event) {
+	return func(e Event) {
+		if e.Kind == StepDone && e.Stage == "" {
+			f(e.Epoch-1, e.Step-1)
+		}
+	}
+}

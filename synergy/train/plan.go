@@ -49,7 +49,7 @@ type PlannedRun struct {
 	// lr, the nesting of Grid), from 0.
 	Index int `json:"index"`
 
-	// Data is the data spec LoadData reads (synth:… or a file path).
+	// Data is the data spec datasets.Open reads (synth:… or a file path).
 	Data  string `json:"data"`
 	Model string `json:"model"`
 	// Reg is the regularizer as given ("none", "mmd", "kl", "was") and
@@ -106,8 +106,7 @@ func runID(r PlannedRun) (string, error) {
 }
 
 // options returns the run options of r on top of the run-time options of
-// base (NewModel, Progress, ProgressOut, Logger, AfterBatch), with dir as
-// Options.Dir.
+// base (NewModel, OnProgress, Logger), with dir as Options.Dir.
 func (r *PlannedRun) options(base Options, dir string) Options {
 	return Options{
 		Model: r.Model, NewModel: base.NewModel, Regularizer: r.Regularizer, Seed: r.Seed,
@@ -115,8 +114,7 @@ func (r *PlannedRun) options(base Options, dir string) Options {
 		MaxEpochs: r.MaxEpochs, Patience: r.Patience, ClipValue: r.ClipValue, ClipNorm: r.ClipNorm,
 		Loss: r.Loss, EvalBatchSize: r.EvalBatchSize,
 		DiagnosticDim: r.DiagnosticDim, DiagnosticRows: r.DiagnosticRows, FreezeBert: r.FreezeBert,
-		Dir: dir, Progress: base.Progress, ProgressOut: base.ProgressOut, Logger: base.Logger,
-		AfterBatch: base.AfterBatch,
+		Dir: dir, OnProgress: base.OnProgress, Logger: base.Logger,
 	}
 }
 
@@ -124,7 +122,7 @@ func (r *PlannedRun) options(base Options, dir string) Options {
 // order: models × regs × seeds × batch sizes × learning rates, the last
 // varying fastest. Seeds, batch sizes and learning rates default as in
 // Grid; o.Out and the run-time fields of o.Base (NewModel, Logger,
-// Progress, AfterBatch) are not part of a plan.
+// OnProgress) are not part of a plan.
 func PlanGrid(data string, o GridOptions) ([]PlannedRun, error) {
 	if data == "" {
 		return nil, errors.New("train: plan needs a data spec")

@@ -81,8 +81,7 @@ type ShardSummary struct {
 // file; a killed run resumes from its checkpoint in DIR/work/<id>/ when
 // the shard runs again. A run another process is training (it holds the
 // lock DIR/work/<id>.lock) is left to it. base supplies the run-time options (Logger,
-// Progress, ProgressOut, NewModel, AfterBatch); everything else comes from
-// the plan.
+// OnProgress, NewModel); everything else comes from the plan.
 //
 // A run that fails with an error other than divergence is reported in
 // DIR/failed/<id>.json and the shard goes on with the next run; RunShard
@@ -208,7 +207,7 @@ func trainPlannedRun(ctx context.Context, dir string, r PlannedRun, base Options
 	ds := data[r.Data]
 	if ds == nil {
 		var err error
-		if ds, err = LoadData(r.Data); err != nil {
+		if ds, err = datasets.Open(r.Data); err != nil {
 			return nil, err
 		}
 		data[r.Data] = ds

@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// tinyPlanData is the data spec LoadData turns into tinyMOSI(t, 0.05).
+// tinyPlanData is the data spec datasets.Open turns into tinyMOSI(t, 0.05).
 const tinyPlanData = "synth:mosi:0.05:3"
 
 // runAllShards runs every shard of the plan in dir, in order.
@@ -103,14 +103,14 @@ func TestRunShardKilledMidwayResumes(t *testing.T) {
 	defer cancel()
 	killing := o.Base
 	first := true
-	killing.AfterBatch = func(epoch, batch int) {
+	killing.OnProgress = afterBatch(func(epoch, batch int) {
 		if epoch == 0 && batch == 0 {
 			if !first {
 				cancel()
 			}
 			first = false
 		}
-	}
+	})
 	sum, err := RunShard(ctx, dir, 0, 2, killing)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("killed shard: err = %v, want context.Canceled", err)

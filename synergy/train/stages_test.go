@@ -59,7 +59,7 @@ func TestMMIMTwoStageEpoch(t *testing.T) {
 	bert := m.BertParams()
 	var miBefore, bertBefore [][]float64
 	stage1Steps := 0
-	tr.opts.AfterBatch = func(epoch, batch int) {
+	tr.opts.OnProgress = afterBatch(func(epoch, batch int) {
 		stage1Steps++
 		miNow, bertNow := paramValues(mi), paramValues(bert)
 		if batch == 0 {
@@ -73,7 +73,7 @@ func TestMMIMTwoStageEpoch(t *testing.T) {
 			t.Errorf("epoch %d, batch %d: stage 1 did not change BERT", epoch+1, batch+1)
 		}
 		miBefore, bertBefore = miNow, bertNow
-	}
+	})
 	miBefore, bertBefore = paramValues(mi), paramValues(bert)
 	res, err := tr.Run(context.Background())
 	if err != nil {
@@ -132,11 +132,11 @@ func TestMMIMResumeRestoresOptimizers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	interrupted := opts
-	interrupted.AfterBatch = func(epoch, batch int) {
+	interrupted.OnProgress = afterBatch(func(epoch, batch int) {
 		if batch == 1 {
 			cancel()
 		}
-	}
+	})
 	tr, err := New(ds, interrupted)
 	if err != nil {
 		t.Fatal(err)
@@ -182,11 +182,11 @@ func TestMMIMResumeAfterInterruptIsExact(t *testing.T) {
 	var memoryAtEpochStart []int
 	uninterrupted := options(t.TempDir())
 	var tr *Trainer
-	uninterrupted.AfterBatch = func(epoch, batch int) {
+	uninterrupted.OnProgress = afterBatch(func(epoch, batch int) {
 		if batch == 0 {
 			memoryAtEpochStart = append(memoryAtEpochStart, tr.model.(*models.MMIM).MemoryBatches())
 		}
-	}
+	})
 	tr, err := New(ds, uninterrupted)
 	if err != nil {
 		t.Fatal(err)
@@ -204,11 +204,11 @@ func TestMMIMResumeAfterInterruptIsExact(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		interrupted := options(dir)
 		done := 0
-		interrupted.AfterBatch = func(epoch, batch int) {
+		interrupted.OnProgress = afterBatch(func(epoch, batch int) {
 			if done++; done == stopAfter {
 				cancel()
 			}
-		}
+		})
 		tr, err := New(ds, interrupted)
 		if err != nil {
 			t.Fatal(err)
@@ -245,11 +245,11 @@ func TestResumeFromCheckpointBeforeSchedules(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	interrupted := opts(dir)
-	interrupted.AfterBatch = func(epoch, batch int) {
+	interrupted.OnProgress = afterBatch(func(epoch, batch int) {
 		if epoch == 0 && batch == 1 {
 			cancel()
 		}
-	}
+	})
 	tr, err := New(ds, interrupted)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -195,14 +194,6 @@ func (t *Trainer) Run(ctx context.Context) (*RunResult, error) {
 	lap()
 	res.WallSeconds = t.st.WallSeconds
 	return res, nil
-}
-
-// progressOut is where progress bars go.
-func (t *Trainer) progressOut() io.Writer {
-	if t.opts.ProgressOut != nil {
-		return t.opts.ProgressOut
-	}
-	return os.Stderr
 }
 
 // path returns a file of the run folder.

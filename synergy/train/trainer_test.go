@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,11 +98,11 @@ func TestResumeAfterInterruptIsExact(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			opts := resumeOptions(reg, dir)
 			done := 0
-			opts.AfterBatch = func(epoch, batch int) {
+			opts.OnProgress = afterBatch(func(epoch, batch int) {
 				if done++; done == stopAfter {
 					cancel()
 				}
-			}
+			})
 			tr, err := New(ds, opts)
 			if err != nil {
 				t.Fatal(err)
@@ -255,7 +256,7 @@ func TestWassersteinBaselineTrains(t *testing.T) {
 }
 
 func TestBinaryTaskSelectsOnAccuracy(t *testing.T) {
-	ds, err := LoadData("synth:urfunny:0.006")
+	ds, err := datasets.Open("synth:urfunny:0.006")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +282,7 @@ func TestBinaryTaskSelectsOnAccuracy(t *testing.T) {
 // TestBinaryTaskSelectsOnAccuracy does the same for a pooling model and
 // cmd/synergo's tests for TFN through the CLI.
 func TestBinaryTrainingMISAAndMFN(t *testing.T) {
-	ds, err := LoadData("synth:urfunny:0.003")
+	ds, err := datasets.Open("synth:urfunny:0.003")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,5 +324,46 @@ func TestHyperDefaults(t *testing.T) {
 		if tr.wd != tc.wantWD || tr.opts.ClipNorm != tc.wantCN {
 			t.Errorf("%s (options %v, %v): weight decay %v, clip norm %v; want %v, %v", tc.model, tc.wd, tc.clipNorm, tr.wd, tr.opts.ClipNorm, tc.wantWD, tc.wantCN)
 		}
+	}
+}
+
+// TestProgressEvents checks the events of a run: per epoch a stage start,
+// one StepDone per batch with the running mean loss, a stage end, then the
+// validated epoch with its diagnostics; and one line per event.
+func TestProgressEvents(t *testing.T) {
+	ds := tinyMOSI(t, 0.05) // 64 training samples: batches of 20, 20, 20 and 4
+	opts := tinyOptions(nil)
+	opts.MaxEpochs = 2
+	var events []Event
+	opts.OnProgress = func(e Event) { events = append(events, e) }
+	tr, err := New(ds, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range events {
+		kinds = append(kinds, e.Kind.String())
+		if e.Model != "pool" || e.Seed != 1111 || e.BatchSize != 20 || e.MaxEpochs != 2 || e.String() == "" {
+			t.Errorf("event %+v does not name the run", e)
+		}
+	}
+	epoch := []string{"stage start", "step done", "step done", "step done", "step done", "stage end", "epoch done"}
+	if want := append(append([]string(nil), epoch...), epoch...); !slices.Equal(kinds, want) {
+		t.Fatalf("events %v, want %v", kinds, want)
+	}
+	for i, e := range events[1:5] {
+		if e.Epoch != 1 || e.Step != i+1 || e.Steps != 4 || math.IsNaN(e.Loss) || e.ETA() < 0 {
+			t.Errorf("step event %d: %+v", i, e)
+		}
+	}
+	last := events[13]
+	if last.Epoch != 2 || last.Diagnostics == nil || float64(last.Diagnostics.TrainLoss) != float64(tr.Diagnostics()[1].TrainLoss) {
+		t.Errorf("epoch event %+v, want epoch 2 with its diagnostics", last)
+	}
+	if got := events[4].Loss; got != float64(tr.Diagnostics()[0].TrainLoss) {
+		t.Errorf("loss after the last step of epoch 1 %v, the epoch's train loss %v", got, tr.Diagnostics()[0].TrainLoss)
 	}
 }
