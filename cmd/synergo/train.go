@@ -15,6 +15,7 @@ import (
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy"
+	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/models"
 	"github.com/synergo/synergo/synergy/train"
 )
@@ -129,7 +130,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	if *model == "" {
 		return fmt.Errorf("--model is required\nusage: synergo %s", trainSynopsis)
 	}
-	o := train.GridOptions{Models: []string{*model}, Regs: []string{*reg}}
+	o := grid.Options{Models: []string{*model}, Regs: []string{*reg}}
 	if *batch != 0 {
 		o.BatchSizes = []int{*batch}
 	}
@@ -142,7 +143,7 @@ func runTrain(args []string, stdout io.Writer) error {
 // runGridWith completes o from the flags, loads the data, runs the grid
 // until done or interrupted (Ctrl-C, SIGTERM) and prints the table of the
 // folder's results.
-func runGridWith(o train.GridOptions, rf *runFlags, stdout io.Writer) error {
+func runGridWith(o grid.Options, rf *runFlags, stdout io.Writer) error {
 	base, seeds, err := rf.options()
 	if err != nil {
 		return err
@@ -171,19 +172,19 @@ func runGridWith(o train.GridOptions, rf *runFlags, stdout io.Writer) error {
 	slog.Info("data", "source", ds.Source, "train", ds.Train.Len(), "valid", ds.Valid.Len(), "test", ds.Test.Len())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	recs, err := train.Grid(ctx, ds, o)
+	recs, err := grid.Grid(ctx, ds, o)
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; finished settings and a resume checkpoint are in %s, rerun the same command to continue", rf.out)
 	}
 	if err != nil {
 		return err
 	}
-	slog.Info("done", "new_results", len(recs), "file", rf.out+"/"+train.ResultsFile)
-	all, err := train.ReadRecords(rf.out + "/" + train.ResultsFile)
+	slog.Info("done", "new_results", len(recs), "file", rf.out+"/"+grid.ResultsFile)
+	all, err := grid.ReadRecords(rf.out + "/" + grid.ResultsFile)
 	if err != nil {
 		return err
 	}
-	return train.WriteTables(stdout, train.Tables(all, nil), "md")
+	return grid.WriteTables(stdout, grid.Tables(all, nil), "md")
 }
 
 // splitList splits a comma-separated list, dropping empty items.

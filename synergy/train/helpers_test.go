@@ -1,6 +1,12 @@
 package train
 
-import G "gorgonia.org/gorgonia"
+import (
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/synergo/synergo/synergy"
+)
 
 func nodeNames(ns G.Nodes) []string {
 	out := make([]string, len(ns))
@@ -27,4 +33,25 @@ func afterBatch(f func(epoch, batch int)) func(Event) {
 			f(e.Epoch-1, e.Step-1)
 		}
 	}
+}
+
+// regularizer returns the configuration of reg with every term on: nil for
+// "none", synergy.DefaultConfig for "mmd" and "kl", the I_Was baseline's for
+// "was" (what grid.RegularizerFor returns without terms).
+func regularizer(t testing.TB, reg string) *synergy.Config {
+	t.Helper()
+	if reg == "was" {
+		cfg := synergy.DefaultWassersteinConfig()
+		return &cfg
+	}
+	div, err := synergy.ParseDivergence(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if div == synergy.DivergenceNone {
+		return nil
+	}
+	cfg := synergy.DefaultConfig(div)
+	cfg.UseL2, cfg.UseD, cfg.UseKappa = true, true, true
+	return &cfg
 }

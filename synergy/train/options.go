@@ -27,7 +27,7 @@ type Options struct {
 	// Regularizer configures the synergy regularizer; nil trains without it.
 	Regularizer *synergy.Config
 	// Seed drives model and regularizer initialization, batch order and
-	// dropout masks (DefaultSeeds are MMSA's 1111–1115).
+	// dropout masks (grid.DefaultSeeds are MMSA's 1111–1115).
 	Seed uint64
 	// BatchSize and LearningRate are the model's batch size and AdamW
 	// learning rate η_task; both required.
@@ -102,6 +102,10 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// Validate returns an error for settings a run cannot start with, after
+// filling the defaults as New does.
+func (o Options) Validate() error { return o.withDefaults().validate() }
 
 // validate returns an error for settings a user can get wrong.
 func (o Options) validate() error {

@@ -14,6 +14,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/internal/testmodel"
 
 	"github.com/synergo/synergo/synergy/models"
 	"github.com/synergo/synergo/synergy/nn"
@@ -287,7 +288,7 @@ func TestResumeFromCheckpointBeforeSchedules(t *testing.T) {
 
 // scheduledPool is the pool model with an epoch schedule given by the test.
 type scheduledPool struct {
-	*poolModel
+	*testmodel.Pool
 	stages []models.Stage
 }
 
@@ -312,7 +313,7 @@ func TestScheduleChecks(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return &scheduledPool{poolModel: m.(*poolModel), stages: stages}, nil
+			return &scheduledPool{Pool: m.(*testmodel.Pool), stages: stages}, nil
 		}
 		if _, err := New(ds, o); err == nil {
 			t.Errorf("%s: no error", name)

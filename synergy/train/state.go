@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/synergo/synergo/internal/atomicfile"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
@@ -78,7 +79,7 @@ func (s *snapshot) save(path string) error {
 	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
 		return fmt.Errorf("train: encoding %s: %w", path, err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // loadSnapshot reads a snapshot written by save.
@@ -165,7 +166,7 @@ func (t *Trainer) saveResume() error {
 	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
 		return fmt.Errorf("train: encoding the resume checkpoint: %w", err)
 	}
-	return writeFileAtomic(t.path(resumeFile), buf.Bytes())
+	return atomicfile.WriteFile(t.path(resumeFile), buf.Bytes())
 }
 
 // resume loads resume.ckpt and best.ckpt from Options.Dir if they exist.

@@ -23,10 +23,7 @@ func TestEpochWallTime(t *testing.T) {
 	}
 	for _, name := range models.Names() {
 		for _, reg := range []string{"none", "mmd"} {
-			cfg, err := RegularizerFor(reg, nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := regularizer(t, reg)
 			var lastBatch time.Time
 			opts := Options{Model: name, Regularizer: cfg, Seed: 1111, BatchSize: 32, LearningRate: 1e-3, MaxEpochs: 1, Logger: quietLogger(),
 				OnProgress: afterBatch(func(int, int) { lastBatch = time.Now() })}

@@ -243,10 +243,7 @@ func TestOptionErrors(t *testing.T) {
 
 func TestWassersteinBaselineTrains(t *testing.T) {
 	ds := tinyMOSI(t, 0.05)
-	cfg, err := RegularizerFor("was", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := regularizer(t, "was")
 	opts := tinyOptions(cfg)
 	opts.MaxEpochs = 1
 	res := run(t, ds, opts)
