@@ -166,11 +166,11 @@ func (t *Trainer) stopDiverged() error {
 	return nil
 }
 
-// step is one optimization step of the main stage s on batch b: forward
+// step is one optimization step of the main stage stg on batch b: forward
 // and backward pass, the C-network's update, the model's clipped AdamW
 // update (per parameter group), the stage's AfterStep, the regularizer's
 // moving averages. It returns the task loss.
-func (t *Trainer) step(s *stage, b *datasets.Batch, epoch, index int) (float64, error) {
+func (t *Trainer) step(stg *stage, b *datasets.Batch, epoch, index int) (float64, error) {
 	tg, err := t.graphFor(b.Size())
 	if err != nil {
 		return 0, err
@@ -216,31 +216,31 @@ func (t *Trainer) step(s *stage, b *datasets.Batch, epoch, index int) (float64, 
 	if err != nil {
 		return 0, err
 	}
-	if err := t.update(s, tg.modelParams, grads); err != nil {
+	if err := t.update(stg, tg.modelParams, grads); err != nil {
 		return 0, err
 	}
 	if err := tg.g.ZeroGrads(tg.modelParams); err != nil {
 		return 0, err
 	}
-	if s.AfterStep != nil {
+	if stg.AfterStep != nil {
 		// Models copy what they keep from a step during its forward pass
 		// (G.Read), so the training graph serves directly.
-		if err := s.AfterStep(tg.g); err != nil {
+		if err := stg.AfterStep(tg.g); err != nil {
 			return 0, err
 		}
 	}
 	n := float64(b.Size())
-	sums := &t.st.Sums
-	sums.Samples += b.Size()
-	sums.Task += n * task
+	s := &t.st.Sums
+	s.Samples += b.Size()
+	s.Task += n * task
 	if tg.att != nil {
 		if err := tg.att.AfterStep(); err != nil {
 			return 0, err
 		}
-		sums.L2 += n * scalarValue(tg.regRead[0])
-		sums.D += n * scalarValue(tg.regRead[1])
-		sums.Kappa += n * scalarValue(tg.regRead[2])
-		sums.Reg += n * scalarValue(tg.regRead[3])
+		s.L2 += n * scalarValue(tg.regRead[0])
+		s.D += n * scalarValue(tg.regRead[1])
+		s.Kappa += n * scalarValue(tg.regRead[2])
+		s.Reg += n * scalarValue(tg.regRead[3])
 	}
 	return task, nil
 }
