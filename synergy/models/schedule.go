@@ -48,7 +48,7 @@ type Stage struct {
 	Loss func(g *nn.Graph) (*G.Node, error)
 	// Groups are the parameter groups the stage updates, each with an
 	// AdamW of its own (the run's weight decay); the gradients of
-	// parameters in no group are dropped. nil: one group of all trainable
+	// parameters in no group are dropped. None: one group of all trainable
 	// parameters at the run's learning rate. Group names are unique within
 	// a stage.
 	Groups []ParamGroup

@@ -78,7 +78,7 @@ func newStages(m models.Model, seed uint64, lr, wd float64) ([]*stage, error) {
 			st.dropoutSeed = derivedSeed(seed, streamStage+uint64(own))
 			own++
 		}
-		if s.Groups == nil {
+		if len(s.Groups) == 0 {
 			st.groups = []*paramGroup{{name: "model", all: true}}
 		}
 		for _, g := range s.Groups {
