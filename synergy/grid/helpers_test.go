@@ -9,27 +9,12 @@ import (
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/internal/testmodel"
-	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/models"
 	"github.com/synergo/synergo/synergy/train"
 )
 
 // tinyMOSI is the synthetic MOSI preset at a small scale.
-func tinyMOSI(t testing.TB, scale float64) *datasets.Dataset {
-	t.Helper()
-	ds, err := datasets.Synthetic(datasets.SyntheticConfig{Preset: "mosi", Scale: scale, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ds
-}
-
-// smallRegularizer is the MMD regularizer with narrow networks.
-func smallRegularizer() *synergy.Config {
-	cfg := synergy.DefaultConfig(synergy.DivergenceMMD)
-	cfg.QHidden, cfg.CouplingHidden, cfg.ProjectionDim = 8, 8, 4
-	return &cfg
-}
+func tinyMOSI(t testing.TB, scale float64) *datasets.Dataset { return testmodel.MOSI(t, scale) }
 
 // countingFactory builds pool models (testmodel.Pool) and counts how many
 // it built.
@@ -45,7 +30,7 @@ func countingFactory(n *atomic.Int64) train.ModelFactory {
 func tinyGrid(out string, built *atomic.Int64) Options {
 	base := train.Options{NewModel: countingFactory(built), MaxEpochs: 2, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return Options{
-		Models: []string{"pool"}, Regs: []string{"none", "mmd"}, RegBase: smallRegularizer(),
+		Models: []string{"pool"}, Regs: []string{"none", "mmd"}, RegBase: testmodel.SmallRegularizer(),
 		Seeds: []uint64{1111}, BatchSizes: []int{16, 32}, LearningRates: []float64{5e-3, 1e-3},
 		Out: out, Base: base,
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/internal/testmodel"
 	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/models"
 )
@@ -19,14 +20,7 @@ import (
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // tinyMOSI is the synthetic MOSI preset at a small scale.
-func tinyMOSI(t testing.TB, scale float64) *datasets.Dataset {
-	t.Helper()
-	ds, err := datasets.Synthetic(datasets.SyntheticConfig{Preset: "mosi", Scale: scale, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ds
-}
+func tinyMOSI(t testing.TB, scale float64) *datasets.Dataset { return testmodel.MOSI(t, scale) }
 
 func tinyOptions(reg *synergy.Config) Options {
 	return Options{
@@ -35,11 +29,7 @@ func tinyOptions(reg *synergy.Config) Options {
 	}
 }
 
-func smallRegularizer() *synergy.Config {
-	cfg := synergy.DefaultConfig(synergy.DivergenceMMD)
-	cfg.QHidden, cfg.CouplingHidden, cfg.ProjectionDim = 8, 8, 4
-	return &cfg
-}
+func smallRegularizer() *synergy.Config { return testmodel.SmallRegularizer() }
 
 // resultJSON is the result without its wall time, as JSON.
 func resultJSON(t *testing.T, r *RunResult) string {
