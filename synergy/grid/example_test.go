@@ -1,23 +1,23 @@
-package train_test
+package grid_test
 
 import (
 	"fmt"
 	"os"
 
-	"github.com/synergo/synergo/synergy/train"
+	"github.com/synergo/synergo/synergy/grid"
 )
 
 // Reading a results.jsonl written by Grid and printing the paper's table
 // layout: mean ± std over seeds, accuracies in %, MAE and Corr raw, and for
 // regularized rows the paired difference to "none" with its 95% interval.
 func ExampleWriteTables() {
-	recs, err := train.ReadRecords("testdata/results_small.jsonl")
+	recs, err := grid.ReadRecords("testdata/results_small.jsonl")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	tables := train.Tables(recs, []train.Column{{Name: "Acc7", Key: "Acc7", Split: "test", Percent: true}, {Name: "MAE", Key: "MAE", Split: "test"}})
-	if err := train.WriteTables(os.Stdout, tables[:1], "md"); err != nil {
+	tables := grid.Tables(recs, []grid.Column{{Name: "Acc7", Key: "Acc7", Split: "test", Percent: true}, {Name: "MAE", Key: "MAE", Split: "test"}})
+	if err := grid.WriteTables(os.Stdout, tables[:1], "md"); err != nil {
 		fmt.Println(err)
 	}
 	// Output:

@@ -1,9 +1,11 @@
-package train
+package grid
 
 import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // RegColumnTable is the layout of the paper's Table 6 (UR-FUNNY): one row
@@ -32,7 +34,7 @@ type RegColumnModel struct {
 // returns an error if col is not a column of t.
 func ByRegularizer(t *ResultTable, col int) (*RegColumnTable, error) {
 	if col < 0 || col >= len(t.Columns) {
-		return nil, fmt.Errorf("train: column %d of a table with %d columns", col, len(t.Columns))
+		return nil, fmt.Errorf("grid: column %d of a table with %d columns", col, len(t.Columns))
 	}
 	out := &RegColumnTable{Source: t.Source, Metric: t.Columns[col]}
 	regIndex := map[string]int{}
@@ -51,7 +53,7 @@ func ByRegularizer(t *ResultTable, col int) (*RegColumnTable, error) {
 	for i := range out.Rows {
 		out.Rows[i].Cells = make([]Cell, len(out.Regs))
 		for j := range out.Rows[i].Cells {
-			out.Rows[i].Cells[j] = Cell{Mean: NaN(), Std: NaN(), Diff: NaN(), DiffLo: NaN(), DiffHi: NaN()}
+			out.Rows[i].Cells[j] = Cell{Mean: train.NaN(), Std: train.NaN(), Diff: train.NaN(), DiffLo: train.NaN(), DiffHi: train.NaN()}
 		}
 	}
 	for _, r := range t.Rows {

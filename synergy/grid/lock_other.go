@@ -1,6 +1,6 @@
 //go:build !unix
 
-package train
+package grid
 
 // lockRun does nothing where flock is missing: there, run each shard in
 // one process at a time.

@@ -1,11 +1,20 @@
 package train
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/internal/testmodel"
 
 	"github.com/synergo/synergo/synergy/models"
 	"github.com/synergo/synergo/synergy/nn"
@@ -36,21 +45,22 @@ func TestMMIMTwoStageEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.two == nil {
-		t.Fatal("MMIM is not trained as a TwoStageModel")
+	if len(tr.stages) != 2 || tr.stages[0].main || !tr.stages[1].main {
+		t.Fatal("MMIM is not trained with its two-stage schedule")
 	}
-	if tr.opts.ClipNorm != defaultTwoStageClipNorm {
-		t.Errorf("clip norm %v, want %v", tr.opts.ClipNorm, defaultTwoStageClipNorm)
+	if tr.opts.ClipNorm != 1 {
+		t.Errorf("clip norm %v, want 1 (MMIM's default)", tr.opts.ClipNorm)
 	}
 	m := tr.model.(*models.MMIM)
-	if got := tr.two.bertOpt.LR; got != 5e-5 {
+	stage0Opt, bertOpt, mainOpt := tr.optimizer(0, "mmilb"), tr.optimizer(1, "bert"), tr.optimizer(1, "main")
+	if got := bertOpt.LR; got != 5e-5 {
 		t.Errorf("BERT learning rate %v, want 5e-5 (lr_bert)", got)
 	}
 	mi := m.MMILBParams()
 	bert := m.BertParams()
 	var miBefore, bertBefore [][]float64
 	stage1Steps := 0
-	tr.opts.AfterBatch = func(epoch, batch int) {
+	tr.opts.OnProgress = afterBatch(func(epoch, batch int) {
 		stage1Steps++
 		miNow, bertNow := paramValues(mi), paramValues(bert)
 		if batch == 0 {
@@ -64,27 +74,52 @@ func TestMMIMTwoStageEpoch(t *testing.T) {
 			t.Errorf("epoch %d, batch %d: stage 1 did not change BERT", epoch+1, batch+1)
 		}
 		miBefore, bertBefore = miNow, bertNow
-	}
+	})
 	miBefore, bertBefore = paramValues(mi), paramValues(bert)
 	res, err := tr.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	batches := (ds.Train.Len() + opts.BatchSize - 1) / opts.BatchSize
-	if got, want := tr.two.stage0Opt.Steps(), 2*batches; got != want {
+	if got, want := stage0Opt.Steps(), 2*batches; got != want {
 		t.Errorf("%d stage-0 steps, want %d (every batch of 2 epochs)", got, want)
 	}
-	if got := tr.two.bertOpt.Steps(); got != stage1Steps || tr.opt.Steps() != stage1Steps {
-		t.Errorf("BERT/main optimizer steps %d/%d, want %d", got, tr.opt.Steps(), stage1Steps)
+	if got := bertOpt.Steps(); got != stage1Steps || mainOpt.Steps() != stage1Steps {
+		t.Errorf("BERT/main optimizer steps %d/%d, want %d", got, mainOpt.Steps(), stage1Steps)
 	}
 	t.Logf("mmim on %s: %d train samples, test MAE %.4f, stage-0 steps %d, stage-1 steps %d",
-		ds.Source, ds.Train.Len(), float64(res.Test["MAE"]), tr.two.stage0Opt.Steps(), stage1Steps)
+		ds.Source, ds.Train.Len(), float64(res.Test["MAE"]), stage0Opt.Steps(), stage1Steps)
 }
 
-func TestStage0Fraction(t *testing.T) {
-	for name, want := range map[string]float64{"mosi": 1, "mosei": 0.5, "MOSEI.pkl": 0.5, "urfunny": 1} {
-		if got := stage0Fraction(name); got != want {
-			t.Errorf("stage0Fraction(%q) = %v, want %v", name, got, want)
+// optimizer returns the optimizer of a parameter group of a stage.
+func (t *Trainer) optimizer(stage int, group string) *nn.AdamW {
+	for _, g := range t.stages[stage].groups {
+		if g.name == group {
+			return g.opt
+		}
+	}
+	return nil
+}
+
+// TestMMIMStage0OnHalfOfMOSEI checks that the dataset's preset reaches
+// MMIM's schedule: on data named "mosei" (DefaultMMIMConfig's
+// Stage0Fraction 0.5) stage 0 steps through the first half of every epoch's
+// batches, on "mosi" through all.
+func TestMMIMStage0OnHalfOfMOSEI(t *testing.T) {
+	ds := tinyMOSI(t, 0.02)
+	batches := (ds.Train.Len() + 7) / 8
+	for name, want := range map[string]int{"mosi": batches, "mosei": (batches + 1) / 2} {
+		named := *ds
+		named.Name = name
+		tr, err := New(&named, Options{Model: "mmim", Seed: 1111, BatchSize: 8, LearningRate: 1e-3, MaxEpochs: 1, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := tr.optimizer(0, "mmilb").Steps(); got != want {
+			t.Errorf("%s: %d stage-0 steps of %d batches, want %d", name, got, batches, want)
 		}
 	}
 }
@@ -98,11 +133,11 @@ func TestMMIMResumeRestoresOptimizers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	interrupted := opts
-	interrupted.AfterBatch = func(epoch, batch int) {
+	interrupted.OnProgress = afterBatch(func(epoch, batch int) {
 		if batch == 1 {
 			cancel()
 		}
-	}
+	})
 	tr, err := New(ds, interrupted)
 	if err != nil {
 		t.Fatal(err)
@@ -115,17 +150,17 @@ func TestMMIMResumeRestoresOptimizers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, pair := range map[string][2]*nn.AdamW{
-		"stage-0": {tr.two.stage0Opt, resumed.two.stage0Opt},
-		"BERT":    {tr.two.bertOpt, resumed.two.bertOpt},
-		"main":    {tr.opt, resumed.opt},
+		"stage-0": {tr.optimizer(0, "mmilb"), resumed.optimizer(0, "mmilb")},
+		"BERT":    {tr.optimizer(1, "bert"), resumed.optimizer(1, "bert")},
+		"main":    {tr.optimizer(1, "main"), resumed.optimizer(1, "main")},
 	} {
 		a, b := pair[0].State(), pair[1].State()
 		if a.Steps == 0 || !reflect.DeepEqual(a, b) {
 			t.Errorf("%s optimizer: %d steps before the interruption, resumed state differs or is empty (%d steps)", name, a.Steps, b.Steps)
 		}
 	}
-	if resumed.st.Stage0Batch == 0 || resumed.st.Batch != 2 {
-		t.Errorf("resumed at stage-0 batch %d, stage-1 batch %d; want stage 0 done and stage-1 batch 2", resumed.st.Stage0Batch, resumed.st.Batch)
+	if resumed.st.Stage != 1 || resumed.st.Batch != 2 {
+		t.Errorf("resumed at stage %d, batch %d; want stage 0 done and stage-1 batch 2", resumed.st.Stage, resumed.st.Batch)
 	}
 	if _, err := resumed.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -148,11 +183,11 @@ func TestMMIMResumeAfterInterruptIsExact(t *testing.T) {
 	var memoryAtEpochStart []int
 	uninterrupted := options(t.TempDir())
 	var tr *Trainer
-	uninterrupted.AfterBatch = func(epoch, batch int) {
+	uninterrupted.OnProgress = afterBatch(func(epoch, batch int) {
 		if batch == 0 {
 			memoryAtEpochStart = append(memoryAtEpochStart, tr.model.(*models.MMIM).MemoryBatches())
 		}
-	}
+	})
 	tr, err := New(ds, uninterrupted)
 	if err != nil {
 		t.Fatal(err)
@@ -170,11 +205,11 @@ func TestMMIMResumeAfterInterruptIsExact(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		interrupted := options(dir)
 		done := 0
-		interrupted.AfterBatch = func(epoch, batch int) {
+		interrupted.OnProgress = afterBatch(func(epoch, batch int) {
 			if done++; done == stopAfter {
 				cancel()
 			}
-		}
+		})
 		tr, err := New(ds, interrupted)
 		if err != nil {
 			t.Fatal(err)
@@ -196,6 +231,92 @@ func TestMMIMResumeAfterInterruptIsExact(t *testing.T) {
 		}
 		if got := resultJSON(t, res); got != want {
 			t.Errorf("stopped after %d batches: resumed result differs:\n got %s\nwant %s", stopAfter, got, want)
+		}
+	}
+}
+
+// TestResumeFromCheckpointBeforeSchedules rewrites a mid-run resume
+// checkpoint into the layout written before epoch schedules existed (the
+// only optimizer's state in ModelOpt, no Optimizers) and checks that the
+// run resumes from it to the uninterrupted result.
+func TestResumeFromCheckpointBeforeSchedules(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	opts := func(dir string) Options { o := withDir(tinyOptions(nil), dir); o.MaxEpochs = 2; return o }
+	want := resultJSON(t, run(t, ds, opts(t.TempDir())))
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	interrupted := opts(dir)
+	interrupted.OnProgress = afterBatch(func(epoch, batch int) {
+		if epoch == 0 && batch == 1 {
+			cancel()
+		}
+	})
+	tr, err := New(ds, interrupted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v, want context.Canceled", err)
+	}
+	path := filepath.Join(dir, resumeFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c resumeCheckpoint
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Optimizers) != 1 {
+		t.Fatalf("checkpoint holds %d optimizer states, want 1", len(c.Optimizers))
+	}
+	for _, st := range c.Optimizers {
+		c.ModelOpt = st
+	}
+	c.Optimizers = nil
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := resultJSON(t, run(t, ds, opts(dir))); got != want {
+		t.Errorf("resumed from the old layout, the result differs:\n got %s\nwant %s", got, want)
+	}
+}
+
+// scheduledPool is the pool model with an epoch schedule given by the test.
+type scheduledPool struct {
+	*testmodel.Pool
+	stages []models.Stage
+}
+
+func (m *scheduledPool) Stages() []models.Stage                { return m.stages }
+func (m *scheduledPool) MarshalTrainingState() ([]byte, error) { return []byte{}, nil }
+func (m *scheduledPool) UnmarshalTrainingState([]byte) error   { return nil }
+
+// TestScheduleChecks checks that a schedule without exactly one main stage,
+// with a fraction outside [0, 1] or with two groups of one name is refused.
+func TestScheduleChecks(t *testing.T) {
+	ds := tinyMOSI(t, 0.02)
+	loss := func(*nn.Graph) (*G.Node, error) { return nil, errors.New("unused") }
+	for name, stages := range map[string][]models.Stage{
+		"no main stage":  {{Name: "a", Loss: loss}},
+		"two main":       {{}, {}},
+		"fraction":       {{Fraction: 1.5}},
+		"duplicate name": {{Groups: []models.ParamGroup{{Name: "g"}, {Name: "g"}}}},
+	} {
+		o := tinyOptions(nil)
+		o.NewModel = func(ds *datasets.Dataset, seed uint64) (models.Model, error) {
+			m, err := newPoolModel(ds, seed)
+			if err != nil {
+				return nil, err
+			}
+			return &scheduledPool{Pool: m.(*testmodel.Pool), stages: stages}, nil
+		}
+		if _, err := New(ds, o); err == nil {
+			t.Errorf("%s: no error", name)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package train
+package grid
 
 import (
 	"context"
@@ -13,15 +13,17 @@ import (
 	"strings"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/internal/atomicfile"
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // PlannedOutcome is the result file DIR/runs/<id>.json of a finished run:
 // the run as planned and its result, or, for a run that diverged, the
-// error instead (Grid keeps such a setting as a failed candidate too).
+// error instead (the cell keeps such a setting as a failed candidate).
 type PlannedOutcome struct {
-	Run    PlannedRun `json:"run"`
-	Result *RunResult `json:"result,omitempty"`
-	Error  string     `json:"error,omitempty"`
+	Run    PlannedRun       `json:"run"`
+	Result *train.RunResult `json:"result,omitempty"`
+	Error  string           `json:"error,omitempty"`
 }
 
 // PlannedFailure is the report DIR/failed/<id>.json of a run that stopped
@@ -43,7 +45,7 @@ func ParseShard(s string) (shard, shards int, err error) {
 		}
 	}
 	if !ok || err != nil || shards < 1 || shard < 0 || shard >= shards {
-		return 0, 0, fmt.Errorf("train: shard %q: want I/N with 0 ≤ I < N, e.g. 0/4", s)
+		return 0, 0, fmt.Errorf("grid: shard %q: want I/N with 0 ≤ I < N, e.g. 0/4", s)
 	}
 	return shard, shards, nil
 }
@@ -54,7 +56,7 @@ func ParseShard(s string) (shard, shards int, err error) {
 // exactly one shard, and the assignment depends only on the plan.
 func ShardRuns(runs []PlannedRun, shard, shards int) ([]PlannedRun, error) {
 	if shards < 1 || shard < 0 || shard >= shards {
-		return nil, fmt.Errorf("train: shard %d of %d: want 0 ≤ shard < shards", shard, shards)
+		return nil, fmt.Errorf("grid: shard %d of %d: want 0 ≤ shard < shards", shard, shards)
 	}
 	var out []PlannedRun
 	for _, r := range runs {
@@ -80,15 +82,16 @@ type ShardSummary struct {
 // conflict on a shared file system and a killed shard leaves no half
 // file; a killed run resumes from its checkpoint in DIR/work/<id>/ when
 // the shard runs again. A run another process is training (it holds the
-// lock DIR/work/<id>.lock) is left to it. base supplies the run-time options (Logger,
-// Progress, ProgressOut, NewModel, AfterBatch); everything else comes from
-// the plan.
+// lock DIR/work/<id>.lock) is left to it. base supplies the run-time
+// options (Logger, OnProgress, NewModel); everything else comes from the
+// plan. The progress events of a run carry its position in the shard
+// (Event.Run of Event.Runs), framed by RunStart and RunDone.
 //
 // A run that fails with an error other than divergence is reported in
 // DIR/failed/<id>.json and the shard goes on with the next run; RunShard
-// then returns an error listing the failures. Cancelling ctx stops at once
-// and returns its error.
-func RunShard(ctx context.Context, dir string, shard, shards int, base Options) (ShardSummary, error) {
+// then returns an error listing the failures. Cancelling ctx stops the
+// current run after its current step and returns the context's error.
+func RunShard(ctx context.Context, dir string, shard, shards int, base train.Options) (ShardSummary, error) {
 	var sum ShardSummary
 	plan, err := ReadPlan(dir)
 	if err != nil {
@@ -99,18 +102,16 @@ func RunShard(ctx context.Context, dir string, shard, shards int, base Options) 
 		return sum, err
 	}
 	sum.Runs = len(mine)
-	log := base.withDefaults().Logger
-	data := map[string]*datasets.Dataset{}
+	rn := &runner{dir: dir, base: base, data: map[string]*datasets.Dataset{}, log: logger(base)}
 	var failures []error
 	for k, r := range mine {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		progress := fmt.Sprintf("%d/%d", k+1, len(mine))
-		st, err := runPlanned(ctx, dir, r, base, data, log, progress)
+		st, err := rn.run(ctx, r, k+1, len(mine))
 		switch {
 		case ctx.Err() != nil:
-			return sum, fmt.Errorf("train: run %s interrupted: %w", r.ID, ctx.Err())
+			return sum, fmt.Errorf("grid: run %s interrupted: %w", r.ID, ctx.Err())
 		case st == runAborted:
 			return sum, err
 		}
@@ -127,12 +128,21 @@ func RunShard(ctx context.Context, dir string, shard, shards int, base Options) 
 		}
 	}
 	if len(failures) > 0 {
-		return sum, fmt.Errorf("train: %d of %d runs of shard %d/%d failed:\n%w", len(failures), len(mine), shard, shards, errors.Join(failures...))
+		return sum, fmt.Errorf("grid: %d of %d runs of shard %d/%d failed:\n%w", len(failures), len(mine), shard, shards, errors.Join(failures...))
 	}
 	return sum, nil
 }
 
-// runStatus is what runPlanned did with one run.
+// runner trains planned runs into a plan folder, for RunShard and Grid.
+type runner struct {
+	dir  string
+	base train.Options
+	// data holds the datasets by data spec, each loaded once.
+	data map[string]*datasets.Dataset
+	log  *slog.Logger
+}
+
+// runStatus is what runner.run did with one run.
 type runStatus int
 
 const (
@@ -143,11 +153,13 @@ const (
 	runAborted           // the plan folder could not be read or written
 )
 
-// runPlanned trains r unless its result file exists or another process
-// holds its lock, and writes its result (or failure report) under the
-// lock. An error with runFailed is the run's own failure, any other error
-// a problem of the plan folder.
-func runPlanned(ctx context.Context, dir string, r PlannedRun, base Options, data map[string]*datasets.Dataset, log *slog.Logger, progress string) (runStatus, error) {
+// run trains r, the k-th of n runs, unless its result file exists or
+// another process holds its lock, and writes its result (or failure
+// report) under the lock. An error with runFailed is the run's own
+// failure, any other error a problem of the plan folder.
+func (rn *runner) run(ctx context.Context, r PlannedRun, k, n int) (runStatus, error) {
+	dir, log := rn.dir, rn.log
+	progress := fmt.Sprintf("%d/%d", k, n)
 	resultPath := filepath.Join(dir, PlanRunsDir, r.ID+".json")
 	finished := func() (bool, error) {
 		_, err := os.Stat(resultPath)
@@ -179,8 +191,26 @@ func runPlanned(ctx context.Context, dir string, r PlannedRun, base Options, dat
 		return runSkipped, nil
 	}
 	log.Info("grid run starting", "id", r.ID, "run", progress,
-		"model", r.Model, "reg", RegName(r.Regularizer), "terms", TermsName(r.Regularizer), "seed", r.Seed, "batch", r.BatchSize, "lr", r.LearningRate)
-	out, err := trainPlannedRun(ctx, dir, r, base, data)
+		"model", r.Model, "reg", train.RegName(r.Regularizer), "terms", train.TermsName(r.Regularizer), "seed", r.Seed, "batch", r.BatchSize, "lr", r.LearningRate)
+	opts := r.options(rn.base, filepath.Join(dir, PlanWorkDir, r.ID))
+	var runErr error // the run's own error, for RunDone
+	if report := rn.base.OnProgress; report != nil {
+		frame := train.Event{Model: r.Model, Seed: r.Seed, BatchSize: r.BatchSize, LearningRate: r.LearningRate, Run: k, Runs: n, MaxEpochs: opts.MaxEpochs}
+		opts.OnProgress = func(e train.Event) {
+			e.Run, e.Runs = k, n
+			report(e)
+		}
+		start := frame
+		start.Kind = train.RunStart
+		report(start)
+		defer func() {
+			end := frame
+			end.Kind, end.Err = train.RunDone, runErr
+			report(end)
+		}()
+	}
+	out, err := rn.train(ctx, r, opts)
+	runErr = err
 	if ctx.Err() != nil {
 		return runFailed, ctx.Err()
 	}
@@ -202,25 +232,24 @@ func runPlanned(ctx context.Context, dir string, r PlannedRun, base Options, dat
 	return runTrained, nil
 }
 
-// trainPlannedRun trains r with its checkpoints in DIR/work/<id>/,
-// loading its data once per spec into data.
-func trainPlannedRun(ctx context.Context, dir string, r PlannedRun, base Options, data map[string]*datasets.Dataset) (*PlannedOutcome, error) {
-	ds := data[r.Data]
+// train trains r with opts, loading its data once per spec.
+func (rn *runner) train(ctx context.Context, r PlannedRun, opts train.Options) (*PlannedOutcome, error) {
+	ds := rn.data[r.Data]
 	if ds == nil {
 		var err error
-		if ds, err = LoadData(r.Data); err != nil {
+		if ds, err = datasets.Open(r.Data); err != nil {
 			return nil, err
 		}
-		data[r.Data] = ds
+		rn.data[r.Data] = ds
 	}
-	tr, err := New(ds, r.options(base, filepath.Join(dir, PlanWorkDir, r.ID)))
+	tr, err := train.New(ds, opts)
 	if err != nil {
 		return nil, err
 	}
 	res, err := tr.Run(ctx)
 	out := &PlannedOutcome{Run: r, Result: res}
 	switch {
-	case errors.Is(err, ErrDiverged):
+	case errors.Is(err, train.ErrDiverged):
 		out.Error = err.Error()
 	case err != nil:
 		return nil, err
@@ -233,7 +262,7 @@ func trainPlannedRun(ctx context.Context, dir string, r PlannedRun, base Options
 func writeJSONAtomic(path string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("train: encoding %s: %w", path, err)
+		return fmt.Errorf("grid: encoding %s: %w", path, err)
 	}
-	return writeFileAtomic(path, append(b, '\n'))
+	return atomicfile.WriteFile(path, append(b, '\n'))
 }

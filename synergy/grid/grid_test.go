@@ -1,36 +1,19 @@
-package train
+package grid
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/synergo/synergo/datasets"
-	"github.com/synergo/synergo/synergy/models"
+	"github.com/synergo/synergo/synergy/train"
 )
-
-// countingFactory builds pool models and counts how many it built.
-func countingFactory(n *atomic.Int64) ModelFactory {
-	return func(ds *datasets.Dataset, seed uint64) (models.Model, error) {
-		n.Add(1)
-		return newPoolModel(ds, seed)
-	}
-}
-
-func tinyGrid(out string, built *atomic.Int64) GridOptions {
-	base := tinyOptions(nil)
-	base.MaxEpochs = 2
-	base.NewModel = countingFactory(built)
-	return GridOptions{
-		Models: []string{"pool"}, Regs: []string{"none", "mmd"}, RegBase: smallRegularizer().Synergy,
-		Seeds: []uint64{1111}, BatchSizes: []int{16, 32}, LearningRates: []float64{5e-3, 1e-3},
-		Out: out, Base: base,
-	}
-}
 
 func TestGridSelectsOnValidationAndSkipsOnRestart(t *testing.T) {
 	ds := tinyMOSI(t, 0.05)
@@ -120,30 +103,16 @@ func TestGridSameSeedSameLine(t *testing.T) {
 	}
 }
 
-// stripWall blanks the "wall_seconds" values of JSON lines.
-func stripWall(s string) string {
-	var b strings.Builder
-	for _, line := range strings.SplitAfter(s, "\n") {
-		if i := strings.Index(line, `"wall_seconds":`); i >= 0 {
-			j := i + len(`"wall_seconds":`)
-			k := strings.IndexAny(line[j:], ",}")
-			line = line[:j] + "0" + line[j+k:]
-		}
-		b.WriteString(line)
-	}
-	return b.String()
-}
-
 func TestRegularizerFor(t *testing.T) {
 	cfg, err := RegularizerFor("mmd", []string{"l2", "kappa"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if TermsName(cfg) != "l2,kappa" || RegName(cfg) != "mmd" {
-		t.Errorf("got reg %s terms %s, want mmd l2,kappa", RegName(cfg), TermsName(cfg))
+	if train.TermsName(cfg) != "l2,kappa" || train.RegName(cfg) != "mmd" {
+		t.Errorf("got reg %s terms %s, want mmd l2,kappa", train.RegName(cfg), train.TermsName(cfg))
 	}
-	if cfg, err := RegularizerFor("was", nil, nil); err != nil || RegName(cfg) != "was" || TermsName(cfg) != "" {
-		t.Errorf("was: reg %s terms %q err %v; want was, \"\", nil", RegName(cfg), TermsName(cfg), err)
+	if cfg, err := RegularizerFor("was", nil, nil); err != nil || train.RegName(cfg) != "was" || train.TermsName(cfg) != "" {
+		t.Errorf("was: reg %s terms %q err %v; want was, \"\", nil", train.RegName(cfg), train.TermsName(cfg), err)
 	}
 	if cfg, err := RegularizerFor("none", nil, nil); err != nil || cfg != nil {
 		t.Errorf("none: %v, %v; want nil, nil", cfg, err)
@@ -171,21 +140,6 @@ func TestReadRecordsErrors(t *testing.T) {
 	}
 }
 
-func TestLoadData(t *testing.T) {
-	ds, err := LoadData("synth:mosi:0.01:4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ds.Name != "mosi" || !strings.Contains(ds.Source, "scale=0.01") || !strings.Contains(ds.Source, "seed=4") {
-		t.Errorf("synth:mosi:0.01:4 gave %s (%s)", ds.Name, ds.Source)
-	}
-	for _, bad := range []string{"", "synth:", "synth:mosi:-1", "synth:mosi:x", "synth:imdb", "synth:mosi:1:2:3", "/no/such/file.pkl"} {
-		if _, err := LoadData(bad); err == nil {
-			t.Errorf("LoadData(%q): no error", bad)
-		}
-	}
-}
-
 func TestGridSurvivesADivergingSetting(t *testing.T) {
 	ds := tinyMOSI(t, 0.05)
 	var built atomic.Int64
@@ -201,5 +155,65 @@ func TestGridSurvivesADivergingSetting(t *testing.T) {
 	}
 	if recs[0].LearningRate != 5e-3 || c[1].Error != "" {
 		t.Errorf("selected lr %v (candidates %+v), want 5e-3", recs[0].LearningRate, c)
+	}
+}
+
+// TestGridInterruptedResumes cancels a grid in the middle of a run (from
+// its progress events, after the third step of the second run's first
+// epoch), checks that the run stopped at that step boundary, and that
+// running the grid again resumes it and writes the results of an
+// uninterrupted grid; the events carry the run's position in the plan.
+func TestGridInterruptedResumes(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	var built atomic.Int64
+	whole := tinyGrid(t.TempDir(), &built)
+	whole.Regs = []string{"none"}
+	if _, err := Grid(context.Background(), ds, whole); err != nil {
+		t.Fatal(err)
+	}
+	want := readStripped(t, filepath.Join(whole.Out, ResultsFile))
+
+	o := tinyGrid(t.TempDir(), &built)
+	o.Regs = []string{"none"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var steps, stepsAfterCancel int
+	var starts []string
+	o.Base.OnProgress = func(e train.Event) {
+		switch {
+		case e.Kind == train.RunStart:
+			starts = append(starts, fmt.Sprintf("%d/%d", e.Run, e.Runs))
+		case e.Kind == train.StepDone && ctx.Err() != nil:
+			stepsAfterCancel++
+		case e.Kind == train.StepDone && e.Run == 2 && e.Epoch == 1:
+			if steps++; steps == 3 {
+				cancel()
+			}
+		}
+	}
+	recs, err := Grid(ctx, ds, o)
+	if !errors.Is(err, context.Canceled) || len(recs) != 0 {
+		t.Fatalf("interrupted grid: %d records, err %v; want none and context.Canceled", len(recs), err)
+	}
+	if stepsAfterCancel != 0 || !slices.Equal(starts, []string{"1/4", "2/4"}) {
+		t.Errorf("after the cancel %d more steps; runs started %v; want 0 and [1/4 2/4]", stepsAfterCancel, starts)
+	}
+	runs, err := Plan(ds.Source, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(o.Out, PlanWorkDir, runs[1].ID, "resume.ckpt")); err != nil {
+		t.Errorf("the interrupted run left no resume checkpoint: %v", err)
+	}
+	o.Base.OnProgress = nil
+	built.Store(0)
+	if _, err := Grid(context.Background(), ds, o); err != nil {
+		t.Fatal(err)
+	}
+	if built.Load() != 3 {
+		t.Errorf("the resumed grid built %d models, want 3 (runs 2–4; run 1 had finished)", built.Load())
+	}
+	if got := readStripped(t, filepath.Join(o.Out, ResultsFile)); got != want {
+		t.Errorf("results after the interruption differ from an uninterrupted grid's:\n%s\n%s", got, want)
 	}
 }

@@ -1,4 +1,4 @@
-package train
+package grid
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // ResultsFile is the name of the results file in an output folder.
@@ -18,7 +20,7 @@ const ResultsFile = "results.jsonl"
 // (model, data, regularizer, terms, seed) with its metrics, plus the
 // validation scores of every candidate setting of the grid.
 type Record struct {
-	RunResult
+	train.RunResult
 	// Candidates are the settings tried, in grid order.
 	Candidates []Candidate `json:"candidates"`
 }
@@ -29,9 +31,9 @@ type Candidate struct {
 	LearningRate float64 `json:"lr"`
 	// ValidScore is the selection score at the candidate's best epoch
 	// (validation MAE, or accuracy for Binary); NaN (null) if it failed.
-	ValidScore Number `json:"valid_score"`
-	BestEpoch  int    `json:"best_epoch"`
-	EpochsRun  int    `json:"epochs_run"`
+	ValidScore train.Number `json:"valid_score"`
+	BestEpoch  int          `json:"best_epoch"`
+	EpochsRun  int          `json:"epochs_run"`
 	// Error says why the candidate produced no model (e.g. diverged).
 	Error string `json:"error,omitempty"`
 }
@@ -48,7 +50,7 @@ func (r *Record) Key() string {
 func AppendRecord(path string, r *Record) error {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("train: encoding the result of %s: %w", r.Key(), err)
+		return fmt.Errorf("grid: encoding the result of %s: %w", r.Key(), err)
 	}
 	b = append(b, '\n')
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -60,11 +62,11 @@ func AppendRecord(path string, r *Record) error {
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return fmt.Errorf("train: appending to %s: %w", path, err)
+		return fmt.Errorf("grid: appending to %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("train: syncing %s: %w", path, err)
+		return fmt.Errorf("grid: syncing %s: %w", path, err)
 	}
 	return f.Close()
 }
@@ -90,15 +92,15 @@ func ReadRecords(path string) ([]Record, error) {
 		}
 		var r Record
 		if err := json.Unmarshal(text, &r); err != nil {
-			return nil, fmt.Errorf("train: %s line %d: not a result record: %w", path, line, err)
+			return nil, fmt.Errorf("grid: %s line %d: not a result record: %w", path, line, err)
 		}
 		if r.Model == "" {
-			return nil, fmt.Errorf("train: %s line %d: record has no \"model\"", path, line)
+			return nil, fmt.Errorf("grid: %s line %d: record has no \"model\"", path, line)
 		}
 		out = append(out, r)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("train: reading %s: %w", path, err)
+		return nil, fmt.Errorf("grid: reading %s: %w", path, err)
 	}
 	return out, nil
 }

@@ -1,7 +1,10 @@
-package train
+package main
 
 import (
+	"os"
+
 	"bytes"
+	"github.com/synergo/synergo/synergy/train"
 	"strings"
 	"testing"
 	"time"
@@ -29,10 +32,25 @@ func TestProgressLineAndRateLimit(t *testing.T) {
 	}
 }
 
-func TestProgressDisabled(t *testing.T) {
+func TestProgressBarsFromEvents(t *testing.T) {
 	var buf bytes.Buffer
-	if p := NewProgress(&buf, "x", 3, true); p != nil {
-		t.Error("a bytes.Buffer is not a terminal, want a nil (no-op) bar")
+	now := time.Unix(0, 0)
+	bars := newBars(&buf, func() time.Time { return now })
+	bars(train.Event{Kind: train.StageStart, Run: 2, Runs: 5, Epoch: 3, Stage: "stage 0", Step: 1, Steps: 4, Resumed: 1})
+	now = now.Add(time.Second)
+	bars(train.Event{Kind: train.StepDone, Epoch: 3, Stage: "stage 0", Step: 2, Steps: 4, Loss: 0.25})
+	bars(train.Event{Kind: train.StageEnd})
+	out := buf.String()
+	for _, want := range []string{"run 2/5 epoch 3 stage 0", "2/4", "loss 0.2500"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bar output %q lacks %q", out, want)
+		}
+	}
+	if !strings.HasSuffix(out, "\n") {
+		t.Errorf("bar output %q does not end its line", out)
+	}
+	if progressBars(&buf, true) != nil || progressBars(os.Stderr, false) != nil {
+		t.Error("bars on a bytes.Buffer or when disabled, want none")
 	}
 	var p *Progress
 	p.Add(1) // no panic on the no-op bar

@@ -1,7 +1,8 @@
-package train
+package main
 
 import (
 	"fmt"
+	"github.com/synergo/synergo/synergy/train"
 	"io"
 	"os"
 	"strings"
@@ -9,8 +10,7 @@ import (
 )
 
 // Progress is a one-line progress bar with rate and ETA, redrawn in place on
-// a terminal at most every MinInterval. A nil *Progress, or one made for a
-// writer that is not a terminal, does nothing.
+// a terminal at most every MinInterval. A nil *Progress does nothing.
 type Progress struct {
 	w           io.Writer
 	label       string
@@ -22,23 +22,14 @@ type Progress struct {
 	now         func() time.Time
 }
 
-// NewProgress returns a bar for total steps written to w, or nil (a no-op
-// bar) when enabled is false or w is not a terminal.
-func NewProgress(w io.Writer, label string, total int, enabled bool) *Progress {
-	if !enabled || w == nil || !IsTerminal(w) {
-		return nil
-	}
-	return newProgress(w, label, total, time.Now)
-}
-
 func newProgress(w io.Writer, label string, total int, now func() time.Time) *Progress {
 	t := now()
 	return &Progress{w: w, label: label, total: total, start: t, MinInterval: 200 * time.Millisecond, now: now}
 }
 
-// IsTerminal reports whether w is an *os.File attached to a character
+// isTerminal reports whether w is an *os.File attached to a character
 // device (a terminal).
-func IsTerminal(w io.Writer) bool {
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
@@ -99,4 +90,40 @@ func (p *Progress) line(t time.Time) string {
 
 func (p *Progress) draw(t time.Time) {
 	fmt.Fprintf(p.w, "\r\x1b[K%s", p.line(t))
+}
+
+// progressBars returns the Options.OnProgress that draws a bar per stage
+// of every epoch on w ("run 3/20 epoch 2 stage 0 [====>   ] 30/40 6.1/s
+// ETA 2s loss 0.8123"), or nil when enabled is false or w is not a
+// terminal.
+func progressBars(w io.Writer, enabled bool) func(train.Event) {
+	if !enabled || !isTerminal(w) {
+		return nil
+	}
+	return newBars(w, time.Now)
+}
+
+// newBars is progressBars on any writer with the clock now.
+func newBars(w io.Writer, now func() time.Time) func(train.Event) {
+	var bar *Progress
+	return func(e train.Event) {
+		switch e.Kind {
+		case train.StageStart:
+			label := fmt.Sprintf("epoch %d", e.Epoch)
+			if e.Stage != "" {
+				label += " " + e.Stage
+			}
+			if e.Runs > 0 {
+				label = fmt.Sprintf("run %d/%d %s", e.Run, e.Runs, label)
+			}
+			bar = newProgress(w, label, e.Steps, now)
+			bar.Add(e.Step)
+		case train.StepDone:
+			bar.SetSuffix(fmt.Sprintf("loss %.4f", e.Loss))
+			bar.Add(1)
+		case train.StageEnd:
+			bar.Done()
+			bar = nil
+		}
+	}
 }

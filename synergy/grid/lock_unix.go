@@ -1,6 +1,6 @@
 //go:build unix
 
-package train
+package grid
 
 import (
 	"errors"
@@ -29,7 +29,7 @@ func lockRun(dir, id string) (unlock func(), busy bool, err error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, true, nil
 		}
-		return nil, false, fmt.Errorf("train: locking %s: %w", path, err)
+		return nil, false, fmt.Errorf("grid: locking %s: %w", path, err)
 	}
 	return func() { f.Close() }, false, nil
 }

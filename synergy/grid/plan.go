@@ -1,4 +1,4 @@
-package train
+package grid
 
 import (
 	"bufio"
@@ -12,19 +12,20 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/synergo/synergo/internal/atomicfile"
 	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/models"
+	"github.com/synergo/synergo/synergy/train"
 )
 
-// A grid can be run as a plan instead of in one process (Grid): PlanGrid
-// lists every setting of the grid as a PlannedRun, WritePlan stores the list
-// as DIR/plan.jsonl, RunShard trains the runs of one shard (on a cluster,
-// one array task per shard) and writes one result file per run,
-// DIR/runs/<id>.json, and Collect merges the result files into
-// DIR/results.jsonl, selecting per (model, data, reg, terms, seed) the
-// setting with the best validation score exactly as Grid does. The final
-// results.jsonl equals the one of a single-process Grid of the same
-// settings, except wall times.
+// A grid is a plan: Plan lists every setting of the grid as a PlannedRun,
+// WritePlan stores the list as DIR/plan.jsonl, RunShard trains the runs of
+// one shard (on a cluster, one array task per shard) and writes one result
+// file per run, DIR/runs/<id>.json, and Collect merges the result files
+// into DIR/results.jsonl, selecting per (model, data, reg, terms, seed) the
+// setting with the best validation score. Grid does the three in one
+// process. The final results.jsonl equals Grid's for the same settings,
+// except wall times.
 const (
 	// PlanFile is the name of the plan in a plan folder.
 	PlanFile = "plan.jsonl"
@@ -46,10 +47,11 @@ type PlannedRun struct {
 	// settings.
 	ID string `json:"id"`
 	// Index is the run's position in plan order (model, reg, seed, batch,
-	// lr, the nesting of Grid), from 0.
+	// lr, the last varying fastest), from 0.
 	Index int `json:"index"`
 
-	// Data is the data spec LoadData reads (synth:… or a file path).
+	// Data is the data spec datasets.Open reads (synth:… or a file path);
+	// in Grid's runs, the dataset's Source.
 	Data  string `json:"data"`
 	Model string `json:"model"`
 	// Reg is the regularizer as given ("none", "mmd", "kl", "was") and
@@ -62,17 +64,17 @@ type PlannedRun struct {
 	BatchSize    int     `json:"batch"`
 	LearningRate float64 `json:"lr"`
 
-	// The remaining options are Options' fields of the same names; zero
-	// takes Options' default.
-	MaxEpochs      int      `json:"max_epochs"`
-	Patience       int      `json:"patience"`
-	ClipValue      float64  `json:"clip_value"`
-	ClipNorm       float64  `json:"clip_norm"`
-	Loss           Loss     `json:"loss"`
-	WeightDecay    *float64 `json:"weight_decay"`
-	EvalBatchSize  int      `json:"eval_batch_size"`
-	DiagnosticDim  int      `json:"diagnostic_dim"`
-	DiagnosticRows int      `json:"diagnostic_rows"`
+	// The remaining options are train.Options' fields of the same names;
+	// zero takes train.Options' default.
+	MaxEpochs      int        `json:"max_epochs"`
+	Patience       int        `json:"patience"`
+	ClipValue      float64    `json:"clip_value"`
+	ClipNorm       float64    `json:"clip_norm"`
+	Loss           train.Loss `json:"loss"`
+	WeightDecay    *float64   `json:"weight_decay"`
+	EvalBatchSize  int        `json:"eval_batch_size"`
+	DiagnosticDim  int        `json:"diagnostic_dim"`
+	DiagnosticRows int        `json:"diagnostic_rows"`
 	// FreezeBert is absent unless set, so plans without it keep their IDs.
 	FreezeBert *models.BertFreeze `json:"freeze_bert,omitempty"`
 }
@@ -80,17 +82,17 @@ type PlannedRun struct {
 // CellKey names the (model, data, reg, terms, seed) cell the run is a
 // candidate of; Collect selects one run per cell.
 func (r *PlannedRun) CellKey() string {
-	return fmt.Sprintf("%s|%s|%s|%s|%d", r.Model, r.Data, RegName(r.Regularizer), TermsName(r.Regularizer), r.Seed)
+	return fmt.Sprintf("%s|%s|%s|%s|%d", r.Model, r.Data, train.RegName(r.Regularizer), train.TermsName(r.Regularizer), r.Seed)
 }
 
 // String names the run for logs and reports.
 func (r *PlannedRun) String() string {
-	t := TermsName(r.Regularizer)
+	t := train.TermsName(r.Regularizer)
 	if t == "" {
 		t = "-"
 	}
 	return fmt.Sprintf("%s (#%d %s %s %s %s seed %d batch %d lr %g)", r.ID, r.Index, r.Model, r.Data,
-		RegName(r.Regularizer), t, r.Seed, r.BatchSize, r.LearningRate)
+		train.RegName(r.Regularizer), t, r.Seed, r.BatchSize, r.LearningRate)
 }
 
 // runID returns the ID of r: the hash of its JSON with ID and Index
@@ -99,48 +101,38 @@ func runID(r PlannedRun) (string, error) {
 	r.ID, r.Index = "", 0
 	b, err := json.Marshal(r)
 	if err != nil {
-		return "", fmt.Errorf("train: encoding planned run %s/%s: %w", r.Model, r.Reg, err)
+		return "", fmt.Errorf("grid: encoding planned run %s/%s: %w", r.Model, r.Reg, err)
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8]), nil
 }
 
 // options returns the run options of r on top of the run-time options of
-// base (NewModel, Progress, ProgressOut, Logger, AfterBatch), with dir as
-// Options.Dir.
-func (r *PlannedRun) options(base Options, dir string) Options {
-	return Options{
+// base (NewModel, OnProgress, Logger), with dir as Options.Dir.
+func (r *PlannedRun) options(base train.Options, dir string) train.Options {
+	return train.Options{
 		Model: r.Model, NewModel: base.NewModel, Regularizer: r.Regularizer, Seed: r.Seed,
 		BatchSize: r.BatchSize, LearningRate: r.LearningRate, WeightDecay: r.WeightDecay,
 		MaxEpochs: r.MaxEpochs, Patience: r.Patience, ClipValue: r.ClipValue, ClipNorm: r.ClipNorm,
 		Loss: r.Loss, EvalBatchSize: r.EvalBatchSize,
 		DiagnosticDim: r.DiagnosticDim, DiagnosticRows: r.DiagnosticRows, FreezeBert: r.FreezeBert,
-		Dir: dir, Progress: base.Progress, ProgressOut: base.ProgressOut, Logger: base.Logger,
-		AfterBatch: base.AfterBatch,
+		Dir: dir, OnProgress: base.OnProgress, Logger: base.Logger,
 	}
 }
 
-// PlanGrid lists the runs of the grid o on the data spec data, in Grid's
-// order: models × regs × seeds × batch sizes × learning rates, the last
-// varying fastest. Seeds, batch sizes and learning rates default as in
-// Grid; o.Out and the run-time fields of o.Base (NewModel, Logger,
-// Progress, AfterBatch) are not part of a plan.
-func PlanGrid(data string, o GridOptions) ([]PlannedRun, error) {
+// Plan lists the runs of the grid o on the data spec data: models × regs ×
+// seeds × batch sizes × learning rates, the last varying fastest. Seeds,
+// batch sizes and learning rates default to DefaultSeeds, PaperBatchSizes
+// and PaperLearningRates; o.Out and the run-time fields of o.Base
+// (NewModel, Logger, OnProgress) are not part of a plan.
+func Plan(data string, o Options) ([]PlannedRun, error) {
 	if data == "" {
-		return nil, errors.New("train: plan needs a data spec")
+		return nil, errors.New("grid: plan needs a data spec")
 	}
 	if len(o.Models) == 0 || len(o.Regs) == 0 {
-		return nil, errors.New("train: plan needs at least one model and one regularizer")
+		return nil, errors.New("grid: plan needs at least one model and one regularizer")
 	}
-	if len(o.Seeds) == 0 {
-		o.Seeds = DefaultSeeds()
-	}
-	if len(o.BatchSizes) == 0 {
-		o.BatchSizes = PaperBatchSizes()
-	}
-	if len(o.LearningRates) == 0 {
-		o.LearningRates = PaperLearningRates()
-	}
+	o = o.withDefaults()
 	b := o.Base
 	var runs []PlannedRun
 	for _, model := range o.Models {
@@ -159,8 +151,8 @@ func PlanGrid(data string, o GridOptions) ([]PlannedRun, error) {
 							Loss: b.Loss, WeightDecay: b.WeightDecay, EvalBatchSize: b.EvalBatchSize,
 							DiagnosticDim: b.DiagnosticDim, DiagnosticRows: b.DiagnosticRows, FreezeBert: b.FreezeBert,
 						}
-						if err := r.options(Options{}, "").withDefaults().validate(); err != nil {
-							return nil, fmt.Errorf("train: planned run %s/%s seed %d batch %d lr %g: %w", model, reg, seed, batch, lr, err)
+						if err := r.options(train.Options{}, "").Validate(); err != nil {
+							return nil, fmt.Errorf("grid: planned run %s/%s seed %d batch %d lr %g: %w", model, reg, seed, batch, lr, err)
 						}
 						r.Index = len(runs)
 						if r.ID, err = runID(r); err != nil {
@@ -175,7 +167,7 @@ func PlanGrid(data string, o GridOptions) ([]PlannedRun, error) {
 	seen := map[string]int{}
 	for _, r := range runs {
 		if j, dup := seen[r.ID]; dup {
-			return nil, fmt.Errorf("train: plan lists the same setting twice (runs %d and %d: %s); remove duplicate models, regs, seeds, batches or learning rates", j, r.Index, r.String())
+			return nil, fmt.Errorf("grid: plan lists the same setting twice (runs %d and %d: %s); remove duplicate models, regs, seeds, batches or learning rates", j, r.Index, r.String())
 		}
 		seen[r.ID] = r.Index
 	}
@@ -188,13 +180,13 @@ func PlanGrid(data string, o GridOptions) ([]PlannedRun, error) {
 // folder belong to it.
 func WritePlan(dir string, runs []PlannedRun) error {
 	if len(runs) == 0 {
-		return errors.New("train: empty plan")
+		return errors.New("grid: empty plan")
 	}
 	var buf bytes.Buffer
 	for i := range runs {
 		b, err := json.Marshal(&runs[i])
 		if err != nil {
-			return fmt.Errorf("train: encoding planned run %s: %w", runs[i].ID, err)
+			return fmt.Errorf("grid: encoding planned run %s: %w", runs[i].ID, err)
 		}
 		buf.Write(b)
 		buf.WriteByte('\n')
@@ -205,11 +197,11 @@ func WritePlan(dir string, runs []PlannedRun) error {
 	case err == nil && bytes.Equal(old, buf.Bytes()):
 		return nil
 	case err == nil:
-		return fmt.Errorf("train: %s already holds a different plan; use a new folder", path)
+		return fmt.Errorf("grid: %s already holds a different plan; use a new folder", path)
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // ReadPlan reads dir/plan.jsonl and checks every line: known fields, an ID
@@ -218,7 +210,7 @@ func ReadPlan(dir string) ([]PlannedRun, error) {
 	path := filepath.Join(dir, PlanFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("train: reading the plan: %w", err)
+		return nil, fmt.Errorf("grid: reading the plan: %w", err)
 	}
 	var runs []PlannedRun
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -232,28 +224,28 @@ func ReadPlan(dir string) ([]PlannedRun, error) {
 		dec.DisallowUnknownFields()
 		var r PlannedRun
 		if err := dec.Decode(&r); err != nil {
-			return nil, fmt.Errorf("train: %s line %d: not a planned run: %w", path, line, err)
+			return nil, fmt.Errorf("grid: %s line %d: not a planned run: %w", path, line, err)
 		}
 		if r.Index != len(runs) {
-			return nil, fmt.Errorf("train: %s line %d: index %d, want %d (runs in plan order)", path, line, r.Index, len(runs))
+			return nil, fmt.Errorf("grid: %s line %d: index %d, want %d (runs in plan order)", path, line, r.Index, len(runs))
 		}
 		id, err := runID(r)
 		if err != nil {
 			return nil, err
 		}
 		if r.ID != id {
-			return nil, fmt.Errorf("train: %s line %d: id %q does not match the run's settings (want %q); was the line edited?", path, line, r.ID, id)
+			return nil, fmt.Errorf("grid: %s line %d: id %q does not match the run's settings (want %q); was the line edited?", path, line, r.ID, id)
 		}
-		if err := r.options(Options{}, "").withDefaults().validate(); err != nil {
-			return nil, fmt.Errorf("train: %s line %d: %w", path, line, err)
+		if err := r.options(train.Options{}, "").Validate(); err != nil {
+			return nil, fmt.Errorf("grid: %s line %d: %w", path, line, err)
 		}
 		runs = append(runs, r)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("train: reading %s: %w", path, err)
+		return nil, fmt.Errorf("grid: reading %s: %w", path, err)
 	}
 	if len(runs) == 0 {
-		return nil, fmt.Errorf("train: %s lists no runs", path)
+		return nil, fmt.Errorf("grid: %s lists no runs", path)
 	}
 	return runs, nil
 }

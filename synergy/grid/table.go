@@ -1,4 +1,4 @@
-package train
+package grid
 
 import (
 	"encoding/csv"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/synergo/synergo/synergy/metrics"
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // Column is one metric column of a results table.
@@ -57,12 +58,12 @@ func BinaryColumns() []Column {
 // to the unregularized run of the same model and seed with its 95%
 // Student-t interval (metrics.PairedDiffCI). Undefined values are NaN.
 type Cell struct {
-	Mean   Number `json:"mean"`
-	Std    Number `json:"std"`
-	N      int    `json:"n"`
-	Diff   Number `json:"diff"`
-	DiffLo Number `json:"diff_lo"`
-	DiffHi Number `json:"diff_hi"`
+	Mean   train.Number `json:"mean"`
+	Std    train.Number `json:"std"`
+	N      int          `json:"n"`
+	Diff   train.Number `json:"diff"`
+	DiffLo train.Number `json:"diff_lo"`
+	DiffHi train.Number `json:"diff_hi"`
 	// DiffN is the number of seeds the difference pairs.
 	DiffN int `json:"diff_n"`
 }
@@ -195,7 +196,7 @@ func makeCell(bySeed, base map[uint64]*Record, c Column, paired bool) Cell {
 		}
 	}
 	mean, std := metrics.MeanStd(vals)
-	cell := Cell{Mean: Number(mean), Std: Number(std), N: len(vals), Diff: NaN(), DiffLo: NaN(), DiffHi: NaN()}
+	cell := Cell{Mean: train.Number(mean), Std: train.Number(std), N: len(vals), Diff: train.NaN(), DiffLo: train.NaN(), DiffHi: train.NaN()}
 	if !paired || base == nil {
 		return cell
 	}
@@ -214,10 +215,10 @@ func makeCell(bySeed, base map[uint64]*Record, c Column, paired bool) Cell {
 	cell.DiffN = len(a)
 	switch {
 	case len(a) == 1:
-		cell.Diff = Number(a[0] - b[0])
+		cell.Diff = train.Number(a[0] - b[0])
 	case len(a) >= 2:
 		if d, lo, hi, err := metrics.PairedDiffCI(a, b, 0.95); err == nil {
-			cell.Diff, cell.DiffLo, cell.DiffHi = Number(d), Number(lo), Number(hi)
+			cell.Diff, cell.DiffLo, cell.DiffHi = train.Number(d), train.Number(lo), train.Number(hi)
 		}
 	}
 	return cell
@@ -232,14 +233,14 @@ func digits(c Column) int {
 	return 3
 }
 
-func format(x Number, d int) string {
+func format(x train.Number, d int) string {
 	if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 		return "—"
 	}
 	return strconv.FormatFloat(float64(x), 'f', d, 64)
 }
 
-func signed(x Number, d int) string {
+func signed(x train.Number, d int) string {
 	s := format(x, d)
 	if float64(x) >= 0 && s != "—" {
 		return "+" + s
@@ -307,7 +308,7 @@ func (t *ResultTable) writeCSV(w io.Writer, header bool) error {
 			return err
 		}
 	}
-	num := func(x Number) string {
+	num := func(x train.Number) string {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return ""
 		}
@@ -372,7 +373,7 @@ func WriteTables(w io.Writer, tables []*ResultTable, format string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(tables)
 	}
-	return fmt.Errorf("train: unknown table format %q (want md, csv or json)", format)
+	return fmt.Errorf("grid: unknown table format %q (want md, csv or json)", format)
 }
 
 func sameColumns(a, b []Column) bool {

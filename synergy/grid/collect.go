@@ -1,4 +1,4 @@
-package train
+package grid
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/internal/atomicfile"
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // CollectReport is what Collect found in a plan folder.
@@ -59,12 +61,13 @@ func (c *CollectReport) Problems() string {
 
 // Collect reads the plan and the result files of dir, selects per cell
 // (model, data, reg, terms, seed) the setting with the best validation
-// score — the lowest MAE, or the highest accuracy for Binary tasks; ties
-// and diverged settings as in Grid — and rewrites DIR/results.jsonl with
-// one Record per complete cell, in plan order. The records equal those of
-// Grid over the same settings except wall times. Cells with a missing or
-// failed run get no record; the report lists them. Collecting again after
-// more runs finished is safe: results.jsonl is replaced atomically.
+// score — the lowest MAE, or the highest accuracy for Binary tasks; ties go
+// to the first in plan order, diverged settings are never selected — and
+// rewrites DIR/results.jsonl with one Record per complete cell, in plan
+// order. The records equal those of Grid over the same settings except
+// wall times. Cells with a missing or failed run get no record; the report
+// lists them. Collecting again after more runs finished is safe:
+// results.jsonl is replaced atomically.
 func Collect(dir string) (*CollectReport, error) {
 	plan, err := ReadPlan(dir)
 	if err != nil {
@@ -75,34 +78,25 @@ func Collect(dir string) (*CollectReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	var order []string
-	cells := map[string][]PlannedRun{}
-	for _, r := range plan {
-		k := r.CellKey()
-		if _, ok := cells[k]; !ok {
-			order = append(order, k)
-		}
-		cells[k] = append(cells[k], r)
-	}
 	var buf bytes.Buffer
-	for _, k := range order {
-		rec, complete := selectCell(cells[k], outcomes)
+	for _, cell := range cells(plan) {
+		rec, complete := selectCell(cell, outcomes)
 		switch {
 		case !complete:
 			continue
 		case rec == nil:
-			rep.FailedCells = append(rep.FailedCells, k)
+			rep.FailedCells = append(rep.FailedCells, cell[0].CellKey())
 			continue
 		}
 		b, err := json.Marshal(rec)
 		if err != nil {
-			return nil, fmt.Errorf("train: encoding the result of %s: %w", rec.Key(), err)
+			return nil, fmt.Errorf("grid: encoding the result of %s: %w", rec.Key(), err)
 		}
 		buf.Write(b)
 		buf.WriteByte('\n')
 		rep.Records = append(rep.Records, *rec)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, ResultsFile), buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, ResultsFile), buf.Bytes()); err != nil {
 		return nil, err
 	}
 	return rep, nil
@@ -115,8 +109,7 @@ func readOutcomes(dir string, plan []PlannedRun, rep *CollectReport) (map[string
 	planned := map[string]bool{}
 	for _, r := range plan {
 		planned[r.ID] = true
-		path := filepath.Join(dir, PlanRunsDir, r.ID+".json")
-		b, err := os.ReadFile(path)
+		out, err := readOutcome(dir, r)
 		if errors.Is(err, fs.ErrNotExist) {
 			f, ferr := readFailure(dir, r)
 			switch {
@@ -132,17 +125,7 @@ func readOutcomes(dir string, plan []PlannedRun, rep *CollectReport) (map[string
 		if err != nil {
 			return nil, err
 		}
-		var out PlannedOutcome
-		if err := json.Unmarshal(b, &out); err != nil {
-			return nil, fmt.Errorf("train: %s: not a run result: %w", path, err)
-		}
-		if out.Run.ID != r.ID {
-			return nil, fmt.Errorf("train: %s holds run %q, want %q", path, out.Run.ID, r.ID)
-		}
-		if out.Result == nil && out.Error == "" {
-			return nil, fmt.Errorf("train: %s has neither \"result\" nor \"error\"", path)
-		}
-		outcomes[r.ID] = &out
+		outcomes[r.ID] = out
 		rep.Finished++
 	}
 	entries, err := os.ReadDir(filepath.Join(dir, PlanRunsDir))
@@ -159,6 +142,27 @@ func readOutcomes(dir string, plan []PlannedRun, rep *CollectReport) (map[string
 	return outcomes, nil
 }
 
+// readOutcome reads the result file DIR/runs/<id>.json of r; an error
+// matching fs.ErrNotExist means r has not finished.
+func readOutcome(dir string, r PlannedRun) (*PlannedOutcome, error) {
+	path := filepath.Join(dir, PlanRunsDir, r.ID+".json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out PlannedOutcome
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("grid: %s: not a run result: %w", path, err)
+	}
+	if out.Run.ID != r.ID {
+		return nil, fmt.Errorf("grid: %s holds run %q, want %q", path, out.Run.ID, r.ID)
+	}
+	if out.Result == nil && out.Error == "" {
+		return nil, fmt.Errorf("grid: %s has neither \"result\" nor \"error\"", path)
+	}
+	return &out, nil
+}
+
 // readFailure returns the failure report of r, or nil if there is none.
 func readFailure(dir string, r PlannedRun) (*PlannedFailure, error) {
 	path := filepath.Join(dir, PlanFailedDir, r.ID+".json")
@@ -171,7 +175,7 @@ func readFailure(dir string, r PlannedRun) (*PlannedFailure, error) {
 	}
 	var f PlannedFailure
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("train: %s: not a failure report: %w", path, err)
+		return nil, fmt.Errorf("grid: %s: not a failure report: %w", path, err)
 	}
 	f.Run = r
 	return &f, nil
@@ -179,21 +183,21 @@ func readFailure(dir string, r PlannedRun) (*PlannedFailure, error) {
 
 // selectCell builds the record of one cell from the outcomes of its runs
 // (in plan order): the candidates in grid order and the best setting by
-// validation score, the first of equals winning, as Grid's gridCell does.
+// validation score, the first of equals winning.
 // complete is false if a run has no outcome; rec is nil if every run
 // diverged.
 func selectCell(runs []PlannedRun, outcomes map[string]*PlannedOutcome) (rec *Record, complete bool) {
 	rec = &Record{}
-	var best *RunResult
+	var best *train.RunResult
 	for _, r := range runs {
 		out := outcomes[r.ID]
 		if out == nil {
 			return nil, false
 		}
-		c := Candidate{BatchSize: r.BatchSize, LearningRate: r.LearningRate, ValidScore: NaN(), Error: out.Error}
+		c := Candidate{BatchSize: r.BatchSize, LearningRate: r.LearningRate, ValidScore: train.NaN(), Error: out.Error}
 		if res := out.Result; res != nil {
 			binary := res.Task == datasets.Binary.String()
-			c.ValidScore, c.BestEpoch, c.EpochsRun = Number(res.SelectionScore), res.BestEpoch, res.EpochsRun
+			c.ValidScore, c.BestEpoch, c.EpochsRun = train.Number(res.SelectionScore), res.BestEpoch, res.EpochsRun
 			if best == nil || (!binary && res.SelectionScore < best.SelectionScore) || (binary && res.SelectionScore > best.SelectionScore) {
 				best = res
 			}

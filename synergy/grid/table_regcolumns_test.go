@@ -1,9 +1,11 @@
-package train
+package grid
 
 import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // binaryRecord is a UR-FUNNY-like result with test accuracy acc.
@@ -12,8 +14,8 @@ func binaryRecord(model, reg string, seed uint64, acc float64) Record {
 	if reg == "none" {
 		terms = ""
 	}
-	return Record{RunResult: RunResult{Model: model, Source: "synthetic(preset=urfunny, scale=1, seed=0)", Task: "binary",
-		Reg: reg, Terms: terms, Seed: seed, Test: Scores{"Acc": Number(acc), "F1": Number(acc - 0.01)}}}
+	return Record{RunResult: train.RunResult{Model: model, Source: "synthetic(preset=urfunny, scale=1, seed=0)", Task: "binary",
+		Reg: reg, Terms: terms, Seed: seed, Test: train.Scores{"Acc": train.Number(acc), "F1": train.Number(acc - 0.01)}}}
 }
 
 // TestTable6Layout: binary results print, after the usual table, the

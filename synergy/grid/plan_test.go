@@ -1,4 +1,4 @@
-package train
+package grid
 
 import (
 	"context"
@@ -9,13 +9,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/synergo/synergo/synergy/train"
 )
 
-// tinyPlanData is the data spec LoadData turns into tinyMOSI(t, 0.05).
+// tinyPlanData is the data spec datasets.Open turns into tinyMOSI(t, 0.05).
 const tinyPlanData = "synth:mosi:0.05:3"
 
 // runAllShards runs every shard of the plan in dir, in order.
-func runAllShards(t *testing.T, dir string, shards int, base Options) {
+func runAllShards(t *testing.T, dir string, shards int, base train.Options) {
 	t.Helper()
 	for i := 0; i < shards; i++ {
 		if _, err := RunShard(context.Background(), dir, i, shards, base); err != nil {
@@ -45,7 +47,7 @@ func TestPlanShardCollectEqualsGrid(t *testing.T) {
 	want := readStripped(t, filepath.Join(o.Out, ResultsFile))
 
 	dir := t.TempDir()
-	runs, err := PlanGrid(tinyPlanData, o)
+	runs, err := Plan(tinyPlanData, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestRunShardKilledMidwayResumes(t *testing.T) {
 	o := tinyGrid(t.TempDir(), &built)
 	o.Regs = []string{"none"}
 	dir := t.TempDir()
-	runs, err := PlanGrid(tinyPlanData, o)
+	runs, err := Plan(tinyPlanData, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,14 +105,14 @@ func TestRunShardKilledMidwayResumes(t *testing.T) {
 	defer cancel()
 	killing := o.Base
 	first := true
-	killing.AfterBatch = func(epoch, batch int) {
+	killing.OnProgress = afterBatch(func(epoch, batch int) {
 		if epoch == 0 && batch == 0 {
 			if !first {
 				cancel()
 			}
 			first = false
 		}
-	}
+	})
 	sum, err := RunShard(ctx, dir, 0, 2, killing)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("killed shard: err = %v, want context.Canceled", err)
@@ -200,12 +202,12 @@ func TestParseShard(t *testing.T) {
 func TestPlanIDsAreStableAndDistinct(t *testing.T) {
 	var built atomic.Int64
 	o := tinyGrid("", &built)
-	a, err := PlanGrid(tinyPlanData, o)
+	a, err := Plan(tinyPlanData, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Models = append(o.Models, "pool2")
-	b, err := PlanGrid(tinyPlanData, o)
+	b, err := Plan(tinyPlanData, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +222,7 @@ func TestPlanIDsAreStableAndDistinct(t *testing.T) {
 		}
 	}
 	o.Base.MaxEpochs = 3
-	c, err := PlanGrid(tinyPlanData, o)
+	c, err := Plan(tinyPlanData, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,14 +230,14 @@ func TestPlanIDsAreStableAndDistinct(t *testing.T) {
 		t.Error("changing max epochs kept the run id")
 	}
 	o.Seeds = []uint64{1, 1}
-	if _, err := PlanGrid(tinyPlanData, o); err == nil || !strings.Contains(err.Error(), "twice") {
+	if _, err := Plan(tinyPlanData, o); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("duplicate seed: err = %v, want one saying the setting is listed twice", err)
 	}
-	if _, err := PlanGrid("", o); err == nil {
+	if _, err := Plan("", o); err == nil {
 		t.Error("no data spec: no error")
 	}
 	o.Seeds, o.LearningRates = nil, []float64{-1}
-	if _, err := PlanGrid(tinyPlanData, o); err == nil {
+	if _, err := Plan(tinyPlanData, o); err == nil {
 		t.Error("learning rate −1: no error")
 	}
 }
@@ -243,7 +245,7 @@ func TestPlanIDsAreStableAndDistinct(t *testing.T) {
 func TestWriteAndReadPlanErrors(t *testing.T) {
 	var built atomic.Int64
 	o := tinyGrid("", &built)
-	runs, err := PlanGrid(tinyPlanData, o)
+	runs, err := Plan(tinyPlanData, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +296,7 @@ func TestRunShardReportsFailedRuns(t *testing.T) {
 	var built atomic.Int64
 	o := tinyGrid("", &built)
 	o.Regs, o.BatchSizes = []string{"none"}, []int{16}
-	runs, err := PlanGrid("synth:nosuchpreset", o)
+	runs, err := Plan("synth:nosuchpreset", o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +333,7 @@ func TestRunShardLeavesLockedRunsAlone(t *testing.T) {
 	var built atomic.Int64
 	o := tinyGrid("", &built)
 	o.Regs, o.BatchSizes = []string{"none"}, []int{16}
-	runs, err := PlanGrid(tinyPlanData, o)
+	runs, err := Plan(tinyPlanData, o)
 	if err != nil {
 		t.Fatal(err)
 	}

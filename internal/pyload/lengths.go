@@ -1,4 +1,4 @@
-package pickle
+package pyload
 
 import (
 	"bufio"
@@ -8,13 +8,14 @@ import (
 	"io"
 )
 
-// scanLengths walks the opcode stream of one pickle (up to its STOP opcode)
-// without building anything, and checks that every length field (counted
-// strings, bytes, bytearrays, frames, long integers) fits in what is left of
-// the input. size is the number of bytes r holds. gopickle allocates a
-// length field's worth of memory before reading, so this check is what
-// keeps a corrupt 20-byte file from asking for terabytes.
-func scanLengths(r *bufio.Reader, size int64) error {
+// CheckLengths walks the opcode stream of one pickle (protocols 0–5, up to
+// its STOP opcode) without building anything, and checks that every length
+// field (counted strings, bytes, bytearrays, frames, long integers) fits in
+// what is left of the input. size is the number of bytes r holds. gopickle
+// allocates a length field's worth of memory before reading, so this check
+// is what keeps a corrupt 20-byte file from asking for terabytes. An
+// unknown opcode or an input that ends before STOP is an error too.
+func CheckLengths(r *bufio.Reader, size int64) error {
 	var pos int64
 	readN := func(n int) ([]byte, error) {
 		b := make([]byte, n)
