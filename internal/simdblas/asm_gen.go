@@ -58,6 +58,14 @@ func main() {
 		emitTranspose(&s, tp)
 		fmt.Fprintf(&g, "\n//go:noescape\nfunc %s(k int, src *%s, ld int, dst *%s)\n", tp.name, tp.goType(), tp.goType())
 	}
+	for _, cp := range []struct {
+		name string
+		elem int
+	}{{"packRowsS16", 4}, {"packRowsD8", 8}} {
+		emitRowCopy(&s, cp.name, cp.elem)
+		typ := map[int]string{4: "float32", 8: "float64"}[cp.elem]
+		fmt.Fprintf(&g, "\n//go:noescape\nfunc %s(k int, src *%s, ld int, dst *%s)\n", cp.name, typ, typ)
+	}
 	if err := os.WriteFile("kernels_amd64.s", []byte(s.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -296,4 +304,33 @@ func transposeRegs(w func(string, ...any), elem, block int) []int {
 	w("VPERM2F128 $0x31, Y10, Y8, Y14")
 	w("VPERM2F128 $0x31, Y11, Y9, Y15")
 	return []int{12, 13, 14, 15}
+}
+
+// emitRowCopy writes a packing routine for an untransposed operand:
+// dst[p·w + j] = src[p·ld + j] for p < k, j < w, where a row of w elements
+// is 64 bytes (two YMM registers: 16 float32 or 8 float64).
+func emitRowCopy(s *strings.Builder, name string, elem int) {
+	w := func(format string, args ...any) { fmt.Fprintf(s, "\t"+format+"\n", args...) }
+	typ := map[int]string{4: "float32", 8: "float64"}[elem]
+	fmt.Fprintf(s, "\n// func %s(k int, src *%s, ld int, dst *%s)\n", name, typ, typ)
+	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
+	w("MOVQ k+0(FP), CX")
+	w("TESTQ CX, CX")
+	w("JEQ done")
+	w("MOVQ src+8(FP), SI")
+	w("MOVQ ld+16(FP), R8")
+	w("SHLQ $%d, R8", log2(elem))
+	w("MOVQ dst+24(FP), DI")
+	s.WriteString("loop:\n")
+	w("VMOVUP%s (SI), Y0", sfx(elem)[1:])
+	w("VMOVUP%s 32(SI), Y1", sfx(elem)[1:])
+	w("VMOVUP%s Y0, (DI)", sfx(elem)[1:])
+	w("VMOVUP%s Y1, 32(DI)", sfx(elem)[1:])
+	w("ADDQ R8, SI")
+	w("ADDQ $64, DI")
+	w("DECQ CX")
+	w("JNZ loop")
+	w("VZEROUPPER")
+	s.WriteString("done:\n")
+	w("RET")
 }

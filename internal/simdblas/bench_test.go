@@ -12,7 +12,8 @@ import (
 // benchShapes are the products of one training step: the LSTM's input
 // projection X·Wx (1600×74·74×256) and its gradients Xᵀ·δA, δA·Wxᵀ; one
 // recurrent step h·Wh for the whole batch (32) and for one of two batch
-// shards (16); δA·Whᵀ likewise; TFN's post-fusion layer (32×140,481 times
+// shards (16); δA·Whᵀ likewise; LMF's text LSTM (batch 64, 50 steps,
+// 300 inputs, 128 units); TFN's post-fusion layer (32×140,481 times
 // 140,481×64) is BenchmarkSgemmTFN.
 var benchShapes = []struct {
 	name    string
@@ -27,6 +28,9 @@ var benchShapes = []struct {
 	{"dA·Whᵀ/32x256x64", blas.NoTrans, blas.Trans, 32, 64, 256},
 	{"dA·Whᵀ/16x256x64", blas.NoTrans, blas.Trans, 16, 64, 256},
 	{"Hᵀ·dA/64x1568x256", blas.Trans, blas.NoTrans, 64, 256, 1568},
+	{"text X·Wx/3200x300x512", blas.NoTrans, blas.NoTrans, 3200, 512, 300},
+	{"text Xᵀ·dA/300x3200x512", blas.Trans, blas.NoTrans, 300, 512, 3200},
+	{"text dA·Whᵀ/64x512x128", blas.NoTrans, blas.Trans, 64, 128, 512},
 	{"square/512", blas.NoTrans, blas.NoTrans, 512, 512, 512},
 }
 

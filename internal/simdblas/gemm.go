@@ -29,10 +29,12 @@ type transposePack[T Float] func(k int, src *T, ld int, dst *T)
 // high-performance matrix multiplication", ACM TOMS 34(3), 2008): columns of
 // C in blocks of nc, the summed dimension in blocks of kc (a kc×nc block of
 // op(B) stays in the L2/L3 cache), rows in blocks of mc, then nr-column
-// panels of B against mr-row panels of A, one micro-kernel call each. A
-// panel is read in place when its layout allows (full panels of A either
-// way, full panels of an untransposed B) and otherwise packed, zero-padded
-// to the full panel width.
+// panels of B against mr-row panels of A, one micro-kernel call each. Full
+// panels of A are read in place (row-major or transposed); panels of B are
+// packed contiguous (by assembly: row copies, or register transposes of a
+// transposed B) unless B is untransposed and C has fewer than packBMinRows
+// rows, when full panels are read in place; edge panels are packed by Go
+// loops, zero-padded to the full panel width.
 type arch[T Float] struct {
 	name       string
 	mr, nr     int
@@ -41,7 +43,13 @@ type arch[T Float] struct {
 	rowMajorA  microKernel[T]   // op(A) = A read in place, rows lda apart
 	packBTrans transposePack[T] // nil: transposed panels are packed by Go loops
 	transBlock int              // columns per step of packBTrans
-	pool       workspacePool[T]
+	packBRows  transposePack[T] // packs untransposed panels: dst[p·nr + j] = src[p·ld + j]
+	// packBMinRows is the fewest rows of C for which full panels of an
+	// untransposed B are packed rather than read in place: the copy is
+	// repaid by contiguous, conflict-free panels once enough rows of A
+	// sweep each panel.
+	packBMinRows int
+	pool         workspacePool[T]
 }
 
 // blockK is the depth of the summation blocks for a product over k:
@@ -64,8 +72,9 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 	tile := ws.ensureTile(mr * nr)
 	for jc := 0; jc < n; jc += ar.nc {
 		ncb := min(ar.nc, n-jc)
+		packAllB := bTrans || m >= ar.packBMinRows
 		var bPacked []T // panel jr at jr·kcb, packed while the first row block runs
-		if bTrans || ncb%nr != 0 {
+		if packAllB || ncb%nr != 0 {
 			bPacked = ws.ensureB((ncb + nr - 1) / nr * nr * kc)
 		}
 		for pc := 0; pc < k; pc += kc {
@@ -85,7 +94,7 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 					var bp *T
 					sb := nr
 					switch {
-					case !bTrans && w == nr: // read in place
+					case !packAllB && w == nr: // read in place
 						bp, sb = &b[pc*ldb+jc+jr], ldb
 					case ic == 0:
 						panel := bPacked[jr*kcb : (jr+nr)*kcb]
@@ -143,6 +152,10 @@ func mergeTile[T Float](tile []T, ldt, h, w int, alpha, beta T, readC bool, c []
 // zero-padded to nr columns: d[p·nr + jj] = op(B)[pc+p][j+jj].
 func (ar *arch[T]) packBPanel(d []T, bTrans bool, b []T, ldb, pc, kcb, j, w int) {
 	nr := ar.nr
+	if !bTrans && w == nr && ar.packBRows != nil {
+		ar.packBRows(kcb, &b[pc*ldb+j], ldb, &d[0])
+		return
+	}
 	if !bTrans {
 		for p := 0; p < kcb; p++ {
 			row := d[p*nr : (p+1)*nr]

@@ -16,11 +16,15 @@ func init() {
 	arch32 = &arch[float32]{
 		name: "AVX2+FMA", mr: 6, nr: 16, kc: 256, mc: 96, nc: 2048,
 		pMajorA: kernelS6x16, rowMajorA: kernelS6x16RowA,
-		packBTrans: packTransS16, transBlock: 8,
+		packBTrans: packTransS16, transBlock: 8, packBRows: packRowsS16, packBMinRows: packBMinRows,
 	}
 	arch64 = &arch[float64]{
 		name: "AVX2+FMA", mr: 6, nr: 8, kc: 256, mc: 96, nc: 1024,
 		pMajorA: kernelD6x8, rowMajorA: kernelD6x8RowA,
-		packBTrans: packTransD8, transBlock: 4,
+		packBTrans: packTransD8, transBlock: 4, packBRows: packRowsD8, packBMinRows: packBMinRows,
 	}
 }
+
+// packBMinRows is arch.packBMinRows: from 32 rows of C, packed B panels ran
+// 5–20 % faster at the step's products (16 rows: in place 10 % faster).
+const packBMinRows = 32

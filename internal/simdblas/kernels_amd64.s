@@ -647,3 +647,47 @@ loop:
 	VZEROUPPER
 done:
 	RET
+
+// func packRowsS16(k int, src *float32, ld int, dst *float32)
+TEXT ·packRowsS16(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	TESTQ CX, CX
+	JEQ done
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+24(FP), DI
+loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ R8, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop
+	VZEROUPPER
+done:
+	RET
+
+// func packRowsD8(k int, src *float64, ld int, dst *float64)
+TEXT ·packRowsD8(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	TESTQ CX, CX
+	JEQ done
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $3, R8
+	MOVQ dst+24(FP), DI
+loop:
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ R8, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop
+	VZEROUPPER
+done:
+	RET

@@ -21,3 +21,9 @@ func packTransS16(k int, src *float32, ld int, dst *float32)
 
 //go:noescape
 func packTransD8(k int, src *float64, ld int, dst *float64)
+
+//go:noescape
+func packRowsS16(k int, src *float32, ld int, dst *float32)
+
+//go:noescape
+func packRowsD8(k int, src *float64, ld int, dst *float64)
