@@ -70,9 +70,9 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 	mr, nr := ar.mr, ar.nr
 	kc := blockK(k, ar.kc)
 	tile := ws.ensureTile(mr * nr)
+	packAllB := bTrans || m >= ar.packBMinRows
 	for jc := 0; jc < n; jc += ar.nc {
 		ncb := min(ar.nc, n-jc)
-		packAllB := bTrans || m >= ar.packBMinRows
 		var bPacked []T // panel jr at jr·kcb, packed while the first row block runs
 		if packAllB || ncb%nr != 0 {
 			bPacked = ws.ensureB((ncb + nr - 1) / nr * nr * kc)
