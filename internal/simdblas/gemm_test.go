@@ -182,18 +182,28 @@ func TestGemmOddSizes(t *testing.T) {
 	}
 }
 
-// The products of the models (LSTM input projection and its gradients,
-// one recurrent step, δh·Whᵀ), the summation blocking (k > 256 and
-// k = 2·256 + 1) and the column blocking (n > 2048).
+// The products of the models with the transposes they run with (LSTM
+// input projection and its two gradients, one recurrent step and δA·Whᵀ
+// for the batch and for a shard of it, the recurrent weight gradient), and
+// with all four transposes the summation blocking (k > 256, k = 2·256 + 1),
+// the column blocking (n > 2048) and the switch to packed B (m ≥ 32).
 func TestGemmModelShapes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	shapes := [][3]int{
-		{1600, 256, 74}, {32, 256, 64}, {16, 256, 64}, {32, 64, 256}, {16, 64, 256},
-		{74, 256, 1600}, {64, 256, 1568}, {7, 9, 513}, {13, 2100, 5}, {5, 1030, 37},
+	N, T := blas.NoTrans, blas.Trans
+	model := []struct {
+		tA, tB  blas.Transpose
+		m, n, k int
+	}{
+		{N, N, 1600, 256, 74}, {T, N, 74, 256, 1600}, {N, T, 1600, 74, 256},
+		{N, N, 32, 256, 64}, {N, N, 16, 256, 64}, {N, T, 32, 64, 256}, {N, T, 16, 64, 256},
+		{T, N, 64, 256, 1568},
+	}
+	for _, sh := range model {
+		checkBoth(t, newProblem(rng, sh.tA, sh.tB, sh.m, sh.n, sh.k, 0, 0, 1, 0))
 	}
 	for _, tA := range transposes {
 		for _, tB := range transposes {
-			for _, sh := range shapes {
+			for _, sh := range [][3]int{{7, 9, 513}, {13, 2100, 5}, {5, 1030, 37}, {31, 40, 300}, {32, 40, 300}, {70, 33, 20}} {
 				checkBoth(t, newProblem(rng, tA, tB, sh[0], sh[1], sh[2], 0, 0, 1, 0))
 			}
 		}
