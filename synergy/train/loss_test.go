@@ -72,7 +72,7 @@ func TestBCEIsStableForLargeLogits(t *testing.T) {
 }
 
 func TestParseLoss(t *testing.T) {
-	for in, want := range map[string]Loss{"": LossL1, "MAE": LossL1, "l2": LossMSE, "bce": LossBCE} {
+	for in, want := range map[string]Loss{"": "", "l1": LossL1, "MAE": LossL1, "l2": LossMSE, "bce": LossBCE} {
 		if got, err := ParseLoss(in); err != nil || got != want {
 			t.Errorf("ParseLoss(%q) = %v, %v; want %v", in, got, err, want)
 		}
