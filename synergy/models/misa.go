@@ -116,7 +116,9 @@ func (c MISAConfig) validate() error {
 // L_diff the soft orthogonality of the three (p_m, s_m) pairs and the three
 // private pairs, L_sim the mean CMD (K = 5) of the three shared pairs,
 // L_recon the mean of the three MSE(x̂_m, x_m). For the regularizer,
-// Unimodal = (x_t, x_a, x_v) and Fused = Z.
+// Unimodal = (x_t, x_a, x_v) and Fused = Z. With Init = InitOriginal (the
+// default) every LSTM's recurrent matrix starts orthogonal, as the
+// original's solver sets weight_hh.
 type MISA struct {
 	cfg    MISAConfig
 	dims   Dims
@@ -133,7 +135,7 @@ type MISA struct {
 }
 
 // NewMISA returns a MISA for dims with parameters of dtype dt initialized
-// from seed.
+// from seed (as Init says; BERT's N(0, 0.02²) for a from-scratch encoder).
 func NewMISA(cfg MISAConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MISA, error) {
 	ps, rng, text, err := newBertParts("misa", dt, dims, cfg.validate(), &cfg.Bert, false, seed)
 	if err != nil {

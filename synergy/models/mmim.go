@@ -122,7 +122,9 @@ func (c MMIMConfig) validate() error {
 // MMIM trains with the original's two-stage epoch (Stages, an
 // EpochSchedule), and the memory is its training state
 // (MarshalTrainingState, UnmarshalTrainingState). For the regularizer,
-// Unimodal = (t, a, v) and Fused = Z.
+// Unimodal = (t, a, v) and Fused = Z. With Init = InitOriginal (the
+// default) every non-BERT parameter with two dimensions starts
+// xavier-normal, as in the original's solver.
 type MMIM struct {
 	cfg    MMIMConfig
 	dims   Dims
@@ -160,7 +162,7 @@ type mmimMemory struct {
 }
 
 // NewMMIM returns an MMIM for dims with parameters of dtype dt initialized
-// from seed.
+// from seed (as Init says; BERT's N(0, 0.02²) for a from-scratch encoder).
 func NewMMIM(cfg MMIMConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MMIM, error) {
 	ps, rng, text, err := newBertParts("mmim", dt, dims, cfg.validate(), &cfg.Bert, false, seed)
 	if err != nil {
