@@ -35,11 +35,12 @@ type Attachment struct {
 	unimodal []*G.Node
 	fused    *G.Node
 
-	covPrev   []*G.Node   // per kurtosis target, (p×p) input: S_{t−1}
-	covAlpha  []*G.Node   // per kurtosis target, scalar input: α (0 before the first update)
-	kernelInv [][]*G.Node // per modality, per bandwidth: scalar input 1/(2σ²)
-	flowOut   []*G.Node   // per modality, g_i on the pooled [Z_i R_iᵀ; Z R̃_iᵀ] (2B×k)
-	perms     []*G.Node   // I_Was permutation matrices
+	kurtosis  []*terms.Kurtosis // per kurtosis target
+	covPrev   []*G.Node         // per kurtosis target, (p×p) input: S_{t−1}
+	covAlpha  []*G.Node         // per kurtosis target, scalar input: α (0 before the first update)
+	kernelInv [][]*G.Node       // per modality, per bandwidth: scalar input 1/(2σ²)
+	flowOut   []*G.Node         // per modality, g_i on the pooled [Z_i R_iᵀ; Z R̃_iᵀ] (2B×k)
+	perms     []*G.Node         // I_Was permutation matrices
 
 	reads map[*G.Node]*G.Value // values copied during the forward pass
 
@@ -51,6 +52,7 @@ type Attachment struct {
 	afterBufs  map[*G.Node]*mat.Dense
 	medianWork []float64
 	covFeed    []*tensor.Dense
+	covNext    []float64
 }
 
 // attachment checks the representations given to a penalty's Attach — a

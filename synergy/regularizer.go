@@ -310,7 +310,8 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 // kurtosis op (terms.MardiaKurtosis, one op with a hand-written backward pass),
 // so the gradient flows through the current batch's share of S_t as it
 // would in the paper's autograd implementation; S_{t−1} is a constant
-// input. d_j is the centered row (clipped too when ClipInKurtosis).
+// input. d_j is the centered row (clipped too when ClipInKurtosis). The
+// op's S_t is the state Step carries to the next batch.
 func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 	for ti, t := range r.targets {
 		z := r.target(a, t)
@@ -323,10 +324,12 @@ func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 		if err != nil {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
+		a.kurtosis = append(a.kurtosis, k)
+		v := k.Value
 		if r.cfg.NormalizeKurtosis {
-			k = G.Must(G.Mul(k, g.Scalar(1/float64(p*(p+2)))))
+			v = G.Must(G.Mul(v, g.Scalar(1/float64(p*(p+2)))))
 		}
-		a.KappaParts = append(a.KappaParts, k)
+		a.KappaParts = append(a.KappaParts, v)
 	}
 	a.Kappa = sumNodes(a.KappaParts)
 	return nil

@@ -494,57 +494,105 @@ func TestStepDirections(t *testing.T) {
 	}
 }
 
-// TestStepSeesForwardValues guards against reading node values after the
-// backward pass, which reuses memory: the moving covariance after one
-// training run must equal the covariance of the forward values.
-func TestStepSeesForwardValues(t *testing.T) {
-	const batch = 8
+// TestCarriedCovarianceIsTheOpsRecursion: the moving covariance carried
+// from batch to batch is the S_t the kurtosis op computed and L_κ used, for
+// the scale-matched recursion S_t = α·(tr Ŝ/tr S_{t−1})·S_{t−1} + (1−α)·Ŝ
+// and the plain one, over two training runs on different batches. (Before
+// the fix the carried state was the plain average α·S + (1−α)·Ŝ of the
+// batch covariances whatever ScaleMatchedEMA said, so the scale-matched op
+// mixed a state it had not computed.) It also guards against reading node
+// values after the backward pass, which reuses memory.
+func TestCarriedCovarianceIsTheOpsRecursion(t *testing.T) {
+	const batch, fusedDim = 8, 5
 	dims := []int{3, 4}
-	cfg := onlyTerm(DivergenceMMD, "kappa")
-	cfg.KurtosisUnimodal = false
-	cfg.Standardize = false
-	cfg.DetachTargets = false
-	cfg.ScaleMatchedEMA = false
-	f := newFixture(41, batch, dims, 5)
-	r, err := New(cfg, dims, 5, tensor.Float64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := nn.NewGraph(tensor.Float64, true)
-	var uni []*G.Node
-	for _, p := range f.unimodal {
-		uni = append(uni, G.Must(G.Tanh(g.Param(p))))
-	}
-	fused := G.Must(G.Tanh(g.Param(f.fused)))
-	a, err := r.Attach(g, uni, fused)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cost, _ := a.Objective(g.Scalar(0))
-	ps := []*nn.Param{f.fused} // only the fused representation enters L_κ here
-	if _, err := G.Grad(cost, g.ParamNodes(ps)...); err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g.G, G.BindDualValues(g.ParamNodes(ps)...))
-	defer vm.Close()
-	if err := a.Feed(); err != nil {
-		t.Fatal(err)
-	}
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Step(); err != nil {
-		t.Fatal(err)
-	}
-	// The covariance the regularizer folded in versus the one of tanh(Z).
-	z := paramMatrix(f.fused)
-	z.Apply(func(_, _ int, v float64) float64 { return math.Tanh(v) }, z)
-	want := terms.NewMovingCovariance(5, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad)
-	if err := want.Update(z); err != nil {
-		t.Fatal(err)
-	}
-	if !mat.EqualApprox(r.cov[0].Covariance(), want.Covariance(), 1e-12) {
-		t.Fatalf("moving covariance after a training run:\n%v\nwant\n%v", mat.Formatted(r.cov[0].Covariance()), mat.Formatted(want.Covariance()))
+	for _, scaleMatched := range []bool{true, false} {
+		cfg := onlyTerm(DivergenceMMD, "kappa")
+		cfg.KurtosisUnimodal = false
+		cfg.NormalizeKurtosis = false
+		cfg.ScaleMatchedEMA = scaleMatched
+		cfg.ClipFactor = 1.5
+		f := newFixture(41, batch, dims, fusedDim)
+		r, err := New(cfg, dims, fusedDim, tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := nn.NewGraph(tensor.Float64, true)
+		var uni []*G.Node
+		for _, p := range f.unimodal {
+			uni = append(uni, G.Must(G.Tanh(g.Param(p))))
+		}
+		fused := G.Must(G.Tanh(g.Param(f.fused)))
+		a, err := r.Attach(g, uni, fused)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost, _ := a.Objective(g.Scalar(0))
+		ps := []*nn.Param{f.fused} // only the fused representation enters L_κ here
+		if _, err := G.Grad(cost, g.ParamNodes(ps)...); err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g.G, G.BindDualValues(g.ParamNodes(ps)...))
+		var want *mat.SymDense
+		for step := 0; step < 2; step++ {
+			if step == 1 {
+				// A second batch on another scale, so that scale matching bites.
+				v := f.fused.Float64s()
+				for i := range v {
+					v[i] = 0.3*v[i] + 0.1*float64(i%3)
+				}
+				if err := f.fused.SetFloat64s(v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := a.Feed(); err != nil {
+				t.Fatal(err)
+			}
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			kappa := a.Values().Kappa
+			if err := a.Step(); err != nil {
+				t.Fatal(err)
+			}
+			vm.Reset()
+			// The recursion, from tanh(Z) of this batch.
+			z := paramMatrix(f.fused)
+			z.Apply(func(_, _ int, v float64) float64 { return math.Tanh(v) }, z)
+			d := terms.ClipCentered(z, cfg.ClipFactor)
+			var batchCov mat.SymDense
+			batchCov.SymOuterK(1/float64(batch), d.T())
+			if want == nil {
+				want = &batchCov
+			} else {
+				w := cfg.EMADecay
+				if scaleMatched {
+					w *= mat.Trace(&batchCov) / mat.Trace(want)
+				}
+				next := mat.NewSymDense(fusedDim, nil)
+				for i := 0; i < fusedDim; i++ {
+					for j := i; j < fusedDim; j++ {
+						next.SetSym(i, j, w*want.At(i, j)+(1-cfg.EMADecay)*batchCov.At(i, j))
+					}
+				}
+				want = next
+			}
+			if !mat.EqualApprox(r.cov[0].Covariance(), want, 1e-10) {
+				t.Fatalf("scale-matched %v, step %d: carried covariance\n%v\nwant\n%v", scaleMatched, step, mat.Formatted(r.cov[0].Covariance()), mat.Formatted(want))
+			}
+			// L_κ of this batch used that covariance (appendix D's order).
+			prec, err := r.Precision(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, err := estimate.RobustKurtosis(z, prec, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(kappa, k); e > 1e-9 {
+				t.Fatalf("scale-matched %v, step %d: L_κ %v, under the carried covariance %v", scaleMatched, step, kappa, k)
+			}
+		}
+		vm.Close()
 	}
 }
 

@@ -28,20 +28,22 @@ func (r *Regularizer) step(a *Attachment) error {
 	return r.updateAverages(a)
 }
 
-// updateAverages folds the batch's representations into the moving
-// covariances of the kurtosis targets and the batch's projected features
-// into the median-heuristic bandwidth state. It allocates nothing after its
+// updateAverages carries the moving covariances of the kurtosis targets
+// to the S_t their ops computed for this batch (the recursion is computed
+// once, inside the graph) and folds the batch's projected features into
+// the median-heuristic bandwidth state. It allocates nothing after its
 // first call.
 func (r *Regularizer) updateAverages(a *Attachment) error {
 	if a.afterBufs == nil {
 		a.afterBufs = map[*G.Node]*mat.Dense{}
 	}
-	for ti, t := range r.targets {
-		m, err := a.matrixInto(r.target(a, t))
-		if err != nil {
+	for ti, k := range a.kurtosis {
+		p := r.cov[ti].Dim()
+		a.covNext = opkit.Grow(a.covNext, p*p)
+		if err := k.Covariance(a.covNext); err != nil {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
-		if err := r.cov[ti].Update(m); err != nil {
+		if err := r.cov[ti].AdvanceTo(a.covNext); err != nil {
 			return err
 		}
 	}

@@ -12,11 +12,13 @@ import (
 )
 
 // MovingCovariance is the EMA covariance S of one kurtosis target
-// (appendix D), the S_{t−1} MardiaKurtosis is fed, kept outside the graph:
-// for each batch the rows are centered by the batch mean, each centered
-// vector is clipped to norm ≤ ClipFactor·rms (rms = root-mean-square norm
-// of the centered batch), Ŝ = (1/B) Σ d dᵀ, and S ← α·S + (1−α)·Ŝ (S = Ŝ on
-// the first batch).
+// (appendix D), the S_{t−1} MardiaKurtosis is fed, kept between batches.
+// The regularizer carries it with AdvanceTo from the S_t the kurtosis op
+// computed (Kurtosis.Covariance). Update computes the plain recursion
+// outside a graph: for each batch the rows are centered by the batch mean,
+// each centered vector is clipped to norm ≤ ClipFactor·rms (rms =
+// root-mean-square norm of the centered batch), Ŝ = (1/B) Σ d dᵀ, and
+// S ← α·S + (1−α)·Ŝ (S = Ŝ on the first batch).
 type MovingCovariance struct {
 	dim        int
 	decay      float64
@@ -134,6 +136,21 @@ func (m *MovingCovariance) fold(r int) error {
 			}
 			s.Data[i*s.Stride+j] = v
 		}
+	}
+	m.updates++
+	return nil
+}
+
+// AdvanceTo sets S to next (p×p row-major; the upper triangle is read),
+// the result of folding one batch in elsewhere, and counts the update.
+func (m *MovingCovariance) AdvanceTo(next []float64) error {
+	p := m.dim
+	if len(next) != p*p {
+		return fmt.Errorf("terms: covariance update: %d values, want %d", len(next), p*p)
+	}
+	s := m.s.RawSymmetric()
+	for i := 0; i < p; i++ {
+		copy(s.Data[i*s.Stride+i:i*s.Stride+p], next[i*p+i:i*p+p])
 	}
 	m.updates++
 	return nil

@@ -31,6 +31,39 @@ type KurtosisOptions struct {
 	DiagLoad float64
 }
 
+// Kurtosis is one MardiaKurtosis term of a graph: its value node and the
+// updated moving covariance S_t its last forward run computed, which the
+// caller carries to the next batch.
+type Kurtosis struct {
+	// Value is the scalar node κ.
+	Value *G.Node
+	st    *kurtosisState
+}
+
+// Covariance writes S_t of the last forward run (p×p, row-major, both
+// triangles, before the diagonal load) into dst (length ≥ p²). It returns
+// an error before the first run or when S_t holds a non-finite value.
+func (k *Kurtosis) Covariance(dst []float64) error {
+	st := k.st
+	p := st.dim
+	if !st.ran || len(st.cov) != p*p {
+		return fmt.Errorf("terms: kurtosis %d: no forward run yet", st.id)
+	}
+	if len(dst) < p*p {
+		return fmt.Errorf("terms: kurtosis %d: destination of %d values, want %d", st.id, len(dst), p*p)
+	}
+	for i := 0; i < p; i++ {
+		for j := i; j < p; j++ {
+			v := st.cov[i*p+j]
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("terms: kurtosis %d: non-finite value in the updated covariance", st.id)
+			}
+			dst[i*p+j], dst[j*p+i] = v, v
+		}
+	}
+	return nil
+}
+
 // MardiaKurtosis adds the Mardia kurtosis term of one target (§4.1 and
 // appendix D) to the graph as one op with a hand-written backward pass.
 // For z (B, p), the previous moving covariance S_{t−1} (p, p, an input) and
@@ -56,8 +89,8 @@ type KurtosisOptions struct {
 //	∂L/∂d̃_j = (2/B)·(∂L/∂Ŝ)·d̃_j
 //
 // then through the clipping scale and the centering. No gradient flows to
-// S_{t−1} or α. It returns an error if A is not positive definite.
-func MardiaKurtosis(z, prev, alpha *G.Node, o KurtosisOptions) (*G.Node, error) {
+// S_{t−1} or α. The op returns an error if A is not positive definite.
+func MardiaKurtosis(z, prev, alpha *G.Node, o KurtosisOptions) (*Kurtosis, error) {
 	s := z.Shape()
 	if len(s) != 2 || s[0] < 2 {
 		return nil, fmt.Errorf("terms: kurtosis: representation shape %v, want (B ≥ 2, p)", s)
@@ -70,7 +103,11 @@ func MardiaKurtosis(z, prev, alpha *G.Node, o KurtosisOptions) (*G.Node, error) 
 		clipFactor: o.ClipFactor, clipInKurtosis: o.ClipInKurtosis,
 		scaleMatched: o.ScaleMatchedEMA, diagLoad: o.DiagLoad,
 	}
-	return G.ApplyOp(&kurtosisOp{Base: opkit.Instance(fmt.Sprintf("MardiaKurtosis#%d", st.id)), st: st}, z, prev, alpha)
+	v, err := G.ApplyOp(&kurtosisOp{Base: opkit.Instance(fmt.Sprintf("MardiaKurtosis#%d", st.id)), st: st}, z, prev, alpha)
+	if err != nil {
+		return nil, err
+	}
+	return &Kurtosis{Value: v, st: st}, nil
 }
 
 // kurtosisState holds the configuration and the float64 intermediates of
@@ -95,6 +132,7 @@ type kurtosisState struct {
 	prev     []float64 // S_{t−1} (p×p)
 	alpha    float64
 	trPrev   float64   // tr S_{t−1} + 1e-12
+	cov      []float64 // S_t (p×p, upper triangle)
 	chol     []float64 // A, then its Cholesky factor (upper, p×p)
 	work     []float64 // A⁻¹·Kᵀ (p×B)
 	y        []float64 // y_j = A⁻¹k_j (B×p)
@@ -217,6 +255,7 @@ func (st *kurtosisState) forward() (float64, error) {
 		}
 		trace += st.chol[i*p+i]
 	}
+	st.cov = append(st.cov[:0], st.chol...)
 	load := trace*(st.diagLoad/float64(p)) + 1e-8
 	for i := 0; i < p; i++ {
 		st.chol[i*p+i] += load
