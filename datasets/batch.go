@@ -41,7 +41,7 @@ func (s *Split) Batches(size int, seed int64) ([]*Batch, error) {
 		}
 		for m, f := range s.Features {
 			if f != nil {
-				b.Features[m] = f.gather(idx)
+				b.Features[m] = gatherSequences(f, idx)
 			}
 		}
 		batches = append(batches, b)
@@ -79,14 +79,14 @@ func (s *Split) Subset(idx []int) *Split {
 	}
 	for m, f := range s.Features {
 		if f != nil {
-			out.Features[m] = f.gather(idx)
+			out.Features[m] = gatherSequences(f, idx)
 		}
 	}
 	return out
 }
 
-// gather copies sequences idx into a new len(idx)×T×D set.
-func (s *Sequences) gather(idx []int) *Sequences {
+// gatherSequences copies sequences idx of s into a new len(idx)×T×D set.
+func gatherSequences(s *Sequences, idx []int) *Sequences {
 	out := zeroSequences(len(idx), s.T, s.D)
 	step := s.T * s.D
 	for k, i := range idx {
@@ -96,8 +96,8 @@ func (s *Sequences) gather(idx []int) *Sequences {
 	return out
 }
 
-// clone returns a deep copy of s (nil for nil).
-func (s *Sequences) clone() *Sequences {
+// cloneSequences returns a deep copy of s (nil for nil).
+func cloneSequences(s *Sequences) *Sequences {
 	if s == nil {
 		return nil
 	}

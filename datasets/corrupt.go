@@ -2,8 +2,6 @@ package datasets
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
 )
 
 // DropModalities returns a deep copy of s in which the features of every
@@ -30,7 +28,7 @@ func DropModalities(s *Split, drop []Modality) *Split {
 		out.RawText = nil
 	}
 	for m, f := range s.Features {
-		out.Features[m] = f.clone()
+		out.Features[m] = cloneSequences(f)
 	}
 	for _, m := range drop {
 		if m < 0 || int(m) >= NumModalities {
@@ -52,45 +50,6 @@ func CorruptionSets() map[string][]Modality {
 		"T+V": {Text, Vision},
 		"T+A": {Text, Audio},
 	}
-}
-
-// DropModalitiesRandom is modality dropout for training: every sample of b
-// independently loses each of its present modalities with probability p
-// (its features in the batch are set to zero, lengths are kept). A sample
-// never loses all of them: when a draw would drop every present modality,
-// one of them, chosen uniformly with rng, is kept. The batch is modified in
-// place; draws come from rng only, so a seeded rng gives reproducible masks.
-// It returns an error when p is not in [0, 1].
-func (b *Batch) DropModalitiesRandom(p float64, rng *rand.Rand) error {
-	if math.IsNaN(p) || p < 0 || p > 1 {
-		return fmt.Errorf("datasets: modality dropout probability %v, want a value in [0, 1]", p)
-	}
-	var present []int
-	for m, f := range b.Features {
-		if f != nil {
-			present = append(present, m)
-		}
-	}
-	if len(present) == 0 || p == 0 {
-		return nil
-	}
-	dropped := make([]bool, len(present))
-	for i := 0; i < b.Size(); i++ {
-		all := true
-		for k := range present {
-			dropped[k] = rng.Float64() < p
-			all = all && dropped[k]
-		}
-		if all {
-			dropped[rng.IntN(len(present))] = false
-		}
-		for k, m := range present {
-			if dropped[k] {
-				clear(b.Features[m].Row(i))
-			}
-		}
-	}
-	return nil
 }
 
 func identity(n int) []int {

@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -53,51 +52,6 @@ func TestDropModalities(t *testing.T) {
 	for k, v := range want {
 		if !slices.Equal(got[k], v) {
 			t.Errorf("CorruptionSets()[%q] = %v, want %v", k, got[k], v)
-		}
-	}
-}
-
-func TestDropModalitiesRandom(t *testing.T) {
-	s := smallSplit(2000)
-	for _, p := range []float64{0, 0.3, 1} {
-		bs, err := s.Batches(2000, -1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := bs[0]
-		if err := b.DropModalitiesRandom(p, rand.New(rand.NewPCG(1, 2))); err != nil {
-			t.Fatal(err)
-		}
-		droppedText, droppedAudio := 0, 0
-		for i := 0; i < b.Size(); i++ {
-			// Sample 0's audio is (0, 0), zero before any dropping: skip it.
-			if i == 0 {
-				continue
-			}
-			dt, da := allZero(b.Features[Text].Row(i)), allZero(b.Features[Audio].Row(i))
-			if dt && da {
-				t.Fatalf("p=%v: sample %d lost every modality", p, i)
-			}
-			if dt {
-				droppedText++
-			}
-			if da {
-				droppedAudio++
-			}
-		}
-		n := float64(b.Size() - 1)
-		// With two modalities, P(text dropped) = p(1-p) + p²/2.
-		want := p*(1-p) + p*p/2
-		for _, got := range []float64{float64(droppedText) / n, float64(droppedAudio) / n} {
-			if d := got - want; d > 0.04 || d < -0.04 {
-				t.Errorf("p=%v: dropped share %.3f, want %.3f ± 0.04", p, got, want)
-			}
-		}
-	}
-	b := &Batch{}
-	for _, p := range []float64{-0.1, 1.5} {
-		if err := b.DropModalitiesRandom(p, rand.New(rand.NewPCG(1, 2))); err == nil {
-			t.Errorf("p=%v: no error", p)
 		}
 	}
 }

@@ -477,3 +477,18 @@ func ExampleAssembleMOSISegments() {
 	// train vidA$_$2 -1.2 "much i much it movie"
 	// train vidA$_$3 1.2 "great great not"
 }
+
+func TestOpen(t *testing.T) {
+	ds, err := Open("synth:mosi:0.01:4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Name != "mosi" || !strings.Contains(ds.Source, "scale=0.01") || !strings.Contains(ds.Source, "seed=4") {
+		t.Errorf("synth:mosi:0.01:4 gave %s (%s)", ds.Name, ds.Source)
+	}
+	for _, bad := range []string{"", "synth:", "synth:mosi:-1", "synth:mosi:x", "synth:imdb", "synth:mosi:1:2:3", "synth:mosi:1:-2", "/no/such/file.pkl"} {
+		if _, err := Open(bad); err == nil {
+			t.Errorf("Open(%q): no error", bad)
+		}
+	}
+}

@@ -107,7 +107,7 @@ func (d *Dataset) TrainStats() [NumModalities]*FeatureStats {
 func (d *Dataset) Standardize() *Dataset {
 	stats := d.TrainStats()
 	return d.mapFeatures(func(m Modality, f *Sequences) *Sequences {
-		z := f.clone()
+		z := cloneSequences(f)
 		st := stats[m]
 		for i := 0; i < z.N; i++ {
 			row := z.Row(i)

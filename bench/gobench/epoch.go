@@ -5,6 +5,7 @@ import (
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/models"
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // Trainer runs whole epochs: a Stepper for the full batch size and one for
@@ -26,17 +27,13 @@ func NewTrainer(s Setup) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := NewModel(s, models.DimsOf(ds))
+	m, err := NewModel(s, train.DimsOf(ds))
 	if err != nil {
 		return nil, err
 	}
 	batch := s.Batch
 	if batch == 0 {
-		d, err := Defaults(m)
-		if err != nil {
-			return nil, err
-		}
-		batch = d.BatchSize
+		batch = m.Hyper().Training.BatchSize
 	}
 	return &Trainer{Setup: s, Data: ds, Model: m, batch: batch, steppers: map[int]*Stepper{}}, nil
 }

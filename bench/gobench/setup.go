@@ -2,7 +2,6 @@ package gobench
 
 import (
 	"fmt"
-	"reflect"
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy"
@@ -51,23 +50,6 @@ func SyntheticData(s Setup) (*datasets.Dataset, error) {
 // NewModel returns the float32 model of the setup for dims.
 func NewModel(s Setup, dims models.Dims) (models.Model, error) {
 	return models.New(s.Model, s.Preset, dims, tensor.Float32, s.Seed)
-}
-
-// Defaults returns the model's MMSA training defaults (batch size, learning
-// rate, weight decay) from its configuration's Training field.
-func Defaults(m models.Model) (models.TrainingDefaults, error) {
-	v := reflect.ValueOf(m.Config())
-	if v.Kind() == reflect.Pointer {
-		v = v.Elem()
-	}
-	if v.Kind() == reflect.Struct {
-		if f := v.FieldByName("Training"); f.IsValid() {
-			if d, ok := f.Interface().(models.TrainingDefaults); ok {
-				return d, nil
-			}
-		}
-	}
-	return models.TrainingDefaults{}, fmt.Errorf("gobench: model %s has no Training defaults in its configuration", m.Name())
 }
 
 // RegularizerConfig returns nil for "none" and synergy.DefaultConfig of the

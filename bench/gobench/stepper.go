@@ -95,10 +95,7 @@ func NewStepper(model models.Model, regCfg *synergy.Config, reg *synergy.Regular
 		return nil, fmt.Errorf("gobench: differentiating %s: %w", model.Name(), err)
 	}
 	s.vm = nn.NewTapeMachine(g.G, G.BindDualValues(nodes...))
-	d, err := Defaults(model)
-	if err != nil {
-		return nil, err
-	}
+	d := model.Hyper().Training
 	s.opt = nn.NewAdamW(d.LearningRate)
 	s.opt.WeightDecay = d.WeightDecay
 	s.labels = make([]float32, batch)

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/synergo/synergo/synergy/train"
+	"github.com/synergo/synergo/synergy/grid"
 )
 
 func init() {
@@ -51,30 +51,30 @@ func joinFloats(v []float64) string {
 // parseGridFlags parses the flags shared by "synergo grid" and
 // "synergo grid plan": the run flags plus the lists of models, regularizers,
 // batch sizes and learning rates.
-func parseGridFlags(name, synopsis string, args []string, stdout io.Writer) (train.GridOptions, *runFlags, error) {
+func parseGridFlags(name, synopsis string, args []string, stdout io.Writer) (grid.Options, *runFlags, error) {
 	fs := newFlagSet(name)
 	rf := &runFlags{}
 	rf.register(fs)
 	modelList := fs.String("models", "", "comma-separated models (eflstm, tfn, lmf, mfn)")
 	regList := fs.String("regs", "none,mmd,kl", "comma-separated regularizers (none, mmd, kl, was = the I_Was baseline)")
-	batches := fs.String("batches", joinInts(train.PaperBatchSizes()), "comma-separated batch sizes")
-	lrs := fs.String("lrs", joinFloats(train.PaperLearningRates()), "comma-separated learning rates")
+	batches := fs.String("batches", joinInts(grid.PaperBatchSizes()), "comma-separated batch sizes")
+	lrs := fs.String("lrs", joinFloats(grid.PaperLearningRates()), "comma-separated learning rates")
 	if err := parseFlags(fs, synopsis, args, stdout); err != nil {
-		return train.GridOptions{}, nil, err
+		return grid.Options{}, nil, err
 	}
 	if fs.NArg() > 0 {
-		return train.GridOptions{}, nil, fmt.Errorf("unexpected arguments %q\nusage: synergo %s", fs.Args(), synopsis)
+		return grid.Options{}, nil, fmt.Errorf("unexpected arguments %q\nusage: synergo %s", fs.Args(), synopsis)
 	}
-	o := train.GridOptions{Models: splitList(*modelList), Regs: splitList(*regList)}
+	o := grid.Options{Models: splitList(*modelList), Regs: splitList(*regList)}
 	if len(o.Models) == 0 || len(o.Regs) == 0 {
-		return train.GridOptions{}, nil, fmt.Errorf("--models and --regs need at least one value\nusage: synergo %s", synopsis)
+		return grid.Options{}, nil, fmt.Errorf("--models and --regs need at least one value\nusage: synergo %s", synopsis)
 	}
 	var err error
 	if o.BatchSizes, err = parseInts(*batches, "--batches"); err != nil {
-		return train.GridOptions{}, nil, err
+		return grid.Options{}, nil, err
 	}
 	if o.LearningRates, err = parseFloats(*lrs, "--lrs"); err != nil {
-		return train.GridOptions{}, nil, err
+		return grid.Options{}, nil, err
 	}
 	return o, rf, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
 )
 
@@ -23,7 +24,7 @@ import (
 //	synergo grid slurm --plan DIR --shards N                      → DIR/grid.sbatch
 //
 // Shard I of N runs the planned runs whose index is I mod N (round robin);
-// see train.ShardRuns. docker/k8s/grid-indexed-job.yaml runs the shards as
+// see grid.ShardRuns. docker/k8s/grid-indexed-job.yaml runs the shards as
 // a Kubernetes Indexed Job.
 
 // gridSubcommands are the words after "synergo grid" that select a
@@ -62,18 +63,18 @@ func runGridPlan(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	runs, err := train.PlanGrid(data, o)
+	runs, err := grid.Plan(data, o)
 	if err != nil {
 		return err
 	}
-	if err := train.WritePlan(rf.out, runs); err != nil {
+	if err := grid.WritePlan(rf.out, runs); err != nil {
 		return err
 	}
 	cells := map[string]bool{}
 	for i := range runs {
 		cells[runs[i].CellKey()] = true
 	}
-	fmt.Fprintf(stdout, "planned %d runs in %d cells: %s\n", len(runs), len(cells), filepath.Join(rf.out, train.PlanFile))
+	fmt.Fprintf(stdout, "planned %d runs in %d cells: %s\n", len(runs), len(cells), filepath.Join(rf.out, grid.PlanFile))
 	return nil
 }
 
@@ -105,14 +106,14 @@ func runGridShard(args []string, stdout io.Writer) error {
 	if *dir == "" || *shardSpec == "" || fs.NArg() > 0 {
 		return fmt.Errorf("--plan and --shard are required (and nothing else)\nusage: synergo %s", gridRunSynopsis)
 	}
-	shard, shards, err := train.ParseShard(*shardSpec)
+	shard, shards, err := grid.ParseShard(*shardSpec)
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	base := train.Options{Progress: !*noProgress, ProgressOut: os.Stderr, Logger: slog.Default()}
-	sum, err := train.RunShard(ctx, *dir, shard, shards, base)
+	base := train.Options{OnProgress: progressBars(os.Stderr, !*noProgress), Logger: slog.Default()}
+	sum, err := grid.RunShard(ctx, *dir, shard, shards, base)
 	fmt.Fprintf(stdout, "shard %d/%d: %d runs, %d trained, %d already finished, %d being trained by another process, %d failed\n",
 		shard, shards, sum.Runs, sum.Trained, sum.Skipped, sum.Busy, sum.Failed)
 	if errors.Is(err, context.Canceled) {
@@ -132,19 +133,19 @@ func runGridCollect(args []string, stdout io.Writer) error {
 		return fmt.Errorf("want one plan folder\nusage: synergo %s", gridCollectSynopsis)
 	}
 	dir := fs.Arg(0)
-	rep, err := train.Collect(dir)
+	rep, err := grid.Collect(dir)
 	if err != nil {
 		return err
 	}
 	for _, s := range rep.Stray {
 		slog.Warn("result file of no planned run (ignored)", "file", s)
 	}
-	fmt.Fprintf(stdout, "collected %d of %d runs, %d records: %s\n", rep.Finished, rep.Runs, len(rep.Records), filepath.Join(dir, train.ResultsFile))
+	fmt.Fprintf(stdout, "collected %d of %d runs, %d records: %s\n", rep.Finished, rep.Runs, len(rep.Records), filepath.Join(dir, grid.ResultsFile))
 	if !rep.Complete() {
 		return fmt.Errorf("incomplete: %d missing, %d failed runs, %d cells where every setting diverged:\n%s",
 			len(rep.Missing), len(rep.Failed), len(rep.FailedCells), strings.TrimRight(rep.Problems(), "\n"))
 	}
-	return train.WriteTables(stdout, train.Tables(rep.Records, nil), "md")
+	return grid.WriteTables(stdout, grid.Tables(rep.Records, nil), "md")
 }
 
 // runGridSlurm writes the sbatch script of a Slurm job array with one task
@@ -167,7 +168,7 @@ func runGridSlurm(args []string, stdout io.Writer) error {
 	if s.PlanDir == "" || s.Shards == 0 || fs.NArg() > 0 {
 		return fmt.Errorf("--plan and --shards are required (and nothing else)\nusage: synergo %s", gridSlurmSynopsis)
 	}
-	if _, err := train.ReadPlan(s.PlanDir); err != nil {
+	if _, err := grid.ReadPlan(s.PlanDir); err != nil {
 		return err
 	}
 	var err error

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/synergo/synergo/synergy/train"
+	"github.com/synergo/synergo/synergy/grid"
 )
 
 func init() {
@@ -39,21 +39,21 @@ func runTable(args []string, stdout io.Writer) error {
 	if st, err := os.Stat(path); err != nil {
 		return err
 	} else if st.IsDir() {
-		path = filepath.Join(path, train.ResultsFile)
+		path = filepath.Join(path, grid.ResultsFile)
 	}
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no results: %w", err)
 	}
-	recs, err := train.ReadRecords(path)
+	recs, err := grid.ReadRecords(path)
 	if err != nil {
 		return err
 	}
 	if len(recs) == 0 {
 		return fmt.Errorf("%s holds no results", path)
 	}
-	var cols []train.Column
+	var cols []grid.Column
 	if *corrupted {
-		cols = train.CorruptionColumns()
+		cols = grid.CorruptionColumns()
 	}
-	return train.WriteTables(stdout, train.Tables(recs, cols), *format)
+	return grid.WriteTables(stdout, grid.Tables(recs, cols), *format)
 }

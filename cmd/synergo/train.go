@@ -13,7 +13,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy"
+	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/models"
 	"github.com/synergo/synergo/synergy/train"
 )
@@ -85,7 +87,7 @@ func (f *runFlags) options() (train.Options, []uint64, error) {
 	}
 	o := train.Options{
 		MaxEpochs: f.epochs, Patience: f.patience, ClipValue: f.clipValue, ClipNorm: f.clipNorm,
-		Loss: loss, Progress: !f.noProgress, ProgressOut: os.Stderr, Logger: slog.Default(),
+		Loss: loss, OnProgress: progressBars(os.Stderr, !f.noProgress), Logger: slog.Default(),
 	}
 	if loss == train.LossL1 {
 		o.Loss = "" // the task decides: l1 for regression, bce for binary
@@ -128,7 +130,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	if *model == "" {
 		return fmt.Errorf("--model is required\nusage: synergo %s", trainSynopsis)
 	}
-	o := train.GridOptions{Models: []string{*model}, Regs: []string{*reg}}
+	o := grid.Options{Models: []string{*model}, Regs: []string{*reg}}
 	if *batch != 0 {
 		o.BatchSizes = []int{*batch}
 	}
@@ -141,7 +143,7 @@ func runTrain(args []string, stdout io.Writer) error {
 // runGridWith completes o from the flags, loads the data, runs the grid
 // until done or interrupted (Ctrl-C, SIGTERM) and prints the table of the
 // folder's results.
-func runGridWith(o train.GridOptions, rf *runFlags, stdout io.Writer) error {
+func runGridWith(o grid.Options, rf *runFlags, stdout io.Writer) error {
 	base, seeds, err := rf.options()
 	if err != nil {
 		return err
@@ -163,26 +165,26 @@ func runGridWith(o train.GridOptions, rf *runFlags, stdout io.Writer) error {
 			return fmt.Errorf("learning rate %v, want > 0", r)
 		}
 	}
-	ds, err := train.LoadData(rf.data)
+	ds, err := datasets.Open(rf.data)
 	if err != nil {
 		return err
 	}
 	slog.Info("data", "source", ds.Source, "train", ds.Train.Len(), "valid", ds.Valid.Len(), "test", ds.Test.Len())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	recs, err := train.Grid(ctx, ds, o)
+	recs, err := grid.Grid(ctx, ds, o)
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; finished settings and a resume checkpoint are in %s, rerun the same command to continue", rf.out)
 	}
 	if err != nil {
 		return err
 	}
-	slog.Info("done", "new_results", len(recs), "file", rf.out+"/"+train.ResultsFile)
-	all, err := train.ReadRecords(rf.out + "/" + train.ResultsFile)
+	slog.Info("done", "new_results", len(recs), "file", rf.out+"/"+grid.ResultsFile)
+	all, err := grid.ReadRecords(rf.out + "/" + grid.ResultsFile)
 	if err != nil {
 		return err
 	}
-	return train.WriteTables(stdout, train.Tables(all, nil), "md")
+	return grid.WriteTables(stdout, grid.Tables(all, nil), "md")
 }
 
 // splitList splits a comma-separated list, dropping empty items.

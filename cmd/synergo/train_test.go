@@ -34,7 +34,7 @@ func TestTrainGridTableArgumentErrors(t *testing.T) {
 }
 
 func TestTableCommandFormats(t *testing.T) {
-	in := filepath.Join("..", "..", "synergy", "train", "testdata", "results_small.jsonl")
+	in := filepath.Join("..", "..", "synergy", "grid", "testdata", "results_small.jsonl")
 	for format, want := range map[string]string{
 		"md":   "| tfn | mmd | 3 | 35.00 ± 1.73 (Δ +3.00 [+0.52, +5.48]) |",
 		"csv":  "source,model,reg,seeds,Acc7 mean",

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	gopickle "github.com/nlpodyssey/gopickle/pickle"
+
+	"github.com/synergo/synergo/internal/pyload"
 )
 
 // Decode reads one pickle from r and returns it as plain Go values (see the
@@ -18,7 +20,7 @@ func Decode(r io.Reader) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pickle: %w", err)
 	}
-	if err := scanLengths(bufio.NewReader(bytes.NewReader(data)), int64(len(data))); err != nil {
+	if err := pyload.CheckLengths(bufio.NewReader(bytes.NewReader(data)), int64(len(data))); err != nil {
 		return nil, fmt.Errorf("pickle: %w", err)
 	}
 	return decodeStream(bytes.NewReader(data))
@@ -39,7 +41,7 @@ func DecodeFile(path string) (any, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("pickle: %s is a directory", path)
 	}
-	if err := scanLengths(bufio.NewReaderSize(f, 1<<20), st.Size()); err != nil {
+	if err := pyload.CheckLengths(bufio.NewReaderSize(f, 1<<20), st.Size()); err != nil {
 		return nil, fmt.Errorf("pickle: %s: %w", path, err)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nlpodyssey/gopickle/types"
+
+	"github.com/synergo/synergo/internal/pyload"
 )
 
 // NDArray is a decoded numpy array in C (row-major) order. Exactly one of
@@ -280,7 +282,7 @@ func (b *arrayBuilder) fill(shape []int, dt *dtype, buf []byte) error {
 		case 'f':
 			switch sz {
 			case 2:
-				out[i] = halfToFloat64(order.Uint16(item))
+				out[i] = pyload.Float16(order.Uint16(item))
 			case 4:
 				out[i] = float64(math.Float32frombits(order.Uint32(item)))
 			case 8:
@@ -316,24 +318,4 @@ func (b *arrayBuilder) fill(shape []int, dt *dtype, buf []byte) error {
 	}
 	b.array.Float64 = out
 	return nil
-}
-
-// halfToFloat64 converts an IEEE 754 binary16 value.
-func halfToFloat64(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * math.Ldexp(frac, -24)
-	case 0x1f:
-		if frac == 0 {
-			return math.Inf(int(sign))
-		}
-		return math.NaN()
-	}
-	return sign * math.Ldexp(1+frac/1024, exp-15)
 }

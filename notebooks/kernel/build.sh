@@ -2,7 +2,12 @@
 # build.sh [--user] [--force] — builds the "synergo" Jupyter kernel: gophernotes v0.7.5 (patched)
 # on gomacro 2024-05-06 with synergo's notebook packages, gonum and gonum/plot linked in, so that
 # a notebook cell `import "github.com/synergo/synergo/synergy/estimate"` compiles nothing at run time.
-# Why each step is needed is said in the comments of the stage that does it.
+# Why a patched copy: stock gophernotes v0.7.5 dies at start on Go >= 1.23 — gomacro cannot read the
+# *types.Alias nodes go/types now makes (fixed by `godebug gotypesalias=0` in the kernel's go.mod), and
+# v0.7.5's proxy for the JSONer interface is wrong (a 2-line patch to x_package.go, as upstream fixed
+# it later). Why linked in: a package imported by a cell that is not in the kernel is built as a plugin
+# at run time (seconds to a minute, needs gcc), each with its own `go get` of the latest versions;
+# the generated import tables make synergo's notebook packages and gonum/plot part of the binary.
 #
 # Output (default $ROOT/.kernel, override with SYNERGO_KERNEL_DIR):
 #   src/                        gophernotes sources, patched, with generated import tables
@@ -35,8 +40,9 @@ for a in "$@"; do
   esac
 done
 
-# Pinned versions (notes §1): only gophernotes v0.7.5 is obtainable from the proxy, and it needs
-# the gomacro of 2024-05-06 plus `godebug gotypesalias=0` to start on Go >= 1.23.
+# Pinned versions: only gophernotes v0.7.5 is obtainable from the module proxy, and it needs the
+# gomacro of 2024-05-06 (the last; the one v0.7.5 pins cannot read Go 1.26's generic reflect) plus
+# `godebug gotypesalias=0` to start on Go >= 1.23.
 GOPHERNOTES=github.com/gopherdata/gophernotes@v0.7.5
 GOMACRO_VERSION=v0.0.0-20240506194242-2ff796e3da10
 ZMQ4_VERSION=v0.14.1
@@ -46,7 +52,7 @@ XTOOLS_VERSION=v0.39.0
 # Packages linked into the kernel. REQUIRED must exist; OPTIONAL are linked when their directory
 # holds non-test Go files at build time.
 REQUIRED="synergy/estimate synergy/metrics datasets viz"
-OPTIONAL="synergy synergy/train synergy/models synergy/paper"
+OPTIONAL="datasets/multimodal synergy synergy/train synergy/grid synergy/models synergy/paper"
 EXTERNAL="gonum.org/v1/gonum/mat gonum.org/v1/gonum/stat gonum.org/v1/plot gonum.org/v1/plot/plotter
 gonum.org/v1/plot/vg gonum.org/v1/plot/vg/draw gonum.org/v1/plot/vg/vgimg"
 

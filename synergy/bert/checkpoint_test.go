@@ -161,20 +161,6 @@ func TestSafetensorsDtypes(t *testing.T) {
 	}
 }
 
-func TestFloat16Specials(t *testing.T) {
-	for _, tc := range []struct {
-		bits uint16
-		want float64
-	}{{0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, math.Ldexp(1, -24)}, {0x7c00, math.Inf(1)}, {0xfc00, math.Inf(-1)}} {
-		if got := float16ToFloat64(tc.bits); got != tc.want {
-			t.Errorf("float16 %#04x = %v, want %v", tc.bits, got, tc.want)
-		}
-	}
-	if !math.IsNaN(float16ToFloat64(0x7e00)) {
-		t.Error("float16 0x7e00 is not NaN")
-	}
-}
-
 func TestParseSafetensorsErrors(t *testing.T) {
 	file := func(header string, data int) []byte {
 		b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))

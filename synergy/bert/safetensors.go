@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/synergo/synergo/internal/pyload"
 )
 
 // maxSafetensorsHeader bounds the JSON header (the format's reference
@@ -110,7 +112,7 @@ func decodeSafetensorsEntry(name string, e safetensorsEntry, data []byte) (*Tens
 		case "F32":
 			out[i] = float64(math.Float32frombits(le.Uint32(p)))
 		case "F16":
-			out[i] = float16ToFloat64(le.Uint16(p))
+			out[i] = pyload.Float16(le.Uint16(p))
 		case "BF16":
 			out[i] = bfloat16ToFloat64(le.Uint16(p))
 		case "I64":

@@ -44,27 +44,6 @@ func numElements(shape []int, limit int) (int, error) {
 	return n, nil
 }
 
-// float16ToFloat64 converts IEEE 754 binary16 bits exactly (subnormals,
-// infinities and NaN included).
-func float16ToFloat64(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * math.Ldexp(frac, -24)
-	case 0x1f:
-		if frac != 0 {
-			return math.NaN()
-		}
-		return sign * math.Inf(1)
-	}
-	return sign * math.Ldexp(1+frac/1024, exp-15)
-}
-
 // bfloat16ToFloat64 converts bfloat16 bits (the upper half of a float32).
 func bfloat16ToFloat64(b uint16) float64 {
 	return float64(math.Float32frombits(uint32(b) << 16))

@@ -2,6 +2,7 @@ package bert
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"github.com/nlpodyssey/gopickle/pickle"
 	"github.com/nlpodyssey/gopickle/pytorch"
 	"github.com/nlpodyssey/gopickle/types"
+
+	"github.com/synergo/synergo/internal/pyload"
 )
 
 // maxPickleBytes bounds data.pkl (a state dict's pickle is a few hundred
@@ -59,7 +62,7 @@ func ReadTorchStateDict(file string) (ts Tensors, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bert: %s: data.pkl: %w", file, err)
 	}
-	if err := checkPickleLengths(raw); err != nil {
+	if err := pyload.CheckLengths(bufio.NewReader(bytes.NewReader(raw)), int64(len(raw))); err != nil {
 		return nil, fmt.Errorf("bert: %s: data.pkl: %w", file, err)
 	}
 	u := pickle.NewUnpickler(bytes.NewReader(raw))

@@ -33,7 +33,7 @@ func TestBertModelsOnSyntheticData(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range BertNames() {
-			m, err := New(name, preset.name, DimsOf(d), tensor.Float32, 1)
+			m, err := New(name, preset.name, datasetDims(d), tensor.Float32, 1)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -132,7 +132,7 @@ func benchmarkBertTrainStep(b *testing.B, name string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := New(name, "mosi", DimsOf(d), tensor.Float32, 1)
+	m, err := New(name, "mosi", datasetDims(d), tensor.Float32, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestBertFreezeDefaultsAndParams(t *testing.T) {
 		if err := bm.SetBertFreeze(tc.freeze); err != nil {
 			t.Fatal(err)
 		}
-		if got := m.Config().(MAGBERTConfig).Bert.Freeze; got != tc.freeze {
+		if got := m.(*MAGBERT).Config().Bert.Freeze; got != tc.freeze {
 			t.Errorf("Config().Bert.Freeze = %v after SetBertFreeze(%v)", got, tc.freeze)
 		}
 		fp := bm.FrozenParams()

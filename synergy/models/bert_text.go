@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/bert"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
@@ -296,7 +296,7 @@ func (b *bertText) tokenWeights(g *nn.Graph, batch int) *G.Node {
 // feed sets the token inputs of g from b.TokenIDs: attention mask 1 where
 // the id is not 0 ([PAD]), token types 0, and the masked-mean weights if
 // the graph has them. It returns the number of tokens per row.
-func (b *bertText) feed(g *nn.Graph, batch *datasets.Batch) ([]int, error) {
+func (b *bertText) feed(g *nn.Graph, batch *multimodal.Batch) ([]int, error) {
 	n := batch.Size()
 	if len(batch.TokenIDs) != n {
 		return nil, fmt.Errorf("models: %s: batch has %d token-id rows for %d samples; BERT models need datasets.Split.TokenIDs", b.model, len(batch.TokenIDs), n)

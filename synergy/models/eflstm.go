@@ -3,7 +3,7 @@ package models
 import (
 	"fmt"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -49,7 +49,7 @@ func (c EFLSTMConfig) validate() error {
 	}
 	for m, e := range c.EmbedDims {
 		if e < 0 {
-			return fmt.Errorf("models: EFLSTMConfig.EmbedDims[%v] = %d, want ≥ 0 (0: automatic)", datasets.Modality(m), e)
+			return fmt.Errorf("models: EFLSTMConfig.EmbedDims[%v] = %d, want ≥ 0 (0: automatic)", multimodal.Modality(m), e)
 		}
 	}
 	return checkDropout("EFLSTMConfig.Dropout", c.Dropout)
@@ -107,14 +107,14 @@ func NewEFLSTM(cfg EFLSTMConfig, dims Dims, dt tensor.Dtype, seed uint64) (*EFLS
 		m.norm = newInputBatchNorm(ps, buf, "eflstm.bn", dims.T[0], rng)
 	}
 	total := 0
-	for mod := 0; mod < datasets.NumModalities; mod++ {
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
 		e := cfg.EmbedDims[mod]
 		if e == 0 {
 			e = min(dims.D[mod], cfg.Hidden)
 		}
 		m.embed[mod] = e
 		total += e
-		m.embeds[mod] = nn.NewLinear(ps, fmt.Sprintf("eflstm.embed_%v", datasets.Modality(mod)), dims.D[mod], e, true, rng)
+		m.embeds[mod] = nn.NewLinear(ps, fmt.Sprintf("eflstm.embed_%v", multimodal.Modality(mod)), dims.D[mod], e, true, rng)
 	}
 	in := total
 	for l := 0; l < cfg.Layers; l++ {
@@ -137,11 +137,14 @@ func (m *EFLSTM) Params() *nn.ParamSet { return m.params }
 func (m *EFLSTM) Buffers() *nn.ParamSet { return m.buffers }
 
 // Config returns the EFLSTMConfig with EmbedDims resolved.
-func (m *EFLSTM) Config() any {
+func (m *EFLSTM) Config() EFLSTMConfig {
 	c := m.cfg
 	c.EmbedDims = m.embed
 	return c
 }
+
+// Hyper returns the training defaults and the configuration.
+func (m *EFLSTM) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.Config()} }
 
 var efInputs = [3]string{"text", "audio", "vision"}
 
@@ -153,7 +156,7 @@ func (m *EFLSTM) Build(g *nn.Graph, batch int) (*Output, error) {
 	T := m.dims.T[0]
 	unimodal := make([]*G.Node, 3)
 	var embedded [3]*G.Node
-	for mod := 0; mod < datasets.NumModalities; mod++ {
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
 		D := m.dims.D[mod]
 		x := g.Input(inputName("eflstm", efInputs[mod]), batch, T, D)
 		w := g.Input(inputName("eflstm", efInputs[mod]+"_mean_weights"), batch, T)
@@ -226,7 +229,7 @@ func (m *EFLSTM) Build(g *nn.Graph, batch int) (*Output, error) {
 // Feed sets the inputs of a graph built by Build from b: the (batch-
 // normalized) sequences, the per-modality mean weights and the LSTM mask
 // (valid while any modality is).
-func (m *EFLSTM) Feed(g *nn.Graph, b *datasets.Batch) error {
+func (m *EFLSTM) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	first, err := inputNode(g, "eflstm", inputName("eflstm", efInputs[0]))
 	if err != nil {
 		return err
@@ -235,15 +238,15 @@ func (m *EFLSTM) Feed(g *nn.Graph, b *datasets.Batch) error {
 		return err
 	}
 	var vals [3][]float64
-	for mod := 0; mod < datasets.NumModalities; mod++ {
-		if vals[mod], err = sequenceValues("eflstm", datasets.Modality(mod), b.Features[mod]); err != nil {
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
+		if vals[mod], err = sequenceValues("eflstm", multimodal.Modality(mod), b.Features[mod]); err != nil {
 			return err
 		}
 	}
 	if m.norm != nil {
 		vals = m.normalize(vals, b.Size(), g.Train)
 	}
-	for mod := 0; mod < datasets.NumModalities; mod++ {
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
 		if err := feedInput(g, "eflstm", efInputs[mod], vals[mod]); err != nil {
 			return err
 		}

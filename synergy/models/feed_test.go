@@ -130,17 +130,17 @@ func TestNewDefaults(t *testing.T) {
 		name, dataset string
 		check         func(Model) bool
 	}{
-		{"tfn", "mosi", func(m Model) bool { c := m.Config().(TFNConfig); return c.TextOut == 32 && c.PostFusionDim == 64 }},
-		{"tfn", "mosei", func(m Model) bool { c := m.Config().(TFNConfig); return c.TextOut == 128 && c.AudioHidden == 16 }},
-		{"lmf", "", func(m Model) bool { c := m.Config().(LMFConfig); return c.Rank == 3 && c.Training.WeightDecay == 5e-3 }},
-		{"lmf", "mosei", func(m Model) bool { return m.Config().(LMFConfig).Rank == 4 }},
-		{"mfn", "urfunny", func(m Model) bool { return m.Config().(MFNConfig).MemSize == 400 }},
-		{"mfn", "mosei", func(m Model) bool { return m.Config().(MFNConfig).MemSize == 128 }},
+		{"tfn", "mosi", func(m Model) bool { c := m.(*TFN).Config(); return c.TextOut == 32 && c.PostFusionDim == 64 }},
+		{"tfn", "mosei", func(m Model) bool { c := m.(*TFN).Config(); return c.TextOut == 128 && c.AudioHidden == 16 }},
+		{"lmf", "", func(m Model) bool { c := m.(*LMF).Config(); return c.Rank == 3 && c.Training.WeightDecay == 5e-3 }},
+		{"lmf", "mosei", func(m Model) bool { return m.(*LMF).Config().Rank == 4 }},
+		{"mfn", "urfunny", func(m Model) bool { return m.(*MFN).Config().MemSize == 400 }},
+		{"mfn", "mosei", func(m Model) bool { return m.(*MFN).Config().MemSize == 128 }},
 		{"eflstm", "mosi", func(m Model) bool {
-			c := m.Config().(EFLSTMConfig)
+			c := m.(*EFLSTM).Config()
 			return c.Layers == 4 && c.Hidden == 128 && c.EmbedDims == [3]int{7, 3, 4}
 		}},
-		{"eflstm", "mosei", func(m Model) bool { c := m.Config().(EFLSTMConfig); return c.Layers == 2 && c.Hidden == 256 }},
+		{"eflstm", "mosei", func(m Model) bool { c := m.(*EFLSTM).Config(); return c.Layers == 2 && c.Hidden == 256 }},
 	} {
 		m, err := New(c.name, c.dataset, dims, tensor.Float32, 1)
 		if err != nil {
@@ -150,7 +150,7 @@ func TestNewDefaults(t *testing.T) {
 			t.Errorf("Name() = %q, want %q", m.Name(), c.name)
 		}
 		if !c.check(m) {
-			t.Errorf("%s/%s: unexpected config %+v", c.name, c.dataset, m.Config())
+			t.Errorf("%s/%s: unexpected config %+v", c.name, c.dataset, m.Hyper().Settings)
 		}
 	}
 }

@@ -181,3 +181,16 @@ func forward(t testing.TB, m Model, b *datasets.Batch) (*nn.Graph, *Output) {
 	}
 	return g, out
 }
+
+// datasetDims returns the dims of the training split of d (train.DimsOf,
+// which the tests of this package cannot import).
+func datasetDims(d *datasets.Dataset) Dims {
+	var dims Dims
+	dims.Task = d.Task
+	for m := 0; m < datasets.NumModalities; m++ {
+		if s := d.Train.Features[m]; s != nil {
+			dims.T[m], dims.D[m] = s.T, s.D
+		}
+	}
+	return dims
+}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -83,16 +83,16 @@ func feedInput(g *nn.Graph, model, what string, values []float64) error {
 
 // checkBatch returns an error unless b holds batch samples whose features
 // have the dims the model was built for.
-func checkBatch(model string, b *datasets.Batch, batch int, dims Dims) error {
+func checkBatch(model string, b *multimodal.Batch, batch int, dims Dims) error {
 	if b == nil {
 		return fmt.Errorf("models: %s: nil batch", model)
 	}
 	if b.Size() != batch {
 		return fmt.Errorf("models: %s: batch has %d samples, the graph was built for %d", model, b.Size(), batch)
 	}
-	for m := 0; m < datasets.NumModalities; m++ {
+	for m := 0; m < multimodal.NumModalities; m++ {
 		s := b.Features[m]
-		mod := datasets.Modality(m)
+		mod := multimodal.Modality(m)
 		if s == nil {
 			return fmt.Errorf("models: %s: batch has no %v features", model, mod)
 		}
@@ -117,7 +117,7 @@ func checkBatch(model string, b *datasets.Batch, batch int, dims Dims) error {
 
 // sequenceValues returns the features of s as float64 in (i, t, d) order, or
 // an error naming the first NaN or infinite value.
-func sequenceValues(model string, m datasets.Modality, s *datasets.Sequences) ([]float64, error) {
+func sequenceValues(model string, m multimodal.Modality, s *multimodal.Sequences) ([]float64, error) {
 	out := make([]float64, len(s.Data))
 	for k, v := range s.Data {
 		f := float64(v)
@@ -165,9 +165,9 @@ func maskedMeanWeights(lengths []int, t int) []float64 {
 }
 
 // unionLengths returns, per sample, the largest length over the modalities.
-func unionLengths(b *datasets.Batch) []int {
+func unionLengths(b *multimodal.Batch) []int {
 	out := make([]int, b.Size())
-	for m := 0; m < datasets.NumModalities; m++ {
+	for m := 0; m < multimodal.NumModalities; m++ {
 		for i, l := range b.Features[m].Lengths {
 			if l > out[i] {
 				out[i] = l

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -112,9 +112,9 @@ func NewLMF(cfg LMFConfig, dims Dims, dt tensor.Dtype, seed uint64) (*LMF, error
 	m := &LMF{cfg: cfg, dims: dims, params: ps, buffers: buf}
 	m.unimodal = newUnimodalNets("lmf", ps, buf, dims, cfg.unimodal(), rng)
 	r, d := cfg.Rank, cfg.FusedDim
-	width := [3]int{datasets.Text: cfg.TextOut, datasets.Audio: cfg.AudioHidden, datasets.Vision: cfg.VisionHidden}
+	width := [3]int{multimodal.Text: cfg.TextOut, multimodal.Audio: cfg.AudioHidden, multimodal.Vision: cfg.VisionHidden}
 	// Original order of creation: audio, video, text factors.
-	for _, mod := range []datasets.Modality{datasets.Audio, datasets.Vision, datasets.Text} {
+	for _, mod := range []multimodal.Modality{multimodal.Audio, multimodal.Vision, multimodal.Text} {
 		in := width[mod] + 1
 		// PyTorch's xavier_normal_ on a (r, in, d) tensor: fan_in = in·d,
 		// fan_out = r·d.
@@ -138,7 +138,10 @@ func (m *LMF) Params() *nn.ParamSet { return m.params }
 func (m *LMF) Buffers() *nn.ParamSet { return m.buffers }
 
 // Config returns the LMFConfig.
-func (m *LMF) Config() any { return m.cfg }
+func (m *LMF) Config() LMFConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *LMF) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 // FactorParams returns the three modality factors (text, audio, vision), the
 // parameter group MMSA trains at factor_lr.
@@ -204,4 +207,4 @@ func (m *LMF) fuse(g *nn.Graph, z []*G.Node) (*G.Node, error) {
 }
 
 // Feed sets the inputs of a graph built by Build from b.
-func (m *LMF) Feed(g *nn.Graph, b *datasets.Batch) error { return m.unimodal.feed(g, b) }
+func (m *LMF) Feed(g *nn.Graph, b *multimodal.Batch) error { return m.unimodal.feed(g, b) }

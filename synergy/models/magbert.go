@@ -3,7 +3,7 @@ package models
 import (
 	"fmt"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -84,7 +84,7 @@ func NewMAGBERT(cfg MAGBERTConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MA
 	if err != nil {
 		return nil, err
 	}
-	H, da, dv := text.hidden(), dims.D[datasets.Audio], dims.D[datasets.Vision]
+	H, da, dv := text.hidden(), dims.D[multimodal.Audio], dims.D[multimodal.Vision]
 	m := &MAGBERT{cfg: cfg, dims: dims, params: ps}
 	m.bertEncoded = bertEncoded{text: text, freeze: &m.cfg.Bert.Freeze}
 	m.hv = nn.NewLinear(ps, "magbert.mag.W_hv", dv+H, H, true, rng)
@@ -103,7 +103,10 @@ func (m *MAGBERT) Name() string { return "magbert" }
 func (m *MAGBERT) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MAGBERTConfig.
-func (m *MAGBERT) Config() any { return m.cfg }
+func (m *MAGBERT) Config() MAGBERTConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *MAGBERT) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 // Build adds MAG-BERT for batches of size batch to g.
 func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
@@ -111,7 +114,7 @@ func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
 		return nil, fmt.Errorf("models: magbert: batch size %d, want > 0", batch)
 	}
 	L, H := m.cfg.Bert.TokenLen, m.text.hidden()
-	da, dv := m.dims.D[datasets.Audio], m.dims.D[datasets.Vision]
+	da, dv := m.dims.D[multimodal.Audio], m.dims.D[multimodal.Vision]
 	in := m.text.inputs(g, batch)
 	weights := m.text.tokenWeights(g, batch)
 	audio := g.Input(inputName("magbert", "audio_tokens"), batch*L, da)
@@ -152,7 +155,7 @@ func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
 		return nil, err
 	}
 	z := make([]*G.Node, 3)
-	for i, x := range [3]*G.Node{datasets.Text: t, datasets.Audio: shiftA, datasets.Vision: shiftV} {
+	for i, x := range [3]*G.Node{multimodal.Text: t, multimodal.Audio: shiftA, multimodal.Vision: shiftV} {
 		x3, err := G.Reshape(x, tensor.Shape{batch, L, H})
 		if err != nil {
 			return nil, err
@@ -219,7 +222,7 @@ func (m *MAGBERT) gatedShift(g *nn.Graph, gate, proj *nn.Linear, x, t *G.Node) (
 
 // Feed sets the token inputs from b.TokenIDs and the word-aligned audio and
 // vision token rows from b's features (see MAGBERT).
-func (m *MAGBERT) Feed(g *nn.Graph, b *datasets.Batch) error {
+func (m *MAGBERT) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	if err := checkBatch("magbert", b, b.Size(), m.dims); err != nil {
 		return err
 	}
@@ -228,7 +231,7 @@ func (m *MAGBERT) Feed(g *nn.Graph, b *datasets.Batch) error {
 		return err
 	}
 	L := m.cfg.Bert.TokenLen
-	for _, mod := range []datasets.Modality{datasets.Audio, datasets.Vision} {
+	for _, mod := range []multimodal.Modality{multimodal.Audio, multimodal.Vision} {
 		s := b.Features[mod]
 		vals, err := sequenceValues("magbert", mod, s)
 		if err != nil {
@@ -241,7 +244,7 @@ func (m *MAGBERT) Feed(g *nn.Graph, b *datasets.Batch) error {
 				copy(rows[(i*L+p)*s.D:(i*L+p+1)*s.D], vals[(i*s.T+p-1)*s.D:(i*s.T+p)*s.D])
 			}
 		}
-		name := map[datasets.Modality]string{datasets.Audio: "audio_tokens", datasets.Vision: "vision_tokens"}[mod]
+		name := map[multimodal.Modality]string{multimodal.Audio: "audio_tokens", multimodal.Vision: "vision_tokens"}[mod]
 		n, err := inputNode(g, "magbert", inputName("magbert", name))
 		if err != nil {
 			return err

@@ -3,7 +3,7 @@ package models
 import (
 	"fmt"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/models/mfnrec"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
@@ -138,8 +138,8 @@ func NewMFN(cfg MFNConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MFN, error
 	m := &MFN{cfg: cfg, dims: dims, params: ps}
 	hidden := [3]int{cfg.TextHidden, cfg.AudioHidden, cfg.VisionHidden}
 	total := hidden[0] + hidden[1] + hidden[2]
-	for mod := 0; mod < datasets.NumModalities; mod++ {
-		m.lstms[mod] = nn.NewLSTM(ps, fmt.Sprintf("mfn.lstm_%v", datasets.Modality(mod)), dims.D[mod], hidden[mod], rng)
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
+		m.lstms[mod] = nn.NewLSTM(ps, fmt.Sprintf("mfn.lstm_%v", multimodal.Modality(mod)), dims.D[mod], hidden[mod], rng)
 	}
 	att := 2 * total
 	gateIn := att + cfg.MemSize
@@ -164,7 +164,10 @@ func (m *MFN) Name() string { return "mfn" }
 func (m *MFN) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MFNConfig.
-func (m *MFN) Config() any { return m.cfg }
+func (m *MFN) Config() MFNConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *MFN) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 var mfnInputs = [3]string{"text", "audio", "vision"}
 
@@ -189,7 +192,7 @@ func (m *MFN) Build(g *nn.Graph, batch int) (*Output, error) {
 // (batch, T, D_m), their length masks and the memory mask (batch, T).
 func (m *MFN) inputs(g *nn.Graph, batch int) (x, masks [3]*G.Node, memMask *G.Node) {
 	T := m.dims.T[0]
-	for mod := 0; mod < datasets.NumModalities; mod++ {
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
 		x[mod] = g.Input(inputName("mfn", mfnInputs[mod]), batch, T, m.dims.D[mod])
 		masks[mod] = g.Input(inputName("mfn", mfnInputs[mod]+"_mask"), batch, T)
 	}
@@ -267,7 +270,7 @@ func (m *MFN) head(g *nn.Graph, last []*G.Node, mem *G.Node) (*Output, error) {
 
 // Feed sets the inputs of a graph built by Build from b: the three sequences,
 // their length masks and the memory mask (valid while any modality is).
-func (m *MFN) Feed(g *nn.Graph, b *datasets.Batch) error {
+func (m *MFN) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	first, err := inputNode(g, "mfn", inputName("mfn", mfnInputs[0]))
 	if err != nil {
 		return err
@@ -275,9 +278,9 @@ func (m *MFN) Feed(g *nn.Graph, b *datasets.Batch) error {
 	if err := checkBatch("mfn", b, first.Shape()[0], m.dims); err != nil {
 		return err
 	}
-	for mod := 0; mod < datasets.NumModalities; mod++ {
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
 		s := b.Features[mod]
-		v, err := sequenceValues("mfn", datasets.Modality(mod), s)
+		v, err := sequenceValues("mfn", multimodal.Modality(mod), s)
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,7 @@ package models
 import (
 	"fmt"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 )
@@ -24,10 +24,10 @@ func (m *MFN) buildUnrolled(g *nn.Graph, batch int) (*Output, error) {
 	x, masks, memMask := m.inputs(g, batch)
 	var cells [3]*G.Node
 	last := make([]*G.Node, 3)
-	for mod := 0; mod < datasets.NumModalities; mod++ {
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
 		o, err := m.lstms[mod].Forward(g, x[mod], masks[mod])
 		if err != nil {
-			return nil, fmt.Errorf("models: mfn: %v LSTM: %w", datasets.Modality(mod), err)
+			return nil, fmt.Errorf("models: mfn: %v LSTM: %w", multimodal.Modality(mod), err)
 		}
 		cells[mod], last[mod] = o.Cells, o.Last
 	}

@@ -3,7 +3,7 @@ package models
 import (
 	"fmt"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -132,11 +132,11 @@ func NewMISA(cfg MISAConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MISA, er
 	}
 	m := &MISA{cfg: cfg, dims: dims, params: ps}
 	m.bertEncoded = bertEncoded{text: text, freeze: &m.cfg.Bert.Freeze}
-	da, dv := dims.D[datasets.Audio], dims.D[datasets.Vision]
+	da, dv := dims.D[multimodal.Audio], dims.D[multimodal.Vision]
 	m.audio = newMISASequenceEncoder(ps, "misa.audio", da, rng)
 	m.vision = newMISASequenceEncoder(ps, "misa.vision", dv, rng)
 	H := cfg.Hidden
-	in := [3]int{datasets.Text: text.hidden(), datasets.Audio: 4 * da, datasets.Vision: 4 * dv}
+	in := [3]int{multimodal.Text: text.hidden(), multimodal.Audio: 4 * da, multimodal.Vision: 4 * dv}
 	names := [3]string{"t", "a", "v"}
 	for i := range in {
 		m.project[i] = nn.NewLinear(ps, "misa.project_"+names[i], in[i], H, true, rng)
@@ -158,7 +158,10 @@ func (m *MISA) Name() string { return "misa" }
 func (m *MISA) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MISAConfig.
-func (m *MISA) Config() any { return m.cfg }
+func (m *MISA) Config() MISAConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *MISA) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 // Build adds MISA for batches of size batch to g.
 func (m *MISA) Build(g *nn.Graph, batch int) (*Output, error) {
@@ -172,16 +175,16 @@ func (m *MISA) Build(g *nn.Graph, batch int) (*Output, error) {
 		return nil, err
 	}
 	var utt [3]*G.Node
-	if utt[datasets.Text], err = maskedTokenMean(seq, weights); err != nil {
+	if utt[multimodal.Text], err = maskedTokenMean(seq, weights); err != nil {
 		return nil, err
 	}
-	for _, mod := range []datasets.Modality{datasets.Audio, datasets.Vision} {
+	for _, mod := range []multimodal.Modality{multimodal.Audio, multimodal.Vision} {
 		T, D := m.dims.T[mod], m.dims.D[mod]
 		x := g.Input(inputName("misa", mod.String()), batch, T, D)
 		mask := g.Input(inputName("misa", mod.String()+"_mask"), batch, T)
 		rev := g.Input(inputName("misa", mod.String()+"_reverse"), batch, T, T)
 		enc := m.audio
-		if mod == datasets.Vision {
+		if mod == multimodal.Vision {
 			enc = m.vision
 		}
 		if utt[mod], err = enc.forward(g, x, mask, rev); err != nil {
@@ -216,7 +219,7 @@ func (m *MISA) Build(g *nn.Graph, batch int) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, a, v := datasets.Text, datasets.Audio, datasets.Vision
+	t, a, v := multimodal.Text, multimodal.Audio, multimodal.Vision
 	stacked, err := G.Concat(1, private[t], private[v], private[a], shared[t], shared[v], shared[a])
 	if err != nil {
 		return nil, err
@@ -256,7 +259,7 @@ func (m *MISA) Build(g *nn.Graph, batch int) (*Output, error) {
 
 // auxLoss returns α L_diff + β L_sim + γ L_recon (see MISA).
 func (m *MISA) auxLoss(g *nn.Graph, proj, private, shared [3]*G.Node) (*G.Node, error) {
-	t, a, v := datasets.Text, datasets.Audio, datasets.Vision
+	t, a, v := multimodal.Text, multimodal.Audio, multimodal.Vision
 	var diff *G.Node
 	for _, pair := range [][2]*G.Node{
 		{private[t], shared[t]}, {private[v], shared[v]}, {private[a], shared[a]},
@@ -324,14 +327,14 @@ func (m *MISA) auxLoss(g *nn.Graph, proj, private, shared [3]*G.Node) (*G.Node, 
 
 // Feed sets the token inputs from b.TokenIDs and the audio and vision
 // sequences with their masks and reversal matrices.
-func (m *MISA) Feed(g *nn.Graph, b *datasets.Batch) error {
+func (m *MISA) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	if err := checkBatch("misa", b, b.Size(), m.dims); err != nil {
 		return err
 	}
 	if _, err := m.text.feed(g, b); err != nil {
 		return err
 	}
-	for _, mod := range []datasets.Modality{datasets.Audio, datasets.Vision} {
+	for _, mod := range []multimodal.Modality{multimodal.Audio, multimodal.Vision} {
 		s := b.Features[mod]
 		vals, err := sequenceValues("misa", mod, s)
 		if err != nil {

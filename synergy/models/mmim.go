@@ -7,7 +7,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -39,19 +39,29 @@ type MMIMConfig struct {
 	Training TrainingDefaults `json:"training"`
 	BertLR   float64          `json:"lr_bert"`
 	MMILBLR  float64          `json:"lr_mmilb"`
+	// Stage0Fraction is the share of an epoch's batches stage 0 runs on
+	// (Stages): the original's MOSEI loop stops stage 0 after half of the
+	// batches, its MOSI and UR-FUNNY loops run all of them, so
+	// DefaultMMIMConfig sets 0.5 for "mosei" and 1 otherwise; 0 means 1.
+	Stage0Fraction float64 `json:"stage0_fraction"`
 }
 
 // DefaultMMIMConfig returns the original's defaults for dataset ("mosi",
 // "mosei", "urfunny"; "" = "mosi").
 func DefaultMMIMConfig(dataset string) (MMIMConfig, error) {
-	if _, err := datasetKey(dataset); err != nil {
+	key, err := datasetKey(dataset)
+	if err != nil {
 		return MMIMConfig{}, err
+	}
+	stage0 := 1.0
+	if key == "mosei" {
+		stage0 = 0.5
 	}
 	return MMIMConfig{
 		Bert: DefaultBertTextConfig(), AudioHidden: 16, VisionHidden: 16, AudioOut: 16, VisionOut: 16,
 		FusionHidden: 128, FusionDropout: 0.1, Alpha: 0.1, Beta: 0.1,
-		Training: TrainingDefaults{BatchSize: 32, LearningRate: 1e-3, WeightDecay: 1e-4},
-		BertLR:   5e-5, MMILBLR: 1e-3,
+		Training: TrainingDefaults{BatchSize: 32, LearningRate: 1e-3, WeightDecay: 1e-4, ClipNorm: 1},
+		BertLR:   5e-5, MMILBLR: 1e-3, Stage0Fraction: stage0,
 	}, nil
 }
 
@@ -74,6 +84,9 @@ func (c MMIMConfig) validate() error {
 	if !(c.Alpha >= 0) || !(c.Beta >= 0) {
 		return fmt.Errorf("models: MMIMConfig.Alpha = %v, Beta = %v; want ≥ 0", c.Alpha, c.Beta)
 	}
+	if !(c.Stage0Fraction >= 0 && c.Stage0Fraction <= 1) {
+		return fmt.Errorf("models: MMIMConfig.Stage0Fraction = %v, want a share in [0, 1] (0: all batches)", c.Stage0Fraction)
+	}
 	return nil
 }
 
@@ -93,13 +106,13 @@ func (c MMIMConfig) validate() error {
 //
 // Output.Aux is the stage-1 auxiliary loss α·CPC − β·lld − β·H. As in the
 // original, H counts from the third stage-1 batch of an epoch on (i_batch >
-// mem_size; the trainer calls ResetMemory before every epoch's stage 1);
+// mem_size; stage 1 calls ResetMemory before its first batch of an epoch);
 // unlike it, H is also left out while a class has no more samples than the
 // projection's width (the original gets NaN from the singular covariance).
-// The memory is part of the training state (MarshalMemory,
-// UnmarshalMemory). Stage 0 of the original's two-stage epoch (maximize
-// lld with the MMILB parameters only) uses Stage0Loss and MMILBParams. For
-// the regularizer, Unimodal = (t, a, v) and Fused = Z.
+// MMIM trains with the original's two-stage epoch (Stages, an
+// EpochSchedule), and the memory is its training state
+// (MarshalTrainingState, UnmarshalTrainingState). For the regularizer,
+// Unimodal = (t, a, v) and Fused = Z.
 type MMIM struct {
 	cfg    MMIMConfig
 	dims   Dims
@@ -145,7 +158,7 @@ func NewMMIM(cfg MMIMConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MMIM, er
 	}
 	m := &MMIM{cfg: cfg, dims: dims, params: ps, graphs: map[*nn.Graph]*mmimGraph{}}
 	m.bertEncoded = bertEncoded{text: text, freeze: &m.cfg.Bert.Freeze}
-	da, dv := dims.D[datasets.Audio], dims.D[datasets.Vision]
+	da, dv := dims.D[multimodal.Audio], dims.D[multimodal.Vision]
 	dirs := 1
 	m.audioFwd = nn.NewLSTM(ps, "mmim.acoustic_enc.rnn.fwd", da, cfg.AudioHidden, rng)
 	m.visionFwd = nn.NewLSTM(ps, "mmim.visual_enc.rnn.fwd", dv, cfg.VisionHidden, rng)
@@ -175,7 +188,10 @@ func (m *MMIM) Name() string { return "mmim" }
 func (m *MMIM) Params() *nn.ParamSet { return m.params }
 
 // Config returns the MMIMConfig.
-func (m *MMIM) Config() any { return m.cfg }
+func (m *MMIM) Config() MMIMConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *MMIM) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 // MMILBParams returns the parameters of the two MMILB networks (the
 // original's "mi" group, optimized in stage 0 with MMILBLR; in stage 1 they
@@ -203,6 +219,30 @@ func (m *MMIM) group(keep func(string) bool) []*nn.Param {
 		}
 	}
 	return out
+}
+
+// Stages returns the original's two-stage epoch (Han et al. 2021,
+// src/solver.py):
+//
+//   - "stage 0" minimizes −lld (Stage0Loss) over the first
+//     Stage0Fraction of the epoch's batches, updating the MMILB parameters
+//     only, with their own AdamW at MMILBLR;
+//   - stage 1, the main stage, descends L_task + Aux (+ β·L_reg) over all
+//     batches with two AdamW groups, the BERT encoder at BertLR and the
+//     rest but the MMILB parameters at the run's learning rate (the MMILB
+//     parameters get no update); it empties the entropy memory before its
+//     first batch (ResetMemory) and refreshes it after every step
+//     (UpdateMemory).
+//
+// Simplifications: stage 0 reuses stage 1's batch order; AdamW's
+// decoupled weight decay replaces Adam's L2 penalty.
+func (m *MMIM) Stages() []Stage {
+	return []Stage{
+		{Name: "stage 0", Fraction: m.cfg.Stage0Fraction, Loss: m.Stage0Loss,
+			Groups: []ParamGroup{{Name: "mmilb", Params: m.MMILBParams(), LearningRate: m.cfg.MMILBLR}}},
+		{Begin: m.ResetMemory, AfterStep: m.UpdateMemory,
+			Groups: []ParamGroup{{Name: "bert", Params: m.BertParams(), LearningRate: m.cfg.BertLR}, {Name: "main", Params: m.MainParams()}}},
+	}
 }
 
 // Stage0Loss returns −lld of a graph built by Build: the loss of the
@@ -242,11 +282,11 @@ func (m *MMIM) Build(g *nn.Graph, batch int) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	audio, err := m.encode(g, datasets.Audio, batch, m.audioFwd, m.audioBwd, m.audioOut)
+	audio, err := m.encode(g, multimodal.Audio, batch, m.audioFwd, m.audioBwd, m.audioOut)
 	if err != nil {
 		return nil, err
 	}
-	vision, err := m.encode(g, datasets.Vision, batch, m.visionFwd, m.visionBwd, m.visionOut)
+	vision, err := m.encode(g, multimodal.Vision, batch, m.visionFwd, m.visionBwd, m.visionOut)
 	if err != nil {
 		return nil, err
 	}
@@ -378,7 +418,7 @@ func (m *MMIM) entropyInput(pair int, what string) string {
 
 // encode returns Linear(h) for the last LSTM state h of one modality
 // (forward, or [forward; backward] if bidirectional).
-func (m *MMIM) encode(g *nn.Graph, mod datasets.Modality, batch int, fwd, bwd *nn.LSTM, out *nn.Linear) (*G.Node, error) {
+func (m *MMIM) encode(g *nn.Graph, mod multimodal.Modality, batch int, fwd, bwd *nn.LSTM, out *nn.Linear) (*G.Node, error) {
 	T, D := m.dims.T[mod], m.dims.D[mod]
 	x := g.Input(inputName("mmim", mod.String()), batch, T, D)
 	mask := g.Input(inputName("mmim", mod.String()+"_mask"), batch, T)
@@ -419,7 +459,7 @@ func firstToken(seq *G.Node) (*G.Node, error) {
 
 // Feed sets the token, audio and vision inputs from b and, in training
 // graphs, the entropy inputs from the memory and b's labels.
-func (m *MMIM) Feed(g *nn.Graph, b *datasets.Batch) error {
+func (m *MMIM) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	if err := checkBatch("mmim", b, b.Size(), m.dims); err != nil {
 		return err
 	}
@@ -430,7 +470,7 @@ func (m *MMIM) Feed(g *nn.Graph, b *datasets.Batch) error {
 	if _, err := m.text.feed(g, b); err != nil {
 		return err
 	}
-	for _, mod := range []datasets.Modality{datasets.Audio, datasets.Vision} {
+	for _, mod := range []multimodal.Modality{multimodal.Audio, multimodal.Vision} {
 		s := b.Features[mod]
 		vals, err := sequenceValues("mmim", mod, s)
 		if err != nil {
@@ -598,8 +638,8 @@ func (m *MMIM) UpdateMemory(g *nn.Graph) error {
 
 // ResetMemory empties the entropy memory. The original keeps it in local
 // lists of its per-epoch training function (src/solver.py train), so every
-// epoch's stage 1 starts without memory; the trainer calls ResetMemory
-// before each epoch's stage 1.
+// epoch's stage 1 starts without memory (Stages calls ResetMemory before
+// each epoch's stage 1).
 func (m *MMIM) ResetMemory() { m.memory = nil }
 
 // MemoryBatches returns the number of UpdateMemory calls since the last
@@ -619,9 +659,10 @@ type mmimMemoryState struct {
 	Batches int
 }
 
-// MarshalMemory returns the entropy memory as bytes for a checkpoint, so
-// that a resumed run continues with the memory of the interrupted one.
-func (m *MMIM) MarshalMemory() ([]byte, error) {
+// MarshalTrainingState returns the entropy memory as bytes for a
+// checkpoint, so that a resumed run continues with the memory of the
+// interrupted one.
+func (m *MMIM) MarshalTrainingState() ([]byte, error) {
 	var st mmimMemoryState
 	if mem := m.memory; mem != nil {
 		st = mmimMemoryState{Present: true, Proj: mem.proj, Labels: mem.labels, Batches: mem.batches}
@@ -633,9 +674,10 @@ func (m *MMIM) MarshalMemory() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// UnmarshalMemory restores a memory written by MarshalMemory. It returns
-// an error if b is not such a memory or its sizes do not fit the model.
-func (m *MMIM) UnmarshalMemory(b []byte) error {
+// UnmarshalTrainingState restores a memory written by
+// MarshalTrainingState. It returns an error if b is not such a memory or
+// its sizes do not fit the model.
+func (m *MMIM) UnmarshalTrainingState(b []byte) error {
 	var st mmimMemoryState
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
 		return fmt.Errorf("models: mmim: decoding the entropy memory: %w", err)

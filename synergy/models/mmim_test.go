@@ -232,6 +232,44 @@ func TestMMIMParameterGroups(t *testing.T) {
 	}
 }
 
+// TestMMIMStages checks MMIM's epoch schedule: stage 0 on −lld with the
+// MMILB group at lr_mmilb over the first Stage0Fraction of the batches
+// (half on MOSEI, all elsewhere), then the main stage with the BERT group at
+// lr_bert and the rest but MMILB at the run's rate.
+func TestMMIMStages(t *testing.T) {
+	for dataset, want := range map[string]float64{"mosi": 1, "": 1, "mosei": 0.5, "urfunny": 1} {
+		cfg, err := DefaultMMIMConfig(dataset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Stage0Fraction != want {
+			t.Errorf("DefaultMMIMConfig(%q).Stage0Fraction = %v, want %v", dataset, cfg.Stage0Fraction, want)
+		}
+	}
+	var m EpochSchedule = tinyMMIM(t, tensor.Float32, false)
+	mm := m.(*MMIM)
+	st := m.Stages()
+	if len(st) != 2 || st[0].Loss == nil || st[1].Loss != nil || st[0].Fraction != mm.cfg.Stage0Fraction {
+		t.Fatalf("stages %+v, want stage 0 with its own loss and fraction, then the main stage", st)
+	}
+	if g := st[0].Groups; len(g) != 1 || g[0].LearningRate != mm.cfg.MMILBLR || len(g[0].Params) != len(mm.MMILBParams()) {
+		t.Errorf("stage-0 groups %+v, want the MMILB parameters at lr_mmilb", g)
+	}
+	g := st[1].Groups
+	if len(g) != 2 || g[0].LearningRate != mm.cfg.BertLR || g[1].LearningRate != 0 ||
+		len(g[0].Params) != len(mm.BertParams()) || len(g[1].Params) != len(mm.MainParams()) {
+		t.Errorf("main-stage groups %+v, want BERT at lr_bert and the rest but MMILB at the run's rate", g)
+	}
+	if st[1].Begin == nil || st[1].AfterStep == nil {
+		t.Error("the main stage does not reset and update the entropy memory")
+	}
+	bad := mm.cfg
+	bad.Stage0Fraction = 1.5
+	if err := bad.validate(); err == nil {
+		t.Error("Stage0Fraction 1.5: no error")
+	}
+}
+
 // TestMMIMTrains: AdamW steps on one batch lower the L1 loss (Aux added).
 func TestMMIMTrains(t *testing.T) {
 	m := tinyMMIM(t, tensor.Float32, false)
@@ -246,8 +284,8 @@ func TestMMIMTrains(t *testing.T) {
 
 // TestMMIMMemoryLifecycle follows the entropy memory through the
 // original's per-epoch schedule: empty after ResetMemory, H off for the
-// first two stage-1 batches and on from the third, and a MarshalMemory →
-// UnmarshalMemory round trip that gives a fresh model the same entropy
+// first two stage-1 batches and on from the third, and a MarshalTrainingState →
+// UnmarshalTrainingState round trip that gives a fresh model the same entropy
 // inputs. Malformed memory bytes are errors.
 func TestMMIMMemoryLifecycle(t *testing.T) {
 	const batch = 4
@@ -292,7 +330,7 @@ func TestMMIMMemoryLifecycle(t *testing.T) {
 	if ons[0] || ons[1] || !ons[2] || m.MemoryBatches() != 3 {
 		t.Errorf("entropy on per batch %v, memory batches %d; want off, off, on and 3", ons, m.MemoryBatches())
 	}
-	saved, err := m.MarshalMemory()
+	saved, err := m.MarshalTrainingState()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +347,7 @@ func TestMMIMMemoryLifecycle(t *testing.T) {
 	if _, err := fresh.Build(fg, batch); err != nil {
 		t.Fatal(err)
 	}
-	if err := fresh.UnmarshalMemory(saved); err != nil {
+	if err := fresh.UnmarshalTrainingState(saved); err != nil {
 		t.Fatal(err)
 	}
 	if got := memoryInput(fresh, fg); fresh.MemoryBatches() != 3 || maxDiff(got, want) != 0 {
@@ -320,12 +358,12 @@ func TestMMIMMemoryLifecycle(t *testing.T) {
 		t.Error("the entropy term is on right after ResetMemory")
 	}
 	empty := tinyMMIM(t, tensor.Float64, false)
-	if e, err := empty.MarshalMemory(); err != nil {
+	if e, err := empty.MarshalTrainingState(); err != nil {
 		t.Fatal(err)
-	} else if err := fresh.UnmarshalMemory(e); err != nil || fresh.MemoryBatches() != 0 {
+	} else if err := fresh.UnmarshalTrainingState(e); err != nil || fresh.MemoryBatches() != 0 {
 		t.Errorf("restoring an empty memory: err %v, %d batches", err, fresh.MemoryBatches())
 	}
-	if err := fresh.UnmarshalMemory([]byte("not a memory")); err == nil {
+	if err := fresh.UnmarshalTrainingState([]byte("not a memory")); err == nil {
 		t.Error("garbage memory bytes: no error")
 	}
 	cfg := m.cfg
@@ -334,7 +372,7 @@ func TestMMIMMemoryLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := other.UnmarshalMemory(saved); err == nil || !strings.Contains(err.Error(), "entropy memory tv") {
+	if err := other.UnmarshalTrainingState(saved); err == nil || !strings.Contains(err.Error(), "entropy memory tv") {
 		t.Errorf("memory of another width: err = %v", err)
 	}
 }

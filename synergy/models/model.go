@@ -6,38 +6,27 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // Dims are the input sizes a model is built for: per modality (indexed by
-// datasets.Text, datasets.Audio, datasets.Vision) the padded sequence length
-// T and the feature size D, and the task.
+// multimodal.Text, multimodal.Audio, multimodal.Vision) the padded sequence
+// length T and the feature size D, and the task. train.DimsOf reads them
+// from a dataset's training split.
 type Dims struct {
 	T, D [3]int
-	Task datasets.Task
-}
-
-// DimsOf returns the dims of the training split of d.
-func DimsOf(d *datasets.Dataset) Dims {
-	var dims Dims
-	dims.Task = d.Task
-	for m := 0; m < datasets.NumModalities; m++ {
-		if s := d.Train.Features[m]; s != nil {
-			dims.T[m], dims.D[m] = s.T, s.D
-		}
-	}
-	return dims
+	Task multimodal.Task
 }
 
 // validate returns an error if a dimension is not positive.
 func (d Dims) validate() error {
-	for m := 0; m < datasets.NumModalities; m++ {
+	for m := 0; m < multimodal.NumModalities; m++ {
 		if d.T[m] <= 0 || d.D[m] <= 0 {
 			return fmt.Errorf("models: %v modality has T=%d, D=%d; both must be positive",
-				datasets.Modality(m), d.T[m], d.D[m])
+				multimodal.Modality(m), d.T[m], d.D[m])
 		}
 	}
 	return nil
@@ -78,9 +67,23 @@ type Model interface {
 	// Feed sets the input nodes Build created in g from b. It returns an
 	// error if b's size or dims differ from what g was built for, or if a
 	// feature is NaN or infinite.
-	Feed(g *nn.Graph, b *datasets.Batch) error
-	// Config returns the model's configuration struct (JSON-serializable).
-	Config() any
+	Feed(g *nn.Graph, b *multimodal.Batch) error
+	// Hyper returns the model's training defaults and its configuration.
+	Hyper() Hyper
+}
+
+// Hyper is what a trainer, a benchmark and a results record need to know
+// about a model's settings. Every model also has a typed Config method
+// returning its configuration struct.
+type Hyper struct {
+	// Training are the optimization defaults of the model's original setup
+	// (MMSA's per-dataset configuration, or the original code's for the
+	// BERT-based models).
+	Training TrainingDefaults
+	// Settings is the model's configuration struct as built (TFNConfig,
+	// LMFConfig, …, resolved fields filled in); the trainer records its
+	// JSON encoding with every result (model_config).
+	Settings any
 }
 
 // StatefulModel is a Model with non-trainable state that changes during
@@ -95,8 +98,9 @@ type StatefulModel interface {
 }
 
 // TrainingDefaults are MMSA's per-dataset optimization defaults for a model
-// (config_regression.json). They are not used by the models themselves; the
-// trainer reads them from the model's configuration.
+// (config_regression.json), or the original code's for the BERT-based
+// models. The models themselves do not use them; the trainer reads them
+// through Model.Hyper.
 type TrainingDefaults struct {
 	BatchSize    int     `json:"batch_size"`
 	LearningRate float64 `json:"learning_rate"`
@@ -104,6 +108,10 @@ type TrainingDefaults struct {
 	// FactorLR is LMF's learning rate for its modality factors (0 for the
 	// other models).
 	FactorLR float64 `json:"factor_lr,omitempty"`
+	// ClipNorm is the model's default clip of the gradients' global L2
+	// norm, used when the run sets none (MMIM: 1.0, the original's clip;
+	// 0 for the other models: no norm clip).
+	ClipNorm float64 `json:"clip_norm,omitempty"`
 }
 
 // Names returns the names New accepts, sorted.

@@ -12,7 +12,7 @@ import (
 
 // TestSyntheticData runs a training step of every model (small widths) on
 // batches of the synthetic MOSI and UR-FUNNY stand-ins: the dims come from
-// DimsOf and the batches from Split.Batches, as in the trainer.
+// datasetDims and the batches from Split.Batches, as in the trainer.
 func TestSyntheticData(t *testing.T) {
 	for _, preset := range []struct {
 		name  string
@@ -22,7 +22,7 @@ func TestSyntheticData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dims := DimsOf(d)
+		dims := datasetDims(d)
 		batches, err := d.Train.Batches(4, 1)
 		if err != nil {
 			t.Fatal(err)

@@ -3,7 +3,7 @@ package models
 import (
 	"fmt"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -132,7 +132,10 @@ func (m *TFN) Params() *nn.ParamSet { return m.params }
 func (m *TFN) Buffers() *nn.ParamSet { return m.buffers }
 
 // Config returns the TFNConfig.
-func (m *TFN) Config() any { return m.cfg }
+func (m *TFN) Config() TFNConfig { return m.cfg }
+
+// Hyper returns the training defaults and the configuration.
+func (m *TFN) Hyper() Hyper { return Hyper{Training: m.cfg.Training, Settings: m.cfg} }
 
 // Build adds the TFN forward pass for batches of size batch to g.
 func (m *TFN) Build(g *nn.Graph, batch int) (*Output, error) {
@@ -160,7 +163,7 @@ func (m *TFN) Build(g *nn.Graph, batch int) (*Output, error) {
 		return nil, err
 	}
 	lo, hi := m.cfg.OutputRange[0], m.cfg.OutputRange[1]
-	if m.dims.Task == datasets.Regression && lo < hi {
+	if m.dims.Task == multimodal.Regression && lo < hi {
 		if pred, err = squash(g, pred, lo, hi); err != nil {
 			return nil, err
 		}
@@ -177,12 +180,12 @@ func (m *TFN) fuse(g *nn.Graph, z []*G.Node) (*G.Node, error) {
 			return nil, err
 		}
 	}
-	av, err := batchOuter(ext[datasets.Audio], ext[datasets.Vision])
+	av, err := batchOuter(ext[multimodal.Audio], ext[multimodal.Vision])
 	if err != nil {
 		return nil, err
 	}
-	return batchOuter(av, ext[datasets.Text])
+	return batchOuter(av, ext[multimodal.Text])
 }
 
 // Feed sets the inputs of a graph built by Build from b.
-func (m *TFN) Feed(g *nn.Graph, b *datasets.Batch) error { return m.unimodal.feed(g, b) }
+func (m *TFN) Feed(g *nn.Graph, b *multimodal.Batch) error { return m.unimodal.feed(g, b) }

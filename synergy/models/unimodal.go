@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/datasets/multimodal"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 )
@@ -44,9 +44,9 @@ func newUnimodalNets(model string, ps, buffers *nn.ParamSet, dims Dims, u unimod
 	return &unimodalNets{
 		model:  model,
 		dims:   dims,
-		text:   newTextSubNet(ps, model+".text", dims.D[datasets.Text], u.textHidden, u.textOut, u.textDropout, rng),
-		audio:  newFeatureSubNet(ps, buffers, model+".audio", dims.D[datasets.Audio], u.audioHidden, u.audioDropout, rng),
-		vision: newFeatureSubNet(ps, buffers, model+".vision", dims.D[datasets.Vision], u.visionHidden, u.visionDropout, rng),
+		text:   newTextSubNet(ps, model+".text", dims.D[multimodal.Text], u.textHidden, u.textOut, u.textDropout, rng),
+		audio:  newFeatureSubNet(ps, buffers, model+".audio", dims.D[multimodal.Audio], u.audioHidden, u.audioDropout, rng),
+		vision: newFeatureSubNet(ps, buffers, model+".vision", dims.D[multimodal.Vision], u.visionHidden, u.visionDropout, rng),
 	}
 }
 
@@ -56,11 +56,11 @@ func (u *unimodalNets) build(g *nn.Graph, batch int) ([]*G.Node, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("models: %s: batch size %d, want > 0", u.model, batch)
 	}
-	tT, tD := u.dims.T[datasets.Text], u.dims.D[datasets.Text]
+	tT, tD := u.dims.T[multimodal.Text], u.dims.D[multimodal.Text]
 	text := g.Input(inputName(u.model, "text"), batch, tT, tD)
 	mask := g.Input(inputName(u.model, "text_mask"), batch, tT)
-	audio := g.Input(inputName(u.model, "audio_mean"), batch, u.dims.D[datasets.Audio])
-	vision := g.Input(inputName(u.model, "vision_mean"), batch, u.dims.D[datasets.Vision])
+	audio := g.Input(inputName(u.model, "audio_mean"), batch, u.dims.D[multimodal.Audio])
+	vision := g.Input(inputName(u.model, "vision_mean"), batch, u.dims.D[multimodal.Vision])
 	zt, err := u.text.forward(g, text, mask)
 	if err != nil {
 		return nil, fmt.Errorf("models: %s: text sub-network: %w", u.model, err)
@@ -79,7 +79,7 @@ func (u *unimodalNets) build(g *nn.Graph, batch int) ([]*G.Node, error) {
 // feed sets the inputs of build from b: the text sequence and its length
 // mask, and the batch-normalized time means of audio and vision (batch
 // statistics in a training graph, running estimates otherwise).
-func (u *unimodalNets) feed(g *nn.Graph, b *datasets.Batch) error {
+func (u *unimodalNets) feed(g *nn.Graph, b *multimodal.Batch) error {
 	text, err := inputNode(g, u.model, inputName(u.model, "text"))
 	if err != nil {
 		return err
@@ -88,8 +88,8 @@ func (u *unimodalNets) feed(g *nn.Graph, b *datasets.Batch) error {
 	if err := checkBatch(u.model, b, batch, u.dims); err != nil {
 		return err
 	}
-	ts := b.Features[datasets.Text]
-	tv, err := sequenceValues(u.model, datasets.Text, ts)
+	ts := b.Features[multimodal.Text]
+	tv, err := sequenceValues(u.model, multimodal.Text, ts)
 	if err != nil {
 		return err
 	}
@@ -100,10 +100,10 @@ func (u *unimodalNets) feed(g *nn.Graph, b *datasets.Batch) error {
 		return err
 	}
 	for _, m := range []struct {
-		mod  datasets.Modality
+		mod  multimodal.Modality
 		name string
 		net  *featureSubNet
-	}{{datasets.Audio, "audio_mean", u.audio}, {datasets.Vision, "vision_mean", u.vision}} {
+	}{{multimodal.Audio, "audio_mean", u.audio}, {multimodal.Vision, "vision_mean", u.vision}} {
 		s := b.Features[m.mod]
 		v, err := sequenceValues(u.model, m.mod, s)
 		if err != nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/synergo/synergo/synergy/train"
+	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/viz"
 )
 
@@ -13,8 +13,8 @@ import (
 // T, T+V, T+A dropped, Table 4), one viz.BarSeries per training setting
 // ("none" first) with Mean[g] ± Std[g] over seeds. It is an error when no
 // record of model exists; an undefined cell is drawn as 0 ± 0.
-func ColumnBars(recs []train.Record, model string, cols []train.Column) (groups []string, series []viz.BarSeries, err error) {
-	var mine []train.Record
+func ColumnBars(recs []grid.Record, model string, cols []grid.Column) (groups []string, series []viz.BarSeries, err error) {
+	var mine []grid.Record
 	for i := range recs {
 		if recs[i].Model == model {
 			mine = append(mine, recs[i])
@@ -23,7 +23,7 @@ func ColumnBars(recs []train.Record, model string, cols []train.Column) (groups 
 	if len(mine) == 0 {
 		return nil, nil, fmt.Errorf("paper: no record of model %q", model)
 	}
-	tabs := train.Tables(mine, cols)
+	tabs := grid.Tables(mine, cols)
 	if len(tabs) != 1 {
 		return nil, nil, fmt.Errorf("paper: ColumnBars wants the records of one data source, got %d", len(tabs))
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
 	"github.com/synergo/synergo/viz"
 )
@@ -63,8 +64,8 @@ func quantity(d train.EpochDiagnostics, q string) (float64, error) {
 	return 0, fmt.Errorf("paper: unknown diagnostic %q (want one of %s)", q, strings.Join(Quantities(), ", "))
 }
 
-// recordLabel is the row label train.Tables gives a record.
-func recordLabel(r *train.Record) string {
+// recordLabel is the row label grid.Tables gives a record.
+func recordLabel(r *grid.Record) string {
 	s := Setting{Reg: r.Reg}
 	if r.Terms != "" {
 		s.Terms = strings.Split(r.Terms, ",")
@@ -82,7 +83,7 @@ func recordLabel(r *train.Record) string {
 // stopping and undefined estimates drop seeds from an epoch). Series names
 // carry the setting and the seed count, e.g. "mmd (2 seeds)". It is an
 // error when q is unknown or no record of model has a finite value of q.
-func Curves(recs []train.Record, model, q string) ([]viz.Series, error) {
+func Curves(recs []grid.Record, model, q string) ([]viz.Series, error) {
 	var labels []string
 	sums := map[string]map[int][2]float64{} // label → epoch → (sum, n)
 	seeds := map[string]map[uint64]bool{}
@@ -142,8 +143,8 @@ func Curves(recs []train.Record, model, q string) ([]viz.Series, error) {
 // setting ("none" first) with Mean[g] ± Std[g] over seeds (NaN → 0 with
 // std 0 for a model that lacks the setting, so every series has a bar per
 // group).
-func Bars(recs []train.Record, c train.Column) (groups []string, series []viz.BarSeries, err error) {
-	tabs := train.Tables(recs, []train.Column{c})
+func Bars(recs []grid.Record, c grid.Column) (groups []string, series []viz.BarSeries, err error) {
+	tabs := grid.Tables(recs, []grid.Column{c})
 	if len(tabs) != 1 {
 		return nil, nil, fmt.Errorf("paper: Bars wants the records of one data source, got %d", len(tabs))
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
 )
 
@@ -14,7 +15,7 @@ func diag(epoch int, kurt, mae float64, mmd [3]float64) train.EpochDiagnostics {
 		KurtosisUnimodal: [3]train.Number{n(1), n(2), n(3)}, MMD2: [3]train.Number{n(mmd[0]), n(mmd[1]), n(mmd[2])}}
 }
 
-func curveRecords() []train.Record {
+func curveRecords() []grid.Record {
 	a := record("lmf", synthMOSI, "mmd", "l2,d,kappa", 1, nil)
 	a.Diagnostics = []train.EpochDiagnostics{diag(1, 10, 1.2, [3]float64{0.3, 0.6, 0.9}), diag(2, 8, 1.1, [3]float64{0.3, 0.3, 0.3}), diag(3, 6, 1.0, [3]float64{0, 0, 0})}
 	b := record("lmf", synthMOSI, "mmd", "l2,d,kappa", 2, nil)
@@ -24,7 +25,7 @@ func curveRecords() []train.Record {
 	c.Diagnostics = []train.EpochDiagnostics{diag(1, 30, 1.5, [3]float64{1, 1, 1})}
 	d := record("tfn", synthMOSI, "none", "", 1, nil)
 	d.Diagnostics = []train.EpochDiagnostics{diag(1, 99, 9, [3]float64{9, 9, 9})}
-	return []train.Record{a, b, c, d}
+	return []grid.Record{a, b, c, d}
 }
 
 func TestCurves(t *testing.T) {
@@ -82,13 +83,13 @@ func TestCurvesErrors(t *testing.T) {
 }
 
 func TestBars(t *testing.T) {
-	recs := []train.Record{
+	recs := []grid.Record{
 		record("lmf", synthMOSI, "none", "", 1, scores(0.3, 0.70, 1.0, 0.5)),
 		record("lmf", synthMOSI, "none", "", 2, scores(0.3, 0.74, 1.0, 0.5)),
 		record("lmf", synthMOSI, "kl", "l2,d,kappa", 1, scores(0.3, 0.80, 1.0, 0.5)),
 		record("tfn", synthMOSI, "none", "", 1, scores(0.3, 0.60, 1.0, 0.5)),
 	}
-	groups, series, err := Bars(recs, train.Column{Name: "Acc2", Key: "Acc2Non0", Split: "test", Percent: true})
+	groups, series, err := Bars(recs, grid.Column{Name: "Acc2", Key: "Acc2Non0", Split: "test", Percent: true})
 	if err != nil {
 		t.Fatal(err)
 	}

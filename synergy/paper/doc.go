@@ -2,7 +2,7 @@
 // fusion via cortical network inspired losses", Tables 2–6: §5.4, §5.5,
 // appendices A and B) as data, the mapping of the paper's model and
 // training-setting names to synergo's (models.New names and
-// train.RegularizerFor regularizers), and the helpers the table notebooks
+// grid.RegularizerFor regularizers), and the helpers the table notebooks
 // call to put the paper's numbers beside ours: SideBySide builds a
 // viz.Table whose every row says whether it is the paper's or ours (and, for
 // ours, which data, how many seeds and which protocol produced it);
@@ -18,5 +18,5 @@
 // labels (train Scores key "Acc2Non0").
 //
 // Nothing here trains: Protocol describes how much a notebook trains
-// (SYNERGO_SCALE=quick or full) and hands train.Grid its options.
+// (SYNERGO_SCALE=quick or full) and hands grid.Grid its options.
 package paper

@@ -3,6 +3,7 @@ package paper_test
 import (
 	"fmt"
 
+	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/paper"
 	"github.com/synergo/synergo/synergy/train"
 )
@@ -28,11 +29,11 @@ func ExampleTable2() {
 // 95% interval 5 ± 12.706·5 (Student-t, 1 degree of freedom).
 func ExampleSideBySide() {
 	src := "synthetic(preset=urfunny, scale=0.006, seed=0)"
-	var recs []train.Record
+	var recs []grid.Record
 	for i, acc := range []float64{0.60, 0.65, 0.70, 0.65} {
 		reg := []string{"none", "none", "mmd", "mmd"}[i]
 		terms := map[string]string{"none": "", "mmd": "l2,d,kappa"}[reg]
-		recs = append(recs, train.Record{RunResult: train.RunResult{Model: "tfn", Source: src, Task: "binary",
+		recs = append(recs, grid.Record{RunResult: train.RunResult{Model: "tfn", Source: src, Task: "binary",
 			Reg: reg, Terms: terms, Seed: uint64(1111 + i%2), Test: train.Scores{"Acc": train.Number(acc)}}})
 	}
 	t, err := paper.SideBySide(paper.Table6(), paper.Ours{Records: recs, Protocol: "example"})

@@ -5,7 +5,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/synergo/synergo/synergy/train"
+	"github.com/synergo/synergo/synergy/grid"
 )
 
 // fixed formats x with d decimals; NaN and ±Inf print as "—".
@@ -29,7 +29,7 @@ func signedFixed(x float64, d int) string {
 // divisor n−1, shown from two seeds on), then the mean paired difference
 // to the unregularized run of the same seed, "Δ +d [lo, hi]" with its 95%
 // Student-t interval when at least two seeds pair.
-func cellText(c train.Cell, d int) string {
+func cellText(c grid.Cell, d int) string {
 	s := fixed(float64(c.Mean), d)
 	if c.N >= 2 {
 		s += " ± " + fixed(float64(c.Std), d)

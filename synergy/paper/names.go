@@ -29,7 +29,7 @@ func ModelName(paperName string) (string, error) {
 }
 
 // Setting is a training setting of the paper translated to synergo: the
-// regularizer name train.RegularizerFor takes ("none", "kl", "mmd", "was")
+// regularizer name grid.RegularizerFor takes ("none", "kl", "mmd", "was")
 // and the synergy terms switched on (nil = all three; Table 5 switches on
 // one at a time).
 type Setting struct {
@@ -37,7 +37,7 @@ type Setting struct {
 	Terms []string
 }
 
-// Label is the row label train.Tables gives runs of this setting: the
+// Label is the row label grid.Tables gives runs of this setting: the
 // regularizer, followed by the terms in brackets when not all three are on
 // ("none", "mmd", "mmd[kappa]").
 func (s Setting) Label() string {

@@ -11,11 +11,12 @@ import (
 	"strings"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
 )
 
 // Protocol is how much a notebook trains: the seeds, the batch-size ×
-// learning-rate grid of train.Grid (the best setting on validation is kept
+// learning-rate grid of grid.Grid (the best setting on validation is kept
 // per model, setting and seed), the epoch cap and the size of the
 // synthetic stand-in data.
 type Protocol struct {
@@ -50,8 +51,8 @@ func QuickProtocol() Protocol {
 // best validation MAE (accuracy on UR-FUNNY), on full-size data. It takes
 // hours to days on a CPU.
 func FullProtocol() Protocol {
-	return Protocol{Scale: "full", Seeds: train.DefaultSeeds(), BatchSizes: train.PaperBatchSizes(),
-		LearningRates: train.PaperLearningRates(), MaxEpochs: 50, Patience: 8,
+	return Protocol{Scale: "full", Seeds: grid.DefaultSeeds(), BatchSizes: grid.PaperBatchSizes(),
+		LearningRates: grid.PaperLearningRates(), MaxEpochs: 50, Patience: 8,
 		SyntheticScale: map[string]float64{"mosi": 1, "mosei": 1, "urfunny": 1}}
 }
 
@@ -90,7 +91,7 @@ func (p Protocol) Describe() string {
 // SYNERGO_DATA_MOSI, SYNERGO_DATA_MOSEI or SYNERGO_DATA_URFUNNY.
 func DataEnv(preset string) string { return "SYNERGO_DATA_" + strings.ToUpper(preset) }
 
-// DataSpec returns the train.LoadData spec of a preset ("mosi", "mosei",
+// DataSpec returns the datasets.Open spec of a preset ("mosi", "mosei",
 // "urfunny"): the path in DataEnv(preset) when set (a file or folder
 // datasets.Load reads), else the synthetic stand-in at p's scale,
 // "synth:PRESET:SCALE".
@@ -112,7 +113,7 @@ func (p Protocol) LoadData(preset string) (*datasets.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds, err := train.LoadData(spec)
+	ds, err := datasets.Open(spec)
 	if err != nil {
 		return nil, fmt.Errorf("paper: loading %s data from %q (%s): %w", preset, spec, DataEnv(preset), err)
 	}
@@ -130,7 +131,7 @@ func (p Protocol) LoadData(preset string) (*datasets.Dataset, error) {
 // $SYNERGO_RESULTS/paper/SCALE/NAME, SYNERGO_RESULTS defaulting to the
 // results/ folder of the synergo checkout that contains the working
 // directory (results/ is not under version control). Notebooks that train
-// the same (model, data, setting, seed) share a NAME, so train.Grid reuses
+// the same (model, data, setting, seed) share a NAME, so grid.Grid reuses
 // the finished runs.
 func (p Protocol) OutDir(name string) (string, error) {
 	root := os.Getenv("SYNERGO_RESULTS")
@@ -155,11 +156,11 @@ func (p Protocol) OutDir(name string) (string, error) {
 }
 
 // Run trains (or reads back) models × settings × p's seeds on ds with
-// train.Grid under out and returns the records of exactly these runs from
+// grid.Grid under out and returns the records of exactly these runs from
 // out/results.jsonl (which may hold other runs too). Logs go to
 // out/grid.log. Settings with terms (Table 5) are run one Grid call per
 // term set.
-func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, settings []Setting) ([]train.Record, error) {
+func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, settings []Setting) ([]grid.Record, error) {
 	if len(models) == 0 || len(settings) == 0 {
 		return nil, errors.New("paper: Run needs at least one model and one setting")
 	}
@@ -173,13 +174,13 @@ func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, setting
 	defer logf.Close()
 	base := train.Options{MaxEpochs: p.MaxEpochs, Patience: p.Patience, Logger: slog.New(slog.NewTextHandler(logf, nil))}
 	for _, s := range settings {
-		o := train.GridOptions{Models: models, Regs: []string{s.Reg}, Terms: s.Terms, Seeds: p.Seeds,
+		o := grid.Options{Models: models, Regs: []string{s.Reg}, Terms: s.Terms, Seeds: p.Seeds,
 			BatchSizes: p.BatchSizes, LearningRates: p.LearningRates, Out: out, Base: base}
-		if _, err := train.Grid(context.Background(), ds, o); err != nil {
+		if _, err := grid.Grid(context.Background(), ds, o); err != nil {
 			return nil, fmt.Errorf("paper: training %v with %s on %s: %w", models, s.Label(), ds.Source, err)
 		}
 	}
-	all, err := train.ReadRecords(filepath.Join(out, train.ResultsFile))
+	all, err := grid.ReadRecords(filepath.Join(out, grid.ResultsFile))
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +189,7 @@ func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, setting
 
 // Select returns the records of source whose model, setting (by label)
 // and seed are listed, in file order.
-func Select(recs []train.Record, source string, models []string, settings []Setting, seeds []uint64) []train.Record {
+func Select(recs []grid.Record, source string, models []string, settings []Setting, seeds []uint64) []grid.Record {
 	want := map[string]bool{}
 	for _, m := range models {
 		for _, s := range settings {
@@ -197,7 +198,7 @@ func Select(recs []train.Record, source string, models []string, settings []Sett
 			}
 		}
 	}
-	var out []train.Record
+	var out []grid.Record
 	for i := range recs {
 		r := &recs[i]
 		if r.Source == source && want[fmt.Sprintf("%s|%s|%d", r.Model, recordLabel(r), r.Seed)] {

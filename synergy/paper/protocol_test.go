@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/synergo/synergo/synergy/train"
+	"github.com/synergo/synergo/datasets"
 )
 
 func TestProtocolFromEnv(t *testing.T) {
@@ -76,7 +76,7 @@ func TestOutDir(t *testing.T) {
 // only the requested settings.
 func TestRunAndReuse(t *testing.T) {
 	p := Protocol{Scale: "test", Seeds: []uint64{7}, BatchSizes: []int{16}, LearningRates: []float64{1e-3}, MaxEpochs: 1, Patience: 1}
-	ds, err := train.LoadData("synth:mosi:0.02")
+	ds, err := datasets.Open("synth:mosi:0.02")
 	if err != nil {
 		t.Fatal(err)
 	}

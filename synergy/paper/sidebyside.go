@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/synergo/synergo/synergy/train"
+	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/viz"
 )
 
@@ -37,8 +37,8 @@ func paperRow(p *Table, r Row) []string {
 // Ours describes our runs for SideBySide.
 type Ours struct {
 	// Records are the results.jsonl records of our runs, all of one data
-	// source (train.Record.Source).
-	Records []train.Record
+	// source (grid.Record.Source).
+	Records []grid.Record
 	// Protocol says how they were trained, e.g. Protocol.Describe().
 	Protocol string
 	// Substitutes maps a paper model name to the synergo model run in its
@@ -75,11 +75,11 @@ func SideBySide(p *Table, o Ours) (viz.Table, error) {
 	if err != nil {
 		return viz.Table{}, err
 	}
-	tabs := train.Tables(o.Records, p.Columns)
+	tabs := grid.Tables(o.Records, p.Columns)
 	if len(tabs) != 1 {
 		return viz.Table{}, fmt.Errorf("paper: our records gave %d tables, want 1", len(tabs))
 	}
-	ours := map[string]train.Row{}
+	ours := map[string]grid.Row{}
 	for _, r := range tabs[0].Rows {
 		ours[r.Model+"|"+r.Reg] = r
 	}

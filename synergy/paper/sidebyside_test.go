@@ -5,14 +5,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
 )
 
 const synthMOSI = "synthetic(preset=mosi, scale=0.1, seed=0)"
 
 // record builds a result record with the given test scores.
-func record(model, source, reg, terms string, seed uint64, test train.Scores) train.Record {
-	return train.Record{RunResult: train.RunResult{Model: model, Source: source, Reg: reg, Terms: terms, Seed: seed,
+func record(model, source, reg, terms string, seed uint64, test train.Scores) grid.Record {
+	return grid.Record{RunResult: train.RunResult{Model: model, Source: source, Reg: reg, Terms: terms, Seed: seed,
 		Task: "regression", Test: test}}
 }
 
@@ -21,7 +22,7 @@ func scores(acc7, acc2, mae, corr float64) train.Scores {
 }
 
 func TestSideBySide(t *testing.T) {
-	recs := []train.Record{
+	recs := []grid.Record{
 		record("lmf", synthMOSI, "none", "", 1, scores(0.30, 0.70, 1.0, 0.5)),
 		record("lmf", synthMOSI, "none", "", 2, scores(0.34, 0.72, 1.2, 0.5)),
 		record("lmf", synthMOSI, "mmd", "l2,d,kappa", 1, scores(0.31, 0.70, 1.0, 0.5)),
@@ -68,7 +69,7 @@ func TestSideBySide(t *testing.T) {
 
 func TestSideBySideSubstitute(t *testing.T) {
 	src := "mmsa-pickle:/data/aligned_50.pkl"
-	var recs []train.Record
+	var recs []grid.Record
 	for _, reg := range []string{"none", "mmd"} {
 		r := record("lmf", src, reg, "", 1, scores(0.3, 0.8, 1, 0.5))
 		if reg == "mmd" {
@@ -97,11 +98,11 @@ func TestSideBySideErrors(t *testing.T) {
 	if _, err := SideBySide(Table2(), Ours{}); err == nil {
 		t.Error("no records: no error")
 	}
-	two := []train.Record{record("lmf", "a", "none", "", 1, scores(0.3, 0.7, 1, 0.5)), record("lmf", "b", "none", "", 1, scores(0.3, 0.7, 1, 0.5))}
+	two := []grid.Record{record("lmf", "a", "none", "", 1, scores(0.3, 0.7, 1, 0.5)), record("lmf", "b", "none", "", 1, scores(0.3, 0.7, 1, 0.5))}
 	if _, err := SideBySide(Table2(), Ours{Records: two}); err == nil || !strings.Contains(err.Error(), "two data sources") {
 		t.Errorf("two sources: %v", err)
 	}
-	tfn := []train.Record{record("tfn", "a", "none", "", 1, scores(0.3, 0.7, 1, 0.5))}
+	tfn := []grid.Record{record("tfn", "a", "none", "", 1, scores(0.3, 0.7, 1, 0.5))}
 	if _, err := SideBySide(Table2(), Ours{Records: tfn}); err == nil || !strings.Contains(err.Error(), "tfn|none") {
 		t.Errorf("no matching row: %v", err)
 	}
@@ -151,7 +152,7 @@ func TestShortDataLabel(t *testing.T) {
 }
 
 func TestCellTextUndefined(t *testing.T) {
-	c := train.Cell{Mean: train.Number(math.NaN()), Std: train.Number(math.NaN()), N: 0}
+	c := grid.Cell{Mean: train.Number(math.NaN()), Std: train.Number(math.NaN()), N: 0}
 	if got := cellText(c, 2); got != "—" {
 		t.Errorf("undefined cell %q", got)
 	}

@@ -3,7 +3,7 @@ package paper
 import (
 	"fmt"
 
-	"github.com/synergo/synergo/synergy/train"
+	"github.com/synergo/synergo/synergy/grid"
 )
 
 // Table is one of the paper's result tables as printed.
@@ -23,7 +23,7 @@ type Table struct {
 	Decimals []int
 	// Columns are our equivalents of the value columns: the Scores key
 	// and split of train's records (accuracies in %).
-	Columns []train.Column
+	Columns []grid.Column
 	// Rows in the paper's order.
 	Rows []Row
 }
@@ -81,8 +81,8 @@ func (t *Table) Models() []string {
 // and 5: Acc_7 and Acc_2 in %, MAE and Pearson correlation raw.
 func mainHeader() []string { return []string{"Acc7", "Acc2", "MAE", "Corr"} }
 func mainDecimals() []int  { return []int{1, 1, 2, 2} }
-func mainColumns() []train.Column {
-	return []train.Column{
+func mainColumns() []grid.Column {
+	return []grid.Column{
 		{Name: "Acc7", Key: "Acc7", Split: "test", Percent: true},
 		{Name: "Acc2 non0", Key: "Acc2Non0", Split: "test", Percent: true},
 		{Name: "MAE", Key: "MAE", Split: "test", Percent: false},
@@ -149,8 +149,8 @@ func Table4() *Table {
 		{Model: "MAGBERT", Setting: nllMMD, Values: []float64{85.6, 48.3, 46.7, 45.9}},
 		{Model: "MAGBERT", Setting: nllKL, Values: []float64{84.1, 46.8, 45.9, 45.5}},
 	}
-	cols := []train.Column{{Name: "Acc2 non0", Key: "Acc2Non0", Split: "test", Percent: true}}
-	cols = append(cols, train.CorruptionColumns()...)
+	cols := []grid.Column{{Name: "Acc2 non0", Key: "Acc2Non0", Split: "test", Percent: true}}
+	cols = append(cols, grid.CorruptionColumns()...)
 	return &Table{Number: 4, Section: "§5.5", Dataset: "CMU-MOSI",
 		Caption: "Modality corruption on CMU-MOSI: binary accuracy with modalities dropped at test time (MAG-BERT)",
 		Header:  []string{"None", "T", "T+V", "T+A"}, Decimals: []int{1, 1, 1, 1}, Columns: cols, Rows: r}
@@ -180,7 +180,7 @@ func Table6() *Table {
 	return &Table{Number: 6, Section: "appendix B", Dataset: "UR-FUNNY",
 		Caption: "Humor detection on UR-FUNNY (test accuracy)",
 		Header:  []string{"Acc"}, Decimals: []int{1},
-		Columns: []train.Column{{Name: "Acc", Key: "Acc", Split: "test", Percent: true}}, Rows: r}
+		Columns: []grid.Column{{Name: "Acc", Key: "Acc", Split: "test", Percent: true}}, Rows: r}
 }
 
 // Tables returns Tables 2–6 in order.

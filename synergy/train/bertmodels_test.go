@@ -99,7 +99,7 @@ func majorityClassAccuracy(ds *datasets.Dataset) float64 {
 // 266 s of CPU.
 func TestMISABeatsMajorityClass(t *testing.T) {
 	requireSlow(t)
-	ds, err := LoadData("synth:urfunny:0.02")
+	ds, err := datasets.Open("synth:urfunny:0.02")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,11 @@
-// Package train is synergo's trainer (DESIGN.md §2): it fits a fusion model
-// from synergy/models on a datasets.Dataset, optionally with the synergy
-// regularizer of the paper (§4, appendix D), and writes what it learned.
+// Package train runs one training run: it fits a fusion model from
+// synergy/models on a datasets.Dataset, optionally with the synergy
+// regularizer of the paper (§4, appendix D), evaluates the model it selected
+// and reports the run as a RunResult. Grids of runs, the results file and
+// the paper's tables are package synergy/grid.
 //
-// One run (Trainer.Run) is one (model, data, regularizer, seed, batch size,
-// learning rate):
+// One run (New, then Trainer.Run) is one (model, data, regularizer, seed,
+// batch size, learning rate):
 //
 //   - Float32 training on gorgonia graphs of fixed shape: one training graph
 //     per batch size that occurs (the full size and the size of the last,
@@ -14,23 +16,22 @@
 //     the same with and without the regularizer.
 //   - The task loss is L1 (MMSA's choice, the default) or MSE for regression
 //     and binary cross-entropy with logits for Binary tasks. The model's
-//     parameters descend L_task + β·L_reg with AdamW (η_task, weight decay
-//     from the model's MMSA defaults unless overridden), gradients clipped by
-//     value 5 as in appendix C (a global norm clip is optional); the
-//     C-network follows ∇L_reg with its own AdamW (η_MI) (appendix D).
-//   - MMIM (any TwoStageModel) gets the original's two-stage epoch
-//     (anchors.md §4.7): stage 0 minimizes −lld over the epoch's batches
-//     (the first half for MOSEI) with its own AdamW (lr_mmilb) on the MMILB
-//     parameters; stage 1 descends the objective with two AdamW groups
-//     (BERT at lr_bert, the rest except MMILB at η_task), a global-norm
-//     clip of 1 unless ClipNorm is set, and refreshes the entropy memory
-//     after each step from the projections the model copied during the
-//     step's forward pass. As in the original, the memory is emptied
-//     before every epoch's stage 1 (so the entropy term counts from the
-//     third batch of an epoch on); it is saved in the resume checkpoint, so
-//     an MMIM run resumed mid-epoch is bit-identical. Simplifications:
-//     stage 0 reuses stage 1's batch order; AdamW's decoupled weight decay
-//     replaces Adam's L2 penalty.
+//     parameters descend L_task + β·L_reg with AdamW (η_task; the weight
+//     decay of the model's training defaults, models.Hyper, unless
+//     overridden), gradients clipped by value 5 as in appendix C (a global
+//     norm clip is optional, and on by default where the model's defaults
+//     set one); the C-network follows ∇L_reg with its own AdamW (η_MI)
+//     (appendix D).
+//   - An epoch is the model's epoch schedule (models.EpochSchedule) or, for
+//     a model without one, a single main stage over every batch. MMIM's
+//     schedule is the original's two-stage epoch: stage 0 minimizes −lld
+//     over the epoch's batches (the first half on MOSEI) with its own AdamW
+//     on the MMILB parameters; stage 1 descends the objective with two AdamW
+//     groups (BERT at lr_bert, the rest but MMILB at η_task) and refreshes
+//     the model's entropy memory after each step. The trainer only runs the
+//     stages: their parameter groups, learning rates and per-step hooks are
+//     the model's, and the model's training state (MMIM's memory) is saved
+//     in the resume checkpoint, so a run resumed mid-epoch is bit-identical.
 //   - A model's frozen parameters (models.FrozenParamsModel: the frozen
 //     part of a BERT encoder, Options.FreezeBert or the model's default,
 //     MISA's original freezing on MOSEI and UR-FUNNY) are bound in the
@@ -42,26 +43,23 @@
 //     cap of MaxEpochs.
 //   - Every random draw derives from the run's seed: model and regularizer
 //     initialization, batch order (one generator per epoch) and dropout masks
-//     (one generator per (epoch, batch)), so a resumed run continues
-//     bit-for-bit.
+//     (one generator per (epoch, batch) and stage), so a resumed run
+//     continues bit-for-bit.
 //   - Per-epoch diagnostics: training task loss and regularizer terms
 //     averaged over the epoch, validation MAE and loss, Mardia kurtosis of
 //     the validation representations Z and Z_i, and MMD² between fixed
 //     diagnostic random projections of each Z_i and Z.
 //   - A checkpoint of the best model and a resume checkpoint after every
-//     epoch and on cancellation; the best model is finally evaluated on the
-//     validation and test splits and on the corrupted test sets of Table 4
-//     (T, T+V, T+A; datasets.CorruptionSets).
+//     epoch and on cancellation (Options.Dir); the best model is finally
+//     evaluated on the validation and test splits and on the corrupted test
+//     sets of Table 4 (T, T+V, T+A; datasets.CorruptionSets).
+//   - Progress goes to Options.OnProgress as Events (a stage of an epoch
+//     starts or ends, a step is done, an epoch is validated), which the
+//     command line draws as progress bars and a notebook can print.
+//     Cancelling the context given to Run stops the run after the current
+//     step, with the resume checkpoint written: New and Run with the same
+//     options continue where it stopped.
 //
 // Binary tasks (UR-FUNNY, Table 6) train any model with BCE and report
-// accuracy and F1; their tables also come in Table 6's layout, one column
-// per regularizer (ByRegularizer).
-//
-// Grid runs the hyper-parameter grid of appendix C (batch {32, 64} ×
-// learning rate {1e-2, 5e-3, 1e-3, 5e-4, 1e-4}) per model × regularizer ×
-// seed, picks the setting with the best validation score and appends one
-// Record per (model, data, regularizer, terms, seed) to results.jsonl;
-// finished runs are skipped on restart. Table turns results.jsonl into the
-// paper's table layout (mean ± std over seeds, paired differences to the
-// unregularized run with a 95% Student-t interval).
+// accuracy and F1.
 package train

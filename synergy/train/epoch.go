@@ -23,11 +23,10 @@ const improvementMargin = 1e-6
 // runState is everything about a run's progress that a resume needs, apart
 // from parameters and optimizer states.
 type runState struct {
-	// Epoch is the current epoch (from 0); Batch the next batch in it.
-	Epoch, Batch int
-	// Stage0Batch is the next stage-0 batch of the epoch (TwoStageModel).
-	Stage0Batch int
-	// Sums accumulate the current epoch's training numbers.
+	// Epoch is the current epoch (from 0), Stage the current stage of the
+	// epoch schedule and Batch the next batch of that stage.
+	Epoch, Stage, Batch int
+	// Sums accumulate the current epoch's training numbers (main stage).
 	Sums epochSums
 	// HaveBest, BestScore and BestEpoch (from 0) describe the best epoch;
 	// SinceBest counts epochs without improvement since.
@@ -92,59 +91,86 @@ func (t *Trainer) trainEpoch(ctx context.Context) error {
 		}
 	}
 	t.epochStart = time.Now()
-	if t.two != nil {
-		diverged, err := t.runStage0(ctx, batches)
+	for st.Stage < len(t.stages) {
+		s := t.stages[st.Stage]
+		if st.Batch == 0 && s.Begin != nil {
+			s.Begin() // a resumed stage keeps the state restored from the checkpoint
+		}
+		diverged, err := t.runStage(ctx, st.Stage, batches[:s.batches(len(batches))])
 		if err != nil {
 			return err
 		}
 		if diverged {
 			return t.stopDiverged()
 		}
-		if st.Batch == 0 {
-			// A resumed epoch keeps the memory restored from the checkpoint.
-			t.two.model.ResetMemory()
+		if st.Stage++; st.Stage < len(t.stages) {
+			st.Batch = 0
 		}
 	}
-	bar := NewProgress(t.progressOut(), fmt.Sprintf("epoch %d", st.Epoch+1), len(batches), t.opts.Progress)
-	bar.Add(st.Batch)
+	return t.endEpoch()
+}
+
+// runStage runs the remaining steps of stage index of the current epoch on
+// batches. It returns errStopped when ctx is cancelled and diverged = true
+// at a non-finite loss or gradient.
+func (t *Trainer) runStage(ctx context.Context, index int, batches []*datasets.Batch) (diverged bool, err error) {
+	st := &t.st
+	s := t.stages[index]
+	name := ""
+	if !s.main {
+		name = s.label(index)
+	}
+	start, resumed := time.Now(), st.Batch
+	event := func(kind EventKind, loss float64) Event {
+		return Event{Kind: kind, Stage: name, Step: st.Batch, Steps: len(batches), Resumed: resumed, Loss: loss, Elapsed: time.Since(start)}
+	}
+	t.report(event(StageStart, math.NaN()))
+	lastLoss := math.NaN()
+	defer func() { t.report(event(StageEnd, lastLoss)) }()
 	for st.Batch < len(batches) {
 		if ctx.Err() != nil {
-			bar.Done()
-			return errStopped
+			return false, errStopped
 		}
-		loss, err := t.step(batches[st.Batch], st.Epoch, st.Batch)
+		var loss float64
+		if s.main {
+			loss, err = t.step(s, batches[st.Batch], st.Epoch, st.Batch)
+		} else {
+			loss, err = t.stageStep(s, index, batches[st.Batch], st.Epoch, st.Batch)
+		}
 		if err != nil {
-			bar.Done()
-			return err
+			return false, err
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			bar.Done()
-			return t.stopDiverged()
+			return true, nil
 		}
 		st.Batch++
-		bar.SetSuffix(fmt.Sprintf("loss %.4f", float64(st.Sums.mean(st.Sums.Task))))
-		bar.Add(1)
-		if t.opts.AfterBatch != nil {
-			t.opts.AfterBatch(st.Epoch, st.Batch-1)
+		lastLoss = loss
+		if s.main {
+			lastLoss = float64(st.Sums.mean(st.Sums.Task))
 		}
+		t.report(event(StepDone, lastLoss))
 	}
-	bar.Done()
-	return t.endEpoch()
+	return false, nil
 }
 
 // stopDiverged ends training at a non-finite loss, keeping the best epoch.
 func (t *Trainer) stopDiverged() error {
 	st := &t.st
 	st.Done = true
-	st.StopReason = fmt.Sprintf("diverged (non-finite loss) at epoch %d, batch %d", st.Epoch+1, st.Batch+1)
+	where := "" // the main stage, or validation after it
+	if st.Stage < len(t.stages) && !t.stages[st.Stage].main {
+		where = t.stages[st.Stage].label(st.Stage) + " "
+	}
+	st.StopReason = fmt.Sprintf("diverged (non-finite loss) at epoch %d, %sbatch %d", st.Epoch+1, where, st.Batch+1)
 	t.log.Warn("training diverged", "epoch", st.Epoch+1, "batch", st.Batch+1)
 	return nil
 }
 
-// step is one optimization step on batch b: forward and backward pass, the
-// C-network's update, the model's clipped AdamW update, the regularizer's
-// moving averages. It returns the task loss.
-func (t *Trainer) step(b *datasets.Batch, epoch, index int) (float64, error) {
+// step is one optimization step of the main stage stg on batch b: forward
+// and backward pass, the regularizer's step (the C-network's update and its
+// moving averages), the model's clipped AdamW update (per parameter group),
+// the stage's AfterStep. It returns the task loss.
+func (t *Trainer) step(stg *stage, b *datasets.Batch, epoch, index int) (float64, error) {
 	tg, err := t.graphFor(b.Size())
 	if err != nil {
 		return 0, err
@@ -190,28 +216,16 @@ func (t *Trainer) step(b *datasets.Batch, epoch, index int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if t.two != nil {
-		if err := t.stage1Update(tg.modelParams, grads); err != nil {
-			return 0, err
-		}
-	} else {
-		if t.opts.ClipValue > 0 {
-			nn.ClipGradValue(grads, t.opts.ClipValue)
-		}
-		if t.opts.ClipNorm > 0 {
-			nn.ClipGradNorm(grads, t.opts.ClipNorm)
-		}
-		if err := t.opt.Step(tg.modelParams, grads); err != nil {
-			return 0, err
-		}
+	if err := t.update(stg, tg.modelParams, grads); err != nil {
+		return 0, err
 	}
 	if err := tg.g.ZeroGrads(tg.modelParams); err != nil {
 		return 0, err
 	}
-	if t.two != nil {
-		// The model copied its entropy projections during this step's
-		// forward pass (G.Read), so the training graph serves directly.
-		if err := t.two.model.UpdateMemory(tg.g); err != nil {
+	if stg.AfterStep != nil {
+		// Models copy what they keep from a step during its forward pass
+		// (G.Read), so the training graph serves directly.
+		if err := stg.AfterStep(tg.g); err != nil {
 			return 0, err
 		}
 	}
@@ -265,6 +279,7 @@ func (t *Trainer) endEpoch() error {
 	}
 	t.diag.fill(&d, reps, t.opts.DiagnosticRows)
 	st.Diagnostics = append(st.Diagnostics, d)
+	t.report(Event{Kind: EpochDone, Diagnostics: &d})
 	if better {
 		st.HaveBest, st.BestScore, st.BestEpoch, st.SinceBest = true, score, st.Epoch, 0
 		t.best = takeSnapshot(t.model.Params(), t.buffers)
@@ -279,7 +294,7 @@ func (t *Trainer) endEpoch() error {
 	t.log.Info("epoch done", "epoch", d.Epoch, "seconds", time.Since(t.epochStart).Round(time.Millisecond).Seconds(), "train_loss", float64(d.TrainLoss), "reg_total", float64(d.RegTotal),
 		"valid_mae", float64(d.ValidMAE), "valid_loss", float64(d.ValidLoss), "best_epoch", st.BestEpoch+1)
 	st.Epoch++
-	st.Batch, st.Stage0Batch = 0, 0
+	st.Stage, st.Batch = 0, 0
 	st.Sums = epochSums{}
 	switch {
 	case st.SinceBest >= t.opts.Patience:

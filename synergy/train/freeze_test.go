@@ -22,11 +22,11 @@ func TestFreezeBertLeavesFrozenParamsUnchanged(t *testing.T) {
 			opts := Options{Model: name, Seed: 1111, BatchSize: 8, LearningRate: 1e-3, MaxEpochs: 1,
 				FreezeBert: &freeze, Logger: quietLogger()}
 			steps := 0
-			opts.AfterBatch = func(epoch, batch int) {
+			opts.OnProgress = afterBatch(func(epoch, batch int) {
 				if steps++; steps == 2 {
 					cancel()
 				}
-			}
+			})
 			tr, err := New(ds, opts)
 			if err != nil {
 				t.Fatal(err)

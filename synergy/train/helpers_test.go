@@ -1,6 +1,12 @@
 package train
 
-import G "gorgonia.org/gorgonia"
+import (
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/synergo/synergo/synergy"
+)
 
 func nodeNames(ns G.Nodes) []string {
 	out := make([]string, len(ns))
@@ -16,4 +22,36 @@ func keys[V any](m map[int]V) []int {
 		out = append(out, k)
 	}
 	return out
+}
+
+// afterBatch returns an Options.OnProgress that calls f after every step of
+// the main stage with the epoch and the index of the batch just done (both
+// from 0).
+func afterBatch(f func(epoch, batch int)) func(Event) {
+	return func(e Event) {
+		if e.Kind == StepDone && e.Stage == "" {
+			f(e.Epoch-1, e.Step-1)
+		}
+	}
+}
+
+// regularizer returns the configuration of reg with every term on: nil for
+// "none", synergy.DefaultConfig for "mmd" and "kl", the I_Was baseline's for
+// "was" (what grid.RegularizerFor returns without terms).
+func regularizer(t testing.TB, reg string) *synergy.Choice {
+	t.Helper()
+	if reg == "was" {
+		cfg := synergy.DefaultWassersteinConfig()
+		return &synergy.Choice{Wasserstein: &cfg}
+	}
+	div, err := synergy.ParseDivergence(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if div == synergy.DivergenceNone {
+		return nil
+	}
+	cfg := synergy.DefaultConfig(div)
+	cfg.UseL2, cfg.UseD, cfg.UseKappa = true, true, true
+	return &synergy.Choice{Synergy: &cfg}
 }

@@ -15,7 +15,7 @@ type Loss string
 
 const (
 	// LossL1 is the mean absolute error (1/B) Σ_j |ŷ_j − y_j|, MMSA's loss
-	// for TFN, LMF, MFN and EF-LSTM (anchors.md §1.1). Default for
+	// for TFN, LMF, MFN and EF-LSTM (nn.L1Loss in thuiar/MMSA). Default for
 	// regression.
 	LossL1 Loss = "l1"
 	// LossMSE is the mean squared error (1/B) Σ_j (ŷ_j − y_j)².

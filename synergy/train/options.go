@@ -3,7 +3,6 @@ package train
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 
@@ -29,7 +28,7 @@ type Options struct {
 	// regularizer or the I_Was baseline); nil trains without.
 	Regularizer *synergy.Choice
 	// Seed drives model and regularizer initialization, batch order and
-	// dropout masks (DefaultSeeds are MMSA's 1111–1115).
+	// dropout masks (grid.DefaultSeeds are MMSA's 1111–1115).
 	Seed uint64
 	// BatchSize and LearningRate are the model's batch size and AdamW
 	// learning rate η_task; both required.
@@ -69,16 +68,14 @@ type Options struct {
 	// Dir is the run's folder for the resume and best-model checkpoints;
 	// "" keeps everything in memory (no resume).
 	Dir string
-	// Progress draws progress bars on ProgressOut (default os.Stderr) when
-	// it is a terminal.
-	Progress    bool
-	ProgressOut io.Writer `json:"-"`
+	// OnProgress, if not nil, receives the run's progress (Event: stage
+	// starts and ends, every step, every validated epoch), synchronously
+	// from the goroutine of Run. The command line draws progress bars from
+	// it; cancelling Run's context from it stops the run after the current
+	// step.
+	OnProgress func(Event) `json:"-"`
 	// Logger receives the run's logs (default slog.Default()).
 	Logger *slog.Logger `json:"-"`
-	// AfterBatch, if not nil, is called after every training step with the
-	// epoch and the index of the batch just done (both from 0). Tests use
-	// it to cancel a run mid-way.
-	AfterBatch func(epoch, batch int) `json:"-"`
 }
 
 // withDefaults fills the zero fields.
@@ -106,6 +103,10 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// Validate returns an error for settings a run cannot start with, after
+// filling the defaults as New does.
+func (o Options) Validate() error { return o.withDefaults().validate() }
 
 // validate returns an error for settings a user can get wrong.
 func (o Options) validate() error {

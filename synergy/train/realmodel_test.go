@@ -36,10 +36,7 @@ func TestRealModelBeatsMeanBaseline(t *testing.T) {
 	baseline := trainMeanBaseline(ds)
 	for _, name := range []string{"lmf", "tfn"} {
 		for _, reg := range []string{"none", "mmd"} {
-			cfg, err := RegularizerFor(reg, nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := regularizer(t, reg)
 			opts := Options{Model: name, Regularizer: cfg, Seed: 1111, BatchSize: 32, LearningRate: 1e-3,
 				MaxEpochs: 10, Logger: quietLogger()}
 			res := run(t, ds, opts)

@@ -51,7 +51,8 @@ type RunResult struct {
 	// WassersteinConfig likewise for the I_Was baseline.
 	RegularizerConfig *synergy.Config            `json:"regularizer_config"`
 	WassersteinConfig *synergy.WassersteinConfig `json:"wasserstein_config,omitempty"`
-	// ModelConfig is the model's Config() as JSON.
+	// ModelConfig is the model's configuration (models.Hyper.Settings) as
+	// JSON.
 	ModelConfig json.RawMessage `json:"model_config"`
 	WallSeconds float64         `json:"wall_seconds"`
 }
@@ -114,7 +115,7 @@ func (t *Trainer) score(split *datasets.Split) (Scores, error) {
 // corrupted test sets.
 func (t *Trainer) finalEvaluation() (*RunResult, error) {
 	st := &t.st
-	modelConfig, err := json.Marshal(t.model.Config())
+	modelConfig, err := json.Marshal(t.model.Hyper().Settings)
 	if err != nil {
 		return nil, fmt.Errorf("train: encoding the configuration of %s: %w", t.opts.Model, err)
 	}

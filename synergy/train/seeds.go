@@ -13,9 +13,6 @@ const (
 	streamDiagnostic  = 0x64696167   // "diag": diagnostic projections
 )
 
-// DefaultSeeds are MMSA's seeds 1111–1115 (anchors.md §2).
-func DefaultSeeds() []uint64 { return []uint64{1111, 1112, 1113, 1114, 1115} }
-
 // mix is the SplitMix64 finalizer: a bijection of uint64 that spreads close
 // inputs (seed, seed+1, …) over the whole range.
 func mix(x uint64) uint64 {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/synergo/synergo/internal/atomicfile"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
@@ -78,7 +79,7 @@ func (s *snapshot) save(path string) error {
 	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
 		return fmt.Errorf("train: encoding %s: %w", path, err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // loadSnapshot reads a snapshot written by save.
@@ -100,15 +101,18 @@ type resumeCheckpoint struct {
 	Fingerprint string
 	Model       snapshot
 	Regularizer map[string][]float64
-	ModelOpt    nn.AdamWState
-	RegOpt      nn.AdamWState
-	// Stage0Opt and BertOpt are a TwoStageModel's other optimizers, Memory
-	// its entropy memory (MarshalMemory; nil in checkpoints written before
-	// it was saved).
-	Stage0Opt, BertOpt nn.AdamWState
-	Memory             []byte
-	RegState           []byte
-	State              runState
+	// Optimizers are the states of the model's optimizers, one per
+	// parameter group and stage of the epoch schedule (optimizerKey).
+	// Checkpoints written before the schedule existed hold the only
+	// optimizer of a model without a schedule in ModelOpt instead.
+	Optimizers map[string]nn.AdamWState
+	ModelOpt   nn.AdamWState
+	RegOpt     nn.AdamWState
+	// ModelState is the training state of a models.EpochSchedule
+	// (MarshalTrainingState), nil for other models.
+	ModelState []byte
+	RegState   []byte
+	State      runState
 }
 
 // fingerprint identifies the options a checkpoint belongs to.
@@ -140,15 +144,14 @@ func (t *Trainer) saveResume() error {
 	}
 	c := resumeCheckpoint{
 		Version: checkpointVersion, Fingerprint: t.fingerprint(),
-		Model: *takeSnapshot(t.model.Params(), t.buffers), ModelOpt: t.opt.State(), State: t.st,
+		Model: *takeSnapshot(t.model.Params(), t.buffers), Optimizers: t.optimizerStates(), State: t.st,
 	}
-	if t.two != nil {
-		c.Stage0Opt, c.BertOpt = t.two.stage0Opt.State(), t.two.bertOpt.State()
-		mem, err := t.two.model.MarshalMemory()
+	if t.state != nil {
+		b, err := t.state.MarshalTrainingState()
 		if err != nil {
 			return err
 		}
-		c.Memory = mem
+		c.ModelState = b
 	}
 	if t.reg != nil {
 		c.Regularizer = valuesOf(t.reg.Params())
@@ -163,7 +166,7 @@ func (t *Trainer) saveResume() error {
 	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
 		return fmt.Errorf("train: encoding the resume checkpoint: %w", err)
 	}
-	return writeFileAtomic(t.path(resumeFile), buf.Bytes())
+	return atomicfile.WriteFile(t.path(resumeFile), buf.Bytes())
 }
 
 // resume loads resume.ckpt and best.ckpt from Options.Dir if they exist.
@@ -193,20 +196,14 @@ func (t *Trainer) resume() error {
 	if err := c.Model.restore(t.model.Params(), t.buffers); err != nil {
 		return fmt.Errorf("train: %s: %w", path, err)
 	}
-	if err := t.opt.SetState(c.ModelOpt); err != nil {
+	if err := t.setOptimizerStates(c.Optimizers, c.ModelOpt); err != nil {
 		return fmt.Errorf("train: %s: %w", path, err)
 	}
-	if t.two != nil {
-		if err := t.two.stage0Opt.SetState(c.Stage0Opt); err != nil {
-			return fmt.Errorf("train: %s: stage-0 optimizer: %w", path, err)
+	if t.state != nil {
+		if c.ModelState == nil {
+			return fmt.Errorf("train: %s holds no training state of %s (written by an earlier synergo?) and cannot resume exactly; delete it to start the run again", path, t.model.Name())
 		}
-		if err := t.two.bertOpt.SetState(c.BertOpt); err != nil {
-			return fmt.Errorf("train: %s: BERT optimizer: %w", path, err)
-		}
-		if c.Memory == nil {
-			return fmt.Errorf("train: %s was written before %s's entropy memory was checkpointed and cannot resume exactly; delete it to start the run again", path, t.model.Name())
-		}
-		if err := t.two.model.UnmarshalMemory(c.Memory); err != nil {
+		if err := t.state.UnmarshalTrainingState(c.ModelState); err != nil {
 			return fmt.Errorf("train: %s: %w", path, err)
 		}
 	}

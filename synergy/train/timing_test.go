@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/models"
 )
 
@@ -16,19 +17,16 @@ func TestEpochWallTime(t *testing.T) {
 	if os.Getenv("SYNERGO_TIMING") == "" {
 		t.Skip("set SYNERGO_TIMING=1 to measure epoch times")
 	}
-	ds, err := LoadData("synth:mosi:1")
+	ds, err := datasets.Open("synth:mosi:1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range models.Names() {
 		for _, reg := range []string{"none", "mmd"} {
-			cfg, err := RegularizerFor(reg, nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := regularizer(t, reg)
 			var lastBatch time.Time
 			opts := Options{Model: name, Regularizer: cfg, Seed: 1111, BatchSize: 32, LearningRate: 1e-3, MaxEpochs: 1, Logger: quietLogger(),
-				AfterBatch: func(int, int) { lastBatch = time.Now() }}
+				OnProgress: afterBatch(func(int, int) { lastBatch = time.Now() })}
 			start := time.Now()
 			tr, err := New(ds, opts)
 			if err != nil {

@@ -2,12 +2,9 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -33,9 +30,12 @@ type Trainer struct {
 	model   models.Model
 	buffers *nn.ParamSet    // StatefulModel buffers, or nil
 	reg     synergy.Penalty // nil without
-	opt     *nn.AdamW       // the model's optimizer (for a TwoStageModel: the stage-1 non-BERT group)
-	two     *twoStage       // non-nil when the model is a TwoStageModel (MMIM)
-	wd      float64
+	// stages is the epoch schedule (models.EpochSchedule, or one main
+	// stage), each stage with the optimizers of its parameter groups.
+	stages []*stage
+	// state is the model's training state, for a models.EpochSchedule.
+	state models.EpochSchedule
+	wd    float64
 
 	graphs map[int]*trainGraph
 	evals  map[int]*evalGraph
@@ -79,7 +79,7 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	factory := opts.NewModel
 	if factory == nil {
 		factory = func(ds *datasets.Dataset, seed uint64) (models.Model, error) {
-			return models.New(opts.Model, ds.Name, models.DimsOf(ds), tensor.Float32, seed)
+			return models.New(opts.Model, ds.Name, DimsOf(ds), tensor.Float32, seed)
 		}
 	}
 	if t.model, err = factory(ds, derivedSeed(opts.Seed, streamModel)); err != nil {
@@ -101,15 +101,18 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	if sm, ok := t.model.(models.StatefulModel); ok {
 		t.buffers = sm.Buffers()
 	}
-	t.wd = modelWeightDecay(t.model)
+	hyper := t.model.Hyper()
+	t.wd = hyper.Training.WeightDecay
 	if opts.WeightDecay != nil {
 		t.wd = *opts.WeightDecay
 	}
-	t.opt = nn.NewAdamW(opts.LearningRate)
-	t.opt.WeightDecay = t.wd
-	if t.two = newTwoStage(t.model, t.model.Config(), opts.LearningRate, t.wd); t.two != nil && t.opts.ClipNorm == 0 {
-		t.opts.ClipNorm = defaultTwoStageClipNorm
+	if t.opts.ClipNorm == 0 {
+		t.opts.ClipNorm = hyper.Training.ClipNorm
 	}
+	if t.stages, err = newStages(t.model, opts.Seed, opts.LearningRate, t.wd); err != nil {
+		return nil, err
+	}
+	t.state, _ = t.model.(models.EpochSchedule)
 
 	// Representation sizes, from the evaluation graph the first validation
 	// batch will use.
@@ -130,22 +133,6 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 		return nil, err
 	}
 	return t, nil
-}
-
-// modelWeightDecay reads the weight decay of the model's MMSA training
-// defaults (the "training" object of its JSON configuration), or 0.
-func modelWeightDecay(m models.Model) float64 {
-	b, err := json.Marshal(m.Config())
-	if err != nil {
-		return 0
-	}
-	var cfg struct {
-		Training *models.TrainingDefaults `json:"training"`
-	}
-	if json.Unmarshal(b, &cfg) != nil || cfg.Training == nil {
-		return 0
-	}
-	return cfg.Training.WeightDecay
 }
 
 // Model returns the model being trained.
@@ -205,39 +192,5 @@ func (t *Trainer) Run(ctx context.Context) (*RunResult, error) {
 	return res, nil
 }
 
-// progressOut is where progress bars go.
-func (t *Trainer) progressOut() io.Writer {
-	if t.opts.ProgressOut != nil {
-		return t.opts.ProgressOut
-	}
-	return os.Stderr
-}
-
 // path returns a file of the run folder.
 func (t *Trainer) path(name string) string { return filepath.Join(t.opts.Dir, name) }
-
-// writeFileAtomic writes data to path through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}

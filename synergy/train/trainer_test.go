@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/internal/testmodel"
 	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/models"
 )
@@ -18,14 +20,7 @@ import (
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // tinyMOSI is the synthetic MOSI preset at a small scale.
-func tinyMOSI(t testing.TB, scale float64) *datasets.Dataset {
-	t.Helper()
-	ds, err := datasets.Synthetic(datasets.SyntheticConfig{Preset: "mosi", Scale: scale, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ds
-}
+func tinyMOSI(t testing.TB, scale float64) *datasets.Dataset { return testmodel.MOSI(t, scale) }
 
 func tinyOptions(reg *synergy.Choice) Options {
 	return Options{
@@ -35,9 +30,7 @@ func tinyOptions(reg *synergy.Choice) Options {
 }
 
 func smallRegularizer() *synergy.Choice {
-	cfg := synergy.DefaultConfig(synergy.DivergenceMMD)
-	cfg.QHidden, cfg.CouplingHidden, cfg.ProjectionDim = 8, 8, 4
-	return &synergy.Choice{Synergy: &cfg}
+	return &synergy.Choice{Synergy: testmodel.SmallRegularizer()}
 }
 
 // resultJSON is the result without its wall time, as JSON.
@@ -97,11 +90,11 @@ func TestResumeAfterInterruptIsExact(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			opts := resumeOptions(reg, dir)
 			done := 0
-			opts.AfterBatch = func(epoch, batch int) {
+			opts.OnProgress = afterBatch(func(epoch, batch int) {
 				if done++; done == stopAfter {
 					cancel()
 				}
-			}
+			})
 			tr, err := New(ds, opts)
 			if err != nil {
 				t.Fatal(err)
@@ -242,10 +235,7 @@ func TestOptionErrors(t *testing.T) {
 
 func TestWassersteinBaselineTrains(t *testing.T) {
 	ds := tinyMOSI(t, 0.05)
-	cfg, err := RegularizerFor("was", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := regularizer(t, "was")
 	opts := tinyOptions(cfg)
 	opts.MaxEpochs = 1
 	res := run(t, ds, opts)
@@ -255,7 +245,7 @@ func TestWassersteinBaselineTrains(t *testing.T) {
 }
 
 func TestBinaryTaskSelectsOnAccuracy(t *testing.T) {
-	ds, err := LoadData("synth:urfunny:0.006")
+	ds, err := datasets.Open("synth:urfunny:0.006")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +271,7 @@ func TestBinaryTaskSelectsOnAccuracy(t *testing.T) {
 // TestBinaryTaskSelectsOnAccuracy does the same for a pooling model and
 // cmd/synergo's tests for TFN through the CLI.
 func TestBinaryTrainingMISAAndMFN(t *testing.T) {
-	ds, err := LoadData("synth:urfunny:0.003")
+	ds, err := datasets.Open("synth:urfunny:0.003")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,5 +287,72 @@ func TestBinaryTrainingMISAAndMFN(t *testing.T) {
 			t.Errorf("%s: test scores %v; want Acc in [0, 1] and F1, no MAE", name, res.Test)
 		}
 		t.Logf("%s on %s (%d train): test accuracy %.3f", name, ds.Source, ds.Train.Len(), float64(acc))
+	}
+}
+
+// TestHyperDefaults checks that the model's training defaults
+// (models.Hyper) set the weight decay and the gradient-norm clip unless the
+// options set them.
+func TestHyperDefaults(t *testing.T) {
+	ds := tinyMOSI(t, 0.02)
+	for _, tc := range []struct {
+		model          string
+		wd             *float64
+		clipNorm       float64
+		wantWD, wantCN float64
+	}{
+		{"lmf", nil, 0, 5e-3, 0},     // MMSA's LMF on MOSI
+		{"tfn", nil, 0, 0, 0},        // MMSA's TFN has none
+		{"lmf", new(0.5), 2, 0.5, 2}, // options win
+		{"mmim", nil, 0, 1e-4, 1},    // MMIM: weight decay 1e-4, clip 1
+	} {
+		tr, err := New(ds, Options{Model: tc.model, Seed: 1, BatchSize: 8, LearningRate: 1e-3, WeightDecay: tc.wd, ClipNorm: tc.clipNorm, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.wd != tc.wantWD || tr.opts.ClipNorm != tc.wantCN {
+			t.Errorf("%s (options %v, %v): weight decay %v, clip norm %v; want %v, %v", tc.model, tc.wd, tc.clipNorm, tr.wd, tr.opts.ClipNorm, tc.wantWD, tc.wantCN)
+		}
+	}
+}
+
+// TestProgressEvents checks the events of a run: per epoch a stage start,
+// one StepDone per batch with the running mean loss, a stage end, then the
+// validated epoch with its diagnostics; and one line per event.
+func TestProgressEvents(t *testing.T) {
+	ds := tinyMOSI(t, 0.05) // 64 training samples: batches of 20, 20, 20 and 4
+	opts := tinyOptions(nil)
+	opts.MaxEpochs = 2
+	var events []Event
+	opts.OnProgress = func(e Event) { events = append(events, e) }
+	tr, err := New(ds, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range events {
+		kinds = append(kinds, e.Kind.String())
+		if e.Model != "pool" || e.Seed != 1111 || e.BatchSize != 20 || e.MaxEpochs != 2 || e.String() == "" {
+			t.Errorf("event %+v does not name the run", e)
+		}
+	}
+	epoch := []string{"stage start", "step done", "step done", "step done", "step done", "stage end", "epoch done"}
+	if want := append(append([]string(nil), epoch...), epoch...); !slices.Equal(kinds, want) {
+		t.Fatalf("events %v, want %v", kinds, want)
+	}
+	for i, e := range events[1:5] {
+		if e.Epoch != 1 || e.Step != i+1 || e.Steps != 4 || math.IsNaN(e.Loss) || e.ETA() < 0 {
+			t.Errorf("step event %d: %+v", i, e)
+		}
+	}
+	last := events[13]
+	if last.Epoch != 2 || last.Diagnostics == nil || float64(last.Diagnostics.TrainLoss) != float64(tr.Diagnostics()[1].TrainLoss) {
+		t.Errorf("epoch event %+v, want epoch 2 with its diagnostics", last)
+	}
+	if got := events[4].Loss; got != float64(tr.Diagnostics()[0].TrainLoss) {
+		t.Errorf("loss after the last step of epoch 1 %v, the epoch's train loss %v", got, tr.Diagnostics()[0].TrainLoss)
 	}
 }

@@ -1,0 +1,46 @@
+package datasets
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Open returns the dataset a data spec names, the one string by which the
+// command line, grid plans and notebooks name their data:
+//
+//	synth:mosi[:SCALE[:SEED]]    synthetic stand-in of CMU-MOSI (Synthetic)
+//	synth:mosei[:SCALE[:SEED]]   … of CMU-MOSEI
+//	synth:urfunny[:SCALE[:SEED]] … of UR-FUNNY
+//	PATH                         a file or folder Load understands
+//
+// SCALE multiplies the preset's split sizes (default 1) and SEED seeds the
+// generator (default 0).
+func Open(spec string) (*Dataset, error) {
+	if rest, ok := strings.CutPrefix(spec, "synth:"); ok {
+		parts := strings.Split(rest, ":")
+		if len(parts) > 3 || parts[0] == "" {
+			return nil, fmt.Errorf("datasets: data %q: want synth:PRESET[:SCALE[:SEED]]", spec)
+		}
+		cfg := SyntheticConfig{Preset: parts[0], Scale: 1}
+		if len(parts) > 1 {
+			s, err := strconv.ParseFloat(parts[1], 64)
+			if err != nil || !(s > 0) {
+				return nil, fmt.Errorf("datasets: data %q: scale %q, want a positive number", spec, parts[1])
+			}
+			cfg.Scale = s
+		}
+		if len(parts) > 2 {
+			s, err := strconv.ParseUint(parts[2], 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("datasets: data %q: seed %q, want a non-negative integer", spec, parts[2])
+			}
+			cfg.Seed = s
+		}
+		return Synthetic(cfg)
+	}
+	if spec == "" {
+		return nil, fmt.Errorf("datasets: no data given (want synth:mosi[:SCALE], synth:mosei[:SCALE], synth:urfunny[:SCALE] or a file)")
+	}
+	return Load(spec)
+}

@@ -1,0 +1,117 @@
+package grid
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/synergo/synergo/synergy"
+	"github.com/synergo/synergo/synergy/train"
+)
+
+// PaperBatchSizes are the batch sizes of appendix C's grid.
+func PaperBatchSizes() []int { return []int{32, 64} }
+
+// PaperLearningRates are the learning rates of appendix C's grid.
+func PaperLearningRates() []float64 { return []float64{1e-2, 5e-3, 1e-3, 5e-4, 1e-4} }
+
+// DefaultSeeds are MMSA's seeds 1111–1115, the five seeds every cell of
+// the paper's tables averages over.
+func DefaultSeeds() []uint64 { return []uint64{1111, 1112, 1113, 1114, 1115} }
+
+// Options configure a grid (Grid, Plan).
+type Options struct {
+	// Models are registry names (models.Names(), models.BertNames()).
+	Models []string
+	// Regs are "none", "mmd", "kl" or "was" (the I_Was baseline).
+	Regs []string
+	// Terms lists the regularizer terms to switch on, a subset of
+	// {"l2", "d", "kappa"}; empty means all three.
+	Terms []string
+	// RegBase, if not nil, is the regularizer configuration the divergence
+	// and terms are set on (default synergy.DefaultConfig).
+	RegBase *synergy.Config
+	// Seeds (default DefaultSeeds), BatchSizes (default PaperBatchSizes)
+	// and LearningRates (default PaperLearningRates).
+	Seeds         []uint64
+	BatchSizes    []int
+	LearningRates []float64
+	// Out is Grid's output folder: results.jsonl, and runs/, work/ and
+	// failed/ as in a plan folder (PlanRunsDir, PlanWorkDir,
+	// PlanFailedDir).
+	Out string
+	// Base holds the remaining run options (epochs, patience, clipping,
+	// loss, logger, OnProgress, NewModel); its Model, Regularizer, Seed,
+	// BatchSize, LearningRate and Dir are set per run.
+	Base train.Options
+}
+
+// withDefaults fills the empty lists.
+func (o Options) withDefaults() Options {
+	if len(o.Seeds) == 0 {
+		o.Seeds = DefaultSeeds()
+	}
+	if len(o.BatchSizes) == 0 {
+		o.BatchSizes = PaperBatchSizes()
+	}
+	if len(o.LearningRates) == 0 {
+		o.LearningRates = PaperLearningRates()
+	}
+	return o
+}
+
+// logger returns the runs' logger (default slog.Default()).
+func logger(o train.Options) *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.Default()
+}
+
+// RegularizerFor returns the regularizer choice of reg ("none" → nil,
+// "mmd", "kl", or "was" for the I_Was baseline of Colombo et al.,
+// synergy.DefaultWassersteinConfig) with the listed synergy terms on
+// (empty = all), starting from base (nil = synergy.DefaultConfig; not used
+// for "was").
+func RegularizerFor(reg string, terms []string, base *synergy.Config) (*synergy.Choice, error) {
+	if strings.EqualFold(strings.TrimSpace(reg), "was") {
+		cfg := synergy.DefaultWassersteinConfig()
+		return &synergy.Choice{Wasserstein: &cfg}, cfg.Validate()
+	}
+	div, err := synergy.ParseDivergence(reg)
+	if err != nil {
+		return nil, err
+	}
+	if div == synergy.DivergenceNone {
+		if len(terms) > 0 && strings.ToLower(strings.TrimSpace(reg)) != "none" {
+			return nil, fmt.Errorf("grid: terms %v given without a regularizer", terms)
+		}
+		return nil, nil
+	}
+	cfg := synergy.DefaultConfig(div)
+	if base != nil {
+		cfg = *base
+		cfg.Divergence = div
+	}
+	if len(terms) > 0 {
+		cfg.UseL2, cfg.UseD, cfg.UseKappa = false, false, false
+		for _, t := range terms {
+			switch strings.ToLower(strings.TrimSpace(t)) {
+			case "l2":
+				cfg.UseL2 = true
+			case "d":
+				cfg.UseD = true
+			case "kappa", "k":
+				cfg.UseKappa = true
+			default:
+				return nil, fmt.Errorf("grid: unknown regularizer term %q (want l2, d or kappa)", t)
+			}
+		}
+	} else {
+		cfg.UseL2, cfg.UseD, cfg.UseKappa = true, true, true
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &synergy.Choice{Synergy: &cfg}, nil
+}

@@ -1,0 +1,106 @@
+package grid
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/synergo/synergo/synergy/train"
+)
+
+// ResultsFile is the name of the results file in an output folder.
+const ResultsFile = "results.jsonl"
+
+// Record is one line of results.jsonl: the selected setting of one
+// (model, data, regularizer, terms, seed) with its metrics, plus the
+// validation scores of every candidate setting of the grid.
+type Record struct {
+	train.RunResult
+	// Candidates are the settings tried, in grid order.
+	Candidates []Candidate `json:"candidates"`
+}
+
+// Candidate is one grid setting and how it did on validation.
+type Candidate struct {
+	BatchSize    int     `json:"batch"`
+	LearningRate float64 `json:"lr"`
+	// ValidScore is the selection score at the candidate's best epoch
+	// (validation MAE, or accuracy for Binary); NaN (null) if it failed.
+	ValidScore train.Number `json:"valid_score"`
+	BestEpoch  int          `json:"best_epoch"`
+	EpochsRun  int          `json:"epochs_run"`
+	// Error says why the candidate produced no model (e.g. diverged).
+	Error string `json:"error,omitempty"`
+}
+
+// Key identifies a record: (model, data source, reg, terms, seed).
+func (r *Record) Key() string {
+	return fmt.Sprintf("%s|%s|%s|%s|%d", r.Model, r.Source, r.Reg, r.Terms, r.Seed)
+}
+
+// AppendRecord appends r as one JSON line to path, creating the file if
+// needed, with a single write on a file opened with O_APPEND followed by
+// fsync, so concurrent appenders and crashes never leave half a line
+// interleaved with another.
+func AppendRecord(path string, r *Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("grid: encoding the result of %s: %w", r.Key(), err)
+	}
+	b = append(b, '\n')
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("grid: appending to %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("grid: syncing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// ReadRecords reads every record of a results.jsonl file. A missing file
+// gives no records and no error; a malformed line is an error naming the
+// file and line.
+func ReadRecords(path string) ([]Record, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<28)
+	for line := 1; sc.Scan(); line++ {
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal(text, &r); err != nil {
+			return nil, fmt.Errorf("grid: %s line %d: not a result record: %w", path, line, err)
+		}
+		if r.Model == "" {
+			return nil, fmt.Errorf("grid: %s line %d: record has no \"model\"", path, line)
+		}
+		out = append(out, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("grid: reading %s: %w", path, err)
+	}
+	return out, nil
+}
