@@ -76,7 +76,7 @@ type Config struct {
 	// StableConfig). It labels results, tables and plots; it does not
 	// change a formula itself, and Override refuses to set it (start from
 	// the other preset instead).
-	Variant Variant `json:"variant"`
+	Variant Variant `json:"variant,omitempty"`
 
 	// Divergence is the d of L_d.
 	Divergence Divergence `json:"divergence"`
@@ -114,7 +114,7 @@ type Config struct {
 	// appendix D's L_L2 = Σ_i Σ_j ‖Q_i(Z_{−i}^j) − Z_i^j‖² and §2.2's MMD
 	// sums, or ReduceMean, their batch means (L_L2 divided by B, MMD² by
 	// B²). The KL bounds are expectations under both.
-	Reduction Reduction `json:"reduction"`
+	Reduction Reduction `json:"reduction,omitempty"`
 
 	// ProjectionDim is k, the size of the common space of the fixed random
 	// projections R_i (k×d_i) and R̃_i (k×d) with N(0, 1/k) entries (k may
@@ -141,7 +141,7 @@ type Config struct {
 	// KLBound is the lower bound on KL the critics ascend: BoundPaper,
 	// §2.2's E_P[T] − E_Q[e^T] (which lower-bounds KL − 1), or
 	// BoundDonskerVaradhan, MINE's E_P[T] − log E_Q[e^T].
-	KLBound KLBound `json:"kl_bound"`
+	KLBound KLBound `json:"kl_bound,omitempty"`
 
 	// EMADecay is α of the moving-average covariance S of L_κ.
 	EMADecay float64 `json:"ema_decay"`
@@ -150,14 +150,14 @@ type Config struct {
 	// covariance so that a relative diagonal load means the same for every
 	// α. Ŝ = (1/B) Σ_j Z_diff^j Z_diff^jᵀ, Z_diff^j the clipped centered
 	// rows.
-	EMAForm EMAForm `json:"ema_form"`
+	EMAForm EMAForm `json:"ema_form,omitempty"`
 	// ClipNorm caps the norm of each centered vector Z^j − Z̄ entering the
 	// covariance at this absolute value (appendix D's clip; §4.1: "we cap
 	// the max norm of the difference vectors"); ClipFactor caps it at
 	// ClipFactor × the batch's root-mean-square norm instead, a threshold
 	// that follows the scale of the representation. At most one may be
 	// > 0; both ≤ 0 disable the clipping.
-	ClipNorm   float64 `json:"clip_norm"`
+	ClipNorm   float64 `json:"clip_norm,omitempty"`
 	ClipFactor float64 `json:"clip_factor"`
 	// ClipInKurtosis also clips the centered vectors inside L_κ itself
 	// (§4.1 reads either way; appendix D clips only the covariance).
@@ -175,7 +175,7 @@ type Config struct {
 	// (S + c·I)⁻¹ with c = DiagLoadAbsolute. DiagLoad is a relative load
 	// instead: c = DiagLoad·tr(S)/p + 1e-8, the same condition-number bound
 	// at every scale of the representation. At most one may be > 0.
-	DiagLoadAbsolute float64 `json:"diag_load_absolute"`
+	DiagLoadAbsolute float64 `json:"diag_load_absolute,omitempty"`
 	DiagLoad         float64 `json:"diag_load"`
 	// KurtosisFused and KurtosisUnimodal choose the representations L_κ
 	// applies to: the fused Z and/or every Z_i ("individual unimodal and
@@ -425,6 +425,22 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// AllFields returns the configuration as a map from JSON name to value,
+// with every field, also those JSON leaves out at their zero value.
+func (c Config) AllFields() (map[string]any, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]any{}
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	fields["variant"], fields["reduction"], fields["kl_bound"], fields["ema_form"] = c.Variant.String(), c.Reduction.String(), c.KLBound.String(), c.EMAForm.String()
+	fields["clip_norm"], fields["diag_load_absolute"] = c.ClipNorm, c.DiagLoadAbsolute
+	return fields, nil
+}
+
 // String returns the configuration as compact JSON.
 func (c Config) String() string {
 	b, _ := json.Marshal(c)
@@ -440,12 +456,8 @@ func (c *Config) Override(spec string) error {
 	if strings.TrimSpace(spec) == "" {
 		return nil
 	}
-	raw, err := json.Marshal(c)
+	fields, err := c.AllFields()
 	if err != nil {
-		return err
-	}
-	fields := map[string]any{}
-	if err := json.Unmarshal(raw, &fields); err != nil {
 		return err
 	}
 	for _, kv := range strings.Split(spec, ",") {
@@ -493,7 +505,7 @@ func (c *Config) Override(spec string) error {
 			fields[key] = value
 		}
 	}
-	raw, err = json.Marshal(fields)
+	raw, err := json.Marshal(fields)
 	if err != nil {
 		return err
 	}

@@ -92,6 +92,17 @@ func TestVariantPresets(t *testing.T) {
 	if !reflect.DeepEqual(c, StableConfig(DivergenceMMD)) {
 		t.Fatalf("a record's config from before the variants decodes to\n%v\nwant\n%v", c, StableConfig(DivergenceMMD))
 	}
+	// And the stable configuration encodes as it did (planned-run IDs hash it).
+	if b, _ := json.Marshal(StableConfig(DivergenceMMD)); string(b) != old {
+		t.Fatalf("StableConfig encodes as\n%s\nwant\n%s", b, old)
+	}
+	all, err := PaperConfig(DivergenceKL).AllFields()
+	if err != nil || all["variant"] != "paper" || all["reduction"] != "sum" || all["clip_norm"] != 5.0 {
+		t.Fatalf("AllFields: %v, %v", all, err)
+	}
+	if all, _ := StableConfig(DivergenceKL).AllFields(); all["kl_bound"] != "dv" || all["diag_load_absolute"] != 0.0 {
+		t.Fatalf("AllFields of the stable config leaves out its zero fields: %v", all)
+	}
 }
 
 func TestVariantOverridesAndValidation(t *testing.T) {

@@ -186,7 +186,7 @@ type NamedArray struct {
 //	clip, diag_c                                the configured clip (ClipNorm, or ClipFactor when relative) and load (DiagLoadAbsolute, or DiagLoad when relative)
 //	alpha, gamma_l2, gamma_d, gamma_kappa, beta the decay fed with s_prev and the weights
 //	l2, d, kappa, total                         the terms and L_reg as the graph computed them (NaN when off)
-//	config                                      the Config as JSON (a string)
+//	config                                      the Config as JSON (a string, every field: Config.AllFields)
 func (s *Snapshot) Arrays() ([]NamedArray, error) {
 	var out []NamedArray
 	dense := func(name string, m *mat.Dense) {
@@ -254,7 +254,11 @@ func (s *Snapshot) Arrays() ([]NamedArray, error) {
 	} {
 		scalar(f.name, f.v)
 	}
-	cfg, err := json.Marshal(c)
+	fields, err := c.AllFields()
+	if err != nil {
+		return nil, fmt.Errorf("synergy: snapshot config: %w", err)
+	}
+	cfg, err := json.Marshal(fields)
 	if err != nil {
 		return nil, fmt.Errorf("synergy: snapshot config: %w", err)
 	}
