@@ -85,10 +85,10 @@ type ResultTable struct {
 	Rows    []Row    `json:"rows"`
 }
 
-// regLabel names a row's regularizer: "none", "was", "mmd (paper)", or
-// "mmd[l2,kappa] (stable)" when not every term is on; the synergy
-// regularizer's variant in parentheses (RegLabel).
-func regLabel(r *Record) string {
+// Label names the table row of r's regularizer: "none", "was",
+// "mmd (paper)", or "mmd[l2,kappa] (stable)" when not every term is on;
+// the synergy regularizer's variant in parentheses (RegLabel).
+func (r *Record) Label() string {
 	return RegLabel(r.Reg, r.Terms, recordVariant(r))
 }
 
@@ -142,7 +142,7 @@ func table(source string, recs []Record, cols []Column) *ResultTable {
 	cell := map[[2]string]map[uint64]*Record{}
 	for i := range recs {
 		r := &recs[i]
-		reg := regLabel(r)
+		reg := r.Label()
 		if !seen["m:"+r.Model] {
 			seen["m:"+r.Model] = true
 			models = append(models, r.Model)
