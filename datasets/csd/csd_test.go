@@ -158,7 +158,8 @@ func FuzzOpen(f *testing.F) {
 		if err := os.WriteFile(p, in, 0o600); err != nil {
 			t.Skip(err)
 		}
-		_, _ = Open(p)
+		seq, err := Open(p)
+		mustCheck(t, seq, err)
 	})
 }
 
