@@ -2,8 +2,11 @@ package datasets
 
 import (
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -159,4 +162,46 @@ func FuzzSDKFeatureFields(f *testing.F) {
 		d, err := LoadCMUSDK(dir)
 		mustValidate(t, "LoadCMUSDK", d, err)
 	})
+}
+
+// corpusBytes returns the []byte value of a one-argument fuzz corpus file
+// (testdata/fuzz/<target>/<name>, "go test fuzz v1" format).
+func corpusBytes(t *testing.T, target, name string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "fuzz", target, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(strings.TrimSpace(string(raw)), "\n", 2)
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "[]byte(") {
+		t.Fatalf("%s/%s is not a one-[]byte corpus file", target, name)
+	}
+	s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(s)
+}
+
+// TestPickleFeatureBeyondFloat32 replays the input FuzzPickleLoaders found:
+// an MMSA vision feature of -1e300 or so is finite in the pickle's float64
+// but -Inf as the float32 the Dataset stores, and LoadMMSA returned it.
+// It is now an error naming the file, split, key and position.
+func TestPickleFeatureBeyondFloat32(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.pkl")
+	if err := os.WriteFile(path, corpusBytes(t, "FuzzPickleLoaders", "22e315023a137a71"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadMMSA(path)
+	if err == nil || !strings.Contains(err.Error(), path+": split train: key vision: sample 3 step 4 feature 18") ||
+		!strings.Contains(err.Error(), "beyond the float32 range") {
+		t.Errorf("LoadMMSA: error %v, want one naming the file, split, key, position and the float32 range", err)
+	}
+	c := pklCtx{file: "f.pkl", split: "test"}
+	if _, err := c.finiteLabel("labels", 2, 1e39); err == nil || !strings.Contains(err.Error(), "sample 2 is 1e+39") {
+		t.Errorf("label 1e39: error %v", err)
+	}
+	if v, err := c.cleanValue("audio", -math.MaxFloat32, false, 0, 0, 0); err != nil || v != -math.MaxFloat32 {
+		t.Errorf("the float32 minimum: %v, %v", v, err)
+	}
 }
