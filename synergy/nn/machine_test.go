@@ -8,7 +8,10 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"weak"
 
@@ -239,5 +242,107 @@ func TestCompileTapeMachineAcceptsSharedExpressions(t *testing.T) {
 	}
 	if _, err := CompileTapeMachine(G.NewGraph()); err == nil || !strings.Contains(err.Error(), "nn: compiling the graph") {
 		t.Errorf("empty graph: error %v, want gorgonia's compile panic as an error", err)
+	}
+}
+
+// stressStep builds a small training graph (LSTM, dropout, fused Linear,
+// gorgonia's own ops), compiles it with NewTapeMachine, runs one step and
+// returns the cost and every gradient entry.
+func stressStep(t *testing.T) []float64 {
+	ps := NewParamSet(tensor.Float32)
+	rnn := NewLSTM(ps, "lstm", 3, 16, rand.New(rand.NewPCG(1, 2)))
+	lin := NewLinear(ps, "lin", 16, 4, true, rand.New(rand.NewPCG(3, 4)))
+	g := NewGraph(tensor.Float32, true)
+	x, mask := g.Input("x", 16, 5, 3), g.Input("mask", 16, 5)
+	h, err := rnn.Forward(g, x, mask)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	d, err := g.Dropout(h.Last, 0.3)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	y, err := lin.Forward(g, d)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	cost := G.Must(G.Mean(G.Must(G.Square(G.Must(G.Sigmoid(y))))))
+	var costRead G.Value
+	G.Read(cost, &costRead)
+	nodes := g.ParamNodes(ps.Params())
+	if _, err := G.Grad(cost, nodes...); err != nil {
+		t.Error(err)
+		return nil
+	}
+	vm := NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	xs, ms := make([]float32, 16*5*3), make([]float32, 16*5)
+	for i := range xs {
+		xs[i] = float32(i%7) / 7
+	}
+	for i := range ms {
+		ms[i] = 1
+	}
+	if err := G.Let(x, tensor.New(tensor.WithShape(16, 5, 3), tensor.WithBacking(xs))); err != nil {
+		t.Error(err)
+		return nil
+	}
+	if err := G.Let(mask, tensor.New(tensor.WithShape(16, 5), tensor.WithBacking(ms))); err != nil {
+		t.Error(err)
+		return nil
+	}
+	if err := g.SampleMasks(rand.New(rand.NewPCG(5, 6))); err != nil {
+		t.Error(err)
+		return nil
+	}
+	if err := vm.RunAll(); err != nil {
+		t.Error(err)
+		return nil
+	}
+	out := []float64{float64(costRead.Data().(float32))}
+	grads, err := g.Grads(ps.Params())
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	for _, d := range grads {
+		for _, v := range d.Float32s() {
+			out = append(out, float64(v))
+		}
+	}
+	return out
+}
+
+// TestGraphsInSequenceAndConcurrently builds, compiles and runs the same
+// training step many times, one after another with collections in between
+// (as a grid process does) and on several goroutines at once, with
+// gorgonia's and tensor's global pools shared by all: every build must give
+// the first one's cost and gradients bit for bit (run under -race to check
+// the pools and ops for data races as well).
+func TestGraphsInSequenceAndConcurrently(t *testing.T) {
+	want := stressStep(t)
+	same := func(got []float64) bool { return slices.Equal(got, want) }
+	for i := 0; i < 5; i++ {
+		runtime.GC()
+		if got := stressStep(t); !same(got) {
+			t.Fatalf("sequential build %d differs from the first", i+1)
+		}
+	}
+	var wg sync.WaitGroup
+	var differ atomic.Int32
+	for w := 0; w < 4; w++ {
+		wg.Go(func() {
+			for i := 0; i < 3; i++ {
+				if !same(stressStep(t)) {
+					differ.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := differ.Load(); n > 0 {
+		t.Fatalf("%d of 12 concurrent builds differ from the sequential one", n)
 	}
 }
