@@ -110,10 +110,23 @@ type Config struct {
 	// reconstruction MLPs Q_i: concat(Z_{-i}) → QHidden → QHidden → QHidden
 	// → d_i.
 	QHidden int `json:"q_hidden"`
-	// Reduction is how L_L2 and the MMD reduce over the batch: ReduceSum,
-	// appendix D's L_L2 = Σ_i Σ_j ‖Q_i(Z_{−i}^j) − Z_i^j‖² and §2.2's MMD
-	// sums, or ReduceMean, their batch means (L_L2 divided by B, MMD² by
-	// B²). The KL bounds are expectations under both.
+	// Reduction is how the terms reduce: ReduceSum, appendix D's
+	// L_L2 = Σ_i Σ_j ‖Q_i(Z_{−i}^j) − Z_i^j‖² and §2.2's MMD sums;
+	// ReduceMean, their batch means (L_L2 divided by B, MMD² by B²); or
+	// ReduceUnit, per-unit terms: L_L2 the mean squared error per
+	// coordinate, L_d the MMD² of the mean of the S Gaussian kernels, and
+	// L_L2, L_d and L_κ each the mean over modalities (kurtosis targets)
+	// instead of the sum. The KL bounds are expectations under all three.
+	//
+	// With ReduceUnit, standardized inputs and NormalizeKurtosis each term
+	// has a fixed scale whatever the representation sizes, the number of
+	// kernels or of modalities: L_L2 = 1 − R² averaged over coordinates and
+	// modalities (1 when Q_i predicts nothing, 0 for a perfect
+	// reconstruction); L_d ∈ [0, 2] for MMD (0 for identical samples), in
+	// nats for KL; L_κ = 1/(1 + DiagLoad)² for an isotropic Gaussian (its
+	// excess kurtosis κ/p(p+2) − 1 is 0 without the load). The γ's then
+	// weigh quantities of the same order, and β·L_reg is a fraction of the
+	// task loss fixed by β (StableConfig's table).
 	Reduction Reduction `json:"reduction,omitempty"`
 
 	// ProjectionDim is k, the size of the common space of the fixed random
@@ -230,8 +243,10 @@ type Config struct {
 //	c (diagonal load)       abs 1e-3      rel 0.1       paper: absolute (appendix D); 1e-3 against a diagonal of S of ≈ var/(1−α) = 2e-3–0.2 for the median feature of the unimodal Z_i (measured¹): it conditions without dominating, and keeps dead features (variance 0, in every model) invertible; stable: 0.1·tr(S)/p + 1e-8
 //	L_κ normalization       none          ÷ p(p+2)      stable: γ_κ independent of the representation size
 //	L_κ targets             Z and Z_i     Z and Z_i     §4.1 ("individual unimodal and multimodal representations"); appendix D writes Z only
-//	γ_L2, γ_d, γ_κ          1, 1, 1e-3    1, 1, 1e-3    measured on the stable variant (LMF, synthetic MOSI, scale 0.5, seed 1111, 8 epochs: test MAE 1.171 with γ_κ = 1e-3 against 1.181 without a regularizer, γ_κ = 1e-2 collapsed to the predict-the-mean MAE)
-//	β                       0.1           0.1           ours (the paper weights L_reg by β, appendix D, with no value)
+//	γ_L2, γ_d, γ_κ          1, 1, 1e-3    1, 10, 1 MMD  paper: the stable variant's weights before its per-unit terms (LMF, synthetic MOSI, scale 0.5, seed 1111, 8 epochs: test MAE 1.171 with γ_κ = 1e-3 against 1.181 without a regularizer, γ_κ = 1e-2 collapsed to the predict-the-mean MAE); the paper's sums grow with B, d_i and the number of modalities, so no weight balances them for every model
+//	                                      1, 1, 1 KL    stable: each γ·term of the same order (measured²): the per-unit MMD² (0.04–0.25) sits an order below L_L2 (0.7–0.9) and L_κ (0.3–1.5), the KL bound in nats (0.07 at the start, −0.8 to +0.3 at the end) does not
+//	β                       0.1           0.1           ours (the paper weights L_reg by β, appendix D, with no value); stable: β·L_reg ≈ 10% of the task loss in the first epoch (measured²)
+//	terms over i and Y      sum           mean          paper: Σ_i and Σ_Y (§2.2, §4.1); stable: the mean over modalities and κ targets (ReduceUnit), so that a term's scale does not grow with their number
 //	η_MI (LearningRateMI)   1e-3          1e-3          a value of appendix C's learning-rate grid
 //	C-network weight decay  0             0             ours
 //	C-network grad clip     5             5             appendix C's clip value 5
@@ -240,8 +255,8 @@ type Config struct {
 //	KL critic width         64            64            ours (4-layer LeakyReLU, as Q and g)
 //	projection size k       16            16            ours (§4.1: "a smaller dimensional vector space")
 //	MMD bandwidths          {0.5,1,2}×m   {0.5,1,2}×m   m = median pairwise distance of the pooled projected batch (Gretton et al. 2012's heuristic), EMA-smoothed with α; ours
-//	MMD estimator           biased sums   biased means  paper: §2.2's sums (factor B²); stable: means
-//	L_L2 reduction          sum           mean          paper: appendix D sums over the batch (factor B); stable: mean
+//	MMD estimator           biased sums   biased means  paper: §2.2's sums (factor B²) of Σ_s k_s; stable: means of the mean kernel (1/S) Σ_s k_s, whose MMD² lies in [0, 2]
+//	L_L2 reduction          sum           unit          paper: appendix D sums over the batch and the coordinates (factor B·d_i); stable: the mean squared error per coordinate, 1 − R² of a standardized target
 //	KL bound                §2.2          DV (MINE)     paper: E_P[T] − E_Q[e^T] (§2.2); stable: E_P[T] − log E_Q[e^T] (Belghazi et al. 2018)
 //	standardized inputs     no            yes           stable: Standardize's measurement
 //	detached targets        no            yes           stable: DetachTargets' reason
@@ -255,6 +270,46 @@ type Config struct {
 // unimodal Z_i of TFN, LMF and MFN. No absolute value suits every
 // representation — that is the paper's formula, which the stable variant's
 // relative values avoid.
+//
+// ² The terms (unweighted, the trainer's per-epoch diagnostics reg_l2,
+// reg_d, reg_kappa), their weighted values and β·L_reg against the task
+// loss (train_loss), all epoch means, in the first and the last epoch of
+//
+//	synergo train --model M --data synth:mosi:0.25 --reg R --variant stable \
+//	    --seeds 1111 --batch 32 --lr 1e-3 --epochs 10 --out DIR
+//
+// "before": the stable variant before ReduceUnit (reduction=mean,
+// γ_L2, γ_d, γ_κ = 1, 1, 1e-3); "after": the defaults of the table.
+//
+//	model reg  run     epoch   task    L_L2     L_d    L_κ     γ_L2·L_L2 γ_d·L_d γ_κ·L_κ  β·L_reg  β·L_reg/task
+//	tfn   mmd  before  1       2.45    174      1.06   4.67    174       1.06    0.00467  17.5     7.14
+//	tfn   mmd  before  10      0.163   115      0.337  1.79    115       0.337   0.00179  11.6     71.1
+//	tfn   mmd  after   1       2.49    0.9      0.107  1.05    0.9       1.07    1.05     0.303    0.122
+//	tfn   mmd  after   10      0.167   0.725    0.0366 0.275   0.725     0.366   0.275    0.137    0.82
+//	tfn   kl   before  1       2.44    174      0.237  4.62    174       0.237   0.00462  17.5     7.14
+//	tfn   kl   before  10      0.163   109      1.11   1.74    109       1.11    0.00174  11       67.7
+//	tfn   kl   after   1       2.47    0.91     0.0744 1.04    0.91      0.0744  1.04     0.202    0.0819
+//	tfn   kl   after   10      0.153   0.766    −0.814 0.276   0.766     −0.814  0.276    0.0229   0.149
+//	lmf   mmd  before  1       2.54    183      2.01   6.41    183       2.01    0.00641  18.5     7.27
+//	lmf   mmd  before  10      1.6     105      0.492  3.62    105       0.492   0.00362  10.6     6.62
+//	lmf   mmd  after   1       2.54    0.832    0.225  1.41    0.832     2.25    1.41     0.45     0.177
+//	lmf   mmd  after   10      2.04    0.686    0.0469 0.46    0.686     0.469   0.46     0.162    0.0793
+//	lmf   kl   before  1       2.54    186      0.454  6.35    186       0.454   0.00635  18.6     7.34
+//	lmf   kl   before  10      1.55    107      −2.79  3.29    107       −2.79   0.00329  10.4     6.72
+//	lmf   kl   after   1       2.54    0.841    0.156  1.52    0.841     0.156   1.52     0.252    0.0992
+//	lmf   kl   after   10      1.85    0.719    −1.11  0.485   0.719     −1.11   0.485    0.00991  0.00536
+//
+// Before, L_L2 summed the squared errors over every coordinate of the
+// three modalities, L_κ's weight 1e-3 left it 1e-5 of L_reg, and β·L_reg
+// was 7–70 times the task loss. After, each |γ·term| is 0.07–2.3 and β·L_reg
+// 8–18% of the task loss in the first epoch (the ratio grows where the
+// task loss falls on the training set: TFN's 0.17 at epoch 10). The DV
+// bound of the KL runs ends negative (−0.8, −1.1): the model descends the
+// bound its critic ascends. γ_d = 10 for KL (TFN, the same command with
+// --reg-set gamma_d=10) makes γ_d·L_d 0.63 → 2.1 and β·L_reg 1.6 times the
+// task loss at epoch 10, hence γ_d = 1 for KL. Whether the balanced terms
+// help the task is a separate question: one seed and ten epochs measure
+// the scales, not the benefit.
 //
 // Both variants follow appendix D's order: the C-network steps on ∇L_reg
 // (η_MI; the critics ascend their bound), then the model steps on
@@ -282,20 +337,26 @@ func PaperConfig(d Divergence) Config {
 	c.NormalizeKurtosis = false
 	c.Standardize = false
 	c.DetachTargets = false
+	c.GammaL2, c.GammaD, c.GammaKappa, c.Beta = 1, 1, 1e-3, 0.1
 	return c
 }
 
 // StableConfig returns synergo's stabilized regularizer with divergence d:
-// standardized representations, detached targets, batch means, MINE's
-// Donsker–Varadhan bound, a scale-matched normalized moving covariance with
-// relative clipping and load, and L_κ divided by p(p+2) (each difference
-// from PaperConfig has its measured reason in Config's field docs).
+// standardized representations, detached targets, per-unit terms
+// (ReduceUnit) weighted to the same order (γ_d = 10 for the MMD, 1 for KL;
+// γ_L2 = γ_κ = 1), MINE's Donsker–Varadhan bound, a scale-matched
+// normalized moving covariance with relative clipping and load, and L_κ
+// divided by p(p+2) (each difference from PaperConfig has its measured
+// reason in Config's field docs and the table above). Its runs before
+// ReduceUnit used ReduceMean and γ_d = 1, γ_κ = 1e-3; records of them say
+// so in their config (no "reduction" key: ReduceMean).
 func StableConfig(d Divergence) Config {
 	return Config{
 		Variant:    VariantStable,
 		Divergence: d,
 		UseL2:      true, UseD: d != DivergenceNone, UseKappa: true,
-		GammaL2: 1, GammaD: 1, GammaKappa: 1e-3,
+		Reduction: ReduceUnit,
+		GammaL2:   1, GammaD: stableGammaD(d), GammaKappa: 1,
 		Beta:           0.1,
 		LearningRateMI: 1e-3, GradClipValueMI: 5,
 		QHidden:       64,
@@ -307,6 +368,16 @@ func StableConfig(d Divergence) Config {
 		Standardize: true, DetachTargets: true, ScaleMatchedEMA: true,
 		Seed: 1,
 	}
+}
+
+// stableGammaD is the stable variant's γ_d for divergence d (the table
+// above PaperConfig): 10 for the MMD², whose per-unit value sits an order
+// below L_L2 and L_κ, 1 for the KL bound, already of their order.
+func stableGammaD(d Divergence) float64 {
+	if d == DivergenceMMD {
+		return 10
+	}
+	return 1
 }
 
 // DefaultConfig returns StableConfig(d), kept for callers written before
@@ -358,8 +429,8 @@ func (c Config) Validate() error {
 	if c.Divergence < DivergenceNone || c.Divergence > DivergenceKL {
 		return bad("Divergence", int(c.Divergence), "none, mmd or kl")
 	}
-	if c.Reduction != ReduceMean && c.Reduction != ReduceSum {
-		return bad("Reduction", int(c.Reduction), "mean or sum")
+	if c.Reduction != ReduceMean && c.Reduction != ReduceSum && c.Reduction != ReduceUnit {
+		return bad("Reduction", int(c.Reduction), "mean, sum or unit")
 	}
 	if c.KLBound != BoundDonskerVaradhan && c.KLBound != BoundPaper {
 		return bad("KLBound", int(c.KLBound), "dv or paper")
