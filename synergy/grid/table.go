@@ -87,12 +87,7 @@ type ResultTable struct {
 
 // regLabel names a row's regularizer: "none", "mmd", or "mmd[l2,kappa]"
 // when not every term is on.
-func regLabel(r *Record) string {
-	if r.Reg == "none" || r.Terms == "" || r.Terms == "l2,d,kappa" {
-		return r.Reg
-	}
-	return r.Reg + "[" + r.Terms + "]"
-}
+func regLabel(r *Record) string { return train.SettingLabel(r.Reg, r.Terms) }
 
 // Tables builds one ResultTable per data source found in recs (in order of
 // first appearance), with the given columns (nil: MainColumns, or

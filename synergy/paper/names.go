@@ -3,6 +3,8 @@ package paper
 import (
 	"fmt"
 	"strings"
+
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // ModelName maps a model name as the paper prints it to the synergo model
@@ -40,16 +42,7 @@ type Setting struct {
 // Label is the row label grid.Tables gives runs of this setting: the
 // regularizer, followed by the terms in brackets when not all three are on
 // ("none", "mmd", "mmd[kappa]").
-func (s Setting) Label() string {
-	if s.Reg == "none" || s.Reg == "was" || len(s.Terms) == 0 {
-		return s.Reg
-	}
-	t := strings.Join(s.Terms, ",")
-	if t == "l2,d,kappa" {
-		return s.Reg
-	}
-	return s.Reg + "[" + t + "]"
-}
+func (s Setting) Label() string { return train.SettingLabel(s.Reg, strings.Join(s.Terms, ",")) }
 
 // SettingOf maps a training setting as the paper prints it to synergo's:
 // NLL and MLE (the unregularized likelihood) → none; NLL+S_KL → kl;

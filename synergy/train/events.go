@@ -52,8 +52,10 @@ func (k EventKind) String() string {
 // context at a chosen step. Fields that do not apply to the kind are zero.
 type Event struct {
 	Kind EventKind
-	// Model, Seed, BatchSize and LearningRate name the run.
+	// Model, Setting (SettingLabel: "none", "mmd", "mmd[l2]", …), Seed,
+	// BatchSize and LearningRate name the run.
 	Model        string
+	Setting      string
 	Seed         uint64
 	BatchSize    int
 	LearningRate float64
@@ -137,6 +139,7 @@ func (t *Trainer) report(e Event) {
 		return
 	}
 	e.Model, e.Seed, e.BatchSize, e.LearningRate = t.opts.Model, t.opts.Seed, t.opts.BatchSize, t.opts.LearningRate
+	e.Setting = SettingLabel(RegName(t.opts.Regularizer), TermsName(t.opts.Regularizer))
 	if e.Epoch == 0 {
 		e.Epoch = t.st.Epoch + 1
 	}

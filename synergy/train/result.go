@@ -66,6 +66,16 @@ func RegName(c *synergy.Choice) string { return c.Name() }
 // (synergy.Choice.Terms).
 func TermsName(c *synergy.Choice) string { return c.Terms() }
 
+// SettingLabel names a training setting by its regularizer and terms
+// (RegName, TermsName): "none", "mmd", "kl" or "was" when every term is on
+// or the name has no terms, else e.g. "mmd[l2]" or "kl[d,kappa]".
+func SettingLabel(reg, terms string) string {
+	if reg == "none" || reg == "was" || terms == "" || terms == "l2,d,kappa" {
+		return reg
+	}
+	return reg + "[" + terms + "]"
+}
+
 // regressionScores converts metrics.Regression to Scores.
 func regressionScores(r metrics.Regression) Scores {
 	return Scores{
