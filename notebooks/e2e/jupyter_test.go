@@ -287,6 +287,16 @@ func (p *notebookPage) runCellsThrough(last int) {
 	}
 }
 
+// runCells runs the given cells in order, each selected and started with the Run button (the
+// kernel queues them); it does not wait.
+func (p *notebookPage) runCells(cells ...int) {
+	p.t.Helper()
+	for _, i := range cells {
+		p.runCell(i)
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
 // appendCell adds a code cell with the given source at the end of the notebook and returns its
 // index.
 func (p *notebookPage) appendCell(source string) int {
@@ -324,10 +334,24 @@ func (p *notebookPage) output(i int) (cellOutput, error) {
 // fails the test at once.
 func (p *notebookPage) waitOutput(i int, timeout time.Duration, what string, done func(cellOutput) bool) cellOutput {
 	p.t.Helper()
+	return p.poll(i, timeout, what, done, true)
+}
+
+// waitEnd waits until cell i no longer runs and returns its output, error outputs included (an
+// interrupted cell ends with one).
+func (p *notebookPage) waitEnd(i int, timeout time.Duration) cellOutput {
+	p.t.Helper()
+	return p.poll(i, timeout, "the end of the cell", func(o cellOutput) bool { return !o.Running }, false)
+}
+
+// poll reads cell i's output until done(o) holds; with failOnError an error output fails the
+// test at once.
+func (p *notebookPage) poll(i int, timeout time.Duration, what string, done func(cellOutput) bool, failOnError bool) cellOutput {
+	p.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		o, err := p.output(i)
-		if err == nil && o.Error != "" {
+		if err == nil && failOnError && o.Error != "" {
 			p.t.Fatalf("cell %d (%s): the cell failed in the browser: %.500s", i, what, o.Error)
 		}
 		if err == nil && done(o) {
@@ -406,6 +430,16 @@ func (p *notebookPage) ensureKernel() []string {
 	}
 	p.t.Fatalf("no idle kernel after a restart (dialogs %q)", seen)
 	return nil
+}
+
+// scrollTo scrolls the notebook so that cell i's output starts at the top of the page.
+func (p *notebookPage) scrollTo(i int) {
+	p.t.Helper()
+	if err := p.wd.exec(`var cell = Jupyter.notebook.get_cell(arguments[0]);
+		var el = cell.element[0].querySelector('.output_wrapper') || cell.element[0];
+		el.scrollIntoView({block: 'start'}); return null;`, nil, i); err != nil {
+		p.t.Fatalf("scroll to cell %d: %v", i, err)
+	}
 }
 
 // screenshot saves the viewport as outDir/<name>.png and returns the path.
