@@ -164,8 +164,8 @@ type Run struct {
 	After *Snapshot
 }
 
-// Run returns the run of the setting with the given label, or nil.
-func (s *Study) Run(label string) *Run {
+// RunOf returns the run of the setting with the given label, or nil.
+func (s *Study) RunOf(label string) *Run {
 	for i := range s.Runs {
 		if s.Runs[i].Setting.Label == label {
 			return &s.Runs[i]

@@ -88,7 +88,7 @@ func TestTrainMeasuresAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Runs) != 5 || st.Run("mmd[d]") == nil || st.Run("nope") != nil {
+	if len(st.Runs) != 5 || st.RunOf("mmd[d]") == nil || st.RunOf("nope") != nil {
 		t.Fatalf("%d runs", len(st.Runs))
 	}
 	for _, r := range st.Runs {

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/synergo/synergo/synergy/grid"
+	"github.com/synergo/synergo/synergy/models"
 	"github.com/synergo/synergo/synergy/paper"
 	"github.com/synergo/synergo/viz"
 )
@@ -27,6 +28,9 @@ func modalityIndex(name string) (int, error) {
 	}
 	return 0, fmt.Errorf("explore: unknown modality %q (want text, audio or vision)", name)
 }
+
+// unimodalDims are the sizes of Z_t, Z_a, Z_v of an LMF.
+func unimodalDims(c models.LMFConfig) []int { return []int{c.TextOut, c.AudioHidden, c.VisionHidden} }
 
 // DataLine names what produced the study's numbers: the data, the model,
 // the regularizer variant, the seed and the epochs (every caption's
@@ -65,8 +69,8 @@ func (s *Study) TermCurves(term string) (*viz.Figure, error) {
 		if o.Base.NormalizeKurtosis {
 			yLabel = "L_κ: Σ Mardia kurtosis / p(p+2) of Z, Z_t, Z_a, Z_v"
 		}
-		note = fmt.Sprintf("batches of n = %d rows, p = %d: the training signal, not a kurtosis estimate (n < %dp) · ",
-			o.BatchSize, o.Model.FusedDim, MinSamplesPerDim)
+		note = fmt.Sprintf("batches of n = %d rows, p = %d (Z), %s (Z_i): the training signal, not a kurtosis estimate · ",
+			o.BatchSize, o.Model.FusedDim, strings.Trim(fmt.Sprint(unimodalDims(o.Model)), "[]"))
 	default:
 		return nil, fmt.Errorf("explore: unknown term %q (want l2, d or kappa)", term)
 	}
@@ -105,8 +109,8 @@ func (s *Study) DiagnosticCurves(q string) (*viz.Figure, error) {
 	case strings.HasPrefix(q, "kurtosis_"):
 		which := strings.TrimPrefix(q, "kurtosis_")
 		p := s.Options.Model.FusedDim
-		if which == "text" {
-			p = s.Options.Model.TextOut
+		if i, err := modalityIndex(which); err == nil {
+			p = unimodalDims(s.Options.Model)[i]
 		}
 		if n < MinSamplesPerDim*p {
 			return nil, fmt.Errorf("explore: kurtosis of %d-dimensional representations from %d validation samples: want n ≥ %dp = %d", p, n, MinSamplesPerDim, MinSamplesPerDim*p)
@@ -127,7 +131,7 @@ func (s *Study) snapshot(label string) (*Snapshot, error) {
 	if label == "before" {
 		return s.Before, nil
 	}
-	if r := s.Run(label); r != nil {
+	if r := s.RunOf(label); r != nil {
 		return r.After, nil
 	}
 	labels := []string{"before"}
