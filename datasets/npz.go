@@ -67,6 +67,7 @@ func sniffNPZ(path string, head []byte) bool {
 //	<split>/ids                (N,) unicode       (when present)
 //	<split>/raw_text           (N,) unicode       (when present)
 //	<split>/token_ids          (N, L) int32       (when present)
+//	<split>/token_steps        (N, L) int32       (when present)
 //
 // d must pass Validate, and token ids must have one length L. The file is
 // written to a temporary file in the same directory and renamed, so path
@@ -161,13 +162,20 @@ func writeNPZEntries(zw *zip.Writer, d *Dataset) error {
 		if s.RawText != nil {
 			add("raw_text", func(w io.Writer) error { return writeNPYStrings(w, []int{n}, s.RawText) })
 		}
-		if s.TokenIDs != nil {
-			width := len(s.TokenIDs[0])
+		for _, e := range []struct {
+			key  string
+			rows [][]int32
+		}{{"token_ids", s.TokenIDs}, {"token_steps", s.TokenSteps}} {
+			key, rows := e.key, e.rows
+			if rows == nil {
+				continue
+			}
+			width := len(rows[0])
 			flat := make([]int32, 0, n*width)
-			for _, row := range s.TokenIDs {
+			for _, row := range rows {
 				flat = append(flat, row...)
 			}
-			add("token_ids", func(w io.Writer) error { return writeNPYInt32(w, []int{n, width}, flat) })
+			add(key, func(w io.Writer) error { return writeNPYInt32(w, []int{n, width}, flat) })
 		}
 		for _, write := range writes {
 			if err := write(); err != nil {
@@ -266,24 +274,37 @@ func (a *npzArchive) split(name string) (*Split, error) {
 		}
 		s.Features[m] = f
 	}
-	if a.has(name + "/token_ids") {
-		shape, ids, err := a.ints(name+"/token_ids", 2)
-		if err != nil {
-			return nil, err
-		}
-		if shape[0] != n {
-			return nil, a.errorf(name+"/token_ids", "%d rows for %d labels", shape[0], n)
-		}
-		s.TokenIDs = make([][]int32, n)
-		for i := range s.TokenIDs {
-			row := make([]int32, shape[1])
-			for k := range row {
-				row[k] = int32(ids[i*shape[1]+k])
-			}
-			s.TokenIDs[i] = row
-		}
+	if s.TokenIDs, err = a.tokenRows(name+"/token_ids", n); err != nil {
+		return nil, err
+	}
+	if s.TokenSteps, err = a.tokenRows(name+"/token_steps", n); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// tokenRows reads the (n, L) integer entry key as n rows, or nil when the
+// archive has no such entry.
+func (a *npzArchive) tokenRows(key string, n int) ([][]int32, error) {
+	if !a.has(key) {
+		return nil, nil
+	}
+	shape, ids, err := a.ints(key, 2)
+	if err != nil {
+		return nil, err
+	}
+	if shape[0] != n {
+		return nil, a.errorf(key, "%d rows for %d labels", shape[0], n)
+	}
+	rows := make([][]int32, n)
+	for i := range rows {
+		row := make([]int32, shape[1])
+		for k := range row {
+			row[k] = int32(ids[i*shape[1]+k])
+		}
+		rows[i] = row
+	}
+	return rows, nil
 }
 
 // npzArchive reads the .npy entries of one .npz file through npyio.
