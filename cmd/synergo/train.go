@@ -30,18 +30,18 @@ func init() {
 }
 
 const trainSynopsis = "train --model eflstm|tfn|lmf|mfn|magbert|misa|mmim --data synth:mosi[:SCALE]|synth:mosei[:SCALE]|synth:urfunny[:SCALE]|PATH " +
-	"--reg none|mmd|kl|was [--terms l2,d,kappa] [--seeds 1111,1112] [--epochs N] [--batch B] [--lr R] [--loss mse|l1] " +
+	"--reg none|mmd|kl|was [--variant stable|paper] [--terms l2,d,kappa] [--seeds 1111,1112] [--epochs N] [--batch B] [--lr R] [--loss mse|l1] " +
 	"[--model-set KEY=VALUE,...] [--bert DIR] [--freeze-bert none|all|N] --out DIR"
 
 // runFlags are the run options shared by train and grid.
 type runFlags struct {
-	data, out, terms, seeds, loss string
-	regSet, modelSet, bert        string
-	epochs, patience              int
-	clipValue, clipNorm           float64
-	weightDecay                   string
-	freezeBert                    string
-	noProgress                    bool
+	data, out, terms, seeds, loss   string
+	regSet, modelSet, bert, variant string
+	epochs, patience                int
+	clipValue, clipNorm             float64
+	weightDecay                     string
+	freezeBert                      string
+	noProgress                      bool
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -58,7 +58,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.freezeBert, "freeze-bert", "", "BERT-based models (magbert, misa, mmim): freeze the text encoder: none, all (embeddings, layers, pooler) or N (layers 0…N−1); "+
 		"default: the original's (MISA: 9 layers on MOSEI, all of BERT on UR-FUNNY; MAG-BERT, MMIM: none); results.jsonl does not key on it, so use another --out per setting")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bars on stderr")
-	fs.StringVar(&f.regSet, "reg-set", "", "regularizer settings as key=value pairs by their JSON names, e.g. beta=0.01,gamma_kappa=0.5 (see synergy.Config)")
+	fs.StringVar(&f.variant, "variant", "stable", "synergy regularizer variant: stable (synergo's stabilized terms) or paper (§2.2, §4.1 and appendix D as written); see synergy.PaperConfig")
+	fs.StringVar(&f.regSet, "reg-set", "", "regularizer settings as key=value pairs by their JSON names on top of the --variant preset, e.g. beta=0.01,gamma_kappa=0.5 (see synergy.Config)")
 	fs.StringVar(&f.modelSet, "model-set", "", "model settings as key=value pairs by the JSON names of the model's configuration (model_config in results.jsonl; "+
 		"nested with dots, lists with ';'), applied to every model of the run; an unknown key lists the known ones. The defaults are the originals; "+
 		"the kept extensions: eflstm embed=true, lmf fused_dim=32, tfn apply_text_dropout=true, magbert|misa|mmim init=pytorch "+
@@ -68,13 +69,14 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 		"Default: a from-scratch encoder (bert.size)")
 }
 
-// regBase returns the regularizer configuration --reg-set describes on top
-// of the defaults, or nil when the flag is empty.
+// regBase returns the regularizer configuration of --variant with the
+// settings of --reg-set on top.
 func (f *runFlags) regBase() (*synergy.Config, error) {
-	if f.regSet == "" {
-		return nil, nil
+	v, err := synergy.ParseVariant(f.variant)
+	if err != nil {
+		return nil, fmt.Errorf("--variant: %w", err)
 	}
-	c := synergy.DefaultConfig(synergy.DivergenceMMD)
+	c := synergy.VariantConfig(v, synergy.DivergenceMMD)
 	if err := c.Override(f.regSet); err != nil {
 		return nil, fmt.Errorf("--reg-set: %w", err)
 	}

@@ -23,10 +23,10 @@ var tourChecks = []struct {
 // tourTraining names the cells of the tour's live section (5): its setup, the training cell and
 // a figure of the trained study.
 const (
-	tourConfigCell   = "base := synergy.DefaultConfig("
+	tourConfigCell   = "base := synergy.StableConfig("
 	tourDataCell     = "live, err := datasets.Synthetic("
 	tourTrainingCell = "study, err := explore.Train("
-	tourFigureCell   = `study.FlowView("mmd[d]", "audio", true)`
+	tourFigureCell   = `study.FlowView(label("mmd[d]"), "audio", true)`
 )
 
 // TestTourRunsInBrowser runs the tour's first cells through the notebook UI, checks their
@@ -83,7 +83,7 @@ func checkTraining(t *testing.T, p *notebookPage) {
 	p.logf("progress while running: %q", lastLine(first.Text))
 	p.screenshot("tour-training-progress")
 
-	p.waitText(train, 180*time.Second, "run 2/5 mmd[l2] (lmf, seed 1): epoch 1/")
+	p.waitText(train, 180*time.Second, "run 2/5 mmd[l2] (stable), lmf seed 1: epoch 1/")
 	p.interrupt()
 	stopped := p.waitEnd(train, 60*time.Second)
 	if !strings.Contains(stopped.Error, "interrupted in run 2/5") || !strings.Contains(stopped.Text, "stopped:") {
@@ -103,10 +103,10 @@ func checkTraining(t *testing.T, p *notebookPage) {
 
 	p.runCell(train)
 	p.waitText(train, 120*time.Second, "run 1/5 none: trained before, read back")
-	resumed := p.waitText(train, 180*time.Second, "run 2/5 mmd[l2] (lmf, seed 1): epoch")
+	resumed := p.waitText(train, 180*time.Second, "run 2/5 mmd[l2] (stable), lmf seed 1: epoch")
 	p.logf("resumed: %q", lastLine(resumed.Text))
 	done := p.waitEnd(train, 300*time.Second)
-	if done.Error != "" || !strings.Contains(done.Text, "run 5/5 mmd (lmf, seed 1): epoch 12/12") {
+	if done.Error != "" || !strings.Contains(done.Text, "run 5/5 mmd (stable), lmf seed 1: epoch 12/12") {
 		t.Fatalf("cell %d: the resumed training ended with output %q, error %q", train, lastLine(done.Text), done.Error)
 	}
 	fig := p.cellIndex(tourFigureCell)

@@ -10,8 +10,9 @@
 //	mmd[kappa]   L_κ alone: Mardia kurtosis of Z and the Z_i
 //	mmd          all three
 //
-// (labels as train.SettingLabel writes them; the divergence is the base
-// configuration's) from one seed, so they start from the same model and
+// (labels as train.SettingLabel writes them, with the base configuration's
+// divergence and its variant in parentheses, e.g. "mmd[l2] (stable)") from
+// one seed, so they start from the same model and
 // see the same batches and dropout masks, printing one progress line per
 // epoch. While it trains, SIGINT (a notebook kernel interrupt) stops it at
 // the next step with the current run's checkpoint saved; calling Train
@@ -19,8 +20,8 @@
 // diagnostics (train.RunResult) and Snapshots of the held-out test split
 // before and after training: the representations Z and Z_i, the samples
 // g_i(R_i Z_i) and g_i(R̃_i Z) that L_d compares, their MMD², Mardia's
-// kurtosis (only where n ≥ 10p, see Kurtosis) and how well a linear map
-// reconstructs each Z_i from the others. Its figure methods draw them in
+// kurtosis (only where n ≥ 10p, see Kurtosis), the terms on those rows and
+// how well each Z_i can be predicted linearly from the others. Its figure methods draw them in
 // viz's style, every caption naming the data, the regularizer variant and
 // the seed.
 package explore

@@ -50,12 +50,11 @@ type Options struct {
 	Data *datasets.Dataset
 	// Model is the LMF configuration; the zero value means SmallLMF.
 	Model models.LMFConfig
-	// Base is the regularizer's configuration (its divergence, weights,
-	// β, …); Settings switches its terms. Its Seed is replaced by one
-	// derived from Seed, as for every training run.
+	// Base is the regularizer's configuration — synergy.PaperConfig or
+	// synergy.StableConfig, possibly changed; its Variant names it in every
+	// caption — whose terms Settings switches. Its Seed is replaced by
+	// one derived from Seed, as for every training run.
 	Base synergy.Config
-	// Variant names Base in captions, e.g. "synergo defaults".
-	Variant string
 	// Seed drives the model's and the C-network's initialization, the
 	// batch order and the dropout masks of every run.
 	Seed         uint64
@@ -89,8 +88,6 @@ func (o Options) validate() error {
 		return errors.New("explore: no data (Options.Data)")
 	case o.Data.Source == "":
 		return errors.New("explore: the data has no Source to name it by")
-	case o.Variant == "":
-		return errors.New("explore: Options.Variant is empty; it names the regularizer's configuration in every caption")
 	case o.Epochs < 1:
 		return fmt.Errorf("explore: Options.Epochs = %d, want ≥ 1", o.Epochs)
 	case o.Out == "":
@@ -115,8 +112,8 @@ func (o Options) key() string {
 	return "lmf-" + hex.EncodeToString(sum[:5])
 }
 
-// Setting is one way of training: its label (train.SettingLabel) and the
-// regularizer (nil: none).
+// Setting is one way of training: its label (train.SettingLabel, e.g.
+// "none" or "mmd[l2] (stable)") and the regularizer (nil: none).
 type Setting struct {
 	Label       string
 	Regularizer *synergy.Choice
@@ -136,7 +133,7 @@ func Settings(base synergy.Config) ([]Setting, error) {
 			return nil, fmt.Errorf("explore: base configuration: %w", err)
 		}
 		ch := &synergy.Choice{Synergy: &cfg}
-		out = append(out, Setting{Label: train.SettingLabel(ch.Name(), ch.Terms()), Regularizer: ch})
+		out = append(out, Setting{Label: train.SettingLabel(ch.Name(), ch.Terms(), ch.Variant()), Regularizer: ch})
 	}
 	return out, nil
 }

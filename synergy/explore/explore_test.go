@@ -19,12 +19,12 @@ import (
 // tinyOptions is a study small enough for a test: synthetic MOSI at 8 %
 // (102 training, 55 test samples), the small regularizer, 2 epochs.
 func tinyOptions(t *testing.T, out string) Options {
-	return Options{Data: testmodel.MOSI(t, 0.08), Base: *testmodel.SmallRegularizer(), Variant: "test variant",
+	return Options{Data: testmodel.MOSI(t, 0.08), Base: *testmodel.SmallRegularizer(),
 		Seed: 3, BatchSize: 32, LearningRate: 5e-3, Epochs: 2, Out: out, Progress: io.Discard}
 }
 
 func TestSettings(t *testing.T) {
-	s, err := Settings(synergy.DefaultConfig(synergy.DivergenceMMD))
+	s, err := Settings(synergy.PaperConfig(synergy.DivergenceMMD))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,13 +32,13 @@ func TestSettings(t *testing.T) {
 	for _, x := range s {
 		labels = append(labels, x.Label)
 	}
-	if got := strings.Join(labels, " "); got != "none mmd[l2] mmd[d] mmd[kappa] mmd" {
+	if got := strings.Join(labels, " "); got != "none mmd[l2] (paper) mmd[d] (paper) mmd[kappa] (paper) mmd (paper)" {
 		t.Errorf("labels %q", got)
 	}
 	if s[0].Regularizer != nil || s[2].Regularizer.Synergy.UseL2 || !s[2].Regularizer.Synergy.UseD {
 		t.Errorf("settings %+v", s)
 	}
-	if _, err := Settings(synergy.DefaultConfig(synergy.DivergenceNone)); err == nil {
+	if _, err := Settings(synergy.StableConfig(synergy.DivergenceNone)); err == nil {
 		t.Error("a base without divergence: no error")
 	}
 }
@@ -46,10 +46,9 @@ func TestSettings(t *testing.T) {
 func TestOptionErrors(t *testing.T) {
 	good := tinyOptions(t, t.TempDir())
 	for name, change := range map[string]func(*Options){
-		"no data":    func(o *Options) { o.Data = nil },
-		"no variant": func(o *Options) { o.Variant = "" },
-		"no epochs":  func(o *Options) { o.Epochs = 0 },
-		"no out":     func(o *Options) { o.Out = "" },
+		"no data":   func(o *Options) { o.Data = nil },
+		"no epochs": func(o *Options) { o.Epochs = 0 },
+		"no out":    func(o *Options) { o.Out = "" },
 	} {
 		o := good
 		change(&o)
@@ -88,7 +87,7 @@ func TestTrainMeasuresAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Runs) != 5 || st.RunOf("mmd[d]") == nil || st.RunOf("nope") != nil {
+	if len(st.Runs) != 5 || st.RunOf("mmd[d] (stable)") == nil || st.RunOf("nope") != nil {
 		t.Fatalf("%d runs", len(st.Runs))
 	}
 	for _, r := range st.Runs {
@@ -96,7 +95,7 @@ func TestTrainMeasuresAndResumes(t *testing.T) {
 		if a.N != o.Data.Test.Len() || len(a.Lens.MMD2) != 3 || len(a.CanonicalCorrelation) != 3 {
 			t.Errorf("%s: snapshot %+v", r.Setting.Label, a)
 		}
-		hasD := strings.Contains(r.Setting.Label, "[d]") || r.Setting.Label == "mmd"
+		hasD := strings.Contains(r.Setting.Label, "[d]") || r.Setting.Label == "mmd (stable)"
 		if (a.Own != nil) != hasD {
 			t.Errorf("%s: own g_i outputs %v, want %v", r.Setting.Label, a.Own != nil, hasD)
 		}
@@ -105,7 +104,7 @@ func TestTrainMeasuresAndResumes(t *testing.T) {
 				t.Errorf("%s: lens MMD² %d = %v", r.Setting.Label, i, v)
 			}
 		}
-		hasL2 := strings.Contains(r.Setting.Label, "l2") || r.Setting.Label == "mmd"
+		hasL2 := strings.Contains(r.Setting.Label, "l2") || r.Setting.Label == "mmd (stable)"
 		if math.IsNaN(a.Terms.L2) == hasL2 || (hasL2 && !(a.MeanPredictorL2 > 0)) {
 			t.Errorf("%s: held-out L2 %v (mean predictor %v)", r.Setting.Label, a.Terms.L2, a.MeanPredictorL2)
 		}
@@ -135,7 +134,7 @@ func TestTrainMeasuresAndResumes(t *testing.T) {
 	if _, err := st.FlowView("before", "audio", false); err != nil {
 		t.Error(err)
 	}
-	if _, err := st.FlowView("mmd[d]", "text", true); err != nil {
+	if _, err := st.FlowView("mmd[d] (stable)", "text", true); err != nil {
 		t.Error(err)
 	}
 	if _, err := st.FlowView("none", "text", true); err == nil {
@@ -156,7 +155,7 @@ func TestTrainMeasuresAndResumes(t *testing.T) {
 		t.Fatalf("Train after SIGINT: %v, want context.Canceled", err)
 	}
 	t.Logf("progress before the interrupt:\n%s", w.text.String())
-	if !strings.Contains(w.text.String(), "run 2/5 mmd[l2] (lmf, seed 3): stopped") {
+	if !strings.Contains(w.text.String(), "run 2/5 mmd[l2] (stable), lmf seed 3: stopped") {
 		t.Errorf("progress %q does not say that run 2 stopped", w.text.String())
 	}
 	w.n = -1

@@ -37,8 +37,8 @@ func unimodalDims(c models.LMFConfig) []int { return []int{c.TextOut, c.AudioHid
 // second line).
 func (s *Study) DataLine() string {
 	o := s.Options
-	return fmt.Sprintf("%s · LMF %d-d · regularizer: %s · seed %d · %d epochs",
-		o.Data.Source, o.Model.FusedDim, o.Variant, o.Seed, o.Epochs)
+	return fmt.Sprintf("%s · LMF %d-d · regularizer: %s variant · seed %d · %d epochs",
+		o.Data.Source, o.Model.FusedDim, o.Base.Variant, o.Seed, o.Epochs)
 }
 
 // records returns the runs' results as grid records (for paper.Curves).
@@ -59,16 +59,13 @@ func (s *Study) TermCurves(term string) (*viz.Figure, error) {
 	switch term {
 	case "l2":
 		title = "L2, the reconstruction term, per epoch"
-		yLabel = "L2 = Σ_i mean ‖Q_i(Z_−i) − Z_i‖²"
+		yLabel = "L2 (unweighted)"
 	case "d":
 		title = fmt.Sprintf("L_d, the divergence term (%s), per epoch", o.Base.Divergence)
-		yLabel = "L_d = Σ_i d(g_i(R_i Z_i), g_i(R̃_i Z))"
+		yLabel = "L_d (unweighted)"
 	case "kappa":
 		title = "L_κ, the kurtosis term, per epoch"
-		yLabel = "L_κ: Mardia kurtosis of Z, Z_t, Z_a, Z_v, summed"
-		if o.Base.NormalizeKurtosis {
-			yLabel = "L_κ: Σ Mardia kurtosis / p(p+2) of Z, Z_t, Z_a, Z_v"
-		}
+		yLabel = "L_κ (unweighted)"
 		note = fmt.Sprintf("batches of n = %d rows, p = %d (Z), %s (Z_i): the training signal, not a kurtosis estimate · ",
 			o.BatchSize, o.Model.FusedDim, strings.Trim(fmt.Sprint(unimodalDims(o.Model)), "[]"))
 	default:

@@ -44,8 +44,9 @@ type Snapshot struct {
 	// MeanPredictorL2 is the L2 a reconstruction that always predicts the
 	// mean would score on these rows, Σ_i Σ_j var(ẑ_ij) over the
 	// coordinates j of the targets ẑ_i Q_i sees (standardized when the
-	// configuration standardizes: then about Σ_i d_i): the scale Terms.L2
-	// is read against.
+	// configuration standardizes: then about Σ_i d_i), times N when the
+	// configuration sums over the batch: the scale Terms.L2 is read
+	// against.
 	MeanPredictorL2 float64
 	// Lens are the g_i outputs through the lens — the initialized
 	// C-network of L_d alone, the same map for every snapshot, so that
@@ -149,6 +150,9 @@ func takeSnapshot(ds *datasets.Dataset, tr *train.Trainer, lens *synergy.Regular
 		s.Terms = a.Values()
 		cfg := own.Config()
 		s.MeanPredictorL2 = meanPredictorL2(uni, cfg.Standardize)
+		if cfg.Reduction == synergy.ReduceSum {
+			s.MeanPredictorL2 *= float64(s.N)
+		}
 		if cfg.UseD {
 			f, err := flowsOf(a, len(uni))
 			if err != nil {

@@ -83,10 +83,10 @@ type PlannedRun struct {
 	Bert     string `json:"bert,omitempty"`
 }
 
-// CellKey names the (model, data, reg, terms, seed) cell the run is a
-// candidate of; Collect selects one run per cell.
+// CellKey names the (model, data, reg, variant, terms, seed) cell the run
+// is a candidate of; Collect selects one run per cell.
 func (r *PlannedRun) CellKey() string {
-	return fmt.Sprintf("%s|%s|%s|%s|%d", r.Model, r.Data, train.RegName(r.Regularizer), train.TermsName(r.Regularizer), r.Seed)
+	return cellKey(r.Model, r.Data, train.RegName(r.Regularizer), r.Regularizer.Variant(), train.TermsName(r.Regularizer), r.Seed)
 }
 
 // String names the run for logs and reports.
@@ -95,8 +95,12 @@ func (r *PlannedRun) String() string {
 	if t == "" {
 		t = "-"
 	}
+	reg := train.RegName(r.Regularizer)
+	if v := r.Regularizer.Variant(); v != "" {
+		reg += " (" + v + ")"
+	}
 	return fmt.Sprintf("%s (#%d %s %s %s %s seed %d batch %d lr %g)", r.ID, r.Index, r.Model, r.Data,
-		train.RegName(r.Regularizer), t, r.Seed, r.BatchSize, r.LearningRate)
+		reg, t, r.Seed, r.BatchSize, r.LearningRate)
 }
 
 // runID returns the ID of r: the hash of its JSON with ID and Index

@@ -76,7 +76,7 @@ func quantity(d train.EpochDiagnostics, q string) (float64, error) {
 }
 
 // recordLabel is the row label grid.Tables gives a record.
-func recordLabel(r *grid.Record) string { return train.SettingLabel(r.Reg, r.Terms) }
+func recordLabel(r *grid.Record) string { return r.Label() }
 
 // Curves returns one viz.Series per training setting of model (in order of
 // first appearance, "none" first) with the diagnostic q at epoch e

@@ -197,7 +197,7 @@ func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, setting
 			e.Run, e.Runs = k*perSetting+e.Run, len(settings)*perSetting
 			printer(e)
 		}
-		o := grid.Options{Models: models, Regs: []string{s.Reg}, Terms: s.Terms, Seeds: p.Seeds,
+		o := grid.Options{Models: models, Regs: []string{s.Reg}, Terms: s.Terms, Variant: s.Variant, Seeds: p.Seeds,
 			BatchSizes: p.BatchSizes, LearningRates: p.LearningRates, Out: out, Base: base}
 		if _, err := grid.Grid(ctx, ds, o); err != nil {
 			if ctx.Err() != nil {

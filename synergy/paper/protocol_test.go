@@ -175,7 +175,7 @@ func TestRunStopsOnSIGINTAndResumes(t *testing.T) {
 		t.Fatalf("Run after SIGINT: %v, want context.Canceled", err)
 	}
 	t.Logf("progress before the interrupt:\n%s", w.text.String())
-	if !strings.Contains(w.text.String(), "run 1/2 none (lmf, seed 7): epoch 1/2, train loss") {
+	if !strings.Contains(w.text.String(), "run 1/2 none, lmf seed 7: epoch 1/2, train loss") {
 		t.Errorf("progress %q lacks the first epoch's line", w.text.String())
 	}
 	if strings.Contains(w.text.String(), "run 2/2") {

@@ -52,7 +52,8 @@ func (k EventKind) String() string {
 // context at a chosen step. Fields that do not apply to the kind are zero.
 type Event struct {
 	Kind EventKind
-	// Model, Setting (SettingLabel: "none", "mmd", "mmd[l2]", …), Seed,
+	// Model, Setting (SettingLabel: "none", "mmd (stable)", "mmd[l2]
+	// (paper)", …), Seed,
 	// BatchSize and LearningRate name the run.
 	Model        string
 	Setting      string
@@ -139,7 +140,7 @@ func (t *Trainer) report(e Event) {
 		return
 	}
 	e.Model, e.Seed, e.BatchSize, e.LearningRate = t.opts.Model, t.opts.Seed, t.opts.BatchSize, t.opts.LearningRate
-	e.Setting = SettingLabel(RegName(t.opts.Regularizer), TermsName(t.opts.Regularizer))
+	e.Setting = SettingLabel(RegName(t.opts.Regularizer), TermsName(t.opts.Regularizer), t.opts.Regularizer.Variant())
 	if e.Epoch == 0 {
 		e.Epoch = t.st.Epoch + 1
 	}

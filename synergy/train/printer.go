@@ -15,7 +15,7 @@ import (
 // EpochPrinter returns an Options.OnProgress that writes one line to w per
 // validated epoch, e.g.
 //
-//	run 2/5 mmd[l2] (lmf, seed 1): epoch 3/8, train loss 1.2345, valid MAE 1.1234; 2.1 s/epoch, ETA 38s
+//	run 2/5 mmd[l2] (stable), lmf seed 1: epoch 3/8, train loss 1.2345, valid MAE 1.1234; 2.1 s/epoch, ETA 38s
 //
 // and one line per run of a grid that failed or was stopped. The ETA is the remaining
 // epochs of the call — the current run's and MaxEpochs for each of the
@@ -83,16 +83,16 @@ func (p *epochPrinter) epochLine(e Event) string {
 	return b.String()
 }
 
-// runName names the run of an event: "run 2/5 mmd[l2] (lmf, seed 1)".
+// runName names the run of an event: "run 2/5 mmd[l2] (stable), lmf seed 1".
 func runName(e Event) string {
 	var b strings.Builder
 	if e.Runs > 0 {
 		fmt.Fprintf(&b, "run %d/%d ", e.Run, e.Runs)
 	}
 	if e.Setting != "" {
-		b.WriteString(e.Setting + " ")
+		b.WriteString(e.Setting + ", ")
 	}
-	fmt.Fprintf(&b, "(%s, seed %d)", e.Model, e.Seed)
+	fmt.Fprintf(&b, "%s seed %d", e.Model, e.Seed)
 	return b.String()
 }
 

@@ -17,7 +17,7 @@ func TestEpochPrinter(t *testing.T) {
 	diag := func(loss, mae, acc float64) *EpochDiagnostics {
 		return &EpochDiagnostics{TrainLoss: Number(loss), ValidMAE: Number(mae), ValidAcc: Number(acc)}
 	}
-	run := Event{Model: "lmf", Setting: "mmd[l2]", Seed: 1, MaxEpochs: 3, Run: 1, Runs: 2}
+	run := Event{Model: "lmf", Setting: "mmd[l2] (stable)", Seed: 1, MaxEpochs: 3, Run: 1, Runs: 2}
 	at := func(seconds float64, e Event) {
 		clock = time.Unix(0, 0).Add(time.Duration(seconds * float64(time.Second)))
 		p.event(e)
@@ -43,12 +43,12 @@ func TestEpochPrinter(t *testing.T) {
 	at(10, alone) // outside a grid: run 1 of 1, 2.5 s/epoch, 3 epochs left
 
 	want := []string{
-		"run 1/2 mmd[l2] (lmf, seed 1): epoch 1/3, train loss 1.2500, valid MAE 1.5000; 2.0 s/epoch, ETA 10s",
-		"run 1/2 mmd[l2] (lmf, seed 1): epoch 2/3, train loss 1.0000, valid MAE 1.2500; 1.5 s/epoch, ETA 6s",
-		"run 2/2 mmd[l2] (lmf, seed 1): epoch 3/3, train loss 0.5000, valid accuracy 0.7500; 2.0 s/epoch, ETA 0s",
-		"run 2/2 mmd[l2] (lmf, seed 1): failed: boom",
-		"run 2/2 mmd[l2] (lmf, seed 1): stopped: train: interrupted: context canceled",
-		"(pool, seed 7): epoch 1/4; 2.5 s/epoch, ETA 8s",
+		"run 1/2 mmd[l2] (stable), lmf seed 1: epoch 1/3, train loss 1.2500, valid MAE 1.5000; 2.0 s/epoch, ETA 10s",
+		"run 1/2 mmd[l2] (stable), lmf seed 1: epoch 2/3, train loss 1.0000, valid MAE 1.2500; 1.5 s/epoch, ETA 6s",
+		"run 2/2 mmd[l2] (stable), lmf seed 1: epoch 3/3, train loss 0.5000, valid accuracy 0.7500; 2.0 s/epoch, ETA 0s",
+		"run 2/2 mmd[l2] (stable), lmf seed 1: failed: boom",
+		"run 2/2 mmd[l2] (stable), lmf seed 1: stopped: train: interrupted: context canceled",
+		"pool seed 7: epoch 1/4; 2.5 s/epoch, ETA 8s",
 	}
 	if got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("printed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
