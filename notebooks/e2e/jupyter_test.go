@@ -107,13 +107,14 @@ func needKernelspec(t *testing.T) {
 }
 
 // startNotebookServer serves dir with Debian's jupyter-notebook on a free port of 127.0.0.1,
-// without a token (the test's own loopback server), and returns its base URL.
-func startNotebookServer(t *testing.T, outDir, dir string) string {
+// without a token (the test's own loopback server), logging to outDir/jupyter-<name>.log, and
+// returns its base URL.
+func startNotebookServer(t *testing.T, outDir, dir, name string) string {
 	t.Helper()
 	need(t, "/usr/bin/jupyter-notebook")
 	needKernelspec(t)
 	port := freePort(t)
-	start(t, filepath.Join(outDir, "jupyter-notebook.log"), dir, "/usr/bin/jupyter-notebook",
+	start(t, filepath.Join(outDir, "jupyter-"+strings.TrimSuffix(name, ".ipynb")+".log"), dir, "/usr/bin/jupyter-notebook",
 		"--no-browser", "--allow-root", "--ip=127.0.0.1", fmt.Sprintf("--port=%d", port),
 		"--NotebookApp.token=", "--NotebookApp.password=", "--NotebookApp.port_retries=0",
 		"--notebook-dir="+dir)
@@ -177,7 +178,7 @@ func openNotebook(t *testing.T, name string) *notebookPage {
 	if err := os.WriteFile(filepath.Join(work, name), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	base := startNotebookServer(t, outDir, work)
+	base := startNotebookServer(t, outDir, work, name)
 	p := &notebookPage{t: t, wd: startBrowser(t, outDir), outDir: outDir, name: name, source: src, opened: time.Now()}
 	if err := p.wd.navigate(base + "/notebooks/" + name); err != nil {
 		t.Fatal(err)
@@ -243,14 +244,21 @@ func (p *notebookPage) waitTrue(timeout time.Duration, what, script string, args
 	}
 }
 
-// click clicks the element matching a CSS selector.
+// click clicks the element matching a CSS selector. When a dialog covers it — Jupyter's
+// "Kernel Restarting" after a kernel died — it logs the dialog, answers it, waits for an idle
+// kernel (ensureKernel) and clicks once more.
 func (p *notebookPage) click(selector string) {
 	p.t.Helper()
 	id, err := p.wd.findCSS(selector)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	if err := p.wd.click(id); err != nil {
+	err = p.wd.click(id)
+	if err != nil && strings.Contains(err.Error(), "element click intercepted") {
+		p.logf("click %s intercepted by a dialog; answered %q", selector, p.ensureKernel())
+		err = p.wd.click(id)
+	}
+	if err != nil {
 		p.t.Fatalf("click %s: %v", selector, err)
 	}
 }

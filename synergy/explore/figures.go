@@ -66,8 +66,9 @@ func (s *Study) TermCurves(term string) (*viz.Figure, error) {
 	case "kappa":
 		title = "L_κ, the kurtosis term, per epoch"
 		yLabel = "L_κ (unweighted)"
-		note = fmt.Sprintf("batches of n = %d rows, p = %d (Z), %s (Z_i): the training signal, not a kurtosis estimate · ",
-			o.BatchSize, o.Model.FusedDim, strings.Trim(fmt.Sprint(unimodalDims(o.Model)), "[]"))
+		d := unimodalDims(o.Model)
+		note = fmt.Sprintf("batches of n = %d rows, p = %d (Z), %d, %d, %d (Z_t, Z_a, Z_v): the training signal, not a kurtosis estimate · ",
+			o.BatchSize, o.Model.FusedDim, d[0], d[1], d[2])
 	default:
 		return nil, fmt.Errorf("explore: unknown term %q (want l2, d or kappa)", term)
 	}
