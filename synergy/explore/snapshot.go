@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -176,8 +177,24 @@ func takeSnapshot(ds *datasets.Dataset, tr *train.Trainer, lens *synergy.Regular
 // are the given rows (one batch), feeds it its current state and runs it:
 // the attachment then holds the terms (Attachment.Values) and the g_i
 // outputs (Attachment.FlowOutputs) of these rows, computed exactly as in
-// training. Nothing of reg changes (no Step).
+// training. Nothing of reg changes (no Step). A graph gorgonia would
+// compile wrongly (nn.HashCollisionError) is built again, at most
+// maxGraphBuilds times, as the trainer does.
 func attachHeldOut(reg *synergy.Regularizer, unimodal []*mat.Dense, fused *mat.Dense) (*synergy.Attachment, error) {
+	for build := 1; ; build++ {
+		a, err := attachHeldOutOnce(reg, unimodal, fused)
+		var hc *nn.HashCollisionError
+		if !errors.As(err, &hc) || build == maxGraphBuilds {
+			return a, err
+		}
+	}
+}
+
+// maxGraphBuilds bounds the builds of attachHeldOut (a hash collision has
+// a chance of about 1e-4 per build; a new build draws new hashes).
+const maxGraphBuilds = 3
+
+func attachHeldOutOnce(reg *synergy.Regularizer, unimodal []*mat.Dense, fused *mat.Dense) (*synergy.Attachment, error) {
 	g := nn.NewGraph(tensor.Float32, false)
 	node := func(x *mat.Dense) *G.Node {
 		r, c := x.Dims()
@@ -194,7 +211,10 @@ func attachHeldOut(reg *synergy.Regularizer, unimodal []*mat.Dense, fused *mat.D
 	if err := a.Feed(); err != nil {
 		return nil, err
 	}
-	vm := G.NewTapeMachine(g.G)
+	vm, err := nn.CompileTapeMachine(g.G)
+	if err != nil {
+		return nil, fmt.Errorf("explore: the regularizer on held-out data: %w", err)
+	}
 	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
 		return nil, fmt.Errorf("explore: the regularizer on held-out data: %w", err)
