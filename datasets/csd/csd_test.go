@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/scigolib/hdf5"
+
+	"github.com/synergo/synergo/internal/realdata"
 )
 
 type expectedEntry struct {
@@ -113,15 +115,12 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// The real MOSI word transcripts (see /work/shared/data/PROVENANCE.md);
-// golden values from h5py.
-const realWords = "/work/shared/data/mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd"
+// realWords is the real MOSI word transcripts' file under
+// $SYNERGO_REAL_DATA (package internal/realdata); golden values from h5py.
+const realWords = "mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd"
 
 func TestOpenRealMOSIWords(t *testing.T) {
-	if _, err := os.Stat(realWords); err != nil {
-		t.Skip("real MOSI words file absent:", err)
-	}
-	seq, err := Open(realWords)
+	seq, err := Open(realdata.File(t, realWords))
 	if err != nil {
 		t.Fatal(err)
 	}
