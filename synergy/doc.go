@@ -28,12 +28,12 @@
 //	L_d  = (1/M) Σ_i d_i,  MMD² of the mean kernel (1/S) Σ_s k_s  (in [0, 2]), or the DV bound
 //	L_κ  = (1/T) Σ_Y κ_Y / (p_Y(p_Y+2))                            (≈ 1 for Gaussian representations)
 //
-// so that the weights γ balance terms of the same order whatever the
-// representation sizes and the number of modalities (γ_L2 = γ_κ = 1,
-// γ_d = 10 for the MMD and 1 for KL, β = 0.1: measured in the table above
-// PaperConfig). Before ReduceUnit the stable variant summed over
-// coordinates, kernels and modalities (ReduceMean, γ_κ = 1e-3), and its
-// L_reg was almost only L_L2. Each difference from the paper has its
+// so that the weights γ balance terms of fixed scales whatever the
+// representation sizes and the number of modalities (γ_L2 = 1, γ_d = 10,
+// γ_κ = 0.1, β = 0.1: measured in the table above PaperConfig). Before
+// ReduceUnit the stable variant summed over coordinates, kernels and
+// modalities (ReduceMean, γ_d = 1, γ_κ = 1e-3), and its L_reg was almost
+// only L_L2. Each difference from the paper has its
 // measured reason in Config's field docs; the table above PaperConfig
 // lists every value the paper leaves open with both variants' choices.
 //
