@@ -58,7 +58,7 @@ func LoadMAGBERT(path string) (*Dataset, error) {
 		c := pklCtx{file: path, split: names[i]}
 		lv, ok := root.Get(keys[i])
 		if !ok {
-			return nil, c.errf(keys[i], "missing: want top-level keys train, dev and test (found %v)", root.Keys)
+			return nil, c.errf(keys[i], "missing: want top-level keys train, dev and test (found %s)", pyKeys(root.Keys))
 		}
 		list, ok := lv.([]any)
 		if !ok || len(list) == 0 {
