@@ -33,7 +33,7 @@ import (
 const MaxMAGBERTSteps = 50
 
 func init() {
-	RegisterFormat(Format{Name: "magbert-pickle", Sniff: sniffPickleFlavour("magbert"), Load: LoadMAGBERT})
+	RegisterFormat(Format{Name: "magbert-pickle", Sniff: sniffPickleFlavour("magbert"), Explain: explainPickle, Load: LoadMAGBERT})
 }
 
 // magbertSample is one decoded item before padding.

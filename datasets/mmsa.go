@@ -33,7 +33,7 @@ import (
 //     (so [CLS] … [SEP] then 0 padding, length T).
 
 func init() {
-	RegisterFormat(Format{Name: "mmsa-pickle", Sniff: sniffPickleFlavour("mmsa"), Load: LoadMMSA})
+	RegisterFormat(Format{Name: "mmsa-pickle", Sniff: sniffPickleFlavour("mmsa"), Explain: explainPickle, Load: LoadMMSA})
 }
 
 // LoadMMSA reads an MMSA aligned or unaligned pickle (see the format rules

@@ -28,8 +28,16 @@ func init() {
 	})
 }
 
-const trainSynopsis = "train --model eflstm|tfn|lmf|mfn|magbert|misa|mmim --data synth:mosi[:SCALE]|synth:mosei[:SCALE]|synth:urfunny[:SCALE]|PATH " +
-	"--reg none|mmd|kl|was [--terms l2,d,kappa] [--seeds 1111,1112] [--epochs N] [--batch B] [--lr R] [--freeze-bert none|all|N] --out DIR"
+var trainSynopsis = "train --model " + strings.Join(modelNames(), "|") + " --data synth:mosi[:SCALE]|synth:mosei[:SCALE]|synth:urfunny[:SCALE]|PATH " +
+	"--reg " + strings.Join(grid.RegNames(), "|") + " [--terms l2,d,kappa] [--seeds 1111,1112] [--epochs N] [--batch B] [--lr R] [--freeze-bert none|all|N] --out DIR"
+
+// modelNames lists the models of the registry, the BERT-based last.
+func modelNames() []string { return append(models.Names(), models.BertNames()...) }
+
+// regHelp describes the --reg and --regs values.
+func regHelp() string {
+	return strings.Join(grid.RegNames(), ", ") + " (was: the I_Was baseline)"
+}
 
 // runFlags are the run options shared by train and grid.
 type runFlags struct {
@@ -116,9 +124,9 @@ func runTrain(args []string, stdout io.Writer) error {
 	fs := newFlagSet("train")
 	var rf runFlags
 	rf.register(fs)
-	model := fs.String("model", "", "model: eflstm, tfn, lmf, mfn, or the BERT-based magbert, misa, mmim (synthetic data or data with token ids); "+
-		"binary data (synth:urfunny) trains with BCE and reports accuracy")
-	reg := fs.String("reg", "none", "regularizer: none, mmd, kl or was (the I_Was baseline)")
+	model := fs.String("model", "", "model: "+strings.Join(models.Names(), ", ")+", or the BERT-based "+strings.Join(models.BertNames(), ", ")+
+		" (synthetic data or data with token ids); binary data (synth:urfunny) trains with BCE and reports accuracy")
+	reg := fs.String("reg", "none", "regularizer: "+regHelp())
 	batch := fs.Int("batch", 0, "batch size (default: the grid {32, 64})")
 	lr := fs.Float64("lr", 0, "learning rate (default: the grid {1e-2, 5e-3, 1e-3, 5e-4, 1e-4})")
 	if err := parseFlags(fs, trainSynopsis, args, stdout); err != nil {

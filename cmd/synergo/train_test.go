@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/synergo/synergo/synergy/grid"
 )
 
 func TestTrainGridTableArgumentErrors(t *testing.T) {
@@ -118,5 +121,41 @@ func TestTrainBinaryMISAPrintsTable6(t *testing.T) {
 	var table bytes.Buffer
 	if code := run([]string{"table", "--in", out}, &table, &stderr); code != 0 || !strings.Contains(table.String(), "| model | NLL |") {
 		t.Errorf("synergo table: exit %d, output:\n%s", code, table.String())
+	}
+}
+
+// TestNameListsComeFromTheRegistries: the help and the errors of an unknown
+// --model or --reg list every model (models.Names, models.BertNames) and
+// every regularizer (grid.RegNames).
+func TestNameListsComeFromTheRegistries(t *testing.T) {
+	out := t.TempDir()
+	base := []string{"--data", "synth:mosi:0.02", "--out", out, "--seeds", "1", "--epochs", "1", "--batch", "8", "--lr", "1e-3", "--no-progress"}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"train", "-h"}, 0, append(modelNames(), grid.RegNames()...)},
+		{[]string{"grid", "-h"}, 0, append(modelNames(), grid.RegNames()...)},
+		{append([]string{"train", "--model", "mult"}, base...), 1, modelNames()},
+		{append([]string{"train", "--model", "tfn", "--reg", "js"}, base...), 1, grid.RegNames()},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, &stdout, &stderr)
+		text := stdout.String() + stderr.String()
+		for _, name := range tc.want {
+			if code != tc.code || !strings.Contains(text, name) {
+				t.Errorf("synergo %v: exit %d (want %d), output lacks %q:\n%s", tc.args, code, tc.code, name, text)
+				break
+			}
+		}
+	}
+	for _, want := range []string{"magbert", "misa", "mmim"} {
+		if !slices.Contains(modelNames(), want) {
+			t.Errorf("modelNames() = %v lacks %s", modelNames(), want)
+		}
+	}
+	if !slices.Contains(grid.RegNames(), "was") {
+		t.Errorf("grid.RegNames() = %v lacks was", grid.RegNames())
 	}
 }

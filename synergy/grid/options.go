@@ -68,19 +68,33 @@ func logger(o train.Options) *slog.Logger {
 	return slog.Default()
 }
 
+// RegNames lists the regularizer names RegularizerFor accepts: the
+// divergences of the synergy regularizer ("none" first, synergy.Divergences)
+// and the I_Was baseline's.
+func RegNames() []string {
+	var names []string
+	for _, d := range synergy.Divergences() {
+		names = append(names, d.String())
+	}
+	return append(names, wassersteinName)
+}
+
+// wassersteinName is the name of the I_Was baseline (synergy.Choice.Name).
+var wassersteinName = (&synergy.Choice{Wasserstein: &synergy.WassersteinConfig{}}).Name()
+
 // RegularizerFor returns the regularizer choice of reg ("none" → nil,
 // "mmd", "kl", or "was" for the I_Was baseline of Colombo et al.,
 // synergy.DefaultWassersteinConfig) with the listed synergy terms on
 // (empty = all), starting from base (nil = synergy.DefaultConfig; not used
 // for "was").
 func RegularizerFor(reg string, terms []string, base *synergy.Config) (*synergy.Choice, error) {
-	if strings.EqualFold(strings.TrimSpace(reg), "was") {
+	if strings.EqualFold(strings.TrimSpace(reg), wassersteinName) {
 		cfg := synergy.DefaultWassersteinConfig()
 		return &synergy.Choice{Wasserstein: &cfg}, cfg.Validate()
 	}
 	div, err := synergy.ParseDivergence(reg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("grid: unknown regularizer %q (want one of %s)", reg, strings.Join(RegNames(), ", "))
 	}
 	if div == synergy.DivergenceNone {
 		if len(terms) > 0 && strings.ToLower(strings.TrimSpace(reg)) != "none" {

@@ -168,7 +168,8 @@ func New(name, dataset string, dims Dims, dt tensor.Dtype, seed uint64) (Model, 
 	case "magbert", "mag-bert", "mag_bert", "misa", "mmim":
 		return newBertModel(strings.ToLower(name), dataset, dims, dt, seed)
 	}
-	return nil, fmt.Errorf("models: unknown model %q; known models: %s", name, strings.Join(Names(), ", "))
+	return nil, fmt.Errorf("models: unknown model %q; known models: %s and the BERT-based %s", name,
+		strings.Join(Names(), ", "), strings.Join(BertNames(), ", "))
 }
 
 // newRNG returns the generator that initializes a model's parameters.
