@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
@@ -110,16 +106,13 @@ func runGridShard(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := withSignals()
 	defer stop()
 	base := train.Options{OnProgress: progressBars(os.Stderr, !*noProgress), Logger: slog.Default()}
 	sum, err := grid.RunShard(ctx, *dir, shard, shards, base)
 	fmt.Fprintf(stdout, "shard %d/%d: %d runs, %d trained, %d already finished, %d being trained by another process, %d failed\n",
 		shard, shards, sum.Runs, sum.Trained, sum.Skipped, sum.Busy, sum.Failed)
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted; finished runs and a resume checkpoint are in %s, rerun the same command to continue", *dir)
-	}
-	return err
+	return interrupted(ctx, err, "finished runs and a resume checkpoint are in "+*dir+"; rerun the same command to continue")
 }
 
 // runGridCollect merges the result files of a plan into results.jsonl and

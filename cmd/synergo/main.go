@@ -15,7 +15,8 @@
 //
 // run receives the arguments after the command name and writes its
 // results to stdout; logs go through log/slog to stderr. A returned error
-// is printed to stderr and the process exits with status 1.
+// is printed to stderr and the process exits with status 1, or, for a run
+// stopped by SIGINT or SIGTERM (an *interruption), 130 or 143.
 package main
 
 import (
@@ -55,7 +56,8 @@ func main() {
 }
 
 // run executes the command line args and returns the exit status: 0 on
-// success, 1 on any error (printed to stderr).
+// success, 130 (SIGINT) or 143 (SIGTERM) when a signal stopped the command,
+// 1 on any other error (printed to stderr).
 func run(args []string, stdout, stderr io.Writer) int {
 	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, nil)))
 	if len(args) == 0 {
@@ -78,6 +80,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		fmt.Fprintf(stderr, "synergo %s: %v\n", c.name, err)
+		var in *interruption
+		if errors.As(err, &in) {
+			return in.exitCode()
+		}
 		return 1
 	}
 	return 0
@@ -96,6 +102,8 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun \"synergo <command> -h\" for the arguments of a command.")
+	fmt.Fprintln(w, "\nExit status: 0 done, 1 failed, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM;")
+	fmt.Fprintln(w, "an interrupted train or grid keeps what finished: rerun the same command to continue.")
 }
 
 // newFlagSet returns a flag set for a (sub)command that prints nothing

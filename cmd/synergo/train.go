@@ -1,17 +1,15 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy"
@@ -58,7 +56,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.loss, "loss", "l1", "regression loss: l1 (MMSA) or mse; binary tasks always use bce")
 	fs.IntVar(&f.epochs, "epochs", 50, "maximum number of epochs")
 	fs.IntVar(&f.patience, "patience", 8, "early stopping: epochs without validation improvement")
-	fs.Float64Var(&f.clipValue, "clip", 5, "clip gradients by value (appendix C: 5); negative disables")
+	fs.Float64Var(&f.clipValue, "clip", 5, "clip gradients by value (appendix C: 5); 0 or negative switches it off")
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "also clip the gradients' global L2 norm (0 = off)")
 	fs.StringVar(&f.weightDecay, "weight-decay", "", "AdamW weight decay of the model (default: the model's MMSA setting)")
 	fs.StringVar(&f.freezeBert, "freeze-bert", "", "BERT-based models (magbert, misa, mmim): freeze the text encoder: none, all (embeddings, layers, pooler) or N (layers 0…N−1); "+
@@ -84,6 +82,13 @@ func (f *runFlags) regBase() (*synergy.Config, error) {
 func (f *runFlags) options() (train.Options, []uint64, error) {
 	if f.data == "" || f.out == "" {
 		return train.Options{}, nil, errors.New("--data and --out are required")
+	}
+	// 0 is never "the default" here: a flag left out has its default.
+	if f.epochs < 1 {
+		return train.Options{}, nil, fmt.Errorf("--epochs %d: want ≥ 1", f.epochs)
+	}
+	if f.patience < 1 {
+		return train.Options{}, nil, fmt.Errorf("--patience %d: want ≥ 1", f.patience)
 	}
 	seeds, err := parseUints(f.seeds, "--seeds")
 	if err != nil {
@@ -139,10 +144,18 @@ func runTrain(args []string, stdout io.Writer) error {
 		return fmt.Errorf("--model is required\nusage: synergo %s", trainSynopsis)
 	}
 	o := grid.Options{Models: []string{*model}, Regs: []string{*reg}}
-	if *batch != 0 {
+	given := map[string]bool{} // flags given on the command line, even as 0
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["batch"] {
+		if *batch < 1 {
+			return fmt.Errorf("--batch %d: want ≥ 1 (leave it out for the grid {32, 64})", *batch)
+		}
 		o.BatchSizes = []int{*batch}
 	}
-	if *lr != 0 {
+	if given["lr"] {
+		if !(*lr > 0) || math.IsInf(*lr, 0) {
+			return fmt.Errorf("--lr %v: want a positive number (leave it out for the grid {1e-2, …, 1e-4})", *lr)
+		}
 		o.LearningRates = []float64{*lr}
 	}
 	return runGridWith(o, &rf, stdout)
@@ -163,28 +176,18 @@ func runGridWith(o grid.Options, rf *runFlags, stdout io.Writer) error {
 	if rf.terms != "" {
 		o.Terms = splitList(rf.terms)
 	}
-	for _, b := range o.BatchSizes {
-		if b < 1 {
-			return fmt.Errorf("batch size %d, want ≥ 1", b)
-		}
-	}
-	for _, r := range o.LearningRates {
-		if !(r > 0) {
-			return fmt.Errorf("learning rate %v, want > 0", r)
-		}
+	if _, err := grid.Plan(rf.data, o); err != nil { // the options' errors before a long data load
+		return err
 	}
 	ds, err := datasets.Open(rf.data)
 	if err != nil {
 		return err
 	}
 	slog.Info("data", "source", ds.Source, "train", ds.Train.Len(), "valid", ds.Valid.Len(), "test", ds.Test.Len())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := withSignals()
 	defer stop()
 	recs, err := grid.Grid(ctx, ds, o)
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted; finished settings and a resume checkpoint are in %s, rerun the same command to continue", rf.out)
-	}
-	if err != nil {
+	if err = interrupted(ctx, err, "finished settings and a resume checkpoint are in "+rf.out+"; rerun the same command to continue"); err != nil {
 		return err
 	}
 	slog.Info("done", "new_results", len(recs), "file", rf.out+"/"+grid.ResultsFile)

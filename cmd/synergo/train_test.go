@@ -12,6 +12,7 @@ import (
 )
 
 func TestTrainGridTableArgumentErrors(t *testing.T) {
+	out := t.TempDir() // "x" below: a command that gets as far as training writes here, not into the source tree
 	for _, tc := range []struct {
 		args   []string
 		stderr string
@@ -20,15 +21,29 @@ func TestTrainGridTableArgumentErrors(t *testing.T) {
 		{[]string{"train", "--model", "tfn", "--out", "x"}, "--data and --out are required"},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--seeds", "a"}, `--seeds: "a"`},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--loss", "hinge"}, `unknown loss "hinge"`},
-		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "-3", "--lr", "1e-3"}, "batch size -3"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "-3", "--lr", "1e-3"}, "--batch -3: want ≥ 1"},
 		{[]string{"train", "--model", "misa", "--data", "synth:mosi:0.02", "--out", "x", "--freeze-bert", "half"}, `--freeze-bert: models: BERT freezing "half"`},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "8", "--lr", "1e-3", "--freeze-bert", "1"}, "tfn, which has no BERT encoder"},
 		{[]string{"grid", "--data", "synth:mosi:0.02", "--out", "x"}, "--models and --regs"},
 		{[]string{"grid", "--models", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--lrs", "0"}, `--lrs: "0"`},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--epochs", "0"}, "--epochs 0: want ≥ 1"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--patience", "0"}, "--patience 0: want ≥ 1"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "0"}, "--batch 0: want ≥ 1"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--lr", "0"}, "--lr 0: want a positive number"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--lr", "-1e-3"}, "--lr -0.001: want a positive number"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--reg", "none", "--terms", "l2"}, "terms l2 given, but no regularizer of none has terms"},
+		{[]string{"grid", "--models", "tfn", "--regs", "none,was", "--data", "synth:mosi:0.02", "--out", "x", "--terms", "kappa"}, "terms kappa given, but no regularizer of none,was has terms"},
+		{[]string{"data", "synth", "--like", "mosi", "--out", "x.npz", "--scale", "0"}, "--scale 0: want a positive number"},
+		{[]string{"data", "synth", "--like", "mosi", "--out", "x.npz", "--scale", "-2"}, "--scale -2: want a positive number"},
 		{[]string{"table"}, "--in is required"},
 		{[]string{"table", "--in", "/does/not/exist"}, "/does/not/exist"},
 		{[]string{"table", "--in", ".", "--format", "xlsx"}, `--format "xlsx"`},
 	} {
+		for i := range tc.args {
+			if i > 0 && tc.args[i-1] == "--out" {
+				tc.args[i] = filepath.Join(out, tc.args[i])
+			}
+		}
 		var stdout, stderr bytes.Buffer
 		if code := run(tc.args, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), tc.stderr) {
 			t.Errorf("synergo %v: exit %d, stderr %q; want exit 1 and %q", tc.args, code, stderr.String(), tc.stderr)

@@ -60,6 +60,28 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// checkTerms returns an error when Terms are given but no regularizer of
+// Regs has terms (only the synergy regularizer does: mmd, kl), so they
+// would be ignored.
+func (o Options) checkTerms() error {
+	if len(o.Terms) == 0 {
+		return nil
+	}
+	for _, reg := range o.Regs {
+		if c, err := RegularizerFor(reg, nil, o.RegBase); err == nil && c != nil && c.Synergy != nil {
+			return nil
+		}
+	}
+	var synergyRegs []string
+	for _, d := range synergy.Divergences() {
+		if d != synergy.DivergenceNone {
+			synergyRegs = append(synergyRegs, d.String())
+		}
+	}
+	return fmt.Errorf("grid: terms %s given, but no regularizer of %s has terms (only the synergy regularizer does: %s)",
+		strings.Join(o.Terms, ","), strings.Join(o.Regs, ","), strings.Join(synergyRegs, ", "))
+}
+
 // logger returns the runs' logger (default slog.Default()).
 func logger(o train.Options) *slog.Logger {
 	if o.Logger != nil {

@@ -133,6 +133,9 @@ func Plan(data string, o Options) ([]PlannedRun, error) {
 		return nil, errors.New("grid: plan needs at least one model and one regularizer")
 	}
 	o = o.withDefaults()
+	if err := o.checkTerms(); err != nil {
+		return nil, err
+	}
 	b := o.Base
 	var runs []PlannedRun
 	for _, model := range o.Models {
