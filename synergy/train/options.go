@@ -21,53 +21,61 @@ type ModelFactory func(ds *datasets.Dataset, seed uint64) (models.Model, error)
 // beside it.
 type Options struct {
 	// Model is the registry name of the model (models.Names()).
-	Model string
-	// NewModel, if not nil, builds the model instead of models.New.
+	Model string `json:"model"`
+	// NewModel, if not nil, builds the model instead of models.New. It is
+	// not part of the run's key (Setting): a caller who changes what the
+	// factory builds gives it another Model name or another folder.
 	NewModel ModelFactory `json:"-"`
 	// Regularizer chooses and configures the penalty (the synergy
 	// regularizer or the I_Was baseline); nil trains without.
-	Regularizer *synergy.Choice
+	Regularizer *synergy.Choice `json:"regularizer"`
 	// Seed drives model and regularizer initialization, batch order and
 	// dropout masks (grid.DefaultSeeds are MMSA's 1111–1115).
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// BatchSize and LearningRate are the model's batch size and AdamW
 	// learning rate η_task; both required.
-	BatchSize    int
-	LearningRate float64
+	BatchSize    int     `json:"batch"`
+	LearningRate float64 `json:"lr"`
 	// WeightDecay is the model's AdamW weight decay; nil takes the model
 	// configuration's training default (MMSA), or 0 if it has none.
-	WeightDecay *float64
+	WeightDecay *float64 `json:"weight_decay"`
 	// FreezeBert, if not nil, sets the frozen part of a BERT-based model's
 	// text encoder (models.BertModel); nil keeps the model's default (the
 	// original's: MISA freezes layers 0–8 on MOSEI and all of BERT on
 	// UR-FUNNY, the others nothing). Frozen parameters get no gradient and
 	// no update. Setting it for a model without BERT is an error.
-	FreezeBert *models.BertFreeze
+	FreezeBert *models.BertFreeze `json:"freeze_bert,omitempty"`
 	// MaxEpochs caps the number of epochs (default 50). MMSA has no cap and
 	// relies on early stopping alone.
-	MaxEpochs int
+	MaxEpochs int `json:"max_epochs"`
 	// Patience stops training after that many epochs without a validation
 	// improvement (default 8, MMSA's early_stop).
-	Patience int
+	Patience int `json:"patience"`
 	// ClipValue clips the model's gradients elementwise to [−v, v] (default
 	// 5, appendix C); a negative value switches it off.
-	ClipValue float64
+	ClipValue float64 `json:"clip_value"`
 	// ClipNorm, if > 0, also rescales the model's gradients to a global L2
 	// norm ≤ ClipNorm (PyTorch clip_grad_norm_). Default off.
-	ClipNorm float64
+	ClipNorm float64 `json:"clip_norm"`
 	// Loss is the regression loss, LossL1 (default) or LossMSE; Binary
 	// tasks always use LossBCE.
-	Loss Loss
+	Loss Loss `json:"loss"`
 	// EvalBatchSize is the batch size of the forward-only evaluation graphs
 	// (default 256).
-	EvalBatchSize int
+	EvalBatchSize int `json:"eval_batch_size"`
 	// DiagnosticDim is k of the fixed diagnostic projections of the MMD²
 	// diagnostic (default 16); DiagnosticRows caps the validation samples
 	// the MMD² diagnostic uses (first rows in split order, default 512).
-	DiagnosticDim, DiagnosticRows int
+	DiagnosticDim  int `json:"diagnostic_dim"`
+	DiagnosticRows int `json:"diagnostic_rows"`
 	// Dir is the run's folder for the resume and best-model checkpoints;
 	// "" keeps everything in memory (no resume).
-	Dir string
+	Dir string `json:"-"`
+	// Restart discards the resume checkpoint in Dir (and the best-model
+	// checkpoint beside it) instead of resuming from it, and trains from
+	// the start. Without it, a resume file that fails its checksum, has
+	// another format version or belongs to other options is an error.
+	Restart bool `json:"-"`
 	// OnProgress, if not nil, receives the run's progress (Event: stage
 	// starts and ends, every step, every validated epoch), synchronously
 	// from the goroutine of Run. The command line draws progress bars from
