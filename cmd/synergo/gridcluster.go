@@ -34,7 +34,7 @@ var gridSubcommands = map[string]func(args []string, stdout io.Writer) error{
 
 const (
 	gridPlanSynopsis    = "grid plan --models tfn,lmf --regs none,mmd,kl --data SPEC --out DIR [--seeds ...] [--batches 32,64] [--lrs ...] [--terms l2,d,kappa] [--epochs N] (the flags of grid)"
-	gridRunSynopsis     = "grid run --plan DIR --shard I/N [--no-progress]"
+	gridRunSynopsis     = "grid run --plan DIR --shard I/N [--no-progress] [--restart-setting]"
 	gridCollectSynopsis = "grid collect DIR"
 	gridSlurmSynopsis   = "grid slurm --plan DIR --shards N [--partition P] [--time T] [--cpus C] [--mem M] [--job-name NAME] [--synergo PATH] [--script FILE]"
 )
@@ -96,6 +96,7 @@ func runGridShard(args []string, stdout io.Writer) error {
 	dir := fs.String("plan", "", "plan folder (holds plan.jsonl)")
 	shardSpec := fs.String("shard", "", "I/N: run the planned runs whose index is I mod N")
 	noProgress := fs.Bool("no-progress", false, "no progress bars on stderr")
+	restart := fs.Bool("restart-setting", false, restartHelp)
 	if err := parseFlags(fs, gridRunSynopsis, args, stdout); err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func runGridShard(args []string, stdout io.Writer) error {
 	}
 	ctx, stop := withSignals()
 	defer stop()
-	base := train.Options{OnProgress: progressBars(os.Stderr, !*noProgress), Logger: slog.Default()}
+	base := train.Options{OnProgress: progressBars(os.Stderr, !*noProgress), Logger: slog.Default(), Restart: *restart}
 	sum, err := grid.RunShard(ctx, *dir, shard, shards, base)
 	fmt.Fprintf(stdout, "shard %d/%d: %d runs, %d trained, %d already finished, %d being trained by another process, %d failed\n",
 		shard, shards, sum.Runs, sum.Trained, sum.Skipped, sum.Busy, sum.Failed)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,5 +72,16 @@ func TestDataSynthThenInspect(t *testing.T) {
 	}
 	if summary.Format != "npz" || summary.Splits.Train.Samples != 26 || summary.Splits.Test.Text.Dim != 300 || summary.Splits.Valid.Audio.MaxLen != 50 {
 		t.Errorf("summary %+v", summary)
+	}
+}
+
+func TestBoundedMessage(t *testing.T) {
+	if got := boundedMessage("short"); got != "short" {
+		t.Errorf("boundedMessage(short) = %q", got)
+	}
+	long := strings.Repeat("é", maxMessage) // 2 bytes a rune
+	got := boundedMessage(long)
+	if want := strings.Repeat("é", maxMessage/2) + fmt.Sprintf("… (%d more bytes)", maxMessage); got != want {
+		t.Errorf("boundedMessage of %d bytes: %d bytes ending %q", len(long), len(got), got[len(got)-30:])
 	}
 }

@@ -45,12 +45,17 @@ type runFlags struct {
 	clipValue, clipNorm           float64
 	weightDecay                   string
 	freezeBert                    string
-	noProgress                    bool
+	noProgress, restart           bool
 }
+
+// restartHelp describes --restart-setting.
+const restartHelp = "a setting whose saved files cannot be used (a resume checkpoint or run result that fails its checksum, " +
+	"is of another format version or belongs to other options) starts from the beginning instead of stopping with an error naming the file"
 
 func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "", "synth:mosi[:SCALE[:SEED]], synth:mosei[:SCALE[:SEED]], synth:urfunny[:SCALE[:SEED]] or a dataset file")
-	fs.StringVar(&f.out, "out", "", "output folder (results.jsonl, runs/, checkpoints); rerunning continues there")
+	fs.StringVar(&f.out, "out", "", "output folder (results.jsonl, runs/, checkpoints); rerunning continues there, "+
+		"and runs with any other option train beside the old ones (one process at a time per folder)")
 	fs.StringVar(&f.terms, "terms", "", "regularizer terms to switch on, a subset of l2,d,kappa (default all)")
 	fs.StringVar(&f.seeds, "seeds", "1111,1112,1113,1114,1115", "comma-separated seeds")
 	fs.StringVar(&f.loss, "loss", "l1", "regression loss: l1 (MMSA) or mse; binary tasks always use bce")
@@ -60,8 +65,9 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "also clip the gradients' global L2 norm (0 = off)")
 	fs.StringVar(&f.weightDecay, "weight-decay", "", "AdamW weight decay of the model (default: the model's MMSA setting)")
 	fs.StringVar(&f.freezeBert, "freeze-bert", "", "BERT-based models (magbert, misa, mmim): freeze the text encoder: none, all (embeddings, layers, pooler) or N (layers 0…N−1); "+
-		"default: the original's (MISA: 9 layers on MOSEI, all of BERT on UR-FUNNY; MAG-BERT, MMIM: none); results.jsonl does not key on it, so use another --out per setting")
+		"default: the original's (MISA: 9 layers on MOSEI, all of BERT on UR-FUNNY; MAG-BERT, MMIM: none)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bars on stderr")
+	fs.BoolVar(&f.restart, "restart-setting", false, restartHelp)
 	fs.StringVar(&f.regSet, "reg-set", "", "regularizer settings as key=value pairs by their JSON names, e.g. beta=0.01,gamma_kappa=0.5 (see synergy.Config)")
 }
 
@@ -100,7 +106,7 @@ func (f *runFlags) options() (train.Options, []uint64, error) {
 	}
 	o := train.Options{
 		MaxEpochs: f.epochs, Patience: f.patience, ClipValue: f.clipValue, ClipNorm: f.clipNorm,
-		Loss: loss, OnProgress: progressBars(os.Stderr, !f.noProgress), Logger: slog.Default(),
+		Loss: loss, OnProgress: progressBars(os.Stderr, !f.noProgress), Logger: slog.Default(), Restart: f.restart,
 	}
 	if loss == train.LossL1 {
 		o.Loss = "" // the task decides: l1 for regression, bce for binary

@@ -55,7 +55,7 @@ func TestTableCommandFormats(t *testing.T) {
 	in := filepath.Join("..", "..", "synergy", "grid", "testdata", "results_small.jsonl")
 	for format, want := range map[string]string{
 		"md":   "| tfn | mmd | 3 | 35.00 ± 1.73 (Δ +3.00 [+0.52, +5.48]) |",
-		"csv":  "source,model,reg,seeds,Acc7 mean",
+		"csv":  "source,setting,model,reg,seeds,Acc7 mean",
 		"json": `"source": "mmsa-pickle:/data/aligned_50.pkl"`,
 	} {
 		var stdout, stderr bytes.Buffer
@@ -172,5 +172,43 @@ func TestNameListsComeFromTheRegistries(t *testing.T) {
 	}
 	if !slices.Contains(grid.RegNames(), "was") {
 		t.Errorf("grid.RegNames() = %v lacks was", grid.RegNames())
+	}
+}
+
+// TestTrainWithAnotherOptionTrainsBeside reruns synergo train into the same
+// --out with another --epochs, then another --patience: each trains a new
+// run (no "already in results"), results.jsonl keeps every record, and the
+// table prints one section per setting, naming the differing options.
+func TestTrainWithAnotherOptionTrainsBeside(t *testing.T) {
+	out := t.TempDir()
+	base := []string{"train", "--model", "tfn", "--data", "synth:mosi:0.03", "--reg", "none", "--seeds", "1111",
+		"--batch", "16", "--lr", "1e-3", "--out", out, "--no-progress"}
+	for i, extra := range [][]string{{"--epochs", "1"}, {"--epochs", "2"}, {"--epochs", "2", "--patience", "1"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(append(append([]string{}, base...), extra...), &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", extra, code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "grid run starting") || strings.Contains(stderr.String(), "already in results") {
+			t.Errorf("%v: did not train a new run:\n%s", extra, stderr.String())
+		}
+		lines, err := os.ReadFile(filepath.Join(out, "results.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(lines, []byte("\n")); n != i+1 {
+			t.Errorf("%v: results.jsonl has %d lines, want %d", extra, n, i+1)
+		}
+	}
+	var table, stderr bytes.Buffer
+	if code := run([]string{"table", "--in", out}, &table, &stderr); code != 0 {
+		t.Fatalf("table: exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"Setting: max_epochs=1, patience=8", "Setting: max_epochs=2, patience=8", "Setting: max_epochs=2, patience=1"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, table.String())
+		}
+	}
+	if n := strings.Count(table.String(), "| tfn | none | 1 |"); n != 3 {
+		t.Errorf("%d rows of tfn/none with 1 seed, want 3 (one per setting):\n%s", n, table.String())
 	}
 }

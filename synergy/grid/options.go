@@ -41,8 +41,9 @@ type Options struct {
 	// PlanFailedDir).
 	Out string
 	// Base holds the remaining run options (epochs, patience, clipping,
-	// loss, logger, OnProgress, NewModel); its Model, Regularizer, Seed,
-	// BatchSize, LearningRate and Dir are set per run.
+	// loss, …, and the run-time Logger, OnProgress, NewModel, Restart);
+	// its Model, Regularizer, Seed, BatchSize, LearningRate and Dir are
+	// set per run.
 	Base train.Options
 }
 

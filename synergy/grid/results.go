@@ -16,11 +16,17 @@ import (
 // ResultsFile is the name of the results file in an output folder.
 const ResultsFile = "results.jsonl"
 
-// Record is one line of results.jsonl: the selected setting of one
-// (model, data, regularizer, terms, seed) with its metrics, plus the
-// validation scores of every candidate setting of the grid.
+// Record is one line of results.jsonl: the selected setting of one cell
+// (model, data, regularizer, terms, seed and every other option but the
+// batch size and learning rate) with its metrics, plus the validation
+// scores of every candidate setting of the grid.
 type Record struct {
 	train.RunResult
+	// Setting is the cell's options, train.Options.Setting of its runs
+	// without batch size and learning rate (the grid selects those): part
+	// of the record's Key, and what tables tell records apart by. Records
+	// written before it existed have none.
+	Setting json.RawMessage `json:"setting,omitempty"`
 	// Candidates are the settings tried, in grid order.
 	Candidates []Candidate `json:"candidates"`
 }
@@ -38,9 +44,22 @@ type Candidate struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Key identifies a record: (model, data source, reg, terms, seed).
+// Key identifies a record: model, data source, reg, terms, seed and the
+// SettingID of its Setting ("-" for a record without one, which no cell
+// of a grid matches).
 func (r *Record) Key() string {
-	return fmt.Sprintf("%s|%s|%s|%s|%d", r.Model, r.Source, r.Reg, r.Terms, r.Seed)
+	return recordKey(r.Model, r.Source, r.Reg, r.Terms, r.Seed, r.Setting)
+}
+
+// recordKey is Record.Key of the given fields; the setting is compacted
+// first, so that reformatted JSON keeps its key.
+func recordKey(model, source, reg, terms string, seed uint64, setting []byte) string {
+	id := "-"
+	var compact bytes.Buffer
+	if len(setting) > 0 && json.Compact(&compact, setting) == nil {
+		id = train.SettingID(compact.Bytes())
+	}
+	return fmt.Sprintf("%s|%s|%s|%s|%d|%s", model, source, reg, terms, seed, id)
 }
 
 // AppendRecord appends r as one JSON line to path, creating the file if

@@ -13,8 +13,9 @@ import (
 // every cell one metric of the test split as mean ± std over seeds with
 // the paired Δ to NLL, as in ResultTable.
 type RegColumnTable struct {
-	Source string `json:"source"`
-	Metric Column `json:"metric"`
+	Source  string `json:"source"`
+	Setting string `json:"setting,omitempty"` // as in ResultTable
+	Metric  Column `json:"metric"`
 	// Regs are the row labels of ResultTable ("none", "kl", "mmd",
 	// "mmd[l2]", ...) in column order; Headings the paper's names for
 	// them ("NLL", "NLL+S_KL", "NLL+S_MMD", ...).
@@ -36,7 +37,7 @@ func ByRegularizer(t *ResultTable, col int) (*RegColumnTable, error) {
 	if col < 0 || col >= len(t.Columns) {
 		return nil, fmt.Errorf("grid: column %d of a table with %d columns", col, len(t.Columns))
 	}
-	out := &RegColumnTable{Source: t.Source, Metric: t.Columns[col]}
+	out := &RegColumnTable{Source: t.Source, Setting: t.Setting, Metric: t.Columns[col]}
 	regIndex := map[string]int{}
 	modelIndex := map[string]int{}
 	for _, r := range t.Rows {
@@ -65,8 +66,17 @@ func ByRegularizer(t *ResultTable, col int) (*RegColumnTable, error) {
 // RegHeading names a regularizer label the way the paper's tables do:
 // "none" → "NLL", "kl" → "NLL+S_KL", "mmd" → "NLL+S_MMD", "was" →
 // "NLL+I_Was"; a term subset stays in brackets ("mmd[l2]" →
-// "NLL+S_MMD[l2]").
+// "NLL+S_MMD[l2]"), differing settings in parentheses ("mmd (beta=0.1)" →
+// "NLL+S_MMD (beta=0.1)").
 func RegHeading(reg string) string {
+	reg, settings, _ := strings.Cut(reg, " (")
+	if settings != "" {
+		settings = " (" + settings
+	}
+	return regHeading(reg) + settings
+}
+
+func regHeading(reg string) string {
 	name, terms, _ := strings.Cut(reg, "[")
 	if terms != "" {
 		terms = "[" + terms
@@ -90,6 +100,9 @@ func (t *RegColumnTable) WriteMarkdown(w io.Writer) error {
 		unit = "in %"
 	}
 	fmt.Fprintf(&b, "#### Table 6 layout: %s (%s, test split) by regularizer — data: %s\n\n", t.Metric.Name, unit, t.Source)
+	if t.Setting != "" {
+		fmt.Fprintf(&b, "Setting: %s\n\n", t.Setting)
+	}
 	b.WriteString("| model |")
 	for _, h := range t.Headings {
 		b.WriteString(" " + h + " |")

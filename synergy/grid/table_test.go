@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // The expected numbers below are worked out by hand from
@@ -77,8 +81,8 @@ func TestTableCSV(t *testing.T) {
 		return v
 	}
 	mmd := rows[2]
-	if mmd[1] != "tfn" || mmd[2] != "mmd" {
-		t.Fatalf("row 2 is %v, want tfn/mmd", mmd[:3])
+	if mmd[col["model"]] != "tfn" || mmd[col["reg"]] != "mmd" || mmd[col["setting"]] != "" {
+		t.Fatalf("row 2 is %v, want tfn/mmd with no setting label", mmd[:4])
 	}
 	for name, want := range map[string]float64{
 		"Acc7 mean": 35, "Acc7 std": math.Sqrt(3), "Acc7 diff": 3,
@@ -135,5 +139,47 @@ func TestCorruptionTable(t *testing.T) {
 func TestWriteTablesUnknownFormat(t *testing.T) {
 	if err := WriteTables(&bytes.Buffer{}, nil, "xlsx"); err == nil {
 		t.Error("format xlsx: no error")
+	}
+}
+
+// TestTablesSeparateSettings: records of one source with different
+// training settings go to separate tables labelled by the options that
+// differ; records without a setting (older results) to one of their own;
+// regularizer configurations that differ label their rows.
+func TestTablesSeparateSettings(t *testing.T) {
+	rec := func(reg, setting string, mae float64) Record {
+		r := Record{Setting: json.RawMessage(setting)}
+		r.Model, r.Source, r.Reg, r.Seed, r.Test = "tfn", "src", reg, 1, train.Scores{"MAE": train.Number(mae)}
+		if reg == "mmd" {
+			r.Terms = "l2,d,kappa"
+		}
+		return r
+	}
+	recs := []Record{
+		rec("none", `{"max_epochs":50,"model":"tfn","seed":1}`, 1),
+		rec("mmd", `{"max_epochs":50,"model":"tfn","regularizer":{"synergy":{"beta":0.1,"seed":0}},"seed":1}`, 2),
+		rec("mmd", `{"max_epochs":50,"model":"tfn","regularizer":{"synergy":{"beta":1,"seed":0}},"seed":1}`, 3),
+		rec("none", `{"max_epochs":10,"model":"tfn","seed":1}`, 4),
+		rec("none", ``, 5),
+	}
+	tables := Tables(recs, nil)
+	var got []string
+	for _, tab := range tables {
+		line := tab.Setting + ":"
+		for _, r := range tab.Rows {
+			line += fmt.Sprintf(" %s=%v", r.Reg, r.Cells[4].Mean)
+		}
+		got = append(got, line)
+	}
+	want := []string{
+		"max_epochs=50: none=1 mmd (beta=0.1)=2 mmd (beta=1)=3",
+		"max_epochs=10: none=4",
+		noSetting + ": none=5",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("tables:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if h := RegHeading("mmd (beta=1)"); h != "NLL+S_MMD (beta=1)" {
+		t.Errorf("RegHeading = %q", h)
 	}
 }

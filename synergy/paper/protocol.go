@@ -157,7 +157,9 @@ func (p Protocol) OutDir(name string) (string, error) {
 
 // Run trains (or reads back) models × settings × p's seeds on ds with
 // grid.Grid under out and returns the records of exactly these runs from
-// out/results.jsonl (which may hold other runs too). Logs go to
+// out/results.jsonl (which may hold other runs too, even of the same
+// models and settings with other epochs or patience: grid.RecordKeys
+// tells them apart), in file order. Logs go to
 // out/grid.log. Settings with terms (Table 5) are run one Grid call per
 // term set.
 func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, settings []Setting) ([]grid.Record, error) {
@@ -173,18 +175,32 @@ func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, setting
 	}
 	defer logf.Close()
 	base := train.Options{MaxEpochs: p.MaxEpochs, Patience: p.Patience, Logger: slog.New(slog.NewTextHandler(logf, nil))}
+	want := map[string]bool{}
 	for _, s := range settings {
 		o := grid.Options{Models: models, Regs: []string{s.Reg}, Terms: s.Terms, Seeds: p.Seeds,
 			BatchSizes: p.BatchSizes, LearningRates: p.LearningRates, Out: out, Base: base}
 		if _, err := grid.Grid(context.Background(), ds, o); err != nil {
 			return nil, fmt.Errorf("paper: training %v with %s on %s: %w", models, s.Label(), ds.Source, err)
 		}
+		keys, err := grid.RecordKeys(ds, o)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			want[k] = true
+		}
 	}
 	all, err := grid.ReadRecords(filepath.Join(out, grid.ResultsFile))
 	if err != nil {
 		return nil, err
 	}
-	return Select(all, ds.Source, models, settings, p.Seeds), nil
+	var recs []grid.Record
+	for i := range all {
+		if want[all[i].Key()] {
+			recs = append(recs, all[i])
+		}
+	}
+	return recs, nil
 }
 
 // Select returns the records of source whose model, setting (by label)
