@@ -194,8 +194,18 @@ func TestGridLocksTheFolder(t *testing.T) {
 	if want := fmt.Sprintf("in use by another synergo process (pid %d, since", os.Getpid()); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Grid in a locked folder: %v, want an error containing %q", err, want)
 	}
-	if _, err := Collect(out); err == nil {
-		t.Error("Collect in a locked folder: no error") // (no plan either; the lock is checked after the plan)
+	plan, err := Plan(ds.Source, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePlan(out, plan); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Collect(out); err == nil || !strings.Contains(err.Error(), "in use by another synergo process") {
+		t.Errorf("Collect in a locked folder: %v, want an error saying it is in use", err)
+	}
+	if err := os.Remove(filepath.Join(out, PlanFile)); err != nil {
+		t.Fatal(err)
 	}
 	unlock()
 	if built.Load() != 0 {
