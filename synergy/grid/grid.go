@@ -27,10 +27,9 @@ import (
 // there already, so several grids (other models, regularizers, terms or
 // any other option) can share one folder, each keeping its own records
 // and runs (a changed option is a new run, never the old result), and an
-// interrupted grid
-// continues where it stopped: finished runs are read back, a run stopped
-// mid-way resumes from its checkpoint bit-for-bit. Cancelling ctx stops
-// the current run after its current step.
+// interrupted grid continues where it stopped: finished runs are read
+// back, a run stopped mid-way resumes from its checkpoint bit-for-bit.
+// Cancelling ctx stops the current run after its current step.
 //
 // Grid holds the lock of o.Out (FolderLockFile) while it works: a second
 // Grid or Collect in the same folder fails at once with an error naming

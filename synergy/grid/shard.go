@@ -84,8 +84,9 @@ type ShardSummary struct {
 // DIR/work/<id>/ when the shard runs again. A run another process is
 // training (it holds the lock DIR/work/<id>.lock) is left to it. base
 // supplies the run-time options (Logger, OnProgress, NewModel, Restart);
-// everything else comes from the plan. The progress events of a run carry its position in the shard
-// (Event.Run of Event.Runs), framed by RunStart and RunDone.
+// everything else comes from the plan. The progress events of a run carry
+// its position in the shard (Event.Run of Event.Runs), framed by RunStart
+// and RunDone.
 //
 // A run that fails with an error other than divergence is reported in
 // DIR/failed/<id>.json and the shard goes on with the next run; RunShard

@@ -71,10 +71,12 @@ type Options struct {
 	// Dir is the run's folder for the resume and best-model checkpoints;
 	// "" keeps everything in memory (no resume).
 	Dir string `json:"-"`
-	// Restart discards the resume checkpoint in Dir (and the best-model
-	// checkpoint beside it) instead of resuming from it, and trains from
-	// the start. Without it, a resume file that fails its checksum, has
-	// another format version or belongs to other options is an error.
+	// Restart handles a resume checkpoint in Dir that cannot be used (it
+	// fails its checksum, has another layout or belongs to other options
+	// or data): with Restart, New removes it (and best.ckpt) and the run
+	// trains from the start; without, New returns an error naming it. A
+	// usable checkpoint is resumed either way. (The grid likewise trains a
+	// run again whose result file cannot be used.)
 	Restart bool `json:"-"`
 	// OnProgress, if not nil, receives the run's progress (Event: stage
 	// starts and ends, every step, every validated epoch), synchronously
