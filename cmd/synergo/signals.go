@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -44,7 +45,9 @@ func (s stopSignal) Error() string { return "received " + signalName(s.sig) }
 
 // withSignals returns a context that the first SIGINT or SIGTERM cancels
 // (with a stopSignal as its cause) and a function that stops listening.
-// Training stops after its current step and saves a resume checkpoint.
+// Training stops after its current step and saves a resume checkpoint; a
+// second signal ends the process at once (the checkpoint of the last
+// finished epoch remains).
 func withSignals() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 1)
@@ -53,7 +56,9 @@ func withSignals() (context.Context, func()) {
 	go func() {
 		select {
 		case s := <-ch:
+			signal.Stop(ch) // a second signal takes its default action
 			sig, _ := s.(syscall.Signal)
+			slog.Warn("stopping after the current step; send the signal again to quit at once", "signal", signalName(sig))
 			cancel(stopSignal{sig})
 		case <-done:
 		}
