@@ -27,7 +27,7 @@ func TestRunUsageAndErrors(t *testing.T) {
 		{args: []string{"data", "inspect"}, code: 1, stderr: "one PATH"},
 		{args: []string{"data", "inspect", "/does/not/exist.npz"}, code: 1, stderr: "/does/not/exist.npz"},
 		{args: []string{"data", "synth", "--like", "mosi"}, code: 1, stderr: "needs --like and --out"},
-		{args: []string{"data", "synth", "--like", "iemocap", "--out", "x.npz"}, code: 1, stderr: `unknown synthetic preset "iemocap"`},
+		{args: []string{"data", "synth", "--like", "iemocap", "--out", filepath.Join(t.TempDir(), "x.npz")}, code: 1, stderr: `unknown synthetic preset "iemocap"`},
 		{args: []string{"data", "synth", "--scale", "abc"}, code: 1, stderr: "invalid value", stdoutEmpty: true},
 		{args: []string{"data", "synth", "-h"}, code: 0, stdout: "-like"},
 		{args: []string{"data", "inspect", "-h"}, code: 0, stdout: "usage: synergo data inspect PATH"},

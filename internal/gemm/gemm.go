@@ -1,13 +1,15 @@
 // Package gemm holds the row-major matrix products C = α·op(A)·op(B) + β·C
 // that synergy/nn's fused layers and synergy/models' fused MFN recurrence
-// share, on gonum's BLAS front ends blas32/blas64 (so the openblas build tag
-// of synergy/nn, which installs OpenBLAS behind them, applies to all).
+// share, on gonum's BLAS front ends blas32/blas64: whatever synergy/nn
+// installs behind them applies to all (internal/simdblas's assembly kernels
+// by default, OpenBLAS with the build tag openblas).
 package gemm
 
 import (
 	"runtime"
 	"sync"
 
+	"github.com/synergo/synergo/internal/simdblas"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -20,6 +22,12 @@ type Float interface{ float32 | float64 }
 // dimensions lda, ldb, ldc) with one Dgemm or Sgemm. An empty product (m or
 // n zero) does nothing; k zero only scales C by beta.
 func Call[T Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	call(false, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// call is Call; serial selects simdblas's serial products when simdblas is
+// installed.
+func call[T Float](serial bool, tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -29,6 +37,17 @@ func Call[T Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, 
 			for j := range row {
 				row[j] *= beta
 			}
+		}
+		return
+	}
+	if impl, ok := simd[T](); ok && serial {
+		switch cv := any(c).(type) {
+		case []float64:
+			impl.DgemmSerial(tA, tB, m, n, k, float64(alpha), any(a).([]float64), lda,
+				any(b).([]float64), ldb, float64(beta), cv, ldc)
+		case []float32:
+			impl.SgemmSerial(tA, tB, m, n, k, float32(alpha), any(a).([]float32), lda,
+				any(b).([]float32), ldb, float32(beta), cv, ldc)
 		}
 		return
 	}
@@ -54,9 +73,12 @@ const SplitMin = 1 << 22
 // same dot product whatever the split (the summed dimension is never cut);
 // a BLAS may still block a smaller call differently, so results agree with
 // Call to rounding.
+//
+// With simdblas's kernels installed, Split is Call: simdblas spreads large
+// products over goroutines itself, the same way.
 func Split[T Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	shards := runtime.GOMAXPROCS(0)
-	if shards < 2 || m*n*k < SplitMin || max(m, n) < 2*shards {
+	if _, ok := simd[T](); ok || shards < 2 || m*n*k < SplitMin || max(m, n) < 2*shards {
 		Call(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -92,10 +114,15 @@ const (
 	gonumParBlocks = 4
 )
 
-// Serial is Call for small products inside a time loop: C is cut into
-// column chunks small enough that gonum computes each serially, so the loop
-// starts no goroutines and allocates nothing.
+// Serial is Call for small products inside a time loop: it starts no
+// goroutines and allocates nothing. With simdblas's kernels installed it
+// is simdblas's serial product (bit-identical to Call's); otherwise C is
+// cut into column chunks small enough that gonum computes each serially.
 func Serial[T Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if _, ok := simd[T](); ok {
+		call(true, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	rowBlocks := (m + gonumBlock - 1) / gonumBlock
 	if rowBlocks >= gonumParBlocks || rowBlocks == 0 {
 		Call(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -110,4 +137,16 @@ func Serial[T Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int
 		}
 		Call(tA, tB, m, w, k, alpha, a, lda, bj, ldb, beta, c[j:], ldc)
 	}
+}
+
+// simd returns the BLAS installed for T when it is simdblas with its
+// assembly kernels (whose products split themselves over goroutines and
+// have serial variants).
+func simd[T Float]() (simdblas.Implementation, bool) {
+	var impl any = blas64.Implementation()
+	if _, ok := any(T(0)).(float32); ok {
+		impl = blas32.Implementation()
+	}
+	s, ok := impl.(simdblas.Implementation)
+	return s, ok && simdblas.Kernels() != ""
 }

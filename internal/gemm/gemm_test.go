@@ -3,9 +3,14 @@ package gemm
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
+	"github.com/synergo/synergo/internal/simdblas"
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // naive computes alpha·op(A)·op(B) + beta·C in float64.
@@ -42,7 +47,62 @@ func random(rng *rand.Rand, n int) []float64 {
 	return x
 }
 
+// blases are the BLASes behind blas32/blas64 the products are tested on:
+// gonum's (the front ends' default) and simdblas's (synergy/nn's default).
+var blases = []struct {
+	name string
+	impl interface {
+		blas.Float32
+		blas.Float64
+	}
+}{{"gonum", gonum.Implementation{}}, {"simdblas", simdblas.Implementation{}}}
+
+// use installs a BLAS behind blas32 and blas64 until the test ends.
+func use(t *testing.T, impl interface {
+	blas.Float32
+	blas.Float64
+}) {
+	blas32.Use(impl)
+	blas64.Use(impl)
+	t.Cleanup(func() {
+		blas32.Use(gonum.Implementation{})
+		blas64.Use(gonum.Implementation{})
+	})
+}
+
 func TestProductsMatchNaive(t *testing.T) {
+	for _, bl := range blases {
+		t.Run(bl.name, func(t *testing.T) {
+			use(t, bl.impl)
+			testProductsMatchNaive(t)
+		})
+	}
+}
+
+// With simdblas, Call, Split and Serial give bit-identical products.
+func TestSIMDProductsIdentical(t *testing.T) {
+	use(t, simdblas.Implementation{})
+	if _, ok := simd[float32](); !ok {
+		t.Skip("no simdblas kernels on this CPU or build")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, sz := range [][3]int{{70, 300, 20}, {2049, 7, 300}, {5, 1613, 600}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		a, b, c := to32(random(rng, m*k)), to32(random(rng, k*n)), to32(random(rng, m*n))
+		var outs [3][]float32
+		for i, f := range []func(blas.Transpose, blas.Transpose, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int){
+			Call[float32], Split[float32], Serial[float32],
+		} {
+			outs[i] = append([]float32(nil), c...)
+			f(blas.NoTrans, blas.NoTrans, m, n, k, 0.7, a, k, b, n, -0.3, outs[i], n)
+		}
+		if !slices.Equal(outs[0], outs[1]) || !slices.Equal(outs[0], outs[2]) {
+			t.Fatalf("%v: Call, Split and Serial differ", sz)
+		}
+	}
+}
+
+func testProductsMatchNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	type fn func(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int)
 	type fn32 func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)

@@ -124,7 +124,7 @@ func cellRecordKeys(source string, plan []PlannedRun) []string {
 	var keys []string
 	for _, cell := range cells(plan) {
 		r := cell[0]
-		keys = append(keys, recordKey(r.Model, source, train.RegName(r.Regularizer), train.TermsName(r.Regularizer), r.Seed, r.cellSetting()))
+		keys = append(keys, recordKey(r.Model, source, train.RegName(r.Regularizer), r.Regularizer.Variant(), train.TermsName(r.Regularizer), r.Seed, r.cellSetting()))
 	}
 	return keys
 }

@@ -63,10 +63,11 @@ type PlannedRun struct {
 }
 
 // CellKey names the cell the run is a candidate of: its model, data,
-// regularizer, terms and seed, and the ID of its cellSetting. Collect
-// selects one run per cell.
+// regularizer, variant, terms and seed, and the ID of its cellSetting
+// (which holds the regularizer's whole configuration). Collect selects one
+// run per cell.
 func (r *PlannedRun) CellKey() string {
-	return recordKey(r.Model, r.Data, train.RegName(r.Regularizer), train.TermsName(r.Regularizer), r.Seed, r.cellSetting())
+	return recordKey(r.Model, r.Data, train.RegName(r.Regularizer), r.Regularizer.Variant(), train.TermsName(r.Regularizer), r.Seed, r.cellSetting())
 }
 
 // cellSetting is the Setting of the run without batch size and learning
@@ -89,8 +90,12 @@ func (r *PlannedRun) String() string {
 	if t == "" {
 		t = "-"
 	}
+	reg := train.RegName(r.Regularizer)
+	if v := r.Regularizer.Variant(); v != "" {
+		reg += " (" + v + ")"
+	}
 	return fmt.Sprintf("%s (#%d %s %s %s %s seed %d batch %d lr %g)", r.ID, r.Index, r.Model, r.Data,
-		train.RegName(r.Regularizer), t, r.Seed, r.BatchSize, r.LearningRate)
+		reg, t, r.Seed, r.BatchSize, r.LearningRate)
 }
 
 // runID returns the ID of r: the SettingID of its data spec and Setting.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/train"
 )
 
@@ -44,22 +45,35 @@ type Candidate struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Key identifies a record: model, data source, reg, terms, seed and the
-// SettingID of its Setting ("-" for a record without one, which no cell
-// of a grid matches).
+// Key identifies a record: model, data source, reg, variant, terms, seed
+// and the SettingID of its Setting ("-" for a record without one, which no
+// cell of a grid matches). A synergy record without a variant (written
+// before the variants existed) is of the stable one. The Setting holds the
+// regularizer's whole configuration, so two records of one variant whose
+// configurations differ in any field (e.g. after a change of the stable
+// preset's values) have different keys.
 func (r *Record) Key() string {
-	return recordKey(r.Model, r.Source, r.Reg, r.Terms, r.Seed, r.Setting)
+	return recordKey(r.Model, r.Source, r.Reg, recordVariant(r), r.Terms, r.Seed, r.Setting)
 }
 
 // recordKey is Record.Key of the given fields; the setting is compacted
 // first, so that reformatted JSON keeps its key.
-func recordKey(model, source, reg, terms string, seed uint64, setting []byte) string {
+func recordKey(model, source, reg, variant, terms string, seed uint64, setting []byte) string {
 	id := "-"
 	var compact bytes.Buffer
 	if len(setting) > 0 && json.Compact(&compact, setting) == nil {
 		id = train.SettingID(compact.Bytes())
 	}
-	return fmt.Sprintf("%s|%s|%s|%s|%d|%s", model, source, reg, terms, seed, id)
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%d|%s", model, source, reg, variant, terms, seed, id)
+}
+
+// recordVariant returns the synergy variant of r: its Variant, "stable"
+// for a synergy record without one, "" for none and I_Was.
+func recordVariant(r *Record) string {
+	if r.Variant == "" && (r.Reg == "mmd" || r.Reg == "kl") {
+		return synergy.VariantStable.String()
+	}
+	return r.Variant
 }
 
 // AppendRecord appends r as one JSON line to path, creating the file if

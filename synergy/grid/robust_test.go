@@ -62,9 +62,9 @@ func TestGridNeverReturnsStaleResults(t *testing.T) {
 		{"patience", func(o *Options) { o.Base.Patience = 1 }, "patience=1"},
 		{"clip value", func(o *Options) { o.Base.ClipValue = 1 }, "clip_value=1"},
 		{"clip norm", func(o *Options) { o.Base.ClipNorm = 2 }, "clip_norm=2"},
-		{"loss", func(o *Options) { o.Base.Loss = train.LossMSE }, "loss=mse"},
+		{"loss", func(o *Options) { o.Base.Loss = train.LossL1 }, "loss=l1"},
 		{"weight decay", func(o *Options) { o.Base.WeightDecay = &wd }, "weight_decay=0.02"},
-		{"regularizer setting", func(o *Options) { o.RegBase.Beta *= 10 }, "mmd (beta="},
+		{"regularizer setting", func(o *Options) { o.RegBase.Beta *= 10 }, "NLL+S_MMD (stable) (beta="},
 	} {
 		o := oneSettingGrid(out, &built)
 		tc.change(&o)
@@ -140,21 +140,33 @@ func TestPlanPassesEveryOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	perRun := map[string]bool{"Model": true, "Regularizer": true, "Seed": true, "BatchSize": true, "LearningRate": true}
+	// The model options need a model of the registry that takes them.
+	modelOptions := map[string]struct{ model, value string }{
+		"ModelSet": {"tfn", "apply_text_dropout=true"},
+		"Bert":     {"magbert", "/bert/checkpoint"},
+	}
 	for _, f := range reflect.VisibleFields(reflect.TypeOf(train.Options{})) {
 		tag := f.Tag.Get("json")
 		if tag == "-" || perRun[f.Name] {
 			continue
 		}
-		changed := o
+		changed, before := o, base
 		v := reflect.ValueOf(&changed.Base).Elem().FieldByIndex(f.Index)
-		switch v.Kind() {
-		case reflect.Int:
+		switch mo, ok := modelOptions[f.Name]; {
+		case ok:
+			changed.Models, changed.Base.NewModel = []string{mo.model}, nil
+			var err error
+			if before, err = Plan(tinyPlanData, changed); err != nil {
+				t.Fatalf("Options.%s: %v", f.Name, err)
+			}
+			v.SetString(mo.value)
+		case v.Kind() == reflect.Int:
 			v.SetInt(3)
-		case reflect.Float64:
+		case v.Kind() == reflect.Float64:
 			v.SetFloat(0.25)
-		case reflect.String:
-			v.SetString("mse")
-		case reflect.Pointer:
+		case v.Kind() == reflect.String:
+			v.SetString("l1")
+		case v.Kind() == reflect.Pointer:
 			v.Set(reflect.New(v.Type().Elem()))
 		default:
 			t.Fatalf("Options.%s: no test value for kind %s; extend the test", f.Name, v.Kind())
@@ -167,10 +179,10 @@ func TestPlanPassesEveryOption(t *testing.T) {
 		if !reflect.DeepEqual(got.Interface(), v.Interface()) {
 			t.Errorf("Options.%s = %v in Base, %v in the planned run's options", f.Name, v.Interface(), got.Interface())
 		}
-		if runs[0].ID == base[0].ID {
+		if runs[0].ID == before[0].ID {
 			t.Errorf("Options.%s changed, the run ID %s did not", f.Name, runs[0].ID)
 		}
-		if runs[0].CellKey() == base[0].CellKey() {
+		if runs[0].CellKey() == before[0].CellKey() {
 			t.Errorf("Options.%s changed, the cell key did not", f.Name)
 		}
 	}

@@ -90,23 +90,28 @@ type ResultTable struct {
 	Rows    []Row    `json:"rows"`
 }
 
-// regLabel names a row's regularizer: "none", "mmd", or "mmd[l2,kappa]"
-// when not every term is on.
-func regLabel(r *Record) string {
-	if r.Reg == "none" || r.Terms == "" || r.Terms == "l2,d,kappa" {
-		return r.Reg
-	}
-	return r.Reg + "[" + r.Terms + "]"
+// Label names the table row of r's regularizer: "none", "was",
+// "mmd (paper)", or "mmd[l2,kappa] (stable)" when not every term is on;
+// the synergy regularizer's variant in parentheses (RegLabel).
+func (r *Record) Label() string {
+	return RegLabel(r.Reg, r.Terms, recordVariant(r))
 }
+
+// RegLabel names a table row's regularizer from its name ("none", "mmd",
+// "kl", "was"), its switched-on terms ("l2,d,kappa" or a subset; "" for
+// all) and the synergy variant ("paper", "stable"; "" for none and I_Was):
+// "none", "mmd (paper)", "mmd[kappa] (stable)".
+func RegLabel(reg, terms, variant string) string { return train.SettingLabel(reg, terms, variant) }
 
 // Tables builds one ResultTable per data source and training setting found
 // in recs (sources in order of first appearance, then their settings), with
 // the given columns (nil: MainColumns, or BinaryColumns for binary
 // records). Records that differ in any option but the model, regularizer,
 // seed, batch size and learning rate are never mixed: they go to separate
-// tables whose Setting names the options that differ; rows of one
-// regularizer with different configurations are labelled by the settings
-// that differ, e.g. "mmd (beta=0.01)". Rows are models in order of first
+// tables whose Setting names the options that differ. Rows are labelled
+// by Record.Label, and rows of one label whose regularizer configurations
+// differ also by the settings that differ, e.g.
+// "mmd (paper) (beta=0.01)". Rows are models in order of first
 // appearance, "none" first and then the regularizers in order of first
 // appearance. A record missing a column's value contributes NaN.
 func Tables(recs []Record, columns []Column) []*ResultTable {
@@ -170,39 +175,40 @@ func Tables(recs []Record, columns []Column) []*ResultTable {
 	return out
 }
 
-// rowLabels returns the row label of each record: its regLabel, followed
-// by the regularizer settings in which it differs from the other records
-// of that regLabel, e.g. "mmd (beta=0.01)".
+// rowLabels returns the row label of each record: its Label (regularizer,
+// terms and variant), followed by the regularizer settings in which it
+// differs from the other records of that Label, e.g.
+// "mmd (paper) (beta=0.01)".
 func rowLabels(recs []Record) []string {
-	type variant struct {
+	type config struct {
 		canon string
 		reg   map[string]string
 	}
-	variants := map[string][]variant{} // by regLabel, in order of first appearance
+	configs := map[string][]config{} // by Label, in order of first appearance
 	canons := make([]string, len(recs))
 	for i := range recs {
 		_, reg := settingParts(&recs[i])
-		label := regLabel(&recs[i])
+		label := recs[i].Label()
 		canons[i] = canonical(reg)
-		if !slices.ContainsFunc(variants[label], func(v variant) bool { return v.canon == canons[i] }) {
-			variants[label] = append(variants[label], variant{canons[i], reg})
+		if !slices.ContainsFunc(configs[label], func(c config) bool { return c.canon == canons[i] }) {
+			configs[label] = append(configs[label], config{canons[i], reg})
 		}
 	}
 	suffix := map[[2]string]string{}
-	for label, vs := range variants {
-		regs := make([]map[string]string, len(vs))
-		for i, v := range vs {
-			regs[i] = v.reg
+	for label, cs := range configs {
+		regs := make([]map[string]string, len(cs))
+		for i, c := range cs {
+			regs[i] = c.reg
 		}
 		for i, d := range differences(regs) {
 			if d != "" {
-				suffix[[2]string{label, vs[i].canon}] = " (" + d + ")"
+				suffix[[2]string{label, cs[i].canon}] = " (" + d + ")"
 			}
 		}
 	}
 	out := make([]string, len(recs))
 	for i := range recs {
-		label := regLabel(&recs[i])
+		label := recs[i].Label()
 		out[i] = label + suffix[[2]string{label, canons[i]}]
 	}
 	return out
@@ -358,7 +364,7 @@ func (t *ResultTable) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("Test split, best epoch selected on validation; mean ± std over seeds (std with n−1); accuracies and F1 in %, MAE and Corr raw. ")
 	b.WriteString("Δ: mean paired difference to the unregularized run of the same seed, [95% Student-t interval].\n\n")
-	b.WriteString("| model | reg | seeds |")
+	b.WriteString("| model | setting | seeds |")
 	for _, c := range t.Columns {
 		b.WriteString(" " + c.Name + " |")
 	}
@@ -368,7 +374,7 @@ func (t *ResultTable) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for _, r := range t.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %d |", r.Model, r.Reg, len(r.Seeds))
+		fmt.Fprintf(&b, "| %s | %s | %d |", r.Model, RegHeading(r.Reg), len(r.Seeds))
 		for i, c := range r.Cells {
 			b.WriteString(" " + c.text(digits(t.Columns[i])) + " |")
 		}

@@ -63,20 +63,17 @@ func ByRegularizer(t *ResultTable, col int) (*RegColumnTable, error) {
 	return out, nil
 }
 
-// RegHeading names a regularizer label the way the paper's tables do:
-// "none" → "NLL", "kl" → "NLL+S_KL", "mmd" → "NLL+S_MMD", "was" →
-// "NLL+I_Was"; a term subset stays in brackets ("mmd[l2]" →
-// "NLL+S_MMD[l2]"), differing settings in parentheses ("mmd (beta=0.1)" →
-// "NLL+S_MMD (beta=0.1)").
+// RegHeading names a regularizer label (RegLabel, with the differing
+// settings of rowLabels) the way the paper's tables do: "none" → "NLL",
+// "kl" → "NLL+S_KL", "mmd" → "NLL+S_MMD", "was" → "NLL+I_Was"; a term
+// subset stays in brackets, the variant and differing settings in
+// parentheses ("mmd[l2] (stable)" → "NLL+S_MMD[l2] (stable)",
+// "mmd (paper) (beta=0.1)" → "NLL+S_MMD (paper) (beta=0.1)"), the names
+// viz's palette keys its colours on.
 func RegHeading(reg string) string {
-	reg, settings, _ := strings.Cut(reg, " (")
-	if settings != "" {
-		settings = " (" + settings
+	if base, note, ok := strings.Cut(reg, " ("); ok {
+		return RegHeading(base) + " (" + note
 	}
-	return regHeading(reg) + settings
-}
-
-func regHeading(reg string) string {
 	name, terms, _ := strings.Cut(reg, "[")
 	if terms != "" {
 		terms = "[" + terms

@@ -26,8 +26,8 @@ var rowKeys = map[string]bool{"model": true, "regularizer": true, "seed": true}
 const noSetting = "setting not recorded (results of an earlier synergo)"
 
 // settingParts splits a record's Setting into its training setting (the
-// flattened options but model, regularizer and seed; nil without Setting)
-// and its flattened regularizer configuration.
+// flattened options but model, regularizer and seed, with the loss the run
+// used; nil without Setting) and its flattened regularizer configuration.
 func settingParts(r *Record) (training, reg map[string]string) {
 	if len(r.Setting) == 0 {
 		return nil, nil
@@ -44,6 +44,14 @@ func settingParts(r *Record) (training, reg map[string]string) {
 		case !rowKeys[k]:
 			flatten(k, v, training)
 		}
+	}
+	// The loss is the one the run used (RunResult.Loss): the Setting keys
+	// an empty Loss by the default regression loss (defaults.loss), which
+	// binary tasks do not use.
+	delete(training, "defaults.loss")
+	delete(training, "loss")
+	if r.Loss != "" {
+		training["loss"] = string(r.Loss)
 	}
 	// The regularizer's own name (synergy, wasserstein) is the row's
 	// regularizer already; its seed is derived from the run seed.

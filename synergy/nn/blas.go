@@ -1,12 +1,36 @@
 package nn
 
-// blasBackend names the BLAS that gorgonia's matrix products and the LSTM's
-// GEMMs run on. The default build uses gonum's pure-Go BLAS; building with
-// the tag openblas (and CGO_LDFLAGS=-lopenblas) switches both to OpenBLAS
-// (see blas_openblas.go).
-var blasBackend = "gonum (pure Go)"
+import (
+	"github.com/synergo/synergo/internal/simdblas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+	G "gorgonia.org/gorgonia"
+)
 
-// BLASBackend returns the name of the BLAS in use: "gonum (pure Go)" in the
-// default build, "OpenBLAS (n threads, <core> kernels)" with the build tag
+// blasBackend names the BLAS that gorgonia's matrix products and our own
+// GEMMs (gonum's front ends blas32/blas64) run on. The default build
+// installs internal/simdblas: gonum's BLAS with the matrix products on
+// packed, cache-blocked assembly kernels (AVX2 + FMA), pure Go without cgo,
+// falling back to gonum's pure-Go products on other CPUs. Building with the
+// tag openblas (and CGO_LDFLAGS=-lopenblas) replaces it with OpenBLAS: the
+// init of blas_openblas.go runs after this variable is initialized.
+var blasBackend = useSIMDBLAS()
+
+// useSIMDBLAS installs simdblas behind gorgonia, blas32 and blas64 and
+// returns its name for BLASBackend.
+func useSIMDBLAS() string {
+	impl := simdblas.Implementation{}
+	G.Use(impl)
+	blas32.Use(impl)
+	blas64.Use(impl)
+	if k := simdblas.Kernels(); k != "" {
+		return "synergo SIMD (" + k + ")"
+	}
+	return "gonum (pure Go)"
+}
+
+// BLASBackend returns the name of the BLAS in use: "synergo SIMD (AVX2+FMA)"
+// in the default build on CPUs with AVX2 and FMA, "gonum (pure Go)" on
+// others, "OpenBLAS (n threads, <core> kernels)" with the build tag
 // openblas.
 func BLASBackend() string { return blasBackend }

@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
+
+	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/models"
 )
 
 // A run's result is a function of its data and its Setting: every field of
@@ -20,7 +24,7 @@ import (
 
 // keyedOptions are the fields of Options that can change a run's result.
 var keyedOptions = []string{
-	"Model", "Regularizer", "Seed", "BatchSize", "LearningRate", "WeightDecay", "FreezeBert",
+	"Model", "ModelSet", "Bert", "Regularizer", "Seed", "BatchSize", "LearningRate", "WeightDecay", "FreezeBert",
 	"MaxEpochs", "Patience", "ClipValue", "ClipNorm", "Loss", "EvalBatchSize", "DiagnosticDim", "DiagnosticRows",
 }
 
@@ -37,15 +41,85 @@ var unkeyedOptions = map[string]string{
 // of its options after the defaults of this package are filled in, every
 // field but those that cannot change the result (Dir, Restart, OnProgress,
 // Logger, NewModel), each under its JSON name, fields at their zero value
-// left out (so adding a field keeps the keys of runs that do not set it).
-// Equal settings give equal bytes.
+// left out (so adding a field keeps the keys of runs that do not set it),
+// and under "defaults" the defaults outside Options that the result
+// depends on (codeDefaults). Equal settings give equal bytes.
 func (o Options) Setting() (json.RawMessage, error) {
 	return o.withDefaults().settingOf()
 }
 
-// settingOf is Setting without filling the defaults.
+// codeDefaults returns the defaults a run's result depends on that Options
+// leaves to this version of synergo, so that a version that changes them
+// never takes the results of one that did not for its own: "loss", the
+// regression loss an empty Loss takes (lossFor; absent when Loss is set),
+// and "models", the SettingID of the default configurations of every
+// model of the registry for every dataset (models.Configure), which
+// ModelSet and Bert depart from. The second is one value for all models,
+// so that the records of one version form one table (a model's own
+// configuration is in its records' model_config).
+func (o Options) codeDefaults() (map[string]string, error) {
+	d := map[string]string{}
+	if o.Loss == "" {
+		l, err := lossFor(datasets.Regression, "")
+		if err != nil {
+			return nil, err
+		}
+		d["loss"] = string(l)
+	}
+	id, err := modelDefaultsID()
+	if err != nil {
+		return nil, err
+	}
+	d["models"] = id
+	return d, nil
+}
+
+// modelDefaultsID returns the SettingID of the JSON object that maps every
+// model name and dataset to the model's default configuration
+// (models.Configure), computed once.
+var modelDefaultsID = sync.OnceValues(func() (string, error) {
+	return defaultsID(func(name, dataset string) (any, error) {
+		return models.Configure(name, dataset, models.Options{})
+	})
+})
+
+// defaultsID returns the SettingID of the JSON object that maps
+// "name/dataset" to configure(name, dataset) for every model of the
+// registry and every dataset of models.DefaultsDatasets.
+func defaultsID(configure func(name, dataset string) (any, error)) (string, error) {
+	configs := map[string]any{}
+	for _, name := range append(models.Names(), models.BertNames()...) {
+		for _, ds := range models.DefaultsDatasets() {
+			cfg, err := configure(name, ds)
+			if err != nil {
+				return "", fmt.Errorf("train: the default configuration of %s for %s: %w", name, ds, err)
+			}
+			configs[name+"/"+ds] = cfg
+		}
+	}
+	b, err := json.Marshal(configs)
+	if err != nil {
+		return "", fmt.Errorf("train: encoding the models' default configurations: %w", err)
+	}
+	return SettingID(b), nil
+}
+
+// settingOf is Setting without filling the defaults. A Loss that names
+// what the empty one takes (the default regression loss, or bce, which is
+// what an empty Loss takes for a binary task and an error otherwise) is
+// keyed as the empty one: one computation, one key.
 func (o Options) settingOf() (json.RawMessage, error) {
+	if def, err := lossFor(datasets.Regression, ""); err == nil && (o.Loss == def || o.Loss == LossBCE) {
+		o.Loss = ""
+	}
 	fields := map[string]json.RawMessage{}
+	defaults, err := o.codeDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if fields["defaults"], err = json.Marshal(defaults); err != nil {
+		return nil, err
+	}
 	v := reflect.ValueOf(o)
 	for _, f := range reflect.VisibleFields(v.Type()) {
 		if _, skip := unkeyedOptions[f.Name]; skip || !f.IsExported() || f.Anonymous {

@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package simdblas
+
+// No assembly kernels: arch32 and arch64 stay nil and gonum's products run.

@@ -1,0 +1,183 @@
+// Package simdblas is a BLAS for gonum's blas.Float32 and blas.Float64
+// interfaces whose matrix products, Sgemm and Dgemm, run on packed,
+// cache-blocked micro-kernels in Go assembly (AVX2 with FMA on amd64; see
+// gemm.go and asm_gen.go); every other routine is gonum's. On CPUs without
+// AVX2 and FMA, on other architectures and with the build tag purego, the
+// products are gonum's pure-Go ones too. It needs no cgo and no
+// GOEXPERIMENT.
+//
+// Install it behind gonum's front ends and gorgonia with
+//
+//	blas32.Use(simdblas.Implementation{})
+//	blas64.Use(simdblas.Implementation{})
+//	G.Use(simdblas.Implementation{})
+//
+// Determinism: every element of C is
+//
+//	C_ij = Σ_blocks alpha·(Σ_{p in block} a_ip·b_pj) + beta·C_ij
+//
+// where each inner sum is one chain of fused multiply-adds in ascending p
+// and the blocks of the summed dimension depend on k alone; the outer sum
+// runs in block order. So results are bit-identical whatever the alignment
+// of the slices, the position of the element in the tiles and the number of
+// goroutines (GOMAXPROCS), on a given CPU path.
+package simdblas
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Implementation is gonum's BLAS with Sgemm and Dgemm replaced by the
+// assembly kernels of this package where the CPU has them.
+type Implementation struct {
+	gonum.Implementation
+}
+
+var (
+	_ blas.Float32 = Implementation{}
+	_ blas.Float64 = Implementation{}
+)
+
+// The kernels for this CPU; nil: gonum's products run.
+var (
+	arch32 *arch[float32]
+	arch64 *arch[float64]
+)
+
+// Kernels names the micro-kernels in use ("AVX2+FMA"), or "" when the
+// products fall back to gonum's pure Go.
+func Kernels() string {
+	if arch32 == nil {
+		return ""
+	}
+	return arch32.name
+}
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
+// matrices (op(X) = X or Xᵀ by tA, tB), as gonum's Sgemm: op(A) is m×k,
+// op(B) k×n, C m×n; C must share no element with A or B (A and B may
+// alias). With beta = 0, C is not read.
+func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if arch32 == nil {
+		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemm(arch32, false, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Dgemm is Sgemm for float64.
+func (impl Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if arch64 == nil {
+		impl.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemm(arch64, false, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmSerial is Sgemm on the calling goroutine alone, for products inside
+// loops that already keep every core busy; the result is bit-identical to
+// Sgemm's. Without the assembly kernels it is gonum's Sgemm (which may use
+// goroutines).
+func (impl Implementation) SgemmSerial(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if arch32 == nil {
+		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemm(arch32, true, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// DgemmSerial is SgemmSerial for float64.
+func (impl Implementation) DgemmSerial(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if arch64 == nil {
+		impl.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemm(arch64, true, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Panic messages of the argument checks: gonum's (blas/gonum/errors.go).
+const (
+	badTranspose = "blas: illegal transpose"
+	mLT0         = "blas: m < 0"
+	nLT0         = "blas: n < 0"
+	kLT0         = "blas: k < 0"
+	badLdA       = "blas: bad leading dimension of A"
+	badLdB       = "blas: bad leading dimension of B"
+	badLdC       = "blas: bad leading dimension of C"
+	shortA       = "blas: insufficient length of a"
+	shortB       = "blas: insufficient length of b"
+	shortC       = "blas: insufficient length of c"
+)
+
+// transposed reports whether t transposes, panicking as gonum does on an
+// illegal value.
+func transposed(t blas.Transpose) bool {
+	switch t {
+	case blas.NoTrans:
+		return false
+	case blas.Trans, blas.ConjTrans:
+		return true
+	}
+	panic(badTranspose)
+}
+
+// gemm checks the arguments as gonum's Sgemm/Dgemm does (same panics),
+// handles the products without arithmetic (m or n zero; alpha or k zero:
+// C = beta·C, zero when beta is zero) and runs the rest on ar (on the
+// calling goroutine alone if serial).
+func gemm[T Float](ar *arch[T], serial bool, tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	aTrans, bTrans := transposed(tA), transposed(tB)
+	switch {
+	case m < 0:
+		panic(mLT0)
+	case n < 0:
+		panic(nLT0)
+	case k < 0:
+		panic(kLT0)
+	}
+	rowsA, colsA := m, k // op(A) = A is m×k
+	if aTrans {
+		rowsA, colsA = k, m
+	}
+	rowsB, colsB := k, n
+	if bTrans {
+		rowsB, colsB = n, k
+	}
+	switch {
+	case lda < max(1, colsA):
+		panic(badLdA)
+	case ldb < max(1, colsB):
+		panic(badLdB)
+	case ldc < max(1, n):
+		panic(badLdC)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	switch {
+	case rowsA > 0 && len(a) < (rowsA-1)*lda+colsA:
+		panic(shortA)
+	case rowsB > 0 && len(b) < (rowsB-1)*ldb+colsB:
+		panic(shortB)
+	case len(c) < (m-1)*ldc+n:
+		panic(shortC)
+	}
+	if alpha == 0 || k == 0 {
+		if beta == 1 {
+			return
+		}
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row)
+				continue
+			}
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+		return
+	}
+	ar.run(serial, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
