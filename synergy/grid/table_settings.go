@@ -12,9 +12,10 @@ import (
 // of one data source and one training setting form one table (its rows
 // pair with the unregularized row of the same seed); a source with records
 // of several training settings gets one table per setting, each headed by
-// the options in which they differ (e.g. "max_epochs=10"). Within a table,
-// rows of one regularizer name whose configurations differ are labelled by
-// the differing settings (e.g. "mmd (beta=0.01)"). Records without a
+// the options in which they differ (e.g. "max_epochs=10"; the loss is the
+// one the run used). Within a table, rows of one Record.Label (regularizer,
+// terms, variant) whose configurations differ are labelled by the
+// differing settings (e.g. "mmd (stable) (beta=0.01)"). Records without a
 // Setting (written by an earlier synergo) form a table of their own.
 
 // rowKeys are the Setting keys that vary within a table: rows (model,

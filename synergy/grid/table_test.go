@@ -240,3 +240,30 @@ func TestVariantRows(t *testing.T) {
 		t.Errorf("RegLabel = %q", got)
 	}
 }
+
+// TestTablesNameTheLossUsed: a record keyed by the default loss
+// (defaults.loss) and one keyed by an explicit loss are headed by the loss
+// each run used (RunResult.Loss); binary runs, whose key may name the
+// default regression loss, are of one table with those that name bce.
+func TestTablesNameTheLossUsed(t *testing.T) {
+	rec := func(source, task string, loss train.Loss, setting string) Record {
+		r := Record{Setting: json.RawMessage(setting)}
+		r.Model, r.Source, r.Task, r.Reg, r.Seed, r.Loss = "tfn", source, task, "none", 1, loss
+		r.Test = train.Scores{"MAE": 1, "Acc": 0.5}
+		return r
+	}
+	recs := []Record{
+		rec("a", "regression", train.LossMSE, `{"defaults":{"loss":"mse","models":"m"},"model":"tfn","seed":1}`),
+		rec("a", "regression", train.LossL1, `{"defaults":{"models":"m"},"loss":"l1","model":"tfn","seed":1}`),
+		rec("b", "binary", train.LossBCE, `{"defaults":{"loss":"mse","models":"m"},"model":"tfn","seed":1}`),
+		rec("b", "binary", train.LossBCE, `{"defaults":{"models":"m"},"loss":"bce","model":"tfn","seed":1}`),
+	}
+	var got []string
+	for _, tab := range Tables(recs, nil) {
+		got = append(got, tab.Source+": "+tab.Setting)
+	}
+	want := []string{"a: loss=mse", "a: loss=l1", "b: "}
+	if !slices.Equal(got, want) {
+		t.Errorf("tables %q, want %q", got, want)
+	}
+}
