@@ -38,17 +38,24 @@ func (d Divergence) String() string {
 	return "none"
 }
 
-// ParseDivergence maps "none", "mmd" and "kl" (any case) to a Divergence.
+// Divergences lists every Divergence, DivergenceNone first.
+func Divergences() []Divergence { return []Divergence{DivergenceNone, DivergenceMMD, DivergenceKL} }
+
+// ParseDivergence maps the String of a divergence ("none", "mmd", "kl"; any
+// case, "" for none) to it.
 func ParseDivergence(s string) (Divergence, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "none", "":
-		return DivergenceNone, nil
-	case "mmd":
-		return DivergenceMMD, nil
-	case "kl":
-		return DivergenceKL, nil
+	name := strings.ToLower(strings.TrimSpace(s))
+	var names []string
+	for _, d := range Divergences() {
+		if name == d.String() {
+			return d, nil
+		}
+		names = append(names, d.String())
 	}
-	return 0, fmt.Errorf("synergy: unknown divergence %q (want none, mmd or kl)", s)
+	if name == "" {
+		return DivergenceNone, nil
+	}
+	return 0, fmt.Errorf("synergy: unknown divergence %q (want %s)", s, strings.Join(names, ", "))
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -565,16 +572,16 @@ func (c *Config) Override(spec string) error {
 			fields[key] = b
 		case float64:
 			f, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				return fmt.Errorf("synergy: setting %s=%q: want a number", key, value)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("synergy: setting %s=%q: want a finite number", key, value)
 			}
 			fields[key] = f
 		case []any, nil:
 			var list []float64
 			for _, part := range strings.Split(value, ";") {
 				f, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-				if err != nil {
-					return fmt.Errorf("synergy: setting %s=%q: want numbers separated by ';'", key, value)
+				if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+					return fmt.Errorf("synergy: setting %s=%q: want finite numbers separated by ';'", key, value)
 				}
 				list = append(list, f)
 			}

@@ -20,7 +20,10 @@ func TestOverride(t *testing.T) {
 	}
 	for _, bad := range []struct{ spec, msg string }{
 		{"betta=1", "unknown regularizer setting"},
-		{"beta=x", "want a number"},
+		{"beta=x", "want a finite number"},
+		{"beta=nan", `setting beta="nan": want a finite number`},
+		{"gamma_kappa=-Inf", `setting gamma_kappa="-Inf": want a finite number`},
+		{"bandwidth_multipliers=1;NaN", `setting bandwidth_multipliers="1;NaN": want finite numbers`},
 		{"use_l2=maybe", "want true or false"},
 		{"beta", "want key=value"},
 		{"divergence=js", "unknown divergence"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -74,6 +75,9 @@ func runDataSynth(args []string, stdout io.Writer) error {
 	}
 	if *like == "" || *out == "" {
 		return errors.New("data synth needs --like and --out")
+	}
+	if !(*scale > 0) || math.IsInf(*scale, 0) {
+		return fmt.Errorf("data synth: --scale %v: want a positive number (1 = the real split sizes)", *scale)
 	}
 	cfg, err := datasets.SyntheticPreset(*like)
 	if err != nil {

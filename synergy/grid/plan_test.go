@@ -242,6 +242,26 @@ func TestPlanIDsAreStableAndDistinct(t *testing.T) {
 	}
 }
 
+// TestPlanRejectsIgnoredTerms: terms with only regularizers that have none
+// (none, was) are an error; with one synergy regularizer among them they
+// apply to it.
+func TestPlanRejectsIgnoredTerms(t *testing.T) {
+	var built atomic.Int64
+	o := tinyGrid("", &built)
+	o.Terms = []string{"l2"}
+	for _, regs := range [][]string{{"none"}, {"none", "was"}} {
+		o.Regs = regs
+		if _, err := Plan(tinyPlanData, o); err == nil || !strings.Contains(err.Error(), "terms l2 given, but no regularizer of "+strings.Join(regs, ",")+" has terms") {
+			t.Errorf("regs %v with terms: err = %v", regs, err)
+		}
+	}
+	o.Regs = []string{"none", "kl"}
+	runs, err := Plan(tinyPlanData, o)
+	if err != nil || train.TermsName(runs[len(runs)-1].Regularizer) != "l2" {
+		t.Errorf("none,kl with terms l2: err %v", err)
+	}
+}
+
 func TestWriteAndReadPlanErrors(t *testing.T) {
 	var built atomic.Int64
 	o := tinyGrid("", &built)
