@@ -77,6 +77,8 @@ type PlannedRun struct {
 	DiagnosticRows int        `json:"diagnostic_rows"`
 	// FreezeBert is absent unless set, so plans without it keep their IDs.
 	FreezeBert *models.BertFreeze `json:"freeze_bert,omitempty"`
+	// KurtosisDim is absent unless set, likewise.
+	KurtosisDim int `json:"kurtosis_dim,omitempty"`
 }
 
 // CellKey names the (model, data, reg, terms, seed) cell the run is a
@@ -115,7 +117,7 @@ func (r *PlannedRun) options(base train.Options, dir string) train.Options {
 		BatchSize: r.BatchSize, LearningRate: r.LearningRate, WeightDecay: r.WeightDecay,
 		MaxEpochs: r.MaxEpochs, Patience: r.Patience, ClipValue: r.ClipValue, ClipNorm: r.ClipNorm,
 		Loss: r.Loss, EvalBatchSize: r.EvalBatchSize,
-		DiagnosticDim: r.DiagnosticDim, DiagnosticRows: r.DiagnosticRows, FreezeBert: r.FreezeBert,
+		DiagnosticDim: r.DiagnosticDim, DiagnosticRows: r.DiagnosticRows, KurtosisDim: r.KurtosisDim, FreezeBert: r.FreezeBert,
 		Dir: dir, OnProgress: base.OnProgress, Logger: base.Logger,
 	}
 }
@@ -149,7 +151,8 @@ func Plan(data string, o Options) ([]PlannedRun, error) {
 							BatchSize: batch, LearningRate: lr,
 							MaxEpochs: b.MaxEpochs, Patience: b.Patience, ClipValue: b.ClipValue, ClipNorm: b.ClipNorm,
 							Loss: b.Loss, WeightDecay: b.WeightDecay, EvalBatchSize: b.EvalBatchSize,
-							DiagnosticDim: b.DiagnosticDim, DiagnosticRows: b.DiagnosticRows, FreezeBert: b.FreezeBert,
+							DiagnosticDim: b.DiagnosticDim, DiagnosticRows: b.DiagnosticRows, KurtosisDim: b.KurtosisDim,
+							FreezeBert: b.FreezeBert,
 						}
 						if err := r.options(train.Options{}, "").Validate(); err != nil {
 							return nil, fmt.Errorf("grid: planned run %s/%s seed %d batch %d lr %g: %w", model, reg, seed, batch, lr, err)
