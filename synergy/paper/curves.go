@@ -11,95 +11,11 @@ import (
 	"github.com/synergo/synergo/viz"
 )
 
-// Quantities are the per-epoch diagnostics Curves plots, as named in
-// train.EpochDiagnostics (all on the validation split):
-//
-//	kurtosis_fused                     Mardia kurtosis of Z in the fixed diagnostic projection, divided by its
-//	                                   Gaussian expectation p(p+2)(n−1)/(n+1): 1 = Gaussian (KurtosisDiagnostic.Ratio)
-//	kurtosis_text/_audio/_vision       … of Z_t, Z_a, Z_v
-//	mmd2_text/_audio/_vision           unbiased MMD² between fixed random views of Z_i and Z: 0 = same law
-//	mmd2_mean                          the mean of the three MMD²
-//	r2_text/_audio/_vision             held-out R² of Z_i reconstructed from Z_{−i} by ridge regression
-//	r2_mean                            the mean of the three R²
-//	valid_mae, valid_acc, train_loss   validation MAE and accuracy, training task loss
-//	reg_total                          L_reg = γ_L2·L2 + γ_d·L_d + γ_κ·L_κ (NaN without regularizer)
-//
-// A refused estimate (too few samples for its dimension, a collapsed
-// representation) is NaN, and so is every one of these diagnostics in
-// results files written before they existed (their kurtosis read (n−1)²
-// for wide representations and their MMD² was biased); Curves skips NaN.
-func Quantities() []string {
-	return []string{"kurtosis_fused", "kurtosis_text", "kurtosis_audio", "kurtosis_vision",
-		"mmd2_text", "mmd2_audio", "mmd2_vision", "mmd2_mean", "r2_text", "r2_audio", "r2_vision", "r2_mean",
-		"valid_mae", "valid_acc", "train_loss", "reg_total"}
-}
-
-// modalityIndex is the position of a modality in EpochDiagnostics' arrays
-// (text, audio, vision).
-func modalityIndex(name string) int {
-	switch name {
-	case "text":
-		return 0
-	case "audio":
-		return 1
-	case "vision":
-		return 2
-	}
-	return -1
-}
-
-// Diagnostic values of one epoch; NaN when refused or absent (N = 0: a
-// record written before the diagnostic existed).
-func kurtosisRatio(k train.KurtosisDiagnostic) float64 {
-	if k.N == 0 {
-		return math.NaN()
-	}
-	return float64(k.Ratio)
-}
-
-func mmd2Value(m train.MMD2Diagnostic) float64 {
-	if m.N == 0 {
-		return math.NaN()
-	}
-	return float64(m.MMD2)
-}
-
-func r2Value(r train.ReconstructionDiagnostic) float64 {
-	if r.N == 0 {
-		return math.NaN()
-	}
-	return float64(r.R2)
-}
-
-// quantity returns the selected number of one epoch.
-func quantity(d train.EpochDiagnostics, q string) (float64, error) {
-	switch q {
-	case "kurtosis_fused":
-		return kurtosisRatio(d.KurtosisFused), nil
-	case "valid_mae":
-		return float64(d.ValidMAE), nil
-	case "valid_acc":
-		return float64(d.ValidAcc), nil
-	case "train_loss":
-		return float64(d.TrainLoss), nil
-	case "reg_total":
-		return float64(d.RegTotal), nil
-	case "mmd2_mean":
-		return (mmd2Value(d.MMD2[0]) + mmd2Value(d.MMD2[1]) + mmd2Value(d.MMD2[2])) / 3, nil
-	case "r2_mean":
-		return (r2Value(d.Reconstruction[0]) + r2Value(d.Reconstruction[1]) + r2Value(d.Reconstruction[2])) / 3, nil
-	}
-	if m, ok := strings.CutPrefix(q, "kurtosis_"); ok && modalityIndex(m) >= 0 {
-		return kurtosisRatio(d.KurtosisUnimodal[modalityIndex(m)]), nil
-	}
-	if m, ok := strings.CutPrefix(q, "mmd2_"); ok && modalityIndex(m) >= 0 {
-		return mmd2Value(d.MMD2[modalityIndex(m)]), nil
-	}
-	if m, ok := strings.CutPrefix(q, "r2_"); ok && modalityIndex(m) >= 0 {
-		return r2Value(d.Reconstruction[modalityIndex(m)]), nil
-	}
-	return 0, fmt.Errorf("paper: unknown diagnostic %q (want one of %s)", q, strings.Join(Quantities(), ", "))
-}
+// Quantities are the per-epoch diagnostics Curves plots
+// (train.DiagnosticQuantities: the projected kurtosis ratio, the unbiased
+// MMD² of fixed views and the ridge R² of each representation, validation
+// MAE and accuracy, training loss, L_reg).
+func Quantities() []string { return train.DiagnosticQuantities() }
 
 // recordLabel is the row label grid.Tables gives a record.
 func recordLabel(r *grid.Record) string {
@@ -135,7 +51,7 @@ func Curves(recs []grid.Record, model, q string) ([]viz.Series, error) {
 			labels = append(labels, l)
 		}
 		for _, d := range r.Diagnostics {
-			v, err := quantity(d, q)
+			v, err := d.Quantity(q)
 			if err != nil {
 				return nil, err
 			}
@@ -147,7 +63,7 @@ func Curves(recs []grid.Record, model, q string) ([]viz.Series, error) {
 			seeds[l][r.Seed] = true
 		}
 	}
-	if _, err := quantity(train.EpochDiagnostics{}, q); err != nil {
+	if _, err := (train.EpochDiagnostics{}).Quantity(q); err != nil {
 		return nil, err
 	}
 	sort.SliceStable(labels, func(i, j int) bool { return labels[i] == "none" && labels[j] != "none" })

@@ -94,7 +94,7 @@ func TestCurvesErrors(t *testing.T) {
 		t.Error("all-NaN quantity: no error")
 	}
 	for _, q := range Quantities() {
-		if _, err := quantity(train.EpochDiagnostics{}, q); err != nil {
+		if _, err := (train.EpochDiagnostics{}).Quantity(q); err != nil {
 			t.Errorf("Quantities lists %q but quantity rejects it: %v", q, err)
 		}
 	}
