@@ -38,6 +38,7 @@ type diagnosticsFixture struct {
 				PIn     int `json:"p_in"`
 				POut    int `json:"p_out"`
 				Lambdas []float64
+				Refused bool
 			}
 		}
 	}
@@ -109,6 +110,12 @@ func TestDiagnosticsFixture(t *testing.T) {
 				t.Errorf("%s, MMD² %d: %+v; numpy %+v", c.Name, i, m, wm)
 			}
 			r, wr := d.Reconstruction[i], c.Want.Recon[i]
+			if wr.Refused {
+				if r.Refused == "" || !math.IsNaN(float64(r.R2)) || r.N != wr.N || r.PIn != wr.PIn || r.POut != wr.POut {
+					t.Errorf("%s, R² %d: %+v, want refused with n %d, p %d → %d", c.Name, i, r, wr.N, wr.PIn, wr.POut)
+				}
+				continue
+			}
 			if !near(r.R2, wr.R2) || r.N != wr.N || r.PIn != wr.PIn || r.POut != wr.POut || r.Folds != reconstructionFolds || r.Refused != "" {
 				t.Errorf("%s, R² %d: %+v; scikit-learn %+v", c.Name, i, r, wr)
 			}
@@ -155,9 +162,9 @@ func studentRows(rng *rand.Rand, n, d, nu int) *mat.Dense {
 
 // TestKurtosisDiagnosticProperties: the projected kurtosis of Gaussian
 // representations has ratio ≈ 1 (n = 2000, p = 4: Gaussian sd of the ratio
-// √(8/(p(p+2)n)) ≈ 0.013, tolerance 0.07), heavy tails raise it, and a
-// split of n < 10·p samples is refused where the full-dimensional
-// statistic would read (n−1)².
+// √(8/(p(p+2)n)) ≈ 0.013, tolerance 0.07), heavy tails raise it, a split
+// of n < 10·p samples gets p = ⌊n/10⌋ where the full-dimensional statistic
+// would read (n−1)², and fewer than 10 samples get no value.
 func TestKurtosisDiagnosticProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	proj := newDiagnosticProjections(1, 16, 4, []int{32}, 32)
@@ -173,7 +180,8 @@ func TestKurtosisDiagnosticProperties(t *testing.T) {
 
 	// 57 validation clips of a 64-wide representation: the full statistic
 	// is (n−1)² = 3136 for any data; 4 projected dimensions are informative
-	// (57 ≥ 40), 8 are refused (57 < 80).
+	// (57 ≥ 40); asked for 8, the diagnostic uses ⌊57/10⌋ = 5; 9 clips get
+	// none.
 	z := gaussianRows(rng, 57, 64)
 	full, err := estimate.MardiaKurtosis(z.Slice(0, 57, 0, 56))
 	if err != nil {
@@ -184,12 +192,17 @@ func TestKurtosisDiagnosticProperties(t *testing.T) {
 	}
 	p4 := projectedKurtosis(z, newDiagnosticProjections(2, 16, 4, []int{64}, 64).kurtFused)
 	p8 := projectedKurtosis(z, newDiagnosticProjections(2, 16, 8, []int{64}, 64).kurtFused)
-	t.Logf("57 rows of a 64-wide Gaussian: full-dimensional b₂ (56 dims) %.1f; projected p = 4 ratio %.3f; p = 8: %q", full, p4.Ratio, p8.Refused)
-	if p4.Refused != "" || math.Abs(float64(p4.Ratio)-1) > 0.5 {
-		t.Errorf("p = 4 on 57 rows: %+v, want a ratio near 1", p4)
+	tiny := projectedKurtosis(gaussianRows(rng, 9, 64), newDiagnosticProjections(2, 16, 4, []int{64}, 64).kurtFused)
+	t.Logf("57 rows of a 64-wide Gaussian: full-dimensional b₂ (56 dims) %.1f; projected p = 4 ratio %.3f; asked p = 8: p %d ratio %.3f; 9 rows: %q",
+		full, p4.Ratio, p8.P, p8.Ratio, tiny.Refused)
+	if p4.Refused != "" || p4.P != 4 || math.Abs(float64(p4.Ratio)-1) > 0.5 {
+		t.Errorf("p = 4 on 57 rows: %+v, want a ratio near 1 from p 4", p4)
 	}
-	if p8.Refused == "" || !math.IsNaN(float64(p8.B2)) || p8.N != 57 || p8.P != 8 {
-		t.Errorf("p = 8 on 57 rows: %+v, want refused with n 57, p 8", p8)
+	if p8.Refused != "" || p8.P != 5 || p8.N != 57 || math.Abs(float64(p8.Ratio)-1) > 0.5 {
+		t.Errorf("p = 8 on 57 rows: %+v, want p 5 (n ≥ 10·p) and a ratio near 1", p8)
+	}
+	if tiny.Refused == "" || !math.IsNaN(float64(tiny.B2)) || tiny.N != 9 || tiny.P != 0 {
+		t.Errorf("9 rows: %+v, want refused with n 9, p 0", tiny)
 	}
 	// A collapsed representation (rank 1) is refused, not reported.
 	collapsed := mat.NewDense(100, 8, nil)

@@ -66,10 +66,11 @@ type Options struct {
 	// MMD2Diagnostic); DiagnosticRows caps the validation samples the MMD²
 	// diagnostic uses (first rows in split order, default 512).
 	DiagnosticDim, DiagnosticRows int
-	// KurtosisDim is p of the fixed projections of the kurtosis
-	// diagnostic (default 4; see KurtosisDiagnostic): a value is refused
-	// when the validation split has fewer than 10·p samples, so 4 serves
-	// splits from 40 samples on (synth:mosi:0.25 has 57).
+	// KurtosisDim is the dimension of the fixed projections of the
+	// kurtosis diagnostic (default 4; see KurtosisDiagnostic). A
+	// validation split of n < 10·KurtosisDim samples uses only the first
+	// ⌊n/10⌋ of them (4 from 40 samples on: synth:mosi:0.25 has 57), and
+	// fewer than 10 samples get no kurtosis.
 	KurtosisDim int `json:",omitempty"`
 	// Dir is the run's folder for the resume and best-model checkpoints;
 	// "" keeps everything in memory (no resume).

@@ -42,10 +42,11 @@ def mardia(y):
 
 
 def kurtosis(z, proj):
-    n, p = len(z), proj.shape[1]
-    if n < 10 * p:
+    # The first p = min(k, n // 10) columns of the projection: n >= 10 p always.
+    n, p = len(z), min(proj.shape[1], len(z) // 10)
+    if p < 1:
         return {"b2": None, "ratio": None, "n": n, "p": p, "refused": True}
-    b2 = mardia(standardize(z) @ proj)
+    b2 = mardia(standardize(z) @ proj[:, :p])
     return {"b2": b2, "ratio": b2 / (p * (p + 2) * (n - 1) / (n + 1)), "n": n, "p": p, "refused": False}
 
 
@@ -72,6 +73,8 @@ def recon_r2(unimodal, i):
     x = np.hstack([z for j, z in enumerate(unimodal) if j != i])
     y = unimodal[i]
     n = len(x)
+    if n < 2 * FOLDS:
+        return {"refused": True, "n": n, "p_in": x.shape[1], "p_out": y.shape[1]}
     sse = sst = 0.0
     lambdas = []
     for f in range(FOLDS):
@@ -97,8 +100,10 @@ cases = []
 for name, n, dims, fused_dim, mmd_dim, kurt_dim, rows in [
     # Z_i share a latent; Z mixes them with Student-t noise; audio is narrower than k.
     ("shared latent", 90, [12, 3, 6], 20, 8, 4, 60),
-    # Validation split too small for a 4-d kurtosis of Z (n < 40): refused.
+    # Validation split too small for a 4-d kurtosis (n < 40): 3 dimensions.
     ("small split", 30, [5, 4, 6], 10, 4, 4, 512),
+    # Fewer than 10 samples: no kurtosis at all; R² refused too (2 rows per fold).
+    ("tiny split", 9, [3, 2, 2], 4, 4, 4, 512),
 ]:
     latent = rng.normal(size=(n, 2))
     unimodal = []
