@@ -24,7 +24,7 @@ type SyntheticConfig struct {
 	Seed uint64
 
 	// VocabSize is the number of synthetic words (negation words included).
-	// Default 2000; at least 50.
+	// Default 2000; at least 50, at most 100000.
 	VocabSize int
 	// PolarShare is the share of the vocabulary carrying sentiment polarity,
 	// half positive and half negative. Default 0.2.
@@ -57,7 +57,7 @@ type SyntheticConfig struct {
 	// NoiseDF is the degrees of freedom ν of every Student-t noise (ν ≥ 3
 	// keeps the variance finite; noise is scaled to unit variance): the
 	// tails of the unimodal nuisance, heaviest at 3, lighter as ν grows; a
-	// negative value gives Gaussian noise (ν = ∞). Default 3.
+	// negative value gives Gaussian noise (ν = ∞). Default 3; at most 1000.
 	NoiseDF int
 	// ToneStrength is the size of the sarcastic-tone marker in audio and
 	// vision frames. Default 1.
@@ -66,7 +66,7 @@ type SyntheticConfig struct {
 	// to audio and vision features. Default 0.5.
 	SpeakerOffset float64
 	// Channels is the number of recording channels (camera/microphone
-	// set-ups); each has a gain and an offset. Default 4.
+	// set-ups); each has a gain and an offset. Default 4; at most 10000.
 	Channels int
 	// ChannelGain is the standard deviation of a channel's log gain; default
 	// 0.2. ChannelOffset is the standard deviation of its per-feature

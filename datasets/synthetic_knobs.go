@@ -22,9 +22,12 @@ type syntheticKnob struct {
 func probability(v float64) bool  { return v >= 0 && v <= 1 }
 func nonNegative(v float64) bool  { return v >= 0 && !math.IsInf(v, 1) }
 func atLeastOne(v float64) bool   { return v >= 1 && !math.IsInf(v, 1) }
-func vocabulary(v float64) bool   { return v >= 50 }
-func degrees(v float64) bool      { return v >= 3 || v < 0 }
-func channelCount(v float64) bool { return v >= 1 }
+// The integer knobs are bounded above so that no spec can ask for
+// unbounded memory (a vocabulary of word vectors, per-channel offsets) or
+// time (a Student-t draw sums ν squared normals; use inf for Gaussian).
+func vocabulary(v float64) bool   { return v >= 50 && v <= 100000 }
+func degrees(v float64) bool      { return (v >= 3 && v <= 1000) || v < 0 }
+func channelCount(v float64) bool { return v >= 1 && v <= 10000 }
 
 const (
 	wantProbability = "a value in [0, 1]"
@@ -37,10 +40,10 @@ const (
 var syntheticKnobs = []syntheticKnob{
 	{"shared", "Shared", func(c *SyntheticConfig) any { return &c.Shared }, wantProbability, probability},
 	{"labelshared", "LabelShared", func(c *SyntheticConfig) any { return &c.LabelShared }, wantProbability, probability},
-	{"tails", "NoiseDF", func(c *SyntheticConfig) any { return &c.NoiseDF }, "an integer ≥ 3, or inf (Gaussian)", degrees},
+	{"tails", "NoiseDF", func(c *SyntheticConfig) any { return &c.NoiseDF }, "an integer in [3, 1000], or inf (Gaussian)", degrees},
 	{"outliers", "Outliers", func(c *SyntheticConfig) any { return &c.Outliers }, wantProbability, probability},
 	{"outlierscale", "OutlierScale", func(c *SyntheticConfig) any { return &c.OutlierScale }, "a finite value ≥ 1", atLeastOne},
-	{"vocabsize", "VocabSize", func(c *SyntheticConfig) any { return &c.VocabSize }, "an integer ≥ 50", vocabulary},
+	{"vocabsize", "VocabSize", func(c *SyntheticConfig) any { return &c.VocabSize }, "an integer in [50, 100000]", vocabulary},
 	{"polarshare", "PolarShare", func(c *SyntheticConfig) any { return &c.PolarShare }, wantProbability, probability},
 	{"wordscale", "WordScale", func(c *SyntheticConfig) any { return &c.WordScale }, wantNonNegative, nonNegative},
 	{"polaritystrength", "PolarityStrength", func(c *SyntheticConfig) any { return &c.PolarityStrength }, wantNonNegative, nonNegative},
@@ -54,7 +57,7 @@ var syntheticKnobs = []syntheticKnob{
 	{"framenoise", "FrameNoise", func(c *SyntheticConfig) any { return &c.FrameNoise }, wantNonNegative, nonNegative},
 	{"tonestrength", "ToneStrength", func(c *SyntheticConfig) any { return &c.ToneStrength }, wantNonNegative, nonNegative},
 	{"speakeroffset", "SpeakerOffset", func(c *SyntheticConfig) any { return &c.SpeakerOffset }, wantNonNegative, nonNegative},
-	{"channels", "Channels", func(c *SyntheticConfig) any { return &c.Channels }, "an integer ≥ 1", channelCount},
+	{"channels", "Channels", func(c *SyntheticConfig) any { return &c.Channels }, "an integer in [1, 10000]", channelCount},
 	{"channelgain", "ChannelGain", func(c *SyntheticConfig) any { return &c.ChannelGain }, wantNonNegative, nonNegative},
 	{"channeloffset", "ChannelOffset", func(c *SyntheticConfig) any { return &c.ChannelOffset }, wantNonNegative, nonNegative},
 	{"annotatornoise", "AnnotatorNoise", func(c *SyntheticConfig) any { return &c.AnnotatorNoise }, wantNonNegative, nonNegative},

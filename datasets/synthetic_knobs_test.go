@@ -56,7 +56,10 @@ func TestSyntheticKnobSpec(t *testing.T) {
 	for _, c := range []struct{ spec, mention string }{
 		{"synth:mosi:0.05:3:shared=1.5", "shared"},
 		{"synth:mosi:0.05:3:shared=-0.1", "[0, 1]"},
-		{"synth:mosi:0.05:3:tails=2", "integer ≥ 3, or inf"},
+		{"synth:mosi:0.05:3:tails=2", "integer in [3, 1000], or inf"},
+		{"synth:mosi:0.05:3:tails=100000", "tails"},
+		{"synth:mosi:0.05:3:vocabsize=1000000000", "vocabsize"},
+		{"synth:mosi:0.05:3:channels=99999999", "channels"},
 		{"synth:mosi:0.05:3:tails=4.5", "tails"},
 		{"synth:mosi:0.05:3:outlierscale=0.5", "≥ 1"},
 		{"synth:mosi:0.05:3:labelshared=NaN", "labelshared"},
@@ -182,4 +185,21 @@ func TestSyntheticTailKnobs(t *testing.T) {
 			t.Errorf("outliers=%s: kurtosis ratio %.3f, want > 2 × %.3f", o, r, clean)
 		}
 	}
+}
+
+// FuzzSetKnobs: any knob list either fails with an error or yields a
+// configuration that validates.
+func FuzzSetKnobs(f *testing.F) {
+	for _, s := range []string{"shared=0.5,tails=inf", "labelshared=0", "outliers=1,outlierscale=1e300", "vocabsize=50", "tails=3", "shared=-0", "x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		c := SyntheticConfig{Preset: "mosi"}
+		if err := SetKnobs(&c, spec); err != nil {
+			return
+		}
+		if err := c.withDefaults().validate(); err != nil {
+			t.Errorf("SetKnobs accepted %q but the configuration is invalid: %v", spec, err)
+		}
+	})
 }
