@@ -19,9 +19,10 @@ type syntheticKnob struct {
 	ok   func(v float64) bool
 }
 
-func probability(v float64) bool  { return v >= 0 && v <= 1 }
-func nonNegative(v float64) bool  { return v >= 0 && !math.IsInf(v, 1) }
-func atLeastOne(v float64) bool   { return v >= 1 && !math.IsInf(v, 1) }
+func probability(v float64) bool { return v >= 0 && v <= 1 }
+func nonNegative(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }
+func atLeastOne(v float64) bool  { return v >= 1 && !math.IsInf(v, 1) }
+
 // The integer knobs are bounded above so that no spec can ask for
 // unbounded memory (a vocabulary of word vectors, per-channel offsets) or
 // time (a Student-t draw sums ν squared normals; use inf for Gaussian).
