@@ -22,11 +22,11 @@ import (
 // computed from, and a value the data cannot support is refused (NaN, with
 // the reason) rather than reported.
 const (
-	// kurtosisRowsPerDim is the least n/p at which the kurtosis
-	// diagnostic is reported: Mardia's statistic of n samples in p ≥ n−1
-	// dimensions is (n−1)² whatever the data, and at n = 10p the Gaussian
-	// sd of its ratio to the Gaussian mean, √(8/(p(p+2)n)), is already
-	// 0.09 for p = 4.
+	// kurtosisRowsPerDim is the least n/p the kurtosis diagnostic is
+	// computed at (it projects to fewer dimensions on a small split):
+	// Mardia's statistic of n samples in p ≥ n−1 dimensions is (n−1)²
+	// whatever the data, and at n = 10p the Gaussian sd of its ratio to the
+	// Gaussian mean, √(8/(p(p+2)n)), is already 0.09 for p = 4.
 	kurtosisRowsPerDim = 10
 	// reconstructionFolds is K of the K-fold held-out R².
 	reconstructionFolds = 5
