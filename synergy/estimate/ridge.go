@@ -36,11 +36,16 @@ type RidgeR2 struct {
 //
 // X_s the fit rows of x standardized with their own column means and
 // standard deviations (divisor n_fit; a constant column is only centered),
-// Y_c the fit rows of y centered on their column means. α = n_fit·λ is
-// chosen per fold among n_fit·lambdas by exact leave-one-out error on the fit
-// rows (the first of equal errors; scikit-learn's RidgeCV computes the same
-// through the same singular value decomposition, and a nil or empty lambdas
-// uses DefaultRidgeLambdas). The score pools the held-out rows of every fold:
+// Y_c the fit rows of y centered on their column means. A held-out row is
+// standardized the same way and each of its inputs clamped to the range of
+// the fit rows, so that a sample outside it is not extrapolated linearly:
+// with heavy-tailed or sparse inputs (a unit active in one fit row and far
+// more active in a held-out one) a single such sample could otherwise make
+// R² arbitrarily negative (measured on TFN's representations: −248).
+// α = n_fit·λ is chosen per fold among n_fit·lambdas by exact leave-one-out
+// error on the fit rows (the first of equal errors; scikit-learn's RidgeCV
+// computes the same through the same singular value decomposition, and a
+// nil or empty lambdas uses DefaultRidgeLambdas). The score pools the held-out rows of every fold:
 //
 //	R² = 1 − Σ_folds Σ_held-out ‖y_j − ŷ_j‖² / Σ_folds Σ_held-out ‖y_j − ȳ_fit‖²,
 //
@@ -92,12 +97,13 @@ func HeldOutRidgeR2(x, y mat.Matrix, folds int, lambdas []float64) (RidgeR2, err
 	return res, nil
 }
 
-// ridgeModel is the ridge fit of one fold: standardization of x, the mean
-// of y, the coefficients and the chosen per-sample penalty.
+// ridgeModel is the ridge fit of one fold: standardization of x and the
+// range of the standardized fit rows, the mean of y, the coefficients and
+// the chosen per-sample penalty.
 type ridgeModel struct {
-	xMean, xScale, yMean []float64
-	w                    *mat.Dense // p×q
-	lambda               float64
+	xMean, xScale, xLo, xHi, yMean []float64
+	w                              *mat.Dense // p×q
+	lambda                         float64
 }
 
 // ridgeFit fits the ridge regression of y on x over the rows outside
@@ -130,9 +136,13 @@ func ridgeFit(xd, yd []float64, n, p, q, lo, hi int, lambdas []float64) *ridgeMo
 			sd = 1 // a constant column is centered to zeros and stays so
 		}
 		model.xScale[j] = sd
+		lo, hi := math.Inf(1), math.Inf(-1)
 		for i := 0; i < m; i++ {
-			xs.Set(i, j, xs.At(i, j)/sd)
+			v := xs.At(i, j) / sd
+			xs.Set(i, j, v)
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
+		model.xLo, model.xHi = append(model.xLo, lo), append(model.xHi, hi)
 	}
 	// Thin SVD X_s = U diag(s) Vᵀ. The hat matrix of the penalty α with the
 	// unpenalized intercept is H = U diag(s²/(s²+α)) Uᵀ + 11ᵀ/m (X_s and
@@ -189,12 +199,12 @@ func ridgeFit(xd, yd []float64, n, p, q, lo, hi int, lambdas []float64) *ridgeMo
 }
 
 // heldOutErrors returns Σ ‖y_j − ŷ_j‖² and Σ ‖y_j − ȳ_fit‖² over the rows
-// [lo, hi).
+// [lo, hi), their standardized inputs clamped to the fit rows' range.
 func (f *ridgeModel) heldOutErrors(xd, yd []float64, p, q, lo, hi int) (sse, sst float64) {
 	xs := make([]float64, p)
 	for i := lo; i < hi; i++ {
 		for j := range xs {
-			xs[j] = (xd[i*p+j] - f.xMean[j]) / f.xScale[j]
+			xs[j] = min(max((xd[i*p+j]-f.xMean[j])/f.xScale[j], f.xLo[j]), f.xHi[j])
 		}
 		for t := 0; t < q; t++ {
 			pred := f.yMean[t]

@@ -55,8 +55,10 @@ func TestHeldOutRidgeR2Fixture(t *testing.T) {
 	}
 }
 
-// TestHeldOutRidgeR2Properties: an exact linear relation gives R² ≈ 1, a
-// noisy one the share of explained variance, independent samples ≈ 0.
+// TestHeldOutRidgeR2Properties: an exact linear relation gives R² ≈ 1 (not
+// exactly: held-out inputs beyond the fit rows' range are clamped, which
+// costs 0.0005 here), a noisy one the share of explained variance,
+// independent samples ≈ 0.
 func TestHeldOutRidgeR2Properties(t *testing.T) {
 	const n, p, q = 1000, 6, 3
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -78,7 +80,7 @@ func TestHeldOutRidgeR2Properties(t *testing.T) {
 		y         mat.Matrix
 		want, tol float64
 	}{
-		{"exact linear", &signal, 1, 1e-4},
+		{"exact linear", &signal, 1, 1e-3},
 		{"linear plus unit noise", &noisy, ss / (ss + q), 0.03},
 		{"independent", gaussianSample(rng, n, q, 3), 0, 0.02},
 	} {

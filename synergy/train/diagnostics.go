@@ -148,7 +148,8 @@ type MMD2Diagnostic struct {
 // regression (estimate.HeldOutRidgeR2): 5-fold cross-validation over
 // contiguous blocks of the validation split in split order (clips of one
 // video stay together), each fold fitted on the other four with Z_{−i}
-// standardized, the penalty λ chosen per fold among
+// standardized (a held-out row's inputs clamped to the fit rows' range, so
+// one sparse unit far outside it cannot drive R² to −∞), the penalty λ chosen per fold among
 // estimate.DefaultRidgeLambdas (10⁻³ … 10⁴, per sample) by leave-one-out
 // error on the fit rows, and
 //

@@ -10,7 +10,8 @@ folds, the per-sample penalties lambda, and the expected held-out R^2 and the
 penalty chosen in each fold. Per fold (contiguous blocks of rows) x is
 standardized with sklearn's StandardScaler fitted on the other folds, y is
 centered on their mean, RidgeCV (alphas = n_fit * lambdas, leave-one-out
-choice, fit_intercept) is fitted on them and predicts the held-out block.
+choice, fit_intercept) is fitted on them and predicts the held-out block, whose
+standardized inputs are first clipped to the range of the fit rows.
 No code is shared with the Go implementation.
 """
 import json
@@ -38,7 +39,9 @@ def held_out_r2(x, y, folds, lambdas):
         ymean = y[fit].mean(axis=0)
         model = RidgeCV(alphas=[len(fit) * l for l in lambdas], fit_intercept=True)
         model.fit(scaler.transform(x[fit]), y[fit] - ymean)
-        pred = model.predict(scaler.transform(x[lo:hi])) + ymean
+        xs = scaler.transform(x[fit])
+        held = np.clip(scaler.transform(x[lo:hi]), xs.min(axis=0), xs.max(axis=0))
+        pred = model.predict(held) + ymean
         sse += float(((y[lo:hi] - pred) ** 2).sum())
         sst += float(((y[lo:hi] - ymean) ** 2).sum())
         chosen.append(float(model.alpha_ / len(fit)))
@@ -53,6 +56,7 @@ for name, n, p, q, folds, kind in [
     ("constant x column", 45, 4, 2, 3, "constant"),
     ("uneven folds", 37, 3, 1, 4, "linear"),
     ("scaled columns", 80, 8, 5, 5, "scaled"),
+    ("held-out outlier", 50, 4, 2, 5, "outlier"),
 ]:
     x = rng.normal(size=(n, p))
     if kind == "independent":
@@ -62,6 +66,8 @@ for name, n, p, q, folds, kind in [
         y = x @ w + 0.5 * rng.normal(size=(n, q)) + 2.0
     if kind == "constant":
         x[:, 1] = 3.0
+    if kind == "outlier":
+        x[-3, 0] = 40.0  # in the last fold: clipped to the fit range there
     if kind == "scaled":
         x = x * rng.uniform(0.01, 100.0, size=p) + rng.normal(size=p)
     r2, chosen = held_out_r2(x, y, folds, LAMBDAS)

@@ -83,7 +83,9 @@ def recon_r2(unimodal, i):
         sc = StandardScaler().fit(x[fit])
         ym = y[fit].mean(axis=0)
         m = RidgeCV(alphas=[len(fit) * l for l in LAMBDAS], fit_intercept=True).fit(sc.transform(x[fit]), y[fit] - ym)
-        pred = m.predict(sc.transform(x[lo:hi])) + ym
+        xs = sc.transform(x[fit])
+        held = np.clip(sc.transform(x[lo:hi]), xs.min(axis=0), xs.max(axis=0))
+        pred = m.predict(held) + ym
         sse += float(((y[lo:hi] - pred) ** 2).sum())
         sst += float(((y[lo:hi] - ym) ** 2).sum())
         lambdas.append(float(m.alpha_ / len(fit)))
