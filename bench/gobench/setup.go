@@ -47,9 +47,17 @@ func SyntheticData(s Setup) (*datasets.Dataset, error) {
 	return datasets.Synthetic(cfg)
 }
 
-// NewModel returns the float32 model of the setup for dims.
+// mirrorSettings are the model settings under which EF-LSTM and TFN are
+// the computations of bench/torch_models.py, the PyTorch side of the
+// comparison: EF-LSTM with its per-modality embeddings, TFN with dropout
+// on the text LSTM's state (synergo's defaults when the mirror was written;
+// the defaults are now the originals, without either).
+var mirrorSettings = map[string]string{"eflstm": "embed=true", "tfn": "apply_text_dropout=true"}
+
+// NewModel returns the float32 model of the setup for dims (with
+// mirrorSettings).
 func NewModel(s Setup, dims models.Dims) (models.Model, error) {
-	return models.New(s.Model, s.Preset, dims, tensor.Float32, s.Seed)
+	return models.NewWithOptions(s.Model, s.Preset, models.Options{Set: mirrorSettings[s.Model]}, dims, tensor.Float32, s.Seed)
 }
 
 // RegularizerConfig returns nil for "none" and synergy.DefaultConfig of the

@@ -56,7 +56,7 @@ func TestEvidenceStudySmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"κ(Z)/Gauss", "R²(Z_i from Z_−i)", "| eflstm | none | 2 |", "mmd[kappa]", "(Δ "} {
+	for _, want := range []string{"κ(Z)/Gauss", "R²(Z_i from Z_−i)", "| eflstm | NLL | 2 |", "| eflstm | NLL+S_MMD[kappa] (stable) | 2 |", "| eflstm | NLL+S_MMD[kappa] (paper) | 2 |", "(Δ "} {
 		if !strings.Contains(string(mech), want) {
 			t.Errorf("mechanism.md lacks %q:\n%s", want, mech)
 		}
@@ -65,7 +65,7 @@ func TestEvidenceStudySmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| preset=mosi, scale=0.03, seed=0 | eflstm | mmd", "| preset=mosi, scale=0.03, seed=0, shared=0.5, tails=inf | eflstm | mmd"} {
+	for _, want := range []string{"| preset=mosi, scale=0.03, seed=0 | eflstm | NLL+S_MMD (stable) |", "| preset=mosi, scale=0.03, seed=0, shared=0.5, tails=inf | eflstm | NLL+S_MMD (stable) |"} {
 		if !strings.Contains(string(knobs), want) {
 			t.Errorf("knobs.md lacks %q:\n%s", want, knobs)
 		}

@@ -3,7 +3,7 @@
 #
 #   (a) mechanism: does each term of the regularizer move its own held-out diagnostic?
 #       models eflstm, tfn, lmf, mfn × {NLL; L2 alone; L_d alone with MMD; L_d alone with KL; L_κ alone;
-#       all terms with MMD; all terms with KL} (× the regularizer's variants, when the binary has --variant)
+#       all terms with MMD; all terms with KL} × the regularizer's variants (paper, stable)
 #       × 5 seeds, paired with NLL.
 #   (b) knobs: when does the regularizer help? one fast model (lmf) × {NLL, S_MMD} × 5 seeds on worlds of the
 #       synthetic generator's premise knobs (datasets/SYNTHETIC.md): shared ∈ {1, 0.5, 0.25} with the label in the
@@ -36,13 +36,13 @@
 #   MECH_MODELS    [eflstm,tfn,lmf,mfn]
 #   MECH_DATA      [synth:mosi:0.5]
 #   MECH_SETTINGS  space-separated REG or REG:TERMS [none mmd:l2 mmd:d kl:d mmd:kappa mmd kl]
-#   VARIANTS       regularizer variants [stable paper if the binary's grid plan has --variant, else the default]
+#   VARIANTS       regularizer variants [stable paper]
 #   KNOB_MODEL     [lmf]
 #   KNOB_DATA      synth:PRESET:SCALE:SEED the worlds extend [synth:mosi:1:0]
 #   KNOB_WORLDS    space-separated knob lists, "default" for none
 #                  [default shared=0.5 shared=0.25 shared=0.5,labelshared=0 shared=0.25,labelshared=0
 #                   shared=0,labelshared=0 tails=inf tails=5 outliers=0.02]
-#   KNOB_VARIANT   the variant of the knob study's S_MMD [stable, when the binary has --variant]
+#   KNOB_VARIANT   the variant of the knob study's S_MMD [stable]
 set -euo pipefail
 
 SYNERGO=${SYNERGO:-synergo}
@@ -55,11 +55,11 @@ MECH_DATA=${MECH_DATA:-synth:mosi:0.5}
 MECH_SETTINGS=${MECH_SETTINGS:-none mmd:l2 mmd:d kl:d mmd:kappa mmd kl}
 KNOB_MODEL=${KNOB_MODEL:-lmf}
 KNOB_DATA=${KNOB_DATA:-synth:mosi:1:0}
+VARIANTS=${VARIANTS:-stable paper}
+KNOB_VARIANT=${KNOB_VARIANT:-stable}
 KNOB_WORLDS=${KNOB_WORLDS:-default shared=0.5 shared=0.25 shared=0.5,labelshared=0 shared=0.25,labelshared=0 shared=0,labelshared=0 tails=inf tails=5 outliers=0.02}
 
 usage() { sed -n '/^# Usage:/,/^# Reduced/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
-
-has_variant() { "$SYNERGO" grid plan -h 2>&1 | grep -q -- '-variant'; }
 
 # plan DIR ARGS… writes one plan folder with the shared options.
 plan() {
@@ -71,13 +71,7 @@ plan() {
 
 cmd_plan() {
 	local out=$1 variants=() setting reg terms name v world data
-	if [[ -n ${VARIANTS:-} ]]; then
-		read -r -a variants <<<"$VARIANTS"
-	elif has_variant; then
-		variants=(stable paper)
-	else
-		variants=("")
-	fi
+	read -r -a variants <<<"$VARIANTS"
 	for setting in $MECH_SETTINGS; do
 		reg=${setting%%:*}
 		terms=""
@@ -88,18 +82,17 @@ cmd_plan() {
 			continue
 		fi
 		for v in "${variants[@]}"; do
-			plan "$out/mechanism/$name${v:+-$v}" --models "$MECH_MODELS" --regs "$reg" ${terms:+--terms "$terms"} \
-				${v:+--variant "$v"} --data "$MECH_DATA"
+			plan "$out/mechanism/$name-$v" --models "$MECH_MODELS" --regs "$reg" ${terms:+--terms "$terms"} \
+				--variant "$v" --data "$MECH_DATA"
 		done
 	done
-	v=${KNOB_VARIANT:-}
-	if [[ -z $v ]] && has_variant; then v=stable; fi
+	v=$KNOB_VARIANT
 	for world in $KNOB_WORLDS; do
 		data=$KNOB_DATA
 		[[ $world != default ]] && data=$KNOB_DATA:$world
 		name=$(tr '=,' '-_' <<<"$world")
 		plan "$out/knobs/$name/none" --models "$KNOB_MODEL" --regs none --data "$data"
-		plan "$out/knobs/$name/mmd${v:+-$v}" --models "$KNOB_MODEL" --regs mmd ${v:+--variant "$v"} --data "$data"
+		plan "$out/knobs/$name/mmd-$v" --models "$KNOB_MODEL" --regs mmd --variant "$v" --data "$data"
 	done
 }
 

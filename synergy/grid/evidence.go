@@ -171,7 +171,7 @@ func (t *WorldTable) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for _, r := range t.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |", worldName(r.Source), r.Model, r.Reg, r.Verdict)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |", worldName(r.Source), r.Model, RegHeading(r.Reg), r.Verdict)
 		for i, c := range r.Cells {
 			b.WriteString(" " + c.text(digits(t.Columns[i])) + " |")
 		}

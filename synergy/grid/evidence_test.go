@@ -46,7 +46,7 @@ func TestMechanismTable(t *testing.T) {
 			evidenceRecord(src, "tfn", "mmd", "kappa", seed, 1.0+0.01*float64(i), kKappa[i], 0.1))
 	}
 	tabs := Tables(recs, MechanismColumns())
-	if len(tabs) != 1 || len(tabs[0].Rows) != 2 || tabs[0].Rows[1].Reg != "mmd[kappa]" {
+	if len(tabs) != 1 || len(tabs[0].Rows) != 2 || tabs[0].Rows[1].Reg != "mmd[kappa] (stable)" {
 		t.Fatalf("tables %+v", tabs)
 	}
 	kappa := tabs[0].Rows[1].Cells[2]
@@ -67,7 +67,7 @@ func TestMechanismTable(t *testing.T) {
 	if err := WriteTables(&buf, tabs, "md"); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"κ(Z)/Gauss", "held-out diagnostics of the selected epoch", "| tfn | mmd[kappa] | 3 |", "(Δ -0.8333 ["} {
+	for _, want := range []string{"κ(Z)/Gauss", "held-out diagnostics of the selected epoch", "| tfn | NLL+S_MMD[kappa] (stable) | 3 |", "(Δ -0.8333 ["} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, buf.String())
 		}
@@ -98,8 +98,8 @@ func TestWorlds(t *testing.T) {
 		t.Fatalf("%d rows, want 3", len(tab.Rows))
 	}
 	for i, w := range worlds {
-		if r := tab.Rows[i]; r.Source != w.source || r.Verdict != w.want || r.Reg != "mmd" {
-			t.Errorf("row %d: %s %s %s, want %s mmd %s", i, r.Source, r.Reg, r.Verdict, w.source, w.want)
+		if r := tab.Rows[i]; r.Source != w.source || r.Verdict != w.want || r.Reg != "mmd (stable)" {
+			t.Errorf("row %d: %s %s %s, want %s mmd (stable) %s", i, r.Source, r.Reg, r.Verdict, w.source, w.want)
 		}
 	}
 	if c := tab.Rows[0].Cells[2]; math.Abs(float64(c.Mean)-60) > 1e-9 {
@@ -109,7 +109,7 @@ func TestWorlds(t *testing.T) {
 	if err := WriteWorlds(&buf, tab, "md"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "| preset=mosi, scale=0.5, seed=0, tails=inf | lmf | mmd | hurts |") {
+	if !strings.Contains(buf.String(), "| preset=mosi, scale=0.5, seed=0, tails=inf | lmf | NLL+S_MMD (stable) | hurts |") {
 		t.Errorf("markdown:\n%s", buf.String())
 	}
 	if err := WriteWorlds(&buf, tab, "csv"); err == nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
@@ -14,17 +13,11 @@ import (
 // Quantities are the per-epoch diagnostics Curves plots
 // (train.DiagnosticQuantities: the projected kurtosis ratio, the unbiased
 // MMD² of fixed views and the ridge R² of each representation, validation
-// MAE and accuracy, training loss, L_reg).
+// MAE and accuracy, training loss, L_reg and its unweighted terms).
 func Quantities() []string { return train.DiagnosticQuantities() }
 
 // recordLabel is the row label grid.Tables gives a record.
-func recordLabel(r *grid.Record) string {
-	s := Setting{Reg: r.Reg}
-	if r.Terms != "" {
-		s.Terms = strings.Split(r.Terms, ",")
-	}
-	return s.Label()
-}
+func recordLabel(r *grid.Record) string { return r.Label() }
 
 // Curves returns one viz.Series per training setting of model (in order of
 // first appearance, "none" first) with the diagnostic q at epoch e
@@ -34,8 +27,9 @@ func recordLabel(r *grid.Record) string {
 //
 // n_e counting the seeds that ran epoch e with a finite value (early
 // stopping and undefined estimates drop seeds from an epoch). Series names
-// carry the setting and the seed count, e.g. "mmd (2 seeds)". It is an
-// error when q is unknown or no record of model has a finite value of q.
+// carry the setting and the seed count, e.g. "mmd (2 seeds)" or "none
+// (1 seed)". It is an error when q is unknown or no record of model has a
+// finite value of q.
 func Curves(recs []grid.Record, model, q string) ([]viz.Series, error) {
 	var labels []string
 	sums := map[string]map[int][2]float64{} // label → epoch → (sum, n)
@@ -77,7 +71,11 @@ func Curves(recs []grid.Record, model, q string) ([]viz.Series, error) {
 			epochs = append(epochs, e)
 		}
 		sort.Ints(epochs)
-		s := viz.Series{Name: fmt.Sprintf("%s (%d seeds)", l, len(seeds[l]))}
+		unit := "seeds"
+		if len(seeds[l]) == 1 {
+			unit = "seed"
+		}
+		s := viz.Series{Name: fmt.Sprintf("%s (%d %s)", l, len(seeds[l]), unit)}
 		for _, e := range epochs {
 			v := sums[l][e]
 			s.X = append(s.X, float64(e))

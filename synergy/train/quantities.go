@@ -7,7 +7,7 @@ import (
 )
 
 // DiagnosticQuantities names the numbers of an epoch that Quantity
-// returns (all but train_loss and reg_total on the validation split):
+// returns (all but train_loss and the reg_ ones on the validation split):
 //
 //	kurtosis_fused                     Mardia kurtosis of Z in the fixed diagnostic projection, divided by its
 //	                                   Gaussian expectation p(p+2)(n−1)/(n+1): 1 = Gaussian (KurtosisDiagnostic.Ratio)
@@ -19,8 +19,10 @@ import (
 //	r2_mean                            the mean of the three R²
 //	valid_mae, valid_acc, train_loss   validation MAE and accuracy, training task loss
 //	reg_total                          L_reg = γ_L2·L2 + γ_d·L_d + γ_κ·L_κ (NaN without regularizer)
+//	reg_l2, reg_d, reg_kappa           the unweighted terms L2, L_d, L_κ (NaN when off)
 //
-// A refused estimate (too few samples for its dimension, a collapsed
+// The reg_ quantities are averages over the epoch's training batches. A
+// refused estimate (too few samples for its dimension, a collapsed
 // representation) is NaN, and so is every one of these diagnostics in
 // results files written before they existed (their kurtosis read (n−1)²
 // for wide representations and their MMD² was biased), and a mean with a
@@ -28,7 +30,7 @@ import (
 func DiagnosticQuantities() []string {
 	return []string{"kurtosis_fused", "kurtosis_text", "kurtosis_audio", "kurtosis_vision", "kurtosis_unimodal",
 		"mmd2_text", "mmd2_audio", "mmd2_vision", "mmd2_mean", "r2_text", "r2_audio", "r2_vision", "r2_mean",
-		"valid_mae", "valid_acc", "train_loss", "reg_total"}
+		"valid_mae", "valid_acc", "train_loss", "reg_total", "reg_l2", "reg_d", "reg_kappa"}
 }
 
 // diagnosticModality is the position of a modality in EpochDiagnostics'
@@ -88,6 +90,12 @@ func (d EpochDiagnostics) Quantity(q string) (float64, error) {
 		return float64(d.TrainLoss), nil
 	case "reg_total":
 		return float64(d.RegTotal), nil
+	case "reg_l2":
+		return float64(d.RegL2), nil
+	case "reg_d":
+		return float64(d.RegD), nil
+	case "reg_kappa":
+		return float64(d.RegKappa), nil
 	}
 	if m, ok := strings.CutPrefix(q, "kurtosis_"); ok && diagnosticModality(m) >= 0 {
 		return d.KurtosisUnimodal[diagnosticModality(m)].value(), nil

@@ -24,8 +24,12 @@ type RunResult struct {
 	Source string `json:"source"`
 	Task   string `json:"task"`
 	Reg    string `json:"reg"`
-	Terms  string `json:"terms"`
-	Seed   uint64 `json:"seed"`
+	// Variant is the synergy regularizer's variant, "paper" or "stable"
+	// (synergy.Choice.Variant); absent without it and for I_Was. Records
+	// written before the variants existed ran the stable one.
+	Variant string `json:"variant,omitempty"`
+	Terms   string `json:"terms"`
+	Seed    uint64 `json:"seed"`
 
 	BatchSize    int     `json:"batch"`
 	LearningRate float64 `json:"lr"`
@@ -65,6 +69,22 @@ func RegName(c *synergy.Choice) string { return c.Name() }
 // subset, in that order), or "" without regularizer and for I_Was
 // (synergy.Choice.Terms).
 func TermsName(c *synergy.Choice) string { return c.Terms() }
+
+// SettingLabel names a training setting by its regularizer ("none",
+// "mmd", "kl", "was"), its switched-on terms ("l2,d,kappa" or a subset; ""
+// for all) and the synergy variant ("paper", "stable"; "" for none and
+// I_Was), e.g. "none", "mmd (paper)", "mmd[kappa] (stable)" — the label of
+// progress events (Event.Setting) and of the grid's table rows.
+func SettingLabel(reg, terms, variant string) string {
+	label := reg
+	if reg != "none" && terms != "" && terms != "l2,d,kappa" {
+		label += "[" + terms + "]"
+	}
+	if variant != "" {
+		label += " (" + variant + ")"
+	}
+	return label
+}
 
 // regressionScores converts metrics.Regression to Scores.
 func regressionScores(r metrics.Regression) Scores {
@@ -121,7 +141,7 @@ func (t *Trainer) finalEvaluation() (*RunResult, error) {
 	}
 	res := &RunResult{
 		Model: t.opts.Model, Data: t.ds.Name, Source: t.ds.Source, Task: t.ds.Task.String(),
-		Reg: RegName(t.opts.Regularizer), Terms: TermsName(t.opts.Regularizer), Seed: t.opts.Seed,
+		Reg: RegName(t.opts.Regularizer), Variant: t.opts.Regularizer.Variant(), Terms: TermsName(t.opts.Regularizer), Seed: t.opts.Seed,
 		BatchSize: t.opts.BatchSize, LearningRate: t.opts.LearningRate, WeightDecay: t.wd, Loss: t.loss,
 		EpochsRun: st.Epoch, BestEpoch: st.BestEpoch + 1, StopReason: st.StopReason,
 		Selection: "valid MAE", SelectionScore: st.BestScore,

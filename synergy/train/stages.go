@@ -206,7 +206,9 @@ func (t *Trainer) stageGraphFor(s *stage, index, n int) (*stageGraph, error) {
 	if _, err := G.Grad(cost, nodes...); err != nil {
 		return nil, fmt.Errorf("train: differentiating the %s loss of %s: %w", s.label(index), t.model.Name(), err)
 	}
-	sg.vm = nn.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	if sg.vm, err = nn.CompileTapeMachine(g.G, G.BindDualValues(nodes...)); err != nil {
+		return nil, fmt.Errorf("train: compiling the %s graph of %s: %w", s.label(index), t.model.Name(), err)
+	}
 	s.graphs[n] = sg
 	return sg, nil
 }

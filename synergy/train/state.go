@@ -127,10 +127,12 @@ func (t *Trainer) fingerprint() string {
 		MaxEpochs, Patience     int
 		EvalBatch, DiagK, DiagN int
 		FreezeBert              string `json:",omitempty"` // absent unless set: older fingerprints stay valid
+		ModelSet, Bert          string `json:",omitempty"`
 		KurtosisDim             int    `json:",omitempty"` // absent at the default 4, likewise
 	}{t.opts.Model, t.ds.Source, t.opts.Regularizer, t.opts.Seed, t.opts.BatchSize,
 		t.opts.LearningRate, t.wd, t.opts.ClipValue, t.opts.ClipNorm, t.loss,
-		t.opts.MaxEpochs, t.opts.Patience, t.opts.EvalBatchSize, t.opts.DiagnosticDim, t.opts.DiagnosticRows, "", 0}
+		t.opts.MaxEpochs, t.opts.Patience, t.opts.EvalBatchSize, t.opts.DiagnosticDim, t.opts.DiagnosticRows, "",
+		t.opts.ModelSet, t.opts.Bert, 0}
 	if t.opts.FreezeBert != nil {
 		id.FreezeBert = t.opts.FreezeBert.String()
 	}
