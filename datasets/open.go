@@ -18,8 +18,17 @@ import (
 // generator (default 0) and KNOBS sets knobs of the generative process as
 // comma-separated key=value pairs (SetKnobs, KnobKeys), e.g.
 // synth:mosi:0.25:0:shared=0.8,tails=5. The dataset's Source names every
-// knob that differs from the preset's default.
+// knob that differs from the preset's default; its Spec is spec.
 func Open(spec string) (*Dataset, error) {
+	ds, err := open(spec)
+	if err != nil {
+		return nil, err
+	}
+	ds.Spec = spec
+	return ds, nil
+}
+
+func open(spec string) (*Dataset, error) {
 	if rest, ok := strings.CutPrefix(spec, "synth:"); ok {
 		parts := strings.SplitN(rest, ":", 4)
 		if parts[0] == "" {
