@@ -178,6 +178,14 @@ cpu_hours() {
 	awk -F'\t' -v t="/$1/" 'index($5, t) { s += $2 + $3 } END { printf "%.2f", s / 3600 }' "$REF_WORK/cpu.tsv"
 }
 
+# commit names the checked-out commit, and whether files outside results/ differ from it.
+commit() {
+	local head dirty=""
+	head=$(git rev-parse HEAD 2>/dev/null) || { echo unknown; return; }
+	git diff --quiet HEAD -- . ':!results' || dirty=" (with uncommitted changes)"
+	echo "$head$dirty"
+}
+
 # readme TABLE DESCRIPTION writes $REF_OUT/TABLE/README.md.
 readme() {
 	local t=$1 what=$2 dir out=$REF_OUT/$1
@@ -189,7 +197,7 @@ readme() {
 		echo "Our numbers on synthetic stand-ins of the paper's data (datasets/SYNTHETIC.md), not the paper's."
 		echo "Protocol and its reductions: scripts/evidence/reference.sh (header). Collected $(date -u +%Y-%m-%dT%H:%MZ)."
 		echo
-		echo "- commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+		echo "- commit: $(commit)"
 		echo "- machine: $(uname -srm), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; $(go version 2>/dev/null || echo 'go unknown')"
 		echo "- CPU-hours (user + system of the shards, GOMAXPROCS=1): $(cpu_hours "$t")"
 		echo "- records: $(grep -c . "$out/results.jsonl" 2>/dev/null || echo 0)"
@@ -262,7 +270,7 @@ cmd_smoke() {
 		echo "TestRecordCommandReproduces (cmd/synergo) re-runs from its \`command\` field and compares bit for bit."
 		echo "Regenerate it with \`scripts/evidence/reference.sh smoke\` after an intended change of the numerics."
 		echo
-		echo "- commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+		echo "- commit: $(commit)"
 		echo "- machine: $(uname -srm), $(nproc) cores"
 		echo
 		echo '```'
