@@ -9,21 +9,24 @@ import (
 )
 
 func TestTrainGridTableArgumentErrors(t *testing.T) {
+	// Some cases fail only once a run starts, which writes a failure
+	// report into the output folder: a temporary one, not the source tree.
+	x := filepath.Join(t.TempDir(), "x")
 	for _, tc := range []struct {
 		args   []string
 		stderr string
 	}{
-		{[]string{"train", "--data", "synth:mosi:0.02", "--out", "x"}, "--model is required"},
-		{[]string{"train", "--model", "tfn", "--out", "x"}, "--data and --out are required"},
-		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--seeds", "a"}, `--seeds: "a"`},
-		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--loss", "hinge"}, `unknown loss "hinge"`},
-		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "-3", "--lr", "1e-3"}, "batch size -3"},
-		{[]string{"train", "--model", "misa", "--data", "synth:mosi:0.02", "--out", "x", "--freeze-bert", "half"}, `--freeze-bert: models: BERT freezing "half"`},
-		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "8", "--lr", "1e-3", "--freeze-bert", "1"}, "tfn, which has no BERT encoder"},
-		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--variant", "exact"}, `--variant: synergy: unknown variant "exact"`},
-		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--reg-set", "variant=paper"}, "--reg-set: synergy: the variant is a preset"},
-		{[]string{"grid", "--data", "synth:mosi:0.02", "--out", "x"}, "--models and --regs"},
-		{[]string{"grid", "--models", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--lrs", "0"}, `--lrs: "0"`},
+		{[]string{"train", "--data", "synth:mosi:0.02", "--out", x}, "--model is required"},
+		{[]string{"train", "--model", "tfn", "--out", x}, "--data and --out are required"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", x, "--seeds", "a"}, `--seeds: "a"`},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", x, "--loss", "hinge"}, `unknown loss "hinge"`},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", x, "--batch", "-3", "--lr", "1e-3"}, "batch size -3"},
+		{[]string{"train", "--model", "misa", "--data", "synth:mosi:0.02", "--out", x, "--freeze-bert", "half"}, `--freeze-bert: models: BERT freezing "half"`},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", x, "--batch", "8", "--lr", "1e-3", "--freeze-bert", "1"}, "tfn, which has no BERT encoder"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", x, "--variant", "exact"}, `--variant: synergy: unknown variant "exact"`},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", x, "--reg-set", "variant=paper"}, "--reg-set: synergy: the variant is a preset"},
+		{[]string{"grid", "--data", "synth:mosi:0.02", "--out", x}, "--models and --regs"},
+		{[]string{"grid", "--models", "tfn", "--data", "synth:mosi:0.02", "--out", x, "--lrs", "0"}, `--lrs: "0"`},
 		{[]string{"table"}, "--in is required"},
 		{[]string{"table", "--in", "/does/not/exist"}, "/does/not/exist"},
 		{[]string{"table", "--in", ".", "--format", "xlsx"}, `--format "xlsx"`},
