@@ -20,6 +20,8 @@
 #                                                 GOMAXPROCS=1, logs and pids in $REF_WORK/shard-I-of-N.{log,pid};
 #                                                 start again after a stop or crash: finished runs are skipped and
 #                                                 an interrupted run resumes from its checkpoint bit for bit
+#   scripts/evidence/reference.sh stop            stop the shards start started (each is a process group, its id
+#                                                 in $REF_WORK/shard-I-of-N.pid; the runs resume at the next start)
 #   scripts/evidence/reference.sh run I N         train shard I of N (0 ≤ I < N) of every plan, in the foreground
 #   scripts/evidence/reference.sh status          finished / planned runs per plan
 #   scripts/evidence/reference.sh collect         collect every plan into results/reference/<table>/ (the finished
@@ -163,6 +165,16 @@ cmd_start() {
 	done
 }
 
+cmd_stop() {
+	local f pid
+	for f in "$REF_WORK"/shard-*.pid; do
+		[[ -f $f ]] || continue
+		pid=$(<"$f")
+		if kill -TERM -- "-$pid" 2>/dev/null; then echo "stopped $(basename "$f" .pid) (process group $pid)"; fi
+		rm -f "$f"
+	done
+}
+
 cmd_status() {
 	local t dir
 	for t in $TABLES; do
@@ -284,6 +296,7 @@ cmd_smoke() {
 case $1 in
 plan) cmd_plan ;;
 start) cmd_start "${2:-2}" ;;
+stop) cmd_stop ;;
 run) (($# == 3)) || usage; cmd_run "$2" "$3" ;;
 status) cmd_status ;;
 collect) cmd_collect ;;
