@@ -11,12 +11,16 @@ import (
 	"testing"
 )
 
-// TestMain runs the command line of SYNERGO_TEST_ARGS (arguments separated
-// by newlines) instead of the tests when it is set: the tests start this
-// test binary as a synergo process they can signal.
+// TestMain makes this test binary a synergo process instead of running the
+// tests: with SYNERGO_TEST_ARGS (arguments separated by newlines) it runs
+// that command line, so that tests can start and signal it; with cliEnv=1
+// it runs its own arguments, so that scripts can call it as synergo.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("SYNERGO_TEST_ARGS"); args != "" {
 		os.Exit(run(strings.Split(args, "\n"), os.Stdout, os.Stderr))
+	}
+	if os.Getenv(cliEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

@@ -55,7 +55,8 @@ const restartHelp = "a setting whose saved files cannot be used (a resume checkp
 	"is of another format version or belongs to other options) starts from the beginning instead of stopping with an error naming the file"
 
 func (f *runFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.data, "data", "", "synth:mosi[:SCALE[:SEED]], synth:mosei[:SCALE[:SEED]], synth:urfunny[:SCALE[:SEED]] or a dataset file")
+	fs.StringVar(&f.data, "data", "", "synth:mosi[:SCALE[:SEED[:KNOBS]]], synth:mosei[…], synth:urfunny[…] or a dataset file; "+
+		"KNOBS: key=value pairs of the generator, e.g. synth:mosi:0.25:0:shared=0.8,tails=5 (datasets/SYNTHETIC.md)")
 	fs.StringVar(&f.out, "out", "", "output folder (results.jsonl, runs/, checkpoints); rerunning continues there, "+
 		"and runs with any other option train beside the old ones (one process at a time per folder)")
 	fs.StringVar(&f.terms, "terms", "", "regularizer terms to switch on, a subset of l2,d,kappa (default all)")

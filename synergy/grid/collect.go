@@ -87,7 +87,7 @@ func Collect(dir string) (*CollectReport, error) {
 	}
 	var buf bytes.Buffer
 	for _, cell := range cells(plan) {
-		rec, complete := selectCell(cell, outcomes)
+		rec, complete := selectCell(cell, outcomes, cell[0].Data)
 		switch {
 		case !complete:
 			continue
@@ -188,13 +188,15 @@ func readFailure(dir string, r PlannedRun) (*PlannedFailure, error) {
 
 // selectCell builds the record of one cell from the outcomes of its runs
 // (in plan order): the candidates in grid order and the best setting by
-// validation score, the first of equals winning.
+// validation score, the first of equals winning, with the command line
+// that reproduces it on the data spec data ("": none).
 // complete is false if a run has no outcome; rec is nil if every run
 // diverged.
-func selectCell(runs []PlannedRun, outcomes map[string]*PlannedOutcome) (rec *Record, complete bool) {
+func selectCell(runs []PlannedRun, outcomes map[string]*PlannedOutcome, data string) (rec *Record, complete bool) {
 	rec = &Record{}
 	var best *train.RunResult
-	for _, r := range runs {
+	var bestRun *PlannedRun
+	for i, r := range runs {
 		out := outcomes[r.ID]
 		if out == nil {
 			return nil, false
@@ -204,7 +206,7 @@ func selectCell(runs []PlannedRun, outcomes map[string]*PlannedOutcome) (rec *Re
 			binary := res.Task == datasets.Binary.String()
 			c.ValidScore, c.BestEpoch, c.EpochsRun = train.Number(res.SelectionScore), res.BestEpoch, res.EpochsRun
 			if best == nil || (!binary && res.SelectionScore < best.SelectionScore) || (binary && res.SelectionScore > best.SelectionScore) {
-				best = res
+				best, bestRun = res, &runs[i]
 			}
 		}
 		rec.Candidates = append(rec.Candidates, c)
@@ -214,5 +216,14 @@ func selectCell(runs []PlannedRun, outcomes map[string]*PlannedOutcome) (rec *Re
 	}
 	rec.RunResult = *best
 	rec.Setting = runs[0].cellSetting()
+	if data != "" {
+		// The run as the command line plans it (named by the spec, which
+		// Grid's runs are not) names the folder the command writes to.
+		r := *bestRun
+		r.Data = data
+		if id, err := runID(r); err == nil {
+			rec.Command, _ = r.Command(data, filepath.Join("rerun", id))
+		}
+	}
 	return rec, true
 }

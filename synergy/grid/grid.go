@@ -91,7 +91,7 @@ func Grid(ctx context.Context, ds *datasets.Dataset, o Options) ([]Record, error
 			}
 			outcomes[r.ID] = out
 		}
-		rec, _ := selectCell(cell, outcomes)
+		rec, _ := selectCell(cell, outcomes, ds.Spec)
 		if rec == nil {
 			return written, fmt.Errorf("grid: every setting of %s/%s/seed %d failed (see %s)", first.Model, train.RegName(first.Regularizer), first.Seed, filepath.Join(o.Out, PlanRunsDir))
 		}

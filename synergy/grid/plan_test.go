@@ -10,11 +10,20 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/train"
 )
 
 // tinyPlanData is the data spec datasets.Open turns into tinyMOSI(t, 0.05).
 const tinyPlanData = "synth:mosi:0.05:3"
+
+// tinyPlanMOSI is tinyMOSI(t, 0.05) as datasets.Open(tinyPlanData) returns
+// it, with its Spec: Grid writes the same record commands as Collect.
+func tinyPlanMOSI(t *testing.T) *datasets.Dataset {
+	ds := *tinyMOSI(t, 0.05)
+	ds.Spec = tinyPlanData
+	return &ds
+}
 
 // runAllShards runs every shard of the plan in dir, in order.
 func runAllShards(t *testing.T, dir string, shards int, base train.Options) {
@@ -41,10 +50,13 @@ func readStripped(t *testing.T, path string) string {
 func TestPlanShardCollectEqualsGrid(t *testing.T) {
 	var built atomic.Int64
 	o := tinyGrid(t.TempDir(), &built)
-	if _, err := Grid(context.Background(), tinyMOSI(t, 0.05), o); err != nil {
+	if _, err := Grid(context.Background(), tinyPlanMOSI(t), o); err != nil {
 		t.Fatal(err)
 	}
 	want := readStripped(t, filepath.Join(o.Out, ResultsFile))
+	if n := strings.Count(want, `"command":"synergo train --model pool --data synth:mosi:0.05:3 `); n != 2 {
+		t.Errorf("%d of Grid's 2 records carry their command line:\n%s", n, want)
+	}
 
 	dir := t.TempDir()
 	runs, err := Plan(tinyPlanData, o)
@@ -150,7 +162,7 @@ func TestRunShardKilledMidwayResumes(t *testing.T) {
 		t.Fatalf("after resuming: %+v\n%s", rep, rep.Problems())
 	}
 	// The resumed run gives what an uninterrupted grid gives.
-	if _, err := Grid(context.Background(), tinyMOSI(t, 0.05), o); err != nil {
+	if _, err := Grid(context.Background(), tinyPlanMOSI(t), o); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := readStripped(t, filepath.Join(dir, ResultsFile)), readStripped(t, filepath.Join(o.Out, ResultsFile)); got != want {

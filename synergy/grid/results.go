@@ -30,6 +30,12 @@ type Record struct {
 	Setting json.RawMessage `json:"setting,omitempty"`
 	// Candidates are the settings tried, in grid order.
 	Candidates []Candidate `json:"candidates"`
+	// Command is the command line that trains the selected setting alone
+	// into the folder rerun/<run id> and reproduces its metrics bit for bit
+	// (PlannedRun.Command). It is absent when the data has no spec (Grid
+	// over a dataset not opened by datasets.Open) or the run has a setting
+	// the command line cannot express.
+	Command string `json:"command,omitempty"`
 }
 
 // Candidate is one grid setting and how it did on validation.

@@ -21,8 +21,8 @@ type Column struct {
 	Name string `json:"name"`
 	// Key is the Scores key (a metrics.Regression or metrics.Binary field).
 	Key string `json:"key"`
-	// Split is "test" or a corruption set of the test split ("T", "T+V",
-	// "T+A").
+	// Split is "test", a corruption set of the test split ("T", "T+V",
+	// "T+A") or DiagnosticSplit (a diagnostic of the selected epoch).
 	Split string `json:"split"`
 	// Percent multiplies the values by 100 (accuracies and F1, as the
 	// paper prints them; MAE and Corr stay raw).
@@ -264,6 +264,9 @@ func sortedSeeds(m map[uint64]*Record) []uint64 {
 
 // value returns the column's value of a record (scaled), NaN if absent.
 func value(r *Record, c Column) float64 {
+	if c.Split == DiagnosticSplit {
+		return diagnosticValue(r, c.Key)
+	}
 	scores := r.Test
 	if c.Split != "test" {
 		scores = r.TestCorrupted[c.Split]
@@ -316,10 +319,14 @@ func makeCell(bySeed, base map[uint64]*Record, c Column, paired bool) Cell {
 }
 
 // digits is the number of decimals printed for a column: 2 for
-// percentages, 3 for raw MAE and Corr.
+// percentages, 3 for raw MAE and Corr, 4 for diagnostics (MMD² differences
+// are of order 0.01).
 func digits(c Column) int {
-	if c.Percent {
+	switch {
+	case c.Percent:
 		return 2
+	case c.Split == DiagnosticSplit:
+		return 4
 	}
 	return 3
 }
@@ -364,6 +371,7 @@ func (t *ResultTable) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("Test split, best epoch selected on validation; mean ± std over seeds (std with n−1); accuracies and F1 in %, MAE and Corr raw. ")
 	b.WriteString("Δ: mean paired difference to the unregularized run of the same seed, [95% Student-t interval].\n\n")
+	b.WriteString(diagnosticNote(t.Columns))
 	b.WriteString("| model | setting | seeds |")
 	for _, c := range t.Columns {
 		b.WriteString(" " + c.Name + " |")

@@ -25,7 +25,7 @@ import (
 // keyedOptions are the fields of Options that can change a run's result.
 var keyedOptions = []string{
 	"Model", "ModelSet", "Bert", "Regularizer", "Seed", "BatchSize", "LearningRate", "WeightDecay", "FreezeBert",
-	"MaxEpochs", "Patience", "ClipValue", "ClipNorm", "Loss", "EvalBatchSize", "DiagnosticDim", "DiagnosticRows",
+	"MaxEpochs", "Patience", "ClipValue", "ClipNorm", "Loss", "EvalBatchSize", "DiagnosticDim", "DiagnosticRows", "KurtosisDim",
 }
 
 // unkeyedOptions are the fields of Options that Setting leaves out, and why.

@@ -109,7 +109,7 @@ func TestSettingFillsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"batch":32,"clip_value":5,"defaults":{"loss":"mse","models":"` + models + `"},"diagnostic_dim":16,"diagnostic_rows":512,"eval_batch_size":256,"lr":0.001,"max_epochs":50,"model":"tfn","patience":8}`
+	want := `{"batch":32,"clip_value":5,"defaults":{"loss":"mse","models":"` + models + `"},"diagnostic_dim":16,"diagnostic_rows":512,"eval_batch_size":256,"kurtosis_dim":4,"lr":0.001,"max_epochs":50,"model":"tfn","patience":8}`
 	if string(a) != want || string(b) != want {
 		t.Errorf("Setting:\n%s\n%s\nwant\n%s", a, b, want)
 	}

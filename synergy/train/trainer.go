@@ -133,7 +133,7 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	if t.reg, err = opts.Regularizer.WithSeed(derivedSeed(opts.Seed, streamRegularizer)).New(uniDims, fusedDim, tensor.Float32); err != nil {
 		return nil, err
 	}
-	t.diag = newDiagnosticProjections(opts.Seed, opts.DiagnosticDim, uniDims, fusedDim)
+	t.diag = newDiagnosticProjections(opts.Seed, opts.DiagnosticDim, opts.KurtosisDim, uniDims, fusedDim)
 	if t.key, err = t.fingerprint(); err != nil {
 		return nil, err
 	}
