@@ -143,23 +143,32 @@ func (p Protocol) LoadData(preset string) (*datasets.Dataset, error) {
 func (p Protocol) OutDir(name string) (string, error) {
 	root := os.Getenv("SYNERGO_RESULTS")
 	if root == "" {
-		dir, err := os.Getwd()
+		checkout, err := checkoutRoot()
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%w; set SYNERGO_RESULTS to the folder for run outputs", err)
 		}
-		for {
-			if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/synergo/synergo\n") {
-				root = filepath.Join(dir, "results")
-				break
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				return "", errors.New("paper: not inside the synergo checkout; set SYNERGO_RESULTS to the folder for run outputs")
-			}
-			dir = parent
-		}
+		root = filepath.Join(checkout, "results")
 	}
 	return filepath.Join(root, "paper", p.Scale, name), nil
+}
+
+// checkoutRoot returns the synergo checkout that holds the working
+// directory: the nearest folder upwards whose go.mod is synergo's.
+func checkoutRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/synergo/synergo\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("paper: not inside the synergo checkout")
+		}
+		dir = parent
+	}
 }
 
 // RelPath returns dir relative to the working directory when it lies below
