@@ -62,7 +62,7 @@ func ClipGradValue(grads []*tensor.Dense, v float64) {
 			// Comparing in float32 is exact: no float32 lies strictly
 			// between v and float32(v).
 			v32 := float32(v)
-			splitWork(len(x), func(lo, hi int) { clipValue(x[lo:hi], v32) })
+			splitWork(len(x), func(lo, hi int) { clipValue32(x[lo:hi], v32) })
 		}
 	}
 }
