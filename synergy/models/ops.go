@@ -21,7 +21,7 @@ func constant(g *nn.Graph, what string, values []float64, shape ...int) *G.Node 
 // product.
 func prependOne(g *nn.Graph, x *G.Node) (*G.Node, error) {
 	b := x.Shape()[0]
-	return G.Concat(1, constant(g, "ones", ones(b), b, 1), x)
+	return nn.Concat(1, constant(g, "ones", ones(b), b, 1), x)
 }
 
 // batchOuter returns the flattened batched outer product

@@ -1,0 +1,101 @@
+package nn_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/nntest"
+)
+
+// nn.Concat equals G.Concat, values and gradients of every input, along
+// each axis of 2-D and 3-D inputs of different widths, and passes the
+// float64 finite-difference check.
+func TestConcatMatchesGorgonia(t *testing.T) {
+	for _, tc := range []struct {
+		axis   int
+		shapes [][]int
+	}{
+		{1, [][]int{{4, 3}, {4, 1}, {4, 5}}},
+		{0, [][]int{{2, 3}, {5, 3}}},
+		{2, [][]int{{2, 3, 4}, {2, 3, 2}}},
+		{1, [][]int{{2, 1, 4}, {2, 3, 4}, {2, 2, 4}}},
+		{0, [][]int{{1, 2, 2}, {3, 2, 2}}},
+	} {
+		t.Run(fmt.Sprintf("axis%d-%v", tc.axis, tc.shapes), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(len(tc.shapes)), uint64(tc.axis)))
+			ps := nn.NewParamSet(tensor.Float64)
+			var params []*nn.Param
+			for i, s := range tc.shapes {
+				params = append(params, ps.Add(fmt.Sprintf("x%d", i), s, nn.Normal(1), rng))
+			}
+			reduce := func(g *nn.Graph, y *G.Node) *G.Node {
+				flat := G.Must(G.Reshape(y, tensor.Shape{y.Shape().TotalSize()}))
+				return nntest.ScaledSum(g, flat, 3)
+			}
+			fused := func(g *nn.Graph, xs []*G.Node) *G.Node {
+				y, err := nn.Concat(tc.axis, xs...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return reduce(g, y)
+			}
+			chain := func(g *nn.Graph, xs []*G.Node) *G.Node { return reduce(g, G.Must(G.Concat(tc.axis, xs...))) }
+			v1, g1 := nntest.ValueAndGrads(t, params, nil, fused)
+			v2, g2 := nntest.ValueAndGrads(t, params, nil, chain)
+			if v1 != v2 {
+				t.Errorf("value %v, G.Concat's %v", v1, v2)
+			}
+			if d := nntest.MaxRelDiff(g1, g2, 1e-12); d != 0 {
+				t.Errorf("gradients differ from G.Concat's by %.2g", d)
+			}
+			g := nn.NewGraph(tensor.Float64, true)
+			res, err := nn.GradCheck(g, fused(g, g.ParamNodes(params)), params, nn.GradCheckOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.MaxRelErr > 1e-7 {
+				t.Errorf("finite differences: max relative error %.2g at %s[%d]", res.MaxRelErr, res.Param, res.Index)
+			}
+		})
+	}
+	g := nn.NewGraph(tensor.Float64, true)
+	a, b := g.Constant(make([]float64, 6), 2, 3), g.Constant(make([]float64, 8), 2, 4)
+	if _, err := nn.Concat(0, a, b); err == nil {
+		t.Error("Concat along axis 0 of (2, 3) and (2, 4): no error")
+	}
+	if _, err := nn.Concat(2, a, b); err == nil {
+		t.Error("Concat along axis 2 of 2-D inputs: no error")
+	}
+}
+
+// nn.TimeStep equals G.Slice(x, nil, G.S(t)), value and gradient.
+func TestTimeStepMatchesSlice(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	ps := nn.NewParamSet(tensor.Float64)
+	x := ps.Add("x", []int{3, 5, 4}, nn.Normal(1), rng)
+	for _, step := range []int{0, 2, 4} {
+		fused := func(g *nn.Graph, x *G.Node) *G.Node {
+			y, err := nn.TimeStep(x, step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return nntest.ScaledSum(g, y, 5)
+		}
+		chain := func(g *nn.Graph, x *G.Node) *G.Node {
+			return nntest.ScaledSum(g, G.Must(G.Slice(x, nil, G.S(step))), 5)
+		}
+		v1, g1 := nntest.ValueAndGrad(t, x, nil, fused)
+		v2, g2 := nntest.ValueAndGrad(t, x, nil, chain)
+		if v1 != v2 || nntest.MaxRelDiff(g1, g2, 1e-12) != 0 {
+			t.Errorf("step %d: value %v and gradient differ from G.Slice's (%v)", step, v1, v2)
+		}
+	}
+	if _, err := nn.TimeStep(G.NewTensor(G.NewGraph(), tensor.Float64, 3, G.WithShape(3, 5, 4)), 5); err == nil {
+		t.Error("step 5 of 5: no error")
+	}
+}
