@@ -20,7 +20,8 @@ type Trainer struct {
 	epoch    int
 }
 
-// NewTrainer generates the setup's synthetic data and builds its model.
+// NewTrainer generates the setup's synthetic data (keeping its training
+// split) and builds its model.
 // Graphs are built lazily per batch size by the first epoch.
 func NewTrainer(s Setup) (*Trainer, error) {
 	ds, err := SyntheticData(s)
@@ -31,6 +32,9 @@ func NewTrainer(s Setup) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Only the training split is used (as on the PyTorch side, which
+	// generates no other): the others' memory is released.
+	ds.Valid, ds.Test = nil, nil
 	batch := s.Batch
 	if batch == 0 {
 		batch = m.Hyper().Training.BatchSize

@@ -99,7 +99,7 @@ func NewStepper(model models.Model, regCfg *synergy.Config, reg *synergy.Regular
 	if _, err := G.Grad(cost, nodes...); err != nil {
 		return nil, fmt.Errorf("gobench: differentiating %s: %w", model.Name(), err)
 	}
-	s.vm = nn.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	s.vm = nn.NewTapeMachine(g.G) // gradients read from their nodes (nn.Graph.Grads)
 	d := model.Hyper().Training
 	s.opt = nn.NewAdamW(d.LearningRate)
 	s.opt.WeightDecay = d.WeightDecay

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/synergo/synergo/bench/gobench"
+	"github.com/synergo/synergo/internal/gctune"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
@@ -62,6 +63,7 @@ func main() {
 	inferBatches := flag.Int("infer-batches", 0, "evaluation batches to time after training (0: every full batch of the training split, -1: none)")
 	memProfile := flag.String("memprofile", "", "write a heap profile (pprof, in-use and allocated bytes by call site) to this file after the last epoch")
 	flag.Parse()
+	defer gctune.ForTraining()() // as synergy/train's Run
 	if err := run(s, *epochs, *inferBatches, *memProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "goepoch:", err)
 		os.Exit(1)

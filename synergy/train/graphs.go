@@ -97,7 +97,7 @@ func buildTrainGraph(model models.Model, reg synergy.Penalty, loss Loss, batch i
 	if _, err := G.Grad(tg.cost, nodes...); err != nil {
 		return nil, fmt.Errorf("train: differentiating the objective of %s: %w", model.Name(), err)
 	}
-	tg.vm = nn.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	tg.vm = nn.NewTapeMachine(g.G) // gradients read from their nodes (nn.Graph.Grads)
 	return tg, nil
 }
 

@@ -206,7 +206,7 @@ func (t *Trainer) stageGraphFor(s *stage, index, n int) (*stageGraph, error) {
 	if _, err := G.Grad(cost, nodes...); err != nil {
 		return nil, fmt.Errorf("train: differentiating the %s loss of %s: %w", s.label(index), t.model.Name(), err)
 	}
-	sg.vm = nn.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	sg.vm = nn.NewTapeMachine(g.G) // gradients read from their nodes (nn.Graph.Grads)
 	s.graphs[n] = sg
 	return sg, nil
 }
