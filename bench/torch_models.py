@@ -616,10 +616,13 @@ class Coupling(nn.Module):
 
 
 class Synergy(nn.Module):
-    """The C-network with synergy.DefaultConfig: L2 (Q_i), L_d (fixed
-    projections, invertible g_i, MMD² with 3 median-heuristic bandwidths or
-    Donsker–Varadhan KL with critics), L_κ (Mardia kurtosis of Z and every
-    Z_i with the in-graph EMA covariance, clipping, loading and inverse)."""
+    """The C-network with synergy.DefaultConfig (the stable variant): the
+    representations batch-standardized, L2 (Q_i on the others, the target
+    Z_i detached), L_d (fixed projections, invertible g_i, MMD² with 3
+    median-heuristic bandwidths or Donsker–Varadhan KL with critics, the
+    fused side detached), L_κ (Mardia kurtosis of Z and every Z_i with the
+    in-graph EMA covariance, clipping, loading and inverse, normalized by
+    p(p+2)); L_reg = L2 + L_d + 1e-3·L_κ, batch means throughout."""
 
     def __init__(self, dims, fused, divergence, k=16, q_hidden=64, blocks=2, flow_hidden=32, critic_hidden=64):
         super().__init__()
@@ -671,21 +674,28 @@ class Synergy(nn.Module):
         m = ((d @ prec) * d).sum(1)
         return (m * m).mean() / (p * (p + 2))
 
+    @staticmethod
+    def standardize(x):
+        """(x − batch mean)/√(batch variance + 1e-5) per column."""
+        m = x.mean(0, keepdim=True)
+        return (x - m) / torch.sqrt(((x - m) ** 2).mean(0, keepdim=True) + 1e-5)
+
     def forward(self, zs, z):
+        zs, z = [self.standardize(t) for t in zs], self.standardize(z)
+        self.reps = [z.detach()] + [t.detach() for t in zs]  # what L_κ's moving covariances see
         l2 = 0
         for i, zi in enumerate(zs):
             others = torch.cat([zm for m, zm in enumerate(zs) if m != i], 1)
-            l2 = l2 + ((self.q[i](others) - zi) ** 2).sum(1).mean()
+            l2 = l2 + ((self.q[i](others) - zi.detach()) ** 2).sum(1).mean()
         ld = 0
         self.flow_out = []
         for i, zi in enumerate(zs):
             u = self.flows[i](zi @ getattr(self, f"R{i}"))
-            v = self.flows[i](z @ getattr(self, f"Rf{i}"))
+            v = self.flows[i](z.detach() @ getattr(self, f"Rf{i}"))
             self.flow_out.append((u.detach(), v.detach()))
             ld = ld + (self.mmd2(u, v, i) if self.divergence == "mmd" else self.dv(self.critics[i], u, v))
         kappa = sum(self.kurtosis(t, ti) for ti, t in enumerate([z] + list(zs)))
-        self.reps = [z.detach()] + [t.detach() for t in zs]
-        return 1.0 * l2 + 1.0 * ld + 0.1 * kappa
+        return 1.0 * l2 + 1.0 * ld + 1e-3 * kappa
 
     @torch.no_grad()
     def after_step(self, clip=3.0, decay=0.9):

@@ -15,7 +15,7 @@ import (
 // what evaluation wants.
 //
 // Every batch owns its data: features (B×T×D per modality, with lengths),
-// labels and token ids are copied, so a caller may modify a batch (for
+// labels, token ids and token steps are copied, so a caller may modify a batch (for
 // example with DropModalitiesRandom) without touching the split.
 // Batches returns an error when size < 1 or the split is empty.
 func (s *Split) Batches(size int, seed int64) ([]*Batch, error) {
@@ -54,8 +54,8 @@ func (s *Split) BatchIndices(size int, seed int64) ([][]int, error) {
 }
 
 // Gather returns the batch of the samples at positions idx, in that
-// order, owning a copy of their features, lengths, labels and token ids
-// (as Batches' batches do). An index outside [0, Len()) is a programmer
+// order, owning a copy of their features, lengths, labels, token ids and
+// token steps (as Batches' batches do). An index outside [0, Len()) is a programmer
 // error and panics.
 func (s *Split) Gather(idx []int) *Batch {
 	n := s.Len()
@@ -66,9 +66,10 @@ func (s *Split) Gather(idx []int) *Batch {
 	}
 	idx = append([]int(nil), idx...)
 	b := &Batch{
-		Indices:  idx,
-		Labels:   gatherLabels(s.Labels, idx),
-		TokenIDs: gatherTokenIDs(s.TokenIDs, idx),
+		Indices:    idx,
+		Labels:     gatherLabels(s.Labels, idx),
+		TokenIDs:   gatherTokenRows(s.TokenIDs, idx),
+		TokenSteps: gatherTokenRows(s.TokenSteps, idx),
 	}
 	for m, f := range s.Features {
 		if f != nil {
@@ -80,7 +81,7 @@ func (s *Split) Gather(idx []int) *Batch {
 
 // Subset returns a new split holding the samples at positions idx, in that
 // order (repetitions allowed). Everything the split carries (ids, features,
-// lengths, labels, raw text, token ids) is copied. An index outside
+// lengths, labels, raw text, token ids and steps) is copied. An index outside
 // [0, Len()) is a programmer error and panics.
 func (s *Split) Subset(idx []int) *Split {
 	n := s.Len()
@@ -90,9 +91,10 @@ func (s *Split) Subset(idx []int) *Split {
 		}
 	}
 	out := &Split{
-		Name:     s.Name,
-		Labels:   gatherLabels(s.Labels, idx),
-		TokenIDs: gatherTokenIDs(s.TokenIDs, idx),
+		Name:       s.Name,
+		Labels:     gatherLabels(s.Labels, idx),
+		TokenIDs:   gatherTokenRows(s.TokenIDs, idx),
+		TokenSteps: gatherTokenRows(s.TokenSteps, idx),
 	}
 	if s.IDs != nil {
 		out.IDs = make([]string, len(idx))
@@ -147,7 +149,9 @@ func gatherLabels(labels []float32, idx []int) []float32 {
 	return out
 }
 
-func gatherTokenIDs(ids [][]int32, idx []int) [][]int32 {
+// gatherTokenRows copies rows idx of per-token rows (token ids or token
+// steps); nil stays nil.
+func gatherTokenRows(ids [][]int32, idx []int) [][]int32 {
 	if ids == nil {
 		return nil
 	}

@@ -108,15 +108,29 @@ func TestBatchesDeterministicAndShuffled(t *testing.T) {
 
 func TestBatchesCopy(t *testing.T) {
 	s := smallSplit(4)
-	bs, err := s.Batches(4, -1)
+	for i := range s.TokenIDs {
+		s.TokenSteps = append(s.TokenSteps, []int32{-1, int32(i % 2), -1})
+	}
+	bs, err := s.Batches(4, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := bs[0]
+	for k, i := range b.Indices {
+		if !slices.Equal(b.TokenSteps[k], s.TokenSteps[i]) || !slices.Equal(b.TokenIDs[k], s.TokenIDs[i]) {
+			t.Errorf("batch row %d (sample %d): token ids %v steps %v, split %v %v", k, i, b.TokenIDs[k], b.TokenSteps[k], s.TokenIDs[i], s.TokenSteps[i])
+		}
+	}
 	b.Features[Text].Data[0] = -999
 	b.Labels[0] = -999
 	b.TokenIDs[0][0] = -999
-	if s.Features[Text].Data[0] == -999 || s.Labels[0] == -999 || s.TokenIDs[0][0] == -999 {
+	b.TokenSteps[0][0] = -999
+	for i := range s.TokenIDs {
+		if s.TokenIDs[i][0] == -999 || s.TokenSteps[i][0] == -999 {
+			t.Error("a batch shares token rows with its split")
+		}
+	}
+	if slices.Contains(s.Features[Text].Data, -999) || slices.Contains(s.Labels, -999) {
 		t.Error("a batch shares memory with its split")
 	}
 }

@@ -60,6 +60,11 @@ type Split struct {
 	// TokenIDs holds BERT-style token ids (N × L, [CLS] ... [SEP] then 0
 	// padding) where present (else nil).
 	TokenIDs [][]int32
+	// TokenSteps gives, where known (else nil), for every token position
+	// (N × L, like TokenIDs) the step of the word-aligned audio and vision
+	// sequences the token belongs to, or −1 for none ([CLS], [SEP],
+	// padding); see multimodal.Batch.
+	TokenSteps [][]int32
 }
 
 // Len returns the number of samples.

@@ -439,6 +439,43 @@ func TestRealMOSISegments(t *testing.T) {
 	}
 }
 
+// TestMMSATokenSteps: in MMSA's aligned files audio and vision are aligned
+// to the BERT tokens, so token p reads step p up to the text length (the
+// attention mask's sum); unaligned files have no token steps.
+func TestMMSATokenSteps(t *testing.T) {
+	d, err := LoadFormat("testdata/formats/mmsa_aligned_p4.pkl", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range d.Splits() {
+		if len(s.TokenSteps) != s.Len() {
+			t.Fatalf("%s: %d token-step rows for %d samples", s.Name, len(s.TokenSteps), s.Len())
+		}
+		for i, row := range s.TokenSteps {
+			n := s.Features[Text].Lengths[i]
+			if s.Features[Audio].Lengths[i] != n {
+				t.Fatalf("%s sample %d: audio length %d, text length %d", s.Name, i, s.Features[Audio].Lengths[i], n)
+			}
+			for p, st := range row {
+				want := int32(p)
+				if p >= n {
+					want = -1
+				}
+				if st != want || (p < n) != (s.TokenIDs[i][p] != 0) {
+					t.Fatalf("%s sample %d: token %d (id %d) has step %d, want %d", s.Name, i, p, s.TokenIDs[i][p], st, want)
+				}
+			}
+		}
+	}
+	u, err := LoadFormat("testdata/formats/mmsa_unaligned_p4.pkl", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Train.TokenSteps != nil {
+		t.Errorf("unaligned file: token steps %v, want none", u.Train.TokenSteps)
+	}
+}
+
 func ExampleLoadFormat() {
 	// An MMSA unaligned pickle: data at the start, lengths from
 	// audio_lengths / vision_lengths, the padded tail zeroed.

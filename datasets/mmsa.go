@@ -30,7 +30,10 @@ import (
 //   - -inf (COVAREP's log energy of silence) becomes 0, as MMSA does; NaN or
 //     +inf inside the valid steps is an error naming file, split and key;
 //   - TokenIDs is text_bert row 0 with 0 wherever the attention mask is 0
-//     (so [CLS] … [SEP] then 0 padding, length T).
+//     (so [CLS] … [SEP] then 0 padding, length T);
+//   - aligned files: TokenSteps are the positions themselves (token p,
+//     [CLS] and [SEP] included, reads step p of audio and vision, as MMSA's
+//     BERT_MAG does with these files), −1 beyond the text length.
 
 func init() {
 	RegisterFormat(Format{Name: "mmsa-pickle", Sniff: sniffPickleFlavour("mmsa"), Load: LoadMMSA})
@@ -84,13 +87,16 @@ func mmsaSplit(c pklCtx, sd *pickle.Dict) (*Split, error) {
 	if audio.Shape[1] != tT || vision.Shape[1] != tT {
 		audioLen, visionLen = constantLengths(n, audio.Shape[1]), constantLengths(n, vision.Shape[1])
 	}
-	if _, ok := sd.Get("audio_lengths"); ok {
+	_, unaligned := sd.Get("audio_lengths")
+	if unaligned {
 		if audioLen, err = c.lengths(sd, "audio_lengths", n, audio.Shape[1]); err != nil {
 			return nil, err
 		}
 		if visionLen, err = c.lengths(sd, "vision_lengths", n, vision.Shape[1]); err != nil {
 			return nil, err
 		}
+	} else if s.TokenIDs != nil && audio.Shape[1] == tT && vision.Shape[1] == tT {
+		s.TokenSteps = positionSteps(s.TokenIDs, textLen)
 	}
 	for m, in := range []struct {
 		key     string
@@ -110,6 +116,22 @@ func mmsaSplit(c pklCtx, sd *pickle.Dict) (*Split, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// positionSteps returns the token steps of data aligned to the tokens:
+// step p for the first lengths[i] positions of row i, −1 after.
+func positionSteps(ids [][]int32, lengths []int) [][]int32 {
+	steps := make([][]int32, len(ids))
+	for i, row := range ids {
+		steps[i] = make([]int32, len(row))
+		for p := range row {
+			steps[i][p] = -1
+			if p < lengths[i] {
+				steps[i][p] = int32(p)
+			}
+		}
+	}
+	return steps
 }
 
 // tokenIDs turns text_bert (N, 3, L) into token ids (row 0 where the mask in

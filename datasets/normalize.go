@@ -44,15 +44,23 @@ func TimeAverage(s *Sequences, overPadding bool) *Sequences {
 
 // TimeAveraged returns a copy of d in which the listed modalities of every
 // split are replaced by their TimeAverage (N×1×D); the other modalities and
-// everything else are shared with d, not copied. MMSA's preprocessing for
-// TFN, LMF and MFN is d.TimeAveraged(true, Audio, Vision).
+// everything else are shared with d, not copied, except the token steps,
+// which are dropped when audio or vision is averaged (their steps are
+// gone). MMSA's preprocessing for TFN, LMF and MFN is
+// d.TimeAveraged(true, Audio, Vision).
 func (d *Dataset) TimeAveraged(overPadding bool, mods ...Modality) *Dataset {
-	return d.mapFeatures(func(m Modality, f *Sequences) *Sequences {
+	out := d.mapFeatures(func(m Modality, f *Sequences) *Sequences {
 		if slices.Contains(mods, m) {
 			return TimeAverage(f, overPadding)
 		}
 		return f
 	})
+	if slices.Contains(mods, Audio) || slices.Contains(mods, Vision) {
+		for _, s := range out.Splits() {
+			s.TokenSteps = nil
+		}
+	}
+	return out
 }
 
 // FeatureStats holds per-feature means and standard deviations of one

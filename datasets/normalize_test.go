@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -54,6 +55,47 @@ func TestTimeAveraged(t *testing.T) {
 	}
 	if err := a.Validate(); err != nil {
 		t.Error(err)
+	}
+	// Averaging audio drops the token steps that pointed into it.
+	synth, err := Synthetic(SyntheticConfig{Preset: "mosi", Scale: 0.02, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	avg := synth.TimeAveraged(true, Audio, Vision)
+	if avg.Train.TokenSteps != nil || synth.Train.TokenSteps == nil {
+		t.Errorf("token steps after averaging: %v rows (original %v rows)", len(avg.Train.TokenSteps), len(synth.Train.TokenSteps))
+	}
+	if err := avg.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestValidateTokenSteps: token steps need token ids of the same shape and
+// name −1 or a step of the audio and vision sequences.
+func TestValidateTokenSteps(t *testing.T) {
+	for _, c := range []struct {
+		what   string
+		modify func(s *Split)
+		want   string
+	}{
+		{"no token ids", func(s *Split) { s.TokenIDs = nil }, "present without token_ids"},
+		{"short row", func(s *Split) { s.TokenSteps[1] = s.TokenSteps[1][:2] }, "row 1 has 2 entries for 3 token ids"},
+		{"beyond the frames", func(s *Split) { s.TokenSteps[2][1] = 2 }, "sample 2 position 1 is 2, want -1 or a step in [0, 2)"},
+		{"below -1", func(s *Split) { s.TokenSteps[0][0] = -2 }, "sample 0 position 0 is -2"},
+	} {
+		d := testDataset()
+		for _, s := range d.Splits() {
+			for range s.TokenIDs {
+				s.TokenSteps = append(s.TokenSteps, []int32{-1, 0, -1})
+			}
+		}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("valid token steps: %v", err)
+		}
+		c.modify(d.Train)
+		if err := d.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.what, err, c.want)
+		}
 	}
 }
 

@@ -67,11 +67,12 @@ func sniffNPZ(path string, head []byte) bool {
 //	<split>/ids                (N,) unicode       (when present)
 //	<split>/raw_text           (N,) unicode       (when present)
 //	<split>/token_ids          (N, L) int32       (when present)
+//	<split>/token_steps        (N, L) int32       (when present)
 //
 // d must pass Validate, and token ids must have one length L. The file is
 // written to a temporary file in the same directory and renamed, so path
 // never holds a partial archive.
-func SaveNPZ(path string, d *Dataset) (err error) {
+func SaveNPZ(path string, d *Dataset) error {
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
 	}
@@ -82,9 +83,73 @@ func SaveNPZ(path string, d *Dataset) (err error) {
 			}
 		}
 	}
+	if err := writeNPZFile(path, func(zw *zip.Writer) error { return writeNPZEntries(zw, d) }); err != nil {
+		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+	}
+	return nil
+}
+
+// NPZArray is one entry of SaveArraysNPZ: a float64 array of the given
+// shape (empty for a scalar) with row-major Data, or, when Shape and Data
+// are nil, the 0-d unicode string Text.
+type NPZArray struct {
+	Name  string
+	Shape []int
+	Data  []float64
+	Text  string
+}
+
+// SaveArraysNPZ writes arrays to path as a NumPy .npz archive (each under
+// its Name, as '<f8' or a 0-d unicode string), atomically as SaveNPZ does.
+// It returns an error for an empty or repeated name or a shape that does
+// not match the data's length.
+func SaveArraysNPZ(path string, arrays []NPZArray) error {
+	seen := map[string]bool{}
+	for _, a := range arrays {
+		n := 1
+		for _, d := range a.Shape {
+			n *= d
+		}
+		switch {
+		case a.Name == "":
+			return fmt.Errorf("datasets: SaveArraysNPZ %s: an array without a name", path)
+		case seen[a.Name]:
+			return fmt.Errorf("datasets: SaveArraysNPZ %s: key %s: written twice", path, a.Name)
+		case (a.Shape != nil || a.Data != nil) && n != len(a.Data):
+			return fmt.Errorf("datasets: SaveArraysNPZ %s: key %s: shape %v holds %d values, data %d", path, a.Name, a.Shape, n, len(a.Data))
+		}
+		seen[a.Name] = true
+	}
+	err := writeNPZFile(path, func(zw *zip.Writer) error {
+		for _, a := range arrays {
+			w, err := zw.CreateHeader(&zip.FileHeader{Name: a.Name + ".npy", Method: zip.Deflate})
+			if err != nil {
+				return err
+			}
+			if a.Shape == nil && a.Data == nil {
+				err = writeNPYStrings(w, nil, []string{a.Text})
+			} else {
+				err = writeNPYFloat64(w, a.Shape, a.Data)
+			}
+			if err != nil {
+				return fmt.Errorf("key %s: %w", a.Name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("datasets: SaveArraysNPZ %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeNPZFile writes a deflate-compressed zip archive with the entries
+// write adds to a temporary file in path's directory and renames it to
+// path, so path never holds a partial archive.
+func writeNPZFile(path string, write func(zw *zip.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("datasets: SaveNPZ: %w", err)
+		return err
 	}
 	defer func() {
 		if err != nil {
@@ -97,29 +162,26 @@ func SaveNPZ(path string, d *Dataset) (err error) {
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
 		return flate.NewWriter(w, flate.BestSpeed)
 	})
-	if err := writeNPZEntries(zw, d); err != nil {
-		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+	if err := write(zw); err != nil {
+		return err
 	}
 	if err := zw.Close(); err != nil {
-		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+		return err
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+		return err
 	}
 	// os.CreateTemp makes the file 0600; give it a data file's usual mode.
 	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("datasets: SaveNPZ %s: %w", path, err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("datasets: SaveNPZ: %w", err)
-	}
-	return nil
+	return os.Rename(tmp.Name(), path)
 }
 
 func writeNPZEntries(zw *zip.Writer, d *Dataset) error {
@@ -161,13 +223,20 @@ func writeNPZEntries(zw *zip.Writer, d *Dataset) error {
 		if s.RawText != nil {
 			add("raw_text", func(w io.Writer) error { return writeNPYStrings(w, []int{n}, s.RawText) })
 		}
-		if s.TokenIDs != nil {
-			width := len(s.TokenIDs[0])
+		for _, e := range []struct {
+			key  string
+			rows [][]int32
+		}{{"token_ids", s.TokenIDs}, {"token_steps", s.TokenSteps}} {
+			key, rows := e.key, e.rows
+			if rows == nil {
+				continue
+			}
+			width := len(rows[0])
 			flat := make([]int32, 0, n*width)
-			for _, row := range s.TokenIDs {
+			for _, row := range rows {
 				flat = append(flat, row...)
 			}
-			add("token_ids", func(w io.Writer) error { return writeNPYInt32(w, []int{n, width}, flat) })
+			add(key, func(w io.Writer) error { return writeNPYInt32(w, []int{n, width}, flat) })
 		}
 		for _, write := range writes {
 			if err := write(); err != nil {
@@ -266,24 +335,37 @@ func (a *npzArchive) split(name string) (*Split, error) {
 		}
 		s.Features[m] = f
 	}
-	if a.has(name + "/token_ids") {
-		shape, ids, err := a.ints(name+"/token_ids", 2)
-		if err != nil {
-			return nil, err
-		}
-		if shape[0] != n {
-			return nil, a.errorf(name+"/token_ids", "%d rows for %d labels", shape[0], n)
-		}
-		s.TokenIDs = make([][]int32, n)
-		for i := range s.TokenIDs {
-			row := make([]int32, shape[1])
-			for k := range row {
-				row[k] = int32(ids[i*shape[1]+k])
-			}
-			s.TokenIDs[i] = row
-		}
+	if s.TokenIDs, err = a.tokenRows(name+"/token_ids", n); err != nil {
+		return nil, err
+	}
+	if s.TokenSteps, err = a.tokenRows(name+"/token_steps", n); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// tokenRows reads the (n, L) integer entry key as n rows, or nil when the
+// archive has no such entry.
+func (a *npzArchive) tokenRows(key string, n int) ([][]int32, error) {
+	if !a.has(key) {
+		return nil, nil
+	}
+	shape, ids, err := a.ints(key, 2)
+	if err != nil {
+		return nil, err
+	}
+	if shape[0] != n {
+		return nil, a.errorf(key, "%d rows for %d labels", shape[0], n)
+	}
+	rows := make([][]int32, n)
+	for i := range rows {
+		row := make([]int32, shape[1])
+		for k := range row {
+			row[k] = int32(ids[i*shape[1]+k])
+		}
+		rows[i] = row
+	}
+	return rows, nil
 }
 
 // npzArchive reads the .npy entries of one .npz file through npyio.

@@ -58,6 +58,24 @@ func writeNPYFloat32(w io.Writer, shape []int, x []float32) error {
 	return nil
 }
 
+// writeNPYFloat64 writes x with the given shape as '<f8'.
+func writeNPYFloat64(w io.Writer, shape []int, x []float64) error {
+	if err := writeNPYHeader(w, "<f8", shape); err != nil {
+		return err
+	}
+	buf := make([]byte, 8*min(len(x), npyChunk))
+	for start := 0; start < len(x); start += npyChunk {
+		part := x[start:min(start+npyChunk, len(x))]
+		for k, v := range part {
+			binary.LittleEndian.PutUint64(buf[8*k:], math.Float64bits(v))
+		}
+		if _, err := w.Write(buf[:8*len(part)]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // writeNPYInt64 writes x as a 1-d '<i8' array.
 func writeNPYInt64(w io.Writer, x []int) error {
 	if err := writeNPYHeader(w, "<i8", []int{len(x)}); err != nil {

@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -12,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"codeberg.org/sbinet/npyio/npy"
 )
 
 func TestNPZRoundTrip(t *testing.T) {
@@ -302,5 +306,61 @@ func TestNPZCorruptedBytes(t *testing.T) {
 	t.Logf("%d corrupted archives of %d rejected with an error", failures, (len(orig)+12)/13)
 	if failures == 0 {
 		t.Error("no corruption was detected")
+	}
+}
+
+// TestSaveArraysNPZ writes float64 arrays of several ranks and a string and
+// reads them back through npyio.
+func TestSaveArraysNPZ(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.npz")
+	arrays := []NPZArray{
+		{Name: "m", Shape: []int{2, 3}, Data: []float64{1, -2, 3.5, math.Pi, 1e-300, -0}},
+		{Name: "v", Shape: []int{1}, Data: []float64{math.Inf(1)}},
+		{Name: "s", Shape: []int{}, Data: []float64{math.NaN()}},
+		{Name: "config", Text: `{"variant":"paper","é":1}`},
+	}
+	if err := SaveArraysNPZ(path, arrays); err != nil {
+		t.Fatal(err)
+	}
+	a, err := openNPZ(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	for _, want := range arrays[:3] {
+		var got []float64
+		shape, err := a.array(want.Name, -1, func(descr string, r *npy.Reader, _ io.Reader) error {
+			if descr != "<f8" {
+				return fmt.Errorf("dtype %s", descr)
+			}
+			return r.Read(&got)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(shape, want.Shape) || len(got) != len(want.Data) {
+			t.Fatalf("%s: shape %v, %d values; want %v, %d", want.Name, shape, len(got), want.Shape, len(want.Data))
+		}
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want.Data[i]) {
+				t.Errorf("%s[%d] = %v, want %v", want.Name, i, got[i], want.Data[i])
+			}
+		}
+	}
+	if s, err := a.scalarString("config"); err != nil || s != arrays[3].Text {
+		t.Errorf("config = %q (%v), want %q", s, err, arrays[3].Text)
+	}
+	dir := t.TempDir()
+	for _, bad := range [][]NPZArray{
+		{{Name: "", Shape: []int{1}, Data: []float64{1}}},
+		{{Name: "x", Shape: []int{1}, Data: []float64{1}}, {Name: "x", Shape: []int{1}, Data: []float64{1}}},
+		{{Name: "x", Shape: []int{2, 2}, Data: []float64{1}}},
+	} {
+		if err := SaveArraysNPZ(filepath.Join(dir, "b.npz"), bad); err == nil {
+			t.Errorf("%+v: want an error", bad)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("failed saves left %d files", len(entries))
 	}
 }

@@ -259,7 +259,9 @@ func (c SyntheticConfig) validate() error {
 //     a word of the opposite sign. Other tokens are neutral. Text features
 //     are the word vectors of the L tokens (steps ≥ L are zero); TokenIDs
 //     are [CLS]=101, word ids 1000+k, [SEP]=102, zero padding to 50 (the
-//     words are truncated to 48); RawText is the words joined by spaces.
+//     words are truncated to 48), one token per word, so TokenSteps name
+//     word t at token t+1 and −1 elsewhere; RawText is the words joined by
+//     spaces.
 //  5. Audio and vision (same length L, word-aligned). Each modality sees its
 //     own noisy sentiment s_m = s + noise_m·ξ, ξ unit-variance Student-t
 //     (ν = NoiseDF). Frame t < L is

@@ -99,6 +99,16 @@ func TestSyntheticShapes(t *testing.T) {
 				if ids[n+1] != 102 || slices.ContainsFunc(ids[n+2:], func(v int32) bool { return v != 0 }) {
 					t.Fatalf("%s: sample %d: token ids %v do not end in [SEP] then zeros", tc.preset, i, ids)
 				}
+				// One token per word: token p is word p−1.
+				for p, st := range s.TokenSteps[i] {
+					want := int32(p - 1)
+					if p == 0 || p > n {
+						want = -1
+					}
+					if st != want {
+						t.Fatalf("%s: sample %d: token %d has step %d, want %d", tc.preset, i, p, st, want)
+					}
+				}
 			}
 			if !strings.Contains(s.IDs[0], "$_$") {
 				t.Errorf("%s: id %q is not video$_$clip", tc.preset, s.IDs[0])

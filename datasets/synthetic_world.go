@@ -114,7 +114,8 @@ func syntheticVocabulary(n int, rng *rand.Rand) []string {
 // videos (Synthetic, steps 2–5).
 func (w *syntheticWorld) split(name string, n, videos int, labels labelDistribution, rng *rand.Rand) *Split {
 	p, cfg := w.preset, w.cfg
-	s := &Split{Name: name, Labels: labels(n, rng), IDs: make([]string, n), RawText: make([]string, n), TokenIDs: make([][]int32, n)}
+	s := &Split{Name: name, Labels: labels(n, rng), IDs: make([]string, n), RawText: make([]string, n),
+		TokenIDs: make([][]int32, n), TokenSteps: make([][]int32, n)}
 	for m := range s.Features {
 		s.Features[m] = zeroSequences(n, p.steps, p.dims[m])
 	}
@@ -206,12 +207,13 @@ func (w *syntheticWorld) sentence(tokens []int, length int, s float64, sarcastic
 	return tokens
 }
 
-// writeText stores the word vectors, token ids and raw text of sample i.
+// writeText stores the word vectors, token ids and steps (one token per
+// word: token t+1 is word t) and raw text of sample i.
 func (w *syntheticWorld) writeText(s *Split, i int, tokens []int) {
 	f := s.Features[Text]
 	f.Lengths[i] = len(tokens)
 	row := f.Row(i)
-	ids := make([]int32, syntheticTokenLen)
+	ids, steps := make([]int32, syntheticTokenLen), make([]int32, syntheticTokenLen)
 	ids[0] = syntheticCLSID
 	words := make([]string, len(tokens))
 	n := 1
@@ -220,11 +222,18 @@ func (w *syntheticWorld) writeText(s *Split, i int, tokens []int) {
 		words[t] = w.words[k]
 		if n < syntheticTokenLen-1 {
 			ids[n] = int32(syntheticFirstWordID + k)
+			steps[n] = int32(t)
 			n++
 		}
 	}
 	ids[n] = syntheticSEPID
+	for p := range steps {
+		if p == 0 || p >= n {
+			steps[p] = -1
+		}
+	}
 	s.TokenIDs[i] = ids
+	s.TokenSteps[i] = steps
 	s.RawText[i] = strings.Join(words, " ")
 }
 

@@ -10,8 +10,9 @@ import (
 // present; per modality N equal to the number of labels, T ≥ 1, D ≥ 1,
 // len(Data) = N·T·D, 1 ≤ Lengths[i] ≤ T; no NaN or Inf in features or
 // labels; regression labels in [-3, 3] and binary labels in {0, 1}; IDs,
-// RawText and TokenIDs either absent or of length N; all splits sharing T
-// and D per modality.
+// RawText and TokenIDs either absent or of length N; TokenSteps either
+// absent or of TokenIDs' shape with entries −1 or a step of the audio and
+// vision sequences; all splits sharing T and D per modality.
 func (d *Dataset) Validate() error {
 	names := []string{"train", "valid", "test"}
 	for i, s := range d.Splits() {
@@ -96,6 +97,37 @@ func (s *Split) validate(task Task) error {
 	}
 	if present < 2 {
 		return fmt.Errorf("split %s: %d modalities present, need at least 2", s.Name, present)
+	}
+	return s.validateTokenSteps()
+}
+
+// validateTokenSteps checks that token steps come with token ids of the
+// same shape and name −1 or a step of the audio and vision sequences.
+func (s *Split) validateTokenSteps() error {
+	if s.TokenSteps == nil {
+		return nil
+	}
+	if s.TokenIDs == nil {
+		return fmt.Errorf("split %s: key token_steps: present without token_ids", s.Name)
+	}
+	if len(s.TokenSteps) != len(s.TokenIDs) {
+		return fmt.Errorf("split %s: key token_steps: %d rows for %d token-id rows", s.Name, len(s.TokenSteps), len(s.TokenIDs))
+	}
+	steps := 0
+	for _, m := range []Modality{Audio, Vision} {
+		if f := s.Features[m]; f != nil {
+			steps = max(steps, f.T)
+		}
+	}
+	for i, row := range s.TokenSteps {
+		if len(row) != len(s.TokenIDs[i]) {
+			return fmt.Errorf("split %s: key token_steps: row %d has %d entries for %d token ids", s.Name, i, len(row), len(s.TokenIDs[i]))
+		}
+		for p, v := range row {
+			if v < -1 || int(v) >= steps {
+				return fmt.Errorf("split %s: key token_steps: sample %d position %d is %d, want -1 or a step in [0, %d)", s.Name, i, p, v, steps)
+			}
+		}
 	}
 	return nil
 }

@@ -32,14 +32,21 @@ type Attachment struct {
 	// synergy regularizer).
 	Was *G.Node
 
-	unimodal []*G.Node
-	fused    *G.Node
+	// unimodal and fused are the representations the terms see (batch
+	// standardized with Standardize); rawUnimodal and rawFused the model's.
+	unimodal    []*G.Node
+	fused       *G.Node
+	rawUnimodal []*G.Node
+	rawFused    *G.Node
 
-	covPrev   []*G.Node   // per kurtosis target, (p×p) input: S_{t−1}
-	covAlpha  []*G.Node   // per kurtosis target, scalar input: α (0 before the first update)
-	kernelInv [][]*G.Node // per modality, per bandwidth: scalar input 1/(2σ²)
-	flowOut   []*G.Node   // per modality, g_i on the pooled [Z_i R_iᵀ; Z R̃_iᵀ] (2B×k)
-	perms     []*G.Node   // I_Was permutation matrices
+	recon     []*G.Node         // per modality, Q_i(Z_{−i}) (B×d_i)
+	critic    []*G.Node         // per modality, the KL critic on the pooled sample (2B×1)
+	kurtosis  []*terms.Kurtosis // per kurtosis target
+	covPrev   []*G.Node         // per kurtosis target, (p×p) input: S_{t−1}
+	covAlpha  []*G.Node         // per kurtosis target, scalar input: α (0 before the first update)
+	kernelInv [][]*G.Node       // per modality, per bandwidth: scalar input 1/(2σ²)
+	flowOut   []*G.Node         // per modality, g_i on the pooled [Z_i R_iᵀ; Z R̃_iᵀ] (2B×k)
+	perms     []*G.Node         // I_Was permutation matrices
 
 	reads map[*G.Node]*G.Value // values copied during the forward pass
 
@@ -51,6 +58,7 @@ type Attachment struct {
 	afterBufs  map[*G.Node]*mat.Dense
 	medianWork []float64
 	covFeed    []*tensor.Dense
+	covScratch []float64
 }
 
 // attachment checks the representations given to a penalty's Attach — a

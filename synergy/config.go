@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/terms"
 )
 
@@ -20,8 +21,9 @@ const (
 	// DivergenceMMD is the squared maximum mean discrepancy with a sum of
 	// Gaussian kernels (the paper's S_MMD).
 	DivergenceMMD
-	// DivergenceKL is the KL divergence through the Donsker–Varadhan bound
-	// with a trained critic per modality (the paper's S_KL, MINE-style).
+	// DivergenceKL is the KL divergence through a variational lower bound
+	// (Config.KLBound) with a trained critic per modality (the paper's
+	// S_KL).
 	DivergenceKL
 )
 
@@ -62,82 +64,103 @@ func (d *Divergence) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Config holds every knob of the regularizer. DefaultConfig gives the
-// documented defaults; the paper fixes only the 4-layer LeakyReLU MLPs, AdamW
-// and the gradient clip value 5 (appendix C), everything else is ours.
+// Config holds every knob of the regularizer. PaperConfig and
+// StableConfig give the two documented variants; the table above
+// PaperConfig lists every value the paper leaves open with the choice of
+// each variant. A Config is one setting of these fields: the variants
+// differ in Standardize, DetachTargets, Reduction, KLBound, EMAForm,
+// ScaleMatchedEMA, NormalizeKurtosis and the clip and diagonal-load
+// fields, and Variant names the preset the others started from.
 type Config struct {
-	// Divergence is the d of L_d. Default DivergenceMMD.
+	// Variant names the preset of the other fields (PaperConfig or
+	// StableConfig). It labels results, tables and plots; it does not
+	// change a formula itself, and Override refuses to set it (start from
+	// the other preset instead).
+	Variant Variant `json:"variant,omitempty"`
+
+	// Divergence is the d of L_d.
 	Divergence Divergence `json:"divergence"`
 
 	// UseL2, UseD and UseKappa switch the three terms (Table 5 ablation).
-	// Default all true. UseD is ignored when Divergence is DivergenceNone.
+	// UseD is ignored when Divergence is DivergenceNone.
 	UseL2    bool `json:"use_l2"`
 	UseD     bool `json:"use_d"`
 	UseKappa bool `json:"use_kappa"`
 
-	// GammaL2, GammaD and GammaKappa weight the terms in L_reg. Defaults
-	// 1, 1 and 1e-3 (the paper gives no values; measured on LMF with the
-	// synthetic MOSI stand-in, scale 0.5, seed 1111, 8 epochs: test MAE
-	// 1.171 with γ_κ = 1e-3 against 1.181 without a regularizer, while
-	// γ_κ = 1e-2 already drove the model to the predict-the-mean MAE).
+	// GammaL2, GammaD and GammaKappa weight the terms in
+	// L_reg = γ_L2·L_L2 + γ_d·L_d + γ_κ·L_κ (appendix D).
 	GammaL2    float64 `json:"gamma_l2"`
 	GammaD     float64 `json:"gamma_d"`
 	GammaKappa float64 `json:"gamma_kappa"`
 
 	// Beta weights L_reg in the model's objective L_task + β·L_reg
-	// (appendix D). Must be > 0 when any term is on. Default 0.1.
+	// (appendix D). Must be > 0 when any term is on.
 	Beta float64 `json:"beta"`
 
 	// LearningRateMI is η_MI, the AdamW learning rate of the C-network's
-	// own parameters (Q_i, g_i, critics). Default 1e-3.
+	// own parameters (Q_i, g_i, critics).
 	LearningRateMI float64 `json:"lr_mi"`
-	// WeightDecayMI is the AdamW weight decay of the C-network. Default 0.
+	// WeightDecayMI is the AdamW weight decay of the C-network.
 	WeightDecayMI float64 `json:"weight_decay_mi"`
 	// GradClipValueMI clips the C-network's gradients elementwise before
-	// its step (0 = off). Default 5, as the paper's clip value.
+	// its step (0 = off).
 	GradClipValueMI float64 `json:"grad_clip_value_mi"`
 
 	// QHidden is the width of the hidden layers of the 4-layer LeakyReLU
 	// reconstruction MLPs Q_i: concat(Z_{-i}) → QHidden → QHidden → QHidden
-	// → d_i. Default 64.
+	// → d_i.
 	QHidden int `json:"q_hidden"`
+	// Reduction is how L_L2 and the MMD reduce over the batch: ReduceSum,
+	// appendix D's L_L2 = Σ_i Σ_j ‖Q_i(Z_{−i}^j) − Z_i^j‖² and §2.2's MMD
+	// sums, or ReduceMean, their batch means (L_L2 divided by B, MMD² by
+	// B²). The KL bounds are expectations under both.
+	Reduction Reduction `json:"reduction,omitempty"`
 
 	// ProjectionDim is k, the size of the common space of the fixed random
-	// projections R_i (k×d_i) and R̃_i (k×d) with N(0, 1/k) entries.
-	// Default 16 (capped at min(d_i, d) is NOT applied: k may exceed d_i).
+	// projections R_i (k×d_i) and R̃_i (k×d) with N(0, 1/k) entries (k may
+	// exceed d_i).
 	ProjectionDim int `json:"projection_dim"`
 	// CouplingBlocks and CouplingHidden shape the invertible networks g_i:
 	// CouplingBlocks affine coupling blocks whose scale and shift nets are
-	// 4-layer LeakyReLU MLPs of width CouplingHidden. Defaults 2 and 32.
+	// 4-layer LeakyReLU MLPs of width CouplingHidden.
 	CouplingBlocks int `json:"coupling_blocks"`
 	CouplingHidden int `json:"coupling_hidden"`
 
 	// BandwidthMultipliers are the s of the MMD kernel
 	// k(a,b) = Σ_s exp(−‖a−b‖²/(2(s·m)²)), relative to the median
 	// heuristic m (median pairwise distance of the pooled projected batch,
-	// smoothed over steps with EMADecay). Default {0.5, 1, 2}.
+	// smoothed over steps with EMADecay).
 	BandwidthMultipliers []float64 `json:"bandwidth_multipliers"`
 	// UnbiasedMMD selects the unbiased estimator (diagonals of Kxx and Kyy
-	// dropped). Default false: the paper's (biased) estimator.
+	// dropped); false is §2.2's estimator, which keeps them.
 	UnbiasedMMD bool `json:"unbiased_mmd"`
 
-	// CriticHidden is the width of the Donsker–Varadhan critics T_i
-	// (4-layer LeakyReLU MLPs k → CriticHidden → CriticHidden →
-	// CriticHidden → 1). Default 64.
+	// CriticHidden is the width of the KL critics T_i (4-layer LeakyReLU
+	// MLPs k → CriticHidden → CriticHidden → CriticHidden → 1).
 	CriticHidden int `json:"critic_hidden"`
+	// KLBound is the lower bound on KL the critics ascend: BoundPaper,
+	// §2.2's E_P[T] − E_Q[e^T] (which lower-bounds KL − 1), or
+	// BoundDonskerVaradhan, MINE's E_P[T] − log E_Q[e^T].
+	KLBound KLBound `json:"kl_bound,omitempty"`
 
-	// EMADecay is α of the moving-average covariance
-	// S ← α·S + (1−α)·Ŝ_batch (appendix D writes α·S + Ŝ; we normalize so
-	// S stays a covariance). Default 0.9.
+	// EMADecay is α of the moving-average covariance S of L_κ.
 	EMADecay float64 `json:"ema_decay"`
-	// ClipFactor caps the norm of each centered vector entering the
-	// covariance at ClipFactor × the batch's root-mean-square norm (the
-	// paper's "cap the max norm of the difference vectors"); ≤ 0 disables.
-	// Default 3.
+	// EMAForm is its recursion: EMASum, appendix D's S ← α·S + Ŝ, or
+	// EMAMean, S ← α·S + (1−α)·Ŝ, which keeps S on the scale of a
+	// covariance so that a relative diagonal load means the same for every
+	// α. Ŝ = (1/B) Σ_j Z_diff^j Z_diff^jᵀ, Z_diff^j the clipped centered
+	// rows.
+	EMAForm EMAForm `json:"ema_form,omitempty"`
+	// ClipNorm caps the norm of each centered vector Z^j − Z̄ entering the
+	// covariance at this absolute value (appendix D's clip; §4.1: "we cap
+	// the max norm of the difference vectors"); ClipFactor caps it at
+	// ClipFactor × the batch's root-mean-square norm instead, a threshold
+	// that follows the scale of the representation. At most one may be
+	// > 0; both ≤ 0 disable the clipping.
+	ClipNorm   float64 `json:"clip_norm,omitempty"`
 	ClipFactor float64 `json:"clip_factor"`
 	// ClipInKurtosis also clips the centered vectors inside L_κ itself
 	// (§4.1 reads either way; appendix D clips only the covariance).
-	// Default false.
 	ClipInKurtosis bool `json:"clip_in_kurtosis"`
 	// ScaleMatchedEMA rescales the previous moving covariance to the
 	// current batch's total variance before mixing it in:
@@ -146,20 +169,23 @@ type Config struct {
 	// scale, so L_κ is invariant to rescaling the representation (with the
 	// plain EMA, L_κ scales like ‖Z‖⁴ between updates and the model learns
 	// to shrink Z; measured on LMF: the κ term alone drove it to the
-	// predict-the-mean MAE). Default true; false is the paper's EMA.
+	// predict-the-mean MAE).
 	ScaleMatchedEMA bool `json:"scale_matched_ema"`
-	// DiagLoad is the relative diagonal loading: the precision is
-	// (S + c·I)⁻¹ with c = DiagLoad·tr(S)/p + 1e-8. Default 0.1.
-	DiagLoad float64 `json:"diag_load"`
+	// DiagLoadAbsolute is appendix D's c: the precision is
+	// (S + c·I)⁻¹ with c = DiagLoadAbsolute. DiagLoad is a relative load
+	// instead: c = DiagLoad·tr(S)/p + 1e-8, the same condition-number bound
+	// at every scale of the representation. At most one may be > 0.
+	DiagLoadAbsolute float64 `json:"diag_load_absolute,omitempty"`
+	DiagLoad         float64 `json:"diag_load"`
 	// KurtosisFused and KurtosisUnimodal choose the representations L_κ
-	// applies to: the fused Z and/or every Z_i. Defaults true and true
-	// ("individual unimodal and multimodal representations should have low
-	// kurtosis", §4.1).
+	// applies to: the fused Z and/or every Z_i ("individual unimodal and
+	// multimodal representations should have low kurtosis", §4.1;
+	// appendix D writes L_κ for Z only).
 	KurtosisFused    bool `json:"kurtosis_fused"`
 	KurtosisUnimodal bool `json:"kurtosis_unimodal"`
 	// NormalizeKurtosis divides each Mardia kurtosis by p(p+2), its value
 	// for a Gaussian in p dimensions, so that γ_κ means the same for every
-	// representation size. Default true.
+	// representation size.
 	NormalizeKurtosis bool `json:"normalize_kurtosis"`
 
 	// Standardize feeds the C-network batch-standardized representations,
@@ -171,7 +197,7 @@ type Config struct {
 	// β lets that collapse win over the task (measured: LMF on the
 	// synthetic MOSI stand-in stays at the predict-the-mean MAE for β down
 	// to 1e-3). Standardized, the terms measure dependence and shape, not
-	// scale. Default true; false gives the paper's literal formulas.
+	// scale.
 	Standardize bool `json:"standardize"`
 
 	// DetachTargets stops the gradient into the targets of the two
@@ -180,17 +206,93 @@ type Config struct {
 	// not to make Z_i trivially predictable), and L_d compares g_i(R_i Z_i)
 	// with g_i(R̃_i·detach(Z)) (the fused representation is fed back to
 	// the unimodal ones, the direction §4.1 describes). The C-network's own
-	// parameters still see both sides. Default true; false gives the
-	// paper's symmetric formulas.
+	// parameters still see both sides. False is the paper's symmetric
+	// formulas, with gradients into both sides.
 	DetachTargets bool `json:"detach_targets"`
 
 	// Seed seeds the C-network's initialization and projections.
 	Seed uint64 `json:"seed"`
 }
 
-// DefaultConfig returns the documented defaults with the given divergence.
-func DefaultConfig(d Divergence) Config {
+// The two variants and every value the paper leaves open. The paper fixes
+// the architecture of Q_i and g_i (4-layer LeakyReLU MLPs, appendix C),
+// AdamW, the gradient clip value 5 (appendix C), the terms' formulas
+// (§2.2, §4.1, appendix D) and the update order (appendix D); it gives no
+// value for any entry below. "stable = paper" marks the values both
+// variants share: they differ only in formulas.
+//
+//	value                   paper         stable        reason and source
+//	α (EMADecay)            0.9           0.9           a window of ≈10 batches; 0.9 is the usual EMA decay (batch norm's momentum 0.1); ours
+//	S recursion (EMAForm)   sum           mean          paper: appendix D, S ← α·S + ΣZ_diff Z_diffᵀ/N; stable keeps S a covariance (relative load)
+//	scale matching          off           on            stable: L_κ invariant to the scale of Z (ScaleMatchedEMA's measurement)
+//	clip norm               ClipNorm 5    ClipFactor 3  paper: absolute (appendix D); 5 is near the 99th percentile of ‖Z^j − Z̄‖ for the representations that reach it and above the maximum of most (measured¹); stable: 3 × the batch's rms norm
+//	clip inside L_κ         no            no            appendix D clips only the covariance
+//	c (diagonal load)       abs 1e-3      rel 0.1       paper: absolute (appendix D); 1e-3 against a diagonal of S of ≈ var/(1−α) = 2e-3–0.2 for the median feature of the unimodal Z_i (measured¹): it conditions without dominating, and keeps dead features (variance 0, in every model) invertible; stable: 0.1·tr(S)/p + 1e-8
+//	L_κ normalization       none          ÷ p(p+2)      stable: γ_κ independent of the representation size
+//	L_κ targets             Z and Z_i     Z and Z_i     §4.1 ("individual unimodal and multimodal representations"); appendix D writes Z only
+//	γ_L2, γ_d, γ_κ          1, 1, 1e-3    1, 1, 1e-3    measured on the stable variant (LMF, synthetic MOSI, scale 0.5, seed 1111, 8 epochs: test MAE 1.171 with γ_κ = 1e-3 against 1.181 without a regularizer, γ_κ = 1e-2 collapsed to the predict-the-mean MAE)
+//	β                       0.1           0.1           ours (the paper weights L_reg by β, appendix D, with no value)
+//	η_MI (LearningRateMI)   1e-3          1e-3          a value of appendix C's learning-rate grid
+//	C-network weight decay  0             0             ours
+//	C-network grad clip     5             5             appendix C's clip value 5
+//	Q_i width (QHidden)     64            64            ours (4 layers: appendix C)
+//	g_i: blocks × width     2 × 32        2 × 32        ours (affine coupling blocks: the invertible network of §4.1; 4-layer LeakyReLU nets: appendix C)
+//	KL critic width         64            64            ours (4-layer LeakyReLU, as Q and g)
+//	projection size k       16            16            ours (§4.1: "a smaller dimensional vector space")
+//	MMD bandwidths          {0.5,1,2}×m   {0.5,1,2}×m   m = median pairwise distance of the pooled projected batch (Gretton et al. 2012's heuristic), EMA-smoothed with α; ours
+//	MMD estimator           biased sums   biased means  paper: §2.2's sums (factor B²); stable: means
+//	L_L2 reduction          sum           mean          paper: appendix D sums over the batch (factor B); stable: mean
+//	KL bound                §2.2          DV (MINE)     paper: E_P[T] − E_Q[e^T] (§2.2); stable: E_P[T] − log E_Q[e^T] (Belghazi et al. 2018)
+//	standardized inputs     no            yes           stable: Standardize's measurement
+//	detached targets        no            yes           stable: DetachTargets' reason
+//
+// ¹ Centered norms and feature variances of Z and Z_i on the training split
+// of the synthetic MOSI stand-in at scale 0.25 (seed 1111), EF-LSTM, TFN
+// and LMF after 3 epochs with the stable S_MMD, MFN at initialization:
+// median norms 0.003–3.7 (LMF's fused Z 0.003, EF-LSTM's audio and vision
+// 2–3.7), 99th percentiles 0.03–14 (TFN's fused Z 5.0, max 11); median
+// feature variances 2e-8 (LMF's fused Z) to 1.2, 2e-4–2e-2 for the
+// unimodal Z_i of TFN, LMF and MFN. No absolute value suits every
+// representation — that is the paper's formula, which the stable variant's
+// relative values avoid.
+//
+// Both variants follow appendix D's order: the C-network steps on ∇L_reg
+// (η_MI; the critics ascend their bound), then the model steps on
+// ∇[L_task + β·L_reg] (η_task). L_reg is not recomputed after the
+// C-network's step: one forward and backward pass gives both gradient
+// sets, so the model's gradient is taken at the C-network's parameters
+// before their update. Appendix D computes L_reg once per batch, before
+// the C-network's update, and recomputing it would need a second forward
+// pass of the whole model, which the algorithm does not list; the
+// C-network's step is one η_MI step, so the difference is of order η_MI.
+// L_κ of a batch uses the moving covariance already updated with that
+// batch (appendix D: "Update S", then "Compute L_κ").
+
+// PaperConfig returns the paper's regularizer with divergence d: §2.2,
+// §4.1 and appendix D as written, with the open values of the table above.
+func PaperConfig(d Divergence) Config {
+	c := StableConfig(d)
+	c.Variant = VariantPaper
+	c.Reduction = ReduceSum
+	c.KLBound = BoundPaper
+	c.EMAForm = EMASum
+	c.ScaleMatchedEMA = false
+	c.ClipFactor, c.ClipNorm = 0, 5
+	c.DiagLoad, c.DiagLoadAbsolute = 0, 1e-3
+	c.NormalizeKurtosis = false
+	c.Standardize = false
+	c.DetachTargets = false
+	return c
+}
+
+// StableConfig returns synergo's stabilized regularizer with divergence d:
+// standardized representations, detached targets, batch means, MINE's
+// Donsker–Varadhan bound, a scale-matched normalized moving covariance with
+// relative clipping and load, and L_κ divided by p(p+2) (each difference
+// from PaperConfig has its measured reason in Config's field docs).
+func StableConfig(d Divergence) Config {
 	return Config{
+		Variant:    VariantStable,
 		Divergence: d,
 		UseL2:      true, UseD: d != DivergenceNone, UseKappa: true,
 		GammaL2: 1, GammaD: 1, GammaKappa: 1e-3,
@@ -207,6 +309,18 @@ func DefaultConfig(d Divergence) Config {
 	}
 }
 
+// DefaultConfig returns StableConfig(d), kept for callers written before
+// the variants existed.
+func DefaultConfig(d Divergence) Config { return StableConfig(d) }
+
+// VariantConfig returns PaperConfig(d) or StableConfig(d).
+func VariantConfig(v Variant, d Divergence) Config {
+	if v == VariantPaper {
+		return PaperConfig(d)
+	}
+	return StableConfig(d)
+}
+
 // Active reports whether any term is switched on.
 func (c Config) Active() bool {
 	return c.UseL2 || c.useD() || c.UseKappa && (c.KurtosisFused || c.KurtosisUnimodal)
@@ -216,7 +330,20 @@ func (c Config) useD() bool { return c.UseD && c.Divergence != DivergenceNone }
 
 // kurtosisOptions are the fields of c that terms.MardiaKurtosis takes.
 func (c Config) kurtosisOptions() terms.KurtosisOptions {
-	return terms.KurtosisOptions{ClipFactor: c.ClipFactor, ClipInKurtosis: c.ClipInKurtosis, ScaleMatchedEMA: c.ScaleMatchedEMA, DiagLoad: c.DiagLoad}
+	return terms.KurtosisOptions{
+		ClipFactor: c.ClipFactor, ClipNorm: c.ClipNorm, ClipInKurtosis: c.ClipInKurtosis,
+		ScaleMatchedEMA: c.ScaleMatchedEMA, SumEMA: c.EMAForm == EMASum,
+		DiagLoad: c.DiagLoad, DiagLoadAbsolute: c.DiagLoadAbsolute,
+	}
+}
+
+// emaOptions are the fields of c that the moving covariances of L_κ take.
+func (c Config) emaOptions() estimate.EMAOptions {
+	return estimate.EMAOptions{
+		Decay: c.EMADecay, Sum: c.EMAForm == EMASum, ScaleMatched: c.ScaleMatchedEMA,
+		ClipNorm: c.ClipNorm, ClipFactor: c.ClipFactor,
+		DiagLoad: c.DiagLoadAbsolute, DiagLoadRelative: c.DiagLoad,
+	}
 }
 
 // Validate returns an error naming the first invalid field.
@@ -225,13 +352,25 @@ func (c Config) Validate() error {
 		return fmt.Errorf("synergy: Config.%s = %v, want %s", field, v, want)
 	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	if c.Variant != VariantStable && c.Variant != VariantPaper {
+		return bad("Variant", int(c.Variant), "stable or paper")
+	}
 	if c.Divergence < DivergenceNone || c.Divergence > DivergenceKL {
 		return bad("Divergence", int(c.Divergence), "none, mmd or kl")
+	}
+	if c.Reduction != ReduceMean && c.Reduction != ReduceSum {
+		return bad("Reduction", int(c.Reduction), "mean or sum")
+	}
+	if c.KLBound != BoundDonskerVaradhan && c.KLBound != BoundPaper {
+		return bad("KLBound", int(c.KLBound), "dv or paper")
+	}
+	if c.EMAForm != EMAMean && c.EMAForm != EMASum {
+		return bad("EMAForm", int(c.EMAForm), "mean or sum")
 	}
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"GammaL2", c.GammaL2}, {"GammaD", c.GammaD}, {"GammaKappa", c.GammaKappa}, {"WeightDecayMI", c.WeightDecayMI}, {"GradClipValueMI", c.GradClipValueMI}, {"ClipFactor", c.ClipFactor}} {
+	}{{"GammaL2", c.GammaL2}, {"GammaD", c.GammaD}, {"GammaKappa", c.GammaKappa}, {"WeightDecayMI", c.WeightDecayMI}, {"GradClipValueMI", c.GradClipValueMI}, {"ClipFactor", c.ClipFactor}, {"ClipNorm", c.ClipNorm}} {
 		if !finite(f.v) || f.v < 0 {
 			return bad(f.name, f.v, "a finite number ≥ 0")
 		}
@@ -271,10 +410,35 @@ func (c Config) Validate() error {
 	if !finite(c.EMADecay) || c.EMADecay < 0 || c.EMADecay >= 1 {
 		return bad("EMADecay", c.EMADecay, "in [0, 1)")
 	}
+	if c.ClipFactor > 0 && c.ClipNorm > 0 {
+		return bad("ClipNorm", c.ClipNorm, "0 when ClipFactor > 0 (one clip threshold, absolute or relative)")
+	}
 	if !finite(c.DiagLoad) || c.DiagLoad < 0 {
 		return bad("DiagLoad", c.DiagLoad, "≥ 0")
 	}
+	if !finite(c.DiagLoadAbsolute) || c.DiagLoadAbsolute < 0 {
+		return bad("DiagLoadAbsolute", c.DiagLoadAbsolute, "≥ 0")
+	}
+	if c.DiagLoad > 0 && c.DiagLoadAbsolute > 0 {
+		return bad("DiagLoadAbsolute", c.DiagLoadAbsolute, "0 when DiagLoad > 0 (one diagonal load, absolute or relative)")
+	}
 	return nil
+}
+
+// AllFields returns the configuration as a map from JSON name to value,
+// with every field, also those JSON leaves out at their zero value.
+func (c Config) AllFields() (map[string]any, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]any{}
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	fields["variant"], fields["reduction"], fields["kl_bound"], fields["ema_form"] = c.Variant.String(), c.Reduction.String(), c.KLBound.String(), c.EMAForm.String()
+	fields["clip_norm"], fields["diag_load_absolute"] = c.ClipNorm, c.DiagLoadAbsolute
+	return fields, nil
 }
 
 // String returns the configuration as compact JSON.
@@ -292,12 +456,8 @@ func (c *Config) Override(spec string) error {
 	if strings.TrimSpace(spec) == "" {
 		return nil
 	}
-	raw, err := json.Marshal(c)
+	fields, err := c.AllFields()
 	if err != nil {
-		return err
-	}
-	fields := map[string]any{}
-	if err := json.Unmarshal(raw, &fields); err != nil {
 		return err
 	}
 	for _, kv := range strings.Split(spec, ",") {
@@ -305,6 +465,9 @@ func (c *Config) Override(spec string) error {
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if !ok || key == "" {
 			return fmt.Errorf("synergy: override %q: want key=value", kv)
+		}
+		if key == "variant" {
+			return fmt.Errorf("synergy: the variant is a preset, not a setting: start from PaperConfig or StableConfig (synergo: --variant) and override the fields that differ")
 		}
 		old, known := fields[key]
 		if !known {
@@ -342,7 +505,7 @@ func (c *Config) Override(spec string) error {
 			fields[key] = value
 		}
 	}
-	raw, err = json.Marshal(fields)
+	raw, err := json.Marshal(fields)
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,15 @@ func (c *Choice) Name() string {
 	return c.Synergy.Divergence.String()
 }
 
+// Variant returns the synergy regularizer's variant ("paper" or
+// "stable"), or "" for none and I_Was.
+func (c *Choice) Variant() string {
+	if c.None() || c.Synergy == nil {
+		return ""
+	}
+	return c.Synergy.Variant.String()
+}
+
 // Terms returns the switched-on terms of the synergy regularizer as
 // "l2,d,kappa" (a subset, in that order), or "" for none and I_Was.
 func (c *Choice) Terms() string {

@@ -8,7 +8,9 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 	"github.com/synergo/synergo/synergy/terms"
 )
 
@@ -34,7 +36,7 @@ type Regularizer struct {
 	isCrit  map[*nn.Param]bool
 
 	targets   []int // kurtosis targets: -1 = fused, i = unimodal i
-	cov       []*terms.MovingCovariance
+	cov       []*estimate.EMACovariance
 	bandwidth []float64 // median-heuristic state per modality (pooled distance scale)
 }
 
@@ -119,13 +121,22 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 	if cfg.UseKappa {
 		if cfg.KurtosisFused {
 			r.targets = append(r.targets, -1)
-			r.cov = append(r.cov, terms.NewMovingCovariance(fusedDim, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
 		}
 		if cfg.KurtosisUnimodal {
-			for i, d := range unimodalDims {
+			for i := range unimodalDims {
 				r.targets = append(r.targets, i)
-				r.cov = append(r.cov, terms.NewMovingCovariance(d, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad))
 			}
+		}
+		for _, t := range r.targets {
+			p := fusedDim
+			if t >= 0 {
+				p = unimodalDims[t]
+			}
+			c, err := estimate.NewEMACovariance(p, cfg.emaOptions())
+			if err != nil {
+				return nil, fmt.Errorf("synergy: %w", err)
+			}
+			r.cov = append(r.cov, c)
 		}
 	}
 	if !cfg.Active() {
@@ -173,6 +184,7 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 	if a, err = attachment(r, g, r.dtype, r.dims, r.fusedDim, unimodal, fused, r.cfg.Beta); err != nil {
 		return nil, err
 	}
+	a.rawUnimodal, a.rawFused = append([]*G.Node(nil), a.unimodal...), a.fused
 	if r.cfg.Standardize {
 		if err := a.standardize(true); err != nil {
 			return nil, err
@@ -198,11 +210,11 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 		weighted = append(weighted, G.Must(G.Mul(a.Kappa, g.Scalar(r.cfg.GammaKappa))))
 	}
 	a.Total = sumNodes(weighted)
-	var kept []*G.Node
-	for _, t := range r.targets {
-		kept = append(kept, r.target(a, t))
+	kept := append(append(append(append([]*G.Node{a.rawFused}, a.rawUnimodal...), a.recon...), a.flowOut...), a.critic...)
+	if r.cfg.Standardize {
+		kept = append(append(kept, a.fused), a.unimodal...)
 	}
-	a.keepValues(append(kept, a.flowOut...)...)
+	a.keepValues(kept...)
 	return a, nil
 }
 
@@ -223,8 +235,9 @@ func sumNodes(ns []*G.Node) *G.Node {
 	return s
 }
 
-// attachL2 builds L_L2 = Σ_i mean_j ‖Q_i(concat_{m≠i} Z_m^j) − Z_i^j‖²,
-// each Q_i one fused op (nn.MLP.ForwardFused).
+// attachL2 builds L_L2 = Σ_i Σ_j ‖Q_i(concat_{m≠i} Z_m^j) − Z_i^j‖²
+// (ReduceSum, appendix D) or Σ_i mean_j ‖·‖² (ReduceMean), each Q_i one
+// fused op (nn.MLP.ForwardFused).
 func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		var others []*G.Node
@@ -245,8 +258,14 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 		if r.cfg.DetachTargets {
 			target = G.Must(nn.StopGradient(zi))
 		}
+		a.recon = append(a.recon, rec)
 		diff := G.Must(G.Sub(rec, target))
-		part := G.Must(G.Mean(G.Must(G.Sum(G.Must(G.Square(diff)), 1))))
+		var part *G.Node
+		if r.cfg.Reduction == ReduceSum {
+			part = G.Must(G.Sum(G.Must(G.Square(diff))))
+		} else {
+			part = G.Must(G.Mean(G.Must(G.Sum(G.Must(G.Square(diff)), 1))))
+		}
 		a.L2Parts = append(a.L2Parts, part)
 	}
 	a.L2 = sumNodes(a.L2Parts)
@@ -257,8 +276,9 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 // samples go through g_i (and the critic T_i) as one pooled batch
 // [Z_i R_iᵀ; Z R̃_iᵀ] of 2B rows: g_i and T_i act on each row alone, so this
 // is the same map with half the graph nodes. g_i is one fused op
-// (nn.InvertibleNet.ForwardFused), d one fused op (terms.PooledMMD2,
-// terms.PooledDonskerVaradhan).
+// (nn.InvertibleNet.ForwardFused), d one fused op (terms.PooledMMD2 with
+// Reduction's sums or means; terms.PooledPaperKLBound or
+// terms.PooledDonskerVaradhan as KLBound says).
 func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		pu, err := r.proj[i].Forward(g, zi)
@@ -286,10 +306,16 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 				inv[s] = g.Input(fmt.Sprintf("creg.mmd%d.inv2s2_%d", i, s))
 			}
 			a.kernelInv = append(a.kernelInv, inv)
-			part, err = terms.PooledMMD2(pooled, inv, r.cfg.UnbiasedMMD)
+			part, err = terms.PooledMMD2(pooled, inv, terms.MMDOptions{Unbiased: r.cfg.UnbiasedMMD, Sum: r.cfg.Reduction == ReduceSum})
 		case DivergenceKL:
 			var t *G.Node
-			if t, err = r.critics[i].ForwardFused(g, pooled); err == nil {
+			if t, err = r.critics[i].ForwardFused(g, pooled); err != nil {
+				break
+			}
+			a.critic = append(a.critic, t)
+			if r.cfg.KLBound == BoundPaper {
+				part, err = terms.PooledPaperKLBound(t)
+			} else {
 				part, err = terms.PooledDonskerVaradhan(t)
 			}
 		}
@@ -303,14 +329,17 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 }
 
 // attachKurtosis builds L_κ = Σ_targets (1/B) Σ_j (d_jᵀ (S_t + cI)⁻¹ d_j)²
-// [/ p(p+2)] following appendix D: the moving covariance is first updated
-// with the current batch, S_t = α·S_{t−1} + (1−α)·Ŝ, Ŝ = (1/B) Σ_j d̃_j d̃_jᵀ
-// with d̃_j the centered rows clipped to norm ≤ ClipFactor·rms, then loaded
-// with c = DiagLoad·tr(S_t)/p + 1e-8 and factorized inside the graph's
-// kurtosis op (terms.MardiaKurtosis, one op with a hand-written backward pass),
-// so the gradient flows through the current batch's share of S_t as it
-// would in the paper's autograd implementation; S_{t−1} is a constant
-// input. d_j is the centered row (clipped too when ClipInKurtosis).
+// [/ p(p+2) with NormalizeKurtosis] following appendix D: the moving
+// covariance is first updated with the current batch,
+// S_t = w·S_{t−1} + b·Ŝ, Ŝ = (1/B) Σ_j d̃_j d̃_jᵀ with d̃_j the centered rows
+// clipped to the absolute ClipNorm or to ClipFactor·rms, then loaded with
+// the absolute DiagLoadAbsolute or c = DiagLoad·tr(S_t)/p + 1e-8 and
+// factorized inside the graph's kurtosis op (terms.MardiaKurtosis, one op
+// with a hand-written backward pass), so the gradient flows through the
+// current batch's share of S_t as it would in the paper's autograd
+// implementation; S_{t−1} is a constant input. d_j is the centered row
+// (clipped too when ClipInKurtosis). The op's S_t becomes the carried
+// state in Step.
 func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 	for ti, t := range r.targets {
 		z := r.target(a, t)
@@ -323,10 +352,12 @@ func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 		if err != nil {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
+		a.kurtosis = append(a.kurtosis, k)
+		v := k.Value
 		if r.cfg.NormalizeKurtosis {
-			k = G.Must(G.Mul(k, g.Scalar(1/float64(p*(p+2)))))
+			v = G.Must(G.Mul(v, g.Scalar(1/float64(p*(p+2)))))
 		}
-		a.KappaParts = append(a.KappaParts, k)
+		a.KappaParts = append(a.KappaParts, v)
 	}
 	a.Kappa = sumNodes(a.KappaParts)
 	return nil
@@ -340,10 +371,13 @@ func (r *Regularizer) feed(a *Attachment) error {
 	}
 	for ti, node := range a.covPrev {
 		c := r.cov[ti]
+		p := c.Dim()
 		if a.covFeed[ti] == nil {
-			a.covFeed[ti] = tensor.New(tensor.Of(r.dtype), tensor.WithShape(c.Dim(), c.Dim()))
+			a.covFeed[ti] = tensor.New(tensor.Of(r.dtype), tensor.WithShape(p, p))
 		}
-		c.FullInto(a.covFeed[ti])
+		a.covScratch = opkit.Grow(a.covScratch, p*p)
+		c.CovarianceInto(a.covScratch)
+		fillTensor(a.covFeed[ti], a.covScratch)
 		if err := G.Let(node, a.covFeed[ti]); err != nil {
 			return fmt.Errorf("synergy: feeding covariance %d: %w", ti, err)
 		}
@@ -366,6 +400,19 @@ func (r *Regularizer) feed(a *Attachment) error {
 		}
 	}
 	return nil
+}
+
+// fillTensor copies v into the float32 or float64 tensor t (of len(v)
+// entries), rounding once for float32.
+func fillTensor(t *tensor.Dense, v []float64) {
+	switch x := t.Data().(type) {
+	case []float64:
+		copy(x, v)
+	case []float32:
+		for i, f := range v {
+			x[i] = float32(f)
+		}
+	}
 }
 
 func scalarOf(dt tensor.Dtype, v float64) any {

@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/nn"
-	"github.com/synergo/synergo/synergy/terms"
 )
 
 // fixture holds random "representations" as parameters, so that gradient
@@ -55,6 +55,16 @@ func onlyTerm(div Divergence, term string) Config {
 	c.Standardize = false   // the literal formulas; "all-*" cases check standardization
 	c.DetachTargets = false // and detached targets
 	c.ScaleMatchedEMA = false
+	return c
+}
+
+// paperOnly is PaperConfig with one term on and small networks.
+func paperOnly(div Divergence, term string) Config {
+	c := PaperConfig(div)
+	c.UseL2, c.UseD, c.UseKappa = term == "l2", term == "d", term == "kappa"
+	c.QHidden, c.CouplingHidden, c.CriticHidden, c.ProjectionDim = 5, 4, 5, 3
+	c.CouplingBlocks = 1
+	c.ClipNorm = 1.2
 	return c
 }
 
@@ -116,6 +126,23 @@ func TestTermGradients(t *testing.T) {
 			c.DetachTargets = false
 			return c
 		}()},
+		// The paper variant's paths: sums, §2.2's KL bound, appendix D's
+		// recursion with absolute clip (biting: 1.2 against norms ≈ 2) and
+		// load, gradients into both sides.
+		{"paper-l2", paperOnly(DivergenceMMD, "l2")},
+		{"paper-mmd", paperOnly(DivergenceMMD, "d")},
+		{"paper-kl", paperOnly(DivergenceKL, "d")},
+		{"paper-kappa", paperOnly(DivergenceNone, "kappa")},
+		{"paper-all-mmd", func() Config {
+			c := PaperConfig(DivergenceMMD)
+			c.QHidden, c.CouplingHidden, c.ProjectionDim, c.ClipNorm = 4, 4, 3, 1.2
+			return c
+		}()},
+		{"paper-all-kl", func() Config {
+			c := PaperConfig(DivergenceKL)
+			c.QHidden, c.CouplingHidden, c.CriticHidden, c.ProjectionDim, c.CouplingBlocks, c.ClipNorm = 4, 3, 4, 2, 1, 1.2
+			return c
+		}()},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,7 +161,14 @@ func TestTermGradients(t *testing.T) {
 				params = append(params, f.fused) // L2 alone does not involve Z
 			}
 			params = append(params, r.Params().Params()...)
-			res, err := nn.GradCheck(g, a.Total, params, nn.GradCheckOptions{Feed: a.Feed, MaxPerParam: 3})
+			// The relative error's floor (1e-3 for the means) scales with
+			// the sums' factor B² on the MMD, so that both forms are held
+			// to the same relative criterion.
+			opts := nn.GradCheckOptions{Feed: a.Feed, MaxPerParam: 3}
+			if tc.cfg.Reduction == ReduceSum && tc.cfg.useD() && tc.cfg.Divergence == DivergenceMMD {
+				opts.Floor = 1e-3 * batch * batch
+			}
+			res, err := nn.GradCheck(g, a.Total, params, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +225,7 @@ func TestKurtosisTermEqualsEstimator(t *testing.T) {
 				z = paramMatrix(f.unimodal[tg])
 			}
 			// Appendix D: fold the current batch into S first, then use it.
-			c := r.cov[ti].Clone()
+			c := cloneEMA(t, r.cov[ti])
 			if err := c.Update(z); err != nil {
 				t.Fatal(err)
 			}
@@ -201,14 +235,7 @@ func TestKurtosisTermEqualsEstimator(t *testing.T) {
 			}
 			clipNorm := 0.0
 			if clip {
-				cc := terms.ClipCentered(z, 0)
-				ms := 0.0
-				for i := 0; i < batch; i++ {
-					for _, v := range cc.RawRowView(i) {
-						ms += v * v
-					}
-				}
-				clipNorm = cfg.ClipFactor * math.Sqrt(ms/batch)
+				clipNorm = cfg.ClipFactor * rmsCenteredNorm(z)
 			}
 			k, err := estimate.RobustKurtosis(z, prec, clipNorm)
 			if err != nil {
@@ -221,6 +248,33 @@ func TestKurtosisTermEqualsEstimator(t *testing.T) {
 			t.Fatalf("clip=%v: graph L_κ %v, estimator %v (rel err %g)", clip, got, want, e)
 		}
 	}
+}
+
+// cloneEMA returns an independent copy of c.
+func cloneEMA(t *testing.T, c *estimate.EMACovariance) *estimate.EMACovariance {
+	t.Helper()
+	out, err := estimate.NewEMACovariance(c.Dim(), c.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := out.SetState(c.State()); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// rmsCenteredNorm returns √(mean_j ‖z_j − z̄‖²).
+func rmsCenteredNorm(z *mat.Dense) float64 {
+	r, c := z.Dims()
+	ms := 0.0
+	for j := 0; j < c; j++ {
+		col := mat.Col(nil, j, z)
+		m := floats.Sum(col) / float64(r)
+		for _, v := range col {
+			ms += (v - m) * (v - m)
+		}
+	}
+	return math.Sqrt(ms / float64(r))
 }
 
 func TestMMDTermEqualsEstimator(t *testing.T) {
@@ -494,57 +548,93 @@ func TestStepDirections(t *testing.T) {
 	}
 }
 
-// TestStepSeesForwardValues guards against reading node values after the
-// backward pass, which reuses memory: the moving covariance after one
-// training run must equal the covariance of the forward values.
-func TestStepSeesForwardValues(t *testing.T) {
-	const batch = 8
+// TestCarriedCovarianceIsTheOpsRecursion: the moving covariance carried
+// from batch to batch is the S_t the kurtosis op computed and L_κ used, for
+// the scale-matched recursion S_t = α·(tr Ŝ/tr S_{t−1})·S_{t−1} + (1−α)·Ŝ
+// and the plain one, over two training runs on different batches. (Before
+// the fix the carried state was the plain average α·S + (1−α)·Ŝ of the
+// batch covariances whatever ScaleMatchedEMA said, so the scale-matched op
+// mixed a state it had not computed.) It also guards against reading node
+// values after the backward pass, which reuses memory.
+func TestCarriedCovarianceIsTheOpsRecursion(t *testing.T) {
+	const batch, fusedDim = 8, 5
 	dims := []int{3, 4}
-	cfg := onlyTerm(DivergenceMMD, "kappa")
-	cfg.KurtosisUnimodal = false
-	cfg.Standardize = false
-	cfg.DetachTargets = false
-	cfg.ScaleMatchedEMA = false
-	f := newFixture(41, batch, dims, 5)
-	r, err := New(cfg, dims, 5, tensor.Float64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := nn.NewGraph(tensor.Float64, true)
-	var uni []*G.Node
-	for _, p := range f.unimodal {
-		uni = append(uni, G.Must(G.Tanh(g.Param(p))))
-	}
-	fused := G.Must(G.Tanh(g.Param(f.fused)))
-	a, err := r.Attach(g, uni, fused)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cost, _ := a.Objective(g.Scalar(0))
-	ps := []*nn.Param{f.fused} // only the fused representation enters L_κ here
-	if _, err := G.Grad(cost, g.ParamNodes(ps)...); err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g.G, G.BindDualValues(g.ParamNodes(ps)...))
-	defer vm.Close()
-	if err := a.Feed(); err != nil {
-		t.Fatal(err)
-	}
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Step(); err != nil {
-		t.Fatal(err)
-	}
-	// The covariance the regularizer folded in versus the one of tanh(Z).
-	z := paramMatrix(f.fused)
-	z.Apply(func(_, _ int, v float64) float64 { return math.Tanh(v) }, z)
-	want := terms.NewMovingCovariance(5, cfg.EMADecay, cfg.ClipFactor, cfg.DiagLoad)
-	if err := want.Update(z); err != nil {
-		t.Fatal(err)
-	}
-	if !mat.EqualApprox(r.cov[0].Covariance(), want.Covariance(), 1e-12) {
-		t.Fatalf("moving covariance after a training run:\n%v\nwant\n%v", mat.Formatted(r.cov[0].Covariance()), mat.Formatted(want.Covariance()))
+	for _, scaleMatched := range []bool{true, false} {
+		cfg := onlyTerm(DivergenceMMD, "kappa")
+		cfg.KurtosisUnimodal = false
+		cfg.NormalizeKurtosis = false
+		cfg.ScaleMatchedEMA = scaleMatched
+		cfg.ClipFactor = 1.5
+		f := newFixture(41, batch, dims, fusedDim)
+		r, err := New(cfg, dims, fusedDim, tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := nn.NewGraph(tensor.Float64, true)
+		var uni []*G.Node
+		for _, p := range f.unimodal {
+			uni = append(uni, G.Must(G.Tanh(g.Param(p))))
+		}
+		fused := G.Must(G.Tanh(g.Param(f.fused)))
+		a, err := r.Attach(g, uni, fused)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost, _ := a.Objective(g.Scalar(0))
+		ps := []*nn.Param{f.fused} // only the fused representation enters L_κ here
+		if _, err := G.Grad(cost, g.ParamNodes(ps)...); err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g.G, G.BindDualValues(g.ParamNodes(ps)...))
+		want, err := estimate.NewEMACovariance(fusedDim, cfg.emaOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := 0; step < 2; step++ {
+			if step == 1 {
+				// A second batch on another scale, so that scale matching bites.
+				v := f.fused.Float64s()
+				for i := range v {
+					v[i] = 0.3*v[i] + 0.1*float64(i%3)
+				}
+				if err := f.fused.SetFloat64s(v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := a.Feed(); err != nil {
+				t.Fatal(err)
+			}
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			kappa := a.Values().Kappa
+			if err := a.Step(); err != nil {
+				t.Fatal(err)
+			}
+			vm.Reset()
+			// The recursion, in float64 outside the graph, from tanh(Z).
+			z := paramMatrix(f.fused)
+			z.Apply(func(_, _ int, v float64) float64 { return math.Tanh(v) }, z)
+			if err := want.Update(z); err != nil {
+				t.Fatal(err)
+			}
+			if !mat.EqualApprox(r.cov[0].Covariance(), want.Covariance(), 1e-10) {
+				t.Fatalf("scale-matched %v, step %d: carried covariance\n%v\nwant\n%v", scaleMatched, step, mat.Formatted(r.cov[0].Covariance()), mat.Formatted(want.Covariance()))
+			}
+			// L_κ of this batch used that covariance (appendix D's order).
+			prec, err := r.Precision(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, err := estimate.RobustKurtosis(z, prec, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(kappa, k); e > 1e-9 {
+				t.Fatalf("scale-matched %v, step %d: L_κ %v, under the carried covariance %v", scaleMatched, step, kappa, k)
+			}
+		}
+		vm.Close()
 	}
 }
 

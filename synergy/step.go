@@ -28,21 +28,23 @@ func (r *Regularizer) step(a *Attachment) error {
 	return r.updateAverages(a)
 }
 
-// updateAverages folds the batch's representations into the moving
-// covariances of the kurtosis targets and the batch's projected features
-// into the median-heuristic bandwidth state. It allocates nothing after its
-// first call.
+// updateAverages carries the moving covariances of the kurtosis targets
+// to the values S_t their ops computed for this batch (the recursion of
+// estimate.EMACovariance, computed once, inside the graph) and folds the
+// batch's projected features into the median-heuristic bandwidth state. It
+// allocates nothing after its first call.
 func (r *Regularizer) updateAverages(a *Attachment) error {
 	if a.afterBufs == nil {
 		a.afterBufs = map[*G.Node]*mat.Dense{}
 	}
-	for ti, t := range r.targets {
-		m, err := a.matrixInto(r.target(a, t))
-		if err != nil {
+	for ti, k := range a.kurtosis {
+		p := r.cov[ti].Dim()
+		a.covScratch = opkit.Grow(a.covScratch, p*p)
+		if err := k.Covariance(a.covScratch); err != nil {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
-		if err := r.cov[ti].Update(m); err != nil {
-			return err
+		if err := r.cov[ti].AdvanceTo(a.covScratch); err != nil {
+			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
 	}
 	if r.cfg.Divergence != DivergenceMMD {
@@ -96,9 +98,11 @@ func (a *Attachment) matrixInto(n *G.Node) (*mat.Dense, error) {
 	return m, nil
 }
 
-// Precision returns the precision matrix (S + cI)⁻¹ currently fed for
-// kurtosis target ti (targets: the fused representation first when
-// KurtosisFused, then each unimodal one when KurtosisUnimodal).
+// Precision returns the precision matrix (S + cI)⁻¹ of the moving
+// covariance S carried for kurtosis target ti (targets: the fused
+// representation first when KurtosisFused, then each unimodal one when
+// KurtosisUnimodal): the precision L_κ used on the last batch folded in.
+// It returns an error before the first step.
 func (r *Regularizer) Precision(ti int) (*mat.Dense, error) {
 	if ti < 0 || ti >= len(r.cov) {
 		return nil, fmt.Errorf("synergy: no kurtosis target %d", ti)

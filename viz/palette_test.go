@@ -33,6 +33,8 @@ func TestSettingKey(t *testing.T) {
 		"kl":                            "NLL+S_KL",
 		"NLL+S_KL (paper) (5 seeds)":    "NLL+S_KL",
 		"NLL+S_KL (stable)":             "NLL+S_KL (stable)",
+		"mmd (paper) (2 seeds)":         "NLL+S_MMD",
+		"mmd[kappa] (paper)":            "+L_κ",
 		"was":                           "NLL+I_Was",
 		"paper: NLL+I_Was":              "NLL+I_Was",
 		"mmd[l2]":                       "+L_L2",

@@ -11,7 +11,8 @@ import (
 
 // Setup names one benchmark configuration.
 type Setup struct {
-	// Model is a registry name of models.New: "eflstm", "tfn", "lmf", "mfn".
+	// Model is a registry name of models.New: "eflstm", "tfn", "lmf", "mfn",
+	// "magbert", "misa", "mmim".
 	Model string
 	// Preset is the synthetic data set's shape: "mosi" or "mosei"; it also
 	// selects the model's MMSA defaults.
@@ -47,7 +48,8 @@ func SyntheticData(s Setup) (*datasets.Dataset, error) {
 	return datasets.Synthetic(cfg)
 }
 
-// NewModel returns the float32 model of the setup for dims.
+// NewModel returns the float32 model of the setup for dims, in its default
+// (original) architecture, which bench/torch_models.py ports.
 func NewModel(s Setup, dims models.Dims) (models.Model, error) {
 	return models.New(s.Model, s.Preset, dims, tensor.Float32, s.Seed)
 }

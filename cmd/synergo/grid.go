@@ -17,7 +17,7 @@ func init() {
 	})
 }
 
-const gridSynopsis = "grid --models tfn,lmf --regs none,mmd,kl --data SPEC --out DIR [--seeds ...] [--batches 32,64] [--lrs 1e-2,5e-3,1e-3,5e-4,1e-4] [--terms l2,d,kappa] [--epochs N]"
+const gridSynopsis = "grid --models tfn,lmf --regs none,mmd,kl [--variant stable|paper] --data SPEC --out DIR [--seeds ...] [--batches 32,64] [--lrs 1e-2,5e-3,1e-3,5e-4,1e-4] [--terms l2,d,kappa] [--epochs N]"
 
 func runGrid(args []string, stdout io.Writer) error {
 	if len(args) > 0 {

@@ -37,7 +37,7 @@ var gridSubcommands = map[string]func(args []string, stdout io.Writer) error{
 }
 
 const (
-	gridPlanSynopsis    = "grid plan --models tfn,lmf --regs none,mmd,kl --data SPEC --out DIR [--seeds ...] [--batches 32,64] [--lrs ...] [--terms l2,d,kappa] [--epochs N] (the flags of grid)"
+	gridPlanSynopsis    = "grid plan --models tfn,lmf --regs none,mmd,kl [--variant stable|paper] --data SPEC --out DIR [--seeds ...] [--batches 32,64] [--lrs ...] [--terms l2,d,kappa] [--epochs N] (the flags of grid)"
 	gridRunSynopsis     = "grid run --plan DIR --shard I/N [--no-progress]"
 	gridCollectSynopsis = "grid collect DIR"
 	gridSlurmSynopsis   = "grid slurm --plan DIR --shards N [--partition P] [--time T] [--cpus C] [--mem M] [--job-name NAME] [--synergo PATH] [--script FILE]"

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,17 +30,18 @@ func init() {
 }
 
 const trainSynopsis = "train --model eflstm|tfn|lmf|mfn|magbert|misa|mmim --data synth:mosi[:SCALE]|synth:mosei[:SCALE]|synth:urfunny[:SCALE]|PATH " +
-	"--reg none|mmd|kl|was [--terms l2,d,kappa] [--seeds 1111,1112] [--epochs N] [--batch B] [--lr R] [--freeze-bert none|all|N] --out DIR"
+	"--reg none|mmd|kl|was [--variant stable|paper] [--terms l2,d,kappa] [--seeds 1111,1112] [--epochs N] [--batch B] [--lr R] [--loss mse|l1] " +
+	"[--model-set KEY=VALUE,...] [--bert DIR] [--freeze-bert none|all|N] --out DIR"
 
 // runFlags are the run options shared by train and grid.
 type runFlags struct {
-	data, out, terms, seeds, loss string
-	regSet                        string
-	epochs, patience              int
-	clipValue, clipNorm           float64
-	weightDecay                   string
-	freezeBert                    string
-	noProgress                    bool
+	data, out, terms, seeds, loss   string
+	regSet, modelSet, bert, variant string
+	epochs, patience                int
+	clipValue, clipNorm             float64
+	weightDecay                     string
+	freezeBert                      string
+	noProgress                      bool
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -47,25 +49,34 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", "", "output folder (results.jsonl, runs/, checkpoints); rerunning continues there")
 	fs.StringVar(&f.terms, "terms", "", "regularizer terms to switch on, a subset of l2,d,kappa (default all)")
 	fs.StringVar(&f.seeds, "seeds", "1111,1112,1113,1114,1115", "comma-separated seeds")
-	fs.StringVar(&f.loss, "loss", "l1", "regression loss: l1 (MMSA) or mse; binary tasks always use bce")
+	fs.StringVar(&f.loss, "loss", "", "regression loss: mse (least squares, appendix D; the default) or l1 (MMSA's); binary tasks always use bce (cross entropy)")
 	fs.IntVar(&f.epochs, "epochs", 50, "maximum number of epochs")
 	fs.IntVar(&f.patience, "patience", 8, "early stopping: epochs without validation improvement")
-	fs.Float64Var(&f.clipValue, "clip", 5, "clip gradients by value (appendix C: 5); negative disables")
+	fs.Float64Var(&f.clipValue, "clip", 5, "clip gradients by value (appendix C: 5; MISA's original: 1); negative disables")
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "also clip the gradients' global L2 norm (0 = off)")
 	fs.StringVar(&f.weightDecay, "weight-decay", "", "AdamW weight decay of the model (default: the model's MMSA setting)")
 	fs.StringVar(&f.freezeBert, "freeze-bert", "", "BERT-based models (magbert, misa, mmim): freeze the text encoder: none, all (embeddings, layers, pooler) or N (layers 0…N−1); "+
 		"default: the original's (MISA: 9 layers on MOSEI, all of BERT on UR-FUNNY; MAG-BERT, MMIM: none); results.jsonl does not key on it, so use another --out per setting")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bars on stderr")
-	fs.StringVar(&f.regSet, "reg-set", "", "regularizer settings as key=value pairs by their JSON names, e.g. beta=0.01,gamma_kappa=0.5 (see synergy.Config)")
+	fs.StringVar(&f.variant, "variant", "stable", "synergy regularizer variant: stable (synergo's stabilized terms) or paper (§2.2, §4.1 and appendix D as written); see synergy.PaperConfig")
+	fs.StringVar(&f.regSet, "reg-set", "", "regularizer settings as key=value pairs by their JSON names on top of the --variant preset, e.g. beta=0.01,gamma_kappa=0.5 (see synergy.Config)")
+	fs.StringVar(&f.modelSet, "model-set", "", "model settings as key=value pairs by the JSON names of the model's configuration (model_config in results.jsonl; "+
+		"nested with dots, lists with ';'), applied to every model of the run; an unknown key lists the known ones. The defaults are the originals; "+
+		"the kept extensions: eflstm embed=true, lmf fused_dim=32, tfn apply_text_dropout=true, magbert|misa|mmim init=pytorch "+
+		"(with --loss l1 these give synergo's runs before it followed the originals); e.g. bert.size=mini, nn1.drop=0.3")
+	fs.StringVar(&f.bert, "bert", "", "BERT-based models (magbert, misa, mmim): a Hugging Face checkpoint folder (config.json, vocab.txt, "+
+		"model.safetensors or pytorch_model.bin) whose weights initialize the text encoder; the data's token ids must come from its vocabulary. "+
+		"Default: a from-scratch encoder (bert.size)")
 }
 
-// regBase returns the regularizer configuration --reg-set describes on top
-// of the defaults, or nil when the flag is empty.
+// regBase returns the regularizer configuration of --variant with the
+// settings of --reg-set on top.
 func (f *runFlags) regBase() (*synergy.Config, error) {
-	if f.regSet == "" {
-		return nil, nil
+	v, err := synergy.ParseVariant(f.variant)
+	if err != nil {
+		return nil, fmt.Errorf("--variant: %w", err)
 	}
-	c := synergy.DefaultConfig(synergy.DivergenceMMD)
+	c := synergy.VariantConfig(v, synergy.DivergenceMMD)
 	if err := c.Override(f.regSet); err != nil {
 		return nil, fmt.Errorf("--reg-set: %w", err)
 	}
@@ -87,10 +98,12 @@ func (f *runFlags) options() (train.Options, []uint64, error) {
 	}
 	o := train.Options{
 		MaxEpochs: f.epochs, Patience: f.patience, ClipValue: f.clipValue, ClipNorm: f.clipNorm,
-		Loss: loss, OnProgress: progressBars(os.Stderr, !f.noProgress), Logger: slog.Default(),
+		Loss: loss, ModelSet: f.modelSet, OnProgress: progressBars(os.Stderr, !f.noProgress), Logger: slog.Default(),
 	}
-	if loss == train.LossL1 {
-		o.Loss = "" // the task decides: l1 for regression, bce for binary
+	if f.bert != "" {
+		if o.Bert, err = bertFolder(f.bert); err != nil {
+			return train.Options{}, nil, err
+		}
 	}
 	if f.clipValue == 0 {
 		o.ClipValue = -1
@@ -110,6 +123,22 @@ func (f *runFlags) options() (train.Options, []uint64, error) {
 		o.FreezeBert = &fb
 	}
 	return o, seeds, nil
+}
+
+// bertFolder returns the absolute path of a Hugging Face checkpoint
+// folder, or an error naming the missing file. The absolute path keys the
+// run however the folder was spelled and lets plan runs start elsewhere.
+func bertFolder(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("--bert %s: %w", dir, err)
+	}
+	for _, name := range []string{"config.json", "vocab.txt"} {
+		if _, err := os.Stat(filepath.Join(abs, name)); err != nil {
+			return "", fmt.Errorf("--bert %s: want a Hugging Face checkpoint folder with config.json, vocab.txt and model.safetensors or pytorch_model.bin: %w", dir, err)
+		}
+	}
+	return abs, nil
 }
 
 func runTrain(args []string, stdout io.Writer) error {

@@ -20,6 +20,8 @@ func TestTrainGridTableArgumentErrors(t *testing.T) {
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "-3", "--lr", "1e-3"}, "batch size -3"},
 		{[]string{"train", "--model", "misa", "--data", "synth:mosi:0.02", "--out", "x", "--freeze-bert", "half"}, `--freeze-bert: models: BERT freezing "half"`},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "8", "--lr", "1e-3", "--freeze-bert", "1"}, "tfn, which has no BERT encoder"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--variant", "exact"}, `--variant: synergy: unknown variant "exact"`},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--reg-set", "variant=paper"}, "--reg-set: synergy: the variant is a preset"},
 		{[]string{"grid", "--data", "synth:mosi:0.02", "--out", "x"}, "--models and --regs"},
 		{[]string{"grid", "--models", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--lrs", "0"}, `--lrs: "0"`},
 		{[]string{"table"}, "--in is required"},
@@ -36,7 +38,7 @@ func TestTrainGridTableArgumentErrors(t *testing.T) {
 func TestTableCommandFormats(t *testing.T) {
 	in := filepath.Join("..", "..", "synergy", "grid", "testdata", "results_small.jsonl")
 	for format, want := range map[string]string{
-		"md":   "| tfn | mmd | 3 | 35.00 ± 1.73 (Δ +3.00 [+0.52, +5.48]) |",
+		"md":   "| tfn | NLL+S_MMD (stable) | 3 | 35.00 ± 1.73 (Δ +3.00 [+0.52, +5.48]) |",
 		"csv":  "source,model,reg,seeds,Acc7 mean",
 		"json": `"source": "mmsa-pickle:/data/aligned_50.pkl"`,
 	} {
@@ -58,7 +60,7 @@ func TestTrainCommandEndToEndAndRestart(t *testing.T) {
 	if code := run(args, &first, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(first.String(), "### Data: synthetic(preset=mosi, scale=0.03, seed=0)") || !strings.Contains(first.String(), "| tfn | mmd | 1 |") {
+	if !strings.Contains(first.String(), "### Data: synthetic(preset=mosi, scale=0.03, seed=0)") || !strings.Contains(first.String(), "| tfn | NLL+S_MMD (stable) | 1 |") {
 		t.Errorf("train printed:\n%s", first.String())
 	}
 	lines, err := os.ReadFile(filepath.Join(out, "results.jsonl"))
@@ -84,6 +86,25 @@ func TestTrainCommandEndToEndAndRestart(t *testing.T) {
 	if !bytes.Equal(again, lines) {
 		t.Error("rerun changed results.jsonl")
 	}
+	// The paper variant is another cell: it trains, appends its own
+	// record and the table shows both rows.
+	var paper bytes.Buffer
+	stderr.Reset()
+	if code := run(append(args, "--variant", "paper"), &paper, &stderr); code != 0 {
+		t.Fatalf("--variant paper: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "epoch done") {
+		t.Errorf("--variant paper did not train:\n%s", stderr.String())
+	}
+	for _, want := range []string{"| tfn | NLL+S_MMD (stable) | 1 |", "| tfn | NLL+S_MMD (paper) | 1 |"} {
+		if !strings.Contains(paper.String(), want) {
+			t.Errorf("table after the paper run lacks %q:\n%s", want, paper.String())
+		}
+	}
+	both, _ := os.ReadFile(filepath.Join(out, "results.jsonl"))
+	if n := bytes.Count(both, []byte("\n")); n != 2 || !bytes.Contains(both, []byte(`"variant":"paper"`)) || !bytes.Contains(both, []byte(`"variant":"stable"`)) {
+		t.Errorf("results.jsonl after the paper run has %d lines:\n%s", n, both)
+	}
 }
 
 // TestTrainBinaryMISAPrintsTable6 trains MISA on a tiny synth:urfunny
@@ -99,7 +120,7 @@ func TestTrainBinaryMISAPrintsTable6(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	for _, want := range []string{
-		"| model | reg | seeds | Acc | F1 |", "| misa | none | 1 |",
+		"| model | setting | seeds | Acc | F1 |", "| misa | NLL | 1 |",
 		"#### Table 6 layout: Acc (in %, test split) by regularizer", "| model | NLL |",
 	} {
 		if !strings.Contains(stdout.String(), want) {

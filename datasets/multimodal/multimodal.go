@@ -70,13 +70,20 @@ func (s *Sequences) Row(i int) []float32 { return s.Data[i*s.T*s.D : (i+1)*s.T*s
 // Batch is a minibatch of B = len(Labels) samples: per modality (indexed by
 // Modality) B padded sequences of the split's T and D, the labels and, where
 // the data has them, BERT-style token ids (B × L, [CLS] … [SEP] then 0
-// padding).
+// padding) and their steps.
 type Batch struct {
 	// Indices are the positions of the samples in their split.
 	Indices  []int
 	Features [NumModalities]*Sequences
 	Labels   []float32
 	TokenIDs [][]int32
+	// TokenSteps, where the data has them (else nil), give for every token
+	// position (B × L, like TokenIDs) the step of the word-aligned audio and
+	// vision sequences the token belongs to, or −1 for none ([CLS], [SEP],
+	// padding): the word a word piece came from (a tokenizer's word index;
+	// MAG-BERT puts a word's frame on each of its pieces), or the position
+	// itself for data aligned to the tokens (MMSA's aligned files).
+	TokenSteps [][]int32
 }
 
 // Size returns the number of samples in the batch.

@@ -47,7 +47,7 @@ func BenchmarkRobustKurtosis(b *testing.B) {
 	for _, s := range benchSizes {
 		rng := rand.New(rand.NewPCG(1, 1))
 		x := gaussianSample(rng, s.b, s.d, 0)
-		e, err := NewEMACovariance(s.d, 0.9, 5, 0.1)
+		e, err := NewEMACovariance(s.d, EMAOptions{Decay: 0.9, ClipNorm: 5, DiagLoad: 0.1})
 		if err != nil {
 			b.Fatal(err)
 		}

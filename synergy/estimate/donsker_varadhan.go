@@ -4,7 +4,8 @@ import "math"
 
 // DonskerVaradhan returns the Donsker–Varadhan lower bound on KL(P‖Q) for a
 // critic T evaluated on samples of P (joint) and of Q (marginal), the bound
-// the paper's KL variant of L_d maximizes (§2.2; Belghazi et al. 2018):
+// MINE maximizes (Belghazi et al. 2018) and the stable variant of the
+// regularizer's KL term uses:
 //
 //	KL(P‖Q) ≥ DV = mean_i T(p_i) − log mean_j exp T(q_j).
 //
@@ -46,4 +47,30 @@ func logMeanExp(v []float64) float64 {
 		s += math.Exp(x - maxV)
 	}
 	return maxV + math.Log(s/float64(len(v)))
+}
+
+// PaperKLBound returns the bound §2.2 of the paper writes for KL(P‖Q), with
+// a critic T evaluated on samples of P (joint) and of Q (marginal):
+//
+//	mean_i T(p_i) − mean_j exp T(q_j).
+//
+// It is the Nguyen–Wainwright–Jordan bound KL ≥ E_P[U] − E_Q[exp(U − 1)]
+// for U = T + 1, minus one: it lower-bounds KL(P‖Q) − 1, with equality at
+// T = log dP/dQ − 1. Since log x ≤ x − 1, it never exceeds
+// DonskerVaradhan(joint, marginal) − 1.
+//
+// PaperKLBound returns NaN when joint or marginal is empty; NaN and ±Inf
+// propagate as in ordinary arithmetic.
+func PaperKLBound(joint, marginal []float64) float64 {
+	if len(joint) == 0 || len(marginal) == 0 {
+		return math.NaN()
+	}
+	var sum, sumExp float64
+	for _, v := range joint {
+		sum += v
+	}
+	for _, v := range marginal {
+		sumExp += math.Exp(v)
+	}
+	return sum/float64(len(joint)) - sumExp/float64(len(marginal))
 }

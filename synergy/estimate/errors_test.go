@@ -26,11 +26,14 @@ func TestErrors(t *testing.T) {
 	ident := mat.NewDense(2, 2, []float64{1, 0, 0, 1})
 
 	newEMA := func(dim int, decay, clip, load float64) func() error {
-		return func() error { _, err := NewEMACovariance(dim, decay, clip, load); return err }
+		return func() error {
+			_, err := NewEMACovariance(dim, EMAOptions{Decay: decay, ClipNorm: clip, DiagLoad: load})
+			return err
+		}
 	}
 	update := func(x mat.Matrix) func() error {
 		return func() error {
-			e, err := NewEMACovariance(2, 0.9, 1, 0.1)
+			e, err := NewEMACovariance(2, EMAOptions{Decay: 0.9, ClipNorm: 1, DiagLoad: 0.1})
 			if err != nil {
 				return nil // reported as "no error" below: the constructor must accept these values
 			}
@@ -77,29 +80,37 @@ func TestErrors(t *testing.T) {
 		{"MMD2 unbiased one row", mmd(good, oneRow, bws, true), "at least 2 rows"},
 
 		{"EMA dim 0", newEMA(0, 0.9, 1, 0), "dim = 0"},
-		{"EMA decay 1", newEMA(2, 1, 1, 0), "decay = 1"},
-		{"EMA decay negative", newEMA(2, -0.1, 1, 0), "decay = -0.1"},
-		{"EMA decay NaN", newEMA(2, math.NaN(), 1, 0), "decay = NaN"},
-		{"EMA clip NaN", newEMA(2, 0.9, math.NaN(), 0), "clipNorm is NaN"},
-		{"EMA load negative", newEMA(2, 0.9, 1, -1), "diagLoad = -1"},
-		{"EMA load Inf", newEMA(2, 0.9, 1, math.Inf(1)), "diagLoad = +Inf"},
+		{"EMA decay 1", newEMA(2, 1, 1, 0), "Decay = 1"},
+		{"EMA decay negative", newEMA(2, -0.1, 1, 0), "Decay = -0.1"},
+		{"EMA decay NaN", newEMA(2, math.NaN(), 1, 0), "Decay = NaN"},
+		{"EMA clip NaN", newEMA(2, 0.9, math.NaN(), 0), "ClipNorm = NaN"},
+		{"EMA load negative", newEMA(2, 0.9, 1, -1), "DiagLoad -1"},
+		{"EMA load Inf", newEMA(2, 0.9, 1, math.Inf(1)), "DiagLoad = +Inf"},
+		{"EMA two clips", func() error {
+			_, err := NewEMACovariance(2, EMAOptions{Decay: 0.9, ClipNorm: 1, ClipFactor: 2})
+			return err
+		}, "at most one"},
+		{"EMA two loads", func() error {
+			_, err := NewEMACovariance(2, EMAOptions{Decay: 0.9, DiagLoad: 1, DiagLoadRelative: 0.1})
+			return err
+		}, "at most one"},
 		{"EMA update columns", update(threeCols), "x has 3 columns, want dim = 2"},
 		{"EMA update one row", update(oneRow), "at least 2"},
 		{"EMA update NaN", update(withNaN), "x[0,1] = NaN"},
 		{"EMA update empty", update(empty), "empty"},
 		{"EMA precision before update", func() error {
-			e, _ := NewEMACovariance(2, 0.9, 1, 0.1)
+			e, _ := NewEMACovariance(2, EMAOptions{Decay: 0.9, ClipNorm: 1, DiagLoad: 0.1})
 			_, err := e.Precision()
 			return err
 		}, "before the first Update"},
 		{"EMA precision singular", func() error {
-			e, _ := NewEMACovariance(2, 0.9, 0, 0)
+			e, _ := NewEMACovariance(2, EMAOptions{Decay: 0.9})
 			if err := e.Update(collinear); err != nil {
 				return nil
 			}
 			_, err := e.Precision()
 			return err
-		}, "increase diagLoad"},
+		}, "increase the diagonal load"},
 
 		{"RobustKurtosis empty", robust(empty, ident, 1), "x is empty"},
 		{"RobustKurtosis precision shape", robust(good, threeCols, 1), "precision is 3×3, want 2×2"},
@@ -136,7 +147,7 @@ func TestValidInputsAccepted(t *testing.T) {
 	if _, err := MedianHeuristic(mat.NewDense(1, 2, []float64{0, 0}), y); err != nil {
 		t.Errorf("MedianHeuristic with one row in x and two in y: %v", err)
 	}
-	if _, err := NewEMACovariance(3, 0, -1, 0); err != nil {
+	if _, err := NewEMACovariance(3, EMAOptions{ClipNorm: -1}); err != nil {
 		t.Errorf("NewEMACovariance(decay 0, no clipping, no load): %v", err)
 	}
 	if got := BandwidthsFromMedian(2, nil); len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 4 {

@@ -40,7 +40,7 @@ func ExampleMMD2() {
 // The kurtosis term L_κ: a moving-average covariance over batches, loaded on
 // the diagonal and inverted, then the clipped kurtosis of the current batch.
 func ExampleEMACovariance() {
-	ema, err := estimate.NewEMACovariance(2, 0.9, 3, 0.01)
+	ema, err := estimate.NewEMACovariance(2, estimate.EMAOptions{Decay: 0.9, ClipNorm: 3, DiagLoad: 0.01})
 	if err != nil {
 		log.Fatal(err)
 	}

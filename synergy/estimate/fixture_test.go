@@ -138,7 +138,7 @@ func TestEMACovarianceFixture(t *testing.T) {
 		t.Fatal("fixture has no EMA cases")
 	}
 	for _, c := range f.EMA {
-		e, err := NewEMACovariance(c.Dim, c.Decay, c.ClipNorm, c.DiagLoad)
+		e, err := NewEMACovariance(c.Dim, EMAOptions{Decay: c.Decay, ClipNorm: c.ClipNorm, DiagLoad: c.DiagLoad})
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}

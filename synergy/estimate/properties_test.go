@@ -200,7 +200,7 @@ func TestDonskerVaradhanEdgeCases(t *testing.T) {
 func TestRobustKurtosisReducesToMardia(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	x := gaussianSample(rng, 50, 4, 2)
-	e, err := NewEMACovariance(4, 0.9, 0, 0)
+	e, err := NewEMACovariance(4, EMAOptions{Decay: 0.9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestRobustKurtosisReducesToMardia(t *testing.T) {
 func TestEMACovarianceClipping(t *testing.T) {
 	const clip = 1.5
 	rng := rand.New(rand.NewPCG(15, 16))
-	e, err := NewEMACovariance(3, 0.8, clip, 0.1)
+	e, err := NewEMACovariance(3, EMAOptions{Decay: 0.8, ClipNorm: clip, DiagLoad: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,6 +249,85 @@ func TestEMACovarianceClipping(t *testing.T) {
 	c.SetSym(0, 0, 1e9)
 	if e.Covariance().At(0, 0) == 1e9 {
 		t.Error("Covariance returned the internal matrix, want a copy")
+	}
+}
+
+// TestEMACovarianceForms: on a stream of one repeated batch, appendix D's
+// sum S ← α·S + Ŝ reaches Ŝ·(1 − αⁿ)/(1 − α) after n updates, the
+// normalized average stays Ŝ, and the scale-matched average keeps the
+// trace of the current batch; a relative clip caps every difference at
+// factor × the batch's rms norm; relative and absolute loads give
+// c = f·tr(S)/p + 1e-8 and c; AdvanceTo sets the state.
+func TestEMACovarianceForms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	x := gaussianSample(rng, 20, 3, 0)
+	batch, err := NewEMACovariance(3, EMAOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := batch.Update(x); err != nil {
+		t.Fatal(err)
+	}
+	shat := batch.Covariance()
+	const alpha, n = 0.9, 5
+	sum, _ := NewEMACovariance(3, EMAOptions{Decay: alpha, Sum: true, DiagLoad: 0.01})
+	mean, _ := NewEMACovariance(3, EMAOptions{Decay: alpha, DiagLoadRelative: 0.1})
+	for k := 0; k < n; k++ {
+		if err := sum.Update(x); err != nil {
+			t.Fatal(err)
+		}
+		if err := mean.Update(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want mat.SymDense
+	want.ScaleSym((1-math.Pow(alpha, n))/(1-alpha), shat)
+	if !mat.EqualApprox(sum.Covariance(), &want, 1e-12) {
+		t.Errorf("sum form after %d updates:\n%v\nwant\n%v", n, mat.Formatted(sum.Covariance()), mat.Formatted(&want))
+	}
+	if !mat.EqualApprox(mean.Covariance(), shat, 1e-12) {
+		t.Errorf("normalized form moved off a constant batch covariance")
+	}
+	if c := sum.Load(); c != 0.01 {
+		t.Errorf("absolute load %v, want 0.01", c)
+	}
+	if c, want := mean.Load(), 0.1*mat.Trace(shat)/3+1e-8; math.Abs(c-want) > 1e-15 {
+		t.Errorf("relative load %v, want %v", c, want)
+	}
+	// Scale matching: after a batch at 10× the scale, tr S = tr Ŝ of it.
+	matched, _ := NewEMACovariance(3, EMAOptions{Decay: alpha, ScaleMatched: true})
+	big := mat.DenseCopyOf(x)
+	big.Scale(10, big)
+	for _, b := range []*mat.Dense{x, big} {
+		if err := matched.Update(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := mat.Trace(matched.Covariance()), 100*mat.Trace(shat); math.Abs(got-want) > 1e-9*want {
+		t.Errorf("scale-matched trace %v, want the batch's %v", got, want)
+	}
+	// A relative clip: every difference ≤ factor·rms, so tr Ŝ ≤ factor²·rms².
+	rel, _ := NewEMACovariance(3, EMAOptions{ClipFactor: 0.8})
+	if err := rel.Update(x); err != nil {
+		t.Fatal(err)
+	}
+	if got, bound := mat.Trace(rel.Covariance()), 0.64*mat.Trace(shat); got > bound*(1+1e-12) || got >= mat.Trace(shat) {
+		t.Errorf("relative clip: trace %v, want ≤ %v and below the unclipped %v", got, bound, mat.Trace(shat))
+	}
+	// AdvanceTo.
+	next := make([]float64, 9)
+	for i := range next {
+		next[i] = float64(i)
+	}
+	if err := rel.AdvanceTo(next); err != nil || rel.Updates() != 2 || rel.Covariance().At(0, 2) != 2 || rel.Covariance().At(2, 0) != 2 {
+		t.Errorf("AdvanceTo: err %v, %d updates, S[0,2] = %v", err, rel.Updates(), rel.Covariance().At(0, 2))
+	}
+	next[4] = math.NaN()
+	if err := rel.AdvanceTo(next); err == nil {
+		t.Error("AdvanceTo with NaN: want an error")
+	}
+	if err := rel.AdvanceTo(next[:4]); err == nil {
+		t.Error("AdvanceTo with 4 values for 3×3: want an error")
 	}
 }
 

@@ -7,19 +7,20 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// RobustKurtosis returns the clipped Mardia kurtosis of the rows of x (n×p)
-// under a given precision matrix P (p×p), the value of the paper's L_κ term
-// (§4.1, appendix D) that the regularizer computes in its autodiff graph:
+// RobustKurtosis returns the Mardia kurtosis of the rows of x (n×p) under a
+// given precision matrix P (p×p), with the difference vectors optionally
+// clipped:
 //
 //	κ = (1/n) Σ_i (d_iᵀ P d_i)²,   d_i = clip(x_i − x̄),   clip(v) = v·min(1, clipNorm/‖v‖),
 //
-// with x̄ the mean of the rows of x and P normally EMACovariance.Precision,
-// (S + diag(c))⁻¹. clipNorm ≤ 0 disables clipping. Appendix D clips the
-// differences when updating S but writes the unclipped z_j − z̄ inside κ; we
-// follow §4.1 ("cap the max norm of the difference vectors during
-// estimation") and clip in both places, and clipNorm ≤ 0 recovers the
-// appendix's form. With P = S⁻¹ of the same batch and no clipping this is
-// MardiaKurtosis.
+// with x̄ the mean of the rows of x; clipNorm ≤ 0 disables clipping. With
+// P = (S + c·I)⁻¹ from EMACovariance.Precision after the batch x was folded
+// in and clipNorm ≤ 0, this is the paper's L_κ (appendix D: the clipped
+// differences enter only the covariance S, the quadratic forms use the
+// unclipped z_j − z̄). A positive clipNorm also clips inside the quadratic
+// forms, one reading of §4.1's "cap the max norm of the difference vectors
+// during estimation" (the regularizer's ClipInKurtosis). With P = S⁻¹ of
+// the same batch and no clipping this is MardiaKurtosis.
 //
 // P is used as given (it is not checked for symmetry). An error is returned
 // for an empty x, a P that is not p×p, and NaN or ±Inf in x, P or clipNorm.

@@ -57,8 +57,7 @@ func Grid(ctx context.Context, ds *datasets.Dataset, o Options) ([]Record, error
 	var written []Record
 	for _, cell := range cells(runs) {
 		first := cell[0]
-		key := (&Record{RunResult: train.RunResult{Model: first.Model, Source: ds.Source,
-			Reg: train.RegName(first.Regularizer), Terms: train.TermsName(first.Regularizer), Seed: first.Seed}}).Key()
+		key := cellKey(first.Model, ds.Source, train.RegName(first.Regularizer), first.Regularizer.Variant(), train.TermsName(first.Regularizer), first.Seed)
 		if done[key] {
 			rn.log.Info("already in results, skipping", "key", key)
 			continue

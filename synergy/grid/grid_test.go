@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/synergo/synergo/internal/testmodel"
+	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/train"
 )
 
@@ -215,5 +217,57 @@ func TestGridInterruptedResumes(t *testing.T) {
 	}
 	if got := readStripped(t, filepath.Join(o.Out, ResultsFile)); got != want {
 		t.Errorf("results after the interruption differ from an uninterrupted grid's:\n%s\n%s", got, want)
+	}
+}
+
+// TestGridVariantIsPartOfTheCell: in one output folder, the paper variant
+// of a regularizer trains its own runs beside the stable one's (never
+// returning the stable record), its records say so, a rerun trains
+// nothing, and the plan's cells and IDs differ by variant.
+func TestGridVariantIsPartOfTheCell(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	var built atomic.Int64
+	out := t.TempDir()
+	o := tinyGrid(out, &built)
+	o.Regs, o.BatchSizes, o.LearningRates = []string{"mmd"}, []int{16}, []float64{5e-3}
+	paper := synergy.PaperConfig(synergy.DivergenceMMD)
+	paper.QHidden, paper.CouplingHidden, paper.ProjectionDim = 8, 8, 4
+	for i, base := range []*synergy.Config{testmodel.SmallRegularizer(), &paper, &paper} {
+		o.RegBase = base
+		built.Store(0)
+		recs, err := Grid(context.Background(), ds, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := int64(1)
+		if i == 2 {
+			want = 0
+		}
+		if built.Load() != want || int64(len(recs)) != want {
+			t.Fatalf("grid %d (%v): built %d models, wrote %d records; want %d", i, base.Variant, built.Load(), len(recs), want)
+		}
+		if len(recs) == 1 && recs[0].Variant != base.Variant.String() {
+			t.Fatalf("grid %d: record of variant %q, want %q", i, recs[0].Variant, base.Variant)
+		}
+	}
+	all, err := ReadRecords(filepath.Join(out, ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || all[0].Key() == all[1].Key() || all[1].RegularizerConfig.Reduction != synergy.ReduceSum {
+		t.Fatalf("results: %d records, keys %q", len(all), []string{all[0].Key(), all[len(all)-1].Key()})
+	}
+	o.RegBase = nil
+	stable, err := Plan(tinyPlanData, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Variant = synergy.VariantPaper
+	paperRuns, err := Plan(tinyPlanData, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stable[0].CellKey() == paperRuns[0].CellKey() || stable[0].ID == paperRuns[0].ID || paperRuns[0].Regularizer.Variant() != "paper" {
+		t.Fatalf("plans of the two variants share a cell or an ID: %s %s", stable[0].String(), paperRuns[0].String())
 	}
 }

@@ -28,8 +28,12 @@ type Options struct {
 	// Terms lists the regularizer terms to switch on, a subset of
 	// {"l2", "d", "kappa"}; empty means all three.
 	Terms []string
+	// Variant selects the synergy regularizer's preset, synergy.PaperConfig
+	// or synergy.StableConfig (the zero value), when RegBase is nil.
+	Variant synergy.Variant
 	// RegBase, if not nil, is the regularizer configuration the divergence
-	// and terms are set on (default synergy.DefaultConfig).
+	// and terms are set on, its own Variant included (default: Variant's
+	// preset).
 	RegBase *synergy.Config
 	// Seeds (default DefaultSeeds), BatchSizes (default PaperBatchSizes)
 	// and LearningRates (default PaperLearningRates).
@@ -46,8 +50,12 @@ type Options struct {
 	Base train.Options
 }
 
-// withDefaults fills the empty lists.
+// withDefaults fills the empty lists and RegBase.
 func (o Options) withDefaults() Options {
+	if o.RegBase == nil {
+		c := synergy.VariantConfig(o.Variant, synergy.DivergenceMMD)
+		o.RegBase = &c
+	}
 	if len(o.Seeds) == 0 {
 		o.Seeds = DefaultSeeds()
 	}

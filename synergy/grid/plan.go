@@ -77,12 +77,16 @@ type PlannedRun struct {
 	DiagnosticRows int        `json:"diagnostic_rows"`
 	// FreezeBert is absent unless set, so plans without it keep their IDs.
 	FreezeBert *models.BertFreeze `json:"freeze_bert,omitempty"`
+	// ModelSet (the model's key=value settings) and Bert (a Hugging Face
+	// checkpoint folder) are absent unless set, likewise.
+	ModelSet string `json:"model_set,omitempty"`
+	Bert     string `json:"bert,omitempty"`
 }
 
-// CellKey names the (model, data, reg, terms, seed) cell the run is a
-// candidate of; Collect selects one run per cell.
+// CellKey names the (model, data, reg, variant, terms, seed) cell the run
+// is a candidate of; Collect selects one run per cell.
 func (r *PlannedRun) CellKey() string {
-	return fmt.Sprintf("%s|%s|%s|%s|%d", r.Model, r.Data, train.RegName(r.Regularizer), train.TermsName(r.Regularizer), r.Seed)
+	return cellKey(r.Model, r.Data, train.RegName(r.Regularizer), r.Regularizer.Variant(), train.TermsName(r.Regularizer), r.Seed)
 }
 
 // String names the run for logs and reports.
@@ -91,8 +95,12 @@ func (r *PlannedRun) String() string {
 	if t == "" {
 		t = "-"
 	}
+	reg := train.RegName(r.Regularizer)
+	if v := r.Regularizer.Variant(); v != "" {
+		reg += " (" + v + ")"
+	}
 	return fmt.Sprintf("%s (#%d %s %s %s %s seed %d batch %d lr %g)", r.ID, r.Index, r.Model, r.Data,
-		train.RegName(r.Regularizer), t, r.Seed, r.BatchSize, r.LearningRate)
+		reg, t, r.Seed, r.BatchSize, r.LearningRate)
 }
 
 // runID returns the ID of r: the hash of its JSON with ID and Index
@@ -116,6 +124,7 @@ func (r *PlannedRun) options(base train.Options, dir string) train.Options {
 		MaxEpochs: r.MaxEpochs, Patience: r.Patience, ClipValue: r.ClipValue, ClipNorm: r.ClipNorm,
 		Loss: r.Loss, EvalBatchSize: r.EvalBatchSize,
 		DiagnosticDim: r.DiagnosticDim, DiagnosticRows: r.DiagnosticRows, FreezeBert: r.FreezeBert,
+		ModelSet: r.ModelSet, Bert: r.Bert,
 		Dir: dir, OnProgress: base.OnProgress, Logger: base.Logger,
 	}
 }
@@ -150,6 +159,7 @@ func Plan(data string, o Options) ([]PlannedRun, error) {
 							MaxEpochs: b.MaxEpochs, Patience: b.Patience, ClipValue: b.ClipValue, ClipNorm: b.ClipNorm,
 							Loss: b.Loss, WeightDecay: b.WeightDecay, EvalBatchSize: b.EvalBatchSize,
 							DiagnosticDim: b.DiagnosticDim, DiagnosticRows: b.DiagnosticRows, FreezeBert: b.FreezeBert,
+							ModelSet: b.ModelSet, Bert: b.Bert,
 						}
 						if err := r.options(train.Options{}, "").Validate(); err != nil {
 							return nil, fmt.Errorf("grid: planned run %s/%s seed %d batch %d lr %g: %w", model, reg, seed, batch, lr, err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/train"
 )
 
@@ -38,9 +39,25 @@ type Candidate struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Key identifies a record: (model, data source, reg, terms, seed).
+// Key identifies a record: (model, data source, reg, variant, terms,
+// seed); a synergy record without a variant (written before the variants
+// existed) is of the stable one.
 func (r *Record) Key() string {
-	return fmt.Sprintf("%s|%s|%s|%s|%d", r.Model, r.Source, r.Reg, r.Terms, r.Seed)
+	return cellKey(r.Model, r.Source, r.Reg, recordVariant(r), r.Terms, r.Seed)
+}
+
+// cellKey is the key of a (model, data, reg, variant, terms, seed) cell.
+func cellKey(model, data, reg, variant, terms string, seed uint64) string {
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%d", model, data, reg, variant, terms, seed)
+}
+
+// recordVariant returns the synergy variant of r: its Variant, "stable"
+// for a synergy record without one, "" for none and I_Was.
+func recordVariant(r *Record) string {
+	if r.Variant == "" && (r.Reg == "mmd" || r.Reg == "kl") {
+		return synergy.VariantStable.String()
+	}
+	return r.Variant
 }
 
 // AppendRecord appends r as one JSON line to path, creating the file if

@@ -85,13 +85,26 @@ type ResultTable struct {
 	Rows    []Row    `json:"rows"`
 }
 
-// regLabel names a row's regularizer: "none", "mmd", or "mmd[l2,kappa]"
-// when not every term is on.
-func regLabel(r *Record) string {
-	if r.Reg == "none" || r.Terms == "" || r.Terms == "l2,d,kappa" {
-		return r.Reg
+// Label names the table row of r's regularizer: "none", "was",
+// "mmd (paper)", or "mmd[l2,kappa] (stable)" when not every term is on;
+// the synergy regularizer's variant in parentheses (RegLabel).
+func (r *Record) Label() string {
+	return RegLabel(r.Reg, r.Terms, recordVariant(r))
+}
+
+// RegLabel names a table row's regularizer from its name ("none", "mmd",
+// "kl", "was"), its switched-on terms ("l2,d,kappa" or a subset; "" for
+// all) and the synergy variant ("paper", "stable"; "" for none and I_Was):
+// "none", "mmd (paper)", "mmd[kappa] (stable)".
+func RegLabel(reg, terms, variant string) string {
+	label := reg
+	if reg != "none" && terms != "" && terms != "l2,d,kappa" {
+		label += "[" + terms + "]"
 	}
-	return r.Reg + "[" + r.Terms + "]"
+	if variant != "" {
+		label += " (" + variant + ")"
+	}
+	return label
 }
 
 // Tables builds one ResultTable per data source found in recs (in order of
@@ -129,7 +142,7 @@ func table(source string, recs []Record, cols []Column) *ResultTable {
 	cell := map[[2]string]map[uint64]*Record{}
 	for i := range recs {
 		r := &recs[i]
-		reg := regLabel(r)
+		reg := r.Label()
 		if !seen["m:"+r.Model] {
 			seen["m:"+r.Model] = true
 			models = append(models, r.Model)
@@ -270,7 +283,7 @@ func (t *ResultTable) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "### Data: %s\n\n", t.Source)
 	b.WriteString("Test split, best epoch selected on validation; mean ± std over seeds (std with n−1); accuracies and F1 in %, MAE and Corr raw. ")
 	b.WriteString("Δ: mean paired difference to the unregularized run of the same seed, [95% Student-t interval].\n\n")
-	b.WriteString("| model | reg | seeds |")
+	b.WriteString("| model | setting | seeds |")
 	for _, c := range t.Columns {
 		b.WriteString(" " + c.Name + " |")
 	}
@@ -280,7 +293,7 @@ func (t *ResultTable) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for _, r := range t.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %d |", r.Model, r.Reg, len(r.Seeds))
+		fmt.Fprintf(&b, "| %s | %s | %d |", r.Model, RegHeading(r.Reg), len(r.Seeds))
 		for i, c := range r.Cells {
 			b.WriteString(" " + c.text(digits(t.Columns[i])) + " |")
 		}

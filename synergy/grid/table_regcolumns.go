@@ -62,11 +62,15 @@ func ByRegularizer(t *ResultTable, col int) (*RegColumnTable, error) {
 	return out, nil
 }
 
-// RegHeading names a regularizer label the way the paper's tables do:
-// "none" → "NLL", "kl" → "NLL+S_KL", "mmd" → "NLL+S_MMD", "was" →
-// "NLL+I_Was"; a term subset stays in brackets ("mmd[l2]" →
-// "NLL+S_MMD[l2]").
+// RegHeading names a regularizer label (RegLabel) the way the paper's
+// tables do: "none" → "NLL", "kl" → "NLL+S_KL", "mmd" → "NLL+S_MMD",
+// "was" → "NLL+I_Was"; a term subset stays in brackets and the variant in
+// parentheses ("mmd[l2] (stable)" → "NLL+S_MMD[l2] (stable)"), the names
+// viz's palette keys its colours on.
 func RegHeading(reg string) string {
+	if base, note, ok := strings.Cut(reg, " ("); ok {
+		return RegHeading(base) + " (" + note
+	}
 	name, terms, _ := strings.Cut(reg, "[")
 	if terms != "" {
 		terms = "[" + terms

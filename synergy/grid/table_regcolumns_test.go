@@ -34,9 +34,9 @@ func TestTable6Layout(t *testing.T) {
 	}
 	md := buf.String()
 	for _, want := range []string{
-		"| model | reg | seeds | Acc | F1 |",
+		"| model | setting | seeds | Acc | F1 |",
 		"#### Table 6 layout: Acc (in %, test split) by regularizer — data: synthetic(preset=urfunny, scale=1, seed=0)",
-		"| model | NLL | NLL+S_MMD | NLL+S_KL |",
+		"| model | NLL | NLL+S_MMD (stable) | NLL+S_KL (stable) |",
 		// mean of 63, 66 = 64.50, paired differences 3 and 4: mean 3.5.
 		"| misa | 61.00 ± 1.41 | 64.50 ± 2.12 (Δ +3.50 [-2.85, +9.85]) | 61.00 (Δ +1.00) |",
 		"| mfn | 55.00 | — | — |",

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/synergo/synergo/synergy/train"
 )
 
 // The expected numbers below are worked out by hand from
@@ -36,12 +38,13 @@ func TestTableMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"### Data: synthetic(preset=mosi, scale=1, seed=0)",
 		"### Data: mmsa-pickle:/data/aligned_50.pkl",
-		"| model | reg | seeds | Acc7 | Acc2 non0 | Acc2 has0 | F1 non0 | MAE | Corr |",
-		"| tfn | none | 3 | 32.00 ± 2.00 |",
-		"| tfn | mmd | 3 | 35.00 ± 1.73 (Δ +3.00 [+0.52, +5.48]) |",
+		"| model | setting | seeds | Acc7 | Acc2 non0 | Acc2 has0 | F1 non0 | MAE | Corr |",
+		"| tfn | NLL | 3 | 32.00 ± 2.00 |",
+		// The records predate the variants: they ran the stable one.
+		"| tfn | NLL+S_MMD (stable) | 3 | 35.00 ± 1.73 (Δ +3.00 [+0.52, +5.48]) |",
 		"| 1.000 ± 0.100 | 0.610 ± 0.014 |",
 		"| 0.933 ± 0.076 (Δ -0.067 [-0.138, +0.005]) | 0.630 ± 0.020 (Δ +0.030 [+0.030, +0.030]) |",
-		"| lmf | none | 1 | 40.00 |",
+		"| lmf | NLL | 1 | 40.00 |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
@@ -77,8 +80,8 @@ func TestTableCSV(t *testing.T) {
 		return v
 	}
 	mmd := rows[2]
-	if mmd[1] != "tfn" || mmd[2] != "mmd" {
-		t.Fatalf("row 2 is %v, want tfn/mmd", mmd[:3])
+	if mmd[1] != "tfn" || mmd[2] != "mmd (stable)" {
+		t.Fatalf("row 2 is %v, want tfn/mmd (stable)", mmd[:3])
 	}
 	for name, want := range map[string]float64{
 		"Acc7 mean": 35, "Acc7 std": math.Sqrt(3), "Acc7 diff": 3,
@@ -127,7 +130,7 @@ func TestCorruptionTable(t *testing.T) {
 	if err := WriteTables(&buf, Tables(recs, CorruptionColumns()), "md"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "| tfn | none | 3 | 55.00 ± 0.00 | — | — |") {
+	if !strings.Contains(buf.String(), "| tfn | NLL | 3 | 55.00 ± 0.00 | — | — |") {
 		t.Errorf("corruption table:\n%s", buf.String())
 	}
 }
@@ -135,5 +138,61 @@ func TestCorruptionTable(t *testing.T) {
 func TestWriteTablesUnknownFormat(t *testing.T) {
 	if err := WriteTables(&bytes.Buffer{}, nil, "xlsx"); err == nil {
 		t.Error("format xlsx: no error")
+	}
+}
+
+// TestVariantRows: records of the two variants of one regularizer are
+// separate cells (keys) and rows, each paired with the same NLL runs, and
+// a synergy record without a variant is the stable one.
+func TestVariantRows(t *testing.T) {
+	rec := func(reg, variant string, seed uint64, acc7 float64) Record {
+		terms := "l2,d,kappa"
+		if reg == "none" {
+			terms = ""
+		}
+		return Record{RunResult: train.RunResult{Model: "tfn", Source: "s", Task: "regression", Reg: reg, Variant: variant, Terms: terms, Seed: seed,
+			Test: train.Scores{"Acc7": train.Number(acc7)}}}
+	}
+	recs := []Record{
+		rec("none", "", 1, 0.30), rec("none", "", 2, 0.32),
+		rec("mmd", "paper", 1, 0.31), rec("mmd", "paper", 2, 0.35),
+		rec("mmd", "", 1, 0.20), rec("mmd", "stable", 2, 0.24),
+	}
+	if recs[2].Key() == recs[4].Key() || recs[3].Key() == recs[5].Key() {
+		t.Fatal("the paper and the stable record of one cell share a key")
+	}
+	if recs[4].Key() != (&Record{RunResult: train.RunResult{Model: "tfn", Source: "s", Reg: "mmd", Variant: "stable", Terms: "l2,d,kappa", Seed: 1}}).Key() {
+		t.Fatal("a synergy record without a variant is not keyed as stable")
+	}
+	tab := Tables(recs, []Column{{Name: "Acc7", Key: "Acc7", Split: "test", Percent: true}})[0]
+	var labels []string
+	for _, r := range tab.Rows {
+		labels = append(labels, r.Reg)
+	}
+	if strings.Join(labels, "|") != "none|mmd (paper)|mmd (stable)" {
+		t.Fatalf("rows %v", labels)
+	}
+	if d := tab.Rows[1].Cells[0]; d.DiffN != 2 || math.Abs(float64(d.Diff)-2) > 1e-9 {
+		t.Errorf("paper row: Δ %v over %d seeds, want +2 over 2", d.Diff, d.DiffN)
+	}
+	if d := tab.Rows[2].Cells[0]; d.DiffN != 2 || math.Abs(float64(d.Diff)+9) > 1e-9 {
+		t.Errorf("stable row: Δ %v over %d seeds, want −9 over 2", d.Diff, d.DiffN)
+	}
+	var buf bytes.Buffer
+	if err := tab.WriteMarkdown(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| tfn | NLL+S_MMD (paper) | 2 |", "| tfn | NLL+S_MMD (stable) | 2 |"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, buf.String())
+		}
+	}
+	for label, want := range map[string]string{"mmd (paper)": "NLL+S_MMD (paper)", "mmd[kappa] (stable)": "NLL+S_MMD[kappa] (stable)", "none": "NLL"} {
+		if got := RegHeading(label); got != want {
+			t.Errorf("RegHeading(%q) = %q, want %q", label, got, want)
+		}
+	}
+	if got := RegLabel("kl", "l2", "paper"); got != "kl[l2] (paper)" {
+		t.Errorf("RegLabel = %q", got)
 	}
 }

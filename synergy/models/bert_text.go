@@ -30,7 +30,8 @@ type BertTextConfig struct {
 	// covers the synthetic data's ids).
 	VocabSize int `json:"vocab_size"`
 	// TokenLen is the width L of the data's token-id rows (MMSA and the
-	// synthetic data: 50).
+	// synthetic data: 50); 0 takes Dims.TokenLen, the width of the data the
+	// model is built for, or 50 when that is 0 too.
 	TokenLen int `json:"token_len"`
 	// Freeze is the part of the encoder training leaves unchanged (the
 	// originals' requires_grad = False); the zero value trains everything.
@@ -135,18 +136,20 @@ func TrainableParams(m Model) []*nn.Param {
 	return out
 }
 
+// DefaultTokenLen is the token-row width of a BERT text encoder built
+// for data without token ids (MMSA's and MAG-BERT's max_seq_length).
+const DefaultTokenLen = 50
+
 // DefaultBertTextConfig returns the "tiny" from-scratch encoder
-// (2 layers × 128) with BERT's vocabulary size and 50 tokens.
+// (2 layers × 128) with BERT's vocabulary size and the data's token-row
+// width.
 func DefaultBertTextConfig() BertTextConfig {
-	return BertTextConfig{Size: "tiny", VocabSize: 30522, TokenLen: 50}
+	return BertTextConfig{Size: "tiny", VocabSize: 30522}
 }
 
 func (c BertTextConfig) validate(model string) error {
-	if err := checkPositive(model+".Bert.TokenLen", c.TokenLen); err != nil {
-		return err
-	}
-	if c.TokenLen < 2 {
-		return fmt.Errorf("models: %s.Bert.TokenLen = %d, want at least 2 for [CLS] and [SEP]", model, c.TokenLen)
+	if c.TokenLen != 0 && c.TokenLen < 2 {
+		return fmt.Errorf("models: %s.Bert.TokenLen = %d, want at least 2 for [CLS] and [SEP] (0: the data's width)", model, c.TokenLen)
 	}
 	if c.Pretrained == "" {
 		if _, err := bert.NamedConfig(c.Size); err != nil {
@@ -185,9 +188,10 @@ func (b bertEncoded) SetBertFreeze(f BertFreeze) error {
 
 // newBertParts starts a model with a BERT text encoder: after checking dt,
 // dims and the model's own configuration check valid (in that order) it
-// returns the model's parameter set, its random source and the encoder,
-// whose parameters come first in the set.
-func newBertParts(model string, dt tensor.Dtype, dims Dims, valid error, cfg BertTextConfig, pooler bool, seed uint64) (*nn.ParamSet, *rand.Rand, *bertText, error) {
+// resolves cfg.TokenLen from dims and returns the model's parameter set,
+// its random source and the encoder, whose parameters come first in the
+// set.
+func newBertParts(model string, dt tensor.Dtype, dims Dims, valid error, cfg *BertTextConfig, pooler bool, seed uint64) (*nn.ParamSet, *rand.Rand, *bertText, error) {
 	if err := checkDtype(dt); err != nil {
 		return nil, nil, nil, err
 	}
@@ -197,9 +201,18 @@ func newBertParts(model string, dt tensor.Dtype, dims Dims, valid error, cfg Ber
 	if valid != nil {
 		return nil, nil, nil, valid
 	}
+	if cfg.TokenLen == 0 {
+		cfg.TokenLen = dims.TokenLen
+		if cfg.TokenLen == 0 {
+			cfg.TokenLen = DefaultTokenLen
+		}
+	}
+	if cfg.TokenLen < 2 {
+		return nil, nil, nil, fmt.Errorf("models: %s: the data's token rows have %d positions, want at least 2 for [CLS] and [SEP]", model, cfg.TokenLen)
+	}
 	rng := newRNG(seed)
 	ps := nn.NewParamSet(dt)
-	text, err := newBertText(model, ps, cfg, pooler, rng)
+	text, err := newBertText(model, ps, *cfg, pooler, rng)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -358,29 +371,3 @@ func maskedTokenMean(x, w *G.Node) (*G.Node, error) { return weightedTimeSum(x, 
 // (datasets.Split.TokenIDs) and default to a from-scratch "tiny" encoder
 // (DefaultBertTextConfig); Names() lists the other models.
 func BertNames() []string { return []string{"magbert", "misa", "mmim"} }
-
-// newBertModel returns the BERT-based model called name with its defaults
-// for dataset.
-func newBertModel(name, dataset string, dims Dims, dt tensor.Dtype, seed uint64) (Model, error) {
-	switch name {
-	case "magbert", "mag-bert", "mag_bert":
-		cfg, err := DefaultMAGBERTConfig(dataset)
-		if err != nil {
-			return nil, err
-		}
-		return NewMAGBERT(cfg, dims, dt, seed)
-	case "misa":
-		cfg, err := DefaultMISAConfig(dataset)
-		if err != nil {
-			return nil, err
-		}
-		return NewMISA(cfg, dims, dt, seed)
-	case "mmim":
-		cfg, err := DefaultMMIMConfig(dataset)
-		if err != nil {
-			return nil, err
-		}
-		return NewMMIM(cfg, dims, dt, seed)
-	}
-	return nil, fmt.Errorf("models: %q is not a BERT-based model (want one of %v)", name, BertNames())
-}

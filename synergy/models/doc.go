@@ -14,8 +14,13 @@
 // whose epoch is more than one pass of task-loss steps (MMIM's two stages)
 // describes it as an EpochSchedule.
 //
-// The default hyper-parameters are MMSA's per-dataset defaults
-// (thuiar/MMSA, config/config_regression.json) for "mosi" and "mosei";
-// MMSA has no UR-FUNNY configuration, so "urfunny" uses the MOSI values.
-// The BERT-based models take the defaults of their original code.
+// By default every model is its original (architecture and
+// initialization); the extensions synergo used to build by default (LMF's
+// fused layer, EF-LSTM's embeddings, TFN's text dropout, PyTorch's default
+// initializations of the BERT-based models) are settings of the model's
+// configuration, which Options and NewWithOptions set by key. The default
+// hyper-parameters are MMSA's per-dataset defaults (thuiar/MMSA,
+// config/config_regression.json) for "mosi" and "mosei"; MMSA has no
+// UR-FUNNY configuration, so "urfunny" uses the MOSI values. The BERT-based
+// models take the defaults of their original code.
 package models

@@ -15,9 +15,11 @@ type EFLSTMConfig struct {
 	Hidden  int     `json:"hidden_dims"` // LSTM hidden size (= d)
 	Layers  int     `json:"num_layers"`  // stacked LSTM layers
 	Dropout float64 `json:"dropout"`     // between LSTM layers and before both output layers
-	// EmbedDims are the widths (text, audio, vision) of the per-modality
-	// linear input embeddings (our extension, see EFLSTM); 0 means
-	// min(D_m, Hidden).
+	// Embed switches on per-modality linear input embeddings (our
+	// extension, off by default: MMSA has none; see EFLSTM).
+	Embed bool `json:"embed"`
+	// EmbedDims are the widths (text, audio, vision) of the embeddings
+	// when Embed is on; 0 means min(D_m, Hidden).
 	EmbedDims [3]int `json:"embed_dims"`
 	// TimeStepBatchNorm applies MMSA's BatchNorm1d(seq_len) to the
 	// concatenated input (each time step normalized as a channel).
@@ -60,23 +62,24 @@ func (c EFLSTMConfig) validate() error {
 // step the three feature vectors are concatenated and, with
 // TimeStepBatchNorm, batch-normalized per time step (MMSA's
 // BatchNorm1d(seq_len) quirk: channel = step, statistics over the batch and
-// all features). Each modality is then embedded linearly,
-//
-//	e_m,t = W_m x_m,t + b_m   (B, T, E_m),
-//
-// the embeddings are concatenated and run through a stack of Layers LSTMs
-// (dropout between layers, as nn.LSTM(num_layers, dropout)); with h_T the
-// last layer's state at the last valid step,
+// all features), giving e_m,t = x̂_m,t per modality. The concatenation
+// [e_t,t; e_a,t; e_v,t] runs through a stack of Layers LSTMs (dropout
+// between layers, as nn.LSTM(num_layers, dropout)); with h_T the last
+// layer's state at the last valid step,
 //
 //	Z = ReLU(W₁ Dropout(h_T) + b₁),  Pred = W₂ Dropout(Z) + b₂.
 //
-// Deviation: early fusion has no unimodal representation. The linear
-// embeddings are our minimal extension; they only re-parametrize the first
-// LSTM layer's input weights (W_x of the concatenated input factors through
-// them), and Z_m is their masked time mean (a learned representation the
-// regularizer can shape, unlike the mean of the raw features),
+// Early fusion has no unimodal representation; for the regularizer Z_m is
+// the masked time mean of the modality's part of the LSTM input,
 //
-//	Z_m = (1/len_m) Σ_{t<len_m} e_m,t   (B, E_m).
+//	Z_m = (1/len_m) Σ_{t<len_m} e_m,t   (B, D_m),
+//
+// which the batch norm's affine γ, β (one pair per time step) shape, and no
+// other parameter does. With Embed (our extension, off by default) each
+// modality is first embedded linearly, e_m,t = W_m x̂_m,t + b_m (B, T, E_m):
+// the embeddings only re-parametrize the first LSTM layer's input weights
+// (W_x of the concatenated input factors through them) and make Z_m a
+// learned representation the regularizer can shape.
 //
 // Unimodal = (Z_t, Z_a, Z_v) and Fused = Z (B, Hidden), the input of the
 // output layer. Padding: the LSTMs hold their state after the last valid
@@ -84,11 +87,11 @@ func (c EFLSTMConfig) validate() error {
 type EFLSTM struct {
 	cfg     EFLSTMConfig
 	dims    Dims
-	embed   [3]int
+	embed   [3]int // widths of e_m (E_m with Embed, else D_m)
 	params  *nn.ParamSet
 	buffers *nn.ParamSet
 	norm    *inputBatchNorm // nil without TimeStepBatchNorm
-	embeds  [3]*nn.Linear
+	embeds  [3]*nn.Linear   // nil without Embed
 	lstms   []*nn.LSTM
 	hidden  *nn.Linear
 	out     *nn.Linear
@@ -108,13 +111,14 @@ func NewEFLSTM(cfg EFLSTMConfig, dims Dims, dt tensor.Dtype, seed uint64) (*EFLS
 	}
 	total := 0
 	for mod := 0; mod < multimodal.NumModalities; mod++ {
-		e := cfg.EmbedDims[mod]
-		if e == 0 {
-			e = min(dims.D[mod], cfg.Hidden)
+		m.embed[mod] = dims.D[mod]
+		if cfg.Embed {
+			if m.embed[mod] = cfg.EmbedDims[mod]; m.embed[mod] == 0 {
+				m.embed[mod] = min(dims.D[mod], cfg.Hidden)
+			}
+			m.embeds[mod] = nn.NewLinear(ps, fmt.Sprintf("eflstm.embed_%v", multimodal.Modality(mod)), dims.D[mod], m.embed[mod], true, rng)
 		}
-		m.embed[mod] = e
-		total += e
-		m.embeds[mod] = nn.NewLinear(ps, fmt.Sprintf("eflstm.embed_%v", multimodal.Modality(mod)), dims.D[mod], e, true, rng)
+		total += m.embed[mod]
 	}
 	in := total
 	for l := 0; l < cfg.Layers; l++ {
@@ -136,10 +140,13 @@ func (m *EFLSTM) Params() *nn.ParamSet { return m.params }
 // TimeStepBatchNorm).
 func (m *EFLSTM) Buffers() *nn.ParamSet { return m.buffers }
 
-// Config returns the EFLSTMConfig with EmbedDims resolved.
+// Config returns the EFLSTMConfig, with EmbedDims resolved when Embed is
+// on.
 func (m *EFLSTM) Config() EFLSTMConfig {
 	c := m.cfg
-	c.EmbedDims = m.embed
+	if c.Embed {
+		c.EmbedDims = m.embed
+	}
 	return c
 }
 
@@ -169,13 +176,14 @@ func (m *EFLSTM) Build(g *nn.Graph, batch int) (*Output, error) {
 				return nil, fmt.Errorf("models: eflstm: batch norm: %w", err)
 			}
 		}
-		rows, err := G.Reshape(flat, []int{batch * T, D})
+		e, err := G.Reshape(flat, []int{batch * T, D})
 		if err != nil {
 			return nil, err
 		}
-		e, err := m.embeds[mod].Forward(g, rows)
-		if err != nil {
-			return nil, err
+		if m.embeds[mod] != nil {
+			if e, err = m.embeds[mod].Forward(g, e); err != nil {
+				return nil, err
+			}
 		}
 		embedded[mod] = e
 		seq, err := G.Reshape(e, []int{batch, T, m.embed[mod]})

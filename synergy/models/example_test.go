@@ -67,5 +67,5 @@ func ExampleNew_unknown() {
 	_, err := models.New("mult", "mosi", models.Dims{}, tensor.Float32, 1)
 	fmt.Println(err)
 	// Output:
-	// models: unknown model "mult"; known models: eflstm, lmf, mfn, tfn
+	// models: unknown model "mult"; known models: eflstm, lmf, mfn, tfn, magbert, misa, mmim
 }

@@ -130,15 +130,21 @@ func TestNewDefaults(t *testing.T) {
 		name, dataset string
 		check         func(Model) bool
 	}{
-		{"tfn", "mosi", func(m Model) bool { c := m.(*TFN).Config(); return c.TextOut == 32 && c.PostFusionDim == 64 }},
+		{"tfn", "mosi", func(m Model) bool {
+			c := m.(*TFN).Config()
+			return c.TextOut == 32 && c.PostFusionDim == 64 && !c.ApplyTextDropout
+		}},
 		{"tfn", "mosei", func(m Model) bool { c := m.(*TFN).Config(); return c.TextOut == 128 && c.AudioHidden == 16 }},
-		{"lmf", "", func(m Model) bool { c := m.(*LMF).Config(); return c.Rank == 3 && c.Training.WeightDecay == 5e-3 }},
+		{"lmf", "", func(m Model) bool {
+			c := m.(*LMF).Config()
+			return c.Rank == 3 && c.Training.WeightDecay == 5e-3 && c.FusedDim == 0 && c.ApplyTextDropout
+		}},
 		{"lmf", "mosei", func(m Model) bool { return m.(*LMF).Config().Rank == 4 }},
 		{"mfn", "urfunny", func(m Model) bool { return m.(*MFN).Config().MemSize == 400 }},
 		{"mfn", "mosei", func(m Model) bool { return m.(*MFN).Config().MemSize == 128 }},
 		{"eflstm", "mosi", func(m Model) bool {
 			c := m.(*EFLSTM).Config()
-			return c.Layers == 4 && c.Hidden == 128 && c.EmbedDims == [3]int{7, 3, 4}
+			return c.Layers == 4 && c.Hidden == 128 && !c.Embed && c.EmbedDims == [3]int{}
 		}},
 		{"eflstm", "mosei", func(m Model) bool { c := m.(*EFLSTM).Config(); return c.Layers == 2 && c.Hidden == 256 }},
 	} {

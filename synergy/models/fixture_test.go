@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/synergo/synergo/datasets"
@@ -39,7 +40,9 @@ var modalityKeys = [3]string{"text", "audio", "vision"}
 // into ours and compares Z_t, Z_a, Z_v, Z and Pred in an evaluation graph
 // (float64). This checks the architectures against MMSA's code: LSTM gate
 // layout, batch normalization, TFN's outer-product order, LMF's factor
-// layout and rank sum, MFN's attention and gated memory.
+// layout and rank sum, MFN's attention and gated memory, EF-LSTM's
+// per-step batch norm; and the kept extensions (LMF's FusedDim head,
+// EF-LSTM's embeddings: "lmf+fused", "eflstm+embed").
 func TestAgainstPyTorch(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("testdata", "models_fixture.json"))
 	if err != nil {
@@ -49,7 +52,7 @@ func TestAgainstPyTorch(t *testing.T) {
 	if err := json.Unmarshal(raw, &fx); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range Names() {
+	for _, name := range append(Names(), "lmf+fused", "eflstm+embed") {
 		t.Run(name, func(t *testing.T) {
 			c, ok := fx.Models[name]
 			if !ok {
@@ -108,7 +111,7 @@ func fixtureModel(t *testing.T, name string, cfg json.RawMessage, dims Dims) Mod
 		m   Model
 		err error
 	)
-	switch name {
+	switch strings.Split(name, "+")[0] {
 	case "tfn":
 		var c TFNConfig
 		if err = json.Unmarshal(cfg, &c); err == nil {

@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/synergo/synergo/datasets"
@@ -19,12 +20,21 @@ var (
 	tinyAlignedDims = Dims{T: [3]int{4, 4, 4}, D: [3]int{6, 3, 4}, Task: datasets.Regression}
 )
 
-// tinyModel returns a small instance of the named model with non-zero
-// dropout everywhere, so gradient checks run through the dropout masks.
+// tinyVariants are the names tinyModel accepts: Names() (each model with
+// its default architecture) and the kept extensions, switched on:
+// "eflstm+embed" (per-modality embeddings), "lmf+fused" (FusedDim and a
+// head) and "tfn+textdrop" (dropout on the text LSTM's state).
+func tinyVariants() []string {
+	return append(Names(), "eflstm+embed", "lmf+fused", "tfn+textdrop")
+}
+
+// tinyModel returns a small instance of the named model (tinyVariants)
+// with non-zero dropout everywhere, so gradient checks run through the
+// dropout masks.
 func tinyModel(t testing.TB, name string, dt tensor.Dtype, seed uint64) Model {
 	t.Helper()
 	dims := tinyDims
-	if name == "mfn" || name == "eflstm" {
+	if name == "mfn" || strings.HasPrefix(name, "eflstm") {
 		dims = tinyAlignedDims
 	}
 	return tinyModelFor(t, name, dims, dt, seed)
@@ -38,20 +48,24 @@ func tinyModelFor(t testing.TB, name string, dims Dims, dt tensor.Dtype, seed ui
 		err error
 	)
 	switch name {
-	case "tfn":
+	case "tfn", "tfn+textdrop":
 		m, err = NewTFN(TFNConfig{TextHidden: 4, AudioHidden: 2, VisionHidden: 3, TextOut: 3, PostFusionDim: 5,
 			AudioDropout: 0.1, VisionDropout: 0.2, TextDropout: 0.3, PostFusionDropout: 0.4,
-			OutputRange: [2]float64{-3, 3}}, dims, dt, seed)
-	case "lmf":
-		m, err = NewLMF(LMFConfig{TextHidden: 4, AudioHidden: 2, VisionHidden: 3, TextOut: 2, Rank: 3, FusedDim: 4,
-			AudioDropout: 0.1, VisionDropout: 0.2, TextDropout: 0.3}, dims, dt, seed)
+			ApplyTextDropout: name == "tfn+textdrop", OutputRange: [2]float64{-3, 3}}, dims, dt, seed)
+	case "lmf", "lmf+fused":
+		fused := 0
+		if name == "lmf+fused" {
+			fused = 4
+		}
+		m, err = NewLMF(LMFConfig{TextHidden: 4, AudioHidden: 2, VisionHidden: 3, TextOut: 2, Rank: 3, FusedDim: fused,
+			AudioDropout: 0.1, VisionDropout: 0.2, TextDropout: 0.3, ApplyTextDropout: true}, dims, dt, seed)
 	case "mfn":
 		m, err = NewMFN(MFNConfig{TextHidden: 4, AudioHidden: 2, VisionHidden: 3, MemSize: 5, WindowSize: 2,
 			NN1: MFNNetConfig{4, 0.2}, NN2: MFNNetConfig{3, 0.1}, Gamma1: MFNNetConfig{4, 0.3},
 			Gamma2: MFNNetConfig{3, 0.2}, Out: MFNNetConfig{4, 0.1}}, dims, dt, seed)
-	case "eflstm":
-		m, err = NewEFLSTM(EFLSTMConfig{Hidden: 4, Layers: 2, Dropout: 0.2, EmbedDims: [3]int{3, 0, 2},
-			TimeStepBatchNorm: true}, dims, dt, seed)
+	case "eflstm", "eflstm+embed":
+		m, err = NewEFLSTM(EFLSTMConfig{Hidden: 4, Layers: 2, Dropout: 0.2, Embed: name == "eflstm+embed",
+			EmbedDims: [3]int{3, 0, 2}, TimeStepBatchNorm: true}, dims, dt, seed)
 	default:
 		t.Fatalf("no tiny config for %q", name)
 	}

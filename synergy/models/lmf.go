@@ -21,20 +21,26 @@ type LMFConfig struct {
 	TextOut int `json:"text_out"`
 	// Rank is the rank r of the low-rank weight tensor.
 	Rank int `json:"rank"`
-	// FusedDim is the output width of the low-rank fusion (= d). The
-	// original fuses straight to the prediction (FusedDim 1); see LMF.
+	// FusedDim, if > 0, switches on our extension: the low-rank fusion has
+	// FusedDim outputs followed by a linear head (see LMF). 0 (the
+	// default) is the original: the fusion gives the prediction.
 	FusedDim      int     `json:"fused_dim"`
 	AudioDropout  float64 `json:"audio_dropout"`
 	VisionDropout float64 `json:"vision_dropout"`
 	TextDropout   float64 `json:"text_dropout"`
+	// ApplyTextDropout applies TextDropout to the text LSTM's last state,
+	// as the original LMF's TextSubNet does (Justin1904, model.py; on by
+	// default). MMSA's copy of TextSubNet zeroes the dropout of a one-layer
+	// LSTM; false runs the text sub-network without dropout as MMSA does.
+	ApplyTextDropout bool `json:"apply_text_dropout"`
 	// Training holds MMSA's optimizer defaults; FactorLR is the learning
 	// rate of the modality factors (LMF.FactorParams).
 	Training TrainingDefaults `json:"training"`
 }
 
 // DefaultLMFConfig returns MMSA's LMF defaults for dataset ("mosi",
-// "mosei", "urfunny" = MOSI's; "" = "mosi"), with FusedDim 32 (our
-// extension, see LMF).
+// "mosei", "urfunny" = MOSI's; "" = "mosi"), without the FusedDim
+// extension.
 func DefaultLMFConfig(dataset string) (LMFConfig, error) {
 	key, err := datasetKey(dataset)
 	if err != nil {
@@ -42,14 +48,14 @@ func DefaultLMFConfig(dataset string) (LMFConfig, error) {
 	}
 	if key == "mosei" {
 		return LMFConfig{
-			TextHidden: 128, AudioHidden: 16, VisionHidden: 128, TextOut: 64, Rank: 4, FusedDim: 32,
-			AudioDropout: 0.2, VisionDropout: 0.2, TextDropout: 0.2,
+			TextHidden: 128, AudioHidden: 16, VisionHidden: 128, TextOut: 64, Rank: 4,
+			AudioDropout: 0.2, VisionDropout: 0.2, TextDropout: 0.2, ApplyTextDropout: true,
 			Training: TrainingDefaults{BatchSize: 32, LearningRate: 1e-3, FactorLR: 1e-3, WeightDecay: 1e-3},
 		}, nil
 	}
 	return LMFConfig{
-		TextHidden: 128, AudioHidden: 16, VisionHidden: 128, TextOut: 64, Rank: 3, FusedDim: 32,
-		AudioDropout: 0.3, VisionDropout: 0.3, TextDropout: 0.3,
+		TextHidden: 128, AudioHidden: 16, VisionHidden: 128, TextOut: 64, Rank: 3,
+		AudioDropout: 0.3, VisionDropout: 0.3, TextDropout: 0.3, ApplyTextDropout: true,
 		Training: TrainingDefaults{BatchSize: 64, LearningRate: 1e-3, FactorLR: 1e-3, WeightDecay: 5e-3},
 	}, nil
 }
@@ -57,13 +63,17 @@ func DefaultLMFConfig(dataset string) (LMFConfig, error) {
 // unimodal returns the settings of the unimodal sub-networks (TFN's).
 func (c LMFConfig) unimodal() unimodalSizes {
 	return unimodalSizes{textHidden: c.TextHidden, textOut: c.TextOut, audioHidden: c.AudioHidden, visionHidden: c.VisionHidden,
-		textDropout: c.TextDropout, audioDropout: c.AudioDropout, visionDropout: c.VisionDropout}
+		textDropout: c.TextDropout, audioDropout: c.AudioDropout, visionDropout: c.VisionDropout,
+		applyTextDropout: c.ApplyTextDropout}
 }
 
 func (c LMFConfig) validate() error {
 	u := c.unimodal()
-	if err := checkPositiveFields("LMFConfig", append(u.sizeFields(), intField{"Rank", c.Rank}, intField{"FusedDim", c.FusedDim})...); err != nil {
+	if err := checkPositiveFields("LMFConfig", append(u.sizeFields(), intField{"Rank", c.Rank})...); err != nil {
 		return err
+	}
+	if c.FusedDim < 0 {
+		return fmt.Errorf("models: LMFConfig.FusedDim = %d, want ≥ 0 (0: the original, no fused layer)", c.FusedDim)
 	}
 	return checkDropoutFields("LMFConfig", u.dropoutFields()...)
 }
@@ -75,7 +85,7 @@ func (c LMFConfig) validate() error {
 // W_m^(k) ((d_m+1) × d, k = 1..r, stored as one (d_m+1, r·d) matrix) the
 // fusion is
 //
-//	f_m^(k) = [1; Z_m] W_m^(k),   Z = Σ_k w_k · (f_a^(k) ⊙ f_v^(k) ⊙ f_t^(k)) + b,
+//	f_m^(k) = [1; Z_m] W_m^(k),   y = Σ_k w_k · (f_a^(k) ⊙ f_v^(k) ⊙ f_t^(k)) + b,
 //
 // the rank-r factorization of TFN's weight tensor applied to
 // [1; Z_a] ⊗ [1; Z_v] ⊗ [1; Z_t]. Factors and the fusion weights w (r) are
@@ -84,11 +94,15 @@ func (c LMFConfig) validate() error {
 // bug the original repository fixed in commit fac3358); here they are
 // ordinary parameters.
 //
-// Deviation: the original fuses straight to the output (d = 1), leaving no
-// fused vector for the regularizer. Here the fusion has FusedDim outputs,
-// Fused = Z (B, FusedDim), and a linear head gives Pred = W_o Z + b_o
-// (unbounded, as in the original). With FusedDim 1 and the head fixed to the
-// identity this is exactly the original.
+// By default (FusedDim 0) this is the original exactly: d = 1 and y is the
+// prediction (unbounded). The last layer is then the weighted rank sum, so
+// Fused = Z is its input, the r rank-wise products
+//
+//	Z = (f_a^(k) ⊙ f_v^(k) ⊙ f_t^(k))_{k=1..r}   (B, r),   Pred = Z w + b.
+//
+// With FusedDim = d > 0 (our extension, synergo's default before it
+// followed the original) the fusion has d outputs, Fused = y (B, d), and a
+// linear head gives Pred = W_o y + b_o.
 type LMF struct {
 	cfg      LMFConfig
 	dims     Dims
@@ -97,8 +111,8 @@ type LMF struct {
 	unimodal *unimodalNets
 	factors  [3]*nn.Param // (d_m+1, r·FusedDim), indexed by modality
 	weights  *nn.Param    // (r)
-	bias     *nn.Param    // (FusedDim)
-	head     *nn.Linear
+	bias     *nn.Param    // (d)
+	head     *nn.Linear   // nil without FusedDim
 }
 
 // NewLMF returns an LMF for dims with parameters of dtype dt initialized from
@@ -111,7 +125,7 @@ func NewLMF(cfg LMFConfig, dims Dims, dt tensor.Dtype, seed uint64) (*LMF, error
 	ps, buf := nn.NewParamSet(dt), nn.NewParamSet(dt)
 	m := &LMF{cfg: cfg, dims: dims, params: ps, buffers: buf}
 	m.unimodal = newUnimodalNets("lmf", ps, buf, dims, cfg.unimodal(), rng)
-	r, d := cfg.Rank, cfg.FusedDim
+	r, d := cfg.Rank, max(cfg.FusedDim, 1)
 	width := [3]int{multimodal.Text: cfg.TextOut, multimodal.Audio: cfg.AudioHidden, multimodal.Vision: cfg.VisionHidden}
 	// Original order of creation: audio, video, text factors.
 	for _, mod := range []multimodal.Modality{multimodal.Audio, multimodal.Vision, multimodal.Text} {
@@ -124,7 +138,9 @@ func NewLMF(cfg LMFConfig, dims Dims, dt tensor.Dtype, seed uint64) (*LMF, error
 	// xavier_normal_ on (1, r): fan_in = r, fan_out = 1.
 	m.weights = ps.Add("lmf.fusion_weights", []int{r}, nn.Normal(math.Sqrt(2/float64(r+1))), rng)
 	m.bias = ps.Add("lmf.fusion_bias", []int{d}, nn.Zeros, rng)
-	m.head = nn.NewLinear(ps, "lmf.head", d, 1, true, rng)
+	if cfg.FusedDim > 0 {
+		m.head = nn.NewLinear(ps, "lmf.head", d, 1, true, rng)
+	}
 	return m, nil
 }
 
@@ -153,7 +169,30 @@ func (m *LMF) Build(g *nn.Graph, batch int) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	fused, err := m.fuse(g, z)
+	prod, err := m.rankProducts(g, z)
+	if err != nil {
+		return nil, fmt.Errorf("models: lmf: low-rank fusion: %w", err)
+	}
+	if m.head == nil {
+		// The original: Pred = Σ_k w_k P[:, k] + b, Fused = P (B, r).
+		wcol, err := G.Reshape(g.Param(m.weights), []int{m.cfg.Rank, 1})
+		if err != nil {
+			return nil, err
+		}
+		y, err := G.Mul(prod, wcol)
+		if err != nil {
+			return nil, err
+		}
+		if y, err = G.BroadcastAdd(y, g.Param(m.bias), nil, []byte{0}); err != nil {
+			return nil, err
+		}
+		pred, err := toVector(y)
+		if err != nil {
+			return nil, err
+		}
+		return &Output{Unimodal: z, Fused: prod, Pred: pred}, nil
+	}
+	fused, err := m.rankSum(g, prod)
 	if err != nil {
 		return nil, fmt.Errorf("models: lmf: low-rank fusion: %w", err)
 	}
@@ -164,9 +203,9 @@ func (m *LMF) Build(g *nn.Graph, batch int) (*Output, error) {
 	return &Output{Unimodal: z, Fused: fused, Pred: pred}, nil
 }
 
-// fuse returns Z = Σ_k w_k (f_a^(k) ⊙ f_v^(k) ⊙ f_t^(k)) + b (B, FusedDim).
-func (m *LMF) fuse(g *nn.Graph, z []*G.Node) (*G.Node, error) {
-	r, d := m.cfg.Rank, m.cfg.FusedDim
+// rankProducts returns P = f_a ⊙ f_v ⊙ f_t (B, r·d), column k·d+o holding
+// f_a^(k) ⊙ f_v^(k) ⊙ f_t^(k) at output o.
+func (m *LMF) rankProducts(g *nn.Graph, z []*G.Node) (*G.Node, error) {
 	var prod *G.Node
 	for mod, zm := range z {
 		ext, err := prependOne(g, zm)
@@ -183,6 +222,13 @@ func (m *LMF) fuse(g *nn.Graph, z []*G.Node) (*G.Node, error) {
 			return nil, err
 		}
 	}
+	return prod, nil
+}
+
+// rankSum returns Σ_k w_k P[:, k·d+o] + b_o (B, d) for the rank products
+// P of the FusedDim extension.
+func (m *LMF) rankSum(g *nn.Graph, prod *G.Node) (*G.Node, error) {
+	r, d := m.cfg.Rank, m.cfg.FusedDim
 	// Σ_k w_k P[:, k·d+o] = P · (w ⊗ I_d), with (w ⊗ I_d)[k·d+o, o'] = w_k δ_oo'.
 	wcol, err := G.Reshape(g.Param(m.weights), []int{r, 1})
 	if err != nil {

@@ -17,6 +17,11 @@ type MAGBERTConfig struct {
 	BetaShift float64 `json:"beta_shift"`
 	// DropoutProb is the dropout after MAG's LayerNorm (driver: 0.5).
 	DropoutProb float64 `json:"dropout_prob"`
+	// Init is the initialization of MAG and the head: InitOriginal (the
+	// default; "" means it) N(0, initializer_range²) weights and zero
+	// biases, as the original's init_weights(); InitPyTorch PyTorch's
+	// nn.Linear defaults (synergo before it followed the original).
+	Init string `json:"init"`
 	// Training: batch 48, learning rate 1e−5, AdamW weight decay 0.01 (the
 	// original fine-tunes a pretrained BERT; a from-scratch encoder usually
 	// needs a larger rate).
@@ -30,13 +35,16 @@ func DefaultMAGBERTConfig(dataset string) (MAGBERTConfig, error) {
 		return MAGBERTConfig{}, err
 	}
 	return MAGBERTConfig{
-		Bert: DefaultBertTextConfig(), BetaShift: 1, DropoutProb: 0.5,
+		Bert: DefaultBertTextConfig(), BetaShift: 1, DropoutProb: 0.5, Init: InitOriginal,
 		Training: TrainingDefaults{BatchSize: 48, LearningRate: 1e-5, WeightDecay: 0.01},
 	}, nil
 }
 
 func (c MAGBERTConfig) validate() error {
 	if err := c.Bert.validate("MAGBERTConfig"); err != nil {
+		return err
+	}
+	if _, err := resolveInit("MAGBERTConfig.Init", c.Init); err != nil {
 		return err
 	}
 	if !(c.BetaShift > 0) {
@@ -61,10 +69,21 @@ func (c MAGBERTConfig) validate() error {
 // acoustic shift g_a ⊙ (W_a a + b_a) and of the visual shift g_v ⊙ (W_v v +
 // b_v) (each (B, H)), and Z is the pooled output, the input of the head.
 //
-// Alignment: audio and vision step s (s < the sample's length) goes to
-// token position s + 1 (after [CLS]), up to the last token before [SEP].
-// This is exact for the synthetic data (one token per word); with word
-// pieces of real text it is the positional approximation MMSA also makes.
+// Alignment: token p of sample i reads step s = TokenSteps[i][p] of the
+// audio and vision sequences (multimodal.Batch), and a zero row when s is
+// −1 or beyond the sample's length. With a tokenizer's word index as steps
+// (bert.Encoding.WordIndex) every word piece of a word carries the word's
+// frame and [CLS], [SEP] and padding carry zeros, as the original driver's
+// convert_to_features; with MMSA's aligned files, whose frames are already
+// aligned to the tokens, token p reads frame p, [CLS] and [SEP] included,
+// as MMSA's BERT_MAG does. Data without TokenSteps are taken to have one
+// token per step: step s on token s + 1, up to the last token before
+// [SEP].
+//
+// Initialization: with Init = InitOriginal (the default) MAG's four linear
+// maps and the head start from N(0, initializer_range²) with zero biases,
+// the original's BertPreTrainedModel init_weights(); LayerNorm γ = 1,
+// β = 0.
 type MAGBERT struct {
 	cfg    MAGBERTConfig
 	dims   Dims
@@ -77,13 +96,14 @@ type MAGBERT struct {
 }
 
 // NewMAGBERT returns a MAG-BERT for dims with parameters of dtype dt
-// initialized from seed (PyTorch's defaults for MAG and the head, BERT's
+// initialized from seed (MAG and the head as Init says, BERT's
 // N(0, 0.02²) for a from-scratch encoder).
 func NewMAGBERT(cfg MAGBERTConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MAGBERT, error) {
-	ps, rng, text, err := newBertParts("magbert", dt, dims, cfg.validate(), cfg.Bert, true, seed)
+	ps, rng, text, err := newBertParts("magbert", dt, dims, cfg.validate(), &cfg.Bert, true, seed)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Init, _ = resolveInit("", cfg.Init)
 	H, da, dv := text.hidden(), dims.D[multimodal.Audio], dims.D[multimodal.Vision]
 	m := &MAGBERT{cfg: cfg, dims: dims, params: ps}
 	m.bertEncoded = bertEncoded{text: text, freeze: &m.cfg.Bert.Freeze}
@@ -93,6 +113,13 @@ func NewMAGBERT(cfg MAGBERTConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MA
 	m.wa = nn.NewLinear(ps, "magbert.mag.W_a", da, H, true, rng)
 	m.norm = nn.NewLayerNorm(ps, "magbert.mag.LayerNorm", H, rng)
 	m.head = nn.NewLinear(ps, "magbert.head", H, 1, true, rng)
+	if cfg.Init == InitOriginal {
+		for _, l := range []*nn.Linear{m.hv, m.ha, m.wv, m.wa, m.head} {
+			if err := initNormalLinear(l, text.enc.Config.InitializerRange, rng); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return m, nil
 }
 
@@ -221,7 +248,7 @@ func (m *MAGBERT) gatedShift(g *nn.Graph, gate, proj *nn.Linear, x, t *G.Node) (
 }
 
 // Feed sets the token inputs from b.TokenIDs and the word-aligned audio and
-// vision token rows from b's features (see MAGBERT).
+// vision token rows from b's features at b.TokenSteps (see MAGBERT).
 func (m *MAGBERT) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	if err := checkBatch("magbert", b, b.Size(), m.dims); err != nil {
 		return err
@@ -231,6 +258,10 @@ func (m *MAGBERT) Feed(g *nn.Graph, b *multimodal.Batch) error {
 		return err
 	}
 	L := m.cfg.Bert.TokenLen
+	steps, err := tokenSteps(b, L, counts)
+	if err != nil {
+		return err
+	}
 	for _, mod := range []multimodal.Modality{multimodal.Audio, multimodal.Vision} {
 		s := b.Features[mod]
 		vals, err := sequenceValues("magbert", mod, s)
@@ -239,9 +270,10 @@ func (m *MAGBERT) Feed(g *nn.Graph, b *multimodal.Batch) error {
 		}
 		rows := make([]float64, b.Size()*L*s.D)
 		for i := 0; i < b.Size(); i++ {
-			// Positions 1 .. counts[i]−2 are the tokens between [CLS] and [SEP].
-			for p := 1; p <= counts[i]-2 && p-1 < s.Lengths[i]; p++ {
-				copy(rows[(i*L+p)*s.D:(i*L+p+1)*s.D], vals[(i*s.T+p-1)*s.D:(i*s.T+p)*s.D])
+			for p, st := range steps[i] {
+				if st >= 0 && st < s.Lengths[i] {
+					copy(rows[(i*L+p)*s.D:(i*L+p+1)*s.D], vals[(i*s.T+st)*s.D:(i*s.T+st+1)*s.D])
+				}
 			}
 		}
 		name := map[multimodal.Modality]string{multimodal.Audio: "audio_tokens", multimodal.Vision: "vision_tokens"}[mod]
@@ -257,4 +289,34 @@ func (m *MAGBERT) Feed(g *nn.Graph, b *multimodal.Batch) error {
 		}
 	}
 	return nil
+}
+
+// tokenSteps returns the audio/vision step of every token position (−1 for
+// none): b.TokenSteps, or, for a batch without them, one token per step
+// (step p − 1 on the tokens p = 1 … counts[i]−2 between [CLS] and [SEP]).
+func tokenSteps(b *multimodal.Batch, L int, counts []int) ([][]int, error) {
+	steps := make([][]int, b.Size())
+	if b.TokenSteps != nil && len(b.TokenSteps) != b.Size() {
+		return nil, fmt.Errorf("models: magbert: batch has %d token-step rows for %d samples", len(b.TokenSteps), b.Size())
+	}
+	for i := range steps {
+		steps[i] = make([]int, L)
+		if b.TokenSteps == nil {
+			for p := range steps[i] {
+				steps[i][p] = -1
+				if p >= 1 && p <= counts[i]-2 {
+					steps[i][p] = p - 1
+				}
+			}
+			continue
+		}
+		row := b.TokenSteps[i]
+		if len(row) != L {
+			return nil, fmt.Errorf("models: magbert: token-step row %d has %d entries, the model was built for TokenLen %d", i, len(row), L)
+		}
+		for p, st := range row {
+			steps[i][p] = int(st)
+		}
+	}
+	return steps, nil
 }

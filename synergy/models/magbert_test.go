@@ -3,10 +3,13 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/synergy/bert"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -167,8 +170,174 @@ func TestMAGBERTGradCheck(t *testing.T) {
 	}
 }
 
-// TestMAGBERTFeedAlignsFrames: frame s of audio goes to token s+1 and the
-// [CLS], [SEP] and padding rows are zero.
+// magTokenRows feeds b to a fresh evaluation graph of m and returns the
+// audio and vision rows MAG reads, (B·TokenLen, D) each.
+func magTokenRows(t *testing.T, m *MAGBERT, b *datasets.Batch) (audio, vision []float64) {
+	t.Helper()
+	g := nn.NewGraph(tensor.Float64, false)
+	if _, err := m.Build(g, b.Size()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Feed(g, b); err != nil {
+		t.Fatal(err)
+	}
+	in := g.Inputs()
+	return in[inputName("magbert", "audio_tokens")].Value().Data().([]float64),
+		in[inputName("magbert", "vision_tokens")].Value().Data().([]float64)
+}
+
+// wordFrames returns n sequences of T steps of D features whose step s of
+// sample i holds 100·i + 10·s + d + 1 (so every frame is distinct and
+// non-zero), with the given lengths.
+func wordFrames(n, T, D int, lengths []int) *datasets.Sequences {
+	s := &datasets.Sequences{N: n, T: T, D: D, Data: make([]float32, n*T*D), Lengths: lengths}
+	for i := 0; i < n; i++ {
+		for st := 0; st < lengths[i]; st++ {
+			for d := 0; d < D; d++ {
+				s.Data[(i*T+st)*D+d] = float32(100*i + 10*st + d + 1)
+			}
+		}
+	}
+	return s
+}
+
+// checkTokenRows checks that token p of sample i holds frame steps[i][p] of
+// s (zero for −1).
+func checkTokenRows(t *testing.T, what string, rows []float64, s *datasets.Sequences, steps [][]int, L int) {
+	t.Helper()
+	for i := range steps {
+		for p, st := range steps[i] {
+			for d := 0; d < s.D; d++ {
+				want := 0.0
+				if st >= 0 {
+					want = float64(s.At(i, st, d))
+				}
+				if got := rows[(i*L+p)*s.D+d]; got != want {
+					t.Fatalf("%s: sample %d token %d dim %d holds %v, want %v (frame %d)", what, i, p, d, got, want, st)
+				}
+			}
+		}
+	}
+}
+
+// TestMAGBERTWordPieces: with a tokenizer's word index as token steps
+// (the original driver's convert_to_features), every word piece of a word
+// carries that word's acoustic and visual frame, and [CLS], [SEP] and
+// padding carry zeros.
+func TestMAGBERTWordPieces(t *testing.T) {
+	tok, err := bert.LoadTokenizer(filepath.Join("..", "bert", "testdata", "tiny_checkpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const L = 12
+	cfg, err := DefaultMAGBERTConfig("mosi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bert = BertTextConfig{Size: "tiny", VocabSize: tok.Vocab.Size(), TokenLen: L}
+	dims := Dims{T: [3]int{6, 6, 6}, D: [3]int{2, 3, 2}}
+	m, err := NewMAGBERT(cfg, dims, tensor.Float64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "Unaffable" is three pieces (un ##aff ##able), "it's" three (it ' s).
+	sentences := [][]string{{"Unaffable", "movie", "it's"}, {"movie", "Unaffable"}}
+	b := &datasets.Batch{Labels: make([]float32, 2)}
+	wantSteps := make([][]int, 2)
+	for i, words := range sentences {
+		enc, err := tok.EncodeWords(words, L)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, steps := make([]int32, L), make([]int32, L)
+		for p := range enc.IDs {
+			ids[p], steps[p] = int32(enc.IDs[p]), int32(enc.WordIndex[p])
+		}
+		b.TokenIDs, b.TokenSteps = append(b.TokenIDs, ids), append(b.TokenSteps, steps)
+		wantSteps[i] = enc.WordIndex
+	}
+	if got := wantSteps[0][:9]; !slices.Equal(got, []int{-1, 0, 0, 0, 1, 2, 2, 2, -1}) {
+		t.Fatalf("word index of sentence 0: %v", got)
+	}
+	lengths := []int{3, 2}
+	for mod := range b.Features {
+		b.Features[mod] = wordFrames(2, dims.T[mod], dims.D[mod], lengths)
+	}
+	audio, vision := magTokenRows(t, m, b)
+	checkTokenRows(t, "audio", audio, b.Features[datasets.Audio], wantSteps, L)
+	checkTokenRows(t, "vision", vision, b.Features[datasets.Vision], wantSteps, L)
+}
+
+// TestMAGBERTMMSAAligned: on a hand-made batch shaped like MMSA's aligned
+// files (frames aligned to the tokens: a word's frame repeated on each of
+// its pieces; TokenSteps the positions, as datasets' MMSA loader sets
+// them) token p reads frame p, [CLS] and [SEP] included, as MMSA's BERT_MAG
+// does, so frame i of a word reaches exactly that word's pieces and no
+// frame is dropped.
+func TestMAGBERTMMSAAligned(t *testing.T) {
+	const L = 8
+	cfg, err := DefaultMAGBERTConfig("mosi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bert = BertTextConfig{Size: "tiny", VocabSize: 30, TokenLen: L}
+	dims := Dims{T: [3]int{L, L, L}, D: [3]int{2, 3, 2}}
+	m, err := NewMAGBERT(cfg, dims, tensor.Float64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sample 0: [CLS] w0 w0 w0 w1 [SEP] (a three-piece and a one-piece
+	// word); sample 1: [CLS] w0 w1 w1 w2 w2 w2 [SEP] (all 8 positions).
+	ids := [][]int32{{2, 10, 11, 12, 13, 3, 0, 0}, {2, 14, 15, 16, 17, 18, 19, 3}}
+	pieceWord := [][]int{{-1, 0, 0, 0, 1, -1}, {-1, 0, 1, 1, 2, 2, 2, -1}}
+	b := &datasets.Batch{Labels: make([]float32, 2), TokenIDs: ids}
+	lengths := []int{6, 8}
+	for mod := range b.Features {
+		s := &datasets.Sequences{N: 2, T: L, D: dims.D[mod], Data: make([]float32, 2*L*dims.D[mod]), Lengths: lengths}
+		for i, words := range pieceWord {
+			for p, w := range words {
+				for d := 0; d < s.D; d++ {
+					v := float32(0.5) // [CLS]/[SEP] frames: MMSA's values there, whatever they are
+					if w >= 0 {
+						v = float32(100*i + 10*w + d + 1)
+					}
+					s.Data[(i*L+p)*s.D+d] = v
+				}
+			}
+		}
+		b.Features[mod] = s
+	}
+	b.TokenSteps = make([][]int32, 2)
+	positions := make([][]int, 2)
+	for i := range ids {
+		b.TokenSteps[i] = make([]int32, L)
+		positions[i] = make([]int, L)
+		for p := range b.TokenSteps[i] {
+			b.TokenSteps[i][p], positions[i][p] = -1, -1
+			if p < lengths[i] {
+				b.TokenSteps[i][p], positions[i][p] = int32(p), p
+			}
+		}
+	}
+	audio, vision := magTokenRows(t, m, b)
+	checkTokenRows(t, "audio", audio, b.Features[datasets.Audio], positions, L)
+	checkTokenRows(t, "vision", vision, b.Features[datasets.Vision], positions, L)
+	// Each word's frame is on exactly that word's pieces.
+	D := dims.D[datasets.Audio]
+	for i, words := range pieceWord {
+		for p, w := range words {
+			if w < 0 {
+				continue
+			}
+			if got, want := audio[(i*L+p)*D], float64(100*i+10*w+1); got != want {
+				t.Errorf("sample %d piece %d (word %d): frame value %v, want %v", i, p, w, got, want)
+			}
+		}
+	}
+}
+
+// TestMAGBERTFeedAlignsFrames: without token steps, frame s of audio goes
+// to token s+1 and the [CLS], [SEP] and padding rows are zero.
 func TestMAGBERTFeedAlignsFrames(t *testing.T) {
 	m := tinyMAGBERT(t, tensor.Float64)
 	rng := rand.New(rand.NewPCG(3, 3))

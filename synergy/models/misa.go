@@ -29,6 +29,12 @@ type MISAConfig struct {
 	TransformerHeads   int     `json:"transformer_heads"`
 	TransformerFF      int     `json:"transformer_ff"`
 	TransformerDropout float64 `json:"transformer_dropout"`
+	// Init is the initialization of the layers besides BERT: InitOriginal
+	// (the default; "" means it) makes every LSTM's recurrent matrix
+	// orthogonal as the original's nn.init.orthogonal_ of weight_hh, the
+	// rest keeps PyTorch's defaults; InitPyTorch keeps PyTorch's defaults
+	// everywhere (synergo before it followed the original).
+	Init string `json:"init"`
 	// Training: batch 64 (MOSI), 16 (MOSEI), 32 (UR-FUNNY); Adam with
 	// learning rate 1e−4; the original clips gradients by value at 1.0.
 	Training TrainingDefaults `json:"training"`
@@ -50,13 +56,16 @@ func DefaultMISAConfig(dataset string) (MISAConfig, error) {
 	return MISAConfig{
 		Bert: text, Hidden: 128, Dropout: 0.5,
 		DiffWeight: 0.3, SimWeight: 1, ReconWeight: 1,
-		TransformerHeads: 2, TransformerFF: 2048, TransformerDropout: 0.1,
+		TransformerHeads: 2, TransformerFF: 2048, TransformerDropout: 0.1, Init: InitOriginal,
 		Training: TrainingDefaults{BatchSize: batch, LearningRate: 1e-4},
 	}, nil
 }
 
 func (c MISAConfig) validate() error {
 	if err := c.Bert.validate("MISAConfig"); err != nil {
+		return err
+	}
+	if _, err := resolveInit("MISAConfig.Init", c.Init); err != nil {
 		return err
 	}
 	for _, f := range []struct {
@@ -107,7 +116,9 @@ func (c MISAConfig) validate() error {
 // L_diff the soft orthogonality of the three (p_m, s_m) pairs and the three
 // private pairs, L_sim the mean CMD (K = 5) of the three shared pairs,
 // L_recon the mean of the three MSE(x̂_m, x_m). For the regularizer,
-// Unimodal = (x_t, x_a, x_v) and Fused = Z.
+// Unimodal = (x_t, x_a, x_v) and Fused = Z. With Init = InitOriginal (the
+// default) every LSTM's recurrent matrix starts orthogonal, as the
+// original's solver sets weight_hh.
 type MISA struct {
 	cfg    MISAConfig
 	dims   Dims
@@ -124,12 +135,13 @@ type MISA struct {
 }
 
 // NewMISA returns a MISA for dims with parameters of dtype dt initialized
-// from seed.
+// from seed (as Init says; BERT's N(0, 0.02²) for a from-scratch encoder).
 func NewMISA(cfg MISAConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MISA, error) {
-	ps, rng, text, err := newBertParts("misa", dt, dims, cfg.validate(), cfg.Bert, false, seed)
+	ps, rng, text, err := newBertParts("misa", dt, dims, cfg.validate(), &cfg.Bert, false, seed)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Init, _ = resolveInit("", cfg.Init)
 	m := &MISA{cfg: cfg, dims: dims, params: ps}
 	m.bertEncoded = bertEncoded{text: text, freeze: &m.cfg.Bert.Freeze}
 	da, dv := dims.D[multimodal.Audio], dims.D[multimodal.Vision]
@@ -148,6 +160,15 @@ func NewMISA(cfg MISAConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MISA, er
 	m.fusion = newTransformerEncoderLayer(ps, "misa.transformer", H, cfg.TransformerHeads, cfg.TransformerFF, cfg.TransformerDropout, rng)
 	m.fusion1 = nn.NewLinear(ps, "misa.fusion_layer_1", 6*H, 3*H, true, rng)
 	m.fusion3 = nn.NewLinear(ps, "misa.fusion_layer_3", 3*H, 1, true, rng)
+	if cfg.Init == InitOriginal {
+		for _, e := range []*misaSequenceEncoder{m.audio, m.vision} {
+			for _, l := range []*nn.LSTM{e.fwd1, e.bwd1, e.fwd2, e.bwd2} {
+				if err := initOrthogonalRecurrent(l, rng); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	return m, nil
 }
 

@@ -44,6 +44,13 @@ type MMIMConfig struct {
 	// batches, its MOSI and UR-FUNNY loops run all of them, so
 	// DefaultMMIMConfig sets 0.5 for "mosei" and 1 otherwise; 0 means 1.
 	Stage0Fraction float64 `json:"stage0_fraction"`
+	// Init is the initialization of the layers besides BERT: InitOriginal
+	// (the default; "" means it) draws every parameter with two dimensions
+	// from xavier-normal, as the original's solver does for all non-BERT
+	// parameters with dim > 1 (biases keep PyTorch's defaults);
+	// InitPyTorch keeps PyTorch's defaults everywhere (synergo before it
+	// followed the original).
+	Init string `json:"init"`
 }
 
 // DefaultMMIMConfig returns the original's defaults for dataset ("mosi",
@@ -61,12 +68,15 @@ func DefaultMMIMConfig(dataset string) (MMIMConfig, error) {
 		Bert: DefaultBertTextConfig(), AudioHidden: 16, VisionHidden: 16, AudioOut: 16, VisionOut: 16,
 		FusionHidden: 128, FusionDropout: 0.1, Alpha: 0.1, Beta: 0.1,
 		Training: TrainingDefaults{BatchSize: 32, LearningRate: 1e-3, WeightDecay: 1e-4, ClipNorm: 1},
-		BertLR:   5e-5, MMILBLR: 1e-3, Stage0Fraction: stage0,
+		BertLR:   5e-5, MMILBLR: 1e-3, Stage0Fraction: stage0, Init: InitOriginal,
 	}, nil
 }
 
 func (c MMIMConfig) validate() error {
 	if err := c.Bert.validate("MMIMConfig"); err != nil {
+		return err
+	}
+	if _, err := resolveInit("MMIMConfig.Init", c.Init); err != nil {
 		return err
 	}
 	for _, f := range []struct {
@@ -112,7 +122,9 @@ func (c MMIMConfig) validate() error {
 // MMIM trains with the original's two-stage epoch (Stages, an
 // EpochSchedule), and the memory is its training state
 // (MarshalTrainingState, UnmarshalTrainingState). For the regularizer,
-// Unimodal = (t, a, v) and Fused = Z.
+// Unimodal = (t, a, v) and Fused = Z. With Init = InitOriginal (the
+// default) every non-BERT parameter with two dimensions starts
+// xavier-normal, as in the original's solver.
 type MMIM struct {
 	cfg    MMIMConfig
 	dims   Dims
@@ -150,12 +162,13 @@ type mmimMemory struct {
 }
 
 // NewMMIM returns an MMIM for dims with parameters of dtype dt initialized
-// from seed.
+// from seed (as Init says; BERT's N(0, 0.02²) for a from-scratch encoder).
 func NewMMIM(cfg MMIMConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MMIM, error) {
-	ps, rng, text, err := newBertParts("mmim", dt, dims, cfg.validate(), cfg.Bert, false, seed)
+	ps, rng, text, err := newBertParts("mmim", dt, dims, cfg.validate(), &cfg.Bert, false, seed)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Init, _ = resolveInit("", cfg.Init)
 	m := &MMIM{cfg: cfg, dims: dims, params: ps, graphs: map[*nn.Graph]*mmimGraph{}}
 	m.bertEncoded = bertEncoded{text: text, freeze: &m.cfg.Bert.Freeze}
 	da, dv := dims.D[multimodal.Audio], dims.D[multimodal.Vision]
@@ -178,6 +191,21 @@ func NewMMIM(cfg MMIMConfig, dims Dims, dt tensor.Dtype, seed uint64) (*MMIM, er
 	m.fusion1 = nn.NewLinear(ps, "mmim.fusion_prj.linear_1", H+cfg.AudioOut+cfg.VisionOut, cfg.FusionHidden, true, rng)
 	m.fusion2 = nn.NewLinear(ps, "mmim.fusion_prj.linear_2", cfg.FusionHidden, cfg.FusionHidden, true, rng)
 	m.fusion3 = nn.NewLinear(ps, "mmim.fusion_prj.linear_3", cfg.FusionHidden, 1, true, rng)
+	if cfg.Init == InitOriginal {
+		bert := map[*nn.Param]bool{}
+		for _, p := range text.enc.Params() {
+			bert[p] = true
+		}
+		var own []*nn.Param
+		for _, p := range ps.Params() {
+			if !bert[p] {
+				own = append(own, p)
+			}
+		}
+		if err := initXavierNormal(own, rng); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 

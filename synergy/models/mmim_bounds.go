@@ -85,13 +85,16 @@ func (b *mmilb) project(g *nn.Graph, y *G.Node) (*G.Node, error) {
 	return G.Tanh(p)
 }
 
-// classEntropy returns ½ log det Σ_w of the weighted covariance
+// classEntropy returns ¼ log det Σ_w of the weighted covariance
 //
 //	μ = Σ_j w_j y_j,   Σ_w = Σ_j w_j (y_j − μ)(y_j − μ)ᵀ
 //
 // of the rows of y (n, k) with weights w (n) (1/n_c for the n_c members of
 // the class, 0 otherwise; sqrtW holds √w): MMIM's per-class term, so that
-// H = ¼ (log det Σ₊ + log det Σ₋) is the sum of two of these halves.
+// H = ¼ (log det Σ₊ + log det Σ₋) is the sum of two of them. The factor ¼
+// is the release's (declare-lab/Multimodal-Infomax, MMILB.forward:
+// H = 0.25·(logdet(σ_pos) + logdet(σ_neg))), not the ½ of a Gaussian's
+// entropy.
 func classEntropy(y, w, sqrtW *G.Node) (*G.Node, error) {
 	n, k := y.Shape()[0], y.Shape()[1]
 	wr, err := G.Reshape(w, tensor.Shape{1, n})

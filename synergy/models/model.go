@@ -19,6 +19,10 @@ import (
 type Dims struct {
 	T, D [3]int
 	Task multimodal.Task
+	// TokenLen is the width L of the data's token-id rows, 0 for data
+	// without token ids; the BERT-based models build their inputs for it
+	// (BertTextConfig.TokenLen 0).
+	TokenLen int
 }
 
 // validate returns an error if a dimension is not positive.
@@ -138,37 +142,9 @@ func datasetKey(dataset string) (string, error) {
 // "flstm" and "lfn" are accepted for eflstm and lmf) with MMSA's defaults for
 // dataset ("mosi", "mosei", "urfunny"; "" means "mosi"), built for dims, with
 // parameters of dtype dt initialized from seed. An unknown name is an error
-// listing the known ones.
+// listing the known ones. NewWithOptions departs from the defaults.
 func New(name, dataset string, dims Dims, dt tensor.Dtype, seed uint64) (Model, error) {
-	switch strings.ToLower(name) {
-	case "eflstm", "ef_lstm", "flstm":
-		cfg, err := DefaultEFLSTMConfig(dataset)
-		if err != nil {
-			return nil, err
-		}
-		return NewEFLSTM(cfg, dims, dt, seed)
-	case "tfn":
-		cfg, err := DefaultTFNConfig(dataset)
-		if err != nil {
-			return nil, err
-		}
-		return NewTFN(cfg, dims, dt, seed)
-	case "lmf", "lfn":
-		cfg, err := DefaultLMFConfig(dataset)
-		if err != nil {
-			return nil, err
-		}
-		return NewLMF(cfg, dims, dt, seed)
-	case "mfn":
-		cfg, err := DefaultMFNConfig(dataset)
-		if err != nil {
-			return nil, err
-		}
-		return NewMFN(cfg, dims, dt, seed)
-	case "magbert", "mag-bert", "mag_bert", "misa", "mmim":
-		return newBertModel(strings.ToLower(name), dataset, dims, dt, seed)
-	}
-	return nil, fmt.Errorf("models: unknown model %q; known models: %s", name, strings.Join(Names(), ", "))
+	return NewWithOptions(name, dataset, Options{}, dims, dt, seed)
 }
 
 // newRNG returns the generator that initializes a model's parameters.

@@ -66,17 +66,33 @@ func TestPaddingInvariance(t *testing.T) {
 }
 
 // TestEFLSTMUnimodalMeans recomputes EF-LSTM's Z_m, the mean over the valid
-// steps of the linear embeddings, for a fresh model in evaluation (running
-// statistics 0 and 1, γ = 1, β = 0, so x̂ = x/√(1+ε)).
+// steps of the normalized inputs (default) or of their linear embeddings
+// (Embed), for a fresh model in evaluation (running statistics 0 and 1,
+// γ = 1, β = 0, so x̂ = x/√(1+ε)).
 func TestEFLSTMUnimodalMeans(t *testing.T) {
-	m := tinyModel(t, "eflstm", tensor.Float64, 12).(*EFLSTM)
+	for _, name := range []string{"eflstm", "eflstm+embed"} {
+		m := tinyModel(t, name, tensor.Float64, 12).(*EFLSTM)
+		checkEFLSTMUnimodalMeans(t, m)
+	}
+}
+
+func checkEFLSTMUnimodalMeans(t *testing.T, m *EFLSTM) {
+	t.Helper()
 	b := randomBatch(rand.New(rand.NewPCG(3, 3)), tinyAlignedDims, 3)
 	_, out := forward(t, m, b)
 	scale := 1 / math.Sqrt(1+batchNormEps)
 	for mod := 0; mod < 3; mod++ {
 		s := b.Features[mod]
-		w, bias := m.embeds[mod].W.Float64s(), m.embeds[mod].B.Float64s()
 		e := m.embed[mod]
+		// Without embeddings e_m = x̂_m: W = I, b = 0.
+		w, bias := make([]float64, s.D*e), make([]float64, e)
+		if m.embeds[mod] != nil {
+			w, bias = m.embeds[mod].W.Float64s(), m.embeds[mod].B.Float64s()
+		} else {
+			for d := 0; d < s.D; d++ {
+				w[d*e+d] = 1
+			}
+		}
 		got := values(out.Unimodal[mod])
 		for i := 0; i < s.N; i++ {
 			for o := 0; o < e; o++ {

@@ -13,7 +13,7 @@ import (
 // evaluation graph and checks the shapes and finiteness of all outputs.
 func TestOutputShapes(t *testing.T) {
 	const batch = 3
-	for _, name := range Names() {
+	for _, name := range tinyVariants() {
 		for _, train := range []bool{true, false} {
 			for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 				m := tinyModel(t, name, dt, 1)

@@ -49,9 +49,10 @@ func (s *featureSubNet) forward(g *nn.Graph, xhat *G.Node) (*G.Node, error) {
 //
 //	z = W Dropout_p(h) + b    (no activation),
 //
-// z of shape (B, out). MMSA passes the dropout to a one-layer nn.LSTM and
-// therefore zeroes it (its `if num_layers == 1: dropout = 0.0`); here the
-// configured dropout is applied to h, as the sub-network's code intends.
+// z of shape (B, out). MMSA zeroes p for a one-layer LSTM (its `if
+// num_layers == 1: dropout = 0.0`, before it builds both the LSTM and the
+// dropout on h), so TFN and LMF pass p = 0 unless ApplyTextDropout asks for
+// the configured TextDropout on h, as the sub-network's code intends.
 type textSubNet struct {
 	lstm    *nn.LSTM
 	out     *nn.Linear

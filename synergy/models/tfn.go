@@ -17,10 +17,15 @@ type TFNConfig struct {
 	VisionHidden int `json:"vision_hidden"` // width of the vision sub-network (= d_v)
 	TextOut      int `json:"text_out"`      // output of the text sub-network (= d_t)
 	// PostFusionDim is the width of the two post-fusion layers (= d).
-	PostFusionDim     int     `json:"post_fusion_dim"`
-	AudioDropout      float64 `json:"audio_dropout"`
-	VisionDropout     float64 `json:"vision_dropout"`
-	TextDropout       float64 `json:"text_dropout"`
+	PostFusionDim int     `json:"post_fusion_dim"`
+	AudioDropout  float64 `json:"audio_dropout"`
+	VisionDropout float64 `json:"vision_dropout"`
+	TextDropout   float64 `json:"text_dropout"`
+	// ApplyTextDropout applies TextDropout to the text LSTM's last state
+	// (the sub-network's evident intent, synergo's behaviour before it
+	// followed MMSA); off by default: MMSA's TextSubNet zeroes the dropout
+	// of a one-layer LSTM, so the text sub-network has none.
+	ApplyTextDropout  bool    `json:"apply_text_dropout"`
 	PostFusionDropout float64 `json:"post_fusion_dropout"`
 	// OutputRange [lo, hi], if lo < hi, bounds a regression prediction to
 	// lo + (hi−lo)·σ(y) as TFN does (MMSA: (−3, 3); the original Keras
@@ -56,7 +61,8 @@ func DefaultTFNConfig(dataset string) (TFNConfig, error) {
 // unimodal returns the settings of the unimodal sub-networks.
 func (c TFNConfig) unimodal() unimodalSizes {
 	return unimodalSizes{textHidden: c.TextHidden, textOut: c.TextOut, audioHidden: c.AudioHidden, visionHidden: c.VisionHidden,
-		textDropout: c.TextDropout, audioDropout: c.AudioDropout, visionDropout: c.VisionDropout}
+		textDropout: c.TextDropout, audioDropout: c.AudioDropout, visionDropout: c.VisionDropout,
+		applyTextDropout: c.ApplyTextDropout}
 }
 
 func (c TFNConfig) validate() error {

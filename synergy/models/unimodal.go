@@ -24,6 +24,9 @@ type unimodalNets struct {
 type unimodalSizes struct {
 	textHidden, textOut, audioHidden, visionHidden int
 	textDropout, audioDropout, visionDropout       float64
+	// applyTextDropout is ApplyTextDropout: without it the text
+	// sub-network runs without dropout, as MMSA's does (textSubNet).
+	applyTextDropout bool
 }
 
 // sizeFields returns TextHidden, AudioHidden, VisionHidden and TextOut, in
@@ -41,10 +44,14 @@ func (u unimodalSizes) dropoutFields() []probField {
 }
 
 func newUnimodalNets(model string, ps, buffers *nn.ParamSet, dims Dims, u unimodalSizes, rng *rand.Rand) *unimodalNets {
+	textDropout := 0.0
+	if u.applyTextDropout {
+		textDropout = u.textDropout
+	}
 	return &unimodalNets{
 		model:  model,
 		dims:   dims,
-		text:   newTextSubNet(ps, model+".text", dims.D[multimodal.Text], u.textHidden, u.textOut, u.textDropout, rng),
+		text:   newTextSubNet(ps, model+".text", dims.D[multimodal.Text], u.textHidden, u.textOut, textDropout, rng),
 		audio:  newFeatureSubNet(ps, buffers, model+".audio", dims.D[multimodal.Audio], u.audioHidden, u.audioDropout, rng),
 		vision: newFeatureSubNet(ps, buffers, model+".vision", dims.D[multimodal.Vision], u.visionHidden, u.visionDropout, rng),
 	}

@@ -10,47 +10,59 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestLMFFusionValues recomputes LMF's fused vector from Z_t, Z_a, Z_v and
-// the parameter values with the rank sum written out,
+// TestLMFFusionValues recomputes LMF's outputs from Z_t, Z_a, Z_v and the
+// parameter values with the rank products written out,
 //
-//	Z[i,o] = Σ_k w_k Π_m ([1; Z_m,i] W_m)[k·d+o] + b_o,
+//	P[i,k,o] = Π_m ([1; Z_m,i] W_m)[k·d+o],   y[i,o] = Σ_k w_k P[i,k,o] + b_o.
 //
-// and its prediction from the head.
+// The original (FusedDim 0, d = 1): Z = P (B, r), Pred = y. The extension
+// (FusedDim d): Z = y (B, d), Pred from the head.
 func TestLMFFusionValues(t *testing.T) {
-	m := tinyModel(t, "lmf", tensor.Float64, 5).(*LMF)
-	b := randomBatch(rand.New(rand.NewPCG(2, 3)), tinyDims, 3)
-	_, out := forward(t, m, b)
-	r, d := m.cfg.Rank, m.cfg.FusedDim
-	w, bias := m.weights.Float64s(), m.bias.Float64s()
-	fused := values(out.Fused)
-	hw, hb := m.head.W.Float64s(), m.head.B.Float64s()
-	pred := values(out.Pred)
-	for i := 0; i < 3; i++ {
-		var y float64
-		for o := 0; o < d; o++ {
-			want := bias[o]
-			for k := 0; k < r; k++ {
-				prod := 1.0
-				for mod := 0; mod < 3; mod++ {
-					z := values(out.Unimodal[mod])
-					dm := out.Unimodal[mod].Shape()[1]
-					f := m.factors[mod].Float64s() // (dm+1, r·d)
-					s := f[k*d+o]                  // the 1 of [1; z]
-					for j := 0; j < dm; j++ {
-						s += z[i*dm+j] * f[(j+1)*r*d+k*d+o]
+	for _, name := range []string{"lmf", "lmf+fused"} {
+		m := tinyModel(t, name, tensor.Float64, 5).(*LMF)
+		b := randomBatch(rand.New(rand.NewPCG(2, 3)), tinyDims, 3)
+		_, out := forward(t, m, b)
+		r, d := m.cfg.Rank, max(m.cfg.FusedDim, 1)
+		w, bias := m.weights.Float64s(), m.bias.Float64s()
+		fused, pred := values(out.Fused), values(out.Pred)
+		for i := 0; i < 3; i++ {
+			ys := make([]float64, d)
+			for o := 0; o < d; o++ {
+				ys[o] = bias[o]
+				for k := 0; k < r; k++ {
+					prod := 1.0
+					for mod := 0; mod < 3; mod++ {
+						z := values(out.Unimodal[mod])
+						dm := out.Unimodal[mod].Shape()[1]
+						f := m.factors[mod].Float64s() // (dm+1, r·d)
+						s := f[k*d+o]                  // the 1 of [1; z]
+						for j := 0; j < dm; j++ {
+							s += z[i*dm+j] * f[(j+1)*r*d+k*d+o]
+						}
+						prod *= s
 					}
-					prod *= s
+					if m.head == nil && math.Abs(fused[i*r+k]-prod) > 1e-12 {
+						t.Errorf("%s: Z[%d,%d] = %v, want %v", name, i, k, fused[i*r+k], prod)
+					}
+					ys[o] += w[k] * prod
 				}
-				want += w[k] * prod
 			}
-			if got := fused[i*d+o]; math.Abs(got-want) > 1e-12 {
-				t.Errorf("Z[%d,%d] = %v, want %v", i, o, got, want)
+			want := ys[0]
+			if m.head != nil {
+				hw, hb := m.head.W.Float64s(), m.head.B.Float64s()
+				want = hb[0]
+				for o, y := range ys {
+					if got := fused[i*d+o]; math.Abs(got-y) > 1e-12 {
+						t.Errorf("%s: Z[%d,%d] = %v, want %v", name, i, o, got, y)
+					}
+					want += y * hw[o]
+				}
+			} else if len(fused) != 3*r {
+				t.Fatalf("%s: Z has %d values, want B·r = %d", name, len(fused), 3*r)
 			}
-			y += want * hw[o]
-		}
-		y += hb[0]
-		if math.Abs(pred[i]-y) > 1e-12 {
-			t.Errorf("Pred[%d] = %v, want %v", i, pred[i], y)
+			if math.Abs(pred[i]-want) > 1e-12 {
+				t.Errorf("%s: Pred[%d] = %v, want %v", name, i, pred[i], want)
+			}
 		}
 	}
 }

@@ -59,7 +59,9 @@ func expShifted(op string, x *G.Node, axis int) (e, m *G.Node, err error) {
 
 // LogMeanExp returns log((1/n) Σ_j exp(x_j)) = LogSumExp(x) − log n for a
 // vector x of length n: the second term of the Donsker–Varadhan bound
-// KL(P‖Q) ≥ E_P[T] − log E_Q[exp T] (paper §2.2, used by L_d in §4.1).
+// KL(P‖Q) ≥ E_P[T] − log E_Q[exp T] that MINE maximizes (Belghazi et al.
+// 2018), the regularizer's optional KL bound. §2.2 of the paper names the
+// Donsker–Varadhan bound but writes E_P[T] − E_Q[exp T], without the log.
 func LogMeanExp(x *G.Node) (*G.Node, error) {
 	if x == nil {
 		return nil, fmt.Errorf("nn: LogMeanExp: nil input")

@@ -65,13 +65,7 @@ func quantity(d train.EpochDiagnostics, q string) (float64, error) {
 }
 
 // recordLabel is the row label grid.Tables gives a record.
-func recordLabel(r *grid.Record) string {
-	s := Setting{Reg: r.Reg}
-	if r.Terms != "" {
-		s.Terms = strings.Split(r.Terms, ",")
-	}
-	return s.Label()
-}
+func recordLabel(r *grid.Record) string { return r.Label() }
 
 // Curves returns one viz.Series per training setting of model (in order of
 // first appearance, "none" first) with the diagnostic q at epoch e

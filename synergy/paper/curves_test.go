@@ -33,7 +33,7 @@ func TestCurves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s) != 2 || s[0].Name != "none (1 seeds)" || s[1].Name != "mmd (2 seeds)" {
+	if len(s) != 2 || s[0].Name != "none (1 seeds)" || s[1].Name != "mmd (stable) (2 seeds)" {
 		t.Fatalf("series %+v", s)
 	}
 	// mmd: epoch 1 (10+20)/2, epoch 2 only seed 1 (seed 2 NaN), epoch 3 only seed 1.
@@ -93,7 +93,7 @@ func TestBars(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(groups, ",") != "lmf,tfn" || len(series) != 2 || series[0].Name != "none" || series[1].Name != "kl" {
+	if strings.Join(groups, ",") != "lmf,tfn" || len(series) != 2 || series[0].Name != "none" || series[1].Name != "kl (stable)" {
 		t.Fatalf("groups %v series %+v", groups, series)
 	}
 	if math.Abs(series[0].Mean[0]-72) > 1e-9 || math.Abs(series[0].Std[0]-2*math.Sqrt2) > 1e-9 || math.Abs(series[0].Mean[1]-60) > 1e-9 {

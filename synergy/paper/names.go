@@ -3,6 +3,9 @@ package paper
 import (
 	"fmt"
 	"strings"
+
+	"github.com/synergo/synergo/synergy"
+	"github.com/synergo/synergo/synergy/grid"
 )
 
 // ModelName maps a model name as the paper prints it to the synergo model
@@ -29,34 +32,71 @@ func ModelName(paperName string) (string, error) {
 }
 
 // Setting is a training setting of the paper translated to synergo: the
-// regularizer name grid.RegularizerFor takes ("none", "kl", "mmd", "was")
-// and the synergy terms switched on (nil = all three; Table 5 switches on
-// one at a time).
+// regularizer name grid.RegularizerFor takes ("none", "kl", "mmd", "was"),
+// the synergy terms switched on (nil = all three; Table 5 switches on one
+// at a time) and, for the synergy regularizer, its variant
+// (synergy.VariantPaper or synergy.VariantStable; ignored for none and
+// was).
 type Setting struct {
-	Reg   string
-	Terms []string
+	Reg     string
+	Terms   []string
+	Variant synergy.Variant
 }
 
-// Label is the row label grid.Tables gives runs of this setting: the
-// regularizer, followed by the terms in brackets when not all three are on
-// ("none", "mmd", "mmd[kappa]").
+// synergyReg reports whether the setting's regularizer is the synergy
+// regularizer (mmd or kl).
+func (s Setting) synergyReg() bool { return s.Reg == "mmd" || s.Reg == "kl" }
+
+// Label is the row label grid.Tables gives runs of this setting
+// (grid.RegLabel): the regularizer, the terms in brackets when not all
+// three are on, the variant in parentheses ("none", "mmd (paper)",
+// "mmd[kappa] (stable)").
 func (s Setting) Label() string {
-	if s.Reg == "none" || s.Reg == "was" || len(s.Terms) == 0 {
-		return s.Reg
+	variant := ""
+	if s.synergyReg() {
+		variant = s.Variant.String()
 	}
-	t := strings.Join(s.Terms, ",")
-	if t == "l2,d,kappa" {
-		return s.Reg
+	return grid.RegLabel(s.Reg, strings.Join(s.Terms, ","), variant)
+}
+
+// As returns s with the synergy regularizer's variant v (s itself for none
+// and was).
+func (s Setting) As(v synergy.Variant) Setting {
+	if s.synergyReg() {
+		s.Variant = v
 	}
-	return s.Reg + "[" + t + "]"
+	return s
+}
+
+// WithStable returns settings followed by the stable variant of each
+// synergy setting among them: the paper's settings (SettingOf gives the
+// paper variant) and synergo's stabilized counterparts, to train and
+// show side by side.
+func WithStable(settings []Setting) []Setting {
+	out := append([]Setting(nil), settings...)
+	for _, s := range settings {
+		if s.synergyReg() && s.Variant != synergy.VariantStable {
+			out = append(out, s.As(synergy.VariantStable))
+		}
+	}
+	return out
 }
 
 // SettingOf maps a training setting as the paper prints it to synergo's:
 // NLL and MLE (the unregularized likelihood) → none; NLL+S_KL → kl;
 // NLL+S_MMD and Table 5's "+ S_MMD" → mmd with all terms; NLL+I_Was → was
 // (the baseline of Colombo et al. 2021); Table 5's "+ L_L2", "+ L_d/MMD" and
-// "+ L_κ" → mmd with only that term (terms "l2", "d", "kappa").
+// "+ L_κ" → mmd with only that term (terms "l2", "d", "kappa"). The synergy
+// settings are of the paper variant (synergy.PaperConfig): the row beside
+// the paper's is the paper's regularizer; Setting.As and WithStable give
+// the stable one.
 func SettingOf(paperSetting string) (Setting, error) {
+	s, err := settingOf(paperSetting)
+	return s.As(synergy.VariantPaper), err
+}
+
+// settingOf is SettingOf before the variant.
+func settingOf(paperSetting string) (Setting, error) {
 	s := strings.NewReplacer(" ", "", "\t", "", "_", "", "{", "", "}", "", "$", "", `\mathcal`, "", `\kappa`, "κ").Replace(paperSetting)
 	switch strings.ToUpper(s) {
 	case "NLL", "MLE":

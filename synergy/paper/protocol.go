@@ -174,7 +174,7 @@ func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, setting
 	defer logf.Close()
 	base := train.Options{MaxEpochs: p.MaxEpochs, Patience: p.Patience, Logger: slog.New(slog.NewTextHandler(logf, nil))}
 	for _, s := range settings {
-		o := grid.Options{Models: models, Regs: []string{s.Reg}, Terms: s.Terms, Seeds: p.Seeds,
+		o := grid.Options{Models: models, Regs: []string{s.Reg}, Terms: s.Terms, Variant: s.Variant, Seeds: p.Seeds,
 			BatchSizes: p.BatchSizes, LearningRates: p.LearningRates, Out: out, Base: base}
 		if _, err := grid.Grid(context.Background(), ds, o); err != nil {
 			return nil, fmt.Errorf("paper: training %v with %s on %s: %w", models, s.Label(), ds.Source, err)

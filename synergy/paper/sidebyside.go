@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/viz"
 )
@@ -62,8 +63,10 @@ func (o Ours) source() (string, error) {
 }
 
 // SideBySide puts the paper's rows of p beside ours: for every paper row
-// whose model and setting we ran, the paper's row and then our row with
-// mean ± std over seeds and the mean paired difference Δ to our
+// whose model and setting we ran, the paper's row and then our row of the
+// same setting — the paper variant of the synergy regularizer (SettingOf)
+// — followed by our row of its stable variant when we ran that too, each
+// with mean ± std over seeds and the mean paired difference Δ to our
 // unregularized run of the same seed (95% Student-t interval). Every row
 // names its source: "paper (Table N, dataset)" or "ours (data source, n
 // seeds[, model in place of …])"; the title and note repeat which data
@@ -97,21 +100,34 @@ func SideBySide(p *Table, o Ours) (viz.Table, error) {
 		if substituted {
 			model = sub
 		}
-		r, ok := ours[model+"|"+setting.Label()]
-		if !ok {
+		label := func(r grid.Row) string {
+			l := fmt.Sprintf("ours (%s, %d seeds", DataLabel(src), len(r.Seeds))
+			if substituted {
+				l += fmt.Sprintf(", %s in place of %s", model, pr.Model)
+			}
+			return l + ")"
+		}
+		settings := []Setting{setting}
+		if stable := setting.As(synergy.VariantStable); stable.Label() != setting.Label() {
+			settings = append(settings, stable)
+		}
+		rows := [][]string{paperRow(p, pr)}
+		for _, s := range settings {
+			r, ok := ours[model+"|"+s.Label()]
+			if !ok {
+				continue
+			}
+			row := []string{label(r), model, s.Label()}
+			for j, c := range r.Cells {
+				row = append(row, cellText(c, p.Decimals[j]+1))
+			}
+			rows = append(rows, row)
+		}
+		if len(rows) == 1 {
 			continue
 		}
 		matched++
-		label := fmt.Sprintf("ours (%s, %d seeds", DataLabel(src), len(r.Seeds))
-		if substituted {
-			label += fmt.Sprintf(", %s in place of %s", model, pr.Model)
-		}
-		label += ")"
-		row := []string{label, model, setting.Label()}
-		for j, c := range r.Cells {
-			row = append(row, cellText(c, p.Decimals[j]+1))
-		}
-		t.Rows = append(t.Rows, paperRow(p, pr), row)
+		t.Rows = append(t.Rows, rows...)
 	}
 	if matched == 0 {
 		have := make([]string, 0, len(ours))

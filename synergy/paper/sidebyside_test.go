@@ -21,12 +21,18 @@ func scores(acc7, acc2, mae, corr float64) train.Scores {
 	return train.Scores{"Acc7": train.Number(acc7), "Acc2Non0": train.Number(acc2), "MAE": train.Number(mae), "Corr": train.Number(corr)}
 }
 
+// paperVariant marks a synergy record as of the paper variant.
+func paperVariant(r grid.Record) grid.Record {
+	r.Variant = "paper"
+	return r
+}
+
 func TestSideBySide(t *testing.T) {
 	recs := []grid.Record{
 		record("lmf", synthMOSI, "none", "", 1, scores(0.30, 0.70, 1.0, 0.5)),
 		record("lmf", synthMOSI, "none", "", 2, scores(0.34, 0.72, 1.2, 0.5)),
-		record("lmf", synthMOSI, "mmd", "l2,d,kappa", 1, scores(0.31, 0.70, 1.0, 0.5)),
-		record("lmf", synthMOSI, "mmd", "l2,d,kappa", 2, scores(0.37, 0.72, 1.2, 0.5)),
+		paperVariant(record("lmf", synthMOSI, "mmd", "l2,d,kappa", 1, scores(0.31, 0.70, 1.0, 0.5))),
+		paperVariant(record("lmf", synthMOSI, "mmd", "l2,d,kappa", 2, scores(0.37, 0.72, 1.2, 0.5))),
 	}
 	tab, err := SideBySide(Table2(), Ours{Records: recs, Protocol: "test protocol"})
 	if err != nil {
@@ -38,6 +44,9 @@ func TestSideBySide(t *testing.T) {
 	// LFN's NLL and NLL+S_MMD rows, each paper then ours.
 	if len(tab.Rows) != 4 {
 		t.Fatalf("%d rows, want 4:\n%s", len(tab.Rows), tab.Markdown())
+	}
+	if tab.Rows[3][2] != "mmd (paper)" {
+		t.Errorf("the row beside NLL+S_MMD is %q, want the paper variant", tab.Rows[3][2])
 	}
 	for i, want := range []string{"paper (Table 2, CMU-MOSI)", "ours (synthetic MOSI stand-in " + synthMOSI + ", 2 seeds)"} {
 		for k := i; k < 4; k += 2 {
@@ -64,6 +73,15 @@ func TestSideBySide(t *testing.T) {
 	}
 	if !strings.Contains(tab.Title, "synthetic MOSI stand-in") || !strings.Contains(tab.Note, "test protocol") {
 		t.Errorf("title %q / note %q do not name the data and protocol", tab.Title, tab.Note)
+	}
+	// With the stable variant run too, its row follows the paper variant's.
+	stable := append(recs, record("lmf", synthMOSI, "mmd", "l2,d,kappa", 1, scores(0.29, 0.70, 1.0, 0.5)))
+	tab, err = SideBySide(Table2(), Ours{Records: stable, Protocol: "test protocol"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Rows) != 5 || tab.Rows[3][2] != "mmd (paper)" || tab.Rows[4][2] != "mmd (stable)" || !strings.HasPrefix(tab.Rows[4][3], "29.00 (Δ -1.00)") {
+		t.Fatalf("rows with both variants:\n%s", tab.Markdown())
 	}
 }
 

@@ -2,7 +2,10 @@ package paper
 
 import (
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/synergo/synergo/synergy"
 )
 
 func TestTablesStructure(t *testing.T) {
@@ -115,9 +118,9 @@ func TestModelName(t *testing.T) {
 
 func TestSettingOf(t *testing.T) {
 	for in, want := range map[string]string{
-		"NLL": "none", "MLE": "none", "NLL+S_KL": "kl", "$NLL+S_{KL}$": "kl", "NLL+S _{MMD}": "mmd",
-		"NLL+I_Was": "was", "+ S_MMD": "mmd", "+ L_L2": "mmd[l2]", `+ $\mathcal{L}_{d/MMD}$`: "mmd[d]",
-		"+ L_κ": "mmd[kappa]", `$+\mathcal{L}_{\kappa}$`: "mmd[kappa]",
+		"NLL": "none", "MLE": "none", "NLL+S_KL": "kl (paper)", "$NLL+S_{KL}$": "kl (paper)", "NLL+S _{MMD}": "mmd (paper)",
+		"NLL+I_Was": "was", "+ S_MMD": "mmd (paper)", "+ L_L2": "mmd[l2] (paper)", `+ $\mathcal{L}_{d/MMD}$`: "mmd[d] (paper)",
+		"+ L_κ": "mmd[kappa] (paper)", `$+\mathcal{L}_{\kappa}$`: "mmd[kappa] (paper)",
 	} {
 		got, err := SettingOf(in)
 		if err != nil || got.Label() != want {
@@ -127,7 +130,18 @@ func TestSettingOf(t *testing.T) {
 	if _, err := SettingOf("NLL+S_JS"); err == nil {
 		t.Error("SettingOf(NLL+S_JS): no error")
 	}
-	if l := (Setting{Reg: "mmd", Terms: []string{"l2", "d", "kappa"}}).Label(); l != "mmd" {
-		t.Errorf("all terms: label %q, want mmd", l)
+	if l := (Setting{Reg: "mmd", Terms: []string{"l2", "d", "kappa"}}).Label(); l != "mmd (stable)" {
+		t.Errorf("all terms, zero variant: label %q, want mmd (stable)", l)
+	}
+	both := WithStable([]Setting{{Reg: "none"}, {Reg: "kl", Variant: synergy.VariantPaper}, {Reg: "was"}})
+	var labels []string
+	for _, s := range both {
+		labels = append(labels, s.Label())
+	}
+	if strings.Join(labels, "|") != "none|kl (paper)|was|kl (stable)" {
+		t.Errorf("WithStable: %v", labels)
+	}
+	if s := (Setting{Reg: "none"}).As(synergy.VariantPaper); s.Label() != "none" {
+		t.Errorf("none as paper: %q", s.Label())
 	}
 }

@@ -16,48 +16,128 @@ import (
 )
 
 // KurtosisOptions are the choices MardiaKurtosis leaves to its caller
-// (the synergy regularizer's Config fields of the same names).
+// (the synergy regularizer's Config fields of the same names). The zero
+// value is Mardia's kurtosis against the plain moving average
+// S_t = α·S_{t−1} + (1−α)·Ŝ of unclipped rows, loaded with c = 1e-8.
 type KurtosisOptions struct {
 	// ClipFactor caps the norm of each centered row at ClipFactor times the
-	// batch's root-mean-square norm before it enters the covariance; ≤ 0
-	// disables the clipping.
+	// batch's root-mean-square norm before it enters the covariance (a
+	// relative threshold); ≤ 0 disables it.
 	ClipFactor float64
+	// ClipNorm caps the norm of each centered row at ClipNorm (an absolute
+	// threshold, appendix D's clip); ≤ 0 disables it. At most one of
+	// ClipFactor and ClipNorm may be > 0.
+	ClipNorm float64
 	// ClipInKurtosis uses the clipped rows in the quadratic forms too.
 	ClipInKurtosis bool
 	// ScaleMatchedEMA rescales S_{t−1} to the batch's total variance before
 	// mixing it in (w = α·tr Ŝ / tr S_{t−1} instead of α).
 	ScaleMatchedEMA bool
-	// DiagLoad is the relative diagonal load of A = S_t + c·I.
+	// SumEMA adds the batch covariance with weight 1, appendix D's
+	// S_t = α·S_{t−1} + Ŝ, instead of the normalized average's 1 − α.
+	SumEMA bool
+	// DiagLoad is the relative diagonal load: c = DiagLoad·tr(S_t)/p + 1e-8.
 	DiagLoad float64
+	// DiagLoadAbsolute, when > 0, is the load c itself (appendix D's
+	// diag(c)); DiagLoad must then be 0.
+	DiagLoadAbsolute float64
 }
 
-// MardiaKurtosis adds the Mardia kurtosis term of one target (§4.1 and
-// appendix D) to the graph as one op with a hand-written backward pass.
-// For z (B, p), the previous moving covariance S_{t−1} (p, p, an input) and
-// α (a scalar input, 0 before the first update):
+// validate returns an error for negative or conflicting options.
+func (o KurtosisOptions) validate() error {
+	for _, v := range []float64{o.ClipFactor, o.ClipNorm, o.DiagLoad, o.DiagLoadAbsolute} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("terms: kurtosis: options %+v: want finite values", o)
+		}
+	}
+	if o.ClipFactor > 0 && o.ClipNorm > 0 {
+		return fmt.Errorf("terms: kurtosis: ClipFactor %g and ClipNorm %g: set at most one", o.ClipFactor, o.ClipNorm)
+	}
+	if o.DiagLoad < 0 || o.DiagLoadAbsolute < 0 {
+		return fmt.Errorf("terms: kurtosis: DiagLoad %g, DiagLoadAbsolute %g: want values ≥ 0", o.DiagLoad, o.DiagLoadAbsolute)
+	}
+	if o.DiagLoad > 0 && o.DiagLoadAbsolute > 0 {
+		return fmt.Errorf("terms: kurtosis: DiagLoad %g and DiagLoadAbsolute %g: set at most one", o.DiagLoad, o.DiagLoadAbsolute)
+	}
+	return nil
+}
+
+// Kurtosis is one MardiaKurtosis term of a graph: its value node and what
+// its last forward run computed besides (the updated moving covariance S_t
+// that the caller carries to the next batch, the clip threshold and the
+// diagonal load it used).
+type Kurtosis struct {
+	// Value is the scalar node κ.
+	Value *G.Node
+	st    *kurtosisState
+}
+
+// Covariance writes S_t of the last forward run (p×p, row-major, both
+// triangles, before the diagonal load) into dst (length ≥ p²). It returns
+// an error before the first run or when S_t holds a non-finite value.
+func (k *Kurtosis) Covariance(dst []float64) error {
+	st := k.st
+	p := st.dim
+	if !st.ran || len(st.cov) != p*p {
+		return fmt.Errorf("terms: kurtosis %d: no forward run yet", st.id)
+	}
+	if len(dst) < p*p {
+		return fmt.Errorf("terms: kurtosis %d: destination of %d values, want %d", st.id, len(dst), p*p)
+	}
+	for i := 0; i < p; i++ {
+		for j := i; j < p; j++ {
+			v := st.cov[i*p+j]
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("terms: kurtosis %d: non-finite value in the updated covariance", st.id)
+			}
+			dst[i*p+j], dst[j*p+i] = v, v
+		}
+	}
+	return nil
+}
+
+// ClipThreshold returns the clip threshold τ of the last forward run (0
+// without clipping).
+func (k *Kurtosis) ClipThreshold() float64 {
+	if !k.st.clipping() {
+		return 0
+	}
+	return k.st.thr
+}
+
+// DiagonalLoad returns the load c of the last forward run.
+func (k *Kurtosis) DiagonalLoad() float64 { return k.st.load }
+
+// MardiaKurtosis adds the Mardia kurtosis term of one target (§2.3, §4.1
+// and appendix D) to the graph as one op with a hand-written backward
+// pass. For z (B, p), the previous moving covariance S_{t−1} (p, p, an
+// input) and α (a scalar input, 0 before the first update):
 //
 //	d_j   = z_j − z̄
-//	d̃_j   = d_j·min(1, τ/‖d_j‖),  τ = ClipFactor·√(mean_j ‖d_j‖²)   (no clipping when ClipFactor ≤ 0)
+//	d̃_j   = d_j·min(1, τ/‖d_j‖),  τ = ClipNorm, or ClipFactor·√(mean_j ‖d_j‖²)   (no clipping when both are 0)
 //	Ŝ     = (1/B) Σ_j d̃_j d̃_jᵀ
-//	S_t   = w·S_{t−1} + (1−α)·Ŝ,  w = α·tr Ŝ / tr S_{t−1} (ScaleMatchedEMA) or α
-//	A     = S_t + c·I,  c = DiagLoad·tr(S_t)/p + 1e-8
+//	S_t   = w·S_{t−1} + b·Ŝ,  w = α·tr Ŝ / tr S_{t−1} (ScaleMatchedEMA) or α,  b = 1 (SumEMA) or 1 − α
+//	A     = S_t + c·I,  c = DiagLoadAbsolute, or DiagLoad·tr(S_t)/p + 1e-8
 //	κ     = (1/B) Σ_j (k_jᵀ A⁻¹ k_j)²,  k_j = d̃_j (ClipInKurtosis) or d_j
 //
 // with the clipping written, as the graph version was, as
-// min(1, 1/r) = 2/(1 + r + |1 − r|), r = √(‖d_j‖² + 1e-12)/τ and
-// τ = ClipFactor·√(mean_j ‖d_j‖² + 1e-12). The gradient reaches z through
-// d_j, the clipping and the current batch's share of S_t (A is factorized
-// by Cholesky; with y_j = A⁻¹k_j and ω_j = (2/B)·m_j·∂L/∂κ, m_j = k_jᵀy_j):
+// min(1, 1/r) = 2/(1 + r + |1 − r|), r = √(‖d_j‖² + 1e-12)/τ and, for the
+// relative threshold, τ = ClipFactor·√(mean_j ‖d_j‖² + 1e-12). The
+// gradient reaches z through d_j, the clipping and the current batch's
+// share of S_t (A is factorized by Cholesky; with y_j = A⁻¹k_j and
+// ω_j = (2/B)·m_j·∂L/∂κ, m_j = k_jᵀy_j):
 //
 //	∂L/∂k_j = 2ω_j y_j
 //	∂L/∂A   = −Σ_j ω_j y_j y_jᵀ   (=: Γ, never formed: products with it are rank-B)
-//	∂L/∂S_t = Γ + (DiagLoad/p)·tr(Γ)·I
-//	∂L/∂Ŝ   = (1−α)·∂L/∂S_t + [ScaleMatchedEMA] ⟨∂L/∂S_t, S_{t−1}⟩·α/tr S_{t−1}·I
+//	∂L/∂S_t = Γ + λ·I,  λ = (DiagLoad/p)·tr(Γ) (relative load) or 0 (absolute)
+//	∂L/∂Ŝ   = b·∂L/∂S_t + [ScaleMatchedEMA] ⟨∂L/∂S_t, S_{t−1}⟩·α/tr S_{t−1}·I
 //	∂L/∂d̃_j = (2/B)·(∂L/∂Ŝ)·d̃_j
 //
-// then through the clipping scale and the centering. No gradient flows to
-// S_{t−1} or α. It returns an error if A is not positive definite.
-func MardiaKurtosis(z, prev, alpha *G.Node, o KurtosisOptions) (*G.Node, error) {
+// then through the clipping scale (and the relative threshold) and the
+// centering. No gradient flows to S_{t−1} or α. The op returns an error if
+// A is not positive definite; MardiaKurtosis returns one for bad shapes or
+// options.
+func MardiaKurtosis(z, prev, alpha *G.Node, o KurtosisOptions) (*Kurtosis, error) {
 	s := z.Shape()
 	if len(s) != 2 || s[0] < 2 {
 		return nil, fmt.Errorf("terms: kurtosis: representation shape %v, want (B ≥ 2, p)", s)
@@ -65,12 +145,20 @@ func MardiaKurtosis(z, prev, alpha *G.Node, o KurtosisOptions) (*G.Node, error) 
 	if ps := prev.Shape(); len(ps) != 2 || ps[0] != s[1] || ps[1] != s[1] {
 		return nil, fmt.Errorf("terms: kurtosis: previous covariance shape %v, want (%d, %d)", ps, s[1], s[1])
 	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	st := &kurtosisState{
 		id: opkit.NextID(), dtype: z.Dtype(), batch: s[0], dim: s[1],
-		clipFactor: o.ClipFactor, clipInKurtosis: o.ClipInKurtosis,
-		scaleMatched: o.ScaleMatchedEMA, diagLoad: o.DiagLoad,
+		clipFactor: o.ClipFactor, clipNorm: o.ClipNorm, clipInKurtosis: o.ClipInKurtosis,
+		scaleMatched: o.ScaleMatchedEMA, sumEMA: o.SumEMA,
+		diagLoad: o.DiagLoad, diagLoadAbs: o.DiagLoadAbsolute,
 	}
-	return G.ApplyOp(&kurtosisOp{Base: opkit.Instance(fmt.Sprintf("MardiaKurtosis#%d", st.id)), st: st}, z, prev, alpha)
+	v, err := G.ApplyOp(&kurtosisOp{Base: opkit.Instance(fmt.Sprintf("MardiaKurtosis#%d", st.id)), st: st}, z, prev, alpha)
+	if err != nil {
+		return nil, err
+	}
+	return &Kurtosis{Value: v, st: st}, nil
 }
 
 // kurtosisState holds the configuration and the float64 intermediates of
@@ -80,9 +168,12 @@ type kurtosisState struct {
 	dtype          tensor.Dtype
 	batch, dim     int
 	clipFactor     float64
+	clipNorm       float64
 	clipInKurtosis bool
 	scaleMatched   bool
+	sumEMA         bool
 	diagLoad       float64
+	diagLoadAbs    float64
 
 	// Forward intermediates of the last run.
 	d        []float64 // centered rows d_j (B×p)
@@ -95,6 +186,8 @@ type kurtosisState struct {
 	prev     []float64 // S_{t−1} (p×p)
 	alpha    float64
 	trPrev   float64   // tr S_{t−1} + 1e-12
+	cov      []float64 // S_t (p×p, upper triangle)
+	load     float64   // c
 	chol     []float64 // A, then its Cholesky factor (upper, p×p)
 	work     []float64 // A⁻¹·Kᵀ (p×B)
 	y        []float64 // y_j = A⁻¹k_j (B×p)
@@ -107,6 +200,17 @@ type kurtosisState struct {
 	yPrev           []float64 // Y·S_{t−1} (B×p)
 	dcYt            []float64 // d̃·Yᵀ·diag(ω) (B×B)
 	grad            opkit.Buffer
+}
+
+// clipping reports whether the rows are clipped.
+func (st *kurtosisState) clipping() bool { return st.clipFactor > 0 || st.clipNorm > 0 }
+
+// batchWeight returns b, the weight of Ŝ in S_t.
+func (st *kurtosisState) batchWeight() float64 {
+	if st.sumEMA {
+		return 1
+	}
+	return 1 - st.alpha
 }
 
 type kurtosisOp struct {
@@ -165,7 +269,7 @@ func (st *kurtosisState) forward() (float64, error) {
 	}
 	// Clip the rows.
 	st.dc = d
-	if st.clipFactor > 0 {
+	if st.clipping() {
 		st.clipped = opkit.Grow(st.clipped, B*p)
 		st.dc = st.clipped
 		st.scale = opkit.Grow(st.scale, B)
@@ -181,7 +285,10 @@ func (st *kurtosisState) forward() (float64, error) {
 			ms += sq
 		}
 		st.rms = math.Sqrt(ms/float64(B) + 1e-12)
-		st.thr = st.clipFactor * st.rms
+		st.thr = st.clipNorm
+		if st.clipFactor > 0 {
+			st.thr = st.clipFactor * st.rms
+		}
 		for i := 0; i < B; i++ {
 			n := math.Sqrt(st.norm[i] + 1e-12)
 			st.norm[i] = n
@@ -195,7 +302,7 @@ func (st *kurtosisState) forward() (float64, error) {
 			}
 		}
 	}
-	// A = w·S_{t−1} + (1−α)·Ŝ + c·I (upper triangle), Ŝ = (1/B)·d̃ᵀd̃.
+	// A = w·S_{t−1} + b·Ŝ + c·I (upper triangle), Ŝ = (1/B)·d̃ᵀd̃.
 	st.chol = opkit.Grow(st.chol, p*p)
 	a := blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: st.chol}
 	blas64.Syrk(blas.Trans, 1/float64(B), blas64.General{Rows: B, Cols: p, Stride: p, Data: st.dc}, 0, a)
@@ -209,15 +316,20 @@ func (st *kurtosisState) forward() (float64, error) {
 	if st.scaleMatched {
 		w = st.alpha * (trBatch / st.trPrev)
 	}
-	oneMinus := 1 - st.alpha
+	bw := st.batchWeight()
 	trace := 0.0
 	for i := 0; i < p; i++ {
 		for j := i; j < p; j++ {
-			st.chol[i*p+j] = st.prev[i*p+j]*w + st.chol[i*p+j]*oneMinus
+			st.chol[i*p+j] = st.prev[i*p+j]*w + st.chol[i*p+j]*bw
 		}
 		trace += st.chol[i*p+i]
 	}
-	load := trace*(st.diagLoad/float64(p)) + 1e-8
+	st.cov = append(st.cov[:0], st.chol...)
+	load := st.diagLoadAbs
+	if load <= 0 {
+		load = trace*(st.diagLoad/float64(p)) + 1e-8
+	}
+	st.load = load
 	for i := 0; i < p; i++ {
 		st.chol[i*p+i] += load
 	}
@@ -303,8 +415,12 @@ func (st *kurtosisState) backward(g float64) []float64 {
 		}
 		trGamma -= omega[i] * sq
 	}
-	lambda := (st.diagLoad / float64(p)) * trGamma // ∂L/∂S_t = Γ + λ·I
-	cI := (1 - st.alpha) * lambda                  // ∂L/∂Ŝ = (1−α)·Γ + cI·I
+	lambda := 0.0 // ∂L/∂S_t = Γ + λ·I
+	if st.diagLoadAbs <= 0 {
+		lambda = (st.diagLoad / float64(p)) * trGamma
+	}
+	bw := st.batchWeight()
+	cI := bw * lambda // ∂L/∂Ŝ = b·Γ + cI·I
 	if st.scaleMatched {
 		// ⟨∂L/∂S_t, S_{t−1}⟩ = −Σ_j ω_j y_jᵀ S_{t−1} y_j + λ·tr S_{t−1}.
 		st.yPrev = opkit.Grow(st.yPrev, B*p)
@@ -323,7 +439,7 @@ func (st *kurtosisState) backward(g float64) []float64 {
 		inner += lambda * (st.trPrev - 1e-12)
 		cI += inner * st.alpha / st.trPrev
 	}
-	// ∂L/∂d̃ = (2/B)·[(1−α)·d̃·Γ + cI·d̃] with d̃·Γ = −(d̃·Yᵀ)·diag(ω)·Y.
+	// ∂L/∂d̃ = (2/B)·[b·d̃·Γ + cI·d̃] with d̃·Γ = −(d̃·Yᵀ)·diag(ω)·Y.
 	st.dcYt = opkit.Grow(st.dcYt, B*B)
 	blas64.Gemm(blas.NoTrans, blas.Trans, 1,
 		blas64.General{Rows: B, Cols: p, Stride: p, Data: st.dc},
@@ -339,14 +455,14 @@ func (st *kurtosisState) backward(g float64) []float64 {
 	for i, v := range st.dc {
 		gdc[i] = (2 / fB) * cI * v
 	}
-	blas64.Gemm(blas.NoTrans, blas.NoTrans, -(2/fB)*(1-st.alpha),
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, -(2/fB)*bw,
 		blas64.General{Rows: B, Cols: B, Stride: B, Data: st.dcYt},
 		blas64.General{Rows: B, Cols: p, Stride: p, Data: y},
 		1, blas64.General{Rows: B, Cols: p, Stride: p, Data: gdc})
 
 	// ∂L/∂d, gathered in gk (which holds ∂L/∂k).
 	gd := gk
-	if st.clipFactor <= 0 {
+	if !st.clipping() {
 		// d̃ = k = d.
 		for i, v := range gdc {
 			gd[i] += v
@@ -360,7 +476,8 @@ func (st *kurtosisState) backward(g float64) []float64 {
 			}
 		}
 		// d̃_j = s_j·d_j, s_j = 2/(1 + r_j + |1 − r_j|), r_j = n_j/τ,
-		// n_j = √(‖d_j‖² + 1e-12), τ = ClipFactor·√(mean_j ‖d_j‖² + 1e-12).
+		// n_j = √(‖d_j‖² + 1e-12), τ = ClipNorm (a constant) or
+		// ClipFactor·√(mean_j ‖d_j‖² + 1e-12).
 		d := st.d
 		st.gradNorm = opkit.Grow(st.gradNorm, B)
 		gn := st.gradNorm
@@ -379,7 +496,10 @@ func (st *kurtosisState) backward(g float64) []float64 {
 			gn[i] = gr / st.thr
 			gThr -= gr * st.norm[i] / (st.thr * st.thr)
 		}
-		gMeanSq := st.clipFactor * gThr / (2 * st.rms) / fB
+		gMeanSq := 0.0
+		if st.clipFactor > 0 {
+			gMeanSq = st.clipFactor * gThr / (2 * st.rms) / fB
+		}
 		for i := 0; i < B; i++ {
 			gSq := gn[i]/(2*st.norm[i]) + gMeanSq
 			for j, v := range d[i*p : (i+1)*p] {

@@ -12,6 +12,16 @@ import (
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
+// MMDOptions choose the estimator of PooledMMD2.
+type MMDOptions struct {
+	// Unbiased drops the diagonals of Kxx and Kyy (the U-statistic).
+	Unbiased bool
+	// Sum selects §2.2's plain sums Σ K(p,p') + Σ K(q,q') − 2 Σ K(p,q)
+	// (B² times the means, B(B−1) times them for the unbiased within-sample
+	// sums) instead of the means.
+	Sum bool
+}
+
 // PooledMMD2 adds the squared MMD between the first and the last B rows of
 // the pooled sample w = [x; y] (2B, k) to the graph as one op with a
 // hand-written backward pass. With the Gaussian kernel family
@@ -21,14 +31,15 @@ import (
 //	MMD² = Σ_ij ω_ij Σ_s exp(−D_ij c_s)
 //
 // where ω_ij = 1/B² for two rows of the same sample and −1/B² across them:
-// the biased estimator mean Kxx + mean Kyy − 2 mean Kxy (§4.1). The unbiased
-// estimator sets ω_ii = 0 and ω_ij = 1/(B(B−1)) within a sample. The
-// gradient, with ω symmetric, is
+// the biased estimator mean Kxx + mean Kyy − 2 mean Kxy. The unbiased
+// estimator sets ω_ii = 0 and ω_ij = 1/(B(B−1)) within a sample. With
+// o.Sum the weights are ±1 (ω_ii = 0 when unbiased): the sums §2.2 writes.
+// The gradient, with ω symmetric, is
 //
 //	∂L/∂w_i = −4·∂L/∂MMD² · Σ_j ω_ij (Σ_s c_s e^{−D_ij c_s})·(w_i − w_j).
 //
 // No gradient flows to the bandwidths.
-func PooledMMD2(w *G.Node, inv []*G.Node, unbiased bool) (*G.Node, error) {
+func PooledMMD2(w *G.Node, inv []*G.Node, o MMDOptions) (*G.Node, error) {
 	s := w.Shape()
 	if len(s) != 2 || s[0] < 4 || s[0]%2 != 0 {
 		return nil, fmt.Errorf("terms: MMD²: pooled sample shape %v, want (2B, k) with B ≥ 2", s)
@@ -36,7 +47,7 @@ func PooledMMD2(w *G.Node, inv []*G.Node, unbiased bool) (*G.Node, error) {
 	if len(inv) == 0 {
 		return nil, fmt.Errorf("terms: MMD²: no bandwidths")
 	}
-	st := &mmdState{id: opkit.NextID(), dtype: w.Dtype(), rows: s[0], cols: s[1], bandwidths: len(inv), unbiased: unbiased}
+	st := &mmdState{id: opkit.NextID(), dtype: w.Dtype(), rows: s[0], cols: s[1], bandwidths: len(inv), unbiased: o.Unbiased, sum: o.Sum}
 	return G.ApplyOp(&mmdOp{Base: opkit.Instance(fmt.Sprintf("MMD2#%d", st.id)), st: st}, append([]*G.Node{w}, inv...)...)
 }
 
@@ -48,6 +59,7 @@ type mmdState struct {
 	rows, cols int // 2B, k
 	bandwidths int
 	unbiased   bool
+	sum        bool
 
 	w    []float64 // pooled sample (2B×k)
 	inv  []float64 // c_s
@@ -61,10 +73,14 @@ type mmdState struct {
 func (st *mmdState) weight(i, j int) float64 {
 	B := st.rows / 2
 	switch {
-	case (i < B) != (j < B):
-		return -1 / float64(B*B)
 	case st.unbiased && i == j:
 		return 0
+	case st.sum && (i < B) != (j < B):
+		return -1
+	case st.sum:
+		return 1
+	case (i < B) != (j < B):
+		return -1 / float64(B*B)
 	case st.unbiased:
 		return 1 / float64(B*(B-1))
 	}

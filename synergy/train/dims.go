@@ -7,7 +7,8 @@ import (
 
 // DimsOf returns the input sizes of the training split of d that a model is
 // built for (models.Dims): per modality the padded sequence length T and
-// the feature size D, and the task.
+// the feature size D, the task, and the width of the token-id rows (0
+// without token ids).
 func DimsOf(d *datasets.Dataset) models.Dims {
 	var dims models.Dims
 	dims.Task = d.Task
@@ -15,6 +16,9 @@ func DimsOf(d *datasets.Dataset) models.Dims {
 		if s := d.Train.Features[m]; s != nil {
 			dims.T[m], dims.D[m] = s.T, s.D
 		}
+	}
+	if len(d.Train.TokenIDs) > 0 {
+		dims.TokenLen = len(d.Train.TokenIDs[0])
 	}
 	return dims
 }

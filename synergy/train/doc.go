@@ -14,8 +14,9 @@
 //     bandwidths are shared by design), and a forward-only evaluation graph
 //     per evaluation batch size WITHOUT the C-network, so inference costs
 //     the same with and without the regularizer.
-//   - The task loss is L1 (MMSA's choice, the default) or MSE for regression
-//     and binary cross-entropy with logits for Binary tasks. The model's
+//   - The task loss is least squares for regression (appendix D; the
+//     default) or L1 (MMSA's choice, Options.Loss) and binary cross-entropy
+//     with logits for Binary tasks. The model's
 //     parameters descend L_task + β·L_reg with AdamW (η_task; the weight
 //     decay of the model's training defaults, models.Hyper, unless
 //     overridden), gradients clipped by value 5 as in appendix C (a global

@@ -75,20 +75,9 @@ func (t *Trainer) graphFor(n int) (*trainGraph, error) {
 // updates the best model and early-stopping state and advances the epoch.
 func (t *Trainer) trainEpoch(ctx context.Context) error {
 	st := &t.st
-	batches, err := t.ds.Train.Batches(t.opts.BatchSize, epochOrderSeed(t.opts.Seed, st.Epoch))
+	batches, err := t.epochBatches()
 	if err != nil {
 		return err
-	}
-	if last := batches[len(batches)-1]; last.Size() < 2 && t.reg != nil {
-		// The C-network's batch statistics need two samples.
-		batches = batches[:len(batches)-1]
-		if !st.DroppedBatch {
-			t.log.Warn("skipping the 1-sample last batch of every epoch: the regularizer needs ≥ 2 samples")
-			st.DroppedBatch = true
-		}
-		if len(batches) == 0 {
-			return fmt.Errorf("train: the training split has %d sample(s); the regularizer needs batches of ≥ 2", t.ds.Train.Len())
-		}
 	}
 	t.epochStart = time.Now()
 	for st.Stage < len(t.stages) {
@@ -108,6 +97,28 @@ func (t *Trainer) trainEpoch(ctx context.Context) error {
 		}
 	}
 	return t.endEpoch()
+}
+
+// epochBatches returns the training batches of the current epoch in their
+// order, without a 1-sample last batch when the regularizer is on.
+func (t *Trainer) epochBatches() ([]*datasets.Batch, error) {
+	st := &t.st
+	batches, err := t.ds.Train.Batches(t.opts.BatchSize, epochOrderSeed(t.opts.Seed, st.Epoch))
+	if err != nil {
+		return nil, err
+	}
+	if last := batches[len(batches)-1]; last.Size() < 2 && t.reg != nil {
+		// The C-network's batch statistics need two samples.
+		batches = batches[:len(batches)-1]
+		if !st.DroppedBatch {
+			t.log.Warn("skipping the 1-sample last batch of every epoch: the regularizer needs ≥ 2 samples")
+			st.DroppedBatch = true
+		}
+		if len(batches) == 0 {
+			return nil, fmt.Errorf("train: the training split has %d sample(s); the regularizer needs batches of ≥ 2", t.ds.Train.Len())
+		}
+	}
+	return batches, nil
 }
 
 // runStage runs the remaining steps of stage index of the current epoch on
@@ -176,22 +187,8 @@ func (t *Trainer) step(stg *stage, b *datasets.Batch, epoch, index int) (float64
 		return 0, err
 	}
 	defer tg.vm.Reset()
-	if err := t.model.Feed(tg.g, b); err != nil {
-		return 0, fmt.Errorf("train: feeding training batch %d of epoch %d: %w", index+1, epoch+1, err)
-	}
-	if err := tg.g.SampleMasks(dropoutRNG(t.opts.Seed, epoch, index)); err != nil {
+	if err := t.runTrainGraph(tg, b, epoch, index); err != nil {
 		return 0, err
-	}
-	if err := setLabels(tg.label, b.Labels); err != nil {
-		return 0, err
-	}
-	if tg.att != nil {
-		if err := tg.att.Feed(); err != nil {
-			return 0, err
-		}
-	}
-	if err := tg.vm.RunAll(); err != nil {
-		return 0, fmt.Errorf("train: training step (epoch %d, batch %d): %w", epoch+1, index+1, err)
 	}
 	task := scalarValue(tg.taskRead)
 	if math.IsNaN(task) || math.IsInf(task, 0) {
@@ -240,6 +237,30 @@ func (t *Trainer) step(stg *stage, b *datasets.Batch, epoch, index int) (float64
 		s.Reg += n * scalarValue(tg.regRead[3])
 	}
 	return task, nil
+}
+
+// runTrainGraph feeds batch b (batch index of epoch) to the training graph
+// tg — inputs, dropout masks, labels, the regularizer's inputs — and runs
+// its forward and backward pass.
+func (t *Trainer) runTrainGraph(tg *trainGraph, b *datasets.Batch, epoch, index int) error {
+	if err := t.model.Feed(tg.g, b); err != nil {
+		return fmt.Errorf("train: feeding training batch %d of epoch %d: %w", index+1, epoch+1, err)
+	}
+	if err := tg.g.SampleMasks(dropoutRNG(t.opts.Seed, epoch, index)); err != nil {
+		return err
+	}
+	if err := setLabels(tg.label, b.Labels); err != nil {
+		return err
+	}
+	if tg.att != nil {
+		if err := tg.att.Feed(); err != nil {
+			return err
+		}
+	}
+	if err := tg.vm.RunAll(); err != nil {
+		return fmt.Errorf("train: training step (epoch %d, batch %d): %w", epoch+1, index+1, err)
+	}
+	return nil
 }
 
 // endEpoch validates the epoch's model, records its diagnostics, keeps it if

@@ -15,10 +15,12 @@ type Loss string
 
 const (
 	// LossL1 is the mean absolute error (1/B) Σ_j |ŷ_j − y_j|, MMSA's loss
-	// for TFN, LMF, MFN and EF-LSTM (nn.L1Loss in thuiar/MMSA). Default for
-	// regression.
+	// for TFN, LMF, MFN, EF-LSTM, BERT_MAG and MMIM (nn.L1Loss in
+	// thuiar/MMSA).
 	LossL1 Loss = "l1"
-	// LossMSE is the mean squared error (1/B) Σ_j (ŷ_j − y_j)².
+	// LossMSE is the mean squared error (1/B) Σ_j (ŷ_j − y_j)², the least
+	// squares of the paper's appendix D (Algorithm 1) and the loss of
+	// MISA's and MAG-BERT's original code. Default for regression.
 	LossMSE Loss = "mse"
 	// LossBCE is the binary cross-entropy with logits,
 	// (1/B) Σ_j [max(s_j, 0) − s_j y_j + log(1 + exp(−|s_j|))], the
@@ -27,10 +29,13 @@ const (
 	LossBCE Loss = "bce"
 )
 
-// ParseLoss maps "l1"/"mae", "mse"/"l2" and "bce" to a Loss.
+// ParseLoss maps "l1"/"mae", "mse"/"l2" and "bce" to a Loss, and "" to ""
+// (the task's default: LossMSE for regression, LossBCE for binary tasks).
 func ParseLoss(s string) (Loss, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "l1", "mae":
+	case "":
+		return "", nil
+	case "l1", "mae":
 		return LossL1, nil
 	case "mse", "l2":
 		return LossMSE, nil
@@ -41,7 +46,7 @@ func ParseLoss(s string) (Loss, error) {
 }
 
 // lossFor returns the loss used for task: BCE for Binary, otherwise the
-// requested regression loss (L1 when empty).
+// requested regression loss (least squares when empty, appendix D).
 func lossFor(task datasets.Task, requested Loss) (Loss, error) {
 	if task == datasets.Binary {
 		if requested != "" && requested != LossBCE {
@@ -53,7 +58,7 @@ func lossFor(task datasets.Task, requested Loss) (Loss, error) {
 		return "", fmt.Errorf("train: loss bce needs a binary task, the data is regression")
 	}
 	if requested == "" {
-		return LossL1, nil
+		return LossMSE, nil
 	}
 	return requested, nil
 }

@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
@@ -72,13 +73,36 @@ func TestBCEIsStableForLargeLogits(t *testing.T) {
 }
 
 func TestParseLoss(t *testing.T) {
-	for in, want := range map[string]Loss{"": LossL1, "MAE": LossL1, "l2": LossMSE, "bce": LossBCE} {
+	for in, want := range map[string]Loss{"": "", "l1": LossL1, "MAE": LossL1, "l2": LossMSE, "bce": LossBCE} {
 		if got, err := ParseLoss(in); err != nil || got != want {
 			t.Errorf("ParseLoss(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	if _, err := ParseLoss("hinge"); err == nil {
 		t.Error("ParseLoss(hinge) returned no error")
+	}
+}
+
+// TestLossForTask: appendix D's task losses by default — least squares
+// for regression, cross entropy for binary tasks; L1 (MMSA's) on request.
+func TestLossForTask(t *testing.T) {
+	for _, c := range []struct {
+		task      datasets.Task
+		requested Loss
+		want      Loss
+	}{
+		{datasets.Regression, "", LossMSE},
+		{datasets.Regression, LossL1, LossL1},
+		{datasets.Regression, LossMSE, LossMSE},
+		{datasets.Binary, "", LossBCE},
+		{datasets.Binary, LossBCE, LossBCE},
+	} {
+		if got, err := lossFor(c.task, c.requested); err != nil || got != c.want {
+			t.Errorf("lossFor(%v, %q) = %q, %v; want %q", c.task, c.requested, got, err, c.want)
+		}
+	}
+	if _, err := lossFor(datasets.Binary, LossL1); err == nil {
+		t.Error("l1 accepted for a binary task")
 	}
 }
 

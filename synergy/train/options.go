@@ -12,8 +12,9 @@ import (
 )
 
 // ModelFactory builds the model of a run for the dataset, with parameters
-// initialized from seed. Options.NewModel defaults to models.New with
-// Options.Model, the dataset's name and tensor.Float32.
+// initialized from seed. Options.NewModel defaults to models.NewWithOptions
+// with Options.Model, the dataset's name, Options.ModelSet and Bert, and
+// tensor.Float32.
 type ModelFactory func(ds *datasets.Dataset, seed uint64) (models.Model, error)
 
 // Options configure one training run. The zero value of every field but
@@ -24,6 +25,15 @@ type Options struct {
 	Model string
 	// NewModel, if not nil, builds the model instead of models.New.
 	NewModel ModelFactory `json:"-"`
+	// ModelSet lists departures from the model's defaults as key=value
+	// pairs by the JSON names of its configuration (models.Options.Set,
+	// e.g. "fused_dim=32" for LMF's extension); "" keeps the defaults.
+	ModelSet string
+	// Bert, if not empty, is a Hugging Face checkpoint folder whose weights
+	// initialize the text encoder of a BERT-based model (models.Options.Bert);
+	// "" keeps the model's from-scratch encoder. ModelSet and Bert need
+	// Model, not NewModel.
+	Bert string
 	// Regularizer chooses and configures the penalty (the synergy
 	// regularizer or the I_Was baseline); nil trains without.
 	Regularizer *synergy.Choice
@@ -55,8 +65,9 @@ type Options struct {
 	// ClipNorm, if > 0, also rescales the model's gradients to a global L2
 	// norm ≤ ClipNorm (PyTorch clip_grad_norm_). Default off.
 	ClipNorm float64
-	// Loss is the regression loss, LossL1 (default) or LossMSE; Binary
-	// tasks always use LossBCE.
+	// Loss is the regression loss: LossMSE (least squares, appendix D's
+	// task loss and MISA's and MAG-BERT's originals'; the default) or LossL1
+	// (MMSA's). Binary tasks always use LossBCE (cross entropy).
 	Loss Loss
 	// EvalBatchSize is the batch size of the forward-only evaluation graphs
 	// (default 256).
@@ -77,6 +88,9 @@ type Options struct {
 	// Logger receives the run's logs (default slog.Default()).
 	Logger *slog.Logger `json:"-"`
 }
+
+// modelOptions returns the model options of ModelSet and Bert.
+func (o Options) modelOptions() models.Options { return models.Options{Set: o.ModelSet, Bert: o.Bert} }
 
 // withDefaults fills the zero fields.
 func (o Options) withDefaults() Options {
@@ -113,6 +127,16 @@ func (o Options) validate() error {
 	var errs []error
 	if o.Model == "" && o.NewModel == nil {
 		errs = append(errs, errors.New("train: no model (set Options.Model)"))
+	}
+	if o.ModelSet != "" || o.Bert != "" {
+		switch {
+		case o.NewModel != nil:
+			errs = append(errs, errors.New("train: model settings or a BERT checkpoint need Options.Model, not NewModel"))
+		case o.Model != "":
+			if err := models.CheckOptions(o.Model, o.modelOptions()); err != nil {
+				errs = append(errs, fmt.Errorf("train: %w", err))
+			}
+		}
 	}
 	if o.BatchSize < 1 {
 		errs = append(errs, fmt.Errorf("train: batch size %d, want ≥ 1", o.BatchSize))

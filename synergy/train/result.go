@@ -24,8 +24,12 @@ type RunResult struct {
 	Source string `json:"source"`
 	Task   string `json:"task"`
 	Reg    string `json:"reg"`
-	Terms  string `json:"terms"`
-	Seed   uint64 `json:"seed"`
+	// Variant is the synergy regularizer's variant, "paper" or "stable"
+	// (synergy.Choice.Variant); absent without it and for I_Was. Records
+	// written before the variants existed ran the stable one.
+	Variant string `json:"variant,omitempty"`
+	Terms   string `json:"terms"`
+	Seed    uint64 `json:"seed"`
 
 	BatchSize    int     `json:"batch"`
 	LearningRate float64 `json:"lr"`
@@ -121,7 +125,7 @@ func (t *Trainer) finalEvaluation() (*RunResult, error) {
 	}
 	res := &RunResult{
 		Model: t.opts.Model, Data: t.ds.Name, Source: t.ds.Source, Task: t.ds.Task.String(),
-		Reg: RegName(t.opts.Regularizer), Terms: TermsName(t.opts.Regularizer), Seed: t.opts.Seed,
+		Reg: RegName(t.opts.Regularizer), Variant: t.opts.Regularizer.Variant(), Terms: TermsName(t.opts.Regularizer), Seed: t.opts.Seed,
 		BatchSize: t.opts.BatchSize, LearningRate: t.opts.LearningRate, WeightDecay: t.wd, Loss: t.loss,
 		EpochsRun: st.Epoch, BestEpoch: st.BestEpoch + 1, StopReason: st.StopReason,
 		Selection: "valid MAE", SelectionScore: st.BestScore,

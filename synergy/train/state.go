@@ -127,9 +127,11 @@ func (t *Trainer) fingerprint() string {
 		MaxEpochs, Patience     int
 		EvalBatch, DiagK, DiagN int
 		FreezeBert              string `json:",omitempty"` // absent unless set: older fingerprints stay valid
+		ModelSet, Bert          string `json:",omitempty"`
 	}{t.opts.Model, t.ds.Source, t.opts.Regularizer, t.opts.Seed, t.opts.BatchSize,
 		t.opts.LearningRate, t.wd, t.opts.ClipValue, t.opts.ClipNorm, t.loss,
-		t.opts.MaxEpochs, t.opts.Patience, t.opts.EvalBatchSize, t.opts.DiagnosticDim, t.opts.DiagnosticRows, ""}
+		t.opts.MaxEpochs, t.opts.Patience, t.opts.EvalBatchSize, t.opts.DiagnosticDim, t.opts.DiagnosticRows, "",
+		t.opts.ModelSet, t.opts.Bert}
 	if t.opts.FreezeBert != nil {
 		id.FreezeBert = t.opts.FreezeBert.String()
 	}

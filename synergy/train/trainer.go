@@ -80,7 +80,7 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	factory := opts.NewModel
 	if factory == nil {
 		factory = func(ds *datasets.Dataset, seed uint64) (models.Model, error) {
-			return models.New(opts.Model, ds.Name, DimsOf(ds), tensor.Float32, seed)
+			return models.NewWithOptions(opts.Model, ds.Name, opts.modelOptions(), DimsOf(ds), tensor.Float32, seed)
 		}
 	}
 	if t.model, err = factory(ds, derivedSeed(opts.Seed, streamModel)); err != nil {

@@ -10,13 +10,16 @@ batch norm on its running statistics, which are set to random values).
 Differences from MMSA, all matching synergo's documented choices:
   * the text LSTM of TFN/LMF is run on packed sequences, so its final state
     is the one at the last valid step (MMSA runs over the padding);
-  * LMF fuses to FUSED outputs followed by a linear head (the original
-    fuses straight to the prediction);
   * MFN runs on full-length sequences (MMSA has no masking; synergo's
     padding semantics are tested separately).
-EF-LSTM is synergo's extension of MMSA's EF_LSTM.py (per-modality linear
-embeddings after the per-step batch norm, Z_m = their mean over valid
-steps), on packed sequences.
+"lmf" is the original LMF (fusion straight to the prediction, Z = the
+rank-wise products); "lmf+fused" synergo's extension (the fusion has
+FUSED outputs followed by a linear head). "eflstm" is MMSA's EF_LSTM.py on
+packed sequences (Z_m = the mean of the normalized inputs over valid
+steps); "eflstm+embed" synergo's extension (per-modality linear embeddings
+after the per-step batch norm, Z_m = their mean over valid steps). The
+extension cases come first, so their random draws are those of the
+fixture before the original cases were added.
 
 Weights are exported in synergo's layout: Linear w = weight^T (in, out);
 LSTM wx = weight_ih^T, wh = weight_hh^T, b = bias_ih + bias_hh; LMF factor
@@ -172,7 +175,7 @@ def tfn_case():
     return cfg, T, lengths, x, params, buffers, (zt, za, zv), z, pred.view(-1)
 
 
-def lmf_case():
+def lmf_fused_case():
     cfg = {"text_hidden": 4, "audio_hidden": 2, "vision_hidden": 3, "text_out": 2, "rank": 3, "fused_dim": 4,
            "audio_dropout": 0.1, "vision_dropout": 0.2, "text_dropout": 0.3}
     T = {"text": 5, "audio": 3, "vision": 4}
@@ -260,8 +263,8 @@ def mfn_case():
 
 # --- EF-LSTM (EF_LSTM.py + synergo's embeddings) ------------------------------
 
-def eflstm_case():
-    cfg = {"hidden_dims": 4, "num_layers": 2, "dropout": 0.2, "embed_dims": [3, 2, 2],
+def eflstm_embed_case():
+    cfg = {"hidden_dims": 4, "num_layers": 2, "dropout": 0.2, "embed": True, "embed_dims": [3, 2, 2],
            "time_step_batch_norm": True}
     Tn, H = 4, cfg["hidden_dims"]
     T = {m: Tn for m in MODS}
@@ -300,8 +303,73 @@ def eflstm_case():
     return cfg, T, lengths, x, params, buffers, tuple(zs), z, pred.view(-1)
 
 
+def lmf_case():
+    """The original: output_dim 1, the fusion is the prediction."""
+    cfg = {"text_hidden": 4, "audio_hidden": 3, "vision_hidden": 2, "text_out": 3, "rank": 4, "fused_dim": 0,
+           "audio_dropout": 0.1, "vision_dropout": 0.2, "text_dropout": 0.3, "apply_text_dropout": True}
+    T = {"text": 4, "audio": 5, "vision": 3}
+    lengths = {"text": [4, 1, 2], "audio": [5, 3, 1], "vision": [2, 3, 3]}
+    text, audio, vision, params, buffers = unimodal("lmf", cfg)
+    r = cfg["rank"]
+    width = {"text": cfg["text_out"], "audio": cfg["audio_hidden"], "vision": cfg["vision_hidden"]}
+    factors = {m: torch.empty(r, width[m] + 1, 1).uniform_(-0.8, 0.8) for m in MODS}
+    fusion_weights = torch.empty(1, r).uniform_(-1, 1)
+    fusion_bias = torch.empty(1, 1).uniform_(-0.5, 0.5)
+    for m in MODS:
+        params["lmf.%s_factor" % m] = flat(factors[m].permute(1, 0, 2).reshape(width[m] + 1, r))
+    params["lmf.fusion_weights"] = flat(fusion_weights)
+    params["lmf.fusion_bias"] = flat(fusion_bias)
+    for n in (audio, vision):
+        n.eval()
+    x = sequences(T, lengths)
+    with torch.no_grad():
+        zt, za, zv = late_inputs(lengths, text, audio, vision, x)
+        one = torch.ones(B, 1)
+        fa = torch.matmul(torch.cat((one, za), 1), factors["audio"])
+        fv = torch.matmul(torch.cat((one, zv), 1), factors["vision"])
+        ft = torch.matmul(torch.cat((one, zt), 1), factors["text"])
+        zy = fa * fv * ft  # (r, B, 1)
+        # LMF.forward: the weighted rank sum is the output.
+        pred = torch.matmul(fusion_weights, zy.permute(1, 0, 2)).squeeze(1) + fusion_bias
+        z = zy.permute(1, 0, 2).reshape(B, r)  # the input of the rank sum
+    return cfg, T, lengths, x, params, buffers, (zt, za, zv), z, pred.view(-1)
+
+
+def eflstm_case():
+    """MMSA's EF_LSTM: per-step batch norm of the concatenation, stacked LSTM."""
+    cfg = {"hidden_dims": 3, "num_layers": 2, "dropout": 0.3, "embed": False, "time_step_batch_norm": True}
+    Tn, H = 5, cfg["hidden_dims"]
+    T = {m: Tn for m in MODS}
+    aligned = [2, 5, 4]
+    lengths = {m: aligned for m in MODS}
+    norm = nn.BatchNorm1d(Tn)
+    lstm = nn.LSTM(sum(D.values()), H, num_layers=2, batch_first=True)
+    lin, out = nn.Linear(H, H), nn.Linear(H, 1)
+    for n in (lstm, lin, out):
+        randomize(n, 0.7)
+    params, buffers = batchnorm("eflstm.bn", norm)
+    for l in range(2):
+        params.update(lstm_params("eflstm.lstm%d" % l, getattr(lstm, "weight_ih_l%d" % l),
+                                  getattr(lstm, "weight_hh_l%d" % l), getattr(lstm, "bias_ih_l%d" % l),
+                                  getattr(lstm, "bias_hh_l%d" % l)))
+    params.update(linear("eflstm.linear", lin))
+    params.update(linear("eflstm.out", out))
+    norm.eval()
+    x = sequences(T, lengths)
+    with torch.no_grad():
+        cat = norm(torch.cat([x[m] for m in MODS], dim=-1))
+        parts = torch.split(cat, [D[m] for m in MODS], dim=-1)
+        zs = [torch.stack([p[i, :l].mean(0) for i, l in enumerate(aligned)]) for p in parts]
+        packed = pack_padded_sequence(cat, torch.tensor(aligned), batch_first=True, enforce_sorted=False)
+        _, (h, _) = lstm(packed)
+        z = F.relu(lin(h[-1]))
+        pred = out(z)
+    return cfg, T, lengths, x, params, buffers, tuple(zs), z, pred.view(-1)
+
+
 fixture = {"torch_version": torch.__version__, "batch": B, "dims": D, "models": {}}
-for name, case in (("tfn", tfn_case), ("lmf", lmf_case), ("mfn", mfn_case), ("eflstm", eflstm_case)):
+for name, case in (("tfn", tfn_case), ("lmf+fused", lmf_fused_case), ("mfn", mfn_case),
+                   ("eflstm+embed", eflstm_embed_case), ("lmf", lmf_case), ("eflstm", eflstm_case)):
     cfg, T, lengths, x, params, buffers, zs, z, pred = case()
     fixture["models"][name] = {
         "config": cfg, "steps": T, "lengths": lengths,

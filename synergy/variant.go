@@ -1,0 +1,145 @@
+package synergy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Variant names the preset a Config was made from: the paper's formulas
+// (PaperConfig) or synergo's stabilized ones (StableConfig). Results,
+// tables and plots name the variant that ran.
+type Variant int
+
+const (
+	// VariantStable is StableConfig, synergo's stabilized regularizer (the
+	// zero value: records written before variants existed ran it).
+	VariantStable Variant = iota
+	// VariantPaper is PaperConfig, the formulas of §2.2, §4.1 and appendix
+	// D as written.
+	VariantPaper
+)
+
+var variantNames = []string{"stable", "paper"}
+
+// String returns "stable" or "paper".
+func (v Variant) String() string { return enumName(variantNames, int(v)) }
+
+// ParseVariant maps "stable" and "paper" (any case) to a Variant.
+func ParseVariant(s string) (Variant, error) {
+	i, err := parseEnum("variant", variantNames, s)
+	return Variant(i), err
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (v Variant) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (v *Variant) UnmarshalText(b []byte) error {
+	x, err := ParseVariant(string(b))
+	*v = x
+	return err
+}
+
+// Reduction is how L_L2 and the MMD of L_d reduce over the batch.
+type Reduction int
+
+const (
+	// ReduceMean averages: L_L2 = Σ_i mean_j ‖·‖², MMD² with the kernel
+	// means (the stable variant; the zero value).
+	ReduceMean Reduction = iota
+	// ReduceSum sums, as appendix D (L_L2 = Σ_i Σ_j ‖·‖²) and §2.2 (MMD as
+	// Σ K(p,p') + Σ K(q,q') − 2 Σ K(p,q)) write them: B and B² times the
+	// means.
+	ReduceSum
+)
+
+var reductionNames = []string{"mean", "sum"}
+
+// String returns "mean" or "sum".
+func (r Reduction) String() string { return enumName(reductionNames, int(r)) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (r Reduction) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *Reduction) UnmarshalText(b []byte) error {
+	i, err := parseEnum("reduction", reductionNames, string(b))
+	*r = Reduction(i)
+	return err
+}
+
+// KLBound is the variational lower bound the KL divergence's critic
+// ascends.
+type KLBound int
+
+const (
+	// BoundDonskerVaradhan is MINE's E_P[T] − log E_Q[e^T] (Belghazi et
+	// al. 2018; the stable variant; the zero value).
+	BoundDonskerVaradhan KLBound = iota
+	// BoundPaper is E_P[T] − E_Q[e^T], the bound §2.2 writes: the
+	// Nguyen–Wainwright–Jordan bound E_P[T'] − E_Q[e^{T'−1}] of T' = T + 1,
+	// minus one, so a lower bound on KL − 1.
+	BoundPaper
+)
+
+var klBoundNames = []string{"dv", "paper"}
+
+// String returns "dv" or "paper".
+func (k KLBound) String() string { return enumName(klBoundNames, int(k)) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (k KLBound) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *KLBound) UnmarshalText(b []byte) error {
+	i, err := parseEnum("KL bound", klBoundNames, string(b))
+	*k = KLBound(i)
+	return err
+}
+
+// EMAForm is the recursion of the moving covariance S of L_κ.
+type EMAForm int
+
+const (
+	// EMAMean is S ← α·S + (1−α)·Ŝ, which stays on the scale of a
+	// covariance (the stable variant; the zero value).
+	EMAMean EMAForm = iota
+	// EMASum is appendix D's S ← α·S + Ŝ (S tends to Ŝ/(1−α) for a
+	// stationary batch covariance Ŝ).
+	EMASum
+)
+
+var emaFormNames = []string{"mean", "sum"}
+
+// String returns "mean" or "sum".
+func (e EMAForm) String() string { return enumName(emaFormNames, int(e)) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (e EMAForm) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (e *EMAForm) UnmarshalText(b []byte) error {
+	i, err := parseEnum("EMA form", emaFormNames, string(b))
+	*e = EMAForm(i)
+	return err
+}
+
+// enumName returns names[i], or "invalid(i)" outside it.
+func enumName(names []string, i int) string {
+	if i < 0 || i >= len(names) {
+		return fmt.Sprintf("invalid(%d)", i)
+	}
+	return names[i]
+}
+
+// parseEnum returns the index of s (any case, trimmed) in names, or an
+// error naming the kind and the valid names.
+func parseEnum(kind string, names []string, s string) (int, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	for i, n := range names {
+		if t == n {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("synergy: unknown %s %q (want %s)", kind, s, strings.Join(names, " or "))
+}
