@@ -238,9 +238,8 @@ func TestInputErrors(t *testing.T) {
 }
 
 // TestDropoutMasks: a training graph has one mask after the embeddings and,
-// per layer, one on the attention probabilities of all heads (the fused
-// attention op's) and two on the residual branches; an evaluation graph
-// has none.
+// per layer, one per head on the attention probabilities and two on the
+// residual branches; an evaluation graph has none.
 func TestDropoutMasks(t *testing.T) {
 	cfg := gradCheckConfig()
 	m, err := New(nn.NewParamSet(tensor.Float64), cfg, rand.New(rand.NewPCG(2, 2)))
@@ -252,7 +251,7 @@ func TestDropoutMasks(t *testing.T) {
 	if _, _, err := m.Forward(g, in.IDs, in.TypeIDs, in.Mask); err != nil {
 		t.Fatal(err)
 	}
-	if want := 1 + cfg.NumHiddenLayers*3; g.NumMasks() != want {
+	if want := 1 + cfg.NumHiddenLayers*(cfg.NumAttentionHeads+2); g.NumMasks() != want {
 		t.Errorf("%d dropout masks, want %d", g.NumMasks(), want)
 	}
 	ev := nn.NewGraph(tensor.Float64, false)

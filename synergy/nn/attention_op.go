@@ -28,8 +28,9 @@ import (
 // heads column blocks of d_h = H/heads (head h holds columns
 // [h·d_h, (h+1)·d_h)), and m an optional additive mask (B, L) over keys,
 // broadcast over queries (nil: none; it gets no gradient). The dropout of
-// the attention probabilities has one mask entry per (sequence, head,
-// query, key), drawn by SampleMasks in training graphs.
+// the attention probabilities has one mask per head, (B, L, L), drawn by
+// SampleMasks in training graphs in head order (the masks, and so the
+// random stream, of the per-head graph this op replaced).
 //
 // It is one op with a hand-written backward pass: per sequence and head,
 // S = Q Kᵀ/√d_h + m, P = softmax(S), C = (P ⊙ D) V are three small
@@ -72,7 +73,9 @@ func MultiHeadAttention(g *Graph, q, k, v, scoreMask *G.Node, B, L, heads int, d
 	}
 	if g.Train && dropout > 0 {
 		st.dropped = true
-		inputs = append(inputs, g.DropoutMask(dropout, B, heads, L, L))
+		for h := 0; h < heads; h++ {
+			inputs = append(inputs, g.DropoutMask(dropout, B, L, L))
+		}
 	}
 	st.allocate()
 	return G.ApplyOp(&attentionOp{Base: opkit.Owned(fmt.Sprintf("MultiHeadAttention#%d", st.id)), st: st}, inputs...)
@@ -146,8 +149,9 @@ func (k *attentionKernel[T]) shards(f func(s, b0, b1 int)) {
 }
 
 // forward fills k.out (and P, P ⊙ D) from q, k, v (B·L, H), the additive
-// mask (B, L) or nil, and the dropout mask (B, heads, L, L) or nil.
-func (k *attentionKernel[T]) forward(q, kk, v, mask, drop []T) {
+// mask (B, L) or nil, and the dropout masks (one (B, L, L) per head) or
+// nil.
+func (k *attentionKernel[T]) forward(q, kk, v, mask []T, drop [][]T) {
 	L, H, dh := k.L, k.H, k.dh
 	k.shards(func(_, b0, b1 int) {
 		for b := b0; b < b1; b++ {
@@ -168,7 +172,7 @@ func (k *attentionKernel[T]) forward(q, kk, v, mask, drop []T) {
 				pv := p
 				if drop != nil {
 					pv = k.dropped[blk : blk+L*L]
-					for j, d := range drop[blk : blk+L*L] {
+					for j, d := range drop[h][b*L*L : (b+1)*L*L] {
 						pv[j] = p[j] * d
 					}
 				}
@@ -179,7 +183,7 @@ func (k *attentionKernel[T]) forward(q, kk, v, mask, drop []T) {
 }
 
 // backward fills the packed gradient dq | dk | dv from dOut (B·L, H).
-func (k *attentionKernel[T]) backward(q, kk, v, drop, dOut []T) {
+func (k *attentionKernel[T]) backward(q, kk, v []T, drop [][]T, dOut []T) {
 	L, H, dh := k.L, k.H, k.dh
 	n := k.B * L * H
 	dq, dk, dv := k.grad[:n], k.grad[n:2*n], k.grad[2*n:]
@@ -197,7 +201,7 @@ func (k *attentionKernel[T]) backward(q, kk, v, drop, dOut []T) {
 				matmul.Serial(blas.Trans, blas.NoTrans, L, dh, L, 1, pv, L, dOut[off:], H, 0, dv[off:], H)
 				matmul.Serial(blas.NoTrans, blas.Trans, L, L, dh, 1, dOut[off:], H, v[off:], H, 0, dp, L)
 				if drop != nil {
-					for j, d := range drop[blk : blk+L*L] {
+					for j, d := range drop[h][b*L*L : (b+1)*L*L] {
 						dp[j] *= d
 					}
 				}
@@ -257,7 +261,7 @@ func (op *attentionOp) arity() int {
 		n++
 	}
 	if op.st.dropped {
-		n++
+		n += op.st.heads
 	}
 	return n
 }
@@ -270,7 +274,9 @@ func (op *attentionOp) Type() hm.Type {
 		ranks = append(ranks, 2)
 	}
 	if op.st.dropped {
-		ranks = append(ranks, 4)
+		for h := 0; h < op.st.heads; h++ {
+			ranks = append(ranks, 3)
+		}
 	}
 	return opkit.FnType(append(ranks, 2)...)
 }
@@ -279,34 +285,55 @@ func (op *attentionOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.st.batch * op.st.length, op.st.width}, nil
 }
 
-// data returns the typed backing slices of q, k, v, the mask and the
-// dropout mask (nil where absent) after checking their shapes.
-func (st *attentionState) data(vals []G.Value, name string) ([]any, error) {
+// attentionInputs are the typed backing slices of one run's inputs.
+type attentionInputs struct {
+	q, k, v, mask any   // mask nil without one
+	drop          []any // one per head, nil without dropout
+}
+
+// data checks the forward op's inputs (q, k, v[, mask][, a dropout mask per
+// head]) and returns their backing slices.
+func (st *attentionState) data(vals []G.Value, name string) (*attentionInputs, error) {
 	B, L, H := st.batch, st.length, st.width
-	shapes := []tensor.Shape{{B * L, H}, {B * L, H}, {B * L, H}}
-	what := []string{"queries", "keys", "values"}
-	if st.masked {
-		shapes, what = append(shapes, tensor.Shape{B, L}), append(what, "mask")
+	get := func(i int, s tensor.Shape, what string) (any, error) {
+		return opkit.Data(vals[i], st.dtype, s, name+" "+what)
 	}
-	if st.dropped {
-		shapes, what = append(shapes, tensor.Shape{B, st.heads, L, L}), append(what, "dropout mask")
-	}
-	out := make([]any, 5)
-	slot := []int{0, 1, 2}
-	if st.masked {
-		slot = append(slot, 3)
-	}
-	if st.dropped {
-		slot = append(slot, 4)
-	}
-	for i, s := range shapes {
-		d, err := opkit.Data(vals[i], st.dtype, s, name+" "+what[i])
-		if err != nil {
+	in := &attentionInputs{}
+	var err error
+	for i, dst := range []*any{&in.q, &in.k, &in.v} {
+		if *dst, err = get(i, tensor.Shape{B * L, H}, [3]string{"queries", "keys", "values"}[i]); err != nil {
 			return nil, err
 		}
-		out[slot[i]] = d
 	}
-	return out, nil
+	next := 3
+	if st.masked {
+		if in.mask, err = get(next, tensor.Shape{B, L}, "mask"); err != nil {
+			return nil, err
+		}
+		next++
+	}
+	if st.dropped {
+		for h := 0; h < st.heads; h++ {
+			d, err := get(next+h, tensor.Shape{B, L, L}, fmt.Sprintf("dropout mask of head %d", h))
+			if err != nil {
+				return nil, err
+			}
+			in.drop = append(in.drop, d)
+		}
+	}
+	return in, nil
+}
+
+// typedDrops returns the dropout masks as [][]T, nil for none.
+func typedDrops[T lstmFloat](drop []any) [][]T {
+	if drop == nil {
+		return nil
+	}
+	out := make([][]T, len(drop))
+	for i, d := range drop {
+		out[i] = d.([]T)
+	}
+	return out
 }
 
 func (op *attentionOp) Do(vals ...G.Value) (G.Value, error) {
@@ -314,14 +341,14 @@ func (op *attentionOp) Do(vals ...G.Value) (G.Value, error) {
 	if err := op.CheckArity(vals, op.arity()); err != nil {
 		return nil, err
 	}
-	d, err := st.data(vals, op.String())
+	in, err := st.data(vals, op.String())
 	if err != nil {
 		return nil, err
 	}
 	if st.k64 != nil {
-		st.k64.forward(d[0].([]float64), d[1].([]float64), d[2].([]float64), typed[float64](d[3]), typed[float64](d[4]))
+		st.k64.forward(in.q.([]float64), in.k.([]float64), in.v.([]float64), typed[float64](in.mask), typedDrops[float64](in.drop))
 	} else {
-		st.k32.forward(d[0].([]float32), d[1].([]float32), d[2].([]float32), typed[float32](d[3]), typed[float32](d[4]))
+		st.k32.forward(in.q.([]float32), in.k.([]float32), in.v.([]float32), typed[float32](in.mask), typedDrops[float32](in.drop))
 	}
 	st.forwarded = true
 	return st.out, nil
@@ -348,7 +375,7 @@ func (op *attentionOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, e
 	back := &attentionBackwardOp{Base: opkit.Owned(fmt.Sprintf("MultiHeadAttentionBackward#%d", op.st.id)), st: op.st}
 	args := G.Nodes{inputs[0], inputs[1], inputs[2]}
 	if op.st.dropped {
-		args = append(args, inputs[len(inputs)-1])
+		args = append(args, inputs[len(inputs)-op.st.heads:]...)
 	}
 	packed, err := G.ApplyOp(back, append(args, grad)...)
 	if err != nil {
@@ -364,7 +391,7 @@ func (op *attentionOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, e
 	return out, nil
 }
 
-// ---- backward op: (q, k, v[, dropout mask], dContext) → dq | dk | dv ----
+// ---- backward op: (q, k, v[, dropout masks], dContext) → dq | dk | dv ----
 
 type attentionBackwardOp struct {
 	opkit.Base
@@ -373,7 +400,7 @@ type attentionBackwardOp struct {
 
 func (op *attentionBackwardOp) arity() int {
 	if op.st.dropped {
-		return 5
+		return 4 + op.st.heads
 	}
 	return 4
 }
@@ -381,10 +408,13 @@ func (op *attentionBackwardOp) arity() int {
 func (op *attentionBackwardOp) Arity() int { return op.arity() }
 
 func (op *attentionBackwardOp) Type() hm.Type {
+	ranks := []int{2, 2, 2}
 	if op.st.dropped {
-		return opkit.FnType(2, 2, 2, 4, 2, 1)
+		for h := 0; h < op.st.heads; h++ {
+			ranks = append(ranks, 3)
+		}
 	}
-	return opkit.FnType(2, 2, 2, 2, 1)
+	return opkit.FnType(append(ranks, 2, 1)...)
 }
 
 func (op *attentionBackwardOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
@@ -402,7 +432,9 @@ func (op *attentionBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	B, L, H := st.batch, st.length, st.width
 	shapes := []tensor.Shape{{B * L, H}, {B * L, H}, {B * L, H}}
 	if st.dropped {
-		shapes = append(shapes, tensor.Shape{B, st.heads, L, L})
+		for h := 0; h < st.heads; h++ {
+			shapes = append(shapes, tensor.Shape{B, L, L})
+		}
 	}
 	shapes = append(shapes, tensor.Shape{B * L, H})
 	d := make([]any, len(shapes))
@@ -413,15 +445,15 @@ func (op *attentionBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		d[i] = x
 	}
-	var drop any
+	var drop []any
 	if st.dropped {
-		drop = d[3]
+		drop = d[3 : 3+st.heads]
 	}
 	dOut := d[len(d)-1]
 	if st.k64 != nil {
-		st.k64.backward(d[0].([]float64), d[1].([]float64), d[2].([]float64), typed[float64](drop), dOut.([]float64))
+		st.k64.backward(d[0].([]float64), d[1].([]float64), d[2].([]float64), typedDrops[float64](drop), dOut.([]float64))
 	} else {
-		st.k32.backward(d[0].([]float32), d[1].([]float32), d[2].([]float32), typed[float32](drop), dOut.([]float32))
+		st.k32.backward(d[0].([]float32), d[1].([]float32), d[2].([]float32), typedDrops[float32](drop), dOut.([]float32))
 	}
 	return st.grad, nil
 }

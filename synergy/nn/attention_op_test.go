@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -16,9 +16,9 @@ import (
 
 // attentionChain is MultiHeadAttention built from graph nodes, per head:
 // slices of q, k, v, a batched Q Kᵀ, the scale, the broadcast mask, nn's
-// Softmax, the dropout mask (a constant here, drop[b][h] (L, L)) as a
-// product, a batched product with V, the heads concatenated.
-func attentionChain(g *nn.Graph, q, k, v, mask *G.Node, drop []float64, B, L, heads int) *G.Node {
+// Softmax, the dropout mask of the head (a constant here, drop[h] (B, L, L))
+// as a product, a batched product with V, the heads concatenated.
+func attentionChain(g *nn.Graph, q, k, v, mask *G.Node, drop [][]float64, B, L, heads int) *G.Node {
 	H := q.Shape()[1]
 	dh := H / heads
 	r := func(x *G.Node) *G.Node { return G.Must(G.Reshape(x, tensor.Shape{B, L, H})) }
@@ -36,11 +36,7 @@ func attentionChain(g *nn.Graph, q, k, v, mask *G.Node, drop []float64, B, L, he
 		}
 		p := G.Must(nn.Softmax(scores, 2))
 		if drop != nil {
-			d := make([]float64, B*L*L)
-			for b := 0; b < B; b++ {
-				copy(d[b*L*L:(b+1)*L*L], drop[(b*heads+h)*L*L:(b*heads+h+1)*L*L])
-			}
-			p = G.Must(G.HadamardProd(p, g.Constant(d, B, L, L)))
+			p = G.Must(G.HadamardProd(p, g.Constant(drop[h], B, L, L)))
 		}
 		outs = append(outs, G.Must(G.BatchedMatMul(p, s(v3))))
 	}
@@ -67,7 +63,8 @@ func TestMultiHeadAttentionMatchesChain(t *testing.T) {
 			qp := nntest.HeavyTailedParam(ps, "q", N, tc.H, rng)
 			kp := ps.Add("k", []int{N, tc.H}, nn.Normal(1), rng)
 			vp := ps.Add("v", []int{N, tc.H}, nn.Normal(1), rng)
-			var maskVals, drop []float64
+			var maskVals []float64
+			var drop [][]float64
 			if tc.masked {
 				maskVals = make([]float64, tc.B*tc.L)
 				for b := 0; b < tc.B; b++ {
@@ -77,10 +74,13 @@ func TestMultiHeadAttentionMatchesChain(t *testing.T) {
 				}
 			}
 			if tc.drop {
-				drop = make([]float64, tc.B*tc.heads*tc.L*tc.L)
-				for i := range drop {
-					if rng.Float64() >= 0.3 {
-						drop[i] = 1 / 0.7
+				drop = make([][]float64, tc.heads)
+				for h := range drop {
+					drop[h] = make([]float64, tc.B*tc.L*tc.L)
+					for i := range drop[h] {
+						if rng.Float64() >= 0.3 {
+							drop[h][i] = 1 / 0.7
+						}
 					}
 				}
 			}
@@ -91,12 +91,24 @@ func TestMultiHeadAttentionMatchesChain(t *testing.T) {
 				return g.Constant(maskVals, tc.B, tc.L)
 			}
 			params := []*nn.Param{qp, kp, vp}
+			// The op's masks, one per head, are the graph's dropout-mask
+			// inputs in creation order.
 			feedDrop := func(g *nn.Graph) error {
-				for name, n := range g.Inputs() {
-					if strings.HasPrefix(name, "dropout_mask") {
-						if err := G.Let(n, tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(append([]float64(nil), drop...)))); err != nil {
-							return err
-						}
+				var ids []int
+				for name := range g.Inputs() {
+					var id int
+					if _, err := fmt.Sscanf(name, "dropout_mask#%d", &id); err == nil {
+						ids = append(ids, id)
+					}
+				}
+				if len(ids) != len(drop) {
+					return fmt.Errorf("%d dropout masks in the graph, want %d", len(ids), len(drop))
+				}
+				slices.Sort(ids)
+				for h, id := range ids {
+					n := g.Inputs()[fmt.Sprintf("dropout_mask#%d", id)]
+					if err := G.Let(n, tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(append([]float64(nil), drop[h]...)))); err != nil {
+						return err
 					}
 				}
 				return nil

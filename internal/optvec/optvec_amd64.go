@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package nn
+package optvec
 
 import "golang.org/x/sys/cpu"
 
@@ -13,6 +13,5 @@ func clipF32AVX2(x *float32, n int, v float32)
 //go:noescape
 func nonFiniteF32AVX2(x *float32, n int) int
 
-// hasAVX2 selects the assembly loops of AdamW, gradient clipping and the
-// finiteness check for float32 (vector.go).
+// hasAVX2 selects the assembly loops.
 var hasAVX2 = cpu.X86.HasAVX2
