@@ -289,3 +289,154 @@ func (op *timeStepOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 	}
 	return G.Nodes{dx}, nil
 }
+
+// BatchOuter returns the flattened batched outer product
+// z[i, p·n+q] = x[i, p]·y[i, q] of x (B, m) and y (B, n), (B, m·n), as one
+// op with its own buffers (TFN's tensor fusion: its F has 140,481 columns at
+// MOSI size), and the backward pass
+//
+//	dx[i, p] = Σ_q dz[i, p·n+q]·y[i, q],  dy[i, q] = Σ_p dz[i, p·n+q]·x[i, p]
+//
+// into one packed vector, picked. gorgonia's reshape-and-BatchedMatMul
+// allocates z and both gradients afresh on every run.
+func BatchOuter(x, y *G.Node) (*G.Node, error) {
+	xs, ys := x.Shape(), y.Shape()
+	dt := x.Dtype()
+	if len(xs) != 2 || len(ys) != 2 || xs[0] != ys[0] || y.Dtype() != dt || (dt != tensor.Float64 && dt != tensor.Float32) {
+		return nil, fmt.Errorf("nn: BatchOuter: inputs %v (%v) and %v (%v), want (B, m) and (B, n) of one float dtype", xs, dt, ys, y.Dtype())
+	}
+	st := &outerState{id: opkit.NextID(), dtype: x.Dtype(), b: xs[0], m: xs[1], n: ys[1]}
+	return G.ApplyOp(&outerOp{Base: opkit.Owned(fmt.Sprintf("BatchOuter#%d", st.id)), st: st}, x, y)
+}
+
+type outerState struct {
+	id      uint64
+	dtype   tensor.Dtype
+	b, m, n int
+	z, grad *tensor.Dense
+}
+
+func outerForward[T lstmFloat](st *outerState, x, y, z []T) {
+	m, n := st.m, st.n
+	for i := 0; i < st.b; i++ {
+		yi := y[i*n : (i+1)*n]
+		for p, xv := range x[i*m : (i+1)*m] {
+			row := z[(i*m+p)*n : (i*m+p+1)*n]
+			for q, yv := range yi {
+				row[q] = xv * yv
+			}
+		}
+	}
+}
+
+func outerBackward[T lstmFloat](st *outerState, x, y, dz, grad []T) {
+	m, n := st.m, st.n
+	dx, dy := grad[:st.b*m], grad[st.b*m:]
+	clear(dy)
+	for i := 0; i < st.b; i++ {
+		xi, yi, dyi := x[i*m:(i+1)*m], y[i*n:(i+1)*n], dy[i*n:(i+1)*n]
+		for p := range xi {
+			row := dz[(i*m+p)*n : (i*m+p+1)*n]
+			var s T
+			for q, d := range row {
+				s += d * yi[q]
+				dyi[q] += d * xi[p]
+			}
+			dx[i*m+p] = s
+		}
+	}
+}
+
+type outerOp struct {
+	opkit.Base
+	st *outerState
+}
+
+func (op *outerOp) Arity() int    { return 2 }
+func (op *outerOp) Type() hm.Type { return opkit.FnType(2, 2, 2) }
+func (op *outerOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.st.b, op.st.m * op.st.n}, nil
+}
+
+func (op *outerOp) Do(vals ...G.Value) (G.Value, error) {
+	st := op.st
+	if err := op.CheckArity(vals, 2); err != nil {
+		return nil, err
+	}
+	x, err := opkit.Data(vals[0], st.dtype, tensor.Shape{st.b, st.m}, op.String()+" x")
+	if err != nil {
+		return nil, err
+	}
+	y, err := opkit.Data(vals[1], st.dtype, tensor.Shape{st.b, st.n}, op.String()+" y")
+	if err != nil {
+		return nil, err
+	}
+	if st.z == nil {
+		st.z = tensor.New(tensor.Of(st.dtype), tensor.WithShape(st.b, st.m*st.n))
+	}
+	switch z := st.z.Data().(type) {
+	case []float64:
+		outerForward(st, x.([]float64), y.([]float64), z)
+	case []float32:
+		outerForward(st, x.([]float32), y.([]float32), z)
+	}
+	return st.z, nil
+}
+
+func (op *outerOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+func (op *outerOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	st := op.st
+	back := &outerBackwardOp{Base: opkit.Owned(fmt.Sprintf("BatchOuterBackward#%d", st.id)), st: st}
+	packed, err := G.ApplyOp(back, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, op.Errorf("backward: %w", err)
+	}
+	dx, err := opkit.Pick(packed, op.String()+".dx", 0, tensor.Shape{st.b, st.m})
+	if err != nil {
+		return nil, err
+	}
+	dy, err := opkit.Pick(packed, op.String()+".dy", st.b*st.m, tensor.Shape{st.b, st.n})
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dy}, nil
+}
+
+// outerBackwardOp(x, y, dz) → dx | dy.
+type outerBackwardOp struct {
+	opkit.Base
+	st *outerState
+}
+
+func (op *outerBackwardOp) Arity() int    { return 3 }
+func (op *outerBackwardOp) Type() hm.Type { return opkit.FnType(2, 2, 2, 1) }
+func (op *outerBackwardOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.st.b * (op.st.m + op.st.n)}, nil
+}
+
+func (op *outerBackwardOp) Do(vals ...G.Value) (G.Value, error) {
+	st := op.st
+	if err := op.CheckArity(vals, 3); err != nil {
+		return nil, err
+	}
+	shapes := []tensor.Shape{{st.b, st.m}, {st.b, st.n}, {st.b, st.m * st.n}}
+	d := make([]any, 3)
+	for i, s := range shapes {
+		v, err := opkit.Data(vals[i], st.dtype, s, fmt.Sprintf("%v input %d", op, i))
+		if err != nil {
+			return nil, err
+		}
+		d[i] = v
+	}
+	if st.grad == nil {
+		st.grad = tensor.New(tensor.Of(st.dtype), tensor.WithShape(st.b*(st.m+st.n)))
+	}
+	switch g := st.grad.Data().(type) {
+	case []float64:
+		outerBackward(st, d[0].([]float64), d[1].([]float64), d[2].([]float64), g)
+	case []float32:
+		outerBackward(st, d[0].([]float32), d[1].([]float32), d[2].([]float32), g)
+	}
+	return st.grad, nil
+}

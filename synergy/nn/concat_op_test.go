@@ -99,3 +99,60 @@ func TestTimeStepMatchesSlice(t *testing.T) {
 		t.Error("step 5 of 5: no error")
 	}
 }
+
+// nn.BatchOuter equals the reshape-and-BatchedMatMul chain it replaces
+// (values and both gradients to rounding) and passes the float64
+// finite-difference check.
+func TestBatchOuterMatchesChain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	ps := nn.NewParamSet(tensor.Float64)
+	x := ps.Add("x", []int{3, 4}, nn.Normal(1), rng)
+	y := ps.Add("y", []int{3, 5}, nn.Normal(1), rng)
+	params := []*nn.Param{x, y}
+	fused := func(g *nn.Graph, xs []*G.Node) *G.Node {
+		z, err := nn.BatchOuter(xs[0], xs[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nntest.ScaledSum(g, z, 9)
+	}
+	chain := func(g *nn.Graph, xs []*G.Node) *G.Node {
+		xc := G.Must(G.Reshape(xs[0], tensor.Shape{3, 4, 1}))
+		yr := G.Must(G.Reshape(xs[1], tensor.Shape{3, 1, 5}))
+		return nntest.ScaledSum(g, G.Must(G.Reshape(G.Must(G.BatchedMatMul(xc, yr)), tensor.Shape{3, 20})), 9)
+	}
+	v1, g1 := nntest.ValueAndGrads(t, params, nil, fused)
+	v2, g2 := nntest.ValueAndGrads(t, params, nil, chain)
+	if nntest.RelErr(v1, v2) > 1e-14 || nntest.MaxRelDiff(g1, g2, 1e-12) > 1e-13 {
+		t.Errorf("value %v (chain %v) or gradients differ", v1, v2)
+	}
+	g := nn.NewGraph(tensor.Float64, true)
+	res, err := nn.GradCheck(g, fused(g, g.ParamNodes(params)), params, nn.GradCheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MaxRelErr > 1e-7 {
+		t.Errorf("finite differences: max relative error %.2g", res.MaxRelErr)
+	}
+}
+
+// nn.BatchOuter rejects inputs that are not (B, m) and (B, n) of one float
+// dtype.
+func TestBatchOuterRejectsShapes(t *testing.T) {
+	g := nn.NewGraph(tensor.Float64, false)
+	node := func(name string, s ...int) *G.Node {
+		return G.NewTensor(g.G, tensor.Float64, len(s), G.WithShape(s...), G.WithName(name))
+	}
+	for _, tc := range []struct {
+		name string
+		x, y *G.Node
+	}{
+		{"batch", node("x1", 3, 4), node("y1", 2, 5)},
+		{"rank", node("x2", 3, 4, 1), node("y2", 3, 5)},
+		{"dtype", node("x3", 3, 4), G.NewMatrix(g.G, tensor.Float32, G.WithShape(3, 5), G.WithName("y3"))},
+	} {
+		if _, err := nn.BatchOuter(tc.x, tc.y); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
