@@ -60,6 +60,16 @@ func LoadFormat(path, name string) (*Dataset, error) {
 	return d, nil
 }
 
+// validated returns d if it passes Validate, else the error prefixed with
+// path. Every loader ends with it: a file that decodes into a dataset that
+// breaks an invariant is an error of the loader, not of its caller.
+func validated(path string, d *Dataset) (*Dataset, error) {
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return d, nil
+}
+
 // DetectFormat returns the name of the format path is in.
 func DetectFormat(path string) (string, error) {
 	f, err := detect(path, "")

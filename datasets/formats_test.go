@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/synergo/synergo/datasets/csd"
+
+	"github.com/synergo/synergo/internal/realdata"
 )
 
 // Fixtures written by testdata/formats/make_fixtures.py, with the values
@@ -329,14 +331,11 @@ func TestSDKErrors(t *testing.T) {
 	}
 }
 
-// The real files under /work/shared/data (see PROVENANCE.md there).
-const sharedData = "/work/shared/data/"
+// The real files these tests read are under $SYNERGO_REAL_DATA
+// (package internal/realdata); they are skipped without it.
 
 func TestRealURFunnyV1FoldsAndLabels(t *testing.T) {
-	dir := sharedData + "urfunny_labels_folds/"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("real UR-FUNNY files absent:", err)
-	}
+	dir := realdata.File(t, "urfunny_labels_folds") + string(filepath.Separator)
 	folds, err := URFunnyFolds(dir + "data_folds.pkl")
 	if err != nil {
 		t.Fatal(err)
@@ -365,16 +364,15 @@ func TestRealURFunnyV1FoldsAndLabels(t *testing.T) {
 }
 
 func TestRealMOSISegments(t *testing.T) {
-	wordsPath := sharedData + "mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd"
-	if _, err := os.Stat(wordsPath); err != nil {
-		t.Skip("real MOSI files absent:", err)
-	}
+	wordsPath := realdata.File(t, "mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd")
+	labelsPath := realdata.File(t, "mosi_opinion_labels/OpinionLevelSentiment.csv")
+	foldsPath := realdata.File(t, "cmu_sdk_standard_folds/mosi_standard_folds.json")
+	derivedPath := realdata.File(t, "derived/mosi_segments.csv")
 	words, err := csd.Open(wordsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	segs, err := AssembleMOSISegments(words, sharedData+"mosi_opinion_labels/OpinionLevelSentiment.csv",
-		sharedData+"cmu_sdk_standard_folds/mosi_standard_folds.json")
+	segs, err := AssembleMOSISegments(words, labelsPath, foldsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +384,7 @@ func TestRealMOSISegments(t *testing.T) {
 		t.Errorf("%d segments split %v, want 2199 split 1284/229/686", len(segs), counts)
 	}
 	// Compare every segment with the derived CSV (same rule, made in Python).
-	f, err := os.Open(sharedData + "derived/mosi_segments.csv")
+	f, err := os.Open(derivedPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,8 +426,7 @@ func TestRealMOSISegments(t *testing.T) {
 	// As a folder the real files hold transcripts but no features: the
 	// cmu-sdk format says so and points to AssembleMOSISegments.
 	dir := t.TempDir()
-	for _, p := range []string{wordsPath, sharedData + "mosi_opinion_labels/OpinionLevelSentiment.csv",
-		sharedData + "cmu_sdk_standard_folds/mosi_standard_folds.json"} {
+	for _, p := range []string{wordsPath, labelsPath, foldsPath} {
 		if err := os.Symlink(p, filepath.Join(dir, filepath.Base(p))); err != nil {
 			t.Fatal(err)
 		}

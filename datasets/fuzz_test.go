@@ -1,13 +1,34 @@
 package datasets
 
 import (
+	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
 // The loaders must return an error, never panic or hang, on arbitrary
-// bytes. Seeds are the committed fixtures of testdata/formats.
+// bytes, and a dataset they return must pass Validate (a loaded but invalid
+// dataset is a loader bug). Seeds are the committed fixtures of
+// testdata/formats.
+
+// mustValidate fails t when loader returned no error but a dataset that
+// does not pass Validate.
+func mustValidate(t *testing.T, loader string, d *Dataset, err error) {
+	t.Helper()
+	if err != nil {
+		return
+	}
+	if d == nil {
+		t.Fatalf("%s returned neither a dataset nor an error", loader)
+	}
+	if verr := d.Validate(); verr != nil {
+		t.Fatalf("%s returned a dataset that fails Validate: %v", loader, verr)
+	}
+}
 
 func copyDir(t testing.TB, src, dst string) {
 	t.Helper()
@@ -40,10 +61,12 @@ func FuzzPickleLoaders(f *testing.F) {
 		if err := os.WriteFile(path, in, 0o600); err != nil {
 			t.Skip(err)
 		}
-		for _, load := range []func(string) (*Dataset, error){LoadMMSA, LoadMulT, LoadMAGBERT} {
-			if d, err := load(path); err == nil {
-				_ = d.Validate()
-			}
+		for _, l := range []struct {
+			name string
+			load func(string) (*Dataset, error)
+		}{{"LoadMMSA", LoadMMSA}, {"LoadMulT", LoadMulT}, {"LoadMAGBERT", LoadMAGBERT}} {
+			d, err := l.load(path)
+			mustValidate(t, l.name, d, err)
 		}
 		_, _ = DetectFormat(path)
 	})
@@ -73,9 +96,8 @@ func FuzzURFunnyFolder(f *testing.F) {
 			t.Skip(err)
 		}
 		defer os.WriteFile(path, orig, 0o600)
-		if d, err := LoadURFunny(dir, 1); err == nil {
-			_ = d.Validate()
-		}
+		d, err := LoadURFunny(dir, 1)
+		mustValidate(t, "LoadURFunny", d, err)
 	})
 }
 
@@ -100,8 +122,86 @@ func FuzzSDKLabelsAndFolds(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "toy_standard_folds.json"), folds, 0o600); err != nil {
 			t.Skip(err)
 		}
-		if d, err := LoadCMUSDK(dir); err == nil {
-			_ = d.Validate()
-		}
+		d, err := LoadCMUSDK(dir)
+		mustValidate(t, "LoadCMUSDK", d, err)
 	})
+}
+
+var sdkFeatureFiles = []string{"TOY_COVAREP.csd", "TOY_TimestampedWordVectors.csd", "TOY_TimestampedWords.csd", "TOY_Visual_Facet_42.csd"}
+
+// FuzzSDKFeatureFields overwrites one integer field (1, 2, 4 or 8 bytes
+// little-endian, as HDF5 stores sizes, dimensions and addresses) of one
+// .csd file of the CMU SDK fixture folder, so every input is an almost
+// valid folder and reaches the assembly of segments; the csd package's
+// FuzzOpenFields covers the HDF5 parsing itself.
+func FuzzSDKFeatureFields(f *testing.F) {
+	src := filepath.Join(formatsDir, "cmu_sdk")
+	orig := make([][]byte, len(sdkFeatureFiles))
+	for i, name := range sdkFeatureFiles {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		orig[i] = b
+		f.Add(uint8(i), uint16(0), uint8(0), uint64(0x89))
+	}
+	f.Add(uint8(2), uint16(700), uint8(3), uint64(1<<40))
+	dir := f.TempDir()
+	copyDir(f, src, dir)
+	f.Fuzz(func(t *testing.T, which uint8, off uint16, width uint8, v uint64) {
+		i := int(which) % len(orig)
+		b := append([]byte(nil), orig[i]...)
+		var le [8]byte
+		binary.LittleEndian.PutUint64(le[:], v)
+		copy(b[int(off)%len(b):], le[:1<<(width%4)])
+		path := filepath.Join(dir, sdkFeatureFiles[i])
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(path, orig[i], 0o600)
+		d, err := LoadCMUSDK(dir)
+		mustValidate(t, "LoadCMUSDK", d, err)
+	})
+}
+
+// corpusBytes returns the []byte value of a one-argument fuzz corpus file
+// (testdata/fuzz/<target>/<name>, "go test fuzz v1" format).
+func corpusBytes(t *testing.T, target, name string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "fuzz", target, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(strings.TrimSpace(string(raw)), "\n", 2)
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "[]byte(") {
+		t.Fatalf("%s/%s is not a one-[]byte corpus file", target, name)
+	}
+	s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(s)
+}
+
+// TestPickleFeatureBeyondFloat32 replays the input FuzzPickleLoaders found:
+// an MMSA vision feature of -1e300 or so is finite in the pickle's float64
+// but -Inf as the float32 the Dataset stores, and LoadMMSA returned it.
+// It is now an error naming the file, split, key and position.
+func TestPickleFeatureBeyondFloat32(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.pkl")
+	if err := os.WriteFile(path, corpusBytes(t, "FuzzPickleLoaders", "22e315023a137a71"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadMMSA(path)
+	if err == nil || !strings.Contains(err.Error(), path+": split train: key vision: sample 3 step 4 feature 18") ||
+		!strings.Contains(err.Error(), "beyond the float32 range") {
+		t.Errorf("LoadMMSA: error %v, want one naming the file, split, key, position and the float32 range", err)
+	}
+	c := pklCtx{file: "f.pkl", split: "test"}
+	if _, err := c.finiteLabel("labels", 2, 1e39); err == nil || !strings.Contains(err.Error(), "sample 2 is 1e+39") {
+		t.Errorf("label 1e39: error %v", err)
+	}
+	if v, err := c.cleanValue("audio", -math.MaxFloat32, false, 0, 0, 0); err != nil || v != -math.MaxFloat32 {
+		t.Errorf("the float32 minimum: %v, %v", v, err)
+	}
 }

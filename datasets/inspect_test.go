@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/synergo/synergo/internal/realdata"
 )
 
 func TestInspectNPZ(t *testing.T) {
@@ -103,10 +105,7 @@ func TestInspectCSD(t *testing.T) {
 // TestInspectRealMOSIWords checks the real CMU-MOSI words sequence
 // (golden values: 93 videos, 51,056 timestamped words) when the optional real data is present.
 func TestInspectRealMOSIWords(t *testing.T) {
-	path := "/work/shared/data/mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd"
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("real MOSI words file not present")
-	}
+	path := realdata.File(t, "mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd")
 	out, err := Inspect(path)
 	if err != nil {
 		t.Fatal(err)

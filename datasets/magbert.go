@@ -44,7 +44,8 @@ type magbertSample struct {
 	segment          string
 }
 
-// LoadMAGBERT reads a MAG-BERT pickle (see the format rules above).
+// LoadMAGBERT reads a MAG-BERT pickle (see the format rules above). The
+// result is validated (Dataset.Validate).
 func LoadMAGBERT(path string) (*Dataset, error) {
 	root, err := decodeDict(path, "a dict of train/dev/test")
 	if err != nil {
@@ -91,7 +92,7 @@ func LoadMAGBERT(path string) (*Dataset, error) {
 		}
 		*out[i] = s
 	}
-	return d, nil
+	return validated(path, d)
 }
 
 // magbertSample decodes item j of a split.

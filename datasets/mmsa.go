@@ -40,7 +40,7 @@ func init() {
 }
 
 // LoadMMSA reads an MMSA aligned or unaligned pickle (see the format rules
-// above). The result is not validated; Load and LoadFormat do that.
+// above). The result is validated (Dataset.Validate).
 func LoadMMSA(path string) (*Dataset, error) {
 	return loadSplitDicts(path, "mmsa-pickle", mmsaSplit)
 }

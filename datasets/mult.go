@@ -41,6 +41,7 @@ func init() {
 }
 
 // LoadMulT reads a MulT processed_data pickle (see the format rules above).
+// The result is validated (Dataset.Validate).
 func LoadMulT(path string) (*Dataset, error) {
 	return loadSplitDicts(path, "mult-pickle", multSplit)
 }

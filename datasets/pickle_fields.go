@@ -128,7 +128,7 @@ func loadSplitDicts(path, format string, readSplit func(pklCtx, *pickle.Dict) (*
 		*splits[i] = s
 		dropValue(root, name)
 	}
-	return d, nil
+	return validated(path, d)
 }
 
 // splitDict returns root[name] as a dict.
@@ -218,10 +218,11 @@ func (c pklCtx) labels(d *pickle.Dict, key string) ([]float32, error) {
 }
 
 // finiteLabel returns the label y of sample i as a float32, or an error
-// naming key and the sample when y is NaN or infinite.
+// naming key and the sample when y is NaN or infinite, or finite but too
+// large for a float32.
 func (c pklCtx) finiteLabel(key string, i int, y float64) (float32, error) {
-	if math.IsNaN(y) || math.IsInf(y, 0) {
-		return 0, c.errf(key, "sample %d is %v, want a finite label", i, y)
+	if math.IsNaN(y) || math.IsInf(y, 0) || math.IsInf(float64(float32(y)), 0) {
+		return 0, c.errf(key, "sample %d is %v, want a finite float32 label", i, y)
 	}
 	return float32(y), nil
 }
@@ -336,7 +337,8 @@ func (c pklCtx) copyValidSteps(key string, dst *Sequences, i int, src []float64,
 }
 
 // cleanValue applies the feature cleaning rule: -inf → 0; NaN → 0 when
-// zeroNaN, else an error; +inf is always an error.
+// zeroNaN, else an error; +inf is always an error, and so is a finite value
+// beyond the float32 range (it would become ±inf).
 func (c pklCtx) cleanValue(key string, v float64, zeroNaN bool, i, t, k int) (float32, error) {
 	switch {
 	case math.IsInf(v, -1):
@@ -345,6 +347,8 @@ func (c pklCtx) cleanValue(key string, v float64, zeroNaN bool, i, t, k int) (fl
 		return 0, nil
 	case math.IsNaN(v) || math.IsInf(v, 1):
 		return 0, c.errf(key, "sample %d step %d feature %d is %v; features must be finite (-inf is read as 0)", i, t, k, v)
+	case math.IsInf(float64(float32(v)), 0):
+		return 0, c.errf(key, "sample %d step %d feature %d is %v, beyond the float32 range", i, t, k, v)
 	}
 	return float32(v), nil
 }

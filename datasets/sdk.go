@@ -346,7 +346,8 @@ func readSDKFolder(dir string) (*sdkFolder, error) {
 
 // LoadCMUSDK assembles a Dataset from a folder of SDK computational
 // sequences (see the format rules above). At least two feature sequences
-// must be present; for transcripts alone use AssembleMOSISegments.
+// must be present; for transcripts alone use AssembleMOSISegments. The
+// result is validated (Dataset.Validate).
 func LoadCMUSDK(dir string) (*Dataset, error) {
 	f, err := readSDKFolder(dir)
 	if err != nil {
@@ -399,7 +400,7 @@ func LoadCMUSDK(dir string) (*Dataset, error) {
 		}
 		*out[i] = s
 	}
-	return d, nil
+	return validated(dir, d)
 }
 
 // alignToWords builds post-padded sequences of T word steps. Step k of a

@@ -121,7 +121,7 @@ type urfunnyDir struct {
 }
 
 // LoadURFunny reads a UR-FUNNY V1 (version 1) or V2 (version 2) folder (see
-// the format rules above).
+// the format rules above). The result is validated (Dataset.Validate).
 func LoadURFunny(dir string, version int) (*Dataset, error) {
 	if version != 1 && version != 2 {
 		return nil, fmt.Errorf("datasets: UR-FUNNY version %d, want 1 or 2", version)
@@ -161,7 +161,7 @@ func LoadURFunny(dir string, version int) (*Dataset, error) {
 		}
 		*out[i] = s
 	}
-	return d, nil
+	return validated(dir, d)
 }
 
 // readEmbeddingList reads word_embedding_list.pkl: a list of equal-length

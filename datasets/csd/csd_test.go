@@ -2,12 +2,19 @@ package csd
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/scigolib/hdf5"
+
+	"github.com/synergo/synergo/internal/realdata"
 )
 
 type expectedEntry struct {
@@ -108,15 +115,12 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// The real MOSI word transcripts (see /work/shared/data/PROVENANCE.md);
-// golden values from h5py.
-const realWords = "/work/shared/data/mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd"
+// realWords is the real MOSI word transcripts' file under
+// $SYNERGO_REAL_DATA (package internal/realdata); golden values from h5py.
+const realWords = "mosi_timestamped_words/CMU_MOSI_ModifiedTimestampedWords.csd"
 
 func TestOpenRealMOSIWords(t *testing.T) {
-	if _, err := os.Stat(realWords); err != nil {
-		t.Skip("real MOSI words file absent:", err)
-	}
-	seq, err := Open(realWords)
+	seq, err := Open(realdata.File(t, realWords))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +162,8 @@ func FuzzOpen(f *testing.F) {
 		if err := os.WriteFile(p, in, 0o600); err != nil {
 			t.Skip(err)
 		}
-		_, _ = Open(p)
+		seq, err := Open(p)
+		mustCheck(t, seq, err)
 	})
 }
 
@@ -182,9 +187,82 @@ func TestOpenRefusesCorruptHeapSize(t *testing.T) {
 	if _, err := Open(p); err == nil || !strings.Contains(err.Error(), "corrupt HDF5 file: local heap") {
 		t.Errorf("Open(corrupt heap size) = %v", err)
 	}
-	// The signature bytes alone (as feature data may contain them) are not
-	// a heap header.
-	if err := checkSignature([]byte("HEAP\x01\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff"), 0, "HEAP", 0, 8, 100, "x"); err != nil {
-		t.Errorf("data bytes taken for a heap header: %v", err)
+}
+
+// scigolib checks neither the version nor the reserved bytes of a local
+// heap header, so a size made huge together with a reserved byte must be
+// refused too (FuzzOpenFields found it: 12 GiB allocated per Open, and the
+// fuzzing process died out of memory), without the allocation.
+func TestOpenRefusesCorruptHeapWithReservedBytes(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "w.csd")
+	writeCSD(t, p)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("HEAP\x00\x00\x00\x00"))
+	if i < 0 {
+		t.Fatal("written file has no local heap")
+	}
+	b[i+7] = 0xd3 // a reserved byte
+	b[i+8+4] = 3  // data segment size + 12 GiB
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Open(p)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("corrupt HDF5 file: local heap data segment at byte %d claims", i)) {
+		t.Errorf("Open(heap with a corrupt reserved byte and size) = %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("Open allocated %d MiB", n>>20)
+	}
+}
+
+// The signature bytes inside feature data, followed by a huge "size", are
+// not a heap header: nothing in the file points at them.
+func TestOpenAcceptsHeapSignatureInData(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "data.csd")
+	fw, err := hdf5.CreateForWrite(p, hdf5.CreateTruncate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"/toy", "/toy/data", "/toy/data/v"} {
+		if _, err := fw.CreateGroup(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nan := math.Float32frombits(0xffffffff)
+	// Bytes 4..19 of the features: "HEAP", version 0, three zero bytes and
+	// an 8-byte size of 2^64-1.
+	feat := []float32{1, math.Float32frombits(binary.LittleEndian.Uint32([]byte("HEAP"))), 0, nan, nan, 2}
+	for name, data := range map[string]any{"/toy/data/v/features": feat, "/toy/data/v/intervals": []float64{0, 1, 1, 2, 2, 3}} {
+		dt := hdf5.Float64
+		if _, ok := data.([]float32); ok {
+			dt = hdf5.Float32
+		}
+		ds, err := fw.CreateDataset(name, dt, []uint64{3, 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ds.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	if !bytes.Contains(b, []byte("HEAP\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff")) {
+		t.Fatal("the features do not hold the fake heap header")
+	}
+	seq, err := Open(p)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if e := seq.Entries["v"]; e == nil || e.Rows != 3 || e.Features[5] != 2 {
+		t.Errorf("entry v = %+v", e)
 	}
 }

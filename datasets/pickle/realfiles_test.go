@@ -1,17 +1,16 @@
 package pickle
 
 import (
-	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/synergo/synergo/internal/realdata"
 )
 
-// The real UR-FUNNY V1 folds and labels (see /work/shared/data/PROVENANCE.md).
-const urfunnyDir = "/work/shared/data/urfunny_labels_folds/"
-
+// TestDecodeRealURFunnyV1 decodes the real UR-FUNNY V1 folds and labels
+// under $SYNERGO_REAL_DATA (package internal/realdata).
 func TestDecodeRealURFunnyV1(t *testing.T) {
-	if _, err := os.Stat(urfunnyDir); err != nil {
-		t.Skip("real UR-FUNNY files absent:", err)
-	}
+	urfunnyDir := realdata.File(t, "urfunny_labels_folds") + string(filepath.Separator)
 	v, err := DecodeFile(urfunnyDir + "data_folds.pkl")
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,12 @@
 //   - TestTourRunsInBrowser: Debian's Jupyter notebook server on 127.0.0.1 and headless Chromium,
 //     driven through chromedriver's W3C WebDriver HTTP API, open notebooks/00-tour.ipynb, run its
 //     first cells with the toolbar's Run button and wait for their output; save screenshots of
-//     the page and of the tour's first figure; read a cell's output while it runs (streaming)
-//     and stop an endless cell with the toolbar's interrupt button.
+//     the page and of the tour's first figure; run the live training of section 5 and read its
+//     per-epoch progress while it runs, stop it with the toolbar's interrupt button (the kernel
+//     must survive with its variables), run it again (it must resume and finish) and show a
+//     figure of the trained study.
+//   - TestTableNotebookInBrowser: 02-modality-dropout.ipynb up to the paper's table, our
+//     side-by-side table and our first figure.
 //   - TestMakeLabServesTheSynergoKernel: `make lab` on a free port prints a URL whose server
 //     (REST API, with the printed token) serves the notebooks folder, lists the synergo kernel
 //     and starts it.

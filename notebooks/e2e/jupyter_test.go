@@ -107,13 +107,14 @@ func needKernelspec(t *testing.T) {
 }
 
 // startNotebookServer serves dir with Debian's jupyter-notebook on a free port of 127.0.0.1,
-// without a token (the test's own loopback server), and returns its base URL.
-func startNotebookServer(t *testing.T, outDir, dir string) string {
+// without a token (the test's own loopback server), logging to outDir/jupyter-<name>.log, and
+// returns its base URL.
+func startNotebookServer(t *testing.T, outDir, dir, name string) string {
 	t.Helper()
 	need(t, "/usr/bin/jupyter-notebook")
 	needKernelspec(t)
 	port := freePort(t)
-	start(t, filepath.Join(outDir, "jupyter-notebook.log"), dir, "/usr/bin/jupyter-notebook",
+	start(t, filepath.Join(outDir, "jupyter-"+strings.TrimSuffix(name, ".ipynb")+".log"), dir, "/usr/bin/jupyter-notebook",
 		"--no-browser", "--allow-root", "--ip=127.0.0.1", fmt.Sprintf("--port=%d", port),
 		"--NotebookApp.token=", "--NotebookApp.password=", "--NotebookApp.port_retries=0",
 		"--notebook-dir="+dir)
@@ -177,7 +178,7 @@ func openNotebook(t *testing.T, name string) *notebookPage {
 	if err := os.WriteFile(filepath.Join(work, name), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	base := startNotebookServer(t, outDir, work)
+	base := startNotebookServer(t, outDir, work, name)
 	p := &notebookPage{t: t, wd: startBrowser(t, outDir), outDir: outDir, name: name, source: src, opened: time.Now()}
 	if err := p.wd.navigate(base + "/notebooks/" + name); err != nil {
 		t.Fatal(err)
@@ -243,14 +244,21 @@ func (p *notebookPage) waitTrue(timeout time.Duration, what, script string, args
 	}
 }
 
-// click clicks the element matching a CSS selector.
+// click clicks the element matching a CSS selector. When a dialog covers it — Jupyter's
+// "Kernel Restarting" after a kernel died — it logs the dialog, answers it, waits for an idle
+// kernel (ensureKernel) and clicks once more.
 func (p *notebookPage) click(selector string) {
 	p.t.Helper()
 	id, err := p.wd.findCSS(selector)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	if err := p.wd.click(id); err != nil {
+	err = p.wd.click(id)
+	if err != nil && strings.Contains(err.Error(), "element click intercepted") {
+		p.logf("click %s intercepted by a dialog; answered %q", selector, p.ensureKernel())
+		err = p.wd.click(id)
+	}
+	if err != nil {
 		p.t.Fatalf("click %s: %v", selector, err)
 	}
 }
@@ -283,6 +291,16 @@ func (p *notebookPage) runCellsThrough(last int) {
 	p.selectCell(0)
 	for i := 0; i <= last; i++ {
 		p.click(runButton)
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// runCells runs the given cells in order, each selected and started with the Run button (the
+// kernel queues them); it does not wait.
+func (p *notebookPage) runCells(cells ...int) {
+	p.t.Helper()
+	for _, i := range cells {
+		p.runCell(i)
 		time.Sleep(150 * time.Millisecond)
 	}
 }
@@ -324,10 +342,24 @@ func (p *notebookPage) output(i int) (cellOutput, error) {
 // fails the test at once.
 func (p *notebookPage) waitOutput(i int, timeout time.Duration, what string, done func(cellOutput) bool) cellOutput {
 	p.t.Helper()
+	return p.poll(i, timeout, what, done, true)
+}
+
+// waitEnd waits until cell i no longer runs and returns its output, error outputs included (an
+// interrupted cell ends with one).
+func (p *notebookPage) waitEnd(i int, timeout time.Duration) cellOutput {
+	p.t.Helper()
+	return p.poll(i, timeout, "the end of the cell", func(o cellOutput) bool { return !o.Running }, false)
+}
+
+// poll reads cell i's output until done(o) holds; with failOnError an error output fails the
+// test at once.
+func (p *notebookPage) poll(i int, timeout time.Duration, what string, done func(cellOutput) bool, failOnError bool) cellOutput {
+	p.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		o, err := p.output(i)
-		if err == nil && o.Error != "" {
+		if err == nil && failOnError && o.Error != "" {
 			p.t.Fatalf("cell %d (%s): the cell failed in the browser: %.500s", i, what, o.Error)
 		}
 		if err == nil && done(o) {
@@ -406,6 +438,16 @@ func (p *notebookPage) ensureKernel() []string {
 	}
 	p.t.Fatalf("no idle kernel after a restart (dialogs %q)", seen)
 	return nil
+}
+
+// scrollTo scrolls the notebook so that cell i's output starts at the top of the page.
+func (p *notebookPage) scrollTo(i int) {
+	p.t.Helper()
+	if err := p.wd.exec(`var cell = Jupyter.notebook.get_cell(arguments[0]);
+		var el = cell.element[0].querySelector('.output_wrapper') || cell.element[0];
+		el.scrollIntoView({block: 'start'}); return null;`, nil, i); err != nil {
+		p.t.Fatalf("scroll to cell %d: %v", i, err)
+	}
 }
 
 // screenshot saves the viewport as outDir/<name>.png and returns the path.

@@ -20,11 +20,25 @@ var tourChecks = []struct {
 	{"display.Image(", "<img>"},
 }
 
+// tourTraining names the cells of the tour's live section (5): its setup, the training cell and
+// a figure of the trained study.
+const (
+	tourConfigCell   = "base := synergy.StableConfig("
+	tourDataCell     = "live, err := datasets.Synthetic("
+	tourTrainingCell = "study, err := explore.Train("
+	tourFigureCell   = `study.FlowView(label("mmd[d]"), "audio", true)`
+)
+
 // TestTourRunsInBrowser runs the tour's first cells through the notebook UI, checks their
 // outputs, saves a screenshot of the page (tour.png) and of the tour's first figure as the
-// browser shows it (tour-first-figure.png), then checks the helpers a long-running cell needs:
-// streaming output read while the cell runs, and the toolbar's interrupt.
+// browser shows it (tour-first-figure.png), then runs the live training of section 5: its
+// progress must show while the cell runs, an interrupt must stop it with the kernel alive, and
+// running the cell again must resume it.
 func TestTourRunsInBrowser(t *testing.T) {
+	// The training's checkpoints go to a fresh folder (the notebook is served from a copy
+	// outside the checkout, and a run read back from an earlier test would print no progress).
+	t.Setenv("SYNERGO_RESULTS", t.TempDir())
+	t.Setenv("SYNERGO_SCALE", "quick")
 	p := openNotebook(t, "00-tour.ipynb")
 	indices := make([]int, len(tourChecks))
 	last := 0
@@ -50,61 +64,62 @@ func TestTourRunsInBrowser(t *testing.T) {
 	}
 	p.logf("first figure: %s", path)
 
-	t.Run("streaming output", func(t *testing.T) { checkStreaming(t, p) })
-	t.Run("interrupt", func(t *testing.T) { checkInterrupt(t, p) })
+	checkTraining(t, p)
 }
 
-// checkStreaming runs a cell that prints a line every 0.4 s and reads its output while it runs:
-// the first lines must show before the cell ends.
-func checkStreaming(t *testing.T, p *notebookPage) {
-	i := p.appendCell(`import "time"
-for i := 0; i < 8; i++ {
-    fmt.Printf("tick %d\n", i)
-    time.Sleep(400 * time.Millisecond)
-}
-_, _ = fmt.Println("done")`)
-	p.runCell(i)
-	early := p.waitText(i, 60*time.Second, "tick 1")
-	if !early.Running || strings.Contains(early.Text, "done") {
-		t.Errorf("cell %d: output %q seen only when the cell ended (running %v); want it while it runs", i, early.Text, early.Running)
-	}
-	p.logf("streaming: %q while running", early.Text)
-	final := p.waitOutput(i, 60*time.Second, "the end of the cell", func(o cellOutput) bool { return !o.Running })
-	if !strings.Contains(final.Text, "tick 7") || !strings.Contains(final.Text, "done") {
-		t.Errorf("cell %d: final output %q, want tick 0..7 and done", i, final.Text)
-	}
-}
+// checkTraining runs the tour's training cell: its per-epoch progress lines must appear while
+// the cell runs; the toolbar's interrupt must stop it (the cell ends with the library's
+// "interrupted" error) while the kernel lives on with its variables; running the cell again
+// must read the finished run back, resume the interrupted one and finish, after which a figure
+// of the trained study renders.
+func checkTraining(t *testing.T, p *notebookPage) {
+	train := p.cellIndex(tourTrainingCell)
+	p.runCells(p.cellIndex(tourConfigCell), p.cellIndex(tourDataCell), train)
 
-// checkInterrupt runs an endless printing cell, presses the interrupt button and checks that
-// the cell stops (its prompt leaves In [*] and its output stops growing) and that the kernel
-// is idle again. It logs whether the kernel survived the interrupt or was restarted.
-func checkInterrupt(t *testing.T, p *notebookPage) {
-	i := p.appendCell(`for i := 0; ; i++ {
-    fmt.Printf("loop %d\n", i)
-    time.Sleep(200 * time.Millisecond)
-}`)
-	p.runCell(i)
-	p.waitText(i, 60*time.Second, "loop 2")
+	first := p.waitText(train, 180*time.Second, "epoch 1/")
+	if !first.Running {
+		t.Errorf("cell %d: progress %q seen only when the cell ended; want it while it runs", train, first.Text)
+	}
+	p.logf("progress while running: %q", lastLine(first.Text))
+	p.screenshot("tour-training-progress")
+
+	p.waitText(train, 180*time.Second, "run 2/5 mmd[l2] (stable), lmf seed 1: epoch 1/")
 	p.interrupt()
-	stopped := p.waitOutput(i, 60*time.Second, "the cell stopped after the interrupt", func(o cellOutput) bool { return !o.Running })
-	time.Sleep(time.Second)
-	later, err := p.output(i)
-	if err != nil {
-		t.Fatal(err)
+	stopped := p.waitEnd(train, 60*time.Second)
+	if !strings.Contains(stopped.Error, "interrupted in run 2/5") || !strings.Contains(stopped.Text, "stopped:") {
+		t.Errorf("cell %d after the interrupt: output %q, error %q; want a \"stopped\" line and the \"interrupted\" error",
+			train, lastLine(stopped.Text), stopped.Error)
 	}
-	if n0, n1 := strings.Count(stopped.Text, "loop"), strings.Count(later.Text, "loop"); n1 > n0 {
-		t.Errorf("cell %d kept printing after the interrupt: %d lines, a second later %d", i, n0, n1)
+	p.screenshot("tour-training-interrupted")
+	time.Sleep(time.Second) // a dying kernel shows its dialog within a second
+	if dialogs := p.ensureKernel(); len(dialogs) > 0 {
+		t.Errorf("the kernel did not survive the interrupt (dialogs %q)", dialogs)
 	}
-	p.screenshot("tour-interrupt")
-	// gophernotes has no SIGINT handler: today the interrupt ends the kernel process and Jupyter
-	// restarts it ("Kernel Restarting"); the log says which happened.
-	dialogs := p.ensureKernel()
-	p.logf("interrupt: the cell stopped after %d lines; kernel survived: %v (dialogs %q)",
-		strings.Count(stopped.Text, "loop"), len(dialogs) == 0, dialogs)
-	// The kernel runs cells again after the interrupt.
-	j := p.appendCell("import \"fmt\"\n_, _ = fmt.Println(\"after interrupt\")")
+	// The same kernel runs later cells, with the variables of the cells before the interrupt.
+	j := p.appendCell(`_, _ = fmt.Println("after the interrupt:", live.Source)`)
 	p.runCell(j)
-	p.waitText(j, 60*time.Second, "after interrupt")
+	p.waitText(j, 60*time.Second, "after the interrupt: synthetic(preset=mosi")
+	p.logf("the kernel survived the interrupt and kept its variables")
+
+	p.runCell(train)
+	p.waitText(train, 120*time.Second, "run 1/5 none: trained before, read back")
+	resumed := p.waitText(train, 180*time.Second, "run 2/5 mmd[l2] (stable), lmf seed 1: epoch")
+	p.logf("resumed: %q", lastLine(resumed.Text))
+	done := p.waitEnd(train, 300*time.Second)
+	if done.Error != "" || !strings.Contains(done.Text, "run 5/5 mmd (stable), lmf seed 1: epoch 12/12") {
+		t.Fatalf("cell %d: the resumed training ended with output %q, error %q", train, lastLine(done.Text), done.Error)
+	}
+	fig := p.cellIndex(tourFigureCell)
+	p.runCell(fig)
+	p.waitText(fig, 120*time.Second, "<img>")
+	path, _ := p.screenshotImage(fig, 0, "tour-flow-view")
+	p.logf("a figure of the trained study: %s", path)
+}
+
+// lastLine returns the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 // darkPixels counts the pixels darker than mid-grey.

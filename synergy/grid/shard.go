@@ -195,7 +195,7 @@ func (rn *runner) run(ctx context.Context, r PlannedRun, k, n int) (runStatus, e
 	opts := r.options(rn.base, filepath.Join(dir, PlanWorkDir, r.ID))
 	var runErr error // the run's own error, for RunDone
 	if report := rn.base.OnProgress; report != nil {
-		frame := train.Event{Model: r.Model, Seed: r.Seed, BatchSize: r.BatchSize, LearningRate: r.LearningRate, Run: k, Runs: n, MaxEpochs: opts.MaxEpochs}
+		frame := train.Event{Model: r.Model, Setting: train.SettingLabel(train.RegName(r.Regularizer), train.TermsName(r.Regularizer), r.Regularizer.Variant()), Seed: r.Seed, BatchSize: r.BatchSize, LearningRate: r.LearningRate, Run: k, Runs: n, MaxEpochs: opts.MaxEpochs}
 		opts.OnProgress = func(e train.Event) {
 			e.Run, e.Runs = k, n
 			report(e)

@@ -96,16 +96,7 @@ func (r *Record) Label() string {
 // "kl", "was"), its switched-on terms ("l2,d,kappa" or a subset; "" for
 // all) and the synergy variant ("paper", "stable"; "" for none and I_Was):
 // "none", "mmd (paper)", "mmd[kappa] (stable)".
-func RegLabel(reg, terms, variant string) string {
-	label := reg
-	if reg != "none" && terms != "" && terms != "l2,d,kappa" {
-		label += "[" + terms + "]"
-	}
-	if variant != "" {
-		label += " (" + variant + ")"
-	}
-	return label
-}
+func RegLabel(reg, terms, variant string) string { return train.SettingLabel(reg, terms, variant) }
 
 // Tables builds one ResultTable per data source found in recs (in order of
 // first appearance), with the given columns (nil: MainColumns, or

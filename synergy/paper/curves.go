@@ -20,9 +20,14 @@ import (
 //	mmd2_mean                          the mean of the three MMD²
 //	valid_mae, valid_acc, train_loss   validation MAE and accuracy, training task loss
 //	reg_total                          L_reg = γ_L2·L2 + γ_d·L_d + γ_κ·L_κ (NaN without regularizer)
+//	reg_l2, reg_d, reg_kappa           the unweighted terms L2, L_d, L_κ (NaN when off)
+//
+// The reg_ quantities are averages over the epoch's training batches; the
+// others but train_loss are computed on the validation split.
 func Quantities() []string {
 	return []string{"kurtosis_fused", "kurtosis_text", "kurtosis_audio", "kurtosis_vision",
-		"mmd2_text", "mmd2_audio", "mmd2_vision", "mmd2_mean", "valid_mae", "valid_acc", "train_loss", "reg_total"}
+		"mmd2_text", "mmd2_audio", "mmd2_vision", "mmd2_mean", "valid_mae", "valid_acc", "train_loss", "reg_total",
+		"reg_l2", "reg_d", "reg_kappa"}
 }
 
 // modalityIndex is the position of a modality in EpochDiagnostics' arrays
@@ -52,6 +57,12 @@ func quantity(d train.EpochDiagnostics, q string) (float64, error) {
 		return float64(d.TrainLoss), nil
 	case "reg_total":
 		return float64(d.RegTotal), nil
+	case "reg_l2":
+		return float64(d.RegL2), nil
+	case "reg_d":
+		return float64(d.RegD), nil
+	case "reg_kappa":
+		return float64(d.RegKappa), nil
 	case "mmd2_mean":
 		return (float64(d.MMD2[0]) + float64(d.MMD2[1]) + float64(d.MMD2[2])) / 3, nil
 	}
@@ -75,8 +86,9 @@ func recordLabel(r *grid.Record) string { return r.Label() }
 //
 // n_e counting the seeds that ran epoch e with a finite value (early
 // stopping and undefined estimates drop seeds from an epoch). Series names
-// carry the setting and the seed count, e.g. "mmd (2 seeds)". It is an
-// error when q is unknown or no record of model has a finite value of q.
+// carry the setting and the seed count, e.g. "mmd (2 seeds)" or "none
+// (1 seed)". It is an error when q is unknown or no record of model has a
+// finite value of q.
 func Curves(recs []grid.Record, model, q string) ([]viz.Series, error) {
 	var labels []string
 	sums := map[string]map[int][2]float64{} // label → epoch → (sum, n)
@@ -118,7 +130,11 @@ func Curves(recs []grid.Record, model, q string) ([]viz.Series, error) {
 			epochs = append(epochs, e)
 		}
 		sort.Ints(epochs)
-		s := viz.Series{Name: fmt.Sprintf("%s (%d seeds)", l, len(seeds[l]))}
+		unit := "seeds"
+		if len(seeds[l]) == 1 {
+			unit = "seed"
+		}
+		s := viz.Series{Name: fmt.Sprintf("%s (%d %s)", l, len(seeds[l]), unit)}
 		for _, e := range epochs {
 			v := sums[l][e]
 			s.X = append(s.X, float64(e))

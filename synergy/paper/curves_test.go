@@ -33,7 +33,7 @@ func TestCurves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s) != 2 || s[0].Name != "none (1 seeds)" || s[1].Name != "mmd (stable) (2 seeds)" {
+	if len(s) != 2 || s[0].Name != "none (1 seed)" || s[1].Name != "mmd (stable) (2 seeds)" {
 		t.Fatalf("series %+v", s)
 	}
 	// mmd: epoch 1 (10+20)/2, epoch 2 only seed 1 (seed 2 NaN), epoch 3 only seed 1.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/internal/interrupt"
 	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
 )
@@ -30,6 +32,11 @@ type Protocol struct {
 	// SyntheticScale is the fraction of the real split sizes the synthetic
 	// stand-in gets, per preset ("mosi", "mosei", "urfunny").
 	SyntheticScale map[string]float64
+	// Progress receives Run's progress, one line per validated epoch
+	// (train.EpochPrinter); nil writes to the standard output as it is at
+	// each line — in a notebook, the output of the cell that calls Run.
+	// io.Discard silences it.
+	Progress io.Writer
 }
 
 // QuickProtocol is the CI setting: 2 seeds (1111, 1112), one setting
@@ -157,9 +164,15 @@ func (p Protocol) OutDir(name string) (string, error) {
 
 // Run trains (or reads back) models × settings × p's seeds on ds with
 // grid.Grid under out and returns the records of exactly these runs from
-// out/results.jsonl (which may hold other runs too). Logs go to
-// out/grid.log. Settings with terms (Table 5) are run one Grid call per
-// term set.
+// out/results.jsonl (which may hold other runs too). Progress goes to
+// p.Progress, logs to out/grid.log. Settings with terms (Table 5) are run
+// one Grid call per term set.
+//
+// While Run trains, SIGINT (a notebook kernel interrupt, Ctrl-C) stops it
+// after the current step instead of ending the process: Run then returns
+// an error wrapping context.Canceled, with the interrupted run's
+// checkpoint saved, and the next call with the same arguments resumes
+// there. When Run returns, SIGINT has its default effect again.
 func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, settings []Setting) ([]grid.Record, error) {
 	if len(models) == 0 || len(settings) == 0 {
 		return nil, errors.New("paper: Run needs at least one model and one setting")
@@ -172,11 +185,25 @@ func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, setting
 		return nil, err
 	}
 	defer logf.Close()
+	ctx, stop := interrupt.Scope(context.Background())
+	defer stop()
+	// Every Grid call plans models × seeds × batch sizes × learning rates;
+	// the printer counts the runs of all of them.
+	perSetting := len(models) * len(p.Seeds) * len(p.BatchSizes) * len(p.LearningRates)
+	printer := train.EpochPrinter(p.Progress)
 	base := train.Options{MaxEpochs: p.MaxEpochs, Patience: p.Patience, Logger: slog.New(slog.NewTextHandler(logf, nil))}
-	for _, s := range settings {
+	for k, s := range settings {
+		base.OnProgress = func(e train.Event) {
+			e.Run, e.Runs = k*perSetting+e.Run, len(settings)*perSetting
+			printer(e)
+		}
 		o := grid.Options{Models: models, Regs: []string{s.Reg}, Terms: s.Terms, Variant: s.Variant, Seeds: p.Seeds,
 			BatchSizes: p.BatchSizes, LearningRates: p.LearningRates, Out: out, Base: base}
-		if _, err := grid.Grid(context.Background(), ds, o); err != nil {
+		if _, err := grid.Grid(ctx, ds, o); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("paper: interrupted while training %v with %s on %s; the run's checkpoint is in %s, and the same call resumes it (re-run the cell): %w",
+					models, s.Label(), ds.Source, out, err)
+			}
 			return nil, fmt.Errorf("paper: training %v with %s on %s: %w", models, s.Label(), ds.Source, err)
 		}
 	}

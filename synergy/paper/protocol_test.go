@@ -1,9 +1,14 @@
 package paper
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/synergo/synergo/datasets"
@@ -75,7 +80,8 @@ func TestOutDir(t *testing.T) {
 // read the finished runs back instead of training, and Select must keep
 // only the requested settings.
 func TestRunAndReuse(t *testing.T) {
-	p := Protocol{Scale: "test", Seeds: []uint64{7}, BatchSizes: []int{16}, LearningRates: []float64{1e-3}, MaxEpochs: 1, Patience: 1}
+	p := Protocol{Scale: "test", Seeds: []uint64{7}, BatchSizes: []int{16}, LearningRates: []float64{1e-3}, MaxEpochs: 1, Patience: 1,
+		Progress: io.Discard}
 	ds, err := datasets.Open("synth:mosi:0.02")
 	if err != nil {
 		t.Fatal(err)
@@ -121,5 +127,75 @@ func TestRunAndReuse(t *testing.T) {
 func TestRunErrors(t *testing.T) {
 	if _, err := QuickProtocol().Run(nil, t.TempDir(), nil, nil); err == nil {
 		t.Error("no models: no error")
+	}
+}
+
+// sigintOnLine sends the test process SIGINT when the n-th line of progress
+// is written, and keeps what was written.
+type sigintOnLine struct {
+	n, lines int
+	text     strings.Builder
+}
+
+func (w *sigintOnLine) Write(b []byte) (int, error) {
+	w.text.Write(b)
+	w.lines += strings.Count(string(b), "\n")
+	if w.lines == w.n {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
+}
+
+// TestRunStopsOnSIGINTAndResumes sends SIGINT while Run trains (Run holds
+// the signal for its duration, so the test process lives): Run must stop
+// with context.Canceled, print its progress, and a second call must resume
+// to the records of an uninterrupted call.
+func TestRunStopsOnSIGINTAndResumes(t *testing.T) {
+	p := Protocol{Scale: "test", Seeds: []uint64{7}, BatchSizes: []int{16}, LearningRates: []float64{1e-3}, MaxEpochs: 2, Patience: 2}
+	ds, err := datasets.Open("synth:mosi:0.02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := Settings("NLL", "NLL+S_MMD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Progress = io.Discard
+	want, err := p.Run(ds, t.TempDir(), []string{"lmf"}, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out := t.TempDir()
+	w := &sigintOnLine{n: 1} // after epoch 1 of the first run
+	p.Progress = w
+	if _, err := p.Run(ds, out, []string{"lmf"}, settings); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run after SIGINT: %v, want context.Canceled", err)
+	}
+	t.Logf("progress before the interrupt:\n%s", w.text.String())
+	if !strings.Contains(w.text.String(), "run 1/2 none, lmf seed 7: epoch 1/2, train loss") {
+		t.Errorf("progress %q lacks the first epoch's line", w.text.String())
+	}
+	if strings.Contains(w.text.String(), "run 2/2") {
+		t.Errorf("progress %q: the second run started after the interrupt", w.text.String())
+	}
+	w.n = -1 // no more signals
+	got, err := p.Run(ds, out, []string{"lmf"}, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("resumed: %d records, want %d", len(got), len(want))
+	}
+	for i := range got {
+		a, b := got[i], want[i]
+		a.WallSeconds, b.WallSeconds = 0, 0
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if string(ja) != string(jb) {
+			t.Errorf("record %d after the resume differs from the uninterrupted one:\n%s\n%s", i, ja, jb)
+		}
 	}
 }

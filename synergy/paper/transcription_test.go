@@ -5,11 +5,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/synergo/synergo/internal/realdata"
 )
 
-// paperText is the paper's text in the shared workspace; tests that read it
-// skip when it is absent (a clean clone).
-const paperText = "/work/shared/paper/neural-synergy.txt"
+// The paper's text is read from $SYNERGO_PAPER_TEXT (package
+// internal/realdata); the tests that need it skip without it.
+const paperText = "the paper's text ($SYNERGO_PAPER_TEXT)"
 
 // printedRow is one line of a table in the paper's text: a leading label
 // and the numbers after it.
@@ -66,10 +68,7 @@ func printedTable(t *testing.T, lines []string, number int, header string) []pri
 
 func readPaper(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile(paperText)
-	if os.IsNotExist(err) {
-		t.Skipf("%s absent (clean clone): transcription not checked", paperText)
-	}
+	b, err := os.ReadFile(realdata.PaperText(t))
 	if err != nil {
 		t.Fatal(err)
 	}

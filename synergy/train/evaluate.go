@@ -77,6 +77,23 @@ func (t *Trainer) predict(split *datasets.Split, keep bool) ([]float64, *represe
 	return pred, reps, nil
 }
 
+// Representations runs the model as it is now (before Run: initialized;
+// after Run: the epoch selected on validation) over split with the
+// evaluation graphs — dropout off, batch normalization on its running
+// estimates, no C-network — and returns the fused representation Z (n×d)
+// and the unimodal ones Z_t, Z_a, Z_v (n×d_i), rows in split order: what
+// the regularizer sees, on data it did not train on.
+func (t *Trainer) Representations(split *datasets.Split) (fused *mat.Dense, unimodal []*mat.Dense, err error) {
+	if split == nil || split.Len() == 0 {
+		return nil, nil, fmt.Errorf("train: Representations: empty split")
+	}
+	_, reps, err := t.predict(split, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return reps.fused, reps.unimodal, nil
+}
+
 // labelsOf returns the split's labels as float64.
 func labelsOf(s *datasets.Split) []float64 {
 	out := make([]float64, s.Len())

@@ -52,8 +52,11 @@ func (k EventKind) String() string {
 // context at a chosen step. Fields that do not apply to the kind are zero.
 type Event struct {
 	Kind EventKind
-	// Model, Seed, BatchSize and LearningRate name the run.
+	// Model, Setting (SettingLabel: "none", "mmd (stable)", "mmd[l2]
+	// (paper)", …), Seed,
+	// BatchSize and LearningRate name the run.
 	Model        string
+	Setting      string
 	Seed         uint64
 	BatchSize    int
 	LearningRate float64
@@ -137,6 +140,7 @@ func (t *Trainer) report(e Event) {
 		return
 	}
 	e.Model, e.Seed, e.BatchSize, e.LearningRate = t.opts.Model, t.opts.Seed, t.opts.BatchSize, t.opts.LearningRate
+	e.Setting = SettingLabel(RegName(t.opts.Regularizer), TermsName(t.opts.Regularizer), t.opts.Regularizer.Variant())
 	if e.Epoch == 0 {
 		e.Epoch = t.st.Epoch + 1
 	}

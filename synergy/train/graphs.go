@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -41,10 +42,32 @@ type trainGraph struct {
 	regRead  [4]G.Value // L2, D, Kappa, Total (nil when off)
 }
 
+// maxGraphBuilds bounds how often a graph is built again when gorgonia's
+// compiler would merge two of its nodes (nn.HashCollisionError, a chance of
+// about 1e-4 per build): every build draws new op ids and so new node
+// hashes, and computes the same function.
+const maxGraphBuilds = 3
+
+// rebuildOnHashCollision calls build until its graph compiles without a
+// hash collision, at most maxGraphBuilds times.
+func rebuildOnHashCollision[T any](build func() (T, error)) (T, error) {
+	for i := 1; ; i++ {
+		v, err := build()
+		var hc *nn.HashCollisionError
+		if !errors.As(err, &hc) || i == maxGraphBuilds {
+			return v, err
+		}
+	}
+}
+
 // buildTrainGraph builds the training graph for batches of size batch. All
 // training graphs bind the same parameter tensors (nn.Graph.Param shares
 // p.Value), so an optimizer step through one graph is seen by the others.
 func buildTrainGraph(model models.Model, reg synergy.Penalty, loss Loss, batch int) (*trainGraph, error) {
+	return rebuildOnHashCollision(func() (*trainGraph, error) { return buildTrainGraphOnce(model, reg, loss, batch) })
+}
+
+func buildTrainGraphOnce(model models.Model, reg synergy.Penalty, loss Loss, batch int) (*trainGraph, error) {
 	g := nn.NewGraph(tensor.Float32, true)
 	out, err := model.Build(g, batch)
 	if err != nil {
@@ -97,7 +120,10 @@ func buildTrainGraph(model models.Model, reg synergy.Penalty, loss Loss, batch i
 	if _, err := G.Grad(tg.cost, nodes...); err != nil {
 		return nil, fmt.Errorf("train: differentiating the objective of %s: %w", model.Name(), err)
 	}
-	tg.vm = nn.NewTapeMachine(g.G) // gradients read from their nodes (nn.Graph.Grads)
+	// gradients read from their nodes (nn.Graph.Grads): no dual values bound
+	if tg.vm, err = nn.CompileTapeMachine(g.G); err != nil {
+		return nil, fmt.Errorf("train: compiling the training graph of %s for batch %d: %w", model.Name(), batch, err)
+	}
 	return tg, nil
 }
 
@@ -116,6 +142,10 @@ type evalGraph struct {
 // buildEvalGraph builds the forward-only evaluation graph for batches of
 // size batch, binding the same parameter tensors as the training graphs.
 func buildEvalGraph(model models.Model, batch int) (*evalGraph, error) {
+	return rebuildOnHashCollision(func() (*evalGraph, error) { return buildEvalGraphOnce(model, batch) })
+}
+
+func buildEvalGraphOnce(model models.Model, batch int) (*evalGraph, error) {
 	g := nn.NewGraph(tensor.Float32, false)
 	out, err := model.Build(g, batch)
 	if err != nil {
@@ -130,7 +160,9 @@ func buildEvalGraph(model models.Model, batch int) (*evalGraph, error) {
 	for i, z := range out.Unimodal {
 		G.Read(z, &eg.uniRead[i])
 	}
-	eg.vm = nn.NewTapeMachine(g.G)
+	if eg.vm, err = nn.CompileTapeMachine(g.G); err != nil {
+		return nil, fmt.Errorf("train: compiling the evaluation graph of %s for batch %d: %w", model.Name(), batch, err)
+	}
 	return eg, nil
 }
 

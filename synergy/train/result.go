@@ -70,6 +70,22 @@ func RegName(c *synergy.Choice) string { return c.Name() }
 // (synergy.Choice.Terms).
 func TermsName(c *synergy.Choice) string { return c.Terms() }
 
+// SettingLabel names a training setting by its regularizer ("none",
+// "mmd", "kl", "was"), its switched-on terms ("l2,d,kappa" or a subset; ""
+// for all) and the synergy variant ("paper", "stable"; "" for none and
+// I_Was), e.g. "none", "mmd (paper)", "mmd[kappa] (stable)" — the label of
+// progress events (Event.Setting) and of the grid's table rows.
+func SettingLabel(reg, terms, variant string) string {
+	label := reg
+	if reg != "none" && terms != "" && terms != "l2,d,kappa" {
+		label += "[" + terms + "]"
+	}
+	if variant != "" {
+		label += " (" + variant + ")"
+	}
+	return label
+}
+
 // regressionScores converts metrics.Regression to Scores.
 func regressionScores(r metrics.Regression) Scores {
 	return Scores{

@@ -335,7 +335,7 @@ func TestProgressEvents(t *testing.T) {
 	var kinds []string
 	for _, e := range events {
 		kinds = append(kinds, e.Kind.String())
-		if e.Model != "pool" || e.Seed != 1111 || e.BatchSize != 20 || e.MaxEpochs != 2 || e.String() == "" {
+		if e.Model != "pool" || e.Setting != "none" || e.Seed != 1111 || e.BatchSize != 20 || e.MaxEpochs != 2 || e.String() == "" {
 			t.Errorf("event %+v does not name the run", e)
 		}
 	}
