@@ -61,21 +61,9 @@ func runKernelInstall(args []string, stdout io.Writer) error {
 	if fs.NArg() != 0 {
 		return fmt.Errorf("kernel install: unexpected arguments %s", strings.Join(fs.Args(), " "))
 	}
-	start := *src
-	if start == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return err
-		}
-		start = wd
-	}
-	root, err := findCheckout(start)
+	root, script, err := checkoutScript(*src, kernelBuildScript)
 	if err != nil {
-		return err
-	}
-	script := filepath.Join(root, kernelBuildScript)
-	if _, err := os.Stat(script); err != nil {
-		return fmt.Errorf("kernel install: %s: %w (is %s a complete synergo checkout?)", script, err, root)
+		return fmt.Errorf("kernel install: %w", err)
 	}
 	var scriptArgs []string
 	if *user {
@@ -97,6 +85,26 @@ func runKernelInstall(args []string, stdout io.Writer) error {
 }
 
 // findCheckout returns the nearest directory at or above dir whose go.mod declares the synergo
+// checkoutScript returns the synergo checkout that holds src (or, when src is
+// empty, the working directory) and the path of the script rel in it; an
+// error says which file is missing.
+func checkoutScript(src, rel string) (root, script string, err error) {
+	start := src
+	if start == "" {
+		if start, err = os.Getwd(); err != nil {
+			return "", "", err
+		}
+	}
+	if root, err = findCheckout(start); err != nil {
+		return "", "", err
+	}
+	script = filepath.Join(root, rel)
+	if _, err := os.Stat(script); err != nil {
+		return "", "", fmt.Errorf("%s: %w (is %s a complete synergo checkout?)", script, err, root)
+	}
+	return root, script, nil
+}
+
 // module, or an error naming dir.
 func findCheckout(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,21 +46,9 @@ func runNotebook(args []string, stdout io.Writer) error {
 	if *ip == "" {
 		return fmt.Errorf("--ip is empty: want an address such as 127.0.0.1")
 	}
-	start := *src
-	if start == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return err
-		}
-		start = wd
-	}
-	root, err := findCheckout(start)
+	root, script, err := checkoutScript(*src, labScript)
 	if err != nil {
 		return err
-	}
-	script := filepath.Join(root, labScript)
-	if _, err := os.Stat(script); err != nil {
-		return fmt.Errorf("%s: %w (is %s a complete synergo checkout?)", script, err, root)
 	}
 	scriptArgs := []string{script, "--port", strconv.Itoa(*port), "--ip", *ip}
 	if *noBuild {

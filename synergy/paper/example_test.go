@@ -48,7 +48,7 @@ func ExampleSideBySide() {
 	}
 	// Output:
 	// [paper (Table 6, UR-FUNNY) TFN NLL 64.7]
-	// [ours (synthetic URFUNNY stand-in synthetic(preset=urfunny, scale=0.006, seed=0), 2 seeds) tfn none 62.50 ± 3.54]
+	// [ours (synthetic URFUNNY stand-in synthetic(preset=urfunny, scale=0.006, seed=0), 2 seeds) tfn NLL 62.50 ± 3.54]
 	// [paper (Table 6, UR-FUNNY) TFN NLL+S_MMD 67.8]
-	// [ours (synthetic URFUNNY stand-in synthetic(preset=urfunny, scale=0.006, seed=0), 2 seeds) tfn mmd (paper) 67.50 ± 3.54 (Δ +5.00 [-58.53, +68.53])]
+	// [ours (synthetic URFUNNY stand-in synthetic(preset=urfunny, scale=0.006, seed=0), 2 seeds) tfn NLL+S_MMD (paper) 67.50 ± 3.54 (Δ +5.00 [-58.53, +68.53])]
 }

@@ -162,6 +162,26 @@ func (p Protocol) OutDir(name string) (string, error) {
 	return filepath.Join(root, "paper", p.Scale, name), nil
 }
 
+// RelPath returns dir relative to the working directory when it lies below
+// the working directory's parent (a notebook's folder or the checkout), and
+// dir unchanged otherwise: what a notebook prints for a run folder, so that
+// an executed notebook names no machine path.
+func RelPath(dir string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return dir
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	rel, err := filepath.Rel(wd, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)+"..") {
+		return dir
+	}
+	return rel
+}
+
 // Run trains (or reads back) models × settings × p's seeds on ds with
 // grid.Grid under out and returns the records of exactly these runs from
 // out/results.jsonl (which may hold other runs too). Progress goes to

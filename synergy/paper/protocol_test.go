@@ -199,3 +199,20 @@ func TestRunStopsOnSIGINTAndResumes(t *testing.T) {
 		}
 	}
 }
+
+func TestRelPath(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := filepath.Dir(wd)
+	for _, c := range []struct{ in, want string }{
+		{filepath.Join(wd, "out", "mosi"), filepath.Join("out", "mosi")},
+		{filepath.Join(parent, "results", "paper"), filepath.Join("..", "results", "paper")},
+		{filepath.Join(filepath.Dir(parent), "elsewhere"), filepath.Join(filepath.Dir(parent), "elsewhere")},
+	} {
+		if got := RelPath(c.in); got != c.want {
+			t.Errorf("RelPath(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -70,7 +70,9 @@ func (o Ours) source() (string, error) {
 // unregularized run of the same seed (95% Student-t interval). Every row
 // names its source: "paper (Table N, dataset)" or "ours (data source, n
 // seeds[, model in place of …])"; the title and note repeat which data
-// produced our numbers and how they were trained. Paper rows whose model
+// produced our numbers and how they were trained. Our setting is named as
+// the paper names it, with the variant in parentheses ("NLL+S_MMD
+// (paper)", "NLL+S_MMD (stable)"). Paper rows whose model
 // we did not run are left out (PaperTable shows them all). It is an error
 // when no paper row matches our records.
 func SideBySide(p *Table, o Ours) (viz.Table, error) {
@@ -117,7 +119,7 @@ func SideBySide(p *Table, o Ours) (viz.Table, error) {
 			if !ok {
 				continue
 			}
-			row := []string{label(r), model, s.Label()}
+			row := []string{label(r), model, grid.RegHeading(s.Label())}
 			for j, c := range r.Cells {
 				row = append(row, cellText(c, p.Decimals[j]+1))
 			}

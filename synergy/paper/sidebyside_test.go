@@ -45,7 +45,7 @@ func TestSideBySide(t *testing.T) {
 	if len(tab.Rows) != 4 {
 		t.Fatalf("%d rows, want 4:\n%s", len(tab.Rows), tab.Markdown())
 	}
-	if tab.Rows[3][2] != "mmd (paper)" {
+	if tab.Rows[3][2] != "NLL+S_MMD (paper)" {
 		t.Errorf("the row beside NLL+S_MMD is %q, want the paper variant", tab.Rows[3][2])
 	}
 	for i, want := range []string{"paper (Table 2, CMU-MOSI)", "ours (synthetic MOSI stand-in " + synthMOSI + ", 2 seeds)"} {
@@ -80,7 +80,7 @@ func TestSideBySide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tab.Rows) != 5 || tab.Rows[3][2] != "mmd (paper)" || tab.Rows[4][2] != "mmd (stable)" || !strings.HasPrefix(tab.Rows[4][3], "29.00 (Δ -1.00)") {
+	if len(tab.Rows) != 5 || tab.Rows[3][2] != "NLL+S_MMD (paper)" || tab.Rows[4][2] != "NLL+S_MMD (stable)" || !strings.HasPrefix(tab.Rows[4][3], "29.00 (Δ -1.00)") {
 		t.Fatalf("rows with both variants:\n%s", tab.Markdown())
 	}
 }
