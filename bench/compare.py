@@ -70,7 +70,7 @@ def throughput(r):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--goepoch", required=True, help="bench/goepoch built with a plain go build (the default)")
+    ap.add_argument("--goepoch", help="bench/goepoch built with a plain go build (the default)")
     ap.add_argument("--goepoch-openblas", help="bench/goepoch built with -tags openblas (optional)")
     ap.add_argument("--pairs", type=int, default=3, help="rounds per configuration")
     ap.add_argument("--epochs", type=int, default=1, help="per process; the last is timed")
@@ -80,10 +80,18 @@ def main():
     ap.add_argument("--regs", default="none,mmd,kl", help="comma-separated regularizers (none, mmd, kl)")
     ap.add_argument("--infer-batches", type=int, default=0, help="evaluation batches timed per process (0: all full batches)")
     ap.add_argument("--json", help="also write every raw record to this JSON-lines file")
+    ap.add_argument("--from-json", nargs="+", metavar="FILE",
+                    help="print the tables of the raw records in these --json files (of one or several runs) "
+                         "instead of running anything; --goepoch is then not needed")
     ap.add_argument("--openblas-coretype", default="auto",
                     help="OPENBLAS_CORETYPE for every process: auto (from /proc/cpuinfo unless already set), "
                          "none (OpenBLAS's own choice) or a kernel name such as Haswell")
     a = ap.parse_args()
+    if a.from_json:
+        report_files(a.from_json)
+        return
+    if not a.goepoch:
+        ap.error("--goepoch is required unless --from-json is given")
     models = ALL_MODELS if a.models == "all" else a.models.split(",")
     regs = a.regs.split(",")
     presets = [(p.split(":")[0], float(p.split(":")[1]) if ":" in p else 1.0) for p in a.presets.split(",")]
@@ -133,19 +141,51 @@ def main():
                               f"infer {throughput(r):.0f}/s, load {r['loadavg']:.1f}", file=sys.stderr, flush=True)
                 results[(preset, model, reg)] = res
     end = datetime.datetime.now(datetime.timezone.utc)
-    report(results, presets, models, regs, sides, a, base, start, end, loads)
-
-
-def report(results, presets, models, regs, sides, a, base, start, end, loads):
     first = next(iter(results.values()))
     blas = {s: first[s][0].get("blas", "") for s in sides if s.startswith("go")}
     print(f"Run {start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC, load average (1 min) {min(loads):.1f}–{max(loads):.1f} "
           f"(median {statistics.median(loads):.1f}); {a.pairs} round(s), medians of the last of {a.epochs} epoch(s) "
           f"per process; OPENBLAS_CORETYPE={base.get('OPENBLAS_CORETYPE', '(unset)')}; Go BLAS: "
           + "; ".join(f"{s} = {b}" for s, b in blas.items()) + ".\n")
+    report(results, presets, models, regs, sides)
+
+
+def report_files(paths):
+    """Prints the tables of the raw records in paths (compare.py --json
+    files): records are grouped by preset, model, regularizer and side, in
+    the order they first appear."""
+    results, presets, models, regs, loads, rounds, epochs, blas = {}, {}, [], [], [], {}, set(), {}
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                r = json.loads(line)
+                key = (r["preset"], r["model"], r["reg"])
+                results.setdefault(key, {}).setdefault(r["side"], []).append(r)
+                presets.setdefault(r["preset"], set()).add(r["scale"])
+                models += [r["model"]] if r["model"] not in models else []
+                regs += [r["reg"]] if r["reg"] not in regs else []
+                loads.append(r["loadavg"])
+                rounds[key] = max(rounds.get(key, 0), r["round"])
+                epochs.add(len(r["epochs"]))
+                if r["side"].startswith("go"):
+                    blas[r["side"]] = r.get("blas", "")
+    sides = [s for s in SIDES if any(s in res for res in results.values())]
+    results = {k: res for k, res in results.items() if all(res.get(s) for s in sides)}  # complete rounds only
+    print(f"Records of {', '.join(os.path.basename(p) for p in paths)}: load average (1 min) "
+          f"{min(loads):.1f}–{max(loads):.1f} (median {statistics.median(loads):.1f}); "
+          f"{min(rounds.values())}–{max(rounds.values())} round(s), medians of the last of "
+          f"{'/'.join(str(e) for e in sorted(epochs))} epoch(s) per process; Go BLAS: "
+          + "; ".join(f"{s} = {b}" for s, b in blas.items()) + ".\n")
+    scale = {p: "/".join(f"{x:g}" for x in sorted(s)) for p, s in presets.items()}
+    report(results, list(scale.items()), models, regs, sides)
+
+
+def report(results, presets, models, regs, sides):
     ob = "go-openblas" in sides
     for preset, scale in presets:
-        print(f"### {preset} (scale {scale:g})\n")
+        print(f"### {preset} (scale {scale})\n" if isinstance(scale, str) else f"### {preset} (scale {scale:g})\n")
         head = "| model | reg | steps | Go wall / cpu (s) |"
         if ob:
             head += " Go-OpenBLAS wall / cpu |"
@@ -187,7 +227,7 @@ def report(results, presets, models, regs, sides, a, base, start, end, loads):
     for preset, _ in presets:
         for model in models:
             base_res = results.get((preset, model, "none"))
-            if base_res is None:
+            if base_res is None or any((preset, model, r) not in results for r in others):
                 continue
 
             def ratio(side, reg):
