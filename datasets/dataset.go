@@ -77,10 +77,13 @@ type Dataset struct {
 	// Source says what produced the data, e.g. "synthetic(mosi, scale=1, seed=1)"
 	// or "mmsa-pickle:/path/to/aligned_50.pkl". Every table and plot prints it.
 	Source string
-	Task   Task
-	Train  *Split
-	Valid  *Split
-	Test   *Split
+	// Spec is the data spec Open read the dataset from ("" when it was
+	// built otherwise): the string that names the data on a command line.
+	Spec  string
+	Task  Task
+	Train *Split
+	Valid *Split
+	Test  *Split
 }
 
 // Splits returns train, valid and test in that order.

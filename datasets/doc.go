@@ -1,5 +1,5 @@
 // Package datasets holds everything between a file on disk and a batch in the
-// trainer: Open, which turns a data spec (synth:PRESET[:SCALE[:SEED]] or a
+// trainer: Open, which turns a data spec (synth:PRESET[:SCALE[:SEED[:KNOBS]]] or a
 // path) into a Dataset; the Dataset and Split types (the Batch, Sequences,
 // Modality and Task types they share with the models live in the leaf
 // package datasets/multimodal and are aliased here); loaders for the public

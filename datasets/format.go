@@ -17,6 +17,11 @@ type Format struct {
 	Sniff func(path string, head []byte) bool
 	// Load reads the whole dataset.
 	Load func(path string) (*Dataset, error)
+	// Explain, if not nil, is asked when no format recognises path: it
+	// returns why path is not a readable file of this format when path
+	// looks meant to be one (by its name or first bytes, e.g. a truncated
+	// archive), else nil.
+	Explain func(path string, head []byte) error
 }
 
 var formats = map[string]Format{}
@@ -93,6 +98,9 @@ func detect(path, name string) (Format, error) {
 	}
 	var head []byte
 	if !st.IsDir() {
+		if st.Size() == 0 {
+			return Format{}, fmt.Errorf("datasets: %s: empty file (0 bytes), want a dataset (%s)", path, strings.Join(FormatNames(), ", "))
+		}
 		fh, err := os.Open(path)
 		if err != nil {
 			return Format{}, fmt.Errorf("datasets: %w", err)
@@ -108,6 +116,13 @@ func detect(path, name string) (Format, error) {
 	for _, n := range FormatNames() {
 		if f := formats[n]; f.Sniff(path, head) {
 			return f, nil
+		}
+	}
+	for _, n := range FormatNames() {
+		if f := formats[n]; f.Explain != nil {
+			if err := f.Explain(path, head); err != nil {
+				return Format{}, err
+			}
 		}
 	}
 	return Format{}, fmt.Errorf("datasets: %s: unrecognized format (known: %s)", path, strings.Join(FormatNames(), ", "))

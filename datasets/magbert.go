@@ -33,7 +33,7 @@ import (
 const MaxMAGBERTSteps = 50
 
 func init() {
-	RegisterFormat(Format{Name: "magbert-pickle", Sniff: sniffPickleFlavour("magbert"), Load: LoadMAGBERT})
+	RegisterFormat(Format{Name: "magbert-pickle", Sniff: sniffPickleFlavour("magbert"), Explain: explainPickle, Load: LoadMAGBERT})
 }
 
 // magbertSample is one decoded item before padding.
@@ -59,7 +59,7 @@ func LoadMAGBERT(path string) (*Dataset, error) {
 		c := pklCtx{file: path, split: names[i]}
 		lv, ok := root.Get(keys[i])
 		if !ok {
-			return nil, c.errf(keys[i], "missing: want top-level keys train, dev and test (found %v)", root.Keys)
+			return nil, c.errf(keys[i], "missing: want top-level keys train, dev and test (found %s)", pyKeys(root.Keys))
 		}
 		list, ok := lv.([]any)
 		if !ok || len(list) == 0 {

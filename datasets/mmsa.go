@@ -36,7 +36,7 @@ import (
 //     BERT_MAG does with these files), −1 beyond the text length.
 
 func init() {
-	RegisterFormat(Format{Name: "mmsa-pickle", Sniff: sniffPickleFlavour("mmsa"), Load: LoadMMSA})
+	RegisterFormat(Format{Name: "mmsa-pickle", Sniff: sniffPickleFlavour("mmsa"), Explain: explainPickle, Load: LoadMMSA})
 }
 
 // LoadMMSA reads an MMSA aligned or unaligned pickle (see the format rules

@@ -37,7 +37,7 @@ import (
 //     "-3g5yACwYnA[82.753,100.555]".
 
 func init() {
-	RegisterFormat(Format{Name: "mult-pickle", Sniff: sniffPickleFlavour("mult"), Load: LoadMulT})
+	RegisterFormat(Format{Name: "mult-pickle", Sniff: sniffPickleFlavour("mult"), Explain: explainPickle, Load: LoadMulT})
 }
 
 // LoadMulT reads a MulT processed_data pickle (see the format rules above).

@@ -35,7 +35,7 @@ type npzMeta struct {
 }
 
 func init() {
-	RegisterFormat(Format{Name: "npz", Sniff: sniffNPZ, Load: LoadNPZ})
+	RegisterFormat(Format{Name: "npz", Sniff: sniffNPZ, Load: LoadNPZ, Explain: explainNPZ})
 }
 
 // sniffNPZ accepts a zip archive holding a "meta.npy" entry.
@@ -54,6 +54,33 @@ func sniffNPZ(path string, head []byte) bool {
 		}
 	}
 	return false
+}
+
+// explainNPZ says why path, named *.npz or starting like a zip archive, is
+// not an npz synergo reads: not a zip archive (truncated or damaged), or a
+// zip without the key meta (not in synergo's layout). It returns nil for
+// other files.
+func explainNPZ(path string, head []byte) error {
+	if !bytes.HasPrefix(head, []byte("PK")) && !strings.EqualFold(filepath.Ext(path), ".npz") {
+		return nil
+	}
+	a, err := openNPZ(path)
+	if err != nil {
+		return fmt.Errorf("%w (an .npz is a zip archive of .npy arrays; is the file truncated or damaged?)", err)
+	}
+	defer a.close()
+	if a.has("meta") {
+		return nil
+	}
+	keys := make([]any, 0, len(a.files))
+	for _, f := range a.zr.File {
+		if key, ok := strings.CutSuffix(f.Name, ".npy"); ok {
+			keys = append(keys, key)
+		}
+	}
+	return fmt.Errorf("datasets: %s: an npz without the key meta (it has %s), so not in the layout synergo reads: "+
+		"meta, <split>/<modality>, <split>/<modality>_lengths, <split>/labels as SaveNPZ and \"synergo data synth\" write them (datasets/FORMAT.md)",
+		path, pyKeys(keys))
 }
 
 // SaveNPZ writes d to path as a NumPy .npz archive (a zip of .npy arrays,

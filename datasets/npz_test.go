@@ -314,6 +314,47 @@ func TestNPZCorruptedBytes(t *testing.T) {
 	}
 }
 
+// TestLoadExplainsUnreadableFiles: Load (format sniffed) says what is
+// wrong with an empty file, a truncated npz, an npz without meta and a
+// pickle in no known layout, instead of "unrecognized format".
+func TestLoadExplainsUnreadableFiles(t *testing.T) {
+	d, err := Synthetic(SyntheticConfig{Preset: "mosi", Scale: 0.02})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.npz")
+	if err := SaveNPZ(full, d); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := npyBytes(t, func(b *bytes.Buffer) error { return writeNPYFloat32(b, []int{2}, []float32{0, 1}) })
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty.npz", nil, "empty file (0 bytes)"},
+		{"empty.bin", nil, "empty file (0 bytes)"},
+		{"truncated.npz", whole[:len(whole)/2], "not an npz (zip) archive: zip: not a valid zip file (an .npz is a zip archive of .npy arrays; is the file truncated or damaged?)"},
+		{"truncated-renamed.dat", whole[:len(whole)/2], "is the file truncated or damaged?"},
+		{"nometa.npz", writeZip(t, map[string][]byte{"train/labels": labels}), `an npz without the key meta (it has 1 key: "train/labels")`},
+		{"other.pkl", []byte("\x80\x04}\x94."), "a pickle in none of the layouts synergo reads"},
+	} {
+		path := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "unrecognized") {
+			t.Errorf("%s: error %v, want one naming the file and saying %q", tc.name, err, tc.want)
+		}
+	}
+}
+
 // TestSaveArraysNPZ writes float64 arrays of several ranks and a string and
 // reads them back through npyio.
 func TestSaveArraysNPZ(t *testing.T) {

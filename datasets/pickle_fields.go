@@ -135,7 +135,7 @@ func loadSplitDicts(path, format string, readSplit func(pklCtx, *pickle.Dict) (*
 func splitDict(file string, root *pickle.Dict, name string) (*pickle.Dict, error) {
 	v, ok := root.Get(name)
 	if !ok {
-		return nil, fmt.Errorf("%s: split %s: key %q is missing (top-level keys: %v)", file, name, name, root.Keys)
+		return nil, fmt.Errorf("%s: split %s: key %q is missing (top level has %s)", file, name, name, pyKeys(root.Keys))
 	}
 	d, ok := v.(*pickle.Dict)
 	if !ok {
@@ -147,7 +147,7 @@ func splitDict(file string, root *pickle.Dict, name string) (*pickle.Dict, error
 func (c pklCtx) get(d *pickle.Dict, key string) (any, error) {
 	v, ok := d.Get(key)
 	if !ok {
-		return nil, c.errf(key, "missing (keys present: %v)", d.Keys)
+		return nil, c.errf(key, "missing (the dict has %s)", pyKeys(d.Keys))
 	}
 	return v, nil
 }

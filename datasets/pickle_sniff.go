@@ -1,6 +1,10 @@
 package datasets
 
 import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
 	"github.com/synergo/synergo/datasets/pickle"
 )
 
@@ -13,6 +17,18 @@ func sniffPickleFlavour(flavour string) func(path string, head []byte) bool {
 	return func(path string, head []byte) bool {
 		return looksLikePickle(head) && pickleFlavour(path) == flavour
 	}
+}
+
+// explainPickle says why path, named *.pkl or *.pickle or starting like a
+// pickle, is none of the pickle layouts synergo reads; nil for other files.
+func explainPickle(path string, head []byte) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	if !looksLikePickle(head) && ext != ".pkl" && ext != ".pickle" {
+		return nil
+	}
+	return fmt.Errorf("datasets: %s: a pickle in none of the layouts synergo reads: mmsa-pickle {train, valid, test → dict with regression_labels, text, audio, vision, …}, "+
+		"mult-pickle {train, valid, test → dict with labels, text, audio, vision}, magbert-pickle {train, dev, test → list of samples} "+
+		"(a truncated file, or a UR-FUNNY pickle: give its folder instead)", path)
 }
 
 // looksLikePickle reports whether head starts like a pickle: a PROTO opcode

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 // SyntheticConfig configures Synthetic. Preset picks the real dataset the
@@ -23,7 +24,7 @@ type SyntheticConfig struct {
 	Seed uint64
 
 	// VocabSize is the number of synthetic words (negation words included).
-	// Default 2000; at least 50.
+	// Default 2000; at least 50, at most 100000.
 	VocabSize int
 	// PolarShare is the share of the vocabulary carrying sentiment polarity,
 	// half positive and half negative. Default 0.2.
@@ -54,8 +55,9 @@ type SyntheticConfig struct {
 	// FrameNoise is the scale of the per-frame Student-t noise. Default 1.
 	FrameNoise float64
 	// NoiseDF is the degrees of freedom ν of every Student-t noise (ν ≥ 3
-	// keeps the variance finite; noise is scaled to unit variance).
-	// Default 3.
+	// keeps the variance finite; noise is scaled to unit variance): the
+	// tails of the unimodal nuisance, heaviest at 3, lighter as ν grows; a
+	// negative value gives Gaussian noise (ν = ∞). Default 3; at most 1000.
 	NoiseDF int
 	// ToneStrength is the size of the sarcastic-tone marker in audio and
 	// vision frames. Default 1.
@@ -64,7 +66,7 @@ type SyntheticConfig struct {
 	// to audio and vision features. Default 0.5.
 	SpeakerOffset float64
 	// Channels is the number of recording channels (camera/microphone
-	// set-ups); each has a gain and an offset. Default 4.
+	// set-ups); each has a gain and an offset. Default 4; at most 10000.
 	Channels int
 	// ChannelGain is the standard deviation of a channel's log gain; default
 	// 0.2. ChannelOffset is the standard deviation of its per-feature
@@ -73,6 +75,34 @@ type SyntheticConfig struct {
 	// AnnotatorNoise is the standard deviation between the latent sentiment
 	// and the label (the label is an annotator average). Default 0.3.
 	AnnotatorNoise float64
+
+	// The knobs of the paper's premises (§3–4.1; datasets/SYNTHETIC.md,
+	// "Knobs"). Their defaults are the MOSI-calibrated stand-in, and at
+	// the defaults they draw no random number, so its bytes do not change.
+	// Their own draws come from a generator of their own, so setting one
+	// changes only what it governs (NoiseDF, which changes how many numbers
+	// each noise draw takes, is the exception).
+
+	// Shared is ρ, the share of the variance of each modality's expressed
+	// sentiment that is common to all three (the shared latent h); the rest
+	// is the modality's private latent q_m: e_m = √ρ·h + √(1−ρ)·q_m, so two
+	// modalities' expressions correlate with ρ ("unimodal representations
+	// predictive of each other", §4.1). In [0, 1]; default 1 (every
+	// modality expresses the same latent sentiment).
+	Shared float64
+	// LabelShared is a, the share of the label's latent variance carried
+	// by the shared latent: s = √a·h + √((1−a)/3)·(q_t + q_a + q_v). At 1
+	// only what the modalities have in common predicts the label (their
+	// agreement is what matters); at 0 only what each has alone does
+	// (they are complementary, and making them predictive of each other
+	// can only discard label information). In [0, 1]; default 1.
+	LabelShared float64
+	// Outliers is the share of samples whose audio and vision nuisance
+	// (the per-sample expression noise and the per-frame noise) is
+	// multiplied by OutlierScale: a contamination on top of the Student-t
+	// tails of NoiseDF ("kurtosis of the inputs", §3). In [0, 1]; default
+	// 0. OutlierScale must be ≥ 1; default 10.
+	Outliers, OutlierScale float64
 }
 
 // syntheticPreset holds the facts of one real dataset that the stand-in
@@ -89,6 +119,11 @@ type syntheticPreset struct {
 	// lengthMedian and lengthSigma describe log-normal word counts.
 	lengthMedian, lengthSigma float64
 	labels                    [3]labelDistribution
+	// latentSD is the standard deviation of the latent sentiment s over
+	// the training split's label distribution (measured on 200,000 draws
+	// with the default AnnotatorNoise): the scale of the shared and
+	// private latents of the Shared and LabelShared knobs.
+	latentSD float64
 }
 
 var syntheticPresets = map[string]syntheticPreset{
@@ -101,7 +136,8 @@ var syntheticPresets = map[string]syntheticPreset{
 		videos: [3]int{52, 10, 31},
 		dims:   [NumModalities]int{300, 5, 20},
 		steps:  50, lengthMedian: 10, lengthSigma: math.Log(27.0/10) / 1.645,
-		labels: [3]labelDistribution{mosiLabels(mosiTrainClasses), mosiLabels(mosiValidClasses), mosiLabels(mosiTestClasses)},
+		labels:   [3]labelDistribution{mosiLabels(mosiTrainClasses), mosiLabels(mosiValidClasses), mosiLabels(mosiTestClasses)},
+		latentSD: 1.59,
 	},
 	// CMU-MOSEI as in the aligned MulT release: GloVe 300, COVAREP 74, FACET
 	// 4.2 35, T = 50. Word counts are not published; they are scaled from
@@ -113,7 +149,8 @@ var syntheticPresets = map[string]syntheticPreset{
 		videos: [3]int{2249, 300, 678},
 		dims:   [NumModalities]int{300, 74, 35},
 		steps:  50, lengthMedian: 20, lengthSigma: math.Log(51.0/20) / 1.645,
-		labels: [3]labelDistribution{moseiLabels(moseiTrainBins), moseiLabels(moseiValidBins()), moseiLabels(moseiTestBins)},
+		labels:   [3]labelDistribution{moseiLabels(moseiTrainBins), moseiLabels(moseiValidBins()), moseiLabels(moseiTestBins)},
+		latentSD: 1.21,
 	},
 	// UR-FUNNY V2 punchlines: GloVe 300, COVAREP 81, OpenFace2 371, T = 20
 	// (the reference loader's max_sen_len). Punchline word counts and the
@@ -125,7 +162,8 @@ var syntheticPresets = map[string]syntheticPreset{
 		videos: [3]int{1060, 263, 329},
 		dims:   [NumModalities]int{300, 81, 371},
 		steps:  20, lengthMedian: 10, lengthSigma: 0.5,
-		labels: [3]labelDistribution{binaryLabels(0.501), binaryLabels(0.500), binaryLabels(0.498)},
+		labels:   [3]labelDistribution{binaryLabels(0.501), binaryLabels(0.500), binaryLabels(0.498)},
+		latentSD: 1.80,
 	},
 }
 
@@ -170,56 +208,27 @@ func (c SyntheticConfig) withDefaults() SyntheticConfig {
 	setF(&c.ChannelGain, 0.2)
 	setF(&c.ChannelOffset, 0.3)
 	setF(&c.AnnotatorNoise, 0.3)
-	for _, k := range []*float64{
-		&c.PolarShare, &c.WordScale, &c.PolarityStrength, &c.PolarTokenRate, &c.NegationRate, &c.SarcasmRate,
-		&c.AudioSignal, &c.VisionSignal, &c.AudioNoise, &c.VisionNoise, &c.FrameNoise, &c.ToneStrength,
-		&c.SpeakerOffset, &c.ChannelGain, &c.ChannelOffset, &c.AnnotatorNoise,
-	} {
-		*k = max(*k, 0)
+	setF(&c.Shared, 1)
+	setF(&c.LabelShared, 1)
+	setF(&c.OutlierScale, 10)
+	for _, k := range syntheticKnobs {
+		if v, ok := k.field(&c).(*float64); ok {
+			*v = max(*v, 0)
+		}
 	}
 	return c
 }
 
 func (c SyntheticConfig) validate() error {
-	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("datasets: synthetic config: %s = %v, want %s", field, v, want)
-	}
 	if _, ok := syntheticPresets[c.Preset]; !ok {
-		return bad("Preset", fmt.Sprintf("%q", c.Preset), "mosi, mosei or urfunny")
+		return fmt.Errorf("datasets: synthetic config: Preset = %q, want mosi, mosei or urfunny", c.Preset)
 	}
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	if !finite(c.Scale) || c.Scale <= 0 || c.Scale > 100 {
-		return bad("Scale", c.Scale, "a value in (0, 100]")
+	if !(c.Scale > 0 && c.Scale <= 100) {
+		return fmt.Errorf("datasets: synthetic config: Scale = %v, want a value in (0, 100]", c.Scale)
 	}
-	if c.VocabSize < 50 {
-		return bad("VocabSize", c.VocabSize, "at least 50")
-	}
-	if c.NoiseDF < 3 {
-		return bad("NoiseDF", c.NoiseDF, "at least 3")
-	}
-	if c.Channels < 1 {
-		return bad("Channels", c.Channels, "at least 1")
-	}
-	for _, r := range []struct {
-		name string
-		v    float64
-	}{{"PolarShare", c.PolarShare}, {"PolarTokenRate", c.PolarTokenRate}, {"NegationRate", c.NegationRate}, {"SarcasmRate", c.SarcasmRate}} {
-		if !finite(r.v) || r.v > 1 {
-			return bad(r.name, r.v, "a probability in [0, 1]")
-		}
-	}
-	for _, r := range []struct {
-		name string
-		v    float64
-	}{
-		{"WordScale", c.WordScale}, {"PolarityStrength", c.PolarityStrength},
-		{"AudioSignal", c.AudioSignal}, {"VisionSignal", c.VisionSignal},
-		{"AudioNoise", c.AudioNoise}, {"VisionNoise", c.VisionNoise}, {"FrameNoise", c.FrameNoise},
-		{"ToneStrength", c.ToneStrength}, {"SpeakerOffset", c.SpeakerOffset},
-		{"ChannelGain", c.ChannelGain}, {"ChannelOffset", c.ChannelOffset}, {"AnnotatorNoise", c.AnnotatorNoise},
-	} {
-		if !finite(r.v) || r.v < 0 {
-			return bad(r.name, r.v, "a finite value ≥ 0")
+	for _, k := range syntheticKnobs {
+		if err := k.check(&c); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -245,6 +254,11 @@ func (c SyntheticConfig) validate() error {
 //     zeros; UR-FUNNY: the real positive shares). The latent sentiment is
 //     s = y + AnnotatorNoise·z for regression and s = 1.5(2y−1) + z for
 //     binary labels, z ~ N(0, 1).
+//     2b. Shared and private latents. Given s, a shared latent h and
+//     private latents q_t, q_a, q_v are drawn with
+//     s = √a·h + √((1−a)/3)·(q_t + q_a + q_v), a = LabelShared, each of
+//     variance ≈ Var(s); modality m expresses e_m = √ρ·h + √(1−ρ)·q_m,
+//     ρ = Shared. At the defaults (ρ = a = 1) e_m = s; below, s reads e_m.
 //  3. Speakers and channels. Samples are grouped into videos (the real
 //     video counts times Scale, split-disjoint); each video has a speaker
 //     offset o ~ N(0, SpeakerOffset² I) per modality and a recording channel
@@ -252,7 +266,7 @@ func (c SyntheticConfig) validate() error {
 //     ChannelOffset² I).
 //  4. Text. The length L is log-normal around the real median word count,
 //     capped at T. A sample is sarcastic with probability SarcasmRate; then
-//     its words express σ·s with σ = −1, else σ = +1. Each token is polar
+//     its words express σ·s (s = e_t) with σ = −1, else σ = +1. Each token is polar
 //     with probability PolarTokenRate·(1 + 3 min(|s|, 3)/3)/4, its intended
 //     sign being positive with probability 1/(1 + exp(−2σs)); with
 //     probability NegationRate it is written as a negation word followed by
@@ -263,15 +277,19 @@ func (c SyntheticConfig) validate() error {
 //     word t at token t+1 and −1 elsewhere; RawText is the words joined by
 //     spaces.
 //  5. Audio and vision (same length L, word-aligned). Each modality sees its
-//     own noisy sentiment s_m = s + noise_m·ξ, ξ unit-variance Student-t
-//     (ν = NoiseDF). Frame t < L is
-//     x_t = γ_c (signal_m (s_m u_m + ½|s_m| a_m) + ToneStrength·sarcastic·v_m + o) + b_c + FrameNoise·ε_t
-//     with ε_t unit-variance Student-t per feature.
+//     own noisy sentiment s_m = e_m + c·noise_m·ξ, ξ unit-variance Student-t
+//     (ν = NoiseDF; Gaussian for NoiseDF < 0). Frame t < L is
+//     x_t = γ_c (signal_m (s_m u_m + ½|s_m| a_m) + ToneStrength·sarcastic·v_m + o) + b_c + c·FrameNoise·ε_t
+//     with ε_t unit-variance Student-t per feature; c = OutlierScale for a
+//     share Outliers of the samples (an outlier's audio and vision both),
+//     else 1.
 //
 // Text alone thus carries most of the signal but is misled by sarcasm and
 // negation, audio and vision are weaker and heavy-tailed, and the tone
 // marker needs a cross-modal interaction to undo the sarcastic flip. The
-// result's Source is "synthetic(preset=P, scale=F, seed=S)". Synthetic
+// result's Source is "synthetic(preset=P, scale=F, seed=S)", followed by
+// every knob that differs from the preset's default as in a data spec
+// ("…, seed=S, shared=0.5, tails=inf)"; SetKnobs). Synthetic
 // returns an error for an unknown preset or an invalid knob.
 func Synthetic(cfg SyntheticConfig) (*Dataset, error) {
 	cfg = cfg.withDefaults()
@@ -281,9 +299,14 @@ func Synthetic(cfg SyntheticConfig) (*Dataset, error) {
 	p := syntheticPresets[cfg.Preset]
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x73796e7468657469)) // "syntheti"
 	w := newSyntheticWorld(cfg, p, rng)
+	w.knobRNG = rand.New(rand.NewPCG(cfg.Seed, 0x6b6e6f6273)) // "knobs"
+	source := fmt.Sprintf("synthetic(preset=%s, scale=%g, seed=%d", cfg.Preset, cfg.Scale, cfg.Seed)
+	if knobs := cfg.changedKnobs(); knobs != "" {
+		source += ", " + strings.ReplaceAll(knobs, ",", ", ")
+	}
 	d := &Dataset{
 		Name:   cfg.Preset,
-		Source: fmt.Sprintf("synthetic(preset=%s, scale=%g, seed=%d)", cfg.Preset, cfg.Scale, cfg.Seed),
+		Source: source + ")",
 		Task:   p.task,
 	}
 	names := [3]string{"train", "valid", "test"}

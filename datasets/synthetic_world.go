@@ -38,6 +38,9 @@ type syntheticWorld struct {
 	// channelGain and channelOffset per channel and modality.
 	channelGain   []float64
 	channelOffset [][NumModalities][]float64
+	// knobRNG draws what the premise knobs add (Shared, LabelShared,
+	// Outliers), apart from the main stream, and only when they are set.
+	knobRNG *rand.Rand
 }
 
 func newSyntheticWorld(cfg SyntheticConfig, p syntheticPreset, rng *rand.Rand) *syntheticWorld {
@@ -143,11 +146,16 @@ func (w *syntheticWorld) split(name string, n, videos int, labels labelDistribut
 		s.IDs[i] = vids[v].id + "$_$" + strconv.Itoa(clip)
 
 		latent := w.latent(float64(s.Labels[i]), rng)
+		expressed := w.expressions(latent)
 		sarcastic := rng.Float64() < cfg.SarcasmRate
 		length := w.length(rng)
-		tokens = w.sentence(tokens[:0], length, latent, sarcastic, rng)
+		tokens = w.sentence(tokens[:0], length, expressed[Text], sarcastic, rng)
 		w.writeText(s, i, tokens)
 
+		nuisance := 1.0 // the scale of this sample's audio and vision noise
+		if cfg.Outliers > 0 && w.knobRNG.Float64() < cfg.Outliers {
+			nuisance = cfg.OutlierScale
+		}
 		noise := [NumModalities]float64{Audio: cfg.AudioNoise, Vision: cfg.VisionNoise}
 		signal := [NumModalities]float64{Audio: cfg.AudioSignal, Vision: cfg.VisionSignal}
 		tone := 0.0
@@ -155,8 +163,8 @@ func (w *syntheticWorld) split(name string, n, videos int, labels labelDistribut
 			tone = cfg.ToneStrength
 		}
 		for _, m := range []Modality{Audio, Vision} {
-			sm := latent + noise[m]*studentT(cfg.NoiseDF, rng)
-			w.writeFrames(s.Features[m], i, length, signal[m], sm, tone, vids[v].speaker[m], vids[v].channel, m, rng)
+			sm := expressed[m] + noise[m]*studentT(cfg.NoiseDF, rng)*nuisance
+			w.writeFrames(s.Features[m], i, length, signal[m], sm, tone, cfg.FrameNoise*nuisance, vids[v].speaker[m], vids[v].channel, m, rng)
 		}
 	}
 	return s
@@ -168,6 +176,37 @@ func (w *syntheticWorld) latent(y float64, rng *rand.Rand) float64 {
 		return 1.5*(2*y-1) + rng.NormFloat64()
 	}
 	return y + w.cfg.AnnotatorNoise*rng.NormFloat64()
+}
+
+// expressions returns the sentiment each modality expresses for the latent
+// sentiment s (Synthetic, step 2b): with the shared share ρ = Shared and the
+// label share a = LabelShared, the latents f = (h, q_t, q_a, q_v) are drawn
+// given s from N(w s, σ²(I − wwᵀ)), w = (√a, √((1−a)/3) ×3), σ the preset's
+// latentSD — i.e. f = w·s + σ(ε − w wᵀε), ε ~ N(0, I₄), so wᵀf = s exactly
+// and, were s ~ N(μ, σ²), f would be four independent N(·, σ²) — and
+// modality m expresses e_m = √ρ·h + √(1−ρ)·q_m. At the defaults ρ = a = 1
+// every e_m is s and nothing is drawn.
+func (w *syntheticWorld) expressions(s float64) [NumModalities]float64 {
+	rho, a := w.cfg.Shared, w.cfg.LabelShared
+	if rho == 1 && a == 1 {
+		return [NumModalities]float64{s, s, s}
+	}
+	weights := [4]float64{math.Sqrt(a), math.Sqrt((1 - a) / 3), math.Sqrt((1 - a) / 3), math.Sqrt((1 - a) / 3)}
+	var eps [4]float64
+	var along float64
+	for k := range eps {
+		eps[k] = w.knobRNG.NormFloat64()
+		along += weights[k] * eps[k]
+	}
+	var f [4]float64
+	for k := range f {
+		f[k] = weights[k]*s + w.preset.latentSD*(eps[k]-weights[k]*along)
+	}
+	var e [NumModalities]float64
+	for m := range e {
+		e[m] = math.Sqrt(rho)*f[0] + math.Sqrt(1-rho)*f[1+m]
+	}
+	return e
 }
 
 // length draws a log-normal word count, rounded and clamped to [1, T].
@@ -238,8 +277,8 @@ func (w *syntheticWorld) writeText(s *Split, i int, tokens []int) {
 }
 
 // writeFrames fills the first length frames of sample i of modality m:
-// x_t = γ_c (signal (s_m u + ½|s_m| a) + tone·v + o) + b_c + FrameNoise·ε_t.
-func (w *syntheticWorld) writeFrames(f *Sequences, i, length int, signal, sm, tone float64, speaker []float64, channel int, m Modality, rng *rand.Rand) {
+// x_t = γ_c (signal (s_m u + ½|s_m| a) + tone·v + o) + b_c + frameNoise·ε_t.
+func (w *syntheticWorld) writeFrames(f *Sequences, i, length int, signal, sm, tone, frameNoise float64, speaker []float64, channel int, m Modality, rng *rand.Rand) {
 	f.Lengths[i] = length
 	gain := w.channelGain[channel]
 	offset := w.channelOffset[channel][m]
@@ -251,14 +290,18 @@ func (w *syntheticWorld) writeFrames(f *Sequences, i, length int, signal, sm, to
 	row := f.Row(i)
 	for t := range length {
 		for d := range f.D {
-			row[t*f.D+d] = float32(mean[d] + w.cfg.FrameNoise*studentT(w.cfg.NoiseDF, rng))
+			row[t*f.D+d] = float32(mean[d] + frameNoise*studentT(w.cfg.NoiseDF, rng))
 		}
 	}
 }
 
 // studentT draws a Student-t variate with nu degrees of freedom scaled to
-// unit variance: z / √(χ²_ν/ν) · √((ν−2)/ν).
+// unit variance: z / √(χ²_ν/ν) · √((ν−2)/ν); a negative nu gives a standard
+// normal variate (ν = ∞).
 func studentT(nu int, rng *rand.Rand) float64 {
+	if nu < 0 {
+		return rng.NormFloat64()
+	}
 	chi2 := 0.0
 	for range nu {
 		g := rng.NormFloat64()

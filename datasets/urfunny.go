@@ -105,7 +105,7 @@ func URFunnyLabels(path string) (map[int]float64, error) {
 		}
 		y, ok := pyNumber(d.Values[i])
 		if !ok || (y != 0 && y != 1) {
-			return nil, fmt.Errorf("%s: id %d: label %v, want 0 or 1", path, id, d.Values[i])
+			return nil, fmt.Errorf("%s: id %d: label %s, want 0 or 1", path, id, pyBrief(d.Values[i]))
 		}
 		out[id] = y
 	}

@@ -38,17 +38,24 @@ func (d Divergence) String() string {
 	return "none"
 }
 
-// ParseDivergence maps "none", "mmd" and "kl" (any case) to a Divergence.
+// Divergences lists every Divergence, DivergenceNone first.
+func Divergences() []Divergence { return []Divergence{DivergenceNone, DivergenceMMD, DivergenceKL} }
+
+// ParseDivergence maps the String of a divergence ("none", "mmd", "kl"; any
+// case, "" for none) to it.
 func ParseDivergence(s string) (Divergence, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "none", "":
-		return DivergenceNone, nil
-	case "mmd":
-		return DivergenceMMD, nil
-	case "kl":
-		return DivergenceKL, nil
+	name := strings.ToLower(strings.TrimSpace(s))
+	var names []string
+	for _, d := range Divergences() {
+		if name == d.String() {
+			return d, nil
+		}
+		names = append(names, d.String())
 	}
-	return 0, fmt.Errorf("synergy: unknown divergence %q (want none, mmd or kl)", s)
+	if name == "" {
+		return DivergenceNone, nil
+	}
+	return 0, fmt.Errorf("synergy: unknown divergence %q (want %s)", s, strings.Join(names, ", "))
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -110,10 +117,23 @@ type Config struct {
 	// reconstruction MLPs Q_i: concat(Z_{-i}) → QHidden → QHidden → QHidden
 	// → d_i.
 	QHidden int `json:"q_hidden"`
-	// Reduction is how L_L2 and the MMD reduce over the batch: ReduceSum,
-	// appendix D's L_L2 = Σ_i Σ_j ‖Q_i(Z_{−i}^j) − Z_i^j‖² and §2.2's MMD
-	// sums, or ReduceMean, their batch means (L_L2 divided by B, MMD² by
-	// B²). The KL bounds are expectations under both.
+	// Reduction is how the terms reduce: ReduceSum, appendix D's
+	// L_L2 = Σ_i Σ_j ‖Q_i(Z_{−i}^j) − Z_i^j‖² and §2.2's MMD sums;
+	// ReduceMean, their batch means (L_L2 divided by B, MMD² by B²); or
+	// ReduceUnit, per-unit terms: L_L2 the mean squared error per
+	// coordinate, L_d the MMD² of the mean of the S Gaussian kernels, and
+	// L_L2, L_d and L_κ each the mean over modalities (kurtosis targets)
+	// instead of the sum. The KL bounds are expectations under all three.
+	//
+	// With ReduceUnit, standardized inputs and NormalizeKurtosis each term
+	// has a fixed scale whatever the representation sizes, the number of
+	// kernels or of modalities: L_L2 = 1 − R² averaged over coordinates and
+	// modalities (1 when Q_i predicts nothing, 0 for a perfect
+	// reconstruction); L_d ∈ [0, 2] for MMD (0 for identical samples), in
+	// nats for KL; L_κ = 1/(1 + DiagLoad)² for an isotropic Gaussian (its
+	// excess kurtosis κ/p(p+2) − 1 is 0 without the load). The γ's then
+	// weigh quantities of the same order, and β·L_reg is a fraction of the
+	// task loss fixed by β (StableConfig's table).
 	Reduction Reduction `json:"reduction,omitempty"`
 
 	// ProjectionDim is k, the size of the common space of the fixed random
@@ -230,8 +250,9 @@ type Config struct {
 //	c (diagonal load)       abs 1e-3      rel 0.1       paper: absolute (appendix D); 1e-3 against a diagonal of S of ≈ var/(1−α) = 2e-3–0.2 for the median feature of the unimodal Z_i (measured¹): it conditions without dominating, and keeps dead features (variance 0, in every model) invertible; stable: 0.1·tr(S)/p + 1e-8
 //	L_κ normalization       none          ÷ p(p+2)      stable: γ_κ independent of the representation size
 //	L_κ targets             Z and Z_i     Z and Z_i     §4.1 ("individual unimodal and multimodal representations"); appendix D writes Z only
-//	γ_L2, γ_d, γ_κ          1, 1, 1e-3    1, 1, 1e-3    measured on the stable variant (LMF, synthetic MOSI, scale 0.5, seed 1111, 8 epochs: test MAE 1.171 with γ_κ = 1e-3 against 1.181 without a regularizer, γ_κ = 1e-2 collapsed to the predict-the-mean MAE)
-//	β                       0.1           0.1           ours (the paper weights L_reg by β, appendix D, with no value)
+//	γ_L2, γ_d, γ_κ          1, 1, 1e-3    1, 10, 0.1    paper: the stable variant's weights before its per-unit terms (LMF, synthetic MOSI, scale 0.5, seed 1111, 8 epochs: test MAE 1.171 with γ_κ = 1e-3 against 1.181 without a regularizer, γ_κ = 1e-2 collapsed to the predict-the-mean MAE); the paper's sums grow with B, d_i and the number of modalities, so no weight balances them for every model. stable: γ·terms of one order (measured²): the per-unit MMD² (0.04–0.21) and DV bound (0.06–0.14 in the first epoch) sit an order below L_L2 (0.7–0.9), hence γ_d = 10; L_κ (0.3–1.5) at γ_κ = 1 slowed LMF and cost test MAE on each of 3 seeds (measured³), hence 0.1
+//	β                       0.1           0.1           ours (the paper weights L_reg by β, appendix D, with no value); stable: β·L_reg 6.5–12% of the task loss in the first epoch (measured²)
+//	terms over i and Y      sum           mean          paper: Σ_i and Σ_Y (§2.2, §4.1); stable: the mean over modalities and κ targets (ReduceUnit), so that a term's scale does not grow with their number
 //	η_MI (LearningRateMI)   1e-3          1e-3          a value of appendix C's learning-rate grid
 //	C-network weight decay  0             0             ours
 //	C-network grad clip     5             5             appendix C's clip value 5
@@ -240,8 +261,8 @@ type Config struct {
 //	KL critic width         64            64            ours (4-layer LeakyReLU, as Q and g)
 //	projection size k       16            16            ours (§4.1: "a smaller dimensional vector space")
 //	MMD bandwidths          {0.5,1,2}×m   {0.5,1,2}×m   m = median pairwise distance of the pooled projected batch (Gretton et al. 2012's heuristic), EMA-smoothed with α; ours
-//	MMD estimator           biased sums   biased means  paper: §2.2's sums (factor B²); stable: means
-//	L_L2 reduction          sum           mean          paper: appendix D sums over the batch (factor B); stable: mean
+//	MMD estimator           biased sums   biased means  paper: §2.2's sums (factor B²) of Σ_s k_s; stable: means of the mean kernel (1/S) Σ_s k_s, whose MMD² lies in [0, 2]
+//	L_L2 reduction          sum           unit          paper: appendix D sums over the batch and the coordinates (factor B·d_i); stable: the mean squared error per coordinate, 1 − R² of a standardized target
 //	KL bound                §2.2          DV (MINE)     paper: E_P[T] − E_Q[e^T] (§2.2); stable: E_P[T] − log E_Q[e^T] (Belghazi et al. 2018)
 //	standardized inputs     no            yes           stable: Standardize's measurement
 //	detached targets        no            yes           stable: DetachTargets' reason
@@ -255,6 +276,64 @@ type Config struct {
 // unimodal Z_i of TFN, LMF and MFN. No absolute value suits every
 // representation — that is the paper's formula, which the stable variant's
 // relative values avoid.
+//
+// ² The terms (unweighted, the trainer's per-epoch diagnostics reg_l2,
+// reg_d, reg_kappa), their weighted values and β·L_reg against the task
+// loss (train_loss), all epoch means, in the first and the last epoch of
+//
+//	synergo train --model M --data synth:mosi:0.25 --reg R --variant stable \
+//	    --seeds 1111 --batch 32 --lr 1e-3 --epochs 10 --out DIR
+//
+// "before": the stable variant before ReduceUnit (reduction=mean,
+// γ_L2, γ_d, γ_κ = 1, 1, 1e-3; --reg-set
+// reduction=mean,gamma_d=1,gamma_kappa=0.001); "after": the defaults of
+// the table.
+//
+//	model reg  run     epoch   task    L_L2     L_d    L_κ     γ_L2·L_L2 γ_d·L_d γ_κ·L_κ  β·L_reg  β·L_reg/task
+//	tfn   mmd  before  1       2.45    174      1.06   4.67    174       1.06    0.00467  17.5     7.14
+//	tfn   mmd  before  10      0.163   115      0.337  1.79    115       0.337   0.00179  11.6     71.1
+//	tfn   mmd  after   1       2.45    0.898    0.113  1.13    0.898     1.13    0.113    0.214    0.0876
+//	tfn   mmd  after   10      0.145   0.742    0.0362 0.344   0.742     0.362   0.0344   0.114    0.783
+//	tfn   kl   before  1       2.44    174      0.237  4.62    174       0.237   0.00462  17.5     7.14
+//	tfn   kl   before  10      0.163   109      1.11   1.74    109       1.11    0.00174  11       67.7
+//	tfn   kl   after   1       2.44    0.91     0.0574 1.12    0.91      0.574   0.112    0.16     0.0654
+//	tfn   kl   after   10      0.259   0.788    −0.503 0.367   0.788     −5.03   0.0367   −0.421   −1.63
+//	lmf   mmd  before  1       2.54    183      2.01   6.41    183       2.01    0.00641  18.5     7.27
+//	lmf   mmd  before  10      1.6     105      0.492  3.62    105       0.492   0.00362  10.6     6.62
+//	lmf   mmd  after   1       2.54    0.842    0.211  1.46    0.842     2.11    0.146    0.31     0.122
+//	lmf   mmd  after   10      1.26    0.668    0.0399 0.463   0.668     0.399   0.0463   0.111    0.0883
+//	lmf   kl   before  1       2.54    186      0.454  6.35    186       0.454   0.00635  18.6     7.34
+//	lmf   kl   before  10      1.55    107      −2.79  3.29    107       −2.79   0.00329  10.4     6.72
+//	lmf   kl   after   1       2.54    0.841    0.139  1.5     0.841     1.39    0.15     0.238    0.0939
+//	lmf   kl   after   10      1.43    0.715    0.0261 0.514   0.715     0.261   0.0514   0.103    0.0716
+//
+// Before, L_L2 summed the squared errors over every coordinate of the
+// three modalities, γ_κ = 1e-3 left L_κ 1e-5 of L_reg, and β·L_reg was
+// 7–70 times the task loss. After, the γ·terms are 0.11–2.1 in the first
+// epoch and β·L_reg 6.5–12% of the task loss (the ratio grows where the task
+// loss falls on the training set: TFN's 0.15 at epoch 10). The KL runs'
+// DV bound is a min–max (the critic ascends it, the model descends it) and
+// leaves the first epoch's scale: on TFN γ_d·L_d went from 0.57 to −5.0,
+// its epoch means between ≈ +8 and −5 on the way (with γ_d = 1 and
+// γ_κ = 1 L_d ended at −0.81). No fixed weight balances it there;
+// bounding the critic would.
+//
+// ³ Test MAE at the best validation epoch, LMF, S_MMD, three seeds, of
+//
+//	synergo train --model lmf --data synth:mosi:0.25 --reg mmd --variant stable \
+//	    --seeds 1111,1112,1113 --batch 32 --lr 1e-3 --epochs 10 --out DIR [flags]
+//
+// with γ_d = 10 where the flags leave it (one model, ten epochs: a reason
+// for γ_κ's order, not evidence for the regularizer):
+//
+//	setting                flags                                test MAE 1111/1112/1113 mean   best epochs
+//	none                   --reg none                           1.262 1.236 1.349      1.282  4 3 3
+//	before                 (reduction=mean, γ = 1, 1, 1e-3)     1.215 1.208 1.306      1.243  10 5 7
+//	γ_κ = 1                --reg-set gamma_kappa=1              1.388 1.234 1.381      1.334  10 4 10
+//	γ_κ = 1, β = 1         --reg-set gamma_kappa=1,beta=1       1.415 1.256 1.411      1.361  10 9 10
+//	γ_κ = 0.1 (default)                                         1.239 1.232 1.320      1.264  10 4 7
+//	no L_κ                 --terms l2,d                         1.304 1.217 1.184      1.235  6 4 9
+//	L_L2 only              --terms l2                           1.244 1.261 1.277      1.260  6 2 6
 //
 // Both variants follow appendix D's order: the C-network steps on ∇L_reg
 // (η_MI; the critics ascend their bound), then the model steps on
@@ -282,20 +361,26 @@ func PaperConfig(d Divergence) Config {
 	c.NormalizeKurtosis = false
 	c.Standardize = false
 	c.DetachTargets = false
+	c.GammaL2, c.GammaD, c.GammaKappa, c.Beta = 1, 1, 1e-3, 0.1
 	return c
 }
 
 // StableConfig returns synergo's stabilized regularizer with divergence d:
-// standardized representations, detached targets, batch means, MINE's
-// Donsker–Varadhan bound, a scale-matched normalized moving covariance with
-// relative clipping and load, and L_κ divided by p(p+2) (each difference
-// from PaperConfig has its measured reason in Config's field docs).
+// standardized representations, detached targets, per-unit terms
+// (ReduceUnit) weighted to one order (γ_L2 = 1, γ_d = 10, γ_κ = 0.1),
+// MINE's Donsker–Varadhan bound, a scale-matched normalized moving
+// covariance with relative clipping and load, and L_κ divided by p(p+2)
+// (each difference from PaperConfig has its measured reason in Config's
+// field docs and the table above). Its runs before ReduceUnit used
+// ReduceMean and γ_d = 1, γ_κ = 1e-3; records of them say so in their
+// config (no "reduction" key: ReduceMean).
 func StableConfig(d Divergence) Config {
 	return Config{
 		Variant:    VariantStable,
 		Divergence: d,
 		UseL2:      true, UseD: d != DivergenceNone, UseKappa: true,
-		GammaL2: 1, GammaD: 1, GammaKappa: 1e-3,
+		Reduction: ReduceUnit,
+		GammaL2:   1, GammaD: 10, GammaKappa: 0.1,
 		Beta:           0.1,
 		LearningRateMI: 1e-3, GradClipValueMI: 5,
 		QHidden:       64,
@@ -358,8 +443,8 @@ func (c Config) Validate() error {
 	if c.Divergence < DivergenceNone || c.Divergence > DivergenceKL {
 		return bad("Divergence", int(c.Divergence), "none, mmd or kl")
 	}
-	if c.Reduction != ReduceMean && c.Reduction != ReduceSum {
-		return bad("Reduction", int(c.Reduction), "mean or sum")
+	if c.Reduction != ReduceMean && c.Reduction != ReduceSum && c.Reduction != ReduceUnit {
+		return bad("Reduction", int(c.Reduction), "mean, sum or unit")
 	}
 	if c.KLBound != BoundDonskerVaradhan && c.KLBound != BoundPaper {
 		return bad("KLBound", int(c.KLBound), "dv or paper")
@@ -487,16 +572,16 @@ func (c *Config) Override(spec string) error {
 			fields[key] = b
 		case float64:
 			f, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				return fmt.Errorf("synergy: setting %s=%q: want a number", key, value)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("synergy: setting %s=%q: want a finite number", key, value)
 			}
 			fields[key] = f
 		case []any, nil:
 			var list []float64
 			for _, part := range strings.Split(value, ";") {
 				f, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-				if err != nil {
-					return fmt.Errorf("synergy: setting %s=%q: want numbers separated by ';'", key, value)
+				if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+					return fmt.Errorf("synergy: setting %s=%q: want finite numbers separated by ';'", key, value)
 				}
 				list = append(list, f)
 			}

@@ -20,7 +20,10 @@ func TestOverride(t *testing.T) {
 	}
 	for _, bad := range []struct{ spec, msg string }{
 		{"betta=1", "unknown regularizer setting"},
-		{"beta=x", "want a number"},
+		{"beta=x", "want a finite number"},
+		{"beta=nan", `setting beta="nan": want a finite number`},
+		{"gamma_kappa=-Inf", `setting gamma_kappa="-Inf": want a finite number`},
+		{"bandwidth_multipliers=1;NaN", `setting bandwidth_multipliers="1;NaN": want finite numbers`},
 		{"use_l2=maybe", "want true or false"},
 		{"beta", "want key=value"},
 		{"divergence=js", "unknown divergence"},
@@ -38,9 +41,11 @@ func TestOverride(t *testing.T) {
 }
 
 // TestVariantPresets: the two presets validate, differ exactly in the
-// formula fields, StableConfig is DefaultConfig, and a Config decoded from
-// JSON written before the variants existed (no variant, reduction,
-// kl_bound, ema_form, clip_norm or diag_load_absolute) is the stable one.
+// formula fields and the weights γ (each variant's terms have their own
+// units), StableConfig is DefaultConfig, and a Config decoded from JSON
+// written before the variants existed (no variant, reduction, kl_bound,
+// ema_form, clip_norm or diag_load_absolute) is the stable variant as it
+// was then, with ReduceMean and its weights, and encodes as it did.
 func TestVariantPresets(t *testing.T) {
 	for _, d := range []Divergence{DivergenceNone, DivergenceMMD, DivergenceKL} {
 		paper, stable := PaperConfig(d), StableConfig(d)
@@ -72,6 +77,7 @@ func TestVariantPresets(t *testing.T) {
 		same.Variant, same.Reduction, same.KLBound, same.EMAForm = stable.Variant, stable.Reduction, stable.KLBound, stable.EMAForm
 		same.ClipNorm, same.ClipFactor, same.DiagLoadAbsolute, same.DiagLoad = stable.ClipNorm, stable.ClipFactor, stable.DiagLoadAbsolute, stable.DiagLoad
 		same.Standardize, same.DetachTargets, same.ScaleMatchedEMA, same.NormalizeKurtosis = stable.Standardize, stable.DetachTargets, stable.ScaleMatchedEMA, stable.NormalizeKurtosis
+		same.GammaL2, same.GammaD, same.GammaKappa, same.Beta = stable.GammaL2, stable.GammaD, stable.GammaKappa, stable.Beta
 		if !reflect.DeepEqual(same, stable) {
 			t.Fatalf("%v: the variants differ beyond the formula fields:\n%v\n%v", d, same, stable)
 		}
@@ -89,12 +95,19 @@ func TestVariantPresets(t *testing.T) {
 	if err := json.Unmarshal([]byte(old), &c); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(c, StableConfig(DivergenceMMD)) {
-		t.Fatalf("a record's config from before the variants decodes to\n%v\nwant\n%v", c, StableConfig(DivergenceMMD))
+	before := StableConfig(DivergenceMMD)
+	before.Reduction = ReduceMean
+	before.GammaL2, before.GammaD, before.GammaKappa, before.Beta = 1, 1, 1e-3, 0.1
+	if !reflect.DeepEqual(c, before) {
+		t.Fatalf("a record's config from before the variants decodes to\n%v\nwant\n%v", c, before)
 	}
-	// And the stable configuration encodes as it did (planned-run IDs hash it).
-	if b, _ := json.Marshal(StableConfig(DivergenceMMD)); string(b) != old {
-		t.Fatalf("StableConfig encodes as\n%s\nwant\n%s", b, old)
+	// That configuration encodes as it did (planned-run IDs hash it), and
+	// today's stable one differently (its runs are new runs).
+	if b, _ := json.Marshal(before); string(b) != old {
+		t.Fatalf("the stable configuration before ReduceUnit encodes as\n%s\nwant\n%s", b, old)
+	}
+	if b, _ := json.Marshal(StableConfig(DivergenceMMD)); string(b) == old {
+		t.Fatalf("StableConfig encodes as the configuration before ReduceUnit:\n%s", b)
 	}
 	all, err := PaperConfig(DivergenceKL).AllFields()
 	if err != nil || all["variant"] != "paper" || all["reduction"] != "sum" || all["clip_norm"] != 5.0 {

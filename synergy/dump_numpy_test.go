@@ -147,7 +147,7 @@ func (m *toyModel) step(t *testing.T, tg *toyGraph) {
 // dumpNames returns the names `synergo reg dump` promises for a config
 // and modality count: exactly the keys the file must hold.
 func dumpNames(cfg synergy.Config, modalities int) []string {
-	names := []string{"z_fused", "clip", "diag_c", "alpha", "gamma_l2", "gamma_d", "gamma_kappa", "beta", "l2", "d", "kappa", "total", "config"}
+	names := []string{"z_fused", "clip", "diag_c", "alpha", "gamma_l2", "gamma_d", "gamma_kappa", "beta", "l2", "d", "kappa", "total", "config", "l2_parts", "d_parts", "kappa_parts"}
 	targets := []string{"fused"}
 	for i := 0; i < modalities; i++ {
 		names = append(names, fmt.Sprintf("z_%d", i), fmt.Sprintf("q_%d", i), fmt.Sprintf("gu_%d", i), fmt.Sprintf("gf_%d", i))
@@ -171,9 +171,9 @@ func dumpNames(cfg synergy.Config, modalities int) []string {
 // TestDumpRecomputedByNumPy trains the toy model a few steps with each
 // variant, divergence, modality count and dtype, dumps the regularizer on
 // the next batch and has testdata/recompute_regularizer.py recompute the
-// terms from the file with NumPy: they must match the graph to 1e-9
-// (float64) or 1e-4 (float32) relative, and the file must hold exactly the
-// documented arrays.
+// terms and their per-modality and per-target parts from the file with
+// NumPy: they must match the graph to 1e-9 (float64) or 1e-4 (float32)
+// relative, and the file must hold exactly the documented arrays.
 func TestDumpRecomputedByNumPy(t *testing.T) {
 	const python = "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import numpy").Run(); err != nil {
@@ -208,6 +208,16 @@ func TestDumpRecomputedByNumPy(t *testing.T) {
 			}
 		}
 	}
+	// The stable variant's reduction before per-unit terms (ReduceMean),
+	// which records written then ran.
+	for _, d := range []synergy.Divergence{synergy.DivergenceMMD, synergy.DivergenceKL} {
+		cfg := synergy.StableConfig(d)
+		cfg.Reduction = synergy.ReduceMean
+		cfg.QHidden, cfg.CouplingHidden, cfg.CriticHidden, cfg.ProjectionDim = 8, 8, 8, 4
+		name := fmt.Sprintf("stable-mean-%v-3-float64", d)
+		cases = append(cases, dumpCase{name, cfg, 3, 1e-9})
+		writeToyDump(t, cfg, 3, tensor.Float64, filepath.Join(dir, name+".npz"))
+	}
 	var args []string
 	for _, c := range cases {
 		args = append(args, filepath.Join(dir, c.name+".npz"))
@@ -226,17 +236,18 @@ func TestDumpRecomputedByNumPy(t *testing.T) {
 		c := cases[i]
 		i++
 		var got struct {
-			L2         *float64 `json:"l2"`
-			D          *float64 `json:"d"`
-			Kappa      *float64 `json:"kappa"`
-			Total      *float64 `json:"total"`
-			GraphL2    *float64 `json:"graph_l2"`
-			GraphD     *float64 `json:"graph_d"`
-			GraphKappa *float64 `json:"graph_kappa"`
-			GraphTotal *float64 `json:"graph_total"`
-			SNewRelErr float64  `json:"s_new_rel_err"`
-			ZsAbsErr   *float64 `json:"zs_abs_err"`
-			Keys       []string `json:"keys"`
+			L2          *float64 `json:"l2"`
+			D           *float64 `json:"d"`
+			Kappa       *float64 `json:"kappa"`
+			Total       *float64 `json:"total"`
+			GraphL2     *float64 `json:"graph_l2"`
+			GraphD      *float64 `json:"graph_d"`
+			GraphKappa  *float64 `json:"graph_kappa"`
+			GraphTotal  *float64 `json:"graph_total"`
+			SNewRelErr  float64  `json:"s_new_rel_err"`
+			PartsRelErr *float64 `json:"parts_rel_err"`
+			ZsAbsErr    *float64 `json:"zs_abs_err"`
+			Keys        []string `json:"keys"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &got); err != nil {
 			t.Fatal(err)
@@ -257,6 +268,9 @@ func TestDumpRecomputedByNumPy(t *testing.T) {
 			if e > c.tol {
 				t.Errorf("%s: %s: graph %.17g, numpy %.17g (rel %.3g > %g)", c.name, term.name, *term.graph, *term.numpy, e, c.tol)
 			}
+		}
+		if got.PartsRelErr == nil || *got.PartsRelErr > c.tol {
+			t.Errorf("%s: the dumped per-modality and per-target parts differ from NumPy's by %v (relative)", c.name, got.PartsRelErr)
 		}
 		if got.SNewRelErr > c.tol {
 			t.Errorf("%s: the dumped S_t differs from the recursion by %.3g (relative)", c.name, got.SNewRelErr)

@@ -79,7 +79,9 @@ func trainToy(gammaKappa float64) toyRun {
 	head := nn.NewLinear(ps, "head", repDim, 1, true, rng)
 
 	cfg := synergy.DefaultConfig(synergy.DivergenceMMD)
-	cfg.Beta, cfg.GammaKappa, cfg.LearningRateMI = 1, gammaKappa, 3e-3
+	// The stable variant's weights (β = 0.1 and the γ's of StableConfig's
+	// table), γ_κ as asked, a faster C-network.
+	cfg.GammaKappa, cfg.LearningRateMI = gammaKappa, 3e-3
 	reg, err := synergy.New(cfg, []int{repDim, repDim, repDim}, repDim, tensor.Float64)
 	if err != nil {
 		panic(err)

@@ -211,6 +211,7 @@ func (r *Regularizer) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 	}
 	a.Total = sumNodes(weighted)
 	kept := append(append(append(append([]*G.Node{a.rawFused}, a.rawUnimodal...), a.recon...), a.flowOut...), a.critic...)
+	kept = append(append(append(kept, a.L2Parts...), a.DParts...), a.KappaParts...)
 	if r.cfg.Standardize {
 		kept = append(append(kept, a.fused), a.unimodal...)
 	}
@@ -236,8 +237,10 @@ func sumNodes(ns []*G.Node) *G.Node {
 }
 
 // attachL2 builds L_L2 = Σ_i Σ_j ‖Q_i(concat_{m≠i} Z_m^j) − Z_i^j‖²
-// (ReduceSum, appendix D) or Σ_i mean_j ‖·‖² (ReduceMean), each Q_i one
-// fused op (nn.MLP.ForwardFused).
+// (ReduceSum, appendix D), Σ_i mean_j ‖·‖² (ReduceMean) or
+// mean_i mean_{j,k} (Q_i(Z_{−i})^j_k − Z_i^j_k)² (ReduceUnit), each Q_i
+// one fused op (nn.MLP.ForwardFused). L2Parts holds the per-modality
+// terms, in the unit of the reduction.
 func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		var others []*G.Node
@@ -261,14 +264,17 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 		a.recon = append(a.recon, rec)
 		diff := G.Must(G.Sub(rec, target))
 		var part *G.Node
-		if r.cfg.Reduction == ReduceSum {
+		switch r.cfg.Reduction {
+		case ReduceSum:
 			part = G.Must(G.Sum(G.Must(G.Square(diff))))
-		} else {
+		case ReduceUnit:
+			part = G.Must(G.Mean(G.Must(G.Square(diff))))
+		default:
 			part = G.Must(G.Mean(G.Must(G.Sum(G.Must(G.Square(diff)), 1))))
 		}
 		a.L2Parts = append(a.L2Parts, part)
 	}
-	a.L2 = sumNodes(a.L2Parts)
+	a.L2 = r.combine(g, a.L2Parts)
 	return nil
 }
 
@@ -277,8 +283,10 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 // [Z_i R_iᵀ; Z R̃_iᵀ] of 2B rows: g_i and T_i act on each row alone, so this
 // is the same map with half the graph nodes. g_i is one fused op
 // (nn.InvertibleNet.ForwardFused), d one fused op (terms.PooledMMD2 with
-// Reduction's sums or means; terms.PooledPaperKLBound or
-// terms.PooledDonskerVaradhan as KLBound says).
+// Reduction's sums or means, divided by the number S of kernel widths with
+// ReduceUnit, the MMD² of the mean kernel (1/S) Σ_s k_s;
+// terms.PooledPaperKLBound or terms.PooledDonskerVaradhan as KLBound
+// says). With ReduceUnit L_d is the mean over modalities.
 func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		pu, err := r.proj[i].Forward(g, zi)
@@ -307,6 +315,9 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 			}
 			a.kernelInv = append(a.kernelInv, inv)
 			part, err = terms.PooledMMD2(pooled, inv, terms.MMDOptions{Unbiased: r.cfg.UnbiasedMMD, Sum: r.cfg.Reduction == ReduceSum})
+			if err == nil && r.cfg.Reduction == ReduceUnit {
+				part = G.Must(G.Mul(part, g.Scalar(1/float64(len(inv)))))
+			}
 		case DivergenceKL:
 			var t *G.Node
 			if t, err = r.critics[i].ForwardFused(g, pooled); err != nil {
@@ -324,7 +335,7 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 		}
 		a.DParts = append(a.DParts, part)
 	}
-	a.D = sumNodes(a.DParts)
+	a.D = r.combine(g, a.DParts)
 	return nil
 }
 
@@ -339,7 +350,8 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 // current batch's share of S_t as it would in the paper's autograd
 // implementation; S_{t−1} is a constant input. d_j is the centered row
 // (clipped too when ClipInKurtosis). The op's S_t becomes the carried
-// state in Step.
+// state in Step. With ReduceUnit L_κ is the mean over the targets instead
+// of their sum.
 func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 	for ti, t := range r.targets {
 		z := r.target(a, t)
@@ -359,8 +371,18 @@ func (r *Regularizer) attachKurtosis(g *nn.Graph, a *Attachment) error {
 		}
 		a.KappaParts = append(a.KappaParts, v)
 	}
-	a.Kappa = sumNodes(a.KappaParts)
+	a.Kappa = r.combine(g, a.KappaParts)
 	return nil
+}
+
+// combine adds up a term's parts (per modality or kurtosis target): their
+// sum, or their mean with ReduceUnit.
+func (r *Regularizer) combine(g *nn.Graph, parts []*G.Node) *G.Node {
+	s := sumNodes(parts)
+	if r.cfg.Reduction == ReduceUnit && len(parts) > 1 {
+		s = G.Must(G.Mul(s, g.Scalar(1/float64(len(parts)))))
+	}
+	return s
 }
 
 // feed sets the regularizer's inputs before a run of the graph: the

@@ -126,6 +126,13 @@ func TestTermGradients(t *testing.T) {
 			c.DetachTargets = false
 			return c
 		}()},
+		{"mean-all-mmd", func() Config { // the stable variant's reduction before ReduceUnit
+			c := DefaultConfig(DivergenceMMD)
+			c.Reduction = ReduceMean
+			c.QHidden, c.CouplingHidden, c.ProjectionDim = 4, 4, 3
+			c.DetachTargets = false
+			return c
+		}()},
 		// The paper variant's paths: sums, §2.2's KL bound, appendix D's
 		// recursion with absolute clip (biting: 1.2 against norms ≈ 2) and
 		// load, gradients into both sides.
@@ -162,11 +169,15 @@ func TestTermGradients(t *testing.T) {
 			}
 			params = append(params, r.Params().Params()...)
 			// The relative error's floor (1e-3 for the means) scales with
-			// the sums' factor B² on the MMD, so that both forms are held
-			// to the same relative criterion.
+			// the sums' factor B² on the MMD, and with the per-unit terms'
+			// factor ≈ 1/10 (1/(d_i·M) on L2, 1/(S·M) on the MMD), so that
+			// every form is held to the same relative criterion.
 			opts := nn.GradCheckOptions{Feed: a.Feed, MaxPerParam: 3}
 			if tc.cfg.Reduction == ReduceSum && tc.cfg.useD() && tc.cfg.Divergence == DivergenceMMD {
 				opts.Floor = 1e-3 * batch * batch
+			}
+			if tc.cfg.Reduction == ReduceUnit {
+				opts.Floor = 1e-4
 			}
 			res, err := nn.GradCheck(g, a.Total, params, opts)
 			if err != nil {
@@ -201,11 +212,19 @@ func relErr(a, b float64) float64 {
 	return math.Abs(a-b) / math.Max(math.Max(math.Abs(a), math.Abs(b)), 1e-300)
 }
 
+// TestKurtosisTermEqualsEstimator: L_κ is the sum over the targets of
+// estimate.RobustKurtosis with the updated moving covariance (ReduceMean),
+// or their mean (ReduceUnit).
 func TestKurtosisTermEqualsEstimator(t *testing.T) {
 	const batch = 9
 	dims := []int{3, 4}
-	for _, clip := range []bool{false, true} {
+	for _, c := range []struct {
+		clip      bool
+		reduction Reduction
+	}{{false, ReduceMean}, {true, ReduceMean}, {false, ReduceUnit}, {true, ReduceUnit}} {
+		clip := c.clip
 		cfg := onlyTerm(DivergenceNone, "kappa")
+		cfg.Reduction = c.reduction
 		cfg.NormalizeKurtosis = false
 		cfg.ClipInKurtosis = clip
 		cfg.ClipFactor = 1.2
@@ -243,9 +262,12 @@ func TestKurtosisTermEqualsEstimator(t *testing.T) {
 			}
 			want += k
 		}
+		if c.reduction == ReduceUnit {
+			want /= float64(len(r.targets))
+		}
 		got := a.Values().Kappa
 		if e := relErr(got, want); e > 1e-9 {
-			t.Fatalf("clip=%v: graph L_κ %v, estimator %v (rel err %g)", clip, got, want, e)
+			t.Fatalf("clip=%v, reduction %v: graph L_κ %v, estimator %v (rel err %g)", clip, c.reduction, got, want, e)
 		}
 	}
 }
@@ -277,11 +299,20 @@ func rmsCenteredNorm(z *mat.Dense) float64 {
 	return math.Sqrt(ms / float64(r))
 }
 
+// TestMMDTermEqualsEstimator: L_d is the sum over modalities of
+// estimate.MMD2 with the summed kernel (ReduceMean), or the mean over
+// modalities of the MMD² of the mean kernel, estimate.MMD2 / S
+// (ReduceUnit).
 func TestMMDTermEqualsEstimator(t *testing.T) {
 	const batch = 7
 	dims := []int{3, 4, 2}
-	for _, unbiased := range []bool{false, true} {
+	for _, c := range []struct {
+		unbiased  bool
+		reduction Reduction
+	}{{false, ReduceMean}, {true, ReduceMean}, {false, ReduceUnit}, {true, ReduceUnit}} {
+		unbiased := c.unbiased
 		cfg := onlyTerm(DivergenceMMD, "d")
+		cfg.Reduction = c.reduction
 		cfg.UnbiasedMMD = unbiased
 		f := newFixture(8, batch, dims, 6)
 		r, err := New(cfg, dims, 6, tensor.Float64)
@@ -313,19 +344,32 @@ func TestMMDTermEqualsEstimator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if c.reduction == ReduceUnit {
+				d /= float64(len(bw)) * float64(len(dims))
+			}
 			want += d
 		}
 		got := a.Values().D
 		if e := relErr(got, want); e > 1e-9 {
-			t.Fatalf("unbiased=%v: graph L_d %v, estimator %v (rel err %g)", unbiased, got, want, e)
+			t.Fatalf("unbiased=%v, reduction %v: graph L_d %v, estimator %v (rel err %g)", unbiased, c.reduction, got, want, e)
 		}
 	}
 }
 
+// TestDVTermEqualsEstimator: L_d is the sum over modalities of
+// estimate.DonskerVaradhan of the critic's outputs (ReduceMean), or their
+// mean (ReduceUnit).
 func TestDVTermEqualsEstimator(t *testing.T) {
+	for _, red := range []Reduction{ReduceMean, ReduceUnit} {
+		testDVTermEqualsEstimator(t, red)
+	}
+}
+
+func testDVTermEqualsEstimator(t *testing.T, red Reduction) {
 	const batch = 6
 	dims := []int{3, 2}
 	cfg := onlyTerm(DivergenceKL, "d")
+	cfg.Reduction = red
 	f := newFixture(11, batch, dims, 4)
 	r, err := New(cfg, dims, 4, tensor.Float64)
 	if err != nil {
@@ -357,9 +401,12 @@ func TestDVTermEqualsEstimator(t *testing.T) {
 		vm.Close()
 		want += estimate.DonskerVaradhan(tu.Value().Data().([]float64), tv.Value().Data().([]float64))
 	}
+	if red == ReduceUnit {
+		want /= float64(len(dims))
+	}
 	got := a.Values().D
 	if e := relErr(got, want); e > 1e-9 {
-		t.Fatalf("graph DV %v, estimator %v (rel err %g)", got, want, e)
+		t.Fatalf("reduction %v: graph DV %v, estimator %v (rel err %g)", red, got, want, e)
 	}
 }
 

@@ -48,6 +48,11 @@ type Snapshot struct {
 	// L_reg = γ_L2·L2 + γ_d·D + γ_κ·Kappa as the graph computed them (NaN
 	// when off).
 	L2, D, Kappa, Total float64
+	// L2Parts and DParts are the terms' per-modality parts, KappaParts
+	// L_κ's per-target parts (in Kurtosis's order), which L2, D and Kappa
+	// add up (Config.Reduction: their sum, or their mean with ReduceUnit);
+	// empty when the term is off.
+	L2Parts, DParts, KappaParts []float64
 }
 
 // KurtosisSnapshot is one L_κ target of a Snapshot.
@@ -127,6 +132,18 @@ func (a *Attachment) Snapshot() (*Snapshot, error) {
 		}
 		s.Bandwidths = append(s.Bandwidths, widths)
 	}
+	for _, p := range []struct {
+		nodes []*G.Node
+		into  *[]float64
+	}{{a.L2Parts, &s.L2Parts}, {a.DParts, &s.DParts}, {a.KappaParts, &s.KappaParts}} {
+		for _, n := range p.nodes {
+			v, err := scalarValue(a.value(n))
+			if err != nil {
+				return nil, fmt.Errorf("synergy: snapshot: term part: %w", err)
+			}
+			*p.into = append(*p.into, v)
+		}
+	}
 	for ti, k := range a.kurtosis {
 		p := r.cov[ti].Dim()
 		prev, err := valueMatrix(a.covPrev[ti], a.covFeed[ti])
@@ -186,6 +203,7 @@ type NamedArray struct {
 //	clip, diag_c                                the configured clip (ClipNorm, or ClipFactor when relative) and load (DiagLoadAbsolute, or DiagLoad when relative)
 //	alpha, gamma_l2, gamma_d, gamma_kappa, beta the decay fed with s_prev and the weights
 //	l2, d, kappa, total                         the terms and L_reg as the graph computed them (NaN when off)
+//	l2_parts, d_parts (M), kappa_parts (T)      the terms' parts per modality and per κ target, which l2, d and kappa sum (reduction sum or mean) or average (unit); absent when off
 //	config                                      the Config as JSON (a string, every field: Config.AllFields)
 func (s *Snapshot) Arrays() ([]NamedArray, error) {
 	var out []NamedArray
@@ -229,6 +247,14 @@ func (s *Snapshot) Arrays() ([]NamedArray, error) {
 	}
 	for i, b := range s.Bandwidths {
 		vector(name("bandwidths", i), b)
+	}
+	for _, p := range []struct {
+		name  string
+		parts []float64
+	}{{"l2_parts", s.L2Parts}, {"d_parts", s.DParts}, {"kappa_parts", s.KappaParts}} {
+		if len(p.parts) > 0 {
+			vector(p.name, p.parts)
+		}
 	}
 	for _, k := range s.Kurtosis {
 		dense(name("s_prev", k.Target), k.Prev)

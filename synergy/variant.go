@@ -40,22 +40,42 @@ func (v *Variant) UnmarshalText(b []byte) error {
 	return err
 }
 
-// Reduction is how L_L2 and the MMD of L_d reduce over the batch.
+// Reduction is how the terms reduce over the batch and, for ReduceUnit,
+// over the coordinates, the kernels and the modalities too.
 type Reduction int
 
 const (
-	// ReduceMean averages: L_L2 = Σ_i mean_j ‖·‖², MMD² with the kernel
-	// means (the stable variant; the zero value).
+	// ReduceMean averages over the batch only: L_L2 = Σ_i mean_j ‖·‖²,
+	// MMD² with the kernel means, L_d and L_κ summed over modalities and
+	// targets (the zero value: the stable variant's reduction before
+	// ReduceUnit, which records written then ran).
 	ReduceMean Reduction = iota
 	// ReduceSum sums, as appendix D (L_L2 = Σ_i Σ_j ‖·‖²) and §2.2 (MMD as
 	// Σ K(p,p') + Σ K(q,q') − 2 Σ K(p,q)) write them: B and B² times the
-	// means.
+	// means (the paper variant).
 	ReduceSum
+	// ReduceUnit averages over everything a term adds up, so that each
+	// term is a per-unit quantity whose size does not grow with the
+	// representation sizes, the number of kernels or of modalities (the
+	// stable variant):
+	//
+	//	L_L2 = (1/M) Σ_i (1/(B·d_i)) Σ_j ‖Q_i(Z_{−i}^j) − Z_i^j‖²
+	//	L_d  = (1/M) Σ_i d_i,   MMD² with the kernel mean (1/S) Σ_s k_s
+	//	L_κ  = (1/T) Σ_t κ_t
+	//
+	// over M modalities, S kernel widths and T kurtosis targets. With
+	// standardized inputs L_L2 is the mean squared error per coordinate of
+	// a unit-variance target: 1 − R² of the reconstruction averaged over
+	// coordinates and modalities (1 for an uninformative Q_i, 0 for a
+	// perfect one); the MMD² of the mean kernel, whose k(a,a) = 1, lies in
+	// [0, 2]; L_κ with NormalizeKurtosis is 1 for Gaussian representations
+	// (see Config.Reduction).
+	ReduceUnit
 )
 
-var reductionNames = []string{"mean", "sum"}
+var reductionNames = []string{"mean", "sum", "unit"}
 
-// String returns "mean" or "sum".
+// String returns "mean", "sum" or "unit".
 func (r Reduction) String() string { return enumName(reductionNames, int(r)) }
 
 // MarshalText implements encoding.TextMarshaler.

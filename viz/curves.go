@@ -35,6 +35,32 @@ func KurtosisCurves(caption string, series []Series, gaussianLevel float64) (*Fi
 	return f, nil
 }
 
+// KurtosisRatioCurves plots, over epochs, Mardia's kurtosis of each representation divided by
+// its Gaussian expectation, one Series per representation or setting (X = epoch, Y = ratio):
+//
+//	b₂ / E_Gauss[b₂],  E_Gauss[b₂] = p(p+2)(n−1)/(n+1)
+//
+// for n samples in p dimensions (the trainer's held-out diagnostic in a fixed low-dimensional
+// projection with n ≥ 10·p, train.KurtosisDiagnostic). 1 is a Gaussian's value, larger is
+// heavier-tailed; a dashed line marks 1. The caption's first line is the title, the rest names
+// the data (see Figure).
+func KurtosisRatioCurves(caption string, series []Series) (*Figure, error) {
+	f, err := lineChart("KurtosisRatioCurves", caption, "epoch", "Mardia kurtosis ÷ Gaussian expectation", series)
+	if err != nil {
+		return nil, err
+	}
+	xmin, xmax := xRange(series)
+	ref, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: 1}, {X: xmax, Y: 1}})
+	if err != nil {
+		return nil, fmt.Errorf("viz: KurtosisRatioCurves: %w", err)
+	}
+	ref.LineStyle = draw.LineStyle{Color: referenceColor, Width: vg.Points(1.25), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+	f.Plot.Add(ref)
+	f.addLegend("Gaussian = 1", ref)
+	padAxes(f.Plot, true)
+	return f, nil
+}
+
 // MMDCurves plots, over epochs, the squared maximum mean discrepancy between the projected
 // unimodal and fused features of each modality (paper §2.2; the L_d term of §4.1):
 //

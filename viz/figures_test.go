@@ -114,8 +114,17 @@ func figures(t *testing.T) map[string]fixture {
 		}
 	}
 	kurtData := append(seriesPoints(kurt...), [2]float64{0, 24}, [2]float64{9, 24})
+	kurtRatio := make([]Series, len(kurt))
+	for i, k := range kurt {
+		kurtRatio[i] = Series{Name: k.Name, X: k.X, Y: make([]float64, len(k.Y))}
+		for j, y := range k.Y {
+			kurtRatio[i].Y[j] = y / 24
+		}
+	}
 	return map[string]fixture{
 		"KurtosisCurves": {must(KurtosisCurves("Mardia kurtosis of the fused Z (valid split), TFN\n"+dataLabel, kurt, 24)), kurtData},
+		"KurtosisRatioCurves": {must(KurtosisRatioCurves("Mardia kurtosis ratio of the fused Z (valid split, p = 4, n = 57), TFN\n"+dataLabel, kurtRatio)),
+			append(seriesPoints(kurtRatio...), [2]float64{0, 1}, [2]float64{9, 1})},
 		"MMDCurves":      {must(MMDCurves("MMD² between projected Z_i and Z (valid split), TFN\n"+dataLabel, mmd)), seriesPoints(mmd...)},
 		"Lines":          {must(Lines("unbiased MMD² against the kernel bandwidth\n200 vs 200 draws of N(0, I_4) and N(0.5 e1, I_4), seed 3", "log10(bandwidth / median distance)", "MMD²", sweep)), seriesPoints(sweep...)},
 		"TrainingCurves": {must(TrainingCurves("training and validation loss, TFN, NLL+S_MMD (paper)\n"+dataLabel, train, valid)), seriesPoints(train, valid)},

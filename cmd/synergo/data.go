@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -22,8 +23,9 @@ func init() {
 const dataUsage = `usage:
   synergo data inspect PATH
       print a JSON summary of a dataset (any format synergo reads) or a CMU SDK .csd file
-  synergo data synth --like mosi|mosei|urfunny [--scale F] [--seed S] --out FILE.npz
-      write a synthetic stand-in dataset (see datasets/SYNTHETIC.md) as npz (datasets/FORMAT.md)`
+  synergo data synth --like mosi|mosei|urfunny [--scale F] [--seed S] [--knobs shared=0.8,tails=5] --out FILE.npz
+      write a synthetic stand-in dataset (see datasets/SYNTHETIC.md) as npz (datasets/FORMAT.md); --knobs sets
+      knobs of the generative process as in a data spec (synth:mosi:SCALE:SEED:KNOBS)`
 
 // runData dispatches "synergo data SUBCOMMAND".
 func runData(args []string, stdout io.Writer) error {
@@ -65,8 +67,10 @@ func runDataSynth(args []string, stdout io.Writer) error {
 	like := fs.String("like", "", "preset to imitate: mosi, mosei or urfunny (required)")
 	scale := fs.Float64("scale", 1, "multiplier of the real split sizes (each split keeps at least 8 samples)")
 	seed := fs.Uint64("seed", 0, "random seed; the same seed gives the same file contents")
+	knobs := fs.String("knobs", "", "knobs of the generative process as key=value pairs (keys: "+strings.Join(datasets.KnobKeys(), ", ")+
+		"; datasets/SYNTHETIC.md), e.g. shared=0.8,labelshared=0.5,tails=5,outliers=0.02")
 	out := fs.String("out", "", "output .npz file (required)")
-	if err := parseFlags(fs, "data synth --like mosi|mosei|urfunny [--scale F] [--seed S] --out FILE.npz", args, stdout); err != nil {
+	if err := parseFlags(fs, "data synth --like mosi|mosei|urfunny [--scale F] [--seed S] [--knobs K=V,...] --out FILE.npz", args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
@@ -75,11 +79,19 @@ func runDataSynth(args []string, stdout io.Writer) error {
 	if *like == "" || *out == "" {
 		return errors.New("data synth needs --like and --out")
 	}
+	if !(*scale > 0) || math.IsInf(*scale, 0) {
+		return fmt.Errorf("data synth: --scale %v: want a positive number (1 = the real split sizes)", *scale)
+	}
 	cfg, err := datasets.SyntheticPreset(*like)
 	if err != nil {
 		return err
 	}
 	cfg.Scale, cfg.Seed = *scale, *seed
+	if *knobs != "" {
+		if err := datasets.SetKnobs(&cfg, *knobs); err != nil {
+			return fmt.Errorf("--knobs: %w", err)
+		}
+	}
 	start := time.Now()
 	d, err := datasets.Synthetic(cfg)
 	if err != nil {

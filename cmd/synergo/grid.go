@@ -55,8 +55,8 @@ func parseGridFlags(name, synopsis string, args []string, stdout io.Writer) (gri
 	fs := newFlagSet(name)
 	rf := &runFlags{}
 	rf.register(fs)
-	modelList := fs.String("models", "", "comma-separated models (eflstm, tfn, lmf, mfn)")
-	regList := fs.String("regs", "none,mmd,kl", "comma-separated regularizers (none, mmd, kl, was = the I_Was baseline)")
+	modelList := fs.String("models", "", "comma-separated models ("+strings.Join(modelNames(), ", ")+")")
+	regList := fs.String("regs", "none,mmd,kl", "comma-separated regularizers: "+regHelp())
 	batches := fs.String("batches", joinInts(grid.PaperBatchSizes()), "comma-separated batch sizes")
 	lrs := fs.String("lrs", joinFloats(grid.PaperLearningRates()), "comma-separated learning rates")
 	if err := parseFlags(fs, synopsis, args, stdout); err != nil {

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
@@ -38,7 +34,7 @@ var gridSubcommands = map[string]func(args []string, stdout io.Writer) error{
 
 const (
 	gridPlanSynopsis    = "grid plan --models tfn,lmf --regs none,mmd,kl [--variant stable|paper] --data SPEC --out DIR [--seeds ...] [--batches 32,64] [--lrs ...] [--terms l2,d,kappa] [--epochs N] (the flags of grid)"
-	gridRunSynopsis     = "grid run --plan DIR --shard I/N [--no-progress]"
+	gridRunSynopsis     = "grid run --plan DIR --shard I/N [--no-progress] [--restart-setting]"
 	gridCollectSynopsis = "grid collect DIR"
 	gridSlurmSynopsis   = "grid slurm --plan DIR --shards N [--partition P] [--time T] [--cpus C] [--mem M] [--job-name NAME] [--synergo PATH] [--script FILE]"
 )
@@ -100,6 +96,7 @@ func runGridShard(args []string, stdout io.Writer) error {
 	dir := fs.String("plan", "", "plan folder (holds plan.jsonl)")
 	shardSpec := fs.String("shard", "", "I/N: run the planned runs whose index is I mod N")
 	noProgress := fs.Bool("no-progress", false, "no progress bars on stderr")
+	restart := fs.Bool("restart-setting", false, restartHelp)
 	if err := parseFlags(fs, gridRunSynopsis, args, stdout); err != nil {
 		return err
 	}
@@ -110,16 +107,13 @@ func runGridShard(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := withSignals()
 	defer stop()
-	base := train.Options{OnProgress: progressBars(os.Stderr, !*noProgress), Logger: slog.Default()}
+	base := train.Options{OnProgress: progressBars(os.Stderr, !*noProgress), Logger: slog.Default(), Restart: *restart}
 	sum, err := grid.RunShard(ctx, *dir, shard, shards, base)
 	fmt.Fprintf(stdout, "shard %d/%d: %d runs, %d trained, %d already finished, %d being trained by another process, %d failed\n",
 		shard, shards, sum.Runs, sum.Trained, sum.Skipped, sum.Busy, sum.Failed)
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted; finished runs and a resume checkpoint are in %s, rerun the same command to continue", *dir)
-	}
-	return err
+	return interrupted(ctx, err, "finished runs and a resume checkpoint are in "+*dir+"; rerun the same command to continue")
 }
 
 // runGridCollect merges the result files of a plan into results.jsonl and

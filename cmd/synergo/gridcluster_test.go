@@ -14,13 +14,14 @@ import (
 
 func TestGridClusterArgumentErrors(t *testing.T) {
 	plan := t.TempDir()
+	x := filepath.Join(t.TempDir(), "x") // a command that got as far as writing would write here, not into the source tree
 	for _, tc := range []struct {
 		args   []string
 		stderr string
 	}{
-		{[]string{"grid", "plan", "--data", "synth:mosi:0.02", "--out", "x"}, "--models and --regs"},
-		{[]string{"grid", "plan", "--models", "tfn", "--out", "x"}, "--data and --out are required"},
-		{[]string{"grid", "plan", "--models", "tfn", "--data", "/no/such/data.pkl", "--out", "x"}, "/no/such/data.pkl"},
+		{[]string{"grid", "plan", "--data", "synth:mosi:0.02", "--out", x}, "--models and --regs"},
+		{[]string{"grid", "plan", "--models", "tfn", "--out", x}, "--data and --out are required"},
+		{[]string{"grid", "plan", "--models", "tfn", "--data", "/no/such/data.pkl", "--out", x}, "/no/such/data.pkl"},
 		{[]string{"grid", "plan", "--models", "tfn", "--regs", "mmd", "--terms", "entropy", "--data", "synth:mosi:0.02", "--out", plan}, `unknown regularizer term "entropy"`},
 		{[]string{"grid", "run", "--plan", plan}, "--plan and --shard are required"},
 		{[]string{"grid", "run", "--plan", plan, "--shard", "3/3"}, `shard "3/3"`},

@@ -15,7 +15,8 @@
 //
 // run receives the arguments after the command name and writes its
 // results to stdout; logs go through log/slog to stderr. A returned error
-// is printed to stderr and the process exits with status 1.
+// is printed to stderr and the process exits with status 1, or, for a run
+// stopped by SIGINT or SIGTERM (an *interruption), 130 or 143.
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"unicode/utf8"
 )
 
 // command is one subcommand of synergo.
@@ -55,7 +57,8 @@ func main() {
 }
 
 // run executes the command line args and returns the exit status: 0 on
-// success, 1 on any error (printed to stderr).
+// success, 130 (SIGINT) or 143 (SIGTERM) when a signal stopped the command,
+// 1 on any other error (printed to stderr).
 func run(args []string, stdout, stderr io.Writer) int {
 	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, nil)))
 	if len(args) == 0 {
@@ -77,10 +80,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintf(stderr, "synergo %s: %v\n", c.name, err)
+		fmt.Fprintf(stderr, "synergo %s: %s\n", c.name, boundedMessage(err.Error()))
+		var in *interruption
+		if errors.As(err, &in) {
+			return in.exitCode()
+		}
 		return 1
 	}
 	return 0
+}
+
+// exitStatusHelp documents the exit statuses in the help texts.
+const exitStatusHelp = "Exit status: 0 done, 1 failed, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM;\n" +
+	"an interrupted train or grid keeps what finished: rerun the same command to continue."
+
+// maxMessage bounds a printed error message (the loaders already bound
+// what they put in one; this is the last guard).
+const maxMessage = 16 << 10
+
+// boundedMessage returns msg, cut to maxMessage bytes (at a rune boundary)
+// with the length of the rest when longer.
+func boundedMessage(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", msg[:cut], len(msg)-cut)
 }
 
 // usage lists the registered commands.
@@ -96,6 +124,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun \"synergo <command> -h\" for the arguments of a command.")
+	fmt.Fprintln(w, "\n"+exitStatusHelp)
 }
 
 // newFlagSet returns a flag set for a (sub)command that prints nothing
@@ -116,6 +145,7 @@ func parseFlags(fs *flag.FlagSet, synopsis string, args []string, stdout io.Writ
 		fmt.Fprintf(stdout, "usage: synergo %s\n", synopsis)
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
+		fmt.Fprintln(stdout, "\n"+exitStatusHelp)
 		return err
 	}
 	if err != nil {

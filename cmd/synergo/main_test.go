@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func TestRunUsageAndErrors(t *testing.T) {
 		{args: []string{"data", "inspect"}, code: 1, stderr: "one PATH"},
 		{args: []string{"data", "inspect", "/does/not/exist.npz"}, code: 1, stderr: "/does/not/exist.npz"},
 		{args: []string{"data", "synth", "--like", "mosi"}, code: 1, stderr: "needs --like and --out"},
-		{args: []string{"data", "synth", "--like", "iemocap", "--out", "x.npz"}, code: 1, stderr: `unknown synthetic preset "iemocap"`},
+		{args: []string{"data", "synth", "--like", "iemocap", "--out", filepath.Join(t.TempDir(), "x.npz")}, code: 1, stderr: `unknown synthetic preset "iemocap"`},
 		{args: []string{"data", "synth", "--scale", "abc"}, code: 1, stderr: "invalid value", stdoutEmpty: true},
 		{args: []string{"data", "synth", "-h"}, code: 0, stdout: "-like"},
 		{args: []string{"data", "inspect", "-h"}, code: 0, stdout: "usage: synergo data inspect PATH"},
@@ -71,5 +72,16 @@ func TestDataSynthThenInspect(t *testing.T) {
 	}
 	if summary.Format != "npz" || summary.Splits.Train.Samples != 26 || summary.Splits.Test.Text.Dim != 300 || summary.Splits.Valid.Audio.MaxLen != 50 {
 		t.Errorf("summary %+v", summary)
+	}
+}
+
+func TestBoundedMessage(t *testing.T) {
+	if got := boundedMessage("short"); got != "short" {
+		t.Errorf("boundedMessage(short) = %q", got)
+	}
+	long := strings.Repeat("é", maxMessage) // 2 bytes a rune
+	got := boundedMessage(long)
+	if want := strings.Repeat("é", maxMessage/2) + fmt.Sprintf("… (%d more bytes)", maxMessage); got != want {
+		t.Errorf("boundedMessage of %d bytes: %d bytes ending %q", len(long), len(got), got[len(got)-30:])
 	}
 }

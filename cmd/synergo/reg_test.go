@@ -71,7 +71,11 @@ func TestRegDumpRecomputedByNumPy(t *testing.T) {
 		for _, k := range got["keys"].([]any) {
 			keys = append(keys, k.(string))
 		}
-		want := []string{"alpha", "beta", "clip", "config", "d", "diag_c", "gamma_d", "gamma_kappa", "gamma_l2", "kappa", "l2", "total", "z_fused"}
+		if e, ok := got["parts_rel_err"].(float64); !ok || e > 1e-4 {
+			t.Errorf("%s: the dumped per-modality and per-target parts differ from NumPy's by %v", name, got["parts_rel_err"])
+		}
+		want := []string{"alpha", "beta", "clip", "config", "d", "diag_c", "gamma_d", "gamma_kappa", "gamma_l2", "kappa", "l2", "total", "z_fused",
+			"l2_parts", "d_parts", "kappa_parts"}
 		targets := []string{"fused", "0", "1", "2"}
 		for _, m := range targets[1:] {
 			want = append(want, "z_"+m, "q_"+m, "gu_"+m, "gf_"+m)

@@ -12,18 +12,21 @@ import (
 func init() {
 	register(command{
 		name:    "table",
-		summary: "print the paper's table layout (mean ± std over seeds, Δ to no regularizer) from results.jsonl",
+		summary: "print the paper's table layout (mean ± std over seeds, Δ to no regularizer) from results.jsonl; also the mechanism and knob studies' layouts",
 		run:     runTable,
 	})
 }
 
-const tableSynopsis = "table --in DIR|results.jsonl [--format md|csv|json] [--corrupted]"
+const tableSynopsis = "table --in DIR|results.jsonl[,DIR…] [--format md|csv|json] [--layout main|corrupted|mechanism|knobs] [--corrupted]"
 
 func runTable(args []string, stdout io.Writer) error {
 	fs := newFlagSet("table")
-	in := fs.String("in", "", "output folder of train/grid, or a results.jsonl file")
-	format := fs.String("format", "md", "md, csv or json")
-	corrupted := fs.Bool("corrupted", false, "Table 4 layout: binary accuracy on the test set with T, T+V, T+A dropped")
+	in := fs.String("in", "", "output folders of train/grid (or grid plan folders after collect), or results.jsonl files; several separated by commas")
+	format := fs.String("format", "md", "md, csv or json (knobs: md or json)")
+	layout := fs.String("layout", "main", "main: Tables 2–3 (or 6 for binary data); corrupted: Table 4 (binary accuracy with T, T+V, T+A dropped); "+
+		"mechanism: test MAE and Acc2 with the held-out diagnostics (kurtosis, MMD², R²) per model and setting; "+
+		"knobs: one row per data source (synthetic world), model and regularized setting with its paired Δ to NLL and a verdict")
+	corrupted := fs.Bool("corrupted", false, "same as --layout corrupted")
 	if err := parseFlags(fs, tableSynopsis, args, stdout); err != nil {
 		return err
 	}
@@ -35,25 +38,42 @@ func runTable(args []string, stdout io.Writer) error {
 	default:
 		return fmt.Errorf("--format %q: want md, csv or json", *format)
 	}
-	path := *in
-	if st, err := os.Stat(path); err != nil {
-		return err
-	} else if st.IsDir() {
-		path = filepath.Join(path, grid.ResultsFile)
+	if *corrupted {
+		*layout = "corrupted"
 	}
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no results: %w", err)
-	}
-	recs, err := grid.ReadRecords(path)
-	if err != nil {
-		return err
-	}
-	if len(recs) == 0 {
-		return fmt.Errorf("%s holds no results", path)
+	var recs []grid.Record
+	for _, path := range splitList(*in) {
+		if st, err := os.Stat(path); err != nil {
+			return err
+		} else if st.IsDir() {
+			path = filepath.Join(path, grid.ResultsFile)
+		}
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("no results: %w", err)
+		}
+		r, err := grid.ReadRecords(path)
+		if err != nil {
+			return err
+		}
+		if len(r) == 0 {
+			return fmt.Errorf("%s holds no results", path)
+		}
+		recs = append(recs, r...)
 	}
 	var cols []grid.Column
-	if *corrupted {
+	switch *layout {
+	case "main":
+	case "corrupted":
 		cols = grid.CorruptionColumns()
+	case "mechanism":
+		cols = grid.MechanismColumns()
+	case "knobs":
+		if *format == "csv" {
+			return fmt.Errorf("--layout knobs: --format csv is not supported (md or json)")
+		}
+		return grid.WriteWorlds(stdout, grid.Worlds(recs, nil), *format)
+	default:
+		return fmt.Errorf("--layout %q: want main, corrupted, mechanism or knobs", *layout)
 	}
 	return grid.WriteTables(stdout, grid.Tables(recs, cols), *format)
 }

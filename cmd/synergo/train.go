@@ -1,18 +1,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy"
@@ -29,9 +27,17 @@ func init() {
 	})
 }
 
-const trainSynopsis = "train --model eflstm|tfn|lmf|mfn|magbert|misa|mmim --data synth:mosi[:SCALE]|synth:mosei[:SCALE]|synth:urfunny[:SCALE]|PATH " +
-	"--reg none|mmd|kl|was [--variant stable|paper] [--terms l2,d,kappa] [--seeds 1111,1112] [--epochs N] [--batch B] [--lr R] [--loss mse|l1] " +
+var trainSynopsis = "train --model " + strings.Join(modelNames(), "|") + " --data synth:mosi[:SCALE]|synth:mosei[:SCALE]|synth:urfunny[:SCALE]|PATH " +
+	"--reg " + strings.Join(grid.RegNames(), "|") + " [--variant stable|paper] [--terms l2,d,kappa] [--seeds 1111,1112] [--epochs N] [--batch B] [--lr R] [--loss mse|l1] " +
 	"[--model-set KEY=VALUE,...] [--bert DIR] [--freeze-bert none|all|N] --out DIR"
+
+// modelNames lists the models of the registry, the BERT-based last.
+func modelNames() []string { return append(models.Names(), models.BertNames()...) }
+
+// regHelp describes the --reg and --regs values.
+func regHelp() string {
+	return strings.Join(grid.RegNames(), ", ") + " (was: the I_Was baseline)"
+}
 
 // runFlags are the run options shared by train and grid.
 type runFlags struct {
@@ -41,23 +47,30 @@ type runFlags struct {
 	clipValue, clipNorm             float64
 	weightDecay                     string
 	freezeBert                      string
-	noProgress                      bool
+	noProgress, restart             bool
 }
 
+// restartHelp describes --restart-setting.
+const restartHelp = "a setting whose saved files cannot be used (a resume checkpoint or run result that fails its checksum, " +
+	"is of another format version or belongs to other options) starts from the beginning instead of stopping with an error naming the file"
+
 func (f *runFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.data, "data", "", "synth:mosi[:SCALE[:SEED]], synth:mosei[:SCALE[:SEED]], synth:urfunny[:SCALE[:SEED]] or a dataset file")
-	fs.StringVar(&f.out, "out", "", "output folder (results.jsonl, runs/, checkpoints); rerunning continues there")
+	fs.StringVar(&f.data, "data", "", "synth:mosi[:SCALE[:SEED[:KNOBS]]], synth:mosei[…], synth:urfunny[…] or a dataset file; "+
+		"KNOBS: key=value pairs of the generator, e.g. synth:mosi:0.25:0:shared=0.8,tails=5 (datasets/SYNTHETIC.md)")
+	fs.StringVar(&f.out, "out", "", "output folder (results.jsonl, runs/, checkpoints); rerunning continues there, "+
+		"and runs with any other option train beside the old ones (one process at a time per folder)")
 	fs.StringVar(&f.terms, "terms", "", "regularizer terms to switch on, a subset of l2,d,kappa (default all)")
 	fs.StringVar(&f.seeds, "seeds", "1111,1112,1113,1114,1115", "comma-separated seeds")
 	fs.StringVar(&f.loss, "loss", "", "regression loss: mse (least squares, appendix D; the default) or l1 (MMSA's); binary tasks always use bce (cross entropy)")
 	fs.IntVar(&f.epochs, "epochs", 50, "maximum number of epochs")
 	fs.IntVar(&f.patience, "patience", 8, "early stopping: epochs without validation improvement")
-	fs.Float64Var(&f.clipValue, "clip", 5, "clip gradients by value (appendix C: 5; MISA's original: 1); negative disables")
+	fs.Float64Var(&f.clipValue, "clip", 5, "clip gradients by value (appendix C: 5; MISA's original: 1); 0 or negative switches it off")
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "also clip the gradients' global L2 norm (0 = off)")
 	fs.StringVar(&f.weightDecay, "weight-decay", "", "AdamW weight decay of the model (default: the model's MMSA setting)")
 	fs.StringVar(&f.freezeBert, "freeze-bert", "", "BERT-based models (magbert, misa, mmim): freeze the text encoder: none, all (embeddings, layers, pooler) or N (layers 0…N−1); "+
-		"default: the original's (MISA: 9 layers on MOSEI, all of BERT on UR-FUNNY; MAG-BERT, MMIM: none); results.jsonl does not key on it, so use another --out per setting")
+		"default: the original's (MISA: 9 layers on MOSEI, all of BERT on UR-FUNNY; MAG-BERT, MMIM: none)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bars on stderr")
+	fs.BoolVar(&f.restart, "restart-setting", false, restartHelp)
 	fs.StringVar(&f.variant, "variant", "stable", "synergy regularizer variant: stable (synergo's stabilized terms) or paper (§2.2, §4.1 and appendix D as written); see synergy.PaperConfig")
 	fs.StringVar(&f.regSet, "reg-set", "", "regularizer settings as key=value pairs by their JSON names on top of the --variant preset, e.g. beta=0.01,gamma_kappa=0.5 (see synergy.Config)")
 	fs.StringVar(&f.modelSet, "model-set", "", "model settings as key=value pairs by the JSON names of the model's configuration (model_config in results.jsonl; "+
@@ -88,6 +101,13 @@ func (f *runFlags) options() (train.Options, []uint64, error) {
 	if f.data == "" || f.out == "" {
 		return train.Options{}, nil, errors.New("--data and --out are required")
 	}
+	// 0 is never "the default" here: a flag left out has its default.
+	if f.epochs < 1 {
+		return train.Options{}, nil, fmt.Errorf("--epochs %d: want ≥ 1", f.epochs)
+	}
+	if f.patience < 1 {
+		return train.Options{}, nil, fmt.Errorf("--patience %d: want ≥ 1", f.patience)
+	}
 	seeds, err := parseUints(f.seeds, "--seeds")
 	if err != nil {
 		return train.Options{}, nil, err
@@ -98,7 +118,7 @@ func (f *runFlags) options() (train.Options, []uint64, error) {
 	}
 	o := train.Options{
 		MaxEpochs: f.epochs, Patience: f.patience, ClipValue: f.clipValue, ClipNorm: f.clipNorm,
-		Loss: loss, ModelSet: f.modelSet, OnProgress: progressBars(os.Stderr, !f.noProgress), Logger: slog.Default(),
+		Loss: loss, ModelSet: f.modelSet, OnProgress: progressBars(os.Stderr, !f.noProgress), Logger: slog.Default(), Restart: f.restart,
 	}
 	if f.bert != "" {
 		if o.Bert, err = bertFolder(f.bert); err != nil {
@@ -145,9 +165,9 @@ func runTrain(args []string, stdout io.Writer) error {
 	fs := newFlagSet("train")
 	var rf runFlags
 	rf.register(fs)
-	model := fs.String("model", "", "model: eflstm, tfn, lmf, mfn, or the BERT-based magbert, misa, mmim (synthetic data or data with token ids); "+
-		"binary data (synth:urfunny) trains with BCE and reports accuracy")
-	reg := fs.String("reg", "none", "regularizer: none, mmd, kl or was (the I_Was baseline)")
+	model := fs.String("model", "", "model: "+strings.Join(models.Names(), ", ")+", or the BERT-based "+strings.Join(models.BertNames(), ", ")+
+		" (synthetic data or data with token ids); binary data (synth:urfunny) trains with BCE and reports accuracy")
+	reg := fs.String("reg", "none", "regularizer: "+regHelp())
 	batch := fs.Int("batch", 0, "batch size (default: the grid {32, 64})")
 	lr := fs.Float64("lr", 0, "learning rate (default: the grid {1e-2, 5e-3, 1e-3, 5e-4, 1e-4})")
 	if err := parseFlags(fs, trainSynopsis, args, stdout); err != nil {
@@ -160,10 +180,18 @@ func runTrain(args []string, stdout io.Writer) error {
 		return fmt.Errorf("--model is required\nusage: synergo %s", trainSynopsis)
 	}
 	o := grid.Options{Models: []string{*model}, Regs: []string{*reg}}
-	if *batch != 0 {
+	given := map[string]bool{} // flags given on the command line, even as 0
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["batch"] {
+		if *batch < 1 {
+			return fmt.Errorf("--batch %d: want ≥ 1 (leave it out for the grid {32, 64})", *batch)
+		}
 		o.BatchSizes = []int{*batch}
 	}
-	if *lr != 0 {
+	if given["lr"] {
+		if !(*lr > 0) || math.IsInf(*lr, 0) {
+			return fmt.Errorf("--lr %v: want a positive number (leave it out for the grid {1e-2, …, 1e-4})", *lr)
+		}
 		o.LearningRates = []float64{*lr}
 	}
 	return runGridWith(o, &rf, stdout)
@@ -184,28 +212,18 @@ func runGridWith(o grid.Options, rf *runFlags, stdout io.Writer) error {
 	if rf.terms != "" {
 		o.Terms = splitList(rf.terms)
 	}
-	for _, b := range o.BatchSizes {
-		if b < 1 {
-			return fmt.Errorf("batch size %d, want ≥ 1", b)
-		}
-	}
-	for _, r := range o.LearningRates {
-		if !(r > 0) {
-			return fmt.Errorf("learning rate %v, want > 0", r)
-		}
+	if _, err := grid.Plan(rf.data, o); err != nil { // the options' errors before a long data load
+		return err
 	}
 	ds, err := datasets.Open(rf.data)
 	if err != nil {
 		return err
 	}
 	slog.Info("data", "source", ds.Source, "train", ds.Train.Len(), "valid", ds.Valid.Len(), "test", ds.Test.Len())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := withSignals()
 	defer stop()
 	recs, err := grid.Grid(ctx, ds, o)
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted; finished settings and a resume checkpoint are in %s, rerun the same command to continue", rf.out)
-	}
-	if err != nil {
+	if err = interrupted(ctx, err, "finished settings and a resume checkpoint are in "+rf.out+"; rerun the same command to continue"); err != nil {
 		return err
 	}
 	slog.Info("done", "new_results", len(recs), "file", rf.out+"/"+grid.ResultsFile)

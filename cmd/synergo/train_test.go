@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/synergo/synergo/synergy/grid"
 )
 
 func TestTrainGridTableArgumentErrors(t *testing.T) {
+	out := t.TempDir() // "x" below: a command that gets as far as training writes here, not into the source tree
 	for _, tc := range []struct {
 		args   []string
 		stderr string
@@ -17,17 +21,31 @@ func TestTrainGridTableArgumentErrors(t *testing.T) {
 		{[]string{"train", "--model", "tfn", "--out", "x"}, "--data and --out are required"},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--seeds", "a"}, `--seeds: "a"`},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--loss", "hinge"}, `unknown loss "hinge"`},
-		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "-3", "--lr", "1e-3"}, "batch size -3"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "-3", "--lr", "1e-3"}, "--batch -3: want ≥ 1"},
 		{[]string{"train", "--model", "misa", "--data", "synth:mosi:0.02", "--out", "x", "--freeze-bert", "half"}, `--freeze-bert: models: BERT freezing "half"`},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "8", "--lr", "1e-3", "--freeze-bert", "1"}, "tfn, which has no BERT encoder"},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--variant", "exact"}, `--variant: synergy: unknown variant "exact"`},
 		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--reg-set", "variant=paper"}, "--reg-set: synergy: the variant is a preset"},
 		{[]string{"grid", "--data", "synth:mosi:0.02", "--out", "x"}, "--models and --regs"},
 		{[]string{"grid", "--models", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--lrs", "0"}, `--lrs: "0"`},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--epochs", "0"}, "--epochs 0: want ≥ 1"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--patience", "0"}, "--patience 0: want ≥ 1"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--batch", "0"}, "--batch 0: want ≥ 1"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--lr", "0"}, "--lr 0: want a positive number"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--lr", "-1e-3"}, "--lr -0.001: want a positive number"},
+		{[]string{"train", "--model", "tfn", "--data", "synth:mosi:0.02", "--out", "x", "--reg", "none", "--terms", "l2"}, "terms l2 given, but no regularizer of none has terms"},
+		{[]string{"grid", "--models", "tfn", "--regs", "none,was", "--data", "synth:mosi:0.02", "--out", "x", "--terms", "kappa"}, "terms kappa given, but no regularizer of none,was has terms"},
+		{[]string{"data", "synth", "--like", "mosi", "--out", "x.npz", "--scale", "0"}, "--scale 0: want a positive number"},
+		{[]string{"data", "synth", "--like", "mosi", "--out", "x.npz", "--scale", "-2"}, "--scale -2: want a positive number"},
 		{[]string{"table"}, "--in is required"},
 		{[]string{"table", "--in", "/does/not/exist"}, "/does/not/exist"},
 		{[]string{"table", "--in", ".", "--format", "xlsx"}, `--format "xlsx"`},
 	} {
+		for i := range tc.args {
+			if i > 0 && tc.args[i-1] == "--out" {
+				tc.args[i] = filepath.Join(out, tc.args[i])
+			}
+		}
 		var stdout, stderr bytes.Buffer
 		if code := run(tc.args, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), tc.stderr) {
 			t.Errorf("synergo %v: exit %d, stderr %q; want exit 1 and %q", tc.args, code, stderr.String(), tc.stderr)
@@ -39,7 +57,7 @@ func TestTableCommandFormats(t *testing.T) {
 	in := filepath.Join("..", "..", "synergy", "grid", "testdata", "results_small.jsonl")
 	for format, want := range map[string]string{
 		"md":   "| tfn | NLL+S_MMD (stable) | 3 | 35.00 ± 1.73 (Δ +3.00 [+0.52, +5.48]) |",
-		"csv":  "source,model,reg,seeds,Acc7 mean",
+		"csv":  "source,setting,model,reg,seeds,Acc7 mean",
 		"json": `"source": "mmsa-pickle:/data/aligned_50.pkl"`,
 	} {
 		var stdout, stderr bytes.Buffer
@@ -139,5 +157,79 @@ func TestTrainBinaryMISAPrintsTable6(t *testing.T) {
 	var table bytes.Buffer
 	if code := run([]string{"table", "--in", out}, &table, &stderr); code != 0 || !strings.Contains(table.String(), "| model | NLL |") {
 		t.Errorf("synergo table: exit %d, output:\n%s", code, table.String())
+	}
+}
+
+// TestNameListsComeFromTheRegistries: the help and the errors of an unknown
+// --model or --reg list every model (models.Names, models.BertNames) and
+// every regularizer (grid.RegNames).
+func TestNameListsComeFromTheRegistries(t *testing.T) {
+	out := t.TempDir()
+	base := []string{"--data", "synth:mosi:0.02", "--out", out, "--seeds", "1", "--epochs", "1", "--batch", "8", "--lr", "1e-3", "--no-progress"}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"train", "-h"}, 0, append(modelNames(), grid.RegNames()...)},
+		{[]string{"grid", "-h"}, 0, append(modelNames(), grid.RegNames()...)},
+		{append([]string{"train", "--model", "mult"}, base...), 1, modelNames()},
+		{append([]string{"train", "--model", "tfn", "--reg", "js"}, base...), 1, grid.RegNames()},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, &stdout, &stderr)
+		text := stdout.String() + stderr.String()
+		for _, name := range tc.want {
+			if code != tc.code || !strings.Contains(text, name) {
+				t.Errorf("synergo %v: exit %d (want %d), output lacks %q:\n%s", tc.args, code, tc.code, name, text)
+				break
+			}
+		}
+	}
+	for _, want := range []string{"magbert", "misa", "mmim"} {
+		if !slices.Contains(modelNames(), want) {
+			t.Errorf("modelNames() = %v lacks %s", modelNames(), want)
+		}
+	}
+	if !slices.Contains(grid.RegNames(), "was") {
+		t.Errorf("grid.RegNames() = %v lacks was", grid.RegNames())
+	}
+}
+
+// TestTrainWithAnotherOptionTrainsBeside reruns synergo train into the same
+// --out with another --epochs, then another --patience: each trains a new
+// run (no "already in results"), results.jsonl keeps every record, and the
+// table prints one section per setting, naming the differing options.
+func TestTrainWithAnotherOptionTrainsBeside(t *testing.T) {
+	out := t.TempDir()
+	base := []string{"train", "--model", "tfn", "--data", "synth:mosi:0.03", "--reg", "none", "--seeds", "1111",
+		"--batch", "16", "--lr", "1e-3", "--out", out, "--no-progress"}
+	for i, extra := range [][]string{{"--epochs", "1"}, {"--epochs", "2"}, {"--epochs", "2", "--patience", "1"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(append(append([]string{}, base...), extra...), &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", extra, code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "grid run starting") || strings.Contains(stderr.String(), "already in results") {
+			t.Errorf("%v: did not train a new run:\n%s", extra, stderr.String())
+		}
+		lines, err := os.ReadFile(filepath.Join(out, "results.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(lines, []byte("\n")); n != i+1 {
+			t.Errorf("%v: results.jsonl has %d lines, want %d", extra, n, i+1)
+		}
+	}
+	var table, stderr bytes.Buffer
+	if code := run([]string{"table", "--in", out}, &table, &stderr); code != 0 {
+		t.Fatalf("table: exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"Setting: max_epochs=1, patience=8", "Setting: max_epochs=2, patience=8", "Setting: max_epochs=2, patience=1"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, table.String())
+		}
+	}
+	if n := strings.Count(table.String(), "| tfn | NLL | 1 |"); n != 3 {
+		t.Errorf("%d rows of tfn/NLL with 1 seed, want 3 (one per setting):\n%s", n, table.String())
 	}
 }

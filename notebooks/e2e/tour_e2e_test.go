@@ -85,7 +85,12 @@ func checkTraining(t *testing.T, p *notebookPage) {
 
 	p.waitText(train, 180*time.Second, "run 2/5 mmd[l2] (stable), lmf seed 1: epoch 1/")
 	p.interrupt()
-	stopped := p.waitEnd(train, 60*time.Second)
+	p.waitEnd(train, 60*time.Second)
+	// The prompt can leave '*' a moment before the error output is drawn:
+	// wait for the error (or the timeout) before judging the output.
+	stopped := p.poll(train, 15*time.Second, "the interrupted error", func(o cellOutput) bool {
+		return strings.Contains(o.Error, "interrupted")
+	}, false)
 	if !strings.Contains(stopped.Error, "interrupted in run 2/5") || !strings.Contains(stopped.Text, "stopped:") {
 		t.Errorf("cell %d after the interrupt: output %q, error %q; want a \"stopped\" line and the \"interrupted\" error",
 			train, lastLine(stopped.Text), stopped.Error)

@@ -51,6 +51,21 @@ func MardiaKurtosis(x mat.Matrix) (float64, error) {
 	return meanSquaredMahalanobis(data, n, p, &chol), nil
 }
 
+// MardiaKurtosisGaussianMean returns the expectation of MardiaKurtosis for
+// n independent Gaussian samples in p dimensions (Mardia 1970, 1974):
+//
+//	E[κ] = p(p+2)(n−1)/(n+1),
+//
+// which tends to p(p+2) as n grows. Dividing κ by it gives a ratio that is 1
+// for Gaussian data at any n and p, so values of different dimensions
+// compare; its standard deviation is about √(8/(p(p+2)n)). The statistic
+// only says something about the data when n ≫ p: with the divisor-n
+// covariance every Mahalanobis distance is at most n−1 and they sum to n·p,
+// so for p ≥ n−1 every one equals n−1 and κ = (n−1)² whatever the data.
+func MardiaKurtosisGaussianMean(n, p int) float64 {
+	return float64(p*(p+2)) * float64(n-1) / float64(n+1)
+}
+
 // scaleColumns divides each column of the centered n×p row-major data by its
 // root mean square, reporting a constant column.
 func scaleColumns(data []float64, n, p int) error {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/synergo/synergo/internal/testmodel"
 	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/train"
@@ -183,4 +185,32 @@ func resultJSON(t *testing.T, r *train.RunResult) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestMeanPredictorL2Reductions: the mean predictor's L2 in each
+// reduction's unit, recomputed by hand on two modalities of 2 and 1
+// columns (biased variances 1, 4 and 9 over 3 rows).
+func TestMeanPredictorL2Reductions(t *testing.T) {
+	z := []*mat.Dense{
+		mat.NewDense(3, 2, []float64{-1, 2, 0, -2, 1, 0}), // means 0, 0: variances 2/3, 8/3
+		mat.NewDense(3, 1, []float64{3, 0, -3}),           // variance 6
+	}
+	v0, v1, v2 := 2.0/3, 8.0/3, 6.0
+	for _, c := range []struct {
+		r    synergy.Reduction
+		want float64
+	}{
+		{synergy.ReduceMean, v0 + v1 + v2},
+		{synergy.ReduceSum, 3 * (v0 + v1 + v2)},
+		{synergy.ReduceUnit, ((v0+v1)/2 + v2) / 2},
+	} {
+		if got := meanPredictorL2(z, false, c.r); math.Abs(got-c.want) > 1e-12*c.want {
+			t.Errorf("%v: %v, want %v", c.r, got, c.want)
+		}
+	}
+	// Standardized, each coordinate contributes σ²/(σ² + ε) ≈ 1: the
+	// per-unit value is ≈ 1 whatever the sizes.
+	if got := meanPredictorL2(z, true, synergy.ReduceUnit); math.Abs(got-1) > 1e-4 {
+		t.Errorf("standardized, unit: %v, want ≈ 1", got)
+	}
 }

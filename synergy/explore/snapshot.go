@@ -43,11 +43,12 @@ type Snapshot struct {
 	// for the terms it has off.
 	Terms synergy.TermValues
 	// MeanPredictorL2 is the L2 a reconstruction that always predicts the
-	// mean would score on these rows, Σ_i Σ_j var(ẑ_ij) over the
-	// coordinates j of the targets ẑ_i Q_i sees (standardized when the
-	// configuration standardizes: then about Σ_i d_i), times N when the
-	// configuration sums over the batch: the scale Terms.L2 is read
-	// against.
+	// mean would score on these rows, in the unit of the configuration's
+	// reduction: Σ_i Σ_j var(ẑ_ij) over the coordinates j of the targets
+	// ẑ_i Q_i sees (standardized when the configuration standardizes: then
+	// about Σ_i d_i), times N when it sums over the batch (ReduceSum), or
+	// the mean over i of the mean over j with per-unit terms (ReduceUnit:
+	// about 1 standardized): the scale Terms.L2 is read against.
 	MeanPredictorL2 float64
 	// Lens are the g_i outputs through the lens — the initialized
 	// C-network of L_d alone, the same map for every snapshot, so that
@@ -150,10 +151,7 @@ func takeSnapshot(ds *datasets.Dataset, tr *train.Trainer, lens *synergy.Regular
 		}
 		s.Terms = a.Values()
 		cfg := own.Config()
-		s.MeanPredictorL2 = meanPredictorL2(uni, cfg.Standardize)
-		if cfg.Reduction == synergy.ReduceSum {
-			s.MeanPredictorL2 *= float64(s.N)
-		}
+		s.MeanPredictorL2 = meanPredictorL2(uni, cfg.Standardize, cfg.Reduction)
 		if cfg.UseD {
 			f, err := flowsOf(a, len(uni))
 			if err != nil {
@@ -243,19 +241,30 @@ func flowsOf(a *synergy.Attachment, modalities int) (Flows, error) {
 // ẑ = (z − μ)/√(σ² + ε) (terms.Standardize).
 const standardizeEps = 1e-5
 
-// meanPredictorL2 returns Σ_i Σ_j var(ẑ_ij): the L2 of predicting every
-// target coordinate by its mean, ẑ_i = Z_i standardized (σ²/(σ² + ε) per
-// coordinate) or as is.
-func meanPredictorL2(unimodal []*mat.Dense, standardized bool) float64 {
+// meanPredictorL2 returns the L2 of predicting every target coordinate by
+// its mean, ẑ_i = Z_i standardized (σ²/(σ² + ε) per coordinate) or as is,
+// reduced as r reduces L2: Σ_i Σ_j var(ẑ_ij) (ReduceMean), N times that
+// (ReduceSum, N rows), or (1/M) Σ_i (1/d_i) Σ_j var(ẑ_ij) over the M
+// modalities (ReduceUnit).
+func meanPredictorL2(unimodal []*mat.Dense, standardized bool, r synergy.Reduction) float64 {
 	var total float64
 	for _, z := range unimodal {
+		n, d := z.Dims()
 		_, variance := columnMeanVar(z)
+		var part float64
 		for _, v := range variance {
 			if standardized {
 				v /= v + standardizeEps
 			}
-			total += v
+			part += v
 		}
+		switch r {
+		case synergy.ReduceSum:
+			part *= float64(n)
+		case synergy.ReduceUnit:
+			part /= float64(d) * float64(len(unimodal))
+		}
+		total += part
 	}
 	return total
 }

@@ -60,19 +60,26 @@ func (c *CollectReport) Problems() string {
 }
 
 // Collect reads the plan and the result files of dir, selects per cell
-// (model, data, reg, terms, seed) the setting with the best validation
+// (PlannedRun.CellKey: model, data, reg, terms, seed and the other options
+// but batch size and learning rate) the setting with the best validation
 // score — the lowest MAE, or the highest accuracy for Binary tasks; ties go
 // to the first in plan order, diverged settings are never selected — and
 // rewrites DIR/results.jsonl with one Record per complete cell, in plan
 // order. The records equal those of Grid over the same settings except
 // wall times. Cells with a missing or failed run get no record; the report
 // lists them. Collecting again after more runs finished is safe:
-// results.jsonl is replaced atomically.
+// results.jsonl is replaced atomically. Collect holds the folder's lock
+// (FolderLockFile) as Grid does; shards do not take it.
 func Collect(dir string) (*CollectReport, error) {
 	plan, err := ReadPlan(dir)
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := lockFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	rep := &CollectReport{Runs: len(plan)}
 	outcomes, err := readOutcomes(dir, plan, rep)
 	if err != nil {
@@ -80,7 +87,7 @@ func Collect(dir string) (*CollectReport, error) {
 	}
 	var buf bytes.Buffer
 	for _, cell := range cells(plan) {
-		rec, complete := selectCell(cell, outcomes)
+		rec, complete := selectCell(cell, outcomes, cell[0].Data)
 		switch {
 		case !complete:
 			continue
@@ -143,22 +150,23 @@ func readOutcomes(dir string, plan []PlannedRun, rep *CollectReport) (map[string
 }
 
 // readOutcome reads the result file DIR/runs/<id>.json of r; an error
-// matching fs.ErrNotExist means r has not finished.
+// matching fs.ErrNotExist means r has not finished. A file that is
+// damaged, foreign or of another run is an error naming it and saying how
+// to train the run again.
 func readOutcome(dir string, r PlannedRun) (*PlannedOutcome, error) {
 	path := filepath.Join(dir, PlanRunsDir, r.ID+".json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var out PlannedOutcome
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("grid: %s: not a run result: %w", path, err)
+	err := readSealed(path, outcomeFormat, &out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	case err == nil && out.Run.ID != r.ID:
+		err = fmt.Errorf("grid: %s holds run %q, want %q", path, out.Run.ID, r.ID)
+	case err == nil && out.Result == nil && out.Error == "":
+		err = fmt.Errorf("grid: %s has neither \"result\" nor \"error\"", path)
 	}
-	if out.Run.ID != r.ID {
-		return nil, fmt.Errorf("grid: %s holds run %q, want %q", path, out.Run.ID, r.ID)
-	}
-	if out.Result == nil && out.Error == "" {
-		return nil, fmt.Errorf("grid: %s has neither \"result\" nor \"error\"", path)
+	if err != nil {
+		return nil, fmt.Errorf("%w; delete it to train the run again, or rerun with --restart-setting (train.Options.Restart)", err)
 	}
 	return &out, nil
 }
@@ -166,16 +174,13 @@ func readOutcome(dir string, r PlannedRun) (*PlannedOutcome, error) {
 // readFailure returns the failure report of r, or nil if there is none.
 func readFailure(dir string, r PlannedRun) (*PlannedFailure, error) {
 	path := filepath.Join(dir, PlanFailedDir, r.ID+".json")
-	b, err := os.ReadFile(path)
+	var f PlannedFailure
+	err := readSealed(path, failureFormat, &f)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
-	}
-	var f PlannedFailure
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("grid: %s: not a failure report: %w", path, err)
+		return nil, fmt.Errorf("%w; delete it (the run is tried again either way)", err)
 	}
 	f.Run = r
 	return &f, nil
@@ -183,13 +188,15 @@ func readFailure(dir string, r PlannedRun) (*PlannedFailure, error) {
 
 // selectCell builds the record of one cell from the outcomes of its runs
 // (in plan order): the candidates in grid order and the best setting by
-// validation score, the first of equals winning.
+// validation score, the first of equals winning, with the command line
+// that reproduces it on the data spec data ("": none).
 // complete is false if a run has no outcome; rec is nil if every run
 // diverged.
-func selectCell(runs []PlannedRun, outcomes map[string]*PlannedOutcome) (rec *Record, complete bool) {
+func selectCell(runs []PlannedRun, outcomes map[string]*PlannedOutcome, data string) (rec *Record, complete bool) {
 	rec = &Record{}
 	var best *train.RunResult
-	for _, r := range runs {
+	var bestRun *PlannedRun
+	for i, r := range runs {
 		out := outcomes[r.ID]
 		if out == nil {
 			return nil, false
@@ -199,7 +206,7 @@ func selectCell(runs []PlannedRun, outcomes map[string]*PlannedOutcome) (rec *Re
 			binary := res.Task == datasets.Binary.String()
 			c.ValidScore, c.BestEpoch, c.EpochsRun = train.Number(res.SelectionScore), res.BestEpoch, res.EpochsRun
 			if best == nil || (!binary && res.SelectionScore < best.SelectionScore) || (binary && res.SelectionScore > best.SelectionScore) {
-				best = res
+				best, bestRun = res, &runs[i]
 			}
 		}
 		rec.Candidates = append(rec.Candidates, c)
@@ -208,5 +215,15 @@ func selectCell(runs []PlannedRun, outcomes map[string]*PlannedOutcome) (rec *Re
 		return nil, true
 	}
 	rec.RunResult = *best
+	rec.Setting = runs[0].cellSetting()
+	if data != "" {
+		// The run as the command line plans it (named by the spec, which
+		// Grid's runs are not) names the folder the command writes to.
+		r := *bestRun
+		r.Data = data
+		if id, err := runID(r); err == nil {
+			rec.Command, _ = r.Command(data, filepath.Join("rerun", id))
+		}
+	}
 	return rec, true
 }

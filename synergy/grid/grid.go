@@ -23,16 +23,23 @@ import (
 // checkpoints in o.Out/work/<id>/ — and selects each cell's record as
 // Collect does. Unlike Collect it appends the record of a cell to
 // results.jsonl as soon as the cell is complete and skips a cell whose
-// record (Record.Key) is there already, so several grids (other models,
-// regularizers or terms) can share one folder, and an interrupted grid
-// continues where it stopped: finished runs are read back, a run stopped
-// mid-way resumes from its checkpoint bit-for-bit. Cancelling ctx stops
-// the current run after its current step.
+// record (Record.Key: every option but batch size and learning rate) is
+// there already, so several grids (other models, regularizers, terms or
+// any other option) can share one folder, each keeping its own records
+// and runs (a changed option is a new run, never the old result), and an
+// interrupted grid continues where it stopped: finished runs are read
+// back, a run stopped mid-way resumes from its checkpoint bit-for-bit.
+// Cancelling ctx stops the current run after its current step.
+//
+// Grid holds the lock of o.Out (FolderLockFile) while it works: a second
+// Grid or Collect in the same folder fails at once with an error naming
+// the process that holds it. The lock goes with the process, however it
+// ends.
 //
 // A run that fails with an error other than divergence stops the grid
 // with that error (reported in o.Out/failed/<id>.json and retried next
-// time); a run another process is training in the same folder is an error
-// too.
+// time); a run another process is training in the same folder (a shard of
+// a plan there) is an error too.
 func Grid(ctx context.Context, ds *datasets.Dataset, o Options) ([]Record, error) {
 	if o.Out == "" {
 		return nil, errors.New("grid: no output folder")
@@ -44,6 +51,12 @@ func Grid(ctx context.Context, ds *datasets.Dataset, o Options) ([]Record, error
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := lockFolder(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	keys := cellRecordKeys(ds.Source, runs)
 	resultsPath := filepath.Join(o.Out, ResultsFile)
 	existing, err := ReadRecords(resultsPath)
 	if err != nil {
@@ -55,9 +68,8 @@ func Grid(ctx context.Context, ds *datasets.Dataset, o Options) ([]Record, error
 	}
 	rn := &runner{dir: o.Out, base: o.Base, data: map[string]*datasets.Dataset{ds.Source: ds}, log: logger(o.Base)}
 	var written []Record
-	for _, cell := range cells(runs) {
-		first := cell[0]
-		key := cellKey(first.Model, ds.Source, train.RegName(first.Regularizer), first.Regularizer.Variant(), train.TermsName(first.Regularizer), first.Seed)
+	for i, cell := range cells(runs) {
+		first, key := cell[0], keys[i]
 		if done[key] {
 			rn.log.Info("already in results, skipping", "key", key)
 			continue
@@ -79,7 +91,7 @@ func Grid(ctx context.Context, ds *datasets.Dataset, o Options) ([]Record, error
 			}
 			outcomes[r.ID] = out
 		}
-		rec, _ := selectCell(cell, outcomes)
+		rec, _ := selectCell(cell, outcomes, ds.Spec)
 		if rec == nil {
 			return written, fmt.Errorf("grid: every setting of %s/%s/seed %d failed (see %s)", first.Model, train.RegName(first.Regularizer), first.Seed, filepath.Join(o.Out, PlanRunsDir))
 		}
@@ -90,6 +102,31 @@ func Grid(ctx context.Context, ds *datasets.Dataset, o Options) ([]Record, error
 		written = append(written, *rec)
 	}
 	return written, nil
+}
+
+// RecordKeys returns the keys (Record.Key) of the records Grid writes for
+// o on ds, one per cell in plan order: how to find exactly this grid's
+// records in a results file that other grids share.
+func RecordKeys(ds *datasets.Dataset, o Options) ([]string, error) {
+	if ds == nil || ds.Source == "" {
+		return nil, errors.New("grid: the dataset has no Source to name it by")
+	}
+	runs, err := Plan(ds.Source, o)
+	if err != nil {
+		return nil, err
+	}
+	return cellRecordKeys(ds.Source, runs), nil
+}
+
+// cellRecordKeys returns the record key of each cell of a plan on the data
+// of the given Source, in the order of cells.
+func cellRecordKeys(source string, plan []PlannedRun) []string {
+	var keys []string
+	for _, cell := range cells(plan) {
+		r := cell[0]
+		keys = append(keys, recordKey(r.Model, source, train.RegName(r.Regularizer), r.Regularizer.Variant(), train.TermsName(r.Regularizer), r.Seed, r.cellSetting()))
+	}
+	return keys
 }
 
 // cells groups the runs of a plan by cell (PlannedRun.CellKey), cells and

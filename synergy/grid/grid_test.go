@@ -128,6 +128,10 @@ func TestRegularizerFor(t *testing.T) {
 			t.Errorf("RegularizerFor(%q, %v) returned no error", bad[0], terms)
 		}
 	}
+	_, err = RegularizerFor("js", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), `unknown regularizer "js" (want one of none, mmd, kl, was)`) {
+		t.Errorf("unknown regularizer: %v", err)
+	}
 }
 
 func TestReadRecordsErrors(t *testing.T) {

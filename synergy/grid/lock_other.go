@@ -2,8 +2,8 @@
 
 package grid
 
-// lockRun does nothing where flock is missing: there, run each shard in
-// one process at a time.
-func lockRun(dir, id string) (unlock func(), busy bool, err error) {
-	return func() {}, false, nil
+// lockFile does nothing where flock is missing: there, run one grid per
+// output folder, and each shard in one process, at a time.
+func lockFile(path string) (unlock func(), busy bool, holder string, err error) {
+	return func() {}, false, "", nil
 }

@@ -45,8 +45,9 @@ type Options struct {
 	// PlanFailedDir).
 	Out string
 	// Base holds the remaining run options (epochs, patience, clipping,
-	// loss, logger, OnProgress, NewModel); its Model, Regularizer, Seed,
-	// BatchSize, LearningRate and Dir are set per run.
+	// loss, …, and the run-time Logger, OnProgress, NewModel, Restart);
+	// its Model, Regularizer, Seed, BatchSize, LearningRate and Dir are
+	// set per run.
 	Base train.Options
 }
 
@@ -68,6 +69,28 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// checkTerms returns an error when Terms are given but no regularizer of
+// Regs has terms (only the synergy regularizer does: mmd, kl), so they
+// would be ignored.
+func (o Options) checkTerms() error {
+	if len(o.Terms) == 0 {
+		return nil
+	}
+	for _, reg := range o.Regs {
+		if c, err := RegularizerFor(reg, nil, o.RegBase); err == nil && c != nil && c.Synergy != nil {
+			return nil
+		}
+	}
+	var synergyRegs []string
+	for _, d := range synergy.Divergences() {
+		if d != synergy.DivergenceNone {
+			synergyRegs = append(synergyRegs, d.String())
+		}
+	}
+	return fmt.Errorf("grid: terms %s given, but no regularizer of %s has terms (only the synergy regularizer does: %s)",
+		strings.Join(o.Terms, ","), strings.Join(o.Regs, ","), strings.Join(synergyRegs, ", "))
+}
+
 // logger returns the runs' logger (default slog.Default()).
 func logger(o train.Options) *slog.Logger {
 	if o.Logger != nil {
@@ -76,19 +99,33 @@ func logger(o train.Options) *slog.Logger {
 	return slog.Default()
 }
 
+// RegNames lists the regularizer names RegularizerFor accepts: the
+// divergences of the synergy regularizer ("none" first, synergy.Divergences)
+// and the I_Was baseline's.
+func RegNames() []string {
+	var names []string
+	for _, d := range synergy.Divergences() {
+		names = append(names, d.String())
+	}
+	return append(names, wassersteinName)
+}
+
+// wassersteinName is the name of the I_Was baseline (synergy.Choice.Name).
+var wassersteinName = (&synergy.Choice{Wasserstein: &synergy.WassersteinConfig{}}).Name()
+
 // RegularizerFor returns the regularizer choice of reg ("none" → nil,
 // "mmd", "kl", or "was" for the I_Was baseline of Colombo et al.,
 // synergy.DefaultWassersteinConfig) with the listed synergy terms on
 // (empty = all), starting from base (nil = synergy.DefaultConfig; not used
 // for "was").
 func RegularizerFor(reg string, terms []string, base *synergy.Config) (*synergy.Choice, error) {
-	if strings.EqualFold(strings.TrimSpace(reg), "was") {
+	if strings.EqualFold(strings.TrimSpace(reg), wassersteinName) {
 		cfg := synergy.DefaultWassersteinConfig()
 		return &synergy.Choice{Wasserstein: &cfg}, cfg.Validate()
 	}
 	div, err := synergy.ParseDivergence(reg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("grid: unknown regularizer %q (want one of %s)", reg, strings.Join(RegNames(), ", "))
 	}
 	if div == synergy.DivergenceNone {
 		if len(terms) > 0 && strings.ToLower(strings.TrimSpace(reg)) != "none" {

@@ -3,8 +3,6 @@ package grid
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +11,6 @@ import (
 	"path/filepath"
 
 	"github.com/synergo/synergo/internal/atomicfile"
-	"github.com/synergo/synergo/synergy"
-	"github.com/synergo/synergo/synergy/models"
 	"github.com/synergo/synergo/synergy/train"
 )
 
@@ -22,7 +18,7 @@ import (
 // WritePlan stores the list as DIR/plan.jsonl, RunShard trains the runs of
 // one shard (on a cluster, one array task per shard) and writes one result
 // file per run, DIR/runs/<id>.json, and Collect merges the result files
-// into DIR/results.jsonl, selecting per (model, data, reg, terms, seed) the
+// into DIR/results.jsonl, selecting per cell (PlannedRun.CellKey) the
 // setting with the best validation score. Grid does the three in one
 // process. The final results.jsonl equals Grid's for the same settings,
 // except wall times.
@@ -42,9 +38,9 @@ const (
 // PlannedRun is one line of plan.jsonl: one setting of the grid with every
 // option needed to train it.
 type PlannedRun struct {
-	// ID is the first 16 hex digits of the SHA-256 of the run's JSON
-	// without ID and Index: stable across plans, and equal for equal
-	// settings.
+	// ID is the first 16 hex digits of the SHA-256 of the run's data spec
+	// and train.Options.Setting: equal for equal settings, different for
+	// any option that can change the result (runID).
 	ID string `json:"id"`
 	// Index is the run's position in plan order (model, reg, seed, batch,
 	// lr, the last varying fastest), from 0.
@@ -52,41 +48,40 @@ type PlannedRun struct {
 
 	// Data is the data spec datasets.Open reads (synth:… or a file path);
 	// in Grid's runs, the dataset's Source.
-	Data  string `json:"data"`
-	Model string `json:"model"`
+	Data string `json:"data"`
 	// Reg is the regularizer as given ("none", "mmd", "kl", "was") and
-	// Regularizer its full configuration (nil for "none").
-	Reg         string          `json:"reg"`
-	Terms       []string        `json:"terms,omitempty"`
-	Regularizer *synergy.Choice `json:"regularizer"`
-	Seed        uint64          `json:"seed"`
+	// Terms the terms as given; Options.Regularizer is the configuration
+	// they make (nil for "none").
+	Reg   string   `json:"reg"`
+	Terms []string `json:"terms,omitempty"`
 
-	BatchSize    int     `json:"batch"`
-	LearningRate float64 `json:"lr"`
-
-	// The remaining options are train.Options' fields of the same names;
-	// zero takes train.Options' default.
-	MaxEpochs      int        `json:"max_epochs"`
-	Patience       int        `json:"patience"`
-	ClipValue      float64    `json:"clip_value"`
-	ClipNorm       float64    `json:"clip_norm"`
-	Loss           train.Loss `json:"loss"`
-	WeightDecay    *float64   `json:"weight_decay"`
-	EvalBatchSize  int        `json:"eval_batch_size"`
-	DiagnosticDim  int        `json:"diagnostic_dim"`
-	DiagnosticRows int        `json:"diagnostic_rows"`
-	// FreezeBert is absent unless set, so plans without it keep their IDs.
-	FreezeBert *models.BertFreeze `json:"freeze_bert,omitempty"`
-	// ModelSet (the model's key=value settings) and Bert (a Hugging Face
-	// checkpoint folder) are absent unless set, likewise.
-	ModelSet string `json:"model_set,omitempty"`
-	Bert     string `json:"bert,omitempty"`
+	// Options are the run's options, inline under their JSON names (the
+	// fields that cannot change a result, such as Dir and Logger, are not
+	// written); a zero field takes train.Options' default. Every option
+	// train.Options gains is planned, keyed and passed on by construction.
+	train.Options
 }
 
-// CellKey names the (model, data, reg, variant, terms, seed) cell the run
-// is a candidate of; Collect selects one run per cell.
+// CellKey names the cell the run is a candidate of: its model, data,
+// regularizer, variant, terms and seed, and the ID of its cellSetting
+// (which holds the regularizer's whole configuration). Collect selects one
+// run per cell.
 func (r *PlannedRun) CellKey() string {
-	return cellKey(r.Model, r.Data, train.RegName(r.Regularizer), r.Regularizer.Variant(), train.TermsName(r.Regularizer), r.Seed)
+	return recordKey(r.Model, r.Data, train.RegName(r.Regularizer), r.Regularizer.Variant(), train.TermsName(r.Regularizer), r.Seed, r.cellSetting())
+}
+
+// cellSetting is the Setting of the run without batch size and learning
+// rate, over which a cell selects: the same for every candidate of a cell.
+// It is nil for options that cannot be encoded (never those of a run Plan
+// or ReadPlan returned, which check them).
+func (r *PlannedRun) cellSetting() json.RawMessage {
+	o := r.Options
+	o.BatchSize, o.LearningRate = 0, 0
+	b, err := o.Setting()
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // String names the run for logs and reports.
@@ -103,37 +98,36 @@ func (r *PlannedRun) String() string {
 		reg, t, r.Seed, r.BatchSize, r.LearningRate)
 }
 
-// runID returns the ID of r: the hash of its JSON with ID and Index
-// cleared.
+// runID returns the ID of r: the SettingID of its data spec and Setting.
 func runID(r PlannedRun) (string, error) {
-	r.ID, r.Index = "", 0
-	b, err := json.Marshal(r)
+	setting, err := r.Options.Setting()
+	if err != nil {
+		return "", fmt.Errorf("grid: planned run %s/%s: %w", r.Model, r.Reg, err)
+	}
+	b, err := json.Marshal(struct {
+		Data    string          `json:"data"`
+		Setting json.RawMessage `json:"setting"`
+	}{r.Data, setting})
 	if err != nil {
 		return "", fmt.Errorf("grid: encoding planned run %s/%s: %w", r.Model, r.Reg, err)
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8]), nil
+	return train.SettingID(b), nil
 }
 
-// options returns the run options of r on top of the run-time options of
-// base (NewModel, OnProgress, Logger), with dir as Options.Dir.
+// options returns the run options of r with the run-time options of base
+// (NewModel, OnProgress, Logger, Restart) and dir as Options.Dir.
 func (r *PlannedRun) options(base train.Options, dir string) train.Options {
-	return train.Options{
-		Model: r.Model, NewModel: base.NewModel, Regularizer: r.Regularizer, Seed: r.Seed,
-		BatchSize: r.BatchSize, LearningRate: r.LearningRate, WeightDecay: r.WeightDecay,
-		MaxEpochs: r.MaxEpochs, Patience: r.Patience, ClipValue: r.ClipValue, ClipNorm: r.ClipNorm,
-		Loss: r.Loss, EvalBatchSize: r.EvalBatchSize,
-		DiagnosticDim: r.DiagnosticDim, DiagnosticRows: r.DiagnosticRows, FreezeBert: r.FreezeBert,
-		ModelSet: r.ModelSet, Bert: r.Bert,
-		Dir: dir, OnProgress: base.OnProgress, Logger: base.Logger,
-	}
+	o := r.Options
+	o.NewModel, o.OnProgress, o.Logger, o.Restart = base.NewModel, base.OnProgress, base.Logger, base.Restart
+	o.Dir = dir
+	return o
 }
 
 // Plan lists the runs of the grid o on the data spec data: models × regs ×
 // seeds × batch sizes × learning rates, the last varying fastest. Seeds,
 // batch sizes and learning rates default to DefaultSeeds, PaperBatchSizes
 // and PaperLearningRates; o.Out and the run-time fields of o.Base
-// (NewModel, Logger, OnProgress) are not part of a plan.
+// (NewModel, Logger, OnProgress, Restart, Dir) are not part of a plan.
 func Plan(data string, o Options) ([]PlannedRun, error) {
 	if data == "" {
 		return nil, errors.New("grid: plan needs a data spec")
@@ -142,7 +136,13 @@ func Plan(data string, o Options) ([]PlannedRun, error) {
 		return nil, errors.New("grid: plan needs at least one model and one regularizer")
 	}
 	o = o.withDefaults()
+	if err := o.checkTerms(); err != nil {
+		return nil, err
+	}
+	// The options of every run: o.Base without its run-time fields, which
+	// runners supply (runner.base).
 	b := o.Base
+	b.NewModel, b.OnProgress, b.Logger, b.Restart, b.Dir = nil, nil, nil, false, ""
 	var runs []PlannedRun
 	for _, model := range o.Models {
 		for _, reg := range o.Regs {
@@ -153,14 +153,8 @@ func Plan(data string, o Options) ([]PlannedRun, error) {
 			for _, seed := range o.Seeds {
 				for _, batch := range o.BatchSizes {
 					for _, lr := range o.LearningRates {
-						r := PlannedRun{
-							Data: data, Model: model, Reg: reg, Terms: o.Terms, Regularizer: cfg, Seed: seed,
-							BatchSize: batch, LearningRate: lr,
-							MaxEpochs: b.MaxEpochs, Patience: b.Patience, ClipValue: b.ClipValue, ClipNorm: b.ClipNorm,
-							Loss: b.Loss, WeightDecay: b.WeightDecay, EvalBatchSize: b.EvalBatchSize,
-							DiagnosticDim: b.DiagnosticDim, DiagnosticRows: b.DiagnosticRows, FreezeBert: b.FreezeBert,
-							ModelSet: b.ModelSet, Bert: b.Bert,
-						}
+						r := PlannedRun{Data: data, Reg: reg, Terms: o.Terms, Options: b}
+						r.Model, r.Regularizer, r.Seed, r.BatchSize, r.LearningRate = model, cfg, seed, batch, lr
 						if err := r.options(train.Options{}, "").Validate(); err != nil {
 							return nil, fmt.Errorf("grid: planned run %s/%s seed %d batch %d lr %g: %w", model, reg, seed, batch, lr, err)
 						}

@@ -10,11 +10,20 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/train"
 )
 
 // tinyPlanData is the data spec datasets.Open turns into tinyMOSI(t, 0.05).
 const tinyPlanData = "synth:mosi:0.05:3"
+
+// tinyPlanMOSI is tinyMOSI(t, 0.05) as datasets.Open(tinyPlanData) returns
+// it, with its Spec: Grid writes the same record commands as Collect.
+func tinyPlanMOSI(t *testing.T) *datasets.Dataset {
+	ds := *tinyMOSI(t, 0.05)
+	ds.Spec = tinyPlanData
+	return &ds
+}
 
 // runAllShards runs every shard of the plan in dir, in order.
 func runAllShards(t *testing.T, dir string, shards int, base train.Options) {
@@ -41,10 +50,13 @@ func readStripped(t *testing.T, path string) string {
 func TestPlanShardCollectEqualsGrid(t *testing.T) {
 	var built atomic.Int64
 	o := tinyGrid(t.TempDir(), &built)
-	if _, err := Grid(context.Background(), tinyMOSI(t, 0.05), o); err != nil {
+	if _, err := Grid(context.Background(), tinyPlanMOSI(t), o); err != nil {
 		t.Fatal(err)
 	}
 	want := readStripped(t, filepath.Join(o.Out, ResultsFile))
+	if n := strings.Count(want, `"command":"synergo train --model pool --data synth:mosi:0.05:3 `); n != 2 {
+		t.Errorf("%d of Grid's 2 records carry their command line:\n%s", n, want)
+	}
 
 	dir := t.TempDir()
 	runs, err := Plan(tinyPlanData, o)
@@ -150,7 +162,7 @@ func TestRunShardKilledMidwayResumes(t *testing.T) {
 		t.Fatalf("after resuming: %+v\n%s", rep, rep.Problems())
 	}
 	// The resumed run gives what an uninterrupted grid gives.
-	if _, err := Grid(context.Background(), tinyMOSI(t, 0.05), o); err != nil {
+	if _, err := Grid(context.Background(), tinyPlanMOSI(t), o); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := readStripped(t, filepath.Join(dir, ResultsFile)), readStripped(t, filepath.Join(o.Out, ResultsFile)); got != want {
@@ -239,6 +251,26 @@ func TestPlanIDsAreStableAndDistinct(t *testing.T) {
 	o.Seeds, o.LearningRates = nil, []float64{-1}
 	if _, err := Plan(tinyPlanData, o); err == nil {
 		t.Error("learning rate −1: no error")
+	}
+}
+
+// TestPlanRejectsIgnoredTerms: terms with only regularizers that have none
+// (none, was) are an error; with one synergy regularizer among them they
+// apply to it.
+func TestPlanRejectsIgnoredTerms(t *testing.T) {
+	var built atomic.Int64
+	o := tinyGrid("", &built)
+	o.Terms = []string{"l2"}
+	for _, regs := range [][]string{{"none"}, {"none", "was"}} {
+		o.Regs = regs
+		if _, err := Plan(tinyPlanData, o); err == nil || !strings.Contains(err.Error(), "terms l2 given, but no regularizer of "+strings.Join(regs, ",")+" has terms") {
+			t.Errorf("regs %v with terms: err = %v", regs, err)
+		}
+	}
+	o.Regs = []string{"none", "kl"}
+	runs, err := Plan(tinyPlanData, o)
+	if err != nil || train.TermsName(runs[len(runs)-1].Regularizer) != "l2" {
+		t.Errorf("none,kl with terms l2: err %v", err)
 	}
 }
 

@@ -17,13 +17,25 @@ import (
 // ResultsFile is the name of the results file in an output folder.
 const ResultsFile = "results.jsonl"
 
-// Record is one line of results.jsonl: the selected setting of one
-// (model, data, regularizer, terms, seed) with its metrics, plus the
-// validation scores of every candidate setting of the grid.
+// Record is one line of results.jsonl: the selected setting of one cell
+// (model, data, regularizer, terms, seed and every other option but the
+// batch size and learning rate) with its metrics, plus the validation
+// scores of every candidate setting of the grid.
 type Record struct {
 	train.RunResult
+	// Setting is the cell's options, train.Options.Setting of its runs
+	// without batch size and learning rate (the grid selects those): part
+	// of the record's Key, and what tables tell records apart by. Records
+	// written before it existed have none.
+	Setting json.RawMessage `json:"setting,omitempty"`
 	// Candidates are the settings tried, in grid order.
 	Candidates []Candidate `json:"candidates"`
+	// Command is the command line that trains the selected setting alone
+	// into the folder rerun/<run id> and reproduces its metrics bit for bit
+	// (PlannedRun.Command). It is absent when the data has no spec (Grid
+	// over a dataset not opened by datasets.Open) or the run has a setting
+	// the command line cannot express.
+	Command string `json:"command,omitempty"`
 }
 
 // Candidate is one grid setting and how it did on validation.
@@ -39,16 +51,26 @@ type Candidate struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Key identifies a record: (model, data source, reg, variant, terms,
-// seed); a synergy record without a variant (written before the variants
-// existed) is of the stable one.
+// Key identifies a record: model, data source, reg, variant, terms, seed
+// and the SettingID of its Setting ("-" for a record without one, which no
+// cell of a grid matches). A synergy record without a variant (written
+// before the variants existed) is of the stable one. The Setting holds the
+// regularizer's whole configuration, so two records of one variant whose
+// configurations differ in any field (e.g. after a change of the stable
+// preset's values) have different keys.
 func (r *Record) Key() string {
-	return cellKey(r.Model, r.Source, r.Reg, recordVariant(r), r.Terms, r.Seed)
+	return recordKey(r.Model, r.Source, r.Reg, recordVariant(r), r.Terms, r.Seed, r.Setting)
 }
 
-// cellKey is the key of a (model, data, reg, variant, terms, seed) cell.
-func cellKey(model, data, reg, variant, terms string, seed uint64) string {
-	return fmt.Sprintf("%s|%s|%s|%s|%s|%d", model, data, reg, variant, terms, seed)
+// recordKey is Record.Key of the given fields; the setting is compacted
+// first, so that reformatted JSON keeps its key.
+func recordKey(model, source, reg, variant, terms string, seed uint64, setting []byte) string {
+	id := "-"
+	var compact bytes.Buffer
+	if len(setting) > 0 && json.Compact(&compact, setting) == nil {
+		id = train.SettingID(compact.Bytes())
+	}
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%d|%s", model, source, reg, variant, terms, seed, id)
 }
 
 // recordVariant returns the synergy variant of r: its Variant, "stable"

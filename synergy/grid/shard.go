@@ -2,7 +2,6 @@ package grid
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,13 +12,13 @@ import (
 	"strings"
 
 	"github.com/synergo/synergo/datasets"
-	"github.com/synergo/synergo/internal/atomicfile"
 	"github.com/synergo/synergo/synergy/train"
 )
 
-// PlannedOutcome is the result file DIR/runs/<id>.json of a finished run:
-// the run as planned and its result, or, for a run that diverged, the
-// error instead (the cell keeps such a setting as a failed candidate).
+// PlannedOutcome is the result file DIR/runs/<id>.json of a finished run
+// (sealed: format, version and checksum, see writeSealed): the run as
+// planned and its result, or, for a run that diverged, the error instead
+// (the cell keeps such a setting as a failed candidate).
 type PlannedOutcome struct {
 	Run    PlannedRun       `json:"run"`
 	Result *train.RunResult `json:"result,omitempty"`
@@ -77,15 +76,17 @@ type ShardSummary struct {
 }
 
 // RunShard trains the runs of shard I of N of the plan in dir (ShardRuns),
-// skipping those whose result file DIR/runs/<id>.json exists. Each result
-// is written to a temporary file and renamed into place, so shards never
-// conflict on a shared file system and a killed shard leaves no half
-// file; a killed run resumes from its checkpoint in DIR/work/<id>/ when
-// the shard runs again. A run another process is training (it holds the
-// lock DIR/work/<id>.lock) is left to it. base supplies the run-time
-// options (Logger, OnProgress, NewModel); everything else comes from the
-// plan. The progress events of a run carry its position in the shard
-// (Event.Run of Event.Runs), framed by RunStart and RunDone.
+// skipping those whose result file DIR/runs/<id>.json exists (and passes
+// its checksum; a damaged one is an error, or with base.Restart trained
+// again). Each result is written to a temporary file and renamed into
+// place, so shards never conflict on a shared file system and a killed
+// shard leaves no half file; a killed run resumes from its checkpoint in
+// DIR/work/<id>/ when the shard runs again. A run another process is
+// training (it holds the lock DIR/work/<id>.lock) is left to it. base
+// supplies the run-time options (Logger, OnProgress, NewModel, Restart);
+// everything else comes from the plan. The progress events of a run carry
+// its position in the shard (Event.Run of Event.Runs), framed by RunStart
+// and RunDone.
 //
 // A run that fails with an error other than divergence is reported in
 // DIR/failed/<id>.json and the shard goes on with the next run; RunShard
@@ -161,10 +162,22 @@ func (rn *runner) run(ctx context.Context, r PlannedRun, k, n int) (runStatus, e
 	dir, log := rn.dir, rn.log
 	progress := fmt.Sprintf("%d/%d", k, n)
 	resultPath := filepath.Join(dir, PlanRunsDir, r.ID+".json")
+	// finished reports whether r has a result file that can be trusted; a
+	// damaged one is an error, or with Restart removed (the run trains
+	// again).
 	finished := func() (bool, error) {
-		_, err := os.Stat(resultPath)
-		if err == nil || !errors.Is(err, fs.ErrNotExist) {
-			return err == nil, err
+		_, err := readOutcome(dir, r)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, fs.ErrNotExist):
+			return false, nil
+		case !rn.base.Restart:
+			return false, err
+		}
+		log.Warn("grid run result unusable; training the run again (Restart)", "id", r.ID, "err", err)
+		if err := os.Remove(resultPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, err
 		}
 		return false, nil
 	}
@@ -217,12 +230,12 @@ func (rn *runner) run(ctx context.Context, r PlannedRun, k, n int) (runStatus, e
 	failedPath := filepath.Join(dir, PlanFailedDir, r.ID+".json")
 	if err != nil {
 		log.Error("grid run failed", "id", r.ID, "err", err)
-		if werr := writeJSONAtomic(failedPath, PlannedFailure{Run: r, Error: err.Error()}); werr != nil {
+		if werr := writeSealed(failedPath, failureFormat, PlannedFailure{Run: r, Error: err.Error()}); werr != nil {
 			return runAborted, werr
 		}
 		return runFailed, err
 	}
-	if err := writeJSONAtomic(resultPath, out); err != nil {
+	if err := writeSealed(resultPath, outcomeFormat, out); err != nil {
 		return runAborted, err
 	}
 	if err := os.Remove(failedPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -255,14 +268,4 @@ func (rn *runner) train(ctx context.Context, r PlannedRun, opts train.Options) (
 		return nil, err
 	}
 	return out, nil
-}
-
-// writeJSONAtomic writes v as JSON to path through a temporary file and a
-// rename.
-func writeJSONAtomic(path string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("grid: encoding %s: %w", path, err)
-	}
-	return atomicfile.WriteFile(path, append(b, '\n'))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,8 +21,8 @@ type Column struct {
 	Name string `json:"name"`
 	// Key is the Scores key (a metrics.Regression or metrics.Binary field).
 	Key string `json:"key"`
-	// Split is "test" or a corruption set of the test split ("T", "T+V",
-	// "T+A").
+	// Split is "test", a corruption set of the test split ("T", "T+V",
+	// "T+A") or DiagnosticSplit (a diagnostic of the selected epoch).
 	Split string `json:"split"`
 	// Percent multiplies the values by 100 (accuracies and F1, as the
 	// paper prints them; MAE and Corr stay raw).
@@ -77,10 +78,14 @@ type Row struct {
 }
 
 // ResultTable is the paper's table layout for the records of one data
-// source.
+// source and one training setting.
 type ResultTable struct {
 	// Source is the Source string of the data that produced the numbers.
-	Source  string   `json:"source"`
+	Source string `json:"source"`
+	// Setting names the options in which this table's records differ from
+	// the other tables of the same Source (e.g. "max_epochs=10,
+	// patience=3"); "" when the Source has one table.
+	Setting string   `json:"setting,omitempty"`
 	Columns []Column `json:"columns"`
 	Rows    []Row    `json:"rows"`
 }
@@ -98,30 +103,113 @@ func (r *Record) Label() string {
 // "none", "mmd (paper)", "mmd[kappa] (stable)".
 func RegLabel(reg, terms, variant string) string { return train.SettingLabel(reg, terms, variant) }
 
-// Tables builds one ResultTable per data source found in recs (in order of
-// first appearance), with the given columns (nil: MainColumns, or
-// BinaryColumns for binary records). Rows are models in order of first
+// Tables builds one ResultTable per data source and training setting found
+// in recs (sources in order of first appearance, then their settings), with
+// the given columns (nil: MainColumns, or BinaryColumns for binary
+// records). Records that differ in any option but the model, regularizer,
+// seed, batch size and learning rate are never mixed: they go to separate
+// tables whose Setting names the options that differ. Rows are labelled
+// by Record.Label, and rows of one label whose regularizer configurations
+// differ also by the settings that differ, e.g.
+// "mmd (paper) (beta=0.01)". Rows are models in order of first
 // appearance, "none" first and then the regularizers in order of first
 // appearance. A record missing a column's value contributes NaN.
 func Tables(recs []Record, columns []Column) []*ResultTable {
+	type group struct {
+		training map[string]string // nil for records without a Setting
+		recs     []Record
+	}
 	var sources []string
-	bySource := map[string][]Record{}
+	bySource := map[string][]*group{}
+	index := map[[2]string]*group{}
 	for _, r := range recs {
-		if _, ok := bySource[r.Source]; !ok {
-			sources = append(sources, r.Source)
+		training, _ := settingParts(&r)
+		key := [2]string{r.Source, "\x00no setting"}
+		if training != nil {
+			key[1] = canonical(training)
 		}
-		bySource[r.Source] = append(bySource[r.Source], r)
+		g := index[key]
+		if g == nil {
+			if _, ok := bySource[r.Source]; !ok {
+				sources = append(sources, r.Source)
+			}
+			g = &group{training: training}
+			index[key] = g
+			bySource[r.Source] = append(bySource[r.Source], g)
+		}
+		g.recs = append(g.recs, r)
 	}
 	var out []*ResultTable
 	for _, src := range sources {
-		cols := columns
-		if cols == nil {
-			cols = MainColumns()
-			if bySource[src][0].Task == "binary" {
-				cols = BinaryColumns()
+		groups := bySource[src]
+		labels := make([]string, len(groups))
+		if len(groups) > 1 {
+			var recorded []map[string]string
+			for _, g := range groups {
+				if g.training != nil {
+					recorded = append(recorded, g.training)
+				}
+			}
+			diff := differences(recorded)
+			for i, g := range groups {
+				if g.training == nil {
+					labels[i] = noSetting
+				} else {
+					labels[i], diff = diff[0], diff[1:]
+				}
 			}
 		}
-		out = append(out, table(src, bySource[src], cols))
+		for i, g := range groups {
+			cols := columns
+			if cols == nil {
+				cols = MainColumns()
+				if g.recs[0].Task == "binary" {
+					cols = BinaryColumns()
+				}
+			}
+			t := table(src, g.recs, cols)
+			t.Setting = labels[i]
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// rowLabels returns the row label of each record: its Label (regularizer,
+// terms and variant), followed by the regularizer settings in which it
+// differs from the other records of that Label, e.g.
+// "mmd (paper) (beta=0.01)".
+func rowLabels(recs []Record) []string {
+	type config struct {
+		canon string
+		reg   map[string]string
+	}
+	configs := map[string][]config{} // by Label, in order of first appearance
+	canons := make([]string, len(recs))
+	for i := range recs {
+		_, reg := settingParts(&recs[i])
+		label := recs[i].Label()
+		canons[i] = canonical(reg)
+		if !slices.ContainsFunc(configs[label], func(c config) bool { return c.canon == canons[i] }) {
+			configs[label] = append(configs[label], config{canons[i], reg})
+		}
+	}
+	suffix := map[[2]string]string{}
+	for label, cs := range configs {
+		regs := make([]map[string]string, len(cs))
+		for i, c := range cs {
+			regs[i] = c.reg
+		}
+		for i, d := range differences(regs) {
+			if d != "" {
+				suffix[[2]string{label, cs[i].canon}] = " (" + d + ")"
+			}
+		}
+	}
+	out := make([]string, len(recs))
+	for i := range recs {
+		label := recs[i].Label()
+		out[i] = label + suffix[[2]string{label, canons[i]}]
 	}
 	return out
 }
@@ -131,9 +219,8 @@ func table(source string, recs []Record, cols []Column) *ResultTable {
 	var models, regs []string
 	seen := map[string]bool{}
 	cell := map[[2]string]map[uint64]*Record{}
-	for i := range recs {
+	for i, reg := range rowLabels(recs) {
 		r := &recs[i]
-		reg := r.Label()
 		if !seen["m:"+r.Model] {
 			seen["m:"+r.Model] = true
 			models = append(models, r.Model)
@@ -177,6 +264,9 @@ func sortedSeeds(m map[uint64]*Record) []uint64 {
 
 // value returns the column's value of a record (scaled), NaN if absent.
 func value(r *Record, c Column) float64 {
+	if c.Split == DiagnosticSplit {
+		return diagnosticValue(r, c.Key)
+	}
 	scores := r.Test
 	if c.Split != "test" {
 		scores = r.TestCorrupted[c.Split]
@@ -229,10 +319,14 @@ func makeCell(bySeed, base map[uint64]*Record, c Column, paired bool) Cell {
 }
 
 // digits is the number of decimals printed for a column: 2 for
-// percentages, 3 for raw MAE and Corr.
+// percentages, 3 for raw MAE and Corr, 4 for diagnostics (MMD² differences
+// are of order 0.01).
 func digits(c Column) int {
-	if c.Percent {
+	switch {
+	case c.Percent:
 		return 2
+	case c.Split == DiagnosticSplit:
+		return 4
 	}
 	return 3
 }
@@ -272,8 +366,12 @@ func (c Cell) text(d int) string {
 func (t *ResultTable) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### Data: %s\n\n", t.Source)
+	if t.Setting != "" {
+		fmt.Fprintf(&b, "Setting: %s\n\n", t.Setting)
+	}
 	b.WriteString("Test split, best epoch selected on validation; mean ± std over seeds (std with n−1); accuracies and F1 in %, MAE and Corr raw. ")
 	b.WriteString("Δ: mean paired difference to the unregularized run of the same seed, [95% Student-t interval].\n\n")
+	b.WriteString(diagnosticNote(t.Columns))
 	b.WriteString("| model | setting | seeds |")
 	for _, c := range t.Columns {
 		b.WriteString(" " + c.Name + " |")
@@ -294,14 +392,14 @@ func (t *ResultTable) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-// WriteCSV writes the table as CSV: source, model, reg, seeds, then per
-// column <name> mean, std, diff, diff_lo, diff_hi (full precision, empty
-// when undefined).
+// WriteCSV writes the table as CSV: source, setting, model, reg, seeds,
+// then per column <name> mean, std, diff, diff_lo, diff_hi (full
+// precision, empty when undefined).
 func (t *ResultTable) WriteCSV(w io.Writer) error { return t.writeCSV(w, true) }
 
 func (t *ResultTable) writeCSV(w io.Writer, header bool) error {
 	cw := csv.NewWriter(w)
-	head := []string{"source", "model", "reg", "seeds"}
+	head := []string{"source", "setting", "model", "reg", "seeds"}
 	for _, c := range t.Columns {
 		for _, s := range []string{"mean", "std", "diff", "diff_lo", "diff_hi"} {
 			head = append(head, c.Name+" "+s)
@@ -319,7 +417,7 @@ func (t *ResultTable) writeCSV(w io.Writer, header bool) error {
 		return strconv.FormatFloat(float64(x), 'g', -1, 64)
 	}
 	for _, r := range t.Rows {
-		line := []string{t.Source, r.Model, r.Reg, strconv.Itoa(len(r.Seeds))}
+		line := []string{t.Source, t.Setting, r.Model, r.Reg, strconv.Itoa(len(r.Seeds))}
 		for _, c := range r.Cells {
 			line = append(line, num(c.Mean), num(c.Std), num(c.Diff), num(c.DiffLo), num(c.DiffHi))
 		}

@@ -13,8 +13,9 @@ import (
 // every cell one metric of the test split as mean ± std over seeds with
 // the paired Δ to NLL, as in ResultTable.
 type RegColumnTable struct {
-	Source string `json:"source"`
-	Metric Column `json:"metric"`
+	Source  string `json:"source"`
+	Setting string `json:"setting,omitempty"` // as in ResultTable
+	Metric  Column `json:"metric"`
 	// Regs are the row labels of ResultTable ("none", "kl", "mmd",
 	// "mmd[l2]", ...) in column order; Headings the paper's names for
 	// them ("NLL", "NLL+S_KL", "NLL+S_MMD", ...).
@@ -36,7 +37,7 @@ func ByRegularizer(t *ResultTable, col int) (*RegColumnTable, error) {
 	if col < 0 || col >= len(t.Columns) {
 		return nil, fmt.Errorf("grid: column %d of a table with %d columns", col, len(t.Columns))
 	}
-	out := &RegColumnTable{Source: t.Source, Metric: t.Columns[col]}
+	out := &RegColumnTable{Source: t.Source, Setting: t.Setting, Metric: t.Columns[col]}
 	regIndex := map[string]int{}
 	modelIndex := map[string]int{}
 	for _, r := range t.Rows {
@@ -62,10 +63,12 @@ func ByRegularizer(t *ResultTable, col int) (*RegColumnTable, error) {
 	return out, nil
 }
 
-// RegHeading names a regularizer label (RegLabel) the way the paper's
-// tables do: "none" → "NLL", "kl" → "NLL+S_KL", "mmd" → "NLL+S_MMD",
-// "was" → "NLL+I_Was"; a term subset stays in brackets and the variant in
-// parentheses ("mmd[l2] (stable)" → "NLL+S_MMD[l2] (stable)"), the names
+// RegHeading names a regularizer label (RegLabel, with the differing
+// settings of rowLabels) the way the paper's tables do: "none" → "NLL",
+// "kl" → "NLL+S_KL", "mmd" → "NLL+S_MMD", "was" → "NLL+I_Was"; a term
+// subset stays in brackets, the variant and differing settings in
+// parentheses ("mmd[l2] (stable)" → "NLL+S_MMD[l2] (stable)",
+// "mmd (paper) (beta=0.1)" → "NLL+S_MMD (paper) (beta=0.1)"), the names
 // viz's palette keys its colours on.
 func RegHeading(reg string) string {
 	if base, note, ok := strings.Cut(reg, " ("); ok {
@@ -94,6 +97,9 @@ func (t *RegColumnTable) WriteMarkdown(w io.Writer) error {
 		unit = "in %"
 	}
 	fmt.Fprintf(&b, "#### Table 6 layout: %s (%s, test split) by regularizer — data: %s\n\n", t.Metric.Name, unit, t.Source)
+	if t.Setting != "" {
+		fmt.Fprintf(&b, "Setting: %s\n\n", t.Setting)
+	}
 	b.WriteString("| model |")
 	for _, h := range t.Headings {
 		b.WriteString(" " + h + " |")

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,8 +82,8 @@ func TestTableCSV(t *testing.T) {
 		return v
 	}
 	mmd := rows[2]
-	if mmd[1] != "tfn" || mmd[2] != "mmd (stable)" {
-		t.Fatalf("row 2 is %v, want tfn/mmd (stable)", mmd[:3])
+	if mmd[col["model"]] != "tfn" || mmd[col["reg"]] != "mmd (stable)" || mmd[col["setting"]] != "" {
+		t.Fatalf("row 2 is %v, want tfn/mmd (stable) with no setting label", mmd[:4])
 	}
 	for name, want := range map[string]float64{
 		"Acc7 mean": 35, "Acc7 std": math.Sqrt(3), "Acc7 diff": 3,
@@ -141,6 +143,48 @@ func TestWriteTablesUnknownFormat(t *testing.T) {
 	}
 }
 
+// TestTablesSeparateSettings: records of one source with different
+// training settings go to separate tables labelled by the options that
+// differ; records without a setting (older results) to one of their own;
+// regularizer configurations that differ label their rows.
+func TestTablesSeparateSettings(t *testing.T) {
+	rec := func(reg, setting string, mae float64) Record {
+		r := Record{Setting: json.RawMessage(setting)}
+		r.Model, r.Source, r.Reg, r.Seed, r.Test = "tfn", "src", reg, 1, train.Scores{"MAE": train.Number(mae)}
+		if reg == "mmd" {
+			r.Terms = "l2,d,kappa"
+		}
+		return r
+	}
+	recs := []Record{
+		rec("none", `{"max_epochs":50,"model":"tfn","seed":1}`, 1),
+		rec("mmd", `{"max_epochs":50,"model":"tfn","regularizer":{"synergy":{"beta":0.1,"seed":0}},"seed":1}`, 2),
+		rec("mmd", `{"max_epochs":50,"model":"tfn","regularizer":{"synergy":{"beta":1,"seed":0}},"seed":1}`, 3),
+		rec("none", `{"max_epochs":10,"model":"tfn","seed":1}`, 4),
+		rec("none", ``, 5),
+	}
+	tables := Tables(recs, nil)
+	var got []string
+	for _, tab := range tables {
+		line := tab.Setting + ":"
+		for _, r := range tab.Rows {
+			line += fmt.Sprintf(" %s=%v", r.Reg, r.Cells[4].Mean)
+		}
+		got = append(got, line)
+	}
+	want := []string{
+		"max_epochs=50: none=1 mmd (stable) (beta=0.1)=2 mmd (stable) (beta=1)=3",
+		"max_epochs=10: none=4",
+		noSetting + ": none=5",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("tables:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if h := RegHeading("mmd (stable) (beta=1)"); h != "NLL+S_MMD (stable) (beta=1)" {
+		t.Errorf("RegHeading = %q", h)
+	}
+}
+
 // TestVariantRows: records of the two variants of one regularizer are
 // separate cells (keys) and rows, each paired with the same NLL runs, and
 // a synergy record without a variant is the stable one.
@@ -194,5 +238,32 @@ func TestVariantRows(t *testing.T) {
 	}
 	if got := RegLabel("kl", "l2", "paper"); got != "kl[l2] (paper)" {
 		t.Errorf("RegLabel = %q", got)
+	}
+}
+
+// TestTablesNameTheLossUsed: a record keyed by the default loss
+// (defaults.loss) and one keyed by an explicit loss are headed by the loss
+// each run used (RunResult.Loss); binary runs, whose key may name the
+// default regression loss, are of one table with those that name bce.
+func TestTablesNameTheLossUsed(t *testing.T) {
+	rec := func(source, task string, loss train.Loss, setting string) Record {
+		r := Record{Setting: json.RawMessage(setting)}
+		r.Model, r.Source, r.Task, r.Reg, r.Seed, r.Loss = "tfn", source, task, "none", 1, loss
+		r.Test = train.Scores{"MAE": 1, "Acc": 0.5}
+		return r
+	}
+	recs := []Record{
+		rec("a", "regression", train.LossMSE, `{"defaults":{"loss":"mse","models":"m"},"model":"tfn","seed":1}`),
+		rec("a", "regression", train.LossL1, `{"defaults":{"models":"m"},"loss":"l1","model":"tfn","seed":1}`),
+		rec("b", "binary", train.LossBCE, `{"defaults":{"loss":"mse","models":"m"},"model":"tfn","seed":1}`),
+		rec("b", "binary", train.LossBCE, `{"defaults":{"models":"m"},"loss":"bce","model":"tfn","seed":1}`),
+	}
+	var got []string
+	for _, tab := range Tables(recs, nil) {
+		got = append(got, tab.Source+": "+tab.Setting)
+	}
+	want := []string{"a: loss=mse", "a: loss=l1", "b: "}
+	if !slices.Equal(got, want) {
+		t.Errorf("tables %q, want %q", got, want)
 	}
 }

@@ -125,6 +125,11 @@ func Names() []string {
 	return n
 }
 
+// DefaultsDatasets returns the dataset names with defaults of their own
+// (the dataset argument of New and Configure), in the order of the paper's
+// tables.
+func DefaultsDatasets() []string { return []string{"mosi", "mosei", "urfunny"} }
+
 // datasetKey maps a dataset name to the key of MMSA's per-dataset defaults.
 func datasetKey(dataset string) (string, error) {
 	switch strings.ToLower(dataset) {

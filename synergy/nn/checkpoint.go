@@ -46,17 +46,22 @@ func NewCheckpoint() *Checkpoint {
 // c.Params. It returns an error, and captures nothing, if a name is
 // already present (two sets using the same names would overwrite each
 // other).
-func (c *Checkpoint) CaptureParams(ps *ParamSet) error {
+func (c *Checkpoint) CaptureParams(ps *ParamSet) error { return c.CaptureParamsAs("", ps) }
+
+// CaptureParamsAs is CaptureParams with every name prefixed by prefix
+// (e.g. "model/"), so that parameter sets whose names may collide share
+// one checkpoint. RestoreParamsFrom with the same prefix reads them back.
+func (c *Checkpoint) CaptureParamsAs(prefix string, ps *ParamSet) error {
 	if c.Params == nil {
 		c.Params = map[string]SavedTensor{}
 	}
 	for _, p := range ps.Params() {
-		if _, dup := c.Params[p.Name]; dup {
-			return fmt.Errorf("nn: checkpoint: parameter %q captured twice (from two parameter sets?)", p.Name)
+		if _, dup := c.Params[prefix+p.Name]; dup {
+			return fmt.Errorf("nn: checkpoint: parameter %q captured twice (from two parameter sets?)", prefix+p.Name)
 		}
 	}
 	for _, p := range ps.Params() {
-		c.Params[p.Name] = SavedTensor{Shape: append([]int(nil), p.Shape...), Data: p.Float64s()}
+		c.Params[prefix+p.Name] = SavedTensor{Shape: append([]int(nil), p.Shape...), Data: p.Float64s()}
 	}
 	return nil
 }
@@ -66,21 +71,26 @@ func (c *Checkpoint) CaptureParams(ps *ParamSet) error {
 // checkpoint may hold several sets). It returns an error naming the
 // parameter, and changes nothing, if one is missing from the checkpoint or
 // saved with another shape.
-func (c *Checkpoint) RestoreParams(ps *ParamSet) error {
+func (c *Checkpoint) RestoreParams(ps *ParamSet) error { return c.RestoreParamsFrom("", ps) }
+
+// RestoreParamsFrom is RestoreParams for the parameters captured with
+// CaptureParamsAs(prefix, …): the saved tensor of parameter p is
+// prefix+p.Name.
+func (c *Checkpoint) RestoreParamsFrom(prefix string, ps *ParamSet) error {
 	for _, p := range ps.Params() {
-		s, ok := c.Params[p.Name]
+		s, ok := c.Params[prefix+p.Name]
 		if !ok {
-			return fmt.Errorf("nn: checkpoint: parameter %q (shape %v) is missing from the checkpoint", p.Name, tensor.Shape(p.Shape))
+			return fmt.Errorf("nn: checkpoint: parameter %q (shape %v) is missing from the checkpoint", prefix+p.Name, tensor.Shape(p.Shape))
 		}
 		if !tensor.Shape(s.Shape).Eq(tensor.Shape(p.Shape)) {
-			return fmt.Errorf("nn: checkpoint: parameter %q was saved with shape %v, the model has %v", p.Name, tensor.Shape(s.Shape), tensor.Shape(p.Shape))
+			return fmt.Errorf("nn: checkpoint: parameter %q was saved with shape %v, the model has %v", prefix+p.Name, tensor.Shape(s.Shape), tensor.Shape(p.Shape))
 		}
 		if len(s.Data) != p.Size() {
-			return fmt.Errorf("nn: checkpoint: parameter %q has %d saved values, want %d", p.Name, len(s.Data), p.Size())
+			return fmt.Errorf("nn: checkpoint: parameter %q has %d saved values, want %d", prefix+p.Name, len(s.Data), p.Size())
 		}
 	}
 	for _, p := range ps.Params() {
-		if err := p.SetFloat64s(c.Params[p.Name].Data); err != nil {
+		if err := p.SetFloat64s(c.Params[prefix+p.Name].Data); err != nil {
 			return err
 		}
 	}

@@ -246,6 +246,19 @@ func TestCheckpointCaptureAndRestoreErrors(t *testing.T) {
 			t.Fatalf("restored float32 value %g, want %g", v, want)
 		}
 	}
+	// The same names under a prefix coexist and restore from their prefix.
+	if err := c.CaptureParamsAs("copy/", other); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Params["copy/enc.extra"]; !ok {
+		t.Fatalf("CaptureParamsAs stored %v", c.Params)
+	}
+	if err := c.RestoreParamsFrom("copy/", ps); err == nil || !strings.Contains(err.Error(), `"copy/enc.b" (shape (3)) is missing`) {
+		t.Fatalf("prefixed restore of a set with other names: err = %v", err)
+	}
+	if err := c.RestoreParamsFrom("copy/", other); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkpointToyTrainer is a small LSTM regression model trained with AdamW

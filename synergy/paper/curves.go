@@ -4,76 +4,17 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
 	"github.com/synergo/synergo/viz"
 )
 
-// Quantities are the per-epoch diagnostics Curves plots, as named in
-// train.EpochDiagnostics:
-//
-//	kurtosis_fused                     Mardia kurtosis of the validation Z
-//	kurtosis_text/_audio/_vision       … of Z_t, Z_a, Z_v
-//	mmd2_text/_audio/_vision           MMD² between D_i Z_i and D̃_i Z (fixed random projections)
-//	mmd2_mean                          the mean of the three MMD²
-//	valid_mae, valid_acc, train_loss   validation MAE and accuracy, training task loss
-//	reg_total                          L_reg = γ_L2·L2 + γ_d·L_d + γ_κ·L_κ (NaN without regularizer)
-//	reg_l2, reg_d, reg_kappa           the unweighted terms L2, L_d, L_κ (NaN when off)
-//
-// The reg_ quantities are averages over the epoch's training batches; the
-// others but train_loss are computed on the validation split.
-func Quantities() []string {
-	return []string{"kurtosis_fused", "kurtosis_text", "kurtosis_audio", "kurtosis_vision",
-		"mmd2_text", "mmd2_audio", "mmd2_vision", "mmd2_mean", "valid_mae", "valid_acc", "train_loss", "reg_total",
-		"reg_l2", "reg_d", "reg_kappa"}
-}
-
-// modalityIndex is the position of a modality in EpochDiagnostics' arrays
-// (text, audio, vision).
-func modalityIndex(name string) int {
-	switch name {
-	case "text":
-		return 0
-	case "audio":
-		return 1
-	case "vision":
-		return 2
-	}
-	return -1
-}
-
-// quantity returns the selected number of one epoch.
-func quantity(d train.EpochDiagnostics, q string) (float64, error) {
-	switch q {
-	case "kurtosis_fused":
-		return float64(d.KurtosisFused), nil
-	case "valid_mae":
-		return float64(d.ValidMAE), nil
-	case "valid_acc":
-		return float64(d.ValidAcc), nil
-	case "train_loss":
-		return float64(d.TrainLoss), nil
-	case "reg_total":
-		return float64(d.RegTotal), nil
-	case "reg_l2":
-		return float64(d.RegL2), nil
-	case "reg_d":
-		return float64(d.RegD), nil
-	case "reg_kappa":
-		return float64(d.RegKappa), nil
-	case "mmd2_mean":
-		return (float64(d.MMD2[0]) + float64(d.MMD2[1]) + float64(d.MMD2[2])) / 3, nil
-	}
-	if m, ok := strings.CutPrefix(q, "kurtosis_"); ok && modalityIndex(m) >= 0 {
-		return float64(d.KurtosisUnimodal[modalityIndex(m)]), nil
-	}
-	if m, ok := strings.CutPrefix(q, "mmd2_"); ok && modalityIndex(m) >= 0 {
-		return float64(d.MMD2[modalityIndex(m)]), nil
-	}
-	return 0, fmt.Errorf("paper: unknown diagnostic %q (want one of %s)", q, strings.Join(Quantities(), ", "))
-}
+// Quantities are the per-epoch diagnostics Curves plots
+// (train.DiagnosticQuantities: the projected kurtosis ratio, the unbiased
+// MMD² of fixed views and the ridge R² of each representation, validation
+// MAE and accuracy, training loss, L_reg and its unweighted terms).
+func Quantities() []string { return train.DiagnosticQuantities() }
 
 // recordLabel is the row label grid.Tables gives a record.
 func recordLabel(r *grid.Record) string { return r.Label() }
@@ -104,7 +45,7 @@ func Curves(recs []grid.Record, model, q string) ([]viz.Series, error) {
 			labels = append(labels, l)
 		}
 		for _, d := range r.Diagnostics {
-			v, err := quantity(d, q)
+			v, err := d.Quantity(q)
 			if err != nil {
 				return nil, err
 			}
@@ -116,7 +57,7 @@ func Curves(recs []grid.Record, model, q string) ([]viz.Series, error) {
 			seeds[l][r.Seed] = true
 		}
 	}
-	if _, err := quantity(train.EpochDiagnostics{}, q); err != nil {
+	if _, err := (train.EpochDiagnostics{}).Quantity(q); err != nil {
 		return nil, err
 	}
 	sort.SliceStable(labels, func(i, j int) bool { return labels[i] == "none" && labels[j] != "none" })

@@ -9,10 +9,16 @@ import (
 	"github.com/synergo/synergo/synergy/train"
 )
 
+// diag is an epoch with the kurtosis ratio kurt of Z (1, 2, 3 of the Z_i),
+// the MMD² mmd and the R² 0.1, 0.2, 0.3 (each from 50 rows).
 func diag(epoch int, kurt, mae float64, mmd [3]float64) train.EpochDiagnostics {
 	n := func(x float64) train.Number { return train.Number(x) }
-	return train.EpochDiagnostics{Epoch: epoch, KurtosisFused: n(kurt), ValidMAE: n(mae), ValidAcc: n(math.NaN()), RegTotal: n(math.NaN()),
-		KurtosisUnimodal: [3]train.Number{n(1), n(2), n(3)}, MMD2: [3]train.Number{n(mmd[0]), n(mmd[1]), n(mmd[2])}}
+	k := func(x float64) train.KurtosisDiagnostic { return train.KurtosisDiagnostic{Ratio: n(x), N: 50, P: 4} }
+	m := func(x float64) train.MMD2Diagnostic { return train.MMD2Diagnostic{MMD2: n(x), N: 50, P: 16} }
+	r := func(x float64) train.ReconstructionDiagnostic { return train.ReconstructionDiagnostic{R2: n(x), N: 50} }
+	return train.EpochDiagnostics{Epoch: epoch, KurtosisFused: k(kurt), ValidMAE: n(mae), ValidAcc: n(math.NaN()), RegTotal: n(math.NaN()),
+		KurtosisUnimodal: [3]train.KurtosisDiagnostic{k(1), k(2), k(3)}, MMD2: [3]train.MMD2Diagnostic{m(mmd[0]), m(mmd[1]), m(mmd[2])},
+		Reconstruction: [3]train.ReconstructionDiagnostic{r(0.1), r(0.2), r(0.3)}}
 }
 
 func curveRecords() []grid.Record {
@@ -59,6 +65,18 @@ func TestCurves(t *testing.T) {
 	if err != nil || v[1].Y[0] != 0.6 {
 		t.Errorf("mmd2_vision: %v, %v", v, err)
 	}
+	r, err := Curves(curveRecords(), "lmf", "r2_mean")
+	if err != nil || math.Abs(r[0].Y[0]-0.2) > 1e-12 {
+		t.Errorf("r2_mean: %v, %v", r, err)
+	}
+	// A record written before the diagnostics existed (N = 0) has none.
+	old := curveRecords()[:1]
+	for i := range old[0].Diagnostics {
+		old[0].Diagnostics[i].KurtosisFused = train.KurtosisDiagnostic{}
+	}
+	if _, err := Curves(old, "lmf", "kurtosis_fused"); err == nil {
+		t.Error("kurtosis of a record without the diagnostic: no error (want nothing finite to plot)")
+	}
 }
 
 func TestCurvesErrors(t *testing.T) {
@@ -76,7 +94,7 @@ func TestCurvesErrors(t *testing.T) {
 		t.Error("all-NaN quantity: no error")
 	}
 	for _, q := range Quantities() {
-		if _, err := quantity(train.EpochDiagnostics{}, q); err != nil {
+		if _, err := (train.EpochDiagnostics{}).Quantity(q); err != nil {
 			t.Errorf("Quantities lists %q but quantity rejects it: %v", q, err)
 		}
 	}

@@ -7,9 +7,10 @@
 // viz.Table whose every row says whether it is the paper's or ours (and, for
 // ours, which data, how many seeds and which protocol produced it);
 // Curves and Bars turn results.jsonl records into viz.Series and
-// viz.BarSeries for the diagnostics plots (Mardia kurtosis of Z and Z_i,
-// MMD² between projected unimodal and fused features, validation MAE, each
-// over epochs).
+// viz.BarSeries for the diagnostics plots (Mardia kurtosis of Z and Z_i in
+// a fixed low-dimensional projection as a ratio to its Gaussian value, MMD²
+// between fixed views of unimodal and fused features, the held-out R² of
+// each Z_i from the others, validation MAE, each over epochs).
 //
 // The paper's numbers are transcribed exactly as printed: accuracies in %
 // with one decimal, MAE and Pearson correlation with two. The paper says

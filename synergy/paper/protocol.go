@@ -184,9 +184,11 @@ func RelPath(dir string) string {
 
 // Run trains (or reads back) models × settings × p's seeds on ds with
 // grid.Grid under out and returns the records of exactly these runs from
-// out/results.jsonl (which may hold other runs too). Progress goes to
-// p.Progress, logs to out/grid.log. Settings with terms (Table 5) are run
-// one Grid call per term set.
+// out/results.jsonl (which may hold other runs too, even of the same
+// models and settings with other epochs or patience: grid.RecordKeys
+// tells them apart), in file order. Progress goes to p.Progress, logs to
+// out/grid.log. Settings with terms (Table 5) are run one Grid call per
+// term set.
 //
 // While Run trains, SIGINT (a notebook kernel interrupt, Ctrl-C) stops it
 // after the current step instead of ending the process: Run then returns
@@ -212,6 +214,7 @@ func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, setting
 	perSetting := len(models) * len(p.Seeds) * len(p.BatchSizes) * len(p.LearningRates)
 	printer := train.EpochPrinter(p.Progress)
 	base := train.Options{MaxEpochs: p.MaxEpochs, Patience: p.Patience, Logger: slog.New(slog.NewTextHandler(logf, nil))}
+	want := map[string]bool{}
 	for k, s := range settings {
 		base.OnProgress = func(e train.Event) {
 			e.Run, e.Runs = k*perSetting+e.Run, len(settings)*perSetting
@@ -226,12 +229,25 @@ func (p Protocol) Run(ds *datasets.Dataset, out string, models []string, setting
 			}
 			return nil, fmt.Errorf("paper: training %v with %s on %s: %w", models, s.Label(), ds.Source, err)
 		}
+		keys, err := grid.RecordKeys(ds, o)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			want[k] = true
+		}
 	}
 	all, err := grid.ReadRecords(filepath.Join(out, grid.ResultsFile))
 	if err != nil {
 		return nil, err
 	}
-	return Select(all, ds.Source, models, settings, p.Seeds), nil
+	var recs []grid.Record
+	for i := range all {
+		if want[all[i].Key()] {
+			recs = append(recs, all[i])
+		}
+	}
+	return recs, nil
 }
 
 // Select returns the records of source whose model, setting (by label)

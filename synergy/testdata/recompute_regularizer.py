@@ -6,10 +6,13 @@ usage: recompute_regularizer.py DUMP.npz [DUMP.npz ...]
 For each file, prints one JSON object per line with the terms recomputed here
 with NumPy from the dumped arrays and the formulas the file's config selects —
 l2, d, kappa, total — the graph's values of the same terms (graph_l2, ...), the
-largest relative difference between the dumped moving covariance s_new_* and
-the recursion recomputed here (s_new_rel_err), and, when the representations
-were standardized, the largest absolute difference between the dumped
-standardized arrays zs_* and the standardization recomputed here (zs_abs_err).
+largest relative difference between the dumped per-modality and per-target
+parts (l2_parts, d_parts, kappa_parts) and those recomputed here
+(parts_rel_err), the largest relative difference between the dumped moving
+covariance s_new_* and the recursion recomputed here (s_new_rel_err), and,
+when the representations were standardized, the largest absolute difference
+between the dumped standardized arrays zs_* and the standardization recomputed
+here (zs_abs_err).
 
 The formulas follow the paper (Shankar, "Multimodal fusion via cortical network
 inspired losses": §2.2, §4.1, appendix D) and synergo's stable variant; they are
@@ -17,14 +20,18 @@ written here from those texts, independently of the Go code:
 
   L_L2  = sum_i sum_j |q_i^j - t_i^j|^2          (reduction "sum", appendix D)
         = sum_i mean_j |q_i^j - t_i^j|^2         (reduction "mean")
+        = mean_i mean_j mean_k (q_i^jk - t_i^jk)^2   (reduction "unit")
   L_d   = sum_i MMD^2(gu_i, gf_i), k(a,b) = sum_s exp(-|a-b|^2 / (2 s^2)):
           sum_pp' k + sum_qq' k - 2 sum_pq k     (reduction "sum", §2.2)
           or the same with means                 (reduction "mean");
           unbiased: the diagonals of Kpp and Kqq dropped
         = sum_i E_P[T] - E_Q[exp T]              (kl_bound "paper", §2.2)
         = sum_i E_P[T] - log E_Q[exp T]          (kl_bound "dv", MINE)
+          (reduction "unit": the mean over i instead of the sum, and the
+          MMD^2 with means of the mean kernel (1/S) sum_s exp(...))
   L_k   = sum_targets (1/B) sum_j ((y_j - ybar)^T (S_t + c I)^-1 (y_j - ybar))^2
-          [/ p(p+2) when normalize_kurtosis], with
+          [/ p(p+2) when normalize_kurtosis]
+          (reduction "unit": the mean over the targets), with
           d_j = y_j - ybar, dc_j = d_j min(1, tau/|d_j|),
           tau = clip_norm, or clip_factor sqrt(mean_j |d_j|^2),
           Shat = (1/B) sum_j dc_j dc_j^T,
@@ -113,6 +120,11 @@ def kurtosis(y, prev, alpha, cfg):
     return kappa, s_t
 
 
+def combine(parts, reduction):
+    """A term from its parts: their mean with reduction "unit", else their sum."""
+    return float(np.mean(parts)) if reduction == "unit" else float(np.sum(parts))
+
+
 def recompute(path):
     f = np.load(path)
     cfg = json.loads(str(f["config"]))
@@ -132,33 +144,52 @@ def recompute(path):
             targets.append("fused")
         if cfg["kurtosis_unimodal"]:
             targets.extend(range(n_mod))
+    red = cfg["reduction"]
     total = 0.0
     l2 = d = kappa = float("nan")
+    parts_err = 0.0
+
+    def check_parts(name, parts):
+        nonlocal parts_err
+        dumped = f[name]
+        if len(dumped) != len(parts):
+            parts_err = 1e300  # JSON has no infinity
+            return
+        parts_err = max(parts_err, max(float(rel(a, b)) for a, b in zip(parts, dumped)))
+
     if cfg["use_l2"]:
-        l2 = 0.0
+        parts = []
         for i in range(n_mod):
-            sq = ((f["q_%d" % i] - seen[i]) ** 2).sum(axis=1)
-            l2 += sq.sum() if cfg["reduction"] == "sum" else sq.mean()
+            sq = (f["q_%d" % i] - seen[i]) ** 2
+            parts.append({"sum": sq.sum(), "mean": sq.sum(axis=1).mean(), "unit": sq.mean()}[red])
+        check_parts("l2_parts", parts)
+        l2 = combine(parts, red)
         total += cfg["gamma_l2"] * l2
     if use_d:
-        d = 0.0
+        parts = []
         for i in range(n_mod):
             if cfg["divergence"] == "mmd":
-                d += mmd2(f["gu_%d" % i], f["gf_%d" % i], f["bandwidths_%d" % i],
-                          cfg["reduction"], cfg["unbiased_mmd"])
+                widths = f["bandwidths_%d" % i]
+                m = mmd2(f["gu_%d" % i], f["gf_%d" % i], widths, red, cfg["unbiased_mmd"])
+                parts.append(m / len(widths) if red == "unit" else m)
             else:
-                d += kl_bound(f["tp_%d" % i], f["tq_%d" % i], cfg["kl_bound"])
+                parts.append(kl_bound(f["tp_%d" % i], f["tq_%d" % i], cfg["kl_bound"]))
+        check_parts("d_parts", parts)
+        d = combine(parts, red)
         total += cfg["gamma_d"] * d
     if targets:
-        kappa = 0.0
+        parts = []
         err = 0.0
         for t in targets:
             k, s_t = kurtosis(seen[t], f["s_prev_%s" % t], float(f["alpha"]), cfg)
-            kappa += k
+            parts.append(k)
             s_new = f["s_new_%s" % t]
             err = max(err, float(np.abs(s_t - s_new).max() / np.abs(s_t).max()))
+        check_parts("kappa_parts", parts)
+        kappa = combine(parts, red)
         out["s_new_rel_err"] = err
         total += cfg["gamma_kappa"] * kappa
+    out["parts_rel_err"] = parts_err
     out.update({"l2": l2, "d": d, "kappa": kappa, "total": total})
     for name in ("l2", "d", "kappa", "total"):
         out["graph_" + name] = float(f[name])

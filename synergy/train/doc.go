@@ -47,9 +47,14 @@
 //     (one generator per (epoch, batch) and stage), so a resumed run
 //     continues bit-for-bit.
 //   - Per-epoch diagnostics: training task loss and regularizer terms
-//     averaged over the epoch, validation MAE and loss, Mardia kurtosis of
-//     the validation representations Z and Z_i, and MMD² between fixed
-//     diagnostic random projections of each Z_i and Z.
+//     averaged over the epoch, validation MAE and loss, and three held-out,
+//     regularizer-independent measures of what the terms ask for, each with
+//     its n and p: Mardia kurtosis of the validation Z and Z_i in a fixed
+//     4-dimensional projection, as a ratio to its Gaussian expectation and
+//     refused below 10 samples per dimension (L_κ); unbiased MMD² between
+//     fixed random views of each standardized Z_i and Z (L_d); the 5-fold
+//     held-out R² of each Z_i from Z_{−i} by ridge regression (L2). See
+//     EpochDiagnostics.
 //   - A checkpoint of the best model and a resume checkpoint after every
 //     epoch and on cancellation (Options.Dir); the best model is finally
 //     evaluated on the validation and test splits and on the corrupted test

@@ -303,9 +303,13 @@ func (t *Trainer) endEpoch() error {
 	t.report(Event{Kind: EpochDone, Diagnostics: &d})
 	if better {
 		st.HaveBest, st.BestScore, st.BestEpoch, st.SinceBest = true, score, st.Epoch, 0
-		t.best = takeSnapshot(t.model.Params(), t.buffers)
+		best, err := takeSnapshot(t.model.Params(), t.buffers)
+		if err != nil {
+			return err
+		}
+		t.best = best
 		if t.opts.Dir != "" {
-			if err := t.best.save(t.path(bestFile)); err != nil {
+			if err := t.saveBest(); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/synergo/synergo/synergy"
+	"github.com/synergo/synergo/synergy/nn"
 )
 
 func nodeNames(ns G.Nodes) []string {
@@ -54,4 +55,13 @@ func regularizer(t testing.TB, reg string) *synergy.Choice {
 	cfg := synergy.DefaultConfig(div)
 	cfg.UseL2, cfg.UseD, cfg.UseKappa = true, true, true
 	return &synergy.Choice{Synergy: &cfg}
+}
+
+// valuesOf copies the values of the parameters of ps by name.
+func valuesOf(ps *nn.ParamSet) map[string][]float64 {
+	out := make(map[string][]float64, len(ps.Params()))
+	for _, p := range ps.Params() {
+		out[p.Name] = p.Float64s()
+	}
+	return out
 }

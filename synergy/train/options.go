@@ -22,63 +22,81 @@ type ModelFactory func(ds *datasets.Dataset, seed uint64) (models.Model, error)
 // beside it.
 type Options struct {
 	// Model is the registry name of the model (models.Names()).
-	Model string
-	// NewModel, if not nil, builds the model instead of models.New.
+	Model string `json:"model"`
+	// NewModel, if not nil, builds the model instead of models.New. It is
+	// not part of the run's key (Setting): a caller who changes what the
+	// factory builds gives it another Model name or another folder.
 	NewModel ModelFactory `json:"-"`
 	// ModelSet lists departures from the model's defaults as key=value
 	// pairs by the JSON names of its configuration (models.Options.Set,
 	// e.g. "fused_dim=32" for LMF's extension); "" keeps the defaults.
-	ModelSet string
+	ModelSet string `json:"model_set,omitempty"`
 	// Bert, if not empty, is a Hugging Face checkpoint folder whose weights
 	// initialize the text encoder of a BERT-based model (models.Options.Bert);
 	// "" keeps the model's from-scratch encoder. ModelSet and Bert need
 	// Model, not NewModel.
-	Bert string
+	Bert string `json:"bert,omitempty"`
 	// Regularizer chooses and configures the penalty (the synergy
 	// regularizer or the I_Was baseline); nil trains without.
-	Regularizer *synergy.Choice
+	Regularizer *synergy.Choice `json:"regularizer"`
 	// Seed drives model and regularizer initialization, batch order and
 	// dropout masks (grid.DefaultSeeds are MMSA's 1111–1115).
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// BatchSize and LearningRate are the model's batch size and AdamW
 	// learning rate η_task; both required.
-	BatchSize    int
-	LearningRate float64
+	BatchSize    int     `json:"batch"`
+	LearningRate float64 `json:"lr"`
 	// WeightDecay is the model's AdamW weight decay; nil takes the model
 	// configuration's training default (MMSA), or 0 if it has none.
-	WeightDecay *float64
+	WeightDecay *float64 `json:"weight_decay"`
 	// FreezeBert, if not nil, sets the frozen part of a BERT-based model's
 	// text encoder (models.BertModel); nil keeps the model's default (the
 	// original's: MISA freezes layers 0–8 on MOSEI and all of BERT on
 	// UR-FUNNY, the others nothing). Frozen parameters get no gradient and
 	// no update. Setting it for a model without BERT is an error.
-	FreezeBert *models.BertFreeze
+	FreezeBert *models.BertFreeze `json:"freeze_bert,omitempty"`
 	// MaxEpochs caps the number of epochs (default 50). MMSA has no cap and
 	// relies on early stopping alone.
-	MaxEpochs int
+	MaxEpochs int `json:"max_epochs"`
 	// Patience stops training after that many epochs without a validation
 	// improvement (default 8, MMSA's early_stop).
-	Patience int
+	Patience int `json:"patience"`
 	// ClipValue clips the model's gradients elementwise to [−v, v] (default
 	// 5, appendix C); a negative value switches it off.
-	ClipValue float64
+	ClipValue float64 `json:"clip_value"`
 	// ClipNorm, if > 0, also rescales the model's gradients to a global L2
 	// norm ≤ ClipNorm (PyTorch clip_grad_norm_). Default off.
-	ClipNorm float64
+	ClipNorm float64 `json:"clip_norm"`
 	// Loss is the regression loss: LossMSE (least squares, appendix D's
 	// task loss and MISA's and MAG-BERT's originals'; the default) or LossL1
 	// (MMSA's). Binary tasks always use LossBCE (cross entropy).
-	Loss Loss
+	Loss Loss `json:"loss"`
 	// EvalBatchSize is the batch size of the forward-only evaluation graphs
 	// (default 256).
-	EvalBatchSize int
-	// DiagnosticDim is k of the fixed diagnostic projections of the MMD²
-	// diagnostic (default 16); DiagnosticRows caps the validation samples
-	// the MMD² diagnostic uses (first rows in split order, default 512).
-	DiagnosticDim, DiagnosticRows int
+	EvalBatchSize int `json:"eval_batch_size"`
+	// DiagnosticDim is k of the fixed random views of the MMD² diagnostic
+	// (default 16; capped at the smaller representation's width, see
+	// MMD2Diagnostic); DiagnosticRows caps the validation samples the MMD²
+	// diagnostic uses (first rows in split order, default 512).
+	DiagnosticDim  int `json:"diagnostic_dim"`
+	DiagnosticRows int `json:"diagnostic_rows"`
+	// KurtosisDim is the dimension of the fixed projections of the
+	// kurtosis diagnostic (default 4; see KurtosisDiagnostic). A
+	// validation split of n < 10·KurtosisDim samples uses only the first
+	// ⌊n/10⌋ of them (4 from 40 samples on: synth:mosi:0.25 has 57), and
+	// fewer than 10 samples get no kurtosis. Absent from the setting unless
+	// set, so the settings of runs without it keep their IDs.
+	KurtosisDim int `json:"kurtosis_dim,omitempty"`
 	// Dir is the run's folder for the resume and best-model checkpoints;
 	// "" keeps everything in memory (no resume).
-	Dir string
+	Dir string `json:"-"`
+	// Restart handles a resume checkpoint in Dir that cannot be used (it
+	// fails its checksum, has another layout or belongs to other options
+	// or data): with Restart, New removes it (and best.ckpt) and the run
+	// trains from the start; without, New returns an error naming it. A
+	// usable checkpoint is resumed either way. (The grid likewise trains a
+	// run again whose result file cannot be used.)
+	Restart bool `json:"-"`
 	// OnProgress, if not nil, receives the run's progress (Event: stage
 	// starts and ends, every step, every validated epoch), synchronously
 	// from the goroutine of Run. The command line draws progress bars from
@@ -111,6 +129,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DiagnosticRows == 0 {
 		o.DiagnosticRows = 512
+	}
+	if o.KurtosisDim == 0 {
+		o.KurtosisDim = 4
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -159,9 +180,9 @@ func (o Options) validate() error {
 	if o.ClipNorm < 0 || math.IsNaN(o.ClipNorm) {
 		errs = append(errs, fmt.Errorf("train: clip norm %v, want ≥ 0", o.ClipNorm))
 	}
-	if o.EvalBatchSize < 1 || o.DiagnosticDim < 1 || o.DiagnosticRows < 2 {
-		errs = append(errs, fmt.Errorf("train: eval batch %d, diagnostic dim %d, diagnostic rows %d: want ≥ 1, ≥ 1, ≥ 2",
-			o.EvalBatchSize, o.DiagnosticDim, o.DiagnosticRows))
+	if o.EvalBatchSize < 1 || o.DiagnosticDim < 1 || o.DiagnosticRows < 2 || o.KurtosisDim < 1 {
+		errs = append(errs, fmt.Errorf("train: eval batch %d, diagnostic dim %d, diagnostic rows %d, kurtosis dim %d: want ≥ 1, ≥ 1, ≥ 2, ≥ 1",
+			o.EvalBatchSize, o.DiagnosticDim, o.DiagnosticRows, o.KurtosisDim))
 	}
 	if err := o.Regularizer.Validate(); err != nil {
 		errs = append(errs, err)

@@ -271,13 +271,8 @@ func (t *Trainer) optimizerStates() map[string]nn.AdamWState {
 	return out
 }
 
-// setOptimizerStates restores the states saved by optimizerStates. A
-// checkpoint written before the schedule existed holds the state of the
-// only optimizer of a model without a schedule in legacy.
-func (t *Trainer) setOptimizerStates(states map[string]nn.AdamWState, legacy nn.AdamWState) error {
-	if states == nil && len(t.stages) == 1 && len(t.stages[0].groups) == 1 {
-		states = map[string]nn.AdamWState{optimizerKey(0, t.stages[0].groups[0].name): legacy}
-	}
+// setOptimizerStates restores the states saved by optimizerStates.
+func (t *Trainer) setOptimizerStates(states map[string]nn.AdamWState) error {
 	for i, s := range t.stages {
 		for _, g := range s.groups {
 			st, ok := states[optimizerKey(i, g.name)]

@@ -1,12 +1,8 @@
 package train
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -232,57 +228,6 @@ func TestMMIMResumeAfterInterruptIsExact(t *testing.T) {
 		if got := resultJSON(t, res); got != want {
 			t.Errorf("stopped after %d batches: resumed result differs:\n got %s\nwant %s", stopAfter, got, want)
 		}
-	}
-}
-
-// TestResumeFromCheckpointBeforeSchedules rewrites a mid-run resume
-// checkpoint into the layout written before epoch schedules existed (the
-// only optimizer's state in ModelOpt, no Optimizers) and checks that the
-// run resumes from it to the uninterrupted result.
-func TestResumeFromCheckpointBeforeSchedules(t *testing.T) {
-	ds := tinyMOSI(t, 0.05)
-	opts := func(dir string) Options { o := withDir(tinyOptions(nil), dir); o.MaxEpochs = 2; return o }
-	want := resultJSON(t, run(t, ds, opts(t.TempDir())))
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	interrupted := opts(dir)
-	interrupted.OnProgress = afterBatch(func(epoch, batch int) {
-		if epoch == 0 && batch == 1 {
-			cancel()
-		}
-	})
-	tr, err := New(ds, interrupted)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Run(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run returned %v, want context.Canceled", err)
-	}
-	path := filepath.Join(dir, resumeFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c resumeCheckpoint
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil {
-		t.Fatal(err)
-	}
-	if len(c.Optimizers) != 1 {
-		t.Fatalf("checkpoint holds %d optimizer states, want 1", len(c.Optimizers))
-	}
-	for _, st := range c.Optimizers {
-		c.ModelOpt = st
-	}
-	c.Optimizers = nil
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if got := resultJSON(t, run(t, ds, opts(dir))); got != want {
-		t.Errorf("resumed from the old layout, the result differs:\n got %s\nwant %s", got, want)
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
-	"github.com/synergo/synergo/internal/atomicfile"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
@@ -19,124 +19,117 @@ const (
 	bestFile   = "best.ckpt"   // parameters and buffers of the best epoch
 )
 
-// checkpointVersion is bumped when the resume file layout changes.
-const checkpointVersion = 1
+// Both files are nn checkpoints (nn.SaveCheckpoint: a versioned header
+// and the SHA-256 of the payload, verified on load), laid out as follows:
+//
+//	Params      "model/<name>" (the model's parameters), "buffer/<name>"
+//	            (a models.StatefulModel's buffers), "regularizer/<name>"
+//	            (the penalty's parameters; resume.ckpt only)
+//	Optimizers  "model/<stage>/<group>" (optimizerKey), "regularizer"
+//	            (resume.ckpt only)
+//	Extra       "layout" (resumeLayout or bestLayout), "fingerprint"
+//	            (Trainer.fingerprint), "state" (gob of runState),
+//	            "model_state" (models.EpochSchedule's training state) and
+//	            "regularizer_state" (synergy.Penalty.MarshalState); the
+//	            last three in resume.ckpt only
+//
+// A file with another layout, a fingerprint of other options or data, or
+// a damaged payload is never resumed from: New returns an error naming the
+// file and the way to start over (Options.Restart, or deleting the run
+// folder).
+const (
+	resumeLayout = "synergo train resume 2"
+	bestLayout   = "synergo train best 2"
+)
 
-// snapshot holds parameter (and buffer) values by name, as float64 (exact
-// for float32 parameters).
-type snapshot struct {
-	Params  map[string][]float64
-	Buffers map[string][]float64
-}
+// Name prefixes of the parameter sets in a checkpoint.
+const (
+	modelPrefix       = "model/"
+	bufferPrefix      = "buffer/"
+	regularizerPrefix = "regularizer/"
+)
+
+// snapshot holds the values of the model's parameters (and buffers), the
+// best epoch's model in memory; save writes it as best.ckpt.
+type snapshot struct{ c *nn.Checkpoint }
 
 // takeSnapshot copies the values of ps and, if not nil, buffers.
-func takeSnapshot(ps, buffers *nn.ParamSet) *snapshot {
-	s := &snapshot{Params: valuesOf(ps)}
+func takeSnapshot(ps, buffers *nn.ParamSet) (*snapshot, error) {
+	c := nn.NewCheckpoint()
+	if err := c.CaptureParamsAs(modelPrefix, ps); err != nil {
+		return nil, err
+	}
 	if buffers != nil {
-		s.Buffers = valuesOf(buffers)
+		if err := c.CaptureParamsAs(bufferPrefix, buffers); err != nil {
+			return nil, err
+		}
 	}
-	return s
-}
-
-func valuesOf(ps *nn.ParamSet) map[string][]float64 {
-	out := make(map[string][]float64, len(ps.Params()))
-	for _, p := range ps.Params() {
-		out[p.Name] = p.Float64s()
-	}
-	return out
+	return &snapshot{c: c}, nil
 }
 
 // restore writes the snapshot back into ps and buffers.
 func (s *snapshot) restore(ps, buffers *nn.ParamSet) error {
-	if err := setValues(ps, s.Params, "parameter"); err != nil {
+	if err := s.c.RestoreParamsFrom(modelPrefix, ps); err != nil {
 		return err
 	}
 	if buffers != nil {
-		return setValues(buffers, s.Buffers, "buffer")
+		return s.c.RestoreParamsFrom(bufferPrefix, buffers)
 	}
 	return nil
 }
 
-func setValues(ps *nn.ParamSet, vals map[string][]float64, what string) error {
-	if len(vals) != len(ps.Params()) {
-		return fmt.Errorf("train: checkpoint holds %d %ss, the model has %d", len(vals), what, len(ps.Params()))
+// fingerprint identifies what a checkpoint belongs to: the data source,
+// the run's Setting with the values the trainer resolved (weight decay,
+// norm clip, loss, model name) and the model's configuration
+// (models.Hyper.Settings).
+func (t *Trainer) fingerprint() (string, error) {
+	o := t.opts
+	o.WeightDecay, o.Loss = &t.wd, t.loss
+	setting, err := o.settingOf()
+	if err != nil {
+		return "", err
 	}
-	for _, p := range ps.Params() {
-		v, ok := vals[p.Name]
-		if !ok {
-			return fmt.Errorf("train: checkpoint has no %s %q", what, p.Name)
-		}
-		if err := p.SetFloat64s(v); err != nil {
-			return fmt.Errorf("train: checkpoint: %w", err)
-		}
+	modelConfig, err := json.Marshal(t.model.Hyper().Settings)
+	if err != nil {
+		return "", fmt.Errorf("train: encoding the configuration of %s: %w", t.opts.Model, err)
 	}
-	return nil
+	b, err := json.Marshal(struct {
+		Source      string          `json:"source"`
+		Setting     json.RawMessage `json:"setting"`
+		ModelConfig json.RawMessage `json:"model_config"`
+	}{t.ds.Source, setting, modelConfig})
+	return string(b), err
 }
 
-// save writes the snapshot atomically as a gob.
-func (s *snapshot) save(path string) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
-		return fmt.Errorf("train: encoding %s: %w", path, err)
-	}
-	return atomicfile.WriteFile(path, buf.Bytes())
+// newCheckpoint returns a checkpoint of the given layout stamped with the
+// run's fingerprint.
+func (t *Trainer) newCheckpoint(layout string) *nn.Checkpoint {
+	c := nn.NewCheckpoint()
+	c.Extra["layout"] = []byte(layout)
+	c.Extra["fingerprint"] = []byte(t.key)
+	return c
 }
 
-// loadSnapshot reads a snapshot written by save.
-func loadSnapshot(path string) (*snapshot, error) {
-	b, err := os.ReadFile(path)
+// loadCheckpoint reads path and checks its layout and fingerprint.
+func (t *Trainer) loadCheckpoint(path, layout string) (*nn.Checkpoint, error) {
+	c, err := nn.LoadCheckpoint(path)
 	if err != nil {
 		return nil, err
 	}
-	var s snapshot
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
-		return nil, fmt.Errorf("train: %s is not a best-model checkpoint: %w", path, err)
+	if got := string(c.Extra["layout"]); got != layout {
+		return nil, fmt.Errorf("train: %s has layout %q, this synergo reads %q (written by another version?)", path, got, layout)
 	}
-	return &s, nil
+	if got := string(c.Extra["fingerprint"]); got != t.key {
+		return nil, fmt.Errorf("train: %s was written for other options or data (%s); this run is %s", path, got, t.key)
+	}
+	return c, nil
 }
 
-// resumeCheckpoint is the content of resume.ckpt.
-type resumeCheckpoint struct {
-	Version     int
-	Fingerprint string
-	Model       snapshot
-	Regularizer map[string][]float64
-	// Optimizers are the states of the model's optimizers, one per
-	// parameter group and stage of the epoch schedule (optimizerKey).
-	// Checkpoints written before the schedule existed hold the only
-	// optimizer of a model without a schedule in ModelOpt instead.
-	Optimizers map[string]nn.AdamWState
-	ModelOpt   nn.AdamWState
-	RegOpt     nn.AdamWState
-	// ModelState is the training state of a models.EpochSchedule
-	// (MarshalTrainingState), nil for other models.
-	ModelState []byte
-	RegState   []byte
-	State      runState
-}
-
-// fingerprint identifies the options a checkpoint belongs to.
-func (t *Trainer) fingerprint() string {
-	id := struct {
-		Model, Source           string
-		Reg                     any
-		Seed                    uint64
-		Batch                   int
-		LR, WD, ClipV, ClipN    float64
-		Loss                    Loss
-		MaxEpochs, Patience     int
-		EvalBatch, DiagK, DiagN int
-		FreezeBert              string `json:",omitempty"` // absent unless set: older fingerprints stay valid
-		ModelSet, Bert          string `json:",omitempty"`
-	}{t.opts.Model, t.ds.Source, t.opts.Regularizer, t.opts.Seed, t.opts.BatchSize,
-		t.opts.LearningRate, t.wd, t.opts.ClipValue, t.opts.ClipNorm, t.loss,
-		t.opts.MaxEpochs, t.opts.Patience, t.opts.EvalBatchSize, t.opts.DiagnosticDim, t.opts.DiagnosticRows, "",
-		t.opts.ModelSet, t.opts.Bert}
-	if t.opts.FreezeBert != nil {
-		id.FreezeBert = t.opts.FreezeBert.String()
-	}
-	b, _ := json.Marshal(id)
-	return string(b)
+// saveBest writes the best snapshot as best.ckpt of the run.
+func (t *Trainer) saveBest() error {
+	c := t.newCheckpoint(bestLayout)
+	c.Params = t.best.c.Params
+	return nn.SaveCheckpoint(t.path(bestFile), c)
 }
 
 // saveResume writes resume.ckpt (no-op without Options.Dir).
@@ -144,88 +137,126 @@ func (t *Trainer) saveResume() error {
 	if t.opts.Dir == "" {
 		return nil
 	}
-	c := resumeCheckpoint{
-		Version: checkpointVersion, Fingerprint: t.fingerprint(),
-		Model: *takeSnapshot(t.model.Params(), t.buffers), Optimizers: t.optimizerStates(), State: t.st,
+	c := t.newCheckpoint(resumeLayout)
+	if err := c.CaptureParamsAs(modelPrefix, t.model.Params()); err != nil {
+		return err
 	}
+	if t.buffers != nil {
+		if err := c.CaptureParamsAs(bufferPrefix, t.buffers); err != nil {
+			return err
+		}
+	}
+	for k, st := range t.optimizerStates() {
+		c.Optimizers[modelPrefix+k] = st
+	}
+	var state bytes.Buffer
+	if err := gob.NewEncoder(&state).Encode(&t.st); err != nil {
+		return fmt.Errorf("train: encoding the run state: %w", err)
+	}
+	c.Extra["state"] = state.Bytes()
 	if t.state != nil {
 		b, err := t.state.MarshalTrainingState()
 		if err != nil {
 			return err
 		}
-		c.ModelState = b
+		c.Extra["model_state"] = b
 	}
 	if t.reg != nil {
-		c.Regularizer = valuesOf(t.reg.Params())
-		c.RegOpt = t.reg.Optimizer().State()
-		st, err := t.reg.MarshalState()
+		if err := c.CaptureParamsAs(regularizerPrefix, t.reg.Params()); err != nil {
+			return err
+		}
+		c.Optimizers["regularizer"] = t.reg.Optimizer().State()
+		b, err := t.reg.MarshalState()
 		if err != nil {
 			return err
 		}
-		c.RegState = st
+		c.Extra["regularizer_state"] = b
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
-		return fmt.Errorf("train: encoding the resume checkpoint: %w", err)
-	}
-	return atomicfile.WriteFile(t.path(resumeFile), buf.Bytes())
+	return nn.SaveCheckpoint(t.path(resumeFile), c)
 }
 
-// resume loads resume.ckpt and best.ckpt from Options.Dir if they exist.
+// resume continues from resume.ckpt (and best.ckpt) in Options.Dir if it
+// exists. An error names the file and how to start over.
 func (t *Trainer) resume() error {
 	if t.opts.Dir == "" {
 		return nil
 	}
 	path := t.path(resumeFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	if err := t.restoreFrom(path); err != nil {
+		return fmt.Errorf("%w\nto train this setting from the start, rerun with --restart-setting (train.Options.Restart) or delete the folder %s", err, t.opts.Dir)
+	}
+	t.log.Info("resumed", "file", path, "epoch", t.st.Epoch+1, "batch", t.st.Batch)
+	return nil
+}
+
+// restoreFrom loads the training state from the resume checkpoint path.
+func (t *Trainer) restoreFrom(path string) error {
+	c, err := t.loadCheckpoint(path, resumeLayout)
 	if err != nil {
 		return err
 	}
-	var c resumeCheckpoint
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil {
-		return fmt.Errorf("train: %s is not a resume checkpoint: %w", path, err)
+	wrap := func(err error) error { return fmt.Errorf("train: %s: %w", path, err) }
+	if err := c.RestoreParamsFrom(modelPrefix, t.model.Params()); err != nil {
+		return wrap(err)
 	}
-	if c.Version != checkpointVersion {
-		return fmt.Errorf("train: %s has version %d, want %d", path, c.Version, checkpointVersion)
+	if t.buffers != nil {
+		if err := c.RestoreParamsFrom(bufferPrefix, t.buffers); err != nil {
+			return wrap(err)
+		}
 	}
-	if c.Fingerprint != t.fingerprint() {
-		return fmt.Errorf("train: %s was written for other options (%s), this run is %s; use another folder or delete it",
-			path, c.Fingerprint, t.fingerprint())
+	states := map[string]nn.AdamWState{}
+	for k, st := range c.Optimizers {
+		if name, ok := strings.CutPrefix(k, modelPrefix); ok {
+			states[name] = st
+		}
 	}
-	if err := c.Model.restore(t.model.Params(), t.buffers); err != nil {
-		return fmt.Errorf("train: %s: %w", path, err)
+	if err := t.setOptimizerStates(states); err != nil {
+		return wrap(err)
 	}
-	if err := t.setOptimizerStates(c.Optimizers, c.ModelOpt); err != nil {
-		return fmt.Errorf("train: %s: %w", path, err)
+	var st runState
+	if err := gob.NewDecoder(bytes.NewReader(c.Extra["state"])).Decode(&st); err != nil {
+		return wrap(fmt.Errorf("the run state: %w", err))
 	}
 	if t.state != nil {
-		if c.ModelState == nil {
-			return fmt.Errorf("train: %s holds no training state of %s (written by an earlier synergo?) and cannot resume exactly; delete it to start the run again", path, t.model.Name())
+		b, ok := c.Extra["model_state"]
+		if !ok {
+			return wrap(fmt.Errorf("no training state of %s", t.model.Name()))
 		}
-		if err := t.state.UnmarshalTrainingState(c.ModelState); err != nil {
-			return fmt.Errorf("train: %s: %w", path, err)
+		if err := t.state.UnmarshalTrainingState(b); err != nil {
+			return wrap(err)
 		}
 	}
 	if t.reg != nil {
-		if err := setValues(t.reg.Params(), c.Regularizer, "C-network parameter"); err != nil {
-			return fmt.Errorf("train: %s: %w", path, err)
+		if err := c.RestoreParamsFrom(regularizerPrefix, t.reg.Params()); err != nil {
+			return wrap(err)
 		}
-		if err := t.reg.Optimizer().SetState(c.RegOpt); err != nil {
-			return fmt.Errorf("train: %s: %w", path, err)
+		if err := t.reg.Optimizer().SetState(c.Optimizers["regularizer"]); err != nil {
+			return wrap(err)
 		}
-		if err := t.reg.UnmarshalState(c.RegState); err != nil {
-			return fmt.Errorf("train: %s: %w", path, err)
+		if err := t.reg.UnmarshalState(c.Extra["regularizer_state"]); err != nil {
+			return wrap(err)
 		}
 	}
-	t.st = c.State
+	t.st = st
 	if t.st.HaveBest {
-		if t.best, err = loadSnapshot(t.path(bestFile)); err != nil {
-			return fmt.Errorf("train: resuming: the best-model checkpoint: %w", err)
+		best, err := t.loadCheckpoint(t.path(bestFile), bestLayout)
+		if err != nil {
+			return fmt.Errorf("train: the best-model checkpoint of the run: %w", err)
+		}
+		t.best = &snapshot{c: best}
+	}
+	return nil
+}
+
+// discardCheckpoints removes resume.ckpt and best.ckpt from the run folder.
+func (t *Trainer) discardCheckpoints() error {
+	for _, name := range []string{resumeFile, bestFile} {
+		if err := os.Remove(t.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
 	}
-	t.log.Info("resumed", "file", path, "epoch", t.st.Epoch+1, "batch", t.st.Batch)
 	return nil
 }

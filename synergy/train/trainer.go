@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -43,6 +44,8 @@ type Trainer struct {
 	diag   *diagnosticProjections
 	log    *slog.Logger
 
+	// key is the fingerprint the run's checkpoints carry.
+	key        string
 	st         runState
 	best       *snapshot // parameters and buffers of the best epoch so far
 	epochStart time.Time // for the log (a resumed epoch counts from the resume)
@@ -50,8 +53,10 @@ type Trainer struct {
 
 // New prepares a run: it validates the options and the data, builds the
 // model (seeded from Options.Seed) and, if configured, the regularizer, and
-// resumes from Options.Dir/resume.ckpt when that file exists and was
-// written for the same options.
+// resumes from Options.Dir/resume.ckpt when that file exists. A resume
+// file that is damaged (checksum), of another layout or written for other
+// options or data is an error naming it, or, with Options.Restart, is
+// removed and the run starts from the beginning.
 func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
@@ -129,9 +134,25 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	if t.reg, err = opts.Regularizer.WithSeed(derivedSeed(opts.Seed, streamRegularizer)).New(uniDims, fusedDim, tensor.Float32); err != nil {
 		return nil, err
 	}
-	t.diag = newDiagnosticProjections(opts.Seed, opts.DiagnosticDim, uniDims, fusedDim)
-	if err := t.resume(); err != nil {
+	t.diag = newDiagnosticProjections(opts.Seed, opts.DiagnosticDim, opts.KurtosisDim, uniDims, fusedDim)
+	if t.key, err = t.fingerprint(); err != nil {
 		return nil, err
+	}
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("train: the run folder: %w", err)
+		}
+	}
+	if err := t.resume(); err != nil {
+		if !opts.Restart {
+			return nil, err
+		}
+		// The failed resume may have changed the model: build it anew.
+		t.log.Warn("the resume checkpoint cannot be used; training from the start (Restart)", "err", err)
+		if err := t.discardCheckpoints(); err != nil {
+			return nil, err
+		}
+		return New(ds, opts)
 	}
 	return t, nil
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -125,6 +127,79 @@ func TestResumeRejectsOtherOptions(t *testing.T) {
 	opts.LearningRate = 1e-3
 	if _, err := New(ds, opts); err == nil || !strings.Contains(err.Error(), "resume.ckpt") {
 		t.Fatalf("resuming with another learning rate: err = %v, want an error naming resume.ckpt", err)
+	}
+}
+
+// interruptAfter trains opts on ds until the given number of steps, then
+// cancels: the run folder holds a mid-run resume.ckpt and best.ckpt.
+func interruptAfter(t *testing.T, ds *datasets.Dataset, opts Options, steps int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := 0
+	opts.OnProgress = afterBatch(func(epoch, batch int) {
+		if done++; done == steps {
+			cancel()
+		}
+	})
+	tr, err := New(ds, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v, want context.Canceled", err)
+	}
+}
+
+// TestResumeRejectsDamagedCheckpoints flips one byte in the middle of
+// resume.ckpt, then of best.ckpt, and replaces resume.ckpt by a file of
+// another layout: New must refuse each, naming the file and the way to
+// start over, and with Restart train from the start to the uninterrupted
+// result.
+func TestResumeRejectsDamagedCheckpoints(t *testing.T) {
+	ds := tinyMOSI(t, 0.05) // 4 batches an epoch
+	opts := func(dir string) Options {
+		o := withDir(tinyOptions(smallRegularizer()), dir)
+		o.MaxEpochs = 2
+		return o
+	}
+	want := resultJSON(t, run(t, ds, opts(t.TempDir())))
+	flip := func(path string) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		b[len(b)/2] ^= 0x10
+		return os.WriteFile(path, b, 0o644)
+	}
+	for _, tc := range []struct {
+		name, file string
+		damage     func(path string) error
+		want       string
+	}{
+		{"flipped byte", resumeFile, flip, "SHA-256 checksum mismatch"},
+		{"flipped byte in the best model", bestFile, flip, "SHA-256 checksum mismatch"},
+		{"other format", resumeFile, func(path string) error {
+			return os.WriteFile(path, []byte(strings.Repeat("an older resume file ", 4)), 0o644)
+		}, "not a synergo checkpoint"},
+	} {
+		dir := t.TempDir()
+		interruptAfter(t, ds, opts(dir), 6) // mid-epoch 2, after a best epoch
+		path := filepath.Join(dir, tc.file)
+		if err := tc.damage(path); err != nil {
+			t.Fatal(err)
+		}
+		_, err := New(ds, opts(dir))
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) ||
+			!strings.Contains(err.Error(), "rerun with --restart-setting (train.Options.Restart) or delete the folder "+dir) {
+			t.Errorf("%s: New returned %v, want an error naming %s, saying %q and how to start over", tc.name, err, path, tc.want)
+			continue
+		}
+		restart := opts(dir)
+		restart.Restart = true
+		if got := resultJSON(t, run(t, ds, restart)); got != want {
+			t.Errorf("%s: restarted run differs from the uninterrupted one:\n got %s\nwant %s", tc.name, got, want)
+		}
 	}
 }
 

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/synergo/synergo/synergy/grid"
+)
+
+// cliEnv makes the test binary act as the synergo command line, so that
+// scripts can call it (TestEvidenceStudySmoke; see TestMain).
+const cliEnv = "SYNERGO_TEST_BINARY_IS_CLI"
+
+// TestEvidenceStudySmoke runs scripts/evidence/study.sh end to end on a
+// tiny version of both studies (one model, two seeds, one epoch, MOSI at
+// 3 %): plan, one shard, collect, and the mechanism and knob tables.
+func TestEvidenceStudySmoke(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "evidence", "study.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	env := append(os.Environ(), cliEnv+"=1", "SYNERGO="+os.Args[0],
+		"SEEDS=1111,1112", "EPOCHS=1", "BATCH=16", "MECH_MODELS=eflstm", "MECH_DATA=synth:mosi:0.03",
+		"MECH_SETTINGS=none mmd:kappa", "KNOB_MODEL=eflstm", "KNOB_DATA=synth:mosi:0.03:0", "KNOB_WORLDS=default shared=0.5,tails=inf")
+	step := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bash, append([]string{script}, args...)...)
+		cmd.Env = env
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("study.sh %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+		return string(b)
+	}
+	step("plan", out)
+	step("plan", out) // planning again is harmless
+	if c := step("count", out); !strings.Contains(c, filepath.Join(out, "knobs", "shared-0.5_tails-inf", "none")) {
+		t.Errorf("count:\n%s", c)
+	}
+	step("run", out, "0", "1")
+	step("collect", out)
+	mech, err := os.ReadFile(filepath.Join(out, "mechanism.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"κ(Z)/Gauss", "R²(Z_i from Z_−i)", "| eflstm | NLL | 2 |", "| eflstm | NLL+S_MMD[kappa] (stable) | 2 |", "| eflstm | NLL+S_MMD[kappa] (paper) | 2 |", "(Δ "} {
+		if !strings.Contains(string(mech), want) {
+			t.Errorf("mechanism.md lacks %q:\n%s", want, mech)
+		}
+	}
+	knobs, err := os.ReadFile(filepath.Join(out, "knobs.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| preset=mosi, scale=0.03, seed=0 | eflstm | NLL+S_MMD (stable) |", "| preset=mosi, scale=0.03, seed=0, shared=0.5, tails=inf | eflstm | NLL+S_MMD (stable) |"} {
+		if !strings.Contains(string(knobs), want) {
+			t.Errorf("knobs.md lacks %q:\n%s", want, knobs)
+		}
+	}
+	t.Logf("mechanism.md:\n%s\nknobs.md:\n%s", mech, knobs)
+}
+
+// TestReferenceScriptSmoke runs scripts/evidence/reference.sh end to end on
+// a tiny version of its protocol (one seed, one epoch, one small model per
+// table, data at 0.5–3 %): plan, two shards, status, collect, and checks
+// every table folder: the records with their command lines, table.md in
+// the table's layout, the README with the plan commands.
+func TestReferenceScriptSmoke(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "evidence", "reference.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work, out := t.TempDir(), t.TempDir()
+	env := append(os.Environ(), cliEnv+"=1", "SYNERGO="+os.Args[0], "REF_WORK="+work, "REF_OUT="+out,
+		"SEEDS=1111", "EPOCHS=1", "BATCH=16", "T23_DATA=synth:mosi:0.03", "T23_MODELS=lmf",
+		"T5_DATA=synth:mosei:0.005", "T5_MODEL=lmf", "T6_DATA=synth:urfunny:0.01", "T6_MODELS=lmf")
+	step := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bash, append([]string{script}, args...)...)
+		cmd.Env = env
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("reference.sh %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+		return string(b)
+	}
+	if p := step("plan"); !strings.Contains(p, "planned 16 runs in 12 plan folders") {
+		t.Errorf("plan printed %q, want 16 runs (5 + 6 + 5 settings) in 12 folders", p)
+	}
+	step("run", "0", "2")
+	step("run", "1", "2")
+	if s := step("status"); strings.Count(s, "   1 / 1") != 8 || strings.Count(s, "   2 / 2") != 4 {
+		t.Errorf("status after both shards:\n%s", s)
+	}
+	step("collect")
+	for table, want := range map[string][]string{
+		"tables2-3": {"| lmf | NLL | 1 |", "| lmf | NLL+S_KL (paper) | 1 |", "| lmf | NLL+S_MMD (stable) | 1 |", "Acc7"},
+		"table4":    {"Acc2 non0 −T", "| lmf | NLL+S_MMD (paper) | 1 |"},
+		"table5":    {"| lmf | NLL+S_MMD[l2] (paper) | 1 |", "| lmf | NLL+S_MMD[kappa] (paper) | 1 |", "| lmf | NLL+S_MMD (stable) | 1 |"},
+		"table6":    {"| lmf | NLL+S_KL (stable) | 1 |", "| Acc |"},
+	} {
+		md, err := os.ReadFile(filepath.Join(out, table, "table.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(md), w) {
+				t.Errorf("%s/table.md lacks %q:\n%s", table, w, md)
+			}
+		}
+	}
+	for table, n := range map[string]int{"tables2-3": 5, "table5": 6, "table6": 5} {
+		recs, err := grid.ReadRecords(filepath.Join(out, table, grid.ResultsFile))
+		if err != nil || len(recs) != n {
+			t.Fatalf("%s: %d records, %v; want %d", table, len(recs), err, n)
+		}
+		for _, r := range recs {
+			if !strings.HasPrefix(r.Command, "synergo train --model lmf --data synth:") {
+				t.Errorf("%s: record %s has command %q", table, r.Key(), r.Command)
+			}
+		}
+		readme, err := os.ReadFile(filepath.Join(out, table, "README.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []string{"synergo grid plan --seeds 1111 --epochs 1", "- commit: ", "- CPU-hours", "not the paper's"} {
+			if !strings.Contains(string(readme), w) {
+				t.Errorf("%s/README.md lacks %q:\n%s", table, w, readme)
+			}
+		}
+	}
+}
