@@ -19,10 +19,12 @@ import (
 // MOSI's LSTM widths (256, 32, 256). MFN's unimodal outputs (the LSTMs'
 // last states) feed both the concatenation of its output layer and the
 // regularizer, so their gradient is a sum of two paths. With gorgonia's
-// G.Concat there (gradient: one strided slice of ∂L/∂y per input) the
-// vision LSTM's gradient was wrong — 1.4e−2 relative in the first step of
-// a golden run, which moved MFN + S_MMD/S_KL metrics by ≈5e−3 while MFN
-// alone matched — at these widths, not at 16; nn.Concat replaced it.
+// G.Concat in the regularizer's Q input, Concat(h_l, h_v) of widths 256
+// and 256 gave h_v the gradient block of h_l (the slices' bounds hash
+// modulo 256; see nn's TestConcatWideBlocksGetTheirOwnGradient): the
+// vision LSTM's gradient was 1.4e−2 off in the first step of a golden
+// run, which moved MFN + S_MMD/S_KL metrics by ≈5e−3 while MFN alone
+// matched. At widths 16 nothing collides; nn.Concat replaced it.
 func TestRegularizerOnMFNGradCheck(t *testing.T) {
 	const batch = 4
 	dims := models.Dims{T: [3]int{4, 4, 4}, D: [3]int{6, 3, 4}, Task: datasets.Regression}
