@@ -1,9 +1,22 @@
-# Benchmarks: `make bench` compares synergo's epochs with PyTorch side by side
-# (bench/README.md); `make bench-go` runs the Go benchmarks; `make
-# test-openblas` runs the nn/models tests on the OpenBLAS build.
-BENCH_PAIRS ?= 5
-BENCH_SCALE ?= 1
-BENCH_CONFIGS ?= eflstm:mmd,tfn:mmd,eflstm:none,tfn:none
+# Benchmarks (bench/README.md): `make bench` compares synergo's training
+# epochs and inference with PyTorch's, all seven models, without and with
+# S_MMD and S_KL, at MOSI and MOSEI shapes, the default build beside the
+# openblas build; `make bench-go` runs the Go step benchmarks; `make
+# test-openblas` runs the tests on the openblas build.
+#
+#   make bench                      quick: 1 round, MOSI at 1/4 and MOSEI at 1/50 of the training split
+#   make bench BENCH_MODE=full      3 rounds, MOSI whole and MOSEI at 1/4
+#   make bench BENCH_MODELS=tfn,lmf BENCH_REGS=none,mmd BENCH_PRESETS=mosi:1 BENCH_PAIRS=5
+BENCH_MODE ?= quick
+ifeq ($(BENCH_MODE),full)
+BENCH_PAIRS ?= 3
+BENCH_PRESETS ?= mosi:1,mosei:0.25
+else
+BENCH_PAIRS ?= 1
+BENCH_PRESETS ?= mosi:0.25,mosei:0.02
+endif
+BENCH_MODELS ?= all
+BENCH_REGS ?= none,mmd,kl
 # OpenBLAS's kernels for this CPU (Debian's 0.3.21 falls back to slow SSE3
 # "Prescott" kernels on CPUs it does not know; see bench/README.md):
 # SkylakeX with AVX-512, Haswell with AVX2, else OpenBLAS's own choice.
@@ -19,13 +32,15 @@ bench-deps:
 	  (apt-get update && apt-get install -y python3-torch libopenblas0-pthread libopenblas-pthread-dev)
 
 bench: bench-deps
-	$(OPENBLAS_ENV) $(GO) build -tags openblas -o bench/goepoch.bin ./bench/goepoch
-	$(OPENBLAS_ENV) /usr/bin/python3 bench/compare.py --goepoch bench/goepoch.bin --pairs $(BENCH_PAIRS) \
-	  --scale $(BENCH_SCALE) --configs $(BENCH_CONFIGS) --json bench/last-run.jsonl \
-	  --openblas-coretype $(if $(BENCH_CORETYPE),$(BENCH_CORETYPE),none)
+	$(GO) build -o bench/goepoch.bin ./bench/goepoch
+	$(OPENBLAS_ENV) $(GO) build -tags openblas -o bench/goepoch-openblas.bin ./bench/goepoch
+	$(OPENBLAS_ENV) /usr/bin/python3 bench/compare.py --goepoch bench/goepoch.bin \
+	  --goepoch-openblas bench/goepoch-openblas.bin --pairs $(BENCH_PAIRS) --presets $(BENCH_PRESETS) \
+	  --models $(BENCH_MODELS) --regs $(BENCH_REGS) --json bench/last-run.jsonl \
+	  --openblas-coretype $(if $(BENCH_CORETYPE),$(BENCH_CORETYPE),none) | tee bench/last-run.md
 
-bench-go: bench-deps
-	$(OPENBLAS_ENV) $(GO) test -tags openblas -run XXX -bench 'Step/.*/mosi' -benchtime 5x ./bench/gobench/
+bench-go:
+	$(GO) test -run XXX -bench 'Step/.*/mosi' -benchtime 5x ./bench/gobench/
 
 test-openblas: bench-deps
-	$(OPENBLAS_ENV) $(GO) test -count=1 -tags openblas ./synergy/nn/ ./synergy/models/ ./bench/...
+	$(OPENBLAS_ENV) $(GO) test -count=1 -tags openblas ./internal/... ./synergy/nn/... ./synergy/models/... ./bench/...

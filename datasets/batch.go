@@ -19,6 +19,22 @@ import (
 // example with DropModalitiesRandom) without touching the split.
 // Batches returns an error when size < 1 or the split is empty.
 func (s *Split) Batches(size int, seed int64) ([]*Batch, error) {
+	order, err := s.BatchIndices(size, seed)
+	if err != nil {
+		return nil, err
+	}
+	batches := make([]*Batch, len(order))
+	for i, idx := range order {
+		batches[i] = s.Gather(idx)
+	}
+	return batches, nil
+}
+
+// BatchIndices returns the sample indices of the batches Batches(size,
+// seed) makes, in order, without copying any data: a training loop that
+// gathers one batch at a time (Gather) holds one batch's copy instead of
+// the whole split's. Errors as Batches.
+func (s *Split) BatchIndices(size int, seed int64) ([][]int, error) {
 	if size < 1 {
 		return nil, fmt.Errorf("datasets: split %s: batch size %d, want at least 1", s.Name, size)
 	}
@@ -26,28 +42,41 @@ func (s *Split) Batches(size int, seed int64) ([]*Batch, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("datasets: split %s: no samples to batch", s.Name)
 	}
-	order := identity(n) // seed < 0: the split's order
+	order := identity(n) // seed < 0: the split's own order
 	if seed >= 0 {
 		order = rand.New(rand.NewPCG(uint64(seed), uint64(seed))).Perm(n)
 	}
-	batches := make([]*Batch, 0, (n+size-1)/size)
+	batches := make([][]int, 0, (n+size-1)/size)
 	for start := 0; start < n; start += size {
-		end := min(start+size, n)
-		idx := append([]int(nil), order[start:end]...)
-		b := &Batch{
-			Indices:    idx,
-			Labels:     gatherLabels(s.Labels, idx),
-			TokenIDs:   gatherTokenRows(s.TokenIDs, idx),
-			TokenSteps: gatherTokenRows(s.TokenSteps, idx),
-		}
-		for m, f := range s.Features {
-			if f != nil {
-				b.Features[m] = gatherSequences(f, idx)
-			}
-		}
-		batches = append(batches, b)
+		batches = append(batches, order[start:min(start+size, n):min(start+size, n)])
 	}
 	return batches, nil
+}
+
+// Gather returns the batch of the samples at positions idx, in that
+// order, owning a copy of their features, lengths, labels, token ids and
+// token steps (as Batches' batches do). An index outside [0, Len()) is a programmer
+// error and panics.
+func (s *Split) Gather(idx []int) *Batch {
+	n := s.Len()
+	for _, i := range idx {
+		if i < 0 || i >= n {
+			panic(fmt.Sprintf("datasets: Gather: index %d out of range [0, %d)", i, n))
+		}
+	}
+	idx = append([]int(nil), idx...)
+	b := &Batch{
+		Indices:    idx,
+		Labels:     gatherLabels(s.Labels, idx),
+		TokenIDs:   gatherTokenRows(s.TokenIDs, idx),
+		TokenSteps: gatherTokenRows(s.TokenSteps, idx),
+	}
+	for m, f := range s.Features {
+		if f != nil {
+			b.Features[m] = gatherSequences(f, idx)
+		}
+	}
+	return b
 }
 
 // Subset returns a new split holding the samples at positions idx, in that

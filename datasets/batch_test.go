@@ -170,3 +170,43 @@ func TestSubset(t *testing.T) {
 	}()
 	s.Subset([]int{6})
 }
+
+// BatchIndices lists every sample once, in the batches and order Batches
+// makes, and Gather copies what it is given: changing the index list or
+// the batch afterwards changes neither the other nor the split.
+func TestBatchIndicesGather(t *testing.T) {
+	s := smallSplit(50)
+	order, err := s.BatchIndices(7, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := s.Batches(7, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(order) != len(bs) {
+		t.Fatalf("%d index lists, %d batches", len(order), len(bs))
+	}
+	var all []int
+	for k, idx := range order {
+		if !slices.Equal(idx, bs[k].Indices) {
+			t.Fatalf("batch %d: indices %v, Batches has %v", k, idx, bs[k].Indices)
+		}
+		all = append(all, idx...)
+	}
+	slices.Sort(all)
+	if !slices.Equal(all, identity(50)) {
+		t.Fatal("the batches do not hold every sample exactly once")
+	}
+	idx := order[1]
+	first := idx[0]
+	b := s.Gather(idx)
+	idx[0] = (first + 1) % 50
+	if b.Indices[0] != first || b.Features[Text].Data[0] != 100*float32(first) {
+		t.Fatalf("Gather's batch changed with its index list: index %d, first value %v", b.Indices[0], b.Features[Text].Data[0])
+	}
+	b.Labels[0] = -1
+	if s.Labels[first] == -1 {
+		t.Fatal("a gathered batch shares its labels with the split")
+	}
+}

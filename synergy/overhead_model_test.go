@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 var (
 	overheadRounds = flag.Int("synergy.overheadrounds", 5, "interleaved rounds of BenchmarkRegularizerOverhead")
 	overheadBlock  = flag.Int("synergy.overheadblock", 2, "steps per configuration and round in BenchmarkRegularizerOverhead")
+	overheadModels = flag.String("synergy.overheadmodels", "eflstm,tfn,lmf,mfn,magbert,misa,mmim", "comma-separated models of BenchmarkRegularizerOverhead")
 )
 
 // BenchmarkRegularizerOverhead measures the regularizer's share of a model's
@@ -28,7 +30,7 @@ var (
 // each and the ratios mmd/none and kl/none. b.N is ignored: the work is
 // fixed by -synergy.overheadrounds and -synergy.overheadblock.
 func BenchmarkRegularizerOverhead(b *testing.B) {
-	for _, model := range []string{"lmf", "eflstm", "tfn"} {
+	for _, model := range strings.Split(*overheadModels, ",") {
 		b.Run(model, func(b *testing.B) {
 			regs := []string{"none", "mmd", "kl"}
 			steppers := make([]*gobench.Stepper, len(regs))

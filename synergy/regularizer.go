@@ -251,7 +251,7 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 		}
 		in := others[0]
 		if len(others) > 1 {
-			in = G.Must(G.Concat(1, others...))
+			in = G.Must(nn.Concat(1, others...))
 		}
 		rec, err := r.q[i].ForwardFused(g, in)
 		if err != nil {
@@ -301,7 +301,7 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 		if err != nil {
 			return fmt.Errorf("synergy: R̃_%d: %w", i, err)
 		}
-		pooled, err := r.flows[i].ForwardFused(g, G.Must(G.Concat(0, pu, pf)))
+		pooled, err := r.flows[i].ForwardFused(g, G.Must(nn.Concat(0, pu, pf)))
 		if err != nil {
 			return fmt.Errorf("synergy: g_%d: %w", i, err)
 		}

@@ -163,14 +163,14 @@ func (w *Wasserstein) Attach(g *nn.Graph, unimodal []*G.Node, fused *G.Node) (a 
 		}
 	}
 	B := a.batch
-	joint := G.Must(G.Concat(1, a.unimodal...))
+	joint := G.Must(nn.Concat(1, a.unimodal...))
 	shuffled := []*G.Node{a.unimodal[0]}
 	for m := 1; m < len(a.unimodal); m++ {
 		p := g.Input(fmt.Sprintf("creg.was.perm%d", m), B, B)
 		a.perms = append(a.perms, p)
 		shuffled = append(shuffled, G.Must(G.Mul(p, a.unimodal[m])))
 	}
-	product := G.Must(G.Concat(1, shuffled...))
+	product := G.Must(nn.Concat(1, shuffled...))
 	tj, err := w.critic.Forward(g, joint)
 	if err != nil {
 		return nil, fmt.Errorf("synergy: I_Was critic: %w", err)

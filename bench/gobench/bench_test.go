@@ -13,7 +13,7 @@ var epochScale = flag.Float64("gobench.epochscale", 0,
 	"scale of the training split in BenchmarkEpoch (0: 1 for mosi, 0.1 for mosei)")
 
 var (
-	benchModels  = []string{"eflstm", "tfn", "lmf", "mfn"}
+	benchModels  = []string{"eflstm", "tfn", "lmf", "mfn", "magbert", "misa", "mmim"}
 	benchPresets = []string{"mosi", "mosei"}
 	benchRegs    = []string{"none", "mmd", "kl"}
 )

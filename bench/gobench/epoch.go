@@ -20,7 +20,8 @@ type Trainer struct {
 	epoch    int
 }
 
-// NewTrainer generates the setup's synthetic data and builds its model.
+// NewTrainer generates the setup's synthetic data (keeping its training
+// split) and builds its model.
 // Graphs are built lazily per batch size by the first epoch.
 func NewTrainer(s Setup) (*Trainer, error) {
 	ds, err := SyntheticData(s)
@@ -31,6 +32,9 @@ func NewTrainer(s Setup) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Only the training split is used (as on the PyTorch side, which
+	// generates no other): the others' memory is released.
+	ds.Valid, ds.Test = nil, nil
 	batch := s.Batch
 	if batch == 0 {
 		batch = m.Hyper().Training.BatchSize
@@ -89,24 +93,25 @@ func (t *Trainer) Prepare() error {
 }
 
 // Epoch trains one epoch over the shuffled training split and returns the
-// number of steps. A remainder batch of a single sample is skipped (the
-// C-network needs two samples).
+// number of steps. Batches are gathered one at a time (only one batch's
+// copy of the data is alive). A remainder batch of a single sample is
+// skipped (the C-network needs two samples).
 func (t *Trainer) Epoch() (int, error) {
-	batches, err := t.Data.Train.Batches(t.batch, int64(t.Setup.Seed)+int64(t.epoch))
+	order, err := t.Data.Train.BatchIndices(t.batch, int64(t.Setup.Seed)+int64(t.epoch))
 	if err != nil {
 		return 0, err
 	}
 	t.epoch++
 	steps := 0
-	for i, b := range batches {
-		if b.Size() < 2 {
+	for i, idx := range order {
+		if len(idx) < 2 {
 			continue
 		}
-		s, err := t.stepperFor(b.Size())
+		s, err := t.stepperFor(len(idx))
 		if err != nil {
 			return steps, err
 		}
-		if err := s.Step(b); err != nil {
+		if err := s.Step(t.Data.Train.Gather(idx)); err != nil {
 			return steps, fmt.Errorf("gobench: %v: epoch %d, batch %d: %w", t.Setup, t.epoch, i+1, err)
 		}
 		steps++
@@ -119,4 +124,44 @@ func (t *Trainer) Close() {
 	for _, s := range t.steppers {
 		s.Close()
 	}
+}
+
+// Inference prepares the evaluation graph (a Predictor of the training
+// batch size, built and run once) and returns the number of samples in the
+// first batches full batches of the training split in its own order (all
+// of them when batches is 0) and a function that predicts them, gathering
+// one batch at a time, and releases the graph. The caller times that
+// function.
+func (t *Trainer) Inference(batches int) (samples int, run func() error, err error) {
+	order, err := t.Data.Train.BatchIndices(t.batch, -1)
+	if err != nil {
+		return 0, nil, err
+	}
+	var full [][]int
+	for _, idx := range order {
+		if len(idx) == t.batch && (batches == 0 || len(full) < batches) {
+			full = append(full, idx)
+		}
+	}
+	if len(full) == 0 {
+		return 0, func() error { return nil }, nil
+	}
+	p, err := NewPredictor(t.Model, t.batch)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := p.Predict(t.Data.Train.Gather(full[0])); err != nil {
+		p.Close()
+		return 0, nil, err
+	}
+	run = func() error {
+		defer p.Close()
+		for _, idx := range full {
+			if err := p.Predict(t.Data.Train.Gather(idx)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return len(full) * t.batch, run, nil
 }

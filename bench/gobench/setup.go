@@ -11,7 +11,8 @@ import (
 
 // Setup names one benchmark configuration.
 type Setup struct {
-	// Model is a registry name of models.New: "eflstm", "tfn", "lmf", "mfn".
+	// Model is a registry name of models.New: "eflstm", "tfn", "lmf", "mfn",
+	// "magbert", "misa", "mmim".
 	Model string
 	// Preset is the synthetic data set's shape: "mosi" or "mosei"; it also
 	// selects the model's MMSA defaults.
@@ -47,17 +48,10 @@ func SyntheticData(s Setup) (*datasets.Dataset, error) {
 	return datasets.Synthetic(cfg)
 }
 
-// mirrorSettings are the model settings under which EF-LSTM and TFN are
-// the computations of bench/torch_models.py, the PyTorch side of the
-// comparison: EF-LSTM with its per-modality embeddings, TFN with dropout
-// on the text LSTM's state (synergo's defaults when the mirror was written;
-// the defaults are now the originals, without either).
-var mirrorSettings = map[string]string{"eflstm": "embed=true", "tfn": "apply_text_dropout=true"}
-
-// NewModel returns the float32 model of the setup for dims (with
-// mirrorSettings).
+// NewModel returns the float32 model of the setup for dims, in its default
+// (original) architecture, which bench/torch_models.py ports.
 func NewModel(s Setup, dims models.Dims) (models.Model, error) {
-	return models.NewWithOptions(s.Model, s.Preset, models.Options{Set: mirrorSettings[s.Model]}, dims, tensor.Float32, s.Seed)
+	return models.New(s.Model, s.Preset, dims, tensor.Float32, s.Seed)
 }
 
 // RegularizerConfig returns nil for "none" and synergy.DefaultConfig of the

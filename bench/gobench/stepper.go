@@ -17,8 +17,13 @@ import (
 const gradClipValue = 5
 
 // Stepper runs training steps of one model on batches of one size, the way
-// synergy/train does: one fixed-shape graph with the task loss (L1) and,
-// optionally, the regularizer attached; one TapeMachine reused with Reset.
+// synergy/train does: one fixed-shape graph with the task loss (least
+// squares, the trainer's default for regression) plus the model's auxiliary
+// loss and, optionally, the regularizer attached; one TapeMachine reused
+// with Reset. One AdamW (the model's learning rate and weight decay) updates
+// the model's trainable parameters (models.TrainableParams: frozen BERT
+// layers are left out); a model's epoch schedule (MMIM's stage 0) is not
+// run, so a step is one task-loss step for every model.
 type Stepper struct {
 	model       models.Model
 	reg         *synergy.Regularizer
@@ -49,7 +54,7 @@ func NewStepper(model models.Model, regCfg *synergy.Config, reg *synergy.Regular
 	}
 	s := &Stepper{model: model, batch: batch, g: g, rng: rand.New(rand.NewPCG(seed, 7))}
 	s.label = g.Input("gobench.label", batch)
-	task, err := train.TaskLoss(g, train.LossL1, out.Pred, s.label)
+	task, err := train.TaskLoss(g, train.LossMSE, out.Pred, s.label)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +82,7 @@ func NewStepper(model models.Model, regCfg *synergy.Config, reg *synergy.Regular
 		}
 	}
 	s.reg = reg
-	for _, p := range model.Params().Params() {
+	for _, p := range models.TrainableParams(model) {
 		if g.HasParam(p) {
 			s.modelParams = append(s.modelParams, p)
 		}
@@ -94,7 +99,7 @@ func NewStepper(model models.Model, regCfg *synergy.Config, reg *synergy.Regular
 	if _, err := G.Grad(cost, nodes...); err != nil {
 		return nil, fmt.Errorf("gobench: differentiating %s: %w", model.Name(), err)
 	}
-	s.vm = nn.NewTapeMachine(g.G, G.BindDualValues(nodes...))
+	s.vm = nn.NewTapeMachine(g.G) // gradients read from their nodes (nn.Graph.Grads)
 	d := model.Hyper().Training
 	s.opt = nn.NewAdamW(d.LearningRate)
 	s.opt.WeightDecay = d.WeightDecay

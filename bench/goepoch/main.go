@@ -3,7 +3,8 @@
 // regularizer), trains the given number of epochs with bench/gobench's
 // Trainer and prints one JSON line with per-epoch wall and CPU seconds, the
 // peak RSS and the Go heap in use after each epoch (to show it does not
-// grow). Graph building (Trainer.Prepare) is timed separately (setup_wall_s).
+// grow), then the throughput of the evaluation graph over the training
+// split. Graph building (Trainer.Prepare) is timed separately (setup_wall_s).
 // -memprofile writes a pprof heap profile after the last epoch.
 //
 //	goepoch -model tfn -preset mosi -reg mmd -epochs 2
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/synergo/synergo/bench/gobench"
+	"github.com/synergo/synergo/internal/gctune"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
@@ -42,6 +44,11 @@ type report struct {
 	Epochs    []epochTime `json:"epochs"`
 	PeakRSS   float64     `json:"peak_rss_mib"`
 	SetupWall float64     `json:"setup_wall_s"`
+	// InferSamples samples of the training split ran through the
+	// evaluation graph in InferWall / InferCPU seconds (after training).
+	InferSamples int     `json:"infer_samples"`
+	InferWall    float64 `json:"infer_wall_s"`
+	InferCPU     float64 `json:"infer_cpu_s"`
 }
 
 func main() {
@@ -53,15 +60,17 @@ func main() {
 	flag.IntVar(&s.Batch, "batch", 0, "batch size (0: the model's MMSA default)")
 	flag.Uint64Var(&s.Seed, "seed", 1, "seed")
 	epochs := flag.Int("epochs", 1, "epochs to train (graphs are built before the first)")
+	inferBatches := flag.Int("infer-batches", 0, "evaluation batches to time after training (0: every full batch of the training split, -1: none)")
 	memProfile := flag.String("memprofile", "", "write a heap profile (pprof, in-use and allocated bytes by call site) to this file after the last epoch")
 	flag.Parse()
-	if err := run(s, *epochs, *memProfile); err != nil {
+	defer gctune.ForTraining()() // as synergy/train's Run
+	if err := run(s, *epochs, *inferBatches, *memProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "goepoch:", err)
 		os.Exit(1)
 	}
 }
 
-func run(s gobench.Setup, epochs int, memProfile string) error {
+func run(s gobench.Setup, epochs, inferBatches int, memProfile string) error {
 	if epochs < 1 {
 		return fmt.Errorf("-epochs %d, want ≥ 1", epochs)
 	}
@@ -88,6 +97,17 @@ func run(s gobench.Setup, epochs int, memProfile string) error {
 		runtime.ReadMemStats(&ms)
 		et.HeapInUse = float64(ms.HeapInuse) / (1 << 20)
 		r.Epochs = append(r.Epochs, et)
+	}
+	if inferBatches >= 0 {
+		n, predict, err := tr.Inference(inferBatches)
+		if err != nil {
+			return err
+		}
+		w0, c0 := time.Now(), gobench.ProcessCPUTime()
+		if err := predict(); err != nil {
+			return err
+		}
+		r.InferSamples, r.InferWall, r.InferCPU = n, time.Since(w0).Seconds(), (gobench.ProcessCPUTime() - c0).Seconds()
 	}
 	r.PeakRSS = float64(gobench.PeakRSSBytes()) / (1 << 20)
 	if memProfile != "" {

@@ -63,7 +63,7 @@ func (m *Pool) Build(g *nn.Graph, batch int) (*models.Output, error) {
 		}
 		out.Unimodal = append(out.Unimodal, G.Must(G.Tanh(h)))
 	}
-	h, err := m.fuse.Forward(g, G.Must(G.Concat(1, out.Unimodal...)))
+	h, err := m.fuse.Forward(g, G.Must(nn.Concat(1, out.Unimodal...)))
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,7 @@ package vecmath
 
 // No assembly kernels: the Go loops run.
 var (
-	expKernel, sigmoidKernel, tanhKernel func(dst, x *float32, n int)
-	sigmoidGradKernel, tanhGradKernel    func(dst, y, dy *float32, n int)
-	kernelsName                          string
+	expKernel, sigmoidKernel, tanhKernel, geluKernel  func(dst, x *float32, n int)
+	sigmoidGradKernel, tanhGradKernel, geluGradKernel func(dst, y, dy *float32, n int)
+	kernelsName                                       string
 )

@@ -55,6 +55,7 @@ var functions = []struct {
 	{"Exp", Exp, math.Exp, 1},
 	{"Sigmoid", Sigmoid, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, 2},
 	{"Tanh", Tanh, math.Tanh, 1},
+	{"Gelu", Gelu, func(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }, 9},
 }
 
 // Over every 251st float32 (17 million values, all exponents, both signs)
@@ -94,8 +95,9 @@ func kernelsOrGo() string {
 }
 
 // Exact values: e^0 = 1, e^−Inf = 0, e^+Inf = +Inf, σ(0) = 1/2,
-// σ(±Inf) = 1, 0, tanh(±0) = ±0 (sign kept), tanh(±Inf) = ±1, and a
-// subnormal x gives tanh x = x and σ(x) = 1/2.
+// σ(±Inf) = 1, 0, tanh(±0) = ±0 (sign kept), tanh(±Inf) = ±1, a
+// subnormal x gives tanh x = x and σ(x) = 1/2; GELU(±0) = ±0,
+// GELU(+Inf) = +Inf, GELU(30) = 30 and GELU(−30) = −0.
 func TestExactValues(t *testing.T) {
 	negZero := float32(math.Copysign(0, -1))
 	inf := float32(math.Inf(1))
@@ -109,6 +111,8 @@ func TestExactValues(t *testing.T) {
 		{"Sigmoid", Sigmoid, 1e-40, 0.5},
 		{"Tanh", Tanh, 0, 0}, {"Tanh", Tanh, negZero, negZero}, {"Tanh", Tanh, inf, 1}, {"Tanh", Tanh, -inf, -1},
 		{"Tanh", Tanh, 1e-40, 1e-40}, {"Tanh", Tanh, -1e-40, -1e-40}, {"Tanh", Tanh, 20, 1},
+		{"Gelu", Gelu, 0, 0}, {"Gelu", Gelu, negZero, negZero}, {"Gelu", Gelu, inf, inf}, {"Gelu", Gelu, 30, 30},
+		{"Gelu", Gelu, -30, negZero},
 	}
 	for _, c := range cases {
 		got := []float32{0}
@@ -189,4 +193,48 @@ func TestShortDstPanics(t *testing.T) {
 		}
 	}()
 	Exp(make([]float32, 3), make([]float32, 4))
+}
+
+// GeluGrad is dy·(Φ(x) + x·φ(x)) to float32 rounding of its two terms:
+// over every 4093rd float32 of magnitude below 20 (and ±0, ±Inf, NaN),
+// |got − want| ≤ 6e-7·(Φ(x) + |x|·φ(x)) + 2⁻¹²⁶ with dy = 1 (the sum
+// cancels near x ≈ −0.75, so the bound is relative to its terms, not to the
+// sum; the last term covers results in the subnormal range), and
+// dy scales the result (dy = −3 gives −3 times it to float32 rounding).
+func TestGeluGrad(t *testing.T) {
+	xs := []float32{0, float32(math.Copysign(0, -1))}
+	for u := uint64(0); u < 1<<32; u += 4093 {
+		if x := math.Float32frombits(uint32(u)); x > -20 && x < 20 {
+			xs = append(xs, x)
+		}
+	}
+	ones, threes := make([]float32, len(xs)), make([]float32, len(xs))
+	for i := range ones {
+		ones[i], threes[i] = 1, -3
+	}
+	got, scaled := make([]float32, len(xs)), make([]float32, len(xs))
+	GeluGrad(got, xs, ones)
+	GeluGrad(scaled, xs, threes)
+	worst := 0.0
+	for i, x := range xs {
+		x64 := float64(x)
+		cdf := 0.5 * math.Erfc(-x64/math.Sqrt2)
+		xpdf := x64 * math.Exp(-0.5*x64*x64) / math.Sqrt(2*math.Pi)
+		err := math.Abs(float64(got[i])-(cdf+xpdf)) / (cdf + math.Abs(xpdf) + 0x1p-126/6e-7)
+		if !(err <= 6e-7) {
+			t.Fatalf("GeluGrad(%g) = %g, want %g (error %.2g of its terms)", x, got[i], cdf+xpdf, err)
+		}
+		worst = math.Max(worst, err)
+		if d := math.Abs(float64(scaled[i]) + 3*float64(got[i])); d > 1e-6*math.Abs(3*float64(got[i])) {
+			t.Fatalf("GeluGrad(%g) with dy = −3 is %g, with dy = 1 %g", x, scaled[i], got[i])
+		}
+	}
+	t.Logf("GeluGrad (%s): max error %.2g of Φ + |x|φ over %d inputs", kernelsOrGo(), worst, len(xs))
+	inf := float32(math.Inf(1))
+	special := []float32{inf, -inf, float32(math.NaN())}
+	out := make([]float32, 3)
+	GeluGrad(out, special, ones[:3])
+	if out[0] != 1 || out[1] != 0 || out[2] == out[2] {
+		t.Errorf("GeluGrad(+Inf, −Inf, NaN) = %v, want 1, 0, NaN", out)
+	}
 }

@@ -77,7 +77,7 @@ func (op lookupOp) DiffWRT(int) []bool { return []bool{true, false} }
 
 // SymDiff returns the scatter-add of grad into a zero (V, H) table.
 func (op lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	scatter := scatterRowsOp{Base: opkit.Pure(fmt.Sprintf("bert.ScatterRows(%s %d×%d)", op.name, op.rows, op.dim)), lookup: op}
+	scatter := &scatterRowsOp{Base: opkit.Owned(fmt.Sprintf("bert.ScatterRows(%s %d×%d)", op.name, op.rows, op.dim)), lookup: op}
 	d, err := G.ApplyOp(scatter, grad, inputs[1])
 	if err != nil {
 		return nil, err
@@ -86,19 +86,23 @@ func (op lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 }
 
 // scatterRowsOp(grad (B, L, H), ids (B, L)) → (V, H) with row r the sum of
-// grad[b, l, :] over the positions where ids[b, l] = r.
+// grad[b, l, :] over the positions where ids[b, l] = r, into a table it
+// owns and clears on every run: a fresh (V, H) table per step (16 MB for
+// BERT's word embeddings) costs page faults wherever it is touched first
+// (the clip and the optimizer then), far more than the clear.
 type scatterRowsOp struct {
 	opkit.Base
 	lookup lookupOp
+	buf    *tensor.Dense
 }
 
-func (op scatterRowsOp) Arity() int    { return 2 }
-func (op scatterRowsOp) Type() hm.Type { return opkit.FnType(3, 2, 2) }
-func (op scatterRowsOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+func (op *scatterRowsOp) Arity() int    { return 2 }
+func (op *scatterRowsOp) Type() hm.Type { return opkit.FnType(3, 2, 2) }
+func (op *scatterRowsOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.lookup.rows, op.lookup.dim}, nil
 }
 
-func (op scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
+func (op *scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
 	if err := op.CheckArity(in, 2); err != nil {
 		return nil, err
 	}
@@ -111,18 +115,22 @@ func (op scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	dim := op.lookup.dim
-	shape := tensor.Shape{op.lookup.rows, dim}
+	if op.buf == nil || op.buf.Dtype() != grad.Dtype() {
+		op.buf = tensor.New(tensor.Of(grad.Dtype()), tensor.WithShape(op.lookup.rows, dim))
+	}
 	switch g := grad.Data().(type) {
 	case []float64:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(scatterAddRows(g, ids, op.lookup.rows, dim))), nil
+		scatterAddRows(op.buf.Data().([]float64), g, ids, dim)
 	case []float32:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(scatterAddRows(g, ids, op.lookup.rows, dim))), nil
+		scatterAddRows(op.buf.Data().([]float32), g, ids, dim)
+	default:
+		return nil, op.Errorf("unsupported dtype %v", grad.Dtype())
 	}
-	return nil, op.Errorf("unsupported dtype %v", grad.Dtype())
+	return op.buf, nil
 }
 
-func (op scatterRowsOp) DiffWRT(int) []bool { return []bool{false, false} }
-func (op scatterRowsOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+func (op *scatterRowsOp) DiffWRT(int) []bool { return []bool{false, false} }
+func (op *scatterRowsOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("bert: second derivative of an embedding lookup is not implemented")
 }
 
@@ -136,17 +144,16 @@ func gatherRows[T float32 | float64](t []T, ids []int, dim int) []T {
 	return out
 }
 
-// scatterAddRows returns the (rows, dim) matrix whose row r is the sum of
-// the rows i of g (len(ids), dim) with ids[i] = r.
-func scatterAddRows[T float32 | float64](g []T, ids []int, rows, dim int) []T {
-	out := make([]T, rows*dim)
+// scatterAddRows overwrites out (rows, dim) with the matrix whose row r is
+// the sum of the rows i of g (len(ids), dim) with ids[i] = r.
+func scatterAddRows[T float32 | float64](out, g []T, ids []int, dim int) {
+	clear(out)
 	for i, r := range ids {
 		dst, src := out[r*dim:(r+1)*dim], g[i*dim:(i+1)*dim]
 		for j := range dst {
 			dst[j] += src[j]
 		}
 	}
-	return out
 }
 
 // rowIndices converts float-encoded ids to ints, checking that each is an

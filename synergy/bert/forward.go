@@ -2,7 +2,6 @@ package bert
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/synergo/synergo/synergy/nn"
@@ -122,15 +121,9 @@ func (m *Model) ForwardFromEmbeddings(g *nn.Graph, emb, mask *G.Node) (seq, pool
 
 // pool returns tanh(W_p seq[:, 0, :] + b_p).
 func (m *Model) pool(g *nn.Graph, seq *G.Node) (*G.Node, error) {
-	B, H := seq.Shape()[0], seq.Shape()[2]
-	cls, err := G.Slice(seq, nil, G.S(0))
+	cls, err := nn.TimeStep(seq, 0)
 	if err != nil {
 		return nil, fmt.Errorf("bert: pooler: %w", err)
-	}
-	if cls.Dims() != 2 || cls.Shape()[0] != B || cls.Shape()[1] != H {
-		if cls, err = G.Reshape(cls, tensor.Shape{B, H}); err != nil {
-			return nil, fmt.Errorf("bert: pooler: %w", err)
-		}
 	}
 	y, err := m.Pooler.Forward(g, cls)
 	if err != nil {
@@ -189,8 +182,8 @@ func residualNorm(g *nn.Graph, ln *nn.LayerNorm, y, x *G.Node, p float64) (*G.No
 	return ln.Forward(g, y)
 }
 
-// selfAttention returns MultiHeadAttention of the layer's query, key and
-// value projections of x (B·L, H).
+// selfAttention returns nn.MultiHeadAttention (one fused op) of the
+// layer's query, key and value projections of x (B·L, H).
 func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask *G.Node, B, L int) (*G.Node, error) {
 	proj := make([]*G.Node, 3)
 	for i, lin := range []*nn.Linear{l.Query, l.Key, l.Value} {
@@ -200,95 +193,7 @@ func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask *G.Node, B, 
 		}
 		proj[i] = y
 	}
-	return MultiHeadAttention(g, proj[0], proj[1], proj[2], scoreMask, B, L, cfg.NumAttentionHeads, cfg.AttentionProbsDropoutProb)
-}
-
-// MultiHeadAttention returns the concatenated heads (B·L, H) of scaled
-// dot-product self-attention over sequences of length L,
-//
-//	head_h = Dropout(softmax(Q_h K_hᵀ/√d_h + m)) V_h,
-//
-// for projected queries, keys and values q, k, v (B·L, H) split into
-// heads column blocks of d_h = H/heads (head h holds columns
-// [h·d_h, (h+1)·d_h), as Hugging Face's and PyTorch's attention do), and m
-// an optional additive mask (B, L) over keys broadcast over queries (nil:
-// none). The output projection is left to the caller. It returns an error
-// if the shapes disagree or H is not a multiple of heads.
-func MultiHeadAttention(g *nn.Graph, q, k, v, scoreMask *G.Node, B, L, heads int, dropout float64) (*G.Node, error) {
-	if g == nil || q == nil || k == nil || v == nil {
-		return nil, fmt.Errorf("bert: MultiHeadAttention: nil graph or input")
-	}
-	H := q.Shape()[len(q.Shape())-1]
-	for _, n := range []*G.Node{q, k, v} {
-		if !slices.Equal(n.Shape(), tensor.Shape{B * L, H}) {
-			return nil, fmt.Errorf("bert: MultiHeadAttention: input %v, want (%d, %d)", n.Shape(), B*L, H)
-		}
-	}
-	if heads <= 0 || H%heads != 0 {
-		return nil, fmt.Errorf("bert: MultiHeadAttention: width %d is not a multiple of %d heads", H, heads)
-	}
-	if scoreMask != nil && !slices.Equal(scoreMask.Shape(), tensor.Shape{B, L}) {
-		return nil, fmt.Errorf("bert: MultiHeadAttention: mask %v, want (%d, %d)", scoreMask.Shape(), B, L)
-	}
-	dh := H / heads
-	proj := make([]*G.Node, 3)
-	for i, x := range []*G.Node{q, k, v} {
-		var err error
-		if proj[i], err = G.Reshape(x, tensor.Shape{B, L, H}); err != nil {
-			return nil, err
-		}
-	}
-	scale := g.Scalar(1 / math.Sqrt(float64(dh)))
-	out := make([]*G.Node, heads)
-	for h := 0; h < heads; h++ {
-		var qkv [3]*G.Node
-		for i, p := range proj {
-			if heads == 1 {
-				qkv[i] = p
-				continue
-			}
-			s, err := G.Slice(p, nil, nil, G.S(h*dh, (h+1)*dh))
-			if err != nil {
-				return nil, err
-			}
-			if !slices.Equal(s.Shape(), tensor.Shape{B, L, dh}) {
-				if s, err = G.Reshape(s, tensor.Shape{B, L, dh}); err != nil {
-					return nil, err
-				}
-			}
-			qkv[i] = s
-		}
-		scores, err := G.BatchedMatMul(qkv[0], qkv[1], false, true) // (B, L, L)
-		if err != nil {
-			return nil, err
-		}
-		if scores, err = G.HadamardProd(scores, scale); err != nil {
-			return nil, err
-		}
-		if scoreMask != nil {
-			if scores, err = G.BroadcastAdd(scores, scoreMask, nil, []byte{1}); err != nil {
-				return nil, err
-			}
-		}
-		probs, err := nn.Softmax(scores, 2)
-		if err != nil {
-			return nil, err
-		}
-		if probs, err = g.Dropout(probs, dropout); err != nil {
-			return nil, err
-		}
-		if out[h], err = G.BatchedMatMul(probs, qkv[2]); err != nil {
-			return nil, err
-		}
-	}
-	ctx := out[0]
-	if heads > 1 {
-		var err error
-		if ctx, err = G.Concat(2, out...); err != nil {
-			return nil, err
-		}
-	}
-	return G.Reshape(ctx, tensor.Shape{B * L, H})
+	return nn.MultiHeadAttention(g, proj[0], proj[1], proj[2], scoreMask, B, L, cfg.NumAttentionHeads, cfg.AttentionProbsDropoutProb)
 }
 
 // namedConstant returns a constant node named after its content (what and

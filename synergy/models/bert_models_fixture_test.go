@@ -252,6 +252,16 @@ type misaModulesFixture struct {
 		LnW               []float64   `json:"ln_w"`
 		LnB               []float64   `json:"ln_b"`
 		Utterance         []float64
+		// Gradients of Σ Weights ⊙ Utterance (packed sequences).
+		Gradients struct {
+			Weights, X []float64
+			Rnn1Fwd    lstmFixture `json:"rnn1_fwd"`
+			Rnn1Bwd    lstmFixture `json:"rnn1_bwd"`
+			Rnn2Fwd    lstmFixture `json:"rnn2_fwd"`
+			Rnn2Bwd    lstmFixture `json:"rnn2_bwd"`
+			LnW        []float64   `json:"ln_w"`
+			LnB        []float64   `json:"ln_b"`
+		}
 	}
 	Transformer struct {
 		Width, Tokens, FF int
@@ -362,4 +372,88 @@ func TestMISAModulesAgainstPyTorch(t *testing.T) {
 	}
 	runEval(t, g)
 	closeTo(t, "TransformerEncoderLayer", values(out), tr.Out, 1e-12)
+}
+
+// TestMISAEncoderGradientsAgainstPyTorch: on a padded batch (lengths 5, 2,
+// 4 of 5 steps), the gradients of Σ R ⊙ utterance through the
+// bidirectional two-layer encoder — both directions of both LSTMs, the
+// hidden state of every step through the LayerNorm into the second LSTM —
+// match PyTorch's on packed sequences (pack_padded_sequence, where nothing
+// at a padded step reaches the loss), for the input (zero at padded steps)
+// and every parameter.
+func TestMISAEncoderGradientsAgainstPyTorch(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "bert_models_fixture.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all struct {
+		Modules misaModulesFixture `json:"misa_modules"`
+	}
+	if err := json.Unmarshal(raw, &all); err != nil {
+		t.Fatal(err)
+	}
+	e := all.Modules.Encoder
+	want := e.Gradients
+	if len(want.X) != len(e.X) || len(want.Weights) != len(e.Utterance) {
+		t.Fatalf("fixture: %d input gradients for %d inputs, %d weights for %d outputs (regenerate it)",
+			len(want.X), len(e.X), len(want.Weights), len(e.Utterance))
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	ps := nn.NewParamSet(tensor.Float64)
+	enc := newMISASequenceEncoder(ps, "enc", e.Dim, rng)
+	for _, l := range []struct {
+		l *nn.LSTM
+		f lstmFixture
+	}{{enc.fwd1, e.Rnn1Fwd}, {enc.bwd1, e.Rnn1Bwd}, {enc.fwd2, e.Rnn2Fwd}, {enc.bwd2, e.Rnn2Bwd}} {
+		setLSTM(t, l.l, l.f)
+	}
+	if err := enc.norm.Gamma.SetFloat64s(e.LnW); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.norm.Beta.SetFloat64s(e.LnB); err != nil {
+		t.Fatal(err)
+	}
+	xp := ps.Add("x", []int{e.Batch, e.Steps, e.Dim}, nn.Normal(1), rng)
+	if err := xp.SetFloat64s(e.X); err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(tensor.Float64, true)
+	utt, err := enc.forward(g, g.Param(xp), g.Constant(nn.LengthMask(e.Lengths, e.Steps), e.Batch, e.Steps),
+		g.Constant(reversalMatrices(e.Lengths, e.Steps), e.Batch, e.Steps, e.Steps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost := G.Must(G.Sum(G.Must(G.HadamardProd(utt, g.Constant(want.Weights, utt.Shape()...)))))
+	var params []*nn.Param
+	for _, l := range []*nn.LSTM{enc.fwd1, enc.bwd1} {
+		params = append(params, l.Wx, l.Wh, l.Bias)
+	}
+	params = append(params, enc.norm.Gamma, enc.norm.Beta)
+	for _, l := range []*nn.LSTM{enc.fwd2, enc.bwd2} {
+		params = append(params, l.Wx, l.Wh, l.Bias)
+	}
+	params = append(params, xp)
+	if _, err := G.Grad(cost, g.ParamNodes(params)...); err != nil {
+		t.Fatal(err)
+	}
+	vm := nn.NewTapeMachine(g.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	closeTo(t, "utterance", values(utt), e.Utterance, 1e-12)
+	grads, err := g.Grads(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := func(i int) []float64 { return grads[i].Data().([]float64) }
+	wants := [][]float64{
+		want.Rnn1Fwd.Wx, want.Rnn1Fwd.Wh, want.Rnn1Fwd.B, want.Rnn1Bwd.Wx, want.Rnn1Bwd.Wh, want.Rnn1Bwd.B,
+		want.LnW, want.LnB,
+		want.Rnn2Fwd.Wx, want.Rnn2Fwd.Wh, want.Rnn2Fwd.B, want.Rnn2Bwd.Wx, want.Rnn2Bwd.Wh, want.Rnn2Bwd.B,
+		want.X,
+	}
+	for i, w := range wants {
+		closeTo(t, "∂L/∂"+params[i].Name, got(i), w, 1e-12)
+	}
 }

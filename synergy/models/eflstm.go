@@ -194,7 +194,7 @@ func (m *EFLSTM) Build(g *nn.Graph, batch int) (*Output, error) {
 			return nil, err
 		}
 	}
-	cat, err := G.Concat(1, embedded[0], embedded[1], embedded[2])
+	cat, err := nn.Concat(1, embedded[0], embedded[1], embedded[2])
 	if err != nil {
 		return nil, err
 	}

@@ -229,7 +229,7 @@ func (m *MAGBERT) gate(g *nn.Graph, t, audio, vision *G.Node) (out, shiftA, shif
 // gatedShift returns ReLU(W_h [x; t] + b_h) ⊙ (W x + b) for token rows x
 // (N, D) and t (N, H).
 func (m *MAGBERT) gatedShift(g *nn.Graph, gate, proj *nn.Linear, x, t *G.Node) (*G.Node, error) {
-	xt, err := G.Concat(1, x, t)
+	xt, err := nn.Concat(1, x, t)
 	if err != nil {
 		return nil, err
 	}

@@ -242,7 +242,7 @@ var mfnNetNames = [4]string{"nn1", "nn2", "gamma1", "gamma2"}
 // head returns the outputs from the last LSTM states and the memory:
 // Z = ReLU(W₁[h_l; h_a; h_v; u_T] + b₁), Pred = W₂ Dropout(Z) + b₂.
 func (m *MFN) head(g *nn.Graph, last []*G.Node, mem *G.Node) (*Output, error) {
-	final, err := G.Concat(1, last[0], last[1], last[2], mem)
+	final, err := nn.Concat(1, last[0], last[1], last[2], mem)
 	if err != nil {
 		return nil, err
 	}

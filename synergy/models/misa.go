@@ -241,7 +241,7 @@ func (m *MISA) Build(g *nn.Graph, batch int) (*Output, error) {
 		return nil, err
 	}
 	t, a, v := multimodal.Text, multimodal.Audio, multimodal.Vision
-	stacked, err := G.Concat(1, private[t], private[v], private[a], shared[t], shared[v], shared[a])
+	stacked, err := nn.Concat(1, private[t], private[v], private[a], shared[t], shared[v], shared[a])
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/synergo/synergo/synergy/bert"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 )
@@ -52,7 +51,7 @@ func (e *misaSequenceEncoder) forward(g *nn.Graph, x, mask, rev *G.Node) (*G.Nod
 	if err != nil {
 		return nil, err
 	}
-	h1, err := G.Concat(2, f1.Hidden, b1Aligned)
+	h1, err := nn.Concat(2, f1.Hidden, b1Aligned)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +71,7 @@ func (e *misaSequenceEncoder) forward(g *nn.Graph, x, mask, rev *G.Node) (*G.Nod
 	if err != nil {
 		return nil, err
 	}
-	return G.Concat(1, f1.Last, f2.Last, b1.Last, b2.Last)
+	return nn.Concat(1, f1.Last, f2.Last, b1.Last, b2.Last)
 }
 
 // reversalMatrices returns the (N, T, T) values with rev[i][t][len_i−1−t]
@@ -131,7 +130,7 @@ func (l *transformerEncoderLayer) forward(g *nn.Graph, x *G.Node, B, S int) (*G.
 			return nil, err
 		}
 	}
-	ctx, err := bert.MultiHeadAttention(g, qkv[0], qkv[1], qkv[2], nil, B, S, l.heads, l.dropout)
+	ctx, err := nn.MultiHeadAttention(g, qkv[0], qkv[1], qkv[2], nil, B, S, l.heads, l.dropout)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -13,12 +14,18 @@ import (
 
 func tinyMISA(t testing.TB, dt tensor.Dtype, diffWeight float64) *MISA {
 	t.Helper()
+	return tinyMISAHidden(t, dt, diffWeight, 6)
+}
+
+// tinyMISAHidden is tinyMISA with the given Hidden width.
+func tinyMISAHidden(t testing.TB, dt tensor.Dtype, diffWeight float64, hidden int) *MISA {
+	t.Helper()
 	cfg, err := DefaultMISAConfig("mosi")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Bert = tinyBertText()
-	cfg.Hidden, cfg.TransformerFF, cfg.DiffWeight = 6, 10, diffWeight
+	cfg.Hidden, cfg.TransformerFF, cfg.DiffWeight = hidden, 10, diffWeight
 	m, err := NewMISA(cfg, tinyDims, dt, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -212,36 +219,54 @@ func TestSoftOrthogonality(t *testing.T) {
 // of the full loss differ by design; it is checked on its own above). The
 // cost includes Aux (CMD and reconstruction).
 func TestMISAGradCheck(t *testing.T) {
-	const batch = 3
-	m := tinyMISA(t, tensor.Float64, 0)
-	rng := rand.New(rand.NewPCG(31, 32))
-	b := withTokens(rng, randomBatch(rng, m.dims, batch), m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
-	g := nn.NewGraph(tensor.Float64, true)
-	out, err := m.Build(g, batch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.Aux == nil || len(out.Unimodal) != 3 || out.Fused.Shape()[1] != 3*m.cfg.Hidden {
-		t.Fatalf("output: %+v", out)
-	}
-	cost, err := G.Add(sumAll(t, out), out.Aux)
-	if err != nil {
-		t.Fatal(err)
-	}
-	feed := func() error {
-		if err := m.Feed(g, b); err != nil {
-			return err
-		}
-		return g.SampleMasks(rand.New(rand.NewPCG(2, 2)))
-	}
-	res, err := nn.GradCheck(g, cost, gradCheckSubset(m.Params()), nn.GradCheckOptions{MaxPerParam: 2, Feed: feed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("misa: max rel err %.2e over %d entries (worst %s[%d]: analytic %.6g, numeric %.6g)",
-		res.MaxRelErr, res.Checked, res.Param, res.Index, res.Analytic, res.Numeric)
-	if res.MaxRelErr > 1e-5 {
-		t.Errorf("misa gradient check: %+v", res)
+	// At Hidden 64, gorgonia's G.Concat of the six private and shared
+	// vectors gave wrong gradients: its gradient slices of ∂L/∂y hash
+	// their bounds modulo 256 and the graph merges the ones that agree
+	// (see nn's TestConcatWideBlocksGetTheirOwnGradient), so some vectors
+	// received another's block. The error reached the audio and vision
+	// encoders, project_*, private_a and shared (max relative error 1.9,
+	// measured) and moved MISA's golden metrics by ≈4e−2 (Hidden 128);
+	// at Hidden 6 no bounds collide. nn.Concat replaced it. Measured with nn.Concat: 5.2e−7
+	// (Hidden 6) and 8.2e−6 (Hidden 64, finite-difference error at that
+	// width), hence the bounds.
+	for _, tc := range []struct {
+		hidden int
+		bound  float64
+	}{{6, 1e-5}, {64, 1e-4}} {
+		hidden := tc.hidden
+		t.Run(fmt.Sprintf("hidden%d", hidden), func(t *testing.T) {
+			const batch = 3
+			m := tinyMISAHidden(t, tensor.Float64, 0, hidden)
+			rng := rand.New(rand.NewPCG(31, 32))
+			b := withTokens(rng, randomBatch(rng, m.dims, batch), m.cfg.Bert.TokenLen, m.cfg.Bert.VocabSize)
+			g := nn.NewGraph(tensor.Float64, true)
+			out, err := m.Build(g, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Aux == nil || len(out.Unimodal) != 3 || out.Fused.Shape()[1] != 3*m.cfg.Hidden {
+				t.Fatalf("output: %+v", out)
+			}
+			cost, err := G.Add(sumAll(t, out), out.Aux)
+			if err != nil {
+				t.Fatal(err)
+			}
+			feed := func() error {
+				if err := m.Feed(g, b); err != nil {
+					return err
+				}
+				return g.SampleMasks(rand.New(rand.NewPCG(2, 2)))
+			}
+			res, err := nn.GradCheck(g, cost, gradCheckSubset(m.Params()), nn.GradCheckOptions{MaxPerParam: 2, Feed: feed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("misa: max rel err %.2e over %d entries (worst %s[%d]: analytic %.6g, numeric %.6g)",
+				res.MaxRelErr, res.Checked, res.Param, res.Index, res.Analytic, res.Numeric)
+			if res.MaxRelErr > tc.bound {
+				t.Errorf("misa gradient check: %+v", res)
+			}
+		})
 	}
 }
 

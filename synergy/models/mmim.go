@@ -330,7 +330,7 @@ func (m *MMIM) Build(g *nn.Graph, batch int) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, err := G.Concat(1, text, audio, vision)
+	cat, err := nn.Concat(1, text, audio, vision)
 	if err != nil {
 		return nil, err
 	}
@@ -418,7 +418,7 @@ func (m *MMIM) entropy(g *nn.Graph, st *mmimGraph, batch int, ys [2]*G.Node) (*G
 		G.Read(proj, st.projRead[pair])
 		k, rows := m.entropyWidth(pair), m.memoryRows(batch, pair)
 		mem := g.Input(m.entropyInput(pair, "memory"), rows, k)
-		all, err := G.Concat(0, proj, mem)
+		all, err := nn.Concat(0, proj, mem)
 		if err != nil {
 			return nil, err
 		}
@@ -465,7 +465,7 @@ func (m *MMIM) encode(g *nn.Graph, mod multimodal.Modality, batch int, fwd, bwd 
 		if err != nil {
 			return nil, err
 		}
-		if h, err = G.Concat(1, o.Last, ob.Last); err != nil {
+		if h, err = nn.Concat(1, o.Last, ob.Last); err != nil {
 			return nil, err
 		}
 	}
@@ -473,17 +473,7 @@ func (m *MMIM) encode(g *nn.Graph, mod multimodal.Modality, batch int, fwd, bwd 
 }
 
 // firstToken returns seq[:, 0, :] as (B, H).
-func firstToken(seq *G.Node) (*G.Node, error) {
-	B, H := seq.Shape()[0], seq.Shape()[2]
-	cls, err := G.Slice(seq, nil, G.S(0))
-	if err != nil {
-		return nil, err
-	}
-	if cls.Dims() != 2 || cls.Shape()[0] != B {
-		return G.Reshape(cls, tensor.Shape{B, H})
-	}
-	return cls, nil
-}
+func firstToken(seq *G.Node) (*G.Node, error) { return nn.TimeStep(seq, 0) }
 
 // Feed sets the token, audio and vision inputs from b and, in training
 // graphs, the entropy inputs from the memory and b's labels.

@@ -21,27 +21,13 @@ func constant(g *nn.Graph, what string, values []float64, shape ...int) *G.Node 
 // product.
 func prependOne(g *nn.Graph, x *G.Node) (*G.Node, error) {
 	b := x.Shape()[0]
-	return G.Concat(1, constant(g, "ones", ones(b), b, 1), x)
+	return nn.Concat(1, constant(g, "ones", ones(b), b, 1), x)
 }
 
 // batchOuter returns the flattened batched outer product
-// z[i, p·n+q] = x[i,p]·y[i,q] of x (B, m) and y (B, n): (B, m·n).
-func batchOuter(x, y *G.Node) (*G.Node, error) {
-	b, m, n := x.Shape()[0], x.Shape()[1], y.Shape()[1]
-	xc, err := G.Reshape(x, []int{b, m, 1})
-	if err != nil {
-		return nil, err
-	}
-	yr, err := G.Reshape(y, []int{b, 1, n})
-	if err != nil {
-		return nil, err
-	}
-	p, err := G.BatchedMatMul(xc, yr)
-	if err != nil {
-		return nil, err
-	}
-	return G.Reshape(p, []int{b, m * n})
-}
+// z[i, p·n+q] = x[i,p]·y[i,q] of x (B, m) and y (B, n): (B, m·n), one op
+// with its own buffers (nn.BatchOuter).
+func batchOuter(x, y *G.Node) (*G.Node, error) { return nn.BatchOuter(x, y) }
 
 // toVector reshapes a (B, 1) node to (B).
 func toVector(x *G.Node) (*G.Node, error) { return G.Reshape(x, []int{x.Shape()[0]}) }

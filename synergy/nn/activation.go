@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/vecmath"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -79,9 +81,12 @@ func Activate(x *G.Node, a Activation) (*G.Node, error) {
 	return nil, fmt.Errorf("nn: Activate: unknown activation %v", a)
 }
 
-// Gelu returns the exact GELU x·Φ(x) = ½x(1 + erf(x/√2)) elementwise; its
+// Gelu returns the exact GELU x·Φ(x) = ½x·erfc(−x/√2) elementwise; its
 // derivative is Φ(x) + x·φ(x) with φ the standard normal density. gorgonia
-// has no erf, so this is a small custom op (float32 and float64).
+// has no erf, so this is a small custom op (float32 and float64) with its
+// own output buffer; float32 runs on internal/vecmath (vecmath.Gelu), and
+// the backward op computes dx = dy·(Φ(x) + x·φ(x)) in one pass
+// (vecmath.GeluGrad) into its own buffer.
 func Gelu(x *G.Node) (*G.Node, error) {
 	if x == nil {
 		return nil, fmt.Errorf("nn: Gelu: nil input")
@@ -89,76 +94,111 @@ func Gelu(x *G.Node) (*G.Node, error) {
 	if x.IsScalar() {
 		return nil, fmt.Errorf("nn: Gelu: scalar input not supported, need a tensor")
 	}
-	return G.ApplyOp(newGeluOp(false), x)
+	return G.ApplyOp(&geluOp{Unary: opkit.Unary{Base: opkit.Owned(fmt.Sprintf("Gelu#%d", opkit.NextID()))}}, x)
 }
 
-// geluOp computes x·Φ(x) (derivative == false) or its derivative
-// Φ(x) + x·φ(x) (derivative == true) elementwise, a pure op.
+// geluOp computes x·Φ(x) elementwise into its buffer.
 type geluOp struct {
 	opkit.Unary
-	derivative bool
+	buf *tensor.Dense
 }
 
-func newGeluOp(derivative bool) geluOp {
-	name := "nn.Gelu"
-	if derivative {
-		name = "nn.GeluDerivative"
-	}
-	return geluOp{Unary: opkit.Unary{Base: opkit.Pure(name)}, derivative: derivative}
-}
-
-func (op geluOp) Do(in ...G.Value) (G.Value, error) {
+func (op *geluOp) Do(in ...G.Value) (G.Value, error) {
 	t, err := op.Input(in)
 	if err != nil {
 		return nil, err
 	}
-	f := geluValue
-	if op.derivative {
-		f = geluDerivative
-	}
+	op.buf = reuseLike(op.buf, t)
 	switch d := t.Data().(type) {
 	case []float64:
-		out := make([]float64, len(d))
+		out := op.buf.Data().([]float64)
 		for i, v := range d {
-			out[i] = f(v)
+			out[i] = geluValue(v)
 		}
-		return tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.WithBacking(out)), nil
 	case []float32:
-		out := make([]float32, len(d))
-		for i, v := range d {
-			out[i] = float32(f(float64(v)))
-		}
-		return tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.WithBacking(out)), nil
+		vecmath.Gelu(op.buf.Data().([]float32), d)
+	default:
+		return nil, op.Errorf("unsupported dtype %v", t.Dtype())
 	}
-	return nil, op.Errorf("unsupported dtype %v", t.Dtype())
+	return op.buf, nil
 }
 
-// DiffWRT: the value op is differentiable; its derivative op is only used
-// for first derivatives and is not differentiated further.
-func (op geluOp) DiffWRT(n int) []bool { return []bool{!op.derivative} }
+func (op *geluOp) DiffWRT(n int) []bool { return []bool{true} }
 
-// SymDiff returns grad ⊙ (Φ(x) + x·φ(x)).
-func (op geluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if op.derivative {
-		return nil, fmt.Errorf("nn: second derivative of GELU is not implemented")
-	}
-	d, err := G.ApplyOp(newGeluOp(true), inputs[0])
-	if err != nil {
-		return nil, err
-	}
-	dx, err := G.HadamardProd(grad, d)
+// SymDiff returns geluGradOp(∂L/∂y, x) = ∂L/∂y ⊙ (Φ(x) + x·φ(x)).
+func (op *geluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&geluGradOp{Base: opkit.Owned(op.String() + ".dx")}, grad, inputs[0])
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dx}, nil
 }
 
-// geluValue is x·Φ(x).
-func geluValue(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
+// geluGradOp(dy, x) → dy ⊙ (Φ(x) + x·φ(x)), into its buffer; not
+// differentiated further.
+type geluGradOp struct {
+	opkit.Base
+	buf *tensor.Dense
+}
+
+func (op *geluGradOp) Arity() int { return 2 }
+
+func (op *geluGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a)
+}
+
+func (op *geluGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, op.Errorf("input shape is %T", in[0])
+	}
+	return s.Clone(), nil
+}
+
+func (op *geluGradOp) Do(in ...G.Value) (G.Value, error) {
+	if err := op.CheckArity(in, 2); err != nil {
+		return nil, err
+	}
+	dy, err := opkit.Contiguous(in[0], op.String()+" output gradient")
+	if err != nil {
+		return nil, err
+	}
+	x, err := opkit.Data(in[1], dy.Dtype(), dy.Shape(), op.String()+" input")
+	if err != nil {
+		return nil, err
+	}
+	op.buf = reuseLike(op.buf, dy)
+	switch d := dy.Data().(type) {
+	case []float64:
+		out, xs := op.buf.Data().([]float64), x.([]float64)
+		for i, v := range d {
+			out[i] = v * geluDerivative(xs[i])
+		}
+	case []float32:
+		vecmath.GeluGrad(op.buf.Data().([]float32), x.([]float32), d)
+	default:
+		return nil, op.Errorf("unsupported dtype %v", dy.Dtype())
+	}
+	return op.buf, nil
+}
+
+// reuseLike returns buf if it has t's dtype and shape, else a new tensor
+// like t.
+func reuseLike(buf, t *tensor.Dense) *tensor.Dense {
+	if buf != nil && buf.Dtype() == t.Dtype() && buf.Shape().Eq(t.Shape()) {
+		return buf
+	}
+	return tensor.New(tensor.Of(t.Dtype()), tensor.WithShape(t.Shape().Clone()...))
+}
+
+// geluValue is x·Φ(x) = ½x·erfc(−x/√2) (erfc keeps the negative tail's
+// relative accuracy).
+func geluValue(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }
 
 // geluDerivative is Φ(x) + x·φ(x).
 func geluDerivative(x float64) float64 {
-	cdf := 0.5 * (1 + math.Erf(x/math.Sqrt2))
+	cdf := 0.5 * math.Erfc(-x/math.Sqrt2)
 	pdf := math.Exp(-0.5*x*x) / math.Sqrt(2*math.Pi)
 	return cdf + x*pdf
 }

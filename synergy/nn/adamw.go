@@ -174,12 +174,13 @@ func (k *adamwStep) apply(w, g any, lo, hi int) {
 		case []float64:
 			adamwLoop(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
 		case []float32:
-			adamwLoop(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
+			adamwLoop32(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
 		}
 	}
 }
 
-// adamwLoop is the update of each entry, in float64:
+// adamwLoop is the update of each entry, in float64 (adamwLoop32 runs it
+// vectorized for float32 weights and gradients):
 //
 //	w ← w·(1 − lr·λ);  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
 //	w ← w − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε)
@@ -243,11 +244,7 @@ func firstNonFinite(v any) (int, float64, bool) {
 			}
 		}
 	case []float32:
-		for j, x := range v {
-			if x != x || x > math.MaxFloat32 || x < -math.MaxFloat32 {
-				return j, float64(x), false
-			}
-		}
+		return firstNonFinite32(v)
 	}
 	return 0, 0, true
 }

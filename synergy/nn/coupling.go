@@ -99,9 +99,9 @@ func (n *InvertibleNet) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 			return nil, fmt.Errorf("nn: InvertibleNet block %d: %w", k, err)
 		}
 		if b.TransformFirst {
-			h, err = G.Concat(1, y, cond)
+			h, err = Concat(1, y, cond)
 		} else {
-			h, err = G.Concat(1, cond, y)
+			h, err = Concat(1, cond, y)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("nn: InvertibleNet block %d: concat: %w", k, err)

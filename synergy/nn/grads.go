@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -13,6 +14,11 @@ import (
 // with the next run, and in-place edits (clipping, scaling) are seen by
 // whoever reads them next. Gradients of bound dual values accumulate across
 // runs, so call ZeroGrads after using them.
+//
+// A machine built without G.BindDualValues (the trainer's) avoids a
+// parameter-sized accumulator per parameter and graph and two passes over it
+// per step (the add into it and ZeroGrads): the gradient nodes' values are
+// rewritten by every run. The values are the same (0 + g = g).
 func (g *Graph) Grads(ps []*Param) ([]*tensor.Dense, error) {
 	out := make([]*tensor.Dense, len(ps))
 	for i, p := range ps {
@@ -36,14 +42,19 @@ func (g *Graph) Grads(ps []*Param) ([]*tensor.Dense, error) {
 	return out, nil
 }
 
-// ZeroGrads sets the gradient tensors of the given parameters to zero, so the
-// next run of a machine with bound dual values starts from a clean slate.
+// ZeroGrads sets the gradient accumulators (bound dual values) of the given
+// parameters to zero, so the next run of a machine with bound dual values
+// starts from a clean slate. A gradient read from its gradient node (no
+// dual value) is rewritten by the next run and left as it is.
 func (g *Graph) ZeroGrads(ps []*Param) error {
 	grads, err := g.Grads(ps)
 	if err != nil {
 		return err
 	}
-	for _, d := range grads {
+	for i, d := range grads {
+		if dn := g.params[ps[i]].Deriv(); dn != nil && dn.Value() == G.Value(d) {
+			continue
+		}
 		d.Zero()
 	}
 	return nil
@@ -62,7 +73,7 @@ func ClipGradValue(grads []*tensor.Dense, v float64) {
 			// Comparing in float32 is exact: no float32 lies strictly
 			// between v and float32(v).
 			v32 := float32(v)
-			splitWork(len(x), func(lo, hi int) { clipValue(x[lo:hi], v32) })
+			splitWork(len(x), func(lo, hi int) { clipValue32(x[lo:hi], v32) })
 		}
 	}
 }

@@ -100,6 +100,25 @@ func TestGradsFromGradNodes(t *testing.T) {
 	if d := maxAbsDiff(grads[0].Data().([]float64), want); d > 1e-14 {
 		t.Errorf("gradient %v, want %v", grads[0].Data(), want)
 	}
+	// ZeroGrads leaves a gradient node's value alone (the next run
+	// rewrites it), and a second run gives the same gradient, not twice it.
+	if err := g.ZeroGrads([]*Param{w}); err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(grads[0].Data().([]float64), want); d > 1e-14 {
+		t.Errorf("after ZeroGrads: gradient %v, want %v", grads[0].Data(), want)
+	}
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := g.Grads([]*Param{w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(again[0].Data().([]float64), want); d > 1e-14 {
+		t.Errorf("second run: gradient %v, want %v (not accumulated)", again[0].Data(), want)
+	}
 }
 
 func TestGradsErrors(t *testing.T) {

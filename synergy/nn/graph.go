@@ -184,9 +184,17 @@ func (g *Graph) Dropout(x *G.Node, p float64) (*G.Node, error) {
 	if p < 0 || p >= 1 {
 		return nil, fmt.Errorf("nn: dropout probability %v outside [0, 1)", p)
 	}
-	m := g.Input(g.uniqueName("dropout_mask"), x.Shape()...)
+	return maskProduct(x, g.DropoutMask(p, x.Shape()...))
+}
+
+// DropoutMask returns a new mask input of the given shape that SampleMasks
+// fills before each training step with entries 0 (probability p) and
+// 1/(1−p), for fused ops that apply dropout inside (MultiHeadAttention).
+// p must be in (0, 1) and the graph a training graph; Dropout checks both.
+func (g *Graph) DropoutMask(p float64, shape ...int) *G.Node {
+	m := g.Input(g.uniqueName("dropout_mask"), shape...)
 	g.masks = append(g.masks, &mask{node: m, p: p})
-	return maskProduct(x, m)
+	return m
 }
 
 // SampleMasks draws fresh dropout masks for every Dropout of the graph:

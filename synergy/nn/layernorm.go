@@ -40,7 +40,8 @@ func NewLayerNorm(ps *ParamSet, name string, dim int, rng *rand.Rand) *LayerNorm
 func (l *LayerNorm) Params() []*Param { return []*Param{l.Gamma, l.Beta} }
 
 // Forward normalizes x of shape (..., Dim) (2 to 4 axes) over its last axis;
-// the output has the shape of x.
+// the output has the shape of x. It is one op with a hand-written backward
+// pass (layernorm_op.go).
 func (l *LayerNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if g == nil || x == nil {
 		return nil, fmt.Errorf("nn: LayerNorm %s: nil graph or input", l.Gamma.Name)
@@ -52,47 +53,5 @@ func (l *LayerNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if x.Dtype() != g.Dtype {
 		return nil, fmt.Errorf("nn: LayerNorm %s: input dtype %v, graph dtype %v", l.Gamma.Name, x.Dtype(), g.Dtype)
 	}
-	last := x.Dims() - 1
-	mu, err := G.Mean(x, last)
-	if err != nil {
-		return nil, err
-	}
-	xc, err := subAlong(x, mu, last)
-	if err != nil {
-		return nil, err
-	}
-	sq, err := G.Square(xc)
-	if err != nil {
-		return nil, err
-	}
-	variance, err := G.Mean(sq, last)
-	if err != nil {
-		return nil, err
-	}
-	ve, err := G.Add(variance, g.Scalar(l.Eps))
-	if err != nil {
-		return nil, err
-	}
-	// √(σ² + ε) then a division: G.InverseSqrt has a wrong gradient in
-	// gorgonia v0.9.18 (it divides by 2y³ instead of multiplying by y³/2).
-	std, err := G.Sqrt(ve)
-	if err != nil {
-		return nil, err
-	}
-	xn, err := divAlong(xc, std, last)
-	if err != nil {
-		return nil, err
-	}
-	lead := make([]byte, last)
-	for i := range lead {
-		lead[i] = byte(i)
-	}
-	y, err := G.BroadcastHadamardProd(xn, g.Param(l.Gamma), nil, lead)
-	if err != nil {
-		return nil, fmt.Errorf("nn: LayerNorm %s: scale: %w", l.Gamma.Name, err)
-	}
-	if y, err = G.BroadcastAdd(y, g.Param(l.Beta), nil, lead); err != nil {
-		return nil, fmt.Errorf("nn: LayerNorm %s: shift: %w", l.Gamma.Name, err)
-	}
-	return y, nil
+	return layerNorm(x, g.Param(l.Gamma), g.Param(l.Beta), l.Eps)
 }

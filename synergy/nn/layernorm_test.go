@@ -5,7 +5,10 @@ import (
 	"math"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // directLayerNorm normalizes each row of x (rows × d) in plain Go.
@@ -105,4 +108,68 @@ func TestLayerNormShapeErrors(t *testing.T) {
 	wantErr(t, "vector", err, "ending in 4")
 	_, err = ln.Forward(g, nil)
 	wantErr(t, "nil", err, "nil")
+}
+
+// In float32 the fused LayerNorm agrees with its float64 run to float32
+// rounding, output and the gradients of x, γ and β (the sums are
+// accumulated in float64 on both).
+func TestLayerNormFloat32(t *testing.T) {
+	const rows, dim = 37, 24
+	rng := newTestRNG(43)
+	xs, gs, bs := randomValues(rng, rows*dim), randomValues(rng, dim), randomValues(rng, dim)
+	for i := range xs {
+		xs[i] = 3*xs[i] + 1 // an offset, so centring matters
+	}
+	run := func(dt tensor.Dtype) (out []float64, grads []float64) {
+		ps := NewParamSet(dt)
+		ln := NewLayerNorm(ps, "ln", dim, rng)
+		x := ps.Add("x", []int{rows, dim}, Zeros, rng)
+		for _, s := range []struct {
+			p *Param
+			v []float64
+		}{{ln.Gamma, gs}, {ln.Beta, bs}, {x, xs}} {
+			if err := s.p.SetFloat64s(s.v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g := NewGraph(dt, true)
+		y, err := ln.Forward(g, g.Param(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost := G.Must(G.Sum(G.Must(G.Square(y))))
+		params := []*Param{x, ln.Gamma, ln.Beta}
+		if _, err := G.Grad(cost, g.ParamNodes(params)...); err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g.G, G.BindDualValues(g.ParamNodes(params)...))
+		defer vm.Close()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		d, err := g.Grads(params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err = opkit.Float64Copy(y.Value(), "y")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, gr := range d {
+			v, err := opkit.Float64Copy(gr, "gradient")
+			if err != nil {
+				t.Fatal(err)
+			}
+			grads = append(grads, v...)
+		}
+		return out, grads
+	}
+	o64, g64 := run(tensor.Float64)
+	o32, g32 := run(tensor.Float32)
+	if d := maxAbsDiff(o32, o64); d > 1e-6*maxAbsDiff(o64, make([]float64, len(o64))) {
+		t.Errorf("float32 output differs from float64 by %g", d)
+	}
+	if d := maxAbsDiff(g32, g64); d > 2e-6*maxAbsDiff(g64, make([]float64, len(g64))) {
+		t.Errorf("float32 gradients differ from float64 by %g", d)
+	}
 }

@@ -26,7 +26,7 @@ static int synergo_cpu_has_avx2_fma(void) {
 
 SYN_TARGET static inline float synergo_sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-// Forward cells of nrows sequences at one step. Row k's gate
+// Forward cells of nrows rows at one step. Row k's gate
 // pre-activations a (4H: i, f, g, o) start at gates + k·gstride and are
 // replaced by the activations; h_{t−1}, c_{t−1}, tanh c̃, h_t, c_t start at
 // k·hstride in their arrays; its mask value is mask[k·mstride].
@@ -60,20 +60,20 @@ SYN_TARGET static void synergo_lstm_forward_cells(long nrows, long H, float *gat
 	}
 }
 
-// Backward cells of nrows sequences at one step: from the activations in
+// Backward cells of nrows rows at one step: from the activations in
 // gates and the carried δh, δc (row k at k·dstride, updated in place) plus
-// the step's incoming gradients dhIn, dcIn, it writes δa into dPre (laid
-// out like gates).
+// the step's incoming gradients dhIn, dcIn (row k at k·istride; 0 repeats
+// one row), it writes δa into dPre (laid out like gates).
 SYN_TARGET static void synergo_lstm_backward_cells(long nrows, long H, const float *gates, float *dPre, long gstride,
-		const float *cPrev, const float *tanhC, const float *dhIn, const float *dcIn, long hstride,
+		const float *cPrev, const float *tanhC, long hstride, const float *dhIn, const float *dcIn, long istride,
 		float *dh, float *dc, long dstride, const float *mask, long mstride) {
 	for (long k = 0; k < nrows; k++) {
 		const float *restrict a = gates + k * gstride;
 		float *restrict da = dPre + k * gstride;
 		const float *restrict cp = cPrev + k * hstride;
 		const float *restrict tc = tanhC + k * hstride;
-		const float *restrict dhi = dhIn + k * hstride;
-		const float *restrict dci = dcIn + k * hstride;
+		const float *restrict dhi = dhIn + k * istride;
+		const float *restrict dci = dcIn + k * istride;
 		float *restrict dhk = dh + k * dstride;
 		float *restrict dck = dc + k * dstride;
 		const float m = mask[k * mstride];
@@ -114,10 +114,10 @@ func (lstmCellsC) forward(rows, hidden int, gates []float32, gstride int, hPrev,
 		(*C.float)(&mask[0]), C.long(mstride))
 }
 
-func (lstmCellsC) backward(rows, hidden int, gates, dPre []float32, gstride int, cPrev, tanhC, dhIn, dcIn []float32, hstride int, dh, dc []float32, dstride int, mask []float32, mstride int) {
+func (lstmCellsC) backward(rows, hidden int, gates, dPre []float32, gstride int, cPrev, tanhC []float32, hstride int, dhIn, dcIn []float32, istride int, dh, dc []float32, dstride int, mask []float32, mstride int) {
 	C.synergo_lstm_backward_cells(C.long(rows), C.long(hidden),
 		(*C.float)(&gates[0]), (*C.float)(&dPre[0]), C.long(gstride),
-		(*C.float)(&cPrev[0]), (*C.float)(&tanhC[0]), (*C.float)(&dhIn[0]), (*C.float)(&dcIn[0]), C.long(hstride),
+		(*C.float)(&cPrev[0]), (*C.float)(&tanhC[0]), C.long(hstride), (*C.float)(&dhIn[0]), (*C.float)(&dcIn[0]), C.long(istride),
 		(*C.float)(&dh[0]), (*C.float)(&dc[0]), C.long(dstride),
 		(*C.float)(&mask[0]), C.long(mstride))
 }

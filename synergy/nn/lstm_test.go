@@ -179,6 +179,54 @@ func TestLSTMForwardMatchesReference(t *testing.T) {
 	}
 }
 
+// A mask that is not a prefix of each sequence — holes, fractional
+// values, a sequence whose first step is masked, one masked throughout —
+// gives the reference's outputs (the kernel computes only the non-zero
+// pairs; a masked pair holds the state), and its gradients pass the
+// finite-difference check.
+func TestLSTMGeneralMask(t *testing.T) {
+	const B, T, In, H = 4, 6, 3, 4
+	mask := []float64{
+		1, 1, 0, 1, 0.5, 1,
+		0, 0, 1, 1, 0, 0,
+		0, 0, 0, 0, 0, 0,
+		0.25, 1, 1, 1, 1, 0.75,
+	}
+	rng := rand.New(rand.NewPCG(31, 32))
+	ps := NewParamSet(tensor.Float64)
+	l := NewLSTM(ps, "enc", In, H, rng)
+	c := lstmTestCase{B: B, T: T, In: In, H: H, x: lstmTestRandom(rng, B*T*In, 1), mask: mask}
+	hid, cel, last := c.run(t, tensor.Float64, l)
+	rh, rc, rl := lstmReference(c.x, mask, l.Wx.Float64s(), l.Wh.Float64s(), l.Bias.Float64s(), B, T, In, H)
+	for _, d := range []float64{lstmTestMaxDiff(hid, rh), lstmTestMaxDiff(cel, rc), lstmTestMaxDiff(last, rl)} {
+		if d > 1e-13 {
+			t.Fatalf("outputs differ from the reference by %g", d)
+		}
+	}
+	xp := ps.Add("x", []int{B, T, In}, Normal(1), rng)
+	g := NewGraph(tensor.Float64, true)
+	out, err := l.Forward(g, g.Param(xp), g.Constant(mask, B, T))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cost *G.Node
+	for _, n := range []*G.Node{out.Hidden, out.Cells, out.Last} {
+		term := G.Must(G.Sum(G.Must(G.HadamardProd(n, g.Constant(lstmTestRandom(rng, n.Shape().TotalSize(), 1), n.Shape()...)))))
+		if cost == nil {
+			cost = term
+		} else {
+			cost = G.Must(G.Add(cost, term))
+		}
+	}
+	res, err := GradCheck(g, cost, append(l.Params(), xp), GradCheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MaxRelErr > 1e-6 {
+		t.Fatalf("gradient check failed: %+v", res)
+	}
+}
+
 // lstmGradCost builds Σ Rh⊙Hidden + Σ Rc⊙Cells + Σ Rl⊙Last (the terms
 // selected by use) with fixed random weights R, in a Float64 graph where x
 // is a parameter, and returns the graph, the cost and the parameters.

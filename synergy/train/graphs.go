@@ -120,7 +120,8 @@ func buildTrainGraphOnce(model models.Model, reg synergy.Penalty, loss Loss, bat
 	if _, err := G.Grad(tg.cost, nodes...); err != nil {
 		return nil, fmt.Errorf("train: differentiating the objective of %s: %w", model.Name(), err)
 	}
-	if tg.vm, err = nn.CompileTapeMachine(g.G, G.BindDualValues(nodes...)); err != nil {
+	// gradients read from their nodes (nn.Graph.Grads): no dual values bound
+	if tg.vm, err = nn.CompileTapeMachine(g.G); err != nil {
 		return nil, fmt.Errorf("train: compiling the training graph of %s for batch %d: %w", model.Name(), batch, err)
 	}
 	return tg, nil

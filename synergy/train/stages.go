@@ -206,7 +206,8 @@ func (t *Trainer) stageGraphFor(s *stage, index, n int) (*stageGraph, error) {
 	if _, err := G.Grad(cost, nodes...); err != nil {
 		return nil, fmt.Errorf("train: differentiating the %s loss of %s: %w", s.label(index), t.model.Name(), err)
 	}
-	if sg.vm, err = nn.CompileTapeMachine(g.G, G.BindDualValues(nodes...)); err != nil {
+	// gradients read from their nodes (nn.Graph.Grads): no dual values bound
+	if sg.vm, err = nn.CompileTapeMachine(g.G); err != nil {
 		return nil, fmt.Errorf("train: compiling the %s graph of %s: %w", s.label(index), t.model.Name(), err)
 	}
 	s.graphs[n] = sg

@@ -12,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/datasets"
+	"github.com/synergo/synergo/internal/gctune"
 	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/models"
 	"github.com/synergo/synergo/synergy/nn"
@@ -174,6 +175,7 @@ func (t *Trainer) Diagnostics() []EpochDiagnostics {
 // (if Options.Dir is set) and returns an error wrapping ctx.Err(); calling
 // New and Run again with the same options continues where it stopped.
 func (t *Trainer) Run(ctx context.Context) (*RunResult, error) {
+	defer gctune.ForTraining()() // GC target 25 % unless GOGC is set: peak RSS ≈ 1.25× the live heap
 	start := time.Now()
 	// lap moves the time since the last lap into the run state.
 	lap := func() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/synergo/synergo/internal/gemm"
 	"github.com/synergo/synergo/internal/lstmcell"
+	"github.com/synergo/synergo/internal/vecmath"
 )
 
 // mfnNet holds the weights of one of MFN's networks
@@ -155,9 +156,7 @@ func (m *mfnMemory[T]) forward() {
 	nn2 := &m.nets[1]
 	gemm.Split(blas.NoTrans, blas.NoTrans, rows, M, nn2.hidden, 1, m.act[1], nn2.hidden, nn2.w2, M, 0, m.uHat, M)
 	mfnAddRows(m.uHat, rows, nn2.b2)
-	for j, v := range m.uHat[:rows*M] {
-		m.uHat[j] = lstmcell.Tanh(v)
-	}
+	lstmcell.TanhAll(m.uHat[:rows*M], m.uHat[:rows*M])
 	// The ĉ part of both gates for all steps; the u part step by step.
 	m.firstLayer(2, m.cHat, W, true)
 	m.firstLayer(3, m.cHat, W, true)
@@ -181,9 +180,7 @@ func (m *mfnMemory[T]) forward() {
 			out := m.gate[g][k0*M : k1*M]
 			gemm.Serial(blas.NoTrans, blas.NoTrans, k1-k0, M, h, 1, m.act[2+g][k0*h:], h, net.w2, M, 0, out, M)
 			mfnAddRows(out, k1-k0, net.b2)
-			for j, v := range out {
-				out[j] = lstmcell.Sigmoid(v)
-			}
+			lstmcell.SigmoidAll(out, out)
 		}
 		// u_t = u_{t−1} + m_t (γ₁ ⊙ u_{t−1} + γ₂ ⊙ û_t − u_{t−1})
 		for k := k0; k < k1; k++ {
@@ -199,16 +196,25 @@ func (m *mfnMemory[T]) forward() {
 	}
 }
 
-// mfnSoftmax replaces x by softmax(x) = exp(x − max x) / Σ exp(x − max x).
+// mfnSoftmax replaces x by softmax(x) = exp(x − max x) / Σ exp(x − max x),
+// with internal/vecmath's Exp in float32 and package math's in float64.
 func mfnSoftmax[T mfnFloat](x []T) {
 	mx := x[0]
 	for _, v := range x[1:] {
 		mx = max(mx, v)
 	}
+	for j := range x {
+		x[j] -= mx
+	}
+	if x32, ok := any(x).([]float32); ok {
+		vecmath.Exp(x32, x32)
+	} else {
+		for j, v := range x {
+			x[j] = T(math.Exp(float64(v)))
+		}
+	}
 	var sum T
-	for j, v := range x {
-		e := T(math.Exp(float64(v - mx)))
-		x[j] = e
+	for _, e := range x {
 		sum += e
 	}
 	for j := range x {

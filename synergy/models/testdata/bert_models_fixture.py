@@ -10,8 +10,9 @@ Writes bert_models_fixture.json (float64 throughout). The code below transcribes
   diff   declare-lab/MISA utils/functions.py DiffLoss(x, y) and its gradient (detached norms)
   mmilb  declare-lab/Multimodal-Infomax encoders.py MMILB lld and the entropy H of two classes
   cpc    declare-lab/Multimodal-Infomax encoders.py CPC (one layer)
-  misa_modules  MISA's extract_features (packed bidirectional LSTMs, LayerNorm between) and the fusion
-         nn.TransformerEncoderLayer(d_model, nhead=2) in eval mode
+  misa_modules  MISA's extract_features (packed bidirectional LSTMs, LayerNorm between) with the
+         gradients of a weighted sum of its output (input and every parameter) on a padded batch, and
+         the fusion nn.TransformerEncoderLayer(d_model, nhead=2) in eval mode
 Matrices are row-major; Linear weights are given in torch's (out, in) layout.
 """
 import json
@@ -140,6 +141,36 @@ def lstm_params(lstm, suffix):
             "b": flat(getattr(lstm, "bias_ih_l0" + suffix) + getattr(lstm, "bias_hh_l0" + suffix))}
 
 
+def misa_encoder_gradients(x, lengths, rnn1, rnn2, ln, B):
+    """The gradients of L = Σ R ⊙ utterance through extract_features (packed sequences: nothing at a
+    padded step reaches L) with respect to the input (stored (B, T, d); zero at padded steps) and every
+    parameter, in our layout. R comes from its own generator, so the other values of this file do not
+    change."""
+    gen = torch.Generator().manual_seed(12)
+    xg = x.clone().requires_grad_(True)
+    for prm in list(rnn1.parameters()) + list(rnn2.parameters()) + list(ln.parameters()):
+        prm.grad = None
+    packed = torch.nn.utils.rnn.pack_padded_sequence(xg, lengths, enforce_sorted=False)
+    packed_h1, (final_h1, _) = rnn1(packed)
+    padded_h1, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_h1)
+    normed_h1 = ln(padded_h1)
+    packed_normed_h1 = torch.nn.utils.rnn.pack_padded_sequence(normed_h1, lengths, enforce_sorted=False)
+    _, (final_h2, _) = rnn2(packed_normed_h1)
+    utt = torch.cat((final_h1, final_h2), dim=2).permute(1, 0, 2).contiguous().view(B, -1)
+    r = torch.randn(utt.shape, dtype=D, generator=gen)
+    (r * utt).sum().backward()
+
+    def lstm_grads(lstm, suffix):
+        return {"wx": flat(getattr(lstm, "weight_ih_l0" + suffix).grad.T),
+                "wh": flat(getattr(lstm, "weight_hh_l0" + suffix).grad.T),
+                "b": flat(getattr(lstm, "bias_ih_l0" + suffix).grad)}  # = the grad of bias_hh
+
+    return {"weights": flat(r), "x": flat(xg.grad.permute(1, 0, 2)),
+            "rnn1_fwd": lstm_grads(rnn1, ""), "rnn1_bwd": lstm_grads(rnn1, "_reverse"),
+            "rnn2_fwd": lstm_grads(rnn2, ""), "rnn2_bwd": lstm_grads(rnn2, "_reverse"),
+            "ln_w": flat(ln.weight.grad), "ln_b": flat(ln.bias.grad)}
+
+
 def misa_encoders():
     """MISA's extract_features (two packed bidirectional LSTMs with a LayerNorm between) and the fusion
     TransformerEncoderLayer(d_model=H, nhead=2) in eval mode."""
@@ -161,7 +192,8 @@ def misa_encoders():
         packed_normed_h1 = torch.nn.utils.rnn.pack_padded_sequence(normed_h1, lengths, enforce_sorted=False)
         _, (final_h2, _) = rnn2(packed_normed_h1)
         utt = torch.cat((final_h1, final_h2), dim=2).permute(1, 0, 2).contiguous().view(B, -1)
-    enc = {"batch": B, "steps": T, "dim": d, "lengths": lengths.tolist(),
+    grads = misa_encoder_gradients(x, lengths, rnn1, rnn2, ln, B)
+    enc = {"batch": B, "steps": T, "dim": d, "lengths": lengths.tolist(), "gradients": grads,
            "x": flat(x.permute(1, 0, 2)),  # stored (B, T, d)
            "rnn1_fwd": lstm_params(rnn1, ""), "rnn1_bwd": lstm_params(rnn1, "_reverse"),
            "rnn2_fwd": lstm_params(rnn2, ""), "rnn2_bwd": lstm_params(rnn2, "_reverse"),

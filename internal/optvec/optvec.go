@@ -1,0 +1,77 @@
+// Package optvec holds the vector loops (Go assembly, AVX2, amd64) of the
+// float32 hot spots of an optimizer step outside the graph: AdamW's update
+// with float64 moments, the clip by value and the finiteness check. Each
+// computes exactly what synergy/nn's Go loop computes (the same IEEE
+// operations in the same order, no fused multiply-add; synergy/nn's tests
+// compare them bit for bit). Without AVX2, and with the build tag purego,
+// the functions report false (or 0) and the caller runs its Go loop. They
+// live here, not in synergy/nn, because the openblas build makes synergy/nn
+// a cgo package, which cannot hold Go assembly.
+package optvec
+
+// AdamWLanes is the width of AdamW32; ClipLanes that of Clip32 and
+// NonFinite32.
+const (
+	AdamWLanes = 4
+	ClipLanes  = 8
+)
+
+// AdamW32 applies one AdamW update to float32 weights w from float32
+// gradients g with float64 moments m, v (all of len(w)), in float64:
+//
+//	w ← w·c[7];  m ← m·c[0] + g·c[1];  v ← v·c[2] + c[3]·g·g
+//	w ← w + (c[4]·m) / (√v/c[5] + c[6])
+//
+// (c = β₁, 1−β₁, β₂, 1−β₂, −lr/(1−β₁ᵗ), √(1−β₂ᵗ), ε, 1−lr·λ), whole groups
+// of four in place and the rest through a padded copy, so every entry runs
+// the same instructions. It reports false, changing nothing, without the
+// vector loop.
+func AdamW32(w, g []float32, m, v []float64, c *[8]float64) bool {
+	if !hasAVX2 {
+		return false
+	}
+	n := len(w)
+	g, m, v = g[:n], m[:n], v[:n]
+	body := n - n%AdamWLanes
+	if body > 0 {
+		adamwF32AVX2(&w[0], &g[0], &m[0], &v[0], body, c)
+	}
+	if body == n {
+		return true
+	}
+	var wb, gb [AdamWLanes]float32
+	var mb, vb [AdamWLanes]float64
+	copy(wb[:], w[body:])
+	copy(gb[:], g[body:])
+	copy(mb[:], m[body:])
+	copy(vb[:], v[body:])
+	adamwF32AVX2(&wb[0], &gb[0], &mb[0], &vb[0], AdamWLanes, c)
+	copy(w[body:], wb[:])
+	copy(m[body:], mb[:])
+	copy(v[body:], vb[:])
+	return true
+}
+
+// Clip32 clamps the first len(x) − len(x) mod ClipLanes entries of x to
+// [−v, v] as max(−v, min(v, x)) with x the second operand of both, so NaN
+// passes through and ±0 are kept, and returns that count (0 without the
+// vector loop); the caller clips the rest.
+func Clip32(x []float32, v float32) int {
+	body := len(x) - len(x)%ClipLanes
+	if !hasAVX2 || body == 0 {
+		return 0
+	}
+	clipF32AVX2(&x[0], body, v)
+	return body
+}
+
+// NonFinite32 returns the offset of the first block of ClipLanes entries
+// of x holding a NaN or ±Inf, or the length of the whole blocks when none
+// does (0 without the vector loop): the caller scans from there.
+func NonFinite32(x []float32) int {
+	body := len(x) - len(x)%ClipLanes
+	if !hasAVX2 || body == 0 {
+		return 0
+	}
+	return nonFiniteF32AVX2(&x[0], body)
+}

@@ -1,0 +1,17 @@
+//go:build amd64 && !purego
+
+package optvec
+
+import "golang.org/x/sys/cpu"
+
+//go:noescape
+func adamwF32AVX2(w, grad *float32, m, v *float64, n int, c *[8]float64)
+
+//go:noescape
+func clipF32AVX2(x *float32, n int, v float32)
+
+//go:noescape
+func nonFiniteF32AVX2(x *float32, n int) int
+
+// hasAVX2 selects the assembly loops.
+var hasAVX2 = cpu.X86.HasAVX2

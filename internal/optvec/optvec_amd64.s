@@ -1,0 +1,114 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+DATA absMask32<>+0(SB)/4, $0x7FFFFFFF
+GLOBL absMask32<>(SB), RODATA|NOPTR, $4
+DATA maxFinite32<>+0(SB)/4, $0x7F7FFFFF
+GLOBL maxFinite32<>(SB), RODATA|NOPTR, $4
+
+// func adamwF32AVX2(w, grad *float32, m, v *float64, n int, c *[8]float64)
+//
+// adamwLoop for float32 weights and gradients, four entries at a time in
+// float64 with the loop's operations in its order (no fused multiply-add;
+// sqrt and division are correctly rounded), so every entry is the Go
+// loop's bit for bit. n is a multiple of 4; c holds β₁, 1−β₁, β₂, 1−β₂,
+// −lr/(1−β₁ᵗ), √(1−β₂ᵗ), ε, 1−lr·λ.
+TEXT ·adamwF32AVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), R8
+	MOVQ v+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), AX
+	SHRQ $2, CX
+	JEQ adamwDone
+	VBROADCASTSD 0(AX), Y8   // β₁
+	VBROADCASTSD 8(AX), Y9   // 1−β₁
+	VBROADCASTSD 16(AX), Y10 // β₂
+	VBROADCASTSD 24(AX), Y11 // 1−β₂
+	VBROADCASTSD 32(AX), Y12 // −step size
+	VBROADCASTSD 40(AX), Y13 // √(1−β₂ᵗ)
+	VBROADCASTSD 48(AX), Y14 // ε
+	VBROADCASTSD 56(AX), Y15 // 1 − lr·λ
+adamwLoop:
+	VCVTPS2PD (SI), Y0       // g
+	VCVTPS2PD (DI), Y1
+	VMULPD Y15, Y1, Y1       // w·(1 − lr·λ)
+	VMULPD (R8), Y8, Y2
+	VMULPD Y9, Y0, Y3
+	VADDPD Y3, Y2, Y2        // m = m·β₁ + g·(1−β₁)
+	VMOVUPD Y2, (R8)
+	VMULPD (R9), Y10, Y4
+	VMULPD Y0, Y11, Y5
+	VMULPD Y0, Y5, Y5
+	VADDPD Y5, Y4, Y4        // v = v·β₂ + (1−β₂)·g·g
+	VMOVUPD Y4, (R9)
+	VSQRTPD Y4, Y6
+	VDIVPD Y13, Y6, Y6
+	VADDPD Y14, Y6, Y6       // √v/√(1−β₂ᵗ) + ε
+	VMULPD Y12, Y2, Y7
+	VDIVPD Y6, Y7, Y7
+	VADDPD Y7, Y1, Y1        // w + (−step·m)/denominator
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X1, (DI)
+	ADDQ $16, SI
+	ADDQ $16, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ adamwLoop
+	VZEROUPPER
+adamwDone:
+	RET
+
+// func clipF32AVX2(x *float32, n int, v float32)
+//
+// x[i] = max(−v, min(v, x[i])) for n entries (a multiple of 8), x as the
+// second operand of both so NaN passes through: clipValue's results.
+TEXT ·clipF32AVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+	JEQ clipDone
+	VBROADCASTSS v+16(FP), Y1
+	VXORPS Y2, Y2, Y2
+	VSUBPS Y1, Y2, Y2        // −v
+clipLoop:
+	VMOVUPS (DI), Y0
+	VMINPS Y0, Y1, Y0
+	VMAXPS Y0, Y2, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ clipLoop
+	VZEROUPPER
+clipDone:
+	RET
+
+// func nonFiniteF32AVX2(x *float32, n int) int
+//
+// The offset of the first block of 8 entries holding a NaN or ±Inf (an
+// entry whose magnitude bits exceed MaxFloat32's), or n (a multiple of 8)
+// when there is none.
+TEXT ·nonFiniteF32AVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	XORQ AX, AX
+	CMPQ CX, $0
+	JEQ finiteDone
+	VPBROADCASTD absMask32<>(SB), Y1
+	VPBROADCASTD maxFinite32<>(SB), Y2
+finiteLoop:
+	VPAND (SI)(AX*4), Y1, Y0
+	VPCMPGTD Y2, Y0, Y0
+	VPTEST Y0, Y0
+	JNE finiteFound
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT finiteLoop
+finiteFound:
+	VZEROUPPER
+finiteDone:
+	MOVQ AX, ret+16(FP)
+	RET

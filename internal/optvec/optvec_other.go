@@ -1,0 +1,14 @@
+//go:build !amd64 || purego
+
+package optvec
+
+// Without the assembly loops the callers run their Go loops.
+const hasAVX2 = false
+
+func adamwF32AVX2(w, grad *float32, m, v *float64, n int, c *[8]float64) {
+	panic("optvec: adamwF32AVX2 without AVX2")
+}
+
+func clipF32AVX2(x *float32, n int, v float32) { panic("optvec: clipF32AVX2 without AVX2") }
+
+func nonFiniteF32AVX2(x *float32, n int) int { panic("optvec: nonFiniteF32AVX2 without AVX2") }

@@ -1,0 +1,37 @@
+package optvec
+
+import (
+	"math"
+	"testing"
+)
+
+// Without the vector loop the functions change nothing and say so; with it
+// they cover whole blocks (Clip32, NonFinite32) or everything (AdamW32,
+// tails through a padded copy). synergy/nn's tests compare the results
+// with its Go loops bit for bit.
+func TestCoverage(t *testing.T) {
+	x := []float32{9, -9, 1, 2, 3, 4, 5, 6, 7, float32(math.NaN())}
+	n := Clip32(x, 5)
+	if !hasAVX2 {
+		if n != 0 || x[0] != 9 || NonFinite32(x) != 0 || AdamW32(make([]float32, 5), make([]float32, 5), make([]float64, 5), make([]float64, 5), &[8]float64{}) {
+			t.Fatal("without the vector loop a function did some work")
+		}
+		return
+	}
+	if n != 8 || x[0] != 5 || x[1] != -5 || x[8] != 7 {
+		t.Fatalf("Clip32 covered %d entries: %v", n, x)
+	}
+	if got := NonFinite32(x); got != 8 {
+		t.Fatalf("NonFinite32 = %d, want 8 (the NaN is in the tail)", got)
+	}
+	x[3] = float32(math.Inf(-1))
+	if got := NonFinite32(x); got != 0 {
+		t.Fatalf("NonFinite32 = %d, want 0 (−Inf in the first block)", got)
+	}
+	w, g := []float32{1, 1, 1, 1, 1}, []float32{1, 1, 1, 1, 1}
+	m, v := make([]float64, 5), make([]float64, 5)
+	c := &[8]float64{0.9, 0.1, 0.999, 0.001, -0.1, math.Sqrt(0.001), 1e-8, 1}
+	if !AdamW32(w, g, m, v, c) || w[4] != w[0] || m[4] != m[0] || w[0] >= 1 {
+		t.Fatalf("AdamW32: w %v, m %v (the tail entry must equal the others)", w, m)
+	}
+}

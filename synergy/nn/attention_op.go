@@ -1,0 +1,459 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	matmul "github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/internal/vecmath"
+	"github.com/synergo/synergo/synergy/nn/opkit"
+)
+
+// MultiHeadAttention returns the concatenated heads (B·L, H) of scaled
+// dot-product self-attention over sequences of length L (Vaswani et al.
+// 2017, §3.2.2; BERT's and PyTorch's multi-head attention without the
+// projections),
+//
+//	head_h = Dropout(softmax(Q_h K_hᵀ/√d_h + m)) V_h,
+//
+// for projected queries, keys and values q, k, v (B·L, H) split into
+// heads column blocks of d_h = H/heads (head h holds columns
+// [h·d_h, (h+1)·d_h)), and m an optional additive mask (B, L) over keys,
+// broadcast over queries (nil: none; it gets no gradient). The dropout of
+// the attention probabilities has one mask per head, (B, L, L), drawn by
+// SampleMasks in training graphs in head order (the masks, and so the
+// random stream, of the per-head graph this op replaced).
+//
+// It is one op with a hand-written backward pass: per sequence and head,
+// S = Q Kᵀ/√d_h + m, P = softmax(S), C = (P ⊙ D) V are three small
+// products on the row-strided blocks of q, k, v (no copies, no per-head
+// slices), and backward is
+//
+//	dV = (P⊙D)ᵀ dC,  dP = (dC Vᵀ) ⊙ D,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
+//	dQ = dS K/√d_h,  dK = dSᵀ Q/√d_h,
+//
+// with dq | dk | dv packed in one vector and picked. Sequences are split
+// over GOMAXPROCS goroutines; each is computed by the same arithmetic
+// whatever the split. float32 exponentials run on internal/vecmath.
+func MultiHeadAttention(g *Graph, q, k, v, scoreMask *G.Node, B, L, heads int, dropout float64) (*G.Node, error) {
+	if g == nil || q == nil || k == nil || v == nil {
+		return nil, fmt.Errorf("nn: MultiHeadAttention: nil graph or input")
+	}
+	H := q.Shape()[len(q.Shape())-1]
+	for _, n := range []*G.Node{q, k, v} {
+		if !slices.Equal(n.Shape(), tensor.Shape{B * L, H}) {
+			return nil, fmt.Errorf("nn: MultiHeadAttention: input %v, want (%d, %d)", n.Shape(), B*L, H)
+		}
+		if n.Dtype() != g.Dtype {
+			return nil, fmt.Errorf("nn: MultiHeadAttention: input dtype %v, graph dtype %v", n.Dtype(), g.Dtype)
+		}
+	}
+	if heads <= 0 || H%heads != 0 {
+		return nil, fmt.Errorf("nn: MultiHeadAttention: width %d is not a multiple of %d heads", H, heads)
+	}
+	if scoreMask != nil && (!slices.Equal(scoreMask.Shape(), tensor.Shape{B, L}) || scoreMask.Dtype() != g.Dtype) {
+		return nil, fmt.Errorf("nn: MultiHeadAttention: mask %v (%v), want (%d, %d) (%v)", scoreMask.Shape(), scoreMask.Dtype(), B, L, g.Dtype)
+	}
+	if dropout < 0 || dropout >= 1 {
+		return nil, fmt.Errorf("nn: MultiHeadAttention: dropout probability %v outside [0, 1)", dropout)
+	}
+	st := &attentionState{id: opkit.NextID(), dtype: g.Dtype, batch: B, length: L, width: H, heads: heads}
+	inputs := G.Nodes{q, k, v}
+	if scoreMask != nil {
+		st.masked = true
+		inputs = append(inputs, scoreMask)
+	}
+	if g.Train && dropout > 0 {
+		st.dropped = true
+		for h := 0; h < heads; h++ {
+			inputs = append(inputs, g.DropoutMask(dropout, B, L, L))
+		}
+	}
+	st.allocate()
+	return G.ApplyOp(&attentionOp{Base: opkit.Owned(fmt.Sprintf("MultiHeadAttention#%d", st.id)), st: st}, inputs...)
+}
+
+// attentionState is shared by the forward and backward op of one
+// MultiHeadAttention: the probabilities of the last forward run and the
+// output and gradient buffers.
+type attentionState struct {
+	id                          uint64
+	dtype                       tensor.Dtype
+	batch, length, width, heads int
+	masked, dropped             bool
+	k32                         *attentionKernel[float32]
+	k64                         *attentionKernel[float64]
+	out, grad                   *tensor.Dense
+	forwarded                   bool
+}
+
+func (st *attentionState) allocate() {
+	n := st.batch * st.length * st.width
+	if st.dtype == tensor.Float64 {
+		st.k64 = newAttentionKernel[float64](st)
+		st.out = tensor.New(tensor.WithShape(st.batch*st.length, st.width), tensor.WithBacking(st.k64.out))
+		st.grad = tensor.New(tensor.WithShape(3*n), tensor.WithBacking(st.k64.grad))
+		return
+	}
+	st.k32 = newAttentionKernel[float32](st)
+	st.out = tensor.New(tensor.WithShape(st.batch*st.length, st.width), tensor.WithBacking(st.k32.out))
+	st.grad = tensor.New(tensor.WithShape(3*n), tensor.WithBacking(st.k32.grad))
+}
+
+// attentionKernel holds the buffers of one instance: P (B, heads, L, L),
+// P ⊙ D when there is dropout, the output and the packed gradients.
+type attentionKernel[T lstmFloat] struct {
+	B, L, H, heads, dh int
+	scale              T
+	probs, dropped     []T
+	out, grad          []T
+	scratch            [][]T // per shard: dP (L, L)
+}
+
+func newAttentionKernel[T lstmFloat](st *attentionState) *attentionKernel[T] {
+	B, L, H := st.batch, st.length, st.width
+	k := &attentionKernel[T]{B: B, L: L, H: H, heads: st.heads, dh: H / st.heads,
+		scale: T(1 / math.Sqrt(float64(H/st.heads))),
+		probs: make([]T, B*st.heads*L*L), out: make([]T, B*L*H), grad: make([]T, 3*B*L*H)}
+	if st.dropped {
+		k.dropped = make([]T, B*st.heads*L*L)
+	}
+	return k
+}
+
+// shards runs f on contiguous ranges of sequences, on up to GOMAXPROCS
+// goroutines, each with its own index s (for scratch buffers).
+func (k *attentionKernel[T]) shards(f func(s, b0, b1 int)) {
+	n := max(1, min(runtime.GOMAXPROCS(0), k.B))
+	for len(k.scratch) < n {
+		k.scratch = append(k.scratch, make([]T, k.L*k.L))
+	}
+	if n == 1 {
+		f(0, 0, k.B)
+		return
+	}
+	var wg sync.WaitGroup
+	for s := 1; s < n; s++ {
+		wg.Go(func() { f(s, s*k.B/n, (s+1)*k.B/n) })
+	}
+	f(0, 0, k.B/n)
+	wg.Wait()
+}
+
+// forward fills k.out (and P, P ⊙ D) from q, k, v (B·L, H), the additive
+// mask (B, L) or nil, and the dropout masks (one (B, L, L) per head) or
+// nil.
+func (k *attentionKernel[T]) forward(q, kk, v, mask []T, drop [][]T) {
+	L, H, dh := k.L, k.H, k.dh
+	k.shards(func(_, b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			for h := 0; h < k.heads; h++ {
+				off := b*L*H + h*dh
+				blk := (b*k.heads + h) * L * L
+				p := k.probs[blk : blk+L*L]
+				matmul.Serial(blas.NoTrans, blas.Trans, L, L, dh, k.scale, q[off:], H, kk[off:], H, 0, p, L)
+				for i := 0; i < L; i++ {
+					row := p[i*L : (i+1)*L]
+					if mask != nil {
+						for j, m := range mask[b*L : (b+1)*L] {
+							row[j] += m
+						}
+					}
+					softmaxRow(row)
+				}
+				pv := p
+				if drop != nil {
+					pv = k.dropped[blk : blk+L*L]
+					for j, d := range drop[h][b*L*L : (b+1)*L*L] {
+						pv[j] = p[j] * d
+					}
+				}
+				matmul.Serial(blas.NoTrans, blas.NoTrans, L, dh, L, 1, pv, L, v[off:], H, 0, k.out[off:], H)
+			}
+		}
+	})
+}
+
+// backward fills the packed gradient dq | dk | dv from dOut (B·L, H).
+func (k *attentionKernel[T]) backward(q, kk, v []T, drop [][]T, dOut []T) {
+	L, H, dh := k.L, k.H, k.dh
+	n := k.B * L * H
+	dq, dk, dv := k.grad[:n], k.grad[n:2*n], k.grad[2*n:]
+	k.shards(func(s, b0, b1 int) {
+		dp := k.scratch[s]
+		for b := b0; b < b1; b++ {
+			for h := 0; h < k.heads; h++ {
+				off := b*L*H + h*dh
+				blk := (b*k.heads + h) * L * L
+				p := k.probs[blk : blk+L*L]
+				pv := p
+				if drop != nil {
+					pv = k.dropped[blk : blk+L*L]
+				}
+				matmul.Serial(blas.Trans, blas.NoTrans, L, dh, L, 1, pv, L, dOut[off:], H, 0, dv[off:], H)
+				matmul.Serial(blas.NoTrans, blas.Trans, L, L, dh, 1, dOut[off:], H, v[off:], H, 0, dp, L)
+				if drop != nil {
+					for j, d := range drop[h][b*L*L : (b+1)*L*L] {
+						dp[j] *= d
+					}
+				}
+				for i := 0; i < L; i++ {
+					pr, dr := p[i*L:(i+1)*L], dp[i*L:(i+1)*L]
+					var dot T
+					for j, x := range pr {
+						dot += x * dr[j]
+					}
+					for j, x := range pr {
+						dr[j] = x * (dr[j] - dot)
+					}
+				}
+				matmul.Serial(blas.NoTrans, blas.NoTrans, L, dh, L, k.scale, dp, L, kk[off:], H, 0, dq[off:], H)
+				matmul.Serial(blas.Trans, blas.NoTrans, L, dh, L, k.scale, dp, L, q[off:], H, 0, dk[off:], H)
+			}
+		}
+	})
+}
+
+// softmaxRow replaces x by exp(x − max x)/Σ exp(x − max x), the
+// exponentials on internal/vecmath in float32.
+func softmaxRow[T lstmFloat](x []T) {
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	for j := range x {
+		x[j] -= mx
+	}
+	if x32, ok := any(x).([]float32); ok {
+		vecmath.Exp(x32, x32)
+	} else {
+		for j, v := range x {
+			x[j] = T(math.Exp(float64(v)))
+		}
+	}
+	var sum T
+	for _, e := range x {
+		sum += e
+	}
+	for j := range x {
+		x[j] /= sum
+	}
+}
+
+// ---- forward op: (q, k, v[, mask][, dropout mask]) → context ----
+
+type attentionOp struct {
+	opkit.Base
+	st *attentionState
+}
+
+func (op *attentionOp) arity() int {
+	n := 3
+	if op.st.masked {
+		n++
+	}
+	if op.st.dropped {
+		n += op.st.heads
+	}
+	return n
+}
+
+func (op *attentionOp) Arity() int { return op.arity() }
+
+func (op *attentionOp) Type() hm.Type {
+	ranks := []int{2, 2, 2}
+	if op.st.masked {
+		ranks = append(ranks, 2)
+	}
+	if op.st.dropped {
+		for h := 0; h < op.st.heads; h++ {
+			ranks = append(ranks, 3)
+		}
+	}
+	return opkit.FnType(append(ranks, 2)...)
+}
+
+func (op *attentionOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.st.batch * op.st.length, op.st.width}, nil
+}
+
+// attentionInputs are the typed backing slices of one run's inputs.
+type attentionInputs struct {
+	q, k, v, mask any   // mask nil without one
+	drop          []any // one per head, nil without dropout
+}
+
+// data checks the forward op's inputs (q, k, v[, mask][, a dropout mask per
+// head]) and returns their backing slices.
+func (st *attentionState) data(vals []G.Value, name string) (*attentionInputs, error) {
+	B, L, H := st.batch, st.length, st.width
+	get := func(i int, s tensor.Shape, what string) (any, error) {
+		return opkit.Data(vals[i], st.dtype, s, name+" "+what)
+	}
+	in := &attentionInputs{}
+	var err error
+	for i, dst := range []*any{&in.q, &in.k, &in.v} {
+		if *dst, err = get(i, tensor.Shape{B * L, H}, [3]string{"queries", "keys", "values"}[i]); err != nil {
+			return nil, err
+		}
+	}
+	next := 3
+	if st.masked {
+		if in.mask, err = get(next, tensor.Shape{B, L}, "mask"); err != nil {
+			return nil, err
+		}
+		next++
+	}
+	if st.dropped {
+		for h := 0; h < st.heads; h++ {
+			d, err := get(next+h, tensor.Shape{B, L, L}, fmt.Sprintf("dropout mask of head %d", h))
+			if err != nil {
+				return nil, err
+			}
+			in.drop = append(in.drop, d)
+		}
+	}
+	return in, nil
+}
+
+// typedDrops returns the dropout masks as [][]T, nil for none.
+func typedDrops[T lstmFloat](drop []any) [][]T {
+	if drop == nil {
+		return nil
+	}
+	out := make([][]T, len(drop))
+	for i, d := range drop {
+		out[i] = d.([]T)
+	}
+	return out
+}
+
+func (op *attentionOp) Do(vals ...G.Value) (G.Value, error) {
+	st := op.st
+	if err := op.CheckArity(vals, op.arity()); err != nil {
+		return nil, err
+	}
+	in, err := st.data(vals, op.String())
+	if err != nil {
+		return nil, err
+	}
+	if st.k64 != nil {
+		st.k64.forward(in.q.([]float64), in.k.([]float64), in.v.([]float64), typed[float64](in.mask), typedDrops[float64](in.drop))
+	} else {
+		st.k32.forward(in.q.([]float32), in.k.([]float32), in.v.([]float32), typed[float32](in.mask), typedDrops[float32](in.drop))
+	}
+	st.forwarded = true
+	return st.out, nil
+}
+
+// typed returns x as a []T, nil for nil.
+func typed[T lstmFloat](x any) []T {
+	if x == nil {
+		return nil
+	}
+	return x.([]T)
+}
+
+func (op *attentionOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	d[0], d[1], d[2] = true, true, true
+	return d
+}
+
+func (op *attentionOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != op.arity() {
+		return nil, op.Errorf("SymDiff: got %d inputs, want %d", len(inputs), op.arity())
+	}
+	back := &attentionBackwardOp{Base: opkit.Owned(fmt.Sprintf("MultiHeadAttentionBackward#%d", op.st.id)), st: op.st}
+	args := G.Nodes{inputs[0], inputs[1], inputs[2]}
+	if op.st.dropped {
+		args = append(args, inputs[len(inputs)-op.st.heads:]...)
+	}
+	packed, err := G.ApplyOp(back, append(args, grad)...)
+	if err != nil {
+		return nil, op.Errorf("backward: %w", err)
+	}
+	n := op.st.batch * op.st.length * op.st.width
+	out := make(G.Nodes, len(inputs))
+	for i, name := range []string{"dq", "dk", "dv"} {
+		if out[i], err = opkit.Pick(packed, fmt.Sprintf("%v.%s", op, name), i*n, tensor.Shape{op.st.batch * op.st.length, op.st.width}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ---- backward op: (q, k, v[, dropout masks], dContext) → dq | dk | dv ----
+
+type attentionBackwardOp struct {
+	opkit.Base
+	st *attentionState
+}
+
+func (op *attentionBackwardOp) arity() int {
+	if op.st.dropped {
+		return 4 + op.st.heads
+	}
+	return 4
+}
+
+func (op *attentionBackwardOp) Arity() int { return op.arity() }
+
+func (op *attentionBackwardOp) Type() hm.Type {
+	ranks := []int{2, 2, 2}
+	if op.st.dropped {
+		for h := 0; h < op.st.heads; h++ {
+			ranks = append(ranks, 3)
+		}
+	}
+	return opkit.FnType(append(ranks, 2, 1)...)
+}
+
+func (op *attentionBackwardOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{3 * op.st.batch * op.st.length * op.st.width}, nil
+}
+
+func (op *attentionBackwardOp) Do(vals ...G.Value) (G.Value, error) {
+	st := op.st
+	if err := op.CheckArity(vals, op.arity()); err != nil {
+		return nil, err
+	}
+	if !st.forwarded {
+		return nil, op.Errorf("ran before its forward pass")
+	}
+	B, L, H := st.batch, st.length, st.width
+	shapes := []tensor.Shape{{B * L, H}, {B * L, H}, {B * L, H}}
+	if st.dropped {
+		for h := 0; h < st.heads; h++ {
+			shapes = append(shapes, tensor.Shape{B, L, L})
+		}
+	}
+	shapes = append(shapes, tensor.Shape{B * L, H})
+	d := make([]any, len(shapes))
+	for i, s := range shapes {
+		x, err := opkit.Data(vals[i], st.dtype, s, fmt.Sprintf("%v input %d", op, i))
+		if err != nil {
+			return nil, err
+		}
+		d[i] = x
+	}
+	var drop []any
+	if st.dropped {
+		drop = d[3 : 3+st.heads]
+	}
+	dOut := d[len(d)-1]
+	if st.k64 != nil {
+		st.k64.backward(d[0].([]float64), d[1].([]float64), d[2].([]float64), typedDrops[float64](drop), dOut.([]float64))
+	} else {
+		st.k32.backward(d[0].([]float32), d[1].([]float32), d[2].([]float32), typedDrops[float32](drop), dOut.([]float32))
+	}
+	return st.grad, nil
+}

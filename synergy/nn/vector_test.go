@@ -1,0 +1,100 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// goFusesMultiplyAdd reports whether this build's Go code computes x·y + z
+// with one rounding (GOAMD64=v3, arm64): for x = y = 1 + 2⁻²⁹,
+// x·y = 1 + 2⁻²⁸ + 2⁻⁵⁸ rounds to 1 + 2⁻²⁸ in float64, so with
+// z = −(1 + 2⁻²⁸) the unfused sum is 0 and the fused one 2⁻⁵⁸.
+//
+//go:noinline
+func goFusesMultiplyAdd(x, y, z float64) bool { return x*y+z != 0 }
+
+// The float32 AdamW loop on the vector path gives the Go loop's weights and
+// moments bit for bit (on the default amd64 build, where the Go loop has no
+// fused multiply-add), for lengths with and without a tail.
+func TestAdamWLoop32MatchesGo(t *testing.T) {
+	exact := !goFusesMultiplyAdd(1+0x1p-29, 1+0x1p-29, -1-0x1p-28)
+	rng := rand.New(rand.NewPCG(11, 12))
+	k := &adamwStep{beta1: 0.9, oneMinusBeta1: 1 - 0.9, beta2: 0.999, oneMinusBeta2: 1 - 0.999,
+		negStepSize: -(1e-3 / (1 - math.Pow(0.9, 3))), bc2Sqrt: math.Sqrt(1 - math.Pow(0.999, 3)), eps: 1e-8, decay: 1 - 1e-3*0.01}
+	for _, n := range []int{1, 3, 4, 37, 1000} {
+		w, g := make([]float32, n), make([]float32, n)
+		m, v := make([]float64, n), make([]float64, n)
+		for i := range w {
+			w[i], g[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()*10)
+			m[i], v[i] = rng.NormFloat64()*0.1, rng.Float64()*0.1
+		}
+		g[0] = 0 // v may stay 0 only with ε in the denominator
+		v[0] = 0
+		w2, m2, v2 := append([]float32(nil), w...), append([]float64(nil), m...), append([]float64(nil), v...)
+		adamwLoop32(k, w, g, m, v)
+		adamwLoop(k, w2, g, m2, v2)
+		for i := range w {
+			same := w[i] == w2[i] && m[i] == m2[i] && v[i] == v2[i]
+			// With fused multiply-adds in the Go loop: one rounding less
+			// per sum (values are O(1), so absolute bounds).
+			close := math.Abs(float64(w[i]-w2[i])) <= 1e-7 && math.Abs(m[i]-m2[i]) <= 1e-14 && math.Abs(v[i]-v2[i]) <= 1e-14
+			if exact && !same || !close {
+				t.Fatalf("n=%d entry %d: vector w %v m %v v %v, Go loop w %v m %v v %v", n, i, w[i], m[i], v[i], w2[i], m2[i], v2[i])
+			}
+		}
+	}
+}
+
+// The float32 clip on the vector path equals clipValue entry for entry,
+// NaN, ±Inf, ±0 and the bounds included.
+func TestClipValue32MatchesGo(t *testing.T) {
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0,
+		float32(math.Copysign(0, -1)), 5, -5, 5.0000005, -5.0000005, 4.9999995}
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{len(special), 8, 37, 300} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 8)
+		}
+		copy(x, special)
+		ref := append([]float32(nil), x...)
+		clipValue32(x, 5)
+		clipValue(ref, 5)
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(ref[i]) {
+				t.Fatalf("n=%d entry %d: vector %v, Go loop %v", n, i, x[i], ref[i])
+			}
+		}
+	}
+}
+
+// The float32 finiteness check finds the first NaN or ±Inf wherever it is
+// (in a vector block, its last lane, the tail) and passes finite slices,
+// MaxFloat32 included.
+func TestFirstNonFinite32(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 64, 67} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(i) - 3
+		}
+		x[n/2] = math.MaxFloat32
+		x[n-1] = -math.MaxFloat32
+		if _, _, ok := firstNonFinite32(x); !ok {
+			t.Fatalf("n=%d: a finite slice reported non-finite", n)
+		}
+		for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+			for _, at := range []int{0, n / 2, n - 1} {
+				y := append([]float32(nil), x...)
+				y[at] = bad
+				if at+1 < n {
+					y[n-1] = float32(math.NaN()) // a later one must not be reported
+				}
+				j, v, ok := firstNonFinite32(y)
+				if ok || j != at || !(v != v && bad != bad || v == float64(bad)) {
+					t.Fatalf("n=%d, %v at %d: got index %d value %v ok %v", n, bad, at, j, v, ok)
+				}
+			}
+		}
+	}
+}
