@@ -80,6 +80,12 @@ func (n *InvertibleNet) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	first := n.Dim / 2
+	if first%256 == 0 && n.Dim%256 == 0 {
+		// gorgonia v0.9.18 hashes slice bounds modulo 256 (package doc):
+		// [0, first) and [first, Dim) would be merged into one node.
+		return nil, fmt.Errorf("nn: InvertibleNet: width %d splits at %d, a multiple of 256, which gorgonia's graph merges; "+
+			"use the fused form (ForwardFused) or a width that is not a multiple of 512", n.Dim, first)
+	}
 	h := x
 	for k, b := range n.Blocks {
 		lo, err := sliceColumns(h, 0, first)

@@ -142,3 +142,16 @@ func TestInvertibleNetErrors(t *testing.T) {
 		}()
 	}
 }
+
+// TestInvertibleNetRefusesMergedHalves: at a width whose halves start 256·k
+// columns apart gorgonia would merge the two slices; Forward refuses.
+func TestInvertibleNetRefusesMergedHalves(t *testing.T) {
+	rng := newTestRNG(1)
+	ps := NewParamSet(tensor.Float64)
+	net := NewInvertibleNet(ps, "g", 512, 1, 4, rng)
+	g := NewGraph(tensor.Float64, false)
+	x := inputWith(t, g, "x", randomValues(rng, 2*512), 2, 512)
+	if _, err := net.Forward(g, x); err == nil || !strings.Contains(err.Error(), "multiple of 256") {
+		t.Errorf("width 512: %v, want the merged-halves error", err)
+	}
+}
