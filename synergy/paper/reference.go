@@ -114,6 +114,12 @@ func ReferenceHTML(p *Table, name string, substitutes map[string]string) (string
 			"plans, runs and collects them (see its header for the protocol and its cost).</p>", html.EscapeString(RelPath(dir))), nil
 	}
 	t, err := SideBySide(p, Ours{Records: ref.Records, Protocol: ref.Describe(), Substitutes: substitutes})
+	if errors.Is(err, ErrNoMatchingRow) {
+		// A protocol under way: the runs this table needs are not in yet.
+		return fmt.Sprintf("<p>The reference results in <code>%s</code> (%d records so far, commit %s) hold no run of a "+
+			"model and setting of Table %d yet; <code>scripts/evidence/reference.sh</code> is still making them.</p>",
+			html.EscapeString(ref.Dir), len(ref.Records), html.EscapeString(ref.Commit), p.Number), nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("paper: reference results %s: %w", ref.Dir, err)
 	}

@@ -57,6 +57,12 @@ func TestReferenceHTML(t *testing.T) {
 		}
 	}
 
+	// Records of no model of the table (a protocol under way): said, not an error.
+	h, err = ReferenceHTML(Table6(), "tables2-3", nil)
+	if err != nil || !strings.Contains(h, "hold no run of a model and setting of Table 6") {
+		t.Errorf("no matching row: %q, %v", h, err)
+	}
+
 	for _, bad := range []string{"", "..", "a/b"} {
 		if _, err := LoadReference(bad); err == nil {
 			t.Errorf("LoadReference(%q): no error", bad)

@@ -35,6 +35,10 @@ func paperRow(p *Table, r Row) []string {
 	return row
 }
 
+// ErrNoMatchingRow is the error SideBySide wraps when none of our records
+// is of a model and setting of the paper's table.
+var ErrNoMatchingRow = errors.New("paper: no row of the paper's table matches our runs")
+
 // Ours describes our runs for SideBySide.
 type Ours struct {
 	// Records are the results.jsonl records of our runs, all of one data
@@ -137,7 +141,7 @@ func SideBySide(p *Table, o Ours) (viz.Table, error) {
 			have = append(have, k)
 		}
 		sort.Strings(have)
-		return viz.Table{}, fmt.Errorf("paper: none of our runs (%s) matches a row of Table %d", strings.Join(have, ", "), p.Number)
+		return viz.Table{}, fmt.Errorf("%w: none of our runs (%s) matches a row of Table %d", ErrNoMatchingRow, strings.Join(have, ", "), p.Number)
 	}
 	var cols []string
 	for j, c := range p.Columns {
