@@ -167,7 +167,7 @@ func (k *attentionKernel[T]) forward(q, kk, v, mask []T, drop [][]T) {
 							row[j] += m
 						}
 					}
-					softmaxRow(row)
+					vecmath.Softmax(row)
 				}
 				pv := p
 				if drop != nil {
@@ -220,32 +220,6 @@ func (k *attentionKernel[T]) backward(q, kk, v []T, drop [][]T, dOut []T) {
 			}
 		}
 	})
-}
-
-// softmaxRow replaces x by exp(x − max x)/Σ exp(x − max x), the
-// exponentials on internal/vecmath in float32.
-func softmaxRow[T lstmFloat](x []T) {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for j := range x {
-		x[j] -= mx
-	}
-	if x32, ok := any(x).([]float32); ok {
-		vecmath.Exp(x32, x32)
-	} else {
-		for j, v := range x {
-			x[j] = T(math.Exp(float64(v)))
-		}
-	}
-	var sum T
-	for _, e := range x {
-		sum += e
-	}
-	for j := range x {
-		x[j] /= sum
-	}
 }
 
 // ---- forward op: (q, k, v[, mask][, dropout mask]) → context ----

@@ -4,7 +4,6 @@
 package mfnrec
 
 import (
-	"math"
 
 	"gonum.org/v1/gonum/blas"
 
@@ -146,7 +145,7 @@ func (m *mfnMemory[T]) forward() {
 	mfnAddRows(m.att, rows, nn1.b2)
 	for r := 0; r < rows; r++ {
 		a := m.att[r*W : (r+1)*W]
-		mfnSoftmax(a)
+		vecmath.Softmax(a)
 		c, ch := m.cStar[r*W:(r+1)*W], m.cHat[r*W:(r+1)*W]
 		for j := range a {
 			ch[j] = a[j] * c[j]
@@ -193,32 +192,6 @@ func (m *mfnMemory[T]) forward() {
 				u[j] = up[j] + w*(next-up[j])
 			}
 		}
-	}
-}
-
-// mfnSoftmax replaces x by softmax(x) = exp(x − max x) / Σ exp(x − max x),
-// with internal/vecmath's Exp in float32 and package math's in float64.
-func mfnSoftmax[T mfnFloat](x []T) {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for j := range x {
-		x[j] -= mx
-	}
-	if x32, ok := any(x).([]float32); ok {
-		vecmath.Exp(x32, x32)
-	} else {
-		for j, v := range x {
-			x[j] = T(math.Exp(float64(v)))
-		}
-	}
-	var sum T
-	for _, e := range x {
-		sum += e
-	}
-	for j := range x {
-		x[j] /= sum
 	}
 }
 
