@@ -161,15 +161,7 @@ func (t *WorldTable) WriteMarkdown(w io.Writer) error {
 	b.WriteString("of the same world, model and seed [95% Student-t interval]; verdict from the interval of the first test column. ")
 	b.WriteString("Test split, best epoch selected on validation; accuracies in %.\n\n")
 	b.WriteString(diagnosticNote(t.Columns))
-	b.WriteString("| world | model | setting | verdict |")
-	for _, c := range t.Columns {
-		b.WriteString(" " + c.Name + " |")
-	}
-	b.WriteString("\n|---|---|---|---|")
-	for range t.Columns {
-		b.WriteString("---|")
-	}
-	b.WriteString("\n")
+	writeMarkdownHeader(&b, []string{"world", "model", "setting", "verdict"}, columnNames(t.Columns))
 	for _, r := range t.Rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |", worldName(r.Source), r.Model, RegHeading(r.Reg), r.Verdict)
 		for i, c := range r.Cells {

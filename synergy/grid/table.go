@@ -372,15 +372,7 @@ func (t *ResultTable) WriteMarkdown(w io.Writer) error {
 	b.WriteString("Test split, best epoch selected on validation; mean ± std over seeds (std with n−1); accuracies and F1 in %, MAE and Corr raw. ")
 	b.WriteString("Δ: mean paired difference to the unregularized run of the same seed, [95% Student-t interval].\n\n")
 	b.WriteString(diagnosticNote(t.Columns))
-	b.WriteString("| model | setting | seeds |")
-	for _, c := range t.Columns {
-		b.WriteString(" " + c.Name + " |")
-	}
-	b.WriteString("\n|---|---|---|")
-	for range t.Columns {
-		b.WriteString("---|")
-	}
-	b.WriteString("\n")
+	writeMarkdownHeader(&b, []string{"model", "setting", "seeds"}, columnNames(t.Columns))
 	for _, r := range t.Rows {
 		fmt.Fprintf(&b, "| %s | %s | %d |", r.Model, RegHeading(r.Reg), len(r.Seeds))
 		for i, c := range r.Cells {
@@ -488,4 +480,27 @@ func sameColumns(a, b []Column) bool {
 		}
 	}
 	return true
+}
+
+// writeMarkdownHeader writes a Markdown table's header row (the leading
+// headings, then one per column) and its separator row.
+func writeMarkdownHeader(b *strings.Builder, lead, cols []string) {
+	b.WriteString("|")
+	for _, h := range append(append([]string(nil), lead...), cols...) {
+		b.WriteString(" " + h + " |")
+	}
+	b.WriteString("\n|")
+	for range len(lead) + len(cols) {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+}
+
+// columnNames returns the columns' names.
+func columnNames(cols []Column) []string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	return names
 }

@@ -100,15 +100,7 @@ func (t *RegColumnTable) WriteMarkdown(w io.Writer) error {
 	if t.Setting != "" {
 		fmt.Fprintf(&b, "Setting: %s\n\n", t.Setting)
 	}
-	b.WriteString("| model |")
-	for _, h := range t.Headings {
-		b.WriteString(" " + h + " |")
-	}
-	b.WriteString("\n|---|")
-	for range t.Headings {
-		b.WriteString("---|")
-	}
-	b.WriteString("\n")
+	writeMarkdownHeader(&b, []string{"model"}, t.Headings)
 	for _, r := range t.Rows {
 		b.WriteString("| " + r.Model + " |")
 		for _, c := range r.Cells {
