@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +17,15 @@ import (
 func TestTableNotebookInBrowser(t *testing.T) {
 	t.Setenv("SYNERGO_RESULTS", t.TempDir()) // train afresh, outside the checkout
 	t.Setenv("SYNERGO_SCALE", "quick")
+	// The notebook is served from a copy outside the checkout: point it at the checkout's
+	// committed reference results.
+	root, _ := e2eDirs(t)
+	t.Setenv("SYNERGO_REFERENCE", filepath.Join(root, "results", "reference"))
 	p := openNotebook(t, "02-modality-dropout.ipynb")
 	paperTable := p.cellIndex("display.HTML(paper.PaperTable(paper.Table4()).HTML())")
 	training := p.cellIndex("recs, err := proto.Run(mosi, out,")
 	sideBySide := p.cellIndex("t4, err := paper.SideBySide(")
+	reference := p.cellIndex("paper.ReferenceHTML(paper.Table4()")
 	ours := p.cellIndex("groups, series, err := paper.ColumnBars(")
 	p.runCellsThrough(ours)
 
@@ -40,6 +46,10 @@ func TestTableNotebookInBrowser(t *testing.T) {
 	}
 	p.scrollTo(sideBySide)
 	p.screenshot("table-ours")
+	ref := p.waitText(reference, 60*time.Second, "eference results")
+	if ref.Error != "" || strings.Contains(ref.Text, "paper:") {
+		t.Errorf("cell %d: the reference results cell shows %.300q (error %q)", reference, ref.Text, ref.Error)
+	}
 	p.waitText(ours, 120*time.Second, "<img>")
 	path, img := p.screenshotImage(ours, 0, "table-figure")
 	if b := img.Bounds(); b.Dx() != 768 || b.Dy() != 528 {
