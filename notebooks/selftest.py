@@ -11,7 +11,8 @@ each one separately:
   committed-outputs.ipynb  a source notebook that still carries an output -> exit 1;
   good.ipynb       imports the linked viz package and displays a figure, with CGO_ENABLED=0 so
                    that building any package as a run-time plugin would fail
-                   -> exit 0 with one image/png output: viz is linked into the kernel;
+                   -> exit 0 with one image/png output: viz is linked into the kernel; and prints
+                      nn.BLASBackend(), which must be synergo's SIMD BLAS on a CPU with AVX2+FMA;
   plugin-control.ipynb  imports gonum/floats, which is not linked, with CGO_ENABLED=0
                    -> exit 1 with a "-buildmode=plugin" error: the good case above is meaningful.
 
@@ -50,6 +51,8 @@ CASES = {
             "img, err := viz.Render(p, viz.DefaultWidth, viz.DefaultHeight)\n"
             "if err != nil {\n\tpanic(err)\n}\n"
             "display.Image(img)",
+            'import (\n\t"fmt"\n\n\t"github.com/synergo/synergo/synergy/nn"\n)\n'
+            '_, _ = fmt.Println("selftest BLAS: " + nn.BLASBackend())',
         ],
         0,
     ),
@@ -107,6 +110,16 @@ def main():
                 pngs = [o for o in outs if "image/png" in o.get("data", {})]
                 if len(pngs) != 1:
                     failures.append("good: %d image/png outputs, want 1: %s" % (len(pngs), types))
+                # The kernel multiplies matrices on the build's default BLAS: synergo's SIMD
+                # kernels where the CPU has AVX2 and FMA (as `go test ./synergy/nn` checks for
+                # the CLI's build), pure-Go gonum elsewhere.
+                text = "".join(o.get("text", "") for o in outs)
+                flags = open("/proc/cpuinfo").read().split() if os.path.exists("/proc/cpuinfo") else []
+                want_blas = "synergo SIMD (" if ("avx2" in flags and "fma" in flags) else "gonum (pure Go)"
+                if "selftest BLAS: " + want_blas not in text:
+                    failures.append("good: the kernel's BLAS is not %r: %r" % (want_blas, text))
+                else:
+                    print("selftest kernel BLAS: " + text.split("selftest BLAS: ")[1].splitlines()[0])
     for f in failures:
         print("FAIL " + f)
     print("notebooks-selftest: %s" % ("FAIL" if failures else "ok"))

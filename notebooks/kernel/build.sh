@@ -52,7 +52,7 @@ XTOOLS_VERSION=v0.39.0
 # Packages linked into the kernel. REQUIRED must exist; OPTIONAL are linked when their directory
 # holds non-test Go files at build time.
 REQUIRED="synergy/estimate synergy/metrics datasets viz"
-OPTIONAL="datasets/multimodal synergy synergy/train synergy/grid synergy/models synergy/paper synergy/explore"
+OPTIONAL="datasets/multimodal synergy synergy/nn synergy/train synergy/grid synergy/models synergy/paper synergy/explore"
 EXTERNAL="gonum.org/v1/gonum/mat gonum.org/v1/gonum/stat gonum.org/v1/plot gonum.org/v1/plot/plotter
 gonum.org/v1/plot/vg gonum.org/v1/plot/vg/draw gonum.org/v1/plot/vg/vgimg"
 
