@@ -4,7 +4,6 @@
 package mfnrec
 
 import (
-
 	"gonum.org/v1/gonum/blas"
 
 	"github.com/synergo/synergo/internal/gemm"
