@@ -30,7 +30,10 @@ import (
 // "≥" means at least as good: lower MAE, higher otherwise. A difference
 // pairs the runs of the same data, training setting, model and seed
 // (settingGroups, as in Tables); a claim instance is emitted only when
-// every row it compares has records for that model.
+// every row it compares has records for that model. Rows of one
+// regularizer label whose configurations differ (rowLabels' suffixes, e.g.
+// a β sweep, "mmd (paper) (beta=0.1)") match no claim: a claim compares
+// one configuration of each row.
 type ClaimTable struct {
 	// Inputs names the results the records came from (set by the caller;
 	// printed in the header).
