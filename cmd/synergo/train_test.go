@@ -40,6 +40,7 @@ func TestTrainGridTableArgumentErrors(t *testing.T) {
 		{[]string{"table"}, "--in is required"},
 		{[]string{"table", "--in", "/does/not/exist"}, "/does/not/exist"},
 		{[]string{"table", "--in", ".", "--format", "xlsx"}, `--format "xlsx"`},
+		{[]string{"table", "--in", filepath.Join("..", "..", "synergy", "grid", "testdata", "results_small.jsonl"), "--layout", "claims", "--format", "csv"}, "--layout claims: --format csv is not supported"},
 	} {
 		for i := range tc.args {
 			if i > 0 && tc.args[i-1] == "--out" {
@@ -66,6 +67,24 @@ func TestTableCommandFormats(t *testing.T) {
 		}
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table --format %s lacks %q:\n%s", format, want, stdout.String())
+		}
+	}
+}
+
+// TestTableCommandClaims: --layout claims prints the claims table of the
+// records read, headed by the inputs, in Markdown and JSON.
+func TestTableCommandClaims(t *testing.T) {
+	in := filepath.Join("..", "..", "synergy", "grid", "testdata", "results_small.jsonl")
+	for format, want := range map[string]string{
+		"md":   "| S_MMD ≥ NLL (Tables 2/3) | preset=mosi, scale=1, seed=0 | tfn | stable | Acc7 | S_MMD − NLL | > 0 | 3 | +3.00 [+0.52, +5.48] | confirmed |",
+		"json": `"verdict": "confirmed"`,
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"table", "--layout", "claims", "--in", in, "--format", format}, &stdout, &stderr); code != 0 {
+			t.Fatalf("table --layout claims --format %s: exit %d: %s", format, code, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), want) || !strings.Contains(stdout.String(), in) {
+			t.Errorf("table --layout claims --format %s lacks %q or the input:\n%s", format, want, stdout.String())
 		}
 	}
 }

@@ -115,6 +115,35 @@ func RegLabel(reg, terms, variant string) string { return train.SettingLabel(reg
 // appearance, "none" first and then the regularizers in order of first
 // appearance. A record missing a column's value contributes NaN.
 func Tables(recs []Record, columns []Column) []*ResultTable {
+	var out []*ResultTable
+	for _, g := range settingGroups(recs) {
+		cols := columns
+		if cols == nil {
+			cols = MainColumns()
+			if g.recs[0].Task == "binary" {
+				cols = BinaryColumns()
+			}
+		}
+		t := table(g.source, g.recs, cols)
+		t.Setting = g.setting
+		out = append(out, t)
+	}
+	return out
+}
+
+// settingGroup is the records of one data source and training setting
+// (one ResultTable).
+type settingGroup struct {
+	source string
+	// setting names the options in which the group differs from the
+	// other groups of its source ("" when the source has one group).
+	setting string
+	recs    []Record
+}
+
+// settingGroups splits recs by data source (in order of first appearance)
+// and then training setting, as Tables lays them out.
+func settingGroups(recs []Record) []settingGroup {
 	type group struct {
 		training map[string]string // nil for records without a Setting
 		recs     []Record
@@ -139,7 +168,7 @@ func Tables(recs []Record, columns []Column) []*ResultTable {
 		}
 		g.recs = append(g.recs, r)
 	}
-	var out []*ResultTable
+	var out []settingGroup
 	for _, src := range sources {
 		groups := bySource[src]
 		labels := make([]string, len(groups))
@@ -160,16 +189,7 @@ func Tables(recs []Record, columns []Column) []*ResultTable {
 			}
 		}
 		for i, g := range groups {
-			cols := columns
-			if cols == nil {
-				cols = MainColumns()
-				if g.recs[0].Task == "binary" {
-					cols = BinaryColumns()
-				}
-			}
-			t := table(src, g.recs, cols)
-			t.Setting = labels[i]
-			out = append(out, t)
+			out = append(out, settingGroup{source: src, setting: labels[i], recs: g.recs})
 		}
 	}
 	return out
@@ -306,16 +326,26 @@ func makeCell(bySeed, base map[uint64]*Record, c Column, paired bool) Cell {
 		}
 		a, b = append(a, va), append(b, vb)
 	}
-	cell.DiffN = len(a)
+	d := pairedDiff(a, b)
+	cell.DiffN, cell.Diff, cell.DiffLo, cell.DiffHi = d.DiffN, d.Diff, d.DiffLo, d.DiffHi
+	return cell
+}
+
+// pairedDiff returns a Cell holding only the paired difference a − b
+// (pairs in order): the number of pairs, the mean difference and its 95%
+// Student-t interval (metrics.PairedDiffCI); one pair gives its difference
+// without interval, none NaN.
+func pairedDiff(a, b []float64) Cell {
+	c := Cell{Mean: train.NaN(), Std: train.NaN(), Diff: train.NaN(), DiffLo: train.NaN(), DiffHi: train.NaN(), DiffN: len(a)}
 	switch {
 	case len(a) == 1:
-		cell.Diff = train.Number(a[0] - b[0])
+		c.Diff = train.Number(a[0] - b[0])
 	case len(a) >= 2:
 		if d, lo, hi, err := metrics.PairedDiffCI(a, b, 0.95); err == nil {
-			cell.Diff, cell.DiffLo, cell.DiffHi = train.Number(d), train.Number(lo), train.Number(hi)
+			c.Diff, c.DiffLo, c.DiffHi = train.Number(d), train.Number(lo), train.Number(hi)
 		}
 	}
-	return cell
+	return c
 }
 
 // digits is the number of decimals printed for a column: 2 for
