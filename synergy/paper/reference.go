@@ -126,3 +126,33 @@ func ReferenceHTML(p *Table, name string, substitutes map[string]string) (string
 	t.Title = "Reference results: " + t.Title
 	return t.HTML(), nil
 }
+
+// ReferenceClaims returns the claims table (grid.Claims: each of the
+// paper's claims tested on our paired seeds, with its 95% interval and
+// verdict) of the reference results names as Markdown, or a sentence saying
+// that the repository holds none of them yet.
+func ReferenceClaims(names ...string) (string, error) {
+	var recs []grid.Record
+	var used []string
+	for _, name := range names {
+		ref, err := LoadReference(name)
+		if err != nil {
+			return "", err
+		}
+		if ref == nil {
+			continue
+		}
+		recs = append(recs, ref.Records...)
+		used = append(used, fmt.Sprintf("%s (%d records, %d seeds, commit %s)", ref.Dir, len(ref.Records), ref.Seeds(), ref.Commit))
+	}
+	if len(recs) == 0 {
+		return fmt.Sprintf("No reference results (%s) in the repository yet: `scripts/evidence/reference.sh` makes them.",
+			strings.Join(names, ", ")), nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Reference results: %s.\n\n", strings.Join(used, "; "))
+	if err := grid.Claims(recs).WriteMarkdown(&b); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}

@@ -63,6 +63,14 @@ func TestReferenceHTML(t *testing.T) {
 		t.Errorf("no matching row: %q, %v", h, err)
 	}
 
+	md, err := ReferenceClaims("tables2-3", "table6")
+	if err != nil || !strings.Contains(md, "tables2-3 (4 records, 2 seeds, commit 0123abcd)") || !strings.Contains(md, "S_MMD") {
+		t.Errorf("ReferenceClaims: %v\n%s", err, md)
+	}
+	if md, err := ReferenceClaims("table6"); err != nil || !strings.Contains(md, "No reference results") {
+		t.Errorf("ReferenceClaims of none: %q, %v", md, err)
+	}
+
 	for _, bad := range []string{"", "..", "a/b"} {
 		if _, err := LoadReference(bad); err == nil {
 			t.Errorf("LoadReference(%q): no error", bad)
