@@ -89,11 +89,20 @@ func (r *Reference) Seeds() int {
 	return len(seen)
 }
 
+// counts says "N records, S seeds" (or "1 seed").
+func (r *Reference) counts() string {
+	seeds := fmt.Sprintf("%d seeds", r.Seeds())
+	if r.Seeds() == 1 {
+		seeds = "1 seed"
+	}
+	return fmt.Sprintf("%d records, %s", len(r.Records), seeds)
+}
+
 // Describe says what the reference results are, for Ours.Protocol.
 func (r *Reference) Describe() string {
-	return fmt.Sprintf("the repository's reference results %s (%d records, %d seeds so far; trained at commit %s by "+
+	return fmt.Sprintf("the repository's reference results %s (%s so far; trained at commit %s by "+
 		"scripts/evidence/reference.sh, not in this notebook run; each record's command field retrains it alone)",
-		r.Dir, len(r.Records), r.Seeds(), r.Commit)
+		r.Dir, r.counts(), r.Commit)
 }
 
 // ReferenceHTML returns the reference results name beside the paper's
@@ -143,7 +152,7 @@ func ReferenceClaims(names ...string) (string, error) {
 			continue
 		}
 		recs = append(recs, ref.Records...)
-		used = append(used, fmt.Sprintf("%s (%d records, %d seeds, commit %s)", ref.Dir, len(ref.Records), ref.Seeds(), ref.Commit))
+		used = append(used, fmt.Sprintf("%s (%s, commit %s)", ref.Dir, ref.counts(), ref.Commit))
 	}
 	if len(recs) == 0 {
 		return fmt.Sprintf("No reference results (%s) in the repository yet: `scripts/evidence/reference.sh` makes them.",
