@@ -76,8 +76,9 @@ func TestTableCommandFormats(t *testing.T) {
 func TestTableCommandClaims(t *testing.T) {
 	in := filepath.Join("..", "..", "synergy", "grid", "testdata", "results_small.jsonl")
 	for format, want := range map[string]string{
-		"md":   "| S_MMD ≥ NLL (Tables 2/3) | preset=mosi, scale=1, seed=0 | tfn | stable | Acc7 | S_MMD − NLL | > 0 | 3 | +3.00 [+0.52, +5.48] | confirmed |",
-		"json": `"verdict": "confirmed"`,
+		// 3 seeds: the interval, but no verdict below grid.MinClaimSeeds.
+		"md":   "| S_MMD ≥ NLL (Tables 2/3) | preset=mosi, scale=1, seed=0 | tfn | stable | Acc7 | S_MMD − NLL | > 0 | 3 | +3.00 [+0.52, +5.48] | inconclusive (3 seeds) |",
+		"json": `"verdict": "inconclusive (3 seeds)"`,
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run([]string{"table", "--layout", "claims", "--in", in, "--format", format}, &stdout, &stderr); code != 0 {

@@ -11,6 +11,11 @@ import (
 	"github.com/synergo/synergo/synergy/train"
 )
 
+// MinClaimSeeds is the number of paired seeds below which a claim gets no
+// verdict ("inconclusive (n seeds)"), whatever its interval: a verdict
+// rests on at least five paired seeds.
+const MinClaimSeeds = 5
+
 // ClaimTable tests the paper's claims on our records: one row per claim
 // instance (claim, data, training setting, model, variant, metric), each
 // with the mean paired difference over seeds, its 95% Student-t interval
@@ -147,8 +152,12 @@ func claimSpecs(task string) []claimSpec {
 	return out
 }
 
-// Claims tests the paper's claims (ClaimTable) on recs.
-func Claims(recs []Record) *ClaimTable {
+// Claims tests the paper's claims (ClaimTable) on recs, with a verdict
+// from MinClaimSeeds paired seeds on.
+func Claims(recs []Record) *ClaimTable { return claims(recs, MinClaimSeeds) }
+
+// claims is Claims with a verdict from minSeeds paired seeds on.
+func claims(recs []Record, minSeeds int) *ClaimTable {
 	out := &ClaimTable{}
 	for _, g := range settingGroups(recs) {
 		if !slices.Contains(out.Sources, g.source) {
@@ -169,7 +178,7 @@ func Claims(recs []Record) *ClaimTable {
 		}
 		for _, spec := range claimSpecs(g.recs[0].Task) {
 			for _, m := range models {
-				if row, ok := claimRows(spec, g, m, cell); ok {
+				if row, ok := claimRows(spec, g, m, cell, minSeeds); ok {
 					out.Rows = append(out.Rows, row...)
 				}
 			}
@@ -180,7 +189,7 @@ func Claims(recs []Record) *ClaimTable {
 
 // claimRows returns the rows of one claim for one model (one per metric),
 // false when a row the claim compares has no records of that model.
-func claimRows(spec claimSpec, g settingGroup, model string, cell map[[2]string]map[uint64]*Record) ([]ClaimRow, bool) {
+func claimRows(spec claimSpec, g settingGroup, model string, cell map[[2]string]map[uint64]*Record, minSeeds int) ([]ClaimRow, bool) {
 	var seeds []uint64
 	for i, label := range spec.labels {
 		bySeed := cell[[2]string{model, label}]
@@ -226,7 +235,9 @@ func claimRows(spec claimSpec, g settingGroup, model string, cell map[[2]string]
 		default:
 			row.Verdict = "inconclusive"
 		}
-		if d.DiffN < 2 {
+		if d.DiffN < max(minSeeds, 2) {
+			// Too few seeds for a verdict: the interval (from 2 seeds on) is
+			// shown, the verdict withheld.
 			row.Verdict = fmt.Sprintf("inconclusive (%d %s)", d.DiffN, plural(d.DiffN, "seed"))
 		}
 		out = append(out, row)
@@ -264,7 +275,7 @@ func (t *ClaimTable) WriteMarkdown(w io.Writer) error {
 	b.WriteString("Δ: mean over seeds of the paired difference (same data, setting, model and seed) [95% Student-t interval]; ")
 	b.WriteString("test split, best epoch selected on validation, accuracies in %. ")
 	b.WriteString("Verdict: confirmed when the interval lies wholly on the claimed side of 0 (≥: at least as good, lower MAE, higher otherwise), ")
-	b.WriteString("contradicted when wholly on the other side, inconclusive otherwise; with fewer than 2 paired seeds, inconclusive (n seeds) and no interval.\n\n")
+	b.WriteString("contradicted when wholly on the other side, inconclusive otherwise; with fewer than 5 paired seeds no verdict: inconclusive (n seeds), with the interval from 2 seeds on.\n\n")
 	if len(t.Rows) == 0 {
 		b.WriteString("No claim can be tested on these records: each compares two rows (e.g. NLL and S_MMD) of one model and data.\n")
 		_, err := io.WriteString(w, b.String())

@@ -54,7 +54,7 @@ func TestClaims(t *testing.T) {
 	}
 	// One seed of the stable S_MMD, whose NLL pair exists.
 	recs = append(recs, claimRecord("tfn", "mmd", "stable", "l2,d,kappa", 2, 1.0, 0.8, 0.1))
-	tab := Claims(recs)
+	tab := claims(recs, 2) // verdicts from 2 seeds, to test the rule on small fixtures
 
 	cases := []struct {
 		contrast, variant, metric, want string
@@ -164,7 +164,7 @@ func TestClaimsAblationAndBinary(t *testing.T) {
 			}})
 		}
 	}
-	tab := Claims(recs)
+	tab := claims(recs, 2) // verdicts from 2 seeds, to test the rule on small fixtures
 	for _, c := range []struct{ contrast, metric, want string }{
 		{"S_MMD[kappa] − NLL", "MAE", "confirmed"},
 		{"S_MMD[kappa] − NLL", "Acc2 non0", "inconclusive"}, // +5, +6: an interval of 2 pairs is wide
@@ -190,7 +190,7 @@ func TestClaimsAblationAndBinary(t *testing.T) {
 		t.Errorf("sources %v, want the MOSI and UR-FUNNY stand-ins", tab.Sources)
 	}
 
-	empty := Claims(recs[:1])
+	empty := claims(recs[:1], 2)
 	var buf bytes.Buffer
 	if err := WriteClaims(&buf, empty, "md"); err != nil {
 		t.Fatal(err)
@@ -198,4 +198,32 @@ func TestClaimsAblationAndBinary(t *testing.T) {
 	if len(empty.Rows) != 0 || !strings.Contains(buf.String(), "No claim can be tested") {
 		t.Errorf("NLL alone: %d rows\n%s", len(empty.Rows), buf.String())
 	}
+}
+
+// TestClaimsWithholdVerdictsBelowFiveSeeds: Claims gives no verdict on
+// fewer than MinClaimSeeds paired seeds, however narrow the interval.
+func TestClaimsWithholdVerdictsBelowFiveSeeds(t *testing.T) {
+	var recs []Record
+	for seed := uint64(1); seed <= 4; seed++ {
+		recs = append(recs,
+			claimRecord("tfn", "none", "", "", seed, 1.0, 0.70, 0.10),
+			claimRecord("tfn", "kl", "paper", "l2,d,kappa", seed, 0.9, 0.75, 0.10))
+	}
+	check := func(tab *ClaimTable, want string) {
+		t.Helper()
+		for _, r := range tab.Rows {
+			if r.Metric == "MAE" && r.Contrast == "S_KL − NLL" {
+				if r.Verdict != want || math.IsNaN(float64(r.Lo)) {
+					t.Errorf("%d seeds: verdict %q (interval [%v, %v]), want %q with an interval", r.N, r.Verdict, r.Lo, r.Hi, want)
+				}
+				return
+			}
+		}
+		t.Fatalf("no S_KL − NLL MAE row in %+v", tab.Rows)
+	}
+	check(Claims(recs), "inconclusive (4 seeds)")
+	recs = append(recs,
+		claimRecord("tfn", "none", "", "", 5, 1.0, 0.70, 0.10),
+		claimRecord("tfn", "kl", "paper", "l2,d,kappa", 5, 0.9, 0.75, 0.10))
+	check(Claims(recs), "confirmed")
 }
