@@ -300,13 +300,20 @@ func (t *ClaimTable) WriteMarkdown(w io.Writer) error {
 
 // WriteClaims writes the table in format "md" or "json".
 func WriteClaims(w io.Writer, t *ClaimTable, format string) error {
+	return writeMarkdownOrJSON(w, format, "claims-table", t.WriteMarkdown, t)
+}
+
+// writeMarkdownOrJSON writes a table as Markdown (md writes it) or as
+// indented JSON (of v), by format "md" or "json"; what names the table in
+// the error for any other format.
+func writeMarkdownOrJSON(w io.Writer, format, what string, md func(io.Writer) error, v any) error {
 	switch strings.ToLower(format) {
 	case "md", "markdown", "":
-		return t.WriteMarkdown(w)
+		return md(w)
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(t)
+		return enc.Encode(v)
 	}
-	return fmt.Errorf("grid: unknown claims-table format %q (want md or json)", format)
+	return fmt.Errorf("grid: unknown %s format %q (want md or json)", what, format)
 }

@@ -1,7 +1,6 @@
 package grid
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -175,13 +174,5 @@ func (t *WorldTable) WriteMarkdown(w io.Writer) error {
 
 // WriteWorlds writes the table in format "md" or "json".
 func WriteWorlds(w io.Writer, t *WorldTable, format string) error {
-	switch strings.ToLower(format) {
-	case "md", "markdown", "":
-		return t.WriteMarkdown(w)
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(t)
-	}
-	return fmt.Errorf("grid: unknown knob-table format %q (want md or json)", format)
+	return writeMarkdownOrJSON(w, format, "knob-table", t.WriteMarkdown, t)
 }

@@ -20,7 +20,7 @@ import (
 // Grid is Plan, RunShard and Collect in one: it plans the runs of o on ds
 // (naming the data by ds.Source), trains them cell by cell in plan order as
 // a shard would — each run's result in o.Out/runs/<id>.json, its
-// checkpoints in o.Out/work/<id>/ — and selects each cell's record as
+// checkpoints in the folder work/<id> under o.Out — and selects each cell's record as
 // Collect does. Unlike Collect it appends the record of a cell to
 // results.jsonl as soon as the cell is complete and skips a cell whose
 // record (Record.Key: every option but batch size and learning rate) is

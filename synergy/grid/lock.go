@@ -30,7 +30,7 @@ func lockFolder(dir string) (unlock func(), err error) {
 	return unlock, nil
 }
 
-// lockRun takes the lock DIR/work/<id>.lock of one planned run, so that
+// lockRun takes the lock work/<id>.lock (under the plan folder) of one planned run, so that
 // two shard processes (a task resubmitted while the first still runs)
 // never train the same run into the same checkpoint folder. busy is true
 // if another process holds it.

@@ -81,8 +81,8 @@ type ShardSummary struct {
 // again). Each result is written to a temporary file and renamed into
 // place, so shards never conflict on a shared file system and a killed
 // shard leaves no half file; a killed run resumes from its checkpoint in
-// DIR/work/<id>/ when the shard runs again. A run another process is
-// training (it holds the lock DIR/work/<id>.lock) is left to it. base
+// work/<id> (under DIR) when the shard runs again. A run another process is
+// training (it holds the lock work/<id>.lock) is left to it. base
 // supplies the run-time options (Logger, OnProgress, NewModel, Restart);
 // everything else comes from the plan. The progress events of a run carry
 // its position in the shard (Event.Run of Event.Runs), framed by RunStart
