@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The two evidence studies of issue 13 as sharded, resumable grid plans (synergo grid plan/run/collect):
+# The evidence studies of issue 13 as sharded, resumable grid plans (synergo grid plan/run/collect):
 #
 #   (a) mechanism: does each term of the regularizer move its own held-out diagnostic?
 #       models eflstm, tfn, lmf, mfn × {NLL; L2 alone; L_d alone with MMD; L_d alone with KL; L_κ alone;
@@ -9,14 +9,20 @@
 #       synthetic generator's premise knobs (datasets/SYNTHETIC.md): shared ∈ {1, 0.5, 0.25} with the label in the
 #       shared part, shared ∈ {0.5, 0.25, 0} with the label in the private parts, Gaussian and ν = 5 tails, 2 %
 #       outliers. Test-time modality dropout is reported by every run (test_corrupted: T, T+V, T+A).
+#   (c) variant: why does the paper variant fail where the stable one does not? one fast model (lmf) on the
+#       reference protocol's MOSI stand-in (synth:mosi:1, at most 50 epochs, the training setting of
+#       results/reference/tables2-3, so its rows pair with that folder's NLL and paper runs of the same seeds) ×
+#       the paper variant with one of its choices changed to the stable variant's (kl_bound=dv, standardize,
+#       detach_targets), with β divided by 1000, or with one term alone × 5 seeds.
 #
 # Usage:
 #   scripts/evidence/study.sh plan OUT        write every plan folder under OUT/mechanism and OUT/knobs (idempotent)
 #   scripts/evidence/study.sh run OUT I N     train shard I of N (0 ≤ I < N) of every plan under OUT; start N of
 #                                             these (one per core) and rerun any that stops: finished runs are
 #                                             skipped, an interrupted run resumes from its checkpoint
-#   scripts/evidence/study.sh collect OUT     collect every plan (grid collect) and write OUT/mechanism.md and
-#                                             OUT/knobs.md (synergo table --layout mechanism|knobs)
+#   scripts/evidence/study.sh collect OUT     collect every plan (grid collect) and write OUT/mechanism.md,
+#                                             OUT/knobs.md (synergo table --layout mechanism|knobs) and
+#                                             OUT/variant.md (synergo table, beside $VARIANT_REF when it exists)
 #   scripts/evidence/study.sh count OUT       print how many runs each plan holds
 #
 # Reduced protocol (why): one batch size and learning rate (32, 1e-3) instead of appendix C's 2 × 5 grid — the
@@ -43,6 +49,12 @@
 #                  [default shared=0.5 shared=0.25 shared=0.5,labelshared=0 shared=0.25,labelshared=0
 #                   shared=0,labelshared=0 tails=inf tails=5 outliers=0.02]
 #   KNOB_VARIANT   the variant of the knob study's S_MMD [stable]
+#   STUDIES        the studies to plan [mechanism knobs variant]
+#   VARIANT_MODEL VARIANT_DATA VARIANT_EPOCHS     [lmf, synth:mosi:1, 50]
+#   VARIANT_SETTINGS  space-separated REG[:TERMS][/KEY=VALUE], each in the paper variant
+#                  [kl/kl_bound=dv mmd/standardize=true mmd/detach_targets=true mmd/beta=0.0001
+#                   kl/standardize=true mmd:d mmd:l2 kl:d]
+#   VARIANT_REF    the folder whose NLL and paper runs the variant rows pair with [results/reference/tables2-3]
 set -euo pipefail
 
 SYNERGO=${SYNERGO:-synergo}
@@ -58,6 +70,12 @@ KNOB_DATA=${KNOB_DATA:-synth:mosi:1:0}
 VARIANTS=${VARIANTS:-stable paper}
 KNOB_VARIANT=${KNOB_VARIANT:-stable}
 KNOB_WORLDS=${KNOB_WORLDS:-default shared=0.5 shared=0.25 shared=0.5,labelshared=0 shared=0.25,labelshared=0 shared=0,labelshared=0 tails=inf tails=5 outliers=0.02}
+STUDIES=${STUDIES:-mechanism knobs variant}
+VARIANT_MODEL=${VARIANT_MODEL:-lmf}
+VARIANT_DATA=${VARIANT_DATA:-synth:mosi:1}
+VARIANT_EPOCHS=${VARIANT_EPOCHS:-50}
+VARIANT_SETTINGS=${VARIANT_SETTINGS:-kl/kl_bound=dv mmd/standardize=true mmd/detach_targets=true mmd/beta=0.0001 kl/standardize=true mmd:d mmd:l2 kl:d}
+VARIANT_REF=${VARIANT_REF:-results/reference/tables2-3}
 
 usage() { sed -n '/^# Usage:/,/^# Reduced/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
@@ -70,7 +88,19 @@ plan() {
 }
 
 cmd_plan() {
-	local out=$1 variants=() setting reg terms name v world data
+	local out=$1 study
+	for study in $STUDIES; do
+		case $study in
+		mechanism) plan_mechanism "$out" ;;
+		knobs) plan_knobs "$out" ;;
+		variant) plan_variant "$out" ;;
+		*) echo "study.sh: STUDIES: unknown study $study (want mechanism, knobs or variant)" >&2; exit 2 ;;
+		esac
+	done
+}
+
+plan_mechanism() {
+	local out=$1 variants=() setting reg terms name v
 	read -r -a variants <<<"$VARIANTS"
 	for setting in $MECH_SETTINGS; do
 		reg=${setting%%:*}
@@ -86,13 +116,33 @@ cmd_plan() {
 				--variant "$v" --data "$MECH_DATA"
 		done
 	done
-	v=$KNOB_VARIANT
+}
+
+plan_knobs() {
+	local out=$1 v=$KNOB_VARIANT world data name
 	for world in $KNOB_WORLDS; do
 		data=$KNOB_DATA
 		[[ $world != default ]] && data=$KNOB_DATA:$world
 		name=$(tr '=,' '-_' <<<"$world")
 		plan "$out/knobs/$name/none" --models "$KNOB_MODEL" --regs none --data "$data"
 		plan "$out/knobs/$name/mmd-$v" --models "$KNOB_MODEL" --regs mmd --variant "$v" --data "$data"
+	done
+}
+
+# plan_variant writes one plan per VARIANT_SETTINGS entry REG[:TERMS][/KEY=VALUE], in the paper variant, named
+# after it (e.g. mmd-standardize-true, mmd-d).
+plan_variant() {
+	local out=$1 setting head set reg terms name
+	for setting in $VARIANT_SETTINGS; do
+		head=${setting%%/*}
+		set=""
+		[[ $setting == */* ]] && set=${setting#*/}
+		reg=${head%%:*}
+		terms=""
+		[[ $head == *:* ]] && terms=${head#*:}
+		name=$reg${terms:+-$terms}${set:+-$(tr '=,' '--' <<<"$set")}
+		EPOCHS=$VARIANT_EPOCHS plan "$out/variant/$name" --models "$VARIANT_MODEL" --regs "$reg" --variant paper \
+			${terms:+--terms "$terms"} ${set:+--reg-set "$set"} --data "$VARIANT_DATA"
 	done
 }
 
@@ -108,13 +158,14 @@ cmd_run() {
 }
 
 cmd_collect() {
-	local out=$1 dir mech=() knobs=() incomplete=0
+	local out=$1 dir mech=() knobs=() variant=() incomplete=0
 	for dir in $(plans "$out"); do
 		"$SYNERGO" grid collect "$dir" || incomplete=1
 		[[ -s $dir/results.jsonl ]] || continue
 		case $dir in
 		"$out"/mechanism/*) mech+=("$dir") ;;
 		"$out"/knobs/*) knobs+=("$dir") ;;
+		"$out"/variant/*) variant+=("$dir") ;;
 		esac
 	done
 	if ((${#mech[@]})); then
@@ -124,6 +175,11 @@ cmd_collect() {
 	if ((${#knobs[@]})); then
 		"$SYNERGO" table --layout knobs --in "$(IFS=,; echo "${knobs[*]}")" >"$out/knobs.md"
 		echo "wrote $out/knobs.md"
+	fi
+	if ((${#variant[@]})); then
+		[[ -s $VARIANT_REF/results.jsonl ]] && variant=("$VARIANT_REF" "${variant[@]}")
+		"$SYNERGO" table --in "$(IFS=,; echo "${variant[*]}")" >"$out/variant.md"
+		echo "wrote $out/variant.md"
 	fi
 	((incomplete == 0)) || echo "some plans are not complete yet (see above); the tables hold the finished cells" >&2
 }

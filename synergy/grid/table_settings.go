@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+
+	"github.com/synergo/synergo/synergy"
 )
 
 // How tables keep records of different settings apart. A record's Setting
@@ -53,6 +55,23 @@ func settingParts(r *Record) (training, reg map[string]string) {
 	delete(training, "loss")
 	if r.Loss != "" {
 		training["loss"] = string(r.Loss)
+	}
+	// The synergy regularizer's configuration leaves some fields out at
+	// their zero value (kl_bound, reduction, ema_form, …); its every field
+	// is spelled out so that a row is labelled "kl_bound=dv", not by a
+	// missing key.
+	var regFields map[string]json.RawMessage
+	if raw, ok := fields["regularizer"]; ok && json.Unmarshal(raw, &regFields) == nil {
+		if raw, ok := regFields["synergy"]; ok {
+			var c synergy.Config
+			if json.Unmarshal(raw, &c) == nil {
+				if all, err := c.AllFields(); err == nil {
+					if explicit, err := json.Marshal(all); err == nil {
+						flatten("synergy", explicit, choice)
+					}
+				}
+			}
+		}
 	}
 	// The regularizer's own name (synergy, wasserstein) is the row's
 	// regularizer already; its seed is derived from the run seed.

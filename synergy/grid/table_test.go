@@ -185,6 +185,42 @@ func TestTablesSeparateSettings(t *testing.T) {
 	}
 }
 
+// TestRowsNameOmittedRegularizerFields: a regularizer field its JSON leaves
+// out at the zero value (kl_bound, reduction, …) labels a row by that
+// value's name, never by a missing key.
+func TestRowsNameOmittedRegularizerFields(t *testing.T) {
+	rec := func(reg, synergyJSON string, mae float64) Record {
+		setting := `{"model":"lmf","seed":1}`
+		if synergyJSON != "" {
+			setting = `{"model":"lmf","regularizer":{"synergy":` + synergyJSON + `},"seed":1}`
+		}
+		r := Record{Setting: json.RawMessage(setting)}
+		r.Model, r.Source, r.Reg, r.Seed = "lmf", "src", reg, 1
+		r.Test = train.Scores{"MAE": train.Number(mae)}
+		if reg != "none" {
+			r.Terms, r.Variant = "l2,d,kappa", "paper"
+		}
+		return r
+	}
+	recs := []Record{
+		rec("none", "", 1),
+		rec("kl", `{"variant":"paper","divergence":"kl","kl_bound":"paper","beta":0.1}`, 2),
+		rec("kl", `{"variant":"paper","divergence":"kl","beta":0.1}`, 3),
+	}
+	tables := Tables(recs, nil)
+	if len(tables) != 1 {
+		t.Fatalf("%d tables, want 1", len(tables))
+	}
+	var got []string
+	for _, r := range tables[0].Rows {
+		got = append(got, r.Reg)
+	}
+	want := []string{"none", "kl (paper) (kl_bound=paper)", "kl (paper) (kl_bound=dv)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+}
+
 // TestVariantRows: records of the two variants of one regularizer are
 // separate cells (keys) and rows, each paired with the same NLL runs, and
 // a synergy record without a variant is the stable one.
