@@ -24,6 +24,8 @@
 #                                             OUT/knobs.md (synergo table --layout mechanism|knobs) and
 #                                             OUT/variant.md (synergo table, beside $VARIANT_REF when it exists)
 #   scripts/evidence/study.sh count OUT       print how many runs each plan holds
+#   scripts/evidence/study.sh publish OUT DEST  copy the finished records, plan commands and tables to DEST with a
+#                                             README (commit, machine, CPU-hours, counts): results/evidence
 #
 # Reduced protocol (why): one batch size and learning rate (32, 1e-3) instead of appendix C's 2 × 5 grid — the
 # comparison is paired per seed at equal hyper-parameters, which isolates the term's effect from the selection
@@ -146,13 +148,29 @@ plan_variant() {
 	done
 }
 
-# plans OUT lists the plan folders under OUT.
-plans() { find "$1" -name plan.jsonl -printf '%h\n' | sort; }
+# plans OUT lists the plan folders under OUT in the order the shards train them, so that a study stopped half-way
+# leaves whole comparisons: each knob world's NLL then its S_MMD, then the mechanism study's NLL, its stable
+# settings, its paper settings, then the variant study.
+plans() {
+	find "$1" -name plan.jsonl -printf '%h\n' | awk -v root="$1/" '{
+		rel = substr($0, length(root) + 1)
+		key = "9 " rel
+		if (rel ~ /^knobs\//) { n = split(rel, p, "/"); key = "1 " p[2] " " (p[3] == "none" ? 0 : 1) }
+		else if (rel == "mechanism/none") key = "2 0"
+		else if (rel ~ /^mechanism\/.*-stable$/) key = "2 1 " rel
+		else if (rel ~ /^mechanism\//) key = "2 2 " rel
+		else if (rel ~ /^variant\//) key = "3 " rel
+		print key "\t" $0
+	}' | sort | cut -f2
+}
 
 cmd_run() {
-	local out=$1 shard=$2 shards=$3 dir failed=0
+	local out=$1 shard=$2 shards=$3 dir failed=0 timer=()
 	for dir in $(plans "$out"); do
-		"$SYNERGO" grid run --plan "$dir" --shard "$shard/$shards" --no-progress || failed=1
+		# cpu.tsv: wall, user and system seconds, shard and plan of each pass of a shard over a plan
+		timer=()
+		[[ -x /usr/bin/time ]] && timer=(/usr/bin/time -a -o "$out/cpu.tsv" -f "%e	%U	%S	$shard/$shards	$dir")
+		"${timer[@]}" "$SYNERGO" grid run --plan "$dir" --shard "$shard/$shards" --no-progress || failed=1
 	done
 	return $failed
 }
@@ -184,6 +202,47 @@ cmd_collect() {
 	((incomplete == 0)) || echo "some plans are not complete yet (see above); the tables hold the finished cells" >&2
 }
 
+# cmd_publish OUT DEST copies what a study has finished into DEST (for results/evidence/): each plan's
+# results.jsonl and command.txt under its relative path, OUT's tables, and DEST/README.md with the commit, the
+# machine, the CPU-hours and the record counts. Checkpoints and logs stay in OUT.
+cmd_publish() {
+	local out=$1 dest=$2 dir rel n total=0 cpu
+	mkdir -p "$dest"
+	for dir in $(plans "$out"); do
+		[[ -s $dir/results.jsonl ]] || continue
+		rel=${dir#"$out"/}
+		mkdir -p "$dest/$rel"
+		cp "$dir/results.jsonl" "$dir/command.txt" "$dest/$rel/"
+	done
+	cp "$out"/*.md "$dest/" 2>/dev/null || true
+	cpu="not measured (the shards ran without /usr/bin/time)"
+	[[ -s $out/cpu.tsv ]] && cpu=$(awk -F'\t' '{ s += $2 + $3 } END { printf "%.2f", s / 3600 }' "$out/cpu.tsv")
+	{
+		echo "# Evidence studies: finished runs"
+		echo
+		echo "Our numbers on the synthetic stand-ins (datasets/SYNTHETIC.md), never the paper's. The studies, their"
+		echo "reduced protocol and its reasons: scripts/evidence/study.sh (header). Published $(date -u +%Y-%m-%dT%H:%MZ)."
+		echo
+		echo "- commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)"
+		echo "- machine: $(uname -srm), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+		echo "- CPU-hours (user + system of the shards): $cpu"
+		echo
+		echo "| plan | records / planned |"
+		echo "|---|---|"
+		for dir in $(plans "$out"); do
+			rel=${dir#"$out"/}
+			n=0
+			[[ -s $dir/results.jsonl ]] && n=$(grep -c . "$dir/results.jsonl")
+			total=$((total + n))
+			echo "| $rel | $n / $(grep -c . "$dir/plan.jsonl") |"
+		done
+		echo
+		echo "Tables: \`mechanism.md\`, \`knobs.md\`, \`variant.md\` (those with records), written by \`study.sh collect\`."
+		echo "Each record's \`command\` field trains it alone; each plan folder's \`command.txt\` is its plan command."
+	} >"$dest/README.md"
+	echo "published $total records to $dest"
+}
+
 cmd_count() {
 	local dir
 	for dir in $(plans "$1"); do
@@ -197,5 +256,6 @@ plan) cmd_plan "$2" ;;
 run) (($# == 4)) || usage; cmd_run "$2" "$3" "$4" ;;
 collect) cmd_collect "$2" ;;
 count) cmd_count "$2" ;;
+publish) (($# == 3)) || usage; cmd_publish "$2" "$3" ;;
 *) usage ;;
 esac
