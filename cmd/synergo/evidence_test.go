@@ -29,7 +29,8 @@ func TestEvidenceStudySmoke(t *testing.T) {
 	out := t.TempDir()
 	env := append(os.Environ(), cliEnv+"=1", "SYNERGO="+os.Args[0],
 		"SEEDS=1111,1112", "EPOCHS=1", "BATCH=16", "MECH_MODELS=eflstm", "MECH_DATA=synth:mosi:0.03",
-		"MECH_SETTINGS=none mmd:kappa", "KNOB_MODEL=eflstm", "KNOB_DATA=synth:mosi:0.03:0", "KNOB_WORLDS=default shared=0.5,tails=inf")
+		"MECH_SETTINGS=none mmd:kappa", "KNOB_MODEL=eflstm", "KNOB_DATA=synth:mosi:0.03:0", "KNOB_WORLDS=default shared=0.5,tails=inf",
+		"VARIANT_DATA=synth:mosi:0.03", "VARIANT_EPOCHS=1", "VARIANT_SETTINGS=kl/kl_bound=dv mmd:d", "VARIANT_REF="+filepath.Join(out, "none"))
 	step := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bash, append([]string{script}, args...)...)
@@ -65,7 +66,42 @@ func TestEvidenceStudySmoke(t *testing.T) {
 			t.Errorf("knobs.md lacks %q:\n%s", want, knobs)
 		}
 	}
-	t.Logf("mechanism.md:\n%s\nknobs.md:\n%s", mech, knobs)
+	variant, err := os.ReadFile(filepath.Join(out, "variant.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| lmf | NLL+S_MMD[d] (paper) | 2 |"} {
+		if !strings.Contains(string(variant), want) {
+			t.Errorf("variant.md lacks %q:\n%s", want, variant)
+		}
+	}
+	// publish copies the records, the tables and each plan's command, which
+	// names the study folder OUT, never the machine's path.
+	dest := t.TempDir()
+	step("publish", out, dest)
+	cmd, err := os.ReadFile(filepath.Join(dest, "variant", "kl-kl_bound-dv", "command.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := string(cmd); !strings.HasPrefix(c, "synergo grid plan ") || !strings.Contains(c, "--out OUT/variant/kl-kl_bound-dv ") ||
+		!strings.Contains(c, "--reg-set kl_bound=dv") || strings.Contains(c, out) {
+		t.Errorf("published command.txt = %q, want the plan command with --out OUT/variant/kl-kl_bound-dv", c)
+	}
+	readme, err := os.ReadFile(filepath.Join(dest, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| variant/mmd-d | 2 / 2 |", "| knobs/default/none | 2 / 2 |", "- commit: "} {
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("published README lacks %q:\n%s", want, readme)
+		}
+	}
+	for _, f := range []string{"mechanism.md", "knobs.md", "variant.md", filepath.Join("knobs", "default", "none", "results.jsonl")} {
+		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
+			t.Errorf("publish did not copy %s: %v", f, err)
+		}
+	}
+	t.Logf("mechanism.md:\n%s\nknobs.md:\n%s\nvariant.md:\n%s", mech, knobs, variant)
 }
 
 // TestReferenceScriptSmoke runs scripts/evidence/reference.sh end to end on

@@ -57,6 +57,7 @@
 #                  [kl/kl_bound=dv mmd/standardize=true mmd/detach_targets=true mmd/beta=0.0001
 #                   kl/standardize=true mmd:d mmd:l2 kl:d]
 #   VARIANT_REF    the folder whose NLL and paper runs the variant rows pair with [results/reference/tables2-3]
+#   COMMIT         the commit publish names as the one that trained the runs [git rev-parse HEAD]
 set -euo pipefail
 
 SYNERGO=${SYNERGO:-synergo}
@@ -82,15 +83,20 @@ VARIANT_REF=${VARIANT_REF:-results/reference/tables2-3}
 usage() { sed -n '/^# Usage:/,/^# Reduced/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
 # plan DIR ARGS… writes one plan folder with the shared options.
+# plan DIR ARGS… writes the plan folder DIR (under the study folder $STUDY_OUT) and records its command in
+# DIR/command.txt, with the study folder written as OUT so that the command names no machine's path.
 plan() {
-	local dir=$1
+	local dir=$1 args
 	shift
 	mkdir -p "$dir"
-	"$SYNERGO" grid plan --seeds "$SEEDS" --epochs "$EPOCHS" --batches "$BATCH" --lrs "$LR" --out "$dir" "$@"
+	args=(--seeds "$SEEDS" --epochs "$EPOCHS" --batches "$BATCH" --lrs "$LR")
+	"$SYNERGO" grid plan "${args[@]}" --out "$dir" "$@"
+	printf 'synergo grid plan %s --out OUT/%s %s\n' "${args[*]}" "${dir#"$STUDY_OUT"/}" "$*" >"$dir/command.txt"
 }
 
 cmd_plan() {
 	local out=$1 study
+	STUDY_OUT=$out
 	for study in $STUDIES; do
 		case $study in
 		mechanism) plan_mechanism "$out" ;;
@@ -212,7 +218,8 @@ cmd_publish() {
 		[[ -s $dir/results.jsonl ]] || continue
 		rel=${dir#"$out"/}
 		mkdir -p "$dest/$rel"
-		cp "$dir/results.jsonl" "$dir/command.txt" "$dest/$rel/"
+		cp "$dir/results.jsonl" "$dest/$rel/"
+		[[ -s $dir/command.txt ]] && cp "$dir/command.txt" "$dest/$rel/"
 	done
 	cp "$out"/*.md "$dest/" 2>/dev/null || true
 	cpu="not measured (the shards ran without /usr/bin/time)"
@@ -223,7 +230,7 @@ cmd_publish() {
 		echo "Our numbers on the synthetic stand-ins (datasets/SYNTHETIC.md), never the paper's. The studies, their"
 		echo "reduced protocol and its reasons: scripts/evidence/study.sh (header). Published $(date -u +%Y-%m-%dT%H:%MZ)."
 		echo
-		echo "- commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)"
+		echo "- commit: ${COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}"
 		echo "- machine: $(uname -srm), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
 		echo "- CPU-hours (user + system of the shards): $cpu"
 		echo
@@ -238,7 +245,8 @@ cmd_publish() {
 		done
 		echo
 		echo "Tables: \`mechanism.md\`, \`knobs.md\`, \`variant.md\` (those with records), written by \`study.sh collect\`."
-		echo "Each record's \`command\` field trains it alone; each plan folder's \`command.txt\` is its plan command."
+		echo "Each record's \`command\` field trains it alone; each plan folder's \`command.txt\` is its plan command (OUT: the"
+		echo "study folder given to \`study.sh plan\`)."
 	} >"$dest/README.md"
 	echo "published $total records to $dest"
 }
