@@ -4,49 +4,19 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/synergo/synergo/synergy/grid"
 	"github.com/synergo/synergo/synergy/train"
 )
 
-// shellWords splits a command line of plain words, single-quoted words and
-// backslash-escaped characters, the quoting grid.PlannedRun.Command writes.
+// shellWords splits a command line as grid.SplitCommand does, failing the
+// test on error.
 func shellWords(t *testing.T, line string) []string {
 	t.Helper()
-	var words []string
-	var cur strings.Builder
-	inWord, quoted, escaped := false, false, false
-	for _, c := range line {
-		switch {
-		case escaped:
-			cur.WriteRune(c)
-			escaped = false
-		case !quoted && c == '\\':
-			escaped, inWord = true, true
-		case quoted && c == '\'':
-			quoted = false
-		case quoted:
-			cur.WriteRune(c)
-		case c == '\'':
-			quoted, inWord = true, true
-		case c == ' ':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(c)
-			inWord = true
-		}
-	}
-	if quoted || escaped {
-		t.Fatalf("unterminated quote or escape in %q", line)
-	}
-	if inWord {
-		words = append(words, cur.String())
+	words, err := grid.SplitCommand(line)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return words
 }
@@ -139,19 +109,6 @@ func TestCommandQuoting(t *testing.T) {
 // TestRecordCommandReproduces re-runs (scripts/evidence/reference.sh smoke).
 var referenceRecordFile = filepath.Join("..", "..", "results", "reference", "smoke", "results.jsonl")
 
-// reproducible is the part of a record the command line must reproduce
-// bit for bit: everything but the wall time, the candidates (a single
-// run's command tries one) and the command itself.
-func reproducible(t *testing.T, r grid.Record) string {
-	t.Helper()
-	r.WallSeconds, r.Candidates, r.Command = 0, nil, ""
-	b, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // rerun runs the command of rec in a fresh folder and returns the record
 // it wrote.
 func rerun(t *testing.T, rec grid.Record) grid.Record {
@@ -173,10 +130,11 @@ func rerun(t *testing.T, rec grid.Record) grid.Record {
 	return recs[0]
 }
 
-// TestRecordCommandReproduces re-runs the command of the committed smoke
-// reference record and of a record just written by plan, run and collect,
-// and demands the same metrics, diagnostics and configurations bit for
-// bit.
+// TestRecordCommandReproduces re-runs, through the command line, the
+// command of the committed smoke reference record and of a record just
+// written by plan, run and collect, and demands the same metrics,
+// diagnostics and configurations bit for bit (grid.CompareRecords, which
+// grid.Reproduce and the notebooks' live re-runs compare with too).
 func TestRecordCommandReproduces(t *testing.T) {
 	committed, err := grid.ReadRecords(referenceRecordFile)
 	if err != nil || len(committed) == 0 {
@@ -193,8 +151,8 @@ func TestRecordCommandReproduces(t *testing.T) {
 	}
 	for _, rec := range []grid.Record{committed[0], fresh[0]} {
 		got := rerun(t, rec)
-		if want, have := reproducible(t, rec), reproducible(t, got); want != have {
-			t.Errorf("%s\nreproduced\n%s\nwant\n%s", rec.Command, have, want)
+		if diffs, err := grid.CompareRecords(rec, got); err != nil || len(diffs) > 0 {
+			t.Errorf("%s reproduced with %d differing fields (%v), the first: %+v", rec.Command, len(diffs), err, diffs)
 		}
 		if got.Command == "" {
 			t.Errorf("the record of %s has no command", rec.Command)

@@ -29,7 +29,10 @@ func runGrid(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return runGridWith(o, rf, stdout)
+	if err := rf.Complete(&o); err != nil {
+		return err
+	}
+	return runGridWith(o, rf.Data, rf.NoProgress, stdout)
 }
 
 func joinInts(v []int) string {
@@ -51,10 +54,10 @@ func joinFloats(v []float64) string {
 // parseGridFlags parses the flags shared by "synergo grid" and
 // "synergo grid plan": the run flags plus the lists of models, regularizers,
 // batch sizes and learning rates.
-func parseGridFlags(name, synopsis string, args []string, stdout io.Writer) (grid.Options, *runFlags, error) {
+func parseGridFlags(name, synopsis string, args []string, stdout io.Writer) (grid.Options, *grid.RunFlags, error) {
 	fs := newFlagSet(name)
-	rf := &runFlags{}
-	rf.register(fs)
+	rf := &grid.RunFlags{}
+	rf.Register(fs)
 	modelList := fs.String("models", "", "comma-separated models ("+strings.Join(modelNames(), ", ")+")")
 	regList := fs.String("regs", "none,mmd,kl", "comma-separated regularizers: "+regHelp())
 	batches := fs.String("batches", joinInts(grid.PaperBatchSizes()), "comma-separated batch sizes")

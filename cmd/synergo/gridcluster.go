@@ -46,16 +46,10 @@ func runGridPlan(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.Base, o.Seeds, err = rf.options(); err != nil {
+	if err := rf.Complete(&o); err != nil {
 		return err
 	}
-	if o.RegBase, err = rf.regBase(); err != nil {
-		return err
-	}
-	if rf.terms != "" {
-		o.Terms = splitList(rf.terms)
-	}
-	data, err := planDataSpec(rf.data)
+	data, err := planDataSpec(rf.Data)
 	if err != nil {
 		return err
 	}
@@ -63,14 +57,14 @@ func runGridPlan(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := grid.WritePlan(rf.out, runs); err != nil {
+	if err := grid.WritePlan(rf.Out, runs); err != nil {
 		return err
 	}
 	cells := map[string]bool{}
 	for i := range runs {
 		cells[runs[i].CellKey()] = true
 	}
-	fmt.Fprintf(stdout, "planned %d runs in %d cells: %s\n", len(runs), len(cells), filepath.Join(rf.out, grid.PlanFile))
+	fmt.Fprintf(stdout, "planned %d runs in %d cells: %s\n", len(runs), len(cells), filepath.Join(rf.Out, grid.PlanFile))
 	return nil
 }
 
