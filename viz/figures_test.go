@@ -132,6 +132,10 @@ func figures(t *testing.T) map[string]fixture {
 		"Scatter2D":      {must(Scatter2D("2-D view of g_i(R_i Z_i) and g_i(R̃_i Z), audio\n"+dataLabel, clouds)), seriesPoints(clouds...)},
 		"Scatter": {must(Scatter("audio feature 3: actual against reconstructed from text and vision\nheld-out quarter of the train speakers, "+dataLabel,
 			"actual Z_audio (coordinate 3)", "reconstructed Q_audio(Z_text, Z_vision) (coordinate 3)", recon)), seriesPoints(recon...)},
+		"Intervals": {must(Intervals("paired Δ test MAE vs NLL, 95% Student-t interval over seeds\n"+dataLabel, "Δ test MAE (setting − NLL)", "model · setting",
+			[]Interval{{"lmf · mmd (paper) (5 seeds)", "mmd (paper)", 0.02, -0.01, 0.05}, {"lmf · mmd (stable) (5 seeds)", "mmd (stable)", -0.03, -0.05, -0.01},
+				{"tfn · mmd (paper) (1 seed)", "mmd (paper)", 0.04, math.NaN(), math.NaN()}})),
+			[][2]float64{{-0.05, 0}, {0.05, 2}, {0, 0}}},
 		"HistogramOverlay": {must(HistogramOverlay("first coordinate: N(0,1) against a heavy-tailed sample\n500 quantiles of each distribution", "value", samples, 40)), histData},
 	}
 }
@@ -481,6 +485,9 @@ func TestFigureInputErrors(t *testing.T) {
 		{"empty series", `"e" is empty`, second(TrainingCurves("c", Series{Name: "e"}, line("v", 2, 0, 1)))},
 		{"bar length", `"s" has 2 means for 3 groups`, second(GroupedBars("c", "model", "y", []string{"a", "b", "c"}, []BarSeries{{Name: "s", Mean: []float64{1, 2}}}))},
 		{"bar std", `Std[0] = -1`, second(GroupedBars("c", "model", "y", []string{"a"}, []BarSeries{{Name: "s", Mean: []float64{1}, Std: []float64{-1}}}))},
+		{"intervals none", "no rows", second(Intervals("c", "x", "y", nil))},
+		{"intervals NaN", `row "r": estimate NaN`, second(Intervals("c", "x", "y", []Interval{{Label: "r", Mean: math.NaN()}}))},
+		{"intervals order", `row "r": interval [1, 0]`, second(Intervals("c", "x", "y", []Interval{{Label: "r", Lo: 1, Hi: 0}}))},
 		{"hist bins", "0 bins", second(HistogramOverlay("c", "x", []Sample{{Name: "s", Values: []float64{1}}}, 0))},
 		{"hist inf", `"s": Values[1] = +Inf`, second(HistogramOverlay("c", "x", []Sample{{Name: "s", Values: []float64{1, math.Inf(1)}}}, 5))},
 	}
