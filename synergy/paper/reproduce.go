@@ -178,15 +178,27 @@ func short(s string) string {
 }
 
 // Summary says in one sentence what was re-run and whether it matched:
-// "2 of 2 re-runs match the reference bit for bit" or which did not.
+// "All 2 re-run records of … match the reference bit for bit", or how many
+// differ and how many could not be re-trained.
 func (r *ReproductionReport) Summary() string {
-	n, m := len(r.Runs), r.Matched()
+	n, m, failed := len(r.Runs), r.Matched(), 0
+	for _, x := range r.Runs {
+		if x.Err != nil {
+			failed++
+		}
+	}
 	what := fmt.Sprintf("records of %s (trained at commit %s) re-trained at commit %s", r.Reference.Dir, short(r.Reference.Commit), short(r.Head))
 	if m == n {
 		return fmt.Sprintf("All %d re-run %s match the reference bit for bit.", n, what)
 	}
-	return fmt.Sprintf("%d of %d re-run %s match the reference bit for bit; %d do NOT (see the rows marked so: "+
-		"the commit that re-trains them computes different numbers from the same command).", m, n, what, n-m)
+	s := fmt.Sprintf("%d of %d re-run %s match the reference bit for bit", m, n, what)
+	if d := n - m - failed; d > 0 {
+		s += fmt.Sprintf("; %d do NOT: the commit that re-trained them computes different numbers from the same command", d)
+	}
+	if failed > 0 {
+		s += fmt.Sprintf("; %d could not be re-trained", failed)
+	}
+	return s + " (see the rows below)."
 }
 
 // HTML renders the report for a notebook: a paragraph naming the reference

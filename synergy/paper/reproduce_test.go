@@ -59,7 +59,7 @@ func TestReproduceReference(t *testing.T) {
 		t.Errorf("malformed command: %s", e)
 	}
 	h := rep.HTML()
-	for _, want := range []string{"1 of 3 re-run", "do NOT", "matches bit for bit", "<code>valid.Corr</code> is 0.5 in the reference",
+	for _, want := range []string{"1 of 3 re-run", "1 do NOT", "1 could not be re-trained", "matches bit for bit", "<code>valid.Corr</code> is 0.5 in the reference",
 		"not re-trained", "cbfc19de0cfa", "synthetic MOSI stand-in", "1 seed", "the whole record"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("HTML lacks %q:\n%s", want, h)
