@@ -36,11 +36,13 @@ func SizeLabel(source string) string {
 }
 
 // dataName names the data of recs for a caption: "synthetic MOSI
-// stand-in, full size" (DataLabel for real data), the sources joined by
-// "; ".
+// stand-in, full size" (DataLabel for real data), names joined by "; ";
+// several sources of one name (worlds of the generator's knobs) are
+// counted: "synthetic MOSI stand-in, full size (5 generator worlds)".
 func dataName(recs []grid.Record) string {
 	seen := map[string]bool{}
-	var out []string
+	worlds := map[string]int{}
+	var names []string
 	for i := range recs {
 		s := recs[i].Source
 		if seen[s] {
@@ -54,9 +56,17 @@ func dataName(recs []grid.Record) string {
 				name += ", " + size
 			}
 		}
-		out = append(out, name)
+		if worlds[name] == 0 {
+			names = append(names, name)
+		}
+		worlds[name]++
 	}
-	return strings.Join(out, "; ")
+	for i, n := range names {
+		if worlds[n] > 1 {
+			names[i] = fmt.Sprintf("%s (%d generator worlds)", n, worlds[n])
+		}
+	}
+	return strings.Join(names, "; ")
 }
 
 // DataLine is the second line of a figure caption drawn from the reference
@@ -198,7 +208,7 @@ func ForestRows(recs []grid.Record, c grid.Column) ([]viz.Interval, error) {
 			}
 			iv := viz.Interval{
 				Label:   fmt.Sprintf("%s%s · %s (%d pairs)", prefix, r.Model, r.Reg, cell.DiffN),
-				Setting: r.Reg, Mean: float64(cell.Diff), Lo: float64(cell.DiffLo), Hi: float64(cell.DiffHi),
+				Setting: baseSetting(r.Reg), Mean: float64(cell.Diff), Lo: float64(cell.DiffLo), Hi: float64(cell.DiffHi),
 			}
 			if cell.DiffN == 1 {
 				iv.Label = fmt.Sprintf("%s%s · %s (1 pair, no interval)", prefix, r.Model, r.Reg)
@@ -213,6 +223,17 @@ func ForestRows(recs []grid.Record, c grid.Column) ([]viz.Interval, error) {
 		return nil, errors.New("paper: no regularized run is paired with an NLL run of the same seed")
 	}
 	return out, nil
+}
+
+// baseSetting is a row label without the configuration grid.Tables
+// appends to rows of one label whose configurations differ:
+// "mmd (paper) (beta=0.1, standardize=true)" → "mmd (paper)". Rows of one
+// base setting share a colour and a legend entry.
+func baseSetting(label string) string {
+	if i := strings.LastIndex(label, " ("); i > 0 && strings.HasSuffix(label, ")") && strings.Contains(label[i:], "=") {
+		return label[:i]
+	}
+	return label
 }
 
 // worldLabel is the short name of a synthetic source's world

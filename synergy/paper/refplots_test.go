@@ -8,6 +8,18 @@ import (
 	"github.com/synergo/synergo/synergy/grid"
 )
 
+func TestBaseSetting(t *testing.T) {
+	for label, want := range map[string]string{
+		"mmd (paper) (beta=0.1, standardize=true)": "mmd (paper)",
+		"kl[d] (paper)": "kl[d] (paper)",
+		"none":          "none",
+	} {
+		if got := baseSetting(label); got != want {
+			t.Errorf("baseSetting(%q) = %q, want %q", label, got, want)
+		}
+	}
+}
+
 func TestSizeLabel(t *testing.T) {
 	for source, want := range map[string]string{
 		"synthetic(preset=mosi, scale=1, seed=0)":     "full size",

@@ -188,6 +188,9 @@ func (r *ReproductionReport) Summary() string {
 		}
 	}
 	what := fmt.Sprintf("records of %s (trained at commit %s) re-trained at commit %s", r.Reference.Dir, short(r.Reference.Commit), short(r.Head))
+	if m == n && n == 1 {
+		return fmt.Sprintf("The one re-run of the %s matches the reference bit for bit.", strings.Replace(what, "records of", "record of", 1))
+	}
 	if m == n {
 		return fmt.Sprintf("All %d re-run %s match the reference bit for bit.", n, what)
 	}
@@ -210,20 +213,15 @@ func (r *ReproductionReport) Summary() string {
 // re-trained.
 func (r *ReproductionReport) HTML() string {
 	var b strings.Builder
-	sources := map[string]bool{}
-	for _, x := range r.Runs {
-		sources[DataLabel(x.Record.Source)] = true
+	recs := make([]grid.Record, len(r.Runs))
+	for i, x := range r.Runs {
+		recs[i] = x.Record
 	}
-	var data []string
-	for s := range sources {
-		data = append(data, s)
-	}
-	sort.Strings(data)
 	fmt.Fprintf(&b, "<p><b>Live re-run of reference records.</b> %s Records from <code>%s</code> (%s; trained at commit <code>%s</code> "+
 		"by <code>scripts/evidence/reference.sh</code>), re-trained now at commit <code>%s</code> from each record's <code>command</code> field; "+
 		"data: %s.</p>\n",
 		html.EscapeString(r.Summary()), html.EscapeString(r.Reference.Dir), html.EscapeString(r.Reference.counts()),
-		html.EscapeString(short(r.Reference.Commit)), html.EscapeString(short(r.Head)), html.EscapeString(strings.Join(data, "; ")))
+		html.EscapeString(short(r.Reference.Commit)), html.EscapeString(short(r.Head)), html.EscapeString(dataName(recs)))
 	b.WriteString("<table>\n<tr><th>record (model, setting, seed)</th><th>command</th><th>compared</th><th>seconds</th><th>outcome</th></tr>\n")
 	for _, x := range r.Runs {
 		outcome := "<b>matches bit for bit</b>"

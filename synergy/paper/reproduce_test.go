@@ -60,7 +60,7 @@ func TestReproduceReference(t *testing.T) {
 	}
 	h := rep.HTML()
 	for _, want := range []string{"1 of 3 re-run", "1 do NOT", "1 could not be re-trained", "matches bit for bit", "<code>valid.Corr</code> is 0.5 in the reference",
-		"not re-trained", "cbfc19de0cfa", "synthetic MOSI stand-in", "1 seed", "the whole record"} {
+		"not re-trained", "cbfc19de0cfa", "synthetic MOSI stand-in", "1 seed", "the whole record", "synthetic MOSI stand-in, at 3 % of full size"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("HTML lacks %q:\n%s", want, h)
 		}
