@@ -29,7 +29,7 @@ func TestEvidenceStudySmoke(t *testing.T) {
 	out := t.TempDir()
 	env := append(os.Environ(), cliEnv+"=1", "SYNERGO="+os.Args[0],
 		"SEEDS=1111,1112", "EPOCHS=1", "BATCH=16", "MECH_MODELS=eflstm", "MECH_DATA=synth:mosi:0.03",
-		"MECH_SETTINGS=none mmd:kappa", "KNOB_MODEL=eflstm", "KNOB_DATA=synth:mosi:0.03:0", "KNOB_WORLDS=default shared=0.5,tails=inf",
+		"MECH_SETTINGS=none mmd:kappa", "MECH_BETAS=10", "KNOB_MODEL=eflstm", "KNOB_DATA=synth:mosi:0.03:0", "KNOB_WORLDS=default shared=0.5,tails=inf",
 		"VARIANT_DATA=synth:mosi:0.03", "VARIANT_EPOCHS=1", "VARIANT_SETTINGS=kl/kl_bound=dv mmd:d", "VARIANT_REF="+filepath.Join(out, "none"))
 	step := func(args ...string) string {
 		t.Helper()
@@ -52,7 +52,7 @@ func TestEvidenceStudySmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"κ(Z)/Gauss", "R²(Z_i from Z_−i)", "| eflstm | NLL | 2 |", "| eflstm | NLL+S_MMD[kappa] (stable) | 2 |", "| eflstm | NLL+S_MMD[kappa] (paper) | 2 |", "(Δ "} {
+	for _, want := range []string{"κ(Z)/Gauss", "R²(Z_i from Z_−i)", "| eflstm | NLL | 2 |", "| eflstm | NLL+S_MMD[kappa] (stable) (beta=0.1) | 2 |", "| eflstm | NLL+S_MMD[kappa] (stable) (beta=10) | 2 |", "| eflstm | NLL+S_MMD[kappa] (paper) | 2 |", "(Δ "} {
 		if !strings.Contains(string(mech), want) {
 			t.Errorf("mechanism.md lacks %q:\n%s", want, mech)
 		}

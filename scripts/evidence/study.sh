@@ -4,7 +4,7 @@
 #   (a) mechanism: does each term of the regularizer move its own held-out diagnostic?
 #       models eflstm, tfn, lmf, mfn × {NLL; L2 alone; L_d alone with MMD; L_d alone with KL; L_κ alone;
 #       all terms with MMD; all terms with KL} × the regularizer's variants (paper, stable)
-#       × 5 seeds, paired with NLL.
+#       × 5 seeds, paired with NLL; and each MMD term alone in the stable variant at β × 10 and × 100.
 #   (b) knobs: when does the regularizer help? one fast model (lmf) × {NLL, S_MMD} × 5 seeds on worlds of the
 #       synthetic generator's premise knobs (datasets/SYNTHETIC.md): shared ∈ {1, 0.5, 0.25} with the label in the
 #       shared part, shared ∈ {0.5, 0.25, 0} with the label in the private parts, Gaussian and ν = 5 tails, 2 %
@@ -45,6 +45,7 @@
 #   MECH_DATA      [synth:mosi:0.5]
 #   MECH_SETTINGS  space-separated REG or REG:TERMS [none mmd:l2 mmd:d kl:d mmd:kappa mmd kl]
 #   VARIANTS       regularizer variants [stable paper]
+#   MECH_BETAS     larger β for each MMD term alone in the stable variant (its default: 0.1) [1 10]
 #   KNOB_MODEL     [lmf]
 #   KNOB_DATA      synth:PRESET:SCALE:SEED the worlds extend [synth:mosi:1:0]
 #   KNOB_WORLDS    space-separated knob lists, "default" for none
@@ -68,6 +69,7 @@ LR=${LR:-1e-3}
 MECH_MODELS=${MECH_MODELS:-eflstm,tfn,lmf,mfn}
 MECH_DATA=${MECH_DATA:-synth:mosi:0.5}
 MECH_SETTINGS=${MECH_SETTINGS:-none mmd:l2 mmd:d kl:d mmd:kappa mmd kl}
+MECH_BETAS=${MECH_BETAS-1 10}
 KNOB_MODEL=${KNOB_MODEL:-lmf}
 KNOB_DATA=${KNOB_DATA:-synth:mosi:1:0}
 VARIANTS=${VARIANTS:-stable paper}
@@ -122,6 +124,13 @@ plan_mechanism() {
 		for v in "${variants[@]}"; do
 			plan "$out/mechanism/$name-$v" --models "$MECH_MODELS" --regs "$reg" ${terms:+--terms "$terms"} \
 				--variant "$v" --data "$MECH_DATA"
+		done
+		# The β follow-up: one MMD term alone in the stable variant at larger β, to tell "the term cannot move its
+		# diagnostic" from "the term is too weak at the default β to move it".
+		[[ $reg == mmd && -n $terms ]] || continue
+		for b in $MECH_BETAS; do
+			plan "$out/mechanism/$name-stable-beta-$b" --models "$MECH_MODELS" --regs mmd --terms "$terms" \
+				--variant stable --reg-set "beta=$b" --data "$MECH_DATA"
 		done
 	done
 }
