@@ -5,7 +5,9 @@
 // peak RSS and the Go heap in use after each epoch (to show it does not
 // grow), then the throughput of the evaluation graph over the training
 // split. Graph building (Trainer.Prepare) is timed separately (setup_wall_s).
-// -memprofile writes a pprof heap profile after the last epoch.
+// -memprofile writes a pprof heap profile after the last epoch;
+// -cpuprofile writes a pprof CPU profile of the training epochs (not of
+// graph building or the inference pass).
 //
 //	goepoch -model tfn -preset mosi -reg mmd -epochs 2
 //	goepoch -model tfn -preset mosei -scale 0.1 -reg mmd -memprofile heap.pprof
@@ -62,15 +64,16 @@ func main() {
 	epochs := flag.Int("epochs", 1, "epochs to train (graphs are built before the first)")
 	inferBatches := flag.Int("infer-batches", 0, "evaluation batches to time after training (0: every full batch of the training split, -1: none)")
 	memProfile := flag.String("memprofile", "", "write a heap profile (pprof, in-use and allocated bytes by call site) to this file after the last epoch")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) of the training epochs to this file")
 	flag.Parse()
 	defer gctune.ForTraining()() // as synergy/train's Run
-	if err := run(s, *epochs, *inferBatches, *memProfile); err != nil {
+	if err := run(s, *epochs, *inferBatches, *memProfile, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "goepoch:", err)
 		os.Exit(1)
 	}
 }
 
-func run(s gobench.Setup, epochs, inferBatches int, memProfile string) error {
+func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile string) error {
 	if epochs < 1 {
 		return fmt.Errorf("-epochs %d, want ≥ 1", epochs)
 	}
@@ -85,6 +88,16 @@ func run(s gobench.Setup, epochs, inferBatches int, memProfile string) error {
 	}
 	r := report{Impl: "go", Model: s.Model, Preset: s.Preset, Reg: s.Regularizer, Threads: runtime.GOMAXPROCS(0),
 		Scale: s.Scale, Batch: tr.BatchSize(), BLAS: nn.BLASBackend(), SetupWall: time.Since(t0).Seconds()}
+	var prof *os.File
+	if cpuProfile != "" {
+		if prof, err = os.Create(cpuProfile); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			prof.Close()
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+	}
 	for e := 0; e < epochs; e++ {
 		w0, c0 := time.Now(), gobench.ProcessCPUTime()
 		steps, err := tr.Epoch()
@@ -97,6 +110,12 @@ func run(s gobench.Setup, epochs, inferBatches int, memProfile string) error {
 		runtime.ReadMemStats(&ms)
 		et.HeapInUse = float64(ms.HeapInuse) / (1 << 20)
 		r.Epochs = append(r.Epochs, et)
+	}
+	if prof != nil {
+		pprof.StopCPUProfile()
+		if err := prof.Close(); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
 	}
 	if inferBatches >= 0 {
 		n, predict, err := tr.Inference(inferBatches)
