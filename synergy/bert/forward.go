@@ -104,8 +104,12 @@ func (m *Model) ForwardFromEmbeddings(g *nn.Graph, emb, mask *G.Node) (seq, pool
 	if err != nil {
 		return nil, nil, err
 	}
+	var keep *G.Node // rows the layers' linear maps compute (SkipPadding)
+	if m.SkipPadding {
+		keep = mask
+	}
 	for i, l := range m.Layers {
-		if x, err = l.forward(g, m.Config, x, scoreMask, B, L); err != nil {
+		if x, err = l.forward(g, m.Config, x, scoreMask, keep, B, L); err != nil {
 			return nil, nil, fmt.Errorf("bert: layer %d: %w", i, err)
 		}
 	}
@@ -145,26 +149,29 @@ func additiveMask(g *nn.Graph, mask *G.Node) (*G.Node, error) {
 //
 //	A = LayerNorm(x + Dropout(MultiHead(x) W_o + b_o))
 //	y = LayerNorm(A + Dropout(GELU(A W_1 + b_1) W_2 + b_2))
-func (l *Layer) forward(g *nn.Graph, cfg Config, x, scoreMask *G.Node, B, L int) (*G.Node, error) {
-	ctx, err := l.selfAttention(g, cfg, x, scoreMask, B, L)
+//
+// keep, if not nil, is the attention mask (B, L): the linear maps compute
+// only its unmasked rows (nn.Linear.ForwardRows; Model.SkipPadding).
+func (l *Layer) forward(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Node, B, L int) (*G.Node, error) {
+	ctx, err := l.selfAttention(g, cfg, x, scoreMask, keep, B, L)
 	if err != nil {
 		return nil, err
 	}
-	a, err := l.AttentionOutput.Forward(g, ctx)
+	a, err := l.AttentionOutput.ForwardRows(g, ctx, keep)
 	if err != nil {
 		return nil, err
 	}
 	if a, err = residualNorm(g, l.AttentionNorm, a, x, cfg.HiddenDropoutProb); err != nil {
 		return nil, err
 	}
-	f, err := l.Intermediate.Forward(g, a)
+	f, err := l.Intermediate.ForwardRows(g, a, keep)
 	if err != nil {
 		return nil, err
 	}
 	if f, err = nn.Gelu(f); err != nil {
 		return nil, err
 	}
-	if f, err = l.Output.Forward(g, f); err != nil {
+	if f, err = l.Output.ForwardRows(g, f, keep); err != nil {
 		return nil, err
 	}
 	return residualNorm(g, l.OutputNorm, f, a, cfg.HiddenDropoutProb)
@@ -184,10 +191,10 @@ func residualNorm(g *nn.Graph, ln *nn.LayerNorm, y, x *G.Node, p float64) (*G.No
 
 // selfAttention returns nn.MultiHeadAttention (one fused op) of the
 // layer's query, key and value projections of x (B·L, H).
-func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask *G.Node, B, L int) (*G.Node, error) {
+func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Node, B, L int) (*G.Node, error) {
 	proj := make([]*G.Node, 3)
 	for i, lin := range []*nn.Linear{l.Query, l.Key, l.Value} {
-		y, err := lin.Forward(g, x)
+		y, err := lin.ForwardRows(g, x, keep)
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,18 @@ func gradCheckConfig() Config {
 // function that sets the inputs and the same dropout masks on every call.
 func encoderCost(t *testing.T, m *Model, ps *nn.ParamSet) (*nn.Graph, *G.Node, func() error) {
 	t.Helper()
+	return encoderCostOf(t, m, true)
+}
+
+// encoderCostMasked is encoderCost with C₁ = 0 at the padded position: the
+// cost reads no padded output (Model.SkipPadding).
+func encoderCostMasked(t *testing.T, m *Model) (*nn.Graph, *G.Node, func() error) {
+	t.Helper()
+	return encoderCostOf(t, m, false)
+}
+
+func encoderCostOf(t *testing.T, m *Model, readPadded bool) (*nn.Graph, *G.Node, func() error) {
+	t.Helper()
 	const B, L = 2, 4
 	g := nn.NewGraph(tensor.Float64, true)
 	in := NewInputs(g, "bert", B, L)
@@ -39,7 +51,11 @@ func encoderCost(t *testing.T, m *Model, ps *nn.ParamSet) (*nn.Graph, *G.Node, f
 		return w
 	}
 	H := m.Config.HiddenSize
-	c1 := g.Constant(weights(B*L*H), B, L, H)
+	w1 := weights(B * L * H)
+	if !readPadded {
+		clear(w1[(1*L+3)*H : (1*L+4)*H]) // mask[1][3] = 0 below
+	}
+	c1 := g.Constant(w1, B, L, H)
 	c2 := g.Constant(weights(B*H), B, H)
 	a, err := G.HadamardProd(seq, c1)
 	if err != nil {

@@ -19,6 +19,18 @@ type Model struct {
 	Layers     []*Layer
 	Pooler     *nn.Linear // bert.pooler.dense; nil for NewWithoutPooler
 
+	// SkipPadding makes the encoder layers' linear maps (query, key,
+	// value, attention output, intermediate, output) compute only the
+	// positions the attention mask keeps; at padded positions they give 0
+	// (nn.Linear.ForwardRows). The sequence output at unpadded positions,
+	// the pooled output and, when nothing reads the padded positions of the
+	// sequence output, every gradient are bit for bit those without it:
+	// attention gives padded keys a weight of exactly 0, every other map is
+	// per position, and padded rows then have a zero output gradient. Only
+	// the sequence output at padded positions differs (Hugging Face's
+	// values there are of no use). The models of synergy/models set it.
+	SkipPadding bool
+
 	// linearWeights are the weights stored transposed relative to
 	// Hugging Face's (out, in) layout.
 	linearWeights map[*nn.Param]bool

@@ -97,6 +97,8 @@ type BertModel interface {
 	FrozenParamsModel
 	// BertFreeze returns the frozen part of the encoder.
 	BertFreeze() BertFreeze
+	// BertEncoder returns the text encoder.
+	BertEncoder() *bert.Model
 	// SetBertFreeze changes the frozen part of the encoder (and the
 	// model's Config accordingly). It must be called before training: an
 	// optimizer that already stepped keeps moments of the parameters it
@@ -173,6 +175,10 @@ type bertEncoded struct {
 
 // FrozenParams returns the encoder parameters Bert.Freeze freezes.
 func (b bertEncoded) FrozenParams() []*nn.Param { return b.text.frozenParams() }
+
+// BertEncoder returns the text encoder (its SkipPadding is set: the
+// models read the [CLS] position or the masked token mean only).
+func (b bertEncoded) BertEncoder() *bert.Model { return b.text.enc }
 
 // BertFreeze returns Bert.Freeze, the frozen part of the encoder.
 func (b bertEncoded) BertFreeze() BertFreeze { return b.text.cfg.Freeze }
@@ -259,6 +265,10 @@ func newBertText(model string, ps *nn.ParamSet, cfg BertTextConfig, pooler bool,
 	if cfg.TokenLen > enc.Config.MaxPositionEmbeddings {
 		return nil, fmt.Errorf("models: %s: TokenLen %d exceeds the encoder's max_position_embeddings %d", model, cfg.TokenLen, enc.Config.MaxPositionEmbeddings)
 	}
+	// MAG-BERT and MMIM read the [CLS] position, MISA the masked token
+	// mean (weight 0 at padding): nothing reads a padded position of the
+	// sequence output, so skipping them changes no value (bert.Model).
+	enc.SkipPadding = true
 	return &bertText{model: model, cfg: cfg, enc: enc}, nil
 }
 

@@ -36,6 +36,11 @@ type linearShape struct {
 	dtype          tensor.Dtype
 	batch, in, out int
 	bias           bool
+	// keep, if not nil, is a node of batch elements read at run time: the
+	// forward pass and dX compute only the rows i with keep[i] ≠ 0 and
+	// write zeros to the others (see Linear.ForwardRows). dW and db
+	// always sum over every row.
+	keep *G.Node
 }
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C (row-major) in the dtype of
@@ -51,9 +56,10 @@ func gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a any, lda int, b a
 	}
 }
 
-// fusedLinear adds Y = X·W (+ b) to the graph as one op.
-func fusedLinear(x, w, b *G.Node) (*G.Node, error) {
-	s := &linearShape{id: opkit.NextID(), dtype: x.Dtype(), batch: x.Shape()[0], in: w.Shape()[0], out: w.Shape()[1], bias: b != nil}
+// fusedLinear adds Y = X·W (+ b) to the graph as one op; keep, if not
+// nil, selects the rows computed (linearShape.keep).
+func fusedLinear(x, w, b, keep *G.Node) (*G.Node, error) {
+	s := &linearShape{id: opkit.NextID(), dtype: x.Dtype(), batch: x.Shape()[0], in: w.Shape()[0], out: w.Shape()[1], bias: b != nil, keep: keep}
 	op := &linearOp{Base: opkit.Owned(fmt.Sprintf("Linear#%d", s.id)), s: s}
 	if b == nil {
 		return G.ApplyOp(op, x, w)
@@ -65,8 +71,9 @@ func fusedLinear(x, w, b *G.Node) (*G.Node, error) {
 
 type linearOp struct {
 	opkit.Base
-	s   *linearShape
-	buf *tensor.Dense // (B, Out), rewritten on every run
+	s    *linearShape
+	buf  *tensor.Dense // (B, Out), rewritten on every run
+	rows rowSubset     // the kept rows and their compact buffers (s.keep)
 }
 
 func (op *linearOp) Arity() int {
@@ -104,16 +111,27 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 		op.buf = tensor.New(tensor.Of(s.dtype), tensor.WithShape(s.batch, s.out))
 	}
 	y := op.buf.Data()
+	rows, xs, ys := s.batch, x, y
+	subset, err := op.rows.select_(s, op.String())
+	if err != nil {
+		return nil, err
+	}
+	if subset {
+		rows, xs, ys = len(op.rows.idx), op.rows.gather(x, s.in, 0), op.rows.buffer(s.out, 1)
+	}
 	beta := 0.0
 	if s.bias {
 		b, err := opkit.Data(vals[2], s.dtype, tensor.Shape{s.out}, op.String()+" bias")
 		if err != nil {
 			return nil, err
 		}
-		fillRows(y, b, s.batch, s.out)
+		fillRows(ys, b, rows, s.out)
 		beta = 1
 	}
-	gemm(blas.NoTrans, blas.NoTrans, s.batch, s.out, s.in, 1, x, s.in, w, s.out, beta, y, s.out)
+	gemm(blas.NoTrans, blas.NoTrans, rows, s.out, s.in, 1, xs, s.in, w, s.out, beta, ys, s.out)
+	if subset {
+		op.rows.scatter(y, ys, s.out)
+	}
 	return op.buf, nil
 }
 
@@ -170,9 +188,10 @@ var linearGradNames = [...]string{"dX", "dW", "db"}
 
 type linearGradOp struct {
 	opkit.Base
-	s   *linearShape
-	wrt linearGrad
-	buf *tensor.Dense
+	s    *linearShape
+	wrt  linearGrad
+	buf  *tensor.Dense
+	rows rowSubset // dX: the kept rows (s.keep)
 }
 
 func newLinearGradOp(s *linearShape, wrt linearGrad) *linearGradOp {
@@ -228,7 +247,17 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		gemm(blas.NoTrans, blas.Trans, s.batch, s.in, s.out, 1, dy, s.out, w, s.out, 0, out, s.in)
+		subset, err := op.rows.select_(s, what)
+		if err != nil {
+			return nil, err
+		}
+		if !subset {
+			gemm(blas.NoTrans, blas.Trans, s.batch, s.in, s.out, 1, dy, s.out, w, s.out, 0, out, s.in)
+			break
+		}
+		dys, dxs := op.rows.gather(dy, s.out, 0), op.rows.buffer(s.in, 1)
+		gemm(blas.NoTrans, blas.Trans, len(op.rows.idx), s.in, s.out, 1, dys, s.out, w, s.out, 0, dxs, s.in)
+		op.rows.scatter(out, dxs, s.in)
 	case gradWeight:
 		x, err := opkit.Data(vals[0], s.dtype, tensor.Shape{s.batch, s.in}, what+": input")
 		if err != nil {
@@ -268,5 +297,111 @@ func columnSums(dst, m any, rows, n int) {
 				dst[j] += v
 			}
 		}
+	}
+}
+
+// ---- row subsets (Linear.ForwardRows) ----
+
+// rowSubset holds the rows a Linear application computes on this run and
+// two compact buffers of them.
+type rowSubset struct {
+	idx  []int
+	bufs [2]any // compact (len(idx), n) matrices, grown as needed
+}
+
+// select_ reads s.keep and records the kept rows; it reports false (compute
+// every row) when s.keep is nil or keeps every row.
+func (r *rowSubset) select_(s *linearShape, what string) (bool, error) {
+	if s.keep == nil {
+		return false, nil
+	}
+	v := s.keep.Value()
+	if v == nil {
+		return false, fmt.Errorf("%s: row selection %s has no value", what, s.keep.Name())
+	}
+	if r.bufs[0] == nil {
+		if s.dtype == tensor.Float32 {
+			r.bufs = [2]any{[]float32(nil), []float32(nil)}
+		} else {
+			r.bufs = [2]any{[]float64(nil), []float64(nil)}
+		}
+	}
+	r.idx = r.idx[:0]
+	switch d := v.Data().(type) {
+	case []float32:
+		if len(d) != s.batch {
+			return false, fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(d), s.batch)
+		}
+		for i, k := range d {
+			if k != 0 {
+				r.idx = append(r.idx, i)
+			}
+		}
+	case []float64:
+		if len(d) != s.batch {
+			return false, fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(d), s.batch)
+		}
+		for i, k := range d {
+			if k != 0 {
+				r.idx = append(r.idx, i)
+			}
+		}
+	default:
+		return false, fmt.Errorf("%s: row selection of %T", what, d)
+	}
+	return len(r.idx) < s.batch, nil
+}
+
+// buffer returns compact buffer i as a (len(idx), n) matrix.
+func (r *rowSubset) buffer(n, i int) any {
+	need := len(r.idx) * n
+	switch b := r.bufs[i].(type) {
+	case []float32:
+		if cap(b) >= need {
+			return b[:need]
+		}
+		r.bufs[i] = make([]float32, need)
+	case []float64:
+		if cap(b) >= need {
+			return b[:need]
+		}
+		r.bufs[i] = make([]float64, need)
+	}
+	return r.bufs[i]
+}
+
+// gather copies the kept rows of m (rows, n) into compact buffer i.
+func (r *rowSubset) gather(m any, n, i int) any {
+	dst := r.buffer(n, i)
+	switch m := m.(type) {
+	case []float32:
+		gatherKept(dst.([]float32), m, r.idx, n)
+	case []float64:
+		gatherKept(dst.([]float64), m, r.idx, n)
+	}
+	return dst
+}
+
+// scatter writes the compact rows c into the kept rows of m (rows, n) and
+// zeros into the others.
+func (r *rowSubset) scatter(m, c any, n int) {
+	switch m := m.(type) {
+	case []float32:
+		scatterKept(m, c.([]float32), r.idx, n)
+	case []float64:
+		scatterKept(m, c.([]float64), r.idx, n)
+	}
+}
+
+func gatherKept[T float32 | float64](dst, src []T, idx []int, n int) {
+	for k, i := range idx {
+		copy(dst[k*n:(k+1)*n], src[i*n:(i+1)*n])
+	}
+}
+
+func scatterKept[T float32 | float64](dst, src []T, idx []int, n int) {
+	clear(dst)
+	for k, i := range idx {
+		copy(dst[i*n:(i+1)*n], src[k*n:(k+1)*n])
 	}
 }

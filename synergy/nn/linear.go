@@ -44,6 +44,18 @@ func (l *Linear) Params() []*Param {
 // Forward returns xW + b for x of shape (B, In); the result is (B, Out).
 // It is one op with a hand-written backward pass (fused_linear.go).
 func (l *Linear) Forward(g *Graph, x *G.Node) (*G.Node, error) {
+	return l.ForwardRows(g, x, nil)
+}
+
+// ForwardRows is Forward computing only the rows i of x with keep[i] ≠ 0:
+// keep is a node of x's row count of elements (any shape), read when the
+// op runs (an input such as an attention mask). The other rows of the
+// result are 0, and so are those rows of the gradient with respect to x;
+// the gradients of W and b still sum over every row (the rows left out
+// should have a zero output gradient, as padding positions nothing reads
+// do). With keep nil, or a keep of no zeros, it is Forward. Each kept row
+// is computed exactly as Forward computes it.
+func (l *Linear) ForwardRows(g *Graph, x, keep *G.Node) (*G.Node, error) {
 	if err := checkMatrixInput(g, x, l.In, "Linear "+l.W.Name); err != nil {
 		return nil, err
 	}
@@ -51,7 +63,10 @@ func (l *Linear) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if l.B != nil {
 		b = g.Param(l.B)
 	}
-	y, err := fusedLinear(x, g.Param(l.W), b)
+	if keep != nil && keep.Shape().TotalSize() != x.Shape()[0] {
+		return nil, fmt.Errorf("nn: Linear %s: row selection %v for %d rows", l.W.Name, keep.Shape(), x.Shape()[0])
+	}
+	y, err := fusedLinear(x, g.Param(l.W), b, keep)
 	if err != nil {
 		return nil, fmt.Errorf("nn: Linear %s: %w", l.W.Name, err)
 	}
