@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/chewxy/hm"
 	matmul "github.com/synergo/synergo/internal/gemm"
@@ -73,7 +74,7 @@ type linearOp struct {
 	opkit.Base
 	s    *linearShape
 	buf  *tensor.Dense // (B, Out), rewritten on every run
-	rows rowSubset     // the kept rows and their compact buffers (s.keep)
+	rows rowSubset     // the kept rows (s.keep)
 }
 
 func (op *linearOp) Arity() int {
@@ -117,7 +118,10 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if subset {
-		rows, xs, ys = len(op.rows.idx), op.rows.gather(x, s.in, 0), op.rows.buffer(s.out, 1)
+		rows = len(op.rows.idx)
+		xs = op.rows.gather(x, s.in)
+		defer putScratch(xs)
+		ys = prefix(y, rows*s.out)
 	}
 	beta := 0.0
 	if s.bias {
@@ -130,7 +134,7 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	gemm(blas.NoTrans, blas.NoTrans, rows, s.out, s.in, 1, xs, s.in, w, s.out, beta, ys, s.out)
 	if subset {
-		op.rows.scatter(y, ys, s.out)
+		op.rows.spread(y, s.out)
 	}
 	return op.buf, nil
 }
@@ -255,9 +259,10 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 			gemm(blas.NoTrans, blas.Trans, s.batch, s.in, s.out, 1, dy, s.out, w, s.out, 0, out, s.in)
 			break
 		}
-		dys, dxs := op.rows.gather(dy, s.out, 0), op.rows.buffer(s.in, 1)
-		gemm(blas.NoTrans, blas.Trans, len(op.rows.idx), s.in, s.out, 1, dys, s.out, w, s.out, 0, dxs, s.in)
-		op.rows.scatter(out, dxs, s.in)
+		dys := op.rows.gather(dy, s.out)
+		gemm(blas.NoTrans, blas.Trans, len(op.rows.idx), s.in, s.out, 1, dys, s.out, w, s.out, 0, prefix(out, len(op.rows.idx)*s.in), s.in)
+		putScratch(dys)
+		op.rows.spread(out, s.in)
 	case gradWeight:
 		x, err := opkit.Data(vals[0], s.dtype, tensor.Shape{s.batch, s.in}, what+": input")
 		if err != nil {
@@ -302,11 +307,12 @@ func columnSums(dst, m any, rows, n int) {
 
 // ---- row subsets (Linear.ForwardRows) ----
 
-// rowSubset holds the rows a Linear application computes on this run and
-// two compact buffers of them.
+// rowSubset is the list of rows a Linear application computes on this
+// run. The kept rows are gathered into a shared scratch matrix, the GEMM
+// writes its compact result into the first rows of the op's own output
+// buffer, and spread moves those rows to their places (no buffer per op).
 type rowSubset struct {
-	idx  []int
-	bufs [2]any // compact (len(idx), n) matrices, grown as needed
+	idx []int
 }
 
 // select_ reads s.keep and records the kept rows; it reports false (compute
@@ -318,13 +324,6 @@ func (r *rowSubset) select_(s *linearShape, what string) (bool, error) {
 	v := s.keep.Value()
 	if v == nil {
 		return false, fmt.Errorf("%s: row selection %s has no value", what, s.keep.Name())
-	}
-	if r.bufs[0] == nil {
-		if s.dtype == tensor.Float32 {
-			r.bufs = [2]any{[]float32(nil), []float32(nil)}
-		} else {
-			r.bufs = [2]any{[]float64(nil), []float64(nil)}
-		}
 	}
 	r.idx = r.idx[:0]
 	switch d := v.Data().(type) {
@@ -352,45 +351,42 @@ func (r *rowSubset) select_(s *linearShape, what string) (bool, error) {
 	return len(r.idx) < s.batch, nil
 }
 
-// buffer returns compact buffer i as a (len(idx), n) matrix.
-func (r *rowSubset) buffer(n, i int) any {
-	need := len(r.idx) * n
-	switch b := r.bufs[i].(type) {
-	case []float32:
-		if cap(b) >= need {
-			return b[:need]
-		}
-		r.bufs[i] = make([]float32, need)
-	case []float64:
-		if cap(b) >= need {
-			return b[:need]
-		}
-		r.bufs[i] = make([]float64, need)
-	}
-	return r.bufs[i]
-}
-
-// gather copies the kept rows of m (rows, n) into compact buffer i.
-func (r *rowSubset) gather(m any, n, i int) any {
-	dst := r.buffer(n, i)
+// gather copies the kept rows of m (rows, n) into a scratch matrix
+// (len(idx), n) of m's dtype; give it back with putScratch.
+func (r *rowSubset) gather(m any, n int) any {
 	switch m := m.(type) {
 	case []float32:
-		gatherKept(dst.([]float32), m, r.idx, n)
+		dst := getScratch[float32](&scratch32, len(r.idx)*n)
+		gatherKept(dst, m, r.idx, n)
+		return dst
 	case []float64:
-		gatherKept(dst.([]float64), m, r.idx, n)
+		dst := getScratch[float64](&scratch64, len(r.idx)*n)
+		gatherKept(dst, m, r.idx, n)
+		return dst
 	}
-	return dst
+	panic(fmt.Sprintf("nn: gather of %T", m))
 }
 
-// scatter writes the compact rows c into the kept rows of m (rows, n) and
-// zeros into the others.
-func (r *rowSubset) scatter(m, c any, n int) {
+// spread moves the compact rows held in the first len(idx) rows of m
+// (rows, n) to the kept rows and writes zeros to the others.
+func (r *rowSubset) spread(m any, n int) {
 	switch m := m.(type) {
 	case []float32:
-		scatterKept(m, c.([]float32), r.idx, n)
+		spreadKept(m, r.idx, n)
 	case []float64:
-		scatterKept(m, c.([]float64), r.idx, n)
+		spreadKept(m, r.idx, n)
 	}
+}
+
+// prefix returns the first n entries of m.
+func prefix(m any, n int) any {
+	switch m := m.(type) {
+	case []float32:
+		return m[:n]
+	case []float64:
+		return m[:n]
+	}
+	panic(fmt.Sprintf("nn: prefix of %T", m))
 }
 
 func gatherKept[T float32 | float64](dst, src []T, idx []int, n int) {
@@ -399,9 +395,42 @@ func gatherKept[T float32 | float64](dst, src []T, idx []int, n int) {
 	}
 }
 
-func scatterKept[T float32 | float64](dst, src []T, idx []int, n int) {
-	clear(dst)
-	for k, i := range idx {
-		copy(dst[i*n:(i+1)*n], src[k*n:(k+1)*n])
+// spreadKept moves row k of m to row idx[k], last first (idx is
+// increasing, so idx[k] ≥ k and no row is overwritten before it moves),
+// then zeros the rows not in idx.
+func spreadKept[T float32 | float64](m []T, idx []int, n int) {
+	for k := len(idx) - 1; k >= 0; k-- {
+		if i := idx[k]; i != k {
+			copy(m[i*n:(i+1)*n], m[k*n:(k+1)*n])
+		}
+	}
+	next := 0
+	for i := 0; i < len(m)/n; i++ {
+		if next < len(idx) && idx[next] == i {
+			next++
+			continue
+		}
+		clear(m[i*n : (i+1)*n])
+	}
+}
+
+// Scratch matrices of the gathered rows, shared by all Linear
+// applications (ops may run in several graphs at once).
+var scratch32, scratch64 sync.Pool
+
+func getScratch[T float32 | float64](p *sync.Pool, n int) []T {
+	if b, ok := p.Get().(*[]T); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]T, n)
+}
+
+// putScratch returns a matrix of gather to its pool.
+func putScratch(m any) {
+	switch m := m.(type) {
+	case []float32:
+		scratch32.Put(&m)
+	case []float64:
+		scratch64.Put(&m)
 	}
 }
