@@ -43,7 +43,8 @@ func TestEvidenceStudySmoke(t *testing.T) {
 	}
 	step("plan", out)
 	step("plan", out) // planning again is harmless
-	if c := step("count", out); !strings.Contains(c, filepath.Join(out, "knobs", "shared-0.5_tails-inf", "none")) {
+	if c := step("count", out); !strings.Contains(c, filepath.Join(out, "knobs", "shared-0.5_tails-inf", "none")) ||
+		!strings.Contains(c, filepath.Join(out, "mechanism", "eflstm", "mmd-kappa-stable-beta-10")) {
 		t.Errorf("count:\n%s", c)
 	}
 	step("run", out, "0", "1")

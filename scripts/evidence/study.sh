@@ -109,28 +109,33 @@ cmd_plan() {
 	done
 }
 
+# plan_mechanism writes the mechanism study's plans, one folder per model and setting (OUT/mechanism/MODEL/SETTING), so
+# that a model's runs can be trained, collected and published on their own and models added later beside them.
 plan_mechanism() {
-	local out=$1 variants=() setting reg terms name v
+	local out=$1 variants=() models=() model setting reg terms name v dir
 	read -r -a variants <<<"$VARIANTS"
-	for setting in $MECH_SETTINGS; do
-		reg=${setting%%:*}
-		terms=""
-		[[ $setting == *:* ]] && terms=${setting#*:}
-		name=$reg${terms:+-$terms}
-		if [[ $reg == none ]]; then
-			plan "$out/mechanism/$name" --models "$MECH_MODELS" --regs none --data "$MECH_DATA"
-			continue
-		fi
-		for v in "${variants[@]}"; do
-			plan "$out/mechanism/$name-$v" --models "$MECH_MODELS" --regs "$reg" ${terms:+--terms "$terms"} \
-				--variant "$v" --data "$MECH_DATA"
-		done
-		# The β follow-up: one MMD term alone in the stable variant at larger β, to tell "the term cannot move its
-		# diagnostic" from "the term is too weak at the default β to move it".
-		[[ $reg == mmd && -n $terms ]] || continue
-		for b in $MECH_BETAS; do
-			plan "$out/mechanism/$name-stable-beta-$b" --models "$MECH_MODELS" --regs mmd --terms "$terms" \
-				--variant stable --reg-set "beta=$b" --data "$MECH_DATA"
+	IFS=, read -r -a models <<<"$MECH_MODELS"
+	for model in "${models[@]}"; do
+		dir=$out/mechanism/$model
+		for setting in $MECH_SETTINGS; do
+			reg=${setting%%:*}
+			terms=""
+			[[ $setting == *:* ]] && terms=${setting#*:}
+			name=$reg${terms:+-$terms}
+			if [[ $reg == none ]]; then
+				plan "$dir/$name" --models "$model" --regs none --data "$MECH_DATA"
+				continue
+			fi
+			for v in "${variants[@]}"; do
+				plan "$dir/$name-$v" --models "$model" --regs "$reg" ${terms:+--terms "$terms"} --variant "$v" --data "$MECH_DATA"
+			done
+			# The β follow-up: one MMD term alone in the stable variant at larger β, to tell "the term cannot move
+			# its diagnostic" from "the term is too weak at the default β to move it".
+			[[ $reg == mmd && -n $terms ]] || continue
+			for b in $MECH_BETAS; do
+				plan "$dir/$name-stable-beta-$b" --models "$model" --regs mmd --terms "$terms" --variant stable \
+					--reg-set "beta=$b" --data "$MECH_DATA"
+			done
 		done
 	done
 }
@@ -171,7 +176,7 @@ plans() {
 		rel = substr($0, length(root) + 1)
 		key = "9 " rel
 		if (rel ~ /^knobs\//) { n = split(rel, p, "/"); key = "1 " p[2] " " (p[3] == "none" ? 0 : 1) }
-		else if (rel == "mechanism/none") key = "2 0"
+		else if (rel ~ /^mechanism\/[^\/]+\/none$/) key = "2 0 " rel
 		else if (rel ~ /^mechanism\/.*-stable$/) key = "2 1 " rel
 		else if (rel ~ /^mechanism\//) key = "2 2 " rel
 		else if (rel ~ /^variant\//) key = "3 " rel
