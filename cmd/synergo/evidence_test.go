@@ -179,3 +179,40 @@ func TestReferenceScriptSmoke(t *testing.T) {
 		}
 	}
 }
+
+// TestEvidenceScriptsSurviveEdits runs study.sh and reference.sh with a
+// SYNERGO that appends a line to the script being run, as an edit of the
+// checkout would while shards run for hours: bash reads a script as it
+// goes, so without the dispatch parsed whole (one brace group ending in
+// exit) it would go on to run the appended line.
+func TestEvidenceScriptsSurviveEdits(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	for _, name := range []string{"study.sh", "reference.sh"} {
+		src, err := os.ReadFile(filepath.Join("..", "..", "scripts", "evidence", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		script, fake := filepath.Join(dir, name), filepath.Join(dir, "fake-synergo")
+		if err := os.WriteFile(script, src, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		edit := "#!/bin/sh\nprintf '\\nappended_by_an_edit_xyz\\n' >> \"$EDIT_SCRIPT\"\n"
+		if err := os.WriteFile(fake, []byte(edit), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bash, script, "plan", filepath.Join(dir, "out"))
+		cmd.Env = append(os.Environ(), "EDIT_SCRIPT="+script, "SYNERGO="+fake, "STUDIES=variant", "VARIANT_SETTINGS=mmd:d",
+			"TABLES=table5", "REF_WORK="+filepath.Join(dir, "work"))
+		out, err := cmd.CombinedOutput()
+		if b, _ := os.ReadFile(script); !strings.Contains(string(b), "appended_by_an_edit_xyz") {
+			t.Fatalf("%s: the fake synergo did not edit the script (output %s)", name, out)
+		}
+		if err != nil || strings.Contains(string(out), "appended_by_an_edit_xyz") {
+			t.Errorf("%s plan ran a line appended while it ran: %v\n%s", name, err, out)
+		}
+	}
+}

@@ -292,14 +292,19 @@ cmd_smoke() {
 	echo "wrote $out"
 }
 
-(($# >= 1)) || usage
-case $1 in
-plan) cmd_plan ;;
-start) cmd_start "${2:-2}" ;;
-stop) cmd_stop ;;
-run) (($# == 3)) || usage; cmd_run "$2" "$3" ;;
-status) cmd_status ;;
-collect) cmd_collect ;;
-smoke) cmd_smoke ;;
-*) usage ;;
-esac
+# The dispatch is one brace group ending in exit: bash parses it whole before running it, so a shard that runs for
+# hours is not derailed when this file is edited meanwhile (bash reads a script as it goes).
+{
+	(($# >= 1)) || usage
+	case $1 in
+	plan) cmd_plan ;;
+	start) cmd_start "${2:-2}" ;;
+	stop) cmd_stop ;;
+	run) (($# == 3)) || usage; cmd_run "$2" "$3" ;;
+	status) cmd_status ;;
+	collect) cmd_collect ;;
+	smoke) cmd_smoke ;;
+	*) usage ;;
+	esac
+	exit
+}

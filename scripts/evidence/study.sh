@@ -272,12 +272,17 @@ cmd_count() {
 	done
 }
 
-(($# >= 2)) || usage
-case $1 in
-plan) cmd_plan "$2" ;;
-run) (($# == 4)) || usage; cmd_run "$2" "$3" "$4" ;;
-collect) cmd_collect "$2" ;;
-count) cmd_count "$2" ;;
-publish) (($# == 3)) || usage; cmd_publish "$2" "$3" ;;
-*) usage ;;
-esac
+# The dispatch is one brace group ending in exit: bash parses it whole before running it, so a shard that runs for
+# hours is not derailed when this file is edited meanwhile (bash reads a script as it goes).
+{
+	(($# >= 2)) || usage
+	case $1 in
+	plan) cmd_plan "$2" ;;
+	run) (($# == 4)) || usage; cmd_run "$2" "$3" "$4" ;;
+	collect) cmd_collect "$2" ;;
+	count) cmd_count "$2" ;;
+	publish) (($# == 3)) || usage; cmd_publish "$2" "$3" ;;
+	*) usage ;;
+	esac
+	exit
+}
