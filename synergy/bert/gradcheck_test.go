@@ -57,26 +57,7 @@ func encoderCostOf(t *testing.T, m *Model, readPadded bool) (*nn.Graph, *G.Node,
 	}
 	c1 := g.Constant(w1, B, L, H)
 	c2 := g.Constant(weights(B*H), B, H)
-	a, err := G.HadamardProd(seq, c1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := G.HadamardProd(pooled, c2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa, err := G.Sum(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := G.Sum(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cost, err := G.Add(sa, sb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cost := weightedOutputs(t, seq, pooled, c1, c2)
 	if g.NumMasks() == 0 {
 		t.Fatal("training graph has no dropout masks")
 	}
@@ -137,4 +118,31 @@ func TestEncoderGradCheck(t *testing.T) {
 	if res.MaxRelErr > 1e-6 {
 		t.Errorf("embedding gradient: worst relative error %.3g at %s[%d]", res.MaxRelErr, res.Param, res.Index)
 	}
+}
+
+// weightedOutputs returns Σ seq⊙c1 + Σ pooled⊙c2, a scalar cost that reads
+// every sequence and pooled output with its own weight.
+func weightedOutputs(t testing.TB, seq, pooled, c1, c2 *G.Node) *G.Node {
+	t.Helper()
+	a, err := G.HadamardProd(seq, c1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := G.HadamardProd(pooled, c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := G.Sum(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := G.Sum(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := G.Add(sa, sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cost
 }

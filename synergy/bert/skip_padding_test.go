@@ -38,26 +38,7 @@ func skipPaddingRun(t *testing.T, m *Model, dt tensor.Dtype) (seq, pooled []floa
 	for i := range c2 {
 		c2[i] = rng.NormFloat64()
 	}
-	a, err := G.HadamardProd(s, g.Constant(c1, B, L, H))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := G.HadamardProd(p, g.Constant(c2, B, H))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa, err := G.Sum(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := G.Sum(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cost, err := G.Add(sa, sb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cost := weightedOutputs(t, s, p, g.Constant(c1, B, L, H), g.Constant(c2, B, H))
 	params := m.Params()
 	if _, err := G.Grad(cost, g.ParamNodes(params)...); err != nil {
 		t.Fatal(err)
