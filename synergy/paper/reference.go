@@ -81,13 +81,7 @@ func LoadReference(name string) (*Reference, error) {
 }
 
 // Seeds returns the number of distinct seeds among the records.
-func (r *Reference) Seeds() int {
-	seen := map[uint64]bool{}
-	for _, rec := range r.Records {
-		seen[rec.Seed] = true
-	}
-	return len(seen)
-}
+func (r *Reference) Seeds() int { return seedCount(r.Records) }
 
 // counts says "N records, S seeds" (or "1 seed").
 func (r *Reference) counts() string {
