@@ -55,6 +55,8 @@ type Attachment struct {
 	// moving averages, Feed's covariance tensors.
 	stepPs     []*nn.Param
 	stepScale  []float64
+	frozenPs   []*nn.Param // bound parameters the step leaves out; their gradients are zeroed
+	stepBound  bool        // stepPs, stepScale and frozenPs are set
 	afterBufs  map[*G.Node]*mat.Dense
 	medianWork []float64
 	covFeed    []*tensor.Dense
@@ -147,11 +149,17 @@ func (a *Attachment) Step() error { return a.penalty.step(a) }
 // bound. The gradient the graph holds for such a parameter is β·∇L_reg
 // (the task loss does not depend on it); it is divided by β, negated for
 // the parameters critic reports (the Donsker–Varadhan critics ascend
-// their bound), clipped by value at clip, given to opt and zeroed.
-func (a *Attachment) stepNetworks(ps *nn.ParamSet, opt *nn.AdamW, clip float64, critic map[*nn.Param]bool) (bool, error) {
-	if a.stepPs == nil {
+// their bound), clipped by value at clip, given to opt and zeroed. The
+// parameters frozen reports keep their values (Config.FreezeFlows); their
+// gradients are zeroed too.
+func (a *Attachment) stepNetworks(ps *nn.ParamSet, opt *nn.AdamW, clip float64, critic, frozen map[*nn.Param]bool) (bool, error) {
+	if !a.stepBound {
 		for _, p := range ps.Params() {
-			if a.graph.HasParam(p) {
+			switch {
+			case !a.graph.HasParam(p):
+			case frozen[p]:
+				a.frozenPs = append(a.frozenPs, p)
+			default:
 				a.stepPs = append(a.stepPs, p)
 				scale := 1 / a.beta
 				if critic[p] {
@@ -159,6 +167,16 @@ func (a *Attachment) stepNetworks(ps *nn.ParamSet, opt *nn.AdamW, clip float64, 
 				}
 				a.stepScale = append(a.stepScale, scale)
 			}
+		}
+		a.stepBound = true
+	}
+	if len(a.frozenPs) > 0 {
+		frozenGrads, err := a.graph.Grads(a.frozenPs)
+		if err != nil {
+			return false, fmt.Errorf("synergy: C-network gradients: %w", err)
+		}
+		for _, d := range frozenGrads {
+			d.Zero()
 		}
 	}
 	if len(a.stepPs) == 0 {

@@ -145,6 +145,13 @@ type Config struct {
 	// 4-layer LeakyReLU MLPs of width CouplingHidden.
 	CouplingBlocks int `json:"coupling_blocks"`
 	CouplingHidden int `json:"coupling_hidden"`
+	// FreezeFlows keeps the invertible networks g_i at their
+	// initialization: the C-network's step leaves them out, so L_d can be
+	// lowered only by moving the model's representations, not by the
+	// C-network. Neither variant sets it; it is an experiment's switch
+	// (does the trained g_i absorb the alignment L_d asks for, so that the
+	// representations themselves do not align?). It needs L_d on.
+	FreezeFlows bool `json:"freeze_flows,omitempty"`
 
 	// BandwidthMultipliers are the s of the MMD kernel
 	// k(a,b) = Σ_s exp(−‖a−b‖²/(2(s·m)²)), relative to the median
@@ -452,6 +459,9 @@ func (c Config) Validate() error {
 	if c.EMAForm != EMAMean && c.EMAForm != EMASum {
 		return bad("EMAForm", int(c.EMAForm), "mean or sum")
 	}
+	if c.FreezeFlows && !c.useD() {
+		return bad("FreezeFlows", c.FreezeFlows, "false unless L_d is on (use_d and a divergence): it freezes L_d's networks g_i")
+	}
 	for _, f := range []struct {
 		name string
 		v    float64
@@ -522,7 +532,7 @@ func (c Config) AllFields() (map[string]any, error) {
 		return nil, err
 	}
 	fields["variant"], fields["reduction"], fields["kl_bound"], fields["ema_form"] = c.Variant.String(), c.Reduction.String(), c.KLBound.String(), c.EMAForm.String()
-	fields["clip_norm"], fields["diag_load_absolute"] = c.ClipNorm, c.DiagLoadAbsolute
+	fields["clip_norm"], fields["diag_load_absolute"], fields["freeze_flows"] = c.ClipNorm, c.DiagLoadAbsolute, c.FreezeFlows
 	return fields, nil
 }
 

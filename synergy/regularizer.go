@@ -34,6 +34,7 @@ type Regularizer struct {
 	flows   []*nn.InvertibleNet
 	critics []*nn.MLP
 	isCrit  map[*nn.Param]bool
+	frozen  map[*nn.Param]bool // parameters the C-network's step leaves out (FreezeFlows)
 
 	targets   []int // kurtosis targets: -1 = fused, i = unimodal i
 	cov       []*estimate.EMACovariance
@@ -87,7 +88,7 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5ee7e2))
-	r := &Regularizer{cfg: cfg, networks: nets, isCrit: map[*nn.Param]bool{}}
+	r := &Regularizer{cfg: cfg, networks: nets, isCrit: map[*nn.Param]bool{}, frozen: map[*nn.Param]bool{}}
 	n := len(unimodalDims)
 	total := 0
 	for _, d := range unimodalDims {
@@ -104,7 +105,13 @@ func New(cfg Config, unimodalDims []int, fusedDim int, dt tensor.Dtype) (*Regula
 		for i, d := range unimodalDims {
 			r.proj = append(r.proj, nn.NewProjection(d, k, rng))
 			r.projF = append(r.projF, nn.NewProjection(fusedDim, k, rng))
+			before := len(r.params.Params())
 			r.flows = append(r.flows, nn.NewInvertibleNet(r.params, fmt.Sprintf("creg.g%d", i), k, cfg.CouplingBlocks, cfg.CouplingHidden, rng))
+			if cfg.FreezeFlows {
+				for _, p := range r.params.Params()[before:] {
+					r.frozen[p] = true
+				}
+			}
 			r.bandwidth = append(r.bandwidth, 0)
 		}
 		if cfg.Divergence == DivergenceKL {

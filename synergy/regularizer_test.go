@@ -518,15 +518,13 @@ func TestStateRoundTrip(t *testing.T) {
 // which moves every parameter by −η·sign(gradient) (up to ε): Q_i and g_i
 // descend L_reg, the Donsker–Varadhan critics ascend it, and the β scaling
 // of the objective's gradient is undone.
-func TestStepDirections(t *testing.T) {
-	const batch = 6
-	dims := []int{3, 2}
-	cfg := DefaultConfig(DivergenceKL)
-	cfg.QHidden, cfg.CouplingHidden, cfg.CriticHidden, cfg.ProjectionDim = 4, 3, 4, 2
-	cfg.Beta = 0.25
-	cfg.GradClipValueMI = 0
-	f := newFixture(21, batch, dims, 3)
-	r, err := New(cfg, dims, 3, tensor.Float64)
+// stepOnce builds cfg's regularizer on a fixture, runs one batch and one
+// C-network step, and returns the parameters, their values before the step
+// and their gradients (β·∂L_reg/∂θ) before it.
+func stepOnce(t *testing.T, cfg Config, dims []int, fusedDim, batch int) (r *Regularizer, ps []*nn.Param, before, gradCopy [][]float64) {
+	t.Helper()
+	f := newFixture(21, batch, dims, fusedDim)
+	r, err := New(cfg, dims, fusedDim, tensor.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -537,7 +535,7 @@ func TestStepDirections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps := r.Params().Params()
+	ps = r.Params().Params()
 	if _, err := G.Grad(cost, g.ParamNodes(ps)...); err != nil {
 		t.Fatal(err)
 	}
@@ -553,8 +551,8 @@ func TestStepDirections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := make([][]float64, len(ps))
-	gradCopy := make([][]float64, len(ps))
+	before = make([][]float64, len(ps))
+	gradCopy = make([][]float64, len(ps))
 	for i, p := range ps {
 		before[i] = p.Float64s()
 		gradCopy[i] = append([]float64(nil), grads[i].Data().([]float64)...)
@@ -562,6 +560,24 @@ func TestStepDirections(t *testing.T) {
 	if err := a.Step(); err != nil {
 		t.Fatal(err)
 	}
+	// Gradients are zeroed after the step.
+	grads, _ = g.Grads(ps)
+	for i := range grads {
+		for _, v := range grads[i].Data().([]float64) {
+			if v != 0 {
+				t.Fatalf("%s: gradient not zeroed", ps[i].Name)
+			}
+		}
+	}
+	return r, ps, before, gradCopy
+}
+
+func TestStepDirections(t *testing.T) {
+	cfg := DefaultConfig(DivergenceKL)
+	cfg.QHidden, cfg.CouplingHidden, cfg.CriticHidden, cfg.ProjectionDim = 4, 3, 4, 2
+	cfg.Beta = 0.25
+	cfg.GradClipValueMI = 0
+	r, ps, before, gradCopy := stepOnce(t, cfg, []int{3, 2}, 3, 6)
 	lr := cfg.LearningRateMI
 	checked := map[bool]int{}
 	for i, p := range ps {
@@ -584,14 +600,59 @@ func TestStepDirections(t *testing.T) {
 	if checked[true] == 0 || checked[false] == 0 {
 		t.Fatalf("checked %v entries (critic: true)", checked)
 	}
-	// Gradients are zeroed after the step.
-	grads, _ = g.Grads(ps)
-	for i := range grads {
-		for _, v := range grads[i].Data().([]float64) {
-			if v != 0 {
-				t.Fatalf("%s: gradient not zeroed", ps[i].Name)
+}
+
+// TestFreezeFlows: with FreezeFlows the C-network's step leaves every
+// parameter of the g_i unchanged and still moves the others (Q_i, the
+// critics); without it the same step moves the g_i. The setting is left
+// out of the configuration's JSON when off, so the keys of runs made
+// before it existed do not change, and is refused without L_d.
+func TestFreezeFlows(t *testing.T) {
+	for _, c := range []struct {
+		div    Divergence
+		terms  string // "all" or "d": with L_d alone and MMD the g_i are the only parameters
+		freeze bool
+	}{{DivergenceKL, "all", false}, {DivergenceKL, "all", true}, {DivergenceMMD, "d", false}, {DivergenceMMD, "d", true}} {
+		cfg := DefaultConfig(c.div)
+		cfg.QHidden, cfg.CouplingHidden, cfg.CriticHidden, cfg.ProjectionDim = 4, 3, 4, 2
+		cfg.UseL2, cfg.UseKappa = c.terms == "all", c.terms == "all"
+		freeze := c.freeze
+		cfg.FreezeFlows = freeze
+		_, ps, before, gradCopy := stepOnce(t, cfg, []int{3, 2}, 3, 6)
+		moved := map[bool]int{} // by "is a parameter of some g_i"
+		for i, p := range ps {
+			flow := strings.HasPrefix(p.Name, "creg.g")
+			for j, v := range p.Float64s() {
+				if v != before[i][j] {
+					moved[flow]++
+				} else if !freeze && flow && gradCopy[i][j] != 0 {
+					t.Errorf("freeze=false: %s[%d] has gradient %g and did not move", p.Name, j, gradCopy[i][j])
+				}
 			}
 		}
+		if freeze && moved[true] != 0 {
+			t.Errorf("freeze=true: %d entries of the g_i moved", moved[true])
+		}
+		if !freeze && moved[true] == 0 {
+			t.Errorf("freeze=false: no entry of the g_i moved")
+		}
+		if moved[false] == 0 && c.terms == "all" {
+			t.Errorf("freeze=%v: no other parameter moved", freeze)
+		}
+	}
+	if s := DefaultConfig(DivergenceMMD).String(); strings.Contains(s, "freeze_flows") {
+		t.Errorf("the default configuration's JSON names freeze_flows: %s", s)
+	}
+	c := DefaultConfig(DivergenceMMD)
+	if err := c.Override("freeze_flows=true"); err != nil {
+		t.Fatalf("override freeze_flows=true: %v", err)
+	}
+	if !c.FreezeFlows || !strings.Contains(c.String(), `"freeze_flows":true`) {
+		t.Errorf("after the override: %s", c.String())
+	}
+	c.UseD = false
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "FreezeFlows") {
+		t.Errorf("FreezeFlows without L_d: err %v, want one naming FreezeFlows", err)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // are folded into the moving covariances of the kurtosis targets and the
 // batch's projected features into the median-heuristic bandwidth state.
 func (r *Regularizer) step(a *Attachment) error {
-	stepped, err := a.stepNetworks(r.params, r.opt, r.cfg.GradClipValueMI, r.isCrit)
+	stepped, err := a.stepNetworks(r.params, r.opt, r.cfg.GradClipValueMI, r.isCrit, r.frozen)
 	if err != nil {
 		return err
 	}

@@ -216,7 +216,7 @@ func denseOf(dt tensor.Dtype, v []float64, shape tensor.Shape) *tensor.Dense {
 // L_reg = −γ·Î_W is descended) and projects every weight matrix onto the
 // spectral-norm ball of radius SpectralBound.
 func (w *Wasserstein) step(a *Attachment) error {
-	stepped, err := a.stepNetworks(w.params, w.opt, w.cfg.GradClipValueMI, nil)
+	stepped, err := a.stepNetworks(w.params, w.opt, w.cfg.GradClipValueMI, nil, nil)
 	if err != nil || !stepped {
 		return err
 	}

@@ -4,7 +4,9 @@
 #   (a) mechanism: does each term of the regularizer move its own held-out diagnostic?
 #       models eflstm, tfn, lmf, mfn × {NLL; L2 alone; L_d alone with MMD; L_d alone with KL; L_κ alone;
 #       all terms with MMD; all terms with KL} × the regularizer's variants (paper, stable)
-#       × 5 seeds, paired with NLL; and each MMD term alone in the stable variant at β × 10 and × 100.
+#       × 5 seeds, paired with NLL; and each MMD term alone in the stable variant at β × 10 and × 100; and L_d
+#       alone (MMD, stable) with the C-network's invertible networks g_i frozen at their initialization, at the
+#       default β, × 10 and × 100 (does the trained g_i absorb the alignment L_d asks for?).
 #   (b) knobs: when does the regularizer help? one fast model (lmf) × {NLL, S_MMD} × 5 seeds on worlds of the
 #       synthetic generator's premise knobs (datasets/SYNTHETIC.md): shared ∈ {1, 0.5, 0.25} with the label in the
 #       shared part, shared ∈ {0.5, 0.25, 0} with the label in the private parts, Gaussian and ν = 5 tails, 2 %
@@ -46,6 +48,8 @@
 #   MECH_SETTINGS  space-separated REG or REG:TERMS [none mmd:l2 mmd:d kl:d mmd:kappa mmd kl]
 #   VARIANTS       regularizer variants [stable paper]
 #   MECH_BETAS     larger β for each MMD term alone in the stable variant (its default: 0.1) [1 10]
+#   FROZEN_MODELS  models whose MMD L_d alone also runs with the g_i frozen (freeze_flows=true) [lmf,mfn,eflstm]
+#   FROZEN_BETAS   its β values [0.1 1 10]
 #   KNOB_MODEL     [lmf]
 #   KNOB_DATA      synth:PRESET:SCALE:SEED the worlds extend [synth:mosi:1:0]
 #   KNOB_WORLDS    space-separated knob lists, "default" for none
@@ -70,6 +74,8 @@ MECH_MODELS=${MECH_MODELS:-eflstm,tfn,lmf,mfn}
 MECH_DATA=${MECH_DATA:-synth:mosi:0.5}
 MECH_SETTINGS=${MECH_SETTINGS:-none mmd:l2 mmd:d kl:d mmd:kappa mmd kl}
 MECH_BETAS=${MECH_BETAS-1 10}
+FROZEN_MODELS=${FROZEN_MODELS-lmf,mfn,eflstm}
+FROZEN_BETAS=${FROZEN_BETAS-0.1 1 10}
 KNOB_MODEL=${KNOB_MODEL:-lmf}
 KNOB_DATA=${KNOB_DATA:-synth:mosi:1:0}
 VARIANTS=${VARIANTS:-stable paper}
@@ -135,6 +141,14 @@ plan_mechanism() {
 			for b in $MECH_BETAS; do
 				plan "$dir/$name-stable-beta-$b" --models "$model" --regs mmd --terms "$terms" --variant stable \
 					--reg-set "beta=$b" --data "$MECH_DATA"
+			done
+			# The frozen-g follow-up: L_d alone with the C-network's g_i kept at their initialization
+			# (freeze_flows), so that only the model's representations can lower it — does the diagnostic MMD²
+			# move then?
+			[[ $terms == d && $FROZEN_MODELS == *$model* ]] || continue
+			for b in $FROZEN_BETAS; do
+				plan "$dir/$name-stable-frozen-beta-$b" --models "$model" --regs mmd --terms d --variant stable \
+					--reg-set "freeze_flows=true,beta=$b" --data "$MECH_DATA"
 			done
 		done
 	done
