@@ -50,6 +50,8 @@
 #   MECH_BETAS     larger β for each MMD term alone in the stable variant (its default: 0.1) [1 10]
 #   FROZEN_MODELS  models whose MMD L_d alone also runs with the g_i frozen (freeze_flows=true) [lmf,mfn,eflstm]
 #   FROZEN_BETAS   its β values [0.1 1 10]
+#   CONTROL_BETA   a β so small that L_d alone barely reaches the model, run with frozen and with trained g_i,
+#                  whose reg_d is the yardstick of the frozen runs' [1e-06]
 #   KNOB_MODEL     [lmf]
 #   KNOB_DATA      synth:PRESET:SCALE:SEED the worlds extend [synth:mosi:1:0]
 #   KNOB_WORLDS    space-separated knob lists, "default" for none
@@ -76,6 +78,7 @@ MECH_SETTINGS=${MECH_SETTINGS:-none mmd:l2 mmd:d kl:d mmd:kappa mmd kl}
 MECH_BETAS=${MECH_BETAS-1 10}
 FROZEN_MODELS=${FROZEN_MODELS-lmf,mfn,eflstm}
 FROZEN_BETAS=${FROZEN_BETAS-0.1 1 10}
+CONTROL_BETA=${CONTROL_BETA:-1e-06}
 KNOB_MODEL=${KNOB_MODEL:-lmf}
 KNOB_DATA=${KNOB_DATA:-synth:mosi:1:0}
 VARIANTS=${VARIANTS:-stable paper}
@@ -144,12 +147,15 @@ plan_mechanism() {
 			done
 			# The frozen-g follow-up: L_d alone with the C-network's g_i kept at their initialization
 			# (freeze_flows), so that only the model's representations can lower it — does the diagnostic MMD²
-			# move then?
-			[[ $terms == d && $FROZEN_MODELS == *$model* ]] || continue
-			for b in $FROZEN_BETAS; do
+			# move then? At β = $CONTROL_BETA the term barely reaches the model: with frozen g_i its reg_d is L_d
+			# of (almost) NLL's representations, with trained g_i what g_i alone lowers it to.
+			[[ $terms == d && ,$FROZEN_MODELS, == *,$model,* ]] || continue
+			for b in $CONTROL_BETA $FROZEN_BETAS; do
 				plan "$dir/$name-stable-frozen-beta-$b" --models "$model" --regs mmd --terms d --variant stable \
 					--reg-set "freeze_flows=true,beta=$b" --data "$MECH_DATA"
 			done
+			plan "$dir/$name-stable-beta-$CONTROL_BETA" --models "$model" --regs mmd --terms d --variant stable \
+				--reg-set "beta=$CONTROL_BETA" --data "$MECH_DATA"
 		done
 	done
 }

@@ -17,9 +17,13 @@ const DiagnosticSplit = "valid@best"
 // move its own diagnostic?): test MAE and Acc2 non0 (%), then, on the
 // validation split at the selected epoch, the kurtosis ratio of Z and the
 // mean one of the Z_i (target of L_κ), the mean MMD² of the fixed views of
-// Z_i and Z (L_d), and the mean held-out R² of Z_i from Z_{−i} (L2). In a
-// table every regularized row carries the paired difference to NLL of the
-// same model and seed with its 95% interval (Tables).
+// Z_i and Z (L_d), and the mean held-out R² of Z_i from Z_{−i} (L2); last
+// the regularizer's own L_d (unweighted, the mean over the selected
+// epoch's training batches: what the term itself sees, through the
+// C-network's projections R_i, R̃_i and networks g_i, beside the
+// regularizer-independent MMD² column; "—" where L_d is off). In a table
+// every regularized row carries the paired difference to NLL of the same
+// model and seed with its 95% interval (Tables).
 func MechanismColumns() []Column {
 	return []Column{
 		{"MAE", "MAE", "test", false}, {"Acc2 non0", "Acc2Non0", "test", true},
@@ -27,6 +31,7 @@ func MechanismColumns() []Column {
 		{"κ(Z_i)/Gauss", "kurtosis_unimodal", DiagnosticSplit, false},
 		{"MMD²(Z_i, Z)", "mmd2_mean", DiagnosticSplit, false},
 		{"R²(Z_i from Z_−i)", "r2_mean", DiagnosticSplit, false},
+		{"own L_d (train)", "reg_d", DiagnosticSplit, false},
 	}
 }
 
@@ -63,9 +68,16 @@ func diagnosticValue(r *Record, q string) float64 {
 func diagnosticNote(cols []Column) string {
 	for _, c := range cols {
 		if c.Split == DiagnosticSplit {
-			return "Columns κ, MMD², R²: held-out diagnostics of the selected epoch on the validation split " +
+			note := "Columns κ, MMD², R²: held-out diagnostics of the selected epoch on the validation split " +
 				"(Mardia kurtosis in a fixed 4-d projection ÷ its Gaussian mean; unbiased MMD² of fixed views of the standardized Z_i and Z; " +
-				"5-fold ridge R² of Z_i from the other Z_j), averaged over modalities where marked Z_i.\n\n"
+				"5-fold ridge R² of Z_i from the other Z_j), averaged over modalities where marked Z_i."
+			for _, c := range cols {
+				if c.Key == "reg_d" {
+					note += " Column own L_d: the regularizer's L_d (unweighted; MMD² through its own projections and g_i, or the KL bound) " +
+						"averaged over the selected epoch's training batches, — where L_d is off."
+				}
+			}
+			return note + "\n\n"
 		}
 	}
 	return ""

@@ -232,3 +232,42 @@ func EvidenceForest(e *Evidence, study string, c grid.Column, ref *Reference) (*
 	caption := fmt.Sprintf("%s study: paired Δ %s vs NLL (same seed), mean and 95%% Student-t interval over seeds\n%s", study, c.Name, data)
 	return viz.Intervals(caption, columnWhat(c), "model · setting (paired seeds)", rows)
 }
+
+// PlanCurves returns one series per named plan of a study (names as
+// EvidencePlan.Name, e.g. "lmf/mmd-d-stable-frozen-beta-10"): the
+// diagnostic q at each epoch averaged over the plan's seeds (Curves),
+// named after the plan and its seed count. Plans of one setting label
+// that differ only in their regularizer configuration (β, frozen g_i) are
+// kept apart this way, which Curves, labelling by setting, would merge. It
+// is an error when a plan is missing or none of its records has a finite
+// value of q.
+func (e *Evidence) PlanCurves(study, q string, names ...string) ([]viz.Series, error) {
+	var out []viz.Series
+	for _, name := range names {
+		var plan *EvidencePlan
+		if e != nil {
+			for i := range e.Plans {
+				if e.Plans[i].Study == study && e.Plans[i].Name == name {
+					plan = &e.Plans[i]
+				}
+			}
+		}
+		if plan == nil {
+			return nil, fmt.Errorf("paper: no published plan %s/%s", study, name)
+		}
+		s, err := Curves(plan.Records, plan.Records[0].Model, q)
+		if err != nil {
+			return nil, fmt.Errorf("paper: plan %s/%s: %w", study, name, err)
+		}
+		if len(s) != 1 {
+			return nil, fmt.Errorf("paper: plan %s/%s holds %d settings, want 1", study, name, len(s))
+		}
+		unit := "seeds"
+		if n := seedCount(plan.Records); n == 1 {
+			unit = "seed"
+		}
+		s[0].Name = fmt.Sprintf("%s (%d %s)", name, seedCount(plan.Records), unit)
+		out = append(out, s[0])
+	}
+	return out, nil
+}

@@ -101,3 +101,40 @@ func TestEvidenceForest(t *testing.T) {
 		t.Errorf("variant without records: %q, legend %v", f.Subtitle, f.Legend)
 	}
 }
+
+// TestPlanCurves: one series per named plan, named after it, whose value
+// at an epoch is the mean over the plan's seeds of the records' own
+// values; a missing plan is an error naming it.
+func TestPlanCurves(t *testing.T) {
+	ev, err := LoadEvidence(evidenceFixture)
+	if err != nil || ev == nil {
+		t.Fatalf("LoadEvidence: %v, %v", ev, err)
+	}
+	series, err := ev.PlanCurves("mechanism", "valid_mae", "none", "kl-paper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(series) != 2 || series[0].Name != "none (2 seeds)" || series[1].Name != "kl-paper (2 seeds)" {
+		t.Fatalf("series %+v", series)
+	}
+	for k, name := range []string{"none", "kl-paper"} {
+		var recs []grid.Record
+		for _, p := range ev.Plans {
+			if p.Name == name {
+				recs = p.Records
+			}
+		}
+		sum, n := 0.0, 0
+		for _, r := range recs {
+			if v := float64(r.Diagnostics[0].ValidMAE); r.Diagnostics[0].Epoch == 1 && !math.IsNaN(v) {
+				sum, n = sum+v, n+1
+			}
+		}
+		if n != 2 || series[k].X[0] != 1 || math.Abs(series[k].Y[0]-sum/2) > 1e-12 {
+			t.Errorf("%s epoch 1: %v at %v, want the mean %v of %d records", name, series[k].Y[0], series[k].X[0], sum/float64(n), n)
+		}
+	}
+	if _, err := ev.PlanCurves("mechanism", "valid_mae", "lmf/absent"); err == nil || !strings.Contains(err.Error(), "mechanism/lmf/absent") {
+		t.Errorf("missing plan: err %v", err)
+	}
+}
