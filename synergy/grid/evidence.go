@@ -18,10 +18,12 @@ const DiagnosticSplit = "valid@best"
 // validation split at the selected epoch, the kurtosis ratio of Z and the
 // mean one of the Z_i (target of L_κ), the mean MMD² of the fixed views of
 // Z_i and Z (L_d), and the mean held-out R² of Z_i from Z_{−i} (L2); last
-// the regularizer's own L_d (unweighted, the mean over the selected
-// epoch's training batches: what the term itself sees, through the
-// C-network's projections R_i, R̃_i and networks g_i, beside the
-// regularizer-independent MMD² column; "—" where L_d is off). In a table
+// the regularizer's own L_d (unweighted: what the term itself sees,
+// through the C-network's projections R_i, R̃_i and networks g_i, beside
+// the regularizer-independent MMD² column; "—" where L_d is off), the
+// mean over the selected epoch's training batches and on the validation
+// split after it (train.HeldOutTerms; "—" in records written before it
+// was measured). In a table
 // every regularized row carries the paired difference to NLL of the same
 // model and seed with its 95% interval (Tables).
 func MechanismColumns() []Column {
@@ -32,6 +34,7 @@ func MechanismColumns() []Column {
 		{"MMD²(Z_i, Z)", "mmd2_mean", DiagnosticSplit, false},
 		{"R²(Z_i from Z_−i)", "r2_mean", DiagnosticSplit, false},
 		{"own L_d (train)", "reg_d", DiagnosticSplit, false},
+		{"own L_d (valid)", "reg_valid_d", DiagnosticSplit, false},
 	}
 }
 
@@ -73,8 +76,9 @@ func diagnosticNote(cols []Column) string {
 				"5-fold ridge R² of Z_i from the other Z_j), averaged over modalities where marked Z_i."
 			for _, c := range cols {
 				if c.Key == "reg_d" {
-					note += " Column own L_d: the regularizer's L_d (unweighted; MMD² through its own projections and g_i, or the KL bound) " +
-						"averaged over the selected epoch's training batches, — where L_d is off."
+					note += " Columns own L_d: the regularizer's L_d (unweighted; MMD² through its own projections and g_i, or the KL bound) " +
+						"averaged over the selected epoch's training batches, and on the validation split after that epoch " +
+						"(— where L_d is off or, on validation, not measured by the synergo that trained the run)."
 				}
 			}
 			return note + "\n\n"

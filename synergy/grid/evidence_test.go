@@ -20,6 +20,7 @@ func evidenceRecord(source, model, reg, terms string, seed uint64, mae, kappa, r
 		d := train.EpochDiagnostics{Epoch: e, KurtosisFused: train.KurtosisDiagnostic{Ratio: n(kappa), N: 60, P: 4}, RegD: train.NaN()}
 		if strings.Contains(terms, "d") {
 			d.RegD = n(0.1 * float64(e))
+			d.RegValid = &train.HeldOutTerms{L2: train.NaN(), D: n(0.15 * float64(e)), Kappa: train.NaN(), Total: train.NaN(), N: 60}
 		}
 		for i := range d.Reconstruction {
 			d.Reconstruction[i] = train.ReconstructionDiagnostic{R2: n(r2), N: 60}
@@ -69,19 +70,24 @@ func TestMechanismTable(t *testing.T) {
 	// The own-L_d column: undefined without L_d (NLL, L_κ alone), the
 	// selected epoch's value with it, and no Δ (NLL has none to pair with).
 	for i, r := range tabs[0].Rows {
-		if c := r.Cells[6]; c.N != 0 || c.DiffN != 0 {
-			t.Errorf("row %d (%s): own L_d cell %+v, want empty", i, r.Reg, c)
+		for _, k := range []int{6, 7} {
+			if c := r.Cells[k]; c.N != 0 || c.DiffN != 0 {
+				t.Errorf("row %d (%s): own L_d cell %d %+v, want empty", i, r.Reg, k, c)
+			}
 		}
 	}
 	withD := Tables([]Record{evidenceRecord(src, "tfn", "mmd", "d", 1, 1, 3, 0.1), evidenceRecord(src, "tfn", "none", "", 1, 1, 3, 0.1)}, MechanismColumns())
 	if c := withD[0].Rows[1].Cells[6]; withD[0].Rows[1].Reg != "mmd[d] (stable)" || c.N != 1 || math.Abs(float64(c.Mean)-0.2) > 1e-12 || c.DiffN != 0 {
 		t.Errorf("own L_d of %s: %+v, want the selected epoch's 0.2 without Δ", withD[0].Rows[1].Reg, c)
 	}
+	if c := withD[0].Rows[1].Cells[7]; c.N != 1 || math.Abs(float64(c.Mean)-0.3) > 1e-12 || c.DiffN != 0 {
+		t.Errorf("own held-out L_d: %+v, want the selected epoch's 0.3 without Δ", c)
+	}
 	var buf bytes.Buffer
 	if err := WriteTables(&buf, tabs, "md"); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"κ(Z)/Gauss", "held-out diagnostics of the selected epoch", "own L_d (train) |", "Column own L_d", "| tfn | NLL+S_MMD[kappa] (stable) | 3 |", "(Δ -0.8333 ["} {
+	for _, want := range []string{"κ(Z)/Gauss", "held-out diagnostics of the selected epoch", "own L_d (train) | own L_d (valid) |", "Columns own L_d", "| tfn | NLL+S_MMD[kappa] (stable) | 3 |", "(Δ -0.8333 ["} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, buf.String())
 		}

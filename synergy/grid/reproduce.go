@@ -199,6 +199,14 @@ func compareJSON(want, got any, root string) ([]FieldDiff, error) {
 // absent stands for a field one side lacks.
 const absent = "(absent)"
 
+// laterFields are fields that a newer synergo adds to what a record held
+// before (by their last path element): a re-run writes them where the
+// reference predates them, which is not a difference — every field the
+// reference has is still compared. reg_valid: the regularizer's terms on
+// the validation split (train.HeldOutTerms), measured after training's
+// steps without changing them.
+var laterFields = map[string]bool{"reg_valid": true}
+
 // diffJSON appends the differences of two decoded JSON values at path.
 func diffJSON(path string, w, g any, out *[]FieldDiff) {
 	switch wv := w.(type) {
@@ -227,6 +235,7 @@ func diffJSON(path string, w, g any, out *[]FieldDiff) {
 			a, inW := wv[k]
 			b, inG := gv[k]
 			switch {
+			case !inW && laterFields[k]:
 			case !inW:
 				*out = append(*out, FieldDiff{p, absent, jsonText(b)})
 			case !inG:

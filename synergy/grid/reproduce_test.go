@@ -2,6 +2,7 @@ package grid
 
 import (
 	"context"
+	"github.com/synergo/synergo/synergy/train"
 	"io"
 	"log/slog"
 	"maps"
@@ -113,6 +114,22 @@ func TestReproduceSmokeRecord(t *testing.T) {
 	diffs, err = CompareEpochs(diag, rec.Diagnostics, 1)
 	if err != nil || len(diffs) != 1 || diffs[0].Field != "diagnostics[0].train_loss" {
 		t.Errorf("tampered epoch 1 train loss: %v, %v", diffs, err)
+	}
+	// A field a newer synergo adds (reg_valid) is not a difference where the
+	// reference predates it; where the reference has it, it is compared.
+	older, newer := slices.Clone(rec.Diagnostics), slices.Clone(rec.Diagnostics)
+	older[0].RegValid = nil
+	newer[0].RegValid = &train.HeldOutTerms{L2: train.NaN(), D: 0.5, Kappa: train.NaN(), Total: 0.5, N: 9}
+	if diffs, err := CompareEpochs(older, newer, 1); err != nil || len(diffs) != 0 {
+		t.Errorf("a re-run adding reg_valid to a reference without it: %v, %v", diffs, err)
+	}
+	changed := slices.Clone(newer)
+	changed[0].RegValid = &train.HeldOutTerms{L2: train.NaN(), D: 0.25, Kappa: train.NaN(), Total: 0.5, N: 9}
+	if diffs, err := CompareEpochs(newer, changed, 1); err != nil || len(diffs) != 1 || diffs[0].Field != "diagnostics[0].reg_valid.d" {
+		t.Errorf("a changed reg_valid.d: %v, %v", diffs, err)
+	}
+	if diffs, err := CompareEpochs(newer, older, 1); err != nil || len(diffs) != 1 || diffs[0].Field != "diagnostics[0].reg_valid" {
+		t.Errorf("a re-run without the reference's reg_valid: %v, %v", diffs, err)
 	}
 	if diffs, err := CompareEpochs(rec.Diagnostics, rec.Diagnostics[:1], 2); err != nil || len(diffs) != 1 || diffs[0].Field != "diagnostics" {
 		t.Errorf("a re-run with 1 of 2 epochs: %v, %v", diffs, err)

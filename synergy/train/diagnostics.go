@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/synergo/synergo/synergy"
 	"github.com/synergo/synergo/synergy/estimate"
 )
 
@@ -70,6 +71,32 @@ type EpochDiagnostics struct {
 	// from Z_{−i} by ridge regression (ReconstructionDiagnostic; the
 	// target of L2).
 	Reconstruction [3]ReconstructionDiagnostic `json:"recon_r2"`
+	// RegValid is the regularizer's own terms on the validation split
+	// (HeldOutTerms); nil without the synergy regularizer and in results
+	// files written before it existed.
+	RegValid *HeldOutTerms `json:"reg_valid,omitempty"`
+}
+
+// HeldOutTerms are the synergy regularizer's unweighted terms and L_reg
+// on the first N validation rows (at most Options.DiagnosticRows, the rows
+// of the MMD² diagnostic) as one batch, after the epoch's last step
+// (synergy.Regularizer.Evaluate: the C-network's current parameters,
+// moving covariances and bandwidths, forward only). Beside RegL2, RegD and
+// RegKappa, their means over the epoch's training batches, they say
+// whether what the terms reach on the data the C-network trained on holds
+// on data it did not; beside the MMD2 diagnostic, whether L_d's alignment
+// is one of the representations or one of the regularizer's own
+// projections. NaN where a term is off or the evaluation failed
+// (Refused). The summed reductions of the paper variant grow with the
+// batch size: compare those only at equal N.
+type HeldOutTerms struct {
+	L2    Number `json:"l2"`
+	D     Number `json:"d"`
+	Kappa Number `json:"kappa"`
+	Total Number `json:"total"`
+	N     int    `json:"n"`
+	// Refused says why the values are NaN.
+	Refused string `json:"refused,omitempty"`
 }
 
 // KurtosisDiagnostic is Mardia's multivariate kurtosis (estimate.MardiaKurtosis)
@@ -334,11 +361,41 @@ func reconstruction(unimodal []*mat.Dense, i int) ReconstructionDiagnostic {
 
 // fill sets the kurtosis, MMD² and reconstruction diagnostics of d from
 // the validation representations; mmdRows caps the rows of the MMD².
-func (p *diagnosticProjections) fill(d *EpochDiagnostics, reps *representations, mmdRows int) {
+func (p *diagnosticProjections) fill(d *EpochDiagnostics, reps *representations, mmdRows int, reg synergy.Penalty) {
 	d.KurtosisFused = projectedKurtosis(reps.fused, p.kurtFused)
 	for i, z := range reps.unimodal {
 		d.KurtosisUnimodal[i] = projectedKurtosis(z, p.kurtUnimodal[i])
 		d.MMD2[i] = viewMMD2(z, reps.fused, p.mmdUnimodal[i], p.mmdFused[i], mmdRows)
 		d.Reconstruction[i] = reconstruction(reps.unimodal, i)
 	}
+	if r, ok := reg.(*synergy.Regularizer); ok {
+		d.RegValid = heldOutTerms(r, reps, mmdRows)
+	}
+}
+
+// heldOutTerms evaluates the regularizer's terms on the first rows of the
+// validation representations.
+func heldOutTerms(r *synergy.Regularizer, reps *representations, rows int) *HeldOutTerms {
+	n, _ := reps.fused.Dims()
+	rows = min(rows, n)
+	h := &HeldOutTerms{L2: NaN(), D: NaN(), Kappa: NaN(), Total: NaN(), N: rows}
+	first := func(m *mat.Dense) *mat.Dense {
+		_, c := m.Dims()
+		return m.Slice(0, rows, 0, c).(*mat.Dense)
+	}
+	uni := make([]*mat.Dense, len(reps.unimodal))
+	for i, z := range reps.unimodal {
+		uni[i] = first(z)
+	}
+	if rows < 2 {
+		h.Refused = fmt.Sprintf("n = %d: the terms need at least 2 rows", rows)
+		return h
+	}
+	v, err := r.Evaluate(uni, first(reps.fused))
+	if err != nil {
+		h.Refused = err.Error()
+		return h
+	}
+	h.L2, h.D, h.Kappa, h.Total = Number(v.L2), Number(v.D), Number(v.Kappa), Number(v.Total)
+	return h
 }

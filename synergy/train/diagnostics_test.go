@@ -87,7 +87,7 @@ func TestDiagnosticsFixture(t *testing.T) {
 			proj.kurtUnimodal = append(proj.kurtUnimodal, rowsMatrix(c.KurtUnimodal[i]))
 		}
 		var d EpochDiagnostics
-		proj.fill(&d, reps, c.Rows)
+		proj.fill(&d, reps, c.Rows, nil)
 		checkKurtosis := func(what string, got KurtosisDiagnostic, want fixtureKurtosis) {
 			if got.N != want.N || got.P != want.P || (got.Refused != "") != want.Refused {
 				t.Errorf("%s, %s: n %d p %d refused %q; want n %d p %d refused %v", c.Name, what, got.N, got.P, got.Refused, want.N, want.P, want.Refused)

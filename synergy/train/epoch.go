@@ -298,7 +298,7 @@ func (t *Trainer) endEpoch() error {
 		score = mae
 		better = !st.HaveBest || mae < st.BestScore-improvementMargin
 	}
-	t.diag.fill(&d, reps, t.opts.DiagnosticRows)
+	t.diag.fill(&d, reps, t.opts.DiagnosticRows, t.reg)
 	st.Diagnostics = append(st.Diagnostics, d)
 	t.report(Event{Kind: EpochDone, Diagnostics: &d})
 	if better {

@@ -20,8 +20,9 @@ import (
 //	valid_mae, valid_acc, train_loss   validation MAE and accuracy, training task loss
 //	reg_total                          L_reg = γ_L2·L2 + γ_d·L_d + γ_κ·L_κ (NaN without regularizer)
 //	reg_l2, reg_d, reg_kappa           the unweighted terms L2, L_d, L_κ (NaN when off)
+//	reg_valid_total, reg_valid_l2, …   the same on the validation split after the epoch (HeldOutTerms)
 //
-// The reg_ quantities are averages over the epoch's training batches. A
+// The other reg_ quantities are averages over the epoch's training batches. A
 // refused estimate (too few samples for its dimension, a collapsed
 // representation) is NaN, and so is every one of these diagnostics in
 // results files written before they existed (their kurtosis read (n−1)²
@@ -30,7 +31,8 @@ import (
 func DiagnosticQuantities() []string {
 	return []string{"kurtosis_fused", "kurtosis_text", "kurtosis_audio", "kurtosis_vision", "kurtosis_unimodal",
 		"mmd2_text", "mmd2_audio", "mmd2_vision", "mmd2_mean", "r2_text", "r2_audio", "r2_vision", "r2_mean",
-		"valid_mae", "valid_acc", "train_loss", "reg_total", "reg_l2", "reg_d", "reg_kappa"}
+		"valid_mae", "valid_acc", "train_loss", "reg_total", "reg_l2", "reg_d", "reg_kappa",
+		"reg_valid_total", "reg_valid_l2", "reg_valid_d", "reg_valid_kappa"}
 }
 
 // diagnosticModality is the position of a modality in EpochDiagnostics'
@@ -96,6 +98,12 @@ func (d EpochDiagnostics) Quantity(q string) (float64, error) {
 		return float64(d.RegD), nil
 	case "reg_kappa":
 		return float64(d.RegKappa), nil
+	case "reg_valid_total", "reg_valid_l2", "reg_valid_d", "reg_valid_kappa":
+		h := d.RegValid
+		if h == nil {
+			return math.NaN(), nil
+		}
+		return float64(map[string]Number{"reg_valid_total": h.Total, "reg_valid_l2": h.L2, "reg_valid_d": h.D, "reg_valid_kappa": h.Kappa}[q]), nil
 	}
 	if m, ok := strings.CutPrefix(q, "kurtosis_"); ok && diagnosticModality(m) >= 0 {
 		return d.KurtosisUnimodal[diagnosticModality(m)].value(), nil

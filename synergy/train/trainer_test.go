@@ -431,3 +431,46 @@ func TestProgressEvents(t *testing.T) {
 		t.Errorf("loss after the last step of epoch 1 %v, the epoch's train loss %v", got, tr.Diagnostics()[0].TrainLoss)
 	}
 }
+
+// TestHeldOutTerms: with the synergy regularizer every epoch records its
+// terms on the validation split (on at most DiagnosticRows rows), finite
+// where the term is on, readable as the reg_valid_ quantities; without a
+// regularizer there are none.
+func TestHeldOutTerms(t *testing.T) {
+	ds := tinyMOSI(t, 0.05)
+	nValid := len(ds.Valid.Labels)
+	for _, reg := range []*synergy.Choice{nil, smallRegularizer()} {
+		opts := tinyOptions(reg)
+		opts.MaxEpochs, opts.DiagnosticRows = 2, nValid-1
+		res := run(t, ds, opts)
+		for _, d := range res.Diagnostics {
+			if reg == nil {
+				if d.RegValid != nil {
+					t.Errorf("NLL epoch %d: reg_valid %+v", d.Epoch, d.RegValid)
+				}
+				if v, err := d.Quantity("reg_valid_d"); err != nil || !math.IsNaN(v) {
+					t.Errorf("NLL epoch %d: reg_valid_d %v, %v, want NaN", d.Epoch, v, err)
+				}
+				continue
+			}
+			h := d.RegValid
+			if h == nil || h.N != nValid-1 || h.Refused != "" {
+				t.Fatalf("epoch %d: reg_valid %+v, want values of %d rows", d.Epoch, h, nValid-1)
+			}
+			cfg := reg.Synergy
+			for _, v := range []struct {
+				name string
+				on   bool
+				x    Number
+			}{{"reg_valid_l2", cfg.UseL2, h.L2}, {"reg_valid_d", cfg.UseD, h.D}, {"reg_valid_kappa", cfg.UseKappa, h.Kappa}, {"reg_valid_total", true, h.Total}} {
+				finite := !math.IsNaN(float64(v.x)) && !math.IsInf(float64(v.x), 0)
+				if finite != v.on {
+					t.Errorf("epoch %d: %s = %v with the term on: %v", d.Epoch, v.name, v.x, v.on)
+				}
+				if q, err := d.Quantity(v.name); err != nil || (finite && q != float64(v.x)) {
+					t.Errorf("epoch %d: Quantity(%s) = %v, %v, want %v", d.Epoch, v.name, q, err, v.x)
+				}
+			}
+		}
+	}
+}
