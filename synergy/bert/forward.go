@@ -151,7 +151,9 @@ func additiveMask(g *nn.Graph, mask *G.Node) (*G.Node, error) {
 //	y = LayerNorm(A + Dropout(GELU(A W_1 + b_1) W_2 + b_2))
 //
 // keep, if not nil, is the attention mask (B, L): the linear maps compute
-// only its unmasked rows (nn.Linear.ForwardRows; Model.SkipPadding).
+// only its unmasked rows (nn.Linear.ForwardRows; Model.SkipPadding), the
+// attention only the positions up to each sequence's last token
+// (nn.MultiHeadAttentionRows).
 func (l *Layer) forward(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Node, B, L int) (*G.Node, error) {
 	ctx, err := l.selfAttention(g, cfg, x, scoreMask, keep, B, L)
 	if err != nil {
@@ -189,8 +191,10 @@ func residualNorm(g *nn.Graph, ln *nn.LayerNorm, y, x *G.Node, p float64) (*G.No
 	return ln.Forward(g, y)
 }
 
-// selfAttention returns nn.MultiHeadAttention (one fused op) of the
-// layer's query, key and value projections of x (B·L, H).
+// selfAttention returns nn.MultiHeadAttentionRows (one fused op) of the
+// layer's query, key and value projections of x (B·L, H); with keep (the
+// attention mask, SkipPadding) it skips the positions past each sequence's
+// last token, whose projections are 0 and whose outputs nothing reads.
 func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Node, B, L int) (*G.Node, error) {
 	proj := make([]*G.Node, 3)
 	for i, lin := range []*nn.Linear{l.Query, l.Key, l.Value} {
@@ -200,7 +204,7 @@ func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Nod
 		}
 		proj[i] = y
 	}
-	return nn.MultiHeadAttention(g, proj[0], proj[1], proj[2], scoreMask, B, L, cfg.NumAttentionHeads, cfg.AttentionProbsDropoutProb)
+	return nn.MultiHeadAttentionRows(g, proj[0], proj[1], proj[2], scoreMask, keep, B, L, cfg.NumAttentionHeads, cfg.AttentionProbsDropoutProb)
 }
 
 // namedConstant returns a constant node named after its content (what and

@@ -113,7 +113,7 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	y := op.buf.Data()
 	rows, xs, ys := s.batch, x, y
-	subset, err := op.rows.select_(s, op.String())
+	subset, err := op.rows.read(s.keep, s.batch, op.String())
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		subset, err := op.rows.select_(s, what)
+		subset, err := op.rows.read(s.keep, s.batch, what)
 		if err != nil {
 			return nil, err
 		}
@@ -306,50 +306,6 @@ func columnSums(dst, m any, rows, n int) {
 }
 
 // ---- row subsets (Linear.ForwardRows) ----
-
-// rowSubset is the list of rows a Linear application computes on this
-// run. The kept rows are gathered into a shared scratch matrix, the GEMM
-// writes its compact result into the first rows of the op's own output
-// buffer, and spread moves those rows to their places (no buffer per op).
-type rowSubset struct {
-	idx []int
-}
-
-// select_ reads s.keep and records the kept rows; it reports false (compute
-// every row) when s.keep is nil or keeps every row.
-func (r *rowSubset) select_(s *linearShape, what string) (bool, error) {
-	if s.keep == nil {
-		return false, nil
-	}
-	v := s.keep.Value()
-	if v == nil {
-		return false, fmt.Errorf("%s: row selection %s has no value", what, s.keep.Name())
-	}
-	r.idx = r.idx[:0]
-	switch d := v.Data().(type) {
-	case []float32:
-		if len(d) != s.batch {
-			return false, fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(d), s.batch)
-		}
-		for i, k := range d {
-			if k != 0 {
-				r.idx = append(r.idx, i)
-			}
-		}
-	case []float64:
-		if len(d) != s.batch {
-			return false, fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(d), s.batch)
-		}
-		for i, k := range d {
-			if k != 0 {
-				r.idx = append(r.idx, i)
-			}
-		}
-	default:
-		return false, fmt.Errorf("%s: row selection of %T", what, d)
-	}
-	return len(r.idx) < s.batch, nil
-}
 
 // gather copies the kept rows of m (rows, n) into a scratch matrix
 // (len(idx), n) of m's dtype; give it back with putScratch.

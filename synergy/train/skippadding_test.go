@@ -12,7 +12,7 @@ import (
 // TestBertSkipPaddingIsExact trains each BERT-based model for 2 epochs at a
 // fixed seed with the encoder's SkipPadding (the default) and without, and
 // requires the same float values: training loss and validation metrics per
-// epoch, and the test metrics.
+// epoch, the test metrics and every parameter of the trained model.
 func TestBertSkipPaddingIsExact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains three models twice")
@@ -20,6 +20,7 @@ func TestBertSkipPaddingIsExact(t *testing.T) {
 	ds := tinyMOSI(t, 0.05)
 	for _, name := range models.BertNames() {
 		results := make([]*RunResult, 2)
+		trained := make([]models.Model, 2)
 		for i, skip := range []bool{true, false} {
 			opts := Options{Model: name, Seed: 1111, BatchSize: 16, LearningRate: 1e-3, MaxEpochs: 2, Logger: quietLogger()}
 			opts.NewModel = func(ds *datasets.Dataset, seed uint64) (models.Model, error) {
@@ -28,6 +29,7 @@ func TestBertSkipPaddingIsExact(t *testing.T) {
 					return nil, err
 				}
 				m.(models.BertModel).BertEncoder().SkipPadding = skip
+				trained[i] = m
 				return m, nil
 			}
 			results[i] = run(t, ds, opts)
@@ -46,6 +48,19 @@ func TestBertSkipPaddingIsExact(t *testing.T) {
 		for k, v := range b.Test {
 			if !sameBits(a.Test[k], v) {
 				t.Errorf("%s: test %s %v with SkipPadding, %v without", name, k, a.Test[k], v)
+			}
+		}
+		pa, pb := trained[0].Params().Params(), trained[1].Params().Params()
+		if len(pa) != len(pb) {
+			t.Fatalf("%s: %d and %d parameters", name, len(pa), len(pb))
+		}
+		for i, p := range pa {
+			va, vb := p.Float64s(), pb[i].Float64s()
+			for j := range va {
+				if math.Float64bits(va[j]) != math.Float64bits(vb[j]) {
+					t.Errorf("%s: %s[%d] = %v with SkipPadding, %v without", name, p.Name, j, va[j], vb[j])
+					break
+				}
 			}
 		}
 		t.Logf("%s: train loss %v %v, test MAE %v (both)", name, a.Diagnostics[0].TrainLoss, a.Diagnostics[1].TrainLoss, a.Test["MAE"])
