@@ -39,8 +39,8 @@ type linearShape struct {
 	bias           bool
 	// keep, if not nil, is a node of batch elements read at run time: the
 	// forward pass and dX compute only the rows i with keep[i] ≠ 0 and
-	// write zeros to the others (see Linear.ForwardRows). dW and db
-	// always sum over every row.
+	// write zeros to the others (see Linear.ForwardRows); db sums the
+	// kept rows, dW every row.
 	keep *G.Node
 }
 
@@ -195,7 +195,7 @@ type linearGradOp struct {
 	s    *linearShape
 	wrt  linearGrad
 	buf  *tensor.Dense
-	rows rowSubset // dX: the kept rows (s.keep)
+	rows rowSubset // dX, db: the kept rows (s.keep)
 }
 
 func newLinearGradOp(s *linearShape, wrt linearGrad) *linearGradOp {
@@ -278,30 +278,48 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		columnSums(out, dy, s.batch, s.out)
+		subset, err := op.rows.read(s.keep, s.batch, what)
+		if err != nil {
+			return nil, err
+		}
+		var idx []int
+		if subset {
+			idx = op.rows.idx
+		}
+		columnSums(out, dy, s.batch, s.out, idx)
 	}
 	return op.buf, nil
 }
 
-// columnSums writes Σ_i m[i, j] into dst[j] for m (rows, n).
-func columnSums(dst, m any, rows, n int) {
+// columnSums writes Σ_i m[i, j] into dst[j] for m (rows, n), summing the
+// rows in order; idx, if not nil, lists the rows to sum (increasing). The
+// db of a row selection sums the kept rows only: the others have a zero
+// output gradient, and adding an exact 0 changes no sum, so it is bit for
+// bit the sum over every row.
+func columnSums(dst, m any, rows, n int, idx []int) {
 	switch dst := dst.(type) {
 	case []float64:
-		clear(dst)
-		src := m.([]float64)
-		for i := 0; i < rows; i++ {
-			for j, v := range src[i*n : (i+1)*n] {
-				dst[j] += v
-			}
-		}
+		sumRows(dst, m.([]float64), rows, n, idx)
 	case []float32:
-		clear(dst)
-		src := m.([]float32)
-		for i := 0; i < rows; i++ {
-			for j, v := range src[i*n : (i+1)*n] {
-				dst[j] += v
-			}
+		sumRows(dst, m.([]float32), rows, n, idx)
+	}
+}
+
+func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
+	clear(dst)
+	add := func(i int) {
+		for j, v := range src[i*n : (i+1)*n] {
+			dst[j] += v
 		}
+	}
+	if idx != nil {
+		for _, i := range idx {
+			add(i)
+		}
+		return
+	}
+	for i := 0; i < rows; i++ {
+		add(i)
 	}
 }
 
