@@ -153,6 +153,23 @@ func ZeroTailExact[T Float](k int) bool {
 	return ok && k <= simdblas.ChainDepth[T]()
 }
 
+// SumBlock returns the depth d of the blocks into which Call, Split and
+// Serial cut a summed dimension of k, and true, when simdblas's kernels
+// run: each element of C is then ((beta·C + alpha·s₁) + alpha·s₂) + …
+// where s_b is one fused multiply-add chain over the terms of block b in
+// ascending p (simdblas.SumBlock). A caller may then compute the same
+// product block by block — one call per block, beta for the first and 1
+// for the rest — and leave out terms that are exactly zero inside a block
+// (fma(a, b, acc) = acc when a·b is a zero), bit for bit (a zero's sign
+// aside). With other BLASes it returns false.
+func SumBlock[T Float](k int) (int, bool) {
+	if _, ok := simd[T](); !ok {
+		return 0, false
+	}
+	d := simdblas.SumBlock[T](k)
+	return d, d > 0
+}
+
 // simd returns the BLAS installed for T when it is simdblas with its
 // assembly kernels (whose products split themselves over goroutines and
 // have serial variants).

@@ -73,7 +73,21 @@ func ChainDepth[T Float]() int {
 	return arch64.kc
 }
 
-// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
+// SumBlock returns the depth d of the blocks a product over a summed
+// dimension of k cuts it into (the last may be shorter): every element of
+// C is Σ over the blocks [0, d), [d, 2d), …, in order, of alpha·(one fused
+// multiply-add chain over the block in ascending p), the first added to
+// beta·C and each later one to the running C. It is 0 when the assembly
+// kernels are not in use.
+func SumBlock[T Float](k int) int {
+	kc := ChainDepth[T]()
+	if kc == 0 || k <= 0 {
+		return 0
+	}
+	return blockK(k, kc)
+}
+
+
 // matrices (op(X) = X or Xᵀ by tA, tB), as gonum's Sgemm: op(A) is m×k,
 // op(B) k×n, C m×n; C must share no element with A or B (A and B may
 // alias). With beta = 0, C is not read.

@@ -39,8 +39,8 @@ type linearShape struct {
 	bias           bool
 	// keep, if not nil, is a node of batch elements read at run time: the
 	// forward pass and dX compute only the rows i with keep[i] ≠ 0 and
-	// write zeros to the others (see Linear.ForwardRows); db sums the
-	// kept rows, dW every row.
+	// write zeros to the others (see Linear.ForwardRows); dW and db sum
+	// the kept rows (the others' terms are exact zeros).
 	keep *G.Node
 }
 
@@ -195,7 +195,7 @@ type linearGradOp struct {
 	s    *linearShape
 	wrt  linearGrad
 	buf  *tensor.Dense
-	rows rowSubset // dX, db: the kept rows (s.keep)
+	rows rowSubset // the kept rows (s.keep)
 }
 
 func newLinearGradOp(s *linearShape, wrt linearGrad) *linearGradOp {
@@ -272,7 +272,13 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		gemm(blas.Trans, blas.NoTrans, s.in, s.out, s.batch, 1, x, s.in, dy, s.out, 0, out, s.out)
+		subset, err := op.rows.read(s.keep, s.batch, what)
+		if err != nil {
+			return nil, err
+		}
+		if !subset || !weightGradByBlocks(s, x, dy, out, op.rows.idx) {
+			gemm(blas.Trans, blas.NoTrans, s.in, s.out, s.batch, 1, x, s.in, dy, s.out, 0, out, s.out)
+		}
 	case gradBias:
 		dy, err := opkit.Data(vals[0], s.dtype, dyShape, what+": output gradient")
 		if err != nil {
@@ -289,6 +295,56 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 		columnSums(out, dy, s.batch, s.out, idx)
 	}
 	return op.buf, nil
+}
+
+// weightGradByBlocks computes dW = Xᵀ·dY summed over the kept rows idx
+// only, bit for bit the product over every row when the other rows of dY
+// are 0, and reports true; it reports false (nothing done) when the BLAS
+// does not expose its summation blocks (gemm.SumBlock). The product over
+// the batch sums each entry of dW as a chain of fused multiply-adds per
+// block of d rows, the chains added in block order; here each block's kept
+// rows are gathered and multiplied in one call (beta = 0 for the first
+// call, 1 after), which gives the same chains less their terms with a zero
+// factor — and fma(x, 0, acc) = acc — and the same sum of the chains. A
+// block without kept rows adds an exact 0 and is skipped.
+func weightGradByBlocks(s *linearShape, x, dy, out any, idx []int) bool {
+	switch out := out.(type) {
+	case []float32:
+		return weightGradBlocks(s, x.([]float32), dy.([]float32), out, idx, &scratch32)
+	case []float64:
+		return weightGradBlocks(s, x.([]float64), dy.([]float64), out, idx, &scratch64)
+	}
+	return false
+}
+
+func weightGradBlocks[T float32 | float64](s *linearShape, x, dy, out []T, idx []int, pool *sync.Pool) bool {
+	d, ok := matmul.SumBlock[T](s.batch)
+	if !ok {
+		return false
+	}
+	var beta T
+	for lo, next := 0, 0; lo < s.batch; lo += d {
+		first := next
+		for next < len(idx) && idx[next] < lo+d {
+			next++
+		}
+		rows := idx[first:next]
+		if len(rows) == 0 {
+			continue
+		}
+		xs := getScratch[T](pool, len(rows)*s.in)
+		dys := getScratch[T](pool, len(rows)*s.out)
+		gatherKept(xs, x, rows, s.in)
+		gatherKept(dys, dy, rows, s.out)
+		matmul.Split(blas.Trans, blas.NoTrans, s.in, s.out, len(rows), 1, xs, s.in, dys, s.out, beta, out, s.out)
+		putScratch(xs)
+		putScratch(dys)
+		beta = 1
+	}
+	if beta == 0 { // no kept row
+		clear(out)
+	}
+	return true
 }
 
 // columnSums writes Σ_i m[i, j] into dst[j] for m (rows, n), summing the
