@@ -87,7 +87,7 @@ func SumBlock[T Float](k int) int {
 	return blockK(k, kc)
 }
 
-
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
 // matrices (op(X) = X or Xᵀ by tA, tB), as gonum's Sgemm: op(A) is m×k,
 // op(B) k×n, C m×n; C must share no element with A or B (A and B may
 // alias). With beta = 0, C is not read.
