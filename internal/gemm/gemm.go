@@ -139,6 +139,37 @@ func Serial[T Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int
 	}
 }
 
+// ZeroTailExact reports whether, for summed dimensions k′ < k″ ≤ k, the
+// product over k″ whose terms p ≥ k′ of Σ_p op(A)_ip·op(B)_pj are all
+// zero (a zero factor times a finite one) equals the product over the
+// first k′ terms bit for bit (a zero's sign aside). It holds when
+// simdblas's kernels run (Call, Split and Serial alike) and k ≤
+// simdblas.ChainDepth: every element is then one fused multiply-add chain
+// in ascending p, and fma(a, b, acc) = acc when a·b is a zero. With other
+// BLASes (gonum's, OpenBLAS), whose blocking of the summed dimension this
+// package does not control, it reports false.
+func ZeroTailExact[T Float](k int) bool {
+	_, ok := simd[T]()
+	return ok && k <= simdblas.ChainDepth[T]()
+}
+
+// SumBlock returns the depth d of the blocks into which Call, Split and
+// Serial cut a summed dimension of k, and true, when simdblas's kernels
+// run: each element of C is then ((beta·C + alpha·s₁) + alpha·s₂) + …
+// where s_b is one fused multiply-add chain over the terms of block b in
+// ascending p (simdblas.SumBlock). A caller may then compute the same
+// product block by block — one call per block, beta for the first and 1
+// for the rest — and leave out terms that are exactly zero inside a block
+// (fma(a, b, acc) = acc when a·b is a zero), bit for bit (a zero's sign
+// aside). With other BLASes it returns false.
+func SumBlock[T Float](k int) (int, bool) {
+	if _, ok := simd[T](); !ok {
+		return 0, false
+	}
+	d := simdblas.SumBlock[T](k)
+	return d, d > 0
+}
+
 // simd returns the BLAS installed for T when it is simdblas with its
 // assembly kernels (whose products split themselves over goroutines and
 // have serial variants).

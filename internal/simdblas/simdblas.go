@@ -54,6 +54,39 @@ func Kernels() string {
 	return arch32.name
 }
 
+// ChainDepth returns the longest summed dimension k that the products for
+// element type T (float32 or float64) sum as one chain: with k ≤
+// ChainDepth every element of C is alpha·(one fused multiply-add chain over
+// p = 0, 1, …, k−1) + beta·C (blockK gives a single summation block). It
+// is 0 when the assembly kernels are not in use (gonum's products run).
+func ChainDepth[T Float]() int {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		if arch32 == nil {
+			return 0
+		}
+		return arch32.kc
+	}
+	if arch64 == nil {
+		return 0
+	}
+	return arch64.kc
+}
+
+// SumBlock returns the depth d of the blocks a product over a summed
+// dimension of k cuts it into (the last may be shorter): every element of
+// C is Σ over the blocks [0, d), [d, 2d), …, in order, of alpha·(one fused
+// multiply-add chain over the block in ascending p), the first added to
+// beta·C and each later one to the running C. It is 0 when the assembly
+// kernels are not in use.
+func SumBlock[T Float](k int) int {
+	kc := ChainDepth[T]()
+	if kc == 0 || k <= 0 {
+		return 0
+	}
+	return blockK(k, kc)
+}
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
 // matrices (op(X) = X or Xᵀ by tA, tB), as gonum's Sgemm: op(A) is m×k,
 // op(B) k×n, C m×n; C must share no element with A or B (A and B may

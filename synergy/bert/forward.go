@@ -150,8 +150,15 @@ func additiveMask(g *nn.Graph, mask *G.Node) (*G.Node, error) {
 //	A = LayerNorm(x + Dropout(MultiHead(x) W_o + b_o))
 //	y = LayerNorm(A + Dropout(GELU(A W_1 + b_1) W_2 + b_2))
 //
-// keep, if not nil, is the attention mask (B, L): the linear maps compute
-// only its unmasked rows (nn.Linear.ForwardRows; Model.SkipPadding).
+// keep, if not nil, is the attention mask (B, L) (Model.SkipPadding): the
+// linear maps, GELU, the dropouts and the LayerNorms compute only its
+// unmasked rows and give 0 at padded ones (nn.Linear.ForwardRows,
+// nn.GeluRows, Graph.DropoutRows, LayerNorm.ForwardRows), and the
+// attention skips the positions past each sequence's last token
+// (nn.MultiHeadAttentionRows). A padded row of the layer's input then
+// reaches nothing but the same padded row of the residual sums, whose
+// LayerNorm gives 0: no unpadded output depends on it, and as nothing
+// reads padded outputs their gradients are 0, so every dropped term is 0.
 func (l *Layer) forward(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Node, B, L int) (*G.Node, error) {
 	ctx, err := l.selfAttention(g, cfg, x, scoreMask, keep, B, L)
 	if err != nil {
@@ -161,36 +168,39 @@ func (l *Layer) forward(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Node, B, 
 	if err != nil {
 		return nil, err
 	}
-	if a, err = residualNorm(g, l.AttentionNorm, a, x, cfg.HiddenDropoutProb); err != nil {
+	if a, err = residualNorm(g, l.AttentionNorm, a, x, keep, cfg.HiddenDropoutProb); err != nil {
 		return nil, err
 	}
 	f, err := l.Intermediate.ForwardRows(g, a, keep)
 	if err != nil {
 		return nil, err
 	}
-	if f, err = nn.Gelu(f); err != nil {
+	if f, err = nn.GeluRows(f, keep); err != nil {
 		return nil, err
 	}
 	if f, err = l.Output.ForwardRows(g, f, keep); err != nil {
 		return nil, err
 	}
-	return residualNorm(g, l.OutputNorm, f, a, cfg.HiddenDropoutProb)
+	return residualNorm(g, l.OutputNorm, f, a, keep, cfg.HiddenDropoutProb)
 }
 
-// residualNorm returns LayerNorm(Dropout(y) + x).
-func residualNorm(g *nn.Graph, ln *nn.LayerNorm, y, x *G.Node, p float64) (*G.Node, error) {
-	y, err := g.Dropout(y, p)
+// residualNorm returns LayerNorm(Dropout(y) + x), the dropout and the
+// LayerNorm on the rows keep selects (nil: all).
+func residualNorm(g *nn.Graph, ln *nn.LayerNorm, y, x, keep *G.Node, p float64) (*G.Node, error) {
+	y, err := g.DropoutRows(y, p, keep)
 	if err != nil {
 		return nil, err
 	}
 	if y, err = G.Add(y, x); err != nil {
 		return nil, err
 	}
-	return ln.Forward(g, y)
+	return ln.ForwardRows(g, y, keep)
 }
 
-// selfAttention returns nn.MultiHeadAttention (one fused op) of the
-// layer's query, key and value projections of x (B·L, H).
+// selfAttention returns nn.MultiHeadAttentionRows (one fused op) of the
+// layer's query, key and value projections of x (B·L, H); with keep (the
+// attention mask, SkipPadding) it skips the positions past each sequence's
+// last token, whose projections are 0 and whose outputs nothing reads.
 func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Node, B, L int) (*G.Node, error) {
 	proj := make([]*G.Node, 3)
 	for i, lin := range []*nn.Linear{l.Query, l.Key, l.Value} {
@@ -200,7 +210,7 @@ func (l *Layer) selfAttention(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Nod
 		}
 		proj[i] = y
 	}
-	return nn.MultiHeadAttention(g, proj[0], proj[1], proj[2], scoreMask, B, L, cfg.NumAttentionHeads, cfg.AttentionProbsDropoutProb)
+	return nn.MultiHeadAttentionRows(g, proj[0], proj[1], proj[2], scoreMask, keep, B, L, cfg.NumAttentionHeads, cfg.AttentionProbsDropoutProb)
 }
 
 // namedConstant returns a constant node named after its content (what and

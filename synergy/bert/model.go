@@ -19,16 +19,21 @@ type Model struct {
 	Layers     []*Layer
 	Pooler     *nn.Linear // bert.pooler.dense; nil for NewWithoutPooler
 
-	// SkipPadding makes the encoder layers' linear maps (query, key,
-	// value, attention output, intermediate, output) compute only the
-	// positions the attention mask keeps; at padded positions they give 0
-	// (nn.Linear.ForwardRows). The sequence output at unpadded positions,
-	// the pooled output and, when nothing reads the padded positions of the
-	// sequence output, every gradient are bit for bit those without it:
-	// attention gives padded keys a weight of exactly 0, every other map is
-	// per position, and padded rows then have a zero output gradient. Only
-	// the sequence output at padded positions differs (Hugging Face's
-	// values there are of no use). The models of synergy/models set it.
+	// SkipPadding makes the encoder layers compute only the positions the
+	// attention mask keeps: the linear maps (query, key, value, attention
+	// output, intermediate, output), GELU, the dropouts and the LayerNorms
+	// give 0 at padded positions (nn.Linear.ForwardRows, nn.GeluRows,
+	// Graph.DropoutRows, LayerNorm.ForwardRows), and the attention skips
+	// the positions past each sequence's last token as queries and keys
+	// (nn.MultiHeadAttentionRows). The sequence output at unpadded
+	// positions, the pooled output and, when nothing reads the padded
+	// positions of the sequence output, every gradient are bit for bit
+	// those without it: attention gives padded keys a weight of exactly 0,
+	// every other map is per position, and padded rows then have a zero
+	// output gradient, so every term left out is exactly 0. Only the
+	// sequence output at padded positions differs (0 instead of Hugging
+	// Face's values, which are of no use). Dropout masks are drawn for
+	// every position either way. The models of synergy/models set it.
 	SkipPadding bool
 
 	// linearWeights are the weights stored transposed relative to

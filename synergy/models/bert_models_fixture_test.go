@@ -116,7 +116,7 @@ func TestMAGGateAgainstPyTorch(t *testing.T) {
 	}
 	g := nn.NewGraph(tensor.Float64, false)
 	tn := g.Constant(f.T, f.N, f.H)
-	out, shiftA, shiftV, err := m.gate(g, tn, g.Constant(f.A, f.N, f.Da), g.Constant(f.V, f.N, f.Dv))
+	out, shiftA, shiftV, err := m.gate(g, tn, g.Constant(f.A, f.N, f.Da), g.Constant(f.V, f.N, f.Dv), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

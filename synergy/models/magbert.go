@@ -155,11 +155,15 @@ func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, shiftA, shiftV, err := m.gate(g, t, audio, vision)
+	var keep *G.Node // the token rows the gate computes (SkipPadding)
+	if m.text.enc.SkipPadding {
+		keep = in.Mask
+	}
+	e, shiftA, shiftV, err := m.gate(g, t, audio, vision, keep)
 	if err != nil {
 		return nil, err
 	}
-	if e, err = g.Dropout(e, m.cfg.DropoutProb); err != nil {
+	if e, err = g.DropoutRows(e, m.cfg.DropoutProb, keep); err != nil {
 		return nil, err
 	}
 	if e, err = G.Reshape(e, tensor.Shape{batch, L, H}); err != nil {
@@ -197,11 +201,21 @@ func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
 // gate returns MAG's LayerNorm(t + αH) (before its dropout) for token rows
 // t (N, H), audio (N, D_a) and vision (N, D_v), with the acoustic and visual
 // shifts g_a ⊙ (W_a a + b_a) and g_v ⊙ (W_v v + b_v).
-func (m *MAGBERT) gate(g *nn.Graph, t, audio, vision *G.Node) (out, shiftA, shiftV *G.Node, err error) {
-	if shiftV, err = m.gatedShift(g, m.hv, m.wv, vision, t); err != nil {
+//
+// keep, if not nil, is the attention mask (the encoder's SkipPadding): the
+// gate's linear maps and LayerNorm then compute only the unpadded rows
+// (nn.Linear.ForwardRows, LayerNorm.ForwardRows), giving H = 0 and an
+// output of 0 at padded rows. Nothing reads those rows: the encoder with
+// SkipPadding uses a padded input row only in that row (LayerNorm-ed to
+// 0), and the masked means of the shifts weight it 0. Their output
+// gradients are therefore 0, every term left out is 0, and the unpadded
+// outputs and every gradient are bit for bit those without keep (α at a
+// padded row is finite: ‖H‖ = 0 is replaced by 1, see magAlpha).
+func (m *MAGBERT) gate(g *nn.Graph, t, audio, vision, keep *G.Node) (out, shiftA, shiftV *G.Node, err error) {
+	if shiftV, err = m.gatedShift(g, m.hv, m.wv, vision, t, keep); err != nil {
 		return nil, nil, nil, fmt.Errorf("models: magbert: visual gate: %w", err)
 	}
-	if shiftA, err = m.gatedShift(g, m.ha, m.wa, audio, t); err != nil {
+	if shiftA, err = m.gatedShift(g, m.ha, m.wa, audio, t, keep); err != nil {
 		return nil, nil, nil, fmt.Errorf("models: magbert: acoustic gate: %w", err)
 	}
 	shift, err := G.Add(shiftV, shiftA)
@@ -220,27 +234,27 @@ func (m *MAGBERT) gate(g *nn.Graph, t, audio, vision *G.Node) (out, shiftA, shif
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if out, err = m.norm.Forward(g, e); err != nil {
+	if out, err = m.norm.ForwardRows(g, e, keep); err != nil {
 		return nil, nil, nil, err
 	}
 	return out, shiftA, shiftV, nil
 }
 
 // gatedShift returns ReLU(W_h [x; t] + b_h) ⊙ (W x + b) for token rows x
-// (N, D) and t (N, H).
-func (m *MAGBERT) gatedShift(g *nn.Graph, gate, proj *nn.Linear, x, t *G.Node) (*G.Node, error) {
+// (N, D) and t (N, H), on the rows keep selects (nil: all; 0 elsewhere).
+func (m *MAGBERT) gatedShift(g *nn.Graph, gate, proj *nn.Linear, x, t, keep *G.Node) (*G.Node, error) {
 	xt, err := nn.Concat(1, x, t)
 	if err != nil {
 		return nil, err
 	}
-	gv, err := gate.Forward(g, xt)
+	gv, err := gate.ForwardRows(g, xt, keep)
 	if err != nil {
 		return nil, err
 	}
 	if gv, err = nn.Activate(gv, nn.ReLU); err != nil {
 		return nil, err
 	}
-	p, err := proj.Forward(g, x)
+	p, err := proj.ForwardRows(g, x, keep)
 	if err != nil {
 		return nil, err
 	}

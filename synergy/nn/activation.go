@@ -87,20 +87,37 @@ func Activate(x *G.Node, a Activation) (*G.Node, error) {
 // own output buffer; float32 runs on internal/vecmath (vecmath.Gelu), and
 // the backward op computes dx = dy·(Φ(x) + x·φ(x)) in one pass
 // (vecmath.GeluGrad) into its own buffer.
-func Gelu(x *G.Node) (*G.Node, error) {
+func Gelu(x *G.Node) (*G.Node, error) { return GeluRows(x, nil) }
+
+// GeluRows is Gelu computing only the rows i (over the leading axes) of x
+// with keep[i] ≠ 0: keep is a node of that many elements, read when the op
+// runs, like Linear.ForwardRows'. The other rows of the output and of the
+// input gradient are 0 (as GELU(0) = 0 and a zero output gradient give).
+// Every kept entry is computed exactly as Gelu computes it (vecmath's
+// results do not depend on an element's position). keep nil is Gelu.
+func GeluRows(x, keep *G.Node) (*G.Node, error) {
 	if x == nil {
 		return nil, fmt.Errorf("nn: Gelu: nil input")
 	}
 	if x.IsScalar() {
 		return nil, fmt.Errorf("nn: Gelu: scalar input not supported, need a tensor")
 	}
-	return G.ApplyOp(&geluOp{Unary: opkit.Unary{Base: opkit.Owned(fmt.Sprintf("Gelu#%d", opkit.NextID()))}}, x)
+	s := x.Shape()
+	width := s[len(s)-1]
+	if keep != nil && keep.Shape().TotalSize()*width != s.TotalSize() {
+		return nil, fmt.Errorf("nn: Gelu: row selection %v for input %v", keep.Shape(), s)
+	}
+	return G.ApplyOp(&geluOp{Unary: opkit.Unary{Base: opkit.Owned(fmt.Sprintf("Gelu#%d", opkit.NextID()))}, keep: keep, width: width}, x)
 }
 
-// geluOp computes x·Φ(x) elementwise into its buffer.
+// geluOp computes x·Φ(x) elementwise into its buffer, on the rows of
+// width entries keep selects (all without keep).
 type geluOp struct {
 	opkit.Unary
-	buf *tensor.Dense
+	buf   *tensor.Dense
+	keep  *G.Node
+	width int
+	sel   rowSubset
 }
 
 func (op *geluOp) Do(in ...G.Value) (G.Value, error) {
@@ -109,14 +126,22 @@ func (op *geluOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	op.buf = reuseLike(op.buf, t)
+	w := op.width
+	rows := t.Shape().TotalSize() / w
+	if _, err := op.sel.read(op.keep, rows, op.String()); err != nil {
+		return nil, err
+	}
 	switch d := t.Data().(type) {
 	case []float64:
 		out := op.buf.Data().([]float64)
-		for i, v := range d {
-			out[i] = geluValue(v)
-		}
+		op.sel.visit(0, rows, func(lo, hi int) {
+			for i := lo * w; i < hi*w; i++ {
+				out[i] = geluValue(d[i])
+			}
+		}, clearRows(out, w))
 	case []float32:
-		vecmath.Gelu(op.buf.Data().([]float32), d)
+		out := op.buf.Data().([]float32)
+		op.sel.visit(0, rows, func(lo, hi int) { vecmath.Gelu(out[lo*w:hi*w], d[lo*w:hi*w]) }, clearRows(out, w))
 	default:
 		return nil, op.Errorf("unsupported dtype %v", t.Dtype())
 	}
@@ -127,18 +152,21 @@ func (op *geluOp) DiffWRT(n int) []bool { return []bool{true} }
 
 // SymDiff returns geluGradOp(∂L/∂y, x) = ∂L/∂y ⊙ (Φ(x) + x·φ(x)).
 func (op *geluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&geluGradOp{Base: opkit.Owned(op.String() + ".dx")}, grad, inputs[0])
+	dx, err := G.ApplyOp(&geluGradOp{Base: opkit.Owned(op.String() + ".dx"), keep: op.keep, width: op.width}, grad, inputs[0])
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dx}, nil
 }
 
-// geluGradOp(dy, x) → dy ⊙ (Φ(x) + x·φ(x)), into its buffer; not
-// differentiated further.
+// geluGradOp(dy, x) → dy ⊙ (Φ(x) + x·φ(x)), into its buffer, on the rows
+// its forward op computes (0 on the others); not differentiated further.
 type geluGradOp struct {
 	opkit.Base
-	buf *tensor.Dense
+	buf   *tensor.Dense
+	keep  *G.Node
+	width int
+	sel   rowSubset
 }
 
 func (op *geluGradOp) Arity() int { return 2 }
@@ -169,14 +197,22 @@ func (op *geluGradOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	op.buf = reuseLike(op.buf, dy)
+	w := op.width
+	rows := dy.Shape().TotalSize() / w
+	if _, err := op.sel.read(op.keep, rows, op.String()); err != nil {
+		return nil, err
+	}
 	switch d := dy.Data().(type) {
 	case []float64:
 		out, xs := op.buf.Data().([]float64), x.([]float64)
-		for i, v := range d {
-			out[i] = v * geluDerivative(xs[i])
-		}
+		op.sel.visit(0, rows, func(lo, hi int) {
+			for i := lo * w; i < hi*w; i++ {
+				out[i] = d[i] * geluDerivative(xs[i])
+			}
+		}, clearRows(out, w))
 	case []float32:
-		vecmath.GeluGrad(op.buf.Data().([]float32), x.([]float32), d)
+		out, xs := op.buf.Data().([]float32), x.([]float32)
+		op.sel.visit(0, rows, func(lo, hi int) { vecmath.GeluGrad(out[lo*w:hi*w], xs[lo*w:hi*w], d[lo*w:hi*w]) }, clearRows(out, w))
 	default:
 		return nil, op.Errorf("unsupported dtype %v", dy.Dtype())
 	}

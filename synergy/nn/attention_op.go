@@ -44,8 +44,36 @@ import (
 // over GOMAXPROCS goroutines; each is computed by the same arithmetic
 // whatever the split. float32 exponentials run on internal/vecmath.
 func MultiHeadAttention(g *Graph, q, k, v, scoreMask *G.Node, B, L, heads int, dropout float64) (*G.Node, error) {
+	return MultiHeadAttentionRows(g, q, k, v, scoreMask, nil, B, L, heads, dropout)
+}
+
+// MultiHeadAttentionRows is MultiHeadAttention computing, in each
+// sequence b, only the positions up to its last kept one: keep is a node
+// of B·L elements (the attention mask (B, L)), read when the op runs, and
+// n_b = 1 + the last position l with keep[b, l] ≠ 0 (0 if none). The
+// positions l ≥ n_b are padding that nothing reads:
+//
+//   - as queries, their output rows are 0 and they pass no gradient (the
+//     op treats their output gradient as 0);
+//   - as keys, their score is m[b, l] alone (the q·k term is left out) and
+//     they get no gradient; with BERT's m = −10000 at padding their
+//     attention weight underflows to exactly 0 either way.
+//
+// The kept outputs and every gradient are then bit for bit those of
+// MultiHeadAttention when the inputs' rows l ≥ n_b are 0 (what
+// Linear.ForwardRows gives there) and the output gradient is 0 there: every
+// product keeps the order of its nonzero terms and drops only terms that
+// are exactly 0 (P = 0 at padded keys, dC = 0 at padded queries), which
+// changes no bit where internal/gemm.ZeroTailExact(L) holds. Where it does
+// not (L above simdblas's chain depth, another BLAS) n_b = L: every
+// position is computed, as by MultiHeadAttention. keep needs the mask m
+// (an error otherwise); keep nil is MultiHeadAttention.
+func MultiHeadAttentionRows(g *Graph, q, k, v, scoreMask, keep *G.Node, B, L, heads int, dropout float64) (*G.Node, error) {
 	if g == nil || q == nil || k == nil || v == nil {
 		return nil, fmt.Errorf("nn: MultiHeadAttention: nil graph or input")
+	}
+	if keep != nil && (keep.Shape().TotalSize() != B*L || scoreMask == nil) {
+		return nil, fmt.Errorf("nn: MultiHeadAttention: row selection %v for %d positions (with mask %v)", keep.Shape(), B*L, scoreMask != nil)
 	}
 	H := q.Shape()[len(q.Shape())-1]
 	for _, n := range []*G.Node{q, k, v} {
@@ -65,7 +93,7 @@ func MultiHeadAttention(g *Graph, q, k, v, scoreMask *G.Node, B, L, heads int, d
 	if dropout < 0 || dropout >= 1 {
 		return nil, fmt.Errorf("nn: MultiHeadAttention: dropout probability %v outside [0, 1)", dropout)
 	}
-	st := &attentionState{id: opkit.NextID(), dtype: g.Dtype, batch: B, length: L, width: H, heads: heads}
+	st := &attentionState{id: opkit.NextID(), dtype: g.Dtype, batch: B, length: L, width: H, heads: heads, keep: keep}
 	inputs := G.Nodes{q, k, v}
 	if scoreMask != nil {
 		st.masked = true
@@ -89,6 +117,8 @@ type attentionState struct {
 	dtype                       tensor.Dtype
 	batch, length, width, heads int
 	masked, dropped             bool
+	keep                        *G.Node // MultiHeadAttentionRows' row selection; nil: every row
+	sel                         rowSubset
 	k32                         *attentionKernel[float32]
 	k64                         *attentionKernel[float64]
 	out, grad                   *tensor.Dense
@@ -109,20 +139,23 @@ func (st *attentionState) allocate() {
 }
 
 // attentionKernel holds the buffers of one instance: P (B, heads, L, L),
-// P ⊙ D when there is dropout, the output and the packed gradients.
+// P ⊙ D when there is dropout, the output and the packed gradients, and
+// the positions n_b computed per sequence (L each without a row
+// selection), set by the forward run for its backward run.
 type attentionKernel[T lstmFloat] struct {
 	B, L, H, heads, dh int
 	scale              T
 	probs, dropped     []T
 	out, grad          []T
 	scratch            [][]T // per shard: dP (L, L)
+	n                  []int
 }
 
 func newAttentionKernel[T lstmFloat](st *attentionState) *attentionKernel[T] {
 	B, L, H := st.batch, st.length, st.width
 	k := &attentionKernel[T]{B: B, L: L, H: H, heads: st.heads, dh: H / st.heads,
 		scale: T(1 / math.Sqrt(float64(H/st.heads))),
-		probs: make([]T, B*st.heads*L*L), out: make([]T, B*L*H), grad: make([]T, 3*B*L*H)}
+		probs: make([]T, B*st.heads*L*L), out: make([]T, B*L*H), grad: make([]T, 3*B*L*H), n: make([]int, B)}
 	if st.dropped {
 		k.dropped = make([]T, B*st.heads*L*L)
 	}
@@ -148,20 +181,46 @@ func (k *attentionKernel[T]) shards(f func(s, b0, b1 int)) {
 	wg.Wait()
 }
 
+// lengths sets k.n from the row selection (subset: sel holds the kept
+// positions of the B·L): n_b = 1 + the last kept position of sequence b,
+// 0 if none. It keeps n_b = L when there is no selection or when dropping
+// the positions past n_b from the products over the sequence would not be
+// exact (gemm.ZeroTailExact).
+func (k *attentionKernel[T]) lengths(sel *rowSubset, subset bool) {
+	skip := subset && matmul.ZeroTailExact[T](k.L)
+	for b := range k.n {
+		k.n[b] = k.L
+		if skip {
+			k.n[b] = 0
+		}
+	}
+	if skip {
+		for _, i := range sel.idx { // increasing: the last one per sequence wins
+			k.n[i/k.L] = i%k.L + 1
+		}
+	}
+}
+
 // forward fills k.out (and P, P ⊙ D) from q, k, v (B·L, H), the additive
 // mask (B, L) or nil, and the dropout masks (one (B, L, L) per head) or
-// nil.
+// nil, for the positions i, j < n_b of each sequence (k.n): S = Q Kᵀ/√d_h
+// on the n_b × n_b corner, the scores of the keys j ≥ n_b set to m_j
+// alone, softmax over all L keys (its terms at j ≥ n_b are exactly 0 when
+// m_j = −10000), C = (P ⊙ D) V summed over the first n_b keys. Output rows
+// i ≥ n_b are 0.
 func (k *attentionKernel[T]) forward(q, kk, v, mask []T, drop [][]T) {
 	L, H, dh := k.L, k.H, k.dh
 	k.shards(func(_, b0, b1 int) {
 		for b := b0; b < b1; b++ {
+			n := k.n[b]
 			for h := 0; h < k.heads; h++ {
 				off := b*L*H + h*dh
 				blk := (b*k.heads + h) * L * L
 				p := k.probs[blk : blk+L*L]
-				matmul.Serial(blas.NoTrans, blas.Trans, L, L, dh, k.scale, q[off:], H, kk[off:], H, 0, p, L)
-				for i := 0; i < L; i++ {
+				matmul.Serial(blas.NoTrans, blas.Trans, n, n, dh, k.scale, q[off:], H, kk[off:], H, 0, p, L)
+				for i := 0; i < n; i++ {
 					row := p[i*L : (i+1)*L]
+					clear(row[n:])
 					if mask != nil {
 						for j, m := range mask[b*L : (b+1)*L] {
 							row[j] += m
@@ -172,24 +231,36 @@ func (k *attentionKernel[T]) forward(q, kk, v, mask []T, drop [][]T) {
 				pv := p
 				if drop != nil {
 					pv = k.dropped[blk : blk+L*L]
-					for j, d := range drop[h][b*L*L : (b+1)*L*L] {
-						pv[j] = p[j] * d
+					d := drop[h][b*L*L : (b+1)*L*L]
+					for i := 0; i < n; i++ {
+						for j := i * L; j < i*L+n; j++ {
+							pv[j] = p[j] * d[j]
+						}
 					}
 				}
-				matmul.Serial(blas.NoTrans, blas.NoTrans, L, dh, L, 1, pv, L, v[off:], H, 0, k.out[off:], H)
+				matmul.Serial(blas.NoTrans, blas.NoTrans, n, dh, n, 1, pv, L, v[off:], H, 0, k.out[off:], H)
 			}
+			clear(k.out[(b*L+n)*H : (b+1)*L*H])
 		}
 	})
 }
 
-// backward fills the packed gradient dq | dk | dv from dOut (B·L, H).
+// backward fills the packed gradient dq | dk | dv from dOut (B·L, H), on
+// the positions the forward run computed: per sequence and head, with
+// n = n_b,
+//
+//	dV[:n] = (P⊙D)[:n,:n]ᵀ dC[:n],  dP = (dC[:n] V[:n]ᵀ) ⊙ D,
+//	dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dQ[:n] = dS K[:n]/√d_h,  dK[:n] = dSᵀ Q[:n]/√d_h,
+//
+// and rows ≥ n of dq, dk, dv are 0.
 func (k *attentionKernel[T]) backward(q, kk, v []T, drop [][]T, dOut []T) {
 	L, H, dh := k.L, k.H, k.dh
-	n := k.B * L * H
-	dq, dk, dv := k.grad[:n], k.grad[n:2*n], k.grad[2*n:]
+	n3 := k.B * L * H
+	dq, dk, dv := k.grad[:n3], k.grad[n3:2*n3], k.grad[2*n3:]
 	k.shards(func(s, b0, b1 int) {
 		dp := k.scratch[s]
 		for b := b0; b < b1; b++ {
+			n := k.n[b]
 			for h := 0; h < k.heads; h++ {
 				off := b*L*H + h*dh
 				blk := (b*k.heads + h) * L * L
@@ -198,15 +269,15 @@ func (k *attentionKernel[T]) backward(q, kk, v []T, drop [][]T, dOut []T) {
 				if drop != nil {
 					pv = k.dropped[blk : blk+L*L]
 				}
-				matmul.Serial(blas.Trans, blas.NoTrans, L, dh, L, 1, pv, L, dOut[off:], H, 0, dv[off:], H)
-				matmul.Serial(blas.NoTrans, blas.Trans, L, L, dh, 1, dOut[off:], H, v[off:], H, 0, dp, L)
-				if drop != nil {
-					for j, d := range drop[h][b*L*L : (b+1)*L*L] {
-						dp[j] *= d
+				matmul.Serial(blas.Trans, blas.NoTrans, n, dh, n, 1, pv, L, dOut[off:], H, 0, dv[off:], H)
+				matmul.Serial(blas.NoTrans, blas.Trans, n, n, dh, 1, dOut[off:], H, v[off:], H, 0, dp, L)
+				for i := 0; i < n; i++ {
+					pr, dr := p[i*L:i*L+n], dp[i*L:i*L+n]
+					if drop != nil {
+						for j, d := range drop[h][b*L*L+i*L : b*L*L+i*L+n] {
+							dr[j] *= d
+						}
 					}
-				}
-				for i := 0; i < L; i++ {
-					pr, dr := p[i*L:(i+1)*L], dp[i*L:(i+1)*L]
 					var dot T
 					for j, x := range pr {
 						dot += x * dr[j]
@@ -215,8 +286,11 @@ func (k *attentionKernel[T]) backward(q, kk, v []T, drop [][]T, dOut []T) {
 						dr[j] = x * (dr[j] - dot)
 					}
 				}
-				matmul.Serial(blas.NoTrans, blas.NoTrans, L, dh, L, k.scale, dp, L, kk[off:], H, 0, dq[off:], H)
-				matmul.Serial(blas.Trans, blas.NoTrans, L, dh, L, k.scale, dp, L, q[off:], H, 0, dk[off:], H)
+				matmul.Serial(blas.NoTrans, blas.NoTrans, n, dh, n, k.scale, dp, L, kk[off:], H, 0, dq[off:], H)
+				matmul.Serial(blas.Trans, blas.NoTrans, n, dh, n, k.scale, dp, L, q[off:], H, 0, dk[off:], H)
+			}
+			for _, d := range [][]T{dq, dk, dv} {
+				clear(d[(b*L+n)*H : (b+1)*L*H])
 			}
 		}
 	})
@@ -319,9 +393,15 @@ func (op *attentionOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	subset, err := st.sel.read(st.keep, st.batch*st.length, op.String())
+	if err != nil {
+		return nil, err
+	}
 	if st.k64 != nil {
+		st.k64.lengths(&st.sel, subset)
 		st.k64.forward(in.q.([]float64), in.k.([]float64), in.v.([]float64), typed[float64](in.mask), typedDrops[float64](in.drop))
 	} else {
+		st.k32.lengths(&st.sel, subset)
 		st.k32.forward(in.q.([]float32), in.k.([]float32), in.v.([]float32), typed[float32](in.mask), typedDrops[float32](in.drop))
 	}
 	st.forwarded = true

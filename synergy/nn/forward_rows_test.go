@@ -8,9 +8,9 @@ import (
 )
 
 // forwardRowsRun runs y = lin(x) (ForwardRows with keep, or Forward when
-// keep is nil) and the gradients of Σ y ⊙ C with C zero in the rows keep
-// drops; it returns y, dx, dW and db.
-func forwardRowsRun(t *testing.T, dt tensor.Dtype, rows, in, out int, xs, keep []float64) [4][]float64 {
+// rowsOnly is false) and the gradients of Σ y ⊙ C with C zero in the rows
+// keep drops; it returns y, dx, dW and db.
+func forwardRowsRun(t *testing.T, dt tensor.Dtype, rows, in, out int, xs, keep []float64, rowsOnly bool) [4][]float64 {
 	t.Helper()
 	ps := NewParamSet(dt)
 	lin := NewLinear(ps, "lin", in, out, true, newTestRNG(21))
@@ -18,7 +18,7 @@ func forwardRowsRun(t *testing.T, dt tensor.Dtype, rows, in, out int, xs, keep [
 	x := g.Input("x", rows, in)
 	var y *G.Node
 	var err error
-	if keep == nil {
+	if !rowsOnly {
 		y, err = lin.Forward(g, x)
 	} else {
 		y, err = lin.ForwardRows(g, x, g.Constant(keep, rows/3, 3))
@@ -28,7 +28,7 @@ func forwardRowsRun(t *testing.T, dt tensor.Dtype, rows, in, out int, xs, keep [
 	}
 	c := randomValues(newTestRNG(22), rows*out)
 	for i := range c {
-		if keepOf(i/out) == 0 {
+		if keep[i/out] == 0 {
 			c[i] = 0
 		}
 	}
@@ -88,29 +88,37 @@ func castTo(dt tensor.Dtype, v []float64) any {
 // output and input gradient bit for bit, zeros in the dropped rows, and
 // Forward's weight and bias gradients (the dropped rows having a zero
 // output gradient), in float32 and float64, at sizes that use the SIMD
-// kernels and the split GEMM.
+// kernels and the split GEMM, with one (≤ 256 rows) and several summation
+// blocks of dW, and with a block of dropped rows only.
 func TestForwardRowsIsExact(t *testing.T) {
-	const rows, in, out = 333, 130, 70
-	xs := randomValues(newTestRNG(20), rows*in)
-	keep := make([]float64, rows)
-	for i := range keep {
-		keep[i] = keepOf(i)
-	}
-	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
-		want := forwardRowsRun(t, dt, rows, in, out, xs, nil)
-		got := forwardRowsRun(t, dt, rows, in, out, xs, keep)
-		for k, what := range []string{"y", "dx", "dW", "db"} {
-			width := out
-			if k == 1 {
-				width = in
+	const in, out = 130, 70
+	for _, tc := range []struct {
+		rows     int
+		emptyTop int // rows [0, emptyTop) are dropped too
+	}{{333, 0}, {201, 0}, {1200, 0}, {1200, 500}} { // rows: multiples of 3 (keep is (rows/3, 3))
+		xs := randomValues(newTestRNG(20), tc.rows*in)
+		keep := make([]float64, tc.rows)
+		for i := range keep {
+			if i >= tc.emptyTop {
+				keep[i] = keepOf(i)
 			}
-			for i := range want[k] {
-				w := want[k][i]
-				if k < 2 && keepOf(i/width) == 0 {
-					w = 0
+		}
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			want := forwardRowsRun(t, dt, tc.rows, in, out, xs, keep, false)
+			got := forwardRowsRun(t, dt, tc.rows, in, out, xs, keep, true)
+			for k, what := range []string{"y", "dx", "dW", "db"} {
+				width := out
+				if k == 1 {
+					width = in
 				}
-				if got[k][i] != w {
-					t.Fatalf("%v %s[%d]: %v with ForwardRows, want %v", dt, what, i, got[k][i], w)
+				for i := range want[k] {
+					w := want[k][i]
+					if k < 2 && keep[i/width] == 0 {
+						w = 0
+					}
+					if got[k][i] != w {
+						t.Fatalf("%d rows (%d dropped on top), %v %s[%d]: %v with ForwardRows, want %v", tc.rows, tc.emptyTop, dt, what, i, got[k][i], w)
+					}
 				}
 			}
 		}

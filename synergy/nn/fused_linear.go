@@ -39,8 +39,8 @@ type linearShape struct {
 	bias           bool
 	// keep, if not nil, is a node of batch elements read at run time: the
 	// forward pass and dX compute only the rows i with keep[i] ≠ 0 and
-	// write zeros to the others (see Linear.ForwardRows). dW and db
-	// always sum over every row.
+	// write zeros to the others (see Linear.ForwardRows); dW and db sum
+	// the kept rows (the others' terms are exact zeros).
 	keep *G.Node
 }
 
@@ -113,7 +113,7 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	y := op.buf.Data()
 	rows, xs, ys := s.batch, x, y
-	subset, err := op.rows.select_(s, op.String())
+	subset, err := op.rows.read(s.keep, s.batch, op.String())
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ type linearGradOp struct {
 	s    *linearShape
 	wrt  linearGrad
 	buf  *tensor.Dense
-	rows rowSubset // dX: the kept rows (s.keep)
+	rows rowSubset // the kept rows (s.keep)
 }
 
 func newLinearGradOp(s *linearShape, wrt linearGrad) *linearGradOp {
@@ -251,7 +251,7 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		subset, err := op.rows.select_(s, what)
+		subset, err := op.rows.read(s.keep, s.batch, what)
 		if err != nil {
 			return nil, err
 		}
@@ -272,84 +272,114 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		gemm(blas.Trans, blas.NoTrans, s.in, s.out, s.batch, 1, x, s.in, dy, s.out, 0, out, s.out)
+		subset, err := op.rows.read(s.keep, s.batch, what)
+		if err != nil {
+			return nil, err
+		}
+		if !subset || !weightGradByBlocks(s, x, dy, out, op.rows.idx) {
+			gemm(blas.Trans, blas.NoTrans, s.in, s.out, s.batch, 1, x, s.in, dy, s.out, 0, out, s.out)
+		}
 	case gradBias:
 		dy, err := opkit.Data(vals[0], s.dtype, dyShape, what+": output gradient")
 		if err != nil {
 			return nil, err
 		}
-		columnSums(out, dy, s.batch, s.out)
+		subset, err := op.rows.read(s.keep, s.batch, what)
+		if err != nil {
+			return nil, err
+		}
+		var idx []int
+		if subset {
+			idx = op.rows.idx
+		}
+		columnSums(out, dy, s.batch, s.out, idx)
 	}
 	return op.buf, nil
 }
 
-// columnSums writes Σ_i m[i, j] into dst[j] for m (rows, n).
-func columnSums(dst, m any, rows, n int) {
+// weightGradByBlocks computes dW = Xᵀ·dY summed over the kept rows idx
+// only, bit for bit the product over every row when the other rows of dY
+// are 0, and reports true; it reports false (nothing done) when the BLAS
+// does not expose its summation blocks (gemm.SumBlock). The product over
+// the batch sums each entry of dW as a chain of fused multiply-adds per
+// block of d rows, the chains added in block order; here each block's kept
+// rows are gathered and multiplied in one call (beta = 0 for the first
+// call, 1 after), which gives the same chains less their terms with a zero
+// factor — and fma(x, 0, acc) = acc — and the same sum of the chains. A
+// block without kept rows adds an exact 0 and is skipped.
+func weightGradByBlocks(s *linearShape, x, dy, out any, idx []int) bool {
+	switch out := out.(type) {
+	case []float32:
+		return weightGradBlocks(s, x.([]float32), dy.([]float32), out, idx, &scratch32)
+	case []float64:
+		return weightGradBlocks(s, x.([]float64), dy.([]float64), out, idx, &scratch64)
+	}
+	return false
+}
+
+func weightGradBlocks[T float32 | float64](s *linearShape, x, dy, out []T, idx []int, pool *sync.Pool) bool {
+	d, ok := matmul.SumBlock[T](s.batch)
+	if !ok {
+		return false
+	}
+	var beta T
+	for lo, next := 0, 0; lo < s.batch; lo += d {
+		first := next
+		for next < len(idx) && idx[next] < lo+d {
+			next++
+		}
+		rows := idx[first:next]
+		if len(rows) == 0 {
+			continue
+		}
+		xs := getScratch[T](pool, len(rows)*s.in)
+		dys := getScratch[T](pool, len(rows)*s.out)
+		gatherKept(xs, x, rows, s.in)
+		gatherKept(dys, dy, rows, s.out)
+		matmul.Split(blas.Trans, blas.NoTrans, s.in, s.out, len(rows), 1, xs, s.in, dys, s.out, beta, out, s.out)
+		putScratch(xs)
+		putScratch(dys)
+		beta = 1
+	}
+	if beta == 0 { // no kept row
+		clear(out)
+	}
+	return true
+}
+
+// columnSums writes Σ_i m[i, j] into dst[j] for m (rows, n), summing the
+// rows in order; idx, if not nil, lists the rows to sum (increasing). The
+// db of a row selection sums the kept rows only: the others have a zero
+// output gradient, and adding an exact 0 changes no sum, so it is bit for
+// bit the sum over every row.
+func columnSums(dst, m any, rows, n int, idx []int) {
 	switch dst := dst.(type) {
 	case []float64:
-		clear(dst)
-		src := m.([]float64)
-		for i := 0; i < rows; i++ {
-			for j, v := range src[i*n : (i+1)*n] {
-				dst[j] += v
-			}
-		}
+		sumRows(dst, m.([]float64), rows, n, idx)
 	case []float32:
-		clear(dst)
-		src := m.([]float32)
-		for i := 0; i < rows; i++ {
-			for j, v := range src[i*n : (i+1)*n] {
-				dst[j] += v
-			}
+		sumRows(dst, m.([]float32), rows, n, idx)
+	}
+}
+
+func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
+	clear(dst)
+	add := func(i int) {
+		for j, v := range src[i*n : (i+1)*n] {
+			dst[j] += v
 		}
+	}
+	if idx != nil {
+		for _, i := range idx {
+			add(i)
+		}
+		return
+	}
+	for i := 0; i < rows; i++ {
+		add(i)
 	}
 }
 
 // ---- row subsets (Linear.ForwardRows) ----
-
-// rowSubset is the list of rows a Linear application computes on this
-// run. The kept rows are gathered into a shared scratch matrix, the GEMM
-// writes its compact result into the first rows of the op's own output
-// buffer, and spread moves those rows to their places (no buffer per op).
-type rowSubset struct {
-	idx []int
-}
-
-// select_ reads s.keep and records the kept rows; it reports false (compute
-// every row) when s.keep is nil or keeps every row.
-func (r *rowSubset) select_(s *linearShape, what string) (bool, error) {
-	if s.keep == nil {
-		return false, nil
-	}
-	v := s.keep.Value()
-	if v == nil {
-		return false, fmt.Errorf("%s: row selection %s has no value", what, s.keep.Name())
-	}
-	r.idx = r.idx[:0]
-	switch d := v.Data().(type) {
-	case []float32:
-		if len(d) != s.batch {
-			return false, fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(d), s.batch)
-		}
-		for i, k := range d {
-			if k != 0 {
-				r.idx = append(r.idx, i)
-			}
-		}
-	case []float64:
-		if len(d) != s.batch {
-			return false, fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(d), s.batch)
-		}
-		for i, k := range d {
-			if k != 0 {
-				r.idx = append(r.idx, i)
-			}
-		}
-	default:
-		return false, fmt.Errorf("%s: row selection of %T", what, d)
-	}
-	return len(r.idx) < s.batch, nil
-}
 
 // gather copies the kept rows of m (rows, n) into a scratch matrix
 // (len(idx), n) of m's dtype; give it back with putScratch.

@@ -178,13 +178,23 @@ func (g *Graph) uniqueName(prefix string) string {
 // (gorgonia's own Dropout has a wrong backward pass in v0.9.18.) The
 // product is one op with reused output buffers (masks_op.go).
 func (g *Graph) Dropout(x *G.Node, p float64) (*G.Node, error) {
+	return g.DropoutRows(x, p, nil)
+}
+
+// DropoutRows is Dropout computing the product only on the rows i (over
+// the leading axes) of x with keep[i] ≠ 0, keep a node of that many
+// elements read when the op runs (like Linear.ForwardRows'); the other
+// rows of y and of ∂L/∂x are 0 (what x = 0 or ∂L/∂y = 0 there gives). The
+// mask is still drawn for every entry, so the random stream and the kept
+// rows are those of Dropout. keep nil is Dropout.
+func (g *Graph) DropoutRows(x *G.Node, p float64, keep *G.Node) (*G.Node, error) {
 	if !g.Train || p == 0 {
 		return x, nil
 	}
 	if p < 0 || p >= 1 {
 		return nil, fmt.Errorf("nn: dropout probability %v outside [0, 1)", p)
 	}
-	return maskProduct(x, g.DropoutMask(p, x.Shape()...))
+	return maskProduct(x, g.DropoutMask(p, x.Shape()...), keep)
 }
 
 // DropoutMask returns a new mask input of the given shape that SampleMasks

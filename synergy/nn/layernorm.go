@@ -43,6 +43,17 @@ func (l *LayerNorm) Params() []*Param { return []*Param{l.Gamma, l.Beta} }
 // the output has the shape of x. It is one op with a hand-written backward
 // pass (layernorm_op.go).
 func (l *LayerNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
+	return l.ForwardRows(g, x, nil)
+}
+
+// ForwardRows is Forward computing only the rows i (over the leading axes)
+// of x with keep[i] ≠ 0: keep is a node of that many elements (any shape),
+// read when the op runs, like Linear.ForwardRows'. The other rows of the
+// output and of the input gradient are 0, and dγ, dβ sum over the kept
+// rows only: bit for bit Forward's when the rows left out have a zero
+// output gradient (their terms are then exactly 0). Each kept row is
+// computed exactly as Forward computes it. keep nil is Forward.
+func (l *LayerNorm) ForwardRows(g *Graph, x, keep *G.Node) (*G.Node, error) {
 	if g == nil || x == nil {
 		return nil, fmt.Errorf("nn: LayerNorm %s: nil graph or input", l.Gamma.Name)
 	}
@@ -53,5 +64,5 @@ func (l *LayerNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if x.Dtype() != g.Dtype {
 		return nil, fmt.Errorf("nn: LayerNorm %s: input dtype %v, graph dtype %v", l.Gamma.Name, x.Dtype(), g.Dtype)
 	}
-	return layerNorm(x, g.Param(l.Gamma), g.Param(l.Beta), l.Eps)
+	return layerNorm(x, g.Param(l.Gamma), g.Param(l.Beta), keep, l.Eps)
 }

@@ -25,7 +25,9 @@ import (
 // same map from eleven nodes with broadcasts (each repeating its operand)
 // and allocates their results on every run; this op keeps x̂ and σ of the
 // last forward run and writes dx | dγ | dβ into one packed vector that
-// picks return shaped like each input.
+// picks return shaped like each input. LayerNorm.ForwardRows computes only
+// the kept rows (the output and dx 0 elsewhere, dγ and dβ summed over
+// the kept rows).
 
 // layerNormState is shared by the forward and backward op of one
 // application.
@@ -39,6 +41,8 @@ type layerNormState struct {
 	k64       *layerNormKernel[float64]
 	out, grad *tensor.Dense
 	forwarded bool
+	keep      *G.Node   // LayerNorm.ForwardRows' row selection; nil: every row
+	sel       rowSubset // the rows of the last forward run
 }
 
 // layerNormKernel holds x̂ (rows, dim), 1/σ per row, and the output and
@@ -57,9 +61,15 @@ func newLayerNormKernel[T lstmFloat](rows, dim int, eps float64) *layerNormKerne
 		out: make([]T, rows*dim), grad: make([]T, rows*dim+2*dim), dg: make([]float64, dim), db: make([]float64, dim)}
 }
 
-func (k *layerNormKernel[T]) forward(x, gamma, beta []T) {
+// forward normalizes the rows sel keeps and writes 0 to the others.
+func (k *layerNormKernel[T]) forward(x, gamma, beta []T, sel *rowSubset) {
+	sel.visit(0, k.rows, func(lo, hi int) { k.forwardRows(x, gamma, beta, lo, hi) }, clearRows(k.out, k.dim))
+}
+
+// forwardRows normalizes rows [lo, hi).
+func (k *layerNormKernel[T]) forwardRows(x, gamma, beta []T, lo, hi int) {
 	n := k.dim
-	for r := 0; r < k.rows; r++ {
+	for r := lo; r < hi; r++ {
 		row := x[r*n : (r+1)*n]
 		var sum float64
 		for _, v := range row {
@@ -82,12 +92,26 @@ func (k *layerNormKernel[T]) forward(x, gamma, beta []T) {
 	}
 }
 
-func (k *layerNormKernel[T]) backward(gamma, dy []T) {
+// backward writes dx on the rows sel keeps (0 on the others) and dγ, dβ
+// summed over the kept rows in row order: the rows left out have dy = 0
+// (nothing reads their output), so their terms of the sums are 0.
+func (k *layerNormKernel[T]) backward(gamma, dy []T, sel *rowSubset) {
 	n := k.dim
 	dx := k.grad[:k.rows*n]
 	clear(k.dg)
 	clear(k.db)
-	for r := 0; r < k.rows; r++ {
+	sel.visit(0, k.rows, func(lo, hi int) { k.backwardRows(gamma, dy, lo, hi) }, clearRows(dx, n))
+	for j := 0; j < n; j++ {
+		k.grad[k.rows*n+j] = T(k.dg[j])
+		k.grad[k.rows*n+n+j] = T(k.db[j])
+	}
+}
+
+// backwardRows writes dx on rows [lo, hi) and adds their terms to dγ, dβ.
+func (k *layerNormKernel[T]) backwardRows(gamma, dy []T, lo, hi int) {
+	n := k.dim
+	dx := k.grad[:k.rows*n]
+	for r := lo; r < hi; r++ {
 		xh, d := k.xhat[r*n:(r+1)*n], dy[r*n:(r+1)*n]
 		var sg, sgx float64
 		for j, v := range d {
@@ -104,18 +128,17 @@ func (k *layerNormKernel[T]) backward(gamma, dy []T) {
 			out[j] = T((g - mg - float64(xh[j])*mgx) * inv)
 		}
 	}
-	for j := 0; j < n; j++ {
-		k.grad[k.rows*n+j] = T(k.dg[j])
-		k.grad[k.rows*n+n+j] = T(k.db[j])
-	}
 }
 
 // layerNorm adds the fused LayerNorm of x (last axis dim) with γ, β to the
-// graph.
-func layerNorm(x, gamma, beta *G.Node, eps float64) (*G.Node, error) {
+// graph; keep, if not nil, selects the rows computed (LayerNorm.ForwardRows).
+func layerNorm(x, gamma, beta, keep *G.Node, eps float64) (*G.Node, error) {
 	s := x.Shape().Clone()
 	dim := s[len(s)-1]
-	st := &layerNormState{id: opkit.NextID(), dtype: x.Dtype(), shape: s, rows: s.TotalSize() / dim, dim: dim, eps: eps}
+	st := &layerNormState{id: opkit.NextID(), dtype: x.Dtype(), shape: s, rows: s.TotalSize() / dim, dim: dim, eps: eps, keep: keep}
+	if keep != nil && keep.Shape().TotalSize() != st.rows {
+		return nil, fmt.Errorf("nn: LayerNorm: row selection %v for %d rows", keep.Shape(), st.rows)
+	}
 	if st.dtype == tensor.Float64 {
 		st.k64 = newLayerNormKernel[float64](st.rows, dim, eps)
 		st.out = tensor.New(tensor.WithShape(s...), tensor.WithBacking(st.k64.out))
@@ -163,10 +186,13 @@ func (op *layerNormOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := st.sel.read(st.keep, st.rows, op.String()); err != nil {
+		return nil, err
+	}
 	if st.k64 != nil {
-		st.k64.forward(d[0].([]float64), d[1].([]float64), d[2].([]float64))
+		st.k64.forward(d[0].([]float64), d[1].([]float64), d[2].([]float64), &st.sel)
 	} else {
-		st.k32.forward(d[0].([]float32), d[1].([]float32), d[2].([]float32))
+		st.k32.forward(d[0].([]float32), d[1].([]float32), d[2].([]float32), &st.sel)
 	}
 	st.forwarded = true
 	return st.out, nil
@@ -226,9 +252,9 @@ func (op *layerNormBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if st.k64 != nil {
-		st.k64.backward(d[1].([]float64), d[0].([]float64))
+		st.k64.backward(d[1].([]float64), d[0].([]float64), &st.sel)
 	} else {
-		st.k32.backward(d[1].([]float32), d[0].([]float32))
+		st.k32.backward(d[1].([]float32), d[0].([]float32), &st.sel)
 	}
 	return st.grad, nil
 }

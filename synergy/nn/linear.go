@@ -51,10 +51,13 @@ func (l *Linear) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 // keep is a node of x's row count of elements (any shape), read when the
 // op runs (an input such as an attention mask). The other rows of the
 // result are 0, and so are those rows of the gradient with respect to x;
-// the gradients of W and b still sum over every row (the rows left out
-// should have a zero output gradient, as padding positions nothing reads
-// do). With keep nil, or a keep of no zeros, it is Forward. Each kept row
-// is computed exactly as Forward computes it.
+// the gradients of W and b sum over the kept rows (the rows left out should
+// have a zero output gradient, as padding positions nothing reads do;
+// their terms are then exactly 0 and both gradients are Forward's bit for
+// bit: dW keeps the GEMM's summation blocks, see weightGradByBlocks, or
+// sums every row when the BLAS does not expose them). With keep nil, or a
+// keep of no zeros, it is Forward. Each kept row is computed exactly as
+// Forward computes it.
 func (l *Linear) ForwardRows(g *Graph, x, keep *G.Node) (*G.Node, error) {
 	if err := checkMatrixInput(g, x, l.In, "Linear "+l.W.Name); err != nil {
 		return nil, err

@@ -17,20 +17,28 @@ import (
 // backward pass), and that garbage is what made the heap peak. Its
 // gradient is the same product, ∂L/∂x = ∂L/∂y ⊙ M, as another instance
 // (with its own buffer); M gets none (it is data). An opkit.Owned op:
-// gorgonia never merges two instances.
+// gorgonia never merges two instances. With a row selection keep
+// (Graph.DropoutRows) it computes the kept rows and writes 0 to the
+// others, and so does its gradient.
 type maskProductOp struct {
 	opkit.Base
 	dtype tensor.Dtype
 	shape tensor.Shape
 	out   *tensor.Dense
+	keep  *G.Node // nil: every row
+	sel   rowSubset
 }
 
-// maskProduct returns x ⊙ m for nodes of equal shape and dtype.
-func maskProduct(x, m *G.Node) (*G.Node, error) {
+// maskProduct returns x ⊙ m for nodes of equal shape and dtype, on the
+// rows keep selects (nil: all).
+func maskProduct(x, m, keep *G.Node) (*G.Node, error) {
 	if !x.Shape().Eq(m.Shape()) || x.Dtype() != m.Dtype() {
 		return nil, fmt.Errorf("nn: dropout mask %s has shape %v and dtype %v, want %v and %v like its input", m.Name(), m.Shape(), m.Dtype(), x.Shape(), x.Dtype())
 	}
-	op := &maskProductOp{dtype: x.Dtype(), shape: x.Shape().Clone()}
+	if s := x.Shape(); keep != nil && keep.Shape().TotalSize()*s[len(s)-1] != s.TotalSize() {
+		return nil, fmt.Errorf("nn: dropout: row selection %v for input %v", keep.Shape(), s)
+	}
+	op := &maskProductOp{dtype: x.Dtype(), shape: x.Shape().Clone(), keep: keep}
 	op.Base = opkit.Owned(fmt.Sprintf("MaskProduct#%d", opkit.NextID()))
 	return G.ApplyOp(op, x, m)
 }
@@ -61,13 +69,31 @@ func (op *maskProductOp) Do(vals ...G.Value) (G.Value, error) {
 	if op.out == nil {
 		op.out = tensor.New(tensor.Of(op.dtype), tensor.WithShape(op.shape.Clone()...))
 	}
+	w := op.shape[len(op.shape)-1]
+	rows := op.shape.TotalSize() / w
+	subset, err := op.sel.read(op.keep, rows, op.String())
+	if err != nil {
+		return nil, err
+	}
 	switch y := op.out.Data().(type) {
 	case []float32:
 		xs, ms := x.([]float32), m.([]float32)
-		splitWork(len(y), func(lo, hi int) { hadamard(y[lo:hi], xs[lo:hi], ms[lo:hi]) })
+		if !subset {
+			splitWork(len(y), func(lo, hi int) { hadamard(y[lo:hi], xs[lo:hi], ms[lo:hi]) })
+			break
+		}
+		splitWork(len(y), func(lo, hi int) { // whole rows: [lo/w, hi/w)
+			op.sel.visit(lo/w, hi/w, func(r0, r1 int) { hadamard(y[r0*w:r1*w], xs[r0*w:r1*w], ms[r0*w:r1*w]) }, clearRows(y, w))
+		})
 	case []float64:
 		xs, ms := x.([]float64), m.([]float64)
-		splitWork(len(y), func(lo, hi int) { hadamard(y[lo:hi], xs[lo:hi], ms[lo:hi]) })
+		if !subset {
+			splitWork(len(y), func(lo, hi int) { hadamard(y[lo:hi], xs[lo:hi], ms[lo:hi]) })
+			break
+		}
+		splitWork(len(y), func(lo, hi int) { // whole rows: [lo/w, hi/w)
+			op.sel.visit(lo/w, hi/w, func(r0, r1 int) { hadamard(y[r0*w:r1*w], xs[r0*w:r1*w], ms[r0*w:r1*w]) }, clearRows(y, w))
+		})
 	default:
 		return nil, op.Errorf("unsupported dtype %v", op.dtype)
 	}
@@ -86,12 +112,13 @@ func hadamard[T float32 | float64](y, x, m []T) {
 // DiffWRT: differentiable w.r.t. x, not the mask.
 func (op *maskProductOp) DiffWRT(int) []bool { return []bool{true, false} }
 
-// SymDiff returns ∂L/∂x = grad ⊙ M (a new instance) and nothing for M.
+// SymDiff returns ∂L/∂x = grad ⊙ M (a new instance, on the same rows) and
+// nothing for M.
 func (op *maskProductOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != 2 {
 		return nil, op.Errorf("SymDiff: got %d inputs, want 2", len(inputs))
 	}
-	dx, err := maskProduct(grad, inputs[1])
+	dx, err := maskProduct(grad, inputs[1], op.keep)
 	if err != nil {
 		return nil, err
 	}

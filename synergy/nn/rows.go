@@ -1,0 +1,111 @@
+package nn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// rowSubset is the set of rows an op with a row selection computes on
+// this run (Linear.ForwardRows, MultiHeadAttentionRows,
+// LayerNorm.ForwardRows, GeluRows, Graph.DropoutRows): the rows i with
+// keep[i] ≠ 0 of a selection node keep (BERT's attention mask), read when
+// the op runs. A Linear gathers the kept rows into a shared scratch
+// matrix, its GEMM writes the compact result into the first rows of the
+// op's own output buffer, and spread moves those rows to their places (no
+// buffer per op); the row-wise ops visit the runs of kept rows in place.
+type rowSubset struct {
+	idx []int  // the kept rows, increasing
+	on  []bool // on[i]: row i is kept
+	all bool   // every row is kept (no selection, or one without zeros)
+}
+
+// read reads the selection keep (nil: none) of rows entries and records
+// the kept rows; it reports false (compute every row) when keep is nil or
+// keeps every row.
+func (r *rowSubset) read(keep *G.Node, rows int, what string) (bool, error) {
+	r.all = true
+	if keep == nil {
+		return false, nil
+	}
+	v := keep.Value()
+	if v == nil {
+		return false, fmt.Errorf("%s: row selection %s has no value", what, keep.Name())
+	}
+	switch d := v.Data().(type) {
+	case []float32:
+		if err := r.record(d, rows, what); err != nil {
+			return false, err
+		}
+	case []float64:
+		if err := r.record(d, rows, what); err != nil {
+			return false, err
+		}
+	default:
+		return false, fmt.Errorf("%s: row selection of %T", what, d)
+	}
+	r.all = len(r.idx) == rows
+	return !r.all, nil
+}
+
+func (r *rowSubset) record(keep any, rows int, what string) error {
+	r.idx = r.idx[:0]
+	if cap(r.on) < rows {
+		r.on = make([]bool, rows)
+	}
+	r.on = r.on[:rows]
+	clear(r.on)
+	switch d := keep.(type) {
+	case []float32:
+		if len(d) != rows {
+			return fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(d), rows)
+		}
+		for i, k := range d {
+			if k != 0 {
+				r.idx = append(r.idx, i)
+				r.on[i] = true
+			}
+		}
+	case []float64:
+		if len(d) != rows {
+			return fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(d), rows)
+		}
+		for i, k := range d {
+			if k != 0 {
+				r.idx = append(r.idx, i)
+				r.on[i] = true
+			}
+		}
+	}
+	return nil
+}
+
+// visit calls kept(lo, hi) on each maximal run [lo, hi) of kept rows in
+// [r0, r1) and dropped(lo, hi) on each run of the others, in row order;
+// when every row is kept (read reported false) it calls kept(r0, r1).
+func (r *rowSubset) visit(r0, r1 int, kept, dropped func(lo, hi int)) {
+	if r.all {
+		if r0 < r1 {
+			kept(r0, r1)
+		}
+		return
+	}
+	for lo := r0; lo < r1; {
+		hi := lo + 1
+		for hi < r1 && r.on[hi] == r.on[lo] {
+			hi++
+		}
+		if r.on[lo] {
+			kept(lo, hi)
+		} else {
+			dropped(lo, hi)
+		}
+		lo = hi
+	}
+}
+
+// clearRows returns a function that zeros rows [lo, hi) of m (rows of n
+// entries), for visit's dropped runs.
+func clearRows[T float32 | float64](m []T, n int) func(lo, hi int) {
+	return func(lo, hi int) { clear(m[lo*n : hi*n]) }
+}
