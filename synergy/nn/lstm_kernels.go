@@ -41,7 +41,8 @@ var lstmCells32 lstmCellKernels32
 // Compact buffers (one row per valid pair) hold the inputs, the gate
 // pre-activations and activations, h_{t−1} and c_{t−1}, tanh c̃ and the new
 // state; the state h, c and the carried gradients dh, dc are per sequence.
-// All are allocated once, so a run allocates nothing in the time loop.
+// All are allocated once (the backward pass's on its first run), so a run
+// allocates nothing in the time loop.
 // The outputs are batch-major: row b·T+t of Hidden and Cells is sequence b
 // at step t (the held state at masked steps).
 type lstmKernel[T lstmFloat] struct {
@@ -92,13 +93,24 @@ func newLSTMKernel[T lstmFloat](batch, steps, in, hidden int) *lstmKernel[T] {
 		hPrev: make([]T, bt*hidden), cPrev: make([]T, bt*hidden), tanhC: make([]T, bt*hidden),
 		hNew: make([]T, bt*hidden), cNew: make([]T, bt*hidden),
 		h: make([]T, batch*hidden), c: make([]T, batch*hidden),
-		out:  make([]T, 2*bt*hidden+batch*hidden),
-		dPre: make([]T, bt*4*hidden),
-		dh:   make([]T, batch*hidden), dc: make([]T, batch*hidden),
-		dhC: make([]T, bt*hidden), dcC: make([]T, bt*hidden), dxC: make([]T, bt*in),
-		zero: make([]T, hidden),
-		grad: make([]T, bt*in+in*4*hidden+hidden*4*hidden+4*hidden),
+		out: make([]T, 2*bt*hidden+batch*hidden),
 	}
+}
+
+// backwardBuffers allocates the buffers only the backward pass uses (dPre,
+// dh, dc, dhC, dcC, dxC, zero, grad) on its first call: an LSTM of an
+// evaluation graph, which never runs backward, holds none of them (for
+// EF-LSTM at MOSEI shapes about half of its kernels' memory).
+func (k *lstmKernel[T]) backwardBuffers() {
+	if k.grad != nil {
+		return
+	}
+	bt, in, hidden := k.batch*k.steps, k.in, k.hidden
+	k.dPre = make([]T, bt*4*hidden)
+	k.dh, k.dc = make([]T, k.batch*hidden), make([]T, k.batch*hidden)
+	k.dhC, k.dcC, k.dxC = make([]T, bt*hidden), make([]T, bt*hidden), make([]T, bt*in)
+	k.zero = make([]T, hidden)
+	k.grad = make([]T, bt*in+in*4*hidden+hidden*4*hidden+4*hidden)
 }
 
 // rows returns the number of valid pairs of the last forward run.
@@ -278,6 +290,7 @@ func (k *lstmKernel[T]) forwardCells(r0, r1 int) {
 // dWx = Xᵀ·δA, dWh = H_{prev}ᵀ·δA, db = Σ_rows δA, each one GEMM over the
 // valid pairs. It fills k.grad.
 func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T, inputGrad bool) {
+	k.backwardBuffers()
 	S, H, In := k.steps, k.hidden, k.in
 	G4 := 4 * H
 	bt := k.batch * S

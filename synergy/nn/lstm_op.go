@@ -41,7 +41,7 @@ type lstmOpState struct {
 	k64                      *lstmKernel[float64]
 	k32                      *lstmKernel[float32]
 	outDense                 *tensor.Dense
-	gradDense                *tensor.Dense
+	gradDense                *tensor.Dense // backed by the kernel's grad, made on the first backward pass
 	forwarded                bool
 }
 
@@ -53,11 +53,9 @@ func newLSTMOpState(dt tensor.Dtype, batch, steps, in, hidden int, inputGrad boo
 	if dt == tensor.Float64 {
 		st.k64 = newLSTMKernel[float64](batch, steps, in, hidden)
 		st.outDense = tensor.New(tensor.WithShape(len(st.k64.out)), tensor.WithBacking(st.k64.out))
-		st.gradDense = tensor.New(tensor.WithShape(len(st.k64.grad)), tensor.WithBacking(st.k64.grad))
 	} else {
 		st.k32 = newLSTMKernel[float32](batch, steps, in, hidden)
 		st.outDense = tensor.New(tensor.WithShape(len(st.k32.out)), tensor.WithBacking(st.k32.out))
-		st.gradDense = tensor.New(tensor.WithShape(len(st.k32.grad)), tensor.WithBacking(st.k32.grad))
 	}
 	return st
 }
@@ -201,8 +199,14 @@ func (op *lstmBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	data[4] = d
 	if st.k64 != nil {
 		st.k64.backward(data[0].([]float64), data[2].([]float64), data[3].([]float64), data[4].([]float64), st.inputGrad)
+		if st.gradDense == nil {
+			st.gradDense = tensor.New(tensor.WithShape(len(st.k64.grad)), tensor.WithBacking(st.k64.grad))
+		}
 	} else {
 		st.k32.backward(data[0].([]float32), data[2].([]float32), data[3].([]float32), data[4].([]float32), st.inputGrad)
+		if st.gradDense == nil {
+			st.gradDense = tensor.New(tensor.WithShape(len(st.k32.grad)), tensor.WithBacking(st.k32.grad))
+		}
 	}
 	return st.gradDense, nil
 }

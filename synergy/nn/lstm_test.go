@@ -1002,3 +1002,44 @@ func BenchmarkLSTMKernel(b *testing.B) {
 		k.backward(x, wx, wh, dOut, true)
 	}
 }
+
+// TestLSTMBackwardBuffersOnDemand: a kernel that only runs forward (an
+// evaluation graph's) holds no backward buffers; the first backward pass
+// allocates them once, and later passes reuse them.
+func TestLSTMBackwardBuffersOnDemand(t *testing.T) {
+	const B, S, In, H = 3, 4, 2, 5
+	k := newLSTMKernel[float64](B, S, In, H)
+	rng := rand.New(rand.NewPCG(3, 4))
+	fill := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64() * 0.3
+		}
+		return v
+	}
+	x, wx, wh, bias := fill(B*S*In), fill(In*4*H), fill(H*4*H), fill(4*H)
+	mask := make([]float64, B*S)
+	for i := range mask {
+		mask[i] = 1
+	}
+	k.forward(x, mask, wx, wh, bias)
+	if k.grad != nil || k.dPre != nil || k.dhC != nil || k.dxC != nil {
+		t.Fatal("a forward pass allocated backward buffers")
+	}
+	dOut := fill(len(k.out))
+	k.backward(x, wx, wh, dOut, true)
+	if len(k.grad) != B*S*In+In*4*H+H*4*H+4*H || len(k.dPre) != B*S*4*H {
+		t.Fatalf("backward buffers of sizes %d, %d", len(k.grad), len(k.dPre))
+	}
+	first, grad := &k.grad[0], append([]float64(nil), k.grad...)
+	k.forward(x, mask, wx, wh, bias)
+	k.backward(x, wx, wh, dOut, true)
+	if &k.grad[0] != first {
+		t.Error("the second backward pass reallocated")
+	}
+	for i := range grad {
+		if k.grad[i] != grad[i] {
+			t.Fatalf("the second backward pass gave grad[%d] = %v, the first %v", i, k.grad[i], grad[i])
+		}
+	}
+}
