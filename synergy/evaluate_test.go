@@ -35,14 +35,7 @@ func TestEvaluateMatchesTrainingGraph(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := c.cfg
 			cfg.QHidden, cfg.CouplingHidden, cfg.CriticHidden, cfg.ProjectionDim = 5, 4, 5, 3
-			f := newFixture(5, batch, dims, fusedDim)
-			r, err := New(cfg, dims, fusedDim, tensor.Float64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			warm(t, r, f, batch)
-			g := nn.NewGraph(tensor.Float64, true)
-			a := f.attach(t, r, g)
+			r, f, g, a := warmAttached(t, cfg, 5, dims, fusedDim, batch)
 			vm := G.NewTapeMachine(g.G)
 			defer vm.Close()
 			if err := a.Feed(); err != nil {

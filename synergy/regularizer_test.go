@@ -518,19 +518,27 @@ func TestStateRoundTrip(t *testing.T) {
 // which moves every parameter by −η·sign(gradient) (up to ε): Q_i and g_i
 // descend L_reg, the Donsker–Varadhan critics ascend it, and the β scaling
 // of the objective's gradient is undone.
-// stepOnce builds cfg's regularizer on a fixture, runs one batch and one
-// C-network step, and returns the parameters, their values before the step
-// and their gradients (β·∂L_reg/∂θ) before it.
-func stepOnce(t *testing.T, cfg Config, dims []int, fusedDim, batch int) (r *Regularizer, ps []*nn.Param, before, gradCopy [][]float64) {
+// warmAttached builds cfg's regularizer for a fixture drawn from seed,
+// gives it non-trivial moving averages (warm) and attaches it to a new
+// float64 training graph.
+func warmAttached(t *testing.T, cfg Config, seed uint64, dims []int, fusedDim, batch int) (*Regularizer, *fixture, *nn.Graph, *Attachment) {
 	t.Helper()
-	f := newFixture(21, batch, dims, fusedDim)
+	f := newFixture(seed, batch, dims, fusedDim)
 	r, err := New(cfg, dims, fusedDim, tensor.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}
 	warm(t, r, f, batch)
 	g := nn.NewGraph(tensor.Float64, true)
-	a := f.attach(t, r, g)
+	return r, f, g, f.attach(t, r, g)
+}
+
+// stepOnce builds cfg's regularizer on a fixture, runs one batch and one
+// C-network step, and returns the parameters, their values before the step
+// and their gradients (β·∂L_reg/∂θ) before it.
+func stepOnce(t *testing.T, cfg Config, dims []int, fusedDim, batch int) (r *Regularizer, ps []*nn.Param, before, gradCopy [][]float64) {
+	t.Helper()
+	r, _, g, a := warmAttached(t, cfg, 21, dims, fusedDim, batch)
 	cost, err := a.Objective(g.Scalar(0))
 	if err != nil {
 		t.Fatal(err)

@@ -32,49 +32,38 @@ func (r *rowSubset) read(keep *G.Node, rows int, what string) (bool, error) {
 	if v == nil {
 		return false, fmt.Errorf("%s: row selection %s has no value", what, keep.Name())
 	}
+	var err error
 	switch d := v.Data().(type) {
 	case []float32:
-		if err := r.record(d, rows, what); err != nil {
-			return false, err
-		}
+		err = recordRows(r, d, rows, what)
 	case []float64:
-		if err := r.record(d, rows, what); err != nil {
-			return false, err
-		}
+		err = recordRows(r, d, rows, what)
 	default:
 		return false, fmt.Errorf("%s: row selection of %T", what, d)
+	}
+	if err != nil {
+		return false, err
 	}
 	r.all = len(r.idx) == rows
 	return !r.all, nil
 }
 
-func (r *rowSubset) record(keep any, rows int, what string) error {
+// recordRows sets r to the rows whose entry of keep (one per row) is
+// nonzero.
+func recordRows[T float32 | float64](r *rowSubset, keep []T, rows int, what string) error {
 	r.idx = r.idx[:0]
 	if cap(r.on) < rows {
 		r.on = make([]bool, rows)
 	}
 	r.on = r.on[:rows]
 	clear(r.on)
-	switch d := keep.(type) {
-	case []float32:
-		if len(d) != rows {
-			return fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(d), rows)
-		}
-		for i, k := range d {
-			if k != 0 {
-				r.idx = append(r.idx, i)
-				r.on[i] = true
-			}
-		}
-	case []float64:
-		if len(d) != rows {
-			return fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(d), rows)
-		}
-		for i, k := range d {
-			if k != 0 {
-				r.idx = append(r.idx, i)
-				r.on[i] = true
-			}
+	if len(keep) != rows {
+		return fmt.Errorf("%s: row selection has %d entries for %d rows", what, len(keep), rows)
+	}
+	for i, k := range keep {
+		if k != 0 {
+			r.idx = append(r.idx, i)
+			r.on[i] = true
 		}
 	}
 	return nil
