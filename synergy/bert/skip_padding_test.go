@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/synergo/synergo/synergy/nn"
-	"github.com/synergo/synergo/synergy/nn/opkit"
+	"github.com/synergo/synergo/synergy/nn/nntest"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -60,18 +60,7 @@ func skipPaddingRun(t *testing.T, m *Model, dt tensor.Dtype) (seq, pooled []floa
 			seq[i] = 0
 		}
 	}
-	gs, err := g.Grads(params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range gs {
-		v, err := opkit.Float64Copy(d, "gradient")
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads = append(grads, v)
-	}
-	return seq, float64sOf(p.Value()), grads
+	return seq, float64sOf(p.Value()), nntest.GradCopies(t, g, params)
 }
 
 // TestSkipPaddingIsExact: with SkipPadding the outputs at unpadded

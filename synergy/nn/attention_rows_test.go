@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/nntest"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -90,18 +91,7 @@ func attentionRowsRun(t *testing.T, dt tensor.Dtype, B, L, H, heads int, keep []
 	if out, err = opkit.Float64Copy(y.Value(), "output"); err != nil {
 		t.Fatal(err)
 	}
-	gs, err := g.Grads(params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range gs {
-		v, err := opkit.Float64Copy(d, "gradient")
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads = append(grads, v)
-	}
-	return out, grads
+	return out, nntest.GradCopies(t, g, params)
 }
 
 // TestMultiHeadAttentionRowsIsExact: with the row selection, the output at

@@ -14,6 +14,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // HeavyTailedParam adds a float64 parameter (rows, cols) to ps whose
@@ -104,4 +105,21 @@ func MaxAbs(v []float64) float64 {
 		m = math.Max(m, math.Abs(x))
 	}
 	return m
+}
+
+// GradCopies returns float64 copies of the gradients g holds for params
+// after a run (float32 or float64 graphs), one slice per parameter.
+func GradCopies(t testing.TB, g *nn.Graph, params []*nn.Param) [][]float64 {
+	t.Helper()
+	gs, err := g.Grads(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]float64, len(gs))
+	for i, d := range gs {
+		if out[i], err = opkit.Float64Copy(d, "gradient"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }
