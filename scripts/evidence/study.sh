@@ -36,8 +36,9 @@
 # (115 ≥ 40) and a test sample is 0.29 points of Acc2, at half the cost of full size. The knob study's one model,
 # LMF, is cheap enough for full size (1284/229/686 clips: a test sample is 0.15 points).
 #
-# Cost (CPU seconds per epoch at half size, measured with GOMAXPROCS=1: eflstm 8.5, tfn 9.5, lmf 2, mfn 5; about
-# 20 epochs a run): the mechanism study ≈ 5 CPU-hours with one variant, ≈ 9 with both; the knob study ≈ 2.
+# Cost, measured for results/evidence (2 cores, one shard per core, GOMAXPROCS=1; early stopping ends most runs in
+# 10–25 epochs): 585 runs in 3.35 CPU-hours — TFN's 95 mechanism runs 1.05, EF-LSTM's 0.41, the knob study 0.23,
+# the variant study 0.19, the frozen-g follow-up of LMF, MFN and EF-LSTM with its re-runs 0.6.
 #
 # Environment (defaults in brackets):
 #   SYNERGO        the synergo binary [synergo on PATH]
@@ -48,7 +49,7 @@
 #   MECH_SETTINGS  space-separated REG or REG:TERMS [none mmd:l2 mmd:d kl:d mmd:kappa mmd kl]
 #   VARIANTS       regularizer variants [stable paper]
 #   MECH_BETAS     larger β for each MMD term alone in the stable variant (its default: 0.1) [1 10]
-#   FROZEN_MODELS  models whose MMD L_d alone also runs with the g_i frozen (freeze_flows=true) [lmf,mfn,eflstm]
+#   FROZEN_MODELS  models whose MMD L_d alone also runs with the g_i frozen (freeze_flows=true) [eflstm,tfn,lmf,mfn]
 #   FROZEN_BETAS   its β values [0.1 1 10]
 #   CONTROL_BETA   a β so small that L_d alone barely reaches the model, run with frozen and with trained g_i,
 #                  whose reg_d is the yardstick of the frozen runs' [1e-06]
@@ -76,7 +77,7 @@ MECH_MODELS=${MECH_MODELS:-eflstm,tfn,lmf,mfn}
 MECH_DATA=${MECH_DATA:-synth:mosi:0.5}
 MECH_SETTINGS=${MECH_SETTINGS:-none mmd:l2 mmd:d kl:d mmd:kappa mmd kl}
 MECH_BETAS=${MECH_BETAS-1 10}
-FROZEN_MODELS=${FROZEN_MODELS-lmf,mfn,eflstm}
+FROZEN_MODELS=${FROZEN_MODELS-eflstm,tfn,lmf,mfn}
 FROZEN_BETAS=${FROZEN_BETAS-0.1 1 10}
 CONTROL_BETA=${CONTROL_BETA:-1e-06}
 KNOB_MODEL=${KNOB_MODEL:-lmf}
