@@ -153,6 +153,17 @@ func ZeroTailExact[T Float](k int) bool {
 	return ok && k <= simdblas.ChainDepth[T]()
 }
 
+// RowsExact reports whether each row of a product is computed the same way
+// whatever the number of rows it is computed with — so that a product over
+// a subset of A's rows gives those rows of the full product bit for bit —
+// which holds for simdblas's kernels. With other BLASes (OpenBLAS picks its
+// blocking and edge kernels by the matrix sizes) it reports false, and
+// callers that skip rows (padding) must compute them all.
+func RowsExact[T Float]() bool {
+	_, ok := simd[T]()
+	return ok
+}
+
 // SumBlock returns the depth d of the blocks into which Call, Split and
 // Serial cut a summed dimension of k, and true, when simdblas's kernels
 // run: each element of C is then ((beta·C + alpha·s₁) + alpha·s₂) + …

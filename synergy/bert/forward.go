@@ -105,7 +105,7 @@ func (m *Model) ForwardFromEmbeddings(g *nn.Graph, emb, mask *G.Node) (seq, pool
 		return nil, nil, err
 	}
 	var keep *G.Node // rows the layers' linear maps compute (SkipPadding)
-	if m.SkipPadding {
+	if m.SkipsPadding(g.Dtype) {
 		keep = mask
 	}
 	for i, l := range m.Layers {

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"gorgonia.org/tensor"
+
+	matmul "github.com/synergo/synergo/internal/gemm"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
@@ -33,7 +36,10 @@ type Model struct {
 	// output gradient, so every term left out is exactly 0. Only the
 	// sequence output at padded positions differs (0 instead of Hugging
 	// Face's values, which are of no use). Dropout masks are drawn for
-	// every position either way. The models of synergy/models set it.
+	// every position either way. The models of synergy/models set it. It
+	// takes effect only where a product's rows do not depend on how many
+	// rows it has (synergo's own GEMM kernels: SkipsPadding); with another
+	// BLAS (the openblas build) every position is computed, as without it.
 	SkipPadding bool
 
 	// linearWeights are the weights stored transposed relative to
@@ -173,4 +179,18 @@ func (l *Layer) Params() []*nn.Param {
 	out = append(out, l.Intermediate.Params()...)
 	out = append(out, l.Output.Params()...)
 	return append(out, l.OutputNorm.Params()...)
+}
+
+// SkipsPadding reports whether a graph of dtype dt skips the padded
+// positions: SkipPadding is set and the GEMM kernels compute each row the
+// same whatever the number of rows (internal/gemm.RowsExact), which the
+// bit-for-bit equality SkipPadding promises needs.
+func (m *Model) SkipsPadding(dt tensor.Dtype) bool {
+	if !m.SkipPadding {
+		return false
+	}
+	if dt == tensor.Float64 {
+		return matmul.RowsExact[float64]()
+	}
+	return matmul.RowsExact[float32]()
 }

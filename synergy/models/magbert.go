@@ -156,7 +156,7 @@ func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
 		return nil, err
 	}
 	var keep *G.Node // the token rows the gate computes (SkipPadding)
-	if m.text.enc.SkipPadding {
+	if m.text.enc.SkipsPadding(g.Dtype) {
 		keep = in.Mask
 	}
 	e, shiftA, shiftV, err := m.gate(g, t, audio, vision, keep)

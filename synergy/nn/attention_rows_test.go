@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"fmt"
+	matmul "github.com/synergo/synergo/internal/gemm"
 	"math/rand/v2"
 	"testing"
 
@@ -108,6 +109,14 @@ func TestMultiHeadAttentionRowsIsExact(t *testing.T) {
 			name := fmt.Sprintf("%v L=%d", dt, tc.L)
 			o0, g0 := attentionRowsRun(t, dt, tc.B, tc.L, tc.H, tc.heads, keep, false)
 			o1, g1 := attentionRowsRun(t, dt, tc.B, tc.L, tc.H, tc.heads, keep, true)
+			// Where dropping the padded positions from the products would not be
+			// exact (another BLAS: the openblas build), every position is
+			// computed, as by MultiHeadAttention, so the rows past the last
+			// token are MultiHeadAttention's, not 0.
+			skips := matmul.ZeroTailExact[float32](tc.L)
+			if dt == tensor.Float64 {
+				skips = matmul.ZeroTailExact[float64](tc.L)
+			}
 			nonzero := 0
 			for i := range o0 {
 				b, l := i/(tc.L*tc.H), i/tc.H%tc.L
@@ -118,9 +127,9 @@ func TestMultiHeadAttentionRowsIsExact(t *testing.T) {
 					}
 				}
 				switch {
-				case l >= last && o1[i] != 0:
+				case skips && l >= last && o1[i] != 0:
 					t.Fatalf("%s: output[%d] (sequence %d, position %d past its last token) = %v, want 0", name, i, b, l, o1[i])
-				case keep[i/tc.H] != 0 && o1[i] != o0[i]:
+				case (!skips || keep[i/tc.H] != 0) && o1[i] != o0[i]:
 					t.Fatalf("%s: output[%d] = %v with the row selection, %v without", name, i, o1[i], o0[i])
 				}
 			}
