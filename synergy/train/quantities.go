@@ -65,6 +65,23 @@ func (m MMD2Diagnostic) value() float64 {
 	return float64(m.MMD2)
 }
 
+// value returns the held-out term q names (reg_valid_total, _l2, _d,
+// _kappa), NaN without held-out terms.
+func (h *HeldOutTerms) value(q string) float64 {
+	if h == nil {
+		return math.NaN()
+	}
+	switch q {
+	case "reg_valid_l2":
+		return float64(h.L2)
+	case "reg_valid_d":
+		return float64(h.D)
+	case "reg_valid_kappa":
+		return float64(h.Kappa)
+	}
+	return float64(h.Total)
+}
+
 func (r ReconstructionDiagnostic) value() float64 {
 	if r.N == 0 {
 		return math.NaN()
@@ -99,11 +116,7 @@ func (d EpochDiagnostics) Quantity(q string) (float64, error) {
 	case "reg_kappa":
 		return float64(d.RegKappa), nil
 	case "reg_valid_total", "reg_valid_l2", "reg_valid_d", "reg_valid_kappa":
-		h := d.RegValid
-		if h == nil {
-			return math.NaN(), nil
-		}
-		return float64(map[string]Number{"reg_valid_total": h.Total, "reg_valid_l2": h.L2, "reg_valid_d": h.D, "reg_valid_kappa": h.Kappa}[q]), nil
+		return d.RegValid.value(q), nil
 	}
 	if m, ok := strings.CutPrefix(q, "kurtosis_"); ok && diagnosticModality(m) >= 0 {
 		return d.KurtosisUnimodal[diagnosticModality(m)].value(), nil
