@@ -67,15 +67,18 @@ func main() {
 		{name: "kernelD6x8", elem: 8, sfx: "PD", bcast: "VBROADCASTSD", mr: 6, nv: 2},
 		{name: "kernelD6x8RowA", elem: 8, sfx: "PD", bcast: "VBROADCASTSD", mr: 6, nv: 2, rowA: true},
 	}
-	for _, sh := range []struct{ mr, nv int }{{12, 2}, {14, 2}, {6, 4}, {8, 3}} {
+	// AVX-512F: a 6×64 float32 (6×32 float64) tile in 24 of the 32 ZMM
+	// registers, and kernels of the same height for the narrower last
+	// panels of a column block (6×32 and 6×16; 6×16 and 6×8).
+	for _, nv := range []int{4, 2, 1} {
 		for _, rowA := range []bool{false, true} {
 			sfxA := ""
 			if rowA {
 				sfxA = "RowA"
 			}
 			kernels = append(kernels,
-				kernel{name: fmt.Sprintf("kernelS%dx%dZ%s", sh.mr, 16*sh.nv, sfxA), elem: 4, sfx: "PS", bcast: "VBROADCASTSS", mr: sh.mr, nv: sh.nv, rowA: rowA, zmm: true},
-				kernel{name: fmt.Sprintf("kernelD%dx%dZ%s", sh.mr, 8*sh.nv, sfxA), elem: 8, sfx: "PD", bcast: "VBROADCASTSD", mr: sh.mr, nv: sh.nv, rowA: rowA, zmm: true})
+				kernel{name: fmt.Sprintf("kernelS6x%dZ%s", 16*nv, sfxA), elem: 4, sfx: "PS", bcast: "VBROADCASTSS", mr: 6, nv: nv, rowA: rowA, zmm: true},
+				kernel{name: fmt.Sprintf("kernelD6x%dZ%s", 8*nv, sfxA), elem: 8, sfx: "PD", bcast: "VBROADCASTSD", mr: 6, nv: nv, rowA: rowA, zmm: true})
 		}
 	}
 	var s strings.Builder
@@ -90,11 +93,9 @@ func main() {
 	for _, tp := range []transposer{
 		{name: "packTransS16", elem: 4, rows: 16, block: 8},
 		{name: "packTransD8", elem: 8, rows: 8, block: 4},
-		{name: "packTransS32", elem: 4, rows: 32, block: 8},
-		{name: "packTransS48", elem: 4, rows: 48, block: 8},
+
 		{name: "packTransS64", elem: 4, rows: 64, block: 8},
-		{name: "packTransD16", elem: 8, rows: 16, block: 4},
-		{name: "packTransD24", elem: 8, rows: 24, block: 4},
+
 		{name: "packTransD32", elem: 8, rows: 32, block: 4},
 	} {
 		emitTranspose(&s, tp)
@@ -104,8 +105,7 @@ func main() {
 		name           string
 		elem, rowBytes int
 	}{{"packRowsS16", 4, 64}, {"packRowsD8", 8, 64},
-		{"packRowsS32", 4, 128}, {"packRowsS48", 4, 192}, {"packRowsS64", 4, 256},
-		{"packRowsD16", 8, 128}, {"packRowsD24", 8, 192}, {"packRowsD32", 8, 256}} {
+		{"packRowsS64", 4, 256}, {"packRowsD32", 8, 256}} {
 		emitRowCopy(&s, cp.name, cp.elem, cp.rowBytes)
 		typ := map[int]string{4: "float32", 8: "float64"}[cp.elem]
 		fmt.Fprintf(&g, "\n//go:noescape\nfunc %s(k int, src *%s, ld int, dst *%s)\n", cp.name, typ, typ)

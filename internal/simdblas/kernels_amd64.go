@@ -23,9 +23,13 @@ var (
 // the 16 YMM registers. Blocking for 32–48 KiB of L1 and ≥ 512 KiB of L2
 // per core: a kc-deep B panel (16 KiB) and A panel (6 KiB) stay in L1.
 //
-// The AVX-512 kernels hold a 12×32 float32 (12×16 float64) tile in 24 of
-// the 32 ZMM registers: a kc-deep B panel is 32 KiB (L1 is 48 KiB on Zen 5
-// and Sapphire Rapids), the A panels of an mc block (96 KiB) stay in L2.
+// The AVX-512 kernels hold a 6×64 float32 (6×32 float64) tile of C in 24
+// of the 32 ZMM registers; the last panel of a column block, when it is
+// narrower, runs on a 6×32 or 6×16 kernel (6×16 or 6×8) instead. Measured
+// on Zen 5 at the models' shapes (one core, bench_test.go) against 12×32,
+// 8×48 and 14×32 float32 tiles and a 12×16 float64 one: 6×64 was as fast
+// or faster at all but the products with 74 columns, where the narrow
+// kernels make up the difference.
 //
 // kc is the same for both sets: it fixes the summation blocks, so both give
 // every element of C with the same roundings (bit-identical results); the
@@ -46,14 +50,16 @@ func init() {
 	}
 	if cpu.X86.HasAVX512F {
 		avx512S = &arch[float32]{
-			name: "AVX-512", mr: 12, nr: 32, kc: 256, mc: 96, nc: 2048,
-			pMajorA: kernelS12x32Z, rowMajorA: kernelS12x32ZRowA,
-			packBTrans: packTransS32, transBlock: 8, packBRows: packRowsS32, packBMinRows: packBMinRows,
+			name: "AVX-512", mr: 6, nr: 64, kc: 256, mc: 96, nc: 2048,
+			pMajorA: kernelS6x64Z, rowMajorA: kernelS6x64ZRowA,
+			packBTrans: packTransS64, transBlock: 8, packBRows: packRowsS64, packBMinRows: packBMinRows,
+			narrow: []narrowKernel[float32]{{16, kernelS6x16Z, kernelS6x16ZRowA}, {32, kernelS6x32Z, kernelS6x32ZRowA}},
 		}
 		avx512D = &arch[float64]{
-			name: "AVX-512", mr: 12, nr: 16, kc: 256, mc: 96, nc: 1024,
-			pMajorA: kernelD12x16Z, rowMajorA: kernelD12x16ZRowA,
-			packBTrans: packTransD16, transBlock: 4, packBRows: packRowsD16, packBMinRows: packBMinRows,
+			name: "AVX-512", mr: 6, nr: 32, kc: 256, mc: 96, nc: 1024,
+			pMajorA: kernelD6x32Z, rowMajorA: kernelD6x32ZRowA,
+			packBTrans: packTransD32, transBlock: 4, packBRows: packRowsD32, packBMinRows: packBMinRows,
+			narrow: []narrowKernel[float64]{{8, kernelD6x8Z, kernelD6x8ZRowA}, {16, kernelD6x16Z, kernelD6x16ZRowA}},
 		}
 	}
 	useKernels(os.Getenv(simdEnv))

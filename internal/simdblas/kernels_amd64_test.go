@@ -66,7 +66,8 @@ func TestUseKernels(t *testing.T) {
 }
 
 // The AVX-512 kernels give the AVX2 kernels' results bit for bit: shapes
-// at and around every tile edge of both sets (1, mr±1, nr±1), around the
+// at and around every tile edge of both sets (1, mr±1, nr±1, the
+// narrow kernels' widths), around the
 // summation block (kc±1) and spanning several blocks, all four transposes,
 // alpha and beta of every kind (0 and 1 too), leading dimensions beyond the
 // rows, odd offsets, one and two goroutines and the serial products.
@@ -95,6 +96,12 @@ func TestAVX512MatchesAVX2(t *testing.T) {
 	}
 	ms := edges(avx2S.mr, 2*avx2S.mr, avx512S.mr, 2*avx512S.mr, avx512D.mr, avx512S.mc, 2*avx512S.mc)
 	ns := edges(avx2S.nr, avx2D.nr, avx512S.nr, avx512D.nr, 2*avx512S.nr, avx512S.nr+avx2S.nr)
+	for _, nk := range avx512S.narrow { // last panels on the narrow kernels
+		ns = append(ns, edges(nk.nr, avx512S.nr+nk.nr)...)
+	}
+	for _, nk := range avx512D.narrow {
+		ns = append(ns, edges(nk.nr, avx512D.nr+nk.nr)...)
+	}
 	ks := edges(avx2S.kc, 2*avx2S.kc, 3*avx2S.kc)
 	ks = append(ks, 74, 1000, 1568)
 	abs := [][2]float64{{1, 0}, {1, 1}, {0.7, -0.3}, {-1.5, 1}, {2, 0}, {0.3, 0.5}}
@@ -102,7 +109,7 @@ func TestAVX512MatchesAVX2(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	pick := func(s []int) int { return s[rng.IntN(len(s))] }
 	var cases []problem
-	for range 600 {
+	for range 800 {
 		m, n, k := pick(ms), pick(ns), pick(ks)
 		if rng.IntN(4) == 0 { // sometimes anything up to the large sizes
 			m, n = 1+rng.IntN(300), 1+rng.IntN(300)

@@ -17,30 +17,6 @@ func kernelD6x8(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc i
 func kernelD6x8RowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
 
 //go:noescape
-func kernelS12x32Z(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
-
-//go:noescape
-func kernelD12x16Z(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
-
-//go:noescape
-func kernelS12x32ZRowA(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
-
-//go:noescape
-func kernelD12x16ZRowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
-
-//go:noescape
-func kernelS14x32Z(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
-
-//go:noescape
-func kernelD14x16Z(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
-
-//go:noescape
-func kernelS14x32ZRowA(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
-
-//go:noescape
-func kernelD14x16ZRowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
-
-//go:noescape
 func kernelS6x64Z(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
 
 //go:noescape
@@ -53,16 +29,28 @@ func kernelS6x64ZRowA(k int, a *float32, sa int, b *float32, sb int, c *float32,
 func kernelD6x32ZRowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
 
 //go:noescape
-func kernelS8x48Z(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
+func kernelS6x32Z(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
 
 //go:noescape
-func kernelD8x24Z(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
+func kernelD6x16Z(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
 
 //go:noescape
-func kernelS8x48ZRowA(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
+func kernelS6x32ZRowA(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
 
 //go:noescape
-func kernelD8x24ZRowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
+func kernelD6x16ZRowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
+
+//go:noescape
+func kernelS6x16Z(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
+
+//go:noescape
+func kernelD6x8Z(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
+
+//go:noescape
+func kernelS6x16ZRowA(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
+
+//go:noescape
+func kernelD6x8ZRowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
 
 //go:noescape
 func packTransS16(k int, src *float32, ld int, dst *float32)
@@ -71,19 +59,7 @@ func packTransS16(k int, src *float32, ld int, dst *float32)
 func packTransD8(k int, src *float64, ld int, dst *float64)
 
 //go:noescape
-func packTransS32(k int, src *float32, ld int, dst *float32)
-
-//go:noescape
-func packTransS48(k int, src *float32, ld int, dst *float32)
-
-//go:noescape
 func packTransS64(k int, src *float32, ld int, dst *float32)
-
-//go:noescape
-func packTransD16(k int, src *float64, ld int, dst *float64)
-
-//go:noescape
-func packTransD24(k int, src *float64, ld int, dst *float64)
 
 //go:noescape
 func packTransD32(k int, src *float64, ld int, dst *float64)
@@ -95,19 +71,7 @@ func packRowsS16(k int, src *float32, ld int, dst *float32)
 func packRowsD8(k int, src *float64, ld int, dst *float64)
 
 //go:noescape
-func packRowsS32(k int, src *float32, ld int, dst *float32)
-
-//go:noescape
-func packRowsS48(k int, src *float32, ld int, dst *float32)
-
-//go:noescape
 func packRowsS64(k int, src *float32, ld int, dst *float32)
-
-//go:noescape
-func packRowsD16(k int, src *float64, ld int, dst *float64)
-
-//go:noescape
-func packRowsD24(k int, src *float64, ld int, dst *float64)
 
 //go:noescape
 func packRowsD32(k int, src *float64, ld int, dst *float64)
