@@ -34,7 +34,7 @@ type transposePack[T Float] func(k int, src *T, ld int, dst *T)
 // packed contiguous (by assembly: row copies, or register transposes of a
 // transposed B) unless B is untransposed and C has fewer than packBMinRows
 // rows, when full panels are read in place; edge panels are packed by Go
-// loops, zero-padded to the full panel width.
+// loops, zero-padded to the panel width (nr, or a narrow kernel's).
 type arch[T Float] struct {
 	name       string
 	mr, nr     int
