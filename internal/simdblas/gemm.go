@@ -34,7 +34,7 @@ type transposePack[T Float] func(k int, src *T, ld int, dst *T)
 // packed contiguous (by assembly: row copies, or register transposes of a
 // transposed B) unless B is untransposed and C has fewer than packBMinRows
 // rows, when full panels are read in place; edge panels are packed by Go
-// loops, zero-padded to the full panel width.
+// loops, zero-padded to the panel width (nr, or a narrow kernel's).
 type arch[T Float] struct {
 	name       string
 	mr, nr     int
@@ -49,7 +49,19 @@ type arch[T Float] struct {
 	// repaid by contiguous, conflict-free panels once enough rows of A
 	// sweep each panel.
 	packBMinRows int
-	pool         workspacePool[T]
+	// narrow are kernels with the same mr and fewer columns, by ascending
+	// nr: the last panel of a column block narrower than nr is packed to
+	// the width of the first that holds it and runs on it (less work on
+	// padding than a full-width kernel).
+	narrow []narrowKernel[T]
+	pool   workspacePool[T]
+}
+
+// narrowKernel is a micro-kernel pair for nr columns (fewer than its
+// arch's).
+type narrowKernel[T Float] struct {
+	nr                 int
+	pMajorA, rowMajorA microKernel[T]
 }
 
 // blockK is the depth of the summation blocks for a product over k:
@@ -91,14 +103,23 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 				}
 				for jr := 0; jr < ncb; jr += nr {
 					w := min(nr, ncb-jr)
+					pnr, pMajorA, rowMajorA := nr, ar.pMajorA, ar.rowMajorA // the panel's width and kernels
+					if w < nr {
+						for _, nk := range ar.narrow {
+							if w <= nk.nr {
+								pnr, pMajorA, rowMajorA = nk.nr, nk.pMajorA, nk.rowMajorA
+								break
+							}
+						}
+					}
 					var bp *T
-					sb := nr
+					sb := pnr
 					switch {
 					case !packAllB && w == nr: // read in place
 						bp, sb = &b[pc*ldb+jc+jr], ldb
 					case ic == 0:
-						panel := bPacked[jr*kcb : (jr+nr)*kcb]
-						ar.packBPanel(panel, bTrans, b, ldb, pc, kcb, jc+jr, w)
+						panel := bPacked[jr*kcb : (jr+pnr)*kcb]
+						ar.packBPanel(panel, pnr, bTrans, b, ldb, pc, kcb, jc+jr, w)
 						bp = &panel[0]
 					default:
 						bp = &bPacked[jr*kcb]
@@ -106,17 +127,17 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 					for ir := 0; ir < mcb; ir += mr {
 						h := min(mr, mcb-ir)
 						i := ic + ir
-						kern, ap, sa := ar.pMajorA, (*T)(nil), 0
+						kern, ap, sa := pMajorA, (*T)(nil), 0
 						switch {
 						case h < mr:
 							ap, sa = &aEdge[0], mr
 						case aTrans:
 							ap, sa = &a[pc*lda+i], lda
 						default:
-							kern, ap, sa = ar.rowMajorA, &a[i*lda+pc], lda
+							kern, ap, sa = rowMajorA, &a[i*lda+pc], lda
 						}
 						ci := i*ldc + jc + jr
-						if h == mr && w == nr {
+						if h == mr && w == pnr {
 							kern(kcb, ap, sa, bp, sb, &c[ci], ldc, alpha, blockBeta, readC)
 							continue
 						}
@@ -149,10 +170,10 @@ func mergeTile[T Float](tile []T, ldt, h, w int, alpha, beta T, readC bool, c []
 }
 
 // packBPanel packs the kcb×w panel of op(B) at (pc, j) p-major into d,
-// zero-padded to nr columns: d[p·nr + jj] = op(B)[pc+p][j+jj].
-func (ar *arch[T]) packBPanel(d []T, bTrans bool, b []T, ldb, pc, kcb, j, w int) {
-	nr := ar.nr
-	if !bTrans && w == nr && ar.packBRows != nil {
+// zero-padded to nr columns (ar.nr or a narrow kernel's): d[p·nr + jj] =
+// op(B)[pc+p][j+jj].
+func (ar *arch[T]) packBPanel(d []T, nr int, bTrans bool, b []T, ldb, pc, kcb, j, w int) {
+	if !bTrans && w == nr && nr == ar.nr && ar.packBRows != nil {
 		ar.packBRows(kcb, &b[pc*ldb+j], ldb, &d[0])
 		return
 	}
@@ -165,7 +186,7 @@ func (ar *arch[T]) packBPanel(d []T, bTrans bool, b []T, ldb, pc, kcb, j, w int)
 		return
 	}
 	p0 := 0 // columns of the block before p0 packed by the assembly
-	if w == nr && ar.packBTrans != nil {
+	if w == nr && nr == ar.nr && ar.packBTrans != nil {
 		p0 = kcb - kcb%ar.transBlock
 		ar.packBTrans(p0, &b[j*ldb+pc], ldb, &d[0])
 	}

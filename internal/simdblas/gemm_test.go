@@ -169,17 +169,19 @@ func checkBoth(t *testing.T, p problem) {
 // Every size from 1 to 67 in each dimension (the others fixed at sizes
 // that are not multiples of the tiles), all four transposes.
 func TestGemmOddSizes(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, tA := range transposes {
-		for _, tB := range transposes {
-			for s := 1; s <= 67; s++ {
-				checkBoth(t, newProblem(rng, tA, tB, s, 19, 13, 0, 0, 1, 0))
-				checkBoth(t, newProblem(rng, tA, tB, 7, s, 29, 0, 0, 1, 0))
-				checkBoth(t, newProblem(rng, tA, tB, 13, 17, s, 0, 0, 1, 0))
-				checkBoth(t, newProblem(rng, tA, tB, s, s, s, 0, 0, 1, 0))
+	eachKernels(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, tA := range transposes {
+			for _, tB := range transposes {
+				for s := 1; s <= 67; s++ {
+					checkBoth(t, newProblem(rng, tA, tB, s, 19, 13, 0, 0, 1, 0))
+					checkBoth(t, newProblem(rng, tA, tB, 7, s, 29, 0, 0, 1, 0))
+					checkBoth(t, newProblem(rng, tA, tB, 13, 17, s, 0, 0, 1, 0))
+					checkBoth(t, newProblem(rng, tA, tB, s, s, s, 0, 0, 1, 0))
+				}
 			}
 		}
-	}
+	})
 }
 
 // The products of the models with the transposes they run with (LSTM
@@ -188,141 +190,151 @@ func TestGemmOddSizes(t *testing.T) {
 // with all four transposes the summation blocking (k > 256, k = 2·256 + 1),
 // the column blocking (n > 2048) and the switch to packed B (m ≥ 32).
 func TestGemmModelShapes(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	N, T := blas.NoTrans, blas.Trans
-	model := []struct {
-		tA, tB  blas.Transpose
-		m, n, k int
-	}{
-		{N, N, 1600, 256, 74}, {T, N, 74, 256, 1600}, {N, T, 1600, 74, 256},
-		{N, N, 32, 256, 64}, {N, N, 16, 256, 64}, {N, T, 32, 64, 256}, {N, T, 16, 64, 256},
-		{T, N, 64, 256, 1568},
-	}
-	for _, sh := range model {
-		checkBoth(t, newProblem(rng, sh.tA, sh.tB, sh.m, sh.n, sh.k, 0, 0, 1, 0))
-	}
-	for _, tA := range transposes {
-		for _, tB := range transposes {
-			for _, sh := range [][3]int{{7, 9, 513}, {13, 2100, 5}, {5, 1030, 37}, {31, 40, 300}, {32, 40, 300}, {70, 33, 20}} {
-				checkBoth(t, newProblem(rng, tA, tB, sh[0], sh[1], sh[2], 0, 0, 1, 0))
+	eachKernels(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		N, T := blas.NoTrans, blas.Trans
+		model := []struct {
+			tA, tB  blas.Transpose
+			m, n, k int
+		}{
+			{N, N, 1600, 256, 74}, {T, N, 74, 256, 1600}, {N, T, 1600, 74, 256},
+			{N, N, 32, 256, 64}, {N, N, 16, 256, 64}, {N, T, 32, 64, 256}, {N, T, 16, 64, 256},
+			{T, N, 64, 256, 1568},
+		}
+		for _, sh := range model {
+			checkBoth(t, newProblem(rng, sh.tA, sh.tB, sh.m, sh.n, sh.k, 0, 0, 1, 0))
+		}
+		for _, tA := range transposes {
+			for _, tB := range transposes {
+				for _, sh := range [][3]int{{7, 9, 513}, {13, 2100, 5}, {5, 1030, 37}, {31, 40, 300}, {32, 40, 300}, {70, 33, 20}} {
+					checkBoth(t, newProblem(rng, tA, tB, sh[0], sh[1], sh[2], 0, 0, 1, 0))
+				}
 			}
 		}
-	}
+	})
 }
 
 // alpha and beta of every kind, leading dimensions larger than the rows
 // and matrices that start at odd offsets in their slices.
 func TestGemmAlphaBetaStrides(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, tA := range transposes {
-		for _, tB := range transposes {
-			for _, ab := range [][2]float64{{1, 0}, {1, 1}, {0.7, -0.3}, {-1.5, 1}, {2, 0}, {0, 0.5}, {0, 0}, {0, 1}} {
-				for _, pad := range []int{0, 3} {
-					for _, off := range []int{0, 1, 5} {
-						checkBoth(t, newProblem(rng, tA, tB, 23, 37, 41, pad, off, ab[0], ab[1]))
-						checkBoth(t, newProblem(rng, tA, tB, 12, 32, 300, pad, off, ab[0], ab[1]))
+	eachKernels(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, tA := range transposes {
+			for _, tB := range transposes {
+				for _, ab := range [][2]float64{{1, 0}, {1, 1}, {0.7, -0.3}, {-1.5, 1}, {2, 0}, {0, 0.5}, {0, 0}, {0, 1}} {
+					for _, pad := range []int{0, 3} {
+						for _, off := range []int{0, 1, 5} {
+							checkBoth(t, newProblem(rng, tA, tB, 23, 37, 41, pad, off, ab[0], ab[1]))
+							checkBoth(t, newProblem(rng, tA, tB, 12, 32, 300, pad, off, ab[0], ab[1]))
+						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // k = 0 only scales C; empty m or n does nothing.
 func TestGemmEmpty(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	for _, sh := range [][3]int{{4, 6, 0}, {0, 5, 3}, {5, 0, 3}} {
-		for _, beta := range []float64{0, 1, -2} {
-			checkBoth(t, newProblem(rng, blas.NoTrans, blas.NoTrans, sh[0], sh[1], sh[2], 0, 0, 1, beta))
+	eachKernels(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		for _, sh := range [][3]int{{4, 6, 0}, {0, 5, 3}, {5, 0, 3}} {
+			for _, beta := range []float64{0, 1, -2} {
+				checkBoth(t, newProblem(rng, blas.NoTrans, blas.NoTrans, sh[0], sh[1], sh[2], 0, 0, 1, beta))
+			}
 		}
-	}
+	})
 }
 
 // With beta = 0, C is not read: NaN and Inf in C do not reach the result.
 // NaN and Inf in A or B do, as in any product.
 func TestGemmSpecialValues(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 10))
-	for _, tA := range transposes {
-		for _, tB := range transposes {
-			p := newProblem(rng, tA, tB, 20, 40, 30, 0, 0, 1, 0)
-			for i := range p.c {
-				p.c[i] = math.NaN()
-			}
-			p.c[3] = math.Inf(-1)
-			checkBoth(t, p)
-
-			p = newProblem(rng, tA, tB, 20, 40, 30, 0, 0, 1, 0)
-			p.a[0] = math.NaN() // op(A)[0][0]
-			got32, got64 := p.run32(), p.run64()
-			for j := 0; j < p.n; j++ {
-				if !math.IsNaN(got64[j]) || !math.IsNaN(float64(got32[j])) {
-					t.Fatalf("tA=%c tB=%c: C[0][%d] = %g (float32 %g), want NaN", tA, tB, j, got64[j], got32[j])
+	eachKernels(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(9, 10))
+		for _, tA := range transposes {
+			for _, tB := range transposes {
+				p := newProblem(rng, tA, tB, 20, 40, 30, 0, 0, 1, 0)
+				for i := range p.c {
+					p.c[i] = math.NaN()
 				}
-			}
-			for i := p.ldc; i < len(got64); i++ {
-				if math.IsNaN(got64[i]) || math.IsNaN(float64(got32[i])) {
-					t.Fatalf("tA=%c tB=%c: NaN leaked to C element %d", tA, tB, i)
+				p.c[3] = math.Inf(-1)
+				checkBoth(t, p)
+
+				p = newProblem(rng, tA, tB, 20, 40, 30, 0, 0, 1, 0)
+				p.a[0] = math.NaN() // op(A)[0][0]
+				got32, got64 := p.run32(), p.run64()
+				for j := 0; j < p.n; j++ {
+					if !math.IsNaN(got64[j]) || !math.IsNaN(float64(got32[j])) {
+						t.Fatalf("tA=%c tB=%c: C[0][%d] = %g (float32 %g), want NaN", tA, tB, j, got64[j], got32[j])
+					}
+				}
+				for i := p.ldc; i < len(got64); i++ {
+					if math.IsNaN(got64[i]) || math.IsNaN(float64(got32[i])) {
+						t.Fatalf("tA=%c tB=%c: NaN leaked to C element %d", tA, tB, i)
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // A and B may be the same slice (C = X·Xᵀ); C may interleave with A in one
 // backing array as long as no element is shared (C the even columns, A the
 // odd ones of a wide matrix).
 func TestGemmAliasing(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 12))
-	const m, k = 21, 35
-	x := make([]float32, m*k)
-	for i := range x {
-		x[i] = float32(rng.NormFloat64())
-	}
-	c := make([]float32, m*m)
-	Implementation{}.Sgemm(blas.NoTrans, blas.Trans, m, m, k, 1, x, k, x, k, 0, c, m)
-	for i := 0; i < m; i++ {
-		for j := 0; j < m; j++ {
-			var s float64
-			for l := 0; l < k; l++ {
-				s += float64(x[i*k+l]) * float64(x[j*k+l])
-			}
-			if d := math.Abs(float64(c[i*m+j]) - s); d > 1e-4 {
-				t.Fatalf("X·Xᵀ[%d][%d] = %g, want %g", i, j, c[i*m+j], s)
+	eachKernels(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		const m, k = 21, 35
+		x := make([]float32, m*k)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		c := make([]float32, m*m)
+		Implementation{}.Sgemm(blas.NoTrans, blas.Trans, m, m, k, 1, x, k, x, k, 0, c, m)
+		for i := 0; i < m; i++ {
+			for j := 0; j < m; j++ {
+				var s float64
+				for l := 0; l < k; l++ {
+					s += float64(x[i*k+l]) * float64(x[j*k+l])
+				}
+				if d := math.Abs(float64(c[i*m+j]) - s); d > 1e-4 {
+					t.Fatalf("X·Xᵀ[%d][%d] = %g, want %g", i, j, c[i*m+j], s)
+				}
 			}
 		}
-	}
-	if Kernels() != "" && c[2*m+5] != c[5*m+2] { // same products, same order
-		t.Fatalf("X·Xᵀ not symmetric: %g vs %g", c[2*m+5], c[5*m+2])
-	}
+		if Kernels() != "" && c[2*m+5] != c[5*m+2] { // same products, same order
+			t.Fatalf("X·Xᵀ not symmetric: %g vs %g", c[2*m+5], c[5*m+2])
+		}
 
-	// One (m × 2n) buffer: A = its odd columns read as an m×n matrix with
-	// lda = 2n (offset 1), C = its even columns (offset 0), B separate.
-	const n = 24
-	buf := make([]float32, m*2*n)
-	for i := range buf {
-		buf[i] = float32(rng.NormFloat64())
-	}
-	b := make([]float32, n*n)
-	for i := range b {
-		b[i] = float32(rng.NormFloat64())
-	}
-	aCopy := make([]float32, m*n)
-	for i := 0; i < m; i++ {
-		copy(aCopy[i*n:(i+1)*n], buf[i*2*n+n:i*2*n+2*n])
-	}
-	want := make([]float32, m*n)
-	Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, n, 1, aCopy, n, b, n, 0, want, n)
-	Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, n, 1, buf[n:], 2*n, b, n, 0, buf, 2*n)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			if buf[i*2*n+j] != want[i*n+j] {
-				t.Fatalf("interleaved C[%d][%d] = %g, want %g", i, j, buf[i*2*n+j], want[i*n+j])
-			}
-			if buf[i*2*n+n+j] != aCopy[i*n+j] {
-				t.Fatalf("interleaved A[%d][%d] changed", i, j)
+		// One (m × 2n) buffer: A = its odd columns read as an m×n matrix with
+		// lda = 2n (offset 1), C = its even columns (offset 0), B separate.
+		const n = 24
+		buf := make([]float32, m*2*n)
+		for i := range buf {
+			buf[i] = float32(rng.NormFloat64())
+		}
+		b := make([]float32, n*n)
+		for i := range b {
+			b[i] = float32(rng.NormFloat64())
+		}
+		aCopy := make([]float32, m*n)
+		for i := 0; i < m; i++ {
+			copy(aCopy[i*n:(i+1)*n], buf[i*2*n+n:i*2*n+2*n])
+		}
+		want := make([]float32, m*n)
+		Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, n, 1, aCopy, n, b, n, 0, want, n)
+		Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, n, 1, buf[n:], 2*n, b, n, 0, buf, 2*n)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				if buf[i*2*n+j] != want[i*n+j] {
+					t.Fatalf("interleaved C[%d][%d] = %g, want %g", i, j, buf[i*2*n+j], want[i*n+j])
+				}
+				if buf[i*2*n+n+j] != aCopy[i*n+j] {
+					t.Fatalf("interleaved A[%d][%d] changed", i, j)
+				}
 			}
 		}
-	}
+	})
 }
 
 // Results are bit-identical whatever GOMAXPROCS, on one goroutine
@@ -330,72 +342,74 @@ func TestGemmAliasing(t *testing.T) {
 // one call or in blocks of rows or columns (as internal/gemm.Split and the
 // LSTM's batch shards do), and whatever the alignment of the slices.
 func TestGemmDeterministic(t *testing.T) {
-	skipWithoutKernels(t)
-	rng := rand.New(rand.NewPCG(13, 14))
-	shapes := [][3]int{{1600, 256, 74}, {32, 64, 2000}, {70, 700, 300}, {33, 2500, 17}}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, tA := range transposes {
-		for _, tB := range transposes {
-			for _, sh := range shapes {
-				p := newProblem(rng, tA, tB, sh[0], sh[1], sh[2], 0, 0, 0.9, 0.4)
-				runtime.GOMAXPROCS(1)
-				ref32, ref64 := p.run32(), p.run64()
-				for _, procs := range []int{2, 3, 8} {
-					runtime.GOMAXPROCS(procs)
-					if got := p.run32(); !slices.Equal(got, ref32) {
-						t.Fatalf("%v: float32 result differs with GOMAXPROCS=%d", p, procs)
+	eachKernels(t, func(t *testing.T) {
+		skipWithoutKernels(t)
+		rng := rand.New(rand.NewPCG(13, 14))
+		shapes := [][3]int{{1600, 256, 74}, {32, 64, 2000}, {70, 700, 300}, {33, 2500, 17}}
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+		for _, tA := range transposes {
+			for _, tB := range transposes {
+				for _, sh := range shapes {
+					p := newProblem(rng, tA, tB, sh[0], sh[1], sh[2], 0, 0, 0.9, 0.4)
+					runtime.GOMAXPROCS(1)
+					ref32, ref64 := p.run32(), p.run64()
+					for _, procs := range []int{2, 3, 8} {
+						runtime.GOMAXPROCS(procs)
+						if got := p.run32(); !slices.Equal(got, ref32) {
+							t.Fatalf("%v: float32 result differs with GOMAXPROCS=%d", p, procs)
+						}
+						if got := p.run64(); !slices.Equal(got, ref64) {
+							t.Fatalf("%v: float64 result differs with GOMAXPROCS=%d", p, procs)
+						}
 					}
-					if got := p.run64(); !slices.Equal(got, ref64) {
-						t.Fatalf("%v: float64 result differs with GOMAXPROCS=%d", p, procs)
+					c32, c64 := to32(p.c), slices.Clone(p.c)
+					Implementation{}.SgemmSerial(tA, tB, p.m, p.n, p.k, 0.9, to32(p.a), p.lda, to32(p.b), p.ldb, 0.4, c32, p.ldc)
+					Implementation{}.DgemmSerial(tA, tB, p.m, p.n, p.k, 0.9, p.a, p.lda, p.b, p.ldb, 0.4, c64, p.ldc)
+					if !slices.Equal(c32, ref32) || !slices.Equal(c64, ref64) {
+						t.Fatalf("%v: SgemmSerial or DgemmSerial differs from Sgemm, Dgemm", p)
 					}
-				}
-				c32, c64 := to32(p.c), slices.Clone(p.c)
-				Implementation{}.SgemmSerial(tA, tB, p.m, p.n, p.k, 0.9, to32(p.a), p.lda, to32(p.b), p.ldb, 0.4, c32, p.ldc)
-				Implementation{}.DgemmSerial(tA, tB, p.m, p.n, p.k, 0.9, p.a, p.lda, p.b, p.ldb, 0.4, c64, p.ldc)
-				if !slices.Equal(c32, ref32) || !slices.Equal(c64, ref64) {
-					t.Fatalf("%v: SgemmSerial or DgemmSerial differs from Sgemm, Dgemm", p)
-				}
-				runtime.GOMAXPROCS(1)
-				// Shifted by one element: other alignments of every matrix.
-				q := newProblem(rng, tA, tB, sh[0], sh[1], sh[2], 0, 1, 0.9, 0.4)
-				copy(q.a[1:], p.a)
-				copy(q.b[1:], p.b)
-				copy(q.c[1:], p.c)
-				if got := q.run32(); !slices.Equal(got[1:], ref32) {
-					t.Fatalf("%v: float32 result depends on alignment", p)
-				}
-				if got := q.run64(); !slices.Equal(got[1:], ref64) {
-					t.Fatalf("%v: float64 result depends on alignment", p)
-				}
-				// Row blocks of 5 and column blocks of 7.
-				a32, b32 := to32(p.a), to32(p.b)
-				rows := to32(p.c)
-				for i0 := 0; i0 < p.m; i0 += 5 {
-					h := min(5, p.m-i0)
-					aOff := i0 * p.lda
-					if tA == blas.Trans {
-						aOff = i0
+					runtime.GOMAXPROCS(1)
+					// Shifted by one element: other alignments of every matrix.
+					q := newProblem(rng, tA, tB, sh[0], sh[1], sh[2], 0, 1, 0.9, 0.4)
+					copy(q.a[1:], p.a)
+					copy(q.b[1:], p.b)
+					copy(q.c[1:], p.c)
+					if got := q.run32(); !slices.Equal(got[1:], ref32) {
+						t.Fatalf("%v: float32 result depends on alignment", p)
 					}
-					Implementation{}.Sgemm(tA, tB, h, p.n, p.k, 0.9, a32[aOff:], p.lda, b32, p.ldb, 0.4, rows[i0*p.ldc:], p.ldc)
-				}
-				if !slices.Equal(rows, ref32) {
-					t.Fatalf("%v: float32 result differs when computed in blocks of 5 rows", p)
-				}
-				cols := to32(p.c)
-				for j0 := 0; j0 < p.n; j0 += 7 {
-					w := min(7, p.n-j0)
-					bOff := j0
-					if tB == blas.Trans {
-						bOff = j0 * p.ldb
+					if got := q.run64(); !slices.Equal(got[1:], ref64) {
+						t.Fatalf("%v: float64 result depends on alignment", p)
 					}
-					Implementation{}.Sgemm(tA, tB, p.m, w, p.k, 0.9, a32, p.lda, b32[bOff:], p.ldb, 0.4, cols[j0:], p.ldc)
-				}
-				if !slices.Equal(cols, ref32) {
-					t.Fatalf("%v: float32 result differs when computed in blocks of 7 columns", p)
+					// Row blocks of 5 and column blocks of 7.
+					a32, b32 := to32(p.a), to32(p.b)
+					rows := to32(p.c)
+					for i0 := 0; i0 < p.m; i0 += 5 {
+						h := min(5, p.m-i0)
+						aOff := i0 * p.lda
+						if tA == blas.Trans {
+							aOff = i0
+						}
+						Implementation{}.Sgemm(tA, tB, h, p.n, p.k, 0.9, a32[aOff:], p.lda, b32, p.ldb, 0.4, rows[i0*p.ldc:], p.ldc)
+					}
+					if !slices.Equal(rows, ref32) {
+						t.Fatalf("%v: float32 result differs when computed in blocks of 5 rows", p)
+					}
+					cols := to32(p.c)
+					for j0 := 0; j0 < p.n; j0 += 7 {
+						w := min(7, p.n-j0)
+						bOff := j0
+						if tB == blas.Trans {
+							bOff = j0 * p.ldb
+						}
+						Implementation{}.Sgemm(tA, tB, p.m, w, p.k, 0.9, a32, p.lda, b32[bOff:], p.ldb, 0.4, cols[j0:], p.ldc)
+					}
+					if !slices.Equal(cols, ref32) {
+						t.Fatalf("%v: float32 result differs when computed in blocks of 7 columns", p)
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // skipWithoutKernels skips tests of properties of the assembly path that
@@ -436,13 +450,15 @@ func TestGemmPanics(t *testing.T) {
 
 // Once warm, a product allocates nothing on one goroutine.
 func TestGemmDoesNotAllocate(t *testing.T) {
-	skipWithoutKernels(t)
-	a, b, c := make([]float32, 32*64), make([]float32, 64*256), make([]float32, 32*256)
-	allocs := testing.AllocsPerRun(20, func() {
-		Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, 32, 256, 64, 1, a, 64, b, 256, 1, c, 256)
-		Implementation{}.Sgemm(blas.NoTrans, blas.Trans, 32, 64, 256, 1, c, 256, b, 256, 0, a, 64)
+	eachKernels(t, func(t *testing.T) {
+		skipWithoutKernels(t)
+		a, b, c := make([]float32, 32*64), make([]float32, 64*256), make([]float32, 32*256)
+		allocs := testing.AllocsPerRun(20, func() {
+			Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, 32, 256, 64, 1, a, 64, b, 256, 1, c, 256)
+			Implementation{}.Sgemm(blas.NoTrans, blas.Trans, 32, 64, 256, 1, c, 256, b, 256, 0, a, 64)
+		})
+		if allocs != 0 {
+			t.Errorf("%v allocations per product, want 0", allocs)
+		}
 	})
-	if allocs != 0 {
-		t.Errorf("%v allocations per product, want 0", allocs)
-	}
 }

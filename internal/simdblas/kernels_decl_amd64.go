@@ -17,13 +17,61 @@ func kernelD6x8(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc i
 func kernelD6x8RowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
 
 //go:noescape
+func kernelS6x64Z(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
+
+//go:noescape
+func kernelD6x32Z(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
+
+//go:noescape
+func kernelS6x64ZRowA(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
+
+//go:noescape
+func kernelD6x32ZRowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
+
+//go:noescape
+func kernelS6x32Z(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
+
+//go:noescape
+func kernelD6x16Z(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
+
+//go:noescape
+func kernelS6x32ZRowA(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
+
+//go:noescape
+func kernelD6x16ZRowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
+
+//go:noescape
+func kernelS6x16Z(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
+
+//go:noescape
+func kernelD6x8Z(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
+
+//go:noescape
+func kernelS6x16ZRowA(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32, readC bool)
+
+//go:noescape
+func kernelD6x8ZRowA(k int, a *float64, sa int, b *float64, sb int, c *float64, ldc int, alpha, beta float64, readC bool)
+
+//go:noescape
 func packTransS16(k int, src *float32, ld int, dst *float32)
 
 //go:noescape
 func packTransD8(k int, src *float64, ld int, dst *float64)
 
 //go:noescape
+func packTransS64(k int, src *float32, ld int, dst *float32)
+
+//go:noescape
+func packTransD32(k int, src *float64, ld int, dst *float64)
+
+//go:noescape
 func packRowsS16(k int, src *float32, ld int, dst *float32)
 
 //go:noescape
 func packRowsD8(k int, src *float64, ld int, dst *float64)
+
+//go:noescape
+func packRowsS64(k int, src *float32, ld int, dst *float32)
+
+//go:noescape
+func packRowsD32(k int, src *float64, ld int, dst *float64)

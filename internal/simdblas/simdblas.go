@@ -1,10 +1,13 @@
 // Package simdblas is a BLAS for gonum's blas.Float32 and blas.Float64
 // interfaces whose matrix products, Sgemm and Dgemm, run on packed,
-// cache-blocked micro-kernels in Go assembly (AVX2 with FMA on amd64; see
-// gemm.go and asm_gen.go); every other routine is gonum's. On CPUs without
-// AVX2 and FMA, on other architectures and with the build tag purego, the
-// products are gonum's pure-Go ones too. It needs no cgo and no
-// GOEXPERIMENT.
+// cache-blocked micro-kernels in Go assembly (see gemm.go and asm_gen.go);
+// every other routine is gonum's. On amd64 the kernels are picked at run
+// time: AVX-512 (ZMM registers, AVX512F, where the CPU and the OS support
+// it), else AVX2 with FMA. The environment variable SYNERGO_SIMD=avx2,
+// read at start-up, forces the AVX2 kernels on an AVX-512 CPU; both sets
+// give bit-identical results (below). On CPUs without AVX2 and FMA, on
+// other architectures and with the build tag purego, the products are
+// gonum's pure-Go ones. It needs no cgo and no GOEXPERIMENT.
 //
 // Install it behind gonum's front ends and gorgonia with
 //
@@ -20,7 +23,9 @@
 // and the blocks of the summed dimension depend on k alone; the outer sum
 // runs in block order. So results are bit-identical whatever the alignment
 // of the slices, the position of the element in the tiles and the number of
-// goroutines (GOMAXPROCS), on a given CPU path.
+// goroutines (GOMAXPROCS) — and whatever the kernel set (AVX-512 or AVX2,
+// whose tiles differ but whose summation blocks are the same), NaN
+// payloads aside.
 package simdblas
 
 import (
@@ -45,8 +50,8 @@ var (
 	arch64 *arch[float64]
 )
 
-// Kernels names the micro-kernels in use ("AVX2+FMA"), or "" when the
-// products fall back to gonum's pure Go.
+// Kernels names the micro-kernels in use ("AVX-512" or "AVX2+FMA"), or ""
+// when the products fall back to gonum's pure Go.
 func Kernels() string {
 	if arch32 == nil {
 		return ""
