@@ -362,21 +362,24 @@ func columnSums(dst, m any, rows, n int, idx []int) {
 }
 
 func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
-	clear(dst)
-	add := func(i int) {
-		for j, v := range src[i*n : (i+1)*n] {
-			dst[j] += v
+	forRows(n, rows, func(j0, j1 int) { // chunks of columns, each summed over the rows in order
+		d := dst[j0:j1]
+		clear(d)
+		add := func(i int) {
+			for j, v := range src[i*n+j0 : i*n+j1] {
+				d[j] += v
+			}
 		}
-	}
-	if idx != nil {
-		for _, i := range idx {
+		if idx != nil {
+			for _, i := range idx {
+				add(i)
+			}
+			return
+		}
+		for i := 0; i < rows; i++ {
 			add(i)
 		}
-		return
-	}
-	for i := 0; i < rows; i++ {
-		add(i)
-	}
+	})
 }
 
 // ---- row subsets (Linear.ForwardRows) ----
@@ -420,9 +423,11 @@ func prefix(m any, n int) any {
 }
 
 func gatherKept[T float32 | float64](dst, src []T, idx []int, n int) {
-	for k, i := range idx {
-		copy(dst[k*n:(k+1)*n], src[i*n:(i+1)*n])
-	}
+	forRows(len(idx), n, func(lo, hi int) {
+		for k, i := range idx[lo:hi] {
+			copy(dst[(lo+k)*n:(lo+k+1)*n], src[i*n:(i+1)*n])
+		}
+	})
 }
 
 // spreadKept moves row k of m to row idx[k], last first (idx is
