@@ -14,9 +14,9 @@ import (
 // LayerNorm.ForwardRows, GeluRows, Graph.DropoutRows): the rows i with
 // keep[i] ≠ 0 of a selection node keep (BERT's attention mask), read when
 // the op runs. A Linear gathers the kept rows into a shared scratch
-// matrix, its GEMM writes the compact result into the first rows of the
-// op's own output buffer, and spread moves those rows to their places (no
-// buffer per op); the row-wise ops visit the runs of kept rows in place.
+// matrix, its GEMM writes the compact result into another (no buffer per
+// op), and scatter copies those rows to their places in the op's output;
+// the row-wise ops visit the runs of kept rows in place.
 type rowSubset struct {
 	idx []int  // the kept rows, increasing
 	on  []bool // on[i]: row i is kept
