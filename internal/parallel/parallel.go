@@ -77,3 +77,25 @@ func (j *job) work(worker int) {
 		}
 	}
 }
+
+// RowsMin is the fewest entries (rows × width) from which Rows spreads rows
+// over goroutines: below it a goroutine's start costs about what it saves.
+const RowsMin = 1 << 15
+
+// Rows calls f on chunks [lo, hi) of whole rows covering [0, rows), up to
+// 4 chunks per goroutine handed out by Do, when the rows hold at least
+// RowsMin entries of width each (GOMAXPROCS > 1); else f(0, rows). The
+// chunk bounds depend only on rows and GOMAXPROCS. f must write only to
+// its rows (or, for a reduction, only to entries no other chunk writes):
+// chunks run concurrently in any order.
+func Rows(rows, width int, f func(lo, hi int)) {
+	chunks := 1
+	if rows*width >= RowsMin {
+		chunks = min(rows, 4*runtime.GOMAXPROCS(0))
+	}
+	if chunks <= 1 {
+		f(0, rows)
+		return
+	}
+	Do(chunks, func(_, c int) { f(c*rows/chunks, (c+1)*rows/chunks) })
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chewxy/hm"
 	matmul "github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
@@ -366,7 +367,7 @@ func columnSums(dst, m any, rows, n int, idx []int) {
 }
 
 func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
-	forRows(n, rows, func(j0, j1 int) { // chunks of columns, each summed over the rows in order
+	parallel.Rows(n, rows, func(j0, j1 int) { // chunks of columns, each summed over the rows in order
 		d := dst[j0:j1]
 		clear(d)
 		add := func(i int) {
@@ -417,7 +418,7 @@ func (r *rowSubset) compact(m any, n int) any {
 }
 
 // scatter copies row k of the compact matrix c (len(idx), n) to row idx[k]
-// of m (rows, n) and writes zeros to the other rows of m, in forRows'
+// of m (rows, n) and writes zeros to the other rows of m, in parallel.Rows'
 // chunks.
 func (r *rowSubset) scatter(m, c any, n int) {
 	switch m := m.(type) {
@@ -429,7 +430,7 @@ func (r *rowSubset) scatter(m, c any, n int) {
 }
 
 func gatherKept[T float32 | float64](dst, src []T, idx []int, n int) {
-	forRows(len(idx), n, func(lo, hi int) {
+	parallel.Rows(len(idx), n, func(lo, hi int) {
 		for k, i := range idx[lo:hi] {
 			copy(dst[(lo+k)*n:(lo+k+1)*n], src[i*n:(i+1)*n])
 		}

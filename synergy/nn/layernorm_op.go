@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -95,14 +96,14 @@ func (k *layerNormKernel[T]) forwardRows(x, gamma, beta []T, lo, hi int) {
 // backward writes dx on the rows sel keeps (0 on the others) and dγ, dβ
 // summed over the kept rows in row order: the rows left out have dy = 0
 // (nothing reads their output), so their terms of the sums are 0. The rows
-// of dx are computed in forRows' chunks; dγ and dβ in chunks of columns,
+// of dx are computed in parallel.Rows' chunks; dγ and dβ in chunks of columns,
 // each column summed over the rows in order, so the sums do not depend on
 // the chunking.
 func (k *layerNormKernel[T]) backward(gamma, dy []T, sel *rowSubset) {
 	n := k.dim
 	dx := k.grad[:k.rows*n]
 	sel.visitRows(k.rows, n, func(lo, hi int) { k.backwardRows(gamma, dy, lo, hi) }, clearRows(dx, n))
-	forRows(n, k.rows, func(j0, j1 int) {
+	parallel.Rows(n, k.rows, func(j0, j1 int) {
 		clear(k.dg[j0:j1])
 		clear(k.db[j0:j1])
 		sel.visit(0, k.rows, func(lo, hi int) { k.paramGradRows(dy, lo, hi, j0, j1) }, func(int, int) {})

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"runtime"
 
 	"github.com/synergo/synergo/internal/parallel"
 
@@ -102,29 +101,8 @@ func clearRows[T float32 | float64](m []T, n int) func(lo, hi int) {
 	return func(lo, hi int) { clear(m[lo*n : hi*n]) }
 }
 
-// rowParallelMin is the fewest entries (rows × width) from which forRows
-// spreads rows over goroutines.
-const rowParallelMin = 1 << 15
-
-// forRows calls f on chunks [lo, hi) of whole rows covering [0, rows), on
-// GOMAXPROCS goroutines (parallel.Do, up to 4 chunks each) when the rows
-// hold at least rowParallelMin entries of width each, else f(0, rows). f
-// must write only to its rows (or, for a reduction, only to entries no
-// other chunk writes): chunks run concurrently in any order.
-func forRows(rows, width int, f func(lo, hi int)) {
-	chunks := 1
-	if rows*width >= rowParallelMin {
-		chunks = min(rows, 4*runtime.GOMAXPROCS(0))
-	}
-	if chunks <= 1 {
-		f(0, rows)
-		return
-	}
-	parallel.Do(chunks, func(_, c int) { f(c*rows/chunks, (c+1)*rows/chunks) })
-}
-
-// visitRows is visit over rows [0, rows) of width entries each, in forRows'
+// visitRows is visit over rows [0, rows) of width entries each, in parallel.Rows'
 // chunks: kept and dropped must touch only their own rows.
 func (r *rowSubset) visitRows(rows, width int, kept, dropped func(lo, hi int)) {
-	forRows(rows, width, func(lo, hi int) { r.visit(lo, hi, kept, dropped) })
+	parallel.Rows(rows, width, func(lo, hi int) { r.visit(lo, hi, kept, dropped) })
 }

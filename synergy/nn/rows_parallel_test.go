@@ -7,17 +7,19 @@ import (
 	"testing"
 
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/internal/parallel"
 )
 
-// The row-wise kernels run in chunks on several goroutines (forRows,
-// parallel.Do) once they hold rowParallelMin entries. These tests compare
+// The row-wise kernels run in chunks on several goroutines (parallel.Rows,
+// parallel.Do) once they hold parallel.RowsMin entries. These tests compare
 // them, at sizes past that threshold and with GOMAXPROCS 2, bit for bit
 // with plain serial loops written out here.
 
-// parallelRows is a row count past rowParallelMin at width parallelWidth.
+// parallelRows is a row count past parallel.RowsMin at width parallelWidth.
 const (
 	parallelWidth = 96
-	parallelRows  = 2*rowParallelMin/parallelWidth + 37
+	parallelRows  = 2*parallel.RowsMin/parallelWidth + 37
 )
 
 // testSelection returns a row subset of rows that drops runs of rows
@@ -61,7 +63,7 @@ func sameBits32(t *testing.T, what string, got, want []float32) {
 	}
 }
 
-// TestForRowsCoversEachRowOnce checks that forRows' chunks partition
+// TestForRowsCoversEachRowOnce checks that parallel.Rows' chunks partition
 // [0, rows) and that visitRows calls kept and dropped on exactly the rows
 // visit does.
 func TestForRowsCoversEachRowOnce(t *testing.T) {
@@ -70,7 +72,7 @@ func TestForRowsCoversEachRowOnce(t *testing.T) {
 	for _, rows := range []int{0, 1, 5, parallelRows} {
 		sel := testSelection(t, max(rows, 1), rng)
 		hits := make([]int32, rows)
-		forRows(rows, parallelWidth, func(lo, hi int) {
+		parallel.Rows(rows, parallelWidth, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				hits[i]++ // chunks are disjoint, so no two goroutines write one entry
 			}
