@@ -20,6 +20,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 
 	"github.com/synergo/synergo/bench/gobench"
@@ -65,15 +66,16 @@ func main() {
 	inferBatches := flag.Int("infer-batches", 0, "evaluation batches to time after training (0: every full batch of the training split, -1: none)")
 	memProfile := flag.String("memprofile", "", "write a heap profile (pprof, in-use and allocated bytes by call site) to this file after the last epoch")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) of the training epochs to this file")
+	traceFile := flag.String("trace", "", "write an execution trace (go tool trace) of the training epochs to this file")
 	flag.Parse()
 	defer gctune.ForTraining()() // as synergy/train's Run
-	if err := run(s, *epochs, *inferBatches, *memProfile, *cpuProfile); err != nil {
+	if err := run(s, *epochs, *inferBatches, *memProfile, *cpuProfile, *traceFile); err != nil {
 		fmt.Fprintln(os.Stderr, "goepoch:", err)
 		os.Exit(1)
 	}
 }
 
-func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile string) error {
+func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile, traceFile string) error {
 	if epochs < 1 {
 		return fmt.Errorf("-epochs %d, want ≥ 1", epochs)
 	}
@@ -98,6 +100,16 @@ func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile strin
 			return fmt.Errorf("-cpuprofile: %w", err)
 		}
 	}
+	var traceOut *os.File
+	if traceFile != "" {
+		if traceOut, err = os.Create(traceFile); err != nil {
+			return fmt.Errorf("-trace: %w", err)
+		}
+		if err := trace.Start(traceOut); err != nil {
+			traceOut.Close()
+			return fmt.Errorf("-trace: %w", err)
+		}
+	}
 	for e := 0; e < epochs; e++ {
 		w0, c0 := time.Now(), gobench.ProcessCPUTime()
 		steps, err := tr.Epoch()
@@ -115,6 +127,12 @@ func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile strin
 		pprof.StopCPUProfile()
 		if err := prof.Close(); err != nil {
 			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+	}
+	if traceOut != nil {
+		trace.Stop()
+		if err := traceOut.Close(); err != nil {
+			return fmt.Errorf("-trace: %w", err)
 		}
 	}
 	if inferBatches >= 0 {

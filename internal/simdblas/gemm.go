@@ -3,6 +3,8 @@ package simdblas
 import (
 	"runtime"
 	"sync"
+
+	"github.com/synergo/synergo/internal/parallel"
 	"unsafe"
 )
 
@@ -234,29 +236,36 @@ func (ar *arch[T]) packAEdge(ws *workspace[T], aTrans bool, a []T, lda, i, h, pc
 // repaid.
 const parallelMin = 1 << 21
 
+// chunksPerWorker is how many chunks run cuts a parallel product into per
+// goroutine: the chunks are handed out one at a time (internal/parallel),
+// so a helper goroutine that starts late, or a core that a loaded host
+// slows down, costs at most a chunk's time at the end.
+const chunksPerWorker = 4
+
 // run computes C = alpha·op(A)·op(B) + beta·C (alpha ≠ 0, k > 0): unless
-// serial, large products on GOMAXPROCS goroutines, each on a block of whole mr-row panels
-// of C (when m ≥ n) or whole nr-column panels (else); the summed dimension
-// is never cut, so results are bit-identical to one goroutine's.
+// serial, large products on GOMAXPROCS goroutines, in chunks of whole
+// mr-row panels of C (when m ≥ n) or whole nr-column panels (else); the
+// summed dimension is never cut, so results are bit-identical to one
+// goroutine's.
 func (ar *arch[T]) run(serial, aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	parts := 1
+	workers := 1
 	if !serial && m*n*k >= parallelMin {
-		parts = runtime.GOMAXPROCS(0)
+		workers = runtime.GOMAXPROCS(0)
 	}
 	unit, extent := ar.nr, n
 	if m >= n {
 		unit, extent = ar.mr, m
 	}
 	panels := (extent + unit - 1) / unit
-	parts = min(parts, panels)
-	if parts <= 1 {
+	if workers <= 1 || panels <= 1 {
 		ws := ar.pool.get()
 		ar.gemm(ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		ar.pool.put(ws)
 		return
 	}
-	part := func(s int) {
-		lo, hi := s*panels/parts*unit, min((s+1)*panels/parts*unit, extent)
+	chunks := min(panels, workers*chunksPerWorker)
+	parallel.Do(chunks, func(_, s int) {
+		lo, hi := s*panels/chunks*unit, min((s+1)*panels/chunks*unit, extent)
 		ws := ar.pool.get()
 		defer ar.pool.put(ws)
 		if m >= n {
@@ -272,13 +281,7 @@ func (ar *arch[T]) run(serial, aTrans, bTrans bool, m, n, k int, alpha T, a []T,
 			bOff = lo * ldb // rows lo.. of B
 		}
 		ar.gemm(ws, aTrans, bTrans, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
-	}
-	var wg sync.WaitGroup
-	for s := 1; s < parts; s++ {
-		wg.Go(func() { part(s) })
-	}
-	part(0)
-	wg.Wait()
+	})
 }
 
 // workspace holds one goroutine's packing buffers; they grow to the

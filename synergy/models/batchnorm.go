@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 )
@@ -50,7 +51,10 @@ func newInputBatchNorm(ps, buffers *nn.ParamSet, name string, channels int, rng 
 }
 
 // normalize returns x̂ for the values x laid out as (n, channels, k) and, if
-// train, updates the running estimates.
+// train, updates the running estimates. The batch statistics are computed
+// in chunks of channels and x̂ in chunks of samples, concurrently
+// (parallel.Rows); each channel's sums run over the samples in order, so
+// the result does not depend on the chunking.
 func (bn *inputBatchNorm) normalize(x []float64, n, k int, train bool) []float64 {
 	c := bn.channels
 	mean := make([]float64, c)
@@ -58,27 +62,29 @@ func (bn *inputBatchNorm) normalize(x []float64, n, k int, train bool) []float64
 	count := n * k
 	useBatch := train && count >= 2
 	if useBatch {
-		for i := 0; i < n; i++ {
-			for ch := 0; ch < c; ch++ {
-				for _, v := range x[(i*c+ch)*k : (i*c+ch+1)*k] {
-					mean[ch] += v
+		parallel.Rows(c, n*k, func(c0, c1 int) {
+			for i := 0; i < n; i++ {
+				for ch := c0; ch < c1; ch++ {
+					for _, v := range x[(i*c+ch)*k : (i*c+ch+1)*k] {
+						mean[ch] += v
+					}
 				}
 			}
-		}
-		for ch := range mean {
-			mean[ch] /= float64(count)
-		}
-		for i := 0; i < n; i++ {
-			for ch := 0; ch < c; ch++ {
-				for _, v := range x[(i*c+ch)*k : (i*c+ch+1)*k] {
-					d := v - mean[ch]
-					vari[ch] += d * d
+			for ch := c0; ch < c1; ch++ {
+				mean[ch] /= float64(count)
+			}
+			for i := 0; i < n; i++ {
+				for ch := c0; ch < c1; ch++ {
+					for _, v := range x[(i*c+ch)*k : (i*c+ch+1)*k] {
+						d := v - mean[ch]
+						vari[ch] += d * d
+					}
 				}
 			}
-		}
-		for ch := range vari {
-			vari[ch] /= float64(count)
-		}
+			for ch := c0; ch < c1; ch++ {
+				vari[ch] /= float64(count)
+			}
+		})
 		runMean, runVar := bn.mean.Float64s(), bn.vari.Float64s()
 		unbias := float64(count) / float64(count-1)
 		for ch := 0; ch < c; ch++ {
@@ -92,15 +98,17 @@ func (bn *inputBatchNorm) normalize(x []float64, n, k int, train bool) []float64
 		mean, vari = bn.mean.Float64s(), bn.vari.Float64s()
 	}
 	out := make([]float64, len(x))
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
-			inv := 1 / math.Sqrt(vari[ch]+batchNormEps)
-			lo := (i*c + ch) * k
-			for j := lo; j < lo+k; j++ {
-				out[j] = (x[j] - mean[ch]) * inv
+	parallel.Rows(n, c*k, func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			for ch := 0; ch < c; ch++ {
+				inv := 1 / math.Sqrt(vari[ch]+batchNormEps)
+				lo := (i*c + ch) * k
+				for j := lo; j < lo+k; j++ {
+					out[j] = (x[j] - mean[ch]) * inv
+				}
 			}
 		}
-	}
+	})
 	return out
 }
 

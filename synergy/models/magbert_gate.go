@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -79,9 +80,11 @@ func (op magAlphaOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	t, h, n, d := rows[0], rows[1], in[0].Shape()[0], in[0].Shape()[1]
 	out := make([]float64, n)
-	for i := range out {
-		out[i], _, _, _, _ = magAlphaRow(t[i*d:(i+1)*d], h[i*d:(i+1)*d], op.beta)
-	}
+	parallel.Rows(n, d, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i], _, _, _, _ = magAlphaRow(t[i*d:(i+1)*d], h[i*d:(i+1)*d], op.beta)
+		}
+	})
 	return magDense(in[0].Dtype(), out, n), nil
 }
 
@@ -136,26 +139,28 @@ func (op magAlphaGradOp) Do(in ...G.Value) (G.Value, error) {
 	t, h, g := rows[0], rows[1], rows[2]
 	n, d := in[0].Shape()[0], in[0].Shape()[1]
 	out := make([]float64, n*d)
-	for i := 0; i < n; i++ {
-		ti, hi := t[i*d:(i+1)*d], h[i*d:(i+1)*d]
-		_, active, nt, nh, den := magAlphaRow(ti, hi, op.beta)
-		if !active {
-			continue
-		}
-		o := out[i*d : (i+1)*d]
-		if op.wrt == 0 && nt > 0 {
-			c := g[i] * op.beta / (nt * den)
-			for j, v := range ti {
-				o[j] = c * v
+	parallel.Rows(n, d, func(r0, r1 int) { // rows are independent
+		for i := r0; i < r1; i++ {
+			ti, hi := t[i*d:(i+1)*d], h[i*d:(i+1)*d]
+			_, active, nt, nh, den := magAlphaRow(ti, hi, op.beta)
+			if !active {
+				continue
+			}
+			o := out[i*d : (i+1)*d]
+			if op.wrt == 0 && nt > 0 {
+				c := g[i] * op.beta / (nt * den)
+				for j, v := range ti {
+					o[j] = c * v
+				}
+			}
+			if op.wrt == 1 && nh > 0 {
+				c := -g[i] * op.beta * nt / (nh * den * den)
+				for j, v := range hi {
+					o[j] = c * v
+				}
 			}
 		}
-		if op.wrt == 1 && nh > 0 {
-			c := -g[i] * op.beta * nt / (nh * den * den)
-			for j, v := range hi {
-				o[j] = c * v
-			}
-		}
-	}
+	})
 	return magDense(in[0].Dtype(), out, n, d), nil
 }
 

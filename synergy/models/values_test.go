@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/synergo/synergo/datasets"
@@ -185,5 +186,64 @@ func TestTimeMeanOverPadding(t *testing.T) {
 	want := []float64{3, 4, 3, 4}
 	if !equalFloats(got, want) {
 		t.Errorf("timeMean = %v, want %v", got, want)
+	}
+}
+
+// TestBatchNormChunksExact compares normalize on an input large enough to
+// run in chunks on two goroutines (statistics by channels, x̂ by samples)
+// with the same sums over the samples in order, written out serially: x̂ and
+// the running estimates must agree bit for bit.
+func TestBatchNormChunksExact(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	rng := rand.New(rand.NewPCG(5, 7))
+	n, c, k := 64, 35, 30 // 67,200 values: past parallel.RowsMin
+	x := make([]float64, n*c*k)
+	for i := range x {
+		x[i] = 3*rng.NormFloat64() + float64(i%c)
+	}
+	ps, buf := nn.NewParamSet(tensor.Float64), nn.NewParamSet(tensor.Float64)
+	bn := newInputBatchNorm(ps, buf, "bn", c, rng)
+	got := bn.normalize(x, n, k, true)
+
+	mean, vari := make([]float64, c), make([]float64, c)
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			for _, v := range x[(i*c+ch)*k : (i*c+ch+1)*k] {
+				mean[ch] += v
+			}
+		}
+	}
+	for ch := range mean {
+		mean[ch] /= float64(n * k)
+	}
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			for _, v := range x[(i*c+ch)*k : (i*c+ch+1)*k] {
+				d := v - mean[ch]
+				vari[ch] += d * d
+			}
+		}
+	}
+	for ch := range vari {
+		vari[ch] /= float64(n * k)
+	}
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			inv := 1 / math.Sqrt(vari[ch]+batchNormEps)
+			for j := (i*c + ch) * k; j < (i*c+ch+1)*k; j++ {
+				if want := (x[j] - mean[ch]) * inv; math.Float64bits(got[j]) != math.Float64bits(want) {
+					t.Fatalf("x̂[%d] = %v, want %v (bit for bit)", j, got[j], want)
+				}
+			}
+		}
+	}
+	unbias := float64(n*k) / float64(n*k-1)
+	rm, rv := bn.mean.Float64s(), bn.vari.Float64s()
+	for ch := 0; ch < c; ch++ {
+		wm := batchNormMomentum * mean[ch]
+		wv := (1-batchNormMomentum)*1 + batchNormMomentum*vari[ch]*unbias
+		if rm[ch] != wm || rv[ch] != wv {
+			t.Fatalf("channel %d: running estimates %v, %v, want %v, %v", ch, rm[ch], rv[ch], wm, wv)
+		}
 	}
 }

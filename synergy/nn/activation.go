@@ -134,14 +134,14 @@ func (op *geluOp) Do(in ...G.Value) (G.Value, error) {
 	switch d := t.Data().(type) {
 	case []float64:
 		out := op.buf.Data().([]float64)
-		op.sel.visit(0, rows, func(lo, hi int) {
+		op.sel.visitRows(rows, w, func(lo, hi int) {
 			for i := lo * w; i < hi*w; i++ {
 				out[i] = geluValue(d[i])
 			}
 		}, clearRows(out, w))
 	case []float32:
 		out := op.buf.Data().([]float32)
-		op.sel.visit(0, rows, func(lo, hi int) { vecmath.Gelu(out[lo*w:hi*w], d[lo*w:hi*w]) }, clearRows(out, w))
+		op.sel.visitRows(rows, w, func(lo, hi int) { vecmath.Gelu(out[lo*w:hi*w], d[lo*w:hi*w]) }, clearRows(out, w))
 	default:
 		return nil, op.Errorf("unsupported dtype %v", t.Dtype())
 	}
@@ -205,14 +205,14 @@ func (op *geluGradOp) Do(in ...G.Value) (G.Value, error) {
 	switch d := dy.Data().(type) {
 	case []float64:
 		out, xs := op.buf.Data().([]float64), x.([]float64)
-		op.sel.visit(0, rows, func(lo, hi int) {
+		op.sel.visitRows(rows, w, func(lo, hi int) {
 			for i := lo * w; i < hi*w; i++ {
 				out[i] = d[i] * geluDerivative(xs[i])
 			}
 		}, clearRows(out, w))
 	case []float32:
 		out, xs := op.buf.Data().([]float32), x.([]float32)
-		op.sel.visit(0, rows, func(lo, hi int) { vecmath.GeluGrad(out[lo*w:hi*w], xs[lo*w:hi*w], d[lo*w:hi*w]) }, clearRows(out, w))
+		op.sel.visitRows(rows, w, func(lo, hi int) { vecmath.GeluGrad(out[lo*w:hi*w], xs[lo*w:hi*w], d[lo*w:hi*w]) }, clearRows(out, w))
 	default:
 		return nil, op.Errorf("unsupported dtype %v", dy.Dtype())
 	}

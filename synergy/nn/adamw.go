@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
+
+	"github.com/synergo/synergo/internal/parallel"
 
 	"gorgonia.org/tensor"
 )
@@ -122,8 +123,9 @@ func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
 // _single_tensor_adamw so that float64 results agree to rounding. The
 // arithmetic is float64 for every dtype; float32 parameters and gradients
 // are read and written in place (no converted copies), and parameters of
-// at least adamwSplitMin entries are updated on GOMAXPROCS goroutines
-// (entries are independent, so the result does not depend on the split).
+// at least 2·adamwSplitMin entries are updated in chunks on GOMAXPROCS
+// goroutines (parallel.Do; entries are independent, so the result does not
+// depend on the split).
 func (o *AdamW) update(p *Param, g any, m *AdamWMoments) {
 	t := float64(m.Step)
 	bc1 := 1 - math.Pow(o.Beta1, t)
@@ -134,17 +136,13 @@ func (o *AdamW) update(p *Param, g any, m *AdamWMoments) {
 		m: m.M, v: m.V,
 	}
 	n := p.Size()
-	shards := runtime.GOMAXPROCS(0)
-	if n < adamwSplitMin || shards < 2 {
+	workers := runtime.GOMAXPROCS(0)
+	if n < adamwSplitMin || workers < 2 {
 		k.apply(p.Value.Data(), g, 0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for s := 0; s < shards; s++ {
-		lo, hi := s*n/shards, (s+1)*n/shards
-		wg.Go(func() { k.apply(p.Value.Data(), g, lo, hi) })
-	}
-	wg.Wait()
+	chunks := min(n/adamwSplitMin, 4*workers)
+	parallel.Do(chunks, func(_, c int) { k.apply(p.Value.Data(), g, c*n/chunks, (c+1)*n/chunks) })
 }
 
 // adamwSplitMin is the smallest parameter worth updating on several

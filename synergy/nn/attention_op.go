@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
@@ -13,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	matmul "github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/internal/vecmath"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
@@ -162,23 +162,19 @@ func newAttentionKernel[T lstmFloat](st *attentionState) *attentionKernel[T] {
 	return k
 }
 
-// shards runs f on contiguous ranges of sequences, on up to GOMAXPROCS
-// goroutines, each with its own index s (for scratch buffers).
+// shards runs f on contiguous ranges of sequences (up to 4 per goroutine,
+// handed out by parallel.Do), on up to GOMAXPROCS goroutines, each with
+// its own worker index s (for scratch buffers). Each sequence's arithmetic
+// does not depend on the range it is computed in.
 func (k *attentionKernel[T]) shards(f func(s, b0, b1 int)) {
-	n := max(1, min(runtime.GOMAXPROCS(0), k.B))
-	for len(k.scratch) < n {
+	chunks := 1
+	if runtime.GOMAXPROCS(0) > 1 {
+		chunks = min(k.B, 4*runtime.GOMAXPROCS(0))
+	}
+	for len(k.scratch) < parallel.Workers(chunks) {
 		k.scratch = append(k.scratch, make([]T, k.L*k.L))
 	}
-	if n == 1 {
-		f(0, 0, k.B)
-		return
-	}
-	var wg sync.WaitGroup
-	for s := 1; s < n; s++ {
-		wg.Go(func() { f(s, s*k.B/n, (s+1)*k.B/n) })
-	}
-	f(0, 0, k.B/n)
-	wg.Wait()
+	parallel.Do(chunks, func(s, c int) { f(s, c*k.B/chunks, (c+1)*k.B/chunks) })
 }
 
 // lengths sets k.n from the row selection (subset: sel holds the kept

@@ -2,10 +2,12 @@ package nn
 
 import (
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/chewxy/hm"
 	matmul "github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
@@ -121,7 +123,8 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 		rows = len(op.rows.idx)
 		xs = op.rows.gather(x, s.in)
 		defer putScratch(xs)
-		ys = prefix(y, rows*s.out)
+		ys = op.rows.compact(y, s.out)
+		defer putScratch(ys)
 	}
 	beta := 0.0
 	if s.bias {
@@ -134,7 +137,7 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	gemm(blas.NoTrans, blas.NoTrans, rows, s.out, s.in, 1, xs, s.in, w, s.out, beta, ys, s.out)
 	if subset {
-		op.rows.spread(y, s.out)
+		op.rows.scatter(y, ys, s.out)
 	}
 	return op.buf, nil
 }
@@ -260,9 +263,11 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 			break
 		}
 		dys := op.rows.gather(dy, s.out)
-		gemm(blas.NoTrans, blas.Trans, len(op.rows.idx), s.in, s.out, 1, dys, s.out, w, s.out, 0, prefix(out, len(op.rows.idx)*s.in), s.in)
+		dxs := op.rows.compact(out, s.in)
+		gemm(blas.NoTrans, blas.Trans, len(op.rows.idx), s.in, s.out, 1, dys, s.out, w, s.out, 0, dxs, s.in)
+		op.rows.scatter(out, dxs, s.in)
 		putScratch(dys)
-		op.rows.spread(out, s.in)
+		putScratch(dxs)
 	case gradWeight:
 		x, err := opkit.Data(vals[0], s.dtype, tensor.Shape{s.batch, s.in}, what+": input")
 		if err != nil {
@@ -362,21 +367,24 @@ func columnSums(dst, m any, rows, n int, idx []int) {
 }
 
 func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
-	clear(dst)
-	add := func(i int) {
-		for j, v := range src[i*n : (i+1)*n] {
-			dst[j] += v
+	parallel.Rows(n, rows, func(j0, j1 int) { // chunks of columns, each summed over the rows in order
+		d := dst[j0:j1]
+		clear(d)
+		add := func(i int) {
+			for j, v := range src[i*n+j0 : i*n+j1] {
+				d[j] += v
+			}
 		}
-	}
-	if idx != nil {
-		for _, i := range idx {
+		if idx != nil {
+			for _, i := range idx {
+				add(i)
+			}
+			return
+		}
+		for i := 0; i < rows; i++ {
 			add(i)
 		}
-		return
-	}
-	for i := 0; i < rows; i++ {
-		add(i)
-	}
+	})
 }
 
 // ---- row subsets (Linear.ForwardRows) ----
@@ -397,54 +405,46 @@ func (r *rowSubset) gather(m any, n int) any {
 	panic(fmt.Sprintf("nn: gather of %T", m))
 }
 
-// spread moves the compact rows held in the first len(idx) rows of m
-// (rows, n) to the kept rows and writes zeros to the others.
-func (r *rowSubset) spread(m any, n int) {
-	switch m := m.(type) {
+// compact returns a scratch matrix (len(idx), n) of m's dtype for the
+// kept rows of a product; give it back with putScratch.
+func (r *rowSubset) compact(m any, n int) any {
+	switch m.(type) {
 	case []float32:
-		spreadKept(m, r.idx, n)
+		return getScratch[float32](&scratch32, len(r.idx)*n)
 	case []float64:
-		spreadKept(m, r.idx, n)
+		return getScratch[float64](&scratch64, len(r.idx)*n)
 	}
+	panic(fmt.Sprintf("nn: compact of %T", m))
 }
 
-// prefix returns the first n entries of m.
-func prefix(m any, n int) any {
+// scatter copies row k of the compact matrix c (len(idx), n) to row idx[k]
+// of m (rows, n) and writes zeros to the other rows of m, in parallel.Rows'
+// chunks.
+func (r *rowSubset) scatter(m, c any, n int) {
 	switch m := m.(type) {
 	case []float32:
-		return m[:n]
+		scatterKept(r, m, c.([]float32), n)
 	case []float64:
-		return m[:n]
+		scatterKept(r, m, c.([]float64), n)
 	}
-	panic(fmt.Sprintf("nn: prefix of %T", m))
 }
 
 func gatherKept[T float32 | float64](dst, src []T, idx []int, n int) {
-	for k, i := range idx {
-		copy(dst[k*n:(k+1)*n], src[i*n:(i+1)*n])
-	}
+	parallel.Rows(len(idx), n, func(lo, hi int) {
+		for k, i := range idx[lo:hi] {
+			copy(dst[(lo+k)*n:(lo+k+1)*n], src[i*n:(i+1)*n])
+		}
+	})
 }
 
-// spreadKept moves row k of m to row idx[k], last first (idx is
-// increasing, so idx[k] ≥ k and no row is overwritten before it moves),
-// then zeros the rows not in idx.
-func spreadKept[T float32 | float64](m []T, idx []int, n int) {
-	for k := len(idx) - 1; k >= 0; k-- {
-		if i := idx[k]; i != k {
-			copy(m[i*n:(i+1)*n], m[k*n:(k+1)*n])
-		}
-	}
-	next := 0
-	for i := 0; i < len(m)/n; i++ {
-		if next < len(idx) && idx[next] == i {
-			next++
-			continue
-		}
-		clear(m[i*n : (i+1)*n])
-	}
+func scatterKept[T float32 | float64](r *rowSubset, m, c []T, n int) {
+	r.visitRows(len(m)/n, n, func(lo, hi int) {
+		k := sort.SearchInts(r.idx, lo) // a run of kept rows is a run of idx
+		copy(m[lo*n:hi*n], c[k*n:(k+hi-lo)*n])
+	}, clearRows(m, n))
 }
 
-// Scratch matrices of the gathered rows, shared by all Linear
+// Scratch matrices of the gathered and compact rows, shared by all Linear
 // applications (ops may run in several graphs at once).
 var scratch32, scratch64 sync.Pool
 

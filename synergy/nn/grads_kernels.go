@@ -2,7 +2,8 @@ package nn
 
 import (
 	"runtime"
-	"sync"
+
+	"github.com/synergo/synergo/internal/parallel"
 )
 
 // gradFloat is the element type of the gradient kernels.
@@ -14,18 +15,16 @@ type gradFloat interface{ float32 | float64 }
 const gradParallelMin = 1 << 18
 
 // splitWork calls f(0, n) when n < gradParallelMin or GOMAXPROCS is 1, and
-// otherwise f(0, n/2) and f(n/2, n) on two goroutines. The split point does
-// not depend on GOMAXPROCS, so callers that reduce per half get the same
-// result either way.
+// otherwise f(0, n/2) and f(n/2, n) as two chunks of parallel.Do (the
+// caller takes both if the helper goroutine has not started yet). The split
+// point does not depend on GOMAXPROCS, so callers that reduce per half get
+// the same result either way.
 func splitWork(n int, f func(lo, hi int)) {
 	if n < gradParallelMin || runtime.GOMAXPROCS(0) < 2 {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { f(n/2, n) })
-	f(0, n/2)
-	wg.Wait()
+	parallel.Do(2, func(_, half int) { f(half*(n/2), n-(1-half)*(n-n/2)) })
 }
 
 // clipValue clamps every entry of x to [−v, v]; NaN stays NaN.

@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -63,7 +64,7 @@ func newLayerNormKernel[T lstmFloat](rows, dim int, eps float64) *layerNormKerne
 
 // forward normalizes the rows sel keeps and writes 0 to the others.
 func (k *layerNormKernel[T]) forward(x, gamma, beta []T, sel *rowSubset) {
-	sel.visit(0, k.rows, func(lo, hi int) { k.forwardRows(x, gamma, beta, lo, hi) }, clearRows(k.out, k.dim))
+	sel.visitRows(k.rows, k.dim, func(lo, hi int) { k.forwardRows(x, gamma, beta, lo, hi) }, clearRows(k.out, k.dim))
 }
 
 // forwardRows normalizes rows [lo, hi).
@@ -94,20 +95,28 @@ func (k *layerNormKernel[T]) forwardRows(x, gamma, beta []T, lo, hi int) {
 
 // backward writes dx on the rows sel keeps (0 on the others) and dγ, dβ
 // summed over the kept rows in row order: the rows left out have dy = 0
-// (nothing reads their output), so their terms of the sums are 0.
+// (nothing reads their output), so their terms of the sums are 0. The rows
+// of dx are computed in parallel.Rows' chunks; dγ and dβ in chunks of columns,
+// each column summed over the rows in order, so the sums do not depend on
+// the chunking.
 func (k *layerNormKernel[T]) backward(gamma, dy []T, sel *rowSubset) {
 	n := k.dim
 	dx := k.grad[:k.rows*n]
-	clear(k.dg)
-	clear(k.db)
-	sel.visit(0, k.rows, func(lo, hi int) { k.backwardRows(gamma, dy, lo, hi) }, clearRows(dx, n))
-	for j := 0; j < n; j++ {
-		k.grad[k.rows*n+j] = T(k.dg[j])
-		k.grad[k.rows*n+n+j] = T(k.db[j])
-	}
+	sel.visitRows(k.rows, n, func(lo, hi int) { k.backwardRows(gamma, dy, lo, hi) }, clearRows(dx, n))
+	parallel.Rows(n, k.rows, func(j0, j1 int) {
+		clear(k.dg[j0:j1])
+		clear(k.db[j0:j1])
+		sel.visit(0, k.rows, func(lo, hi int) { k.paramGradRows(dy, lo, hi, j0, j1) }, func(int, int) {})
+		for j := j0; j < j1; j++ {
+			k.grad[k.rows*n+j] = T(k.dg[j])
+			k.grad[k.rows*n+n+j] = T(k.db[j])
+		}
+	})
 }
 
-// backwardRows writes dx on rows [lo, hi) and adds their terms to dγ, dβ.
+// backwardRows writes dx on rows [lo, hi):
+//
+//	dx = (g − mean(g) − x̂·mean(g⊙x̂)) / σ,   g = dy ⊙ γ.
 func (k *layerNormKernel[T]) backwardRows(gamma, dy []T, lo, hi int) {
 	n := k.dim
 	dx := k.grad[:k.rows*n]
@@ -118,14 +127,26 @@ func (k *layerNormKernel[T]) backwardRows(gamma, dy []T, lo, hi int) {
 			g := float64(v) * float64(gamma[j])
 			sg += g
 			sgx += g * float64(xh[j])
-			k.dg[j] += float64(v) * float64(xh[j])
-			k.db[j] += float64(v)
 		}
 		mg, mgx, inv := sg/float64(n), sgx/float64(n), k.inv[r]
 		out := dx[r*n : (r+1)*n]
 		for j, v := range d {
 			g := float64(v) * float64(gamma[j])
 			out[j] = T((g - mg - float64(xh[j])*mgx) * inv)
+		}
+	}
+}
+
+// paramGradRows adds the terms of rows [lo, hi) to dγ_j = Σ_r dy_rj·x̂_rj
+// and dβ_j = Σ_r dy_rj for the columns j in [j0, j1).
+func (k *layerNormKernel[T]) paramGradRows(dy []T, lo, hi, j0, j1 int) {
+	n := k.dim
+	dg, db := k.dg[j0:j1], k.db[j0:j1]
+	for r := lo; r < hi; r++ {
+		xh, d := k.xhat[r*n+j0:r*n+j1], dy[r*n+j0:r*n+j1]
+		for j, v := range d {
+			dg[j] += float64(v) * float64(xh[j])
+			db[j] += float64(v)
 		}
 	}
 }

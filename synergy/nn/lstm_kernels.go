@@ -2,12 +2,12 @@ package nn
 
 import (
 	"runtime"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 
 	matmul "github.com/synergo/synergo/internal/gemm"
 	"github.com/synergo/synergo/internal/lstmcell"
+	"github.com/synergo/synergo/internal/parallel"
 )
 
 // lstmFloat is the element type of the LSTM kernels.
@@ -146,8 +146,8 @@ func (k *lstmKernel[T]) span(t, b0, b1 int) (r0, r1 int) {
 }
 
 // shard runs the time loop of the forward (backward false) or backward
-// pass on k.shards contiguous ranges of sequences, concurrently, and waits
-// for all. Each sequence is computed by the same arithmetic whatever the
+// pass on k.shards contiguous ranges of sequences, concurrently
+// (parallel.Do), and waits for all. Each sequence is computed by the same arithmetic whatever the
 // sharding, so results do not depend on GOMAXPROCS. With one shard it
 // allocates nothing.
 func (k *lstmKernel[T]) shard(backward bool, wh, dOut []T) {
@@ -166,13 +166,7 @@ func (k *lstmKernel[T]) shard(backward bool, wh, dOut []T) {
 			k.forwardSteps(b0, b1, wh)
 		}
 	}
-	var wg sync.WaitGroup
-	for s := 1; s < k.shards; s++ {
-		b0, b1 := s*k.batch/k.shards, (s+1)*k.batch/k.shards
-		wg.Go(func() { steps(b0, b1) })
-	}
-	steps(0, k.batch/k.shards)
-	wg.Wait()
+	parallel.Do(k.shards, func(_, s int) { steps(s*k.batch/k.shards, (s+1)*k.batch/k.shards) })
 }
 
 // forward runs the recurrence over the whole sequence (gate order i, f, g, o

@@ -71,29 +71,16 @@ func (op *maskProductOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	w := op.shape[len(op.shape)-1]
 	rows := op.shape.TotalSize() / w
-	subset, err := op.sel.read(op.keep, rows, op.String())
-	if err != nil {
+	if _, err := op.sel.read(op.keep, rows, op.String()); err != nil {
 		return nil, err
 	}
 	switch y := op.out.Data().(type) {
 	case []float32:
 		xs, ms := x.([]float32), m.([]float32)
-		if !subset {
-			splitWork(len(y), func(lo, hi int) { hadamard(y[lo:hi], xs[lo:hi], ms[lo:hi]) })
-			break
-		}
-		splitWork(len(y), func(lo, hi int) { // whole rows: [lo/w, hi/w)
-			op.sel.visit(lo/w, hi/w, func(r0, r1 int) { hadamard(y[r0*w:r1*w], xs[r0*w:r1*w], ms[r0*w:r1*w]) }, clearRows(y, w))
-		})
+		op.sel.visitRows(rows, w, func(r0, r1 int) { hadamard(y[r0*w:r1*w], xs[r0*w:r1*w], ms[r0*w:r1*w]) }, clearRows(y, w))
 	case []float64:
 		xs, ms := x.([]float64), m.([]float64)
-		if !subset {
-			splitWork(len(y), func(lo, hi int) { hadamard(y[lo:hi], xs[lo:hi], ms[lo:hi]) })
-			break
-		}
-		splitWork(len(y), func(lo, hi int) { // whole rows: [lo/w, hi/w)
-			op.sel.visit(lo/w, hi/w, func(r0, r1 int) { hadamard(y[r0*w:r1*w], xs[r0*w:r1*w], ms[r0*w:r1*w]) }, clearRows(y, w))
-		})
+		op.sel.visitRows(rows, w, func(r0, r1 int) { hadamard(y[r0*w:r1*w], xs[r0*w:r1*w], ms[r0*w:r1*w]) }, clearRows(y, w))
 	default:
 		return nil, op.Errorf("unsupported dtype %v", op.dtype)
 	}

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 
+	"github.com/synergo/synergo/internal/parallel"
+
 	G "gorgonia.org/gorgonia"
 )
 
@@ -11,9 +13,9 @@ import (
 // LayerNorm.ForwardRows, GeluRows, Graph.DropoutRows): the rows i with
 // keep[i] ≠ 0 of a selection node keep (BERT's attention mask), read when
 // the op runs. A Linear gathers the kept rows into a shared scratch
-// matrix, its GEMM writes the compact result into the first rows of the
-// op's own output buffer, and spread moves those rows to their places (no
-// buffer per op); the row-wise ops visit the runs of kept rows in place.
+// matrix, its GEMM writes the compact result into another (no buffer per
+// op), and scatter copies those rows to their places in the op's output;
+// the row-wise ops visit the runs of kept rows in place.
 type rowSubset struct {
 	idx []int  // the kept rows, increasing
 	on  []bool // on[i]: row i is kept
@@ -97,4 +99,10 @@ func (r *rowSubset) visit(r0, r1 int, kept, dropped func(lo, hi int)) {
 // entries), for visit's dropped runs.
 func clearRows[T float32 | float64](m []T, n int) func(lo, hi int) {
 	return func(lo, hi int) { clear(m[lo*n : hi*n]) }
+}
+
+// visitRows is visit over rows [0, rows) of width entries each, in parallel.Rows'
+// chunks: kept and dropped must touch only their own rows.
+func (r *rowSubset) visitRows(rows, width int, kept, dropped func(lo, hi int)) {
+	parallel.Rows(rows, width, func(lo, hi int) { r.visit(lo, hi, kept, dropped) })
 }
