@@ -2,7 +2,9 @@
 # epochs and inference with PyTorch's, all seven models, without and with
 # S_MMD and S_KL, at MOSI and MOSEI shapes, the default build beside the
 # openblas build; `make bench-go` runs the Go step benchmarks; `make
-# test-openblas` runs the tests on the openblas build.
+# test-openblas` runs the tests on the openblas build; `make bench-where`
+# prints where each model's CPU time goes against the arithmetic floor of
+# its matrix products (bench/where.py, bench/where.md).
 #
 #   make bench                      quick: 1 round, MOSI at 1/4 and MOSEI at 1/50 of the training split
 #   make bench BENCH_MODE=full      3 rounds, MOSI whole and MOSEI at 1/4
@@ -25,7 +27,7 @@ BENCH_CORETYPE ?= $(shell if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then ec
 OPENBLAS_ENV := CGO_ENABLED=1 CGO_LDFLAGS=-lopenblas OPENBLAS_NUM_THREADS=1 \
   $(if $(BENCH_CORETYPE),OPENBLAS_CORETYPE=$(BENCH_CORETYPE))
 
-.PHONY: bench bench-deps bench-go test-openblas
+.PHONY: bench bench-deps bench-go bench-where test-openblas
 
 bench-deps:
 	@dpkg -s python3-torch libopenblas0-pthread libopenblas-pthread-dev >/dev/null 2>&1 || \
@@ -38,6 +40,11 @@ bench: bench-deps
 	  --goepoch-openblas bench/goepoch-openblas.bin --pairs $(BENCH_PAIRS) --presets $(BENCH_PRESETS) \
 	  --models $(BENCH_MODELS) --regs $(BENCH_REGS) --json bench/last-run.jsonl \
 	  --openblas-coretype $(if $(BENCH_CORETYPE),$(BENCH_CORETYPE),none) | tee bench/last-run.md
+
+bench-where:
+	$(GO) build -o bench/goepoch.bin ./bench/goepoch
+	/usr/bin/python3 bench/where.py --goepoch bench/goepoch.bin --presets $(BENCH_PRESETS) \
+	  --models $(BENCH_MODELS) --regs none,mmd --out bench/where.md
 
 bench-go:
 	$(GO) test -run XXX -bench 'Step/.*/mosi' -benchtime 5x ./bench/gobench/

@@ -25,6 +25,7 @@ import (
 
 	"github.com/synergo/synergo/bench/gobench"
 	"github.com/synergo/synergo/internal/gctune"
+	"github.com/synergo/synergo/internal/simdblas"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
@@ -33,6 +34,10 @@ type epochTime struct {
 	CPUS      float64 `json:"cpu_s"`
 	Steps     int     `json:"steps"`
 	HeapInUse float64 `json:"heap_inuse_mib"`
+	// GEMMGFLOP is the floating-point work (2·m·n·k per product, 10⁹) of
+	// the products synergo's kernels computed in the epoch (0 on other
+	// BLASes), for the arithmetic floor.
+	GEMMGFLOP float64 `json:"gemm_gflop"`
 }
 
 type report struct {
@@ -111,12 +116,13 @@ func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile, trac
 		}
 	}
 	for e := 0; e < epochs; e++ {
-		w0, c0 := time.Now(), gobench.ProcessCPUTime()
+		w0, c0, f0 := time.Now(), gobench.ProcessCPUTime(), simdblas.MultiplyAdds()
 		steps, err := tr.Epoch()
 		if err != nil {
 			return err
 		}
-		et := epochTime{WallS: time.Since(w0).Seconds(), CPUS: (gobench.ProcessCPUTime() - c0).Seconds(), Steps: steps}
+		et := epochTime{WallS: time.Since(w0).Seconds(), CPUS: (gobench.ProcessCPUTime() - c0).Seconds(), Steps: steps,
+			GEMMGFLOP: 2 * float64(simdblas.MultiplyAdds()-f0) / 1e9}
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)

@@ -29,6 +29,8 @@
 package simdblas
 
 import (
+	"sync/atomic"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -217,5 +219,17 @@ func gemm[T Float](ar *arch[T], serial bool, tA, tB blas.Transpose, m, n, k int,
 		}
 		return
 	}
+	multiplyAdds.Add(int64(m) * int64(n) * int64(k))
 	ar.run(serial, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// multiplyAdds counts the multiply-adds of the products run on the
+// assembly kernels (MultiplyAdds).
+var multiplyAdds atomic.Int64
+
+// MultiplyAdds returns the number of multiply-adds (m·n·k per product) that
+// the assembly kernels have computed since the program started; twice that
+// is the products' floating-point operations. bench/goepoch reports it per
+// epoch to set a model's time against the arithmetic floor of its products.
+// Products on gonum's Go fallback (no kernels) are not counted.
+func MultiplyAdds() int64 { return multiplyAdds.Load() }
