@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -43,6 +44,12 @@ func TestFeedErrors(t *testing.T) {
 				b.Features[datasets.Text].Data[0] = float32(math.NaN())
 				return b
 			}, "text feature (sample 0, step 0, dim 0) is NaN"},
+			{"NaN feature in the last entry", func() *datasets.Batch {
+				b := randomBatch(rng, dims, batch)
+				s := b.Features[datasets.Text]
+				s.Data[len(s.Data)-1] = float32(math.NaN())
+				return b
+			}, fmt.Sprintf("text feature (sample %d, step %d, dim %d) is NaN", batch-1, dims.T[datasets.Text]-1, dims.D[datasets.Text]-1)},
 			{"Inf feature", func() *datasets.Batch {
 				b := randomBatch(rng, dims, batch)
 				b.Features[datasets.Audio].Data[dims.D[datasets.Audio]+1] = float32(math.Inf(-1))

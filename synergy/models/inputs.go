@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/synergo/synergo/datasets/multimodal"
+	"github.com/synergo/synergo/internal/optvec"
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -122,13 +124,18 @@ func sequenceValues(model string, m multimodal.Modality, s *multimodal.Sequences
 	for k, v := range s.Data {
 		f := float64(v)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			i, rest := k/(s.T*s.D), k%(s.T*s.D)
-			return nil, fmt.Errorf("models: %s: %v feature (sample %d, step %d, dim %d) is %v; clean the data first",
-				model, m, i, rest/s.D, rest%s.D, f)
+			return nil, nonFiniteFeature(model, m, s, k)
 		}
 		out[k] = f
 	}
 	return out, nil
+}
+
+// nonFiniteFeature is the error for the NaN or infinite feature s.Data[k].
+func nonFiniteFeature(model string, m multimodal.Modality, s *multimodal.Sequences, k int) error {
+	i, rest := k/(s.T*s.D), k%(s.T*s.D)
+	return fmt.Errorf("models: %s: %v feature (sample %d, step %d, dim %d) is %v; clean the data first",
+		model, m, i, rest/s.D, rest%s.D, s.Data[k])
 }
 
 // timeMean returns the (N, D) mean over the padded time axis of the (N, T, D)
@@ -184,12 +191,52 @@ func newDense(dt tensor.Dtype, values []float64, shape ...int) *tensor.Dense {
 	return nn.NewAlignedDense(dt, values, shape...)
 }
 
-// let sets the input node n to values (converted to the graph's dtype).
+// let sets the input node n to values, converted to the graph's dtype in
+// the graph's reused input tensor (nn.Graph.InputTensor).
 func let(g *nn.Graph, n *G.Node, values []float64) error {
 	if len(values) != n.Shape().TotalSize() {
 		return fmt.Errorf("models: input %q: %d values for shape %v", n.Name(), len(values), n.Shape())
 	}
-	return G.Let(n, newDense(g.Dtype, values, n.Shape()...))
+	d := g.InputTensor(n)
+	switch x := d.Data().(type) {
+	case []float64:
+		copy(x, values)
+	case []float32:
+		for i, v := range values {
+			x[i] = float32(v)
+		}
+	}
+	return G.Let(n, d)
+}
+
+// letSequence sets the input node n to the features of s, (N, T, D), in
+// the graph's dtype — the values sequenceValues returns, without its
+// float64 copy (a float32 feature is the same number in either dtype) —
+// in the graph's reused input tensor, copied in chunks of samples on
+// GOMAXPROCS goroutines; a NaN or infinite feature is sequenceValues'
+// error.
+func letSequence(g *nn.Graph, n *G.Node, model string, m multimodal.Modality, s *multimodal.Sequences) error {
+	if len(s.Data) != n.Shape().TotalSize() {
+		return fmt.Errorf("models: input %q: %d values for shape %v", n.Name(), len(s.Data), n.Shape())
+	}
+	for k := optvec.NonFinite32(s.Data); k < len(s.Data); k++ {
+		if f := float64(s.Data[k]); math.IsNaN(f) || math.IsInf(f, 0) {
+			return nonFiniteFeature(model, m, s, k)
+		}
+	}
+	d := g.InputTensor(n)
+	step := s.T * s.D
+	switch x := d.Data().(type) {
+	case []float32:
+		parallel.Rows(s.N, step, func(lo, hi int) { copy(x[lo*step:hi*step], s.Data[lo*step:hi*step]) })
+	case []float64:
+		parallel.Rows(s.N, step, func(lo, hi int) {
+			for k := lo * step; k < hi*step; k++ {
+				x[k] = float64(s.Data[k])
+			}
+		})
+	}
+	return G.Let(n, d)
 }
 
 // ones returns a slice of n ones.

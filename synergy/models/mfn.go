@@ -280,15 +280,11 @@ func (m *MFN) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	}
 	for mod := 0; mod < multimodal.NumModalities; mod++ {
 		s := b.Features[mod]
-		v, err := sequenceValues("mfn", multimodal.Modality(mod), s)
-		if err != nil {
-			return err
-		}
 		x, err := inputNode(g, "mfn", inputName("mfn", mfnInputs[mod]))
 		if err != nil {
 			return err
 		}
-		if err := let(g, x, v); err != nil {
+		if err := letSequence(g, x, "mfn", multimodal.Modality(mod), s); err != nil {
 			return err
 		}
 		mask, err := inputNode(g, "mfn", inputName("mfn", mfnInputs[mod]+"_mask"))

@@ -96,11 +96,7 @@ func (u *unimodalNets) feed(g *nn.Graph, b *multimodal.Batch) error {
 		return err
 	}
 	ts := b.Features[multimodal.Text]
-	tv, err := sequenceValues(u.model, multimodal.Text, ts)
-	if err != nil {
-		return err
-	}
-	if err := let(g, text, tv); err != nil {
+	if err := letSequence(g, text, u.model, multimodal.Text, ts); err != nil {
 		return err
 	}
 	if err := feedInput(g, u.model, "text_mask", nn.LengthMask(ts.Lengths, ts.T)); err != nil {

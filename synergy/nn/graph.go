@@ -24,6 +24,8 @@ type Graph struct {
 	inputs  map[string]*G.Node
 	masks   []*mask
 	counter int
+	// fed holds the tensors InputTensor hands out, one per input node.
+	fed map[*G.Node]*tensor.Dense
 }
 
 type mask struct {
@@ -68,6 +70,29 @@ func NewGraph(dt tensor.Dtype, train bool) *Graph {
 		G: G.NewGraph(), Dtype: dt, Train: train,
 		params: map[*Param]*G.Node{}, inputs: map[string]*G.Node{},
 	}
+}
+
+// InputTensor returns the tensor this graph keeps for feeding the input
+// node n: on the first call for n a new one of the graph's dtype and n's
+// shape (64-byte aligned, zero), the same one on every later call, so that
+// feeding a batch allocates nothing. The caller overwrites every entry and
+// sets it as n's value with G.Let; nothing else may hold on to it.
+func (g *Graph) InputTensor(n *G.Node) *tensor.Dense {
+	if d, ok := g.fed[n]; ok {
+		return d
+	}
+	if g.fed == nil {
+		g.fed = map[*G.Node]*tensor.Dense{}
+	}
+	size := n.Shape().TotalSize()
+	var d *tensor.Dense
+	if g.Dtype == tensor.Float64 {
+		d = tensor.New(tensor.WithShape(n.Shape().Clone()...), tensor.WithBacking(AlignedFloat64s(size)))
+	} else {
+		d = tensor.New(tensor.WithShape(n.Shape().Clone()...), tensor.WithBacking(AlignedFloat32s(size)))
+	}
+	g.fed[n] = d
+	return d
 }
 
 // Param returns the node bound to p in this graph, creating it on first use.

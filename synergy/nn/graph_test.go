@@ -31,3 +31,22 @@ func TestConstantsAreNotMerged(t *testing.T) {
 		t.Fatalf("sums %v and %v, want 0 and 1 (constants merged?)", sa.Value(), sb.Value())
 	}
 }
+
+// TestInputTensorReused checks that InputTensor returns one tensor per
+// node, of the graph's dtype and the node's shape, the same on every call.
+func TestInputTensorReused(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		g := NewGraph(dt, true)
+		a, b := g.Input("a", 3, 5), g.Input("b", 7)
+		da, db := g.InputTensor(a), g.InputTensor(b)
+		if da == db {
+			t.Fatalf("%v: two nodes share one input tensor", dt)
+		}
+		if g.InputTensor(a) != da || g.InputTensor(b) != db {
+			t.Fatalf("%v: a second call returned a new tensor", dt)
+		}
+		if da.Dtype() != dt || !da.Shape().Eq(tensor.Shape{3, 5}) || !db.Shape().Eq(tensor.Shape{7}) {
+			t.Fatalf("%v: tensors %v %v and %v %v", dt, da.Dtype(), da.Shape(), db.Dtype(), db.Shape())
+		}
+	}
+}
