@@ -12,7 +12,7 @@ each one separately:
   good.ipynb       imports the linked viz package and displays a figure, with CGO_ENABLED=0 so
                    that building any package as a run-time plugin would fail
                    -> exit 0 with one image/png output: viz is linked into the kernel; and prints
-                      nn.BLASBackend(), which must be synergo's SIMD BLAS on a CPU with AVX2+FMA;
+                      nn.BLASBackend(), which must be synergo's SIMD BLAS (AVX-512 or AVX2+FMA, as the CPU has);
   plugin-control.ipynb  imports gonum/floats, which is not linked, with CGO_ENABLED=0
                    -> exit 1 with a "-buildmode=plugin" error: the good case above is meaningful.
 
@@ -111,11 +111,16 @@ def main():
                 if len(pngs) != 1:
                     failures.append("good: %d image/png outputs, want 1: %s" % (len(pngs), types))
                 # The kernel multiplies matrices on the build's default BLAS: synergo's SIMD
-                # kernels where the CPU has AVX2 and FMA (as `go test ./synergy/nn` checks for
-                # the CLI's build), pure-Go gonum elsewhere.
+                # kernels — AVX-512 where the CPU has AVX512F (unless SYNERGO_SIMD=avx2), else
+                # AVX2+FMA (as `go test ./synergy/nn` checks for the CLI's build) — pure-Go
+                # gonum elsewhere.
                 text = "".join(o.get("text", "") for o in outs)
                 flags = open("/proc/cpuinfo").read().split() if os.path.exists("/proc/cpuinfo") else []
-                want_blas = "synergo SIMD (" if ("avx2" in flags and "fma" in flags) else "gonum (pure Go)"
+                want_blas = "gonum (pure Go)"
+                if "avx2" in flags and "fma" in flags:
+                    want_blas = "synergo SIMD (AVX2+FMA)"
+                    if "avx512f" in flags and os.environ.get("SYNERGO_SIMD", "").strip().lower() != "avx2":
+                        want_blas = "synergo SIMD (AVX-512)"
                 if "selftest BLAS: " + want_blas not in text:
                     failures.append("good: the kernel's BLAS is not %r: %r" % (want_blas, text))
                 else:
