@@ -2,8 +2,10 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/chewxy/hm"
+	matmul "github.com/synergo/synergo/internal/gemm"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
@@ -30,7 +32,10 @@ import (
 // again). Every value is computed by the same operations, in the same
 // order, as the separate ops compute it (BatchOuter, Dropout's
 // product, Linear), so results are theirs bit for bit. In an evaluation
-// graph, or with p = 0, M is 1 and no mask is drawn.
+// graph, or with p = 0, M is 1 and no mask is drawn; an evaluation graph
+// needs no Z after the run, and where the products' rows are exact at any
+// row count (gemm.RowsExact) it computes Y by blocks of outerLinearRows
+// rows of Z at a time, without Z's buffer.
 func (l *Linear) ForwardOuter(g *Graph, x, y *G.Node, p float64) (*G.Node, error) {
 	what := "Linear " + l.W.Name + " of an outer product"
 	xs, ys := x.Shape(), y.Shape()
@@ -43,7 +48,7 @@ func (l *Linear) ForwardOuter(g *Graph, x, y *G.Node, p float64) (*G.Node, error
 	if p < 0 || p >= 1 {
 		return nil, fmt.Errorf("nn: %s: dropout probability %v outside [0, 1)", what, p)
 	}
-	st := &outerLinearState{id: opkit.NextID(), dtype: g.Dtype, b: xs[0], m: xs[1], n: ys[1], out: l.Out, bias: l.B != nil}
+	st := &outerLinearState{id: opkit.NextID(), dtype: g.Dtype, b: xs[0], m: xs[1], n: ys[1], out: l.Out, bias: l.B != nil, keepZ: g.Train}
 	if g.Train && p > 0 {
 		st.mask = g.dropMask(p, st.b*l.In)
 	}
@@ -60,6 +65,7 @@ type outerLinearState struct {
 	dtype        tensor.Dtype
 	b, m, n, out int
 	bias         bool
+	keepZ        bool          // the backward pass reads Z (a training graph)
 	mask         *mask         // nil: no dropout
 	z            *tensor.Dense // (B, m·n): Z after the forward run, dY·Wᵀ after the backward run
 	y            *tensor.Dense // (B, out)
@@ -67,6 +73,14 @@ type outerLinearState struct {
 }
 
 func (st *outerLinearState) in() int { return st.m * st.n }
+
+// zData returns Z's buffer, allocated on first use.
+func (st *outerLinearState) zData() any {
+	if st.z == nil {
+		st.z = tensor.New(tensor.Of(st.dtype), tensor.WithShape(st.b, st.in()))
+	}
+	return st.z.Data()
+}
 
 // dropValues returns {scale, 0}: the value of a kept and of a dropped
 // entry, indexed by the mask byte.
@@ -91,25 +105,58 @@ func forEachRow(rows, width int, f func(i int)) {
 	})
 }
 
-func outerLinearForward[T lstmFloat](st *outerLinearState, x, y, w, b, z, out []T) {
+// outerLinearRows is the number of rows of Z an evaluation graph computes
+// at a time (outerLinearByBlocks).
+const outerLinearRows = 32
+
+// zRows writes rows [lo, hi) of Z into zs (hi−lo rows).
+func zRows[T lstmFloat](st *outerLinearState, x, y, zs []T, lo, hi int) {
 	m, n, in := st.m, st.n, st.in()
 	var vals [2]T
 	if st.mask != nil {
 		vals = dropValues[T](st.mask)
 	}
-	forEachRow(st.b, in, func(i int) {
+	for i := lo; i < hi; i++ {
 		var drop func([]T, int)
 		if st.mask != nil {
 			drop = func(seg []T, off int) { applyDrops(seg, st.mask.drops[i*in+off:], vals) }
 		}
-		outerRow(x[i*m:(i+1)*m], y[i*n:(i+1)*n], z[i*in:(i+1)*in], drop)
-	})
+		outerRow(x[i*m:(i+1)*m], y[i*n:(i+1)*n], zs[(i-lo)*in:(i-lo+1)*in], drop)
+	}
+}
+
+// outerLinearForward computes Z into z and Y = Z·W + 1·bᵀ into out.
+func outerLinearForward[T lstmFloat](st *outerLinearState, x, y, w, b, z, out []T) {
+	in := st.in()
+	forEachRow(st.b, in, func(i int) { zRows(st, x, y, z[i*in:(i+1)*in], i, i+1) })
 	beta := 0.0
 	if st.bias {
 		fillRows(out, b, st.b, st.out)
 		beta = 1
 	}
 	gemm(blas.NoTrans, blas.NoTrans, st.b, st.out, in, 1, z, in, w, st.out, beta, out, st.out)
+}
+
+// outerLinearByBlocks computes Y = Z·W + 1·bᵀ into out from blocks of
+// outerLinearRows rows of Z in scratch buffers, each multiplied by one
+// serial product (bit for bit the rows of the whole product where
+// gemm.RowsExact holds), both halves of the batch in parallel.
+func outerLinearByBlocks[T lstmFloat](st *outerLinearState, x, y, w, b, out []T, pool *sync.Pool) {
+	in := st.in()
+	beta := T(0)
+	if st.bias {
+		fillRows(out, b, st.b, st.out)
+		beta = 1
+	}
+	splitWork(st.b*in, func(lo, hi int) {
+		zs := getScratch[T](pool, outerLinearRows*in)
+		defer putScratch(zs)
+		for r0, end := lo/in, hi/in; r0 < end; r0 += outerLinearRows {
+			r1 := min(r0+outerLinearRows, end)
+			zRows(st, x, y, zs, r0, r1)
+			matmul.Serial(blas.NoTrans, blas.NoTrans, r1-r0, st.out, in, 1, zs, in, w, st.out, beta, out[r0*st.out:], st.out)
+		}
+	})
 }
 
 func outerLinearBackward[T lstmFloat](st *outerLinearState, x, y, w, dY, z, grad []T) {
@@ -187,17 +234,24 @@ func (op *outerLinearOp) Do(vals ...G.Value) (G.Value, error) {
 	if st.mask != nil && st.mask.drops == nil {
 		return nil, op.Errorf("dropout mask not drawn (SampleMasks or SetMasksToOne)")
 	}
-	if st.z == nil {
-		st.z = tensor.New(tensor.Of(st.dtype), tensor.WithShape(st.b, st.in()))
+	if st.y == nil {
 		st.y = tensor.New(tensor.Of(st.dtype), tensor.WithShape(st.b, st.out))
 	}
-	switch z := st.z.Data().(type) {
+	switch out := st.y.Data().(type) {
 	case []float64:
 		bs, _ := b.([]float64)
-		outerLinearForward(st, x.([]float64), y.([]float64), w.([]float64), bs, z, st.y.Data().([]float64))
+		if !st.keepZ && matmul.RowsExact[float64]() {
+			outerLinearByBlocks(st, x.([]float64), y.([]float64), w.([]float64), bs, out, &scratch64)
+			break
+		}
+		outerLinearForward(st, x.([]float64), y.([]float64), w.([]float64), bs, st.zData().([]float64), out)
 	case []float32:
 		bs, _ := b.([]float32)
-		outerLinearForward(st, x.([]float32), y.([]float32), w.([]float32), bs, z, st.y.Data().([]float32))
+		if !st.keepZ && matmul.RowsExact[float32]() {
+			outerLinearByBlocks(st, x.([]float32), y.([]float32), w.([]float32), bs, out, &scratch32)
+			break
+		}
+		outerLinearForward(st, x.([]float32), y.([]float32), w.([]float32), bs, st.zData().([]float32), out)
 	default:
 		return nil, op.Errorf("unsupported dtype %v", st.dtype)
 	}

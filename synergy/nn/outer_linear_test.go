@@ -97,10 +97,15 @@ func float64s(d *tensor.Dense) []float64 {
 // Linear.Forward bit for bit, on three runs with fresh masks (the
 // backward pass overwrites the fused op's buffer, which the next forward
 // run rebuilds), in both dtypes, with and without bias and dropout, and
-// in an evaluation graph. 6 × 40·1200 entries make every loop split over
-// two goroutines.
+// in an evaluation graph (which computes Y by blocks of outerLinearRows
+// rows where gemm.RowsExact holds). 2·outerLinearRows + 3 rows of 40·120
+// entries make every loop split over two goroutines, into blocks of
+// outerLinearRows and 1, and of outerLinearRows and 2 rows.
 func TestForwardOuterMatchesSeparateOps(t *testing.T) {
-	const b, m, n, out, steps = 6, 40, 1200, 5, 3
+	const b, m, n, out, steps = 2*outerLinearRows + 3, 40, 120, 5, 3
+	if b*m*n < gradParallelMin {
+		t.Fatalf("%d entries do not reach splitWork's threshold", b*m*n)
+	}
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		for _, c := range []struct {
 			train, bias bool
