@@ -138,25 +138,24 @@ func outerLinearForward[T lstmFloat](st *outerLinearState, x, y, w, b, z, out []
 }
 
 // outerLinearByBlocks computes Y = Z·W + 1·bᵀ into out from blocks of
-// outerLinearRows rows of Z in scratch buffers, each multiplied by one
-// serial product (bit for bit the rows of the whole product where
-// gemm.RowsExact holds), both halves of the batch in parallel.
+// outerLinearRows rows of Z in one scratch buffer, block after block: the
+// rows of a block computed by both goroutines (forEachRow), then one
+// product for the block's rows of Y (bit for bit those rows of the whole
+// product where gemm.RowsExact holds).
 func outerLinearByBlocks[T lstmFloat](st *outerLinearState, x, y, w, b, out []T, pool *sync.Pool) {
 	in := st.in()
-	beta := T(0)
+	beta := 0.0
 	if st.bias {
 		fillRows(out, b, st.b, st.out)
 		beta = 1
 	}
-	splitWork(st.b*in, func(lo, hi int) {
-		zs := getScratch[T](pool, outerLinearRows*in)
-		defer putScratch(zs)
-		for r0, end := lo/in, hi/in; r0 < end; r0 += outerLinearRows {
-			r1 := min(r0+outerLinearRows, end)
-			zRows(st, x, y, zs, r0, r1)
-			matmul.Serial(blas.NoTrans, blas.NoTrans, r1-r0, st.out, in, 1, zs, in, w, st.out, beta, out[r0*st.out:], st.out)
-		}
-	})
+	zs := getScratch[T](pool, min(st.b, outerLinearRows)*in)
+	defer putScratch(zs)
+	for r0 := 0; r0 < st.b; r0 += outerLinearRows {
+		r1 := min(r0+outerLinearRows, st.b)
+		forEachRow(r1-r0, in, func(i int) { zRows(st, x, y, zs[i*in:(i+1)*in], r0+i, r0+i+1) })
+		gemm(blas.NoTrans, blas.NoTrans, r1-r0, st.out, in, 1, zs, in, w, st.out, beta, out[r0*st.out:], st.out)
+	}
 }
 
 func outerLinearBackward[T lstmFloat](st *outerLinearState, x, y, w, dY, z, grad []T) {

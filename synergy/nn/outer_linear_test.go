@@ -99,8 +99,8 @@ func float64s(d *tensor.Dense) []float64 {
 // run rebuilds), in both dtypes, with and without bias and dropout, and
 // in an evaluation graph (which computes Y by blocks of outerLinearRows
 // rows where gemm.RowsExact holds). 2·outerLinearRows + 3 rows of 40·120
-// entries make every loop split over two goroutines, into blocks of
-// outerLinearRows and 1, and of outerLinearRows and 2 rows.
+// entries make the training graph's loops split over two goroutines and
+// the evaluation graph's last block a short one.
 func TestForwardOuterMatchesSeparateOps(t *testing.T) {
 	const b, m, n, out, steps = 2*outerLinearRows + 3, 40, 120, 5, 3
 	if b*m*n < gradParallelMin {
