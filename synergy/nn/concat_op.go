@@ -319,12 +319,22 @@ type outerState struct {
 func outerForward[T lstmFloat](st *outerState, x, y, z []T) {
 	m, n := st.m, st.n
 	for i := 0; i < st.b; i++ {
-		yi := y[i*n : (i+1)*n]
-		for p, xv := range x[i*m : (i+1)*m] {
-			row := z[(i*m+p)*n : (i*m+p+1)*n]
-			for q, yv := range yi {
-				row[q] = xv * yv
-			}
+		outerRow(x[i*m:(i+1)*m], y[i*n:(i+1)*n], z[i*m*n:(i+1)*m*n], nil)
+	}
+}
+
+// outerRow writes one sample's flattened outer product
+// zi[p·n+q] = xi[p]·yi[q]; post, if not nil, is then applied to each
+// segment zi[p·n : (p+1)·n] (with its offset p·n), in place.
+func outerRow[T lstmFloat](xi, yi, zi []T, post func(seg []T, off int)) {
+	n := len(yi)
+	for p, xv := range xi {
+		row := zi[p*n : (p+1)*n]
+		for q, yv := range yi {
+			row[q] = xv * yv
+		}
+		if post != nil {
+			post(row, p*n)
 		}
 	}
 }
@@ -332,18 +342,29 @@ func outerForward[T lstmFloat](st *outerState, x, y, z []T) {
 func outerBackward[T lstmFloat](st *outerState, x, y, dz, grad []T) {
 	m, n := st.m, st.n
 	dx, dy := grad[:st.b*m], grad[st.b*m:]
-	clear(dy)
 	for i := 0; i < st.b; i++ {
-		xi, yi, dyi := x[i*m:(i+1)*m], y[i*n:(i+1)*n], dy[i*n:(i+1)*n]
-		for p := range xi {
-			row := dz[(i*m+p)*n : (i*m+p+1)*n]
-			var s T
-			for q, d := range row {
-				s += d * yi[q]
-				dyi[q] += d * xi[p]
-			}
-			dx[i*m+p] = s
+		outerBackwardRow(x[i*m:(i+1)*m], y[i*n:(i+1)*n], dz[i*m*n:(i+1)*m*n], dx[i*m:(i+1)*m], dy[i*n:(i+1)*n], nil)
+	}
+}
+
+// outerBackwardRow is one sample's backward pass of outerRow:
+// dxi[p] = Σ_q dzi[p·n+q]·yi[q] and dyi[q] = Σ_p dzi[p·n+q]·xi[p], both
+// summed in ascending index. prep, if not nil, is first applied to each
+// segment dzi[p·n : (p+1)·n] (with its offset p·n), in place.
+func outerBackwardRow[T lstmFloat](xi, yi, dzi, dxi, dyi []T, prep func(seg []T, off int)) {
+	n := len(yi)
+	clear(dyi)
+	for p := range xi {
+		row := dzi[p*n : (p+1)*n]
+		if prep != nil {
+			prep(row, p*n)
 		}
+		var s T
+		for q, d := range row {
+			s += d * yi[q]
+			dyi[q] += d * xi[p]
+		}
+		dxi[p] = s
 	}
 }
 

@@ -36,10 +36,24 @@ type mask struct {
 	buf *tensor.Dense
 	f32 []float32
 	f64 []float64
+	// drops, for a mask without node (Graph.dropMask), holds its size
+	// entries one byte each: 1 where the entry is dropped (0), 0 where it
+	// is kept and equal to scale (1/(1−p) after SampleMasks, 1 after
+	// SetMasksToOne).
+	drops []uint8
+	size  int
+	scale float64
 }
 
-// allocate creates the mask's reused value tensor on first use.
+// allocate creates the mask's reused value tensor (or bytes) on first
+// use.
 func (m *mask) allocate(dt tensor.Dtype) {
+	if m.node == nil {
+		if m.drops == nil {
+			m.drops = make([]uint8, m.size)
+		}
+		return
+	}
 	if m.buf != nil {
 		return
 	}
@@ -53,8 +67,12 @@ func (m *mask) allocate(dt tensor.Dtype) {
 	}
 }
 
-// bind makes the buffer the mask node's value (G.Let), unless it already is.
+// bind makes the buffer the mask node's value (G.Let), unless it already
+// is or the mask has no node.
 func (m *mask) bind() error {
+	if m.node == nil {
+		return nil
+	}
 	if v, ok := m.node.Value().(*tensor.Dense); ok && v == m.buf {
 		return nil
 	}
@@ -232,6 +250,19 @@ func (g *Graph) DropoutMask(p float64, shape ...int) *G.Node {
 	return m
 }
 
+// dropMask registers a dropout mask of size entries and drop probability
+// p that no node carries: an op holding it reads its bytes (mask.drops)
+// when it runs — a quarter of a float32 mask's memory. SampleMasks draws it in its turn, with the same random stream
+// as a DropoutMask of that size (one rng.Uint64 per entry, in order), and
+// the uniqueName counter advances as for DropoutMask, so the nodes built
+// after it are named as they would be after a Dropout.
+func (g *Graph) dropMask(p float64, size int) *mask {
+	g.uniqueName("dropout_mask")
+	m := &mask{p: p, size: size}
+	g.masks = append(g.masks, m)
+	return m
+}
+
 // SampleMasks draws fresh dropout masks for every Dropout of the graph:
 // each entry of a mask with drop probability p is 0 with probability p and
 // 1/(1−p) otherwise (inverted dropout). The masks are drawn into one buffer
@@ -241,7 +272,10 @@ func (g *Graph) DropoutMask(p float64, shape ...int) *G.Node {
 func (g *Graph) SampleMasks(rng *rand.Rand) error {
 	for _, m := range g.masks {
 		m.allocate(g.Dtype)
-		if m.f32 != nil {
+		if m.drops != nil {
+			fillDropoutBytes(m.drops, m.p, rng)
+			m.scale = 1 / (1 - m.p)
+		} else if m.f32 != nil {
 			fillDropoutMask(m.f32, m.p, rng)
 		} else {
 			fillDropoutMask(m.f64, m.p, rng)
@@ -258,7 +292,10 @@ func (g *Graph) SampleMasks(rng *rand.Rand) error {
 func (g *Graph) SetMasksToOne() error {
 	for _, m := range g.masks {
 		m.allocate(g.Dtype)
-		if m.f32 != nil {
+		if m.drops != nil {
+			clear(m.drops)
+			m.scale = 1
+		} else if m.f32 != nil {
 			fillOnes(m.f32)
 		} else {
 			fillOnes(m.f64)

@@ -41,8 +41,14 @@ var lstmCells32 lstmCellKernels32
 // Compact buffers (one row per valid pair) hold the inputs, the gate
 // pre-activations and activations, h_{t−1} and c_{t−1}, tanh c̃ and the new
 // state; the state h, c and the carried gradients dh, dc are per sequence.
-// All are allocated once (the backward pass's on its first run), so a run
-// allocates nothing in the time loop.
+// The compact buffers are sized for the valid pairs of the runs so far
+// (fitRows: at least a run's rows, grown by a step's worth of rows when a
+// run needs more, at most B·T): every run writes rows [0, rows) of each
+// before reading them and nothing beyond, so their size changes no result
+// (on MOSEI-like data, median 20 of T = 50 words, they hold about half of
+// B·T rows). The others are allocated once (the backward pass's on its
+// first run), so a run allocates nothing in the time loop once the
+// buffers have grown.
 // The outputs are batch-major: row b·T+t of Hidden and Cells is sequence b
 // at step t (the held state at masked steps).
 type lstmKernel[T lstmFloat] struct {
@@ -88,27 +94,50 @@ func newLSTMKernel[T lstmFloat](batch, steps, in, hidden int) *lstmKernel[T] {
 		batch: batch, steps: steps, in: in, hidden: hidden,
 		shards: lstmShards(batch, runtime.GOMAXPROCS(0)),
 		off:    make([]int, steps+1), seq: make([]int, bt), weight: make([]T, bt),
-		x:     make([]T, bt*in),
-		gates: make([]T, bt*4*hidden),
-		hPrev: make([]T, bt*hidden), cPrev: make([]T, bt*hidden), tanhC: make([]T, bt*hidden),
-		hNew: make([]T, bt*hidden), cNew: make([]T, bt*hidden),
 		h: make([]T, batch*hidden), c: make([]T, batch*hidden),
 		out: make([]T, 2*bt*hidden+batch*hidden),
 	}
 }
 
-// backwardBuffers allocates the buffers only the backward pass uses (dPre,
-// dh, dc, dhC, dcC, dxC, zero, grad) on its first call: an LSTM of an
-// evaluation graph, which never runs backward, holds none of them (for
-// EF-LSTM at MOSEI shapes about half of its kernels' memory).
+// fitRows makes the compact buffers of the forward pass (x, gates, hPrev,
+// cPrev, tanhC, hNew, cNew) and, if backward, of the backward pass (dPre,
+// dhC, dcC, dxC) hold at least rows rows. A buffer too small is replaced
+// by one of min(B·T, rows + B) rows (B more than needed, so that a few
+// growths cover the longest batches); none is shrunk.
+func (k *lstmKernel[T]) fitRows(rows int, backward bool) {
+	H, In := k.hidden, k.in
+	capRows := min(k.batch*k.steps, rows+k.batch)
+	grow := func(b *[]T, width int) {
+		if len(*b) < rows*width {
+			*b = make([]T, capRows*width)
+		}
+	}
+	if !backward {
+		grow(&k.x, In)
+		grow(&k.gates, 4*H)
+		for _, b := range []*[]T{&k.hPrev, &k.cPrev, &k.tanhC, &k.hNew, &k.cNew} {
+			grow(b, H)
+		}
+		return
+	}
+	grow(&k.dPre, 4*H)
+	grow(&k.dhC, H)
+	grow(&k.dcC, H)
+	grow(&k.dxC, In)
+}
+
+// backwardBuffers allocates the buffers only the backward pass uses (dh,
+// dc, zero, grad; the compact dPre, dhC, dcC, dxC by fitRows) on its first
+// call: an LSTM of an evaluation graph, which never runs backward, holds
+// none of them (for EF-LSTM at MOSEI shapes about half of its kernels'
+// memory).
 func (k *lstmKernel[T]) backwardBuffers() {
+	k.fitRows(k.rows(), true)
 	if k.grad != nil {
 		return
 	}
 	bt, in, hidden := k.batch*k.steps, k.in, k.hidden
-	k.dPre = make([]T, bt*4*hidden)
 	k.dh, k.dc = make([]T, k.batch*hidden), make([]T, k.batch*hidden)
-	k.dhC, k.dcC, k.dxC = make([]T, bt*hidden), make([]T, bt*hidden), make([]T, bt*in)
 	k.zero = make([]T, hidden)
 	k.grad = make([]T, bt*in+in*4*hidden+hidden*4*hidden+4*hidden)
 }
@@ -186,6 +215,7 @@ func (k *lstmKernel[T]) forward(x, mask, wx, wh, bias []T) {
 	G4 := 4 * H
 	k.index(mask)
 	rows := k.rows()
+	k.fitRows(rows, false)
 	for r := 0; r < rows; r++ {
 		t := k.rowStep(r)
 		b := k.seq[r]

@@ -1043,3 +1043,36 @@ func TestLSTMBackwardBuffersOnDemand(t *testing.T) {
 		}
 	}
 }
+
+// TestLSTMCompactBuffersFitRows: the compact buffers grow with the valid
+// pairs of the runs (fitRows) — a run on short sequences holds fewer than
+// B·T rows — and the outputs and gradients of runs with more, fewer and
+// again more valid pairs (stale rows left beyond a short run) equal bit
+// for bit those of a kernel whose buffers hold B·T rows from the start (as
+// every kernel's did before fitRows).
+func TestLSTMCompactBuffersFitRows(t *testing.T) {
+	const B, T, In, H = 12, 9, 5, 7
+	rng := rand.New(rand.NewPCG(7, 8))
+	x, wx, wh, b := lstmTestRandom(rng, B*T*In, 1), lstmTestRandom(rng, In*4*H, 0.3), lstmTestRandom(rng, H*4*H, 0.3), lstmTestRandom(rng, 4*H, 0.3)
+	lazy, full := newLSTMKernel[float64](B, T, In, H), newLSTMKernel[float64](B, T, In, H)
+	full.fitRows(B*T, false)
+	full.fitRows(B*T, true)
+	for run, maxLen := range []int{2, 6, 1, T, 3} {
+		lengths := make([]int, B)
+		for i := range lengths {
+			lengths[i] = 1 + (i*5)%maxLen
+		}
+		mask := LengthMask(lengths, T)
+		dOut := lstmTestRandom(rng, len(full.out), 1)
+		for _, k := range []*lstmKernel[float64]{lazy, full} {
+			k.forward(x, mask, wx, wh, b)
+			k.backward(x, wx, wh, dOut, true)
+		}
+		if run == 0 && len(lazy.gates) >= B*T*4*H {
+			t.Errorf("after a run of %d valid pairs the gates buffer holds %d rows, want fewer than B·T = %d", lazy.rows(), len(lazy.gates)/(4*H), B*T)
+		}
+		if !checkpointSameBits(lazy.out, full.out) || !checkpointSameBits(lazy.grad, full.grad) {
+			t.Fatalf("run %d (%d valid pairs): results differ from the kernel with B·T rows", run, lazy.rows())
+		}
+	}
+}

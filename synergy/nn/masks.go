@@ -28,6 +28,17 @@ func fillDropoutMask[T float32 | float64](dst []T, p float64, rng *rand.Rand) {
 	}
 }
 
+// fillDropoutBytes draws the same mask as fillDropoutMask (one
+// rng.Uint64 per entry, in order) as bytes: dst[i] is 1 where entry i is
+// dropped, the sign bit of k − τ, and 0 where it is kept.
+func fillDropoutBytes(dst []uint8, p float64, rng *rand.Rand) {
+	const low53 = 1<<53 - 1
+	tau := dropThreshold(p)
+	for i := range dst {
+		dst[i] = uint8((rng.Uint64()&low53 - tau) >> 63)
+	}
+}
+
 // fillOnes sets every entry of dst to 1.
 func fillOnes[T float32 | float64](dst []T) {
 	for i := range dst {
