@@ -118,6 +118,8 @@ type mmdState struct {
 	inv  []float64 // c_s
 	kern []float64 // ω_ij Σ_s c_s e^{−D_ij c_s} (2B×2B, upper triangle used)
 	dist []float64 // D_ij (2B×2B, upper triangle above the diagonal used)
+	arg  []float64 // −D_ij c_s of one row i, bandwidth-major (scratch)
+	exp  []float64 // e^{−D_ij c_s} of one row i (scratch)
 	ran  bool
 	dw   []float64
 	grad opkit.Buffer
@@ -180,17 +182,30 @@ func (op *mmdOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	st.dist = opkit.Grow(st.dist, n*n)
 	pairDistances(st.w, n, k, st.dist)
+	S := st.bandwidths
+	st.arg = opkit.Grow(st.arg, (n-1)*S)
+	st.exp = opkit.Grow(st.exp, (n-1)*S)
 	total := 0.0
 	for i := 0; i < n; i++ {
 		// Diagonal: D_ii = 0, every kernel is 1.
 		om := st.weight(i, i)
-		total += om * float64(st.bandwidths)
+		total += om * float64(S)
 		st.kern[i*n+i] = 0
+		// e^{−D_ij c_s} for the pairs (i, j > i), bandwidth by bandwidth
+		// (expInto: math.Exp's values, four at a time).
+		m := n - i - 1
+		args, exps := st.arg[:m*S], st.exp[:m*S]
+		for s, c := range st.inv {
+			a := args[s*m : (s+1)*m]
+			for jj, dist := range st.dist[i*n+i+1 : (i+1)*n] {
+				a[jj] = -dist * c
+			}
+		}
+		expInto(exps, args)
 		for j := i + 1; j < n; j++ {
-			dist := st.dist[i*n+j]
 			var kv, dk float64
-			for _, c := range st.inv {
-				e := math.Exp(-dist * c)
+			for s, c := range st.inv {
+				e := exps[s*m+j-i-1]
 				kv += e
 				dk += c * e
 			}

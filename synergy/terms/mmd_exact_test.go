@@ -82,9 +82,10 @@ func mmdTerm(t *testing.T, dt tensor.Dtype, n, k int, inv []float64, o MMDOption
 }
 
 // TestMMDForwardBitExact compares the MMD² op's forward pass (four pairs'
-// distances summed at once) with the one-pair loop it replaced, bit for
-// bit: the value and every kernel term the backward pass uses, for row
-// counts with and without a remainder of pairs.
+// distances summed at once, the exponentials by expInto) with the
+// one-pair loop of math.Exp calls it replaced, bit for bit: the value and
+// every kernel term the backward pass uses, for row counts with and
+// without a remainder of pairs.
 func TestMMDForwardBitExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	inv := []float64{0.37, 0.0925, 0.023125}
