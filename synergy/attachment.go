@@ -45,19 +45,19 @@ type Attachment struct {
 	covPrev   []*G.Node         // per kurtosis target, (p×p) input: S_{t−1}
 	covAlpha  []*G.Node         // per kurtosis target, scalar input: α (0 before the first update)
 	kernelInv [][]*G.Node       // per modality, per bandwidth: scalar input 1/(2σ²)
+	mmd       []*terms.MMD      // per modality, the MMD² term (S_MMD)
 	flowOut   []*G.Node         // per modality, g_i on the pooled [Z_i R_iᵀ; Z R̃_iᵀ] (2B×k)
 	perms     []*G.Node         // I_Was permutation matrices
 
 	reads map[*G.Node]*G.Value // values copied during the forward pass
 
 	// Reused across steps: the parameters Step updates and their gradient
-	// factors, the float64 copies of kept values and median scratch of the
+	// factors, the median scratch of the
 	// moving averages, Feed's covariance tensors.
 	stepPs     []*nn.Param
 	stepScale  []float64
 	frozenPs   []*nn.Param // bound parameters the step leaves out; their gradients are zeroed
 	stepBound  bool        // stepPs, stepScale and frozenPs are set
-	afterBufs  map[*G.Node]*mat.Dense
 	medianWork []float64
 	covFeed    []*tensor.Dense
 	covScratch []float64

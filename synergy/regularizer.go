@@ -291,7 +291,8 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 // is the same map with half the graph nodes. g_i is one fused op
 // (nn.InvertibleNet.ForwardFused), d one fused op (terms.PooledMMD2 with
 // Reduction's sums or means, divided by the number S of kernel widths with
-// ReduceUnit, the MMD² of the mean kernel (1/S) Σ_s k_s;
+// ReduceUnit, the MMD² of the mean kernel (1/S) Σ_s k_s, whose pairwise
+// distances Step reuses for the median heuristic;
 // terms.PooledPaperKLBound or terms.PooledDonskerVaradhan as KLBound
 // says). With ReduceUnit L_d is the mean over modalities.
 func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
@@ -321,8 +322,13 @@ func (r *Regularizer) attachDivergence(g *nn.Graph, a *Attachment) error {
 				inv[s] = g.Input(fmt.Sprintf("creg.mmd%d.inv2s2_%d", i, s))
 			}
 			a.kernelInv = append(a.kernelInv, inv)
-			part, err = terms.PooledMMD2(pooled, inv, terms.MMDOptions{Unbiased: r.cfg.UnbiasedMMD, Sum: r.cfg.Reduction == ReduceSum})
-			if err == nil && r.cfg.Reduction == ReduceUnit {
+			var m *terms.MMD
+			if m, err = terms.NewPooledMMD2(pooled, inv, terms.MMDOptions{Unbiased: r.cfg.UnbiasedMMD, Sum: r.cfg.Reduction == ReduceSum}); err != nil {
+				break
+			}
+			a.mmd = append(a.mmd, m)
+			part = m.Value
+			if r.cfg.Reduction == ReduceUnit {
 				part = G.Must(G.Mul(part, g.Scalar(1/float64(len(inv)))))
 			}
 		case DivergenceKL:

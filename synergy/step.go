@@ -6,9 +6,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
-	G "gorgonia.org/gorgonia"
 
-	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -31,12 +29,10 @@ func (r *Regularizer) step(a *Attachment) error {
 // updateAverages carries the moving covariances of the kurtosis targets
 // to the values S_t their ops computed for this batch (the recursion of
 // estimate.EMACovariance, computed once, inside the graph) and folds the
-// batch's projected features into the median-heuristic bandwidth state. It
-// allocates nothing after its first call.
+// median pairwise distance of the batch's projected features (the MMD
+// ops' distances, terms.MMD.MedianDistance) into the median-heuristic
+// bandwidth state. It allocates nothing after its first call.
 func (r *Regularizer) updateAverages(a *Attachment) error {
-	if a.afterBufs == nil {
-		a.afterBufs = map[*G.Node]*mat.Dense{}
-	}
 	for ti, k := range a.kurtosis {
 		p := r.cov[ti].Dim()
 		a.covScratch = opkit.Grow(a.covScratch, p*p)
@@ -47,20 +43,13 @@ func (r *Regularizer) updateAverages(a *Attachment) error {
 			return fmt.Errorf("synergy: kurtosis target %d: %w", ti, err)
 		}
 	}
-	if r.cfg.Divergence != DivergenceMMD {
-		return nil
-	}
-	for i, w := range a.flowOut {
-		pooled, err := a.matrixInto(w)
-		if err != nil {
-			return err
-		}
-		n, k := pooled.Dims()
+	for i, m := range a.mmd {
+		n := 2 * a.batch
 		need := n * (n - 1) / 2
 		if cap(a.medianWork) < need {
 			a.medianWork = make([]float64, need)
 		}
-		med, err := estimate.MedianHeuristicRows(pooled.RawMatrix().Data, n, k, a.medianWork)
+		med, err := m.MedianDistance(a.medianWork[:need])
 		if err != nil {
 			return fmt.Errorf("synergy: bandwidth of modality %d: %w", i, err)
 		}
@@ -74,28 +63,6 @@ func (r *Regularizer) updateAverages(a *Attachment) error {
 		}
 	}
 	return nil
-}
-
-// matrixInto is matrix with one float64 buffer per node, reused across
-// steps.
-func (a *Attachment) matrixInto(n *G.Node) (*mat.Dense, error) {
-	v := a.value(n)
-	if v == nil {
-		return nil, fmt.Errorf("node %s has no value (run the graph first)", n.Name())
-	}
-	m, ok := a.afterBufs[n]
-	if !ok {
-		s := n.Shape()
-		if len(s) != 2 {
-			return nil, fmt.Errorf("node %s has shape %v, want 2-D", n.Name(), s)
-		}
-		m = mat.NewDense(s[0], s[1], nil)
-		a.afterBufs[n] = m
-	}
-	if err := opkit.Float64s(m.RawMatrix().Data, v, "kept value"); err != nil {
-		return nil, err
-	}
-	return m, nil
 }
 
 // Precision returns the precision matrix (S + cI)⁻¹ of the moving

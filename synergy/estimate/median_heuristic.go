@@ -86,10 +86,19 @@ func medianPairwiseDistance(pooled []float64, n, d int, work []float64) (float64
 			dist = append(dist, math.Sqrt(sq))
 		}
 	}
+	return MedianOfDistances(dist), nil
+}
+
+// MedianOfDistances returns the median of dist (at least one value, no
+// NaN), the mean of the two middle values for an even count, reordering
+// dist: the selection step of MedianHeuristic for distances computed
+// elsewhere (terms.MMD.MedianDistance reuses the MMD's). The result
+// depends only on the values, not on their order.
+func MedianOfDistances(dist []float64) float64 {
 	k := len(dist)
 	hi := selectKth(dist, k/2)
 	if k%2 == 1 {
-		return hi, nil
+		return hi
 	}
 	// The lower middle value is the largest of the k/2 values before hi.
 	lo := dist[0]
@@ -98,7 +107,7 @@ func medianPairwiseDistance(pooled []float64, n, d int, work []float64) (float64
 			lo = v
 		}
 	}
-	return (lo + hi) / 2, nil
+	return (lo + hi) / 2
 }
 
 // selectKth reorders x so that x[k] is its k-th smallest value (0-based),

@@ -3,6 +3,7 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
@@ -194,18 +195,29 @@ type mlpKernel struct {
 	dz, dzPrev []float64
 }
 
-func leaky(v float64) float64 {
-	if v >= 0 {
-		return v
-	}
-	return LeakyReLUSlope * v
-}
+// leaky is LeakyReLU: v for v ≥ 0, LeakyReLUSlope·v below, computed as
+// max(v, LeakyReLUSlope·v). With 0 < slope < 1 the two agree bit for bit
+// for every v but NaN (NaN either way): slope·v ≤ v above 0, ≥ v below,
+// and max(−0, −0) = −0. The max compiles without a branch; the sign of a
+// pre-activation is a coin flip, so a branch mispredicts half the time.
+func leaky(v float64) float64 { return max(v, LeakyReLUSlope*v) }
 
+// Bits of the two values of LeakyReLU's derivative.
+var (
+	leakyOneBits   = math.Float64bits(1)
+	leakySlopeBits = math.Float64bits(LeakyReLUSlope)
+)
+
+// leakyGrad is LeakyReLU's derivative: 1 for v ≥ 0 (−0 included, as
+// gorgonia's), LeakyReLUSlope below and for NaN. The comparison becomes a
+// mask (a conditional move) that selects the bits of one of the two
+// values, without a branch (see leaky).
 func leakyGrad(v float64) float64 {
-	if v >= 0 {
-		return 1
+	var below uint64
+	if !(v >= 0) {
+		below = ^uint64(0)
 	}
-	return LeakyReLUSlope
+	return math.Float64frombits(leakyOneBits ^ (leakyOneBits^leakySlopeBits)&below)
 }
 
 // mlpForward runs the layers on the input already in layers[0].a and

@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -40,6 +41,24 @@ type MMDOptions struct {
 //
 // No gradient flows to the bandwidths.
 func PooledMMD2(w *G.Node, inv []*G.Node, o MMDOptions) (*G.Node, error) {
+	m, err := NewPooledMMD2(w, inv, o)
+	if err != nil {
+		return nil, err
+	}
+	return m.Value, nil
+}
+
+// MMD is one PooledMMD2 term of a graph: its value node and the squared
+// distances D_ij its last forward run computed.
+type MMD struct {
+	// Value is the scalar node MMD².
+	Value *G.Node
+	st    *mmdState
+}
+
+// NewPooledMMD2 is PooledMMD2 returning the term, whose MedianDistance
+// reuses the forward run's pairwise distances.
+func NewPooledMMD2(w *G.Node, inv []*G.Node, o MMDOptions) (*MMD, error) {
 	s := w.Shape()
 	if len(s) != 2 || s[0] < 4 || s[0]%2 != 0 {
 		return nil, fmt.Errorf("terms: MMD²: pooled sample shape %v, want (2B, k) with B ≥ 2", s)
@@ -48,7 +67,41 @@ func PooledMMD2(w *G.Node, inv []*G.Node, o MMDOptions) (*G.Node, error) {
 		return nil, fmt.Errorf("terms: MMD²: no bandwidths")
 	}
 	st := &mmdState{id: opkit.NextID(), dtype: w.Dtype(), rows: s[0], cols: s[1], bandwidths: len(inv), unbiased: o.Unbiased, sum: o.Sum}
-	return G.ApplyOp(&mmdOp{Base: opkit.Instance(fmt.Sprintf("MMD2#%d", st.id)), st: st}, append([]*G.Node{w}, inv...)...)
+	v, err := G.ApplyOp(&mmdOp{Base: opkit.Instance(fmt.Sprintf("MMD2#%d", st.id)), st: st}, append([]*G.Node{w}, inv...)...)
+	if err != nil {
+		return nil, err
+	}
+	return &MMD{Value: v, st: st}, nil
+}
+
+// MedianDistance returns the median of the Euclidean distances √D_ij over
+// the pairs i < j of the last forward run's pooled sample, the same value
+// bit for bit as estimate.MedianHeuristicRows on that sample (the same
+// sums of squares, in the same order), without computing the distances
+// again. work is scratch of at least n(n−1)/2 entries (n = 2B). It returns
+// an error before the first run and, as MedianHeuristicRows, for a NaN or
+// ±Inf entry of the sample.
+func (m *MMD) MedianDistance(work []float64) (float64, error) {
+	st := m.st
+	n, k := st.rows, st.cols
+	if !st.ran {
+		return 0, fmt.Errorf("terms: MMD² %d: no forward run yet", st.id)
+	}
+	if len(work) < n*(n-1)/2 {
+		return 0, fmt.Errorf("terms: MMD² %d: work has %d entries, want at least %d", st.id, len(work), n*(n-1)/2)
+	}
+	for i, v := range st.w[:n*k] {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("terms: MMD² %d: pooled sample [%d,%d] = %v, want a finite value", st.id, i/k, i%k, v)
+		}
+	}
+	dist := work[:0]
+	for i := 0; i < n; i++ {
+		for _, d := range st.dist[i*n+i+1 : (i+1)*n] {
+			dist = append(dist, math.Sqrt(d))
+		}
+	}
+	return estimate.MedianOfDistances(dist), nil
 }
 
 // mmdState holds the float64 intermediates of one MMD² op, shared by its
@@ -64,6 +117,9 @@ type mmdState struct {
 	w    []float64 // pooled sample (2B×k)
 	inv  []float64 // c_s
 	kern []float64 // ω_ij Σ_s c_s e^{−D_ij c_s} (2B×2B, upper triangle used)
+	dist []float64 // D_ij (2B×2B, upper triangle above the diagonal used)
+	arg  []float64 // −D_ij c_s of one row i, bandwidth-major (scratch)
+	exp  []float64 // e^{−D_ij c_s} of one row i (scratch)
 	ran  bool
 	dw   []float64
 	grad opkit.Buffer
@@ -124,24 +180,32 @@ func (op *mmdOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		st.inv[s] = c
 	}
-	w := st.w
+	st.dist = opkit.Grow(st.dist, n*n)
+	pairDistances(st.w, n, k, st.dist)
+	S := st.bandwidths
+	st.arg = opkit.Grow(st.arg, (n-1)*S)
+	st.exp = opkit.Grow(st.exp, (n-1)*S)
 	total := 0.0
 	for i := 0; i < n; i++ {
-		wi := w[i*k : (i+1)*k]
 		// Diagonal: D_ii = 0, every kernel is 1.
 		om := st.weight(i, i)
-		total += om * float64(st.bandwidths)
+		total += om * float64(S)
 		st.kern[i*n+i] = 0
-		for j := i + 1; j < n; j++ {
-			wj := w[j*k : (j+1)*k]
-			dist := 0.0
-			for t, a := range wi {
-				diff := a - wj[t]
-				dist += diff * diff
+		// e^{−D_ij c_s} for the pairs (i, j > i), bandwidth by bandwidth
+		// (expInto: math.Exp's values, four at a time).
+		m := n - i - 1
+		args, exps := st.arg[:m*S], st.exp[:m*S]
+		for s, c := range st.inv {
+			a := args[s*m : (s+1)*m]
+			for jj, dist := range st.dist[i*n+i+1 : (i+1)*n] {
+				a[jj] = -dist * c
 			}
+		}
+		expInto(exps, args)
+		for j := i + 1; j < n; j++ {
 			var kv, dk float64
-			for _, c := range st.inv {
-				e := math.Exp(-dist * c)
+			for s, c := range st.inv {
+				e := exps[s*m+j-i-1]
 				kv += e
 				dk += c * e
 			}
@@ -152,6 +216,42 @@ func (op *mmdOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	st.ran = true
 	return opkit.ScalarValue(st.dtype, total), nil
+}
+
+// pairDistances writes D_ij = Σ_t (w_it − w_jt)², summed over t in
+// ascending order, into dist[i·n+j] for every pair i < j of the n rows of
+// w (n×k). Four rows j are summed at once: four independent sums, each in
+// the order of the one-pair loop, so the values are those of that loop
+// bit for bit while the additions of different pairs overlap instead of
+// waiting on each other.
+func pairDistances(w []float64, n, k int, dist []float64) {
+	for i := 0; i < n; i++ {
+		wi := w[i*k : (i+1)*k]
+		row := dist[i*n : (i+1)*n]
+		j := i + 1
+		for ; j+4 <= n; j += 4 {
+			w0, w1, w2, w3 := w[j*k:(j+1)*k], w[(j+1)*k:(j+2)*k], w[(j+2)*k:(j+3)*k], w[(j+3)*k:(j+4)*k]
+			w0, w1, w2, w3 = w0[:len(wi)], w1[:len(wi)], w2[:len(wi)], w3[:len(wi)]
+			var s0, s1, s2, s3 float64
+			for t, a := range wi {
+				d0, d1, d2, d3 := a-w0[t], a-w1[t], a-w2[t], a-w3[t]
+				s0 += d0 * d0
+				s1 += d1 * d1
+				s2 += d2 * d2
+				s3 += d3 * d3
+			}
+			row[j], row[j+1], row[j+2], row[j+3] = s0, s1, s2, s3
+		}
+		for ; j < n; j++ {
+			wj := w[j*k : (j+1)*k]
+			s := 0.0
+			for t, a := range wi {
+				diff := a - wj[t]
+				s += diff * diff
+			}
+			row[j] = s
+		}
+	}
 }
 
 func (op *mmdOp) DiffWRT(n int) []bool {
