@@ -28,18 +28,20 @@ func magAlpha(t, h *G.Node, beta float64) (*G.Node, error) {
 	if t.Dims() != 2 || !slices.Equal(t.Shape(), h.Shape()) {
 		return nil, fmt.Errorf("models: MAG α: t %v and h %v must be equal (N, H) matrices", t.Shape(), h.Shape())
 	}
-	return G.ApplyOp(magAlphaOp{Base: opkit.Pure(fmt.Sprintf("models.MAGAlpha(β=%v)", beta)), beta: beta}, t, h)
+	return G.ApplyOp(&magAlphaOp{Base: opkit.Owned(fmt.Sprintf("models.MAGAlpha(β=%v)", beta)), beta: beta}, t, h)
 }
 
 // magAlphaRow computes α and the partial derivatives' common factors for
-// one row: alpha, and whether the min is active (α < 1), ‖t‖, ‖h‖ (before
-// the zero replacement) and the denominator ‖h‖' + ε.
-func magAlphaRow(t, h []float64, beta float64) (alpha float64, active bool, nt, nh, den float64) {
+// one row, in float64: alpha, and whether the min is active (α < 1), ‖t‖,
+// ‖h‖ (before the zero replacement) and the denominator ‖h‖' + ε.
+func magAlphaRow[T float32 | float64](t, h []T, beta float64) (alpha float64, active bool, nt, nh, den float64) {
 	for _, v := range t {
-		nt += v * v
+		x := float64(v)
+		nt += x * x
 	}
 	for _, v := range h {
-		nh += v * v
+		x := float64(v)
+		nh += x * x
 	}
 	nt, nh = math.Sqrt(nt), math.Sqrt(nh)
 	hn := nh
@@ -54,15 +56,17 @@ func magAlphaRow(t, h []float64, beta float64) (alpha float64, active bool, nt, 
 	return 1, false, nt, nh, den
 }
 
-// magAlphaOp is a pure op: its name spells out β.
+// magAlphaOp computes α into a buffer it owns (float64 arithmetic, the
+// result in the graph's dtype).
 type magAlphaOp struct {
 	opkit.Base
 	beta float64
+	out  *tensor.Dense
 }
 
-func (op magAlphaOp) Arity() int    { return 2 }
-func (op magAlphaOp) Type() hm.Type { return opkit.FnType(2, 2, 1) }
-func (op magAlphaOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (op *magAlphaOp) Arity() int    { return 2 }
+func (op *magAlphaOp) Type() hm.Type { return opkit.FnType(2, 2, 1) }
+func (op *magAlphaOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, ok := in[0].(tensor.Shape)
 	if !ok || len(s) != 2 {
 		return nil, fmt.Errorf("models: %v: input shape %v, want (N, H)", op, in[0])
@@ -70,27 +74,49 @@ func (op magAlphaOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[0]}, nil
 }
 
-func (op magAlphaOp) Do(in ...G.Value) (G.Value, error) {
+func (op *magAlphaOp) Do(in ...G.Value) (G.Value, error) {
 	if err := op.CheckArity(in, 2); err != nil {
 		return nil, err
 	}
-	rows, err := magRows(op, in)
+	dt, shape := in[0].Dtype(), in[0].Shape()
+	if len(shape) != 2 {
+		return nil, op.Errorf("input shape %v, want (N, H)", shape)
+	}
+	t, err := opkit.Data(in[0], dt, shape, op.String()+" t")
 	if err != nil {
 		return nil, err
 	}
-	t, h, n, d := rows[0], rows[1], in[0].Shape()[0], in[0].Shape()[1]
-	out := make([]float64, n)
-	parallel.Rows(n, d, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			out[i], _, _, _, _ = magAlphaRow(t[i*d:(i+1)*d], h[i*d:(i+1)*d], op.beta)
-		}
-	})
-	return magDense(in[0].Dtype(), out, n), nil
+	h, err := opkit.Data(in[1], dt, shape, op.String()+" h")
+	if err != nil {
+		return nil, err
+	}
+	n, d := shape[0], shape[1]
+	op.out = ownedBuffer(op.out, dt, n)
+	switch out := op.out.Data().(type) {
+	case []float32:
+		magAlphaRows(out, t.([]float32), h.([]float32), d, op.beta)
+	case []float64:
+		magAlphaRows(out, t.([]float64), h.([]float64), d, op.beta)
+	default:
+		return nil, op.Errorf("unsupported dtype %v", dt)
+	}
+	return op.out, nil
 }
 
-func (op magAlphaOp) DiffWRT(int) []bool { return []bool{true, true} }
+// magAlphaRows writes α of each row of t and h (rows of d) into out, rows
+// in chunks on GOMAXPROCS goroutines.
+func magAlphaRows[T float32 | float64](out, t, h []T, d int, beta float64) {
+	parallel.Rows(len(out), d, func(r0, r1 int) {
+		for i := r0; i < r1; i++ {
+			a, _, _, _, _ := magAlphaRow(t[i*d:(i+1)*d], h[i*d:(i+1)*d], beta)
+			out[i] = T(a)
+		}
+	})
+}
 
-func (op magAlphaOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+func (op *magAlphaOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+func (op *magAlphaOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	dt, err := G.ApplyOp(newMAGAlphaGradOp(op.beta, 0), inputs[0], inputs[1], grad)
 	if err != nil {
 		return nil, err
@@ -107,20 +133,22 @@ func (op magAlphaOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 //
 //	∂α/∂t = β t / (‖t‖ (‖h‖ + ε)),   ∂α/∂h = −β ‖t‖ h / (‖h‖ (‖h‖ + ε)²),
 //
-// and 0 where α = 1, ‖t‖ = 0 (for t) or ‖h‖ = 0 (for h).
+// and 0 where α = 1, ‖t‖ = 0 (for t) or ‖h‖ = 0 (for h); into a buffer it
+// owns (float64 arithmetic, the result in the graph's dtype).
 type magAlphaGradOp struct {
 	opkit.Base
 	beta float64
 	wrt  int
+	out  *tensor.Dense
 }
 
-func newMAGAlphaGradOp(beta float64, wrt int) magAlphaGradOp {
-	return magAlphaGradOp{Base: opkit.Pure(fmt.Sprintf("models.MAGAlphaGrad(β=%v, wrt=%d)", beta, wrt)), beta: beta, wrt: wrt}
+func newMAGAlphaGradOp(beta float64, wrt int) *magAlphaGradOp {
+	return &magAlphaGradOp{Base: opkit.Owned(fmt.Sprintf("models.MAGAlphaGrad(β=%v, wrt=%d)", beta, wrt)), beta: beta, wrt: wrt}
 }
 
-func (op magAlphaGradOp) Arity() int    { return 3 }
-func (op magAlphaGradOp) Type() hm.Type { return opkit.FnType(2, 2, 1, 2) }
-func (op magAlphaGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (op *magAlphaGradOp) Arity() int    { return 3 }
+func (op *magAlphaGradOp) Type() hm.Type { return opkit.FnType(2, 2, 1, 2) }
+func (op *magAlphaGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, ok := in[0].(tensor.Shape)
 	if !ok || len(s) != 2 {
 		return nil, fmt.Errorf("models: %v: input shape %v, want (N, H)", op, in[0])
@@ -128,45 +156,75 @@ func (op magAlphaGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (op magAlphaGradOp) Do(in ...G.Value) (G.Value, error) {
+func (op *magAlphaGradOp) Do(in ...G.Value) (G.Value, error) {
 	if err := op.CheckArity(in, 3); err != nil {
 		return nil, err
 	}
-	rows, err := magRows(op, in)
+	dt, shape := in[0].Dtype(), in[0].Shape()
+	if len(shape) != 2 {
+		return nil, op.Errorf("input shape %v, want (N, H)", shape)
+	}
+	t, err := opkit.Data(in[0], dt, shape, op.String()+" t")
 	if err != nil {
 		return nil, err
 	}
-	t, h, g := rows[0], rows[1], rows[2]
-	n, d := in[0].Shape()[0], in[0].Shape()[1]
-	out := make([]float64, n*d)
-	parallel.Rows(n, d, func(r0, r1 int) { // rows are independent
+	h, err := opkit.Data(in[1], dt, shape, op.String()+" h")
+	if err != nil {
+		return nil, err
+	}
+	g, err := opkit.Data(in[2], dt, tensor.Shape{shape[0]}, op.String()+" output gradient")
+	if err != nil {
+		return nil, err
+	}
+	op.out = ownedBuffer(op.out, dt, shape...)
+	switch out := op.out.Data().(type) {
+	case []float32:
+		magAlphaGradRows(out, t.([]float32), h.([]float32), g.([]float32), shape[1], op.beta, op.wrt)
+	case []float64:
+		magAlphaGradRows(out, t.([]float64), h.([]float64), g.([]float64), shape[1], op.beta, op.wrt)
+	default:
+		return nil, op.Errorf("unsupported dtype %v", dt)
+	}
+	return op.out, nil
+}
+
+// magAlphaGradRows writes magAlphaGradOp's rows (of d entries) into out,
+// in chunks of rows on GOMAXPROCS goroutines.
+func magAlphaGradRows[T float32 | float64](out, t, h, g []T, d int, beta float64, wrt int) {
+	parallel.Rows(len(g), d, func(r0, r1 int) { // rows are independent
 		for i := r0; i < r1; i++ {
-			ti, hi := t[i*d:(i+1)*d], h[i*d:(i+1)*d]
-			_, active, nt, nh, den := magAlphaRow(ti, hi, op.beta)
-			if !active {
-				continue
-			}
-			o := out[i*d : (i+1)*d]
-			if op.wrt == 0 && nt > 0 {
-				c := g[i] * op.beta / (nt * den)
+			ti, hi, o := t[i*d:(i+1)*d], h[i*d:(i+1)*d], out[i*d:(i+1)*d]
+			_, active, nt, nh, den := magAlphaRow(ti, hi, beta)
+			switch {
+			case active && wrt == 0 && nt > 0:
+				c := float64(g[i]) * beta / (nt * den)
 				for j, v := range ti {
-					o[j] = c * v
+					o[j] = T(c * float64(v))
 				}
-			}
-			if op.wrt == 1 && nh > 0 {
-				c := -g[i] * op.beta * nt / (nh * den * den)
+			case active && wrt == 1 && nh > 0:
+				c := -float64(g[i]) * beta * nt / (nh * den * den)
 				for j, v := range hi {
-					o[j] = c * v
+					o[j] = T(c * float64(v))
 				}
+			default:
+				clear(o)
 			}
 		}
 	})
-	return magDense(in[0].Dtype(), out, n, d), nil
 }
 
-func (op magAlphaGradOp) DiffWRT(int) []bool { return []bool{false, false, false} }
-func (op magAlphaGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+func (op *magAlphaGradOp) DiffWRT(int) []bool { return []bool{false, false, false} }
+func (op *magAlphaGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("models: second derivative of MAG's α is not implemented")
+}
+
+// ownedBuffer returns buf when it is a tensor of dtype dt and the given
+// shape, else a new one: the output buffer an owned op reuses.
+func ownedBuffer(buf *tensor.Dense, dt tensor.Dtype, shape ...int) *tensor.Dense {
+	if buf != nil && buf.Dtype() == dt && buf.Shape().Eq(tensor.Shape(shape)) {
+		return buf
+	}
+	return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 }
 
 // magRows returns the values of the inputs as float64 slices.
@@ -179,9 +237,4 @@ func magRows(op fmt.Stringer, in []G.Value) ([][]float64, error) {
 		}
 	}
 	return out, nil
-}
-
-// magDense returns values as a tensor of dtype dt.
-func magDense(dt tensor.Dtype, values []float64, shape ...int) *tensor.Dense {
-	return newDense(dt, values, shape...)
 }

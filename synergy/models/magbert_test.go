@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/bert"
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -475,4 +477,78 @@ func newAuxTrainer(t testing.TB, m Model, b *datasets.Batch, lr float64) (step f
 		return l
 	}
 	return step, func() { vm.Close() }
+}
+
+// TestMAGAlphaOpsMatchFloat64Path compares the α op and its two gradient
+// ops on float32 values with their formulas evaluated on float64 copies of
+// the inputs and rounded to float32 at the end (the ops' arithmetic before
+// they kept typed buffers), bit for bit, over rows with α < 1, α = 1,
+// ‖t‖ = 0 and ‖h‖ = 0, large enough to run in chunks on two goroutines; a
+// second run on other values checks that the reused buffers are rewritten
+// in full (rows active in the first run and not in the second).
+func TestMAGAlphaOpsMatchFloat64Path(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	const n, d, beta = 700, 96, 0.8
+	rng := rand.New(rand.NewPCG(21, 22))
+	alphaOp := &magAlphaOp{Base: opkit.Owned("alpha"), beta: beta}
+	gradOps := []*magAlphaGradOp{newMAGAlphaGradOp(beta, 0), newMAGAlphaGradOp(beta, 1)}
+	for run := 0; run < 2; run++ {
+		tv, hv, gv := make([]float32, n*d), make([]float32, n*d), make([]float32, n)
+		for i := 0; i < n; i++ {
+			scale := float32(0.01 + 10*rng.Float64()) // α < 1 or = 1 by row
+			if (i+run)%2 == 0 {
+				scale = 0.001
+			}
+			for j := 0; j < d; j++ {
+				tv[i*d+j], hv[i*d+j] = float32(rng.NormFloat64()), scale*float32(rng.NormFloat64())
+			}
+			gv[i] = float32(rng.NormFloat64())
+		}
+		clear(tv[3*d : 4*d]) // ‖t‖ = 0
+		clear(hv[5*d : 6*d]) // ‖h‖ = 0
+		tt := tensor.New(tensor.WithShape(n, d), tensor.WithBacking(tv))
+		ht := tensor.New(tensor.WithShape(n, d), tensor.WithBacking(hv))
+		gt := tensor.New(tensor.WithShape(n), tensor.WithBacking(gv))
+		wide := func(x []float32) []float64 {
+			y := make([]float64, len(x))
+			for i, v := range x {
+				y[i] = float64(v)
+			}
+			return y
+		}
+		t64, h64, g64 := wide(tv), wide(hv), wide(gv)
+
+		got, err := alphaOp.Do(tt, ht)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < n; i++ {
+			a, _, _, _, _ := magAlphaRow(t64[i*d:(i+1)*d], h64[i*d:(i+1)*d], beta)
+			if g := got.Data().([]float32)[i]; math.Float32bits(g) != math.Float32bits(float32(a)) {
+				t.Fatalf("run %d: α[%d] = %v, want %v", run, i, g, float32(a))
+			}
+		}
+		for wrt, op := range gradOps {
+			got, err := op.Do(tt, ht, gt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < n; i++ {
+				ti, hi := t64[i*d:(i+1)*d], h64[i*d:(i+1)*d]
+				_, active, nt, nh, den := magAlphaRow(ti, hi, beta)
+				for j := 0; j < d; j++ {
+					want := 0.0
+					if active && wrt == 0 && nt > 0 {
+						want = g64[i] * beta / (nt * den) * ti[j]
+					}
+					if active && wrt == 1 && nh > 0 {
+						want = -g64[i] * beta * nt / (nh * den * den) * hi[j]
+					}
+					if g := got.Data().([]float32)[i*d+j]; math.Float32bits(g) != math.Float32bits(float32(want)) {
+						t.Fatalf("run %d, wrt %d: entry (%d, %d) = %v, want %v", run, wrt, i, j, g, float32(want))
+					}
+				}
+			}
+		}
+	}
 }
