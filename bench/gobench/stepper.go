@@ -2,7 +2,6 @@ package gobench
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy"
@@ -34,7 +33,7 @@ type Stepper struct {
 	att         *synergy.Attachment
 	modelParams []*nn.Param
 	opt         *nn.AdamW
-	rng         *rand.Rand
+	seed, steps uint64    // the dropout masks of step k: SampleMasksPCG(seed, k)
 	labels      []float32 // backing of labelT
 	labelT      *tensor.Dense
 }
@@ -52,7 +51,7 @@ func NewStepper(model models.Model, regCfg *synergy.Config, reg *synergy.Regular
 	if err != nil {
 		return nil, fmt.Errorf("gobench: building %s: %w", model.Name(), err)
 	}
-	s := &Stepper{model: model, batch: batch, g: g, rng: rand.New(rand.NewPCG(seed, 7))}
+	s := &Stepper{model: model, batch: batch, g: g, seed: seed}
 	s.label = g.Input("gobench.label", batch)
 	task, err := train.TaskLoss(g, train.LossMSE, out.Pred, s.label)
 	if err != nil {
@@ -130,9 +129,10 @@ func (s *Stepper) Step(b *datasets.Batch) error {
 	if err := s.model.Feed(s.g, b); err != nil {
 		return err
 	}
-	if err := s.g.SampleMasks(s.rng); err != nil {
+	if err := s.g.SampleMasksPCG(s.seed, s.steps); err != nil {
 		return err
 	}
+	s.steps++
 	copy(s.labels, b.Labels)
 	if err := G.Let(s.label, s.labelT); err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/internal/parallel"
 )
 
 // Graph wraps one gorgonia expression graph together with the nodes it has
@@ -266,19 +268,84 @@ func (g *Graph) dropMask(p float64, size int) *mask {
 // SampleMasks draws fresh dropout masks for every Dropout of the graph:
 // each entry of a mask with drop probability p is 0 with probability p and
 // 1/(1−p) otherwise (inverted dropout). The masks are drawn into one buffer
-// per mask that is reused at every call (no allocation after the first), two
-// entries per rng.Uint64 (see fillDropoutMask), so the masks are a
-// deterministic function of rng's state.
+// per mask that is reused at every call (no allocation after the first), one
+// rng.Uint64 per entry, mask after mask (see fillDropoutMask), so the masks
+// are a deterministic function of rng's state.
 func (g *Graph) SampleMasks(rng *rand.Rand) error {
 	for _, m := range g.masks {
 		m.allocate(g.Dtype)
+		m.fill(0, m.entries(), rng)
+	}
+	return g.bindMasks(true)
+}
+
+// SampleMasksPCG draws the masks SampleMasks(rand.New(rand.NewPCG(seed1,
+// seed2))) draws, bit for bit, in chunks of maskChunk entries on GOMAXPROCS
+// goroutines (parallel.Do): the chunk that starts at the stream's j-th draw
+// gets its own generator, a PCG at the state j steps on (pcgJump), so the
+// chunks need not be drawn in order.
+func (g *Graph) SampleMasksPCG(seed1, seed2 uint64) error {
+	type chunk struct {
+		m      *mask
+		lo, hi int
+		draw   uint64 // index of the chunk's first draw in the stream
+	}
+	var chunks []chunk
+	var draw uint64
+	for _, m := range g.masks {
+		m.allocate(g.Dtype)
+		n := m.entries()
+		for lo := 0; lo < n; lo += maskChunk {
+			hi := min(lo+maskChunk, n)
+			chunks = append(chunks, chunk{m, lo, hi, draw})
+			draw += uint64(hi - lo)
+		}
+	}
+	parallel.Do(len(chunks), func(_, c int) {
+		ch := chunks[c]
+		hi, lo := pcgJump(seed1, seed2, ch.draw)
+		ch.m.fill(ch.lo, ch.hi, rand.New(rand.NewPCG(hi, lo)))
+	})
+	return g.bindMasks(true)
+}
+
+// maskChunk is the number of mask entries SampleMasksPCG draws per chunk.
+const maskChunk = 1 << 16
+
+// entries returns the number of entries of the mask (allocated).
+func (m *mask) entries() int {
+	switch {
+	case m.drops != nil:
+		return len(m.drops)
+	case m.f32 != nil:
+		return len(m.f32)
+	}
+	return len(m.f64)
+}
+
+// fill draws entries [lo, hi) of the mask from rng, one rng.Uint64 per
+// entry in order (fillDropoutBytes, fillDropoutMask).
+func (m *mask) fill(lo, hi int, rng *rand.Rand) {
+	switch {
+	case m.drops != nil:
+		fillDropoutBytes(m.drops[lo:hi], m.p, rng)
+	case m.f32 != nil:
+		fillDropoutMask(m.f32[lo:hi], m.p, rng)
+	default:
+		fillDropoutMask(m.f64[lo:hi], m.p, rng)
+	}
+}
+
+// bindMasks makes every mask buffer its node's value; a mask without node
+// (bytes) gets the scale of its kept entries: 1/(1−p) after sampling
+// (sampled true), 1 otherwise.
+func (g *Graph) bindMasks(sampled bool) error {
+	for _, m := range g.masks {
 		if m.drops != nil {
-			fillDropoutBytes(m.drops, m.p, rng)
-			m.scale = 1 / (1 - m.p)
-		} else if m.f32 != nil {
-			fillDropoutMask(m.f32, m.p, rng)
-		} else {
-			fillDropoutMask(m.f64, m.p, rng)
+			m.scale = 1
+			if sampled {
+				m.scale = 1 / (1 - m.p)
+			}
 		}
 		if err := m.bind(); err != nil {
 			return err
@@ -294,17 +361,13 @@ func (g *Graph) SetMasksToOne() error {
 		m.allocate(g.Dtype)
 		if m.drops != nil {
 			clear(m.drops)
-			m.scale = 1
 		} else if m.f32 != nil {
 			fillOnes(m.f32)
 		} else {
 			fillOnes(m.f64)
 		}
-		if err := m.bind(); err != nil {
-			return err
-		}
 	}
-	return nil
+	return g.bindMasks(false)
 }
 
 // NumMasks returns the number of dropout masks in the graph.

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 )
 
@@ -44,4 +45,37 @@ func fillOnes[T float32 | float64](dst []T) {
 	for i := range dst {
 		dst[i] = 1
 	}
+}
+
+// pcgJump returns the state (hi, lo) of math/rand/v2's PCG seeded with
+// (seed1, seed2) after k draws: its state is a 128-bit linear congruential
+// generator s ← a·s + c (mod 2¹²⁸) — the constants of PCG.next — so k
+// steps are s ← A·s + C with A = aᵏ and C = c·(aᵏ⁻¹ + … + a + 1), computed
+// by squaring (Brown, "Random number generation with arbitrary strides",
+// 1994) in O(log k). rand.NewPCG(pcgJump(seed1, seed2, k)) then draws what
+// the original draws after its first k.
+func pcgJump(seed1, seed2, k uint64) (hi, lo uint64) {
+	type u128 struct{ hi, lo uint64 }
+	mul := func(x, y u128) u128 {
+		h, l := bits.Mul64(x.lo, y.lo)
+		return u128{h + x.hi*y.lo + x.lo*y.hi, l}
+	}
+	add := func(x, y u128) u128 {
+		l, c := bits.Add64(x.lo, y.lo, 0)
+		h, _ := bits.Add64(x.hi, y.hi, c)
+		return u128{h, l}
+	}
+	curMul := u128{2549297995355413924, 4865540595714422341}  // a (PCG.next's mulHi, mulLo)
+	curPlus := u128{6364136223846793005, 1442695040888963407} // c (incHi, incLo)
+	accMul, accPlus := u128{0, 1}, u128{}
+	for ; k > 0; k >>= 1 {
+		if k&1 == 1 {
+			accMul = mul(accMul, curMul)
+			accPlus = add(mul(accPlus, curMul), curPlus)
+		}
+		curPlus = mul(add(curMul, u128{0, 1}), curPlus)
+		curMul = mul(curMul, curMul)
+	}
+	s := add(mul(accMul, u128{seed1, seed2}), accPlus)
+	return s.hi, s.lo
 }

@@ -3,6 +3,9 @@ package nn
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -261,4 +264,69 @@ func TestDropoutProductMatchesHadamard(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGrad(t, "Dropout(0.4)", g, cost, []*Param{x})
+}
+
+// TestPCGJump checks pcgJump against stepping math/rand/v2's PCG: after k
+// draws the original and a PCG at the jumped state draw the same numbers.
+func TestPCGJump(t *testing.T) {
+	for _, seeds := range [][2]uint64{{0, 0}, {1, 2}, {0xdeadbeef, 42}, {^uint64(0), ^uint64(0)}} {
+		for _, k := range []uint64{0, 1, 2, 3, 7, 64, 1000, 65536, 123457} {
+			orig := rand.NewPCG(seeds[0], seeds[1])
+			for i := uint64(0); i < k; i++ {
+				orig.Uint64()
+			}
+			hi, lo := pcgJump(seeds[0], seeds[1], k)
+			jumped := rand.NewPCG(hi, lo)
+			for i := 0; i < 5; i++ {
+				if a, b := orig.Uint64(), jumped.Uint64(); a != b {
+					t.Fatalf("seeds %v, k %d: draw %d after the jump is %#x, want %#x", seeds, k, i, b, a)
+				}
+			}
+		}
+	}
+}
+
+// TestSampleMasksPCGMatchesSerial: SampleMasksPCG draws, in parallel
+// chunks, the masks SampleMasks draws from one PCG stream in order — node
+// masks in float32 and float64 and byte masks, several chunks each, bit for
+// bit.
+func TestSampleMasksPCGMatchesSerial(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		build := func() *Graph {
+			g := NewGraph(dt, true)
+			if _, err := g.Dropout(g.Input("x", 300, 700), 0.3); err != nil { // 210,000 entries: 4 chunks
+				t.Fatal(err)
+			}
+			g.dropMask(0.5, 3*maskChunk+5)
+			if _, err := g.Dropout(g.Input("y", 5, 7), 0.1); err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}
+		serial, chunked := build(), build()
+		if err := serial.SampleMasks(rand.New(rand.NewPCG(11, 12))); err != nil {
+			t.Fatal(err)
+		}
+		if err := chunked.SampleMasksPCG(11, 12); err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range serial.masks {
+			c := chunked.masks[i]
+			switch {
+			case m.drops != nil:
+				if !slices.Equal(m.drops, c.drops) || m.scale != c.scale {
+					t.Fatalf("%v: byte mask %d differs", dt, i)
+				}
+			case m.f32 != nil:
+				if !slices.Equal(m.f32, c.f32) {
+					t.Fatalf("%v: mask %d differs", dt, i)
+				}
+			default:
+				if !slices.Equal(m.f64, c.f64) {
+					t.Fatalf("%v: mask %d differs", dt, i)
+				}
+			}
+		}
+	}
 }

@@ -246,7 +246,7 @@ func (t *Trainer) runTrainGraph(tg *trainGraph, b *datasets.Batch, epoch, index 
 	if err := t.model.Feed(tg.g, b); err != nil {
 		return fmt.Errorf("train: feeding training batch %d of epoch %d: %w", index+1, epoch+1, err)
 	}
-	if err := tg.g.SampleMasks(dropoutRNG(t.opts.Seed, epoch, index)); err != nil {
+	if err := tg.g.SampleMasksPCG(dropoutSeeds(t.opts.Seed, epoch, index)); err != nil {
 		return err
 	}
 	if err := setLabels(tg.label, b.Labels); err != nil {

@@ -1,7 +1,5 @@
 package train
 
-import "math/rand/v2"
-
 // Stream constants separate the generators derived from one run seed, so
 // that, e.g., the dropout masks of a batch do not depend on how many numbers
 // the batch order consumed.
@@ -38,9 +36,10 @@ func epochOrderSeed(seed uint64, epoch int) int64 {
 	return int64(derivedSeed(seed, streamOrder, uint64(epoch)) >> 1)
 }
 
-// dropoutRNG is the generator of the dropout masks of batch batch of epoch
-// epoch.
-func dropoutRNG(seed uint64, epoch, batch int) *rand.Rand {
+// dropoutSeeds are the seeds of the PCG that draws the dropout masks of
+// batch batch of epoch epoch (nn.Graph.SampleMasksPCG; the stream of
+// rand.NewPCG(s, mix(s))).
+func dropoutSeeds(seed uint64, epoch, batch int) (uint64, uint64) {
 	s := derivedSeed(seed, streamDropout, uint64(epoch), uint64(batch))
-	return rand.New(rand.NewPCG(s, mix(s)))
+	return s, mix(s)
 }

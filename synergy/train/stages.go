@@ -226,7 +226,7 @@ func (t *Trainer) stageStep(s *stage, index int, b *datasets.Batch, epoch, batch
 	if err := t.model.Feed(sg.g, b); err != nil {
 		return 0, fmt.Errorf("train: feeding %s batch %d of epoch %d: %w", s.label(index), batch+1, epoch+1, err)
 	}
-	if err := sg.g.SampleMasks(dropoutRNG(s.dropoutSeed, epoch, batch)); err != nil {
+	if err := sg.g.SampleMasksPCG(dropoutSeeds(s.dropoutSeed, epoch, batch)); err != nil {
 		return 0, err
 	}
 	if err := sg.vm.RunAll(); err != nil {
