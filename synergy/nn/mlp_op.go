@@ -241,8 +241,9 @@ func (k *mlpKernel) mlpForward(net *fusedNet) []float64 {
 		if li+1 < len(net.layers) {
 			next := net.layers[li+1]
 			next.a = opkit.Grow(next.a, N*next.in)
+			na := next.a[:len(l.z)] // one bounds check for the loop
 			for i, v := range l.z {
-				next.a[i] = leaky(v)
+				na[i] = leaky(v)
 			}
 		}
 	}
@@ -266,7 +267,9 @@ func (k *mlpKernel) mlpBackward(net *fusedNet, grad, dIn []float64) {
 			db[j] = 0
 		}
 		for i := 0; i < N; i++ {
-			for j, v := range st.dz[i*l.out : (i+1)*l.out] {
+			row := st.dz[i*l.out : (i+1)*l.out]
+			db := db[:len(row)] // one bounds check per row
+			for j, v := range row {
 				db[j] += v
 			}
 		}
@@ -282,8 +285,9 @@ func (k *mlpKernel) mlpBackward(net *fusedNet, grad, dIn []float64) {
 			beta, blas64.General{Rows: N, Cols: l.in, Stride: l.in, Data: target})
 		if li > 0 {
 			prev := net.layers[li-1]
+			dz := st.dzPrev[:len(prev.z)] // one bounds check for the loop
 			for i, v := range prev.z {
-				st.dzPrev[i] *= leakyGrad(v)
+				dz[i] *= leakyGrad(v)
 			}
 			st.dz, st.dzPrev = st.dzPrev, st.dz
 		}
