@@ -110,6 +110,28 @@ func MedianOfDistances(dist []float64) float64 {
 	return (lo + hi) / 2
 }
 
+// MedianOfSquaredDistances returns MedianOfDistances of the square roots
+// of sq (at least one value, no NaN, none negative), bit for bit, reordering
+// sq: the middle order statistics are selected among the squared distances
+// and only they go through math.Sqrt. The square root is correctly rounded
+// and so non-decreasing: the k-th smallest of the √sq_i is the square root
+// of the k-th smallest sq_i (ties included), and the two middle values are
+// the same numbers whichever way they are found.
+func MedianOfSquaredDistances(sq []float64) float64 {
+	k := len(sq)
+	hi := math.Sqrt(selectKth(sq, k/2))
+	if k%2 == 1 {
+		return hi
+	}
+	lo := sq[0]
+	for _, v := range sq[1 : k/2] {
+		if v > lo {
+			lo = v
+		}
+	}
+	return (math.Sqrt(lo) + hi) / 2
+}
+
 // selectKth reorders x so that x[k] is its k-th smallest value (0-based),
 // with x[:k] ≤ x[k] ≤ x[k+1:], and returns x[k] (Hoare's quickselect with a
 // median-of-three pivot; x holds no NaN).

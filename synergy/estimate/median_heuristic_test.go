@@ -107,3 +107,45 @@ func TestMedianHeuristicRowsAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per call, want 0", allocs)
 	}
 }
+
+// TestMedianOfSquaredDistancesMatches compares MedianOfSquaredDistances with
+// MedianOfDistances of the square roots bit for bit: odd and even counts,
+// ties (repeated values, values whose square roots round to the same
+// number), zeros, a single value, and +Inf.
+func TestMedianOfSquaredDistancesMatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for trial := 0; trial < 3000; trial++ {
+		n := 1 + rng.IntN(60)
+		if trial%100 == 0 {
+			n = 2016 + trial%2
+		}
+		sq := make([]float64, n)
+		for i := range sq {
+			switch rng.IntN(6) {
+			case 0:
+				sq[i] = 0
+			case 1:
+				sq[i] = float64(rng.IntN(4)) // ties
+			case 2:
+				sq[i] = math.Nextafter(2, math.Inf(rng.IntN(2)*2-1)) // √ of neighbours of 2 may tie
+			case 3:
+				if trial%7 == 0 {
+					sq[i] = math.Inf(1)
+					break
+				}
+				fallthrough
+			default:
+				sq[i] = rng.ExpFloat64() * math.Exp(rng.NormFloat64()*4)
+			}
+		}
+		dist := make([]float64, n)
+		for i, v := range sq {
+			dist[i] = math.Sqrt(v)
+		}
+		want := MedianOfDistances(dist)
+		got := MedianOfSquaredDistances(append([]float64(nil), sq...))
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("trial %d (n=%d): %v, MedianOfDistances of the roots %v", trial, n, got, want)
+		}
+	}
+}

@@ -57,6 +57,7 @@ type fusedLayer struct {
 	param   int       // index of W among the op's inputs (b follows)
 	gradOff int       // offset of ∂L/∂W in the packed gradient (∂L/∂b follows)
 	w, b    []float64 // W (in×out), b (out)
+	names   [2]string // names of W and b in errors (readParams)
 	a       []float64 // layer input (N×in)
 	z       []float64 // pre-activation (N×out)
 }
@@ -65,15 +66,19 @@ type fusedLayer struct {
 type fusedNet struct{ layers []*fusedLayer }
 
 // readParams copies the net's weights and biases from the op's input
-// values.
+// values; what names the op in errors (the names of the values are built
+// on the first call and kept: no string is built per run).
 func (net *fusedNet) readParams(vals []G.Value, what string) error {
 	for _, l := range net.layers {
+		if l.names[0] == "" {
+			l.names = [2]string{what + " weight", what + " bias"}
+		}
 		l.w = opkit.Grow(l.w, l.in*l.out)
 		l.b = opkit.Grow(l.b, l.out)
-		if err := opkit.Float64s(l.w, vals[l.param], what+" weight"); err != nil {
+		if err := opkit.Float64s(l.w, vals[l.param], l.names[0]); err != nil {
 			return err
 		}
-		if err := opkit.Float64s(l.b, vals[l.param+1], what+" bias"); err != nil {
+		if err := opkit.Float64s(l.b, vals[l.param+1], l.names[1]); err != nil {
 			return err
 		}
 	}
@@ -236,8 +241,9 @@ func (k *mlpKernel) mlpForward(net *fusedNet) []float64 {
 		if li+1 < len(net.layers) {
 			next := net.layers[li+1]
 			next.a = opkit.Grow(next.a, N*next.in)
+			na := next.a[:len(l.z)] // one bounds check for the loop
 			for i, v := range l.z {
-				next.a[i] = leaky(v)
+				na[i] = leaky(v)
 			}
 		}
 	}
@@ -261,7 +267,9 @@ func (k *mlpKernel) mlpBackward(net *fusedNet, grad, dIn []float64) {
 			db[j] = 0
 		}
 		for i := 0; i < N; i++ {
-			for j, v := range st.dz[i*l.out : (i+1)*l.out] {
+			row := st.dz[i*l.out : (i+1)*l.out]
+			db := db[:len(row)] // one bounds check per row
+			for j, v := range row {
 				db[j] += v
 			}
 		}
@@ -277,8 +285,9 @@ func (k *mlpKernel) mlpBackward(net *fusedNet, grad, dIn []float64) {
 			beta, blas64.General{Rows: N, Cols: l.in, Stride: l.in, Data: target})
 		if li > 0 {
 			prev := net.layers[li-1]
+			dz := st.dzPrev[:len(prev.z)] // one bounds check for the loop
 			for i, v := range prev.z {
-				st.dzPrev[i] *= leakyGrad(v)
+				dz[i] *= leakyGrad(v)
 			}
 			st.dz, st.dzPrev = st.dzPrev, st.dz
 		}

@@ -194,6 +194,9 @@ type kurtosisState struct {
 	m        []float64 // m_j = k_jᵀy_j (B)
 	ran      bool
 
+	means []float64 // column means (p), forward and backward
+	coef  []float64 // coefficients of syrkUpper and potrs (max(B, p))
+
 	// Backward scratch.
 	omega, gradNorm []float64 // (B)
 	gradK, gradDc   []float64 // ∂L/∂k then ∂L/∂d, ∂L/∂d̃ (B×p)
@@ -256,17 +259,8 @@ func (op *kurtosisOp) Do(vals ...G.Value) (G.Value, error) {
 func (st *kurtosisState) forward() (float64, error) {
 	B, p := st.batch, st.dim
 	d := st.d
-	// Center the columns.
-	for j := 0; j < p; j++ {
-		mean := 0.0
-		for i := 0; i < B; i++ {
-			mean += d[i*p+j]
-		}
-		mean /= float64(B)
-		for i := 0; i < B; i++ {
-			d[i*p+j] -= mean
-		}
-	}
+	st.means = opkit.Grow(st.means, p)
+	centerColumns(d, B, p, st.means)
 	// Clip the rows.
 	st.dc = d
 	if st.clipping() {
@@ -305,7 +299,8 @@ func (st *kurtosisState) forward() (float64, error) {
 	// A = w·S_{t−1} + b·Ŝ + c·I (upper triangle), Ŝ = (1/B)·d̃ᵀd̃.
 	st.chol = opkit.Grow(st.chol, p*p)
 	a := blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: st.chol}
-	blas64.Syrk(blas.Trans, 1/float64(B), blas64.General{Rows: B, Cols: p, Stride: p, Data: st.dc}, 0, a)
+	st.coef = opkit.Grow(st.coef, max(B, p))
+	syrkUpper(p, B, 1/float64(B), st.dc, st.chol, st.coef)
 	trBatch, trPrev := 0.0, 0.0
 	for i := 0; i < p; i++ {
 		trBatch += st.chol[i*p+i]
@@ -346,7 +341,7 @@ func (st *kurtosisState) forward() (float64, error) {
 			st.work[j*B+i] = k[i*p+j]
 		}
 	}
-	lapack64.Potrs(t, blas64.General{Rows: p, Cols: B, Stride: B, Data: st.work})
+	potrs(t, B, st.work, st.coef)
 	st.y = opkit.Grow(st.y, B*p)
 	st.m = opkit.Grow(st.m, B)
 	kappa := 0.0
@@ -508,17 +503,33 @@ func (st *kurtosisState) backward(g float64) []float64 {
 		}
 	}
 	// Through the centering: ∂L/∂z = ∂L/∂d − mean_B(∂L/∂d).
-	for j := 0; j < p; j++ {
-		mean := 0.0
-		for i := 0; i < B; i++ {
-			mean += gd[i*p+j]
-		}
-		mean /= fB
-		for i := 0; i < B; i++ {
-			gd[i*p+j] -= mean
+	st.means = opkit.Grow(st.means, p)
+	centerColumns(gd, B, p, st.means)
+	return gd
+}
+
+// centerColumns subtracts from each column of the rows×cols matrix x its
+// mean: mean_j = (Σ_i x[i][j], i ascending, from 0) / rows. It sweeps x
+// row by row, adding each row into the running sums of means (scratch of
+// length cols), which gives each column the same sums in the same order
+// as a column-by-column loop with unit-stride reads.
+func centerColumns(x []float64, rows, cols int, means []float64) {
+	means = means[:cols]
+	clear(means)
+	for i := 0; i < rows; i++ {
+		for j, v := range x[i*cols : (i+1)*cols] {
+			means[j] += v
 		}
 	}
-	return gd
+	for j := range means {
+		means[j] /= float64(rows)
+	}
+	for i := 0; i < rows; i++ {
+		row := x[i*cols : (i+1)*cols]
+		for j, m := range means {
+			row[j] -= m
+		}
+	}
 }
 
 // sign returns −1, 0 or 1.

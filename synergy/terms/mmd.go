@@ -95,13 +95,11 @@ func (m *MMD) MedianDistance(work []float64) (float64, error) {
 			return 0, fmt.Errorf("terms: MMD² %d: pooled sample [%d,%d] = %v, want a finite value", st.id, i/k, i%k, v)
 		}
 	}
-	dist := work[:0]
+	sq := work[:0]
 	for i := 0; i < n; i++ {
-		for _, d := range st.dist[i*n+i+1 : (i+1)*n] {
-			dist = append(dist, math.Sqrt(d))
-		}
+		sq = append(sq, st.dist[i*n+i+1:(i+1)*n]...)
 	}
-	return estimate.MedianOfDistances(dist), nil
+	return estimate.MedianOfSquaredDistances(sq), nil
 }
 
 // mmdState holds the float64 intermediates of one MMD² op, shared by its

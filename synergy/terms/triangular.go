@@ -1,0 +1,167 @@
+package terms
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	gonumblas "gonum.org/v1/gonum/blas/gonum"
+	"gonum.org/v1/gonum/lapack/lapack64"
+
+	"github.com/synergo/synergo/internal/simdblas"
+)
+
+// The kurtosis op's symmetric rank-B update Ŝ = (1/B)·d̃ᵀd̃ and its two
+// triangular solves with the Cholesky factor of A (Y = K·A⁻¹) are gonum's
+// Dsyrk and Dpotrs (blas/gonum, lapack/gonum) whenever the installed BLAS
+// is gonum's or internal/simdblas (which keeps gonum's level-3 routines
+// other than the products). Both routines are sequences of y ← y + c·x
+// row updates (gonum's AxpyUnitary: the product c·x rounded, then the
+// sum), one call per coefficient c. syrkUpperTrans and potrsUpper below do
+// the same updates in the same order for every element — each element's
+// running value sees the same coefficients in the same order, with the
+// same rounding of each product and each sum, and the same zero
+// coefficients skipped — but hold a row's running values in vector
+// registers across all its coefficients (mulAddRows) instead of reading
+// and writing the row once per coefficient: bit for bit the same results,
+// several times faster at the op's sizes (p ≤ a few hundred, B ≤ 128).
+
+// gonumLevel3 reports whether the installed float64 BLAS computes Dsyrk and
+// Dtrsm with gonum's code, so that syrkUpperTrans and potrsUpper reproduce
+// it; with another BLAS (OpenBLAS under the build tag openblas) the op
+// calls that BLAS as before.
+func gonumLevel3() bool {
+	switch blas64.Implementation().(type) {
+	case simdblas.Implementation, gonumblas.Implementation:
+		return true
+	}
+	return false
+}
+
+// syrkUpper sets the upper triangle of the n×n matrix c (row-major, stride
+// n) to alpha·aᵀa for the k×n matrix a (stride n): blas64.Syrk(blas.Trans,
+// alpha, a, 0, c) bit for bit. coef is scratch of length ≥ k (allocated
+// when shorter).
+func syrkUpper(n, k int, alpha float64, a, c, coef []float64) {
+	if !gonumLevel3() {
+		blas64.Syrk(blas.Trans, alpha, blas64.General{Rows: k, Cols: n, Stride: n, Data: a},
+			0, blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: c})
+		return
+	}
+	syrkUpperTrans(n, k, alpha, a, n, c, n, coef)
+}
+
+// syrkUpperTrans is gonum's Dsyrk(Upper, Trans, n, k, alpha, a, lda, 0, c,
+// ldc) for alpha ≠ 0: for each row i, c[i][j] (j ≥ i) starts at 0 and
+// gains, for l = 0, 1, …, k−1 with t_l = alpha·a[l][i] ≠ 0, the rounded
+// product t_l·a[l][j]. coef is scratch of length ≥ k (allocated when
+// shorter); the coefficients of row i are gathered there first.
+func syrkUpperTrans(n, k int, alpha float64, a []float64, lda int, c []float64, ldc int, coef []float64) {
+	if cap(coef) < k {
+		coef = make([]float64, k)
+	}
+	coef = coef[:k]
+	for i := 0; i < n; i++ {
+		for l := range coef {
+			coef[l] = alpha * a[l*lda+i]
+		}
+		row := c[i*ldc+i : i*ldc+n]
+		clear(row)
+		mulAddRows(row, coef, a[i:], lda)
+	}
+}
+
+// potrs solves A·X = B in place for the p×nrhs matrix b (stride nrhs) with
+// the Cholesky factor t of A = UᵀU: lapack64.Potrs(t, b) bit for bit. scratch
+// holds at least p values (allocated when shorter).
+func potrs(t blas64.Triangular, nrhs int, b, scratch []float64) {
+	if !gonumLevel3() || t.Uplo != blas.Upper {
+		lapack64.Potrs(t, blas64.General{Rows: t.N, Cols: nrhs, Stride: nrhs, Data: b})
+		return
+	}
+	potrsUpper(t.N, nrhs, t.Data, t.Stride, b, nrhs, scratch)
+}
+
+// potrsUpper is gonum's Dpotrs(Upper, n, nrhs, a, lda, b, ldb): the solves
+// Uᵀ·Z = B, then U·X = Z, each gonum's Dtrsm(Left, Upper, ·, NonUnit)
+// with alpha = 1. Dtrsm runs them as right-looking updates (row k, once
+// final, is subtracted from every later row); here each row gathers the
+// same updates from the rows before it (left-looking), which gives every
+// element the same sequence of operations:
+//
+//	Uᵀ·Z = B:  z_i = (b_i + Σ_{k<i, u_ki≠0} (−u_ki)·z_k) · (1/u_ii),  k ascending
+//	U·X = Z:   x_i = (z_i + Σ_{k>i, u_ik≠0} (−u_ik)·x_k) · (1/u_ii),  k ascending, i descending
+//
+// (each product rounded, then the sum; the reciprocal rounded, then the
+// product, as gonum's ScalUnitary). scratch holds at least n values
+// (allocated when shorter).
+func potrsUpper(n, nrhs int, a []float64, lda int, b []float64, ldb int, scratch []float64) {
+	if n == 0 || nrhs == 0 {
+		return
+	}
+	if cap(scratch) < n {
+		scratch = make([]float64, n)
+	}
+	coef := scratch[:n]
+	for i := 0; i < n; i++ {
+		for k := 0; k < i; k++ {
+			coef[k] = -a[k*lda+i]
+		}
+		row := b[i*ldb : i*ldb+nrhs]
+		mulAddRows(row, coef[:i], b, ldb)
+		scaleRow(row, 1/a[i*lda+i])
+	}
+	for i := n - 1; i >= 0; i-- {
+		m := n - 1 - i
+		for k := 0; k < m; k++ {
+			coef[k] = -a[i*lda+i+1+k]
+		}
+		row := b[i*ldb : i*ldb+nrhs]
+		if m > 0 {
+			mulAddRows(row, coef[:m], b[(i+1)*ldb:], ldb)
+		}
+		scaleRow(row, 1/a[i*lda+i])
+	}
+}
+
+// scaleRow sets v[j] = v[j]·s (gonum's ScalUnitary).
+func scaleRow(v []float64, s float64) {
+	for j := range v {
+		v[j] *= s
+	}
+}
+
+// mulAddRows adds to v, for t = 0, 1, …, len(coef)−1 in order and skipping
+// the coefficients equal to zero, the rounded products coef[t]·x[t·ldx+j]
+// (j < len(v)): v[j] ← v[j] + (coef[t]·x[t·ldx+j]), each product and each
+// sum rounded to float64 on its own (no fused multiply-add), as gonum's
+// AxpyUnitary(coef[t], x[t·ldx:], v) once per t. On amd64 with AVX2 the
+// first columns in groups of 32, 16 and 4 run in vector registers
+// (mulAddKernel); the rest here.
+func mulAddRows(v, coef, x []float64, ldx int) {
+	nc := len(coef)
+	if nc == 0 {
+		return
+	}
+	_ = x[(nc-1)*ldx+len(v)-1]
+	j := 0
+	if mulAddKernel != nil {
+		for ; j+32 <= len(v); j += 32 {
+			mulAddKernel(&v[j], &coef[0], nc, &x[j], ldx, 32)
+		}
+		if j+16 <= len(v) {
+			mulAddKernel(&v[j], &coef[0], nc, &x[j], ldx, 16)
+			j += 16
+		}
+		for ; j+4 <= len(v); j += 4 {
+			mulAddKernel(&v[j], &coef[0], nc, &x[j], ldx, 4)
+		}
+	}
+	for ; j < len(v); j++ {
+		s := v[j]
+		for t, c := range coef {
+			if c != 0 {
+				s += float64(c * x[t*ldx+j])
+			}
+		}
+		v[j] = s
+	}
+}
