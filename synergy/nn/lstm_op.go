@@ -51,10 +51,10 @@ func newLSTMOpState(dt tensor.Dtype, batch, steps, in, hidden int, inputGrad boo
 		batch: batch, steps: steps, in: in, hidden: hidden, inputGrad: inputGrad,
 	}
 	if dt == tensor.Float64 {
-		st.k64 = newLSTMKernel[float64](batch, steps, in, hidden)
+		st.k64 = newLSTMKernel[float64](batch, steps, in, hidden, nil)
 		st.outDense = tensor.New(tensor.WithShape(len(st.k64.out)), tensor.WithBacking(st.k64.out))
 	} else {
-		st.k32 = newLSTMKernel[float32](batch, steps, in, hidden)
+		st.k32 = newLSTMKernel[float32](batch, steps, in, hidden, nil)
 		st.outDense = tensor.New(tensor.WithShape(len(st.k32.out)), tensor.WithBacking(st.k32.out))
 	}
 	return st

@@ -832,12 +832,12 @@ func TestLSTMKernelDoesNotAllocate(t *testing.T) {
 	for _, dt := range []string{"float64", "float32"} {
 		var allocs float64
 		if dt == "float64" {
-			k := newLSTMKernel[float64](B, T, In, H)
+			k := newLSTMKernel[float64](B, T, In, H, nil)
 			x, wx, wh, b := lstmTestRandom(rng, B*T*In, 1), lstmTestRandom(rng, In*4*H, 1), lstmTestRandom(rng, H*4*H, 1), lstmTestRandom(rng, 4*H, 1)
 			mask, dOut := LengthMask([]int{6, 3, 1, 0}, T), lstmTestRandom(rng, len(k.out), 1)
 			allocs = testing.AllocsPerRun(20, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut, true) })
 		} else {
-			k := newLSTMKernel[float32](B, T, In, H)
+			k := newLSTMKernel[float32](B, T, In, H, nil)
 			f := func(n int) []float32 { return make([]float32, n) }
 			x, wx, wh, b, mask, dOut := f(B*T*In), f(In*4*H), f(H*4*H), f(4*H), f(B*T), f(len(k.out))
 			allocs = testing.AllocsPerRun(20, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut, true) })
@@ -850,7 +850,7 @@ func TestLSTMKernelDoesNotAllocate(t *testing.T) {
 	// goroutines; the time loop must still not allocate: the count does not
 	// grow with T (the whole-sequence GEMMs may allocate a constant amount).
 	perRun := func(steps int) float64 {
-		k := newLSTMKernel[float32](2, steps, 5, 64)
+		k := newLSTMKernel[float32](2, steps, 5, 64, nil)
 		f := func(n int) []float32 { return make([]float32, n) }
 		x, wx, wh, b, mask, dOut := f(2*steps*5), f(5*256), f(64*256), f(256), f(2*steps), f(len(k.out))
 		return testing.AllocsPerRun(10, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut, true) })
@@ -874,7 +874,7 @@ func TestLSTMShardingIsExact(t *testing.T) {
 	mask := LengthMask(lengths, T)
 	var outs, grads [][]float64
 	for _, shards := range []int{1, 2, 3} {
-		k := newLSTMKernel[float64](B, T, In, H)
+		k := newLSTMKernel[float64](B, T, In, H, nil)
 		k.shards = shards
 		dOut := lstmTestRandom(rand.New(rand.NewPCG(97, 98)), len(k.out), 1)
 		k.forward(x, mask, wx, wh, b)
@@ -981,7 +981,7 @@ func BenchmarkLSTMStep(b *testing.B) {
 func BenchmarkLSTMKernel(b *testing.B) {
 	const B, T, In, H = 32, 50, 74, 64
 	rng := rand.New(rand.NewPCG(63, 64))
-	k := newLSTMKernel[float32](B, T, In, H)
+	k := newLSTMKernel[float32](B, T, In, H, nil)
 	f32 := func(n int) []float32 {
 		v := make([]float32, n)
 		for i := range v {
@@ -1008,7 +1008,7 @@ func BenchmarkLSTMKernel(b *testing.B) {
 // allocates them once, and later passes reuse them.
 func TestLSTMBackwardBuffersOnDemand(t *testing.T) {
 	const B, S, In, H = 3, 4, 2, 5
-	k := newLSTMKernel[float64](B, S, In, H)
+	k := newLSTMKernel[float64](B, S, In, H, nil)
 	rng := rand.New(rand.NewPCG(3, 4))
 	fill := func(n int) []float64 {
 		v := make([]float64, n)
@@ -1023,13 +1023,17 @@ func TestLSTMBackwardBuffersOnDemand(t *testing.T) {
 		mask[i] = 1
 	}
 	k.forward(x, mask, wx, wh, bias)
-	if k.grad != nil || k.dPre != nil || k.dhC != nil || k.dxC != nil {
+	if k.grad != nil || k.dA != nil || k.dhC != nil || k.dh != nil {
 		t.Fatal("a forward pass allocated backward buffers")
 	}
+	rowBufs := len(k.rb.x) + len(k.rb.gates) + len(k.rb.hPrev) + len(k.rb.cPrev) + len(k.rb.tanhC)
 	dOut := fill(len(k.out))
 	k.backward(x, wx, wh, dOut, true)
-	if len(k.grad) != B*S*In+In*4*H+H*4*H+4*H || len(k.dPre) != B*S*4*H {
-		t.Fatalf("backward buffers of sizes %d, %d", len(k.grad), len(k.dPre))
+	if len(k.grad) != B*S*In+In*4*H+H*4*H+4*H || len(k.dA) != B*4*H || len(k.dhC) != B*H || len(k.dcC) != B*H {
+		t.Fatalf("backward buffers of sizes %d, %d, %d, %d", len(k.grad), len(k.dA), len(k.dhC), len(k.dcC))
+	}
+	if got := len(k.rb.x) + len(k.rb.gates) + len(k.rb.hPrev) + len(k.rb.cPrev) + len(k.rb.tanhC); got != rowBufs {
+		t.Fatalf("the backward pass grew the row buffers from %d to %d values", rowBufs, got)
 	}
 	first, grad := &k.grad[0], append([]float64(nil), k.grad...)
 	k.forward(x, mask, wx, wh, bias)
@@ -1054,9 +1058,8 @@ func TestLSTMCompactBuffersFitRows(t *testing.T) {
 	const B, T, In, H = 12, 9, 5, 7
 	rng := rand.New(rand.NewPCG(7, 8))
 	x, wx, wh, b := lstmTestRandom(rng, B*T*In, 1), lstmTestRandom(rng, In*4*H, 0.3), lstmTestRandom(rng, H*4*H, 0.3), lstmTestRandom(rng, 4*H, 0.3)
-	lazy, full := newLSTMKernel[float64](B, T, In, H), newLSTMKernel[float64](B, T, In, H)
-	full.fitRows(B*T, false)
-	full.fitRows(B*T, true)
+	lazy, full := newLSTMKernel[float64](B, T, In, H, nil), newLSTMKernel[float64](B, T, In, H, nil)
+	full.fitRows(B * T)
 	for run, maxLen := range []int{2, 6, 1, T, 3} {
 		lengths := make([]int, B)
 		for i := range lengths {
@@ -1068,8 +1071,8 @@ func TestLSTMCompactBuffersFitRows(t *testing.T) {
 			k.forward(x, mask, wx, wh, b)
 			k.backward(x, wx, wh, dOut, true)
 		}
-		if run == 0 && len(lazy.gates) >= B*T*4*H {
-			t.Errorf("after a run of %d valid pairs the gates buffer holds %d rows, want fewer than B·T = %d", lazy.rows(), len(lazy.gates)/(4*H), B*T)
+		if run == 0 && len(lazy.rb.gates) >= B*T*4*H {
+			t.Errorf("after a run of %d valid pairs the gates buffer holds %d rows, want fewer than B·T = %d", lazy.rows(), len(lazy.rb.gates)/(4*H), B*T)
 		}
 		if !checkpointSameBits(lazy.out, full.out) || !checkpointSameBits(lazy.grad, full.grad) {
 			t.Fatalf("run %d (%d valid pairs): results differ from the kernel with B·T rows", run, lazy.rows())
