@@ -79,6 +79,8 @@ type LSTMOutput struct {
 //
 // The whole sequence is one gorgonia op with hand-written BPTT (see
 // lstm_op.go), specialized to the shapes of x: call Forward once per graph.
+// In a graph sharing an LSTMBuffers pool the op takes its row buffers from
+// the pool.
 func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
 	if x == nil {
 		return nil, fmt.Errorf("nn: LSTM %q: input x is nil", l.layerName())
@@ -104,7 +106,7 @@ func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
 	if mask.Dtype() != g.Dtype {
 		return nil, fmt.Errorf("nn: LSTM %q: mask has dtype %v, graph has %v", l.layerName(), mask.Dtype(), g.Dtype)
 	}
-	st := newLSTMOpState(g.Dtype, batch, steps, l.In, l.Hidden, !lstmIsGraphInput(g, x))
+	st := newLSTMOpState(g.Dtype, batch, steps, l.In, l.Hidden, !lstmIsGraphInput(g, x), g.lstmRowBuffers(l))
 	fwd := newLSTMForwardOp(st)
 	packed, err := G.ApplyOp(fwd, x, mask, g.Param(l.Wx), g.Param(l.Wh), g.Param(l.Bias))
 	if err != nil {

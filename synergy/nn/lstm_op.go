@@ -45,19 +45,28 @@ type lstmOpState struct {
 	forwarded                bool
 }
 
-func newLSTMOpState(dt tensor.Dtype, batch, steps, in, hidden int, inputGrad bool) *lstmOpState {
+// newLSTMOpState returns the state of a new LSTM op instance; rows is its
+// row buffers (*lstmRows of dt, shared: see LSTMBuffers) or nil for its
+// own.
+func newLSTMOpState(dt tensor.Dtype, batch, steps, in, hidden int, inputGrad bool, rows any) *lstmOpState {
 	st := &lstmOpState{
 		id: opkit.NextID(), dtype: dt,
 		batch: batch, steps: steps, in: in, hidden: hidden, inputGrad: inputGrad,
 	}
 	if dt == tensor.Float64 {
-		st.k64 = newLSTMKernel[float64](batch, steps, in, hidden, nil)
+		st.k64 = newLSTMKernel[float64](batch, steps, in, hidden, lstmSharedRows[float64](rows))
 		st.outDense = tensor.New(tensor.WithShape(len(st.k64.out)), tensor.WithBacking(st.k64.out))
 	} else {
-		st.k32 = newLSTMKernel[float32](batch, steps, in, hidden, nil)
+		st.k32 = newLSTMKernel[float32](batch, steps, in, hidden, lstmSharedRows[float32](rows))
 		st.outDense = tensor.New(tensor.WithShape(len(st.k32.out)), tensor.WithBacking(st.k32.out))
 	}
 	return st
+}
+
+// lstmSharedRows returns rows as *lstmRows[T] (nil if it is nil).
+func lstmSharedRows[T lstmFloat](rows any) *lstmRows[T] {
+	rb, _ := rows.(*lstmRows[T])
+	return rb
 }
 
 func (st *lstmOpState) outLen() int {

@@ -583,13 +583,13 @@ func TestLSTMForwardErrors(t *testing.T) {
 	}
 	// Values of the wrong shape reaching the op at run time are an error,
 	// not a panic; so is a backward pass without its forward pass.
-	op := newLSTMForwardOp(newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true))
+	op := newLSTMForwardOp(newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true, nil))
 	bad := tensor.New(tensor.WithShape(2, 4, 3), tensor.WithBacking(make([]float64, 24)))
 	ok := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(make([]float64, 6)))
 	if _, err := op.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.Bias.Value); err == nil || !strings.Contains(err.Error(), "input x has shape (2, 4, 3), want (2, 3, 3)") {
 		t.Fatalf("Do with a wrong x: err = %v", err)
 	}
-	back := &lstmBackwardOp{st: newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true)}
+	back := &lstmBackwardOp{st: newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true, nil)}
 	if _, err := back.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.Bias.Value); err == nil || !strings.Contains(err.Error(), "before its forward") {
 		t.Fatalf("backward before forward: err = %v", err)
 	}
