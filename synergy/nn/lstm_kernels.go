@@ -60,10 +60,14 @@ var lstmCells32 lstmCellKernels32
 // allocated once (the backward pass's on its first run), so a run
 // allocates nothing in the time loop once the buffers have grown.
 // The outputs are batch-major: row b·T+t of Hidden and Cells is sequence b
-// at step t (the held state at masked steps).
+// at step t (the held state at masked steps). Cells is an output only when
+// asked for (cells): no model reads c_t, and without it the packed output
+// and its gradient are a third smaller (EF-LSTM at MOSEI: B·T·H = 1.6 M
+// entries per layer each).
 type lstmKernel[T lstmFloat] struct {
 	batch, steps, in, hidden int
-	shards                   int // goroutines for the time loop
+	shards                   int  // goroutines for the time loop
+	cells                    bool // Cells is an output
 
 	// Valid pairs: rows off[t] … off[t+1]−1 belong to step t; row r is
 	// sequence seq[r] with mask value weight[r].
@@ -75,7 +79,7 @@ type lstmKernel[T lstmFloat] struct {
 
 	hNew, cNew []T // (B, H) step buffers: h_t, c_t of the step's pairs
 	h, c       []T // (B, H): the state while stepping
-	out        []T // packed output: Hidden (B·T·H) | Cells (B·T·H) | Last (B·H)
+	out        []T // packed output: Hidden (B·T·H) | Cells (B·T·H, if cells) | Last (B·H)
 	dA         []T // (B, 4H) step buffer: δa of the step's pairs
 	dh, dc     []T // (B, H): gradient carried to h_t, c_t while stepping back
 	dhC, dcC   []T // (B, H) step buffers: dh, dc gathered per pair (the cells' carry), then δa·Whᵀ
@@ -118,23 +122,41 @@ func lstmShards(batch, procs int) int {
 	return max(1, min(procs, batch/lstmMinShardRows))
 }
 
-// newLSTMKernel returns a kernel with its own row buffers (rb nil) or with
-// rb, shared with kernels of the same in and hidden that never run at the
-// same time.
-func newLSTMKernel[T lstmFloat](batch, steps, in, hidden int, rb *lstmRows[T]) *lstmKernel[T] {
-	bt := batch * steps
+// newLSTMKernel returns a kernel with Cells among its outputs or not and
+// with its own row buffers (rb nil) or with rb, shared with kernels of the
+// same in and hidden that never run at the same time.
+func newLSTMKernel[T lstmFloat](batch, steps, in, hidden int, cells bool, rb *lstmRows[T]) *lstmKernel[T] {
 	if rb == nil {
 		rb = new(lstmRows[T])
 	}
+	bt := batch * steps
 	return &lstmKernel[T]{
-		batch: batch, steps: steps, in: in, hidden: hidden,
+		batch: batch, steps: steps, in: in, hidden: hidden, cells: cells,
 		shards: lstmShards(batch, runtime.GOMAXPROCS(0)),
 		off:    make([]int, steps+1), seq: make([]int, bt), weight: make([]T, bt),
 		rb:   rb,
 		hNew: make([]T, batch*hidden), cNew: make([]T, batch*hidden),
 		h: make([]T, batch*hidden), c: make([]T, batch*hidden),
-		out: make([]T, 2*bt*hidden+batch*hidden),
+		out: make([]T, lstmOutLen(batch, steps, hidden, cells)),
 	}
+}
+
+// lstmOutLen is the length of the packed output Hidden | Cells | Last
+// (Cells only if cells) and of its gradient.
+func lstmOutLen(batch, steps, hidden int, cells bool) int {
+	n := (batch*steps + batch) * hidden
+	if cells {
+		n += batch * steps * hidden
+	}
+	return n
+}
+
+// lastOffset is where Last starts in the packed output.
+func (k *lstmKernel[T]) lastOffset() int {
+	if k.cells {
+		return 2 * k.batch * k.steps * k.hidden
+	}
+	return k.batch * k.steps * k.hidden
 }
 
 // fitRows makes the row buffers hold at least rows rows: a buffer too
@@ -247,8 +269,7 @@ func (k *lstmKernel[T]) forward(x, mask, wx, wh, bias []T) {
 		}
 	}
 	k.shard(false, wh, nil)
-	last := k.out[2*k.batch*S*H:]
-	copy(last, k.h)
+	copy(k.out[k.lastOffset():], k.h)
 }
 
 // rowStep returns the step of row r (binary search in off).
@@ -273,7 +294,10 @@ func (k *lstmKernel[T]) forwardSteps(b0, b1 int, wh []T) {
 	bt := k.batch * S
 	rb := k.rb
 	hidden := k.out[:bt*H]
-	cells := k.out[bt*H : 2*bt*H]
+	var cells []T
+	if k.cells {
+		cells = k.out[bt*H : 2*bt*H]
+	}
 	clear(k.h[b0*H : b1*H])
 	clear(k.c[b0*H : b1*H])
 	for t := 0; t < S; t++ {
@@ -298,7 +322,9 @@ func (k *lstmKernel[T]) forwardSteps(b0, b1 int, wh []T) {
 		for b := b0; b < b1; b++ {
 			o := (b*S + t) * H
 			copy(hidden[o:o+H], k.h[b*H:(b+1)*H])
-			copy(cells[o:o+H], k.c[b*H:(b+1)*H])
+			if cells != nil {
+				copy(cells[o:o+H], k.c[b*H:(b+1)*H])
+			}
 		}
 	}
 }
@@ -324,8 +350,9 @@ func (k *lstmKernel[T]) forwardCells(r0, r1, s0 int) {
 }
 
 // backward is back-propagation through time for the recurrence of forward.
-// dOut is the packed gradient (dHidden | dCells | dLast) w.r.t. k.out; it
-// must follow the forward pass on the same inputs. Per step, going back:
+// dOut is the packed gradient (dHidden | dCells | dLast, dCells only if
+// k.cells) w.r.t. k.out; it must follow the forward pass on the same
+// inputs. Per step, going back:
 //
 //	δh_t = ∂L/∂h_t (incl. the carry from t+1), δc_t likewise
 //	δh̃ = m δh_t;  δc̃ = m δc_t + δh̃⊙o⊙(1−tanh²c̃)
@@ -376,14 +403,20 @@ func (k *lstmKernel[T]) backwardSteps(b0, b1 int, wh, dOut []T) {
 	G4 := 4 * H
 	bt := k.batch * S
 	dHidden := dOut[:bt*H]
-	dCells := dOut[bt*H : 2*bt*H]
-	copy(k.dh[b0*H:b1*H], dOut[2*bt*H+b0*H:2*bt*H+b1*H])
+	var dCells []T
+	if k.cells {
+		dCells = dOut[bt*H : 2*bt*H]
+	}
+	dLast := dOut[k.lastOffset():]
+	copy(k.dh[b0*H:b1*H], dLast[b0*H:b1*H])
 	clear(k.dc[b0*H : b1*H])
 	for t := S - 1; t >= 0; t-- {
 		for b := b0; b < b1; b++ {
 			o := (b*S + t) * H
 			lstmAdd(k.dh[b*H:(b+1)*H], dHidden[o:o+H])
-			lstmAdd(k.dc[b*H:(b+1)*H], dCells[o:o+H])
+			if dCells != nil {
+				lstmAdd(k.dc[b*H:(b+1)*H], dCells[o:o+H])
+			}
 		}
 		r0, r1 := k.span(t, b0, b1)
 		if r1 == r0 {
