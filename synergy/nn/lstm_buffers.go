@@ -52,6 +52,10 @@ func (g *Graph) ShareLSTMBuffers(p *LSTMBuffers) {
 	g.lstmUses = map[*LSTM]int{}
 }
 
+// SharedLSTMBuffers returns the pool g's LSTMs take their row buffers
+// from (ShareLSTMBuffers), or nil.
+func (g *Graph) SharedLSTMBuffers() *LSTMBuffers { return g.lstmBuffers }
+
 // lstmRowBuffers returns the row buffers (*lstmRows of g's dtype) for the
 // next op of layer l in g: nil without a pool, else the pool's set for
 // this use of l, created on first use.

@@ -38,6 +38,16 @@ func TestTrainerSharesLSTMBuffers(t *testing.T) {
 	if len(tr.graphs) < 2 || len(tr.evals) < 1 {
 		t.Fatalf("the run built %d training and %d evaluation graphs, want a remainder graph and an evaluation graph", len(tr.graphs), len(tr.evals))
 	}
+	for n, tg := range tr.graphs {
+		if tg.g.SharedLSTMBuffers() != tr.lstms {
+			t.Fatalf("the training graph of batch %d does not share the trainer's LSTM buffers", n)
+		}
+	}
+	for n, eg := range tr.evals {
+		if eg.g.SharedLSTMBuffers() != tr.lstms {
+			t.Fatalf("the evaluation graph of batch %d does not share the trainer's LSTM buffers", n)
+		}
+	}
 	if got, want := tr.lstms.Len(), tr.model.Hyper().Settings.(models.EFLSTMConfig).Layers; got != want {
 		t.Fatalf("the pool holds %d row-buffer sets for %d graphs, want one per LSTM layer (%d)", got, len(tr.graphs)+len(tr.evals), want)
 	}
