@@ -5,18 +5,22 @@ import (
 
 	"github.com/synergo/synergo/datasets"
 	"github.com/synergo/synergo/synergy/models"
+	"github.com/synergo/synergo/synergy/nn"
 	"github.com/synergo/synergo/synergy/train"
 )
 
 // Trainer runs whole epochs: a Stepper for the full batch size and one for
 // the remainder (the last, smaller batch), sharing the model, the
-// regularizer and the AdamW state, as synergy/train does.
+// regularizer and the AdamW state, as synergy/train does; its Steppers and
+// its evaluation graph (Inference), which run one at a time, share one
+// pool of LSTM row buffers (nn.LSTMBuffers), as synergy/train's graphs do.
 type Trainer struct {
 	Setup    Setup
 	Data     *datasets.Dataset
 	Model    models.Model
 	batch    int
 	steppers map[int]*Stepper
+	lstms    *nn.LSTMBuffers
 	epoch    int
 }
 
@@ -39,7 +43,7 @@ func NewTrainer(s Setup) (*Trainer, error) {
 	if batch == 0 {
 		batch = m.Hyper().Training.BatchSize
 	}
-	return &Trainer{Setup: s, Data: ds, Model: m, batch: batch, steppers: map[int]*Stepper{}}, nil
+	return &Trainer{Setup: s, Data: ds, Model: m, batch: batch, steppers: map[int]*Stepper{}, lstms: nn.NewLSTMBuffers()}, nil
 }
 
 // BatchSize returns the training batch size.
@@ -61,14 +65,14 @@ func (t *Trainer) stepperFor(n int) (*Stepper, error) {
 		break
 	}
 	if first == nil {
-		s, err := NewStepper(t.Model, cfg, nil, n, t.Setup.Seed+uint64(n))
+		s, err := newStepper(t.Model, cfg, nil, n, t.Setup.Seed+uint64(n), t.lstms)
 		if err != nil {
 			return nil, err
 		}
 		t.steppers[n] = s
 		return s, nil
 	}
-	s, err := NewStepper(t.Model, cfg, first.Regularizer(), n, t.Setup.Seed+uint64(n))
+	s, err := newStepper(t.Model, cfg, first.Regularizer(), n, t.Setup.Seed+uint64(n), t.lstms)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +150,7 @@ func (t *Trainer) Inference(batches int) (samples int, run func() error, err err
 	if len(full) == 0 {
 		return 0, func() error { return nil }, nil
 	}
-	p, err := NewPredictor(t.Model, t.batch)
+	p, err := newPredictor(t.Model, t.batch, t.lstms)
 	if err != nil {
 		return 0, nil, err
 	}

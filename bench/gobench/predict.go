@@ -18,7 +18,13 @@ type Predictor struct {
 
 // NewPredictor builds the evaluation graph of m for batches of size batch.
 func NewPredictor(m models.Model, batch int) (*Predictor, error) {
-	g := nn.NewGraph(tensor.Float32, false)
+	return newPredictor(m, batch, nil)
+}
+
+// newPredictor is NewPredictor with the graph's LSTMs on the row buffers
+// of lstms (nil: their own), as the Trainer builds its graphs.
+func newPredictor(m models.Model, batch int, lstms *nn.LSTMBuffers) (*Predictor, error) {
+	g := newGraph(false, lstms)
 	if _, err := m.Build(g, batch); err != nil {
 		return nil, err
 	}
@@ -32,6 +38,16 @@ func (p *Predictor) Predict(b *datasets.Batch) error {
 		return err
 	}
 	return p.vm.RunAll()
+}
+
+// newGraph returns an empty float32 graph sharing the LSTM row buffers of
+// lstms (nil: none), as synergy/train's graphs do.
+func newGraph(train bool, lstms *nn.LSTMBuffers) *nn.Graph {
+	g := nn.NewGraph(tensor.Float32, train)
+	if lstms != nil {
+		g.ShareLSTMBuffers(lstms)
+	}
+	return g
 }
 
 // Close releases the machine.

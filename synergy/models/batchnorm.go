@@ -51,11 +51,27 @@ func newInputBatchNorm(ps, buffers *nn.ParamSet, name string, channels int, rng 
 }
 
 // normalize returns x̂ for the values x laid out as (n, channels, k) and, if
-// train, updates the running estimates. The batch statistics are computed
-// in chunks of channels and x̂ in chunks of samples, concurrently
-// (parallel.Rows); each channel's sums run over the samples in order, so
-// the result does not depend on the chunking.
+// train, updates the running estimates (normalizeRows on rows of x).
 func (bn *inputBatchNorm) normalize(x []float64, n, k int, train bool) []float64 {
+	c := bn.channels
+	out := make([]float64, len(x))
+	bn.normalizeRows(n, k, train,
+		func(i, ch int, row []float64) { copy(row, x[(i*c+ch)*k:(i*c+ch+1)*k]) },
+		func(i, ch int, xhat []float64) { copy(out[(i*c+ch)*k:], xhat) })
+	return out
+}
+
+// normalizeRows normalizes n samples of channels × k values that row
+// supplies — row(i, ch, dst) writes the k values of sample i, channel ch
+// into dst — and hands each normalized row to put (put(i, ch, x̂), x̂ valid
+// only during the call); if train, it updates the running estimates. The
+// values are read where they are: a caller never holds them, or x̂, as one
+// array. The batch statistics are computed in chunks of channels and x̂ in
+// chunks of samples, concurrently (parallel.Rows; row and put run on
+// several goroutines at once, for different rows); each channel's sums run
+// over the samples in order, so the result does not depend on the
+// chunking.
+func (bn *inputBatchNorm) normalizeRows(n, k int, train bool, row func(i, ch int, dst []float64), put func(i, ch int, xhat []float64)) {
 	c := bn.channels
 	mean := make([]float64, c)
 	vari := make([]float64, c)
@@ -63,10 +79,12 @@ func (bn *inputBatchNorm) normalize(x []float64, n, k int, train bool) []float64
 	useBatch := train && count >= 2
 	if useBatch {
 		parallel.Rows(c, n*k, func(c0, c1 int) {
+			v := make([]float64, k)
 			for i := 0; i < n; i++ {
 				for ch := c0; ch < c1; ch++ {
-					for _, v := range x[(i*c+ch)*k : (i*c+ch+1)*k] {
-						mean[ch] += v
+					row(i, ch, v)
+					for _, x := range v {
+						mean[ch] += x
 					}
 				}
 			}
@@ -75,8 +93,9 @@ func (bn *inputBatchNorm) normalize(x []float64, n, k int, train bool) []float64
 			}
 			for i := 0; i < n; i++ {
 				for ch := c0; ch < c1; ch++ {
-					for _, v := range x[(i*c+ch)*k : (i*c+ch+1)*k] {
-						d := v - mean[ch]
+					row(i, ch, v)
+					for _, x := range v {
+						d := x - mean[ch]
 						vari[ch] += d * d
 					}
 				}
@@ -97,19 +116,19 @@ func (bn *inputBatchNorm) normalize(x []float64, n, k int, train bool) []float64
 	} else {
 		mean, vari = bn.mean.Float64s(), bn.vari.Float64s()
 	}
-	out := make([]float64, len(x))
 	parallel.Rows(n, c*k, func(i0, i1 int) {
+		v := make([]float64, k)
 		for i := i0; i < i1; i++ {
 			for ch := 0; ch < c; ch++ {
 				inv := 1 / math.Sqrt(vari[ch]+batchNormEps)
-				lo := (i*c + ch) * k
-				for j := lo; j < lo+k; j++ {
-					out[j] = (x[j] - mean[ch]) * inv
+				row(i, ch, v)
+				for j, x := range v {
+					v[j] = (x - mean[ch]) * inv
 				}
+				put(i, ch, v)
 			}
 		}
 	})
-	return out
 }
 
 // affine returns γ_c·x̂ + β_c for x̂ of shape (B, channels·k) laid out as

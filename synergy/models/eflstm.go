@@ -245,20 +245,27 @@ func (m *EFLSTM) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	if err := checkBatch("eflstm", b, first.Shape()[0], m.dims); err != nil {
 		return err
 	}
-	var vals [3][]float64
 	for mod := 0; mod < multimodal.NumModalities; mod++ {
-		if vals[mod], err = sequenceValues("eflstm", multimodal.Modality(mod), b.Features[mod]); err != nil {
+		if err := checkFinite("eflstm", multimodal.Modality(mod), b.Features[mod]); err != nil {
 			return err
 		}
 	}
 	if m.norm != nil {
-		vals = m.normalize(vals, b.Size(), g.Train)
-	}
-	for mod := 0; mod < multimodal.NumModalities; mod++ {
-		if err := feedInput(g, "eflstm", efInputs[mod], vals[mod]); err != nil {
+		if err := m.feedNormalized(g, b); err != nil {
 			return err
 		}
+	}
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
 		s := b.Features[mod]
+		if m.norm == nil {
+			n, err := inputNode(g, "eflstm", inputName("eflstm", efInputs[mod]))
+			if err != nil {
+				return err
+			}
+			if err := letSequence(g, n, "eflstm", multimodal.Modality(mod), s); err != nil {
+				return err
+			}
+		}
 		if err := feedInput(g, "eflstm", efInputs[mod]+"_mean_weights", maskedMeanWeights(s.Lengths, s.T)); err != nil {
 			return err
 		}
@@ -266,35 +273,45 @@ func (m *EFLSTM) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	return feedInput(g, "eflstm", "mask", nn.LengthMask(unionLengths(b), m.dims.T[0]))
 }
 
-// normalize applies the per-time-step batch normalization to the
-// concatenation [text; audio; vision] of every step and splits the result.
-func (m *EFLSTM) normalize(vals [3][]float64, n int, train bool) [3][]float64 {
-	T := m.dims.T[0]
-	D := m.dims.D
-	k := D[0] + D[1] + D[2]
-	cat := make([]float64, n*T*k)
-	for i := 0; i < n; i++ {
-		for t := 0; t < T; t++ {
-			off := (i*T + t) * k
-			for mod := 0; mod < 3; mod++ {
-				copy(cat[off:off+D[mod]], vals[mod][(i*T+t)*D[mod]:(i*T+t+1)*D[mod]])
+// feedNormalized sets the three sequence inputs to the per-time-step batch
+// normalization of the concatenation [text; audio; vision] of every step
+// (channel t: the k = D_t + D_a + D_v values of step t of a sample, in that
+// order), split back by modality: the batch norm reads each step's row
+// from the batch's features and writes x̂ into the graph's input tensors,
+// in the graph's dtype, so no float64 copy of the batch is made.
+func (m *EFLSTM) feedNormalized(g *nn.Graph, b *multimodal.Batch) error {
+	T, D := m.dims.T[0], m.dims.D
+	var nodes [3]*G.Node
+	var dst [3]*tensor.Dense
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
+		n, err := inputNode(g, "eflstm", inputName("eflstm", efInputs[mod]))
+		if err != nil {
+			return err
+		}
+		nodes[mod], dst[mod] = n, g.InputTensor(n)
+	}
+	m.norm.normalizeRows(b.Size(), D[0]+D[1]+D[2], g.Train,
+		func(i, t int, row []float64) {
+			off := 0
+			for mod := 0; mod < multimodal.NumModalities; mod++ {
+				src := b.Features[mod].Data[(i*T+t)*D[mod] : (i*T+t+1)*D[mod]]
+				for j, v := range src {
+					row[off+j] = float64(v)
+				}
 				off += D[mod]
 			}
-		}
-	}
-	norm := m.norm.normalize(cat, n, k, train)
-	var out [3][]float64
-	for mod := 0; mod < 3; mod++ {
-		out[mod] = make([]float64, n*T*D[mod])
-	}
-	for i := 0; i < n; i++ {
-		for t := 0; t < T; t++ {
-			off := (i*T + t) * k
-			for mod := 0; mod < 3; mod++ {
-				copy(out[mod][(i*T+t)*D[mod]:(i*T+t+1)*D[mod]], norm[off:off+D[mod]])
+		},
+		func(i, t int, xhat []float64) {
+			off := 0
+			for mod := 0; mod < multimodal.NumModalities; mod++ {
+				storeRow(dst[mod], (i*T+t)*D[mod], xhat[off:off+D[mod]])
 				off += D[mod]
 			}
+		})
+	for mod := 0; mod < multimodal.NumModalities; mod++ {
+		if err := G.Let(nodes[mod], dst[mod]); err != nil {
+			return err
 		}
 	}
-	return out
+	return nil
 }

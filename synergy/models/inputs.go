@@ -131,6 +131,30 @@ func sequenceValues(model string, m multimodal.Modality, s *multimodal.Sequences
 	return out, nil
 }
 
+// checkFinite returns sequenceValues' error for the first NaN or infinite
+// feature of s, or nil.
+func checkFinite(model string, m multimodal.Modality, s *multimodal.Sequences) error {
+	for k := optvec.NonFinite32(s.Data); k < len(s.Data); k++ {
+		if f := float64(s.Data[k]); math.IsNaN(f) || math.IsInf(f, 0) {
+			return nonFiniteFeature(model, m, s, k)
+		}
+	}
+	return nil
+}
+
+// storeRow writes values into d's backing from entry lo on, rounded to
+// d's dtype (float32 or float64), as let does.
+func storeRow(d *tensor.Dense, lo int, values []float64) {
+	switch x := d.Data().(type) {
+	case []float64:
+		copy(x[lo:], values)
+	case []float32:
+		for j, v := range values {
+			x[lo+j] = float32(v)
+		}
+	}
+}
+
 // nonFiniteFeature is the error for the NaN or infinite feature s.Data[k].
 func nonFiniteFeature(model string, m multimodal.Modality, s *multimodal.Sequences, k int) error {
 	i, rest := k/(s.T*s.D), k%(s.T*s.D)
@@ -198,14 +222,7 @@ func let(g *nn.Graph, n *G.Node, values []float64) error {
 		return fmt.Errorf("models: input %q: %d values for shape %v", n.Name(), len(values), n.Shape())
 	}
 	d := g.InputTensor(n)
-	switch x := d.Data().(type) {
-	case []float64:
-		copy(x, values)
-	case []float32:
-		for i, v := range values {
-			x[i] = float32(v)
-		}
-	}
+	storeRow(d, 0, values)
 	return G.Let(n, d)
 }
 
@@ -219,10 +236,8 @@ func letSequence(g *nn.Graph, n *G.Node, model string, m multimodal.Modality, s 
 	if len(s.Data) != n.Shape().TotalSize() {
 		return fmt.Errorf("models: input %q: %d values for shape %v", n.Name(), len(s.Data), n.Shape())
 	}
-	for k := optvec.NonFinite32(s.Data); k < len(s.Data); k++ {
-		if f := float64(s.Data[k]); math.IsNaN(f) || math.IsInf(f, 0) {
-			return nonFiniteFeature(model, m, s, k)
-		}
+	if err := checkFinite(model, m, s); err != nil {
+		return err
 	}
 	d := g.InputTensor(n)
 	step := s.T * s.D

@@ -62,7 +62,7 @@ func (m *MFN) buildStepwise(g *nn.Graph, batch int) (*Output, error) {
 	for mod := 0; mod < datasets.NumModalities; mod++ {
 		x := g.Input(inputName("mfn", mfnInputs[mod]), batch, T, m.dims.D[mod])
 		mask := g.Input(inputName("mfn", mfnInputs[mod]+"_mask"), batch, T)
-		o, err := m.lstms[mod].Forward(g, x, mask)
+		o, err := m.lstms[mod].ForwardWithCells(g, x, mask)
 		if err != nil {
 			return nil, fmt.Errorf("models: mfn: %v LSTM: %w", datasets.Modality(mod), err)
 		}

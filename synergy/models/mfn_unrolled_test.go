@@ -25,7 +25,7 @@ func (m *MFN) buildUnrolled(g *nn.Graph, batch int) (*Output, error) {
 	var cells [3]*G.Node
 	last := make([]*G.Node, 3)
 	for mod := 0; mod < multimodal.NumModalities; mod++ {
-		o, err := m.lstms[mod].Forward(g, x[mod], masks[mod])
+		o, err := m.lstms[mod].ForwardWithCells(g, x[mod], masks[mod])
 		if err != nil {
 			return nil, fmt.Errorf("models: mfn: %v LSTM: %w", multimodal.Modality(mod), err)
 		}

@@ -28,6 +28,11 @@ type Graph struct {
 	counter int
 	// fed holds the tensors InputTensor hands out, one per input node.
 	fed map[*G.Node]*tensor.Dense
+	// lstmBuffers is the pool of LSTM row buffers the graph shares
+	// (ShareLSTMBuffers; nil: none) and lstmUses counts the ops of each
+	// layer added so far, the key of the next one's buffers.
+	lstmBuffers *LSTMBuffers
+	lstmUses    map[*LSTM]int
 }
 
 type mask struct {

@@ -54,12 +54,13 @@ func (l *LSTM) Params() []*Param { return []*Param{l.Wx, l.Wh, l.Bias} }
 // layerName is the name given to NewLSTM, for error messages.
 func (l *LSTM) layerName() string { return strings.TrimSuffix(l.Wx.Name, ".wx") }
 
-// LSTMOutput holds the three results of LSTM.Forward.
+// LSTMOutput holds the results of LSTM.Forward and LSTM.ForwardWithCells.
 type LSTMOutput struct {
 	// Hidden is h_t for every step, (B, T, H); after a sequence ends it
 	// repeats the last valid h.
 	Hidden *G.Node
-	// Cells is c_t for every step, (B, T, H), held likewise.
+	// Cells is c_t for every step, (B, T, H), held likewise; nil from
+	// Forward (only ForwardWithCells computes it).
 	Cells *G.Node
 	// Last is the hidden state at the last valid step of each sequence,
 	// (B, H) (zero for a sequence of length 0). It is h at step T−1, which
@@ -71,15 +72,32 @@ type LSTMOutput struct {
 // Forward runs the LSTM over x (B, T, in) with mask (B, T): 1 for a valid
 // step, 0 for padding, valid steps first (see LengthMask). A nil mask means
 // every step is valid. Values strictly between 0 and 1 blend the states:
-// h_t = m·h̃_t + (1−m)·h_{t−1}. Gradients flow to Wx, Wh, Bias and x through
-// all three outputs; the mask gets none. When x is an input node of g (data
-// made by g.Input and fed with G.Let) no gradient is computed for x, which
-// saves one of the five whole-sequence GEMMs of the backward pass; asking
-// G.Grad for the gradient of such an x is then an error.
+// h_t = m·h̃_t + (1−m)·h_{t−1}. It returns Hidden and Last (Cells nil: the
+// op then neither stores c_t for every step nor takes a gradient for it,
+// a third of its output and of that output's gradient; see
+// ForwardWithCells). Gradients flow to Wx, Wh, Bias and x through the
+// outputs; the mask gets none. When x is an input node of g (data made by
+// g.Input and fed with G.Let) no gradient is computed for x, which saves
+// one of the five whole-sequence GEMMs of the backward pass; asking G.Grad
+// for the gradient of such an x is then an error.
 //
 // The whole sequence is one gorgonia op with hand-written BPTT (see
 // lstm_op.go), specialized to the shapes of x: call Forward once per graph.
+// In a graph sharing an LSTMBuffers pool the op takes its row buffers from
+// the pool.
 func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
+	return l.forward(g, x, mask, false)
+}
+
+// ForwardWithCells is Forward that also returns Cells, c_t for every step.
+// Hidden and Last, and the gradients through them, are bit for bit those
+// of Forward.
+func (l *LSTM) ForwardWithCells(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
+	return l.forward(g, x, mask, true)
+}
+
+// forward is Forward, with Cells among the outputs if cells.
+func (l *LSTM) forward(g *Graph, x, mask *G.Node, cells bool) (*LSTMOutput, error) {
 	if x == nil {
 		return nil, fmt.Errorf("nn: LSTM %q: input x is nil", l.layerName())
 	}
@@ -104,29 +122,33 @@ func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*LSTMOutput, error) {
 	if mask.Dtype() != g.Dtype {
 		return nil, fmt.Errorf("nn: LSTM %q: mask has dtype %v, graph has %v", l.layerName(), mask.Dtype(), g.Dtype)
 	}
-	st := newLSTMOpState(g.Dtype, batch, steps, l.In, l.Hidden, !lstmIsGraphInput(g, x))
+	st := newLSTMOpState(g.Dtype, batch, steps, l.In, l.Hidden, !lstmIsGraphInput(g, x), cells, g.lstmRowBuffers(l))
 	fwd := newLSTMForwardOp(st)
 	packed, err := G.ApplyOp(fwd, x, mask, g.Param(l.Wx), g.Param(l.Wh), g.Param(l.Bias))
 	if err != nil {
 		return nil, fmt.Errorf("nn: LSTM %q: %w", l.layerName(), err)
 	}
 	bth := batch * steps * l.Hidden
-	picks := []struct {
+	type pick struct {
 		what   string
 		offset int
 		shape  tensor.Shape
-	}{
-		{"Hidden", 0, tensor.Shape{batch, steps, l.Hidden}},
-		{"Cells", bth, tensor.Shape{batch, steps, l.Hidden}},
-		{"Last", 2 * bth, tensor.Shape{batch, l.Hidden}},
+		node   **G.Node
 	}
-	nodes := make([]*G.Node, 3)
-	for i, p := range picks {
-		if nodes[i], err = opkit.Pick(packed, fmt.Sprintf("%v.%s", fwd, p.what), p.offset, p.shape); err != nil {
+	out := &LSTMOutput{}
+	picks := []pick{{"Hidden", 0, tensor.Shape{batch, steps, l.Hidden}, &out.Hidden}}
+	lastAt := bth
+	if cells {
+		picks = append(picks, pick{"Cells", bth, tensor.Shape{batch, steps, l.Hidden}, &out.Cells})
+		lastAt += bth
+	}
+	picks = append(picks, pick{"Last", lastAt, tensor.Shape{batch, l.Hidden}, &out.Last})
+	for _, p := range picks {
+		if *p.node, err = opkit.Pick(packed, fmt.Sprintf("%v.%s", fwd, p.what), p.offset, p.shape); err != nil {
 			return nil, fmt.Errorf("nn: LSTM %q: %s: %w", l.layerName(), p.what, err)
 		}
 	}
-	return &LSTMOutput{Hidden: nodes[0], Cells: nodes[1], Last: nodes[2]}, nil
+	return out, nil
 }
 
 // lstmIsGraphInput reports whether x is one of g's input nodes (data).

@@ -10,7 +10,7 @@ import (
 // runLSTMKernel32 runs forward and backward of a float32 kernel on the
 // given data and returns copies of the packed output and gradients.
 func runLSTMKernel32(batch, steps, in, hidden int, x, mask, wx, wh, bias, dOut []float32) (out, grad []float32) {
-	k := newLSTMKernel[float32](batch, steps, in, hidden)
+	k := newLSTMKernel[float32](batch, steps, in, hidden, true, nil)
 	k.forward(x, mask, wx, wh, bias)
 	k.backward(x, wx, wh, dOut, true)
 	return append([]float32(nil), k.out...), append([]float32(nil), k.grad...)
@@ -87,7 +87,7 @@ func BenchmarkLSTMCells(b *testing.B) {
 	for i := range mask {
 		mask[i] = 1
 	}
-	k := newLSTMKernel[float32](B, T, In, H)
+	k := newLSTMKernel[float32](B, T, In, H, true, nil)
 	dOut := f32(len(k.out))
 	saved := lstmCells32
 	defer func() { lstmCells32 = saved }()

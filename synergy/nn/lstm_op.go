@@ -16,6 +16,8 @@ import (
 //	packed  = lstmForwardOp(x, mask, wx, wh, b)       Hidden | Cells | Last
 //	Hidden, Cells, Last = opkit.Pick(packed)           views of packed
 //
+// (Cells only when LSTM.ForwardWithCells asked for it).
+//
 // SymDiff of lstmForwardOp emits lstmBackwardOp(x, mask, wx, wh, dPacked),
 // which runs BPTT and writes dx | dWx | dWh | db into one packed vector, and
 // picks return views of it shaped like each input (see package opkit).
@@ -38,6 +40,7 @@ type lstmOpState struct {
 	dtype                    tensor.Dtype
 	batch, steps, in, hidden int
 	inputGrad                bool // differentiate w.r.t. x
+	cells                    bool // Cells is an output
 	k64                      *lstmKernel[float64]
 	k32                      *lstmKernel[float32]
 	outDense                 *tensor.Dense
@@ -45,25 +48,31 @@ type lstmOpState struct {
 	forwarded                bool
 }
 
-func newLSTMOpState(dt tensor.Dtype, batch, steps, in, hidden int, inputGrad bool) *lstmOpState {
+// newLSTMOpState returns the state of a new LSTM op instance, with Cells
+// among its outputs or not; rows is its row buffers (*lstmRows of dt,
+// shared: see LSTMBuffers) or nil for its own.
+func newLSTMOpState(dt tensor.Dtype, batch, steps, in, hidden int, inputGrad, cells bool, rows any) *lstmOpState {
 	st := &lstmOpState{
 		id: opkit.NextID(), dtype: dt,
-		batch: batch, steps: steps, in: in, hidden: hidden, inputGrad: inputGrad,
+		batch: batch, steps: steps, in: in, hidden: hidden, inputGrad: inputGrad, cells: cells,
 	}
 	if dt == tensor.Float64 {
-		st.k64 = newLSTMKernel[float64](batch, steps, in, hidden)
+		st.k64 = newLSTMKernel[float64](batch, steps, in, hidden, cells, lstmSharedRows[float64](rows))
 		st.outDense = tensor.New(tensor.WithShape(len(st.k64.out)), tensor.WithBacking(st.k64.out))
 	} else {
-		st.k32 = newLSTMKernel[float32](batch, steps, in, hidden)
+		st.k32 = newLSTMKernel[float32](batch, steps, in, hidden, cells, lstmSharedRows[float32](rows))
 		st.outDense = tensor.New(tensor.WithShape(len(st.k32.out)), tensor.WithBacking(st.k32.out))
 	}
 	return st
 }
 
-func (st *lstmOpState) outLen() int {
-	bt := st.batch * st.steps
-	return 2*bt*st.hidden + st.batch*st.hidden
+// lstmSharedRows returns rows as *lstmRows[T] (nil if it is nil).
+func lstmSharedRows[T lstmFloat](rows any) *lstmRows[T] {
+	rb, _ := rows.(*lstmRows[T])
+	return rb
 }
+
+func (st *lstmOpState) outLen() int { return lstmOutLen(st.batch, st.steps, st.hidden, st.cells) }
 
 func (st *lstmOpState) gradLen() int {
 	g4 := 4 * st.hidden

@@ -114,7 +114,7 @@ func (c lstmTestCase) run(t *testing.T, dt tensor.Dtype, l *LSTM) (hidden, cells
 	g := NewGraph(dt, false)
 	x := g.Input("x", c.B, c.T, c.In)
 	m := g.Input("mask", c.B, c.T)
-	out, err := l.Forward(g, x, m)
+	out, err := l.ForwardWithCells(g, x, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestLSTMGeneralMask(t *testing.T) {
 	}
 	xp := ps.Add("x", []int{B, T, In}, Normal(1), rng)
 	g := NewGraph(tensor.Float64, true)
-	out, err := l.Forward(g, g.Param(xp), g.Constant(mask, B, T))
+	out, err := l.ForwardWithCells(g, g.Param(xp), g.Constant(mask, B, T))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func lstmGradCostWith(t *testing.T, rng *rand.Rand, B, T, In, H int, lengths []i
 	xp := ps.Add("x", []int{B, T, In}, Normal(1), rng)
 	g := NewGraph(tensor.Float64, true)
 	mask := g.Constant(LengthMask(lengths, T), B, T)
-	out, err := l.Forward(g, g.Param(xp), mask)
+	out, err := l.ForwardWithCells(g, g.Param(xp), mask)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +490,7 @@ func TestLSTMManyInstancesAndGraphs(t *testing.T) {
 			if i == 2 {
 				x = b.x2
 			}
-			out, err := l.Forward(b.g, x, m)
+			out, err := l.ForwardWithCells(b.g, x, m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -583,13 +583,13 @@ func TestLSTMForwardErrors(t *testing.T) {
 	}
 	// Values of the wrong shape reaching the op at run time are an error,
 	// not a panic; so is a backward pass without its forward pass.
-	op := newLSTMForwardOp(newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true))
+	op := newLSTMForwardOp(newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true, true, nil))
 	bad := tensor.New(tensor.WithShape(2, 4, 3), tensor.WithBacking(make([]float64, 24)))
 	ok := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(make([]float64, 6)))
 	if _, err := op.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.Bias.Value); err == nil || !strings.Contains(err.Error(), "input x has shape (2, 4, 3), want (2, 3, 3)") {
 		t.Fatalf("Do with a wrong x: err = %v", err)
 	}
-	back := &lstmBackwardOp{st: newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true)}
+	back := &lstmBackwardOp{st: newLSTMOpState(tensor.Float64, 2, 3, 3, 2, true, true, nil)}
 	if _, err := back.Do(bad, ok, l.Wx.Value, l.Wh.Value, l.Bias.Value); err == nil || !strings.Contains(err.Error(), "before its forward") {
 		t.Fatalf("backward before forward: err = %v", err)
 	}
@@ -740,7 +740,7 @@ func TestLSTMGradCheckThroughSlice(t *testing.T) {
 	xp := ps.Add("x", []int{B, T, In}, Normal(1), rng)
 	g := NewGraph(tensor.Float64, true)
 	x := G.Must(G.Tanh(g.Param(xp)))
-	out, err := l.Forward(g, x, g.Constant(LengthMask([]int{4, 3}, T), B, T))
+	out, err := l.ForwardWithCells(g, x, g.Constant(LengthMask([]int{4, 3}, T), B, T))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -832,12 +832,12 @@ func TestLSTMKernelDoesNotAllocate(t *testing.T) {
 	for _, dt := range []string{"float64", "float32"} {
 		var allocs float64
 		if dt == "float64" {
-			k := newLSTMKernel[float64](B, T, In, H)
+			k := newLSTMKernel[float64](B, T, In, H, true, nil)
 			x, wx, wh, b := lstmTestRandom(rng, B*T*In, 1), lstmTestRandom(rng, In*4*H, 1), lstmTestRandom(rng, H*4*H, 1), lstmTestRandom(rng, 4*H, 1)
 			mask, dOut := LengthMask([]int{6, 3, 1, 0}, T), lstmTestRandom(rng, len(k.out), 1)
 			allocs = testing.AllocsPerRun(20, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut, true) })
 		} else {
-			k := newLSTMKernel[float32](B, T, In, H)
+			k := newLSTMKernel[float32](B, T, In, H, true, nil)
 			f := func(n int) []float32 { return make([]float32, n) }
 			x, wx, wh, b, mask, dOut := f(B*T*In), f(In*4*H), f(H*4*H), f(4*H), f(B*T), f(len(k.out))
 			allocs = testing.AllocsPerRun(20, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut, true) })
@@ -850,7 +850,7 @@ func TestLSTMKernelDoesNotAllocate(t *testing.T) {
 	// goroutines; the time loop must still not allocate: the count does not
 	// grow with T (the whole-sequence GEMMs may allocate a constant amount).
 	perRun := func(steps int) float64 {
-		k := newLSTMKernel[float32](2, steps, 5, 64)
+		k := newLSTMKernel[float32](2, steps, 5, 64, true, nil)
 		f := func(n int) []float32 { return make([]float32, n) }
 		x, wx, wh, b, mask, dOut := f(2*steps*5), f(5*256), f(64*256), f(256), f(2*steps), f(len(k.out))
 		return testing.AllocsPerRun(10, func() { k.forward(x, mask, wx, wh, b); k.backward(x, wx, wh, dOut, true) })
@@ -874,7 +874,7 @@ func TestLSTMShardingIsExact(t *testing.T) {
 	mask := LengthMask(lengths, T)
 	var outs, grads [][]float64
 	for _, shards := range []int{1, 2, 3} {
-		k := newLSTMKernel[float64](B, T, In, H)
+		k := newLSTMKernel[float64](B, T, In, H, true, nil)
 		k.shards = shards
 		dOut := lstmTestRandom(rand.New(rand.NewPCG(97, 98)), len(k.out), 1)
 		k.forward(x, mask, wx, wh, b)
@@ -981,7 +981,7 @@ func BenchmarkLSTMStep(b *testing.B) {
 func BenchmarkLSTMKernel(b *testing.B) {
 	const B, T, In, H = 32, 50, 74, 64
 	rng := rand.New(rand.NewPCG(63, 64))
-	k := newLSTMKernel[float32](B, T, In, H)
+	k := newLSTMKernel[float32](B, T, In, H, true, nil)
 	f32 := func(n int) []float32 {
 		v := make([]float32, n)
 		for i := range v {
@@ -1008,7 +1008,7 @@ func BenchmarkLSTMKernel(b *testing.B) {
 // allocates them once, and later passes reuse them.
 func TestLSTMBackwardBuffersOnDemand(t *testing.T) {
 	const B, S, In, H = 3, 4, 2, 5
-	k := newLSTMKernel[float64](B, S, In, H)
+	k := newLSTMKernel[float64](B, S, In, H, true, nil)
 	rng := rand.New(rand.NewPCG(3, 4))
 	fill := func(n int) []float64 {
 		v := make([]float64, n)
@@ -1023,13 +1023,17 @@ func TestLSTMBackwardBuffersOnDemand(t *testing.T) {
 		mask[i] = 1
 	}
 	k.forward(x, mask, wx, wh, bias)
-	if k.grad != nil || k.dPre != nil || k.dhC != nil || k.dxC != nil {
+	if k.grad != nil || k.dA != nil || k.dhC != nil || k.dh != nil {
 		t.Fatal("a forward pass allocated backward buffers")
 	}
+	rowBufs := len(k.rb.x) + len(k.rb.gates) + len(k.rb.hPrev) + len(k.rb.cPrev) + len(k.rb.tanhC)
 	dOut := fill(len(k.out))
 	k.backward(x, wx, wh, dOut, true)
-	if len(k.grad) != B*S*In+In*4*H+H*4*H+4*H || len(k.dPre) != B*S*4*H {
-		t.Fatalf("backward buffers of sizes %d, %d", len(k.grad), len(k.dPre))
+	if len(k.grad) != B*S*In+In*4*H+H*4*H+4*H || len(k.dA) != B*4*H || len(k.dhC) != B*H || len(k.dcC) != B*H {
+		t.Fatalf("backward buffers of sizes %d, %d, %d, %d", len(k.grad), len(k.dA), len(k.dhC), len(k.dcC))
+	}
+	if got := len(k.rb.x) + len(k.rb.gates) + len(k.rb.hPrev) + len(k.rb.cPrev) + len(k.rb.tanhC); got != rowBufs {
+		t.Fatalf("the backward pass grew the row buffers from %d to %d values", rowBufs, got)
 	}
 	first, grad := &k.grad[0], append([]float64(nil), k.grad...)
 	k.forward(x, mask, wx, wh, bias)
@@ -1054,9 +1058,8 @@ func TestLSTMCompactBuffersFitRows(t *testing.T) {
 	const B, T, In, H = 12, 9, 5, 7
 	rng := rand.New(rand.NewPCG(7, 8))
 	x, wx, wh, b := lstmTestRandom(rng, B*T*In, 1), lstmTestRandom(rng, In*4*H, 0.3), lstmTestRandom(rng, H*4*H, 0.3), lstmTestRandom(rng, 4*H, 0.3)
-	lazy, full := newLSTMKernel[float64](B, T, In, H), newLSTMKernel[float64](B, T, In, H)
-	full.fitRows(B*T, false)
-	full.fitRows(B*T, true)
+	lazy, full := newLSTMKernel[float64](B, T, In, H, true, nil), newLSTMKernel[float64](B, T, In, H, true, nil)
+	full.fitRows(B * T)
 	for run, maxLen := range []int{2, 6, 1, T, 3} {
 		lengths := make([]int, B)
 		for i := range lengths {
@@ -1068,11 +1071,103 @@ func TestLSTMCompactBuffersFitRows(t *testing.T) {
 			k.forward(x, mask, wx, wh, b)
 			k.backward(x, wx, wh, dOut, true)
 		}
-		if run == 0 && len(lazy.gates) >= B*T*4*H {
-			t.Errorf("after a run of %d valid pairs the gates buffer holds %d rows, want fewer than B·T = %d", lazy.rows(), len(lazy.gates)/(4*H), B*T)
+		if run == 0 && len(lazy.rb.gates) >= B*T*4*H {
+			t.Errorf("after a run of %d valid pairs the gates buffer holds %d rows, want fewer than B·T = %d", lazy.rows(), len(lazy.rb.gates)/(4*H), B*T)
 		}
 		if !checkpointSameBits(lazy.out, full.out) || !checkpointSameBits(lazy.grad, full.grad) {
 			t.Fatalf("run %d (%d valid pairs): results differ from the kernel with B·T rows", run, lazy.rows())
+		}
+	}
+}
+
+// TestLSTMForwardWithoutCellsBitForBit: Forward (no Cells output) gives bit
+// for bit the Hidden, Last and parameter and input gradients of
+// ForwardWithCells in a graph that does not use Cells, over runs with
+// different masks, with one and two shards; its packed output is B·T·H
+// entries shorter.
+func TestLSTMForwardWithoutCellsBitForBit(t *testing.T) {
+	const B, T, In, H = 17, 6, 5, 11
+	for _, procs := range []int{1, 2} {
+		rng := rand.New(rand.NewPCG(81, 82))
+		ps := NewParamSet(tensor.Float32)
+		l := NewLSTM(ps, "enc", In, H, rng)
+		xp := ps.Add("x", []int{B, T, In}, Uniform(1), rng) // x as a parameter: it gets a gradient
+		w := lstmTestRandom(rng, B*T*H, 1)
+		type built struct {
+			g    *Graph
+			vm   G.VM
+			m    *G.Node
+			out  *LSTMOutput
+			st   *lstmOpState
+			grad G.Nodes
+		}
+		build := func(cells bool) *built {
+			b := &built{g: NewGraph(tensor.Float32, true)}
+			b.m = b.g.Input("mask", B, T)
+			var err error
+			if cells {
+				b.out, err = l.ForwardWithCells(b.g, b.g.Param(xp), b.m)
+			} else {
+				b.out, err = l.Forward(b.g, b.g.Param(xp), b.m)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (b.out.Cells != nil) != cells {
+				t.Fatalf("cells %v: Cells node %v", cells, b.out.Cells)
+			}
+			for _, n := range b.g.G.AllNodes() {
+				if op, ok := n.Op().(*lstmForwardOp); ok {
+					b.st = op.st
+					b.st.k32.shards = procs
+				}
+			}
+			cost := G.Must(G.Add(G.Must(G.Sum(G.Must(G.HadamardProd(b.out.Hidden, b.g.Constant(w, B, T, H))))), G.Must(G.Sum(b.out.Last))))
+			b.grad = b.g.ParamNodes(ps.Params())
+			if _, err := G.Grad(cost, b.grad...); err != nil {
+				t.Fatal(err)
+			}
+			b.vm = NewTapeMachine(b.g.G)
+			return b
+		}
+		with, without := build(true), build(false)
+		if d := len(with.st.k32.out) - len(without.st.k32.out); d != B*T*H {
+			t.Fatalf("the output without Cells is %d entries shorter, want B·T·H = %d", d, B*T*H)
+		}
+		for run := 0; run < 3; run++ {
+			lengths := make([]int, B)
+			for i := range lengths {
+				lengths[i] = (i + 2*run) % (T + 1)
+			}
+			mask := lstmTestDense(tensor.Float32, LengthMask(lengths, T), B, T)
+			var res [2][][]float32
+			for i, b := range []*built{with, without} {
+				if err := G.Let(b.m, mask); err != nil {
+					t.Fatal(err)
+				}
+				if err := b.vm.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range []*G.Node{b.out.Hidden, b.out.Last} {
+					res[i] = append(res[i], append([]float32(nil), n.Value().Data().([]float32)...))
+				}
+				grads, err := b.g.Grads(ps.Params())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range grads {
+					res[i] = append(res[i], append([]float32(nil), d.Data().([]float32)...))
+				}
+				if err := b.g.ZeroGrads(ps.Params()); err != nil {
+					t.Fatal(err)
+				}
+				b.vm.Reset()
+			}
+			for j := range res[0] {
+				if !lstmSameBits32(res[0][j], res[1][j]) {
+					t.Fatalf("%d shards, run %d: result %d without Cells differs from ForwardWithCells", procs, run, j)
+				}
+			}
 		}
 	}
 }

@@ -63,12 +63,25 @@ func rebuildOnHashCollision[T any](build func() (T, error)) (T, error) {
 // buildTrainGraph builds the training graph for batches of size batch. All
 // training graphs bind the same parameter tensors (nn.Graph.Param shares
 // p.Value), so an optimizer step through one graph is seen by the others.
-func buildTrainGraph(model models.Model, reg synergy.Penalty, loss Loss, batch int) (*trainGraph, error) {
-	return rebuildOnHashCollision(func() (*trainGraph, error) { return buildTrainGraphOnce(model, reg, loss, batch) })
+// Its LSTMs take their row buffers from lstms (nn.LSTMBuffers; nil: their
+// own), which the trainer shares among all its graphs: it runs them one at
+// a time.
+func buildTrainGraph(model models.Model, reg synergy.Penalty, loss Loss, batch int, lstms *nn.LSTMBuffers) (*trainGraph, error) {
+	return rebuildOnHashCollision(func() (*trainGraph, error) { return buildTrainGraphOnce(model, reg, loss, batch, lstms) })
 }
 
-func buildTrainGraphOnce(model models.Model, reg synergy.Penalty, loss Loss, batch int) (*trainGraph, error) {
-	g := nn.NewGraph(tensor.Float32, true)
+// newGraph returns an empty graph of the trainer's dtype sharing the LSTM
+// row buffers of lstms (nil: none).
+func newGraph(train bool, lstms *nn.LSTMBuffers) *nn.Graph {
+	g := nn.NewGraph(tensor.Float32, train)
+	if lstms != nil {
+		g.ShareLSTMBuffers(lstms)
+	}
+	return g
+}
+
+func buildTrainGraphOnce(model models.Model, reg synergy.Penalty, loss Loss, batch int, lstms *nn.LSTMBuffers) (*trainGraph, error) {
+	g := newGraph(true, lstms)
 	out, err := model.Build(g, batch)
 	if err != nil {
 		return nil, fmt.Errorf("train: building %s for batch %d: %w", model.Name(), batch, err)
@@ -140,13 +153,14 @@ type evalGraph struct {
 }
 
 // buildEvalGraph builds the forward-only evaluation graph for batches of
-// size batch, binding the same parameter tensors as the training graphs.
-func buildEvalGraph(model models.Model, batch int) (*evalGraph, error) {
-	return rebuildOnHashCollision(func() (*evalGraph, error) { return buildEvalGraphOnce(model, batch) })
+// size batch, binding the same parameter tensors as the training graphs
+// and sharing the LSTM row buffers of lstms (nil: none) with them.
+func buildEvalGraph(model models.Model, batch int, lstms *nn.LSTMBuffers) (*evalGraph, error) {
+	return rebuildOnHashCollision(func() (*evalGraph, error) { return buildEvalGraphOnce(model, batch, lstms) })
 }
 
-func buildEvalGraphOnce(model models.Model, batch int) (*evalGraph, error) {
-	g := nn.NewGraph(tensor.Float32, false)
+func buildEvalGraphOnce(model models.Model, batch int, lstms *nn.LSTMBuffers) (*evalGraph, error) {
+	g := newGraph(false, lstms)
 	out, err := model.Build(g, batch)
 	if err != nil {
 		return nil, fmt.Errorf("train: building the evaluation graph of %s for batch %d: %w", model.Name(), batch, err)

@@ -177,7 +177,7 @@ func (t *Trainer) stageGraphFor(s *stage, index, n int) (*stageGraph, error) {
 	if sg, ok := s.graphs[n]; ok {
 		return sg, nil
 	}
-	g := nn.NewGraph(tensor.Float32, true)
+	g := newGraph(true, t.lstms)
 	if _, err := t.model.Build(g, n); err != nil {
 		return nil, fmt.Errorf("train: building the %s graph of %s for batch %d: %w", s.label(index), t.model.Name(), n, err)
 	}

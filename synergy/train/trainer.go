@@ -41,8 +41,13 @@ type Trainer struct {
 
 	graphs map[int]*trainGraph
 	evals  map[int]*evalGraph
-	diag   *diagnosticProjections
-	log    *slog.Logger
+	// lstms is the pool of LSTM row buffers all the trainer's graphs
+	// (training, stage and evaluation graphs) share: the trainer runs one
+	// graph at a time, a whole step or evaluation batch each
+	// (nn.LSTMBuffers' rule).
+	lstms *nn.LSTMBuffers
+	diag  *diagnosticProjections
+	log   *slog.Logger
 
 	// key is the fingerprint the run's checkpoints carry.
 	key        string
@@ -79,7 +84,7 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	}
 	t := &Trainer{
 		opts: opts, ds: ds, loss: loss,
-		graphs: map[int]*trainGraph{}, evals: map[int]*evalGraph{},
+		graphs: map[int]*trainGraph{}, evals: map[int]*evalGraph{}, lstms: nn.NewLSTMBuffers(),
 		log: opts.Logger.With("model", opts.Model, "seed", opts.Seed, "batch", opts.BatchSize, "lr", opts.LearningRate),
 	}
 	factory := opts.NewModel
