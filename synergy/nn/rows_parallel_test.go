@@ -209,23 +209,6 @@ func TestGatherKeptChunks(t *testing.T) {
 	sameBits32(t, "gathered rows", got, want)
 }
 
-// TestScatterKeptChunks compares the chunked scatter of compact rows with
-// a row-by-row copy into a matrix of zeros.
-func TestScatterKeptChunks(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	rng := rand.New(rand.NewPCG(11, 12))
-	rows, n := 3*parallelRows, parallelWidth
-	sel := testSelection(t, rows, rng)
-	c := randomFloat32s(len(sel.idx)*n, rng)
-	want := make([]float32, rows*n)
-	for k, i := range sel.idx {
-		copy(want[i*n:(i+1)*n], c[k*n:(k+1)*n])
-	}
-	got := randomFloat32s(rows*n, rng) // every entry overwritten
-	sel.scatter(got, c, n)
-	sameBits32(t, "scattered rows", got, want)
-}
-
 // TestAdamWChunksExact compares AdamW's chunked update of a large float32
 // parameter (GOMAXPROCS 2) with one serial pass (GOMAXPROCS 1).
 func TestAdamWChunksExact(t *testing.T) {
