@@ -172,15 +172,24 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 // mergeTile writes the h×w corner of an edge tile (acc, rows ldt apart)
 // into C with the micro-kernel's rounding: C = T(alpha·acc) + T(beta·C).
 // The explicit conversions keep the compiler from fusing the operations.
+// With alpha = 1 (and beta = 1) the products are exact and left out: C =
+// acc, or acc + C.
 func mergeTile[T Float](tile []T, ldt, h, w int, alpha, beta T, readC bool, c []T, ldc int) {
 	for i := 0; i < h; i++ {
 		t := tile[i*ldt : i*ldt+w]
 		row := c[i*ldc : i*ldc+w]
-		if readC {
+		switch {
+		case alpha == 1 && !readC:
+			copy(row, t)
+		case alpha == 1 && beta == 1:
+			for j, v := range t {
+				row[j] += v
+			}
+		case readC:
 			for j := range row {
 				row[j] = T(alpha*t[j]) + T(beta*row[j])
 			}
-		} else {
+		default:
 			for j := range row {
 				row[j] = T(alpha * t[j])
 			}

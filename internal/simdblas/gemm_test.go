@@ -488,8 +488,9 @@ func TestGemmRows(t *testing.T) {
 			m := len(rows)
 			for _, tA := range transposes {
 				for _, tB := range transposes {
-					for _, beta := range []float64{0, 0.4} {
-						p := newProblem(rng, tA, tB, m, n, k, 0, 0, 0.9, beta)
+					for _, ab := range [][2]float64{{0.9, 0}, {0.9, 0.4}, {1, 0}, {1, 1}} {
+						alpha, beta := ab[0], ab[1]
+						p := newProblem(rng, tA, tB, m, n, k, 0, 0, alpha, beta)
 						full := make([]float64, total*n)
 						for i := range full {
 							full[i] = rng.NormFloat64()
@@ -504,8 +505,8 @@ func TestGemmRows(t *testing.T) {
 						for _, procs := range []int{1, 2, 3} {
 							runtime.GOMAXPROCS(procs)
 							c32, c64 := to32(full), slices.Clone(full)
-							Implementation{}.SgemmRows(tA, tB, rows, n, k, 0.9, to32(p.a), p.lda, to32(p.b), p.ldb, float32(beta), c32, n)
-							Implementation{}.DgemmRows(tA, tB, rows, n, k, 0.9, p.a, p.lda, p.b, p.ldb, beta, c64, n)
+							Implementation{}.SgemmRows(tA, tB, rows, n, k, float32(alpha), to32(p.a), p.lda, to32(p.b), p.ldb, float32(beta), c32, n)
+							Implementation{}.DgemmRows(tA, tB, rows, n, k, alpha, p.a, p.lda, p.b, p.ldb, beta, c64, n)
 							ref32, ref64 := to32(full), slices.Clone(full)
 							for i, r := range rows {
 								copy(ref32[r*n:(r+1)*n], want32[i*n:(i+1)*n])

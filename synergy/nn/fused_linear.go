@@ -465,19 +465,32 @@ func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
 	parallel.Rows(n, rows, func(j0, j1 int) { // chunks of columns, each summed over the rows in order
 		d := dst[j0:j1]
 		clear(d)
-		add := func(i int) {
-			for j, v := range src[i*n+j0 : i*n+j1] {
-				d[j] += v
+		row := func(k int) []T { // the chunk of the k-th row summed
+			i := k
+			if idx != nil {
+				i = idx[k]
 			}
+			return src[i*n+j0 : i*n+j1 : i*n+j1]
 		}
+		count := rows
 		if idx != nil {
-			for _, i := range idx {
-				add(i)
-			}
-			return
+			count = len(idx)
 		}
-		for i := 0; i < rows; i++ {
-			add(i)
+		k := 0
+		// Four rows per pass keep d[j] in a register: d[j] + r0[j] + … + r3[j]
+		// adds left to right, the order of four single-row passes.
+		for ; k+4 <= count; k += 4 {
+			r0, r1, r2, r3 := row(k), row(k+1), row(k+2), row(k+3)
+			r0, r1, r2, r3 = r0[:len(d)], r1[:len(d)], r2[:len(d)], r3[:len(d)]
+			for j := range d {
+				d[j] = d[j] + r0[j] + r1[j] + r2[j] + r3[j]
+			}
+		}
+		for ; k < count; k++ {
+			r := row(k)[:len(d)]
+			for j := range d {
+				d[j] += r[j]
+			}
 		}
 	})
 }
