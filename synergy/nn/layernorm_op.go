@@ -67,30 +67,71 @@ func (k *layerNormKernel[T]) forward(x, gamma, beta []T, sel *rowSubset) {
 	sel.visitRows(k.rows, k.dim, func(lo, hi int) { k.forwardRows(x, gamma, beta, lo, hi) }, clearRows(k.out, k.dim))
 }
 
-// forwardRows normalizes rows [lo, hi).
+// rowGroup is how many rows the LayerNorm kernels take per pass: their
+// row sums are float64 chains bound by the latency of an addition, and
+// four rows' chains run side by side.
+const rowGroup = 4
+
+// group returns the rows r, r+1, …, r+rowGroup−1 clamped to hi−1 (a short
+// last group repeats its last row: the pass costs the same).
+func group(r, hi int) [rowGroup]int {
+	var g [rowGroup]int
+	for q := range g {
+		g[q] = min(r+q, hi-1)
+	}
+	return g
+}
+
+// forwardRows normalizes rows [lo, hi), rowGroup rows per pass (rowStats).
 func (k *layerNormKernel[T]) forwardRows(x, gamma, beta []T, lo, hi int) {
 	n := k.dim
-	for r := lo; r < hi; r++ {
-		row := x[r*n : (r+1)*n]
-		var sum float64
-		for _, v := range row {
-			sum += float64(v)
-		}
-		mu := sum / float64(n)
-		var ss float64
-		for _, v := range row {
-			d := float64(v) - mu
-			ss += d * d
-		}
-		inv := 1 / math.Sqrt(ss/float64(n)+k.eps)
-		k.inv[r] = inv
-		xh, y := k.xhat[r*n:(r+1)*n], k.out[r*n:(r+1)*n]
-		for j, v := range row {
-			h := T((float64(v) - mu) * inv)
-			xh[j] = h
-			y[j] = h*gamma[j] + beta[j]
+	for r := lo; r < hi; r += rowGroup {
+		rows := group(r, hi)
+		mu, inv := k.rowStats(x, rows)
+		for q := 0; q < min(rowGroup, hi-r); q++ {
+			i := rows[q]
+			k.inv[i] = inv[q]
+			xh, y := k.xhat[i*n:(i+1)*n], k.out[i*n:(i+1)*n]
+			for j, v := range x[i*n : (i+1)*n] {
+				h := T((float64(v) - mu[q]) * inv[q])
+				xh[j] = h
+				y[j] = h*gamma[j] + beta[j]
+			}
 		}
 	}
+}
+
+// rowStats returns μ and 1/σ of the rows of x that rows lists, with the
+// four rows' sums Σx and Σ(x−μ)² side by side, each summed in column order
+// as for one row alone.
+func (k *layerNormKernel[T]) rowStats(x []T, rows [rowGroup]int) (mu, inv [rowGroup]float64) {
+	n := k.dim
+	x0, x1, x2, x3 := x[rows[0]*n:(rows[0]+1)*n], x[rows[1]*n:(rows[1]+1)*n], x[rows[2]*n:(rows[2]+1)*n], x[rows[3]*n:(rows[3]+1)*n]
+	x1, x2, x3 = x1[:len(x0)], x2[:len(x0)], x3[:len(x0)]
+	var s0, s1, s2, s3 float64
+	for j, v := range x0 {
+		s0 += float64(v)
+		s1 += float64(x1[j])
+		s2 += float64(x2[j])
+		s3 += float64(x3[j])
+	}
+	m0, m1, m2, m3 := s0/float64(n), s1/float64(n), s2/float64(n), s3/float64(n)
+	var q0, q1, q2, q3 float64
+	for j, v := range x0 {
+		d0 := float64(v) - m0
+		q0 += d0 * d0
+		d1 := float64(x1[j]) - m1
+		q1 += d1 * d1
+		d2 := float64(x2[j]) - m2
+		q2 += d2 * d2
+		d3 := float64(x3[j]) - m3
+		q3 += d3 * d3
+	}
+	mu = [rowGroup]float64{m0, m1, m2, m3}
+	for q, ss := range [rowGroup]float64{q0, q1, q2, q3} {
+		inv[q] = 1 / math.Sqrt(ss/float64(n)+k.eps)
+	}
+	return mu, inv
 }
 
 // backward writes dx on the rows sel keeps (0 on the others) and dγ, dβ
@@ -114,36 +155,88 @@ func (k *layerNormKernel[T]) backward(gamma, dy []T, sel *rowSubset) {
 	})
 }
 
-// backwardRows writes dx on rows [lo, hi):
+// backwardRows writes dx on rows [lo, hi), rowGroup rows per pass
+// (gradSums):
 //
 //	dx = (g − mean(g) − x̂·mean(g⊙x̂)) / σ,   g = dy ⊙ γ.
 func (k *layerNormKernel[T]) backwardRows(gamma, dy []T, lo, hi int) {
 	n := k.dim
 	dx := k.grad[:k.rows*n]
-	for r := lo; r < hi; r++ {
-		xh, d := k.xhat[r*n:(r+1)*n], dy[r*n:(r+1)*n]
-		var sg, sgx float64
-		for j, v := range d {
-			g := float64(v) * float64(gamma[j])
-			sg += g
-			sgx += g * float64(xh[j])
-		}
-		mg, mgx, inv := sg/float64(n), sgx/float64(n), k.inv[r]
-		out := dx[r*n : (r+1)*n]
-		for j, v := range d {
-			g := float64(v) * float64(gamma[j])
-			out[j] = T((g - mg - float64(xh[j])*mgx) * inv)
+	for r := lo; r < hi; r += rowGroup {
+		rows := group(r, hi)
+		sg, sgx := k.gradSums(gamma, dy, rows)
+		for q := 0; q < min(rowGroup, hi-r); q++ {
+			i := rows[q]
+			xh, d := k.xhat[i*n:(i+1)*n], dy[i*n:(i+1)*n]
+			mg, mgx, inv := sg[q]/float64(n), sgx[q]/float64(n), k.inv[i]
+			out := dx[i*n : (i+1)*n]
+			for j, v := range d {
+				g := float64(v) * float64(gamma[j])
+				out[j] = T((g - mg - float64(xh[j])*mgx) * inv)
+			}
 		}
 	}
 }
 
+// gradSums returns Σg and Σg⊙x̂ (g = dy ⊙ γ) of the rows that rows lists,
+// the four rows' sums side by side, each in column order as for one row
+// alone.
+func (k *layerNormKernel[T]) gradSums(gamma, dy []T, rows [rowGroup]int) (sg, sgx [rowGroup]float64) {
+	n := k.dim
+	row := func(m []T, q int) []T { return m[rows[q]*n : (rows[q]+1)*n : (rows[q]+1)*n] }
+	d0, d1, d2, d3 := row(dy, 0), row(dy, 1), row(dy, 2), row(dy, 3)
+	h0, h1, h2, h3 := row(k.xhat, 0), row(k.xhat, 1), row(k.xhat, 2), row(k.xhat, 3)
+	gamma = gamma[:len(d0)]
+	d1, d2, d3 = d1[:len(d0)], d2[:len(d0)], d3[:len(d0)]
+	h0, h1, h2, h3 = h0[:len(d0)], h1[:len(d0)], h2[:len(d0)], h3[:len(d0)]
+	var s0, s1, s2, s3, t0, t1, t2, t3 float64
+	for j, v := range d0 {
+		gj := float64(gamma[j])
+		g0 := float64(v) * gj
+		s0 += g0
+		t0 += g0 * float64(h0[j])
+		g1 := float64(d1[j]) * gj
+		s1 += g1
+		t1 += g1 * float64(h1[j])
+		g2 := float64(d2[j]) * gj
+		s2 += g2
+		t2 += g2 * float64(h2[j])
+		g3 := float64(d3[j]) * gj
+		s3 += g3
+		t3 += g3 * float64(h3[j])
+	}
+	return [rowGroup]float64{s0, s1, s2, s3}, [rowGroup]float64{t0, t1, t2, t3}
+}
+
 // paramGradRows adds the terms of rows [lo, hi) to dγ_j = Σ_r dy_rj·x̂_rj
-// and dβ_j = Σ_r dy_rj for the columns j in [j0, j1).
+// and dβ_j = Σ_r dy_rj for the columns j in [j0, j1), rowGroup rows per
+// pass with dγ_j and dβ_j in registers (the terms added in row order).
 func (k *layerNormKernel[T]) paramGradRows(dy []T, lo, hi, j0, j1 int) {
 	n := k.dim
 	dg, db := k.dg[j0:j1], k.db[j0:j1]
-	for r := lo; r < hi; r++ {
-		xh, d := k.xhat[r*n+j0:r*n+j1], dy[r*n+j0:r*n+j1]
+	row := func(m []T, r int) []T { return m[r*n+j0 : r*n+j1 : r*n+j1][:len(dg)] }
+	r := lo
+	for ; r+rowGroup <= hi; r += rowGroup {
+		d0, d1, d2, d3 := row(dy, r), row(dy, r+1), row(dy, r+2), row(dy, r+3)
+		h0, h1, h2, h3 := row(k.xhat, r), row(k.xhat, r+1), row(k.xhat, r+2), row(k.xhat, r+3)
+		db := db[:len(dg)]
+		for j := range dg {
+			a := dg[j]
+			a += float64(d0[j]) * float64(h0[j])
+			a += float64(d1[j]) * float64(h1[j])
+			a += float64(d2[j]) * float64(h2[j])
+			a += float64(d3[j]) * float64(h3[j])
+			dg[j] = a
+			b := db[j]
+			b += float64(d0[j])
+			b += float64(d1[j])
+			b += float64(d2[j])
+			b += float64(d3[j])
+			db[j] = b
+		}
+	}
+	for ; r < hi; r++ {
+		xh, d := row(k.xhat, r), row(dy, r)
 		for j, v := range d {
 			dg[j] += float64(v) * float64(xh[j])
 			db[j] += float64(v)
