@@ -230,11 +230,7 @@ func (m *MAGBERT) gate(g *nn.Graph, t, audio, vision, keep *G.Node) (out, shiftA
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	e, err := G.Add(t, scaled)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if out, err = m.norm.ForwardRows(g, e, keep); err != nil {
+	if out, err = m.norm.ForwardSumRows(g, t, scaled, keep); err != nil {
 		return nil, nil, nil, err
 	}
 	return out, shiftA, shiftV, nil

@@ -28,7 +28,8 @@ import (
 // last forward run and writes dx | dγ | dβ into one packed vector that
 // picks return shaped like each input. LayerNorm.ForwardRows computes only
 // the kept rows (the output and dx 0 elsewhere, dγ and dβ summed over
-// the kept rows).
+// the kept rows). LayerNorm.ForwardSumRows normalizes x + r, the sum
+// written row by row into x̂'s buffer and normalized there.
 
 // layerNormState is shared by the forward and backward op of one
 // application.
@@ -44,6 +45,7 @@ type layerNormState struct {
 	forwarded bool
 	keep      *G.Node   // LayerNorm.ForwardRows' row selection; nil: every row
 	sel       rowSubset // the rows of the last forward run
+	sum       bool      // the input is x + r (LayerNorm.ForwardSumRows)
 }
 
 // layerNormKernel holds x̂ (rows, dim), 1/σ per row, and the output and
@@ -62,9 +64,10 @@ func newLayerNormKernel[T lstmFloat](rows, dim int, eps float64) *layerNormKerne
 		out: make([]T, rows*dim), grad: make([]T, rows*dim+2*dim), dg: make([]float64, dim), db: make([]float64, dim)}
 }
 
-// forward normalizes the rows sel keeps and writes 0 to the others.
-func (k *layerNormKernel[T]) forward(x, gamma, beta []T, sel *rowSubset) {
-	sel.visitRows(k.rows, k.dim, func(lo, hi int) { k.forwardRows(x, gamma, beta, lo, hi) }, clearRows(k.out, k.dim))
+// forward normalizes the rows sel keeps of x + res (res nil: of x) and
+// writes 0 to the others.
+func (k *layerNormKernel[T]) forward(x, res, gamma, beta []T, sel *rowSubset) {
+	sel.visitRows(k.rows, k.dim, func(lo, hi int) { k.forwardRows(x, res, gamma, beta, lo, hi) }, clearRows(k.out, k.dim))
 }
 
 // rowGroup is how many rows the LayerNorm kernels take per pass: their
@@ -82,9 +85,20 @@ func group(r, hi int) [rowGroup]int {
 	return g
 }
 
-// forwardRows normalizes rows [lo, hi), rowGroup rows per pass (rowStats).
-func (k *layerNormKernel[T]) forwardRows(x, gamma, beta []T, lo, hi int) {
+// forwardRows normalizes rows [lo, hi) of x + res (res nil: of x),
+// rowGroup rows per pass (rowStats); the sum's rows are written to x̂
+// first and normalized in place.
+func (k *layerNormKernel[T]) forwardRows(x, res, gamma, beta []T, lo, hi int) {
 	n := k.dim
+	if res != nil {
+		for i := lo; i < hi; i++ {
+			xi, ri, z := x[i*n:(i+1)*n], res[i*n:(i+1)*n], k.xhat[i*n:(i+1)*n]
+			for j, v := range xi {
+				z[j] = v + ri[j]
+			}
+		}
+		x = k.xhat
+	}
 	for r := lo; r < hi; r += rowGroup {
 		rows := group(r, hi)
 		mu, inv := k.rowStats(x, rows)
@@ -246,10 +260,10 @@ func (k *layerNormKernel[T]) paramGradRows(dy []T, lo, hi, j0, j1 int) {
 
 // layerNorm adds the fused LayerNorm of x (last axis dim) with γ, β to the
 // graph; keep, if not nil, selects the rows computed (LayerNorm.ForwardRows).
-func layerNorm(x, gamma, beta, keep *G.Node, eps float64) (*G.Node, error) {
+func layerNorm(x, r, gamma, beta, keep *G.Node, eps float64) (*G.Node, error) {
 	s := x.Shape().Clone()
 	dim := s[len(s)-1]
-	st := &layerNormState{id: opkit.NextID(), dtype: x.Dtype(), shape: s, rows: s.TotalSize() / dim, dim: dim, eps: eps, keep: keep}
+	st := &layerNormState{id: opkit.NextID(), dtype: x.Dtype(), shape: s, rows: s.TotalSize() / dim, dim: dim, eps: eps, keep: keep, sum: r != nil}
 	if keep != nil && keep.Shape().TotalSize() != st.rows {
 		return nil, fmt.Errorf("nn: LayerNorm: row selection %v for %d rows", keep.Shape(), st.rows)
 	}
@@ -262,7 +276,11 @@ func layerNorm(x, gamma, beta, keep *G.Node, eps float64) (*G.Node, error) {
 		st.out = tensor.New(tensor.WithShape(s...), tensor.WithBacking(st.k32.out))
 		st.grad = tensor.New(tensor.WithShape(len(st.k32.grad)), tensor.WithBacking(st.k32.grad))
 	}
-	return G.ApplyOp(&layerNormOp{Base: opkit.Owned(fmt.Sprintf("LayerNorm#%d", st.id)), st: st}, x, gamma, beta)
+	op := &layerNormOp{Base: opkit.Owned(fmt.Sprintf("LayerNorm#%d", st.id)), st: st}
+	if r != nil {
+		return G.ApplyOp(op, x, r, gamma, beta)
+	}
+	return G.ApplyOp(op, x, gamma, beta)
 }
 
 type layerNormOp struct {
@@ -270,16 +288,34 @@ type layerNormOp struct {
 	st *layerNormState
 }
 
-func (op *layerNormOp) Arity() int    { return 3 }
-func (op *layerNormOp) Type() hm.Type { return opkit.FnType(len(op.st.shape), 1, 1, len(op.st.shape)) }
+// Arity is 3 (x, γ, β), or 4 with the summand (x, r, γ, β).
+func (op *layerNormOp) Arity() int {
+	if op.st.sum {
+		return 4
+	}
+	return 3
+}
+
+func (op *layerNormOp) Type() hm.Type {
+	r := len(op.st.shape)
+	if op.st.sum {
+		return opkit.FnType(r, r, 1, 1, r)
+	}
+	return opkit.FnType(r, 1, 1, r)
+}
 func (op *layerNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.st.shape.Clone(), nil
 }
 
-// inputs returns the typed slices of x (or dy), γ and β.
-func (st *layerNormState) inputs(vals []G.Value, name string, first string) ([]any, error) {
+// inputs returns the typed slices of x (or dy), γ and β, or of x, r, γ
+// and β (summands).
+func (st *layerNormState) inputs(vals []G.Value, name string, first string, summands bool) ([]any, error) {
 	shapes := []tensor.Shape{st.shape, {st.dim}, {st.dim}}
 	what := []string{first, "γ", "β"}
+	if summands {
+		shapes = []tensor.Shape{st.shape, st.shape, {st.dim}, {st.dim}}
+		what = []string{first, "summand", "γ", "β"}
+	}
 	out := make([]any, len(vals))
 	for i := range vals {
 		d, err := opkit.Data(vals[i], st.dtype, shapes[i], name+" "+what[i])
@@ -293,20 +329,25 @@ func (st *layerNormState) inputs(vals []G.Value, name string, first string) ([]a
 
 func (op *layerNormOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
-	if err := op.CheckArity(vals, 3); err != nil {
+	if err := op.CheckArity(vals, op.Arity()); err != nil {
 		return nil, err
 	}
-	d, err := st.inputs(vals, op.String(), "input")
+	d, err := st.inputs(vals, op.String(), "input", st.sum)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := st.sel.read(st.keep, st.rows, op.String()); err != nil {
 		return nil, err
 	}
+	if !st.sum {
+		d = []any{d[0], nil, d[1], d[2]}
+	}
 	if st.k64 != nil {
-		st.k64.forward(d[0].([]float64), d[1].([]float64), d[2].([]float64), &st.sel)
+		r, _ := d[1].([]float64)
+		st.k64.forward(d[0].([]float64), r, d[2].([]float64), d[3].([]float64), &st.sel)
 	} else {
-		st.k32.forward(d[0].([]float32), d[1].([]float32), d[2].([]float32), &st.sel)
+		r, _ := d[1].([]float32)
+		st.k32.forward(d[0].([]float32), r, d[2].([]float32), d[3].([]float32), &st.sel)
 	}
 	st.forwarded = true
 	return st.out, nil
@@ -315,11 +356,12 @@ func (op *layerNormOp) Do(vals ...G.Value) (G.Value, error) {
 func (op *layerNormOp) DiffWRT(n int) []bool { return opkit.AllTrue(n) }
 
 func (op *layerNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 3 {
-		return nil, op.Errorf("SymDiff: got %d inputs, want 3", len(inputs))
+	if len(inputs) != op.Arity() {
+		return nil, op.Errorf("SymDiff: got %d inputs, want %d", len(inputs), op.Arity())
 	}
+	gamma := inputs[len(inputs)-2]
 	back := &layerNormBackwardOp{Base: opkit.Owned(fmt.Sprintf("LayerNormBackward#%d", op.st.id)), st: op.st}
-	packed, err := G.ApplyOp(back, grad, inputs[1], output)
+	packed, err := G.ApplyOp(back, grad, gamma, output)
 	if err != nil {
 		return nil, op.Errorf("backward: %w", err)
 	}
@@ -333,6 +375,9 @@ func (op *layerNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, e
 		if out[i], err = opkit.Pick(packed, fmt.Sprintf("%v.%s", op, p.name), p.offset, p.shape); err != nil {
 			return nil, err
 		}
+	}
+	if op.st.sum { // d(x + r)/dx = d(x + r)/dr = 1
+		out = G.Nodes{out[0], out[0], out[1], out[2]}
 	}
 	return out, nil
 }
@@ -361,7 +406,7 @@ func (op *layerNormBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	if !st.forwarded {
 		return nil, op.Errorf("ran before its forward pass")
 	}
-	d, err := st.inputs(vals[:2], op.String(), "output gradient")
+	d, err := st.inputs(vals[:2], op.String(), "output gradient", false)
 	if err != nil {
 		return nil, err
 	}

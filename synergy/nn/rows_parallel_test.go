@@ -130,7 +130,7 @@ func layerNormBackwardChunksExact[T lstmFloat](t *testing.T) {
 		}
 		k := newLayerNormKernel[T](rows, n, 1e-12)
 		x, gamma, beta, dy := random(rows*n), random(n), random(n), random(rows*n)
-		k.forward(x, gamma, beta, sel)
+		k.forward(x, nil, gamma, beta, sel)
 		k.backward(gamma, dy, sel)
 
 		want, dg, db := make([]T, rows*n+2*n), make([]float64, n), make([]float64, n)
