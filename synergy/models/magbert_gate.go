@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/internal/parallel"
+	"github.com/synergo/synergo/synergy/nn"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -33,13 +34,16 @@ func magAlpha(t, h *G.Node, beta float64) (*G.Node, error) {
 
 // magAlphaRow computes α and the partial derivatives' common factors for
 // one row: alpha, and whether the min is active (α < 1), ‖t‖, ‖h‖ (before
-// the zero replacement) and the denominator ‖h‖' + ε.
-func magAlphaRow(t, h []float64, beta float64) (alpha float64, active bool, nt, nh, den float64) {
+// the zero replacement) and the denominator ‖h‖' + ε. The sums run in
+// float64 whatever T.
+func magAlphaRow[T float32 | float64](t, h []T, beta float64) (alpha float64, active bool, nt, nh, den float64) {
 	for _, v := range t {
-		nt += v * v
+		x := float64(v)
+		nt += x * x
 	}
 	for _, v := range h {
-		nh += v * v
+		x := float64(v)
+		nh += x * x
 	}
 	nt, nh = math.Sqrt(nt), math.Sqrt(nh)
 	hn := nh
@@ -74,18 +78,28 @@ func (op magAlphaOp) Do(in ...G.Value) (G.Value, error) {
 	if err := op.CheckArity(in, 2); err != nil {
 		return nil, err
 	}
-	rows, err := magRows(op, in)
+	d, err := magInputs(op, in, in[0].Shape(), in[0].Shape())
 	if err != nil {
 		return nil, err
 	}
-	t, h, n, d := rows[0], rows[1], in[0].Shape()[0], in[0].Shape()[1]
-	out := make([]float64, n)
-	parallel.Rows(n, d, func(lo, hi int) {
+	n, w := in[0].Shape()[0], in[0].Shape()[1]
+	if t, ok := d[0].([]float32); ok {
+		return magAlphaValues(t, d[1].([]float32), n, w, op.beta), nil
+	}
+	return magAlphaValues(d[0].([]float64), d[1].([]float64), n, w, op.beta), nil
+}
+
+// magAlphaValues returns α of the rows of t and h (n, w) as a tensor of
+// their dtype.
+func magAlphaValues[T float32 | float64](t, h []T, n, w int, beta float64) *tensor.Dense {
+	out := magZeros[T](n)
+	parallel.Rows(n, w, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			out[i], _, _, _, _ = magAlphaRow(t[i*d:(i+1)*d], h[i*d:(i+1)*d], op.beta)
+			a, _, _, _, _ := magAlphaRow(t[i*w:(i+1)*w], h[i*w:(i+1)*w], beta)
+			out[i] = T(a)
 		}
 	})
-	return magDense(in[0].Dtype(), out, n), nil
+	return tensor.New(tensor.WithShape(n), tensor.WithBacking(out))
 }
 
 func (op magAlphaOp) DiffWRT(int) []bool { return []bool{true, true} }
@@ -132,36 +146,69 @@ func (op magAlphaGradOp) Do(in ...G.Value) (G.Value, error) {
 	if err := op.CheckArity(in, 3); err != nil {
 		return nil, err
 	}
-	rows, err := magRows(op, in)
+	s := in[0].Shape()
+	d, err := magInputs(op, in, s, s, tensor.Shape{s[0]})
 	if err != nil {
 		return nil, err
 	}
-	t, h, g := rows[0], rows[1], rows[2]
-	n, d := in[0].Shape()[0], in[0].Shape()[1]
-	out := make([]float64, n*d)
-	parallel.Rows(n, d, func(r0, r1 int) { // rows are independent
+	if t, ok := d[0].([]float32); ok {
+		return magAlphaGradValues(op, t, d[1].([]float32), d[2].([]float32), s[0], s[1]), nil
+	}
+	return magAlphaGradValues(op, d[0].([]float64), d[1].([]float64), d[2].([]float64), s[0], s[1]), nil
+}
+
+// magAlphaGradValues returns magAlphaGradOp's result for t, h (n, w) and
+// g (n) as a tensor of their dtype: each entry is one float64 product
+// rounded to T.
+func magAlphaGradValues[T float32 | float64](op magAlphaGradOp, t, h, g []T, n, w int) *tensor.Dense {
+	out := magZeros[T](n * w)
+	parallel.Rows(n, w, func(r0, r1 int) { // rows are independent
 		for i := r0; i < r1; i++ {
-			ti, hi := t[i*d:(i+1)*d], h[i*d:(i+1)*d]
+			ti, hi := t[i*w:(i+1)*w], h[i*w:(i+1)*w]
 			_, active, nt, nh, den := magAlphaRow(ti, hi, op.beta)
 			if !active {
 				continue
 			}
-			o := out[i*d : (i+1)*d]
+			o := out[i*w : (i+1)*w]
 			if op.wrt == 0 && nt > 0 {
-				c := g[i] * op.beta / (nt * den)
+				c := float64(g[i]) * op.beta / (nt * den)
 				for j, v := range ti {
-					o[j] = c * v
+					o[j] = T(c * float64(v))
 				}
 			}
 			if op.wrt == 1 && nh > 0 {
-				c := -g[i] * op.beta * nt / (nh * den * den)
+				c := -float64(g[i]) * op.beta * nt / (nh * den * den)
 				for j, v := range hi {
-					o[j] = c * v
+					o[j] = T(c * float64(v))
 				}
 			}
 		}
 	})
-	return magDense(in[0].Dtype(), out, n, d), nil
+	return tensor.New(tensor.WithShape(n, w), tensor.WithBacking(out))
+}
+
+// magInputs returns the data of MAG's op inputs, all of the first one's
+// dtype, with the given shapes.
+func magInputs(op fmt.Stringer, in []G.Value, shapes ...tensor.Shape) ([]any, error) {
+	out := make([]any, len(in))
+	for k, v := range in {
+		var err error
+		if out[k], err = opkit.Data(v, in[0].Dtype(), shapes[k], fmt.Sprintf("%v input %d", op, k)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// magZeros returns n zeros of T, aligned as synergo's tensors are.
+func magZeros[T float32 | float64](n int) []T {
+	var out any
+	if _, ok := any(T(0)).(float32); ok {
+		out = nn.AlignedFloat32s(n)
+	} else {
+		out = nn.AlignedFloat64s(n)
+	}
+	return out.([]T)
 }
 
 func (op magAlphaGradOp) DiffWRT(int) []bool { return []bool{false, false, false} }
@@ -179,9 +226,4 @@ func magRows(op fmt.Stringer, in []G.Value) ([][]float64, error) {
 		}
 	}
 	return out, nil
-}
-
-// magDense returns values as a tensor of dtype dt.
-func magDense(dt tensor.Dtype, values []float64, shape ...int) *tensor.Dense {
-	return newDense(dt, values, shape...)
 }

@@ -476,3 +476,54 @@ func newAuxTrainer(t testing.TB, m Model, b *datasets.Batch, lr float64) (step f
 	}
 	return step, func() { vm.Close() }
 }
+
+// TestMAGAlphaFloat32IsFloat64Rounded: α and its gradients computed
+// straight from float32 rows equal the float64 computation on the rows
+// converted to float64, rounded to float32 at the end (what the ops did on
+// float64 copies of their inputs), bit for bit — with rows where the min
+// is active, inactive, and a zero shift.
+func TestMAGAlphaFloat32IsFloat64Rounded(t *testing.T) {
+	const n, w, beta = 40, 24, 0.5
+	rng := rand.New(rand.NewPCG(3, 4))
+	t32, h32, g32 := make([]float32, n*w), make([]float32, n*w), make([]float32, n)
+	for i := range t32 {
+		t32[i] = float32(rng.NormFloat64())
+		h32[i] = float32(rng.NormFloat64() * float64(1+i/w%5)) // ‖h‖ from small to large: α < 1 and α = 1
+		if i/w == 7 {
+			h32[i] = 0
+		}
+	}
+	for i := range g32 {
+		g32[i] = float32(rng.NormFloat64())
+	}
+	widen := func(x []float32) []float64 {
+		out := make([]float64, len(x))
+		for i, v := range x {
+			out[i] = float64(v)
+		}
+		return out
+	}
+	same := func(what string, got, want *tensor.Dense) {
+		t.Helper()
+		g, w := got.Data().([]float32), want.Data().([]float64)
+		for i := range w {
+			if math.Float32bits(g[i]) != math.Float32bits(float32(w[i])) {
+				t.Fatalf("%s[%d] = %v from float32, %v from float64", what, i, g[i], float32(w[i]))
+			}
+		}
+	}
+	same("α", magAlphaValues(t32, h32, n, w, beta), magAlphaValues(widen(t32), widen(h32), n, w, beta))
+	active := 0
+	for i := 0; i < n; i++ {
+		if _, a, _, _, _ := magAlphaRow(t32[i*w:(i+1)*w], h32[i*w:(i+1)*w], beta); a {
+			active++
+		}
+	}
+	if active == 0 || active == n {
+		t.Fatalf("%d of %d rows with α < 1: want both kinds", active, n)
+	}
+	for wrt := 0; wrt < 2; wrt++ {
+		op := newMAGAlphaGradOp(beta, wrt)
+		same("dα", magAlphaGradValues(op, t32, h32, g32, n, w), magAlphaGradValues(op, widen(t32), widen(h32), widen(g32), n, w))
+	}
+}
