@@ -247,14 +247,11 @@ func (m *MAGBERT) gatedShift(g *nn.Graph, gate, proj *nn.Linear, x, t, keep *G.N
 	if err != nil {
 		return nil, err
 	}
-	if gv, err = nn.Activate(gv, nn.ReLU); err != nil {
-		return nil, err
-	}
 	p, err := proj.ForwardRows(g, x, keep)
 	if err != nil {
 		return nil, err
 	}
-	return G.HadamardProd(gv, p)
+	return magGatedShift(gv, p)
 }
 
 // Feed sets the token inputs from b.TokenIDs and the word-aligned audio and
