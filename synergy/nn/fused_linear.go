@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -429,22 +430,48 @@ func weightGradBlocks[T float32 | float64](op *linearGradOp, x, dy, out []T) boo
 	}
 	xs := keptRows(&s.x, s.runs, readDW, x, idx, s.in)
 	dys := keptRows(&s.dy, s.runs, readDW, dy, idx, s.out)
-	var beta T
-	for lo, next := 0, 0; lo < s.batch; lo += d {
-		first := next
-		for next < len(idx) && idx[next] < lo+d {
-			next++
+	// Columns [c0, c1) of dW, block after block.
+	cols := func(c0, c1 int) {
+		var beta T
+		for lo, next := 0, 0; lo < s.batch; lo += d {
+			first := next
+			for next < len(idx) && idx[next] < lo+d {
+				next++
+			}
+			if next == first {
+				continue
+			}
+			matmul.Serial(blas.Trans, blas.NoTrans, s.in, c1-c0, next-first, 1, xs[first*s.in:], s.in, dys[first*s.out+c0:], s.out, beta, out[c0:], s.out)
+			beta = 1
 		}
-		if next == first {
-			continue
+		if beta == 0 { // no kept row
+			for i := 0; i < s.in; i++ {
+				clear(out[i*s.out+c0 : i*s.out+c1])
+			}
 		}
-		matmul.Split(blas.Trans, blas.NoTrans, s.in, s.out, next-first, 1, xs[first*s.in:], s.in, dys[first*s.out:], s.out, beta, out, s.out)
-		beta = 1
 	}
-	if beta == 0 { // no kept row
-		clear(out)
+	panels := (s.out + gradPanel[T]() - 1) / gradPanel[T]()
+	if s.in*s.out*len(idx) < matmul.SplitMin || panels < 2 || runtime.GOMAXPROCS(0) < 2 {
+		cols(0, s.out)
+		return true
 	}
+	parallel.Do(panels, func(_, c int) { cols(c*gradPanel[T](), min((c+1)*gradPanel[T](), s.out)) })
 	return true
+}
+
+// gradPanel is the width of the column chunks of dW that weightGradBlocks
+// hands to goroutines: 64 float32 or 32 float64 columns, a multiple of
+// every simdblas micro-kernel's width (each chunk's product runs on full
+// panels), the summed dimension never cut — every entry is computed as in
+// one product over all columns (simdblas's results do not depend on the
+// split of C). One goroutine per block product would leave the other core
+// idle below simdblas's parallel threshold (in·out·rows per block < 2²¹:
+// BERT-tiny's 128 × 128 maps) and split each block anew above it.
+func gradPanel[T float32 | float64]() int {
+	if _, ok := any(T(0)).(float32); ok {
+		return 64
+	}
+	return 32
 }
 
 // columnSums writes Σ_i m[i, j] into dst[j] for m (rows, n), summing the
