@@ -216,15 +216,16 @@ func linearRows[T float32 | float64](op *linearOp, x, w []T, b any, y []T) {
 		defer putScratch(xs)
 	}
 	var beta T
-	bias, _ := b.([]T)
-	if bias != nil {
+	fill := func(int, int) {} // the kept rows: the bias, if any
+	if bias, ok := b.([]T); ok {
 		beta = 1
-	}
-	r.visitRows(s.batch, s.out, func(lo, hi int) {
-		for i := lo; bias != nil && i < hi; i++ {
-			copy(y[i*s.out:(i+1)*s.out], bias)
+		fill = func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				copy(y[i*s.out:(i+1)*s.out], bias)
+			}
 		}
-	}, clearRows(y, s.out))
+	}
+	r.visitRows(s.batch, s.out, fill, clearRows(y, s.out))
 	matmul.CallRows(blas.NoTrans, blas.NoTrans, r.idx, s.out, s.in, 1, xs, s.in, w, s.out, beta, y, s.out)
 }
 
@@ -430,8 +431,9 @@ func weightGradBlocks[T float32 | float64](op *linearGradOp, x, dy, out []T) boo
 	}
 	xs := keptRows(&s.x, s.runs, readDW, x, idx, s.in)
 	dys := keptRows(&s.dy, s.runs, readDW, dy, idx, s.out)
-	// Columns [c0, c1) of dW, block after block.
-	cols := func(c0, c1 int) {
+	// Columns [c0, c1) of dW, block after block, each block's product by
+	// prod (Serial or Split: the same results).
+	cols := func(c0, c1 int, prod func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)) {
 		var beta T
 		for lo, next := 0, 0; lo < s.batch; lo += d {
 			first := next
@@ -441,7 +443,7 @@ func weightGradBlocks[T float32 | float64](op *linearGradOp, x, dy, out []T) boo
 			if next == first {
 				continue
 			}
-			matmul.Serial(blas.Trans, blas.NoTrans, s.in, c1-c0, next-first, 1, xs[first*s.in:], s.in, dys[first*s.out+c0:], s.out, beta, out[c0:], s.out)
+			prod(blas.Trans, blas.NoTrans, s.in, c1-c0, next-first, 1, xs[first*s.in:], s.in, dys[first*s.out+c0:], s.out, beta, out[c0:], s.out)
 			beta = 1
 		}
 		if beta == 0 { // no kept row
@@ -452,10 +454,10 @@ func weightGradBlocks[T float32 | float64](op *linearGradOp, x, dy, out []T) boo
 	}
 	panels := (s.out + gradPanel[T]() - 1) / gradPanel[T]()
 	if s.in*s.out*len(idx) < matmul.SplitMin || panels < 2 || runtime.GOMAXPROCS(0) < 2 {
-		cols(0, s.out)
+		cols(0, s.out, matmul.Split[T])
 		return true
 	}
-	parallel.Do(panels, func(_, c int) { cols(c*gradPanel[T](), min((c+1)*gradPanel[T](), s.out)) })
+	parallel.Do(panels, func(_, c int) { cols(c*gradPanel[T](), min((c+1)*gradPanel[T](), s.out), matmul.Serial[T]) })
 	return true
 }
 
@@ -464,9 +466,10 @@ func weightGradBlocks[T float32 | float64](op *linearGradOp, x, dy, out []T) boo
 // every simdblas micro-kernel's width (each chunk's product runs on full
 // panels), the summed dimension never cut — every entry is computed as in
 // one product over all columns (simdblas's results do not depend on the
-// split of C). One goroutine per block product would leave the other core
-// idle below simdblas's parallel threshold (in·out·rows per block < 2²¹:
-// BERT-tiny's 128 × 128 maps) and split each block anew above it.
+// split of C). One product per block would leave the other core idle below
+// simdblas's parallel threshold (in·out·rows per block < 2²¹: BERT-tiny's
+// 128 × 128 maps) and split each block anew above it. A dW of one chunk
+// (out ≤ gradPanel) keeps one product per block, split by simdblas.
 func gradPanel[T float32 | float64]() int {
 	if _, ok := any(T(0)).(float32); ok {
 		return 64
