@@ -61,6 +61,28 @@ func call[T Float](serial bool, tA, tB blas.Transpose, m, n, k int, alpha T, a [
 	}
 }
 
+// CallRows computes the rows of C = alpha·op(A)·op(B) + beta·C that rows
+// (strictly increasing) lists: row i of the product (op(A) has len(rows)
+// rows) goes to row rows[i] of C; no other row of C is read or written.
+// With simdblas's kernels installed the product writes its rows in place
+// (simdblas.Implementation.SgemmRows), each row bit for bit what Call
+// gives on a compact copy of C's rows; with another BLAS, Split computes
+// it on such a copy.
+func CallRows[T Float](tA, tB blas.Transpose, rows []int, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if impl, ok := simd[T](); ok {
+		switch cv := any(c).(type) {
+		case []float64:
+			impl.DgemmRows(tA, tB, rows, n, k, float64(alpha), any(a).([]float64), lda,
+				any(b).([]float64), ldb, float64(beta), cv, ldc)
+		case []float32:
+			impl.SgemmRows(tA, tB, rows, n, k, float32(alpha), any(a).([]float32), lda,
+				any(b).([]float32), ldb, float32(beta), cv, ldc)
+		}
+		return
+	}
+	simdblas.GemmRowsCompact(Split[T], tA, tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // SplitMin is the smallest m·n·k that Split spreads over goroutines.
 const SplitMin = 1 << 22
 

@@ -80,7 +80,14 @@ func blockK(k, kc int) int {
 // multiply-add chain), added to beta·C (or to the running C for the later
 // blocks), whatever its position in the tiles: results do not depend on
 // the split of C, on alignment or on the number of goroutines.
-func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+//
+// cRows, if not nil, places the rows of the product: row i goes to row
+// cRows[i] of C (strictly increasing). A tile whose mr rows are
+// consecutive in C is written in place by the micro-kernel; any other is
+// computed into the tile buffer and merged row by row (mergeTile rounds as
+// the kernel does), so each row is the same as in the product with cRows
+// nil.
+func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cRows []int) {
 	mr, nr := ar.mr, ar.nr
 	kc := blockK(k, ar.kc)
 	tile := ws.ensureTile(mr * nr)
@@ -138,13 +145,23 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 						default:
 							kern, ap, sa = rowMajorA, &a[i*lda+pc], lda
 						}
-						ci := i*ldc + jc + jr
-						if h == mr && w == pnr {
+						ci, inPlace := i*ldc+jc+jr, h == mr && w == pnr
+						if cRows != nil {
+							ci = cRows[i]*ldc + jc + jr
+							inPlace = inPlace && cRows[i+mr-1]-cRows[i] == mr-1
+						}
+						if inPlace {
 							kern(kcb, ap, sa, bp, sb, &c[ci], ldc, alpha, blockBeta, readC)
 							continue
 						}
 						kern(kcb, ap, sa, bp, sb, &tile[0], nr, 1, 0, false)
-						mergeTile(tile, nr, h, w, alpha, blockBeta, readC, c[ci:], ldc)
+						if cRows == nil {
+							mergeTile(tile, nr, h, w, alpha, blockBeta, readC, c[ci:], ldc)
+							continue
+						}
+						for r := 0; r < h; r++ {
+							mergeTile(tile[r*nr:], nr, 1, w, alpha, blockBeta, readC, c[cRows[i+r]*ldc+jc+jr:], ldc)
+						}
 					}
 				}
 			}
@@ -155,15 +172,24 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 // mergeTile writes the h×w corner of an edge tile (acc, rows ldt apart)
 // into C with the micro-kernel's rounding: C = T(alpha·acc) + T(beta·C).
 // The explicit conversions keep the compiler from fusing the operations.
+// With alpha = 1 (and beta = 1) the products are exact and left out: C =
+// acc, or acc + C.
 func mergeTile[T Float](tile []T, ldt, h, w int, alpha, beta T, readC bool, c []T, ldc int) {
 	for i := 0; i < h; i++ {
 		t := tile[i*ldt : i*ldt+w]
 		row := c[i*ldc : i*ldc+w]
-		if readC {
+		switch {
+		case alpha == 1 && !readC:
+			copy(row, t)
+		case alpha == 1 && beta == 1:
+			for j, v := range t {
+				row[j] += v
+			}
+		case readC:
 			for j := range row {
 				row[j] = T(alpha*t[j]) + T(beta*row[j])
 			}
-		} else {
+		default:
 			for j := range row {
 				row[j] = T(alpha * t[j])
 			}
@@ -247,7 +273,10 @@ const chunksPerWorker = 4
 // mr-row panels of C (when m ≥ n) or whole nr-column panels (else); the
 // summed dimension is never cut, so results are bit-identical to one
 // goroutine's.
-func (ar *arch[T]) run(serial, aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+//
+// cRows, if not nil, is gemm's: the rows of C that the m rows of the
+// product go to.
+func (ar *arch[T]) run(serial, aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cRows []int) {
 	workers := 1
 	if !serial && m*n*k >= parallelMin {
 		workers = runtime.GOMAXPROCS(0)
@@ -259,7 +288,7 @@ func (ar *arch[T]) run(serial, aTrans, bTrans bool, m, n, k int, alpha T, a []T,
 	panels := (extent + unit - 1) / unit
 	if workers <= 1 || panels <= 1 {
 		ws := ar.pool.get()
-		ar.gemm(ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		ar.gemm(ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, cRows)
 		ar.pool.put(ws)
 		return
 	}
@@ -273,14 +302,18 @@ func (ar *arch[T]) run(serial, aTrans, bTrans bool, m, n, k int, alpha T, a []T,
 			if aTrans {
 				aOff = lo // columns lo.. of A
 			}
-			ar.gemm(ws, aTrans, bTrans, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			if cRows != nil {
+				ar.gemm(ws, aTrans, bTrans, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c, ldc, cRows[lo:hi])
+				return
+			}
+			ar.gemm(ws, aTrans, bTrans, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc, nil)
 			return
 		}
 		bOff := lo // columns lo.. of B
 		if bTrans {
 			bOff = lo * ldb // rows lo.. of B
 		}
-		ar.gemm(ws, aTrans, bTrans, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
+		ar.gemm(ws, aTrans, bTrans, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc, cRows)
 	})
 }
 

@@ -462,3 +462,81 @@ func TestGemmDoesNotAllocate(t *testing.T) {
 		}
 	})
 }
+
+// SgemmRows and DgemmRows give each listed row of C bit for bit what Sgemm
+// and Dgemm give on a compact copy of those rows, leave the other rows of
+// C untouched, and do so whatever GOMAXPROCS: row lists with runs of
+// consecutive rows (tiles written in place) and gaps (tiles merged row by
+// row), products split over goroutines by rows and by columns, beta zero
+// (C not read: NaNs in the listed rows must not leak) or not.
+func TestGemmRows(t *testing.T) {
+	eachKernels(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(15, 16))
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+		// rows of C, rows listed (every other run of 1 to 40 rows), n, k
+		shapes := [][3]int{{2400, 128, 128}, {2400, 512, 128}, {300, 64, 512}, {40, 1500, 70}, {13, 20, 9}}
+		for _, sh := range shapes {
+			total, n, k := sh[0], sh[1], sh[2]
+			var rows []int
+			for lo, on := 0, true; lo < total; on = !on {
+				hi := min(total, lo+1+rng.IntN(40))
+				for i := lo; on && i < hi; i++ {
+					rows = append(rows, i)
+				}
+				lo = hi
+			}
+			m := len(rows)
+			for _, tA := range transposes {
+				for _, tB := range transposes {
+					for _, ab := range [][2]float64{{0.9, 0}, {0.9, 0.4}, {1, 0}, {1, 1}} {
+						alpha, beta := ab[0], ab[1]
+						p := newProblem(rng, tA, tB, m, n, k, 0, 0, alpha, beta)
+						full := make([]float64, total*n)
+						for i := range full {
+							full[i] = rng.NormFloat64()
+						}
+						for i, r := range rows {
+							if beta == 0 {
+								p.c[i*n] = math.NaN()
+							}
+							copy(full[r*n:(r+1)*n], p.c[i*n:(i+1)*n])
+						}
+						want32, want64 := p.run32(), p.run64()
+						for _, procs := range []int{1, 2, 3} {
+							runtime.GOMAXPROCS(procs)
+							c32, c64 := to32(full), slices.Clone(full)
+							Implementation{}.SgemmRows(tA, tB, rows, n, k, float32(alpha), to32(p.a), p.lda, to32(p.b), p.ldb, float32(beta), c32, n)
+							Implementation{}.DgemmRows(tA, tB, rows, n, k, alpha, p.a, p.lda, p.b, p.ldb, beta, c64, n)
+							ref32, ref64 := to32(full), slices.Clone(full)
+							for i, r := range rows {
+								copy(ref32[r*n:(r+1)*n], want32[i*n:(i+1)*n])
+								copy(ref64[r*n:(r+1)*n], want64[i*n:(i+1)*n])
+							}
+							if !slices.Equal(c32, ref32) {
+								t.Fatalf("%v, %d rows of %d, GOMAXPROCS=%d: SgemmRows differs from Sgemm on the compact rows", p, m, total, procs)
+							}
+							if !slices.Equal(c64, ref64) {
+								t.Fatalf("%v, %d rows of %d, GOMAXPROCS=%d: DgemmRows differs from Dgemm on the compact rows", p, m, total, procs)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// Rows of C out of order, repeated or negative panic.
+func TestGemmRowsPanics(t *testing.T) {
+	x := make([]float32, 100)
+	for _, rows := range [][]int{{0, 2, 1}, {1, 1}, {-1, 0}} {
+		func() {
+			defer func() {
+				if r := recover(); r != badRows {
+					t.Errorf("rows %v: panic %v, want %q", rows, r, badRows)
+				}
+			}()
+			Implementation{}.SgemmRows(blas.NoTrans, blas.NoTrans, rows, 2, 2, 1, x, 2, x, 2, 0, x, 2)
+		}()
+	}
+}

@@ -136,6 +136,84 @@ func (impl Implementation) DgemmSerial(tA, tB blas.Transpose, m, n, k int, alpha
 	gemm(arch64, true, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// SgemmRows is Sgemm with the rows of C scattered: row i of
+// alpha·op(A)·op(B) (op(A) has m = len(rows) rows) is added to beta times
+// row rows[i] of C, for rows strictly increasing; the other rows of C are
+// neither read nor written. Each row is bit for bit the row Sgemm gives
+// when C is those rows stored contiguously (a compact product scattered
+// afterwards), without the copy: tiles whose rows are consecutive in C are
+// written in place, the others merged row by row. Without the assembly
+// kernels it is gonum's Sgemm on a compact copy of the rows.
+func (impl Implementation) SgemmRows(tA, tB blas.Transpose, rows []int, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if arch32 == nil {
+		GemmRowsCompact(impl.Implementation.Sgemm, tA, tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemmRows(arch32, tA, tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// DgemmRows is SgemmRows for float64.
+func (impl Implementation) DgemmRows(tA, tB blas.Transpose, rows []int, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if arch64 == nil {
+		GemmRowsCompact(impl.Implementation.Dgemm, tA, tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemmRows(arch64, tA, tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GemmFunc is the signature of Sgemm and Dgemm.
+type GemmFunc[T Float] func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+
+// GemmRowsCompact computes SgemmRows' product with f, any BLAS's product:
+// the rows of C are copied to a compact matrix, multiplied there and
+// copied back.
+func GemmRowsCompact[T Float](f GemmFunc[T], tA, tB blas.Transpose, rows []int, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkRows(rows, n, c, ldc)
+	compact := make([]T, len(rows)*n)
+	for i, r := range rows {
+		copy(compact[i*n:(i+1)*n], c[r*ldc:r*ldc+n])
+	}
+	f(tA, tB, len(rows), n, k, alpha, a, lda, b, ldb, beta, compact, max(1, n))
+	for i, r := range rows {
+		copy(c[r*ldc:r*ldc+n], compact[i*n:(i+1)*n])
+	}
+}
+
+// checkRows panics unless rows is strictly increasing, from 0 on, and C
+// holds its last row.
+func checkRows[T Float](rows []int, n int, c []T, ldc int) {
+	for i, r := range rows {
+		if r < 0 || i > 0 && r <= rows[i-1] {
+			panic(badRows)
+		}
+	}
+	if m := len(rows); m > 0 && n > 0 && len(c) < rows[m-1]*ldc+n {
+		panic(shortC)
+	}
+}
+
+// gemmRows checks SgemmRows' arguments and runs the product on ar, the
+// rows of C at rows.
+func gemmRows[T Float](ar *arch[T], tA, tB blas.Transpose, rows []int, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkRows(rows, n, c, ldc)
+	m := len(rows)
+	if m == 0 {
+		return
+	}
+	// gemm's checks, on a C of the rows' extent.
+	if !checkGemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc, rows[m-1]+1) {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		for _, r := range rows {
+			scaleRow(c[r*ldc:r*ldc+n], beta)
+		}
+		return
+	}
+	multiplyAdds.Add(int64(m) * int64(n) * int64(k))
+	ar.run(false, transposed(tA), transposed(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, rows)
+}
+
 // Panic messages of the argument checks: gonum's (blas/gonum/errors.go).
 const (
 	badTranspose = "blas: illegal transpose"
@@ -148,6 +226,7 @@ const (
 	shortA       = "blas: insufficient length of a"
 	shortB       = "blas: insufficient length of b"
 	shortC       = "blas: insufficient length of c"
+	badRows      = "simdblas: rows of C not strictly increasing from 0"
 )
 
 // transposed reports whether t transposes, panicking as gonum does on an
@@ -167,6 +246,34 @@ func transposed(t blas.Transpose) bool {
 // C = beta·C, zero when beta is zero) and runs the rest on ar (on the
 // calling goroutine alone if serial).
 func gemm[T Float](ar *arch[T], serial bool, tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if !checkGemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc, m) {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		for i := 0; i < m; i++ {
+			scaleRow(c[i*ldc:i*ldc+n], beta)
+		}
+		return
+	}
+	multiplyAdds.Add(int64(m) * int64(n) * int64(k))
+	ar.run(serial, transposed(tA), transposed(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// multiplyAdds counts the multiply-adds of the products run on the
+// assembly kernels (MultiplyAdds).
+var multiplyAdds atomic.Int64
+
+// MultiplyAdds returns the number of multiply-adds (m·n·k per product) that
+// the assembly kernels have computed since the program started; twice that
+// is the products' floating-point operations. bench/goepoch reports it per
+// epoch to set a model's time against the arithmetic floor of its products.
+// Products on gonum's Go fallback (no kernels) are not counted.
+func MultiplyAdds() int64 { return multiplyAdds.Load() }
+
+// checkGemm checks the arguments of a product as gonum's Sgemm/Dgemm does
+// (same panics), for a C of cRows rows, and reports whether there is
+// anything to compute (m and n nonzero).
+func checkGemm[T Float](tA, tB blas.Transpose, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc, cRows int) bool {
 	aTrans, bTrans := transposed(tA), transposed(tB)
 	switch {
 	case m < 0:
@@ -193,43 +300,29 @@ func gemm[T Float](ar *arch[T], serial bool, tA, tB blas.Transpose, m, n, k int,
 		panic(badLdC)
 	}
 	if m == 0 || n == 0 {
-		return
+		return false
 	}
 	switch {
 	case rowsA > 0 && len(a) < (rowsA-1)*lda+colsA:
 		panic(shortA)
 	case rowsB > 0 && len(b) < (rowsB-1)*ldb+colsB:
 		panic(shortB)
-	case len(c) < (m-1)*ldc+n:
+	case len(c) < (cRows-1)*ldc+n:
 		panic(shortC)
 	}
-	if alpha == 0 || k == 0 {
-		if beta == 1 {
-			return
-		}
-		for i := 0; i < m; i++ {
-			row := c[i*ldc : i*ldc+n]
-			if beta == 0 {
-				clear(row)
-				continue
-			}
-			for j := range row {
-				row[j] *= beta
-			}
-		}
-		return
-	}
-	multiplyAdds.Add(int64(m) * int64(n) * int64(k))
-	ar.run(serial, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	return true
 }
 
-// multiplyAdds counts the multiply-adds of the products run on the
-// assembly kernels (MultiplyAdds).
-var multiplyAdds atomic.Int64
-
-// MultiplyAdds returns the number of multiply-adds (m·n·k per product) that
-// the assembly kernels have computed since the program started; twice that
-// is the products' floating-point operations. bench/goepoch reports it per
-// epoch to set a model's time against the arithmetic floor of its products.
-// Products on gonum's Go fallback (no kernels) are not counted.
-func MultiplyAdds() int64 { return multiplyAdds.Load() }
+// scaleRow sets row to beta·row (zeros when beta is zero, whatever row
+// held).
+func scaleRow[T Float](row []T, beta T) {
+	switch beta {
+	case 1:
+	case 0:
+		clear(row)
+	default:
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}

@@ -185,16 +185,14 @@ func (l *Layer) forward(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Node, B, 
 }
 
 // residualNorm returns LayerNorm(Dropout(y) + x), the dropout and the
-// LayerNorm on the rows keep selects (nil: all).
+// LayerNorm (which takes the sum, nn.LayerNorm.ForwardSumRows) on the rows
+// keep selects (nil: all).
 func residualNorm(g *nn.Graph, ln *nn.LayerNorm, y, x, keep *G.Node, p float64) (*G.Node, error) {
 	y, err := g.DropoutRows(y, p, keep)
 	if err != nil {
 		return nil, err
 	}
-	if y, err = G.Add(y, x); err != nil {
-		return nil, err
-	}
-	return ln.ForwardRows(g, y, keep)
+	return ln.ForwardSumRows(g, y, x, keep)
 }
 
 // selfAttention returns nn.MultiHeadAttentionRows (one fused op) of the

@@ -230,11 +230,7 @@ func (m *MAGBERT) gate(g *nn.Graph, t, audio, vision, keep *G.Node) (out, shiftA
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	e, err := G.Add(t, scaled)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if out, err = m.norm.ForwardRows(g, e, keep); err != nil {
+	if out, err = m.norm.ForwardSumRows(g, t, scaled, keep); err != nil {
 		return nil, nil, nil, err
 	}
 	return out, shiftA, shiftV, nil
@@ -251,14 +247,11 @@ func (m *MAGBERT) gatedShift(g *nn.Graph, gate, proj *nn.Linear, x, t, keep *G.N
 	if err != nil {
 		return nil, err
 	}
-	if gv, err = nn.Activate(gv, nn.ReLU); err != nil {
-		return nil, err
-	}
 	p, err := proj.ForwardRows(g, x, keep)
 	if err != nil {
 		return nil, err
 	}
-	return G.HadamardProd(gv, p)
+	return magGatedShift(gv, p)
 }
 
 // Feed sets the token inputs from b.TokenIDs and the word-aligned audio and

@@ -479,6 +479,91 @@ func newAuxTrainer(t testing.TB, m Model, b *datasets.Batch, lr float64) (step f
 	return step, func() { vm.Close() }
 }
 
+// TestMAGGatedShiftIsExact: magGatedShift gives gorgonia's Rectify then
+// HadamardProd bit for bit — the output and the gradients of both inputs,
+// signed zeros included — for entries negative, zero (of both signs) and
+// positive, in float32 and float64.
+func TestMAGGatedShiftIsExact(t *testing.T) {
+	const n, w = 30, 17
+	rng := rand.New(rand.NewPCG(5, 6))
+	a, b, c := make([]float64, n*w), make([]float64, n*w), make([]float64, n*w)
+	for i := range a {
+		a[i], b[i], c[i] = rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()
+		switch i % 11 {
+		case 3:
+			a[i] = 0
+		case 4:
+			a[i] = math.Copysign(0, -1)
+		case 5:
+			b[i] = 0
+		}
+	}
+	run := func(dt tensor.Dtype, fused bool) [3][]uint64 {
+		g := nn.NewGraph(dt, true)
+		an, bn := g.Input("a", n, w), g.Input("b", n, w)
+		var y *G.Node
+		var err error
+		if fused {
+			y, err = magGatedShift(an, bn)
+		} else {
+			var r *G.Node
+			if r, err = G.Rectify(an); err == nil {
+				y, err = G.HadamardProd(r, bn)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost := G.Must(G.Sum(G.Must(G.HadamardProd(y, g.Constant(c, n, w)))))
+		if _, err := G.Grad(cost, an, bn); err != nil {
+			t.Fatal(err)
+		}
+		vm := nn.NewTapeMachine(g.G)
+		defer vm.Close()
+		for _, in := range []struct {
+			n *G.Node
+			v []float64
+		}{{an, a}, {bn, b}} {
+			if err := G.Let(in.n, newDense(dt, in.v, n, w)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		da, err := an.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := bn.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [3][]uint64
+		for k, v := range []G.Value{y.Value(), da, db} {
+			switch d := v.Data().(type) {
+			case []float32:
+				for _, x := range d {
+					out[k] = append(out[k], uint64(math.Float32bits(x)))
+				}
+			case []float64:
+				for _, x := range d {
+					out[k] = append(out[k], math.Float64bits(x))
+				}
+			}
+		}
+		return out
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		want, got := run(dt, false), run(dt, true)
+		for k, what := range []string{"out", "∂L/∂a", "∂L/∂b"} {
+			if !slices.Equal(got[k], want[k]) {
+				t.Fatalf("%v: %s differs from Rectify ⊙ b", dt, what)
+			}
+		}
+	}
+}
+
 // TestMAGAlphaOpsMatchFloat64Path compares the α op and its two gradient
 // ops on float32 values with their formulas evaluated on float64 copies of
 // the inputs and rounded to float32 at the end (the ops' arithmetic before

@@ -124,3 +124,134 @@ func TestForwardRowsIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardRowsRerun runs one graph of ForwardRows three times with
+// other inputs and other row selections (the kept rows that the forward
+// pass, dX and dW share are gathered afresh each run) and compares every
+// run with ForwardRows on a graph of its own (which TestForwardRowsIsExact
+// compares with Forward; this comparison holds with any BLAS).
+func TestForwardRowsRerun(t *testing.T) {
+	const rows, in, out = 600, 40, 70
+	dt := tensor.Float32
+	ps := NewParamSet(dt)
+	lin := NewLinear(ps, "lin", in, out, true, newTestRNG(21))
+	g := NewGraph(dt, true)
+	x, keep, c := g.Input("x", rows, in), g.Input("keep", rows), g.Input("c", rows, out)
+	y, err := lin.ForwardRows(g, x, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := G.HadamardProd(y, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := G.Sum(prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := append(G.Nodes{x}, g.ParamNodes(lin.Params())...)
+	if _, err := G.Grad(cost, nodes...); err != nil {
+		t.Fatal(err)
+	}
+	vm := NewTapeMachine(g.G)
+	defer vm.Close()
+	for run, drop := range []func(i int) bool{
+		func(i int) bool { return keepOf(i) == 0 },
+		func(i int) bool { return i%50 > 30 },
+		func(i int) bool { return i%3 == 1 || i < 100 },
+	} {
+		xs := randomValues(newTestRNG(uint64(30+run)), rows*in)
+		ks := make([]float64, rows)
+		for i := range ks {
+			if !drop(i) {
+				ks[i] = 1
+			}
+		}
+		want := forwardRowsRun(t, dt, rows, in, out, xs, ks, true)
+		cs := randomValues(newTestRNG(22), rows*out) // forwardRowsRun's C
+		for i := range cs {
+			if ks[i/out] == 0 {
+				cs[i] = 0
+			}
+		}
+		for _, in := range []struct {
+			n *G.Node
+			v []float64
+		}{{x, xs}, {keep, ks}, {c, cs}} {
+			if err := G.Let(in.n, tensor.New(tensor.WithShape(in.n.Shape()...), tensor.WithBacking(castTo(dt, in.v)))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		got := [][]float64{valuesOf(y.Value())}
+		for _, n := range nodes {
+			gv, err := n.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, valuesOf(gv))
+		}
+		vm.Reset()
+		for k, what := range []string{"y", "dx", "dW", "db"} {
+			width := out
+			if k == 1 {
+				width = in
+			}
+			for i, w := range want[k] {
+				if got[k][i] != w || k < 2 && ks[i/width] == 0 && w != 0 {
+					t.Fatalf("run %d: %s[%d] = %v, on a fresh graph %v", run, what, i, got[k][i], w)
+				}
+			}
+		}
+	}
+}
+
+// TestKeptRowsReuse checks when keptRows hands out the copy it holds and
+// when it gathers afresh: m is changed after each call, so a fresh gather
+// shows the new values and a reuse the old ones.
+func TestKeptRowsReuse(t *testing.T) {
+	const n = 3
+	m := make([]float32, 8*n)
+	other := make([]float32, 8*n)
+	idx, idx2 := []int{1, 2, 5}, []int{1, 2, 6}
+	set := func(v float32) {
+		for i := range m {
+			m[i], other[i] = v, v
+		}
+	}
+	var c keptCopy
+	for _, step := range []struct {
+		what   string
+		run    uint64
+		reader int
+		m      []float32
+		idx    []int
+		reused bool
+	}{
+		{"forward gathers", 1, -1, m, idx, false},
+		{"dW takes the forward's copy", 1, readDW, m, idx, true},
+		{"dW again gathers", 1, readDW, m, idx, false},
+		{"dX in a new run gathers", 2, readDX, m, idx, false},
+		{"dW takes dX's copy", 2, readDW, m, idx, true},
+		{"dX again gathers", 2, readDX, m, idx, false},
+		{"dW gathers another matrix", 2, readDW, other, idx, false},
+		{"dX takes it", 2, readDX, other, idx, true},
+		{"dW again gathers it", 2, readDW, other, idx, false},
+		{"dX gathers other rows", 2, readDX, other, idx2, false},
+		{"forward gathers even a valid copy", 2, -1, other, idx2, false},
+		{"dX takes the forward's copy", 2, readDX, other, idx2, true},
+	} {
+		before := m[0] + 1
+		set(before)
+		got := keptRows(&c, step.run, step.reader, step.m, step.idx, n)
+		set(before + 1)
+		if want := len(step.idx) * n; len(got) != want {
+			t.Fatalf("%s: %d entries, want %d", step.what, len(got), want)
+		}
+		if reused := got[0] != before; reused != step.reused {
+			t.Fatalf("%s: reused %v, want %v", step.what, reused, step.reused)
+		}
+	}
+}

@@ -2,7 +2,8 @@ package nn
 
 import (
 	"fmt"
-	"sort"
+	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/chewxy/hm"
@@ -44,6 +45,62 @@ type linearShape struct {
 	// write zeros to the others (see Linear.ForwardRows); dW and db sum
 	// the kept rows (the others' terms are exact zeros).
 	keep *G.Node
+
+	// With a row selection, the kept rows of X and dY are gathered once
+	// per run and shared by the ops that multiply them: the forward pass
+	// gathers X's (kept for dW once SymDiff has made the gradients, grads),
+	// the first of dX and dW to run gathers dY's; runs counts the forward
+	// passes over a row selection (keptCopy).
+	grads bool
+	runs  uint64
+	x, dy keptCopy
+}
+
+// The readers of a keptCopy.
+const (
+	readDX = iota
+	readDW
+	readers
+)
+
+// keptCopy is a compact copy (len(idx), n) of the kept rows idx of a
+// matrix, made by one op of a Linear application for the others to read
+// in the same run instead of gathering the rows again. A reader may take
+// it when it was made in the current forward run (run), from the same
+// matrix (src, the address of its first element) and the same rows (idx),
+// and that reader has not taken it before (read): an op run again without
+// a forward pass in between gathers afresh, its input may have changed.
+type keptCopy struct {
+	data any // []float32 or []float64
+	src  any // &m[0]
+	idx  []int
+	run  uint64
+	read [readers]bool
+}
+
+// keptRows returns the kept rows idx of m (rows of n entries) compacted,
+// for reader (or for no reader: −1, the forward pass making X's copy)
+// from c when c is valid for it (keptCopy), else gathered into c.
+func keptRows[T float32 | float64](c *keptCopy, run uint64, reader int, m []T, idx []int, n int) []T {
+	d, _ := c.data.([]T)
+	if reader >= 0 && len(m) > 0 && d != nil && c.run == run && c.src == any(&m[0]) && !c.read[reader] && slices.Equal(c.idx, idx) {
+		c.read[reader] = true
+		return d
+	}
+	if cap(d) < len(idx)*n {
+		d = make([]T, len(idx)*n)
+	}
+	d = d[:len(idx)*n]
+	gatherKept(d, m, idx, n)
+	c.data, c.run, c.idx, c.read = d, run, append(c.idx[:0], idx...), [readers]bool{}
+	c.src = nil
+	if len(m) > 0 {
+		c.src = any(&m[0])
+	}
+	if reader >= 0 {
+		c.read[reader] = true
+	}
+	return d
 }
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C (row-major) in the dtype of
@@ -114,32 +171,62 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 		op.buf = tensor.New(tensor.Of(s.dtype), tensor.WithShape(s.batch, s.out))
 	}
 	y := op.buf.Data()
-	rows, xs, ys := s.batch, x, y
+	var b any
+	if s.bias {
+		if b, err = opkit.Data(vals[2], s.dtype, tensor.Shape{s.out}, op.String()+" bias"); err != nil {
+			return nil, err
+		}
+	}
 	subset, err := op.rows.read(s.keep, s.batch, op.String())
 	if err != nil {
 		return nil, err
 	}
 	if subset {
-		rows = len(op.rows.idx)
-		xs = op.rows.gather(x, s.in)
-		defer putScratch(xs)
-		ys = op.rows.compact(y, s.out)
-		defer putScratch(ys)
+		s.runs++
+		switch y := y.(type) {
+		case []float32:
+			linearRows(op, x.([]float32), w.([]float32), b, y)
+		case []float64:
+			linearRows(op, x.([]float64), w.([]float64), b, y)
+		}
+		return op.buf, nil
 	}
 	beta := 0.0
 	if s.bias {
-		b, err := opkit.Data(vals[2], s.dtype, tensor.Shape{s.out}, op.String()+" bias")
-		if err != nil {
-			return nil, err
-		}
-		fillRows(ys, b, rows, s.out)
+		fillRows(y, b, s.batch, s.out)
 		beta = 1
 	}
-	gemm(blas.NoTrans, blas.NoTrans, rows, s.out, s.in, 1, xs, s.in, w, s.out, beta, ys, s.out)
-	if subset {
-		op.rows.scatter(y, ys, s.out)
-	}
+	gemm(blas.NoTrans, blas.NoTrans, s.batch, s.out, s.in, 1, x, s.in, w, s.out, beta, y, s.out)
 	return op.buf, nil
+}
+
+// linearRows computes the kept rows of Y = X·W + 1·bᵀ (b: nil, or the bias
+// as []T) in place in y and writes zeros to the others: the kept rows of X
+// are gathered (into s.x when dW will read them, else a scratch matrix),
+// the bias is copied to Y's kept rows, and one product adds X's kept rows
+// times W to them where they lie (internal/gemm.CallRows).
+func linearRows[T float32 | float64](op *linearOp, x, w []T, b any, y []T) {
+	s, r := op.s, &op.rows
+	var xs []T
+	if s.grads {
+		xs = keptRows(&s.x, s.runs, -1, x, r.idx, s.in)
+	} else {
+		xs = getScratch[T](len(r.idx) * s.in)
+		gatherKept(xs, x, r.idx, s.in)
+		defer putScratch(xs)
+	}
+	var beta T
+	fill := func(int, int) {} // the kept rows: the bias, if any
+	if bias, ok := b.([]T); ok {
+		beta = 1
+		fill = func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				copy(y[i*s.out:(i+1)*s.out], bias)
+			}
+		}
+	}
+	r.visitRows(s.batch, s.out, fill, clearRows(y, s.out))
+	matmul.CallRows(blas.NoTrans, blas.NoTrans, r.idx, s.out, s.in, 1, xs, s.in, w, s.out, beta, y, s.out)
 }
 
 // fillRows copies the vector b (n) into each of the rows of y (rows, n).
@@ -162,6 +249,7 @@ func (op *linearOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	if len(inputs) != op.Arity() {
 		return nil, op.Errorf("SymDiff: got %d inputs, want %d", len(inputs), op.Arity())
 	}
+	op.s.grads = true
 	dx, err := G.ApplyOp(newLinearGradOp(op.s, gradInput), grad, inputs[1])
 	if err != nil {
 		return nil, err
@@ -262,12 +350,12 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 			gemm(blas.NoTrans, blas.Trans, s.batch, s.in, s.out, 1, dy, s.out, w, s.out, 0, out, s.in)
 			break
 		}
-		dys := op.rows.gather(dy, s.out)
-		dxs := op.rows.compact(out, s.in)
-		gemm(blas.NoTrans, blas.Trans, len(op.rows.idx), s.in, s.out, 1, dys, s.out, w, s.out, 0, dxs, s.in)
-		op.rows.scatter(out, dxs, s.in)
-		putScratch(dys)
-		putScratch(dxs)
+		switch out := out.(type) {
+		case []float32:
+			inputGradRows(op, dy.([]float32), w.([]float32), out)
+		case []float64:
+			inputGradRows(op, dy.([]float64), w.([]float64), out)
+		}
 	case gradWeight:
 		x, err := opkit.Data(vals[0], s.dtype, tensor.Shape{s.batch, s.in}, what+": input")
 		if err != nil {
@@ -281,7 +369,7 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !subset || !weightGradByBlocks(s, x, dy, out, op.rows.idx) {
+		if !subset || !weightGradByBlocks(op, x, dy, out) {
 			gemm(blas.Trans, blas.NoTrans, s.in, s.out, s.batch, 1, x, s.in, dy, s.out, 0, out, s.out)
 		}
 	case gradBias:
@@ -302,54 +390,91 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 	return op.buf, nil
 }
 
+// inputGradRows computes the kept rows of dX = dY·Wᵀ in place in dx
+// (internal/gemm.CallRows, from dY's kept rows, shared with dW: s.dy) and
+// writes zeros to the others.
+func inputGradRows[T float32 | float64](op *linearGradOp, dy, w, dx []T) {
+	s, r := op.s, &op.rows
+	dys := keptRows(&s.dy, s.runs, readDX, dy, r.idx, s.out)
+	r.visitRows(s.batch, s.in, func(int, int) {}, clearRows(dx, s.in))
+	matmul.CallRows(blas.NoTrans, blas.Trans, r.idx, s.in, s.out, 1, dys, s.out, w, s.out, 0, dx, s.in)
+}
+
 // weightGradByBlocks computes dW = Xᵀ·dY summed over the kept rows idx
 // only, bit for bit the product over every row when the other rows of dY
 // are 0, and reports true; it reports false (nothing done) when the BLAS
 // does not expose its summation blocks (gemm.SumBlock). The product over
 // the batch sums each entry of dW as a chain of fused multiply-adds per
 // block of d rows, the chains added in block order; here each block's kept
-// rows are gathered and multiplied in one call (beta = 0 for the first
-// call, 1 after), which gives the same chains less their terms with a zero
-// factor — and fma(x, 0, acc) = acc — and the same sum of the chains. A
-// block without kept rows adds an exact 0 and is skipped.
-func weightGradByBlocks(s *linearShape, x, dy, out any, idx []int) bool {
+// rows are multiplied in one call (beta = 0 for the first call, 1 after),
+// which gives the same chains less their terms with a zero factor — and
+// fma(x, 0, acc) = acc — and the same sum of the chains. A block without
+// kept rows adds an exact 0 and is skipped. The kept rows of X and dY are
+// those the forward pass and dX gathered (keptCopy) when they are still
+// valid: as idx increases, a block's kept rows are a run of consecutive
+// rows of the compact copies.
+func weightGradByBlocks(op *linearGradOp, x, dy, out any) bool {
 	switch out := out.(type) {
 	case []float32:
-		return weightGradBlocks(s, x.([]float32), dy.([]float32), out, idx, &scratch32)
+		return weightGradBlocks(op, x.([]float32), dy.([]float32), out)
 	case []float64:
-		return weightGradBlocks(s, x.([]float64), dy.([]float64), out, idx, &scratch64)
+		return weightGradBlocks(op, x.([]float64), dy.([]float64), out)
 	}
 	return false
 }
 
-func weightGradBlocks[T float32 | float64](s *linearShape, x, dy, out []T, idx []int, pool *sync.Pool) bool {
+func weightGradBlocks[T float32 | float64](op *linearGradOp, x, dy, out []T) bool {
+	s, idx := op.s, op.rows.idx
 	d, ok := matmul.SumBlock[T](s.batch)
 	if !ok {
 		return false
 	}
-	var beta T
-	for lo, next := 0, 0; lo < s.batch; lo += d {
-		first := next
-		for next < len(idx) && idx[next] < lo+d {
-			next++
+	xs := keptRows(&s.x, s.runs, readDW, x, idx, s.in)
+	dys := keptRows(&s.dy, s.runs, readDW, dy, idx, s.out)
+	// Columns [c0, c1) of dW, block after block, each block's product by
+	// prod (Serial or Split: the same results).
+	cols := func(c0, c1 int, prod func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)) {
+		var beta T
+		for lo, next := 0, 0; lo < s.batch; lo += d {
+			first := next
+			for next < len(idx) && idx[next] < lo+d {
+				next++
+			}
+			if next == first {
+				continue
+			}
+			prod(blas.Trans, blas.NoTrans, s.in, c1-c0, next-first, 1, xs[first*s.in:], s.in, dys[first*s.out+c0:], s.out, beta, out[c0:], s.out)
+			beta = 1
 		}
-		rows := idx[first:next]
-		if len(rows) == 0 {
-			continue
+		if beta == 0 { // no kept row
+			for i := 0; i < s.in; i++ {
+				clear(out[i*s.out+c0 : i*s.out+c1])
+			}
 		}
-		xs := getScratch[T](pool, len(rows)*s.in)
-		dys := getScratch[T](pool, len(rows)*s.out)
-		gatherKept(xs, x, rows, s.in)
-		gatherKept(dys, dy, rows, s.out)
-		matmul.Split(blas.Trans, blas.NoTrans, s.in, s.out, len(rows), 1, xs, s.in, dys, s.out, beta, out, s.out)
-		putScratch(xs)
-		putScratch(dys)
-		beta = 1
 	}
-	if beta == 0 { // no kept row
-		clear(out)
+	panels := (s.out + gradPanel[T]() - 1) / gradPanel[T]()
+	if s.in*s.out*len(idx) < matmul.SplitMin || panels < 2 || runtime.GOMAXPROCS(0) < 2 {
+		cols(0, s.out, matmul.Split[T])
+		return true
 	}
+	parallel.Do(panels, func(_, c int) { cols(c*gradPanel[T](), min((c+1)*gradPanel[T](), s.out), matmul.Serial[T]) })
 	return true
+}
+
+// gradPanel is the width of the column chunks of dW that weightGradBlocks
+// hands to goroutines: 64 float32 or 32 float64 columns, a multiple of
+// every simdblas micro-kernel's width (each chunk's product runs on full
+// panels), the summed dimension never cut — every entry is computed as in
+// one product over all columns (simdblas's results do not depend on the
+// split of C). One product per block would leave the other core idle below
+// simdblas's parallel threshold (in·out·rows per block < 2²¹: BERT-tiny's
+// 128 × 128 maps) and split each block anew above it. A dW of one chunk
+// (out ≤ gradPanel) keeps one product per block, split by simdblas.
+func gradPanel[T float32 | float64]() int {
+	if _, ok := any(T(0)).(float32); ok {
+		return 64
+	}
+	return 32
 }
 
 // columnSums writes Σ_i m[i, j] into dst[j] for m (rows, n), summing the
@@ -370,64 +495,37 @@ func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
 	parallel.Rows(n, rows, func(j0, j1 int) { // chunks of columns, each summed over the rows in order
 		d := dst[j0:j1]
 		clear(d)
-		add := func(i int) {
-			for j, v := range src[i*n+j0 : i*n+j1] {
-				d[j] += v
+		row := func(k int) []T { // the chunk of the k-th row summed
+			i := k
+			if idx != nil {
+				i = idx[k]
 			}
+			return src[i*n+j0 : i*n+j1 : i*n+j1]
 		}
+		count := rows
 		if idx != nil {
-			for _, i := range idx {
-				add(i)
-			}
-			return
+			count = len(idx)
 		}
-		for i := 0; i < rows; i++ {
-			add(i)
+		k := 0
+		// Four rows per pass keep d[j] in a register: d[j] + r0[j] + … + r3[j]
+		// adds left to right, the order of four single-row passes.
+		for ; k+4 <= count; k += 4 {
+			r0, r1, r2, r3 := row(k), row(k+1), row(k+2), row(k+3)
+			r0, r1, r2, r3 = r0[:len(d)], r1[:len(d)], r2[:len(d)], r3[:len(d)]
+			for j := range d {
+				d[j] = d[j] + r0[j] + r1[j] + r2[j] + r3[j]
+			}
+		}
+		for ; k < count; k++ {
+			r := row(k)[:len(d)]
+			for j := range d {
+				d[j] += r[j]
+			}
 		}
 	})
 }
 
 // ---- row subsets (Linear.ForwardRows) ----
-
-// gather copies the kept rows of m (rows, n) into a scratch matrix
-// (len(idx), n) of m's dtype; give it back with putScratch.
-func (r *rowSubset) gather(m any, n int) any {
-	switch m := m.(type) {
-	case []float32:
-		dst := getScratch[float32](&scratch32, len(r.idx)*n)
-		gatherKept(dst, m, r.idx, n)
-		return dst
-	case []float64:
-		dst := getScratch[float64](&scratch64, len(r.idx)*n)
-		gatherKept(dst, m, r.idx, n)
-		return dst
-	}
-	panic(fmt.Sprintf("nn: gather of %T", m))
-}
-
-// compact returns a scratch matrix (len(idx), n) of m's dtype for the
-// kept rows of a product; give it back with putScratch.
-func (r *rowSubset) compact(m any, n int) any {
-	switch m.(type) {
-	case []float32:
-		return getScratch[float32](&scratch32, len(r.idx)*n)
-	case []float64:
-		return getScratch[float64](&scratch64, len(r.idx)*n)
-	}
-	panic(fmt.Sprintf("nn: compact of %T", m))
-}
-
-// scatter copies row k of the compact matrix c (len(idx), n) to row idx[k]
-// of m (rows, n) and writes zeros to the other rows of m, in parallel.Rows'
-// chunks.
-func (r *rowSubset) scatter(m, c any, n int) {
-	switch m := m.(type) {
-	case []float32:
-		scatterKept(r, m, c.([]float32), n)
-	case []float64:
-		scatterKept(r, m, c.([]float64), n)
-	}
-}
 
 func gatherKept[T float32 | float64](dst, src []T, idx []int, n int) {
 	parallel.Rows(len(idx), n, func(lo, hi int) {
@@ -437,30 +535,27 @@ func gatherKept[T float32 | float64](dst, src []T, idx []int, n int) {
 	})
 }
 
-func scatterKept[T float32 | float64](r *rowSubset, m, c []T, n int) {
-	r.visitRows(len(m)/n, n, func(lo, hi int) {
-		k := sort.SearchInts(r.idx, lo) // a run of kept rows is a run of idx
-		copy(m[lo*n:hi*n], c[k*n:(k+hi-lo)*n])
-	}, clearRows(m, n))
-}
-
-// Scratch matrices of the gathered and compact rows, shared by all Linear
-// applications (ops may run in several graphs at once).
+// Scratch matrices of gathered rows, shared by all Linear applications
+// (ops may run in several graphs at once).
 var scratch32, scratch64 sync.Pool
 
-func getScratch[T float32 | float64](p *sync.Pool, n int) []T {
-	if b, ok := p.Get().(*[]T); ok && cap(*b) >= n {
+// scratchPool returns the pool of scratch matrices of T.
+func scratchPool[T float32 | float64]() *sync.Pool {
+	if _, ok := any(T(0)).(float32); ok {
+		return &scratch32
+	}
+	return &scratch64
+}
+
+// getScratch returns a scratch matrix of n entries (of any values).
+func getScratch[T float32 | float64](n int) []T {
+	if b, ok := scratchPool[T]().Get().(*[]T); ok && cap(*b) >= n {
 		return (*b)[:n]
 	}
 	return make([]T, n)
 }
 
-// putScratch returns a matrix of gather to its pool.
-func putScratch(m any) {
-	switch m := m.(type) {
-	case []float32:
-		scratch32.Put(&m)
-	case []float64:
-		scratch64.Put(&m)
-	}
+// putScratch returns a matrix of getScratch to its pool.
+func putScratch[T float32 | float64](m []T) {
+	scratchPool[T]().Put(&m)
 }

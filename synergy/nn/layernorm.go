@@ -54,6 +54,15 @@ func (l *LayerNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 // output gradient (their terms are then exactly 0). Each kept row is
 // computed exactly as Forward computes it. keep nil is Forward.
 func (l *LayerNorm) ForwardRows(g *Graph, x, keep *G.Node) (*G.Node, error) {
+	return l.ForwardSumRows(g, x, nil, keep)
+}
+
+// ForwardSumRows is ForwardRows of x + r (r nil: of x), the sum taken in
+// the op row by row — residual connections, LayerNorm(x + r), without
+// gorgonia's Add and its buffer allocated on every run. The sum is the
+// dtype's addition, as G.Add's; the input gradient goes to x and to r
+// alike (the node G.Add's gradient would pass on). r must have x's shape.
+func (l *LayerNorm) ForwardSumRows(g *Graph, x, r, keep *G.Node) (*G.Node, error) {
 	if g == nil || x == nil {
 		return nil, fmt.Errorf("nn: LayerNorm %s: nil graph or input", l.Gamma.Name)
 	}
@@ -64,5 +73,8 @@ func (l *LayerNorm) ForwardRows(g *Graph, x, keep *G.Node) (*G.Node, error) {
 	if x.Dtype() != g.Dtype {
 		return nil, fmt.Errorf("nn: LayerNorm %s: input dtype %v, graph dtype %v", l.Gamma.Name, x.Dtype(), g.Dtype)
 	}
-	return layerNorm(x, g.Param(l.Gamma), g.Param(l.Beta), keep, l.Eps)
+	if r != nil && (!r.Shape().Eq(s) || r.Dtype() != x.Dtype()) {
+		return nil, fmt.Errorf("nn: LayerNorm %s: summand %v %v, input %v %v", l.Gamma.Name, r.Shape(), r.Dtype(), s, x.Dtype())
+	}
+	return layerNorm(x, r, g.Param(l.Gamma), g.Param(l.Beta), keep, l.Eps)
 }

@@ -28,7 +28,8 @@ import (
 // last forward run and writes dx | dγ | dβ into one packed vector that
 // picks return shaped like each input. LayerNorm.ForwardRows computes only
 // the kept rows (the output and dx 0 elsewhere, dγ and dβ summed over
-// the kept rows).
+// the kept rows). LayerNorm.ForwardSumRows normalizes x + r, the sum
+// written row by row into x̂'s buffer and normalized there.
 
 // layerNormState is shared by the forward and backward op of one
 // application.
@@ -44,6 +45,7 @@ type layerNormState struct {
 	forwarded bool
 	keep      *G.Node   // LayerNorm.ForwardRows' row selection; nil: every row
 	sel       rowSubset // the rows of the last forward run
+	sum       bool      // the input is x + r (LayerNorm.ForwardSumRows)
 }
 
 // layerNormKernel holds x̂ (rows, dim), 1/σ per row, and the output and
@@ -62,35 +64,88 @@ func newLayerNormKernel[T lstmFloat](rows, dim int, eps float64) *layerNormKerne
 		out: make([]T, rows*dim), grad: make([]T, rows*dim+2*dim), dg: make([]float64, dim), db: make([]float64, dim)}
 }
 
-// forward normalizes the rows sel keeps and writes 0 to the others.
-func (k *layerNormKernel[T]) forward(x, gamma, beta []T, sel *rowSubset) {
-	sel.visitRows(k.rows, k.dim, func(lo, hi int) { k.forwardRows(x, gamma, beta, lo, hi) }, clearRows(k.out, k.dim))
+// forward normalizes the rows sel keeps of x + res (res nil: of x) and
+// writes 0 to the others.
+func (k *layerNormKernel[T]) forward(x, res, gamma, beta []T, sel *rowSubset) {
+	sel.visitRows(k.rows, k.dim, func(lo, hi int) { k.forwardRows(x, res, gamma, beta, lo, hi) }, clearRows(k.out, k.dim))
 }
 
-// forwardRows normalizes rows [lo, hi).
-func (k *layerNormKernel[T]) forwardRows(x, gamma, beta []T, lo, hi int) {
+// rowGroup is how many rows the LayerNorm kernels take per pass: their
+// row sums are float64 chains bound by the latency of an addition, and
+// four rows' chains run side by side.
+const rowGroup = 4
+
+// group returns the rows r, r+1, …, r+rowGroup−1 clamped to hi−1 (a short
+// last group repeats its last row: the pass costs the same).
+func group(r, hi int) [rowGroup]int {
+	var g [rowGroup]int
+	for q := range g {
+		g[q] = min(r+q, hi-1)
+	}
+	return g
+}
+
+// forwardRows normalizes rows [lo, hi) of x + res (res nil: of x),
+// rowGroup rows per pass (rowStats); the sum's rows are written to x̂
+// first and normalized in place.
+func (k *layerNormKernel[T]) forwardRows(x, res, gamma, beta []T, lo, hi int) {
 	n := k.dim
-	for r := lo; r < hi; r++ {
-		row := x[r*n : (r+1)*n]
-		var sum float64
-		for _, v := range row {
-			sum += float64(v)
+	if res != nil {
+		for i := lo; i < hi; i++ {
+			xi, ri, z := x[i*n:(i+1)*n], res[i*n:(i+1)*n], k.xhat[i*n:(i+1)*n]
+			for j, v := range xi {
+				z[j] = v + ri[j]
+			}
 		}
-		mu := sum / float64(n)
-		var ss float64
-		for _, v := range row {
-			d := float64(v) - mu
-			ss += d * d
-		}
-		inv := 1 / math.Sqrt(ss/float64(n)+k.eps)
-		k.inv[r] = inv
-		xh, y := k.xhat[r*n:(r+1)*n], k.out[r*n:(r+1)*n]
-		for j, v := range row {
-			h := T((float64(v) - mu) * inv)
-			xh[j] = h
-			y[j] = h*gamma[j] + beta[j]
+		x = k.xhat
+	}
+	for r := lo; r < hi; r += rowGroup {
+		rows := group(r, hi)
+		mu, inv := k.rowStats(x, rows)
+		for q := 0; q < min(rowGroup, hi-r); q++ {
+			i := rows[q]
+			k.inv[i] = inv[q]
+			xh, y := k.xhat[i*n:(i+1)*n], k.out[i*n:(i+1)*n]
+			for j, v := range x[i*n : (i+1)*n] {
+				h := T((float64(v) - mu[q]) * inv[q])
+				xh[j] = h
+				y[j] = h*gamma[j] + beta[j]
+			}
 		}
 	}
+}
+
+// rowStats returns μ and 1/σ of the rows of x that rows lists, with the
+// four rows' sums Σx and Σ(x−μ)² side by side, each summed in column order
+// as for one row alone.
+func (k *layerNormKernel[T]) rowStats(x []T, rows [rowGroup]int) (mu, inv [rowGroup]float64) {
+	n := k.dim
+	x0, x1, x2, x3 := x[rows[0]*n:(rows[0]+1)*n], x[rows[1]*n:(rows[1]+1)*n], x[rows[2]*n:(rows[2]+1)*n], x[rows[3]*n:(rows[3]+1)*n]
+	x1, x2, x3 = x1[:len(x0)], x2[:len(x0)], x3[:len(x0)]
+	var s0, s1, s2, s3 float64
+	for j, v := range x0 {
+		s0 += float64(v)
+		s1 += float64(x1[j])
+		s2 += float64(x2[j])
+		s3 += float64(x3[j])
+	}
+	m0, m1, m2, m3 := s0/float64(n), s1/float64(n), s2/float64(n), s3/float64(n)
+	var q0, q1, q2, q3 float64
+	for j, v := range x0 {
+		d0 := float64(v) - m0
+		q0 += d0 * d0
+		d1 := float64(x1[j]) - m1
+		q1 += d1 * d1
+		d2 := float64(x2[j]) - m2
+		q2 += d2 * d2
+		d3 := float64(x3[j]) - m3
+		q3 += d3 * d3
+	}
+	mu = [rowGroup]float64{m0, m1, m2, m3}
+	for q, ss := range [rowGroup]float64{q0, q1, q2, q3} {
+		inv[q] = 1 / math.Sqrt(ss/float64(n)+k.eps)
+	}
+	return mu, inv
 }
 
 // backward writes dx on the rows sel keeps (0 on the others) and dγ, dβ
@@ -114,36 +169,88 @@ func (k *layerNormKernel[T]) backward(gamma, dy []T, sel *rowSubset) {
 	})
 }
 
-// backwardRows writes dx on rows [lo, hi):
+// backwardRows writes dx on rows [lo, hi), rowGroup rows per pass
+// (gradSums):
 //
 //	dx = (g − mean(g) − x̂·mean(g⊙x̂)) / σ,   g = dy ⊙ γ.
 func (k *layerNormKernel[T]) backwardRows(gamma, dy []T, lo, hi int) {
 	n := k.dim
 	dx := k.grad[:k.rows*n]
-	for r := lo; r < hi; r++ {
-		xh, d := k.xhat[r*n:(r+1)*n], dy[r*n:(r+1)*n]
-		var sg, sgx float64
-		for j, v := range d {
-			g := float64(v) * float64(gamma[j])
-			sg += g
-			sgx += g * float64(xh[j])
-		}
-		mg, mgx, inv := sg/float64(n), sgx/float64(n), k.inv[r]
-		out := dx[r*n : (r+1)*n]
-		for j, v := range d {
-			g := float64(v) * float64(gamma[j])
-			out[j] = T((g - mg - float64(xh[j])*mgx) * inv)
+	for r := lo; r < hi; r += rowGroup {
+		rows := group(r, hi)
+		sg, sgx := k.gradSums(gamma, dy, rows)
+		for q := 0; q < min(rowGroup, hi-r); q++ {
+			i := rows[q]
+			xh, d := k.xhat[i*n:(i+1)*n], dy[i*n:(i+1)*n]
+			mg, mgx, inv := sg[q]/float64(n), sgx[q]/float64(n), k.inv[i]
+			out := dx[i*n : (i+1)*n]
+			for j, v := range d {
+				g := float64(v) * float64(gamma[j])
+				out[j] = T((g - mg - float64(xh[j])*mgx) * inv)
+			}
 		}
 	}
 }
 
+// gradSums returns Σg and Σg⊙x̂ (g = dy ⊙ γ) of the rows that rows lists,
+// the four rows' sums side by side, each in column order as for one row
+// alone.
+func (k *layerNormKernel[T]) gradSums(gamma, dy []T, rows [rowGroup]int) (sg, sgx [rowGroup]float64) {
+	n := k.dim
+	row := func(m []T, q int) []T { return m[rows[q]*n : (rows[q]+1)*n : (rows[q]+1)*n] }
+	d0, d1, d2, d3 := row(dy, 0), row(dy, 1), row(dy, 2), row(dy, 3)
+	h0, h1, h2, h3 := row(k.xhat, 0), row(k.xhat, 1), row(k.xhat, 2), row(k.xhat, 3)
+	gamma = gamma[:len(d0)]
+	d1, d2, d3 = d1[:len(d0)], d2[:len(d0)], d3[:len(d0)]
+	h0, h1, h2, h3 = h0[:len(d0)], h1[:len(d0)], h2[:len(d0)], h3[:len(d0)]
+	var s0, s1, s2, s3, t0, t1, t2, t3 float64
+	for j, v := range d0 {
+		gj := float64(gamma[j])
+		g0 := float64(v) * gj
+		s0 += g0
+		t0 += g0 * float64(h0[j])
+		g1 := float64(d1[j]) * gj
+		s1 += g1
+		t1 += g1 * float64(h1[j])
+		g2 := float64(d2[j]) * gj
+		s2 += g2
+		t2 += g2 * float64(h2[j])
+		g3 := float64(d3[j]) * gj
+		s3 += g3
+		t3 += g3 * float64(h3[j])
+	}
+	return [rowGroup]float64{s0, s1, s2, s3}, [rowGroup]float64{t0, t1, t2, t3}
+}
+
 // paramGradRows adds the terms of rows [lo, hi) to dγ_j = Σ_r dy_rj·x̂_rj
-// and dβ_j = Σ_r dy_rj for the columns j in [j0, j1).
+// and dβ_j = Σ_r dy_rj for the columns j in [j0, j1), rowGroup rows per
+// pass with dγ_j and dβ_j in registers (the terms added in row order).
 func (k *layerNormKernel[T]) paramGradRows(dy []T, lo, hi, j0, j1 int) {
 	n := k.dim
 	dg, db := k.dg[j0:j1], k.db[j0:j1]
-	for r := lo; r < hi; r++ {
-		xh, d := k.xhat[r*n+j0:r*n+j1], dy[r*n+j0:r*n+j1]
+	row := func(m []T, r int) []T { return m[r*n+j0 : r*n+j1 : r*n+j1][:len(dg)] }
+	r := lo
+	for ; r+rowGroup <= hi; r += rowGroup {
+		d0, d1, d2, d3 := row(dy, r), row(dy, r+1), row(dy, r+2), row(dy, r+3)
+		h0, h1, h2, h3 := row(k.xhat, r), row(k.xhat, r+1), row(k.xhat, r+2), row(k.xhat, r+3)
+		db := db[:len(dg)]
+		for j := range dg {
+			a := dg[j]
+			a += float64(d0[j]) * float64(h0[j])
+			a += float64(d1[j]) * float64(h1[j])
+			a += float64(d2[j]) * float64(h2[j])
+			a += float64(d3[j]) * float64(h3[j])
+			dg[j] = a
+			b := db[j]
+			b += float64(d0[j])
+			b += float64(d1[j])
+			b += float64(d2[j])
+			b += float64(d3[j])
+			db[j] = b
+		}
+	}
+	for ; r < hi; r++ {
+		xh, d := row(k.xhat, r), row(dy, r)
 		for j, v := range d {
 			dg[j] += float64(v) * float64(xh[j])
 			db[j] += float64(v)
@@ -153,10 +260,10 @@ func (k *layerNormKernel[T]) paramGradRows(dy []T, lo, hi, j0, j1 int) {
 
 // layerNorm adds the fused LayerNorm of x (last axis dim) with γ, β to the
 // graph; keep, if not nil, selects the rows computed (LayerNorm.ForwardRows).
-func layerNorm(x, gamma, beta, keep *G.Node, eps float64) (*G.Node, error) {
+func layerNorm(x, r, gamma, beta, keep *G.Node, eps float64) (*G.Node, error) {
 	s := x.Shape().Clone()
 	dim := s[len(s)-1]
-	st := &layerNormState{id: opkit.NextID(), dtype: x.Dtype(), shape: s, rows: s.TotalSize() / dim, dim: dim, eps: eps, keep: keep}
+	st := &layerNormState{id: opkit.NextID(), dtype: x.Dtype(), shape: s, rows: s.TotalSize() / dim, dim: dim, eps: eps, keep: keep, sum: r != nil}
 	if keep != nil && keep.Shape().TotalSize() != st.rows {
 		return nil, fmt.Errorf("nn: LayerNorm: row selection %v for %d rows", keep.Shape(), st.rows)
 	}
@@ -169,7 +276,11 @@ func layerNorm(x, gamma, beta, keep *G.Node, eps float64) (*G.Node, error) {
 		st.out = tensor.New(tensor.WithShape(s...), tensor.WithBacking(st.k32.out))
 		st.grad = tensor.New(tensor.WithShape(len(st.k32.grad)), tensor.WithBacking(st.k32.grad))
 	}
-	return G.ApplyOp(&layerNormOp{Base: opkit.Owned(fmt.Sprintf("LayerNorm#%d", st.id)), st: st}, x, gamma, beta)
+	op := &layerNormOp{Base: opkit.Owned(fmt.Sprintf("LayerNorm#%d", st.id)), st: st}
+	if r != nil {
+		return G.ApplyOp(op, x, r, gamma, beta)
+	}
+	return G.ApplyOp(op, x, gamma, beta)
 }
 
 type layerNormOp struct {
@@ -177,16 +288,34 @@ type layerNormOp struct {
 	st *layerNormState
 }
 
-func (op *layerNormOp) Arity() int    { return 3 }
-func (op *layerNormOp) Type() hm.Type { return opkit.FnType(len(op.st.shape), 1, 1, len(op.st.shape)) }
+// Arity is 3 (x, γ, β), or 4 with the summand (x, r, γ, β).
+func (op *layerNormOp) Arity() int {
+	if op.st.sum {
+		return 4
+	}
+	return 3
+}
+
+func (op *layerNormOp) Type() hm.Type {
+	r := len(op.st.shape)
+	if op.st.sum {
+		return opkit.FnType(r, r, 1, 1, r)
+	}
+	return opkit.FnType(r, 1, 1, r)
+}
 func (op *layerNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.st.shape.Clone(), nil
 }
 
-// inputs returns the typed slices of x (or dy), γ and β.
-func (st *layerNormState) inputs(vals []G.Value, name string, first string) ([]any, error) {
+// inputs returns the typed slices of x (or dy), γ and β, or of x, r, γ
+// and β (summands).
+func (st *layerNormState) inputs(vals []G.Value, name string, first string, summands bool) ([]any, error) {
 	shapes := []tensor.Shape{st.shape, {st.dim}, {st.dim}}
 	what := []string{first, "γ", "β"}
+	if summands {
+		shapes = []tensor.Shape{st.shape, st.shape, {st.dim}, {st.dim}}
+		what = []string{first, "summand", "γ", "β"}
+	}
 	out := make([]any, len(vals))
 	for i := range vals {
 		d, err := opkit.Data(vals[i], st.dtype, shapes[i], name+" "+what[i])
@@ -200,20 +329,25 @@ func (st *layerNormState) inputs(vals []G.Value, name string, first string) ([]a
 
 func (op *layerNormOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
-	if err := op.CheckArity(vals, 3); err != nil {
+	if err := op.CheckArity(vals, op.Arity()); err != nil {
 		return nil, err
 	}
-	d, err := st.inputs(vals, op.String(), "input")
+	d, err := st.inputs(vals, op.String(), "input", st.sum)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := st.sel.read(st.keep, st.rows, op.String()); err != nil {
 		return nil, err
 	}
+	if !st.sum {
+		d = []any{d[0], nil, d[1], d[2]}
+	}
 	if st.k64 != nil {
-		st.k64.forward(d[0].([]float64), d[1].([]float64), d[2].([]float64), &st.sel)
+		r, _ := d[1].([]float64)
+		st.k64.forward(d[0].([]float64), r, d[2].([]float64), d[3].([]float64), &st.sel)
 	} else {
-		st.k32.forward(d[0].([]float32), d[1].([]float32), d[2].([]float32), &st.sel)
+		r, _ := d[1].([]float32)
+		st.k32.forward(d[0].([]float32), r, d[2].([]float32), d[3].([]float32), &st.sel)
 	}
 	st.forwarded = true
 	return st.out, nil
@@ -222,11 +356,12 @@ func (op *layerNormOp) Do(vals ...G.Value) (G.Value, error) {
 func (op *layerNormOp) DiffWRT(n int) []bool { return opkit.AllTrue(n) }
 
 func (op *layerNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 3 {
-		return nil, op.Errorf("SymDiff: got %d inputs, want 3", len(inputs))
+	if len(inputs) != op.Arity() {
+		return nil, op.Errorf("SymDiff: got %d inputs, want %d", len(inputs), op.Arity())
 	}
+	gamma := inputs[len(inputs)-2]
 	back := &layerNormBackwardOp{Base: opkit.Owned(fmt.Sprintf("LayerNormBackward#%d", op.st.id)), st: op.st}
-	packed, err := G.ApplyOp(back, grad, inputs[1], output)
+	packed, err := G.ApplyOp(back, grad, gamma, output)
 	if err != nil {
 		return nil, op.Errorf("backward: %w", err)
 	}
@@ -240,6 +375,9 @@ func (op *layerNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, e
 		if out[i], err = opkit.Pick(packed, fmt.Sprintf("%v.%s", op, p.name), p.offset, p.shape); err != nil {
 			return nil, err
 		}
+	}
+	if op.st.sum { // d(x + r)/dx = d(x + r)/dr = 1
+		out = G.Nodes{out[0], out[0], out[1], out[2]}
 	}
 	return out, nil
 }
@@ -268,7 +406,7 @@ func (op *layerNormBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	if !st.forwarded {
 		return nil, op.Errorf("ran before its forward pass")
 	}
-	d, err := st.inputs(vals[:2], op.String(), "output gradient")
+	d, err := st.inputs(vals[:2], op.String(), "output gradient", false)
 	if err != nil {
 		return nil, err
 	}

@@ -173,3 +173,97 @@ func TestLayerNormFloat32(t *testing.T) {
 		t.Errorf("float32 gradients differ from float64 by %g", d)
 	}
 }
+
+// TestLayerNormSumIsExact: ForwardSumRows(x, r) gives G.Add(x, r) followed
+// by ForwardRows bit for bit — the output, the gradients of x, r, γ and β
+// (x and r also reach a second consumer, so their gradients are sums) —
+// in float32 and float64, with and without a row selection.
+func TestLayerNormSumIsExact(t *testing.T) {
+	const rows, dim = 90, 37
+	keepVals := make([]float64, rows)
+	for i := range keepVals {
+		keepVals[i] = keepOf(i)
+	}
+	run := func(dt tensor.Dtype, fused, selected bool) [][]float64 {
+		ps := NewParamSet(dt)
+		ln := NewLayerNorm(ps, "ln", dim, newTestRNG(41))
+		rng := newTestRNG(42)
+		if err := ln.Gamma.SetFloat64s(randomValues(rng, dim)); err != nil {
+			t.Fatal(err)
+		}
+		if err := ln.Beta.SetFloat64s(randomValues(rng, dim)); err != nil {
+			t.Fatal(err)
+		}
+		g := NewGraph(dt, true)
+		x, r := g.Input("x", rows, dim), g.Input("r", rows, dim)
+		var keep *G.Node
+		if selected {
+			keep = g.Constant(keepVals, rows)
+		}
+		var y *G.Node
+		var err error
+		if fused {
+			y, err = ln.ForwardSumRows(g, x, r, keep)
+		} else {
+			var s *G.Node
+			if s, err = G.Add(x, r); err == nil {
+				y, err = ln.ForwardRows(g, s, keep)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := randomValues(newTestRNG(43), rows*dim)
+		for i := range c {
+			if selected && keepVals[i/dim] == 0 {
+				c[i] = 0
+			}
+		}
+		prod, err := G.HadamardProd(y, g.Constant(c, rows, dim))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// x and r feed a second term, so their gradients add two parts.
+		sq, err := G.Square(G.Must(G.Sub(x, r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost := G.Must(G.Add(G.Must(G.Sum(prod)), G.Must(G.Sum(sq))))
+		nodes := append(G.Nodes{x, r}, g.ParamNodes(ln.Params())...)
+		if _, err := G.Grad(cost, nodes...); err != nil {
+			t.Fatal(err)
+		}
+		vm := NewTapeMachine(g.G)
+		defer vm.Close()
+		for i, n := range []*G.Node{x, r} {
+			v := randomValues(newTestRNG(uint64(44+i)), rows*dim)
+			if err := G.Let(n, tensor.New(tensor.WithShape(rows, dim), tensor.WithBacking(castTo(dt, v)))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		out := [][]float64{valuesOf(y.Value())}
+		for _, n := range nodes {
+			gv, err := n.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, valuesOf(gv))
+		}
+		return out
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, selected := range []bool{false, true} {
+			want, got := run(dt, false, selected), run(dt, true, selected)
+			for k, what := range []string{"y", "dx", "dr", "dγ", "dβ"} {
+				for i := range want[k] {
+					if math.Float64bits(got[k][i]) != math.Float64bits(want[k][i]) {
+						t.Fatalf("%v, selection %v: %s[%d] = %v with ForwardSumRows, %v with Add and ForwardRows", dt, selected, what, i, got[k][i], want[k][i])
+					}
+				}
+			}
+		}
+	}
+}

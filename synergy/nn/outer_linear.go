@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/chewxy/hm"
 	matmul "github.com/synergo/synergo/internal/gemm"
@@ -142,14 +141,14 @@ func outerLinearForward[T lstmFloat](st *outerLinearState, x, y, w, b, z, out []
 // rows of a block computed by both goroutines (forEachRow), then one
 // product for the block's rows of Y (bit for bit those rows of the whole
 // product where gemm.RowsExact holds).
-func outerLinearByBlocks[T lstmFloat](st *outerLinearState, x, y, w, b, out []T, pool *sync.Pool) {
+func outerLinearByBlocks[T lstmFloat](st *outerLinearState, x, y, w, b, out []T) {
 	in := st.in()
 	beta := 0.0
 	if st.bias {
 		fillRows(out, b, st.b, st.out)
 		beta = 1
 	}
-	zs := getScratch[T](pool, min(st.b, outerLinearRows)*in)
+	zs := getScratch[T](min(st.b, outerLinearRows) * in)
 	defer putScratch(zs)
 	for r0 := 0; r0 < st.b; r0 += outerLinearRows {
 		r1 := min(r0+outerLinearRows, st.b)
@@ -240,14 +239,14 @@ func (op *outerLinearOp) Do(vals ...G.Value) (G.Value, error) {
 	case []float64:
 		bs, _ := b.([]float64)
 		if !st.keepZ && matmul.RowsExact[float64]() {
-			outerLinearByBlocks(st, x.([]float64), y.([]float64), w.([]float64), bs, out, &scratch64)
+			outerLinearByBlocks(st, x.([]float64), y.([]float64), w.([]float64), bs, out)
 			break
 		}
 		outerLinearForward(st, x.([]float64), y.([]float64), w.([]float64), bs, st.zData().([]float64), out)
 	case []float32:
 		bs, _ := b.([]float32)
 		if !st.keepZ && matmul.RowsExact[float32]() {
-			outerLinearByBlocks(st, x.([]float32), y.([]float32), w.([]float32), bs, out, &scratch32)
+			outerLinearByBlocks(st, x.([]float32), y.([]float32), w.([]float32), bs, out)
 			break
 		}
 		outerLinearForward(st, x.([]float32), y.([]float32), w.([]float32), bs, st.zData().([]float32), out)

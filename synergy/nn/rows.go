@@ -12,10 +12,11 @@ import (
 // this run (Linear.ForwardRows, MultiHeadAttentionRows,
 // LayerNorm.ForwardRows, GeluRows, Graph.DropoutRows): the rows i with
 // keep[i] ≠ 0 of a selection node keep (BERT's attention mask), read when
-// the op runs. A Linear gathers the kept rows into a shared scratch
-// matrix, its GEMM writes the compact result into another (no buffer per
-// op), and scatter copies those rows to their places in the op's output;
-// the row-wise ops visit the runs of kept rows in place.
+// the op runs. A Linear gathers the kept rows of its input (once per run
+// for the forward pass and dW, once for dX and dW: keptCopy) and its GEMM
+// writes the product's rows in place in the op's output
+// (internal/gemm.CallRows); the row-wise ops visit the runs of kept rows
+// in place.
 type rowSubset struct {
 	idx []int  // the kept rows, increasing
 	on  []bool // on[i]: row i is kept

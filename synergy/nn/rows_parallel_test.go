@@ -130,7 +130,7 @@ func layerNormBackwardChunksExact[T lstmFloat](t *testing.T) {
 		}
 		k := newLayerNormKernel[T](rows, n, 1e-12)
 		x, gamma, beta, dy := random(rows*n), random(n), random(n), random(rows*n)
-		k.forward(x, gamma, beta, sel)
+		k.forward(x, nil, gamma, beta, sel)
 		k.backward(gamma, dy, sel)
 
 		want, dg, db := make([]T, rows*n+2*n), make([]float64, n), make([]float64, n)
@@ -207,23 +207,6 @@ func TestGatherKeptChunks(t *testing.T) {
 	got := make([]float32, len(sel.idx)*n)
 	gatherKept(got, m, sel.idx, n)
 	sameBits32(t, "gathered rows", got, want)
-}
-
-// TestScatterKeptChunks compares the chunked scatter of compact rows with
-// a row-by-row copy into a matrix of zeros.
-func TestScatterKeptChunks(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	rng := rand.New(rand.NewPCG(11, 12))
-	rows, n := 3*parallelRows, parallelWidth
-	sel := testSelection(t, rows, rng)
-	c := randomFloat32s(len(sel.idx)*n, rng)
-	want := make([]float32, rows*n)
-	for k, i := range sel.idx {
-		copy(want[i*n:(i+1)*n], c[k*n:(k+1)*n])
-	}
-	got := randomFloat32s(rows*n, rng) // every entry overwritten
-	sel.scatter(got, c, n)
-	sameBits32(t, "scattered rows", got, want)
 }
 
 // TestAdamWChunksExact compares AdamW's chunked update of a large float32
