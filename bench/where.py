@@ -25,6 +25,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 MODELS = ["eflstm", "tfn", "lmf", "mfn", "magbert", "misa", "mmim"]
 
@@ -87,6 +88,8 @@ def main():
     if args.epochs < 2:
         sys.exit("where.py: --epochs must be at least 2 (the first epoch is cold)")
     models = MODELS if args.models == "all" else args.models.split(",")
+    start, loads, blas = time.strftime("%Y-%m-%d %H:%M", time.gmtime()), [os.getloadavg()[0]], ""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     peak = sgemm_peak()
     lines = [
         f"GEMM peak: {peak:.0f} GFLOP/s per core (simdblas square/512, one core); floor = GEMM work / (2 × peak).",
@@ -108,6 +111,8 @@ def main():
                     if res.returncode != 0:
                         sys.exit(f"where.py: {' '.join(cmd)}: {res.stderr.strip()}")
                     rec = json.loads(res.stdout)
+                    blas = rec.get("blas", "")
+                    loads.append(os.getloadavg()[0])
                     warm = rec["epochs"][1:]
                     cpu = sum(e["cpu_s"] for e in warm) / len(warm)
                     wall = sum(e["wall_s"] for e in warm) / len(warm)
@@ -122,9 +127,14 @@ def main():
                             + " | ".join(f"{100 * secs[g] / total:.0f} %" for g in GROUP_NAMES) + " |")
                     lines.append(line)
                     print(line, flush=True)
+    header = (f"Run {start}–{time.strftime('%H:%M', time.gmtime())} UTC"
+              + (f", commit {commit}" if commit else "")
+              + f", load average (1 min) {min(loads):.1f}–{max(loads):.1f}; Go BLAS: {blas}; GOMAXPROCS=2, "
+              + f"{args.epochs} epochs per process, the last {args.epochs - 1} averaged; the profile covers all.")
+    print("\n" + header)
     if args.out:
         with open(args.out, "w") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write(header + "\n\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
