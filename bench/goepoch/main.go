@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -95,25 +96,14 @@ func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile, trac
 	}
 	r := report{Impl: "go", Model: s.Model, Preset: s.Preset, Reg: s.Regularizer, Threads: runtime.GOMAXPROCS(0),
 		Scale: s.Scale, Batch: tr.BatchSize(), BLAS: nn.BLASBackend(), SetupWall: time.Since(t0).Seconds()}
-	var prof *os.File
-	if cpuProfile != "" {
-		if prof, err = os.Create(cpuProfile); err != nil {
-			return fmt.Errorf("-cpuprofile: %w", err)
-		}
-		if err := pprof.StartCPUProfile(prof); err != nil {
-			prof.Close()
-			return fmt.Errorf("-cpuprofile: %w", err)
-		}
+	stopProfile, err := startRecording("-cpuprofile", cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	if err != nil {
+		return err
 	}
-	var traceOut *os.File
-	if traceFile != "" {
-		if traceOut, err = os.Create(traceFile); err != nil {
-			return fmt.Errorf("-trace: %w", err)
-		}
-		if err := trace.Start(traceOut); err != nil {
-			traceOut.Close()
-			return fmt.Errorf("-trace: %w", err)
-		}
+	stopTrace, err := startRecording("-trace", traceFile, trace.Start, trace.Stop)
+	if err != nil {
+		stopProfile()
+		return err
 	}
 	for e := 0; e < epochs; e++ {
 		w0, c0, f0 := time.Now(), gobench.ProcessCPUTime(), simdblas.MultiplyAdds()
@@ -129,17 +119,11 @@ func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile, trac
 		et.HeapInUse = float64(ms.HeapInuse) / (1 << 20)
 		r.Epochs = append(r.Epochs, et)
 	}
-	if prof != nil {
-		pprof.StopCPUProfile()
-		if err := prof.Close(); err != nil {
-			return fmt.Errorf("-cpuprofile: %w", err)
-		}
+	if err := stopProfile(); err != nil {
+		return err
 	}
-	if traceOut != nil {
-		trace.Stop()
-		if err := traceOut.Close(); err != nil {
-			return fmt.Errorf("-trace: %w", err)
-		}
+	if err := stopTrace(); err != nil {
+		return err
 	}
 	if inferBatches >= 0 {
 		n, predict, err := tr.Inference(inferBatches)
@@ -173,4 +157,29 @@ func writeHeapProfile(path string) error {
 		return fmt.Errorf("-memprofile %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// startRecording starts a recording of the training epochs (a CPU profile
+// or an execution trace) into the file path names, unless path is empty,
+// and returns the function that stops it and closes the file; flag names
+// the option in errors.
+func startRecording(flag, path string, start func(io.Writer) error, stop func()) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if err := start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return func() error {
+		stop()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("%s: %w", flag, err)
+		}
+		return nil
+	}, nil
 }

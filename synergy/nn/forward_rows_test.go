@@ -32,19 +32,7 @@ func forwardRowsRun(t *testing.T, dt tensor.Dtype, rows, in, out int, xs, keep [
 			c[i] = 0
 		}
 	}
-	prod, err := G.HadamardProd(y, g.Constant(c, rows, out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cost, err := G.Sum(prod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodes := append(G.Nodes{x}, g.ParamNodes(lin.Params())...)
-	if _, err := G.Grad(cost, nodes...); err != nil {
-		t.Fatal(err)
-	}
-	vm := NewTapeMachine(g.G)
+	vm, nodes := weightedSumMachine(t, g, y, g.Constant(c, rows, out), x, lin.Params())
 	defer vm.Close()
 	if err := G.Let(x, tensor.New(tensor.WithShape(rows, in), tensor.WithBacking(castTo(dt, xs)))); err != nil {
 		t.Fatal(err)
@@ -141,19 +129,7 @@ func TestForwardRowsRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prod, err := G.HadamardProd(y, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cost, err := G.Sum(prod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodes := append(G.Nodes{x}, g.ParamNodes(lin.Params())...)
-	if _, err := G.Grad(cost, nodes...); err != nil {
-		t.Fatal(err)
-	}
-	vm := NewTapeMachine(g.G)
+	vm, nodes := weightedSumMachine(t, g, y, c, x, lin.Params())
 	defer vm.Close()
 	for run, drop := range []func(i int) bool{
 		func(i int) bool { return keepOf(i) == 0 },
@@ -254,4 +230,24 @@ func TestKeptRowsReuse(t *testing.T) {
 			t.Fatalf("%s: reused %v, want %v", step.what, reused, step.reused)
 		}
 	}
+}
+
+// weightedSumMachine adds the cost Σ y ⊙ c to g with its gradient with
+// respect to x and params, and returns a tape machine for the graph and
+// the nodes differentiated (x, then the parameters' nodes).
+func weightedSumMachine(t *testing.T, g *Graph, y, c, x *G.Node, params []*Param) (G.VM, G.Nodes) {
+	t.Helper()
+	prod, err := G.HadamardProd(y, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := G.Sum(prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := append(G.Nodes{x}, g.ParamNodes(params)...)
+	if _, err := G.Grad(cost, nodes...); err != nil {
+		t.Fatal(err)
+	}
+	return NewTapeMachine(g.G), nodes
 }
