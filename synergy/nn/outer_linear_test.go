@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -58,14 +59,14 @@ func outerLinearRun(t *testing.T, dt tensor.Dtype, train, fused, bias bool, p fl
 		if err := vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		run := float64s(yv.Value().(*tensor.Dense))
+		run := valuesOf(yv.Value())
 		if train {
 			gs, err := g.Grads(params)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, d := range gs {
-				run = append(run, float64s(d)...)
+				run = append(run, valuesOf(d)...)
 			}
 			if err := g.ZeroGrads(params); err != nil {
 				t.Fatal(err)
@@ -75,21 +76,6 @@ func outerLinearRun(t *testing.T, dt tensor.Dtype, train, fused, bias bool, p fl
 		vm.Reset()
 	}
 	return runs
-}
-
-// float64s returns a float32 or float64 tensor's entries as float64.
-func float64s(d *tensor.Dense) []float64 {
-	switch x := d.Data().(type) {
-	case []float64:
-		return append([]float64(nil), x...)
-	case []float32:
-		out := make([]float64, len(x))
-		for i, v := range x {
-			out[i] = float64(v)
-		}
-		return out
-	}
-	return nil
 }
 
 // TestForwardOuterMatchesSeparateOps: Linear.ForwardOuter gives the
@@ -124,24 +110,12 @@ func TestForwardOuterMatchesSeparateOps(t *testing.T) {
 						}
 					}
 				}
-				if c.train && c.p > 0 && slicesEqual(want[0], want[1]) {
+				if c.train && c.p > 0 && slices.Equal(want[0], want[1]) {
 					t.Errorf("runs 1 and 2 are equal: the masks were not redrawn")
 				}
 			})
 		}
 	}
-}
-
-func slicesEqual(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestForwardOuterGradient checks the fused op's gradients against finite
