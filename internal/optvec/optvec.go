@@ -1,6 +1,7 @@
 // Package optvec holds the vector loops (Go assembly, AVX2, amd64) of the
 // float32 hot spots of an optimizer step outside the graph: AdamW's update
-// with float64 moments, the clip by value and the finiteness check. Each
+// with float64 moments and its decay of weights without a gradient, the
+// clip by value, the finiteness and the zero checks. Each
 // computes exactly what synergy/nn's Go loop computes (the same IEEE
 // operations in the same order, no fused multiply-add; synergy/nn's tests
 // compare them bit for bit). Without AVX2, and with the build tag purego,
@@ -74,4 +75,29 @@ func NonFinite32(x []float32) int {
 		return 0
 	}
 	return nonFiniteF32AVX2(&x[0], body)
+}
+
+// NonZero32 returns the offset of the first block of ClipLanes entries of x
+// holding an entry other than ±0 (NaN included), or the length of the
+// whole blocks when none does (0 without the vector loop): the caller
+// scans from there.
+func NonZero32(x []float32) int {
+	body := len(x) - len(x)%ClipLanes
+	if !hasAVX2 || body == 0 {
+		return 0
+	}
+	return nonZeroF32AVX2(&x[0], body)
+}
+
+// Scale32 sets x[i] = float32(float64(x[i])·c) for the first len(x) −
+// len(x) mod AdamWLanes entries (the product in float64, rounded once) and
+// returns that count (0 without the vector loop); the caller scales the
+// rest.
+func Scale32(x []float32, c float64) int {
+	body := len(x) - len(x)%AdamWLanes
+	if !hasAVX2 || body == 0 {
+		return 0
+	}
+	scaleF32AVX2(&x[0], body, c)
+	return body
 }

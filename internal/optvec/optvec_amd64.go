@@ -15,3 +15,9 @@ func nonFiniteF32AVX2(x *float32, n int) int
 
 // hasAVX2 selects the assembly loops.
 var hasAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func nonZeroF32AVX2(x *float32, n int) int
+
+//go:noescape
+func scaleF32AVX2(x *float32, n int, c float64)

@@ -112,3 +112,49 @@ finiteFound:
 finiteDone:
 	MOVQ AX, ret+16(FP)
 	RET
+
+// func nonZeroF32AVX2(x *float32, n int) int
+//
+// The offset of the first block of 8 entries holding an entry other than
+// ±0 (magnitude bits not all zero; NaN counts as nonzero), or n (a
+// multiple of 8) when there is none.
+TEXT ·nonZeroF32AVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	XORQ AX, AX
+	CMPQ CX, $0
+	JEQ zeroDone
+	VPBROADCASTD absMask32<>(SB), Y1
+zeroLoop:
+	VPTEST (SI)(AX*4), Y1    // ZF = 1 iff every x & 0x7FFFFFFF is 0
+	JNE zeroFound
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT zeroLoop
+zeroFound:
+	VZEROUPPER
+zeroDone:
+	MOVQ AX, ret+16(FP)
+	RET
+
+// func scaleF32AVX2(x *float32, n int, c float64)
+//
+// x[i] = float32(float64(x[i])·c) for n entries (a multiple of 4): the
+// product in float64, rounded once to nearest even, as Go's conversion.
+TEXT ·scaleF32AVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	SHRQ $2, CX
+	JEQ scaleDone
+	VBROADCASTSD c+16(FP), Y1
+scaleLoop:
+	VCVTPS2PD (DI), Y0
+	VMULPD Y1, Y0, Y0
+	VCVTPD2PSY Y0, X0
+	VMOVUPS X0, (DI)
+	ADDQ $16, DI
+	DECQ CX
+	JNZ scaleLoop
+	VZEROUPPER
+scaleDone:
+	RET

@@ -12,3 +12,7 @@ func adamwF32AVX2(w, grad *float32, m, v *float64, n int, c *[8]float64) {
 func clipF32AVX2(x *float32, n int, v float32) { panic("optvec: clipF32AVX2 without AVX2") }
 
 func nonFiniteF32AVX2(x *float32, n int) int { panic("optvec: nonFiniteF32AVX2 without AVX2") }
+
+func nonZeroF32AVX2(x *float32, n int) int { panic("optvec: nonZeroF32AVX2 without AVX2") }
+
+func scaleF32AVX2(x *float32, n int, c float64) { panic("optvec: scaleF32AVX2 without AVX2") }

@@ -6,14 +6,14 @@ import (
 )
 
 // Without the vector loop the functions change nothing and say so; with it
-// they cover whole blocks (Clip32, NonFinite32) or everything (AdamW32,
+// they cover whole blocks (Clip32, NonFinite32, NonZero32, Scale32) or everything (AdamW32,
 // tails through a padded copy). synergy/nn's tests compare the results
 // with its Go loops bit for bit.
 func TestCoverage(t *testing.T) {
 	x := []float32{9, -9, 1, 2, 3, 4, 5, 6, 7, float32(math.NaN())}
 	n := Clip32(x, 5)
 	if !hasAVX2 {
-		if n != 0 || x[0] != 9 || NonFinite32(x) != 0 || AdamW32(make([]float32, 5), make([]float32, 5), make([]float64, 5), make([]float64, 5), &[8]float64{}) {
+		if n != 0 || x[0] != 9 || NonFinite32(x) != 0 || NonZero32(x) != 0 || Scale32(x, 2) != 0 || AdamW32(make([]float32, 5), make([]float32, 5), make([]float64, 5), make([]float64, 5), &[8]float64{}) {
 			t.Fatal("without the vector loop a function did some work")
 		}
 		return
@@ -27,6 +27,21 @@ func TestCoverage(t *testing.T) {
 	x[3] = float32(math.Inf(-1))
 	if got := NonFinite32(x); got != 0 {
 		t.Fatalf("NonFinite32 = %d, want 0 (−Inf in the first block)", got)
+	}
+	z := make([]float32, 10)
+	if got := NonZero32(z); got != 8 {
+		t.Fatalf("NonZero32 of zeros = %d, want 8 (the whole block)", got)
+	}
+	z[9], z[8] = 1, float32(math.Copysign(0, -1))
+	if got := NonZero32(z); got != 8 {
+		t.Fatalf("NonZero32 = %d, want 8 (the 1 is in the tail)", got)
+	}
+	z[7] = -1
+	if got := NonZero32(z); got != 0 {
+		t.Fatalf("NonZero32 = %d, want 0 (−1 in the first block)", got)
+	}
+	if got := Scale32(z, 3); got != 8 || z[7] != -3 || z[9] != 1 {
+		t.Fatalf("Scale32 covered %d entries: %v, want 8 and the tail untouched", got, z)
 	}
 	w, g := []float32{1, 1, 1, 1, 1}, []float32{1, 1, 1, 1, 1}
 	m, v := make([]float64, 5), make([]float64, 5)

@@ -23,11 +23,92 @@ import (
 //
 // The moments are kept in float64 whatever the parameter dtype; a float32
 // parameter is updated in float64 and rounded once.
+//
+// Moments are held in blocks of adamwBlock entries, allocated when the
+// block first gets a nonzero gradient. Until then its moments are exactly
+// zero, and with ε > 0 the update above reduces, bit for bit, to the decay
+// p ← p·(1 − lr·λ) (m and v stay +0, the step term is −0): a word embedding
+// of which a batch touches a few hundred rows is decayed, not updated, in
+// its other rows, and their moments take no memory — the same parameters
+// and moments as the dense update, for a fraction of its memory traffic.
 type AdamW struct {
 	LR, Beta1, Beta2, Eps, WeightDecay float64
 
 	steps   int
-	moments map[string]*AdamWMoments
+	moments map[string]*adamwMoments
+}
+
+// adamwBlock is the number of entries of one block of moments: 4 KiB of
+// float64 each for m and v.
+const adamwBlock = 512
+
+// adamwMoments is the optimizer's state of one parameter of n entries: its
+// step count and the moments of each block of adamwBlock entries, nil for
+// a block whose moments are all zero.
+type adamwMoments struct {
+	step int
+	n    int
+	m, v [][]float64
+}
+
+// newAdamWMoments returns zero moments for n entries (no block allocated).
+func newAdamWMoments(n int) *adamwMoments {
+	blocks := (n + adamwBlock - 1) / adamwBlock
+	return &adamwMoments{n: n, m: make([][]float64, blocks), v: make([][]float64, blocks)}
+}
+
+// blockRange returns the entries [lo, hi) of block b.
+func (s *adamwMoments) blockRange(b int) (lo, hi int) {
+	return b * adamwBlock, min((b+1)*adamwBlock, s.n)
+}
+
+// dense returns copies of the moments as full slices (zeros for
+// unallocated blocks).
+func (s *adamwMoments) dense() AdamWMoments {
+	out := AdamWMoments{Step: s.step, M: make([]float64, s.n), V: make([]float64, s.n)}
+	for b := range s.m {
+		if s.m[b] != nil {
+			lo, _ := s.blockRange(b)
+			copy(out.M[lo:], s.m[b])
+			copy(out.V[lo:], s.v[b])
+		}
+	}
+	return out
+}
+
+// adamwMomentsFrom returns the block form of dense moments: a copy of each
+// block holding an m or v other than +0 (a −0 moment is kept: it can
+// change the sign of a zero weight).
+func adamwMomentsFrom(d AdamWMoments) *adamwMoments {
+	s := newAdamWMoments(len(d.M))
+	s.step = d.Step
+	for b := range s.m {
+		lo, hi := s.blockRange(b)
+		if !allPositiveZero(d.M[lo:hi]) || !allPositiveZero(d.V[lo:hi]) {
+			s.m[b] = append([]float64(nil), d.M[lo:hi]...)
+			s.v[b] = append([]float64(nil), d.V[lo:hi]...)
+		}
+	}
+	return s
+}
+
+// allPositiveZero reports whether every entry of x is +0.
+func allPositiveZero(x []float64) bool {
+	for _, e := range x {
+		if math.Float64bits(e) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// allocatedEntries returns the number of entries whose moments are held.
+func (s *adamwMoments) allocatedEntries() int {
+	n := 0
+	for _, b := range s.m {
+		n += len(b)
+	}
+	return n
 }
 
 // AdamWMoments is the state of one parameter: its step count and first and
@@ -50,7 +131,7 @@ type AdamWState struct {
 // defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8, weight decay λ = 0.01.
 func NewAdamW(lr float64) *AdamW {
 	return &AdamW{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01,
-		moments: map[string]*AdamWMoments{}}
+		moments: map[string]*adamwMoments{}}
 }
 
 // Steps returns the number of successful Step calls.
@@ -93,8 +174,8 @@ func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
 		if j, x, ok := firstNonFinite(v); !ok {
 			return fmt.Errorf("nn: AdamW.Step: gradient of %q has non-finite value %v at index %d", p.Name, x, j)
 		}
-		if m, ok := o.moments[p.Name]; ok && (len(m.M) != p.Size() || len(m.V) != p.Size()) {
-			return fmt.Errorf("nn: AdamW.Step: optimizer state of %q has %d/%d moments, parameter has %d entries", p.Name, len(m.M), len(m.V), p.Size())
+		if m, ok := o.moments[p.Name]; ok && m.n != p.Size() {
+			return fmt.Errorf("nn: AdamW.Step: optimizer state of %q has %d moments, parameter has %d entries", p.Name, m.n, p.Size())
 		}
 		switch p.Value.Data().(type) {
 		case []float64, []float32:
@@ -104,15 +185,15 @@ func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
 		gs[i] = v
 	}
 	if o.moments == nil {
-		o.moments = map[string]*AdamWMoments{}
+		o.moments = map[string]*adamwMoments{}
 	}
 	for i, p := range params {
 		m, ok := o.moments[p.Name]
 		if !ok {
-			m = &AdamWMoments{M: make([]float64, p.Size()), V: make([]float64, p.Size())}
+			m = newAdamWMoments(p.Size())
 			o.moments[p.Name] = m
 		}
-		m.Step++
+		m.step++
 		o.update(p, gs[i], m)
 	}
 	o.steps++
@@ -123,26 +204,26 @@ func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
 // _single_tensor_adamw so that float64 results agree to rounding. The
 // arithmetic is float64 for every dtype; float32 parameters and gradients
 // are read and written in place (no converted copies), and parameters of
-// at least 2·adamwSplitMin entries are updated in chunks on GOMAXPROCS
-// goroutines (parallel.Do; entries are independent, so the result does not
-// depend on the split).
-func (o *AdamW) update(p *Param, g any, m *AdamWMoments) {
-	t := float64(m.Step)
+// at least 2·adamwSplitMin entries are updated in chunks of whole blocks
+// on GOMAXPROCS goroutines (parallel.Do; entries are independent, so the
+// result does not depend on the split).
+func (o *AdamW) update(p *Param, g any, m *adamwMoments) {
+	t := float64(m.step)
 	bc1 := 1 - math.Pow(o.Beta1, t)
 	bc2 := 1 - math.Pow(o.Beta2, t)
 	k := adamwStep{
 		beta1: o.Beta1, oneMinusBeta1: 1 - o.Beta1, beta2: o.Beta2, oneMinusBeta2: 1 - o.Beta2,
 		negStepSize: -(o.LR / bc1), bc2Sqrt: math.Sqrt(bc2), eps: o.Eps, decay: 1 - o.LR*o.WeightDecay,
-		m: m.M, v: m.V,
+		state: m,
 	}
-	n := p.Size()
+	blocks := len(m.m)
 	workers := runtime.GOMAXPROCS(0)
-	if n < adamwSplitMin || workers < 2 {
-		k.apply(p.Value.Data(), g, 0, n)
+	if m.n < adamwSplitMin || workers < 2 {
+		k.apply(p.Value.Data(), g, 0, blocks)
 		return
 	}
-	chunks := min(n/adamwSplitMin, 4*workers)
-	parallel.Do(chunks, func(_, c int) { k.apply(p.Value.Data(), g, c*n/chunks, (c+1)*n/chunks) })
+	chunks := min(m.n/adamwSplitMin, 4*workers)
+	parallel.Do(chunks, func(_, c int) { k.apply(p.Value.Data(), g, c*blocks/chunks, (c+1)*blocks/chunks) })
 }
 
 // adamwSplitMin is the smallest parameter worth updating on several
@@ -153,27 +234,83 @@ const adamwSplitMin = 1 << 16
 type adamwStep struct {
 	beta1, oneMinusBeta1, beta2, oneMinusBeta2 float64
 	negStepSize, bc2Sqrt, eps, decay           float64
-	m, v                                       []float64
+	state                                      *adamwMoments
 }
 
-// apply updates entries [lo, hi) of the weights w from the gradient g
+// apply updates the blocks [lo, hi) of the weights w from the gradient g
 // ([]float32 or []float64 each).
 func (k *adamwStep) apply(w, g any, lo, hi int) {
 	switch w := w.(type) {
 	case []float64:
 		switch g := g.(type) {
 		case []float64:
-			adamwLoop(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
+			adamwBlocks(k, w, g, lo, hi, goAdamWKernels[float64, float64]())
 		case []float32:
-			adamwLoop(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
+			adamwBlocks(k, w, g, lo, hi, goAdamWKernels[float64, float32]())
 		}
 	case []float32:
 		switch g := g.(type) {
 		case []float64:
-			adamwLoop(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
+			adamwBlocks(k, w, g, lo, hi, goAdamWKernels[float32, float64]())
 		case []float32:
-			adamwLoop32(k, w[lo:hi], g[lo:hi], k.m[lo:hi], k.v[lo:hi])
+			adamwBlocks(k, w, g, lo, hi, adamwKernels[float32, float32]{adamwLoop32, allZero32, decayAll32})
 		}
+	}
+}
+
+// adamwKernels are the loops of one pairing of weight and gradient types:
+// the update of a block, the test of a block of gradients for all zero and
+// the decay of a block of weights.
+type adamwKernels[W, G float32 | float64] struct {
+	update  func(k *adamwStep, w []W, g []G, m, v []float64)
+	isZero  func(g []G) bool
+	decayed func(w []W, decay float64)
+}
+
+// goAdamWKernels returns the Go loops for weights W and gradients G.
+func goAdamWKernels[W, G float32 | float64]() adamwKernels[W, G] {
+	return adamwKernels[W, G]{adamwLoop[W, G], allZero[G], decayAll[W]}
+}
+
+// adamwBlocks runs the update over the blocks [lo, hi) whose moments are
+// held or whose gradient has a nonzero entry (allocating that block's
+// moments, all zero), and only the decay w ← w·(1 − lr·λ) over the others.
+// The decay is what the update computes there: with m = v = +0 and g = ±0,
+// m and v stay +0 and the step term is (−lr/(1−β₁ᵗ))·(+0)/ε = −0, which
+// leaves w·(1 − lr·λ) unchanged. With ε = 0 that term is NaN, so every
+// block runs the update.
+func adamwBlocks[W, G float32 | float64](k *adamwStep, w []W, g []G, lo, hi int, f adamwKernels[W, G]) {
+	s := k.state
+	for b := lo; b < hi; b++ {
+		from, to := s.blockRange(b)
+		wb, gb := w[from:to], g[from:to]
+		if s.m[b] == nil {
+			if k.eps > 0 && f.isZero(gb) {
+				if k.decay != 1 {
+					f.decayed(wb, k.decay)
+				}
+				continue
+			}
+			s.m[b], s.v[b] = make([]float64, to-from), make([]float64, to-from)
+		}
+		f.update(k, wb, gb, s.m[b], s.v[b])
+	}
+}
+
+// allZero reports whether every entry of x is +0 or −0.
+func allZero[T float32 | float64](x []T) bool {
+	for _, e := range x {
+		if e != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// decayAll sets w ← w·decay, the product in float64 rounded once to W.
+func decayAll[W float32 | float64](w []W, decay float64) {
+	for j, e := range w {
+		w[j] = W(float64(e) * decay)
 	}
 }
 
@@ -252,8 +389,7 @@ func (o *AdamW) State() AdamWState {
 	s := AdamWState{LR: o.LR, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, WeightDecay: o.WeightDecay,
 		Steps: o.steps, Moments: make(map[string]AdamWMoments, len(o.moments))}
 	for name, m := range o.moments {
-		s.Moments[name] = AdamWMoments{Step: m.Step,
-			M: append([]float64(nil), m.M...), V: append([]float64(nil), m.V...)}
+		s.Moments[name] = m.dense()
 	}
 	return s
 }
@@ -267,7 +403,7 @@ func (o *AdamW) SetState(s AdamWState) error {
 	if s.Steps < 0 {
 		return fmt.Errorf("nn: AdamW.SetState: negative step count %d", s.Steps)
 	}
-	moments := make(map[string]*AdamWMoments, len(s.Moments))
+	moments := make(map[string]*adamwMoments, len(s.Moments))
 	for name, m := range s.Moments {
 		if m.Step < 0 || len(m.M) != len(m.V) {
 			return fmt.Errorf("nn: AdamW.SetState: moments of %q: step %d, %d first and %d second moments", name, m.Step, len(m.M), len(m.V))
@@ -277,7 +413,7 @@ func (o *AdamW) SetState(s AdamWState) error {
 				return fmt.Errorf("nn: AdamW.SetState: moments of %q at index %d are invalid (m=%v, v=%v)", name, j, m.M[j], m.V[j])
 			}
 		}
-		moments[name] = &AdamWMoments{Step: m.Step, M: append([]float64(nil), m.M...), V: append([]float64(nil), m.V...)}
+		moments[name] = adamwMomentsFrom(m)
 	}
 	o.LR, o.Beta1, o.Beta2, o.Eps, o.WeightDecay = s.LR, s.Beta1, s.Beta2, s.Eps, s.WeightDecay
 	o.steps = s.Steps

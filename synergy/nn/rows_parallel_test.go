@@ -220,11 +220,11 @@ func TestAdamWChunksExact(t *testing.T) {
 	step := func(procs int) []float32 {
 		runtime.GOMAXPROCS(procs)
 		p := &Param{Name: "w", Shape: []int{n}, Value: tensor.New(tensor.WithBacking(append([]float32(nil), w0...)))}
-		mo := &AdamWMoments{Step: 3, M: make([]float64, n), V: make([]float64, n)}
+		mo := AdamWMoments{Step: 3, M: make([]float64, n), V: make([]float64, n)}
 		for i := range mo.M {
 			mo.M[i], mo.V[i] = 0.1*float64(g[(i+1)%n]), 0.01*float64(g[(i+2)%n]*g[(i+2)%n])
 		}
-		o.update(p, g, mo)
+		o.update(p, g, adamwMomentsFrom(mo))
 		return p.Value.Data().([]float32)
 	}
 	sameBits32(t, "AdamW step", step(2), step(1))

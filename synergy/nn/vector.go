@@ -40,3 +40,14 @@ func firstNonFinite32(x []float32) (int, float64, bool) {
 	}
 	return 0, 0, true
 }
+
+// allZero32 is allZero for float32: the vector loop finds the first block
+// of eight holding a nonzero entry, the Go loop checks from there.
+func allZero32(x []float32) bool {
+	return allZero(x[optvec.NonZero32(x):])
+}
+
+// decayAll32 is decayAll for float32.
+func decayAll32(w []float32, decay float64) {
+	decayAll(w[optvec.Scale32(w, decay):], decay)
+}

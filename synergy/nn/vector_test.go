@@ -98,3 +98,56 @@ func TestFirstNonFinite32(t *testing.T) {
 		}
 	}
 }
+
+// The float32 zero test on the vector path agrees with allZero wherever
+// the one nonzero entry is (a vector block, its last lane, the tail), for
+// ±0 everywhere else, with the smallest subnormal, NaN and −0 as entries.
+func TestAllZero32MatchesGo(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	for _, n := range []int{1, 7, 8, 9, 64, 67, 512} {
+		x := make([]float32, n)
+		for i := range x {
+			if i%3 == 0 {
+				x[i] = negZero
+			}
+		}
+		if !allZero32(x) || !allZero(x) {
+			t.Fatalf("n=%d: ±0 entries reported nonzero", n)
+		}
+		for _, e := range []float32{math.SmallestNonzeroFloat32, -1, float32(math.NaN()), float32(math.Inf(1))} {
+			for _, at := range []int{0, n / 2, n - 1, max(0, n-n%8-1)} {
+				y := append([]float32(nil), x...)
+				y[at] = e
+				if allZero32(y) || allZero(y) {
+					t.Fatalf("n=%d: %v at %d reported zero", n, e, at)
+				}
+			}
+		}
+	}
+}
+
+// The float32 decay on the vector path rounds each float64 product as Go's
+// conversion does: bit for bit decayAll's results, tails included, for
+// random, subnormal, signed-zero and near-MaxFloat32 weights.
+func TestDecayAll32MatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	special := []float32{0, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		math.MaxFloat32, -math.MaxFloat32, 1, -1, float32(math.Inf(1)), float32(math.NaN())}
+	for _, decay := range []float64{1 - 1e-3*0.01, 1 - 5e-5*0.01, 0.5, 1} {
+		for _, n := range []int{len(special), 3, 4, 5, 64, 515} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(60)-30)))
+			}
+			copy(x, special)
+			ref := append([]float32(nil), x...)
+			decayAll32(x, decay)
+			decayAll(ref, decay)
+			for i := range x {
+				if math.Float32bits(x[i]) != math.Float32bits(ref[i]) {
+					t.Fatalf("decay %v n=%d entry %d: vector %v, Go loop %v", decay, n, i, x[i], ref[i])
+				}
+			}
+		}
+	}
+}
