@@ -79,27 +79,11 @@ func (bn *inputBatchNorm) normalizeRows(n, k int, train bool, row func(i, ch int
 	useBatch := train && count >= 2
 	if useBatch {
 		parallel.Rows(c, n*k, func(c0, c1 int) {
-			v := make([]float64, k)
-			for i := 0; i < n; i++ {
-				for ch := c0; ch < c1; ch++ {
-					row(i, ch, v)
-					for _, x := range v {
-						mean[ch] += x
-					}
-				}
-			}
+			channelSums(n, k, c0, c1, row, nil, mean)
 			for ch := c0; ch < c1; ch++ {
 				mean[ch] /= float64(count)
 			}
-			for i := 0; i < n; i++ {
-				for ch := c0; ch < c1; ch++ {
-					row(i, ch, v)
-					for _, x := range v {
-						d := x - mean[ch]
-						vari[ch] += d * d
-					}
-				}
-			}
+			channelSums(n, k, c0, c1, row, mean, vari)
 			for ch := c0; ch < c1; ch++ {
 				vari[ch] /= float64(count)
 			}
@@ -129,6 +113,69 @@ func (bn *inputBatchNorm) normalizeRows(n, k int, train bool, row func(i, ch int
 			}
 		}
 	})
+}
+
+// channelSumGroup is the number of channels channelSums adds up at once.
+const channelSumGroup = 4
+
+// channelSums sets out[ch], for the channels [c0, c1), to Σᵢ Σⱼ x[i,ch,j]
+// (center nil) or Σᵢ Σⱼ (x[i,ch,j] − center[ch])², the values read through
+// row and added one at a time over i and then j in order, from 0. Groups
+// of channelSumGroup channels are summed side by side, so their additions
+// are independent chains the processor overlaps; each channel's sum is
+// the same sequence of roundings as a loop over that channel alone.
+func channelSums(n, k, c0, c1 int, row func(i, ch int, dst []float64), center, out []float64) {
+	var bufs [channelSumGroup][]float64
+	for g := range bufs {
+		bufs[g] = make([]float64, k)
+	}
+	ch := c0
+	for ; ch+channelSumGroup <= c1; ch += channelSumGroup {
+		v0, v1, v2, v3 := bufs[0], bufs[1], bufs[2], bufs[3]
+		var s0, s1, s2, s3 float64
+		for i := 0; i < n; i++ {
+			row(i, ch, v0)
+			row(i, ch+1, v1)
+			row(i, ch+2, v2)
+			row(i, ch+3, v3)
+			if center == nil {
+				for j := range v0 {
+					s0 += v0[j]
+					s1 += v1[j]
+					s2 += v2[j]
+					s3 += v3[j]
+				}
+				continue
+			}
+			m0, m1, m2, m3 := center[ch], center[ch+1], center[ch+2], center[ch+3]
+			for j := range v0 {
+				d0, d1, d2, d3 := v0[j]-m0, v1[j]-m1, v2[j]-m2, v3[j]-m3
+				s0 += d0 * d0
+				s1 += d1 * d1
+				s2 += d2 * d2
+				s3 += d3 * d3
+			}
+		}
+		out[ch], out[ch+1], out[ch+2], out[ch+3] = s0, s1, s2, s3
+	}
+	for ; ch < c1; ch++ {
+		v := bufs[0]
+		var sum float64
+		for i := 0; i < n; i++ {
+			row(i, ch, v)
+			if center == nil {
+				for _, x := range v {
+					sum += x
+				}
+				continue
+			}
+			for _, x := range v {
+				d := x - center[ch]
+				sum += d * d
+			}
+		}
+		out[ch] = sum
+	}
 }
 
 // affine returns γ_c·x̂ + β_c for x̂ of shape (B, channels·k) laid out as
