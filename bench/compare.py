@@ -5,8 +5,8 @@ openblas build when given) and the PyTorch ports in torch_models.py.
 For each preset (MOSI, MOSEI shapes at a scale of their training split) and
 each model:regularizer, --pairs rounds run every process once — Go, Go with
 OpenBLAS, PyTorch with 2 threads, PyTorch with 1 thread — in an order that
-is reversed every other round. Each process trains --epochs epochs (the last
-is timed) and then times the evaluation forward pass over the training
+is reversed every other round. Each process trains --epochs epochs (the
+first is a warm-up; the mean of the others is timed) and then times the evaluation forward pass over the training
 split. Printed, as Markdown tables:
 
 - per preset and configuration: medians of the timed epoch (wall and CPU
@@ -61,7 +61,10 @@ def med(records, f):
 
 
 def epoch(r, key):
-    return r["epochs"][-1][key]
+    """The timed figure of a process: the mean over its warm epochs (all but
+    the first), or its only epoch."""
+    warm = r["epochs"][1:] or r["epochs"]
+    return statistics.fmean(e[key] for e in warm)
 
 
 def throughput(r):
@@ -73,7 +76,7 @@ def main():
     ap.add_argument("--goepoch", help="bench/goepoch built with a plain go build (the default)")
     ap.add_argument("--goepoch-openblas", help="bench/goepoch built with -tags openblas (optional)")
     ap.add_argument("--pairs", type=int, default=3, help="rounds per configuration")
-    ap.add_argument("--epochs", type=int, default=1, help="per process; the last is timed")
+    ap.add_argument("--epochs", type=int, default=1, help="per process; the mean of all but the first is timed")
     ap.add_argument("--presets", default="mosi:1,mosei:0.1",
                     help="comma-separated preset:scale (scale of the training split: 1 = 1,284 MOSI / 16,326 MOSEI samples)")
     ap.add_argument("--models", default="all", help="comma-separated models or 'all'")
@@ -144,7 +147,7 @@ def main():
     first = next(iter(results.values()))
     blas = {s: first[s][0].get("blas", "") for s in sides if s.startswith("go")}
     print(f"Run {start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC, load average (1 min) {min(loads):.1f}–{max(loads):.1f} "
-          f"(median {statistics.median(loads):.1f}); {a.pairs} round(s), medians of the last of {a.epochs} epoch(s) "
+          f"(median {statistics.median(loads):.1f}); {a.pairs} round(s), medians of each process's mean over its epochs but the first, of {a.epochs} "
           f"per process; OPENBLAS_CORETYPE={base.get('OPENBLAS_CORETYPE', '(unset)')}; Go BLAS: "
           + "; ".join(f"{s} = {b}" for s, b in blas.items()) + ".\n")
     report(results, presets, models, regs, sides)
@@ -175,7 +178,7 @@ def report_files(paths):
     results = {k: res for k, res in results.items() if all(res.get(s) for s in sides)}  # complete rounds only
     print(f"Records of {', '.join(os.path.basename(p) for p in paths)}: load average (1 min) "
           f"{min(loads):.1f}–{max(loads):.1f} (median {statistics.median(loads):.1f}); "
-          f"{min(rounds.values())}–{max(rounds.values())} round(s), medians of the last of "
+          f"{min(rounds.values())}–{max(rounds.values())} round(s), medians of each process's mean over its epochs but the first, of "
           f"{'/'.join(str(e) for e in sorted(epochs))} epoch(s) per process; Go BLAS: "
           + "; ".join(f"{s} = {b}" for s, b in blas.items()) + ".\n")
     scale = {p: "/".join(f"{x:g}" for x in sorted(s)) for p, s in presets.items()}
