@@ -161,6 +161,39 @@ func Serial[T Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int
 	}
 }
 
+// PackedB is the k×n matrix op(B) of many serial products with the same B
+// and different A (an LSTM's recurrent weights, used at every time step),
+// prepared once by Pack: with simdblas's kernels installed its panels are
+// packed once (simdblas.PackB) instead of in every product; otherwise the
+// products read B. SerialPacked's results are Serial's bit for bit either
+// way. B must not change while it is in use; Pack again after it does.
+type PackedB[T Float] struct {
+	tB     blas.Transpose
+	k, n   int
+	b      []T
+	ldb    int
+	packed bool
+	simd   simdblas.PackedB[T]
+}
+
+// Pack prepares op(B) (k×n, op(B) = B or Bᵀ by tB, leading dimension ldb)
+// for SerialPacked, reusing p's buffer.
+func (p *PackedB[T]) Pack(tB blas.Transpose, k, n int, b []T, ldb int) {
+	p.tB, p.k, p.n, p.b, p.ldb = tB, k, n, b, ldb
+	_, ok := simd[T]()
+	p.packed = ok && k > 0 && n > 0 && simdblas.PackB(&p.simd, tB, k, n, b, ldb)
+}
+
+// SerialPacked is Serial(tA, p's tB, m, p's n, p's k, alpha, a, lda, p's B,
+// beta, c, ldc) from the packed panels of p.
+func SerialPacked[T Float](tA blas.Transpose, m int, alpha T, a []T, lda int, p *PackedB[T], beta T, c []T, ldc int) {
+	if !p.packed {
+		Serial(tA, p.tB, m, p.n, p.k, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
+		return
+	}
+	simdblas.GemmPackedSerial(tA, m, alpha, a, lda, &p.simd, beta, c, ldc)
+}
+
 // ZeroTailExact reports whether, for summed dimensions k′ < k″ ≤ k, the
 // product over k″ whose terms p ≥ k′ of Σ_p op(A)_ip·op(B)_pj are all
 // zero (a zero factor times a finite one) equals the product over the

@@ -157,3 +157,41 @@ func to32(x []float64) []float32 {
 	}
 	return y
 }
+
+// SerialPacked gives Serial's products bit for bit, with simdblas's packed
+// panels and with gonum's BLAS (where it reads B), for both transposes,
+// one packing serving several products, and an empty summed dimension.
+func TestSerialPackedMatchesSerial(t *testing.T) {
+	for _, bl := range blases {
+		t.Run(bl.name, func(t *testing.T) {
+			use(t, bl.impl)
+			rng := rand.New(rand.NewPCG(5, 6))
+			for _, sz := range [][3]int{{9, 256, 64}, {33, 64, 256}, {5, 70, 300}, {4, 6, 0}} {
+				m, n, k := sz[0], sz[1], sz[2]
+				for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+					for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+						lda, ldb := max(k, 1), n
+						if tA == blas.Trans {
+							lda = m
+						}
+						if tB == blas.Trans {
+							ldb = max(k, 1)
+						}
+						b := to32(random(rng, k*n))
+						var p PackedB[float32]
+						p.Pack(tB, k, n, b, ldb)
+						for step := 0; step < 2; step++ {
+							a, c := to32(random(rng, m*k)), to32(random(rng, m*n))
+							want := slices.Clone(c)
+							Serial(tA, tB, m, n, k, 0.7, a, lda, b, ldb, -0.3, want, n)
+							SerialPacked(tA, m, 0.7, a, lda, &p, -0.3, c, n)
+							if !slices.Equal(c, want) {
+								t.Fatalf("%v tA=%c tB=%c step %d: SerialPacked differs from Serial", sz, tA, tB, step)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}

@@ -87,7 +87,10 @@ func blockK(k, kc int) int {
 // computed into the tile buffer and merged row by row (mergeTile rounds as
 // the kernel does), so each row is the same as in the product with cRows
 // nil.
-func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cRows []int) {
+//
+// pb, if not nil, holds op(B) already packed (PackB; b is then not read):
+// every panel is read from it.
+func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cRows []int, pb *PackedB[T]) {
 	mr, nr := ar.mr, ar.nr
 	kc := blockK(k, ar.kc)
 	tile := ws.ensureTile(mr * nr)
@@ -95,7 +98,7 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 	for jc := 0; jc < n; jc += ar.nc {
 		ncb := min(ar.nc, n-jc)
 		var bPacked []T // panel jr at jr·kcb, packed while the first row block runs
-		if packAllB || ncb%nr != 0 {
+		if pb == nil && (packAllB || ncb%nr != 0) {
 			bPacked = ws.ensureB((ncb + nr - 1) / nr * nr * kc)
 		}
 		for pc := 0; pc < k; pc += kc {
@@ -112,18 +115,12 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 				}
 				for jr := 0; jr < ncb; jr += nr {
 					w := min(nr, ncb-jr)
-					pnr, pMajorA, rowMajorA := nr, ar.pMajorA, ar.rowMajorA // the panel's width and kernels
-					if w < nr {
-						for _, nk := range ar.narrow {
-							if w <= nk.nr {
-								pnr, pMajorA, rowMajorA = nk.nr, nk.pMajorA, nk.rowMajorA
-								break
-							}
-						}
-					}
+					pnr, pMajorA, rowMajorA := ar.panelKernels(w) // the panel's width and kernels
 					var bp *T
 					sb := pnr
 					switch {
+					case pb != nil:
+						bp = &pb.block(jc, pc)[jr*kcb]
 					case !packAllB && w == nr: // read in place
 						bp, sb = &b[pc*ldb+jc+jr], ldb
 					case ic == 0:
@@ -167,6 +164,26 @@ func (ar *arch[T]) gemm(ws *workspace[T], aTrans, bTrans bool, m, n, k int, alph
 			}
 		}
 	}
+}
+
+// panelKernels returns the width a panel of w ≤ nr columns of op(B) is
+// packed to and the kernels that run on it: nr and the arch's own, or the
+// first narrow kernel that holds w.
+func (ar *arch[T]) panelKernels(w int) (nr int, pMajorA, rowMajorA microKernel[T]) {
+	if w < ar.nr {
+		for _, nk := range ar.narrow {
+			if w <= nk.nr {
+				return nk.nr, nk.pMajorA, nk.rowMajorA
+			}
+		}
+	}
+	return ar.nr, ar.pMajorA, ar.rowMajorA
+}
+
+// panelWidth is the packed width of a panel of w columns (panelKernels).
+func (ar *arch[T]) panelWidth(w int) int {
+	nr, _, _ := ar.panelKernels(w)
+	return nr
 }
 
 // mergeTile writes the h×w corner of an edge tile (acc, rows ldt apart)
@@ -277,18 +294,25 @@ const chunksPerWorker = 4
 // cRows, if not nil, is gemm's: the rows of C that the m rows of the
 // product go to.
 func (ar *arch[T]) run(serial, aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cRows []int) {
+	ar.runPacked(serial, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, cRows, nil)
+}
+
+// runPacked is run with op(B) packed (pb, PackB) when pb is not nil; a
+// split of the columns then runs on the whole of pb from each worker, so
+// only splits of the rows are used.
+func (ar *arch[T]) runPacked(serial, aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cRows []int, pb *PackedB[T]) {
 	workers := 1
 	if !serial && m*n*k >= parallelMin {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	unit, extent := ar.nr, n
-	if m >= n {
+	if m >= n || pb != nil {
 		unit, extent = ar.mr, m
 	}
 	panels := (extent + unit - 1) / unit
 	if workers <= 1 || panels <= 1 {
 		ws := ar.pool.get()
-		ar.gemm(ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, cRows)
+		ar.gemm(ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, cRows, pb)
 		ar.pool.put(ws)
 		return
 	}
@@ -297,23 +321,23 @@ func (ar *arch[T]) run(serial, aTrans, bTrans bool, m, n, k int, alpha T, a []T,
 		lo, hi := s*panels/chunks*unit, min((s+1)*panels/chunks*unit, extent)
 		ws := ar.pool.get()
 		defer ar.pool.put(ws)
-		if m >= n {
+		if m >= n || pb != nil {
 			aOff := lo * lda // rows lo.. of A
 			if aTrans {
 				aOff = lo // columns lo.. of A
 			}
 			if cRows != nil {
-				ar.gemm(ws, aTrans, bTrans, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c, ldc, cRows[lo:hi])
+				ar.gemm(ws, aTrans, bTrans, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c, ldc, cRows[lo:hi], pb)
 				return
 			}
-			ar.gemm(ws, aTrans, bTrans, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc, nil)
+			ar.gemm(ws, aTrans, bTrans, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc, nil, pb)
 			return
 		}
 		bOff := lo // columns lo.. of B
 		if bTrans {
 			bOff = lo * ldb // rows lo.. of B
 		}
-		ar.gemm(ws, aTrans, bTrans, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc, cRows)
+		ar.gemm(ws, aTrans, bTrans, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc, cRows, nil)
 	})
 }
 

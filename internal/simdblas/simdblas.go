@@ -67,17 +67,19 @@ func Kernels() string {
 // p = 0, 1, …, k−1) + beta·C (blockK gives a single summation block). It
 // is 0 when the assembly kernels are not in use (gonum's products run).
 func ChainDepth[T Float]() int {
+	if ar := archFor[T](); ar != nil {
+		return ar.kc
+	}
+	return 0
+}
+
+// archFor returns the kernels for element type T, nil without them.
+func archFor[T Float]() *arch[T] {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
-		if arch32 == nil {
-			return 0
-		}
-		return arch32.kc
+		return any(arch32).(*arch[T])
 	}
-	if arch64 == nil {
-		return 0
-	}
-	return arch64.kc
+	return any(arch64).(*arch[T])
 }
 
 // SumBlock returns the depth d of the blocks a product over a summed

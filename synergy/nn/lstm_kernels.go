@@ -95,6 +95,11 @@ type lstmRows[T lstmFloat] struct {
 	hPrev []T // (rows, H): h_{t−1}
 	cPrev []T // (rows, H): c_{t−1}
 	tanhC []T // (rows, H): tanh c̃_t
+
+	// wh and whT are the recurrent weights Wh and Whᵀ, packed at the start
+	// of each forward and backward pass for the products of every time step
+	// (h_{t−1}·Wh; δA_t·Whᵀ), bit for bit the products from Wh.
+	wh, whT matmul.PackedB[T]
 }
 
 // fit makes every buffer hold at least rows rows of widths in (x), 4·hidden
@@ -218,20 +223,20 @@ func (k *lstmKernel[T]) span(t, b0, b1 int) (r0, r1 int) {
 // (parallel.Do), and waits for all. Each sequence is computed by the same arithmetic whatever the
 // sharding, so results do not depend on GOMAXPROCS. With one shard it
 // allocates nothing.
-func (k *lstmKernel[T]) shard(backward bool, wh, dOut []T) {
+func (k *lstmKernel[T]) shard(backward bool, dOut []T) {
 	if k.shards <= 1 {
 		if backward {
-			k.backwardSteps(0, k.batch, wh, dOut)
+			k.backwardSteps(0, k.batch, dOut)
 		} else {
-			k.forwardSteps(0, k.batch, wh)
+			k.forwardSteps(0, k.batch)
 		}
 		return
 	}
 	steps := func(b0, b1 int) {
 		if backward {
-			k.backwardSteps(b0, b1, wh, dOut)
+			k.backwardSteps(b0, b1, dOut)
 		} else {
-			k.forwardSteps(b0, b1, wh)
+			k.forwardSteps(b0, b1)
 		}
 	}
 	parallel.Do(k.shards, func(_, s int) { steps(s*k.batch/k.shards, (s+1)*k.batch/k.shards) })
@@ -268,7 +273,8 @@ func (k *lstmKernel[T]) forward(x, mask, wx, wh, bias []T) {
 			row[j] += bj
 		}
 	}
-	k.shard(false, wh, nil)
+	rb.wh.Pack(blas.NoTrans, H, G4, wh, G4)
+	k.shard(false, nil)
 	copy(k.out[k.lastOffset():], k.h)
 }
 
@@ -288,7 +294,7 @@ func (k *lstmKernel[T]) rowStep(r int) int {
 
 // forwardSteps runs the time loop of forward for sequences b0..b1−1 (the
 // sequences are independent, so shards run concurrently).
-func (k *lstmKernel[T]) forwardSteps(b0, b1 int, wh []T) {
+func (k *lstmKernel[T]) forwardSteps(b0, b1 int) {
 	S, H := k.steps, k.hidden
 	G4 := 4 * H
 	bt := k.batch * S
@@ -309,7 +315,7 @@ func (k *lstmKernel[T]) forwardSteps(b0, b1 int, wh []T) {
 				copy(rb.cPrev[r*H:(r+1)*H], k.c[b*H:(b+1)*H])
 			}
 			if t > 0 { // h_{−1} = 0
-				matmul.Serial(blas.NoTrans, blas.NoTrans, r1-r0, G4, H, 1, rb.hPrev[r0*H:], H, wh, G4, 1, rb.gates[r0*G4:], G4)
+				matmul.SerialPacked(blas.NoTrans, r1-r0, 1, rb.hPrev[r0*H:], H, &rb.wh, 1, rb.gates[r0*G4:], G4)
 			}
 			s0 := b0 // the shard's step-buffer rows: b0 … b0+(r1−r0)−1
 			k.forwardCells(r0, r1, s0)
@@ -372,7 +378,8 @@ func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T, inputGrad bool) {
 	bt := k.batch * S
 	rows := k.rows()
 	rb := k.rb
-	k.shard(true, wh, dOut)
+	rb.whT.Pack(blas.Trans, G4, H, wh, G4)
+	k.shard(true, dOut)
 	dx := k.grad[:bt*In]
 	dWx := k.grad[bt*In : bt*In+In*G4]
 	dWh := k.grad[bt*In+In*G4 : bt*In+In*G4+H*G4]
@@ -398,7 +405,7 @@ func (k *lstmKernel[T]) backward(x, wx, wh, dOut []T, inputGrad bool) {
 }
 
 // backwardSteps runs the time loop of backward for sequences b0..b1−1.
-func (k *lstmKernel[T]) backwardSteps(b0, b1 int, wh, dOut []T) {
+func (k *lstmKernel[T]) backwardSteps(b0, b1 int, dOut []T) {
 	S, H := k.steps, k.hidden
 	G4 := 4 * H
 	bt := k.batch * S
@@ -436,7 +443,7 @@ func (k *lstmKernel[T]) backwardSteps(b0, b1 int, wh, dOut []T) {
 		}
 		if t > 0 {
 			// δh_{t−1} += δA_t · Whᵀ (into dhC, then scattered)
-			matmul.Serial(blas.NoTrans, blas.Trans, r1-r0, H, G4, 1, k.dA[s0*G4:], G4, wh, G4, 0, k.dhC[s0*H:], H)
+			matmul.SerialPacked(blas.NoTrans, r1-r0, 1, k.dA[s0*G4:], G4, &k.rb.whT, 0, k.dhC[s0*H:], H)
 			for r := r0; r < r1; r++ {
 				b, s := k.seq[r], s0+r-r0
 				lstmAdd(k.dh[b*H:(b+1)*H], k.dhC[s*H:(s+1)*H])
