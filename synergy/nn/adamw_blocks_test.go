@@ -173,15 +173,7 @@ func sameBitsAny(t *testing.T, what string, got, want any) {
 	case []float32:
 		sameBits32(t, what, g, want.([]float32))
 	case []float64:
-		w := want.([]float64)
-		if len(g) != len(w) {
-			t.Fatalf("%s: %d entries, want %d", what, len(g), len(w))
-		}
-		for i := range g {
-			if math.Float64bits(g[i]) != math.Float64bits(w[i]) {
-				t.Fatalf("%s: entry %d is %v, want %v (bit for bit)", what, i, g[i], w[i])
-			}
-		}
+		sameBitsAs(t, what, g, want.([]float64), math.Float64bits)
 	}
 }
 

@@ -53,11 +53,18 @@ func randomFloat32s(n int, rng *rand.Rand) []float32 {
 
 func sameBits32(t *testing.T, what string, got, want []float32) {
 	t.Helper()
+	sameBitsAs(t, what, got, want, func(x float32) uint64 { return uint64(math.Float32bits(x)) })
+}
+
+// sameBitsAs fails t unless got and want have the same length and the same
+// bits entry for entry.
+func sameBitsAs[T float32 | float64](t *testing.T, what string, got, want []T, bits func(T) uint64) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d entries, want %d", what, len(got), len(want))
 	}
 	for i := range got {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+		if bits(got[i]) != bits(want[i]) {
 			t.Fatalf("%s: entry %d is %v, want %v (bit for bit)", what, i, got[i], want[i])
 		}
 	}
