@@ -70,6 +70,10 @@ type mfnLSTM[T mfnFloat] struct {
 	tanhC []T // (rows, H): tanh c̃_t
 	h, c  []T // (batch, H): the state h_t, c_t while stepping
 
+	// wh and whT are Wh and Whᵀ packed once per pass for the products of
+	// every step (h_{t−1}·Wh; δa·Whᵀ), bit for bit the products from Wh.
+	wh, whT gemm.PackedB[T]
+
 	dGates []T // (rows, 4H): gradient w.r.t. the pre-activations
 	dh, dc []T // (batch, H): gradient w.r.t. h_t, c_t while stepping back
 	dhPrev []T // (batch, H): one step's δa·Whᵀ before it is scattered
@@ -116,6 +120,7 @@ func (l *mfnLSTM[T]) forward(x, mask, wx, wh, bias []T, mem *mfnSteps[T], cStar 
 	mfnAddRows(l.gates, rows, bias)
 	clear(l.h)
 	clear(l.c)
+	l.wh.Pack(blas.NoTrans, H, g4, wh, g4)
 	cur := width / 2
 	for t := 0; t < S; t++ {
 		for r := mem.off[t]; r < mem.off[t+1]; r++ {
@@ -129,7 +134,7 @@ func (l *mfnLSTM[T]) forward(x, mask, wx, wh, bias []T, mem *mfnSteps[T], cStar 
 			copy(l.cPrev[k*H:(k+1)*H], l.c[b*H:(b+1)*H])
 		}
 		if t > 0 { // h_{−1} = 0
-			gemm.Serial(blas.NoTrans, blas.NoTrans, k1-k0, g4, H, 1, l.hPrev[k0*H:], H, wh, g4, 1, l.gates[k0*g4:], g4)
+			gemm.SerialPacked(blas.NoTrans, k1-k0, 1, l.hPrev[k0*H:], H, &l.wh, 1, l.gates[k0*g4:], g4)
 		}
 		for k := k0; k < k1; k++ {
 			b := l.act.seq[k]
@@ -158,6 +163,7 @@ func (l *mfnLSTM[T]) backward(wh, dLast []T, mem *mfnSteps[T], dCStar []T, width
 	g4 := 4 * H
 	cur := width / 2
 	l.allocateBackward()
+	l.whT.Pack(blas.Trans, g4, H, wh, g4)
 	copy(l.dh, dLast)
 	clear(l.dc)
 	for t := S - 1; t >= 0; t-- {
@@ -181,7 +187,7 @@ func (l *mfnLSTM[T]) backward(wh, dLast []T, mem *mfnSteps[T], dCStar []T, width
 		}
 		if t > 0 && k1 > k0 {
 			n := k1 - k0
-			gemm.Serial(blas.NoTrans, blas.Trans, n, H, g4, 1, l.dGates[k0*g4:], g4, wh, g4, 0, l.dhPrev, H)
+			gemm.SerialPacked(blas.NoTrans, n, 1, l.dGates[k0*g4:], g4, &l.whT, 0, l.dhPrev, H)
 			for k := k0; k < k1; k++ {
 				b := l.act.seq[k]
 				mfnAxpy(l.dh[b*H:(b+1)*H], l.dhPrev[(k-k0)*H:(k-k0+1)*H])

@@ -19,6 +19,11 @@ type mfnNet[T mfnFloat] struct {
 	w1, b1, w2, b2 []T
 	drop           []T // (rows, hidden) or nil
 	hidden         int
+
+	// The gates' step products' weights packed once per pass (bit for bit
+	// the products from the weights): W₁ᵘ and W₂ forward, W₂ᵀ and (W₁ᵘ)ᵀ
+	// backward.
+	w1u, w2p, w2T, w1uT gemm.PackedB[T]
 }
 
 // mfnMemory is the kernel of the DMAN and the gated memory (MFN's doc
@@ -159,6 +164,11 @@ func (m *mfnMemory[T]) forward() {
 	m.firstLayer(2, m.cHat, W, true)
 	m.firstLayer(3, m.cHat, W, true)
 	clear(m.u)
+	for g := 2; g < 4; g++ {
+		net := &m.nets[g]
+		net.w1u.Pack(blas.NoTrans, M, net.hidden, net.w1[W*net.hidden:], net.hidden)
+		net.w2p.Pack(blas.NoTrans, net.hidden, M, net.w2, M)
+	}
 	for t := 0; t < m.steps; t++ {
 		k0, k1 := m.rows.off[t], m.rows.off[t+1]
 		if k0 == k1 {
@@ -172,11 +182,11 @@ func (m *mfnMemory[T]) forward() {
 			net := &m.nets[2+g]
 			h := net.hidden
 			if t > 0 { // u_{−1} = 0
-				gemm.Serial(blas.NoTrans, blas.NoTrans, k1-k0, h, M, 1, m.uPrev[k0*M:], M, net.w1[W*h:], h, 1, m.pre[2+g][k0*h:], h)
+				gemm.SerialPacked(blas.NoTrans, k1-k0, 1, m.uPrev[k0*M:], M, &net.w1u, 1, m.pre[2+g][k0*h:], h)
 			}
 			m.activate(2+g, k0, k1)
 			out := m.gate[g][k0*M : k1*M]
-			gemm.Serial(blas.NoTrans, blas.NoTrans, k1-k0, M, h, 1, m.act[2+g][k0*h:], h, net.w2, M, 0, out, M)
+			gemm.SerialPacked(blas.NoTrans, k1-k0, 1, m.act[2+g][k0*h:], h, &net.w2p, 0, out, M)
 			mfnAddRows(out, k1-k0, net.b2)
 			lstmcell.SigmoidAll(out, out)
 		}
@@ -212,6 +222,11 @@ type mfnNetGrads[T mfnFloat] struct{ w1, b1, w2, b2 []T }
 func (m *mfnMemory[T]) backward(dU []T, grads [4]mfnNetGrads[T]) {
 	rows, W, M := m.rows.rows(), m.width, m.size
 	m.allocateBackward()
+	for g := 2; g < 4; g++ {
+		net := &m.nets[g]
+		net.w2T.Pack(blas.Trans, M, net.hidden, net.w2, M)
+		net.w1uT.Pack(blas.Trans, net.hidden, M, net.w1[W*net.hidden:], net.hidden)
+	}
 	copy(m.dU, dU)
 	dUHat := m.dOut[1]
 	for t := m.steps - 1; t >= 0; t-- {
@@ -237,7 +252,7 @@ func (m *mfnMemory[T]) backward(dU []T, grads [4]mfnNetGrads[T]) {
 		for g := 0; g < 2; g++ {
 			net := &m.nets[2+g]
 			h := net.hidden
-			gemm.Serial(blas.NoTrans, blas.Trans, k1-k0, h, M, 1, m.dOut[2+g][k0*M:], M, net.w2, M, 0, m.dPre[2+g][k0*h:], h)
+			gemm.SerialPacked(blas.NoTrans, k1-k0, 1, m.dOut[2+g][k0*M:], M, &net.w2T, 0, m.dPre[2+g][k0*h:], h)
 			m.reluDropoutGrad(2+g, k0, k1)
 		}
 		if t == 0 {
@@ -250,7 +265,7 @@ func (m *mfnMemory[T]) backward(dU []T, grads [4]mfnNetGrads[T]) {
 			if g == 1 {
 				beta = 1
 			}
-			gemm.Serial(blas.NoTrans, blas.Trans, k1-k0, M, h, 1, m.dPre[2+g][k0*h:], h, net.w1[W*h:], h, beta, m.uDelta, M)
+			gemm.SerialPacked(blas.NoTrans, k1-k0, 1, m.dPre[2+g][k0*h:], h, &net.w1uT, beta, m.uDelta, M)
 		}
 		for k := k0; k < k1; k++ {
 			b := m.rows.seq[k]
