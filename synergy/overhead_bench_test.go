@@ -1,6 +1,7 @@
 package synergy
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -93,12 +94,15 @@ func newFixture32(seed uint64, batch int, dims []int, fusedDim int) *fixture {
 }
 
 // BenchmarkRegularizerStep times the C-network's share of a training step
-// at LMF's MOSI sizes (batch 32; Z_t 64, Z_a 16, Z_v 128, Z 32) with the
-// default configuration, and reports CPU time per step (getrusage).
+// at LMF's representation sizes (Z_t 64, Z_a 16, Z_v 128, Z 32) with the
+// default configuration, at batch 32 (MOSEI's) and 64 (MOSI's), and reports CPU time per step (getrusage).
 func BenchmarkRegularizerStep(b *testing.B) {
-	for _, div := range []Divergence{DivergenceMMD, DivergenceKL} {
-		b.Run(div.String(), func(b *testing.B) {
-			s := newRegStepper(b, DefaultConfig(div), 32, []int{64, 16, 128}, 32)
+	for _, bc := range []struct {
+		div   Divergence
+		batch int
+	}{{DivergenceMMD, 32}, {DivergenceKL, 32}, {DivergenceMMD, 64}, {DivergenceKL, 64}} {
+		b.Run(fmt.Sprintf("%v/B%d", bc.div, bc.batch), func(b *testing.B) {
+			s := newRegStepper(b, DefaultConfig(bc.div), bc.batch, []int{64, 16, 128}, 32)
 			defer s.vm.Close()
 			if err := s.step(); err != nil {
 				b.Fatal(err)
