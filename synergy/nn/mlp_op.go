@@ -260,8 +260,11 @@ func (k *mlpKernel) mlpForward(net *fusedNet) []float64 {
 	N := k.n
 	for li, l := range net.layers {
 		l.z = opkit.Grow(l.z, N*l.out)
-		for i := 0; i < N; i++ {
-			copy(l.z[i*l.out:(i+1)*l.out], l.b)
+		// b in every row: one row, then the filled rows doubled (log₂ N
+		// copies instead of N short ones).
+		copy(l.z[:l.out], l.b)
+		for filled := l.out; filled < len(l.z); filled *= 2 {
+			copy(l.z[filled:], l.z[:filled])
 		}
 		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
 			blas64.General{Rows: N, Cols: l.in, Stride: l.in, Data: l.a},
