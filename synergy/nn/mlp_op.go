@@ -292,7 +292,16 @@ func (k *mlpKernel) mlpBackward(net *fusedNet, grad, dIn []float64) {
 			blas64.General{Rows: N, Cols: l.in, Stride: l.in, Data: l.a},
 			blas64.General{Rows: N, Cols: l.out, Stride: l.out, Data: st.dz},
 			0, blas64.General{Rows: l.in, Cols: l.out, Stride: l.out, Data: dw})
-		columnSums(db, st.dz, N, l.out, nil)
+		for j := range db {
+			db[j] = 0
+		}
+		for i := 0; i < N; i++ {
+			row := st.dz[i*l.out : (i+1)*l.out]
+			db := db[:len(row)] // one bounds check per row
+			for j, v := range row {
+				db[j] += v
+			}
+		}
 		beta := 0.0
 		st.dzPrev = opkit.Grow(st.dzPrev, N*l.in)
 		target := st.dzPrev
