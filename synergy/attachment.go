@@ -205,7 +205,9 @@ func (a *Attachment) stepNetworks(ps *nn.ParamSet, opt *nn.AdamW, clip float64, 
 //
 // The typed accessors (Float64s, Float32s) return the backing slice
 // without boxing it (Data costs two allocations per call). Without
-// clamping the loop only scales; with it, clamp runs branch-free.
+// clamping the loop only scales; with it, clamp runs branch-free, and a
+// float32 gradient runs four entries at a time on amd64 with AVX
+// (scaleClip32Kernel, the same values).
 func scaleAndClip(d *tensor.Dense, c, clip float64) {
 	switch d.Dtype() {
 	case tensor.Float64:
@@ -227,8 +229,13 @@ func scaleAndClip(d *tensor.Dense, c, clip float64) {
 			}
 			return
 		}
-		for i, v := range x {
-			x[i] = float32(clamp(float64(v)*c, clip))
+		i := 0
+		if scaleClip32Kernel != nil && len(x) >= 4 {
+			i = len(x) &^ 3
+			scaleClip32Kernel(&x[0], i, c, clip)
+		}
+		for ; i < len(x); i++ {
+			x[i] = float32(clamp(float64(x[i])*c, clip))
 		}
 	}
 }

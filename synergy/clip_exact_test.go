@@ -59,3 +59,37 @@ func TestScaleAndClipMatchesBranches(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleAndClip32Lengths compares scaleAndClip on float32 gradients of
+// every length up to 41 (the AVX kernel's groups of four and the Go
+// remainder) with the one-entry expression it had before the kernel,
+// float32(clamp(float64(x)·c, clip)), bit for bit; a NaN only has to stay
+// a NaN (Go's min and max merge the bits of a NaN with the other operand,
+// VMINPD keeps the NaN's own; AdamW.Step rejects a non-finite gradient
+// whatever its payload, as TestScaleAndClipMatchesBranches allows).
+func TestScaleAndClip32Lengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(0x7fc00001), math.Float32frombits(0xffa00000), 0.5, -0.5, 1e-45, 3e38}
+	for _, c := range []float64{10, -10, 1, 0.3, 1e30} {
+		for _, clip := range []float64{5, 2.5, 0.1} {
+			for n := 0; n <= 41; n++ {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64() * math.Exp(rng.NormFloat64()*3))
+					if rng.IntN(3) == 0 {
+						x[i] = specials[rng.IntN(len(specials))]
+					}
+				}
+				d := tensor.New(tensor.WithBacking(append([]float32(nil), x...)))
+				scaleAndClip(d, c, clip)
+				for i, v := range x {
+					want := float32(clamp(float64(v)*c, clip))
+					if got := d.Float32s()[i]; math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+						t.Fatalf("n=%d c=%g clip=%g x=%g (%#x): %g (%#x), want %g (%#x)", n, c, clip, v, math.Float32bits(v), got, math.Float32bits(got), want, math.Float32bits(want))
+					}
+				}
+			}
+		}
+	}
+}

@@ -93,26 +93,41 @@ func newFixture32(seed uint64, batch int, dims []int, fusedDim int) *fixture {
 }
 
 // BenchmarkRegularizerStep times the C-network's share of a training step
-// at LMF's MOSI sizes (batch 32; Z_t 64, Z_a 16, Z_v 128, Z 32) with the
-// default configuration, and reports CPU time per step (getrusage).
+// with the default configuration at the representation sizes and batches
+// of the benchmark's small models (bench/README.md): LMF (Z_t 64, Z_a 16,
+// Z_v 128) at MOSI's batch 64 (fused 3) and MOSEI's 32 (fused 4), EF-LSTM
+// (the feature sizes, fused 128 or 256) at MOSI's batch 32 and MOSEI's
+// 128. It reports CPU time per step (getrusage).
 func BenchmarkRegularizerStep(b *testing.B) {
-	for _, div := range []Divergence{DivergenceMMD, DivergenceKL} {
-		b.Run(div.String(), func(b *testing.B) {
-			s := newRegStepper(b, DefaultConfig(div), 32, []int{64, 16, 128}, 32)
-			defer s.vm.Close()
-			if err := s.step(); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			cpu0 := cputime.Process()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
+	for _, bc := range []struct {
+		name     string
+		batch    int
+		dims     []int
+		fusedDim int
+	}{
+		{"lmf-mosi", 64, []int{64, 16, 128}, 3},
+		{"lmf-mosei", 32, []int{64, 16, 128}, 4},
+		{"eflstm-mosi", 32, []int{300, 5, 20}, 128},
+		{"eflstm-mosei", 128, []int{300, 74, 35}, 256},
+	} {
+		for _, div := range []Divergence{DivergenceMMD, DivergenceKL} {
+			b.Run(bc.name+"/"+div.String(), func(b *testing.B) {
+				s := newRegStepper(b, DefaultConfig(div), bc.batch, bc.dims, bc.fusedDim)
+				defer s.vm.Close()
 				if err := s.step(); err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-		})
+				b.ReportAllocs()
+				cpu0 := cputime.Process()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := s.step(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(cputime.Process()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+			})
+		}
 	}
 }

@@ -120,6 +120,7 @@ type mmdState struct {
 	exp  []float64 // e^{−D_ij c_s} of one row i (scratch)
 	ran  bool
 	dw   []float64
+	coef []float64 // −4·∂L/∂MMD²·kern of one row i (backward scratch)
 	grad opkit.Buffer
 }
 
@@ -284,20 +285,60 @@ func (st *mmdState) backward(dOut G.Value) (G.Value, error) {
 		dw[i] = 0
 	}
 	f := -4 * g
-	for i := 0; i < n; i++ {
-		wi, di := w[i*k:(i+1)*k], dw[i*k:(i+1)*k]
-		for j := i + 1; j < n; j++ {
-			c := f * st.kern[i*n+j]
-			if c == 0 {
-				continue
-			}
-			wj, dj := w[j*k:(j+1)*k], dw[j*k:(j+1)*k]
-			for t, a := range wi {
-				v := c * (a - wj[t])
-				di[t] += v
-				dj[t] -= v
-			}
+	st.coef = opkit.Grow(st.coef, n)
+	for i := 0; i+1 < n; i++ {
+		coef := st.coef[:n-i-1]
+		for jj, kv := range st.kern[i*n+i+1 : (i+1)*n] {
+			coef[jj] = f * kv
 		}
+		mmdPairs(dw, w, coef, i, k)
 	}
 	return st.grad.Write(st.dtype, tensor.Shape{n, k}, dw), nil
+}
+
+// mmdPairs adds row i's pairs (i, j), j = i+1, …, i+len(coef), to the
+// gradient dw of the n×k pooled sample w (both row-major, n = i+1+len(coef)):
+// for j in ascending order, skipping the coefficients c = coef[j−i−1] equal
+// to zero, with v = c·(w_it − w_jt),
+//
+//	dw_it ← dw_it + v,   dw_jt ← dw_jt − v,
+//
+// each difference, product and sum rounded on its own. Every entry of dw
+// thus receives its terms in the order of the pair loop (pairs (l, i),
+// l < i, from the earlier rows, then (i, j)); the columns are independent,
+// so on amd64 with AVX2 the first ones, in groups of 16 and 4, run in
+// vector registers with dw_i held there across j (mmdPairsKernel), the
+// rest here.
+func mmdPairs(dw, w, coef []float64, i, k int) {
+	m := len(coef)
+	if m == 0 {
+		return
+	}
+	wi, di := w[i*k:(i+1)*k], dw[i*k:(i+1)*k]
+	base := (i + 1) * k
+	_, _ = w[base+m*k-1], dw[base+m*k-1]
+	t := 0
+	if mmdPairsKernel != nil {
+		for ; t+16 <= k; t += 16 {
+			mmdPairsKernel(&di[t], &wi[t], &coef[0], m, &w[base+t], &dw[base+t], k, 16)
+		}
+		for ; t+4 <= k; t += 4 {
+			mmdPairsKernel(&di[t], &wi[t], &coef[0], m, &w[base+t], &dw[base+t], k, 4)
+		}
+	}
+	if t == k {
+		return
+	}
+	for jj, c := range coef {
+		if c == 0 {
+			continue
+		}
+		off := base + jj*k
+		wj, dj := w[off:off+k], dw[off:off+k]
+		for u := t; u < k; u++ {
+			v := c * (wi[u] - wj[u])
+			di[u] += v
+			dj[u] -= v
+		}
+	}
 }

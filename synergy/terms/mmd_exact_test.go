@@ -10,6 +10,7 @@ import (
 
 	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/nn"
+	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
 // oldMMDForward is the forward loop of the MMD² op before pairDistances:
@@ -162,5 +163,70 @@ func TestMMDMedianDistance(t *testing.T) {
 	}
 	if _, err := m.MedianDistance(make([]float64, 6)); err == nil {
 		t.Error("sample with +Inf: want an error")
+	}
+}
+
+// oldMMDBackward is the MMD² op's backward loop before mmdPairs: every
+// pair (i, j > i) updates both rows of ∂L/∂w in memory.
+func oldMMDBackward(st *mmdState, g float64) []float64 {
+	n, k := st.rows, st.cols
+	dw, w := make([]float64, n*k), st.w
+	f := -4 * g
+	for i := 0; i < n; i++ {
+		wi, di := w[i*k:(i+1)*k], dw[i*k:(i+1)*k]
+		for j := i + 1; j < n; j++ {
+			c := f * st.kern[i*n+j]
+			if c == 0 {
+				continue
+			}
+			wj, dj := w[j*k:(j+1)*k], dw[j*k:(j+1)*k]
+			for t, a := range wi {
+				v := c * (a - wj[t])
+				di[t] += v
+				dj[t] -= v
+			}
+		}
+	}
+	return dw
+}
+
+// TestMMDBackwardBitExact compares the MMD² op's backward pass (mmdPairs:
+// row i's sums in registers, the columns in groups of 16 and 4) with the
+// pair loop it replaced, bit for bit, for column counts with and without
+// a remainder, with kernel terms equal to zero (skipped pairs) and both
+// dtypes.
+func TestMMDBackwardBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	inv := []float64{0.37, 0.0925, 0.023125}
+	for _, o := range mmdCases {
+		for _, shape := range [][2]int{{4, 1}, {6, 3}, {10, 4}, {12, 5}, {64, 16}, {66, 7}, {40, 20}, {128, 16}, {34, 37}} {
+			for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+				m, vals, _ := mmdTerm(t, dt, shape[0], shape[1], inv, o, rng)
+				op := m.Value.Op().(*mmdOp)
+				if _, err := op.Do(vals...); err != nil {
+					t.Fatal(err)
+				}
+				n := shape[0]
+				for p := 0; p < n; p++ { // some skipped pairs
+					i := rng.IntN(n - 1)
+					j := i + 1 + rng.IntN(n-i-1)
+					op.st.kern[i*n+j] = 0
+				}
+				g := rng.NormFloat64()
+				want := oldMMDBackward(op.st, g)
+				if _, err := op.st.backward(opkit.ScalarValue(dt, g)); err != nil {
+					t.Fatal(err)
+				}
+				if dt == tensor.Float32 {
+					g = float64(float32(g))
+					want = oldMMDBackward(op.st, g)
+				}
+				for e, v := range op.st.dw {
+					if math.Float64bits(v) != math.Float64bits(want[e]) {
+						t.Fatalf("%+v %v %v: ∂L/∂w[%d] %v, pair loop %v", o, shape, dt, e, v, want[e])
+					}
+				}
+			}
+		}
 	}
 }

@@ -41,6 +41,7 @@ type standardizeState struct {
 	y          []float64 // ẑ (rows × cols)
 	invSigma   []float64 // 1/σ per column
 	dz         []float64 // backward scratch
+	sum, sumSq []float64 // per-column sums (scratch of both passes)
 	out, grad  opkit.Buffer
 }
 
@@ -66,23 +67,40 @@ func (op *standardizeOp) Do(vals ...G.Value) (G.Value, error) {
 	if err := opkit.Float64s(st.y, vals[0], "standardize input"); err != nil {
 		return nil, err
 	}
+	// Row by row, each column's sums in its own slot: every column sees
+	// the same operations in the same order (rows ascending) as a
+	// column-by-column loop, without a chain of dependent additions.
 	y := st.y
-	for j := 0; j < d; j++ {
-		mean := 0.0
-		for i := 0; i < B; i++ {
-			mean += y[i*d+j]
+	st.sum = opkit.Grow(st.sum, d)
+	st.sumSq = opkit.Grow(st.sumSq, d)
+	mean, v := st.sum, st.sumSq
+	clear(mean)
+	clear(v)
+	for i := 0; i < B; i++ {
+		row := y[i*d : (i+1)*d]
+		for j, x := range row {
+			mean[j] += x
 		}
-		mean /= float64(B)
-		v := 0.0
-		for i := 0; i < B; i++ {
-			c := y[i*d+j] - mean
-			y[i*d+j] = c
-			v += c * c
+	}
+	for j := range mean {
+		mean[j] /= float64(B)
+	}
+	for i := 0; i < B; i++ {
+		row := y[i*d : (i+1)*d]
+		for j, x := range row {
+			c := x - mean[j]
+			row[j] = c
+			v[j] += c * c
 		}
-		inv := 1 / math.Sqrt(v/float64(B)+standardizeEps)
-		st.invSigma[j] = inv
-		for i := 0; i < B; i++ {
-			y[i*d+j] *= inv
+	}
+	inv := st.invSigma
+	for j := range inv {
+		inv[j] = 1 / math.Sqrt(v[j]/float64(B)+standardizeEps)
+	}
+	for i := 0; i < B; i++ {
+		row := y[i*d : (i+1)*d]
+		for j := range row {
+			row[j] *= inv[j]
 		}
 	}
 	return st.out.Write(st.dtype, tensor.Shape{B, d}, y), nil
@@ -110,17 +128,26 @@ func (st *standardizeState) backward(dOut G.Value) (G.Value, error) {
 		return nil, err
 	}
 	y := st.y
-	for j := 0; j < d; j++ {
-		var mg, mgy float64
-		for i := 0; i < B; i++ {
-			mg += dz[i*d+j]
-			mgy += dz[i*d+j] * y[i*d+j]
+	st.sum = opkit.Grow(st.sum, d)
+	st.sumSq = opkit.Grow(st.sumSq, d)
+	mg, mgy := st.sum, st.sumSq // column means of ∂L/∂ẑ and of ∂L/∂ẑ ⊙ ẑ
+	clear(mg)
+	clear(mgy)
+	for i := 0; i < B; i++ {
+		g, yr := dz[i*d:(i+1)*d], y[i*d:(i+1)*d]
+		for j, x := range g {
+			mg[j] += x
+			mgy[j] += x * yr[j]
 		}
-		mg /= float64(B)
-		mgy /= float64(B)
-		inv := st.invSigma[j]
-		for i := 0; i < B; i++ {
-			dz[i*d+j] = inv * (dz[i*d+j] - mg - y[i*d+j]*mgy)
+	}
+	for j := range mg {
+		mg[j] /= float64(B)
+		mgy[j] /= float64(B)
+	}
+	for i := 0; i < B; i++ {
+		g, yr := dz[i*d:(i+1)*d], y[i*d:(i+1)*d]
+		for j, x := range g {
+			g[j] = st.invSigma[j] * (x - mg[j] - yr[j]*mgy[j])
 		}
 	}
 	return st.grad.Write(st.dtype, tensor.Shape{B, d}, dz), nil

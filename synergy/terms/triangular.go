@@ -133,9 +133,10 @@ func scaleRow(v []float64, s float64) {
 // the coefficients equal to zero, the rounded products coef[t]·x[t·ldx+j]
 // (j < len(v)): v[j] ← v[j] + (coef[t]·x[t·ldx+j]), each product and each
 // sum rounded to float64 on its own (no fused multiply-add), as gonum's
-// AxpyUnitary(coef[t], x[t·ldx:], v) once per t. On amd64 with AVX2 the
-// first columns in groups of 32, 16 and 4 run in vector registers
-// (mulAddKernel); the rest here.
+// AxpyUnitary(coef[t], x[t·ldx:], v) once per t. On amd64 the first
+// columns in groups of 64 and 32 run in Z registers with AVX-512
+// (mulAddWideKernel), then in groups of 32, 16 and 4 in Y registers with
+// AVX2 (mulAddKernel); the rest here.
 func mulAddRows(v, coef, x []float64, ldx int) {
 	nc := len(coef)
 	if nc == 0 {
@@ -143,6 +144,15 @@ func mulAddRows(v, coef, x []float64, ldx int) {
 	}
 	_ = x[(nc-1)*ldx+len(v)-1]
 	j := 0
+	if mulAddWideKernel != nil {
+		for ; j+64 <= len(v); j += 64 {
+			mulAddWideKernel(&v[j], &coef[0], nc, &x[j], ldx, 64)
+		}
+		if j+32 <= len(v) {
+			mulAddWideKernel(&v[j], &coef[0], nc, &x[j], ldx, 32)
+			j += 32
+		}
+	}
 	if mulAddKernel != nil {
 		for ; j+32 <= len(v); j += 32 {
 			mulAddKernel(&v[j], &coef[0], nc, &x[j], ldx, 32)

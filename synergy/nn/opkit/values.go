@@ -63,9 +63,7 @@ func Float64s(dst []float64, v G.Value, what string) error {
 	case tensor.Float64:
 		copy(dst, d.Float64s())
 	case tensor.Float32:
-		for i, f := range d.Float32s() {
-			dst[i] = float64(f)
-		}
+		widen(dst, d.Float32s())
 	default:
 		return fmt.Errorf("%s has dtype %v, want Float32 or Float64", what, d.Dtype())
 	}
@@ -159,11 +157,37 @@ func (b *Buffer) Write(dt tensor.Dtype, shape tensor.Shape, src []float64) *tens
 		copy(b.t.Float64s(), src)
 		return b.t
 	}
-	x := b.t.Float32s()
-	for i, v := range src {
-		x[i] = float32(v)
-	}
+	narrow(b.t.Float32s(), src)
 	return b.t
+}
+
+// widen sets dst[i] = float64(src[i]) (exact) for i < len(src); on amd64
+// with AVX four at a time (widenKernel).
+func widen(dst []float64, src []float32) {
+	dst = dst[:len(src)]
+	i := 0
+	if widenKernel != nil && len(src) >= 4 {
+		i = len(src) &^ 3
+		widenKernel(&dst[0], &src[0], i)
+	}
+	for ; i < len(src); i++ {
+		dst[i] = float64(src[i])
+	}
+}
+
+// narrow sets dst[i] = float32(src[i]) (rounded to nearest, ties to even)
+// for i < len(src); on amd64 with AVX four at a time (narrowKernel, the
+// same rounding).
+func narrow(dst []float32, src []float64) {
+	dst = dst[:len(src)]
+	i := 0
+	if narrowKernel != nil && len(src) >= 4 {
+		i = len(src) &^ 3
+		narrowKernel(&dst[0], &src[0], i)
+	}
+	for ; i < len(src); i++ {
+		dst[i] = float32(src[i])
+	}
 }
 
 // Grow returns s resized to n entries, reusing its storage when it can.
