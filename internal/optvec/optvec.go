@@ -1,7 +1,8 @@
 // Package optvec holds the vector loops (Go assembly, AVX2, amd64) of the
-// float32 hot spots of an optimizer step outside the graph: AdamW's update
+// float32 hot spots of an optimizer step outside the graph — AdamW's update
 // with float64 moments and its decay of weights without a gradient, the
-// clip by value, the finiteness and the zero checks. Each
+// clip by value, the finiteness and the zero checks — and of the float64
+// LeakyReLU of synergy/nn's fused MLPs (the regularizer's networks). Each
 // computes exactly what synergy/nn's Go loop computes (the same IEEE
 // operations in the same order, no fused multiply-add; synergy/nn's tests
 // compare them bit for bit). Without AVX2, and with the build tag purego,
@@ -99,5 +100,37 @@ func Scale32(x []float32, c float64) int {
 		return 0
 	}
 	scaleF32AVX2(&x[0], body, c)
+	return body
+}
+
+// LeakyLanes is the width of Leaky64 and LeakyGradMul64.
+const LeakyLanes = 4
+
+// Leaky64 sets dst[i] = max(z[i], slope·z[i]) (VMULPD, then VMAXPD, which
+// returns slope·z when either is NaN or both are zero: then z and slope·z
+// are the same value) for the first len(z) − len(z) mod LeakyLanes entries
+// and returns that count (0 without the vector loop); the caller computes
+// the rest. len(dst) ≥ len(z).
+func Leaky64(dst, z []float64, slope float64) int {
+	body := len(z) - len(z)%LeakyLanes
+	if !hasAVX2 || body == 0 {
+		return 0
+	}
+	_ = dst[body-1]
+	leakyAVX2(&dst[0], &z[0], body, slope)
+	return body
+}
+
+// LeakyGradMul64 sets dz[i] = dz[i]·(1 if z[i] ≥ 0, else slope; slope for
+// NaN) for the first len(z) − len(z) mod LeakyLanes entries (an ordered
+// compare selects the factor, then one VMULPD) and returns that count (0
+// without the vector loop); the caller computes the rest. len(dz) ≥ len(z).
+func LeakyGradMul64(dz, z []float64, slope float64) int {
+	body := len(z) - len(z)%LeakyLanes
+	if !hasAVX2 || body == 0 {
+		return 0
+	}
+	_ = dz[body-1]
+	leakyGradMulAVX2(&dz[0], &z[0], body, slope)
 	return body
 }

@@ -21,3 +21,9 @@ func nonZeroF32AVX2(x *float32, n int) int
 
 //go:noescape
 func scaleF32AVX2(x *float32, n int, c float64)
+
+//go:noescape
+func leakyAVX2(dst, z *float64, n int, slope float64)
+
+//go:noescape
+func leakyGradMulAVX2(dz, z *float64, n int, slope float64)

@@ -16,3 +16,9 @@ func nonFiniteF32AVX2(x *float32, n int) int { panic("optvec: nonFiniteF32AVX2 w
 func nonZeroF32AVX2(x *float32, n int) int { panic("optvec: nonZeroF32AVX2 without AVX2") }
 
 func scaleF32AVX2(x *float32, n int, c float64) { panic("optvec: scaleF32AVX2 without AVX2") }
+
+func leakyAVX2(dst, z *float64, n int, slope float64) { panic("optvec: leakyAVX2 without AVX2") }
+
+func leakyGradMulAVX2(dz, z *float64, n int, slope float64) {
+	panic("optvec: leakyGradMulAVX2 without AVX2")
+}

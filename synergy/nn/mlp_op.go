@@ -11,6 +11,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/optvec"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -226,30 +227,20 @@ func leakyGrad(v float64) float64 {
 }
 
 // leakyInto sets dst[i] = leaky(z[i]) (len(dst) = len(z)); on amd64 with
-// AVX2 four at a time (leakyKernel: VMULPD, VMAXPD, the same values).
+// AVX2 four at a time (optvec.Leaky64: VMULPD, VMAXPD, the same values).
 func leakyInto(dst, z []float64) {
 	dst = dst[:len(z)]
-	i := 0
-	if leakyKernel != nil && len(z) >= 4 {
-		i = len(z) &^ 3
-		leakyKernel(&dst[0], &z[0], i, LeakyReLUSlope)
-	}
-	for ; i < len(z); i++ {
+	for i := optvec.Leaky64(dst, z, LeakyReLUSlope); i < len(z); i++ {
 		dst[i] = leaky(z[i])
 	}
 }
 
 // leakyGradMul multiplies dz[i] by leakyGrad(z[i]) (len(dz) = len(z));
-// on amd64 with AVX2 four at a time (leakyGradMulKernel: a compare selects
-// 1 or the slope, then one VMULPD, the same product).
+// on amd64 with AVX2 four at a time (optvec.LeakyGradMul64: a compare
+// selects 1 or the slope, then one VMULPD, the same product).
 func leakyGradMul(dz, z []float64) {
 	dz = dz[:len(z)]
-	i := 0
-	if leakyGradMulKernel != nil && len(z) >= 4 {
-		i = len(z) &^ 3
-		leakyGradMulKernel(&dz[0], &z[0], i, LeakyReLUSlope)
-	}
-	for ; i < len(z); i++ {
+	for i := optvec.LeakyGradMul64(dz, z, LeakyReLUSlope); i < len(z); i++ {
 		dz[i] *= leakyGrad(z[i])
 	}
 }
