@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/synergy/nn"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -16,23 +17,27 @@ import (
 // [b, l, :] is row ids[b, l] of the table. Its gradient with respect to the
 // table is the scatter-add of the output gradient into the rows named by
 // ids; ids get no gradient. An id that is not an integer in [0, V) is an
-// error at run time naming the table.
-func lookupRows(table, ids *G.Node, name string) (*G.Node, error) {
+// error at run time naming the table. The gradient's table is a buffer of
+// g (nn.Graph.OpBuffer: pooled among graphs that share op buffers).
+func lookupRows(g *nn.Graph, table, ids *G.Node, name string) (*G.Node, error) {
 	if table.Dims() != 2 || ids.Dims() != 2 {
 		return nil, fmt.Errorf("bert: %s lookup: table %v must be (vocab, dim) and ids %v (batch, length)", name, table.Shape(), ids.Shape())
 	}
 	if table.Dtype() != ids.Dtype() {
 		return nil, fmt.Errorf("bert: %s lookup: ids dtype %v, table dtype %v", name, ids.Dtype(), table.Dtype())
 	}
-	return G.ApplyOp(newLookupOp(name, table.Shape()[0], table.Shape()[1]), table, ids)
+	op := newLookupOp(name, table.Shape()[0], table.Shape()[1])
+	op.grad = g.OpBuffer("bert.ScatterRows(" + name + ")")
+	return G.ApplyOp(op, table, ids)
 }
 
 // lookupOp(table, ids) → table[ids], a pure op: its name spells out the
-// table.
+// table. grad is the buffer of its gradient's table (scatterRowsOp).
 type lookupOp struct {
 	opkit.Base
 	name      string
 	rows, dim int
+	grad      *nn.OpBuffer
 }
 
 func newLookupOp(name string, rows, dim int) lookupOp {
@@ -87,9 +92,10 @@ func (op lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 
 // scatterRowsOp(grad (B, L, H), ids (B, L)) → (V, H) with row r the sum of
 // grad[b, l, :] over the positions where ids[b, l] = r, into a table it
-// owns and clears on every run: a fresh (V, H) table per step (16 MB for
-// BERT's word embeddings) costs page faults wherever it is touched first
-// (the clip and the optimizer then), far more than the clear.
+// keeps (the lookup's grad buffer) and clears on every run: a fresh (V, H)
+// table per step (16 MB for BERT's word embeddings) costs page faults
+// wherever it is touched first (the clip and the optimizer then), far more
+// than the clear.
 type scatterRowsOp struct {
 	opkit.Base
 	lookup lookupOp
@@ -115,9 +121,7 @@ func (op *scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	dim := op.lookup.dim
-	if op.buf == nil || op.buf.Dtype() != grad.Dtype() {
-		op.buf = tensor.New(tensor.Of(grad.Dtype()), tensor.WithShape(op.lookup.rows, dim))
-	}
+	op.buf = op.lookup.grad.Dense(op.buf, grad.Dtype(), op.lookup.rows, dim)
 	switch g := grad.Data().(type) {
 	case []float64:
 		scatterAddRows(op.buf.Data().([]float64), g, ids, dim)

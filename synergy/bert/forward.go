@@ -54,15 +54,15 @@ func (m *Model) Embed(g *nn.Graph, ids, typeIDs *G.Node) (*G.Node, error) {
 		positions[i] = float64(i % L)
 	}
 	e := m.Embeddings
-	word, err := lookupRows(g.Param(e.Word), ids, e.Word.Name)
+	word, err := lookupRows(g, g.Param(e.Word), ids, e.Word.Name)
 	if err != nil {
 		return nil, err
 	}
-	pos, err := lookupRows(g.Param(e.Position), namedConstant(g, "bert.position_ids", positions, B, L), e.Position.Name)
+	pos, err := lookupRows(g, g.Param(e.Position), namedConstant(g, "bert.position_ids", positions, B, L), e.Position.Name)
 	if err != nil {
 		return nil, err
 	}
-	typ, err := lookupRows(g.Param(e.TokenType), typeIDs, e.TokenType.Name)
+	typ, err := lookupRows(g, g.Param(e.TokenType), typeIDs, e.TokenType.Name)
 	if err != nil {
 		return nil, err
 	}

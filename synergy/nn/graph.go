@@ -33,6 +33,11 @@ type Graph struct {
 	// layer added so far, the key of the next one's buffers.
 	lstmBuffers *LSTMBuffers
 	lstmUses    map[*LSTM]int
+	// opBuffers is the pool of op buffers the graph shares (ShareOpBuffers;
+	// nil: none) and opBufferUses counts the buffers of each kind taken so
+	// far, the key of the next one.
+	opBuffers    *OpBuffers
+	opBufferUses map[string]int
 }
 
 type mask struct {
