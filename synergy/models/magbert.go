@@ -222,7 +222,7 @@ func (m *MAGBERT) gate(g *nn.Graph, t, audio, vision, keep *G.Node) (out, shiftA
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	alpha, err := magAlpha(t, shift, m.cfg.BetaShift)
+	alpha, err := magAlpha(t, shift, keep, m.cfg.BetaShift)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -251,7 +251,7 @@ func (m *MAGBERT) gatedShift(g *nn.Graph, gate, proj *nn.Linear, x, t, keep *G.N
 	if err != nil {
 		return nil, err
 	}
-	return magGatedShift(gv, p)
+	return magGatedShift(gv, p, keep)
 }
 
 // Feed sets the token inputs from b.TokenIDs and the word-aligned audio and

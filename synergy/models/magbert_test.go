@@ -71,7 +71,7 @@ func TestMAGAlphaGradCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := nn.NewGraph(tensor.Float64, false)
-	alpha, err := magAlpha(g.Param(tp), g.Param(hp), 0.7)
+	alpha, err := magAlpha(g.Param(tp), g.Param(hp), nil, 0.7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestMAGAlphaZeroShift(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := nn.NewGraph(tensor.Float64, false)
-	alpha, err := magAlpha(g.Param(tp), g.Param(hp), 1)
+	alpha, err := magAlpha(g.Param(tp), g.Param(hp), nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +504,7 @@ func TestMAGGatedShiftIsExact(t *testing.T) {
 		var y *G.Node
 		var err error
 		if fused {
-			y, err = magGatedShift(an, bn)
+			y, err = magGatedShift(an, bn, nil)
 		} else {
 			var r *G.Node
 			if r, err = G.Rectify(an); err == nil {
@@ -576,7 +576,7 @@ func TestMAGAlphaOpsMatchFloat64Path(t *testing.T) {
 	const n, d, beta = 700, 96, 0.8
 	rng := rand.New(rand.NewPCG(21, 22))
 	alphaOp := &magAlphaOp{Base: opkit.Owned("alpha"), beta: beta}
-	gradOps := []*magAlphaGradOp{newMAGAlphaGradOp(beta, 0), newMAGAlphaGradOp(beta, 1)}
+	gradOps := []*magAlphaGradOp{newMAGAlphaGradOp(beta, 0, nil), newMAGAlphaGradOp(beta, 1, nil)}
 	for run := 0; run < 2; run++ {
 		tv, hv, gv := make([]float32, n*d), make([]float32, n*d), make([]float32, n)
 		for i := 0; i < n; i++ {
