@@ -20,7 +20,11 @@ const maskedScore = -10000
 // padding. It returns the sequence output (B, L, H) of the last layer and
 // the pooled output tanh(W_p h_[CLS] + b_p) (B, H) (nil without a pooler).
 func (m *Model) Forward(g *nn.Graph, ids, typeIDs, mask *G.Node) (seq, pooled *G.Node, err error) {
-	emb, err := m.Embed(g, ids, typeIDs)
+	var keep *G.Node
+	if m.SkipsPadding(g.Dtype) {
+		keep = mask
+	}
+	emb, err := m.EmbedRows(g, ids, typeIDs, keep)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -31,6 +35,16 @@ func (m *Model) Forward(g *nn.Graph, ids, typeIDs, mask *G.Node) (seq, pooled *G
 // Dropout(LayerNorm(W_word[ids] + W_pos[0..L−1] + W_type[typeIDs])).
 // MAG-BERT transforms it before ForwardFromEmbeddings.
 func (m *Model) Embed(g *nn.Graph, ids, typeIDs *G.Node) (*G.Node, error) {
+	return m.EmbedRows(g, ids, typeIDs, nil)
+}
+
+// EmbedRows is Embed with the LayerNorm (which takes the last summand,
+// nn.LayerNorm.ForwardSumRows) and the dropout on the positions keep
+// (B, L) selects only, 0 at the others (nil: every position): with the
+// attention mask as keep under SkipPadding, the encoder reads no padded
+// position of its input (see Layer.forward), so their output gradients are
+// 0 and every term left out is 0.
+func (m *Model) EmbedRows(g *nn.Graph, ids, typeIDs, keep *G.Node) (*G.Node, error) {
 	if g == nil || ids == nil {
 		return nil, fmt.Errorf("bert: Embed: nil graph or ids")
 	}
@@ -70,14 +84,11 @@ func (m *Model) Embed(g *nn.Graph, ids, typeIDs *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sum, err = G.Add(sum, typ); err != nil {
-		return nil, err
-	}
-	out, err := e.LayerNorm.Forward(g, sum)
+	out, err := e.LayerNorm.ForwardSumRows(g, sum, typ, keep)
 	if err != nil {
 		return nil, err
 	}
-	return g.Dropout(out, m.Config.HiddenDropoutProb)
+	return g.DropoutRows(out, m.Config.HiddenDropoutProb, keep)
 }
 
 // ForwardFromEmbeddings runs the encoder layers and the pooler on the

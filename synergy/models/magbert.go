@@ -147,17 +147,17 @@ func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
 	audio := g.Input(inputName("magbert", "audio_tokens"), batch*L, da)
 	vision := g.Input(inputName("magbert", "vision_tokens"), batch*L, dv)
 
-	emb, err := m.text.enc.Embed(g, in.IDs, in.TypeIDs)
+	var keep *G.Node // the token rows the embeddings and the gate compute (SkipPadding)
+	if m.text.enc.SkipsPadding(g.Dtype) {
+		keep = in.Mask
+	}
+	emb, err := m.text.enc.EmbedRows(g, in.IDs, in.TypeIDs, keep)
 	if err != nil {
 		return nil, err
 	}
 	t, err := G.Reshape(emb, tensor.Shape{batch * L, H})
 	if err != nil {
 		return nil, err
-	}
-	var keep *G.Node // the token rows the gate computes (SkipPadding)
-	if m.text.enc.SkipsPadding(g.Dtype) {
-		keep = in.Mask
 	}
 	e, shiftA, shiftV, err := m.gate(g, t, audio, vision, keep)
 	if err != nil {
