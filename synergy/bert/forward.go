@@ -186,7 +186,7 @@ func (l *Layer) forward(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Node, B, 
 	if err != nil {
 		return nil, err
 	}
-	if f, err = nn.GeluRows(f, keep); err != nil {
+	if f, err = nn.GeluRows(g, f, keep); err != nil {
 		return nil, err
 	}
 	if f, err = l.Output.ForwardRows(g, f, keep); err != nil {

@@ -105,7 +105,7 @@ func MultiHeadAttentionRows(g *Graph, q, k, v, scoreMask, keep *G.Node, B, L, he
 			inputs = append(inputs, g.DropoutMask(dropout, B, L, L))
 		}
 	}
-	st.allocate()
+	st.allocate(g)
 	return G.ApplyOp(&attentionOp{Base: opkit.Owned(fmt.Sprintf("MultiHeadAttention#%d", st.id)), st: st}, inputs...)
 }
 
@@ -123,19 +123,45 @@ type attentionState struct {
 	k64                         *attentionKernel[float64]
 	out, grad                   *tensor.Dense
 	forwarded                   bool
+	// bufs back P, P ⊙ D, the output and the packed gradient: g's buffers
+	// (pooled among graphs that share op buffers) with a row selection,
+	// else the op's own.
+	bufs [4]*OpBuffer
 }
 
-func (st *attentionState) allocate() {
-	n := st.batch * st.length * st.width
+func (st *attentionState) allocate(g *Graph) {
 	if st.dtype == tensor.Float64 {
 		st.k64 = newAttentionKernel[float64](st)
-		st.out = tensor.New(tensor.WithShape(st.batch*st.length, st.width), tensor.WithBacking(st.k64.out))
-		st.grad = tensor.New(tensor.WithShape(3*n), tensor.WithBacking(st.k64.grad))
-		return
+	} else {
+		st.k32 = newAttentionKernel[float32](st)
 	}
-	st.k32 = newAttentionKernel[float32](st)
-	st.out = tensor.New(tensor.WithShape(st.batch*st.length, st.width), tensor.WithBacking(st.k32.out))
-	st.grad = tensor.New(tensor.WithShape(3*n), tensor.WithBacking(st.k32.grad))
+	for i, kind := range []string{"Attention.P", "Attention.PD", "Attention.y", "Attention.grad"} {
+		st.bufs[i] = new(OpBuffer)
+		if st.keep != nil {
+			st.bufs[i] = g.OpBuffer(kind)
+		}
+	}
+}
+
+// take points the kernel at P (and P ⊙ D), the output and the packed
+// gradient in their buffers (on every run: a pooled buffer may have grown
+// since).
+func (st *attentionState) take() {
+	n, p := st.batch*st.length*st.width, st.batch*st.heads*st.length*st.length
+	st.out = st.bufs[2].Dense(st.out, st.dtype, st.batch*st.length, st.width)
+	st.grad = st.bufs[3].Dense(st.grad, st.dtype, 3*n)
+	if st.k64 != nil {
+		takeAttention(st.k64, st, n, p)
+	} else {
+		takeAttention(st.k32, st, n, p)
+	}
+}
+
+func takeAttention[T lstmFloat](k *attentionKernel[T], st *attentionState, n, p int) {
+	k.probs, k.out, k.grad = bufferData[T](st.bufs[0], p), st.out.Data().([]T), st.grad.Data().([]T)
+	if st.dropped {
+		k.dropped = bufferData[T](st.bufs[1], p)
+	}
 }
 
 // attentionKernel holds the buffers of one instance: P (B, heads, L, L),
@@ -153,13 +179,8 @@ type attentionKernel[T lstmFloat] struct {
 
 func newAttentionKernel[T lstmFloat](st *attentionState) *attentionKernel[T] {
 	B, L, H := st.batch, st.length, st.width
-	k := &attentionKernel[T]{B: B, L: L, H: H, heads: st.heads, dh: H / st.heads,
-		scale: T(1 / math.Sqrt(float64(H/st.heads))),
-		probs: make([]T, B*st.heads*L*L), out: make([]T, B*L*H), grad: make([]T, 3*B*L*H), n: make([]int, B)}
-	if st.dropped {
-		k.dropped = make([]T, B*st.heads*L*L)
-	}
-	return k
+	return &attentionKernel[T]{B: B, L: L, H: H, heads: st.heads, dh: H / st.heads,
+		scale: T(1 / math.Sqrt(float64(H/st.heads))), n: make([]int, B)}
 }
 
 // shards runs f on contiguous ranges of sequences (up to 4 per goroutine,
@@ -393,6 +414,7 @@ func (op *attentionOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.take()
 	if st.k64 != nil {
 		st.k64.lengths(&st.sel, subset)
 		st.k64.forward(in.q.([]float64), in.k.([]float64), in.v.([]float64), typed[float64](in.mask), typedDrops[float64](in.drop))
@@ -500,6 +522,7 @@ func (op *attentionBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 		drop = d[3 : 3+st.heads]
 	}
 	dOut := d[len(d)-1]
+	st.take()
 	if st.k64 != nil {
 		st.k64.backward(d[0].([]float64), d[1].([]float64), d[2].([]float64), typedDrops[float64](drop), dOut.([]float64))
 	} else {

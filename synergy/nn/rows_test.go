@@ -16,7 +16,7 @@ var rowOps = []struct {
 	f    func(g *Graph, ln *LayerNorm, x, keep *G.Node) (*G.Node, error)
 }{
 	{"LayerNorm", func(g *Graph, ln *LayerNorm, x, keep *G.Node) (*G.Node, error) { return ln.ForwardRows(g, x, keep) }},
-	{"Gelu", func(_ *Graph, _ *LayerNorm, x, keep *G.Node) (*G.Node, error) { return GeluRows(x, keep) }},
+	{"Gelu", func(g *Graph, _ *LayerNorm, x, keep *G.Node) (*G.Node, error) { return GeluRows(g, x, keep) }},
 	{"Dropout", func(g *Graph, _ *LayerNorm, x, keep *G.Node) (*G.Node, error) { return g.DropoutRows(x, 0.3, keep) }},
 }
 
