@@ -103,6 +103,11 @@ func MultiHeadAttentionRows(g *Graph, q, k, v, scoreMask, keep *G.Node, B, L, he
 		st.dropped = true
 		for h := 0; h < heads; h++ {
 			inputs = append(inputs, g.DropoutMask(dropout, B, L, L))
+			if keep != nil { // drawn by the forward run on the rows it reads
+				m := g.masks[len(g.masks)-1]
+				m.rows = &lazyRows{width: L}
+				st.masks = append(st.masks, m)
+			}
 		}
 	}
 	st.allocate(g)
@@ -123,6 +128,10 @@ type attentionState struct {
 	k64                         *attentionKernel[float64]
 	out, grad                   *tensor.Dense
 	forwarded                   bool
+	// masks are the dropout masks (one per head) with a row selection:
+	// SampleMasksPCG leaves their rows (b, i) to the forward run, which
+	// draws those with i < n_b, the only ones read (mask.drawRows).
+	masks []*mask
 	// bufs back P, P ⊙ D, the output and the packed gradient: g's buffers
 	// (pooled among graphs that share op buffers) with a row selection,
 	// else the op's own.
@@ -175,12 +184,13 @@ type attentionKernel[T lstmFloat] struct {
 	out, grad          []T
 	scratch            [][]T // per shard: dP (L, L)
 	n                  []int
+	masks              []*mask // the dropout masks drawn when read (attentionState.masks), or none
 }
 
 func newAttentionKernel[T lstmFloat](st *attentionState) *attentionKernel[T] {
 	B, L, H := st.batch, st.length, st.width
 	return &attentionKernel[T]{B: B, L: L, H: H, heads: st.heads, dh: H / st.heads,
-		scale: T(1 / math.Sqrt(float64(H/st.heads))), n: make([]int, B)}
+		scale: T(1 / math.Sqrt(float64(H/st.heads))), n: make([]int, B), masks: st.masks}
 }
 
 // shards runs f on contiguous ranges of sequences (up to 4 per goroutine,
@@ -247,6 +257,9 @@ func (k *attentionKernel[T]) forward(q, kk, v, mask []T, drop [][]T) {
 				}
 				pv := p
 				if drop != nil {
+					if k.masks != nil {
+						k.masks[h].drawRows(b*L, b*L+n)
+					}
 					pv = k.dropped[blk : blk+L*L]
 					d := drop[h][b*L*L : (b+1)*L*L]
 					for i := 0; i < n; i++ {
