@@ -92,10 +92,11 @@ func (op lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 
 // scatterRowsOp(grad (B, L, H), ids (B, L)) → (V, H) with row r the sum of
 // grad[b, l, :] over the positions where ids[b, l] = r, into a table it
-// keeps (the lookup's grad buffer) and clears on every run: a fresh (V, H)
-// table per step (16 MB for BERT's word embeddings) costs page faults
-// wherever it is touched first (the clip and the optimizer then), far more
-// than the clear.
+// keeps (the lookup's grad buffer): a fresh (V, H) table per step (16 MB
+// for BERT's word embeddings) costs page faults wherever it is touched
+// first (the clip and the optimizer then). On every run it clears the rows
+// the previous run wrote (the buffer's Written list; the clip keeps zeros
+// zero, nothing else writes the table) rather than the whole table.
 type scatterRowsOp struct {
 	opkit.Base
 	lookup lookupOp
@@ -122,11 +123,12 @@ func (op *scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	dim := op.lookup.dim
 	op.buf = op.lookup.grad.Dense(op.buf, grad.Dtype(), op.lookup.rows, dim)
+	written := op.lookup.grad.Written()
 	switch g := grad.Data().(type) {
 	case []float64:
-		scatterAddRows(op.buf.Data().([]float64), g, ids, dim)
+		scatterAddRows(op.buf.Data().([]float64), g, ids, dim, written)
 	case []float32:
-		scatterAddRows(op.buf.Data().([]float32), g, ids, dim)
+		scatterAddRows(op.buf.Data().([]float32), g, ids, dim, written)
 	default:
 		return nil, op.Errorf("unsupported dtype %v", grad.Dtype())
 	}
@@ -149,9 +151,18 @@ func gatherRows[T float32 | float64](t []T, ids []int, dim int) []T {
 }
 
 // scatterAddRows overwrites out (rows, dim) with the matrix whose row r is
-// the sum of the rows i of g (len(ids), dim) with ids[i] = r.
-func scatterAddRows[T float32 | float64](out, g []T, ids []int, dim int) {
-	clear(out)
+// the sum of the rows i of g (len(ids), dim) with ids[i] = r, for an out
+// that is 0 but in the rows listed in written (nil: clear all of out); it
+// lists the rows it writes in written.
+func scatterAddRows[T float32 | float64](out, g []T, ids []int, dim int, written *[]int) {
+	if written == nil {
+		clear(out)
+	} else {
+		for _, r := range *written {
+			clear(out[r*dim : (r+1)*dim])
+		}
+		*written = append((*written)[:0], ids...)
+	}
 	for i, r := range ids {
 		dst, src := out[r*dim:(r+1)*dim], g[i*dim:(i+1)*dim]
 		for j := range dst {

@@ -72,23 +72,29 @@ func (g *Graph) OpBuffer(kind string) *OpBuffer {
 // whoever takes it rewrites what it reads (OpBuffers). Growing it replaces
 // it with a zero buffer of the new size.
 type OpBuffer struct {
-	f32 []float32
-	f64 []float64
+	f32     []float32
+	f64     []float64
+	written []int
 }
+
+// Written returns the list of rows (of whatever width its users agree on)
+// that the users of the buffer record as written since it was last all
+// zero, for a user that writes a few rows of a buffer that is zero
+// elsewhere and clears only those before its next write (BERT's
+// embedding-gradient tables). Growing the buffer (a new zero buffer)
+// empties the list.
+func (b *OpBuffer) Written() *[]int { return &b.written }
 
 // bufferData returns the first n entries of b as []T, growing b to n
 // entries if it has fewer.
 func bufferData[T float32 | float64](b *OpBuffer, n int) []T {
-	switch p := any(&b.f32).(type) {
-	case *[]T:
-		if cap(*p) < n {
-			*p = make([]T, n)
-		}
-		return (*p)[:n]
+	p, ok := any(&b.f32).(*[]T)
+	if !ok {
+		p = any(&b.f64).(*[]T)
 	}
-	p := any(&b.f64).(*[]T)
 	if cap(*p) < n {
 		*p = make([]T, n)
+		b.written = b.written[:0]
 	}
 	return (*p)[:n]
 }
