@@ -226,7 +226,7 @@ func (m *MAGBERT) gate(g *nn.Graph, t, audio, vision, keep *G.Node) (out, shiftA
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	scaled, err := G.BroadcastHadamardProd(shift, alpha, nil, []byte{1})
+	scaled, err := magScale(shift, alpha, keep)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -401,3 +401,155 @@ func (op *magShiftOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 	}
 	return out, nil
 }
+
+// magScale returns α ⊙ h, row i of h (N, H) times α_i (α (N)), MAG's
+// scaled shift, as one op with a hand-written backward pass in place of
+// gorgonia's BroadcastHadamardProd (a repeat of α to (N, H), a product,
+// and in the backward pass a product and a row sum, all allocated on every
+// run). The arithmetic is theirs:
+//
+//	out_ij = h_ij·α_i,   ∂L/∂h_ij = g_ij·α_i,   ∂L/∂α_i = Σ_j (g_ij·h_ij)
+//
+// the products rounded to the dtype and the row sum added in the dtype
+// left to right (the tensor engine's sum along the last axis). keep, if
+// not nil, is a node of N entries read when the ops run (MAGBERT.gate's):
+// they compute the rows i with keep[i] ≠ 0 and write 0 to the others.
+func magScale(h, alpha, keep *G.Node) (*G.Node, error) {
+	if h.Dims() != 2 || alpha.Dims() != 1 || alpha.Shape()[0] != h.Shape()[0] || h.Dtype() != alpha.Dtype() {
+		return nil, fmt.Errorf("models: MAG scale: h %v %v and α %v %v must be (N, H) and (N)", h.Shape(), h.Dtype(), alpha.Shape(), alpha.Dtype())
+	}
+	if keep != nil && keep.Shape().TotalSize() != h.Shape()[0] {
+		return nil, fmt.Errorf("models: MAG scale: row selection %v for %d rows", keep.Shape(), h.Shape()[0])
+	}
+	s := &magShiftState{id: opkit.NextID(), shape: h.Shape().Clone(), dtype: h.Dtype(), keep: keep}
+	return G.ApplyOp(&magScaleOp{Base: opkit.Owned(fmt.Sprintf("models.MAGScale#%d", s.id)), s: s, wrt: -1}, h, alpha)
+}
+
+// magScaleOp is the forward op (h, α) → out (wrt −1) or a gradient op
+// (g, h, α) → ∂L/∂h (wrt 0) or ∂L/∂α (wrt 1); each owns its buffer.
+type magScaleOp struct {
+	opkit.Base
+	s   *magShiftState // the geometry of h
+	wrt int
+	buf *tensor.Dense
+	sel nn.RowSelection // the rows of s.keep
+}
+
+func (op *magScaleOp) Arity() int {
+	if op.wrt < 0 {
+		return 2
+	}
+	return 3
+}
+
+func (op *magScaleOp) Type() hm.Type {
+	if op.wrt < 0 {
+		return opkit.FnType(2, 1, 2)
+	}
+	if op.wrt == 1 {
+		return opkit.FnType(2, 2, 1, 1)
+	}
+	return opkit.FnType(2, 2, 1, 2)
+}
+
+func (op *magScaleOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	if op.wrt == 1 {
+		return tensor.Shape{op.s.shape[0]}, nil
+	}
+	return op.s.shape.Clone(), nil
+}
+
+func (op *magScaleOp) Do(in ...G.Value) (G.Value, error) {
+	if err := op.CheckArity(in, op.Arity()); err != nil {
+		return nil, err
+	}
+	n := op.s.shape[0]
+	shapes := []tensor.Shape{op.s.shape, op.s.shape, {n}}
+	if op.wrt < 0 {
+		shapes = shapes[1:]
+	}
+	d := make([]any, len(in))
+	for k, v := range in {
+		var err error
+		if d[k], err = opkit.Data(v, op.s.dtype, shapes[k], fmt.Sprintf("%v input %d", op, k)); err != nil {
+			return nil, err
+		}
+	}
+	if op.wrt < 0 {
+		d = append([]any{nil}, d...) // no g
+	}
+	out := op.s.shape
+	if op.wrt == 1 {
+		out = tensor.Shape{n}
+	}
+	op.buf = ownedBuffer(op.buf, op.s.dtype, out...)
+	if _, err := op.sel.Read(op.s.keep, n, op.String()); err != nil {
+		return nil, err
+	}
+	switch o := op.buf.Data().(type) {
+	case []float32:
+		g, _ := d[0].([]float32)
+		magScaleValues(op.wrt, o, g, d[1].([]float32), d[2].([]float32), op.s.shape[1], &op.sel)
+	case []float64:
+		g, _ := d[0].([]float64)
+		magScaleValues(op.wrt, o, g, d[1].([]float64), d[2].([]float64), op.s.shape[1], &op.sel)
+	}
+	return op.buf, nil
+}
+
+// magScaleValues writes magScale's out (wrt −1), ∂L/∂h (wrt 0) or ∂L/∂α
+// (wrt 1) for the output gradient g into out, h in rows of w entries, on
+// the rows sel keeps (0 on the others).
+func magScaleValues[T float32 | float64](wrt int, out, g, h, alpha []T, w int, sel *nn.RowSelection) {
+	rows := len(alpha)
+	if wrt == 1 {
+		sel.VisitRows(rows, w, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gi, hr := g[i*w:(i+1)*w], h[i*w:(i+1)*w]
+				hr = hr[:len(gi)]
+				var s T
+				for j, v := range gi {
+					s += T(v * hr[j]) // rounded before the sum, never fused
+				}
+				out[i] = s
+			}
+		}, func(lo, hi int) { clear(out[lo:hi]) })
+		return
+	}
+	sel.VisitRows(rows, w, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			o, a := out[i*w:(i+1)*w], alpha[i]
+			if wrt < 0 {
+				for j, v := range h[i*w : (i+1)*w][:len(o)] {
+					o[j] = v * a
+				}
+				continue
+			}
+			for j, v := range g[i*w : (i+1)*w][:len(o)] {
+				o[j] = v * a
+			}
+		}
+	}, func(lo, hi int) { clear(out[lo*w : hi*w]) })
+}
+
+func (op *magScaleOp) DiffWRT(n int) []bool {
+	if op.wrt < 0 {
+		return []bool{true, true}
+	}
+	return make([]bool, n)
+}
+
+func (op *magScaleOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.wrt >= 0 {
+		return nil, fmt.Errorf("models: second derivative of MAG's scale is not implemented")
+	}
+	out := make(G.Nodes, 2)
+	for wrt := range out {
+		gop := &magScaleOp{Base: opkit.Owned(fmt.Sprintf("models.MAGScale#%d.d%d", op.s.id, wrt)), s: op.s, wrt: wrt}
+		var err error
+		if out[wrt], err = G.ApplyOp(gop, grad, inputs[0], inputs[1]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
