@@ -27,27 +27,29 @@ func lookupRows(g *nn.Graph, table, ids *G.Node, name string) (*G.Node, error) {
 		return nil, fmt.Errorf("bert: %s lookup: ids dtype %v, table dtype %v", name, ids.Dtype(), table.Dtype())
 	}
 	op := newLookupOp(name, table.Shape()[0], table.Shape()[1])
-	op.grad = g.OpBuffer("bert.ScatterRows(" + name + ")")
+	op.y, op.grad = g.OpBuffer("bert.Lookup("+name+")"), g.OpBuffer("bert.ScatterRows("+name+")")
 	return G.ApplyOp(op, table, ids)
 }
 
-// lookupOp(table, ids) → table[ids], a pure op: its name spells out the
-// table. grad is the buffer of its gradient's table (scatterRowsOp).
+// lookupOp(table, ids) → table[ids] into its buffer y (owned: rewritten
+// in full on every run). grad is the buffer of its gradient's table
+// (scatterRowsOp).
 type lookupOp struct {
 	opkit.Base
 	name      string
 	rows, dim int
-	grad      *nn.OpBuffer
+	y, grad   *nn.OpBuffer
+	out       *tensor.Dense // the last run's output, over y
 }
 
-func newLookupOp(name string, rows, dim int) lookupOp {
-	return lookupOp{Base: opkit.Pure(fmt.Sprintf("bert.Lookup(%s %d×%d)", name, rows, dim)), name: name, rows: rows, dim: dim}
+func newLookupOp(name string, rows, dim int) *lookupOp {
+	return &lookupOp{Base: opkit.Owned(fmt.Sprintf("bert.Lookup(%s %d×%d)", name, rows, dim)), name: name, rows: rows, dim: dim}
 }
 
-func (op lookupOp) Arity() int    { return 2 }
-func (op lookupOp) Type() hm.Type { return opkit.FnType(2, 2, 3) }
+func (op *lookupOp) Arity() int    { return 2 }
+func (op *lookupOp) Type() hm.Type { return opkit.FnType(2, 2, 3) }
 
-func (op lookupOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (op *lookupOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, ok := in[1].(tensor.Shape)
 	if !ok || len(s) != 2 {
 		return nil, fmt.Errorf("bert: %v: ids shape %v, want (batch, length)", op, in[1])
@@ -55,7 +57,7 @@ func (op lookupOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[0], s[1], op.dim}, nil
 }
 
-func (op lookupOp) Do(in ...G.Value) (G.Value, error) {
+func (op *lookupOp) Do(in ...G.Value) (G.Value, error) {
 	if err := op.CheckArity(in, 2); err != nil {
 		return nil, err
 	}
@@ -68,20 +70,22 @@ func (op lookupOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	s := in[1].Shape()
-	shape := tensor.Shape{s[0], s[1], op.dim}
+	op.out = op.y.Dense(op.out, table.Dtype(), s[0], s[1], op.dim)
 	switch t := table.Data().(type) {
 	case []float64:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gatherRows(t, ids, op.dim))), nil
+		gatherRows(op.out.Data().([]float64), t, ids, op.dim)
 	case []float32:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gatherRows(t, ids, op.dim))), nil
+		gatherRows(op.out.Data().([]float32), t, ids, op.dim)
+	default:
+		return nil, op.Errorf("unsupported dtype %v", table.Dtype())
 	}
-	return nil, op.Errorf("unsupported dtype %v", table.Dtype())
+	return op.out, nil
 }
 
-func (op lookupOp) DiffWRT(int) []bool { return []bool{true, false} }
+func (op *lookupOp) DiffWRT(int) []bool { return []bool{true, false} }
 
 // SymDiff returns the scatter-add of grad into a zero (V, H) table.
-func (op lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+func (op *lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	scatter := &scatterRowsOp{Base: opkit.Owned(fmt.Sprintf("bert.ScatterRows(%s %d×%d)", op.name, op.rows, op.dim)), lookup: op}
 	d, err := G.ApplyOp(scatter, grad, inputs[1])
 	if err != nil {
@@ -99,7 +103,7 @@ func (op lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 // zero, nothing else writes the table) rather than the whole table.
 type scatterRowsOp struct {
 	opkit.Base
-	lookup lookupOp
+	lookup *lookupOp
 	buf    *tensor.Dense
 }
 
@@ -140,14 +144,12 @@ func (op *scatterRowsOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("bert: second derivative of an embedding lookup is not implemented")
 }
 
-// gatherRows returns the rows ids of the (·, dim) table t, one after
-// another.
-func gatherRows[T float32 | float64](t []T, ids []int, dim int) []T {
-	out := make([]T, len(ids)*dim)
+// gatherRows writes the rows ids of the (·, dim) table t into out, one
+// after another.
+func gatherRows[T float32 | float64](out, t []T, ids []int, dim int) {
 	for i, r := range ids {
 		copy(out[i*dim:(i+1)*dim], t[r*dim:(r+1)*dim])
 	}
-	return out
 }
 
 // scatterAddRows overwrites out (rows, dim) with the matrix whose row r is

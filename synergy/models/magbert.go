@@ -271,31 +271,47 @@ func (m *MAGBERT) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	}
 	for _, mod := range []multimodal.Modality{multimodal.Audio, multimodal.Vision} {
 		s := b.Features[mod]
-		vals, err := sequenceValues("magbert", mod, s)
-		if err != nil {
+		if err := checkFinite("magbert", mod, s); err != nil {
 			return err
-		}
-		rows := make([]float64, b.Size()*L*s.D)
-		for i := 0; i < b.Size(); i++ {
-			for p, st := range steps[i] {
-				if st >= 0 && st < s.Lengths[i] {
-					copy(rows[(i*L+p)*s.D:(i*L+p+1)*s.D], vals[(i*s.T+st)*s.D:(i*s.T+st+1)*s.D])
-				}
-			}
 		}
 		name := map[multimodal.Modality]string{multimodal.Audio: "audio_tokens", multimodal.Vision: "vision_tokens"}[mod]
 		n, err := inputNode(g, "magbert", inputName("magbert", name))
 		if err != nil {
 			return err
 		}
-		if n.Shape()[0] != b.Size()*L {
-			return fmt.Errorf("models: magbert: batch has %d samples, the graph was built for %d", b.Size(), n.Shape()[0]/L)
+		if n.Shape()[0] != b.Size()*L || n.Shape().TotalSize() != b.Size()*L*s.D {
+			return fmt.Errorf("models: magbert: batch of %d samples of %d features, the graph was built for %v", b.Size(), s.D, n.Shape())
 		}
-		if err := let(g, n, rows); err != nil {
+		d := g.InputTensor(n)
+		switch x := d.Data().(type) {
+		case []float32:
+			tokenRows(x, s, steps, L)
+		case []float64:
+			tokenRows(x, s, steps, L)
+		}
+		if err := G.Let(n, d); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// tokenRows writes the word-aligned rows (N·L, D) of s into dst: row
+// (i, p) is step steps[i][p] of sample i, 0 where that is −1 or past the
+// sample's length (the features converted to dst's dtype: a float32
+// feature is the same number in either).
+func tokenRows[T float32 | float64](dst []T, s *multimodal.Sequences, steps [][]int, L int) {
+	clear(dst)
+	for i, row := range steps {
+		for p, st := range row {
+			if st >= 0 && st < s.Lengths[i] {
+				out, in := dst[(i*L+p)*s.D:(i*L+p+1)*s.D], s.Data[(i*s.T+st)*s.D:(i*s.T+st+1)*s.D]
+				for k, v := range in {
+					out[k] = T(v)
+				}
+			}
+		}
+	}
 }
 
 // tokenSteps returns the audio/vision step of every token position (−1 for

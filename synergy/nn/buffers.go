@@ -70,7 +70,10 @@ func (g *Graph) OpBuffer(kind string) *OpBuffer {
 
 // OpBuffer is a buffer of float32 or float64 entries, grown on demand;
 // whoever takes it rewrites what it reads (OpBuffers). Growing it replaces
-// it with a zero buffer of the new size.
+// it with a zero buffer of the size asked for or, when it had entries, a
+// quarter more than it had if that is larger: the kept-row copies ask for
+// the running maximum of the batches' kept rows, which grows by small
+// steps, each a new buffer to fault in.
 type OpBuffer struct {
 	f32     []float32
 	f64     []float64
@@ -92,8 +95,8 @@ func bufferData[T float32 | float64](b *OpBuffer, n int) []T {
 	if !ok {
 		p = any(&b.f64).(*[]T)
 	}
-	if cap(*p) < n {
-		*p = make([]T, n)
+	if c := cap(*p); c < n {
+		*p = make([]T, max(n, c+c/4))
 		b.written = b.written[:0]
 	}
 	return (*p)[:n]
