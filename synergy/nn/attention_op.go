@@ -67,7 +67,10 @@ func MultiHeadAttention(g *Graph, q, k, v, scoreMask *G.Node, B, L, heads int, d
 // changes no bit where internal/gemm.ZeroTailExact(L) holds. Where it does
 // not (L above simdblas's chain depth, another BLAS) n_b = L: every
 // position is computed, as by MultiHeadAttention. keep needs the mask m
-// (an error otherwise); keep nil is MultiHeadAttention.
+// (an error otherwise). With keep the op's buffers are g's (OpBuffer) and
+// its dropout masks are drawn by the forward run on the rows (b, i < n_b)
+// it reads (their draws of SampleMasksPCG's stream). keep nil is
+// MultiHeadAttention.
 func MultiHeadAttentionRows(g *Graph, q, k, v, scoreMask, keep *G.Node, B, L, heads int, dropout float64) (*G.Node, error) {
 	if g == nil || q == nil || k == nil || v == nil {
 		return nil, fmt.Errorf("nn: MultiHeadAttention: nil graph or input")

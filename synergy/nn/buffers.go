@@ -2,11 +2,12 @@ package nn
 
 import "gorgonia.org/tensor"
 
-// OpBuffers is a pool of the activation buffers of row-wise ops — the
-// outputs, input gradients and kept-row copies of the Linear maps over a
-// row selection, the buffers of the LayerNorms, BERT's embedding-gradient
-// table: the bulk of a BERT model's graph memory — that several graphs of
-// one owner share, as LSTMBuffers pools the LSTMs' row buffers. A graph
+// OpBuffers is a pool of the activation buffers of the ops over a row
+// selection — the outputs, input gradients and kept-row copies of the
+// Linear maps, the buffers of the LayerNorms, attentions, GELUs and
+// dropout products, BERT's embedding lookups and gradient tables: the
+// bulk of a BERT model's graph memory — that several graphs of one owner
+// share, as LSTMBuffers pools the LSTMs' row buffers. A graph
 // opts in with Graph.ShareOpBuffers before it is built; each op that
 // takes a buffer (Graph.OpBuffer) then gets the pool's buffer keyed by what
 // the buffer is for (its kind, say "Linear.y") and by how many buffers of

@@ -347,9 +347,10 @@ func (g *Graph) SampleMasks(rng *rand.Rand) error {
 // seed2))) draws, bit for bit, in chunks of maskChunk entries on GOMAXPROCS
 // goroutines (parallel.Do): the chunk that starts at the stream's j-th draw
 // gets its own generator, a PCG at the state j steps on (pcgJump), so the
-// chunks need not be drawn in order. The masks of DropoutRows only take
-// their place in the stream: the rows their products read are drawn then
-// (mask.drawRows), the others never.
+// chunks need not be drawn in order. The masks of DropoutRows and those
+// of MultiHeadAttentionRows with a row selection only take their place in
+// the stream: the rows their ops read are drawn then (mask.drawRows), the
+// others never.
 func (g *Graph) SampleMasksPCG(seed1, seed2 uint64) error {
 	type chunk struct {
 		m      *mask
