@@ -538,10 +538,18 @@ func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
 
 // ---- row subsets (Linear.ForwardRows) ----
 
+// gatherKept copies the rows idx (increasing) of src (rows of n entries)
+// into dst one after another, each run of consecutive rows (a sequence's
+// tokens) in one copy, in parallel.Rows' chunks of idx.
 func gatherKept[T float32 | float64](dst, src []T, idx []int, n int) {
 	parallel.Rows(len(idx), n, func(lo, hi int) {
-		for k, i := range idx[lo:hi] {
-			copy(dst[(lo+k)*n:(lo+k+1)*n], src[i*n:(i+1)*n])
+		for k := lo; k < hi; {
+			e := k + 1
+			for e < hi && idx[e] == idx[e-1]+1 {
+				e++
+			}
+			copy(dst[k*n:e*n], src[idx[k]*n:(idx[e-1]+1)*n])
+			k = e
 		}
 	})
 }
