@@ -13,7 +13,8 @@ import (
 // the remainder (the last, smaller batch), sharing the model, the
 // regularizer and the AdamW state, as synergy/train does; its Steppers and
 // its evaluation graph (Inference), which run one at a time, share one
-// pool of LSTM row buffers (nn.LSTMBuffers), as synergy/train's graphs do.
+// pool of LSTM row buffers (nn.LSTMBuffers), as synergy/train's graphs do,
+// and one pool of op buffers (nn.OpBuffers).
 type Trainer struct {
 	Setup    Setup
 	Data     *datasets.Dataset
@@ -21,6 +22,7 @@ type Trainer struct {
 	batch    int
 	steppers map[int]*Stepper
 	lstms    *nn.LSTMBuffers
+	ops      *nn.OpBuffers
 	epoch    int
 }
 
@@ -43,8 +45,11 @@ func NewTrainer(s Setup) (*Trainer, error) {
 	if batch == 0 {
 		batch = m.Hyper().Training.BatchSize
 	}
-	return &Trainer{Setup: s, Data: ds, Model: m, batch: batch, steppers: map[int]*Stepper{}, lstms: nn.NewLSTMBuffers()}, nil
+	return &Trainer{Setup: s, Data: ds, Model: m, batch: batch, steppers: map[int]*Stepper{}, lstms: nn.NewLSTMBuffers(), ops: nn.NewOpBuffers()}, nil
 }
+
+// pools returns the buffer pools the Trainer's graphs share.
+func (t *Trainer) pools() graphPools { return graphPools{lstms: t.lstms, ops: t.ops} }
 
 // BatchSize returns the training batch size.
 func (t *Trainer) BatchSize() int { return t.batch }
@@ -65,14 +70,14 @@ func (t *Trainer) stepperFor(n int) (*Stepper, error) {
 		break
 	}
 	if first == nil {
-		s, err := newStepper(t.Model, cfg, nil, n, t.Setup.Seed+uint64(n), t.lstms)
+		s, err := newStepper(t.Model, cfg, nil, n, t.Setup.Seed+uint64(n), t.pools())
 		if err != nil {
 			return nil, err
 		}
 		t.steppers[n] = s
 		return s, nil
 	}
-	s, err := newStepper(t.Model, cfg, first.Regularizer(), n, t.Setup.Seed+uint64(n), t.lstms)
+	s, err := newStepper(t.Model, cfg, first.Regularizer(), n, t.Setup.Seed+uint64(n), t.pools())
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +155,7 @@ func (t *Trainer) Inference(batches int) (samples int, run func() error, err err
 	if len(full) == 0 {
 		return 0, func() error { return nil }, nil
 	}
-	p, err := newPredictor(t.Model, t.batch, t.lstms)
+	p, err := newPredictor(t.Model, t.batch, t.pools())
 	if err != nil {
 		return 0, nil, err
 	}

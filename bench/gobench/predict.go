@@ -18,13 +18,13 @@ type Predictor struct {
 
 // NewPredictor builds the evaluation graph of m for batches of size batch.
 func NewPredictor(m models.Model, batch int) (*Predictor, error) {
-	return newPredictor(m, batch, nil)
+	return newPredictor(m, batch, graphPools{})
 }
 
-// newPredictor is NewPredictor with the graph's LSTMs on the row buffers
-// of lstms (nil: their own), as the Trainer builds its graphs.
-func newPredictor(m models.Model, batch int, lstms *nn.LSTMBuffers) (*Predictor, error) {
-	g := newGraph(false, lstms)
+// newPredictor is NewPredictor with the graph's buffers from pools, as
+// the Trainer builds its graphs.
+func newPredictor(m models.Model, batch int, pools graphPools) (*Predictor, error) {
+	g := newGraph(false, pools)
 	if _, err := m.Build(g, batch); err != nil {
 		return nil, err
 	}
@@ -40,12 +40,22 @@ func (p *Predictor) Predict(b *datasets.Batch) error {
 	return p.vm.RunAll()
 }
 
-// newGraph returns an empty float32 graph sharing the LSTM row buffers of
-// lstms (nil: none), as synergy/train's graphs do.
-func newGraph(train bool, lstms *nn.LSTMBuffers) *nn.Graph {
+// graphPools are the buffer pools that graphs run one at a time share:
+// the LSTMs' row buffers (as synergy/train's graphs do) and the op buffers
+// (nn.OpBuffers: BERT's activations); a nil pool is not shared.
+type graphPools struct {
+	lstms *nn.LSTMBuffers
+	ops   *nn.OpBuffers
+}
+
+// newGraph returns an empty float32 graph sharing the pools.
+func newGraph(train bool, pools graphPools) *nn.Graph {
 	g := nn.NewGraph(tensor.Float32, train)
-	if lstms != nil {
-		g.ShareLSTMBuffers(lstms)
+	if pools.lstms != nil {
+		g.ShareLSTMBuffers(pools.lstms)
+	}
+	if pools.ops != nil {
+		g.ShareOpBuffers(pools.ops)
 	}
 	return g
 }

@@ -43,16 +43,16 @@ type Stepper struct {
 // parameters may have several Steppers (one per batch size); reg may be nil
 // to create a fresh regularizer sized from the model's outputs, or shared.
 func NewStepper(model models.Model, regCfg *synergy.Config, reg *synergy.Regularizer, batch int, seed uint64) (*Stepper, error) {
-	return newStepper(model, regCfg, reg, batch, seed, nil)
+	return newStepper(model, regCfg, reg, batch, seed, graphPools{})
 }
 
-// newStepper is NewStepper with the graph's LSTMs on the row buffers of
-// lstms (nil: their own), as the Trainer builds its graphs.
-func newStepper(model models.Model, regCfg *synergy.Config, reg *synergy.Regularizer, batch int, seed uint64, lstms *nn.LSTMBuffers) (*Stepper, error) {
+// newStepper is NewStepper with the graph's buffers from pools, as the
+// Trainer builds its graphs.
+func newStepper(model models.Model, regCfg *synergy.Config, reg *synergy.Regularizer, batch int, seed uint64, pools graphPools) (*Stepper, error) {
 	if batch < 2 {
 		return nil, fmt.Errorf("gobench: batch size %d, want ≥ 2", batch)
 	}
-	g := newGraph(true, lstms)
+	g := newGraph(true, pools)
 	out, err := model.Build(g, batch)
 	if err != nil {
 		return nil, fmt.Errorf("gobench: building %s: %w", model.Name(), err)

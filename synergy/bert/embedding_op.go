@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/synergy/nn"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -16,33 +17,39 @@ import (
 // [b, l, :] is row ids[b, l] of the table. Its gradient with respect to the
 // table is the scatter-add of the output gradient into the rows named by
 // ids; ids get no gradient. An id that is not an integer in [0, V) is an
-// error at run time naming the table.
-func lookupRows(table, ids *G.Node, name string) (*G.Node, error) {
+// error at run time naming the table. The gradient's table is a buffer of
+// g (nn.Graph.OpBuffer: pooled among graphs that share op buffers).
+func lookupRows(g *nn.Graph, table, ids *G.Node, name string) (*G.Node, error) {
 	if table.Dims() != 2 || ids.Dims() != 2 {
 		return nil, fmt.Errorf("bert: %s lookup: table %v must be (vocab, dim) and ids %v (batch, length)", name, table.Shape(), ids.Shape())
 	}
 	if table.Dtype() != ids.Dtype() {
 		return nil, fmt.Errorf("bert: %s lookup: ids dtype %v, table dtype %v", name, ids.Dtype(), table.Dtype())
 	}
-	return G.ApplyOp(newLookupOp(name, table.Shape()[0], table.Shape()[1]), table, ids)
+	op := newLookupOp(name, table.Shape()[0], table.Shape()[1])
+	op.y, op.grad = g.OpBuffer("bert.Lookup("+name+")"), g.OpBuffer("bert.ScatterRows("+name+")")
+	return G.ApplyOp(op, table, ids)
 }
 
-// lookupOp(table, ids) → table[ids], a pure op: its name spells out the
-// table.
+// lookupOp(table, ids) → table[ids] into its buffer y (owned: rewritten
+// in full on every run). grad is the buffer of its gradient's table
+// (scatterRowsOp).
 type lookupOp struct {
 	opkit.Base
 	name      string
 	rows, dim int
+	y, grad   *nn.OpBuffer
+	out       *tensor.Dense // the last run's output, over y
 }
 
-func newLookupOp(name string, rows, dim int) lookupOp {
-	return lookupOp{Base: opkit.Pure(fmt.Sprintf("bert.Lookup(%s %d×%d)", name, rows, dim)), name: name, rows: rows, dim: dim}
+func newLookupOp(name string, rows, dim int) *lookupOp {
+	return &lookupOp{Base: opkit.Owned(fmt.Sprintf("bert.Lookup(%s %d×%d)", name, rows, dim)), name: name, rows: rows, dim: dim}
 }
 
-func (op lookupOp) Arity() int    { return 2 }
-func (op lookupOp) Type() hm.Type { return opkit.FnType(2, 2, 3) }
+func (op *lookupOp) Arity() int    { return 2 }
+func (op *lookupOp) Type() hm.Type { return opkit.FnType(2, 2, 3) }
 
-func (op lookupOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (op *lookupOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, ok := in[1].(tensor.Shape)
 	if !ok || len(s) != 2 {
 		return nil, fmt.Errorf("bert: %v: ids shape %v, want (batch, length)", op, in[1])
@@ -50,7 +57,7 @@ func (op lookupOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[0], s[1], op.dim}, nil
 }
 
-func (op lookupOp) Do(in ...G.Value) (G.Value, error) {
+func (op *lookupOp) Do(in ...G.Value) (G.Value, error) {
 	if err := op.CheckArity(in, 2); err != nil {
 		return nil, err
 	}
@@ -63,20 +70,22 @@ func (op lookupOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	s := in[1].Shape()
-	shape := tensor.Shape{s[0], s[1], op.dim}
+	op.out = op.y.Dense(op.out, table.Dtype(), s[0], s[1], op.dim)
 	switch t := table.Data().(type) {
 	case []float64:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gatherRows(t, ids, op.dim))), nil
+		gatherRows(op.out.Data().([]float64), t, ids, op.dim)
 	case []float32:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gatherRows(t, ids, op.dim))), nil
+		gatherRows(op.out.Data().([]float32), t, ids, op.dim)
+	default:
+		return nil, op.Errorf("unsupported dtype %v", table.Dtype())
 	}
-	return nil, op.Errorf("unsupported dtype %v", table.Dtype())
+	return op.out, nil
 }
 
-func (op lookupOp) DiffWRT(int) []bool { return []bool{true, false} }
+func (op *lookupOp) DiffWRT(int) []bool { return []bool{true, false} }
 
 // SymDiff returns the scatter-add of grad into a zero (V, H) table.
-func (op lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+func (op *lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	scatter := &scatterRowsOp{Base: opkit.Owned(fmt.Sprintf("bert.ScatterRows(%s %d×%d)", op.name, op.rows, op.dim)), lookup: op}
 	d, err := G.ApplyOp(scatter, grad, inputs[1])
 	if err != nil {
@@ -87,12 +96,14 @@ func (op lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 
 // scatterRowsOp(grad (B, L, H), ids (B, L)) → (V, H) with row r the sum of
 // grad[b, l, :] over the positions where ids[b, l] = r, into a table it
-// owns and clears on every run: a fresh (V, H) table per step (16 MB for
-// BERT's word embeddings) costs page faults wherever it is touched first
-// (the clip and the optimizer then), far more than the clear.
+// keeps (the lookup's grad buffer): a fresh (V, H) table per step (16 MB
+// for BERT's word embeddings) costs page faults wherever it is touched
+// first (the clip and the optimizer then). On every run it clears the rows
+// the previous run wrote (the buffer's Written list; the clip keeps zeros
+// zero, nothing else writes the table) rather than the whole table.
 type scatterRowsOp struct {
 	opkit.Base
-	lookup lookupOp
+	lookup *lookupOp
 	buf    *tensor.Dense
 }
 
@@ -115,14 +126,13 @@ func (op *scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	dim := op.lookup.dim
-	if op.buf == nil || op.buf.Dtype() != grad.Dtype() {
-		op.buf = tensor.New(tensor.Of(grad.Dtype()), tensor.WithShape(op.lookup.rows, dim))
-	}
+	op.buf = op.lookup.grad.Dense(op.buf, grad.Dtype(), op.lookup.rows, dim)
+	written := op.lookup.grad.Written()
 	switch g := grad.Data().(type) {
 	case []float64:
-		scatterAddRows(op.buf.Data().([]float64), g, ids, dim)
+		scatterAddRows(op.buf.Data().([]float64), g, ids, dim, written)
 	case []float32:
-		scatterAddRows(op.buf.Data().([]float32), g, ids, dim)
+		scatterAddRows(op.buf.Data().([]float32), g, ids, dim, written)
 	default:
 		return nil, op.Errorf("unsupported dtype %v", grad.Dtype())
 	}
@@ -134,20 +144,27 @@ func (op *scatterRowsOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("bert: second derivative of an embedding lookup is not implemented")
 }
 
-// gatherRows returns the rows ids of the (·, dim) table t, one after
-// another.
-func gatherRows[T float32 | float64](t []T, ids []int, dim int) []T {
-	out := make([]T, len(ids)*dim)
+// gatherRows writes the rows ids of the (·, dim) table t into out, one
+// after another.
+func gatherRows[T float32 | float64](out, t []T, ids []int, dim int) {
 	for i, r := range ids {
 		copy(out[i*dim:(i+1)*dim], t[r*dim:(r+1)*dim])
 	}
-	return out
 }
 
 // scatterAddRows overwrites out (rows, dim) with the matrix whose row r is
-// the sum of the rows i of g (len(ids), dim) with ids[i] = r.
-func scatterAddRows[T float32 | float64](out, g []T, ids []int, dim int) {
-	clear(out)
+// the sum of the rows i of g (len(ids), dim) with ids[i] = r, for an out
+// that is 0 but in the rows listed in written (nil: clear all of out); it
+// lists the rows it writes in written.
+func scatterAddRows[T float32 | float64](out, g []T, ids []int, dim int, written *[]int) {
+	if written == nil {
+		clear(out)
+	} else {
+		for _, r := range *written {
+			clear(out[r*dim : (r+1)*dim])
+		}
+		*written = append((*written)[:0], ids...)
+	}
 	for i, r := range ids {
 		dst, src := out[r*dim:(r+1)*dim], g[i*dim:(i+1)*dim]
 		for j := range dst {

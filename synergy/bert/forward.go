@@ -20,7 +20,11 @@ const maskedScore = -10000
 // padding. It returns the sequence output (B, L, H) of the last layer and
 // the pooled output tanh(W_p h_[CLS] + b_p) (B, H) (nil without a pooler).
 func (m *Model) Forward(g *nn.Graph, ids, typeIDs, mask *G.Node) (seq, pooled *G.Node, err error) {
-	emb, err := m.Embed(g, ids, typeIDs)
+	var keep *G.Node
+	if m.SkipsPadding(g.Dtype) {
+		keep = mask
+	}
+	emb, err := m.EmbedRows(g, ids, typeIDs, keep)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -31,6 +35,16 @@ func (m *Model) Forward(g *nn.Graph, ids, typeIDs, mask *G.Node) (seq, pooled *G
 // Dropout(LayerNorm(W_word[ids] + W_pos[0..L−1] + W_type[typeIDs])).
 // MAG-BERT transforms it before ForwardFromEmbeddings.
 func (m *Model) Embed(g *nn.Graph, ids, typeIDs *G.Node) (*G.Node, error) {
+	return m.EmbedRows(g, ids, typeIDs, nil)
+}
+
+// EmbedRows is Embed with the LayerNorm (which takes the last summand,
+// nn.LayerNorm.ForwardSumRows) and the dropout on the positions keep
+// (B, L) selects only, 0 at the others (nil: every position): with the
+// attention mask as keep under SkipPadding, the encoder reads no padded
+// position of its input (see Layer.forward), so their output gradients are
+// 0 and every term left out is 0.
+func (m *Model) EmbedRows(g *nn.Graph, ids, typeIDs, keep *G.Node) (*G.Node, error) {
 	if g == nil || ids == nil {
 		return nil, fmt.Errorf("bert: Embed: nil graph or ids")
 	}
@@ -54,15 +68,15 @@ func (m *Model) Embed(g *nn.Graph, ids, typeIDs *G.Node) (*G.Node, error) {
 		positions[i] = float64(i % L)
 	}
 	e := m.Embeddings
-	word, err := lookupRows(g.Param(e.Word), ids, e.Word.Name)
+	word, err := lookupRows(g, g.Param(e.Word), ids, e.Word.Name)
 	if err != nil {
 		return nil, err
 	}
-	pos, err := lookupRows(g.Param(e.Position), namedConstant(g, "bert.position_ids", positions, B, L), e.Position.Name)
+	pos, err := lookupRows(g, g.Param(e.Position), namedConstant(g, "bert.position_ids", positions, B, L), e.Position.Name)
 	if err != nil {
 		return nil, err
 	}
-	typ, err := lookupRows(g.Param(e.TokenType), typeIDs, e.TokenType.Name)
+	typ, err := lookupRows(g, g.Param(e.TokenType), typeIDs, e.TokenType.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -70,14 +84,11 @@ func (m *Model) Embed(g *nn.Graph, ids, typeIDs *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sum, err = G.Add(sum, typ); err != nil {
-		return nil, err
-	}
-	out, err := e.LayerNorm.Forward(g, sum)
+	out, err := e.LayerNorm.ForwardSumRows(g, sum, typ, keep)
 	if err != nil {
 		return nil, err
 	}
-	return g.Dropout(out, m.Config.HiddenDropoutProb)
+	return g.DropoutRows(out, m.Config.HiddenDropoutProb, keep)
 }
 
 // ForwardFromEmbeddings runs the encoder layers and the pooler on the
@@ -175,7 +186,7 @@ func (l *Layer) forward(g *nn.Graph, cfg Config, x, scoreMask, keep *G.Node, B, 
 	if err != nil {
 		return nil, err
 	}
-	if f, err = nn.GeluRows(f, keep); err != nil {
+	if f, err = nn.GeluRows(g, f, keep); err != nil {
 		return nil, err
 	}
 	if f, err = l.Output.ForwardRows(g, f, keep); err != nil {

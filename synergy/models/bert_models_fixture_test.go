@@ -124,7 +124,7 @@ func TestMAGGateAgainstPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alpha, err := magAlpha(tn, shift, f.Beta)
+	alpha, err := magAlpha(tn, shift, nil, f.Beta)
 	if err != nil {
 		t.Fatal(err)
 	}

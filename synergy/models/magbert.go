@@ -147,17 +147,17 @@ func (m *MAGBERT) Build(g *nn.Graph, batch int) (*Output, error) {
 	audio := g.Input(inputName("magbert", "audio_tokens"), batch*L, da)
 	vision := g.Input(inputName("magbert", "vision_tokens"), batch*L, dv)
 
-	emb, err := m.text.enc.Embed(g, in.IDs, in.TypeIDs)
+	var keep *G.Node // the token rows the embeddings and the gate compute (SkipPadding)
+	if m.text.enc.SkipsPadding(g.Dtype) {
+		keep = in.Mask
+	}
+	emb, err := m.text.enc.EmbedRows(g, in.IDs, in.TypeIDs, keep)
 	if err != nil {
 		return nil, err
 	}
 	t, err := G.Reshape(emb, tensor.Shape{batch * L, H})
 	if err != nil {
 		return nil, err
-	}
-	var keep *G.Node // the token rows the gate computes (SkipPadding)
-	if m.text.enc.SkipsPadding(g.Dtype) {
-		keep = in.Mask
 	}
 	e, shiftA, shiftV, err := m.gate(g, t, audio, vision, keep)
 	if err != nil {
@@ -222,11 +222,11 @@ func (m *MAGBERT) gate(g *nn.Graph, t, audio, vision, keep *G.Node) (out, shiftA
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	alpha, err := magAlpha(t, shift, m.cfg.BetaShift)
+	alpha, err := magAlpha(t, shift, keep, m.cfg.BetaShift)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	scaled, err := G.BroadcastHadamardProd(shift, alpha, nil, []byte{1})
+	scaled, err := magScale(shift, alpha, keep)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -251,7 +251,7 @@ func (m *MAGBERT) gatedShift(g *nn.Graph, gate, proj *nn.Linear, x, t, keep *G.N
 	if err != nil {
 		return nil, err
 	}
-	return magGatedShift(gv, p)
+	return magGatedShift(gv, p, keep)
 }
 
 // Feed sets the token inputs from b.TokenIDs and the word-aligned audio and
@@ -271,31 +271,47 @@ func (m *MAGBERT) Feed(g *nn.Graph, b *multimodal.Batch) error {
 	}
 	for _, mod := range []multimodal.Modality{multimodal.Audio, multimodal.Vision} {
 		s := b.Features[mod]
-		vals, err := sequenceValues("magbert", mod, s)
-		if err != nil {
+		if err := checkFinite("magbert", mod, s); err != nil {
 			return err
-		}
-		rows := make([]float64, b.Size()*L*s.D)
-		for i := 0; i < b.Size(); i++ {
-			for p, st := range steps[i] {
-				if st >= 0 && st < s.Lengths[i] {
-					copy(rows[(i*L+p)*s.D:(i*L+p+1)*s.D], vals[(i*s.T+st)*s.D:(i*s.T+st+1)*s.D])
-				}
-			}
 		}
 		name := map[multimodal.Modality]string{multimodal.Audio: "audio_tokens", multimodal.Vision: "vision_tokens"}[mod]
 		n, err := inputNode(g, "magbert", inputName("magbert", name))
 		if err != nil {
 			return err
 		}
-		if n.Shape()[0] != b.Size()*L {
-			return fmt.Errorf("models: magbert: batch has %d samples, the graph was built for %d", b.Size(), n.Shape()[0]/L)
+		if n.Shape()[0] != b.Size()*L || n.Shape().TotalSize() != b.Size()*L*s.D {
+			return fmt.Errorf("models: magbert: batch of %d samples of %d features, the graph was built for %v", b.Size(), s.D, n.Shape())
 		}
-		if err := let(g, n, rows); err != nil {
+		d := g.InputTensor(n)
+		switch x := d.Data().(type) {
+		case []float32:
+			tokenRows(x, s, steps, L)
+		case []float64:
+			tokenRows(x, s, steps, L)
+		}
+		if err := G.Let(n, d); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// tokenRows writes the word-aligned rows (N·L, D) of s into dst: row
+// (i, p) is step steps[i][p] of sample i, 0 where that is −1 or past the
+// sample's length (the features converted to dst's dtype: a float32
+// feature is the same number in either).
+func tokenRows[T float32 | float64](dst []T, s *multimodal.Sequences, steps [][]int, L int) {
+	clear(dst)
+	for i, row := range steps {
+		for p, st := range row {
+			if st >= 0 && st < s.Lengths[i] {
+				out, in := dst[(i*L+p)*s.D:(i*L+p+1)*s.D], s.Data[(i*s.T+st)*s.D:(i*s.T+st+1)*s.D]
+				for k, v := range in {
+					out[k] = T(v)
+				}
+			}
+		}
+	}
 }
 
 // tokenSteps returns the audio/vision step of every token position (−1 for

@@ -71,7 +71,7 @@ func TestMAGAlphaGradCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := nn.NewGraph(tensor.Float64, false)
-	alpha, err := magAlpha(g.Param(tp), g.Param(hp), 0.7)
+	alpha, err := magAlpha(g.Param(tp), g.Param(hp), nil, 0.7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestMAGAlphaZeroShift(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := nn.NewGraph(tensor.Float64, false)
-	alpha, err := magAlpha(g.Param(tp), g.Param(hp), 1)
+	alpha, err := magAlpha(g.Param(tp), g.Param(hp), nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +504,7 @@ func TestMAGGatedShiftIsExact(t *testing.T) {
 		var y *G.Node
 		var err error
 		if fused {
-			y, err = magGatedShift(an, bn)
+			y, err = magGatedShift(an, bn, nil)
 		} else {
 			var r *G.Node
 			if r, err = G.Rectify(an); err == nil {
@@ -576,7 +576,7 @@ func TestMAGAlphaOpsMatchFloat64Path(t *testing.T) {
 	const n, d, beta = 700, 96, 0.8
 	rng := rand.New(rand.NewPCG(21, 22))
 	alphaOp := &magAlphaOp{Base: opkit.Owned("alpha"), beta: beta}
-	gradOps := []*magAlphaGradOp{newMAGAlphaGradOp(beta, 0), newMAGAlphaGradOp(beta, 1)}
+	gradOps := []*magAlphaGradOp{newMAGAlphaGradOp(beta, 0, nil), newMAGAlphaGradOp(beta, 1, nil)}
 	for run := 0; run < 2; run++ {
 		tv, hv, gv := make([]float32, n*d), make([]float32, n*d), make([]float32, n)
 		for i := 0; i < n; i++ {
@@ -632,6 +632,105 @@ func TestMAGAlphaOpsMatchFloat64Path(t *testing.T) {
 					if g := got.Data().([]float32)[i*d+j]; math.Float32bits(g) != math.Float32bits(float32(want)) {
 						t.Fatalf("run %d, wrt %d: entry (%d, %d) = %v, want %v", run, wrt, i, j, g, float32(want))
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestMAGScaleIsExact: magScale gives gorgonia's BroadcastHadamardProd of
+// h and α (α repeated along the rows' entries) bit for bit — the output
+// and the gradients of h and α, signed zeros included — in float32 and
+// float64 at a width of 37 (odd: the row sum's order shows); and with a
+// row selection and an output gradient of 0 on the dropped rows, the same
+// on the kept rows and 0 on the others.
+func TestMAGScaleIsExact(t *testing.T) {
+	const n, w = 30, 37
+	rng := rand.New(rand.NewPCG(7, 8))
+	h, alpha, c, keep := make([]float64, n*w), make([]float64, n), make([]float64, n*w), make([]float64, n)
+	for i := range h {
+		h[i], c[i] = rng.NormFloat64()*math.Exp(3*rng.NormFloat64()), rng.NormFloat64()
+		if i%13 == 4 {
+			h[i] = math.Copysign(0, -1)
+		}
+	}
+	for i := range alpha {
+		alpha[i] = rng.Float64()
+		if keep[i] = float64(i % 3); keep[i] == 0 {
+			for j := 0; j < w; j++ {
+				c[i*w+j] = 0
+			}
+		}
+	}
+	alpha[5] = 0
+	run := func(dt tensor.Dtype, fused, selected bool) [3][]uint64 {
+		g := nn.NewGraph(dt, true)
+		hn, an := g.Input("h", n, w), g.Input("alpha", n)
+		var y *G.Node
+		var err error
+		switch {
+		case fused && selected:
+			y, err = magScale(hn, an, g.Constant(keep, n))
+		case fused:
+			y, err = magScale(hn, an, nil)
+		default:
+			y, err = G.BroadcastHadamardProd(hn, an, nil, []byte{1})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost := G.Must(G.Sum(G.Must(G.HadamardProd(y, g.Constant(c, n, w)))))
+		if _, err := G.Grad(cost, hn, an); err != nil {
+			t.Fatal(err)
+		}
+		vm := nn.NewTapeMachine(g.G)
+		defer vm.Close()
+		if err := G.Let(hn, newDense(dt, h, n, w)); err != nil {
+			t.Fatal(err)
+		}
+		if err := G.Let(an, newDense(dt, alpha, n)); err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		dh, err := hn.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		da, err := an.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [3][]uint64
+		for k, v := range []G.Value{y.Value(), dh, da} {
+			switch d := v.Data().(type) {
+			case []float32:
+				for _, x := range d {
+					out[k] = append(out[k], uint64(math.Float32bits(x)))
+				}
+			case []float64:
+				for _, x := range d {
+					out[k] = append(out[k], math.Float64bits(x))
+				}
+			}
+		}
+		return out
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		want, got, sel := run(dt, false, false), run(dt, true, false), run(dt, true, true)
+		for k, what := range []string{"out", "∂L/∂h", "∂L/∂α"} {
+			if !slices.Equal(got[k], want[k]) {
+				t.Fatalf("%v: %s differs from BroadcastHadamardProd", dt, what)
+			}
+			per := len(want[k]) / n
+			for i, v := range sel[k] {
+				if keep[i/per] == 0 {
+					if v != 0 {
+						t.Fatalf("%v: %s[%d] = %x on a dropped row, want 0", dt, what, i, v)
+					}
+				} else if v != want[k][i] {
+					t.Fatalf("%v, with a row selection: %s[%d] differs from BroadcastHadamardProd", dt, what, i)
 				}
 			}
 		}

@@ -87,15 +87,17 @@ func Activate(x *G.Node, a Activation) (*G.Node, error) {
 // own output buffer; float32 runs on internal/vecmath (vecmath.Gelu), and
 // the backward op computes dx = dy·(Φ(x) + x·φ(x)) in one pass
 // (vecmath.GeluGrad) into its own buffer.
-func Gelu(x *G.Node) (*G.Node, error) { return GeluRows(x, nil) }
+func Gelu(x *G.Node) (*G.Node, error) { return GeluRows(nil, x, nil) }
 
 // GeluRows is Gelu computing only the rows i (over the leading axes) of x
 // with keep[i] ≠ 0: keep is a node of that many elements, read when the op
 // runs, like Linear.ForwardRows'. The other rows of the output and of the
 // input gradient are 0 (as GELU(0) = 0 and a zero output gradient give).
 // Every kept entry is computed exactly as Gelu computes it (vecmath's
-// results do not depend on an element's position). keep nil is Gelu.
-func GeluRows(x, keep *G.Node) (*G.Node, error) {
+// results do not depend on an element's position). With keep, the output
+// and the input gradient are buffers of g (Graph.OpBuffer). keep nil is
+// Gelu (g may then be nil).
+func GeluRows(g *Graph, x, keep *G.Node) (*G.Node, error) {
 	if x == nil {
 		return nil, fmt.Errorf("nn: Gelu: nil input")
 	}
@@ -104,10 +106,26 @@ func GeluRows(x, keep *G.Node) (*G.Node, error) {
 	}
 	s := x.Shape()
 	width := s[len(s)-1]
-	if keep != nil && keep.Shape().TotalSize()*width != s.TotalSize() {
-		return nil, fmt.Errorf("nn: Gelu: row selection %v for input %v", keep.Shape(), s)
+	op := &geluOp{Unary: opkit.Unary{Base: opkit.Owned(fmt.Sprintf("Gelu#%d", opkit.NextID()))}, keep: keep, width: width}
+	if keep != nil {
+		if keep.Shape().TotalSize()*width != s.TotalSize() {
+			return nil, fmt.Errorf("nn: Gelu: row selection %v for input %v", keep.Shape(), s)
+		}
+		if g == nil {
+			return nil, fmt.Errorf("nn: Gelu: row selection without a graph")
+		}
+		op.g, op.pool = g, g.OpBuffer("Gelu.y")
 	}
-	return G.ApplyOp(&geluOp{Unary: opkit.Unary{Base: opkit.Owned(fmt.Sprintf("Gelu#%d", opkit.NextID()))}, keep: keep, width: width}, x)
+	return G.ApplyOp(op, x)
+}
+
+// geluBuffer returns the tensor like t an op writes: over pool (a graph's
+// buffer) when not nil, else buf reused (reuseLike).
+func geluBuffer(pool *OpBuffer, buf, t *tensor.Dense) *tensor.Dense {
+	if pool != nil {
+		return pool.Dense(buf, t.Dtype(), t.Shape()...)
+	}
+	return reuseLike(buf, t)
 }
 
 // geluOp computes x·Φ(x) elementwise into its buffer, on the rows of
@@ -118,6 +136,8 @@ type geluOp struct {
 	keep  *G.Node
 	width int
 	sel   rowSubset
+	g     *Graph    // with keep: the graph, for SymDiff's buffer
+	pool  *OpBuffer // with keep: the output's buffer
 }
 
 func (op *geluOp) Do(in ...G.Value) (G.Value, error) {
@@ -125,7 +145,7 @@ func (op *geluOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	op.buf = reuseLike(op.buf, t)
+	op.buf = geluBuffer(op.pool, op.buf, t)
 	w := op.width
 	rows := t.Shape().TotalSize() / w
 	if _, err := op.sel.read(op.keep, rows, op.String()); err != nil {
@@ -152,7 +172,11 @@ func (op *geluOp) DiffWRT(n int) []bool { return []bool{true} }
 
 // SymDiff returns geluGradOp(∂L/∂y, x) = ∂L/∂y ⊙ (Φ(x) + x·φ(x)).
 func (op *geluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&geluGradOp{Base: opkit.Owned(op.String() + ".dx"), keep: op.keep, width: op.width}, grad, inputs[0])
+	gop := &geluGradOp{Base: opkit.Owned(op.String() + ".dx"), keep: op.keep, width: op.width}
+	if op.g != nil {
+		gop.pool = op.g.OpBuffer("Gelu.dx")
+	}
+	dx, err := G.ApplyOp(gop, grad, inputs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +191,7 @@ type geluGradOp struct {
 	keep  *G.Node
 	width int
 	sel   rowSubset
+	pool  *OpBuffer // with keep: the output's buffer
 }
 
 func (op *geluGradOp) Arity() int { return 2 }
@@ -196,7 +221,7 @@ func (op *geluGradOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	op.buf = reuseLike(op.buf, dy)
+	op.buf = geluBuffer(op.pool, op.buf, dy)
 	w := op.width
 	rows := dy.Shape().TotalSize() / w
 	if _, err := op.sel.read(op.keep, rows, op.String()); err != nil {

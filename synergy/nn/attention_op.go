@@ -67,7 +67,10 @@ func MultiHeadAttention(g *Graph, q, k, v, scoreMask *G.Node, B, L, heads int, d
 // changes no bit where internal/gemm.ZeroTailExact(L) holds. Where it does
 // not (L above simdblas's chain depth, another BLAS) n_b = L: every
 // position is computed, as by MultiHeadAttention. keep needs the mask m
-// (an error otherwise); keep nil is MultiHeadAttention.
+// (an error otherwise). With keep the op's buffers are g's (OpBuffer) and
+// its dropout masks are drawn by the forward run on the rows (b, i < n_b)
+// it reads (their draws of SampleMasksPCG's stream). keep nil is
+// MultiHeadAttention.
 func MultiHeadAttentionRows(g *Graph, q, k, v, scoreMask, keep *G.Node, B, L, heads int, dropout float64) (*G.Node, error) {
 	if g == nil || q == nil || k == nil || v == nil {
 		return nil, fmt.Errorf("nn: MultiHeadAttention: nil graph or input")
@@ -103,9 +106,14 @@ func MultiHeadAttentionRows(g *Graph, q, k, v, scoreMask, keep *G.Node, B, L, he
 		st.dropped = true
 		for h := 0; h < heads; h++ {
 			inputs = append(inputs, g.DropoutMask(dropout, B, L, L))
+			if keep != nil { // drawn by the forward run on the rows it reads
+				m := g.masks[len(g.masks)-1]
+				m.rows = &lazyRows{width: L}
+				st.masks = append(st.masks, m)
+			}
 		}
 	}
-	st.allocate()
+	st.allocate(g)
 	return G.ApplyOp(&attentionOp{Base: opkit.Owned(fmt.Sprintf("MultiHeadAttention#%d", st.id)), st: st}, inputs...)
 }
 
@@ -123,19 +131,49 @@ type attentionState struct {
 	k64                         *attentionKernel[float64]
 	out, grad                   *tensor.Dense
 	forwarded                   bool
+	// masks are the dropout masks (one per head) with a row selection:
+	// SampleMasksPCG leaves their rows (b, i) to the forward run, which
+	// draws those with i < n_b, the only ones read (mask.drawRows).
+	masks []*mask
+	// bufs back P, P ⊙ D, the output and the packed gradient: g's buffers
+	// (pooled among graphs that share op buffers) with a row selection,
+	// else the op's own.
+	bufs [4]*OpBuffer
 }
 
-func (st *attentionState) allocate() {
-	n := st.batch * st.length * st.width
+func (st *attentionState) allocate(g *Graph) {
 	if st.dtype == tensor.Float64 {
 		st.k64 = newAttentionKernel[float64](st)
-		st.out = tensor.New(tensor.WithShape(st.batch*st.length, st.width), tensor.WithBacking(st.k64.out))
-		st.grad = tensor.New(tensor.WithShape(3*n), tensor.WithBacking(st.k64.grad))
-		return
+	} else {
+		st.k32 = newAttentionKernel[float32](st)
 	}
-	st.k32 = newAttentionKernel[float32](st)
-	st.out = tensor.New(tensor.WithShape(st.batch*st.length, st.width), tensor.WithBacking(st.k32.out))
-	st.grad = tensor.New(tensor.WithShape(3*n), tensor.WithBacking(st.k32.grad))
+	for i, kind := range []string{"Attention.P", "Attention.PD", "Attention.y", "Attention.grad"} {
+		st.bufs[i] = new(OpBuffer)
+		if st.keep != nil {
+			st.bufs[i] = g.OpBuffer(kind)
+		}
+	}
+}
+
+// take points the kernel at P (and P ⊙ D), the output and the packed
+// gradient in their buffers (on every run: a pooled buffer may have grown
+// since).
+func (st *attentionState) take() {
+	n, p := st.batch*st.length*st.width, st.batch*st.heads*st.length*st.length
+	st.out = st.bufs[2].Dense(st.out, st.dtype, st.batch*st.length, st.width)
+	st.grad = st.bufs[3].Dense(st.grad, st.dtype, 3*n)
+	if st.k64 != nil {
+		takeAttention(st.k64, st, n, p)
+	} else {
+		takeAttention(st.k32, st, n, p)
+	}
+}
+
+func takeAttention[T lstmFloat](k *attentionKernel[T], st *attentionState, n, p int) {
+	k.probs, k.out, k.grad = bufferData[T](st.bufs[0], p), st.out.Data().([]T), st.grad.Data().([]T)
+	if st.dropped {
+		k.dropped = bufferData[T](st.bufs[1], p)
+	}
 }
 
 // attentionKernel holds the buffers of one instance: P (B, heads, L, L),
@@ -149,17 +187,13 @@ type attentionKernel[T lstmFloat] struct {
 	out, grad          []T
 	scratch            [][]T // per shard: dP (L, L)
 	n                  []int
+	masks              []*mask // the dropout masks drawn when read (attentionState.masks), or none
 }
 
 func newAttentionKernel[T lstmFloat](st *attentionState) *attentionKernel[T] {
 	B, L, H := st.batch, st.length, st.width
-	k := &attentionKernel[T]{B: B, L: L, H: H, heads: st.heads, dh: H / st.heads,
-		scale: T(1 / math.Sqrt(float64(H/st.heads))),
-		probs: make([]T, B*st.heads*L*L), out: make([]T, B*L*H), grad: make([]T, 3*B*L*H), n: make([]int, B)}
-	if st.dropped {
-		k.dropped = make([]T, B*st.heads*L*L)
-	}
-	return k
+	return &attentionKernel[T]{B: B, L: L, H: H, heads: st.heads, dh: H / st.heads,
+		scale: T(1 / math.Sqrt(float64(H/st.heads))), n: make([]int, B), masks: st.masks}
 }
 
 // shards runs f on contiguous ranges of sequences (up to 4 per goroutine,
@@ -226,6 +260,9 @@ func (k *attentionKernel[T]) forward(q, kk, v, mask []T, drop [][]T) {
 				}
 				pv := p
 				if drop != nil {
+					if k.masks != nil {
+						k.masks[h].drawRows(b*L, b*L+n)
+					}
 					pv = k.dropped[blk : blk+L*L]
 					d := drop[h][b*L*L : (b+1)*L*L]
 					for i := 0; i < n; i++ {
@@ -393,6 +430,7 @@ func (op *attentionOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.take()
 	if st.k64 != nil {
 		st.k64.lengths(&st.sel, subset)
 		st.k64.forward(in.q.([]float64), in.k.([]float64), in.v.([]float64), typed[float64](in.mask), typedDrops[float64](in.drop))
@@ -500,6 +538,7 @@ func (op *attentionBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 		drop = d[3 : 3+st.heads]
 	}
 	dOut := d[len(d)-1]
+	st.take()
 	if st.k64 != nil {
 		st.k64.backward(d[0].([]float64), d[1].([]float64), d[2].([]float64), typedDrops[float64](drop), dOut.([]float64))
 	} else {

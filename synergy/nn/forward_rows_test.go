@@ -197,7 +197,7 @@ func TestKeptRowsReuse(t *testing.T) {
 			m[i], other[i] = v, v
 		}
 	}
-	var c keptCopy
+	c := keptCopy{buf: new(OpBuffer)}
 	for _, step := range []struct {
 		what   string
 		run    uint64

@@ -54,6 +54,11 @@ type linearShape struct {
 	grads bool
 	runs  uint64
 	x, dy keptCopy
+	// With a row selection, Y and dX are buffers of the graph (pooled
+	// among graphs that share op buffers, Graph.ShareOpBuffers), as are the
+	// kept-row copies; nil without a selection (the op's own buffers).
+	y, dx *OpBuffer
+	g     *Graph // the graph, for SymDiff's buffers
 }
 
 // The readers of a keptCopy.
@@ -71,7 +76,7 @@ const (
 // and that reader has not taken it before (read): an op run again without
 // a forward pass in between gathers afresh, its input may have changed.
 type keptCopy struct {
-	data any // []float32 or []float64
+	buf  *OpBuffer
 	src  any // &m[0]
 	idx  []int
 	run  uint64
@@ -82,17 +87,13 @@ type keptCopy struct {
 // for reader (or for no reader: −1, the forward pass making X's copy)
 // from c when c is valid for it (keptCopy), else gathered into c.
 func keptRows[T float32 | float64](c *keptCopy, run uint64, reader int, m []T, idx []int, n int) []T {
-	d, _ := c.data.([]T)
-	if reader >= 0 && len(m) > 0 && d != nil && c.run == run && c.src == any(&m[0]) && !c.read[reader] && slices.Equal(c.idx, idx) {
+	d := bufferData[T](c.buf, len(idx)*n)
+	if reader >= 0 && len(m) > 0 && c.run == run && c.src == any(&m[0]) && !c.read[reader] && slices.Equal(c.idx, idx) {
 		c.read[reader] = true
 		return d
 	}
-	if cap(d) < len(idx)*n {
-		d = make([]T, len(idx)*n)
-	}
-	d = d[:len(idx)*n]
 	gatherKept(d, m, idx, n)
-	c.data, c.run, c.idx, c.read = d, run, append(c.idx[:0], idx...), [readers]bool{}
+	c.run, c.idx, c.read = run, append(c.idx[:0], idx...), [readers]bool{}
 	c.src = nil
 	if len(m) > 0 {
 		c.src = any(&m[0])
@@ -116,10 +117,13 @@ func gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a any, lda int, b a
 	}
 }
 
-// fusedLinear adds Y = X·W (+ b) to the graph as one op; keep, if not
-// nil, selects the rows computed (linearShape.keep).
-func fusedLinear(x, w, b, keep *G.Node) (*G.Node, error) {
-	s := &linearShape{id: opkit.NextID(), dtype: x.Dtype(), batch: x.Shape()[0], in: w.Shape()[0], out: w.Shape()[1], bias: b != nil, keep: keep}
+// fusedLinear adds Y = X·W (+ b) to g as one op; keep, if not nil,
+// selects the rows computed (linearShape.keep).
+func fusedLinear(g *Graph, x, w, b, keep *G.Node) (*G.Node, error) {
+	s := &linearShape{id: opkit.NextID(), dtype: x.Dtype(), batch: x.Shape()[0], in: w.Shape()[0], out: w.Shape()[1], bias: b != nil, keep: keep, g: g}
+	if keep != nil {
+		s.y, s.x.buf = g.OpBuffer("Linear.y"), g.OpBuffer("Linear.x")
+	}
 	op := &linearOp{Base: opkit.Owned(fmt.Sprintf("Linear#%d", s.id)), s: s}
 	if b == nil {
 		return G.ApplyOp(op, x, w)
@@ -167,7 +171,9 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if op.buf == nil {
+	if s.y != nil {
+		op.buf = s.y.Dense(op.buf, s.dtype, s.batch, s.out)
+	} else if op.buf == nil {
 		op.buf = tensor.New(tensor.Of(s.dtype), tensor.WithShape(s.batch, s.out))
 	}
 	y := op.buf.Data()
@@ -250,6 +256,9 @@ func (op *linearOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		return nil, op.Errorf("SymDiff: got %d inputs, want %d", len(inputs), op.Arity())
 	}
 	op.s.grads = true
+	if op.s.keep != nil {
+		op.s.dx, op.s.dy.buf = op.s.g.OpBuffer("Linear.dx"), op.s.g.OpBuffer("Linear.dy")
+	}
 	dx, err := G.ApplyOp(newLinearGradOp(op.s, gradInput), grad, inputs[1])
 	if err != nil {
 		return nil, err
@@ -327,7 +336,9 @@ func (op *linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if err := op.CheckArity(vals, op.Arity()); err != nil {
 		return nil, err
 	}
-	if op.buf == nil {
+	if op.wrt == gradInput && s.dx != nil {
+		op.buf = s.dx.Dense(op.buf, s.dtype, op.shape()...)
+	} else if op.buf == nil {
 		op.buf = tensor.New(tensor.Of(s.dtype), tensor.WithShape(op.shape()...))
 	}
 	out := op.buf.Data()
@@ -527,10 +538,18 @@ func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
 
 // ---- row subsets (Linear.ForwardRows) ----
 
+// gatherKept copies the rows idx (increasing) of src (rows of n entries)
+// into dst one after another, each run of consecutive rows (a sequence's
+// tokens) in one copy, in parallel.Rows' chunks of idx.
 func gatherKept[T float32 | float64](dst, src []T, idx []int, n int) {
 	parallel.Rows(len(idx), n, func(lo, hi int) {
-		for k, i := range idx[lo:hi] {
-			copy(dst[(lo+k)*n:(lo+k+1)*n], src[i*n:(i+1)*n])
+		for k := lo; k < hi; {
+			e := k + 1
+			for e < hi && idx[e] == idx[e-1]+1 {
+				e++
+			}
+			copy(dst[k*n:e*n], src[idx[k]*n:(idx[e-1]+1)*n])
+			k = e
 		}
 	})
 }

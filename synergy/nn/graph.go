@@ -33,6 +33,11 @@ type Graph struct {
 	// layer added so far, the key of the next one's buffers.
 	lstmBuffers *LSTMBuffers
 	lstmUses    map[*LSTM]int
+	// opBuffers is the pool of op buffers the graph shares (ShareOpBuffers;
+	// nil: none) and opBufferUses counts the buffers of each kind taken so
+	// far, the key of the next one.
+	opBuffers    *OpBuffers
+	opBufferUses map[string]int
 }
 
 type mask struct {
@@ -50,6 +55,47 @@ type mask struct {
 	drops []uint8
 	size  int
 	scale float64
+	// rows, for a DropoutRows mask (rows of width entries), is where
+	// SampleMasksPCG left its draws: the mask's entries are drawn by the
+	// ops that read them, on the rows they keep (mask.drawRows).
+	rows *lazyRows
+}
+
+// lazyRows is the state of a mask drawn row by row when read: after
+// SampleMasksPCG(seed1, seed2), entry e of the mask is the stream's draw
+// first + e; drawn[i] records that row i holds its draws. pending is false
+// when every entry is drawn (SampleMasks, SetMasksToOne).
+type lazyRows struct {
+	width               int
+	pending             bool
+	seed1, seed2, first uint64
+	drawn               []bool
+}
+
+// drawRows draws rows [lo, hi) of a lazily drawn mask that are not drawn
+// yet — each run of them from a generator at its first draw (pcgJump) —
+// bit for bit what SampleMasksPCG draws into them. It does nothing for a
+// mask drawn in full. Calls on disjoint rows may run concurrently.
+func (m *mask) drawRows(lo, hi int) {
+	r := m.rows
+	if r == nil || !r.pending {
+		return
+	}
+	w := r.width
+	for i := lo; i < hi; {
+		if r.drawn[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < hi && !r.drawn[j] {
+			r.drawn[j] = true
+			j++
+		}
+		s1, s2 := pcgJump(r.seed1, r.seed2, r.first+uint64(i*w))
+		m.fill(i*w, j*w, rand.New(rand.NewPCG(s1, s2)))
+		i = j
+	}
 }
 
 // allocate creates the mask's reused value tensor (or bytes) on first
@@ -235,8 +281,11 @@ func (g *Graph) Dropout(x *G.Node, p float64) (*G.Node, error) {
 // the leading axes) of x with keep[i] ≠ 0, keep a node of that many
 // elements read when the op runs (like Linear.ForwardRows'); the other
 // rows of y and of ∂L/∂x are 0 (what x = 0 or ∂L/∂y = 0 there gives). The
-// mask is still drawn for every entry, so the random stream and the kept
-// rows are those of Dropout. keep nil is Dropout.
+// mask takes its place in the random stream as Dropout's: SampleMasks
+// draws it in full, SampleMasksPCG leaves it to the product, which draws
+// the kept rows' entries (their draws of the stream, pcgJump) when it
+// first reads them, so the kept rows are those of Dropout. The output
+// buffer is the graph's (OpBuffer). keep nil is Dropout.
 func (g *Graph) DropoutRows(x *G.Node, p float64, keep *G.Node) (*G.Node, error) {
 	if !g.Train || p == 0 {
 		return x, nil
@@ -244,7 +293,14 @@ func (g *Graph) DropoutRows(x *G.Node, p float64, keep *G.Node) (*G.Node, error)
 	if p < 0 || p >= 1 {
 		return nil, fmt.Errorf("nn: dropout probability %v outside [0, 1)", p)
 	}
-	return maskProduct(x, g.DropoutMask(p, x.Shape()...), keep)
+	m := g.DropoutMask(p, x.Shape()...)
+	if keep == nil {
+		return maskProduct(nil, "", x, m, nil, nil)
+	}
+	mk := g.masks[len(g.masks)-1]
+	s := x.Shape()
+	mk.rows = &lazyRows{width: s[len(s)-1]}
+	return maskProduct(g, "Dropout.y", x, m, keep, mk)
 }
 
 // DropoutMask returns a new mask input of the given shape that SampleMasks
@@ -280,6 +336,9 @@ func (g *Graph) SampleMasks(rng *rand.Rand) error {
 	for _, m := range g.masks {
 		m.allocate(g.Dtype)
 		m.fill(0, m.entries(), rng)
+		if m.rows != nil {
+			m.rows.pending = false
+		}
 	}
 	return g.bindMasks(true)
 }
@@ -288,7 +347,10 @@ func (g *Graph) SampleMasks(rng *rand.Rand) error {
 // seed2))) draws, bit for bit, in chunks of maskChunk entries on GOMAXPROCS
 // goroutines (parallel.Do): the chunk that starts at the stream's j-th draw
 // gets its own generator, a PCG at the state j steps on (pcgJump), so the
-// chunks need not be drawn in order.
+// chunks need not be drawn in order. The masks of DropoutRows and those
+// of MultiHeadAttentionRows with a row selection only take their place in
+// the stream: the rows their ops read are drawn then (mask.drawRows), the
+// others never.
 func (g *Graph) SampleMasksPCG(seed1, seed2 uint64) error {
 	type chunk struct {
 		m      *mask
@@ -300,6 +362,15 @@ func (g *Graph) SampleMasksPCG(seed1, seed2 uint64) error {
 	for _, m := range g.masks {
 		m.allocate(g.Dtype)
 		n := m.entries()
+		if r := m.rows; r != nil {
+			r.pending, r.seed1, r.seed2, r.first = true, seed1, seed2, draw
+			if len(r.drawn) != n/r.width {
+				r.drawn = make([]bool, n/r.width)
+			}
+			clear(r.drawn)
+			draw += uint64(n)
+			continue
+		}
 		for lo := 0; lo < n; lo += maskChunk {
 			hi := min(lo+maskChunk, n)
 			chunks = append(chunks, chunk{m, lo, hi, draw})
@@ -370,6 +441,9 @@ func (g *Graph) SetMasksToOne() error {
 			fillOnes(m.f32)
 		} else {
 			fillOnes(m.f64)
+		}
+		if m.rows != nil {
+			m.rows.pending = false
 		}
 	}
 	return g.bindMasks(false)

@@ -76,5 +76,5 @@ func (l *LayerNorm) ForwardSumRows(g *Graph, x, r, keep *G.Node) (*G.Node, error
 	if r != nil && (!r.Shape().Eq(s) || r.Dtype() != x.Dtype()) {
 		return nil, fmt.Errorf("nn: LayerNorm %s: summand %v %v, input %v %v", l.Gamma.Name, r.Shape(), r.Dtype(), s, x.Dtype())
 	}
-	return layerNorm(x, r, g.Param(l.Gamma), g.Param(l.Beta), keep, l.Eps)
+	return layerNorm(g, x, r, g.Param(l.Gamma), g.Param(l.Beta), keep, l.Eps)
 }

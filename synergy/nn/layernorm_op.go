@@ -46,6 +46,10 @@ type layerNormState struct {
 	keep      *G.Node   // LayerNorm.ForwardRows' row selection; nil: every row
 	sel       rowSubset // the rows of the last forward run
 	sum       bool      // the input is x + r (LayerNorm.ForwardSumRows)
+	// bufs back x̂, the output and the packed gradient: the graph's
+	// (pooled among graphs that share op buffers) with a row selection,
+	// else the op's own.
+	bufs [3]*OpBuffer
 }
 
 // layerNormKernel holds x̂ (rows, dim), 1/σ per row, and the output and
@@ -60,8 +64,20 @@ type layerNormKernel[T lstmFloat] struct {
 }
 
 func newLayerNormKernel[T lstmFloat](rows, dim int, eps float64) *layerNormKernel[T] {
-	return &layerNormKernel[T]{rows: rows, dim: dim, eps: eps, xhat: make([]T, rows*dim), inv: make([]float64, rows),
-		out: make([]T, rows*dim), grad: make([]T, rows*dim+2*dim), dg: make([]float64, dim), db: make([]float64, dim)}
+	return &layerNormKernel[T]{rows: rows, dim: dim, eps: eps, inv: make([]float64, rows), dg: make([]float64, dim), db: make([]float64, dim)}
+}
+
+// take points the state's kernel at x̂, the output and the packed gradient
+// in its buffers (on every run: a pooled buffer may have grown since).
+func (st *layerNormState) take() {
+	n := st.rows * st.dim
+	st.out = st.bufs[1].Dense(st.out, st.dtype, st.shape...)
+	st.grad = st.bufs[2].Dense(st.grad, st.dtype, n+2*st.dim)
+	if st.k64 != nil {
+		st.k64.xhat, st.k64.out, st.k64.grad = bufferData[float64](st.bufs[0], n), st.out.Data().([]float64), st.grad.Data().([]float64)
+	} else {
+		st.k32.xhat, st.k32.out, st.k32.grad = bufferData[float32](st.bufs[0], n), st.out.Data().([]float32), st.grad.Data().([]float32)
+	}
 }
 
 // forward normalizes the rows sel keeps of x + res (res nil: of x) and
@@ -258,9 +274,9 @@ func (k *layerNormKernel[T]) paramGradRows(dy []T, lo, hi, j0, j1 int) {
 	}
 }
 
-// layerNorm adds the fused LayerNorm of x (last axis dim) with γ, β to the
-// graph; keep, if not nil, selects the rows computed (LayerNorm.ForwardRows).
-func layerNorm(x, r, gamma, beta, keep *G.Node, eps float64) (*G.Node, error) {
+// layerNorm adds the fused LayerNorm of x (last axis dim) with γ, β to
+// g; keep, if not nil, selects the rows computed (LayerNorm.ForwardRows).
+func layerNorm(g *Graph, x, r, gamma, beta, keep *G.Node, eps float64) (*G.Node, error) {
 	s := x.Shape().Clone()
 	dim := s[len(s)-1]
 	st := &layerNormState{id: opkit.NextID(), dtype: x.Dtype(), shape: s, rows: s.TotalSize() / dim, dim: dim, eps: eps, keep: keep, sum: r != nil}
@@ -269,12 +285,14 @@ func layerNorm(x, r, gamma, beta, keep *G.Node, eps float64) (*G.Node, error) {
 	}
 	if st.dtype == tensor.Float64 {
 		st.k64 = newLayerNormKernel[float64](st.rows, dim, eps)
-		st.out = tensor.New(tensor.WithShape(s...), tensor.WithBacking(st.k64.out))
-		st.grad = tensor.New(tensor.WithShape(len(st.k64.grad)), tensor.WithBacking(st.k64.grad))
 	} else {
 		st.k32 = newLayerNormKernel[float32](st.rows, dim, eps)
-		st.out = tensor.New(tensor.WithShape(s...), tensor.WithBacking(st.k32.out))
-		st.grad = tensor.New(tensor.WithShape(len(st.k32.grad)), tensor.WithBacking(st.k32.grad))
+	}
+	for i, kind := range []string{"LayerNorm.xhat", "LayerNorm.y", "LayerNorm.grad"} {
+		st.bufs[i] = new(OpBuffer)
+		if keep != nil {
+			st.bufs[i] = g.OpBuffer(kind)
+		}
 	}
 	op := &layerNormOp{Base: opkit.Owned(fmt.Sprintf("LayerNorm#%d", st.id)), st: st}
 	if r != nil {
@@ -342,6 +360,7 @@ func (op *layerNormOp) Do(vals ...G.Value) (G.Value, error) {
 	if !st.sum {
 		d = []any{d[0], nil, d[1], d[2]}
 	}
+	st.take()
 	if st.k64 != nil {
 		r, _ := d[1].([]float64)
 		st.k64.forward(d[0].([]float64), r, d[2].([]float64), d[3].([]float64), &st.sel)
@@ -410,6 +429,7 @@ func (op *layerNormBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.take()
 	if st.k64 != nil {
 		st.k64.backward(d[1].([]float64), d[0].([]float64), &st.sel)
 	} else {

@@ -69,7 +69,7 @@ func (l *Linear) ForwardRows(g *Graph, x, keep *G.Node) (*G.Node, error) {
 	if keep != nil && keep.Shape().TotalSize() != x.Shape()[0] {
 		return nil, fmt.Errorf("nn: Linear %s: row selection %v for %d rows", l.W.Name, keep.Shape(), x.Shape()[0])
 	}
-	y, err := fusedLinear(x, g.Param(l.W), b, keep)
+	y, err := fusedLinear(g, x, g.Param(l.W), b, keep)
 	if err != nil {
 		return nil, fmt.Errorf("nn: Linear %s: %w", l.W.Name, err)
 	}

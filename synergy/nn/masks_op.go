@@ -19,7 +19,9 @@ import (
 // (with its own buffer); M gets none (it is data). An opkit.Owned op:
 // gorgonia never merges two instances. With a row selection keep
 // (Graph.DropoutRows) it computes the kept rows and writes 0 to the
-// others, and so does its gradient.
+// others, and so does its gradient; it draws the mask's kept rows first
+// where SampleMasksPCG left them to it (mask.drawRows), and its output is
+// a buffer of the graph (buf).
 type maskProductOp struct {
 	opkit.Base
 	dtype tensor.Dtype
@@ -27,18 +29,25 @@ type maskProductOp struct {
 	out   *tensor.Dense
 	keep  *G.Node // nil: every row
 	sel   rowSubset
+	mask  *mask     // with keep: the mask's rows, drawn when read
+	buf   *OpBuffer // with keep: the output's buffer
+	g     *Graph    // with keep: the graph, for SymDiff's buffer
 }
 
 // maskProduct returns x ⊙ m for nodes of equal shape and dtype, on the
-// rows keep selects (nil: all).
-func maskProduct(x, m, keep *G.Node) (*G.Node, error) {
+// rows keep selects (nil: all); with keep, mk is m's mask and the output
+// is g's buffer of this kind.
+func maskProduct(g *Graph, kind string, x, m, keep *G.Node, mk *mask) (*G.Node, error) {
 	if !x.Shape().Eq(m.Shape()) || x.Dtype() != m.Dtype() {
 		return nil, fmt.Errorf("nn: dropout mask %s has shape %v and dtype %v, want %v and %v like its input", m.Name(), m.Shape(), m.Dtype(), x.Shape(), x.Dtype())
 	}
 	if s := x.Shape(); keep != nil && keep.Shape().TotalSize()*s[len(s)-1] != s.TotalSize() {
 		return nil, fmt.Errorf("nn: dropout: row selection %v for input %v", keep.Shape(), s)
 	}
-	op := &maskProductOp{dtype: x.Dtype(), shape: x.Shape().Clone(), keep: keep}
+	op := &maskProductOp{dtype: x.Dtype(), shape: x.Shape().Clone(), keep: keep, mask: mk}
+	if keep != nil {
+		op.g, op.buf = g, g.OpBuffer(kind)
+	}
 	op.Base = opkit.Owned(fmt.Sprintf("MaskProduct#%d", opkit.NextID()))
 	return G.ApplyOp(op, x, m)
 }
@@ -66,7 +75,9 @@ func (op *maskProductOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if op.out == nil {
+	if op.buf != nil {
+		op.out = op.buf.Dense(op.out, op.dtype, op.shape...)
+	} else if op.out == nil {
 		op.out = tensor.New(tensor.Of(op.dtype), tensor.WithShape(op.shape.Clone()...))
 	}
 	w := op.shape[len(op.shape)-1]
@@ -74,13 +85,17 @@ func (op *maskProductOp) Do(vals ...G.Value) (G.Value, error) {
 	if _, err := op.sel.read(op.keep, rows, op.String()); err != nil {
 		return nil, err
 	}
+	draw := func(int, int) {}
+	if op.mask != nil {
+		draw = op.mask.drawRows
+	}
 	switch y := op.out.Data().(type) {
 	case []float32:
 		xs, ms := x.([]float32), m.([]float32)
-		op.sel.visitRows(rows, w, func(r0, r1 int) { hadamard(y[r0*w:r1*w], xs[r0*w:r1*w], ms[r0*w:r1*w]) }, clearRows(y, w))
+		op.sel.visitRows(rows, w, func(r0, r1 int) { draw(r0, r1); hadamard(y[r0*w:r1*w], xs[r0*w:r1*w], ms[r0*w:r1*w]) }, clearRows(y, w))
 	case []float64:
 		xs, ms := x.([]float64), m.([]float64)
-		op.sel.visitRows(rows, w, func(r0, r1 int) { hadamard(y[r0*w:r1*w], xs[r0*w:r1*w], ms[r0*w:r1*w]) }, clearRows(y, w))
+		op.sel.visitRows(rows, w, func(r0, r1 int) { draw(r0, r1); hadamard(y[r0*w:r1*w], xs[r0*w:r1*w], ms[r0*w:r1*w]) }, clearRows(y, w))
 	default:
 		return nil, op.Errorf("unsupported dtype %v", op.dtype)
 	}
@@ -105,7 +120,7 @@ func (op *maskProductOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes,
 	if len(inputs) != 2 {
 		return nil, op.Errorf("SymDiff: got %d inputs, want 2", len(inputs))
 	}
-	dx, err := maskProduct(grad, inputs[1], op.keep)
+	dx, err := maskProduct(op.g, "Dropout.dx", grad, inputs[1], op.keep, op.mask)
 	if err != nil {
 		return nil, err
 	}

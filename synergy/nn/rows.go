@@ -107,3 +107,23 @@ func clearRows[T float32 | float64](m []T, n int) func(lo, hi int) {
 func (r *rowSubset) visitRows(rows, width int, kept, dropped func(lo, hi int)) {
 	parallel.Rows(rows, width, func(lo, hi int) { r.visit(lo, hi, kept, dropped) })
 }
+
+// RowSelection is the row selection of an op outside this package that
+// computes only the rows i with keep[i] ≠ 0 of a selection node keep, as
+// the ops of Linear.ForwardRows do (MAG-BERT's gate).
+type RowSelection struct{ r rowSubset }
+
+// Read reads the selection keep (nil: none) of rows entries when the op
+// runs; it reports false (compute every row) when keep is nil or keeps
+// every row.
+func (s *RowSelection) Read(keep *G.Node, rows int, what string) (bool, error) {
+	return s.r.read(keep, rows, what)
+}
+
+// VisitRows calls kept(lo, hi) on each maximal run [lo, hi) of kept rows
+// and dropped(lo, hi) on each run of the others (every row kept when Read
+// reported false), rows of width entries, in parallel chunks: kept and
+// dropped must touch only their own rows.
+func (s *RowSelection) VisitRows(rows, width int, kept, dropped func(lo, hi int)) {
+	s.r.visitRows(rows, width, kept, dropped)
+}

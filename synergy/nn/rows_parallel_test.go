@@ -136,6 +136,7 @@ func layerNormBackwardChunksExact[T lstmFloat](t *testing.T) {
 			sel = testSelection(t, rows, rng)
 		}
 		k := newLayerNormKernel[T](rows, n, 1e-12)
+		k.xhat, k.out, k.grad = make([]T, rows*n), make([]T, rows*n), make([]T, rows*n+2*n)
 		x, gamma, beta, dy := random(rows*n), random(n), random(n), random(rows*n)
 		k.forward(x, nil, gamma, beta, sel)
 		k.backward(gamma, dy, sel)

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -15,15 +16,17 @@ var rowOps = []struct {
 	f    func(g *Graph, ln *LayerNorm, x, keep *G.Node) (*G.Node, error)
 }{
 	{"LayerNorm", func(g *Graph, ln *LayerNorm, x, keep *G.Node) (*G.Node, error) { return ln.ForwardRows(g, x, keep) }},
-	{"Gelu", func(_ *Graph, _ *LayerNorm, x, keep *G.Node) (*G.Node, error) { return GeluRows(x, keep) }},
+	{"Gelu", func(g *Graph, _ *LayerNorm, x, keep *G.Node) (*G.Node, error) { return GeluRows(g, x, keep) }},
 	{"Dropout", func(g *Graph, _ *LayerNorm, x, keep *G.Node) (*G.Node, error) { return g.DropoutRows(x, 0.3, keep) }},
 }
 
 // rowOpRun builds a training graph of op on a parameter x (rows, width)
 // (with a LayerNorm of random γ, β), the cost Σ y ⊙ C where C is 0 in the
 // rows keepOf drops when zeroDropped, draws the dropout masks from a fixed
-// seed, runs it once and returns y and the gradients of x, γ and β.
-func rowOpRun(t *testing.T, dt tensor.Dtype, op int, rows, width int, withKeep, zeroDropped bool) (y []float64, grads [][]float64) {
+// seed (SampleMasks, or SampleMasksPCG when pcg, which leaves a
+// DropoutRows mask to the product to draw), runs it once and returns y and
+// the gradients of x, γ and β.
+func rowOpRun(t *testing.T, dt tensor.Dtype, op int, rows, width int, withKeep, zeroDropped, pcg bool) (y []float64, grads [][]float64) {
 	t.Helper()
 	g, cost, out, params := rowOpGraph(t, dt, op, rows, width, withKeep, zeroDropped)
 	if _, err := G.Grad(cost, g.ParamNodes(params)...); err != nil {
@@ -31,7 +34,11 @@ func rowOpRun(t *testing.T, dt tensor.Dtype, op int, rows, width int, withKeep, 
 	}
 	vm := NewTapeMachine(g.G)
 	defer vm.Close()
-	if err := g.SampleMasks(newTestRNG(52)); err != nil {
+	sample := func() error { return g.SampleMasks(newTestRNG(52)) }
+	if pcg {
+		sample = func() error { return g.SampleMasksPCG(52, 53) }
+	}
+	if err := sample(); err != nil {
 		t.Fatal(err)
 	}
 	if err := vm.RunAll(); err != nil {
@@ -90,14 +97,20 @@ func rowOpGraph(t *testing.T, dt tensor.Dtype, op int, rows, width int, withKeep
 // give the kept rows of the output bit for bit, 0 in the dropped rows, and
 // the gradients of x, γ and β bit for bit those without a selection when
 // the dropped rows have a zero output gradient (x's gradient 0 there), in
-// float32 and float64, at a width that leaves a vector tail (vecmath).
+// float32 and float64, at a width that leaves a vector tail (vecmath),
+// with the masks drawn by SampleMasks and by SampleMasksPCG (which leaves
+// the kept rows of a DropoutRows mask to the product).
 func TestRowOpsAreExact(t *testing.T) {
 	const rows, width = 47, 21
 	for op := range rowOps {
-		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
-			name := rowOps[op].name + " " + dt.String()
-			y0, g0 := rowOpRun(t, dt, op, rows, width, false, true)
-			y1, g1 := rowOpRun(t, dt, op, rows, width, true, true)
+		for _, c := range []struct {
+			dt  tensor.Dtype
+			pcg bool
+		}{{tensor.Float32, false}, {tensor.Float64, false}, {tensor.Float32, true}, {tensor.Float64, true}} {
+			dt := c.dt
+			name := fmt.Sprintf("%s %v (PCG %v)", rowOps[op].name, dt, c.pcg)
+			y0, g0 := rowOpRun(t, dt, op, rows, width, false, true, c.pcg)
+			y1, g1 := rowOpRun(t, dt, op, rows, width, true, true, c.pcg)
 			for i := range y0 {
 				want := y0[i]
 				if keepOf(i/width) == 0 {
