@@ -84,9 +84,15 @@ func (op *lookupOp) Do(in ...G.Value) (G.Value, error) {
 
 func (op *lookupOp) DiffWRT(int) []bool { return []bool{true, false} }
 
-// SymDiff returns the scatter-add of grad into a zero (V, H) table.
+// SymDiff returns the scatter-add of grad into a zero (V, H) table. When
+// the table has another use in the graph (the graph is whole by the time
+// gradients are built), gorgonia sums the table's gradients and may add in
+// place into the scatter's table, rows the scatter did not write: the
+// scatter then clears its whole table on every run.
 func (op *lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	scatter := &scatterRowsOp{Base: opkit.Owned(fmt.Sprintf("bert.ScatterRows(%s %d×%d)", op.name, op.rows, op.dim)), lookup: op}
+	table := inputs[0]
+	scatter := &scatterRowsOp{Base: opkit.Owned(fmt.Sprintf("bert.ScatterRows(%s %d×%d)", op.name, op.rows, op.dim)), lookup: op,
+		clearAll: table.Graph().To(table.ID()).Len() > 1}
 	d, err := G.ApplyOp(scatter, grad, inputs[1])
 	if err != nil {
 		return nil, err
@@ -100,11 +106,14 @@ func (op *lookupOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 // for BERT's word embeddings) costs page faults wherever it is touched
 // first (the clip and the optimizer then). On every run it clears the rows
 // the previous run wrote (the buffer's Written list; the clip keeps zeros
-// zero, nothing else writes the table) rather than the whole table.
+// zero, the optimizer only reads, nothing else writes the table) rather
+// than the whole table — or the whole table when clearAll (a table with
+// more than one use: see lookupOp.SymDiff).
 type scatterRowsOp struct {
 	opkit.Base
-	lookup *lookupOp
-	buf    *tensor.Dense
+	lookup   *lookupOp
+	buf      *tensor.Dense
+	clearAll bool
 }
 
 func (op *scatterRowsOp) Arity() int    { return 2 }
@@ -128,6 +137,9 @@ func (op *scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
 	dim := op.lookup.dim
 	op.buf = op.lookup.grad.Dense(op.buf, grad.Dtype(), op.lookup.rows, dim)
 	written := op.lookup.grad.Written()
+	if op.clearAll {
+		written = nil
+	}
 	switch g := grad.Data().(type) {
 	case []float64:
 		scatterAddRows(op.buf.Data().([]float64), g, ids, dim, written)
@@ -135,6 +147,13 @@ func (op *scatterRowsOp) Do(in ...G.Value) (G.Value, error) {
 		scatterAddRows(op.buf.Data().([]float32), g, ids, dim, written)
 	default:
 		return nil, op.Errorf("unsupported dtype %v", grad.Dtype())
+	}
+	if op.clearAll { // gorgonia may write any row: the buffer's next user clears them all
+		all := (*op.lookup.grad.Written())[:0]
+		for r := range op.lookup.rows {
+			all = append(all, r)
+		}
+		*op.lookup.grad.Written() = all
 	}
 	return op.buf, nil
 }

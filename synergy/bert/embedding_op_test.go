@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/synergo/synergo/synergy/nn"
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -49,5 +50,91 @@ func TestScatterRowsClearsWrittenRows(t *testing.T) {
 				t.Fatalf("run %d: table entry %d = %v, want %v", run, i, v, want[i])
 			}
 		}
+	}
+}
+
+// A table looked up twice in one graph gets the sum of two scatters as its
+// gradient, which gorgonia may add in place into the first scatter's
+// table: each run's gradient, on ids that move between runs, is bit for
+// bit the sum of the two scatters into cleared tables (the scatters clear
+// their whole tables then, clearAll).
+func TestScatterRowsOfATableUsedTwice(t *testing.T) {
+	const rows, dim, n = 12, 3, 4
+	ps := nn.NewParamSet(tensor.Float64)
+	p := ps.Add("table", []int{rows, dim}, nn.Normal(1), rand.New(rand.NewPCG(1, 2)))
+	g := nn.NewGraph(tensor.Float64, true)
+	table := g.Param(p)
+	ids1, ids2 := g.Input("ids1", 1, n), g.Input("ids2", 1, n)
+	rng := rand.New(rand.NewPCG(3, 4))
+	weights := func() []float64 {
+		w := make([]float64, n*dim)
+		for i := range w {
+			w[i] = rng.NormFloat64()
+		}
+		return w
+	}
+	w1, w2 := weights(), weights()
+	out1, err := lookupRows(g, table, ids1, "table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out2, err := lookupRows(g, table, ids2, "table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost := G.Must(G.Add(
+		G.Must(G.Sum(G.Must(G.HadamardProd(out1, g.Constant(w1, 1, n, dim))))),
+		G.Must(G.Sum(G.Must(G.HadamardProd(out2, g.Constant(w2, 1, n, dim)))))))
+	if _, err := G.Grad(cost, table); err != nil {
+		t.Fatal(err)
+	}
+	vm := nn.NewTapeMachine(g.G)
+	defer vm.Close()
+	scatters := 0
+	for _, node := range g.G.AllNodes() {
+		if s, ok := node.Op().(*scatterRowsOp); ok {
+			scatters++
+			if !s.clearAll {
+				t.Errorf("%v: a table with two lookups, but the scatter clears only its own rows", s)
+			}
+		}
+	}
+	if scatters != 2 {
+		t.Fatalf("%d scatter ops, want 2", scatters)
+	}
+	for run := 0; run < 4; run++ {
+		a, b := make([]float64, n), make([]float64, n)
+		ia, ib := make([]int, n), make([]int, n)
+		for i := range a {
+			ia[i], ib[i] = rng.IntN(rows), rng.IntN(rows)
+			a[i], b[i] = float64(ia[i]), float64(ib[i])
+		}
+		for _, in := range []struct {
+			node *G.Node
+			v    []float64
+		}{{ids1, a}, {ids2, b}} {
+			if err := G.Let(in.node, tensor.New(tensor.WithShape(1, n), tensor.WithBacking(in.v))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		grads, err := g.Grads([]*nn.Param{p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, other := make([]float64, rows*dim), make([]float64, rows*dim)
+		scatterAddRows(want, w1, ia, dim, nil)
+		scatterAddRows(other, w2, ib, dim, nil)
+		for i := range want {
+			want[i] += other[i]
+		}
+		for i, v := range grads[0].Data().([]float64) {
+			if math.Float64bits(v) != math.Float64bits(want[i]) {
+				t.Fatalf("run %d: gradient entry %d = %v, want %v", run, i, v, want[i])
+			}
+		}
+		vm.Reset()
 	}
 }
