@@ -63,7 +63,7 @@ func (t *Trainer) graphFor(n int) (*trainGraph, error) {
 	if tg, ok := t.graphs[n]; ok {
 		return tg, nil
 	}
-	tg, err := buildTrainGraph(t.model, t.reg, t.loss, n, t.lstms)
+	tg, err := buildTrainGraph(t.model, t.reg, t.loss, n, t.pools)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func (t *Trainer) evalGraphFor(n int) (*evalGraph, error) {
 	if eg, ok := t.evals[n]; ok {
 		return eg, nil
 	}
-	eg, err := buildEvalGraph(t.model, n, t.lstms)
+	eg, err := buildEvalGraph(t.model, n, t.pools)
 	if err != nil {
 		return nil, err
 	}

@@ -63,25 +63,39 @@ func rebuildOnHashCollision[T any](build func() (T, error)) (T, error) {
 // buildTrainGraph builds the training graph for batches of size batch. All
 // training graphs bind the same parameter tensors (nn.Graph.Param shares
 // p.Value), so an optimizer step through one graph is seen by the others.
-// Its LSTMs take their row buffers from lstms (nn.LSTMBuffers; nil: their
+// Its LSTMs and row-selection ops take their buffers from pools (nil: their
 // own), which the trainer shares among all its graphs: it runs them one at
 // a time.
-func buildTrainGraph(model models.Model, reg synergy.Penalty, loss Loss, batch int, lstms *nn.LSTMBuffers) (*trainGraph, error) {
-	return rebuildOnHashCollision(func() (*trainGraph, error) { return buildTrainGraphOnce(model, reg, loss, batch, lstms) })
+func buildTrainGraph(model models.Model, reg synergy.Penalty, loss Loss, batch int, pools *graphPools) (*trainGraph, error) {
+	return rebuildOnHashCollision(func() (*trainGraph, error) { return buildTrainGraphOnce(model, reg, loss, batch, pools) })
 }
 
-// newGraph returns an empty graph of the trainer's dtype sharing the LSTM
-// row buffers of lstms (nil: none).
-func newGraph(train bool, lstms *nn.LSTMBuffers) *nn.Graph {
+// graphPools are the buffer pools graphs of one trainer share: the LSTMs'
+// row buffers (nn.LSTMBuffers) and the ops' buffers over row selections
+// (nn.OpBuffers: the BERT models' activations and gradient tables).
+type graphPools struct {
+	lstms *nn.LSTMBuffers
+	ops   *nn.OpBuffers
+}
+
+// newGraphPools returns empty pools.
+func newGraphPools() *graphPools {
+	return &graphPools{lstms: nn.NewLSTMBuffers(), ops: nn.NewOpBuffers()}
+}
+
+// newGraph returns an empty graph of the trainer's dtype sharing the
+// buffers of pools (nil: none).
+func newGraph(train bool, pools *graphPools) *nn.Graph {
 	g := nn.NewGraph(tensor.Float32, train)
-	if lstms != nil {
-		g.ShareLSTMBuffers(lstms)
+	if pools != nil {
+		g.ShareLSTMBuffers(pools.lstms)
+		g.ShareOpBuffers(pools.ops)
 	}
 	return g
 }
 
-func buildTrainGraphOnce(model models.Model, reg synergy.Penalty, loss Loss, batch int, lstms *nn.LSTMBuffers) (*trainGraph, error) {
-	g := newGraph(true, lstms)
+func buildTrainGraphOnce(model models.Model, reg synergy.Penalty, loss Loss, batch int, pools *graphPools) (*trainGraph, error) {
+	g := newGraph(true, pools)
 	out, err := model.Build(g, batch)
 	if err != nil {
 		return nil, fmt.Errorf("train: building %s for batch %d: %w", model.Name(), batch, err)
@@ -154,13 +168,13 @@ type evalGraph struct {
 
 // buildEvalGraph builds the forward-only evaluation graph for batches of
 // size batch, binding the same parameter tensors as the training graphs
-// and sharing the LSTM row buffers of lstms (nil: none) with them.
-func buildEvalGraph(model models.Model, batch int, lstms *nn.LSTMBuffers) (*evalGraph, error) {
-	return rebuildOnHashCollision(func() (*evalGraph, error) { return buildEvalGraphOnce(model, batch, lstms) })
+// and sharing the buffers of pools (nil: none) with them.
+func buildEvalGraph(model models.Model, batch int, pools *graphPools) (*evalGraph, error) {
+	return rebuildOnHashCollision(func() (*evalGraph, error) { return buildEvalGraphOnce(model, batch, pools) })
 }
 
-func buildEvalGraphOnce(model models.Model, batch int, lstms *nn.LSTMBuffers) (*evalGraph, error) {
-	g := newGraph(false, lstms)
+func buildEvalGraphOnce(model models.Model, batch int, pools *graphPools) (*evalGraph, error) {
+	g := newGraph(false, pools)
 	out, err := model.Build(g, batch)
 	if err != nil {
 		return nil, fmt.Errorf("train: building the evaluation graph of %s for batch %d: %w", model.Name(), batch, err)

@@ -177,7 +177,7 @@ func (t *Trainer) stageGraphFor(s *stage, index, n int) (*stageGraph, error) {
 	if sg, ok := s.graphs[n]; ok {
 		return sg, nil
 	}
-	g := newGraph(true, t.lstms)
+	g := newGraph(true, t.pools)
 	if _, err := t.model.Build(g, n); err != nil {
 		return nil, fmt.Errorf("train: building the %s graph of %s for batch %d: %w", s.label(index), t.model.Name(), n, err)
 	}

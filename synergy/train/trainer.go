@@ -41,11 +41,12 @@ type Trainer struct {
 
 	graphs map[int]*trainGraph
 	evals  map[int]*evalGraph
-	// lstms is the pool of LSTM row buffers all the trainer's graphs
-	// (training, stage and evaluation graphs) share: the trainer runs one
-	// graph at a time, a whole step or evaluation batch each
-	// (nn.LSTMBuffers' rule).
-	lstms *nn.LSTMBuffers
+	// pools are the LSTM row buffers and the op buffers all the trainer's
+	// graphs (training, stage and evaluation graphs) share: the trainer
+	// runs one graph at a time, a whole step or evaluation batch each, and
+	// reads its results before the next (nn.LSTMBuffers' and
+	// nn.OpBuffers' rule). nil: every graph its own.
+	pools *graphPools
 	diag  *diagnosticProjections
 	log   *slog.Logger
 
@@ -84,7 +85,7 @@ func New(ds *datasets.Dataset, opts Options) (*Trainer, error) {
 	}
 	t := &Trainer{
 		opts: opts, ds: ds, loss: loss,
-		graphs: map[int]*trainGraph{}, evals: map[int]*evalGraph{}, lstms: nn.NewLSTMBuffers(),
+		graphs: map[int]*trainGraph{}, evals: map[int]*evalGraph{}, pools: newGraphPools(),
 		log: opts.Logger.With("model", opts.Model, "seed", opts.Seed, "batch", opts.BatchSize, "lr", opts.LearningRate),
 	}
 	factory := opts.NewModel
