@@ -93,7 +93,7 @@ func (m *mask) drawRows(lo, hi int) {
 			j++
 		}
 		s1, s2 := pcgJump(r.seed1, r.seed2, r.first+uint64(i*w))
-		m.fill(i*w, j*w, rand.New(rand.NewPCG(s1, s2)))
+		m.fillPCG(i*w, j*w, pcgStream{s1, s2})
 		i = j
 	}
 }
@@ -380,7 +380,7 @@ func (g *Graph) SampleMasksPCG(seed1, seed2 uint64) error {
 	parallel.Do(len(chunks), func(_, c int) {
 		ch := chunks[c]
 		hi, lo := pcgJump(seed1, seed2, ch.draw)
-		ch.m.fill(ch.lo, ch.hi, rand.New(rand.NewPCG(hi, lo)))
+		ch.m.fillPCG(ch.lo, ch.hi, pcgStream{hi, lo})
 	})
 	return g.bindMasks(true)
 }
@@ -409,6 +409,19 @@ func (m *mask) fill(lo, hi int, rng *rand.Rand) {
 		fillDropoutMask(m.f32[lo:hi], m.p, rng)
 	default:
 		fillDropoutMask(m.f64[lo:hi], m.p, rng)
+	}
+}
+
+// fillPCG is fill from the PCG stream s (fill(lo, hi, rand.New(
+// rand.NewPCG(s.hi, s.lo))), bit for bit).
+func (m *mask) fillPCG(lo, hi int, s pcgStream) {
+	switch {
+	case m.drops != nil:
+		fillDropoutBytesPCG(m.drops[lo:hi], m.p, s)
+	case m.f32 != nil:
+		fillDropoutMaskPCG(m.f32[lo:hi], m.p, s)
+	default:
+		fillDropoutMaskPCG(m.f64[lo:hi], m.p, s)
 	}
 }
 

@@ -65,8 +65,8 @@ func pcgJump(seed1, seed2, k uint64) (hi, lo uint64) {
 		h, _ := bits.Add64(x.hi, y.hi, c)
 		return u128{h, l}
 	}
-	curMul := u128{2549297995355413924, 4865540595714422341}  // a (PCG.next's mulHi, mulLo)
-	curPlus := u128{6364136223846793005, 1442695040888963407} // c (incHi, incLo)
+	curMul := u128{pcgMulHi, pcgMulLo}
+	curPlus := u128{pcgIncHi, pcgIncLo}
 	accMul, accPlus := u128{0, 1}, u128{}
 	for ; k > 0; k >>= 1 {
 		if k&1 == 1 {
@@ -78,4 +78,52 @@ func pcgJump(seed1, seed2, k uint64) (hi, lo uint64) {
 	}
 	s := add(mul(accMul, u128{seed1, seed2}), accPlus)
 	return s.hi, s.lo
+}
+
+// The constants of math/rand/v2's PCG: its state s (128 bits, hi and lo)
+// steps as s ← a·s + c (PCG.next), and each draw is the DXSM mix of the new
+// state (PCG.Uint64) with the multiplier pcgCheapMul.
+const (
+	pcgMulHi, pcgMulLo = 2549297995355413924, 4865540595714422341 // a
+	pcgIncHi, pcgIncLo = 6364136223846793005, 1442695040888963407 // c
+	pcgCheapMul        = 0xda942042e4dd58b5
+)
+
+// pcgStream is math/rand/v2's PCG with state (hi, lo) — rand.NewPCG(hi,
+// lo) — stepped by value in the mask loops, whose draws it inlines: no
+// interface call per entry as through a rand.Rand.
+type pcgStream struct{ hi, lo uint64 }
+
+// uint64 returns the next draw, PCG.Uint64's: the state steps to a·s + c,
+// then hi ^= hi>>32, hi *= pcgCheapMul, hi ^= hi>>48, hi *= lo|1.
+func (p *pcgStream) uint64() uint64 {
+	hi, lo := bits.Mul64(p.lo, pcgMulLo)
+	hi += p.hi*pcgMulLo + p.lo*pcgMulHi
+	lo, c := bits.Add64(lo, pcgIncLo, 0)
+	hi, _ = bits.Add64(hi, pcgIncHi, c)
+	p.hi, p.lo = hi, lo
+	hi ^= hi >> 32
+	hi *= pcgCheapMul
+	hi ^= hi >> 48
+	return hi * (lo | 1)
+}
+
+// fillDropoutMaskPCG is fillDropoutMask drawing from the PCG stream s
+// (fillDropoutMask(dst, p, rand.New(rand.NewPCG(s.hi, s.lo))), bit for bit).
+func fillDropoutMaskPCG[T float32 | float64](dst []T, p float64, s pcgStream) {
+	const low53 = 1<<53 - 1
+	tau := dropThreshold(p)
+	values := [2]T{T(1 / (1 - p)), 0}
+	for i := range dst {
+		dst[i] = values[(s.uint64()&low53-tau)>>63]
+	}
+}
+
+// fillDropoutBytesPCG is fillDropoutBytes drawing from the PCG stream s.
+func fillDropoutBytesPCG(dst []uint8, p float64, s pcgStream) {
+	const low53 = 1<<53 - 1
+	tau := dropThreshold(p)
+	for i := range dst {
+		dst[i] = uint8((s.uint64()&low53 - tau) >> 63)
+	}
 }

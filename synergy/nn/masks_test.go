@@ -330,3 +330,38 @@ func TestSampleMasksPCGMatchesSerial(t *testing.T) {
 		}
 	}
 }
+
+// pcgStream draws what math/rand/v2's PCG draws from the same state, and
+// the PCG mask loops fill what the rand.Rand loops fill from a PCG of that
+// state: float32, float64 and byte masks, drop probabilities 0 to 0.9,
+// lengths with and without a remainder.
+func TestPCGStreamMatchesRand(t *testing.T) {
+	seeds := rand.New(rand.NewPCG(17, 18))
+	for trial := 0; trial < 20; trial++ {
+		s1, s2 := seeds.Uint64(), seeds.Uint64()
+		if trial == 0 {
+			s1, s2 = 0, 0
+		}
+		ref, s := rand.NewPCG(s1, s2), pcgStream{s1, s2}
+		for i := 0; i < 5000; i++ {
+			if got, want := s.uint64(), ref.Uint64(); got != want {
+				t.Fatalf("seed (%d, %d), draw %d: %#x, want %#x", s1, s2, i, got, want)
+			}
+		}
+		for _, p := range []float64{0, 0.1, 0.5, 0.9} {
+			n := 1 + seeds.IntN(300)
+			f32, w32 := make([]float32, n), make([]float32, n)
+			fillDropoutMaskPCG(f32, p, pcgStream{s1, s2})
+			fillDropoutMask(w32, p, rand.New(rand.NewPCG(s1, s2)))
+			f64, w64 := make([]float64, n), make([]float64, n)
+			fillDropoutMaskPCG(f64, p, pcgStream{s1, s2})
+			fillDropoutMask(w64, p, rand.New(rand.NewPCG(s1, s2)))
+			b, wb := make([]uint8, n), make([]uint8, n)
+			fillDropoutBytesPCG(b, p, pcgStream{s1, s2})
+			fillDropoutBytes(wb, p, rand.New(rand.NewPCG(s1, s2)))
+			if !slices.Equal(f32, w32) || !slices.Equal(f64, w64) || !slices.Equal(b, wb) {
+				t.Fatalf("seed (%d, %d), p %v, n %d: the PCG mask loops differ from the rand.Rand loops", s1, s2, p, n)
+			}
+		}
+	}
+}
