@@ -1,8 +1,11 @@
 // Package optvec holds the vector loops (Go assembly, AVX2, amd64) of the
 // float32 hot spots of an optimizer step outside the graph — AdamW's update
 // with float64 moments and its decay of weights without a gradient, the
-// clip by value, the finiteness and the zero checks — and of the float64
-// LeakyReLU of synergy/nn's fused MLPs (the regularizer's networks). Each
+// clip by value, the finiteness and the zero checks — of the float64
+// LeakyReLU of synergy/nn's fused MLPs (the regularizer's networks), and of
+// the float32 column sums and products of its row ops (bias and LayerNorm
+// parameter gradients, dropout products). Each vectorizes across columns
+// or entries only: every entry gets the Go loop's operations in its order. Each
 // computes exactly what synergy/nn's Go loop computes (the same IEEE
 // operations in the same order, no fused multiply-add; synergy/nn's tests
 // compare them bit for bit). Without AVX2, and with the build tag purego,
@@ -132,5 +135,63 @@ func LeakyGradMul64(dz, z []float64, slope float64) int {
 	}
 	_ = dz[body-1]
 	leakyGradMulAVX2(&dz[0], &z[0], body, slope)
+	return body
+}
+
+// SumLanes is the width of SumRows4F32 and MulF32; DotLanes that of
+// DotRows4F32.
+const (
+	SumLanes = 8
+	DotLanes = 4
+)
+
+// SumRows4F32 sets d[j] = d[j] + r0[j] + r1[j] + r2[j] + r3[j] (float32,
+// added left to right) for the first len(d) − len(d) mod SumLanes entries
+// and returns that count (0 without the vector loop); the caller sums the
+// rest. Every r has at least len(d) entries.
+func SumRows4F32(d, r0, r1, r2, r3 []float32) int {
+	body := len(d) - len(d)%SumLanes
+	if !hasAVX2 || body == 0 {
+		return 0
+	}
+	_, _, _, _ = r0[body-1], r1[body-1], r2[body-1], r3[body-1]
+	sumRows4F32(&d[0], &r0[0], &r1[0], &r2[0], &r3[0], body)
+	return body
+}
+
+// MulF32 sets y[i] = x[i]·m[i] (float32) for the first len(y) − len(y) mod
+// SumLanes entries and returns that count (0 without the vector loop); the
+// caller multiplies the rest. x and m have at least len(y) entries.
+func MulF32(y, x, m []float32) int {
+	body := len(y) - len(y)%SumLanes
+	if !hasAVX2 || body == 0 {
+		return 0
+	}
+	_, _ = x[body-1], m[body-1]
+	mulF32(&y[0], &x[0], &m[0], body)
+	return body
+}
+
+// DotRows4F32 adds four rows' terms to column sums in float64, for the
+// first len(dg) − len(dg) mod DotLanes columns, and returns that count (0
+// without the vector loop); the caller adds the rest:
+//
+//	dg[j] = (((dg[j] + d0[j]·h0[j]) + d1[j]·h1[j]) + d2[j]·h2[j]) + d3[j]·h3[j]
+//	db[j] = (((db[j] + d0[j]) + d1[j]) + d2[j]) + d3[j]
+//
+// with every float32 widened to float64 (a product of two is exact). db and
+// every d and h have at least len(dg) entries.
+func DotRows4F32(dg, db []float64, d, h *[4][]float32) int {
+	body := len(dg) - len(dg)%DotLanes
+	if !hasAVX2 || body == 0 {
+		return 0
+	}
+	_ = db[body-1]
+	var dp, hp [4]*float32
+	for q := range dp {
+		_, _ = d[q][body-1], h[q][body-1]
+		dp[q], hp[q] = &d[q][0], &h[q][0]
+	}
+	dotRows4F32(&dg[0], &db[0], &dp, &hp, body)
 	return body
 }

@@ -27,3 +27,12 @@ func leakyAVX2(dst, z *float64, n int, slope float64)
 
 //go:noescape
 func leakyGradMulAVX2(dz, z *float64, n int, slope float64)
+
+//go:noescape
+func sumRows4F32(d, r0, r1, r2, r3 *float32, n int)
+
+//go:noescape
+func mulF32(y, x, m *float32, n int)
+
+//go:noescape
+func dotRows4F32(dg, db *float64, d *[4]*float32, h *[4]*float32, n int)

@@ -214,3 +214,109 @@ gradloop:
 graddone:
 	VZEROUPPER
 	RET
+
+// func sumRows4F32(d, r0, r1, r2, r3 *float32, n int)
+//
+// d[j] = d[j] + r0[j] + r1[j] + r2[j] + r3[j] in float32, added left to
+// right, for n entries (a multiple of 8).
+TEXT ·sumRows4F32(SB), NOSPLIT, $0-48
+	MOVQ d+0(FP), DI
+	MOVQ r0+8(FP), R8
+	MOVQ r1+16(FP), R9
+	MOVQ r2+24(FP), R10
+	MOVQ r3+32(FP), R11
+	MOVQ n+40(FP), CX
+	XORQ AX, AX
+	CMPQ CX, $0
+	JEQ sum4Done
+sum4Loop:
+	VMOVUPS (DI)(AX*4), Y0
+	VADDPS (R8)(AX*4), Y0, Y0
+	VADDPS (R9)(AX*4), Y0, Y0
+	VADDPS (R10)(AX*4), Y0, Y0
+	VADDPS (R11)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT sum4Loop
+	VZEROUPPER
+sum4Done:
+	RET
+
+// func mulF32(y, x, m *float32, n int)
+//
+// y[i] = x[i]·m[i] in float32 for n entries (a multiple of 8).
+TEXT ·mulF32(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	CMPQ CX, $0
+	JEQ mulDone
+mulLoop:
+	VMOVUPS (SI)(AX*4), Y0
+	VMULPS (DX)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT mulLoop
+	VZEROUPPER
+mulDone:
+	RET
+
+// func dotRows4F32(dg, db *float64, d *[4]*float32, h *[4]*float32, n int)
+//
+// For n entries (a multiple of 4), in float64 (each float32 widened; the
+// products of two widened float32 values are exact):
+//
+//	dg[j] = (((dg[j] + d0[j]·h0[j]) + d1[j]·h1[j]) + d2[j]·h2[j]) + d3[j]·h3[j]
+//	db[j] = (((db[j] + d0[j]) + d1[j]) + d2[j]) + d3[j]
+TEXT ·dotRows4F32(SB), NOSPLIT, $0-40
+	MOVQ dg+0(FP), DI
+	MOVQ db+8(FP), SI
+	MOVQ n+32(FP), CX
+	MOVQ d+16(FP), AX
+	MOVQ 0(AX), R8
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R10
+	MOVQ 24(AX), R11
+	MOVQ h+24(FP), AX
+	MOVQ 0(AX), R12
+	MOVQ 8(AX), R13
+	MOVQ 16(AX), BX
+	MOVQ 24(AX), DX
+	XORQ AX, AX
+	CMPQ CX, $0
+	JEQ dotDone
+dotLoop:
+	VMOVUPD (DI)(AX*8), Y0      // dγ
+	VMOVUPD (SI)(AX*8), Y1      // dβ
+	VCVTPS2PD (R8)(AX*4), Y2    // d0
+	VCVTPS2PD (R12)(AX*4), Y3   // h0
+	VMULPD Y3, Y2, Y3
+	VADDPD Y3, Y0, Y0
+	VADDPD Y2, Y1, Y1
+	VCVTPS2PD (R9)(AX*4), Y2
+	VCVTPS2PD (R13)(AX*4), Y3
+	VMULPD Y3, Y2, Y3
+	VADDPD Y3, Y0, Y0
+	VADDPD Y2, Y1, Y1
+	VCVTPS2PD (R10)(AX*4), Y2
+	VCVTPS2PD (BX)(AX*4), Y3
+	VMULPD Y3, Y2, Y3
+	VADDPD Y3, Y0, Y0
+	VADDPD Y2, Y1, Y1
+	VCVTPS2PD (R11)(AX*4), Y2
+	VCVTPS2PD (DX)(AX*4), Y3
+	VMULPD Y3, Y2, Y3
+	VADDPD Y3, Y0, Y0
+	VADDPD Y2, Y1, Y1
+	VMOVUPD Y0, (DI)(AX*8)
+	VMOVUPD Y1, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JLT dotLoop
+	VZEROUPPER
+dotDone:
+	RET

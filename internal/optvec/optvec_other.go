@@ -22,3 +22,11 @@ func leakyAVX2(dst, z *float64, n int, slope float64) { panic("optvec: leakyAVX2
 func leakyGradMulAVX2(dz, z *float64, n int, slope float64) {
 	panic("optvec: leakyGradMulAVX2 without AVX2")
 }
+
+func sumRows4F32(d, r0, r1, r2, r3 *float32, n int) { panic("optvec: sumRows4F32 without AVX2") }
+
+func mulF32(y, x, m *float32, n int) { panic("optvec: mulF32 without AVX2") }
+
+func dotRows4F32(dg, db *float64, d *[4]*float32, h *[4]*float32, n int) {
+	panic("optvec: dotRows4F32 without AVX2")
+}

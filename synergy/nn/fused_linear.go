@@ -8,6 +8,7 @@ import (
 
 	"github.com/chewxy/hm"
 	matmul "github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/internal/optvec"
 	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 	"gonum.org/v1/gonum/blas"
@@ -502,7 +503,9 @@ func columnSums(dst, m any, rows, n int, idx []int) {
 	}
 }
 
+// sumRows is columnSums on T.
 func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
+	sum4 := rowSums4[T]()
 	parallel.Rows(n, rows, func(j0, j1 int) { // chunks of columns, each summed over the rows in order
 		d := dst[j0:j1]
 		clear(d)
@@ -523,7 +526,7 @@ func sumRows[T float32 | float64](dst, src []T, rows, n int, idx []int) {
 		for ; k+4 <= count; k += 4 {
 			r0, r1, r2, r3 := row(k), row(k+1), row(k+2), row(k+3)
 			r0, r1, r2, r3 = r0[:len(d)], r1[:len(d)], r2[:len(d)], r3[:len(d)]
-			for j := range d {
+			for j := sum4(d, r0, r1, r2, r3); j < len(d); j++ {
 				d[j] = d[j] + r0[j] + r1[j] + r2[j] + r3[j]
 			}
 		}
@@ -577,4 +580,15 @@ func getScratch[T float32 | float64](n int) []T {
 // putScratch returns a matrix of getScratch to its pool.
 func putScratch[T float32 | float64](m []T) {
 	scratchPool[T]().Put(&m)
+}
+
+// rowSums4 returns the vector loop that adds four rows to a leading part of
+// column sums of T in the Go loop's order (d[j] + r0[j] + … + r3[j]) and
+// returns its length: optvec.SumRows4F32 for float32 (eight columns at a
+// time), a loop of length 0 for float64.
+func rowSums4[T float32 | float64]() func(d, r0, r1, r2, r3 []T) int {
+	if f, ok := any(optvec.SumRows4F32).(func(d, r0, r1, r2, r3 []T) int); ok {
+		return f
+	}
+	return func(_, _, _, _, _ []T) int { return 0 }
 }

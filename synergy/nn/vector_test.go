@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/synergo/synergo/internal/optvec"
 )
 
 // goFusesMultiplyAdd reports whether this build's Go code computes x·y + z
@@ -147,6 +149,78 @@ func TestDecayAll32MatchesGo(t *testing.T) {
 				if math.Float32bits(x[i]) != math.Float32bits(ref[i]) {
 					t.Fatalf("decay %v n=%d entry %d: vector %v, Go loop %v", decay, n, i, x[i], ref[i])
 				}
+			}
+		}
+	}
+}
+
+// The float32 row loops on the vector path (optvec.SumRows4F32, MulF32,
+// DotRows4F32) give the Go loops' values bit for bit, lengths with and
+// without a tail, ±0, ±Inf, NaN and subnormals among the entries.
+func TestRowLoops32MatchGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), math.SmallestNonzeroFloat32, math.MaxFloat32, -1e-30}
+	vec := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(8)-4)))
+		}
+		if n > 2*len(special) {
+			copy(x[rng.IntN(n-len(special)):], special)
+		}
+		return x
+	}
+	same := func(what string, n int, got, want []float32) {
+		t.Helper()
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("%s n=%d entry %d: vector %v, Go loop %v", what, n, i, got[i], want[i])
+			}
+		}
+	}
+	for _, n := range []int{1, 7, 8, 9, 31, 128, 133} {
+		// Column sums of four rows.
+		d, r := vec(n), [4][]float32{vec(n), vec(n), vec(n), vec(n)}
+		want := append([]float32(nil), d...)
+		for j := range want {
+			want[j] = want[j] + r[0][j] + r[1][j] + r[2][j] + r[3][j]
+		}
+		sum4 := rowSums4[float32]()
+		for j := sum4(d, r[0], r[1], r[2], r[3]); j < n; j++ {
+			d[j] = d[j] + r[0][j] + r[1][j] + r[2][j] + r[3][j]
+		}
+		same("column sums", n, d, want)
+		// Products.
+		x, m, y := vec(n), vec(n), make([]float32, n)
+		hadamard(y, x, m)
+		for i := range want[:n] {
+			want[i] = x[i] * m[i]
+		}
+		same("products", n, y, want[:n])
+		// LayerNorm's parameter-gradient terms of four rows, in float64.
+		dg, db := make([]float64, n), make([]float64, n)
+		for j := range dg {
+			dg[j], db[j] = rng.NormFloat64(), rng.NormFloat64()
+		}
+		wg, wb := append([]float64(nil), dg...), append([]float64(nil), db...)
+		h := [4][]float32{vec(n), vec(n), vec(n), vec(n)}
+		for j := range wg {
+			for q := 0; q < 4; q++ {
+				wg[j] += float64(r[q][j]) * float64(h[q][j])
+				wb[j] += float64(r[q][j])
+			}
+		}
+		for j := optvec.DotRows4F32(dg, db, &r, &h); j < n; j++ {
+			for q := 0; q < 4; q++ {
+				dg[j] += float64(r[q][j]) * float64(h[q][j])
+				db[j] += float64(r[q][j])
+			}
+		}
+		for j := range dg {
+			if !(math.Float64bits(dg[j]) == math.Float64bits(wg[j]) || dg[j] != dg[j] && wg[j] != wg[j]) ||
+				!(math.Float64bits(db[j]) == math.Float64bits(wb[j]) || db[j] != db[j] && wb[j] != wb[j]) {
+				t.Fatalf("parameter-gradient terms n=%d column %d: vector %v, %v; Go loop %v, %v", n, j, dg[j], db[j], wg[j], wb[j])
 			}
 		}
 	}
