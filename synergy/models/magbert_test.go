@@ -539,20 +539,7 @@ func TestMAGGatedShiftIsExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out [3][]uint64
-		for k, v := range []G.Value{y.Value(), da, db} {
-			switch d := v.Data().(type) {
-			case []float32:
-				for _, x := range d {
-					out[k] = append(out[k], uint64(math.Float32bits(x)))
-				}
-			case []float64:
-				for _, x := range d {
-					out[k] = append(out[k], math.Float64bits(x))
-				}
-			}
-		}
-		return out
+		return [3][]uint64{valueBits(y.Value()), valueBits(da), valueBits(db)}
 	}
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		want, got := run(dt, false), run(dt, true)
@@ -702,20 +689,7 @@ func TestMAGScaleIsExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out [3][]uint64
-		for k, v := range []G.Value{y.Value(), dh, da} {
-			switch d := v.Data().(type) {
-			case []float32:
-				for _, x := range d {
-					out[k] = append(out[k], uint64(math.Float32bits(x)))
-				}
-			case []float64:
-				for _, x := range d {
-					out[k] = append(out[k], math.Float64bits(x))
-				}
-			}
-		}
-		return out
+		return [3][]uint64{valueBits(y.Value()), valueBits(dh), valueBits(da)}
 	}
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		want, got, sel := run(dt, false, false), run(dt, true, false), run(dt, true, true)
@@ -735,4 +709,20 @@ func TestMAGScaleIsExact(t *testing.T) {
 			}
 		}
 	}
+}
+
+// valueBits returns the bits of a float32 or float64 value's entries.
+func valueBits(v G.Value) []uint64 {
+	var out []uint64
+	switch d := v.Data().(type) {
+	case []float32:
+		for _, x := range d {
+			out = append(out, uint64(math.Float32bits(x)))
+		}
+	case []float64:
+		for _, x := range d {
+			out = append(out, math.Float64bits(x))
+		}
+	}
+	return out
 }
