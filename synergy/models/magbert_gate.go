@@ -380,22 +380,35 @@ func reluMask[T float32 | float64](x T) T {
 	return [2]T{0, 1}[k]
 }
 
-func (op *magShiftOp) DiffWRT(n int) []bool {
-	if op.wrt < 0 {
+func (op *magShiftOp) DiffWRT(n int) []bool { return pairDiffWRT(op.wrt, n) }
+
+func (op *magShiftOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	return pairSymDiff(op.wrt, "MAG's gated shift", inputs, grad, func(wrt int) G.Op {
+		return &magShiftOp{Base: opkit.Owned(fmt.Sprintf("models.MAGGatedShift#%d.d%d", op.s.id, wrt)), s: op.s, wrt: wrt}
+	})
+}
+
+// pairDiffWRT is DiffWRT of an op with two inputs that is a forward op
+// (wrt −1: differentiable w.r.t. both) or one of its gradient ops (wrt 0,
+// 1: not differentiable) — MAG's gated shift and scale.
+func pairDiffWRT(wrt, n int) []bool {
+	if wrt < 0 {
 		return []bool{true, true}
 	}
 	return make([]bool, n)
 }
 
-func (op *magShiftOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if op.wrt >= 0 {
-		return nil, fmt.Errorf("models: second derivative of MAG's gated shift is not implemented")
+// pairSymDiff is SymDiff of such an op: for a forward op, the gradient ops
+// gradOp(0) and gradOp(1) applied to (grad, inputs[0], inputs[1]); a
+// gradient op (wrt ≥ 0) has no derivative, an error naming what.
+func pairSymDiff(wrt int, what string, inputs G.Nodes, grad *G.Node, gradOp func(wrt int) G.Op) (G.Nodes, error) {
+	if wrt >= 0 {
+		return nil, fmt.Errorf("models: second derivative of %s is not implemented", what)
 	}
 	out := make(G.Nodes, 2)
-	for wrt := range out {
-		gop := &magShiftOp{Base: opkit.Owned(fmt.Sprintf("models.MAGGatedShift#%d.d%d", op.s.id, wrt)), s: op.s, wrt: wrt}
+	for w := range out {
 		var err error
-		if out[wrt], err = G.ApplyOp(gop, grad, inputs[0], inputs[1]); err != nil {
+		if out[w], err = G.ApplyOp(gradOp(w), grad, inputs[0], inputs[1]); err != nil {
 			return nil, err
 		}
 	}
@@ -532,24 +545,10 @@ func magScaleValues[T float32 | float64](wrt int, out, g, h, alpha []T, w int, s
 	}, func(lo, hi int) { clear(out[lo*w : hi*w]) })
 }
 
-func (op *magScaleOp) DiffWRT(n int) []bool {
-	if op.wrt < 0 {
-		return []bool{true, true}
-	}
-	return make([]bool, n)
-}
+func (op *magScaleOp) DiffWRT(n int) []bool { return pairDiffWRT(op.wrt, n) }
 
 func (op *magScaleOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if op.wrt >= 0 {
-		return nil, fmt.Errorf("models: second derivative of MAG's scale is not implemented")
-	}
-	out := make(G.Nodes, 2)
-	for wrt := range out {
-		gop := &magScaleOp{Base: opkit.Owned(fmt.Sprintf("models.MAGScale#%d.d%d", op.s.id, wrt)), s: op.s, wrt: wrt}
-		var err error
-		if out[wrt], err = G.ApplyOp(gop, grad, inputs[0], inputs[1]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return pairSymDiff(op.wrt, "MAG's scale", inputs, grad, func(wrt int) G.Op {
+		return &magScaleOp{Base: opkit.Owned(fmt.Sprintf("models.MAGScale#%d.d%d", op.s.id, wrt)), s: op.s, wrt: wrt}
+	})
 }

@@ -726,3 +726,29 @@ func valueBits(v G.Value) []uint64 {
 	}
 	return out
 }
+
+// The gradient ops of MAG's gated shift and scale have no derivative of
+// their own: differentiating one is an error naming the op, and they are
+// not differentiable w.r.t. any input; the forward ops are, w.r.t. both.
+func TestMAGGradOpsRefuseSecondDerivative(t *testing.T) {
+	for _, c := range []struct {
+		fwd, grad interface {
+			DiffWRT(int) []bool
+			SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error)
+		}
+		what string
+	}{
+		{&magShiftOp{wrt: -1}, &magShiftOp{wrt: 0}, "gated shift"},
+		{&magScaleOp{wrt: -1}, &magScaleOp{wrt: 1}, "scale"},
+	} {
+		if _, err := c.grad.SymDiff(nil, nil, nil); err == nil || !strings.Contains(err.Error(), "second derivative of MAG's "+c.what) {
+			t.Errorf("%s: SymDiff of a gradient op: err = %v", c.what, err)
+		}
+		if d := c.grad.DiffWRT(3); !slices.Equal(d, []bool{false, false, false}) {
+			t.Errorf("%s: gradient op DiffWRT = %v", c.what, d)
+		}
+		if d := c.fwd.DiffWRT(2); !slices.Equal(d, []bool{true, true}) {
+			t.Errorf("%s: forward op DiffWRT = %v", c.what, d)
+		}
+	}
+}
