@@ -51,21 +51,6 @@ func predict(g *nn.Graph, l *nn.Linear, x *G.Node) (*G.Node, error) {
 	return toVector(y)
 }
 
-// weightedTimeSum returns Σ_t w[i,t]·x[i,t,:] for x (B, T, d) and w (B, T):
-// (B, d). With w from maskedMeanWeights it is the mean over valid steps.
-func weightedTimeSum(x, w *G.Node) (*G.Node, error) {
-	b, t, d := x.Shape()[0], x.Shape()[1], x.Shape()[2]
-	wr, err := G.Reshape(w, []int{b, 1, t})
-	if err != nil {
-		return nil, err
-	}
-	s, err := G.BatchedMatMul(wr, x)
-	if err != nil {
-		return nil, err
-	}
-	return G.Reshape(s, []int{b, d})
-}
-
 // squash maps y to lo + (hi−lo)·σ(y) (TFN's bounded regression output).
 func squash(g *nn.Graph, y *G.Node, lo, hi float64) (*G.Node, error) {
 	s, err := G.Sigmoid(y)

@@ -1,0 +1,141 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/synergy/nn/opkit"
+)
+
+// weightedTimeSum returns z[i,:] = Σ_t w[i,t]·x[i,t,:] for x (B, T, d) and
+// w (B, T): (B, d). With w from maskedMeanWeights it is the mean over a
+// sequence's valid steps — the unimodal representation EF-LSTM, MAG-BERT
+// and MISA hand the synergy regularizer (§3 of the paper: the C-network
+// reads one vector per modality).
+//
+// It is one op with its own buffers. The weights are data (the padding
+// mask), not parameters: the op has no gradient with respect to w. Its
+// backward pass is the outer product
+//
+//	∂L/∂x[i,t,:] = w[i,t]·∂L/∂z[i,:].
+//
+// Each sequence's forward and backward products are the BLAS calls
+// gorgonia's BatchedMatMul makes for w reshaped to (B, 1, T) — the forward
+// (1×T)·(T×d) and the backward (T×1)·(1×d) — so the results are bit for
+// bit those of that formulation in every build; what it saves is
+// BatchedMatMul's per-sequence slicing and allocations and the gradient
+// with respect to w, which nothing reads.
+func weightedTimeSum(x, w *G.Node) (*G.Node, error) {
+	xs, ws := x.Shape(), w.Shape()
+	dt := x.Dtype()
+	if len(xs) != 3 || len(ws) != 2 || ws[0] != xs[0] || ws[1] != xs[1] || w.Dtype() != dt ||
+		(dt != tensor.Float64 && dt != tensor.Float32) {
+		return nil, fmt.Errorf("models: weighted time sum: inputs %v (%v) and weights %v (%v), want (B, T, d) and (B, T) of one float dtype", xs, dt, ws, w.Dtype())
+	}
+	st := &timeSumState{id: opkit.NextID(), dtype: dt, b: xs[0], steps: xs[1], d: xs[2]}
+	return G.ApplyOp(&timeSumOp{Base: opkit.Owned(fmt.Sprintf("models.WeightedTimeSum#%d", st.id)), st: st}, x, w)
+}
+
+// timeSumState is what the forward run leaves for the backward run: a
+// copy of the weights, and both results' buffers.
+type timeSumState struct {
+	id          uint64
+	dtype       tensor.Dtype
+	b, steps, d int
+	w           any // []float32 or []float64, B·T: the forward run's weights
+	z, dx       *tensor.Dense
+}
+
+// timeSumForward writes z[i,:] = w[i,:]·x[i] ((1×T)·(T×d)) for every
+// sequence i and keeps a copy of w.
+func timeSumForward[T gemm.Float](st *timeSumState, x, w, z []T) {
+	n, d := st.steps, st.d
+	kept, _ := st.w.([]T)
+	if kept == nil {
+		kept = make([]T, len(w))
+		st.w = kept
+	}
+	copy(kept, w)
+	for i := 0; i < st.b; i++ {
+		gemm.Call(blas.NoTrans, blas.NoTrans, 1, d, n, 1, w[i*n:(i+1)*n], n, x[i*n*d:(i+1)*n*d], d, 0, z[i*d:(i+1)*d], d)
+	}
+}
+
+// timeSumBackward writes dx[i] = w[i,:]ᵀ·dz[i,:] ((T×1)·(1×d)) for every
+// sequence i.
+func timeSumBackward[T gemm.Float](st *timeSumState, dz, dx []T) {
+	n, d := st.steps, st.d
+	w := st.w.([]T)
+	for i := 0; i < st.b; i++ {
+		gemm.Call(blas.Trans, blas.NoTrans, n, d, 1, 1, w[i*n:(i+1)*n], n, dz[i*d:(i+1)*d], d, 0, dx[i*n*d:(i+1)*n*d], d)
+	}
+}
+
+type timeSumOp struct {
+	opkit.Base
+	st *timeSumState
+}
+
+func (op *timeSumOp) Arity() int    { return 2 }
+func (op *timeSumOp) Type() hm.Type { return opkit.FnType(3, 2, 2) }
+func (op *timeSumOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.st.b, op.st.d}, nil
+}
+
+func (op *timeSumOp) Do(vals ...G.Value) (G.Value, error) {
+	st := op.st
+	if err := op.CheckArity(vals, 2); err != nil {
+		return nil, err
+	}
+	x, err := opkit.Data(vals[0], st.dtype, tensor.Shape{st.b, st.steps, st.d}, op.String()+" x")
+	if err != nil {
+		return nil, err
+	}
+	w, err := opkit.Data(vals[1], st.dtype, tensor.Shape{st.b, st.steps}, op.String()+" weights")
+	if err != nil {
+		return nil, err
+	}
+	if st.z == nil {
+		st.z = tensor.New(tensor.Of(st.dtype), tensor.WithShape(st.b, st.d))
+	}
+	switch z := st.z.Data().(type) {
+	case []float64:
+		timeSumForward(st, x.([]float64), w.([]float64), z)
+	case []float32:
+		timeSumForward(st, x.([]float32), w.([]float32), z)
+	}
+	return st.z, nil
+}
+
+// DiffWRT: the weights are data.
+func (op *timeSumOp) DiffWRT(int) []bool { return []bool{true, false} }
+
+func (op *timeSumOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	st := op.st
+	name := fmt.Sprintf("models.WeightedTimeSumGrad#%d", st.id)
+	dx, err := opkit.Backward(name, grad, output, tensor.Shape{st.b, st.steps, st.d}, func(dz G.Value) (G.Value, error) {
+		d, err := opkit.Data(dz, st.dtype, tensor.Shape{st.b, st.d}, name+" output gradient")
+		if err != nil {
+			return nil, err
+		}
+		if st.dx == nil {
+			st.dx = tensor.New(tensor.Of(st.dtype), tensor.WithShape(st.b, st.steps, st.d))
+		}
+		switch g := st.dx.Data().(type) {
+		case []float64:
+			timeSumBackward(st, d.([]float64), g)
+		case []float32:
+			timeSumBackward(st, d.([]float32), g)
+		}
+		return st.dx, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, nil}, nil
+}
