@@ -208,6 +208,15 @@ func ZeroTailExact[T Float](k int) bool {
 	return ok && k <= simdblas.ChainDepth[T]()
 }
 
+// SerialIsCall reports whether Serial's products equal Call's bit for bit,
+// which holds when simdblas's kernels run (its serial products are the same
+// kernels on one goroutine). With other BLASes Serial cuts C into column
+// chunks, and callers that need Call's results must use Call.
+func SerialIsCall[T Float]() bool {
+	_, ok := simd[T]()
+	return ok
+}
+
 // RowsExact reports whether each row of a product is computed the same way
 // whatever the number of rows it is computed with — so that a product over
 // a subset of A's rows gives those rows of the full product bit for bit —

@@ -80,9 +80,23 @@ func TestProductsMatchNaive(t *testing.T) {
 }
 
 // With simdblas, Call, Split and Serial give bit-identical products.
+// TestSerialIsCall checks SerialIsCall's answer for each BLAS: true only
+// with simdblas's kernels (whose products TestSIMDProductsIdentical
+// compares).
+func TestSerialIsCall(t *testing.T) {
+	use(t, gonum.Implementation{})
+	if SerialIsCall[float32]() || SerialIsCall[float64]() {
+		t.Error("SerialIsCall with gonum's BLAS")
+	}
+	use(t, simdblas.Implementation{})
+	if want := simdblas.Kernels() != ""; SerialIsCall[float32]() != want || SerialIsCall[float64]() != want {
+		t.Errorf("SerialIsCall with simdblas (kernels %q) = %v, %v, want %v", simdblas.Kernels(), SerialIsCall[float32](), SerialIsCall[float64](), want)
+	}
+}
+
 func TestSIMDProductsIdentical(t *testing.T) {
 	use(t, simdblas.Implementation{})
-	if _, ok := simd[float32](); !ok {
+	if !SerialIsCall[float32]() {
 		t.Skip("no simdblas kernels on this CPU or build")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -179,42 +178,7 @@ func channelSums(n, k, c0, c1 int, row func(i, ch int, dst []float64), center, o
 }
 
 // affine returns γ_c·x̂ + β_c for x̂ of shape (B, channels·k) laid out as
-// (channels, k) per row.
+// (channels, k) per row (channelAffine).
 func (bn *inputBatchNorm) affine(g *nn.Graph, xhat *G.Node, k int) (*G.Node, error) {
-	gamma, err := expandChannels(g, g.Param(bn.gamma), bn.channels, k)
-	if err != nil {
-		return nil, err
-	}
-	beta, err := expandChannels(g, g.Param(bn.beta), bn.channels, k)
-	if err != nil {
-		return nil, err
-	}
-	y, err := G.BroadcastHadamardProd(xhat, gamma, nil, []byte{0})
-	if err != nil {
-		return nil, err
-	}
-	return G.BroadcastAdd(y, beta, nil, []byte{0})
-}
-
-// expandChannels turns a (c) vector v into the (1, c·k) row with v[ch]
-// repeated k times: reshape(v (c,1) · 1 (1,k)).
-func expandChannels(g *nn.Graph, v *G.Node, c, k int) (*G.Node, error) {
-	if k == 1 {
-		return G.Reshape(v, []int{1, c})
-	}
-	col, err := G.Reshape(v, []int{c, 1})
-	if err != nil {
-		return nil, err
-	}
-	// The ones row has an aligned backing: with k ≤ 6 float32 entries an
-	// ordinary allocation is 16-byte aligned in some processes and not in
-	// others, and gonum's Sgemm computes ∂col = ∂rep·onesᵀ with dot kernels
-	// whose summation order follows that alignment (nn.BackingAlignment), so
-	// γ's and β's gradients differed between processes with the same seed.
-	onesRow := G.NewConstant(nn.NewAlignedDense(g.Dtype, ones(k), 1, k), G.WithName(fmt.Sprintf("models.ones[1 %d]", k)))
-	rep, err := G.Mul(col, onesRow)
-	if err != nil {
-		return nil, err
-	}
-	return G.Reshape(rep, []int{1, c * k})
+	return channelAffine(g, xhat, g.Param(bn.gamma), g.Param(bn.beta), bn.channels, k)
 }

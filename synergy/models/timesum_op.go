@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/synergo/synergo/internal/gemm"
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -61,9 +62,9 @@ func timeSumForward[T gemm.Float](st *timeSumState, x, w, z []T) {
 		st.w = kept
 	}
 	copy(kept, w)
-	for i := 0; i < st.b; i++ {
-		gemm.Call(blas.NoTrans, blas.NoTrans, 1, d, n, 1, w[i*n:(i+1)*n], n, x[i*n*d:(i+1)*n*d], d, 0, z[i*d:(i+1)*d], d)
-	}
+	perSequence[T](st.b, n*d, func(product func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int), i int) {
+		product(blas.NoTrans, blas.NoTrans, 1, d, n, 1, w[i*n:(i+1)*n], n, x[i*n*d:(i+1)*n*d], d, 0, z[i*d:(i+1)*d], d)
+	})
 }
 
 // timeSumBackward writes dx[i] = w[i,:]ᵀ·dz[i,:] ((T×1)·(1×d)) for every
@@ -71,9 +72,28 @@ func timeSumForward[T gemm.Float](st *timeSumState, x, w, z []T) {
 func timeSumBackward[T gemm.Float](st *timeSumState, dz, dx []T) {
 	n, d := st.steps, st.d
 	w := st.w.([]T)
-	for i := 0; i < st.b; i++ {
-		gemm.Call(blas.Trans, blas.NoTrans, n, d, 1, 1, w[i*n:(i+1)*n], n, dz[i*d:(i+1)*d], d, 0, dx[i*n*d:(i+1)*n*d], d)
+	perSequence[T](st.b, n*d, func(product func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int), i int) {
+		product(blas.Trans, blas.NoTrans, n, d, 1, 1, w[i*n:(i+1)*n], n, dz[i*d:(i+1)*d], d, 0, dx[i*n*d:(i+1)*n*d], d)
+	})
+}
+
+// perSequence calls body(product, i) for the sequences i of a batch of b,
+// each spanning size entries, with product a BLAS call whose results equal
+// gemm.Call's bit for bit: with simdblas's kernels the sequences are spread
+// over goroutines (parallel.Rows), each product serial (gemm.Serial, the
+// same kernels); with another BLAS they run in order, on gemm.Call.
+func perSequence[T gemm.Float](b, size int, body func(product func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int), i int)) {
+	if !gemm.SerialIsCall[T]() {
+		for i := 0; i < b; i++ {
+			body(gemm.Call[T], i)
+		}
+		return
 	}
+	parallel.Rows(b, size, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			body(gemm.Serial[T], i)
+		}
+	})
 }
 
 type timeSumOp struct {

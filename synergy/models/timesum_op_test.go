@@ -34,7 +34,7 @@ func batchedMatMulTimeSum(x, w *G.Node) (*G.Node, error) {
 // gives it); a second run on other values checks that the reused buffers
 // are rewritten in full.
 func TestWeightedTimeSumMatchesBatchedMatMul(t *testing.T) {
-	const b, steps, d = 5, 7, 70
+	const b, steps, d = 40, 7, 130 // 36,400 entries: the sequences run on two goroutines
 	rng := rand.New(rand.NewPCG(21, 22))
 	batches := make([][3][]float64, 2)
 	for r := range batches {
