@@ -99,15 +99,17 @@ func (t *Trainer) trainEpoch(ctx context.Context) error {
 	return t.endEpoch()
 }
 
-// epochBatches returns the training batches of the current epoch in their
-// order, without a 1-sample last batch when the regularizer is on.
-func (t *Trainer) epochBatches() ([]*datasets.Batch, error) {
+// epochBatches returns the sample indices of the current epoch's training
+// batches in their order, without a 1-sample last batch when the
+// regularizer is on. runStage gathers one batch at a time: a step holds one
+// batch's copy of the features, not the whole split's.
+func (t *Trainer) epochBatches() ([][]int, error) {
 	st := &t.st
-	batches, err := t.ds.Train.Batches(t.opts.BatchSize, epochOrderSeed(t.opts.Seed, st.Epoch))
+	batches, err := t.ds.Train.BatchIndices(t.opts.BatchSize, epochOrderSeed(t.opts.Seed, st.Epoch))
 	if err != nil {
 		return nil, err
 	}
-	if last := batches[len(batches)-1]; last.Size() < 2 && t.reg != nil {
+	if last := batches[len(batches)-1]; len(last) < 2 && t.reg != nil {
 		// The C-network's batch statistics need two samples.
 		batches = batches[:len(batches)-1]
 		if !st.DroppedBatch {
@@ -122,9 +124,9 @@ func (t *Trainer) epochBatches() ([]*datasets.Batch, error) {
 }
 
 // runStage runs the remaining steps of stage index of the current epoch on
-// batches. It returns errStopped when ctx is cancelled and diverged = true
+// the training batches of the given sample indices. It returns errStopped when ctx is cancelled and diverged = true
 // at a non-finite loss or gradient.
-func (t *Trainer) runStage(ctx context.Context, index int, batches []*datasets.Batch) (diverged bool, err error) {
+func (t *Trainer) runStage(ctx context.Context, index int, batches [][]int) (diverged bool, err error) {
 	st := &t.st
 	s := t.stages[index]
 	name := ""
@@ -143,10 +145,11 @@ func (t *Trainer) runStage(ctx context.Context, index int, batches []*datasets.B
 			return false, errStopped
 		}
 		var loss float64
+		b := t.ds.Train.Gather(batches[st.Batch])
 		if s.main {
-			loss, err = t.step(s, batches[st.Batch], st.Epoch, st.Batch)
+			loss, err = t.step(s, b, st.Epoch, st.Batch)
 		} else {
-			loss, err = t.stageStep(s, index, batches[st.Batch], st.Epoch, st.Batch)
+			loss, err = t.stageStep(s, index, b, st.Epoch, st.Batch)
 		}
 		if err != nil {
 			return false, err

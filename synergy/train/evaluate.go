@@ -34,7 +34,7 @@ func (t *Trainer) evalGraphFor(n int) (*evalGraph, error) {
 // returns the predictions (for Binary tasks: logits) and, if keep, the
 // representations.
 func (t *Trainer) predict(split *datasets.Split, keep bool) ([]float64, *representations, error) {
-	batches, err := split.Batches(t.opts.EvalBatchSize, -1)
+	batches, err := split.BatchIndices(t.opts.EvalBatchSize, -1)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,7 +43,8 @@ func (t *Trainer) predict(split *datasets.Split, keep bool) ([]float64, *represe
 	uni := make([][]float64, datasets.NumModalities)
 	var fusedDim int
 	uniDim := make([]int, datasets.NumModalities)
-	for _, b := range batches {
+	for _, idx := range batches {
+		b := split.Gather(idx) // one batch's copy at a time
 		eg, err := t.evalGraphFor(b.Size())
 		if err != nil {
 			return nil, nil, err

@@ -56,7 +56,7 @@ func (t *Trainer) RegularizerSnapshot(ctx context.Context, steps int) (*synergy.
 		if !s.main {
 			continue
 		}
-		b := batches[steps]
+		b := t.ds.Train.Gather(batches[steps])
 		tg, err := t.graphFor(b.Size())
 		if err != nil {
 			return nil, err

@@ -57,7 +57,7 @@ func TestRegularizerSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
-		if _, err := ref.step(ref.stages[0], batches[i], 0, i); err != nil {
+		if _, err := ref.step(ref.stages[0], ref.ds.Train.Gather(batches[i]), 0, i); err != nil {
 			t.Fatal(err)
 		}
 	}
