@@ -97,22 +97,35 @@ func (op *sqErrOp) Do(vals ...G.Value) (G.Value, error) {
 	if err := op.CheckArity(vals, 2); err != nil {
 		return nil, err
 	}
-	shape := tensor.Shape{st.rows, st.cols}
-	x, err := opkit.Data(vals[0], st.dtype, shape, "squared error input")
+	x, err := st.input(vals[0], "squared error input")
 	if err != nil {
 		return nil, op.Errorf("%w", err)
 	}
-	t, err := opkit.Data(vals[1], st.dtype, shape, "squared error target")
+	t, err := st.input(vals[1], "squared error target")
 	if err != nil {
 		return nil, op.Errorf("%w", err)
 	}
 	st.ran = true
 	if st.dtype == tensor.Float32 {
 		st.diff32 = growTo(st.diff32, st.rows*st.cols)
-		return G.NewF32(sqErrForward(st.diff32, x.([]float32), t.([]float32), st.rows, st.cols, st.reduction)), nil
+		return G.NewF32(sqErrForward(st.diff32, x.Float32s(), t.Float32s(), st.rows, st.cols, st.reduction)), nil
 	}
 	st.diff64 = growTo(st.diff64, st.rows*st.cols)
-	return G.NewF64(sqErrForward(st.diff64, x.([]float64), t.([]float64), st.rows, st.cols, st.reduction)), nil
+	return G.NewF64(sqErrForward(st.diff64, x.Float64s(), t.Float64s(), st.rows, st.cols, st.reduction)), nil
+}
+
+// input returns v as a contiguous tensor of the op's dtype and shape; its
+// typed slice (Float32s, Float64s) is then read without the boxing of
+// Data (two allocations a call).
+func (st *sqErrState) input(v G.Value, what string) (*tensor.Dense, error) {
+	d, err := opkit.Contiguous(v, what)
+	if err != nil {
+		return nil, err
+	}
+	if d.Dtype() != st.dtype || d.Shape().TotalSize() != st.rows*st.cols {
+		return nil, fmt.Errorf("%s has dtype %v and shape %v, want %v and (%d, %d)", what, d.Dtype(), d.Shape(), st.dtype, st.rows, st.cols)
+	}
+	return d, nil
 }
 
 // growTo returns s resliced to n entries, reallocated when too short.

@@ -182,3 +182,29 @@ func TestSquaredErrorRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestSquaredErrorAllocations: once warm, a forward and backward run of
+// the op allocate only the scalar value it returns.
+func TestSquaredErrorAllocations(t *testing.T) {
+	g := nn.NewGraph(tensor.Float32, false)
+	out, err := SquaredError(g.Input("x", 32, 64), g.Input("t", 32, 64), SquaredErrorMean, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := out.Op().(*sqErrOp)
+	x := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(32, 64))
+	tg := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(32, 64))
+	dOut := G.NewF32(0.5)
+	run := func() {
+		if _, err := op.Do(x, tg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := op.st.backward(dOut); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	if allocs := testing.AllocsPerRun(10, run); allocs > 1 {
+		t.Fatalf("%v allocations per forward and backward run, want ≤ 1", allocs)
+	}
+}
