@@ -27,10 +27,11 @@ const (
 //	w ← w·c[7];  m ← m·c[0] + g·c[1];  v ← v·c[2] + c[3]·g·g
 //	w ← w + (c[4]·m) / (√v/c[5] + c[6])
 //
-// (c = β₁, 1−β₁, β₂, 1−β₂, −lr/(1−β₁ᵗ), √(1−β₂ᵗ), ε, 1−lr·λ), whole groups
-// of four in place and the rest through a padded copy, so every entry runs
-// the same instructions. It reports false, changing nothing, without the
-// vector loop.
+// (c = β₁, 1−β₁, β₂, 1−β₂, −lr/(1−β₁ᵗ), √(1−β₂ᵗ), ε, 1−lr·λ): whole
+// groups of eight (with AVX-512) or four in place and the rest through a
+// padded copy, every entry by the same operations in the same order, so
+// the split changes no bit. It reports false, changing nothing, without
+// the vector loop.
 func AdamW32(w, g []float32, m, v []float64, c *[8]float64) bool {
 	if !hasAVX2 {
 		return false
@@ -38,8 +39,15 @@ func AdamW32(w, g []float32, m, v []float64, c *[8]float64) bool {
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
 	body := n - n%AdamWLanes
-	if body > 0 {
-		adamwF32AVX2(&w[0], &g[0], &m[0], &v[0], body, c)
+	wide := 0 // entries run eight at a time
+	if hasAVX512 {
+		wide = n &^ (2*AdamWLanes - 1)
+	}
+	if wide > 0 {
+		adamwF32AVX512(&w[0], &g[0], &m[0], &v[0], wide, c)
+	}
+	if body > wide {
+		adamwF32AVX2(&w[wide], &g[wide], &m[wide], &v[wide], body-wide, c)
 	}
 	if body == n {
 		return true
