@@ -1,17 +1,19 @@
-// Package optvec holds the vector loops (Go assembly, AVX2, amd64) of the
-// float32 hot spots of an optimizer step outside the graph — AdamW's update
-// with float64 moments and its decay of weights without a gradient, the
-// clip by value, the finiteness and the zero checks — of the float64
-// LeakyReLU of synergy/nn's fused MLPs (the regularizer's networks), and of
-// the float32 column sums and products of its row ops (bias and LayerNorm
-// parameter gradients, dropout products). Each vectorizes across columns
-// or entries only: every entry gets the Go loop's operations in its order. Each
-// computes exactly what synergy/nn's Go loop computes (the same IEEE
-// operations in the same order, no fused multiply-add; synergy/nn's tests
-// compare them bit for bit). Without AVX2, and with the build tag purego,
-// the functions report false (or 0) and the caller runs its Go loop. They
-// live here, not in synergy/nn, because the openblas build makes synergy/nn
-// a cgo package, which cannot hold Go assembly.
+// Package optvec holds the vector loops (Go assembly, AVX2 or AVX-512,
+// amd64) of the float32 hot spots of an optimizer step outside the graph —
+// AdamW's update with float64 moments and its decay of weights without a
+// gradient, the clip by value, the finiteness and the zero checks — of the
+// float64 LeakyReLU of synergy/nn's fused MLPs (the regularizer's
+// networks), of the float32 column sums and products of its row ops (bias
+// and LayerNorm parameter gradients, dropout products), and of the float64
+// e^x of the regularizer's MMD kernels and coupling flows (Exp64). Each
+// vectorizes across columns or entries only: every entry gets the Go
+// loop's operations in its order — the same IEEE operations, no fused
+// multiply-add, except Exp64, which copies math.Exp's own fused path — so
+// each computes exactly what the Go code computes (synergy/nn's and this
+// package's tests compare them bit for bit). Without AVX2, and with the
+// build tag purego, the functions report false (or 0) and the caller runs
+// its Go loop. They live here, not in synergy/nn, because the openblas
+// build makes synergy/nn a cgo package, which cannot hold Go assembly.
 package optvec
 
 // AdamWLanes is the width of AdamW32; ClipLanes that of Clip32 and

@@ -16,6 +16,13 @@ func nonFiniteF32AVX2(x *float32, n int) int
 //go:noescape
 func adamwF32AVX512(w, grad *float32, m, v *float64, n int, c *[8]float64)
 
+//go:noescape
+func expFMA(dst, x *float64, n int)
+
+// hasExpFMA selects expFMA: the CPU has what math.Exp's FMA path (AVX and
+// FMA) and the vector integer steps (AVX2) need.
+var hasExpFMA = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
 // hasAVX2 selects the assembly loops.
 var hasAVX2 = cpu.X86.HasAVX2
 

@@ -5,6 +5,11 @@ package optvec
 // Without the assembly loops the callers run their Go loops.
 const hasAVX2 = false
 
+// hasExpFMA is false: Exp64 calls math.Exp for every entry.
+const hasExpFMA = false
+
+func expFMA(dst, x *float64, n int) { panic("optvec: expFMA without AVX2 and FMA") }
+
 // hasAVX512 is false: there is no eight-lane loop either.
 const hasAVX512 = false
 
