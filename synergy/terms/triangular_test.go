@@ -146,8 +146,9 @@ func BenchmarkKurtosisSolves(b *testing.B) {
 }
 
 // TestSyrkUpperMatchesGonum compares syrkUpper (beta 0: the upper triangle
-// cleared, then syrkUpperTrans) with gonum's Dsyrk(Upper, Trans, beta 0)
-// bit for bit; the lower triangle is left alone by both.
+// cleared, then syrkUpperTrans) with the installed BLAS's Syrk(Trans,
+// beta 0) — gonum's Dsyrk in the default build — bit for bit; the lower
+// triangle is left alone by both.
 func TestSyrkUpperMatchesGonum(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, n := range []int{1, 5, 33, 128} {
@@ -155,7 +156,8 @@ func TestSyrkUpperMatchesGonum(t *testing.T) {
 			a := randomMatrix(rng, k, n, n, 5)
 			want := randomMatrix(rng, n, n, n, 0)
 			got := append([]float64(nil), want...)
-			gonumblas.Implementation{}.Dsyrk(blas.Upper, blas.Trans, n, k, 0.5, a, n, 0, want, n)
+			blas64.Syrk(blas.Trans, 0.5, blas64.General{Rows: k, Cols: n, Stride: n, Data: a},
+				0, blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: want})
 			syrkUpper(n, k, 0.5, a, got, nil)
 			if i, ok := sameBits(got, want); !ok {
 				t.Fatalf("n=%d k=%d: c[%d] = %v, gonum %v", n, k, i, got[i], want[i])
