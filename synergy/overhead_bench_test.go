@@ -94,10 +94,12 @@ func newFixture32(seed uint64, batch int, dims []int, fusedDim int) *fixture {
 
 // BenchmarkRegularizerStep times the C-network's share of a training step
 // with the default configuration at the representation sizes and batches
-// of the benchmark's small models (bench/README.md): LMF (Z_t 64, Z_a 16,
+// of some of the benchmark's models (bench/README.md): LMF (Z_t 64, Z_a 16,
 // Z_v 128) at MOSI's batch 64 (fused 3) and MOSEI's 32 (fused 4), EF-LSTM
 // (the feature sizes, fused 128 or 256) at MOSI's batch 32 and MOSEI's
-// 128. It reports CPU time per step (getrusage).
+// 128, MFN (256, 32, 256, fused 128) at MOSI's batch 128 and MISA (128
+// each, fused 384) at MOSEI's 16. It reports CPU time per step
+// (getrusage).
 func BenchmarkRegularizerStep(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
@@ -109,6 +111,8 @@ func BenchmarkRegularizerStep(b *testing.B) {
 		{"lmf-mosei", 32, []int{64, 16, 128}, 4},
 		{"eflstm-mosi", 32, []int{300, 5, 20}, 128},
 		{"eflstm-mosei", 128, []int{300, 74, 35}, 256},
+		{"mfn-mosi", 128, []int{256, 32, 256}, 128},
+		{"misa-mosei", 16, []int{128, 128, 128}, 384},
 	} {
 		for _, div := range []Divergence{DivergenceMMD, DivergenceKL} {
 			b.Run(bc.name+"/"+div.String(), func(b *testing.B) {

@@ -246,8 +246,9 @@ func sumNodes(ns []*G.Node) *G.Node {
 // attachL2 builds L_L2 = Σ_i Σ_j ‖Q_i(concat_{m≠i} Z_m^j) − Z_i^j‖²
 // (ReduceSum, appendix D), Σ_i mean_j ‖·‖² (ReduceMean) or
 // mean_i mean_{j,k} (Q_i(Z_{−i})^j_k − Z_i^j_k)² (ReduceUnit), each Q_i
-// one fused op (nn.MLP.ForwardFused). L2Parts holds the per-modality
-// terms, in the unit of the reduction.
+// one fused op (nn.MLP.ForwardFused) and each modality's squared error one
+// op (terms.SquaredError; the target detached with DetachTargets).
+// L2Parts holds the per-modality terms, in the unit of the reduction.
 func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 	for i, zi := range a.unimodal {
 		var others []*G.Node
@@ -264,20 +265,10 @@ func (r *Regularizer) attachL2(g *nn.Graph, a *Attachment) error {
 		if err != nil {
 			return fmt.Errorf("synergy: Q_%d: %w", i, err)
 		}
-		target := zi
-		if r.cfg.DetachTargets {
-			target = G.Must(nn.StopGradient(zi))
-		}
 		a.recon = append(a.recon, rec)
-		diff := G.Must(G.Sub(rec, target))
-		var part *G.Node
-		switch r.cfg.Reduction {
-		case ReduceSum:
-			part = G.Must(G.Sum(G.Must(G.Square(diff))))
-		case ReduceUnit:
-			part = G.Must(G.Mean(G.Must(G.Square(diff))))
-		default:
-			part = G.Must(G.Mean(G.Must(G.Sum(G.Must(G.Square(diff)), 1))))
+		part, err := terms.SquaredError(rec, zi, r.cfg.Reduction.squaredError(), r.cfg.DetachTargets)
+		if err != nil {
+			return fmt.Errorf("synergy: L2 term %d: %w", i, err)
 		}
 		a.L2Parts = append(a.L2Parts, part)
 	}

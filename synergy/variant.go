@@ -3,6 +3,8 @@ package synergy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/synergo/synergo/synergy/terms"
 )
 
 // Variant names the preset a Config was made from: the paper's formulas
@@ -77,6 +79,19 @@ var reductionNames = []string{"mean", "sum", "unit"}
 
 // String returns "mean", "sum" or "unit".
 func (r Reduction) String() string { return enumName(reductionNames, int(r)) }
+
+// squaredError returns the reduction of L_L2's squared error under r:
+// the sum (ReduceSum), the mean over entries (ReduceUnit) or the mean over
+// rows of the row sums (ReduceMean).
+func (r Reduction) squaredError() terms.SquaredErrorReduction {
+	switch r {
+	case ReduceSum:
+		return terms.SquaredErrorSum
+	case ReduceUnit:
+		return terms.SquaredErrorMean
+	}
+	return terms.SquaredErrorRowMean
+}
 
 // MarshalText implements encoding.TextMarshaler.
 func (r Reduction) MarshalText() ([]byte, error) { return []byte(r.String()), nil }

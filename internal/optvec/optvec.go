@@ -1,17 +1,19 @@
-// Package optvec holds the vector loops (Go assembly, AVX2, amd64) of the
-// float32 hot spots of an optimizer step outside the graph — AdamW's update
-// with float64 moments and its decay of weights without a gradient, the
-// clip by value, the finiteness and the zero checks — of the float64
-// LeakyReLU of synergy/nn's fused MLPs (the regularizer's networks), and of
-// the float32 column sums and products of its row ops (bias and LayerNorm
-// parameter gradients, dropout products). Each vectorizes across columns
-// or entries only: every entry gets the Go loop's operations in its order. Each
-// computes exactly what synergy/nn's Go loop computes (the same IEEE
-// operations in the same order, no fused multiply-add; synergy/nn's tests
-// compare them bit for bit). Without AVX2, and with the build tag purego,
-// the functions report false (or 0) and the caller runs its Go loop. They
-// live here, not in synergy/nn, because the openblas build makes synergy/nn
-// a cgo package, which cannot hold Go assembly.
+// Package optvec holds the vector loops (Go assembly, AVX2 or AVX-512,
+// amd64) of the float32 hot spots of an optimizer step outside the graph —
+// AdamW's update with float64 moments and its decay of weights without a
+// gradient, the clip by value, the finiteness and the zero checks — of the
+// float64 LeakyReLU of synergy/nn's fused MLPs (the regularizer's
+// networks), of the float32 column sums and products of its row ops (bias
+// and LayerNorm parameter gradients, dropout products), and of the float64
+// e^x of the regularizer's MMD kernels and coupling flows (Exp64). Each
+// vectorizes across columns or entries only: every entry gets the Go
+// loop's operations in its order — the same IEEE operations, no fused
+// multiply-add, except Exp64, which copies math.Exp's own fused path — so
+// each computes exactly what the Go code computes (synergy/nn's and this
+// package's tests compare them bit for bit). Without AVX2, and with the
+// build tag purego, the functions report false (or 0) and the caller runs
+// its Go loop. They live here, not in synergy/nn, because the openblas
+// build makes synergy/nn a cgo package, which cannot hold Go assembly.
 package optvec
 
 // AdamWLanes is the width of AdamW32; ClipLanes that of Clip32 and
@@ -27,10 +29,11 @@ const (
 //	w ← w·c[7];  m ← m·c[0] + g·c[1];  v ← v·c[2] + c[3]·g·g
 //	w ← w + (c[4]·m) / (√v/c[5] + c[6])
 //
-// (c = β₁, 1−β₁, β₂, 1−β₂, −lr/(1−β₁ᵗ), √(1−β₂ᵗ), ε, 1−lr·λ), whole groups
-// of four in place and the rest through a padded copy, so every entry runs
-// the same instructions. It reports false, changing nothing, without the
-// vector loop.
+// (c = β₁, 1−β₁, β₂, 1−β₂, −lr/(1−β₁ᵗ), √(1−β₂ᵗ), ε, 1−lr·λ): whole
+// groups of eight (with AVX-512) or four in place and the rest through a
+// padded copy, every entry by the same operations in the same order, so
+// the split changes no bit. It reports false, changing nothing, without
+// the vector loop.
 func AdamW32(w, g []float32, m, v []float64, c *[8]float64) bool {
 	if !hasAVX2 {
 		return false
@@ -38,8 +41,15 @@ func AdamW32(w, g []float32, m, v []float64, c *[8]float64) bool {
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
 	body := n - n%AdamWLanes
-	if body > 0 {
-		adamwF32AVX2(&w[0], &g[0], &m[0], &v[0], body, c)
+	wide := 0 // entries run eight at a time
+	if hasAVX512 {
+		wide = n &^ (2*AdamWLanes - 1)
+	}
+	if wide > 0 {
+		adamwF32AVX512(&w[0], &g[0], &m[0], &v[0], wide, c)
+	}
+	if body > wide {
+		adamwF32AVX2(&w[wide], &g[wide], &m[wide], &v[wide], body-wide, c)
 	}
 	if body == n {
 		return true

@@ -13,8 +13,22 @@ func clipF32AVX2(x *float32, n int, v float32)
 //go:noescape
 func nonFiniteF32AVX2(x *float32, n int) int
 
+//go:noescape
+func adamwF32AVX512(w, grad *float32, m, v *float64, n int, c *[8]float64)
+
+//go:noescape
+func expFMA(dst, x *float64, n int)
+
+// hasExpFMA selects expFMA: the CPU has what math.Exp's FMA path (AVX and
+// FMA) and the vector integer steps (AVX2) need.
+var hasExpFMA = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
 // hasAVX2 selects the assembly loops.
 var hasAVX2 = cpu.X86.HasAVX2
+
+// hasAVX512 selects adamwF32AVX512 (the CPU and the OS support AVX512F):
+// AdamW32 then runs its body eight entries at a time.
+var hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
 
 //go:noescape
 func nonZeroF32AVX2(x *float32, n int) int

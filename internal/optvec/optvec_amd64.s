@@ -62,6 +62,59 @@ adamwLoop:
 adamwDone:
 	RET
 
+// func adamwF32AVX512(w, grad *float32, m, v *float64, n int, c *[8]float64)
+//
+// adamwF32AVX2 eight entries at a time (ZMM registers, AVX512F): the same
+// instructions on twice the lanes, so the same values bit for bit. n is a
+// multiple of 8.
+TEXT ·adamwF32AVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), R8
+	MOVQ v+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), AX
+	SHRQ $3, CX
+	JEQ adamw512Done
+	VBROADCASTSD 0(AX), Z8   // β₁
+	VBROADCASTSD 8(AX), Z9   // 1−β₁
+	VBROADCASTSD 16(AX), Z10 // β₂
+	VBROADCASTSD 24(AX), Z11 // 1−β₂
+	VBROADCASTSD 32(AX), Z12 // −step size
+	VBROADCASTSD 40(AX), Z13 // √(1−β₂ᵗ)
+	VBROADCASTSD 48(AX), Z14 // ε
+	VBROADCASTSD 56(AX), Z15 // 1 − lr·λ
+adamw512Loop:
+	VCVTPS2PD (SI), Z0       // g
+	VCVTPS2PD (DI), Z1
+	VMULPD Z15, Z1, Z1       // w·(1 − lr·λ)
+	VMULPD (R8), Z8, Z2
+	VMULPD Z9, Z0, Z3
+	VADDPD Z3, Z2, Z2        // m = m·β₁ + g·(1−β₁)
+	VMOVUPD Z2, (R8)
+	VMULPD (R9), Z10, Z4
+	VMULPD Z0, Z11, Z5
+	VMULPD Z0, Z5, Z5
+	VADDPD Z5, Z4, Z4        // v = v·β₂ + (1−β₂)·g·g
+	VMOVUPD Z4, (R9)
+	VSQRTPD Z4, Z6
+	VDIVPD Z13, Z6, Z6
+	VADDPD Z14, Z6, Z6       // √v/√(1−β₂ᵗ) + ε
+	VMULPD Z12, Z2, Z7
+	VDIVPD Z6, Z7, Z7
+	VADDPD Z7, Z1, Z1        // w + (−step·m)/denominator
+	VCVTPD2PS Z1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ adamw512Loop
+	VZEROUPPER
+adamw512Done:
+	RET
+
 // func clipF32AVX2(x *float32, n int, v float32)
 //
 // x[i] = max(−v, min(v, x[i])) for n entries (a multiple of 8), x as the

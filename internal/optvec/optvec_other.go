@@ -5,6 +5,18 @@ package optvec
 // Without the assembly loops the callers run their Go loops.
 const hasAVX2 = false
 
+// hasExpFMA is false: Exp64 calls math.Exp for every entry.
+const hasExpFMA = false
+
+func expFMA(dst, x *float64, n int) { panic("optvec: expFMA without AVX2 and FMA") }
+
+// hasAVX512 is false: there is no eight-lane loop either.
+const hasAVX512 = false
+
+func adamwF32AVX512(w, grad *float32, m, v *float64, n int, c *[8]float64) {
+	panic("optvec: adamwF32AVX512 without AVX-512")
+}
+
 func adamwF32AVX2(w, grad *float32, m, v *float64, n int, c *[8]float64) {
 	panic("optvec: adamwF32AVX2 without AVX2")
 }

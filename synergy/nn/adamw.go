@@ -36,6 +36,10 @@ type AdamW struct {
 
 	steps   int
 	moments map[string]*adamwMoments
+	// Step's scratch, kept between calls: the names seen and the
+	// gradients' slices (cleared after each call).
+	seen  map[string]bool
+	grads []floats
 }
 
 // adamwBlock is the number of entries of one block of moments: 4 KiB of
@@ -150,8 +154,16 @@ func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
 	if len(params) != len(grads) {
 		return fmt.Errorf("nn: AdamW.Step: %d parameters but %d gradients", len(params), len(grads))
 	}
-	seen := make(map[string]bool, len(params))
-	gs := make([]any, len(params)) // []float32 or []float64, not copied
+	if o.seen == nil {
+		o.seen = map[string]bool{}
+	}
+	clear(o.seen)
+	seen := o.seen
+	if cap(o.grads) < len(params) {
+		o.grads = make([]floats, len(params))
+	}
+	gs := o.grads[:len(params)] // the gradients' backing slices, not copied
+	defer clear(gs)             // keep no reference to them between steps
 	for i, p := range params {
 		if p == nil {
 			return fmt.Errorf("nn: AdamW.Step: parameter %d is nil", i)
@@ -171,15 +183,13 @@ func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
 		if err != nil {
 			return fmt.Errorf("nn: AdamW.Step: gradient of %q: %w", p.Name, err)
 		}
-		if j, x, ok := firstNonFinite(v); !ok {
+		if j, x, ok := v.firstNonFinite(); !ok {
 			return fmt.Errorf("nn: AdamW.Step: gradient of %q has non-finite value %v at index %d", p.Name, x, j)
 		}
 		if m, ok := o.moments[p.Name]; ok && m.n != p.Size() {
 			return fmt.Errorf("nn: AdamW.Step: optimizer state of %q has %d moments, parameter has %d entries", p.Name, m.n, p.Size())
 		}
-		switch p.Value.Data().(type) {
-		case []float64, []float32:
-		default:
+		if _, ok := denseFloats(p.Value); !ok {
 			return fmt.Errorf("nn: AdamW.Step: parameter %q has unsupported dtype %v", p.Name, p.Value.Dtype())
 		}
 		gs[i] = v
@@ -207,7 +217,7 @@ func (o *AdamW) Step(params []*Param, grads []*tensor.Dense) error {
 // at least 2·adamwSplitMin entries are updated in chunks of whole blocks
 // on GOMAXPROCS goroutines (parallel.Do; entries are independent, so the
 // result does not depend on the split).
-func (o *AdamW) update(p *Param, g any, m *adamwMoments) {
+func (o *AdamW) update(p *Param, g floats, m *adamwMoments) {
 	t := float64(m.step)
 	bc1 := 1 - math.Pow(o.Beta1, t)
 	bc2 := 1 - math.Pow(o.Beta2, t)
@@ -217,13 +227,14 @@ func (o *AdamW) update(p *Param, g any, m *adamwMoments) {
 		state: m,
 	}
 	blocks := len(m.m)
+	w, _ := denseFloats(p.Value)
 	workers := runtime.GOMAXPROCS(0)
 	if m.n < adamwSplitMin || workers < 2 {
-		k.apply(p.Value.Data(), g, 0, blocks)
+		k.apply(w, g, 0, blocks)
 		return
 	}
 	chunks := min(m.n/adamwSplitMin, 4*workers)
-	parallel.Do(chunks, func(_, c int) { k.apply(p.Value.Data(), g, c*blocks/chunks, (c+1)*blocks/chunks) })
+	parallel.Do(chunks, func(_, c int) { k.apply(w, g, c*blocks/chunks, (c+1)*blocks/chunks) })
 }
 
 // adamwSplitMin is the smallest parameter worth updating on several
@@ -238,24 +249,39 @@ type adamwStep struct {
 }
 
 // apply updates the blocks [lo, hi) of the weights w from the gradient g
-// ([]float32 or []float64 each).
-func (k *adamwStep) apply(w, g any, lo, hi int) {
-	switch w := w.(type) {
-	case []float64:
-		switch g := g.(type) {
-		case []float64:
-			adamwBlocks(k, w, g, lo, hi, goAdamWKernels[float64, float64]())
-		case []float32:
-			adamwBlocks(k, w, g, lo, hi, goAdamWKernels[float64, float32]())
-		}
-	case []float32:
-		switch g := g.(type) {
-		case []float64:
-			adamwBlocks(k, w, g, lo, hi, goAdamWKernels[float32, float64]())
-		case []float32:
-			adamwBlocks(k, w, g, lo, hi, adamwKernels[float32, float32]{adamwLoop32, allZero32, decayAll32})
-		}
+// (float32 or float64 each).
+func (k *adamwStep) apply(w, g floats, lo, hi int) {
+	switch {
+	case w.wide && g.wide:
+		adamwBlocks(k, w.f64, g.f64, lo, hi, goAdamWKernels[float64, float64]())
+	case w.wide:
+		adamwBlocks(k, w.f64, g.f32, lo, hi, goAdamWKernels[float64, float32]())
+	case g.wide:
+		adamwBlocks(k, w.f32, g.f64, lo, hi, goAdamWKernels[float32, float64]())
+	default:
+		adamwBlocks(k, w.f32, g.f32, lo, hi, adamwKernels[float32, float32]{adamwLoop32, allZero32, decayAll32})
 	}
+}
+
+// floats is the backing slice of a float32 (f32) or float64 (f64, wide)
+// tensor, the other nil. Unlike the tensor's Data, which boxes the slice
+// into an interface (two allocations per call), it costs nothing to get.
+type floats struct {
+	f32  []float32
+	f64  []float64
+	wide bool
+}
+
+// denseFloats returns d's backing slice, and false for another dtype.
+// Float32s and Float64s return it without boxing.
+func denseFloats(d *tensor.Dense) (floats, bool) {
+	switch d.Dtype() {
+	case tensor.Float32:
+		return floats{f32: d.Float32s()}, true
+	case tensor.Float64:
+		return floats{f64: d.Float64s(), wide: true}, true
+	}
+	return floats{}, false
 }
 
 // adamwKernels are the loops of one pairing of weight and gradient types:
@@ -351,35 +377,33 @@ func (o *AdamW) checkHyper() error {
 	return nil
 }
 
-// adamwGradData returns the backing slice ([]float32 or []float64) of a
+// adamwGradData returns the backing slice of a float32 or float64
 // gradient, materializing a view.
-func adamwGradData(d *tensor.Dense) (any, error) {
+func adamwGradData(d *tensor.Dense) (floats, error) {
 	if d.IsView() {
 		m, ok := d.Materialize().(*tensor.Dense)
 		if !ok {
-			return nil, fmt.Errorf("cannot materialize view")
+			return floats{}, fmt.Errorf("cannot materialize view")
 		}
 		d = m
 	}
-	switch x := d.Data().(type) {
-	case []float64, []float32:
-		return x, nil
+	v, ok := denseFloats(d)
+	if !ok {
+		return floats{}, fmt.Errorf("unsupported dtype %v", d.Dtype())
 	}
-	return nil, fmt.Errorf("unsupported dtype %v", d.Dtype())
+	return v, nil
 }
 
 // firstNonFinite returns the index and value of the first NaN or ±Inf
-// entry of v ([]float32 or []float64), and ok = false if there is one.
-func firstNonFinite(v any) (int, float64, bool) {
-	switch v := v.(type) {
-	case []float64:
-		for j, x := range v {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return j, x, false
-			}
+// entry of v, and ok = false if there is one.
+func (v floats) firstNonFinite() (int, float64, bool) {
+	if !v.wide {
+		return firstNonFinite32(v.f32)
+	}
+	for j, x := range v.f64 {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return j, x, false
 		}
-	case []float32:
-		return firstNonFinite32(v)
 	}
 	return 0, 0, true
 }

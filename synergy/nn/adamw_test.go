@@ -419,3 +419,46 @@ func benchmarkAdamWSteps(b *testing.B, p *Param, g *tensor.Dense) {
 		}
 	}
 }
+
+// TestAdamWStepAllocations: once a parameter's moments exist, Step reads
+// the weights and gradients through their typed slices (the tensors' Data
+// boxes them: two allocations a call) and reuses its scratch, so a step
+// costs at most one allocation per parameter (its update's constants,
+// which the kernels' function values make escape), whatever the dtypes.
+func TestAdamWStepAllocations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	var params []*Param
+	var grads []*tensor.Dense
+	for i, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64, tensor.Float32, tensor.Float64} {
+		gdt := dt
+		if i >= 2 { // mixed pairings
+			gdt = map[tensor.Dtype]tensor.Dtype{tensor.Float32: tensor.Float64, tensor.Float64: tensor.Float32}[dt]
+		}
+		ps := NewParamSet(dt)
+		p := ps.Add(fmt.Sprintf("p%d", i), []int{3, 700}, Normal(1), rng)
+		g := tensor.New(tensor.Of(gdt), tensor.WithShape(3, 700))
+		switch d := g.Data().(type) {
+		case []float32:
+			for j := range d {
+				d[j] = float32(rng.NormFloat64())
+			}
+		case []float64:
+			for j := range d {
+				d[j] = rng.NormFloat64()
+			}
+		}
+		params, grads = append(params, p), append(grads, g)
+	}
+	opt := NewAdamW(1e-3)
+	if err := opt.Step(params, grads); err != nil { // allocates the moments
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(10, func() {
+		if err := opt.Step(params, grads); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > float64(len(params)) {
+		t.Fatalf("AdamW.Step: %v allocations for %d parameters, want ≤ 1 each", allocs, len(params))
+	}
+}

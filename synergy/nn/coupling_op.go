@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/optvec"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -121,12 +122,13 @@ func (st *flowState) forward() {
 		shift := st.mlpForward(&b.nets[1])
 		b.s = opkit.Grow(b.s, N*nt)
 		b.e = opkit.Grow(b.e, N*nt)
+		for k, v := range sRaw[:N*nt] {
+			b.s[k] = math.Tanh(v)
+		}
+		optvec.Exp64(b.e, b.s) // e^s, math.Exp's values four at a time
 		for i := 0; i < N; i++ {
 			for j := 0; j < nt; j++ {
-				s := math.Tanh(sRaw[i*nt+j])
-				e := math.Exp(s)
-				b.s[i*nt+j], b.e[i*nt+j] = s, e
-				next[i*D+t0+j] = h[i*D+t0+j]*e + shift[i*nt+j]
+				next[i*D+t0+j] = h[i*D+t0+j]*b.e[i*nt+j] + shift[i*nt+j]
 			}
 		}
 	}

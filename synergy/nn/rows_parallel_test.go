@@ -232,7 +232,7 @@ func TestAdamWChunksExact(t *testing.T) {
 		for i := range mo.M {
 			mo.M[i], mo.V[i] = 0.1*float64(g[(i+1)%n]), 0.01*float64(g[(i+2)%n]*g[(i+2)%n])
 		}
-		o.update(p, g, adamwMomentsFrom(mo))
+		o.update(p, floats{f32: g}, adamwMomentsFrom(mo))
 		return p.Value.Data().([]float32)
 	}
 	sameBits32(t, "AdamW step", step(2), step(1))

@@ -18,13 +18,14 @@ func goFusesMultiplyAdd(x, y, z float64) bool { return x*y+z != 0 }
 
 // The float32 AdamW loop on the vector path gives the Go loop's weights and
 // moments bit for bit (on the default amd64 build, where the Go loop has no
-// fused multiply-add), for lengths with and without a tail.
+// fused multiply-add), for lengths with and without a tail, and with and
+// without a group of four after the groups of eight (AVX-512).
 func TestAdamWLoop32MatchesGo(t *testing.T) {
 	exact := !goFusesMultiplyAdd(1+0x1p-29, 1+0x1p-29, -1-0x1p-28)
 	rng := rand.New(rand.NewPCG(11, 12))
 	k := &adamwStep{beta1: 0.9, oneMinusBeta1: 1 - 0.9, beta2: 0.999, oneMinusBeta2: 1 - 0.999,
 		negStepSize: -(1e-3 / (1 - math.Pow(0.9, 3))), bc2Sqrt: math.Sqrt(1 - math.Pow(0.999, 3)), eps: 1e-8, decay: 1 - 1e-3*0.01}
-	for _, n := range []int{1, 3, 4, 37, 1000} {
+	for _, n := range []int{1, 3, 4, 8, 12, 13, 37, 1000} {
 		w, g := make([]float32, n), make([]float32, n)
 		m, v := make([]float64, n), make([]float64, n)
 		for i := range w {

@@ -8,7 +8,6 @@ import (
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/lapack/lapack64"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -328,7 +327,7 @@ func (st *kurtosisState) forward() (float64, error) {
 	for i := 0; i < p; i++ {
 		st.chol[i*p+i] += load
 	}
-	t, ok := lapack64.Potrf(a)
+	t, ok := potrf(a, st.coef)
 	if !ok {
 		st.ran = false
 		return 0, fmt.Errorf("loaded covariance is not positive definite (diagonal load %g)", load)

@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/optvec"
 	"github.com/synergo/synergo/synergy/estimate"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
@@ -191,7 +192,7 @@ func (op *mmdOp) Do(vals ...G.Value) (G.Value, error) {
 		total += om * float64(S)
 		st.kern[i*n+i] = 0
 		// e^{−D_ij c_s} for the pairs (i, j > i), bandwidth by bandwidth
-		// (expInto: math.Exp's values, four at a time).
+		// (optvec.Exp64: math.Exp's values, four at a time).
 		m := n - i - 1
 		args, exps := st.arg[:m*S], st.exp[:m*S]
 		for s, c := range st.inv {
@@ -200,7 +201,7 @@ func (op *mmdOp) Do(vals ...G.Value) (G.Value, error) {
 				a[jj] = -dist * c
 			}
 		}
-		expInto(exps, args)
+		optvec.Exp64(exps, args)
 		for j := i + 1; j < n; j++ {
 			var kv, dk float64
 			for s, c := range st.inv {

@@ -83,7 +83,7 @@ func mmdTerm(t *testing.T, dt tensor.Dtype, n, k int, inv []float64, o MMDOption
 }
 
 // TestMMDForwardBitExact compares the MMD² op's forward pass (four pairs'
-// distances summed at once, the exponentials by expInto) with the
+// distances summed at once, the exponentials by optvec.Exp64) with the
 // one-pair loop of math.Exp calls it replaced, bit for bit: the value and
 // every kernel term the backward pass uses, for row counts with and
 // without a remainder of pairs.

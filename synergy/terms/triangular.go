@@ -4,6 +4,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	gonumblas "gonum.org/v1/gonum/blas/gonum"
+	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/lapack/lapack64"
 
 	"github.com/synergo/synergo/internal/simdblas"
@@ -46,14 +47,18 @@ func syrkUpper(n, k int, alpha float64, a, c, coef []float64) {
 			0, blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: c})
 		return
 	}
+	for i := 0; i < n; i++ {
+		clear(c[i*n+i : i*n+n])
+	}
 	syrkUpperTrans(n, k, alpha, a, n, c, n, coef)
 }
 
-// syrkUpperTrans is gonum's Dsyrk(Upper, Trans, n, k, alpha, a, lda, 0, c,
-// ldc) for alpha ≠ 0: for each row i, c[i][j] (j ≥ i) starts at 0 and
-// gains, for l = 0, 1, …, k−1 with t_l = alpha·a[l][i] ≠ 0, the rounded
-// product t_l·a[l][j]. coef is scratch of length ≥ k (allocated when
-// shorter); the coefficients of row i are gathered there first.
+// syrkUpperTrans is gonum's Dsyrk(Upper, Trans, n, k, alpha, a, lda, 1, c,
+// ldc) for alpha ≠ 0 (with beta = 0 once the caller has cleared the upper
+// triangle): for each row i, c[i][j] (j ≥ i) gains, for l = 0, 1, …, k−1
+// with t_l = alpha·a[l][i] ≠ 0, the rounded product t_l·a[l][j]. coef is
+// scratch of length ≥ k (allocated when shorter); the coefficients of row
+// i are gathered there first.
 func syrkUpperTrans(n, k int, alpha float64, a []float64, lda int, c []float64, ldc int, coef []float64) {
 	if cap(coef) < k {
 		coef = make([]float64, k)
@@ -63,10 +68,53 @@ func syrkUpperTrans(n, k int, alpha float64, a []float64, lda int, c []float64, 
 		for l := range coef {
 			coef[l] = alpha * a[l*lda+i]
 		}
-		row := c[i*ldc+i : i*ldc+n]
-		clear(row)
-		mulAddRows(row, coef, a[i:], lda)
+		mulAddRows(c[i*ldc+i:i*ldc+n], coef, a[i:], lda)
 	}
+}
+
+// potrf factorizes the symmetric positive definite matrix a (its upper
+// triangle; Uplo must be Upper) in place as A = UᵀU and reports whether it
+// is positive definite: lapack64.Potrf(a) bit for bit (the package-level
+// LAPACK being gonum's, which nothing here replaces). It follows gonum's
+// Dpotrf: for n ≤ nb = Ilaenv(1, "DPOTRF") gonum's unblocked Dpotf2;
+// else, per block of nb rows, the diagonal block's update by the rows
+// above it (Dsyrk(Upper, Trans, ·, −1, ·, 1): syrkUpperTrans), its Dpotf2,
+// the block row's update by the installed Dgemm, then its solve with the
+// diagonal block's factor (Dtrsm(Left, Upper, Trans, NonUnit) with
+// alpha = 1: trsmUpperTrans). The two gonum level-3 routines, row updates
+// read and written once per coefficient, become register-held row updates
+// (mulAddRows) with the same operations per element. With a BLAS whose
+// level-3 routines are not gonum's, it calls lapack64.Potrf. scratch holds
+// at least n values (allocated when shorter).
+func potrf(a blas64.Symmetric, scratch []float64) (blas64.Triangular, bool) {
+	if !gonumLevel3() || a.Uplo != blas.Upper {
+		return lapack64.Potrf(a)
+	}
+	n, lda, d := a.N, max(1, a.Stride), a.Data
+	t := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Stride: a.Stride, Data: d}
+	if n == 0 {
+		return t, true
+	}
+	impl := lapackgonum.Implementation{}
+	nb := impl.Ilaenv(1, "DPOTRF", string(blas.Upper), n, -1, -1, -1)
+	if nb <= 1 || n <= nb {
+		return t, impl.Dpotf2(blas.Upper, n, d, lda)
+	}
+	bi := blas64.Implementation()
+	for j := 0; j < n; j += nb {
+		jb := min(nb, n-j)
+		syrkUpperTrans(jb, j, -1, d[j:], lda, d[j*lda+j:], lda, scratch)
+		if !impl.Dpotf2(blas.Upper, jb, d[j*lda+j:], lda) {
+			return t, false
+		}
+		if j+jb < n {
+			bi.Dgemm(blas.Trans, blas.NoTrans, jb, n-j-jb, j,
+				-1, d[j:], lda, d[j+jb:], lda,
+				1, d[j*lda+j+jb:], lda)
+			trsmUpperTrans(jb, n-j-jb, d[j*lda+j:], lda, d[j*lda+j+jb:], lda, scratch)
+		}
+	}
+	return t, true
 }
 
 // potrs solves A·X = B in place for the p×nrhs matrix b (stride nrhs) with
@@ -100,15 +148,8 @@ func potrsUpper(n, nrhs int, a []float64, lda int, b []float64, ldb int, scratch
 	if cap(scratch) < n {
 		scratch = make([]float64, n)
 	}
+	trsmUpperTrans(n, nrhs, a, lda, b, ldb, scratch)
 	coef := scratch[:n]
-	for i := 0; i < n; i++ {
-		for k := 0; k < i; k++ {
-			coef[k] = -a[k*lda+i]
-		}
-		row := b[i*ldb : i*ldb+nrhs]
-		mulAddRows(row, coef[:i], b, ldb)
-		scaleRow(row, 1/a[i*lda+i])
-	}
 	for i := n - 1; i >= 0; i-- {
 		m := n - 1 - i
 		for k := 0; k < m; k++ {
@@ -118,6 +159,29 @@ func potrsUpper(n, nrhs int, a []float64, lda int, b []float64, ldb int, scratch
 		if m > 0 {
 			mulAddRows(row, coef[:m], b[(i+1)*ldb:], ldb)
 		}
+		scaleRow(row, 1/a[i*lda+i])
+	}
+}
+
+// trsmUpperTrans solves Uᵀ·Z = B in place for the n×nrhs matrix b (stride
+// ldb) with the upper triangular n×n matrix a (stride lda): gonum's
+// Dtrsm(Left, Upper, Trans, NonUnit, n, nrhs, 1, a, lda, b, ldb) bit for
+// bit, row by row (left-looking, as potrsUpper describes):
+//
+//	z_i = (b_i + Σ_{k<i, u_ki≠0} (−u_ki)·z_k) · (1/u_ii),  k ascending.
+//
+// scratch holds at least n values (allocated when shorter).
+func trsmUpperTrans(n, nrhs int, a []float64, lda int, b []float64, ldb int, scratch []float64) {
+	if cap(scratch) < n {
+		scratch = make([]float64, n)
+	}
+	coef := scratch[:n]
+	for i := 0; i < n; i++ {
+		for k := 0; k < i; k++ {
+			coef[k] = -a[k*lda+i]
+		}
+		row := b[i*ldb : i*ldb+nrhs]
+		mulAddRows(row, coef[:i], b, ldb)
 		scaleRow(row, 1/a[i*lda+i])
 	}
 }

@@ -1,4 +1,4 @@
-package terms
+package optvec
 
 import (
 	"math"
@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-// TestExpIntoBitExact compares expInto with math.Exp bit for bit: random
+// TestExp64BitExact compares Exp64 with math.Exp bit for bit: random
 // arguments over the whole range of the MMD's −D·c (and beyond, to the
 // overflow, subnormal and zero results), the safe range's bounds and
 // their neighbours, exact multiples of ln 2 / 2 (ties of the exponent's
 // rounding), ±0, ±Inf and NaN, at every length mod 4.
-func TestExpIntoBitExact(t *testing.T) {
+func TestExp64BitExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	var x []float64
 	for _, v := range []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(),
@@ -35,7 +35,7 @@ func TestExpIntoBitExact(t *testing.T) {
 	}
 	for _, n := range []int{len(x), len(x) - 1, len(x) - 2, len(x) - 3, 3, 0} {
 		dst := make([]float64, n)
-		expInto(dst, x[:n])
+		Exp64(dst, x[:n])
 		for i, v := range x[:n] {
 			want := math.Exp(v)
 			if math.Float64bits(dst[i]) != math.Float64bits(want) && !(math.IsNaN(want) && math.IsNaN(dst[i])) {
@@ -43,7 +43,7 @@ func TestExpIntoBitExact(t *testing.T) {
 			}
 		}
 	}
-	if expKernel == nil {
+	if !hasExpFMA {
 		t.Log("no vector kernel on this CPU: math.Exp throughout")
 	}
 }

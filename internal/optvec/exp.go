@@ -1,4 +1,4 @@
-package terms
+package optvec
 
 import "math"
 
@@ -11,19 +11,20 @@ const (
 	expSafeHi = 709
 )
 
-// expInto sets dst[i] = math.Exp(x[i]) bit for bit (len(dst) ≥ len(x)).
-// On amd64 with AVX2 and FMA, where math.Exp is archExp's fused
-// multiply-add path, groups of four entries run through expKernel, a
-// vector copy of that path's instructions; entries outside
-// [expSafeLo, expSafeHi], NaN and the last len(x) mod 4 call math.Exp.
-func expInto(dst, x []float64) {
+// Exp64 sets dst[i] = math.Exp(x[i]) bit for bit (len(dst) ≥ len(x); dst
+// may be x). On amd64 with AVX2 and FMA, where math.Exp is archExp's fused
+// multiply-add path, groups of four entries run through expFMA, a vector
+// copy of that path's instructions; entries outside [expSafeLo,
+// expSafeHi], NaN and the last len(x) mod 4 call math.Exp. (The MMD's
+// kernels of synergy/terms and the coupling flows' e^s of synergy/nn.)
+func Exp64(dst, x []float64) {
 	n := 0
-	if expKernel != nil {
+	if hasExpFMA {
 		n = len(x) &^ 3
 	}
 	dst = dst[:len(x)]
 	if n > 0 {
-		expKernel(&dst[0], &x[0], n)
+		expFMA(&dst[0], &x[0], n)
 	}
 	for i, v := range x[:n] {
 		if !(v >= expSafeLo && v <= expSafeHi) {
