@@ -19,8 +19,9 @@ import (
 // engine's. CompileTapeMachine gives it to the values of every machine.
 type addEngine struct{ G.StandardEngine }
 
-// Add computes a + b: with the options' reuse tensor as the result, or in
-// place in a under tensor.UseUnsafe, in chunks when addChunks takes it.
+// Add computes a + b: with the options' reuse tensor as the result, in
+// place in a under tensor.UseUnsafe, or in a new tensor; in chunks when
+// addChunks takes it.
 func (e addEngine) Add(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
 	if r := addChunks(a, b, opts); r != nil {
 		return r, nil
@@ -28,8 +29,9 @@ func (e addEngine) Add(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tenso
 	return e.StandardEngine.Add(a, b, opts...)
 }
 
-// addChunks computes a + b entrywise into the reuse tensor of opts, or into
-// a when opts make the sum unsafe, and returns the result; it returns nil
+// addChunks computes a + b entrywise into the reuse tensor of opts, into a
+// when opts make the sum unsafe, else into a clone of a (gorgonia's
+// forward sums that own no buffer), and returns the result; it returns nil
 // (nothing done) unless a, b and the result are contiguous dense tensors
 // of one float dtype and shape with at least parallel.RowsMin entries, and
 // opts hold no increment. Entries are independent: the chunks touch
@@ -52,8 +54,8 @@ func addChunks(a, b tensor.Tensor, opts []tensor.FuncOpt) tensor.Tensor {
 		dst = reuse.(*tensor.Dense)
 	case !fo.Safe():
 		dst = ad
-	default:
-		return nil
+	default: // a new tensor, a's clone as in the standard engine
+		dst = ad.Clone().(*tensor.Dense)
 	}
 	switch x := ad.Data().(type) {
 	case []float32:

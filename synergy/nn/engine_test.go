@@ -46,8 +46,8 @@ func denseBits(t tensor.Tensor) []uint64 {
 
 // TestAddEngineMatchesStandardEngine checks addEngine.Add bit for bit
 // against gorgonia's standard engine on the sums addChunks takes (into a
-// reuse tensor, in place in a, with the reuse tensor aliasing b) and on
-// those it leaves to it (safe without reuse, increments, small tensors),
+// reuse tensor, in place in a, with the reuse tensor aliasing b, into a
+// new tensor) and on those it leaves to it (increments, small tensors),
 // in both dtypes, and that the large ones do go through addChunks.
 func TestAddEngineMatchesStandardEngine(t *testing.T) {
 	n := 2 * parallel.RowsMin
@@ -61,7 +61,7 @@ func TestAddEngineMatchesStandardEngine(t *testing.T) {
 			{"reuse", n, true, func(_, _, r *tensor.Dense) []tensor.FuncOpt { return []tensor.FuncOpt{tensor.WithReuse(r)} }},
 			{"unsafe", n, true, func(_, _, _ *tensor.Dense) []tensor.FuncOpt { return []tensor.FuncOpt{tensor.UseUnsafe()} }},
 			{"reuse=b", n, true, func(_, b, _ *tensor.Dense) []tensor.FuncOpt { return []tensor.FuncOpt{tensor.WithReuse(b)} }},
-			{"safe", n, false, func(_, _, _ *tensor.Dense) []tensor.FuncOpt { return nil }},
+			{"safe", n, true, func(_, _, _ *tensor.Dense) []tensor.FuncOpt { return nil }},
 			{"incr", n, false, func(_, _, r *tensor.Dense) []tensor.FuncOpt { return []tensor.FuncOpt{tensor.WithIncr(r)} }},
 			{"small", 64 * 8, false, func(_, _, r *tensor.Dense) []tensor.FuncOpt { return []tensor.FuncOpt{tensor.WithReuse(r)} }},
 		} {
