@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/optvec"
 	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn"
 	"github.com/synergo/synergo/synergy/nn/opkit"
@@ -193,10 +194,8 @@ func scatterAddRows[T float32 | float64](out, g []T, ids []int, dim int, written
 			}
 		}
 		for i, r := range ids {
-			dst, src := out[r*dim+j0:r*dim+j1], g[i*dim+j0:i*dim+j1]
-			for j := range dst {
-				dst[j] += src[j]
-			}
+			dst := out[r*dim+j0 : r*dim+j1]
+			optvec.Add(dst, dst, g[i*dim+j0:i*dim+j1])
 		}
 	})
 	if written != nil {
