@@ -163,8 +163,10 @@ func TestDoReleasesFinishedJob(t *testing.T) {
 	big := new([1 << 16]float64)
 	ref := weak.Make(big)
 	helped := make(chan struct{})
-	data := big[:] // the body's reference, not reassigned
-	Do(2, func(w, c int) { // a helper takes one chunk: it has seen the job
+	// The body's reference, never reassigned; a helper takes one chunk, so
+	// it has seen the job.
+	data := big[:]
+	Do(2, func(w, c int) {
 		data[c]++
 		if w != 0 {
 			close(helped)
