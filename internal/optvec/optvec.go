@@ -182,6 +182,34 @@ func MulF32(y, x, m []float32) int {
 	return body
 }
 
+// AddF32 sets y[i] = x[i] + z[i] (float32) for the first len(y) − len(y)
+// mod SumLanes entries and returns that count (0 without the vector loop);
+// the caller adds the rest. x and z have at least len(y) entries; y may be
+// x or z (each entry is read before it is written).
+func AddF32(y, x, z []float32) int {
+	body := len(y) - len(y)%SumLanes
+	if !hasAVX2 || body == 0 {
+		return 0
+	}
+	_, _ = x[body-1], z[body-1]
+	addF32(&y[0], &x[0], &z[0], body)
+	return body
+}
+
+// Add sets y[i] = x[i] + z[i] for every i < len(y): float32 through
+// AddF32's vector loop, its tail and float64 by a Go loop, the same sums.
+// x and z have at least len(y) entries; y may be x or z.
+func Add[T float32 | float64](y, x, z []T) {
+	i := 0
+	if f, ok := any(AddF32).(func(y, x, z []T) int); ok {
+		i = f(y, x, z)
+	}
+	x, z = x[:len(y)], z[:len(y)]
+	for ; i < len(y); i++ {
+		y[i] = x[i] + z[i]
+	}
+}
+
 // DotRows4F32 adds four rows' terms to column sums in float64, for the
 // first len(dg) − len(dg) mod DotLanes columns, and returns that count (0
 // without the vector loop); the caller adds the rest:

@@ -49,4 +49,7 @@ func sumRows4F32(d, r0, r1, r2, r3 *float32, n int)
 func mulF32(y, x, m *float32, n int)
 
 //go:noescape
+func addF32(y, x, z *float32, n int)
+
+//go:noescape
 func dotRows4F32(dg, db *float64, d *[4]*float32, h *[4]*float32, n int)

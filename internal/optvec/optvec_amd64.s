@@ -318,6 +318,28 @@ mulLoop:
 mulDone:
 	RET
 
+// func addF32(y, x, z *float32, n int)
+//
+// y[i] = x[i] + z[i] in float32 for n entries (a multiple of 8).
+TEXT ·addF32(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ z+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	CMPQ CX, $0
+	JEQ addDone
+addLoop:
+	VMOVUPS (SI)(AX*4), Y0
+	VADDPS (DX)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT addLoop
+	VZEROUPPER
+addDone:
+	RET
+
 // func dotRows4F32(dg, db *float64, d *[4]*float32, h *[4]*float32, n int)
 //
 // For n entries (a multiple of 4), in float64 (each float32 widened; the

@@ -39,6 +39,8 @@ func sumRows4F32(d, r0, r1, r2, r3 *float32, n int) { panic("optvec: sumRows4F32
 
 func mulF32(y, x, m *float32, n int) { panic("optvec: mulF32 without AVX2") }
 
+func addF32(y, x, z *float32, n int) { panic("optvec: addF32 without AVX2") }
+
 func dotRows4F32(dg, db *float64, d *[4]*float32, h *[4]*float32, n int) {
 	panic("optvec: dotRows4F32 without AVX2")
 }

@@ -14,7 +14,7 @@ func TestCoverage(t *testing.T) {
 	x := []float32{9, -9, 1, 2, 3, 4, 5, 6, 7, float32(math.NaN())}
 	n := Clip32(x, 5)
 	if !hasAVX2 {
-		if n != 0 || x[0] != 9 || NonFinite32(x) != 0 || NonZero32(x) != 0 || Scale32(x, 2) != 0 || AdamW32(make([]float32, 5), make([]float32, 5), make([]float64, 5), make([]float64, 5), &[8]float64{}) {
+		if n != 0 || x[0] != 9 || AddF32(x, x, x) != 0 || NonFinite32(x) != 0 || NonZero32(x) != 0 || Scale32(x, 2) != 0 || AdamW32(make([]float32, 5), make([]float32, 5), make([]float64, 5), make([]float64, 5), &[8]float64{}) {
 			t.Fatal("without the vector loop a function did some work")
 		}
 		return
@@ -43,6 +43,10 @@ func TestCoverage(t *testing.T) {
 	}
 	if got := Scale32(z, 3); got != 8 || z[7] != -3 || z[9] != 1 {
 		t.Fatalf("Scale32 covered %d entries: %v, want 8 and the tail untouched", got, z)
+	}
+	sum := []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	if got := AddF32(sum, z, z); got != 8 || sum[7] != -6 || sum[8] != 0 {
+		t.Fatalf("AddF32 covered %d entries: %v, want 8 and the tail untouched", got, sum)
 	}
 	w, g := []float32{1, 1, 1, 1, 1}, []float32{1, 1, 1, 1, 1}
 	m, v := make([]float64, 5), make([]float64, 5)

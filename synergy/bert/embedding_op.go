@@ -8,6 +8,8 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/optvec"
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
@@ -164,31 +166,40 @@ func (op *scatterRowsOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 }
 
 // gatherRows writes the rows ids of the (·, dim) table t into out, one
-// after another.
+// after another, in parallel.Rows' chunks of ids.
 func gatherRows[T float32 | float64](out, t []T, ids []int, dim int) {
-	for i, r := range ids {
-		copy(out[i*dim:(i+1)*dim], t[r*dim:(r+1)*dim])
-	}
+	parallel.Rows(len(ids), dim, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := ids[i]
+			copy(out[i*dim:(i+1)*dim], t[r*dim:(r+1)*dim])
+		}
+	})
 }
 
 // scatterAddRows overwrites out (rows, dim) with the matrix whose row r is
 // the sum of the rows i of g (len(ids), dim) with ids[i] = r, for an out
 // that is 0 but in the rows listed in written (nil: clear all of out); it
-// lists the rows it writes in written.
+// lists the rows it writes in written. Each entry of a row sums its terms
+// in the order of ids (a repeated id: a word used twice), whatever the
+// chunk: the columns are cut into parallel.Rows' chunks, each of which
+// clears and sums its columns over all of ids.
 func scatterAddRows[T float32 | float64](out, g []T, ids []int, dim int, written *[]int) {
 	if written == nil {
 		clear(out)
-	} else {
-		for _, r := range *written {
-			clear(out[r*dim : (r+1)*dim])
-		}
-		*written = append((*written)[:0], ids...)
 	}
-	for i, r := range ids {
-		dst, src := out[r*dim:(r+1)*dim], g[i*dim:(i+1)*dim]
-		for j := range dst {
-			dst[j] += src[j]
+	parallel.Rows(dim, len(ids), func(j0, j1 int) {
+		if written != nil {
+			for _, r := range *written {
+				clear(out[r*dim+j0 : r*dim+j1])
+			}
 		}
+		for i, r := range ids {
+			dst := out[r*dim+j0 : r*dim+j1]
+			optvec.Add(dst, dst, g[i*dim+j0:i*dim+j1])
+		}
+	})
+	if written != nil {
+		*written = append((*written)[:0], ids...)
 	}
 }
 

@@ -3,8 +3,10 @@ package bert
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -136,5 +138,74 @@ func TestScatterRowsOfATableUsedTwice(t *testing.T) {
 			}
 		}
 		vm.Reset()
+	}
+}
+
+// TestEmbeddingRowsChunkedExact checks gatherRows and scatterAddRows, on
+// enough rows for parallel.Rows' chunks, bit for bit against one loop in
+// id order (a table with repeated ids and a previous run's rows to clear,
+// and one cleared whole), in both dtypes.
+func TestEmbeddingRowsChunkedExact(t *testing.T) {
+	testEmbeddingRowsChunked[float32](t)
+	testEmbeddingRowsChunked[float64](t)
+}
+
+func testEmbeddingRowsChunked[T float32 | float64](t *testing.T) {
+	const rows, dim, n = 40, 128, 3 * parallel.RowsMin / 128
+	rng := rand.New(rand.NewPCG(31, 32))
+	ids, prev := make([]int, n), make([]int, n)
+	table, g := make([]T, rows*dim), make([]T, n*dim)
+	for i := range ids {
+		ids[i], prev[i] = rng.IntN(rows), rng.IntN(rows/2)
+	}
+	for i := range table {
+		table[i] = T(rng.NormFloat64())
+	}
+	for i := range g {
+		g[i] = T(rng.NormFloat64())
+	}
+	out, want := make([]T, n*dim), make([]T, n*dim)
+	gatherRows(out, table, ids, dim)
+	for i, r := range ids {
+		copy(want[i*dim:(i+1)*dim], table[r*dim:(r+1)*dim])
+	}
+	checkBits(t, "gatherRows", out, want)
+	for _, clearAll := range []bool{false, true} {
+		got := make([]T, rows*dim)
+		for _, r := range prev { // a previous run's rows, to be cleared
+			for j := range dim {
+				got[r*dim+j] = T(rng.NormFloat64())
+			}
+		}
+		if clearAll {
+			got[len(got)-1] = 1 // a row no run listed
+		}
+		written := append([]int(nil), prev...)
+		w := &written
+		if clearAll {
+			w = nil
+		}
+		scatterAddRows(got, g, ids, dim, w)
+		ref := make([]T, rows*dim)
+		for i, r := range ids {
+			for j := range dim {
+				ref[r*dim+j] += g[i*dim+j]
+			}
+		}
+		checkBits(t, "scatterAddRows", got, ref)
+		if !clearAll && !slices.Equal(written, ids) {
+			t.Errorf("scatterAddRows listed %d written rows, want the %d ids", len(written), len(ids))
+		}
+	}
+}
+
+// checkBits reports the first entry where got and want differ in bits.
+func checkBits[T float32 | float64](t *testing.T, what string, got, want []T) {
+	t.Helper()
+	for i := range want {
+		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
+			t.Errorf("%s %T: entry %d = %v, want %v", what, got[i], i, got[i], want[i])
+			return
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn/opkit"
 )
 
@@ -75,21 +76,23 @@ func (st *concatState) block(i int) int { return st.shapes[i][st.axis] * st.inne
 
 // copyBlocks copies between the concatenated layout (joined) and the
 // inputs' own layouts (parts, one slice each): to joined when gather is
-// false, from it when true.
+// false, from it when true; in parallel.Rows' chunks of the outer index.
 func copyBlocks[T lstmFloat](st *concatState, joined []T, parts [][]T, gather bool) {
 	row := st.out[st.axis] * st.inner
-	for o := 0; o < st.outer; o++ {
-		off := o * row
-		for i, p := range parts {
-			n := st.block(i)
-			if gather {
-				copy(p[o*n:(o+1)*n], joined[off:off+n])
-			} else {
-				copy(joined[off:off+n], p[o*n:(o+1)*n])
+	parallel.Rows(st.outer, row, func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			off := o * row
+			for i, p := range parts {
+				n := st.block(i)
+				if gather {
+					copy(p[o*n:(o+1)*n], joined[off:off+n])
+				} else {
+					copy(joined[off:off+n], p[o*n:(o+1)*n])
+				}
+				off += n
 			}
-			off += n
 		}
-	}
+	})
 }
 
 type concatOp struct {

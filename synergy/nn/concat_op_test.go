@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/synergo/synergo/internal/parallel"
 	"github.com/synergo/synergo/synergy/nn"
 	"github.com/synergo/synergo/synergy/nn/nntest"
 )
@@ -70,6 +71,35 @@ func TestConcatMatchesGorgonia(t *testing.T) {
 	}
 	if _, err := nn.Concat(2, a, b); err == nil {
 		t.Error("Concat along axis 2 of 2-D inputs: no error")
+	}
+}
+
+// TestConcatChunkedMatchesGorgonia: a Concat large enough for
+// parallel.Rows' chunks (copyBlocks) gives G.Concat's value and gradients
+// bit for bit.
+func TestConcatChunkedMatchesGorgonia(t *testing.T) {
+	shapes := [][]int{{700, 24}, {700, 40}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	ps := nn.NewParamSet(tensor.Float64)
+	var params []*nn.Param
+	for i, s := range shapes {
+		params = append(params, ps.Add(fmt.Sprintf("x%d", i), s, nn.Normal(1), rng))
+	}
+	reduce := func(g *nn.Graph, y *G.Node) *G.Node {
+		if n := y.Shape().TotalSize(); n < parallel.RowsMin {
+			t.Fatalf("%d entries, too few for the chunks (%d)", n, parallel.RowsMin)
+		}
+		return nntest.ScaledSum(g, G.Must(G.Tanh(y)), 9)
+	}
+	fused := func(g *nn.Graph, xs []*G.Node) *G.Node { return reduce(g, G.Must(nn.Concat(1, xs...))) }
+	chain := func(g *nn.Graph, xs []*G.Node) *G.Node { return reduce(g, G.Must(G.Concat(1, xs...))) }
+	v1, g1 := nntest.ValueAndGrads(t, params, nil, fused)
+	v2, g2 := nntest.ValueAndGrads(t, params, nil, chain)
+	if v1 != v2 {
+		t.Errorf("value %v, G.Concat's %v", v1, v2)
+	}
+	if d := nntest.MaxRelDiff(g1, g2, 1e-300); d != 0 {
+		t.Errorf("gradients differ from G.Concat's by %.2g", d)
 	}
 }
 

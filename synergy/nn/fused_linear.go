@@ -443,9 +443,9 @@ func weightGradBlocks[T float32 | float64](op *linearGradOp, x, dy, out []T) boo
 	}
 	xs := keptRows(&s.x, s.runs, readDW, x, idx, s.in)
 	dys := keptRows(&s.dy, s.runs, readDW, dy, idx, s.out)
-	// Columns [c0, c1) of dW, block after block, each block's product by
-	// prod (Serial or Split: the same results).
-	cols := func(c0, c1 int, prod func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)) {
+	// Rows [r0, r1) and columns [c0, c1) of dW, block after block, each
+	// block's product by prod (Serial or Split: the same results).
+	part := func(r0, r1, c0, c1 int, prod func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)) {
 		var beta T
 		for lo, next := 0, 0; lo < s.batch; lo += d {
 			first := next
@@ -455,33 +455,40 @@ func weightGradBlocks[T float32 | float64](op *linearGradOp, x, dy, out []T) boo
 			if next == first {
 				continue
 			}
-			prod(blas.Trans, blas.NoTrans, s.in, c1-c0, next-first, 1, xs[first*s.in:], s.in, dys[first*s.out+c0:], s.out, beta, out[c0:], s.out)
+			prod(blas.Trans, blas.NoTrans, r1-r0, c1-c0, next-first, 1, xs[first*s.in+r0:], s.in, dys[first*s.out+c0:], s.out, beta, out[r0*s.out+c0:], s.out)
 			beta = 1
 		}
 		if beta == 0 { // no kept row
-			for i := 0; i < s.in; i++ {
+			for i := r0; i < r1; i++ {
 				clear(out[i*s.out+c0 : i*s.out+c1])
 			}
 		}
 	}
 	panels := (s.out + gradPanel[T]() - 1) / gradPanel[T]()
 	if s.in*s.out*len(idx) < matmul.SplitMin || panels < 2 || runtime.GOMAXPROCS(0) < 2 {
-		cols(0, s.out, matmul.Split[T])
+		part(0, s.in, 0, s.out, matmul.Split[T])
 		return true
 	}
-	parallel.Do(panels, func(_, c int) { cols(c*gradPanel[T](), min((c+1)*gradPanel[T](), s.out), matmul.Serial[T]) })
+	// Each panel in rowParts chunks of rows, for 4·GOMAXPROCS chunks or
+	// more: a helper that starts late still finds some.
+	rowParts := max(1, min(s.in/gradPanel[T](), 4*runtime.GOMAXPROCS(0)/panels))
+	parallel.Do(panels*rowParts, func(_, c int) {
+		p, r := c%panels, c/panels
+		part(r*s.in/rowParts, (r+1)*s.in/rowParts, p*gradPanel[T](), min((p+1)*gradPanel[T](), s.out), matmul.Serial[T])
+	})
 	return true
 }
 
 // gradPanel is the width of the column chunks of dW that weightGradBlocks
 // hands to goroutines: 64 float32 or 32 float64 columns, a multiple of
 // every simdblas micro-kernel's width (each chunk's product runs on full
-// panels), the summed dimension never cut — every entry is computed as in
-// one product over all columns (simdblas's results do not depend on the
-// split of C). One product per block would leave the other core idle below
-// simdblas's parallel threshold (in·out·rows per block < 2²¹: BERT-tiny's
-// 128 × 128 maps) and split each block anew above it. A dW of one chunk
-// (out ≤ gradPanel) keeps one product per block, split by simdblas.
+// panels), each cut into chunks of rows, the summed dimension never cut —
+// every entry is computed as in one product over all of dW (simdblas's
+// results do not depend on the split of C). One product per block would
+// leave the other core idle below simdblas's parallel threshold
+// (in·out·rows per block < 2²¹: BERT-tiny's 128 × 128 maps) and split each
+// block anew above it. A dW of one chunk (out ≤ gradPanel) keeps one
+// product per block, split by simdblas.
 func gradPanel[T float32 | float64]() int {
 	if _, ok := any(T(0)).(float32); ok {
 		return 64

@@ -35,7 +35,9 @@ func NewTapeMachine(g *G.ExprGraph, opts ...G.VMOpt) G.VM {
 
 // CompileTapeMachine is NewTapeMachine returning an error instead of
 // panicking: a HashCollisionError when gorgonia's compiler would merge two
-// different nodes of g, or the compiler's own error.
+// different nodes of g, or the compiler's own error. The machine's engine
+// is addEngine (gorgonia's, with large sums in parallel chunks) unless opts
+// set another.
 //
 // gorgonia v0.9.18 numbers values by node hash when it compiles (dataflow.vn
 // in its analysis.go): a node whose 32-bit Hashcode equals an earlier node's
@@ -59,7 +61,7 @@ func CompileTapeMachine(g *G.ExprGraph, opts ...G.VMOpt) (vm G.VM, err error) {
 			vm, err = nil, fmt.Errorf("nn: compiling the graph: %v", p)
 		}
 	}()
-	m := G.NewTapeMachine(g, opts...)
+	m := G.NewTapeMachine(g, append([]G.VMOpt{G.WithEngine(addEngine{})}, opts...)...)
 	runtime.SetFinalizer(m, nil)
 	return m, nil
 }
