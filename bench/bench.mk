@@ -21,7 +21,7 @@ BENCH_PRESETS ?= mosi:0.25,mosei:0.02
 endif
 BENCH_MODELS ?= all
 BENCH_REGS ?= none,mmd,kl
-BENCH_EPOCHS ?= 3
+BENCH_EPOCHS ?= 4
 # OpenBLAS's kernels for this CPU (Debian's 0.3.21 falls back to slow SSE3
 # "Prescott" kernels on CPUs it does not know; see bench/README.md):
 # SkylakeX with AVX-512, Haswell with AVX2, else OpenBLAS's own choice.
