@@ -160,16 +160,9 @@ func (op *affineOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.y == nil {
-		st.y = tensor.New(tensor.Of(st.dtype), tensor.WithShape(st.b, st.c*st.k))
-	}
-	switch y := st.y.Data().(type) {
-	case []float64:
-		affineForward(st, x.([]float64), gamma.([]float64), beta.([]float64), y)
-	case []float32:
-		affineForward(st, x.([]float32), gamma.([]float32), beta.([]float32), y)
-	}
-	return st.y, nil
+	return writeTyped(&st.y, st.dtype, tensor.Shape{st.b, st.c * st.k},
+		func(y []float64) { affineForward(st, x.([]float64), gamma.([]float64), beta.([]float64), y) },
+		func(y []float32) { affineForward(st, x.([]float32), gamma.([]float32), beta.([]float32), y) }), nil
 }
 
 // DiffWRT: x̂ is data.
@@ -183,16 +176,9 @@ func (op *affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		if err != nil {
 			return nil, err
 		}
-		if st.grad == nil {
-			st.grad = tensor.New(tensor.Of(st.dtype), tensor.WithShape(2*st.c))
-		}
-		switch g := st.grad.Data().(type) {
-		case []float64:
-			affineBackward(st, d.([]float64), g)
-		case []float32:
-			affineBackward(st, d.([]float32), g)
-		}
-		return st.grad, nil
+		return writeTyped(&st.grad, st.dtype, tensor.Shape{2 * st.c},
+			func(g []float64) { affineBackward(st, d.([]float64), g) },
+			func(g []float32) { affineBackward(st, d.([]float32), g) }), nil
 	})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 
 	"github.com/synergo/synergo/synergy/nn"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // constant returns a constant node named after its content (what, e.g.
@@ -62,4 +63,20 @@ func squash(g *nn.Graph, y *G.Node, lo, hi float64) (*G.Node, error) {
 		return nil, err
 	}
 	return G.Add(s, g.Scalar(lo))
+}
+
+// writeTyped allocates *buf (dtype dt, the given shape) on first use, calls
+// f64 or f32 on its backing by dtype and returns it: the dtype dispatch of
+// the models' ops that write a buffer they own.
+func writeTyped(buf **tensor.Dense, dt tensor.Dtype, shape tensor.Shape, f64 func([]float64), f32 func([]float32)) *tensor.Dense {
+	if *buf == nil {
+		*buf = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	}
+	switch d := (*buf).Data().(type) {
+	case []float64:
+		f64(d)
+	case []float32:
+		f32(d)
+	}
+	return *buf
 }

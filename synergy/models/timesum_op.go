@@ -120,16 +120,9 @@ func (op *timeSumOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.z == nil {
-		st.z = tensor.New(tensor.Of(st.dtype), tensor.WithShape(st.b, st.d))
-	}
-	switch z := st.z.Data().(type) {
-	case []float64:
-		timeSumForward(st, x.([]float64), w.([]float64), z)
-	case []float32:
-		timeSumForward(st, x.([]float32), w.([]float32), z)
-	}
-	return st.z, nil
+	return writeTyped(&st.z, st.dtype, tensor.Shape{st.b, st.d},
+		func(z []float64) { timeSumForward(st, x.([]float64), w.([]float64), z) },
+		func(z []float32) { timeSumForward(st, x.([]float32), w.([]float32), z) }), nil
 }
 
 // DiffWRT: the weights are data.
@@ -143,16 +136,9 @@ func (op *timeSumOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 		if err != nil {
 			return nil, err
 		}
-		if st.dx == nil {
-			st.dx = tensor.New(tensor.Of(st.dtype), tensor.WithShape(st.b, st.steps, st.d))
-		}
-		switch g := st.dx.Data().(type) {
-		case []float64:
-			timeSumBackward(st, d.([]float64), g)
-		case []float32:
-			timeSumBackward(st, d.([]float32), g)
-		}
-		return st.dx, nil
+		return writeTyped(&st.dx, st.dtype, tensor.Shape{st.b, st.steps, st.d},
+			func(g []float64) { timeSumBackward(st, d.([]float64), g) },
+			func(g []float32) { timeSumBackward(st, d.([]float32), g) }), nil
 	})
 	if err != nil {
 		return nil, err
