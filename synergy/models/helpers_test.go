@@ -208,3 +208,34 @@ func datasetDims(d *datasets.Dataset) Dims {
 	}
 	return dims
 }
+
+// runBits runs g's tape machine once per entry of runs, each holding the
+// values of inputs (in order, converted to g's dtype), and returns per run
+// the bits of out's value followed by those of each wrt node's gradient.
+func runBits(t *testing.T, g *nn.Graph, inputs []*G.Node, runs [][][]float64, out *G.Node, wrt ...*G.Node) [][][]uint64 {
+	t.Helper()
+	vm := nn.NewTapeMachine(g.G)
+	defer vm.Close()
+	var bits [][][]uint64
+	for _, values := range runs {
+		for i, n := range inputs {
+			if err := G.Let(n, newDense(g.Dtype, values[i], n.Shape()...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		r := [][]uint64{valueBits(out.Value())}
+		for _, n := range wrt {
+			d, err := n.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = append(r, valueBits(d))
+		}
+		bits = append(bits, r)
+		vm.Reset()
+	}
+	return bits
+}

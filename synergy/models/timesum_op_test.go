@@ -36,7 +36,7 @@ func batchedMatMulTimeSum(x, w *G.Node) (*G.Node, error) {
 func TestWeightedTimeSumMatchesBatchedMatMul(t *testing.T) {
 	const b, steps, d = 40, 7, 130 // 36,400 entries: the sequences run on two goroutines
 	rng := rand.New(rand.NewPCG(21, 22))
-	batches := make([][3][]float64, 2)
+	batches := make([][][]float64, 2)
 	for r := range batches {
 		x, w, c := make([]float64, b*steps*d), make([]float64, b*steps), make([]float64, b*d)
 		for i := range x {
@@ -55,9 +55,9 @@ func TestWeightedTimeSumMatchesBatchedMatMul(t *testing.T) {
 			x[(0*steps+steps-1)*d+3] = math.Inf(1) // on a padded step of sequence 0
 			x[(1*steps+0)*d+5] = math.Copysign(0, -1)
 		}
-		batches[r] = [3][]float64{x, w, c}
+		batches[r] = [][]float64{x, w, c}
 	}
-	run := func(dt tensor.Dtype, fused bool) [][2][]uint64 {
+	run := func(dt tensor.Dtype, fused bool) [][][]uint64 {
 		g := nn.NewGraph(dt, true)
 		xn, wn, cn := g.Input("x", b, steps, d), g.Input("w", b, steps), g.Input("c", b, d)
 		var z *G.Node
@@ -74,26 +74,7 @@ func TestWeightedTimeSumMatchesBatchedMatMul(t *testing.T) {
 		if _, err := G.Grad(cost, xn); err != nil {
 			t.Fatal(err)
 		}
-		vm := nn.NewTapeMachine(g.G)
-		defer vm.Close()
-		var out [][2][]uint64
-		for _, v := range batches {
-			for k, n := range []*G.Node{xn, wn, cn} {
-				if err := G.Let(n, newDense(dt, v[k], n.Shape()...)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := vm.RunAll(); err != nil {
-				t.Fatal(err)
-			}
-			dx, err := xn.Grad()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, [2][]uint64{valueBits(z.Value()), valueBits(dx)})
-			vm.Reset()
-		}
-		return out
+		return runBits(t, g, []*G.Node{xn, wn, cn}, batches, z, xn)
 	}
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		want, got := run(dt, false), run(dt, true)
