@@ -31,8 +31,8 @@ func (e addEngine) Add(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tenso
 }
 
 // addChunks computes a + b entrywise into the reuse tensor of opts, into a
-// when opts make the sum unsafe, else into a clone of a (gorgonia's
-// forward sums that own no buffer), and returns the result; it returns nil
+// when opts make the sum unsafe, else into a new tensor (gorgonia's
+// forward sums that own no buffer; written in full, not first copied from a), and returns the result; it returns nil
 // (nothing done) unless a, b and the result are contiguous dense tensors
 // of one float dtype and shape with at least parallel.RowsMin entries, and
 // opts hold no increment. Entries are independent: the chunks touch
@@ -55,8 +55,10 @@ func addChunks(a, b tensor.Tensor, opts []tensor.FuncOpt) tensor.Tensor {
 		dst = reuse.(*tensor.Dense)
 	case !fo.Safe():
 		dst = ad
-	default: // a new tensor, a's clone as in the standard engine
-		dst = ad.Clone().(*tensor.Dense)
+	case !ad.DataOrder().IsRowMajor():
+		return nil
+	default: // a new tensor of a's dtype, shape and engine, as the standard engine's
+		dst = tensor.New(tensor.Of(ad.Dtype()), tensor.WithShape(ad.Shape().Clone()...), tensor.WithEngine(ad.Engine()))
 	}
 	switch x := ad.Data().(type) {
 	case []float32:
