@@ -7,7 +7,10 @@ each model:regularizer, --pairs rounds run every process once — Go, Go with
 OpenBLAS, PyTorch with 2 threads, PyTorch with 1 thread — in an order that
 is reversed every other round. Each process trains --epochs epochs (the
 first is a warm-up; the mean of the others is timed) and then times the evaluation forward pass over the training
-split. Printed, as Markdown tables:
+split. A Go process trains more epochs when its timed epochs would hold
+fewer than --go-min-steps steps: Go's epochs take 0.05–1.5 s at the default
+sizes, too short to time a 1.3× ratio (the regularizer's overhead target)
+from three of them; PyTorch's take 3–4× longer and keep --epochs. Printed, as Markdown tables:
 
 - per preset and configuration: medians of the timed epoch (wall and CPU
   seconds) of every side, the ratio of each Go build to PyTorch's best
@@ -77,6 +80,8 @@ def main():
     ap.add_argument("--goepoch-openblas", help="bench/goepoch built with -tags openblas (optional)")
     ap.add_argument("--pairs", type=int, default=3, help="rounds per configuration")
     ap.add_argument("--epochs", type=int, default=1, help="per process; the mean of all but the first is timed")
+    ap.add_argument("--go-min-steps", type=int, default=40,
+                    help="Go processes train more epochs until the timed ones hold at least this many steps (0: --epochs)")
     ap.add_argument("--presets", default="mosi:1,mosei:0.1",
                     help="comma-separated preset:scale (scale of the training split: 1 = 1,284 MOSI / 16,326 MOSEI samples)")
     ap.add_argument("--models", default="all", help="comma-separated models or 'all'")
@@ -118,6 +123,7 @@ def main():
                 common = ["--model", model, "--preset", preset, "--reg", reg, "--epochs", str(a.epochs),
                           "--scale", str(scale), "--infer-batches", str(a.infer_batches)]
                 gocommon = ["-model", model, "-preset", preset, "-reg", reg, "-epochs", str(a.epochs),
+                            "-min-timed-steps", str(a.go_min_steps),
                             "-scale", str(scale), "-infer-batches", str(a.infer_batches)]
                 goenv = dict(base, GOMAXPROCS="2")
                 cmds = {
@@ -147,7 +153,7 @@ def main():
     first = next(iter(results.values()))
     blas = {s: first[s][0].get("blas", "") for s in sides if s.startswith("go")}
     print(f"Run {start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC, load average (1 min) {min(loads):.1f}–{max(loads):.1f} "
-          f"(median {statistics.median(loads):.1f}); {a.pairs} round(s), medians of each process's mean over its epochs but the first, of {a.epochs} "
+          f"(median {statistics.median(loads):.1f}); {a.pairs} round(s), medians of each process's mean over its epochs but the first, of {a.epochs} (Go: at least {a.go_min_steps} timed steps) "
           f"per process; OPENBLAS_CORETYPE={base.get('OPENBLAS_CORETYPE', '(unset)')}; Go BLAS: "
           + "; ".join(f"{s} = {b}" for s, b in blas.items()) + ".\n")
     report(results, presets, models, regs, sides)

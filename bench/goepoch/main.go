@@ -5,11 +5,14 @@
 // peak RSS and the Go heap in use after each epoch (to show it does not
 // grow), then the throughput of the evaluation graph over the training
 // split. Graph building (Trainer.Prepare) is timed separately (setup_wall_s).
+// -min-timed-steps trains more epochs than -epochs when the epochs after the
+// first (the timed ones) would hold fewer steps: short epochs are noisy.
 // -memprofile writes a pprof heap profile after the last epoch;
 // -cpuprofile writes a pprof CPU profile of the training epochs (not of
 // graph building or the inference pass).
 //
 //	goepoch -model tfn -preset mosi -reg mmd -epochs 2
+//	goepoch -model lmf -preset mosi -scale 0.25 -reg kl -epochs 4 -min-timed-steps 40
 //	goepoch -model tfn -preset mosei -scale 0.1 -reg mmd -memprofile heap.pprof
 package main
 
@@ -69,21 +72,26 @@ func main() {
 	flag.IntVar(&s.Batch, "batch", 0, "batch size (0: the model's MMSA default)")
 	flag.Uint64Var(&s.Seed, "seed", 1, "seed")
 	epochs := flag.Int("epochs", 1, "epochs to train (graphs are built before the first)")
+	minTimed := flag.Int("min-timed-steps", 0, "train more epochs than -epochs if needed, until the epochs after the first hold at least this many steps")
 	inferBatches := flag.Int("infer-batches", 0, "evaluation batches to time after training (0: every full batch of the training split, -1: none)")
 	memProfile := flag.String("memprofile", "", "write a heap profile (pprof, in-use and allocated bytes by call site) to this file after the last epoch")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) of the training epochs to this file")
 	traceFile := flag.String("trace", "", "write an execution trace (go tool trace) of the training epochs to this file")
 	flag.Parse()
 	defer gctune.ForTraining()() // as synergy/train's Run
-	if err := run(s, *epochs, *inferBatches, *memProfile, *cpuProfile, *traceFile); err != nil {
+	if err := run(os.Stdout, s, *epochs, *minTimed, *inferBatches, *memProfile, *cpuProfile, *traceFile); err != nil {
 		fmt.Fprintln(os.Stderr, "goepoch:", err)
 		os.Exit(1)
 	}
 }
 
-func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile, traceFile string) error {
+// run trains and writes the JSON line to out.
+func run(out io.Writer, s gobench.Setup, epochs, minTimed, inferBatches int, memProfile, cpuProfile, traceFile string) error {
 	if epochs < 1 {
 		return fmt.Errorf("-epochs %d, want ≥ 1", epochs)
+	}
+	if minTimed < 0 {
+		return fmt.Errorf("-min-timed-steps %d, want ≥ 0", minTimed)
 	}
 	t0 := time.Now()
 	tr, err := gobench.NewTrainer(s)
@@ -105,11 +113,18 @@ func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile, trac
 		stopProfile()
 		return err
 	}
-	for e := 0; e < epochs; e++ {
+	timed := 0 // steps of the epochs after the first
+	for e := 0; e < epochs || timed < minTimed; e++ {
 		w0, c0, f0 := time.Now(), gobench.ProcessCPUTime(), simdblas.MultiplyAdds()
 		steps, err := tr.Epoch()
 		if err != nil {
 			return err
+		}
+		if steps < 1 && minTimed > 0 {
+			return fmt.Errorf("-min-timed-steps %d: epoch %d took no step", minTimed, e+1)
+		}
+		if e > 0 {
+			timed += steps
 		}
 		et := epochTime{WallS: time.Since(w0).Seconds(), CPUS: (gobench.ProcessCPUTime() - c0).Seconds(), Steps: steps,
 			GEMMGFLOP: 2 * float64(simdblas.MultiplyAdds()-f0) / 1e9}
@@ -142,7 +157,7 @@ func run(s gobench.Setup, epochs, inferBatches int, memProfile, cpuProfile, trac
 			return err
 		}
 	}
-	return json.NewEncoder(os.Stdout).Encode(r)
+	return json.NewEncoder(out).Encode(r)
 }
 
 // writeHeapProfile writes the heap profile to path (while the trainer's
