@@ -57,24 +57,36 @@ func (s *Split) BatchIndices(size int, seed int64) ([][]int, error) {
 // order, owning a copy of their features, lengths, labels, token ids and
 // token steps (as Batches' batches do). An index outside [0, Len()) is a programmer
 // error and panics.
-func (s *Split) Gather(idx []int) *Batch {
+func (s *Split) Gather(idx []int) *Batch { return s.GatherInto(nil, idx) }
+
+// GatherInto is Gather writing into the storage of b, a batch an earlier
+// Gather or GatherInto returned (nil: a new batch), wherever it has the
+// room, and returns the batch (b, or a new one for nil). A loop that
+// gathers every step's batch into the same one allocates its storage once
+// instead of copying each batch into fresh zeroed memory (LMF at MOSI
+// shapes: 4 MiB of sequences per step). Everything b held is overwritten —
+// every sample's whole padded sequences are copied — so whatever used b
+// must be done with it. Panics as Gather.
+func (s *Split) GatherInto(b *Batch, idx []int) *Batch {
 	n := s.Len()
 	for _, i := range idx {
 		if i < 0 || i >= n {
 			panic(fmt.Sprintf("datasets: Gather: index %d out of range [0, %d)", i, n))
 		}
 	}
-	idx = append([]int(nil), idx...)
-	b := &Batch{
-		Indices:    idx,
-		Labels:     gatherLabels(s.Labels, idx),
-		TokenIDs:   gatherTokenRows(s.TokenIDs, idx),
-		TokenSteps: gatherTokenRows(s.TokenSteps, idx),
+	if b == nil {
+		b = &Batch{}
 	}
+	b.Indices = append(b.Indices[:0], idx...)
+	b.Labels = gatherLabels(b.Labels, s.Labels, idx)
+	b.TokenIDs = gatherTokenRows(b.TokenIDs, s.TokenIDs, idx)
+	b.TokenSteps = gatherTokenRows(b.TokenSteps, s.TokenSteps, idx)
 	for m, f := range s.Features {
-		if f != nil {
-			b.Features[m] = gatherSequences(f, idx)
+		if f == nil {
+			b.Features[m] = nil
+			continue
 		}
+		b.Features[m] = gatherSequences(b.Features[m], f, idx)
 	}
 	return b
 }
@@ -92,9 +104,9 @@ func (s *Split) Subset(idx []int) *Split {
 	}
 	out := &Split{
 		Name:       s.Name,
-		Labels:     gatherLabels(s.Labels, idx),
-		TokenIDs:   gatherTokenRows(s.TokenIDs, idx),
-		TokenSteps: gatherTokenRows(s.TokenSteps, idx),
+		Labels:     gatherLabels(nil, s.Labels, idx),
+		TokenIDs:   gatherTokenRows(nil, s.TokenIDs, idx),
+		TokenSteps: gatherTokenRows(nil, s.TokenSteps, idx),
 	}
 	if s.IDs != nil {
 		out.IDs = make([]string, len(idx))
@@ -110,21 +122,36 @@ func (s *Split) Subset(idx []int) *Split {
 	}
 	for m, f := range s.Features {
 		if f != nil {
-			out.Features[m] = gatherSequences(f, idx)
+			out.Features[m] = gatherSequences(nil, f, idx)
 		}
 	}
 	return out
 }
 
 // gatherSequences copies sequences idx of s into a new len(idx)×T×D set.
-func gatherSequences(s *Sequences, idx []int) *Sequences {
-	out := zeroSequences(len(idx), s.T, s.D)
-	step := s.T * s.D
-	for k, i := range idx {
-		copy(out.Data[k*step:(k+1)*step], s.Data[i*step:(i+1)*step])
-		out.Lengths[k] = s.Lengths[i]
+func gatherSequences(dst, s *Sequences, idx []int) *Sequences {
+	if dst == nil {
+		dst = &Sequences{}
 	}
-	return out
+	step := s.T * s.D
+	dst.N, dst.T, dst.D = len(idx), s.T, s.D
+	dst.Data = resize(dst.Data, len(idx)*step)
+	dst.Lengths = resize(dst.Lengths, len(idx))
+	for k, i := range idx {
+		copy(dst.Data[k*step:(k+1)*step], s.Data[i*step:(i+1)*step])
+		dst.Lengths[k] = s.Lengths[i]
+	}
+	return dst
+}
+
+// resize returns s with length n: s resliced when its capacity allows (the
+// entries keep their old values, which the caller overwrites), else a new
+// slice.
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
 
 // cloneSequences returns a deep copy of s (nil for nil).
@@ -141,23 +168,28 @@ func cloneSequences(s *Sequences) *Sequences {
 	}
 }
 
-func gatherLabels(labels []float32, idx []int) []float32 {
-	out := make([]float32, len(idx))
+// gatherLabels returns labels[idx] in dst's storage where it has the room.
+func gatherLabels(dst, labels []float32, idx []int) []float32 {
+	dst = resize(dst, len(idx))
 	for k, i := range idx {
-		out[k] = labels[i]
+		dst[k] = labels[i]
 	}
-	return out
+	return dst
 }
 
 // gatherTokenRows copies rows idx of per-token rows (token ids or token
-// steps); nil stays nil.
-func gatherTokenRows(ids [][]int32, idx []int) [][]int32 {
+// steps), into dst's rows where they have the room; nil stays nil.
+func gatherTokenRows(dst, ids [][]int32, idx []int) [][]int32 {
 	if ids == nil {
 		return nil
 	}
-	out := make([][]int32, len(idx))
-	for k, i := range idx {
-		out[k] = append([]int32(nil), ids[i]...)
+	if cap(dst) >= len(idx) {
+		dst = dst[:len(idx)] // rows past the old length keep their storage too
+	} else {
+		dst = append(dst[:cap(dst)], make([][]int32, len(idx)-cap(dst))...)
 	}
-	return out
+	for k, i := range idx {
+		dst[k] = append(dst[k][:0], ids[i]...)
+	}
+	return dst
 }

@@ -210,3 +210,66 @@ func TestBatchIndicesGather(t *testing.T) {
 		t.Fatal("a gathered batch shares its labels with the split")
 	}
 }
+
+// TestGatherIntoMatchesGather gathers a sequence of batches of changing
+// sizes into one reused batch and compares each with Gather's fresh batch:
+// the same features, lengths, labels, token ids and indices, nothing left
+// over from a larger earlier batch; modifying the reused batch (as modality
+// dropout does) leaves the split unchanged; once its storage has the room a
+// gather allocates nothing.
+func TestGatherIntoMatchesGather(t *testing.T) {
+	s := smallSplit(30)
+	s.TokenSteps = make([][]int32, 30)
+	for i := range s.TokenSteps {
+		s.TokenSteps[i] = []int32{-1, int32(i % 3), -1}
+	}
+	var b *Batch
+	for k, idx := range [][]int{{3, 1, 4, 1, 5}, {9, 2}, {6, 5, 3, 5, 8, 9, 7}, {0}, {29, 28, 27, 26}} {
+		b = s.GatherInto(b, idx)
+		want := s.Gather(idx)
+		if !slices.Equal(b.Indices, want.Indices) || !slices.Equal(b.Labels, want.Labels) || b.Size() != len(idx) {
+			t.Fatalf("batch %d: indices %v labels %v, Gather %v %v", k, b.Indices, b.Labels, want.Indices, want.Labels)
+		}
+		for m := range want.Features {
+			g, w := b.Features[m], want.Features[m]
+			if (g == nil) != (w == nil) {
+				t.Fatalf("batch %d, modality %d: nil %v, Gather nil %v", k, m, g == nil, w == nil)
+			}
+			if w == nil {
+				continue
+			}
+			if g.N != w.N || g.T != w.T || g.D != w.D || !slices.Equal(g.Data, w.Data) || !slices.Equal(g.Lengths, w.Lengths) {
+				t.Fatalf("batch %d, modality %d: %+v, Gather %+v", k, m, g, w)
+			}
+		}
+		for _, rows := range [][2][][]int32{{b.TokenIDs, want.TokenIDs}, {b.TokenSteps, want.TokenSteps}} {
+			if len(rows[0]) != len(rows[1]) {
+				t.Fatalf("batch %d: %d token rows, Gather %d", k, len(rows[0]), len(rows[1]))
+			}
+			for r := range rows[1] {
+				if !slices.Equal(rows[0][r], rows[1][r]) {
+					t.Fatalf("batch %d, token row %d: %v, Gather %v", k, r, rows[0][r], rows[1][r])
+				}
+			}
+		}
+		for i := range b.Features[Text].Data {
+			b.Features[Text].Data[i] = -7
+		}
+		b.TokenIDs[0][0] = -7
+	}
+	for i, v := range s.Features[Text].Data {
+		if v == -7 {
+			t.Fatalf("text value %d of the split was overwritten through a reused batch", i)
+		}
+	}
+	for i, row := range s.TokenIDs {
+		if row[0] != 101 {
+			t.Fatalf("token row %d of the split was overwritten through a reused batch", i)
+		}
+	}
+	big := []int{1, 2, 3, 4, 5, 6, 7, 8}
+	b = s.GatherInto(b, big)
+	if allocs := testing.AllocsPerRun(10, func() { b = s.GatherInto(b, big[:5]) }); allocs != 0 {
+		t.Errorf("GatherInto into a batch with room: %v allocations, want 0", allocs)
+	}
+}

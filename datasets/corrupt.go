@@ -19,9 +19,9 @@ func DropModalities(s *Split, drop []Modality) *Split {
 		IDs:      append([]string(nil), s.IDs...),
 		Labels:   append([]float32(nil), s.Labels...),
 		RawText:  append([]string(nil), s.RawText...),
-		TokenIDs: gatherTokenRows(s.TokenIDs, identity(s.Len())),
+		TokenIDs: gatherTokenRows(nil, s.TokenIDs, identity(s.Len())),
 		// The steps say where a token's frame is, not what it holds.
-		TokenSteps: gatherTokenRows(s.TokenSteps, identity(s.Len())),
+		TokenSteps: gatherTokenRows(nil, s.TokenSteps, identity(s.Len())),
 	}
 	if s.IDs == nil {
 		out.IDs = nil

@@ -24,6 +24,7 @@ type Trainer struct {
 	lstms    *nn.LSTMBuffers
 	ops      *nn.OpBuffers
 	epoch    int
+	gathered *datasets.Batch // the storage every batch is gathered into, as synergy/train's
 }
 
 // NewTrainer generates the setup's synthetic data (keeping its training
@@ -120,7 +121,8 @@ func (t *Trainer) Epoch() (int, error) {
 		if err != nil {
 			return steps, err
 		}
-		if err := s.Step(t.Data.Train.Gather(idx)); err != nil {
+		t.gathered = t.Data.Train.GatherInto(t.gathered, idx)
+		if err := s.Step(t.gathered); err != nil {
 			return steps, fmt.Errorf("gobench: %v: epoch %d, batch %d: %w", t.Setup, t.epoch, i+1, err)
 		}
 		steps++
@@ -159,14 +161,16 @@ func (t *Trainer) Inference(batches int) (samples int, run func() error, err err
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := p.Predict(t.Data.Train.Gather(full[0])); err != nil {
+	t.gathered = t.Data.Train.GatherInto(t.gathered, full[0])
+	if err := p.Predict(t.gathered); err != nil {
 		p.Close()
 		return 0, nil, err
 	}
 	run = func() error {
 		defer p.Close()
 		for _, idx := range full {
-			if err := p.Predict(t.Data.Train.Gather(idx)); err != nil {
+			t.gathered = t.Data.Train.GatherInto(t.gathered, idx)
+			if err := p.Predict(t.gathered); err != nil {
 				return err
 			}
 		}

@@ -145,7 +145,8 @@ func (t *Trainer) runStage(ctx context.Context, index int, batches [][]int) (div
 			return false, errStopped
 		}
 		var loss float64
-		b := t.ds.Train.Gather(batches[st.Batch])
+		t.batch = t.ds.Train.GatherInto(t.batch, batches[st.Batch])
+		b := t.batch
 		if s.main {
 			loss, err = t.step(s, b, st.Epoch, st.Batch)
 		} else {

@@ -44,7 +44,8 @@ func (t *Trainer) predict(split *datasets.Split, keep bool) ([]float64, *represe
 	var fusedDim int
 	uniDim := make([]int, datasets.NumModalities)
 	for _, idx := range batches {
-		b := split.Gather(idx) // one batch's copy at a time
+		t.batch = split.GatherInto(t.batch, idx) // one batch's copy at a time
+		b := t.batch
 		eg, err := t.evalGraphFor(b.Size())
 		if err != nil {
 			return nil, nil, err

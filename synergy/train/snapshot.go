@@ -56,7 +56,8 @@ func (t *Trainer) RegularizerSnapshot(ctx context.Context, steps int) (*synergy.
 		if !s.main {
 			continue
 		}
-		b := t.ds.Train.Gather(batches[steps])
+		t.batch = t.ds.Train.GatherInto(t.batch, batches[steps])
+		b := t.batch
 		tg, err := t.graphFor(b.Size())
 		if err != nil {
 			return nil, err

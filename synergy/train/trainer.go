@@ -40,7 +40,10 @@ type Trainer struct {
 	wd    float64
 
 	graphs map[int]*trainGraph
-	evals  map[int]*evalGraph
+	// batch is the storage every training and evaluation batch is gathered
+	// into (datasets.Split.GatherInto), one batch at a time.
+	batch *datasets.Batch
+	evals map[int]*evalGraph
 	// pools are the LSTM row buffers and the op buffers all the trainer's
 	// graphs (training, stage and evaluation graphs) share: the trainer
 	// runs one graph at a time, a whole step or evaluation batch each, and
