@@ -3,9 +3,12 @@
 openblas build when given) and the PyTorch ports in torch_models.py.
 
 For each preset (MOSI, MOSEI shapes at a scale of their training split) and
-each model:regularizer, --pairs rounds run every process once — Go, Go with
-OpenBLAS, PyTorch with 2 threads, PyTorch with 1 thread — in an order that
-is reversed every other round. Each process trains --epochs epochs (the
+each model, --pairs rounds run every process of every regularizer setting
+once — Go, Go with OpenBLAS, PyTorch with 2 threads, PyTorch with 1 thread,
+without the regularizer, with S_MMD, with S_KL — in an order that is
+reversed every other round: a slower or faster spell of a shared host then
+falls on all settings alike instead of on one, which the regularizer's
+overhead (a ratio of two settings) would take for its own. Each process trains --epochs epochs (the
 first is a warm-up; the mean of the others is timed) and then times the evaluation forward pass over the training
 split. A Go process trains more epochs when its timed epochs would hold
 fewer than --go-min-steps steps: Go's epochs take 0.05–1.5 s at the default
@@ -57,6 +60,20 @@ def run(cmd, env):
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def overhead(with_reg, without):
+    """The regularizer's overhead from the records of one side with and
+    without it: per round, the ratio of the two processes' timed epochs; the
+    median over rounds of the wall ratios with their range, and of the CPU
+    ratios."""
+    base = {r["round"]: r for r in without}
+    pairs = [(r, base[r["round"]]) for r in with_reg if r["round"] in base]
+    if not pairs:
+        return "–"
+    wall = sorted(epoch(r, "wall_s") / epoch(b, "wall_s") for r, b in pairs)
+    cpu = statistics.median(epoch(r, "cpu_s") / epoch(b, "cpu_s") for r, b in pairs)
+    return f"{statistics.median(wall):.2f} [{wall[0]:.2f}–{wall[-1]:.2f}] ({cpu:.2f})"
 
 
 def med(records, f):
@@ -118,37 +135,44 @@ def main():
     results = {}  # (preset, model, reg) → side → [records]
     for preset, scale in presets:
         for model in models:
+            cmds, res = {}, {}
             for reg in regs:
-                res = {s: [] for s in sides}
+                res[reg] = {s: [] for s in sides}
                 common = ["--model", model, "--preset", preset, "--reg", reg, "--epochs", str(a.epochs),
                           "--scale", str(scale), "--infer-batches", str(a.infer_batches)]
                 gocommon = ["-model", model, "-preset", preset, "-reg", reg, "-epochs", str(a.epochs),
                             "-min-timed-steps", str(a.go_min_steps),
                             "-scale", str(scale), "-infer-batches", str(a.infer_batches)]
                 goenv = dict(base, GOMAXPROCS="2")
-                cmds = {
+                cmds[reg] = {
                     "go": ([a.goepoch, *gocommon], goenv),
                     "go-openblas": ([a.goepoch_openblas, *gocommon], goenv),
                     "torch2": ([sys.executable, os.path.join(HERE, "torch_epoch.py"), *common, "--threads", "2"],
                                dict(base, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2", OMP_WAIT_POLICY="PASSIVE")),
                     "torch1": ([sys.executable, os.path.join(HERE, "torch_epoch.py"), *common, "--threads", "1"], base),
                 }
-                for i in range(a.pairs):
-                    order = sides if i % 2 == 0 else sides[::-1]  # alternate who goes first
-                    for side in order:
-                        cmd, env = cmds[side]
+            # Each round runs every setting of the model, so that a change of
+            # the host's speed between rounds (another tenant) shifts the
+            # epochs with and without the regularizer alike and leaves their
+            # ratio; the order of settings and of sides is reversed every
+            # other round.
+            for i in range(a.pairs):
+                for reg in (regs if i % 2 == 0 else regs[::-1]):
+                    for side in (sides if i % 2 == 0 else sides[::-1]):
+                        cmd, env = cmds[reg][side]
                         r = run(cmd, env)
                         r["side"], r["round"] = side, i + 1
                         r["loadavg"] = os.getloadavg()[0]
                         loads.append(r["loadavg"])
-                        res[side].append(r)
+                        res[reg][side].append(r)
                         if raw:
                             raw.write(json.dumps(r) + "\n")
                             raw.flush()
                         print(f"# {preset}/{model}/{reg} round {i + 1} {side}: wall {epoch(r, 'wall_s'):.2f} s, "
                               f"cpu {epoch(r, 'cpu_s'):.2f} s, rss {r['peak_rss_mib']:.0f} MiB, "
                               f"infer {throughput(r):.0f}/s, load {r['loadavg']:.1f}", file=sys.stderr, flush=True)
-                results[(preset, model, reg)] = res
+            for reg in regs:
+                results[(preset, model, reg)] = res[reg]
     end = datetime.datetime.now(datetime.timezone.utc)
     first = next(iter(results.values()))
     blas = {s: first[s][0].get("blas", "") for s in sides if s.startswith("go")}
@@ -228,7 +252,8 @@ def report(results, presets, models, regs, sides):
         print()
     if "none" not in regs or len(regs) < 2:
         return
-    print("### Regularizer overhead (epoch with the regularizer ÷ without; wall (cpu) of the medians)\n")
+    print("### Regularizer overhead (epoch with the regularizer ÷ without, each round's pair of processes; "
+          "median over rounds of the wall ratio [lowest–highest] (median CPU ratio))\n")
     others = [r for r in regs if r != "none"]
     head = "| preset | model | " + " | ".join(f"Go {r}" for r in others) + " | " + " | ".join(f"best PT {r}" for r in others) + " |"
     print(head)
@@ -240,10 +265,7 @@ def report(results, presets, models, regs, sides):
                 continue
 
             def ratio(side, reg):
-                res = results[(preset, model, reg)]
-                w = med(res[side], lambda r: epoch(r, "wall_s")) / med(base_res[side], lambda r: epoch(r, "wall_s"))
-                c = med(res[side], lambda r: epoch(r, "cpu_s")) / med(base_res[side], lambda r: epoch(r, "cpu_s"))
-                return f"{w:.2f} ({c:.2f})"
+                return overhead(results[(preset, model, reg)][side], base_res[side])
 
             def best_pt(reg):
                 res = results[(preset, model, reg)]
