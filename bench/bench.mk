@@ -8,8 +8,9 @@
 #
 #   make bench                      quick: 1 round, MOSI at 1/4 and MOSEI at 1/50 of the training split
 #   make bench BENCH_MODE=full      3 rounds, MOSI whole and MOSEI at 1/4
-# Each process trains BENCH_EPOCHS epochs; the first is a warm-up, the mean
-# of the others is timed.
+# Each process trains BENCH_EPOCHS epochs (a Go process more, until its timed
+# epochs hold 40 steps); the first is a warm-up, the mean of the others is
+# timed.
 #   make bench BENCH_MODELS=tfn,lmf BENCH_REGS=none,mmd BENCH_PRESETS=mosi:1 BENCH_PAIRS=5
 BENCH_MODE ?= quick
 ifeq ($(BENCH_MODE),full)
