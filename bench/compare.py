@@ -8,12 +8,14 @@ once — Go, Go with OpenBLAS, PyTorch with 2 threads, PyTorch with 1 thread,
 without the regularizer, with S_MMD, with S_KL — in an order that is
 reversed every other round: a slower or faster spell of a shared host then
 falls on all settings alike instead of on one, which the regularizer's
-overhead (a ratio of two settings) would take for its own. Each process trains --epochs epochs (the
-first is a warm-up; the mean of the others is timed) and then times the evaluation forward pass over the training
-split. A Go process trains more epochs when its timed epochs would hold
-fewer than --go-min-steps steps: Go's epochs take 0.05–1.5 s at the default
-sizes, too short to time a 1.3× ratio (the regularizer's overhead target)
-from three of them; PyTorch's take 3–4× longer and keep --epochs. Printed, as Markdown tables:
+overhead (a ratio of two settings) would take for its own. Each process
+trains --epochs epochs (the first is a warm-up; the mean of the others is
+timed) and then times the evaluation forward pass over the training split.
+A Go process trains more epochs when its timed epochs would hold fewer than
+--go-min-steps steps: Go's epochs take 0.05–1.5 s at the default sizes, too
+short to time a 1.3× ratio (the regularizer's overhead target) from three of
+them; PyTorch's take 3–4× longer and keep --epochs. Printed, as Markdown
+tables:
 
 - per preset and configuration: medians of the timed epoch (wall and CPU
   seconds) of every side, the ratio of each Go build to PyTorch's best

@@ -128,7 +128,8 @@ func (s *Split) Subset(idx []int) *Split {
 	return out
 }
 
-// gatherSequences copies sequences idx of s into a new len(idx)×T×D set.
+// gatherSequences copies sequences idx of s into a len(idx)×T×D set in
+// dst's storage where it has the room (nil dst: a new set), and returns it.
 func gatherSequences(dst, s *Sequences, idx []int) *Sequences {
 	if dst == nil {
 		dst = &Sequences{}

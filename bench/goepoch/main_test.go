@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -41,5 +43,21 @@ func TestMinTimedSteps(t *testing.T) {
 	err := run(&bytes.Buffer{}, s, 1, -1, -1, "", "", "")
 	if err == nil || !strings.Contains(err.Error(), "-min-timed-steps") {
 		t.Errorf("-min-timed-steps -1: error %v, want one naming the flag", err)
+	}
+}
+
+// TestCompareReport runs bench/compare_test.py, the tests of the driver's
+// report arithmetic (the regularizer's overhead paired by round), with the
+// system's python3; it is skipped where there is none.
+func TestCompareReport(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	cmd := exec.Command(py, "-m", "unittest", "compare_test")
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1") // leave no __pycache__ in the checkout
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("compare_test.py: %v\n%s", err, out)
 	}
 }
