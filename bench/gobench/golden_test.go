@@ -4,9 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"math"
+	"runtime"
 	"testing"
 
+	matmul "github.com/synergo/synergo/internal/gemm"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
@@ -81,28 +84,75 @@ func TestTrainingGolden(t *testing.T) {
 		t.Skipf("digests recorded with %s, this build uses %s", goldenBLAS, b)
 	}
 	for _, run := range goldenRuns {
-		scale := 0.01
-		if run.preset == "mosei" {
-			scale = 0.001
-		}
-		tr, err := NewTrainer(Setup{Model: run.model, Preset: run.preset, Regularizer: run.reg, Batch: 5, Scale: scale, Seed: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := sha256.New()
-		for e := 0; e < 2; e++ {
-			if _, err := tr.Epoch(); err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range tr.Model.Params().Params() {
-				for _, v := range p.Float64s() {
-					binary.Write(h, binary.LittleEndian, math.Float64bits(v))
-				}
-			}
-		}
-		tr.Close()
-		if got := hex.EncodeToString(h.Sum(nil)[:8]); got != run.digest {
+		if got := trainDigest(t, run.model, run.reg, run.preset); got != run.digest {
 			t.Errorf("%s %s %s: digest %s, want %s", run.model, run.reg, run.preset, got, run.digest)
 		}
 	}
+}
+
+// TestTrainingRepeatable trains every model three times from the same
+// seed, with S_MMD at MOSI shapes and S_KL at MOSEI's: twice on GOMAXPROCS
+// goroutines (at least 2), then on one. The first two must agree bit for
+// bit in whichever build runs the test (the openblas build too, where
+// TestTrainingGolden's digests do not apply). Where every row of a product
+// is computed the same whatever the number of rows (internal/gemm.RowsExact:
+// the default build), the third must agree too: splitting the work over
+// fewer goroutines changes no result. With OpenBLAS it does with some of
+// its kernel sets (SkylakeX, Cooperlake) and not with others (Haswell:
+// MFN, MAG-BERT, MISA and MMIM differ), whose products over a shard of rows
+// round differently; the test logs which.
+func TestTrainingRepeatable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 42 small runs")
+	}
+	exact := matmul.RowsExact[float32]() && matmul.RowsExact[float64]()
+	procs := max(2, runtime.GOMAXPROCS(0))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, model := range []string{"eflstm", "tfn", "lmf", "mfn", "magbert", "misa", "mmim"} {
+		for _, run := range []struct{ reg, preset string }{{"mmd", "mosi"}, {"kl", "mosei"}} {
+			name := fmt.Sprintf("%s %s %s (%s)", model, run.reg, run.preset, nn.BLASBackend())
+			runtime.GOMAXPROCS(procs)
+			first := trainDigest(t, model, run.reg, run.preset)
+			if again := trainDigest(t, model, run.reg, run.preset); again != first {
+				t.Errorf("%s: digest %s, then %s on the same %d goroutines", name, first, again, procs)
+			}
+			runtime.GOMAXPROCS(1)
+			switch one := trainDigest(t, model, run.reg, run.preset); {
+			case one == first:
+			case exact:
+				t.Errorf("%s: digest %s on %d goroutines, %s on one", name, first, procs, one)
+			default:
+				t.Logf("%s: digest %s on %d goroutines, %s on one (this BLAS rounds a shard of rows differently)", name, first, procs, one)
+			}
+		}
+	}
+}
+
+// trainDigest trains a goldenRuns run (batches of 5, seed 3, MOSI 1/100
+// or MOSEI 1/1000) for two epochs and returns its digest: the first 8
+// bytes, in hex, of the SHA-256 of every parameter of the model after each
+// epoch.
+func trainDigest(t *testing.T, model, reg, preset string) string {
+	t.Helper()
+	scale := 0.01
+	if preset == "mosei" {
+		scale = 0.001
+	}
+	tr, err := NewTrainer(Setup{Model: model, Preset: preset, Regularizer: reg, Batch: 5, Scale: scale, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	h := sha256.New()
+	for e := 0; e < 2; e++ {
+		if _, err := tr.Epoch(); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range tr.Model.Params().Params() {
+			for _, v := range p.Float64s() {
+				binary.Write(h, binary.LittleEndian, math.Float64bits(v))
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
