@@ -6,16 +6,21 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"os"
+	"os/exec"
 	"runtime"
+	"strings"
 	"testing"
 
 	matmul "github.com/synergo/synergo/internal/gemm"
 	"github.com/synergo/synergo/synergy/nn"
 )
 
-// goldenBLAS is the BLAS the digests of goldenRuns were recorded with
-// (nn.BLASBackend); another one rounds differently and skips the test.
-const goldenBLAS = "synergo SIMD (AVX-512)"
+// goldenBLAS begins the names (nn.BLASBackend) of the BLAS the digests of
+// goldenRuns hold for: synergo's kernels, AVX-512 or AVX2+FMA, which give
+// the same digests (recorded with AVX-512; SYNERGO_SIMD=avx2 reproduces
+// all 42). Another BLAS rounds differently and skips the test.
+const goldenBLAS = "synergo SIMD"
 
 // goldenRuns are the first 8 bytes of SHA-256 digests of every parameter
 // of each model after each of two epochs of a Trainer (its Steppers for
@@ -80,13 +85,31 @@ func TestTrainingGolden(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains 42 small runs")
 	}
-	if b := nn.BLASBackend(); b != goldenBLAS {
+	if b := nn.BLASBackend(); !strings.HasPrefix(b, goldenBLAS) {
 		t.Skipf("digests recorded with %s, this build uses %s", goldenBLAS, b)
 	}
 	for _, run := range goldenRuns {
 		if got := trainDigest(t, run.model, run.reg, run.preset); got != run.digest {
 			t.Errorf("%s %s %s: digest %s, want %s", run.model, run.reg, run.preset, got, run.digest)
 		}
+	}
+}
+
+// TestTrainingGoldenAVX2 runs TestTrainingGolden again in a process of its
+// own with SYNERGO_SIMD=avx2, where the AVX-512 kernels are the default:
+// synergo's AVX2+FMA kernels must give the same 42 digests.
+func TestTrainingGoldenAVX2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 42 small runs")
+	}
+	if b := nn.BLASBackend(); b != "synergo SIMD (AVX-512)" || os.Getenv("SYNERGO_SIMD") != "" {
+		t.Skipf("this build uses %s; the test needs the AVX-512 kernels as the default", b)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestTrainingGolden$", "-test.count", "1", "-test.v")
+	cmd.Env = append(os.Environ(), "SYNERGO_SIMD=avx2")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestTrainingGolden") {
+		t.Fatalf("TestTrainingGolden with SYNERGO_SIMD=avx2: %v\n%s", err, out)
 	}
 }
 

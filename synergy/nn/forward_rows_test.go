@@ -101,12 +101,13 @@ func exact(dt tensor.Dtype) bool {
 // output and input gradient bit for bit, zeros in the dropped rows, and
 // Forward's weight and bias gradients (the dropped rows having a zero
 // output gradient) — bit for bit where internal/gemm.RowsExact holds (the
-// default build), within rowsTolerance elsewhere — in float32 and float64, at sizes that use the SIMD
-// kernels and the split GEMM, with one (≤ 256 rows) and several summation
-// blocks of dW, and with a block of dropped rows only.
+// default build), within rowsTolerance elsewhere — in float32 and float64,
+// at sizes that use the SIMD kernels and the split GEMM, with one (≤ 256
+// rows) and several summation blocks of dW, and with a block of dropped
+// rows only.
 func TestForwardRowsIsExact(t *testing.T) {
 	const in, out = 130, 70
-	worst := 0.0 // largest relative difference where the BLAS is not exact
+	worst := 0.0 // largest difference, relative to the largest value, where the BLAS is not exact
 	defer func() {
 		if worst > 0 {
 			t.Logf("BLAS %s computes rows differently by their number: largest difference %.3g of the largest value", BLASBackend(), worst)
